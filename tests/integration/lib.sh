@@ -1,0 +1,100 @@
+# tests/integration/lib.sh - sourced by the numbered integration scripts.
+#
+# TAP output (ok/not ok lines, plan at the end), one private temp dir per
+# script removed on exit, free loopback ports, and starting/stopping the
+# real daemons the tests talk to.  Every process a script starts is
+# registered with sw_spawn so the EXIT trap stops it whatever happens.
+
+set -u
+: "${SW_SRCDIR:?run through make check}" "${SW_BUILDDIR:?run through make check}"
+export TZ=UTC LC_ALL=C.UTF-8
+
+T_N=0
+T_FAILED=0
+T_PIDS=()
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slipwatch-test.XXXXXX")
+
+t_cleanup() {
+	local pid
+	for pid in "${T_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do
+		for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ "$T_FAILED" -ne 0 ] && [ -z "${SW_KEEP_TMP:-}" ]; then
+		# Keep nothing, but show what the daemons said.
+		for f in "$T_DIR"/*.log; do [ -f "$f" ] && { echo "# --- $f"; tail -n 20 "$f" | sed 's/^/# /'; }; done
+	fi
+	[ -n "${SW_KEEP_TMP:-}" ] || rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+
+ok() {    # ok DESCRIPTION: records a pass
+	T_N=$((T_N + 1)); echo "ok $T_N - $*"
+}
+not_ok() { # not_ok DESCRIPTION [DETAIL]: records a failure
+	T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"
+	[ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/#   /'
+	return 0
+}
+check() { # check DESCRIPTION COMMAND...: pass when the command succeeds
+	local d=$1; shift
+	if "$@"; then ok "$d"; else not_ok "$d" "command failed: $*"; fi
+}
+is() {    # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3" "got '$1', want '$2'"; fi
+}
+contains() { # contains TEXT NEEDLE DESCRIPTION
+	case "$1" in
+	*"$2"*) ok "$3" ;;
+	*) not_ok "$3" "'$2' not found in: $1" ;;
+	esac
+}
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+bail() { echo "Bail out! $*"; exit 1; }
+
+# A free TCP port on 127.0.0.1 (the kernel picks; a race with another
+# process taking it is possible but harmless: the daemon then fails loudly).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# sw_spawn LOGFILE CMD...: start in the background, remember the pid in SPAWNED.
+sw_spawn() {
+	local log=$1; shift
+	"$@" >"$log" 2>&1 &
+	SPAWNED=$!
+	T_PIDS+=("$SPAWNED")
+}
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
+wait_for() {
+	local limit=$1; shift
+	local end=$((SECONDS + limit))
+	while [ $SECONDS -lt $end ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: wait for a process to end; sets EXIT_STATUS.
+wait_exit() {
+	local pid=$1 limit=$2 end=$((SECONDS + $2))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ $SECONDS -ge $end ] && { EXIT_STATUS=timeout; return 1; }
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null
+	EXIT_STATUS=$?
+	return 0
+}
+
+COLLECTOR="$SW_BUILDDIR/collector/slipwatch-collector"
+ALERTS="$SW_BUILDDIR/alerts/slipwatch-alerts"

@@ -1,0 +1,96 @@
+/*
+ * test_core.c - unit tests for error.c, xmalloc.c and buf.c.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/error.h"
+#include "lib/xmalloc.h"
+#include "tap.h"
+
+static void test_errors(void)
+{
+	int i;
+	int distinct = 1;
+
+	is_str(sw_strerror(SW_OK), "success", "SW_OK text");
+	is_str(sw_strerror(SW_EDUP), "duplicate", "SW_EDUP text");
+	is_str(sw_err_name(SW_ECONF), "SW_ECONF", "SW_ECONF name");
+	is_str(sw_strerror(SW_ELAST), "unknown error", "sentinel is not an error");
+	is_str(sw_strerror((enum sw_err)-1), "unknown error", "negative value handled");
+	is_str(sw_err_name((enum sw_err)999), "SW_E?", "out-of-range name handled");
+	for (i = 1; i < SW_ELAST; i++)
+		if (strcmp(sw_strerror((enum sw_err)i), sw_strerror((enum sw_err)(i - 1))) == 0)
+			distinct = 0;
+	ok(distinct, "every error has its own text");
+}
+
+static void test_xmalloc(void)
+{
+	char *s = xasprintf("%s-%d", "abc", 42);
+	char *d = xstrndup("hello world", 5);
+	int *v = xreallocarray(NULL, 1000, sizeof(int));
+
+	is_str(s, "abc-42", "xasprintf formats");
+	is_str(d, "hello", "xstrndup stops at n");
+	v[999] = 7;
+	v = xreallocarray(v, 2000, sizeof(int));
+	is_int(v[999], 7, "xreallocarray keeps content");
+	free(s);
+	free(d);
+	free(v);
+	d = xstrndup("ab", 10);
+	is_str(d, "ab", "xstrndup with n past the end");
+	free(d);
+}
+
+static void test_buf(void)
+{
+	struct sw_buf b;
+	char big[100];
+	size_t len;
+	char *p;
+
+	sw_buf_init(&b, 10);
+	is_str(sw_buf_str(&b), "", "empty buffer reads as empty string");
+	is_int(sw_buf_adds(&b, "hello"), SW_OK, "append within max");
+	is_int(sw_buf_adds(&b, "world"), SW_OK, "append exactly to max");
+	is_int(b.len, 10, "length is 10");
+	is_int(sw_buf_adds(&b, "!"), SW_ETOOBIG, "append past max refused");
+	is_str(sw_buf_str(&b), "helloworld", "refused append left content unchanged");
+	ok(b.alloc <= 11, "allocation never exceeds max + 1 (%zu)", b.alloc);
+	sw_buf_reset(&b);
+	is_int(b.len, 0, "reset empties");
+	is_int(sw_buf_printf(&b, "%d-%s", 12, "ab"), SW_OK, "printf within max");
+	is_str(sw_buf_str(&b), "12-ab", "printf content");
+	is_int(sw_buf_printf(&b, "%s", "123456"), SW_ETOOBIG, "printf past max refused");
+	is_str(sw_buf_str(&b), "12-ab", "refused printf left content unchanged");
+	p = sw_buf_steal(&b, &len);
+	is_str(p, "12-ab", "steal hands over content");
+	is_int(len, 5, "steal reports length");
+	is_int(b.len, 0, "buffer empty after steal");
+	free(p);
+
+	memset(big, 'x', sizeof(big));
+	sw_buf_init(&b, 1 << 20);
+	for (int i = 0; i < 1000; i++)
+		sw_buf_add(&b, big, sizeof(big));
+	is_int(b.len, 100000, "grows over many appends");
+	is_int(sw_buf_add(&b, big, 0), SW_OK, "zero-length append ok");
+	sw_buf_free(&b);
+	is_int(b.len, 0, "free leaves it empty");
+	is_int(sw_buf_add(&b, "\0a\0", 3), SW_OK, "binary data accepted");
+	is_int(b.len, 3, "binary length kept");
+	sw_buf_free(&b);
+}
+
+int main(void)
+{
+	test_errors();
+	test_xmalloc();
+	test_buf();
+	return tap_done();
+}
