@@ -1,0 +1,490 @@
+/*
+ * daemon.c - the shared life cycle of the slipwatch daemons.
+ *
+ * See daemon.h for the sequence.  Start-up errors go to stderr (the
+ * terminal, also in a child that is detaching: the parent waits on a pipe
+ * for the child's verdict and exits with it).  Once the daemon runs, all
+ * output goes through lib/log.  Signals are delivered by the loop at a safe
+ * point: SIGHUP reloads, SIGTERM/SIGINT drain and stop, SIGPIPE is ignored.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/daemon.h"
+#include "lib/xmalloc.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/usr/local/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/usr/local/var"
+#endif
+
+/* Section kinds some slipwatch program reads; add a kind with its reader. */
+static const char *const known_sections[] = {
+	"store", "log", "collector", "alerts", NULL,
+};
+
+static const char *const log_level_words[] = {
+	[SW_LOG_ERR] = "error", [SW_LOG_WARNING] = "warning", [SW_LOG_NOTICE] = "notice",
+	[SW_LOG_INFO] = "info",   [SW_LOG_DEBUG] = "debug",     NULL,
+};
+_Static_assert(sizeof(log_level_words) / sizeof(log_level_words[0]) == SW_LOG_LAST + 1,
+	       "log_level_words must list every enum sw_log_level value");
+
+static const char *const log_dest_words[] = {
+	[SW_DAEMON_LOG_AUTO] = "auto",
+	[SW_DAEMON_LOG_STDERR] = "stderr",
+	[SW_DAEMON_LOG_SYSLOG] = "syslog",
+	NULL,
+};
+
+static const struct sw_conf_opt store_table[] = {
+	{ .name = "path", .type = SW_CONF_PATH, .offset = offsetof(struct sw_daemon_conf, store_path),
+	  .def = LOCALSTATEDIR "/lib/slipwatch/slipwatch.db",
+	  .help = "the SQLite store shared by all slipwatch programs" },
+	{ .name = NULL },
+};
+
+static const struct sw_conf_opt log_table[] = {
+	{ .name = "level", .type = SW_CONF_ENUM, .offset = offsetof(struct sw_daemon_conf, log_level),
+	  .words = log_level_words, .def = "info", .help = "least severe level written" },
+	{ .name = "destination", .type = SW_CONF_ENUM,
+	  .offset = offsetof(struct sw_daemon_conf, log_dest), .words = log_dest_words,
+	  .def = "auto", .help = "stderr, syslog, or auto (stderr with -f, else syslog)" },
+	{ .name = NULL },
+};
+
+const char *sw_daemon_default_conf(void)
+{
+	return SYSCONFDIR "/slipwatch/slipwatch.conf";
+}
+
+bool sw_daemon_known_section(const char *kind)
+{
+	for (size_t i = 0; known_sections[i]; i++)
+		if (strcmp(known_sections[i], kind) == 0)
+			return true;
+	return false;
+}
+
+enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *ret_args,
+				 char *errbuf, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(ret_args, 0, sizeof(*ret_args));
+	ret_args->conf_path = sw_daemon_default_conf();
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:p:tvfh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			ret_args->conf_path = optarg;
+			break;
+		case 'p':
+			ret_args->pid_file = optarg;
+			break;
+		case 't':
+			ret_args->check_only = true;
+			break;
+		case 'v':
+			ret_args->verbose = true;
+			break;
+		case 'f':
+			ret_args->foreground = true;
+			break;
+		case 'h':
+			ret_args->help = true;
+			break;
+		case 'V':
+			ret_args->version = true;
+			break;
+		case ':':
+			snprintf(errbuf, errlen, "option '%s' needs an argument", argv[optind - 1]);
+			return SW_EINVAL;
+		default:
+			snprintf(errbuf, errlen, "unknown option '%s'", argv[optind - 1]);
+			return SW_EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(errbuf, errlen, "unexpected argument '%s'", argv[optind]);
+		return SW_EINVAL;
+	}
+	if (ret_args->conf_path[0] == '\0' || (ret_args->pid_file && ret_args->pid_file[0] == '\0')) {
+		snprintf(errbuf, errlen, "an empty file name is not a file");
+		return SW_EINVAL;
+	}
+	return SW_OK;
+}
+
+/* Refuses section kinds nobody reads, naming the first one's line. */
+static enum sw_err check_sections(struct sw_conf *file, char *errbuf, size_t errlen)
+{
+	const char *kind, *name;
+	int line;
+
+	for (size_t i = 0; known_sections[i]; i++)
+		sw_conf_claim(file, known_sections[i]);
+	if (sw_conf_unused(file, 0, &kind, &name, &line) == SW_OK) {
+		snprintf(errbuf, errlen, "%s:%d: unknown section (no slipwatch program reads it): '[%s%s%s]'",
+			 sw_conf_file(file), line, kind, name ? " " : "", name ? name : "");
+		return SW_ECONF;
+	}
+	return SW_OK;
+}
+
+enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *path,
+				struct sw_conf **ret_file, struct sw_daemon_conf *ret_conf,
+				void **ret_state, char *errbuf, size_t errlen)
+{
+	struct sw_conf *file = NULL;
+	void *state = NULL;
+	enum sw_err rc;
+
+	memset(ret_conf, 0, sizeof(*ret_conf));
+	*ret_file = NULL;
+	*ret_state = NULL;
+	rc = sw_conf_load(path, &file, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = sw_conf_apply(file, "store", NULL, store_table, ret_conf, errbuf, errlen);
+	if (rc)
+		goto fail;
+	rc = sw_conf_apply(file, "log", NULL, log_table, ret_conf, errbuf, errlen);
+	if (rc)
+		goto fail;
+	if (desc->configure) {
+		rc = desc->configure(file, &state, errbuf, errlen);
+		if (rc)
+			goto fail;
+	}
+	rc = check_sections(file, errbuf, errlen);
+	if (rc)
+		goto fail;
+	*ret_file = file;
+	*ret_state = state;
+	return SW_OK;
+fail:
+	if (state && desc->free_state)
+		desc->free_state(state);
+	sw_daemon_conf_free(ret_conf);
+	sw_conf_free(file);
+	return rc;
+}
+
+void sw_daemon_conf_dump(const struct sw_daemon_conf *conf, struct sw_buf *out)
+{
+	sw_conf_dump("store", NULL, store_table, conf, out);
+	sw_conf_dump("log", NULL, log_table, conf, out);
+}
+
+void sw_daemon_conf_free(struct sw_daemon_conf *conf)
+{
+	sw_conf_free_struct(store_table, conf);
+	sw_conf_free_struct(log_table, conf);
+}
+
+static void usage(const struct sw_daemon_desc *desc, FILE *out)
+{
+	fprintf(out,
+		"usage: slipwatch-%s [-c FILE] [-p FILE] [-t [-v]] [-f]\n"
+		"       slipwatch-%s -h | --version\n"
+		"%s\n\n"
+		"  -c, --config FILE    configuration file (default %s)\n"
+		"  -p, --pid-file FILE  write the daemon's pid to FILE\n"
+		"  -t, --test           check the configuration and exit (0 valid, 1 not)\n"
+		"  -v, --verbose        with -t, print the effective settings\n"
+		"  -f, --foreground     stay in the foreground, log to stderr\n"
+		"  -h, --help           this text\n"
+		"      --version        print the version\n"
+		"Signals: SIGHUP reloads the configuration, SIGTERM drains and exits.\n",
+		desc->name, desc->name, desc->summary, sw_daemon_default_conf());
+}
+
+/* -t: the configuration was valid; print what -v asks for. */
+static int report_check(struct sw_daemon *d)
+{
+	struct sw_buf out;
+
+	if (d->args.verbose) {
+		sw_buf_init(&out, 1 << 20);
+		sw_daemon_conf_dump(&d->conf, &out);
+		if (d->desc->dump)
+			d->desc->dump(d->state, &out);
+		fputs(sw_buf_str(&out), stdout);
+		sw_buf_free(&out);
+	}
+	printf("%s: configuration OK\n", d->args.conf_path);
+	return 0;
+}
+
+/*
+ * Forks; the parent waits for the child's verdict on a pipe and exits with
+ * it.  Returns (in the child) the pipe's write end, or -1 on failure.
+ */
+static int detach_begin(void)
+{
+	int fds[2];
+	pid_t pid;
+	unsigned char status = 1;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(fds[1]);
+		while (read(fds[0], &status, 1) < 0 && errno == EINTR)
+			;
+		_exit(status);
+	}
+	close(fds[0]);
+	if (setsid() < 0)
+		return -1;
+	return fds[1];
+}
+
+/* Child: tells the waiting parent the verdict and detaches stdio. */
+static void detach_end(int fd, unsigned char status)
+{
+	int null;
+
+	if (fd < 0)
+		return;
+	if (status == 0) {
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			if (null > STDERR_FILENO)
+				close(null);
+		}
+	}
+	while (write(fd, &status, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static enum sw_err pidfile_write(const char *path, char *errbuf, size_t errlen)
+{
+	char text[32];
+	FILE *f;
+	long old;
+
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &old) == 1 && old > 0 && old != (long)getpid() &&
+		    kill((pid_t)old, 0) == 0) {
+			fclose(f);
+			snprintf(errbuf, errlen, "%s: already running as pid %ld", path, old);
+			return SW_EINVAL;
+		}
+		fclose(f);
+	}
+	snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	f = fopen(path, "w");
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0) {
+		snprintf(errbuf, errlen, "%s: cannot write pid file: %s", path, strerror(errno));
+		return SW_EIO;
+	}
+	return SW_OK;
+}
+
+static void apply_log(struct sw_daemon *d)
+{
+	bool use_syslog = d->conf.log_dest == SW_DAEMON_LOG_SYSLOG ||
+			  (d->conf.log_dest == SW_DAEMON_LOG_AUTO && !d->args.foreground);
+
+	sw_log_init(d->desc->name, (enum sw_log_level)d->conf.log_level,
+		    use_syslog ? SW_LOG_DEST_SYSLOG : SW_LOG_DEST_STDERR);
+}
+
+static void on_reload(struct sw_loop *loop, int signo, void *arg)
+{
+	struct sw_daemon *d = arg;
+	struct sw_daemon_conf conf;
+	struct sw_conf *file;
+	void *state, *old;
+	char err[512];
+
+	if (sw_daemon_load_conf(d->desc, d->args.conf_path, &file, &conf, &state, err,
+				sizeof(err)) != SW_OK) {
+		sw_log_err(NULL, "reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	sw_conf_free(file);
+	if (strcmp(conf.store_path, d->conf.store_path) != 0)
+		sw_log_warn(NULL, "reload: [store] path changed to %s; a restart is needed to use it",
+			    conf.store_path);
+	old = d->state;
+	if (d->desc->reload && d->desc->reload(d, state, err, sizeof(err)) != SW_OK) {
+		sw_log_err(NULL, "reload refused, keeping the running configuration: %s", err);
+		if (d->desc->free_state)
+			d->desc->free_state(state);
+		sw_daemon_conf_free(&conf);
+		return;
+	}
+	d->state = state;
+	if (old && d->desc->free_state)
+		d->desc->free_state(old);
+	free(conf.store_path);
+	conf.store_path = d->conf.store_path; /* the open store stays */
+	d->conf.store_path = NULL;
+	sw_daemon_conf_free(&d->conf);
+	d->conf = conf;
+	apply_log(d);
+	sw_log_notice(NULL, "configuration reloaded from %s", d->args.conf_path);
+}
+
+static void on_terminate(struct sw_loop *loop, int signo, void *arg)
+{
+	sw_log_notice(NULL, "%s received, stopping", strsignal(signo));
+	sw_loop_stop(loop);
+}
+
+/* Opens the store, builds the loop, starts the component. */
+static enum sw_err daemon_start(struct sw_daemon *d, char *errbuf, size_t errlen)
+{
+	enum sw_err rc;
+
+	rc = sw_store_open(d->conf.store_path, 0, &d->store, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = sw_loop_new(&d->loop);
+	if (rc) {
+		snprintf(errbuf, errlen, "cannot create the event loop: %s", strerror(errno));
+		return rc;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (sw_loop_watch_signal(d->loop, SIGHUP, on_reload, d) ||
+	    sw_loop_watch_signal(d->loop, SIGTERM, on_terminate, d) ||
+	    sw_loop_watch_signal(d->loop, SIGINT, on_terminate, d)) {
+		snprintf(errbuf, errlen, "cannot install signal handlers: %s", strerror(errno));
+		return SW_EIO;
+	}
+	if (d->desc->start)
+		return d->desc->start(d, errbuf, errlen);
+	return SW_OK;
+}
+
+/* SIGTERM was handled: let the component drain, then release everything. */
+static void daemon_finish(struct sw_daemon *d)
+{
+	int64_t deadline;
+
+	if (d->loop && d->desc->stop) {
+		d->desc->stop(d);
+		deadline = sw_loop_now_ms(d->loop) + SW_DAEMON_DRAIN_MS;
+		while (sw_loop_timer_count(d->loop) > 0 && sw_loop_now_ms(d->loop) < deadline)
+			if (sw_loop_run_once(d->loop, 100) != SW_OK)
+				break;
+	}
+	sw_loop_free(d->loop);
+	sw_store_close(d->store);
+	if (d->state && d->desc->free_state)
+		d->desc->free_state(d->state);
+	sw_daemon_conf_free(&d->conf);
+}
+
+int sw_daemon_main(int argc, char **argv, const struct sw_daemon_desc *desc)
+{
+	struct sw_daemon d = { .desc = desc };
+	struct sw_conf *file = NULL;
+	char err[1024], *abs_conf = NULL;
+	int notify = -1, status = 1;
+	bool pid_written = false;
+	enum sw_err rc;
+
+	if (sw_daemon_parse_args(argc, argv, &d.args, err, sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-%s: %s\n", desc->name, err);
+		usage(desc, stderr);
+		return 2;
+	}
+	if (d.args.help) {
+		usage(desc, stdout);
+		return 0;
+	}
+	if (d.args.version) {
+		printf("slipwatch-%s %s\n", desc->name, PACKAGE_VERSION);
+		return 0;
+	}
+	/* Reloads happen after chdir("/"): keep an absolute path. */
+	abs_conf = realpath(d.args.conf_path, NULL);
+	if (abs_conf)
+		d.args.conf_path = abs_conf;
+	rc = sw_daemon_load_conf(desc, d.args.conf_path, &file, &d.conf, &d.state, err,
+				 sizeof(err));
+	if (rc) {
+		fprintf(stderr, "slipwatch-%s: %s\n", desc->name, err);
+		goto out;
+	}
+	sw_conf_free(file);
+	if (d.args.check_only) {
+		status = report_check(&d);
+		goto out;
+	}
+	if (!d.args.foreground) {
+		notify = detach_begin();
+		if (notify < 0) {
+			fprintf(stderr, "slipwatch-%s: cannot detach: %s\n", desc->name, strerror(errno));
+			goto out;
+		}
+		if (chdir("/") < 0)
+			goto out;
+	}
+	apply_log(&d);
+	rc = daemon_start(&d, err, sizeof(err));
+	if (rc == SW_OK && d.args.pid_file) {
+		rc = pidfile_write(d.args.pid_file, err, sizeof(err));
+		pid_written = rc == SW_OK;
+	}
+	if (rc) {
+		fprintf(stderr, "slipwatch-%s: %s\n", desc->name, err);
+		sw_log_err(NULL, "start failed: %s", err);
+		detach_end(notify, 1);
+		goto out;
+	}
+	sw_log_notice(NULL, "started (slipwatch %s, store %s, schema %d)", PACKAGE_VERSION,
+		      d.conf.store_path, sw_store_schema_version(d.store));
+	detach_end(notify, 0);
+	rc = sw_loop_run(d.loop);
+	if (rc) {
+		sw_log_err(NULL, "event loop failed: %s", strerror(errno));
+		goto out;
+	}
+	status = 0;
+out:
+	daemon_finish(&d);
+	if (pid_written)
+		unlink(d.args.pid_file);
+	if (status == 0 && !d.args.check_only)
+		sw_log_notice(NULL, "stopped");
+	sw_log_fini();
+	free(abs_conf);
+	return status;
+}

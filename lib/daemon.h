@@ -1,0 +1,147 @@
+/*
+ * daemon.h - what every slipwatch daemon shares: the command line, loading
+ * and checking the configuration, detaching, the pid file, the event loop
+ * with its signals, and the store.
+ *
+ * A daemon is a const struct sw_daemon_desc (its name and hooks) handed to
+ * sw_daemon_main() from main().  The sequence is fixed:
+ *
+ *   parse argv -> load the file -> apply [store] [log] -> desc->configure
+ *   -> (-t: report and exit) -> open the store -> detach (unless -f) ->
+ *   loop + signals -> desc->start -> run ... SIGHUP: reload ... SIGTERM ->
+ *   desc->stop -> close the store -> exit 0
+ *
+ * Detaching waits for the child to finish starting (store open, start hook
+ * done) before the parent exits, so a start-up failure is still reported on
+ * the terminal with exit status 1.
+ *
+ * This module is the one part of lib/ that writes to stdout and stderr
+ * directly: it is the programs' shared main(), and usage text, -t output
+ * and start-up errors before logging exists have no other caller to go to.
+ * Everything after start-up goes through lib/log.
+ */
+#ifndef SW_DAEMON_H
+#define SW_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/store.h"
+
+/* Settings every daemon reads: sections [store] and [log]. */
+struct sw_daemon_conf {
+	char *store_path; /* [store] path */
+	int log_level;    /* [log] level: enum sw_log_level */
+	int log_dest;     /* [log] destination: SW_DAEMON_LOG_* */
+};
+
+enum sw_daemon_log_dest {
+	SW_DAEMON_LOG_AUTO,   /* stderr with -f, syslog when detached */
+	SW_DAEMON_LOG_STDERR,
+	SW_DAEMON_LOG_SYSLOG,
+	SW_DAEMON_LOG_LAST
+};
+
+/* The command line, as parsed by sw_daemon_parse_args(). */
+struct sw_daemon_args {
+	const char *conf_path; /* -c; points into argv or at the default */
+	const char *pid_file;  /* -p; NULL for none */
+	bool check_only;       /* -t */
+	bool verbose;          /* -v (with -t: print effective settings) */
+	bool foreground;       /* -f */
+	bool help;             /* -h */
+	bool version;          /* --version */
+};
+
+/* What a running daemon's hooks get. */
+struct sw_daemon {
+	const struct sw_daemon_desc *desc;
+	struct sw_daemon_args args;
+	struct sw_daemon_conf conf;
+	struct sw_loop *loop;
+	struct sw_store *store;
+	void *state; /* the component's own, from desc->configure */
+};
+
+struct sw_daemon_desc {
+	const char *name;    /* "collector": program slipwatch-collector */
+	const char *summary; /* one line for -h */
+	/*
+	 * Applies the component's own sections of conf into a new state
+	 * (*ret_state, owned by the daemon until desc->free_state).  SW_OK, or
+	 * SW_ECONF with errbuf naming file:line.  Called for -t, at start and
+	 * on every reload (with a fresh conf); must not touch the running
+	 * daemon.  NULL: the component has no sections yet.
+	 */
+	enum sw_err (*configure)(struct sw_conf *conf, void **ret_state, char *errbuf,
+				 size_t errlen);
+	/* Appends the effective settings of state to out (-t -v).  May be NULL. */
+	void (*dump)(const void *state, struct sw_buf *out);
+	/* Frees a state from configure.  May be NULL when configure is. */
+	void (*free_state)(void *state);
+	/*
+	 * Starts the component's work on d->loop with d->store and d->state:
+	 * registers fds and timers.  SW_OK, or an error with errbuf set (the
+	 * daemon then exits 1).  May be NULL.
+	 */
+	enum sw_err (*start)(struct sw_daemon *d, char *errbuf, size_t errlen);
+	/*
+	 * Takes over new_state after SIGHUP (the old one is freed after the
+	 * call returns).  Return SW_OK to accept; an error keeps the old state
+	 * (new_state is freed) and is logged.  NULL: states are swapped.
+	 */
+	enum sw_err (*reload)(struct sw_daemon *d, void *new_state, char *errbuf, size_t errlen);
+	/* Drains and releases what start set up; the loop still runs for
+	 * sw_daemon_drain_ms after it returns.  May be NULL. */
+	void (*stop)(struct sw_daemon *d);
+};
+
+/* How long the loop keeps running after desc->stop to let work finish. */
+#define SW_DAEMON_DRAIN_MS 2000
+
+/* The default configuration file: SYSCONFDIR "/slipwatch/slipwatch.conf". */
+const char *sw_daemon_default_conf(void);
+
+/*
+ * Parses the command line: -c FILE, -p FILE, -t, -v, -f, -h, --version and
+ * the long forms --config, --pid-file, --test, --verbose, --foreground,
+ * --help.  SW_OK and *ret_args filled, or SW_EINVAL with errbuf naming the
+ * bad argument.  Does not print.  Uses getopt_long (resets optind).
+ */
+enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *ret_args,
+				 char *errbuf, size_t errlen);
+
+/*
+ * Loads the file at path and applies [store] and [log] into *ret_conf and
+ * the component's sections through desc->configure into *ret_state.
+ * Sections of kinds no slipwatch program knows are an error (a typo such
+ * as [stroe] would otherwise be ignored silently).  On SW_OK, *ret_file is
+ * the parse (free with sw_conf_free), *ret_conf is filled (free with
+ * sw_daemon_conf_free) and *ret_state set; on error nothing needs freeing
+ * and errbuf names file:line and the bad text.
+ */
+enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *path,
+				struct sw_conf **ret_file, struct sw_daemon_conf *ret_conf,
+				void **ret_state, char *errbuf, size_t errlen);
+
+/* Appends the effective [store] and [log] settings to out. */
+void sw_daemon_conf_dump(const struct sw_daemon_conf *conf, struct sw_buf *out);
+
+/* Frees the strings of conf. */
+void sw_daemon_conf_free(struct sw_daemon_conf *conf);
+
+/* True if kind is a section kind some slipwatch program reads. */
+bool sw_daemon_known_section(const char *kind);
+
+/*
+ * The whole life of a daemon, for main(): returns the process exit status
+ * (0 clean exit or valid config, 1 config/start-up error, 2 usage error).
+ */
+int sw_daemon_main(int argc, char **argv, const struct sw_daemon_desc *desc);
+
+#endif /* SW_DAEMON_H */
