@@ -1,0 +1,2018 @@
+/*
+ * store.c - the SQLite backend of the slipwatch store (see store.h).
+ *
+ * Design:
+ * - One sqlite3 connection per handle; every statement the API runs is a
+ *   static SQL text with named parameters, prepared once on first use and
+ *   cached in the handle (stmt_sql[] below).  Input never becomes SQL.
+ * - Merging rules live in the SQL (UPSERT ... DO UPDATE with CASE, and a
+ *   trigger deriving an order's status), so each API call is one atomic
+ *   statement wherever possible; the few two-statement calls run inside
+ *   op_begin()/op_end() (BEGIN IMMEDIATE, or a SAVEPOINT within a caller's
+ *   transaction).
+ * - The schema version is PRAGMA user_version (transactional, readable
+ *   before any table exists); PRAGMA application_id marks the file as a
+ *   slipwatch store so that another program's database is never migrated.
+ *   migrations[] is applied forward in one transaction on open.
+ * - Every SQLite failure becomes SW_ESTORE with "store PATH: what: sqlite
+ *   text" in st->errmsg.
+ * Requires SQLite >= 3.35 (UPSERT, RETURNING).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "lib/store.h"
+#include "lib/xmalloc.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_APPLICATION_ID  0x536c5077 /* "SlPw" */
+#define STORE_MIN_SQLITE      3035000
+
+/*
+ * Schema version 1.
+ *
+ * Time columns: INTEGER unix seconds UTC; NULL = not known (yet).  Where the
+ * offset the source wrote matters (event times, promises), a sibling *_off
+ * column holds it in seconds east of UTC, so local times can be shown as
+ * written.  Bookkeeping times (received_at, created_at, ...) are UTC only.
+ * Stage columns (created_at .. backordered_at) are the times of the
+ * warehouse events order.<stage>, not row bookkeeping.
+ * Entities in alerts/outbox are text keys ("parcel:<courier>:<tracking>",
+ * "order:<warehouse>:<order>") because UNIQUE over nullable foreign keys
+ * would never deduplicate an order-level slip.
+ */
+#define ORDER_LATEST                                                                               \
+	"max(coalesce(created_at, -1), coalesce(picked_at, -1), "                                  \
+	"coalesce(packed_at, -1), coalesce(shipped_at, -1), "                                      \
+	"coalesce(cancelled_at, -1), coalesce(backordered_at, -1))"
+/* The status is the stage with the latest time; WHEN order breaks ties. */
+#define ORDER_STATUS_SET                                                                           \
+	"UPDATE orders SET status = CASE "                                                         \
+	"WHEN cancelled_at = " ORDER_LATEST " THEN 'cancelled' "                                   \
+	"WHEN shipped_at = " ORDER_LATEST " THEN 'shipped' "                                       \
+	"WHEN packed_at = " ORDER_LATEST " THEN 'packed' "                                         \
+	"WHEN picked_at = " ORDER_LATEST " THEN 'picked' "                                         \
+	"WHEN backordered_at = " ORDER_LATEST " THEN 'backordered' "                               \
+	"WHEN created_at = " ORDER_LATEST " THEN 'created' "                                       \
+	"ELSE NULL END WHERE id = NEW.id;"
+#define SHIP_STATUSES                                                                              \
+	"'pending','info_received','in_transit','out_for_delivery',"                               \
+	"'attempt_fail','available_for_pickup','delivered','exception',"                           \
+	"'returning','returned','expired','cancelled','unknown'"
+
+static const char schema_v1[] =
+    "CREATE TABLE schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " applied_at INTEGER NOT NULL);"
+
+    "CREATE TABLE orders ("
+    " id INTEGER PRIMARY KEY,"
+    " warehouse_id TEXT NOT NULL,"
+    " order_id TEXT NOT NULL,"
+    " customer_name TEXT, customer_email TEXT,"
+    " customer_locale TEXT, customer_tz TEXT,"
+    " promised_ship_by_at INTEGER, promised_ship_by_off INTEGER,"
+    " promised_delivery_kind TEXT"
+    "  CHECK (promised_delivery_kind IN ('instant', 'date')),"
+    " promised_delivery_text TEXT," /* as written in the event */
+    " promised_delivery_at INTEGER, promised_delivery_off INTEGER,"
+    " service_level TEXT,"
+    " dest_country TEXT, dest_postal_code TEXT, dest_city TEXT,"
+    " created_at INTEGER, created_off INTEGER,"
+    " picked_at INTEGER, picked_off INTEGER,"
+    " packed_at INTEGER, packed_off INTEGER,"
+    " shipped_at INTEGER, shipped_off INTEGER,"
+    " cancelled_at INTEGER, cancelled_off INTEGER,"
+    " backordered_at INTEGER, backordered_off INTEGER,"
+    " status TEXT CHECK (status IN ('created', 'picked', 'packed',"
+    "  'shipped', 'cancelled', 'backordered')),"
+    " UNIQUE (warehouse_id, order_id));"
+    "CREATE INDEX orders_unshipped ON orders (promised_ship_by_at)"
+    " WHERE shipped_at IS NULL AND cancelled_at IS NULL;"
+    "CREATE INDEX orders_delivery ON orders (promised_delivery_at);"
+    "CREATE TRIGGER orders_status_ins AFTER INSERT ON orders BEGIN " ORDER_STATUS_SET " END;"
+    "CREATE TRIGGER orders_status_upd AFTER UPDATE OF created_at,"
+    " picked_at, packed_at, shipped_at, cancelled_at, backordered_at"
+    " ON orders BEGIN " ORDER_STATUS_SET " END;"
+
+    "CREATE TABLE parcels ("
+    " id INTEGER PRIMARY KEY,"
+    " order_ref INTEGER REFERENCES orders (id) ON DELETE CASCADE,"
+    " courier TEXT NOT NULL,"
+    " tracking_number TEXT NOT NULL,"
+    " shipped_at INTEGER, shipped_off INTEGER,"
+    " status TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (status IN (" SHIP_STATUSES ")),"
+    " raw_code TEXT, raw_text TEXT,"
+    " last_event_at INTEGER, last_event_off INTEGER,"
+    " eta_date TEXT," /* YYYY-MM-DD, a calendar date, not an instant */
+    " delivered_at INTEGER, delivered_off INTEGER,"
+    " first_scan_at INTEGER, first_scan_off INTEGER,"
+    " terminal INTEGER NOT NULL DEFAULT 0 CHECK (terminal IN (0, 1)),"
+    " UNIQUE (courier, tracking_number));"
+    "CREATE INDEX parcels_order ON parcels (order_ref);"
+    "CREATE INDEX parcels_active ON parcels (status) WHERE terminal = 0;"
+
+    /* Append-only; AUTOINCREMENT so seqs are never reused (cursors). */
+    "CREATE TABLE journal ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " source TEXT NOT NULL,"
+    " source_event_id TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " warehouse_id TEXT, order_id TEXT,"
+    " courier TEXT, tracking_number TEXT,"
+    " occurred_at INTEGER NOT NULL, occurred_off INTEGER NOT NULL,"
+    " received_at INTEGER NOT NULL,"
+    " payload TEXT,"
+    " UNIQUE (source, source_event_id));"
+    "CREATE INDEX journal_order ON journal (warehouse_id, order_id)"
+    " WHERE order_id IS NOT NULL;"
+    "CREATE INDEX journal_parcel ON journal (courier, tracking_number)"
+    " WHERE tracking_number IS NOT NULL;"
+    "CREATE TRIGGER journal_append_only BEFORE UPDATE ON journal BEGIN"
+    " SELECT RAISE(ABORT, 'the journal is append-only'); END;"
+
+    "CREATE TABLE poll_schedule ("
+    " parcel_ref INTEGER PRIMARY KEY"
+    "  REFERENCES parcels (id) ON DELETE CASCADE,"
+    " next_poll_at INTEGER NOT NULL,"
+    " interval_s INTEGER NOT NULL CHECK (interval_s > 0),"
+    " failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),"
+    " last_polled_at INTEGER,"
+    " last_error TEXT);"
+    "CREATE INDEX poll_due ON poll_schedule (next_poll_at);"
+
+    "CREATE TABLE alerts ("
+    " id INTEGER PRIMARY KEY,"
+    " entity TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " promise TEXT NOT NULL DEFAULT '',"
+    " stage TEXT,"
+    " detected_at INTEGER NOT NULL,"
+    " resolved_at INTEGER,"
+    " UNIQUE (entity, kind, promise));"
+    "CREATE INDEX alerts_open ON alerts (detected_at)"
+    " WHERE resolved_at IS NULL;"
+
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " entity TEXT NOT NULL,"
+    " slip_kind TEXT NOT NULL,"
+    " promise TEXT NOT NULL DEFAULT '',"
+    " channel TEXT NOT NULL,"
+    " recipient TEXT NOT NULL,"
+    " subject TEXT, body TEXT,"
+    " template_name TEXT, template_vars TEXT,"
+    " state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+    "  ('queued', 'sending', 'sent', 'failed', 'deferred')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL," /* while sending: lease end */
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER,"
+    " smtp_response TEXT,"
+    " UNIQUE (entity, slip_kind, promise));"
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"
+
+    "CREATE TABLE silences ("
+    " id INTEGER PRIMARY KEY,"
+    " matcher TEXT NOT NULL," /* 'courier:dhl', 'kind:stalled', ... */
+    " starts_at INTEGER NOT NULL,"
+    " ends_at INTEGER NOT NULL CHECK (ends_at > starts_at),"
+    " created_by TEXT, reason TEXT,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX silences_active ON silences (ends_at);"
+
+    "CREATE TABLE acks ("
+    " id INTEGER PRIMARY KEY,"
+    " alert_key TEXT NOT NULL," /* the alert or incident acknowledged */
+    " acked_by TEXT, comment TEXT,"
+    " acked_at INTEGER NOT NULL,"
+    " expires_at INTEGER);"
+    "CREATE INDEX acks_key ON acks (alert_key);"
+
+    "CREATE TABLE unsubscribes ("
+    " email TEXT PRIMARY KEY COLLATE NOCASE,"
+    " added_at INTEGER NOT NULL,"
+    " reason TEXT);"
+
+    "CREATE TABLE cursors ("
+    " name TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL CHECK (seq >= 0),"
+    " updated_at INTEGER NOT NULL);";
+
+/* Forward migrations, in version order; element i brings version i to
+ * version i + 1.  Add a step, never edit a released one. */
+static const char *const migrations[] = {
+    schema_v1,
+};
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
+	       "one migration step per schema version");
+
+/* Statements cached in the handle, prepared on first use. */
+enum stmt_id {
+	ST_BEGIN_WRITE,
+	ST_BEGIN_READ,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_JOURNAL_INSERT,
+	ST_JOURNAL_SEQ,
+	ST_JOURNAL_READ,
+	ST_JOURNAL_COUNT,
+	ST_CURSOR_GET,
+	ST_CURSOR_SET,
+	ST_ORDER_UPSERT,
+	ST_ORDER_GET,
+	ST_ORDER_STUB,
+	ST_PARCEL_UPSERT,
+	ST_PARCEL_STATUS,
+	ST_PARCEL_GET,
+	ST_POLL_UPSERT,
+	ST_POLL_REMOVE,
+	ST_POLL_DUE,
+	ST_ALERT_INSERT,
+	ST_ALERT_ID,
+	ST_OUTBOX_INSERT,
+	ST_OUTBOX_ID,
+	ST_OUTBOX_CLAIM,
+	ST_OUTBOX_GET,
+	ST_OUTBOX_SENT,
+	ST_OUTBOX_DEFER,
+	ST_OUTBOX_FAIL,
+	ST_OUTBOX_COUNT,
+	ST_UNSUB_ADD,
+	ST_UNSUB_DEL,
+	ST_UNSUB_CHECK,
+	ST_UNSUB_LIST,
+	ST_LAST
+};
+
+/* A pair (at, off) replaced when the new value is present. */
+#define SET_IF_PRESENT(c)                                                                          \
+	c "_off = CASE WHEN excluded." c "_at IS NOT NULL THEN excluded." c "_off ELSE " c         \
+	  "_off END, " c "_at = coalesce(excluded." c "_at, " c "_at)"
+/* A pair (at, off) keeping the earliest time. */
+#define KEEP_EARLIEST(c)                                                                           \
+	c "_off = CASE WHEN " c "_at IS NULL OR excluded." c "_at < " c "_at THEN excluded." c     \
+	  "_off ELSE " c "_off END, " c "_at = CASE "                                              \
+	  "WHEN " c "_at IS NULL OR excluded." c "_at < " c "_at THEN "                            \
+	  "excluded." c "_at ELSE " c "_at END"
+#define KEEP(c) c " = coalesce(excluded." c ", " c ")"
+
+#define ORDER_COLS                                                                                 \
+	"id, warehouse_id, order_id, customer_name, customer_email, "                              \
+	"customer_locale, customer_tz, promised_ship_by_at, "                                      \
+	"promised_ship_by_off, promised_delivery_kind, "                                           \
+	"promised_delivery_text, promised_delivery_at, "                                           \
+	"promised_delivery_off, service_level, dest_country, "                                     \
+	"dest_postal_code, dest_city, created_at, created_off, picked_at, "                        \
+	"picked_off, packed_at, packed_off, shipped_at, shipped_off, "                             \
+	"cancelled_at, cancelled_off, backordered_at, backordered_off, status"
+#define ORDER_STAGE_COL0 17 /* index of created_at in ORDER_COLS */
+
+#define PARCEL_FRESH "coalesce(:event_at, 0) >= coalesce(last_event_at, 0)"
+#define OUTBOX_COLS                                                                                \
+	"id, entity, slip_kind, promise, channel, recipient, subject, body, "                      \
+	"template_name, template_vars, next_attempt_at, state, attempts, "                         \
+	"last_error, created_at, sent_at, smtp_response"
+#define POLL_COLS                                                                                  \
+	"s.parcel_ref, p.courier, p.tracking_number, s.next_poll_at, "                             \
+	"s.interval_s, s.failures, s.last_polled_at, s.last_error"
+
+static const char *const stmt_sql[ST_LAST] = {
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT sw_op",
+    [ST_RELEASE] = "RELEASE sw_op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO sw_op",
+
+    [ST_JOURNAL_INSERT] = "INSERT INTO journal (source, source_event_id, kind, "
+			  "warehouse_id, order_id, courier, tracking_number, occurred_at, "
+			  "occurred_off, received_at, payload) VALUES (:source, :seid, "
+			  ":kind, :wh, :oid, :courier, :tn, :at, :off, :recv, :payload) "
+			  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING seq",
+    [ST_JOURNAL_SEQ] = "SELECT seq FROM journal WHERE source = :source "
+		       "AND source_event_id = :seid",
+    [ST_JOURNAL_READ] = "SELECT seq, source, source_event_id, kind, warehouse_id, "
+			"order_id, courier, tracking_number, occurred_at, occurred_off, "
+			"received_at, payload FROM journal WHERE seq > :after "
+			"ORDER BY seq LIMIT :limit",
+    [ST_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
+
+    [ST_CURSOR_GET] = "SELECT seq FROM cursors WHERE name = :name",
+    [ST_CURSOR_SET] = "INSERT INTO cursors (name, seq, updated_at) VALUES (:name, "
+		      ":seq, :now) ON CONFLICT (name) DO UPDATE SET "
+		      "seq = excluded.seq, updated_at = excluded.updated_at",
+
+    [ST_ORDER_UPSERT] =
+	"INSERT INTO orders (warehouse_id, order_id, customer_name, "
+	"customer_email, customer_locale, customer_tz, "
+	"promised_ship_by_at, promised_ship_by_off, "
+	"promised_delivery_kind, promised_delivery_text, "
+	"promised_delivery_at, promised_delivery_off, service_level, "
+	"dest_country, dest_postal_code, dest_city, created_at, "
+	"created_off, picked_at, picked_off, packed_at, packed_off, "
+	"shipped_at, shipped_off, cancelled_at, cancelled_off, "
+	"backordered_at, backordered_off) VALUES (:wh, :oid, :cname, "
+	":cemail, :clocale, :ctz, :ship_by_at, :ship_by_off, :pd_kind, "
+	":pd_text, :pd_at, :pd_off, :service, :country, :postal, :city, "
+	":created_at, :created_off, :picked_at, :picked_off, "
+	":packed_at, :packed_off, :shipped_at, :shipped_off, "
+	":cancelled_at, :cancelled_off, :backordered_at, "
+	":backordered_off) "
+	"ON CONFLICT (warehouse_id, order_id) DO UPDATE SET " KEEP("customer_name") ", " KEEP("cust"
+											      "omer"
+											      "_ema"
+											      "il") ", " KEEP("customer_locale") ", " KEEP("customer_tz") ", " SET_IF_PRESENT(
+	    "promised_ship_by") ", "
+				"promised_delivery_text = CASE WHEN "
+				"excluded.promised_delivery_kind "
+				"IS NULL THEN promised_delivery_text ELSE "
+				"excluded.promised_delivery_text END, "
+				"promised_delivery_at = CASE WHEN excluded.promised_delivery_kind "
+				"IS NULL THEN promised_delivery_at ELSE "
+				"excluded.promised_delivery_at END, "
+				"promised_delivery_off = CASE WHEN excluded.promised_delivery_kind "
+				"IS NULL THEN promised_delivery_off ELSE "
+				"excluded.promised_delivery_off END, " KEEP("promised_delivery_"
+									    "kind") ", " KEEP("serv"
+											      "ice_"
+											      "leve"
+											      "l") ", " KEEP("dest_country") ", " KEEP("dest_postal_code") ", " KEEP("dest_city") ", " KEEP_EARLIEST(
+				    "created") ", " KEEP_EARLIEST("picked") ", " KEEP_EARLIEST("pac"
+											       "ke"
+											       "d") ", " KEEP_EARLIEST("shipped") ", " KEEP_EARLIEST("cancelled") ", " KEEP_EARLIEST("backordered"),
+    [ST_ORDER_GET] = "SELECT " ORDER_COLS " FROM orders WHERE "
+		     "warehouse_id = :wh AND order_id = :oid",
+    [ST_ORDER_STUB] = "INSERT INTO orders (warehouse_id, order_id) "
+		      "VALUES (:wh, :oid) ON CONFLICT DO NOTHING",
+
+    [ST_PARCEL_UPSERT] = "INSERT INTO parcels (order_ref, courier, tracking_number, "
+			 "shipped_at, shipped_off) VALUES ((SELECT id FROM orders WHERE "
+			 "warehouse_id = :wh AND order_id = :oid), :courier, :tn, "
+			 ":shipped_at, :shipped_off) "
+			 "ON CONFLICT (courier, tracking_number) DO UPDATE SET " KEEP(
+			     "order_ref") ", " KEEP_EARLIEST("shipped"),
+    [ST_PARCEL_STATUS] = "UPDATE parcels SET "
+			 "status = CASE WHEN " PARCEL_FRESH " THEN :status "
+			 "ELSE status END, "
+			 "raw_code = CASE WHEN " PARCEL_FRESH " THEN :raw_code "
+			 "ELSE raw_code END, "
+			 "raw_text = CASE WHEN " PARCEL_FRESH " THEN :raw_text "
+			 "ELSE raw_text END, "
+			 "terminal = CASE WHEN " PARCEL_FRESH " THEN :terminal "
+			 "ELSE terminal END, "
+			 "eta_date = CASE WHEN " PARCEL_FRESH " AND :eta IS NOT NULL "
+			 "THEN :eta ELSE eta_date END, "
+			 "last_event_off = CASE WHEN " PARCEL_FRESH " AND :event_at IS "
+			 "NOT NULL THEN :event_off ELSE last_event_off END, "
+			 "last_event_at = CASE WHEN " PARCEL_FRESH " AND :event_at IS "
+			 "NOT NULL THEN :event_at ELSE last_event_at END, "
+			 "first_scan_off = CASE WHEN :first_at IS NOT NULL AND "
+			 "(first_scan_at IS NULL OR :first_at < first_scan_at) THEN "
+			 ":first_off ELSE first_scan_off END, "
+			 "first_scan_at = CASE WHEN :first_at IS NOT NULL AND "
+			 "(first_scan_at IS NULL OR :first_at < first_scan_at) THEN "
+			 ":first_at ELSE first_scan_at END, "
+			 "delivered_off = CASE WHEN :deliv_at IS NOT NULL THEN "
+			 ":deliv_off ELSE delivered_off END, "
+			 "delivered_at = coalesce(:deliv_at, delivered_at) "
+			 "WHERE courier = :courier AND tracking_number = :tn",
+    [ST_PARCEL_GET] = "SELECT p.id, p.courier, p.tracking_number, o.warehouse_id, "
+		      "o.order_id, p.shipped_at, p.shipped_off, p.status, p.raw_code, "
+		      "p.raw_text, p.last_event_at, p.last_event_off, p.eta_date, "
+		      "p.delivered_at, p.delivered_off, p.first_scan_at, "
+		      "p.first_scan_off, p.terminal FROM parcels p LEFT JOIN orders o "
+		      "ON o.id = p.order_ref WHERE p.courier = :courier AND "
+		      "p.tracking_number = :tn",
+
+    [ST_POLL_UPSERT] = "INSERT INTO poll_schedule (parcel_ref, next_poll_at, "
+		       "interval_s, failures, last_polled_at, last_error) SELECT id, "
+		       ":next, :interval, :failures, :last, :error FROM parcels WHERE "
+		       "courier = :courier AND tracking_number = :tn "
+		       "ON CONFLICT (parcel_ref) DO UPDATE SET "
+		       "next_poll_at = excluded.next_poll_at, "
+		       "interval_s = excluded.interval_s, "
+		       "failures = excluded.failures, "
+		       "last_polled_at = excluded.last_polled_at, "
+		       "last_error = excluded.last_error",
+    [ST_POLL_REMOVE] = "DELETE FROM poll_schedule WHERE parcel_ref = (SELECT id FROM "
+		       "parcels WHERE courier = :courier AND tracking_number = :tn)",
+    [ST_POLL_DUE] = "SELECT " POLL_COLS " FROM poll_schedule s JOIN "
+		    "parcels p ON p.id = s.parcel_ref WHERE "
+		    "s.next_poll_at <= :before AND p.terminal = 0 "
+		    "ORDER BY s.next_poll_at, s.parcel_ref LIMIT :limit",
+
+    [ST_ALERT_INSERT] = "INSERT INTO alerts (entity, kind, promise, stage, detected_at) "
+			"VALUES (:entity, :kind, :promise, :stage, :at) "
+			"ON CONFLICT (entity, kind, promise) DO NOTHING RETURNING id",
+    [ST_ALERT_ID] = "SELECT id FROM alerts WHERE entity = :entity AND "
+		    "kind = :kind AND promise = :promise",
+
+    [ST_OUTBOX_INSERT] = "INSERT INTO outbox (entity, slip_kind, promise, channel, "
+			 "recipient, subject, body, template_name, template_vars, "
+			 "next_attempt_at, created_at) VALUES (:entity, :kind, :promise, "
+			 ":channel, :recipient, :subject, :body, :template, :vars, "
+			 ":next, :now) ON CONFLICT (entity, slip_kind, promise) "
+			 "DO NOTHING RETURNING id",
+    [ST_OUTBOX_ID] = "SELECT id FROM outbox WHERE entity = :entity AND "
+		     "slip_kind = :kind AND promise = :promise",
+    [ST_OUTBOX_CLAIM] = "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+			"next_attempt_at = :lease_end WHERE id IN (SELECT id FROM outbox "
+			"WHERE state IN ('queued', 'deferred', 'sending') AND "
+			"next_attempt_at <= :now ORDER BY next_attempt_at, id "
+			"LIMIT :limit) RETURNING " OUTBOX_COLS,
+    [ST_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = :id",
+    [ST_OUTBOX_SENT] = "UPDATE outbox SET state = 'sent', sent_at = :at, "
+		       "smtp_response = :response, last_error = NULL "
+		       "WHERE id = :id AND state = 'sending'",
+    [ST_OUTBOX_DEFER] = "UPDATE outbox SET state = 'deferred', "
+			"next_attempt_at = :next, last_error = :error "
+			"WHERE id = :id AND state = 'sending'",
+    [ST_OUTBOX_FAIL] = "UPDATE outbox SET state = 'failed', "
+		       "last_error = :error WHERE id = :id AND "
+		       "state = 'sending'",
+    [ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE state = :state",
+
+    [ST_UNSUB_ADD] = "INSERT INTO unsubscribes (email, added_at, reason) "
+		     "VALUES (:email, :now, :reason) ON CONFLICT DO NOTHING",
+    [ST_UNSUB_DEL] = "DELETE FROM unsubscribes WHERE email = :email",
+    [ST_UNSUB_CHECK] = "SELECT 1 FROM unsubscribes WHERE email = :email",
+    [ST_UNSUB_LIST] = "SELECT email, added_at, reason FROM unsubscribes "
+		      "ORDER BY added_at, email",
+};
+
+struct sw_store {
+	sqlite3 *db;
+	char *path;
+	unsigned flags;
+	int in_txn;  /* sw_store_begin succeeded, no commit/rollback yet */
+	int version; /* schema version of the file */
+	sqlite3_stmt *stmt[ST_LAST];
+	char errmsg[512];
+};
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const stage_names[SW_STAGE_LAST] = {
+    [SW_STAGE_CREATED] = "created",	[SW_STAGE_PICKED] = "picked",
+    [SW_STAGE_PACKED] = "packed",	[SW_STAGE_SHIPPED] = "shipped",
+    [SW_STAGE_CANCELLED] = "cancelled", [SW_STAGE_BACKORDERED] = "backordered",
+};
+
+static const char *const ship_names[SW_SHIP_LAST] = {
+    [SW_SHIP_PENDING] = "pending",
+    [SW_SHIP_INFO_RECEIVED] = "info_received",
+    [SW_SHIP_IN_TRANSIT] = "in_transit",
+    [SW_SHIP_OUT_FOR_DELIVERY] = "out_for_delivery",
+    [SW_SHIP_ATTEMPT_FAIL] = "attempt_fail",
+    [SW_SHIP_AVAILABLE_FOR_PICKUP] = "available_for_pickup",
+    [SW_SHIP_DELIVERED] = "delivered",
+    [SW_SHIP_EXCEPTION] = "exception",
+    [SW_SHIP_RETURNING] = "returning",
+    [SW_SHIP_RETURNED] = "returned",
+    [SW_SHIP_EXPIRED] = "expired",
+    [SW_SHIP_CANCELLED] = "cancelled",
+    [SW_SHIP_UNKNOWN] = "unknown",
+};
+
+static const char *const outbox_names[SW_OUTBOX_LAST] = {
+    [SW_OUTBOX_QUEUED] = "queued", [SW_OUTBOX_SENDING] = "sending",   [SW_OUTBOX_SENT] = "sent",
+    [SW_OUTBOX_FAILED] = "failed", [SW_OUTBOX_DEFERRED] = "deferred",
+};
+
+static const char *const promise_names[SW_PROMISE_LAST] = {
+    [SW_PROMISE_NONE] = "none",
+    [SW_PROMISE_INSTANT] = "instant",
+    [SW_PROMISE_DATE] = "date",
+};
+
+const char *sw_store_stage_name(enum sw_stage s)
+{
+	return (unsigned)s < SW_STAGE_LAST ? stage_names[s] : "?";
+}
+
+const char *sw_store_ship_status_name(enum sw_ship_status s)
+{
+	return (unsigned)s < SW_SHIP_LAST ? ship_names[s] : "?";
+}
+
+const char *sw_store_outbox_state_name(enum sw_outbox_state s)
+{
+	return (unsigned)s < SW_OUTBOX_LAST ? outbox_names[s] : "?";
+}
+
+const char *sw_store_promise_kind_name(enum sw_promise_kind k)
+{
+	return (unsigned)k < SW_PROMISE_LAST ? promise_names[k] : "?";
+}
+
+/* Index of name in names[n], or n if absent (or name NULL). */
+static int name_index(const char *const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return n;
+}
+
+enum sw_err sw_store_ship_status_parse(const char *name, enum sw_ship_status *ret_status)
+{
+	int i = name_index(ship_names, SW_SHIP_LAST, name);
+
+	if (i == SW_SHIP_LAST)
+		return SW_EINVAL;
+	*ret_status = (enum sw_ship_status)i;
+	return SW_OK;
+}
+
+int sw_store_ship_status_terminal(enum sw_ship_status s)
+{
+	return s == SW_SHIP_DELIVERED || s == SW_SHIP_RETURNED || s == SW_SHIP_EXPIRED ||
+	       s == SW_SHIP_CANCELLED;
+}
+
+/* ---- errors, statements, binding -------------------------------------- */
+
+static enum sw_err __attribute__((format(printf, 3, 4)))
+set_err(struct sw_store *st, enum sw_err rc, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(st->errmsg, sizeof(st->errmsg), "store %s: ", st->path);
+	if (n < 0 || (size_t)n >= sizeof(st->errmsg))
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg + n, sizeof(st->errmsg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Records SQLite's text for the failed operation `what`; SW_ESTORE. */
+static enum sw_err db_err(struct sw_store *st, const char *what)
+{
+	return set_err(st, SW_ESTORE, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* The cached statement id, reset and ready to bind; NULL on error. */
+static sqlite3_stmt *stmt(struct sw_store *st, enum stmt_id id)
+{
+	int rc;
+
+	if (st->stmt[id]) {
+		sqlite3_reset(st->stmt[id]);
+		sqlite3_clear_bindings(st->stmt[id]);
+		return st->stmt[id];
+	}
+	rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+				NULL);
+	if (rc != SQLITE_OK) {
+		db_err(st, "prepare");
+		sqlite3_finalize(st->stmt[id]);
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+/* Releases a statement's read state and bound copies after use. */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Steps s to completion (no rows expected), resets it.  what names the
+ * operation in the error text. */
+static enum sw_err run(struct sw_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		db_err(st, what);
+		stmt_done(s);
+		return SW_ESTORE;
+	}
+	stmt_done(s);
+	return SW_OK;
+}
+
+static enum sw_err run_id(struct sw_store *st, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *s = stmt(st, id);
+
+	return s ? run(st, s, what) : SW_ESTORE;
+}
+
+/* Binding by parameter name; NULL text and 0 times bind SQL NULL.  Each
+ * returns an SQLite code; callers OR them and check once. */
+static int b_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static int b_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	return sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, name), v);
+}
+
+static int b_time(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
+}
+
+static int b_stamp(sqlite3_stmt *s, const char *at_name, const char *off_name, struct sw_stamp v)
+{
+	int i = sqlite3_bind_parameter_index(s, off_name);
+	int rc = b_time(s, at_name, v.at);
+
+	if (v.at)
+		return rc | sqlite3_bind_int(s, i, v.offset);
+	return rc | sqlite3_bind_null(s, i);
+}
+
+/* A bind failed (a bug, or a value too big for SQLite). */
+static enum sw_err bind_failed(struct sw_store *st, sqlite3_stmt *s)
+{
+	db_err(st, "bind");
+	stmt_done(s);
+	return SW_ESTORE;
+}
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
+}
+
+/* Reads columns i (time) and i + 1 (offset). */
+static struct sw_stamp col_stamp(sqlite3_stmt *s, int i)
+{
+	struct sw_stamp v = {0, 0};
+
+	if (sqlite3_column_type(s, i) != SQLITE_NULL) {
+		v.at = sqlite3_column_int64(s, i);
+		v.offset = sqlite3_column_int(s, i + 1);
+	}
+	return v;
+}
+
+static int nonempty(const char *s)
+{
+	return s && *s;
+}
+
+/* SW_OK if v is a valid (possibly absent) stamp, else SW_ERANGE. */
+static enum sw_err check_stamp(struct sw_store *st, const char *what, struct sw_stamp v)
+{
+	if (v.at < 0)
+		return set_err(st, SW_ERANGE, "%s: negative time %lld", what, (long long)v.at);
+	if (v.at && (v.offset > SW_STORE_MAX_OFFSET || v.offset < -SW_STORE_MAX_OFFSET))
+		return set_err(st, SW_ERANGE, "%s: UTC offset %ld s out of range", what,
+			       (long)v.offset);
+	return SW_OK;
+}
+
+static enum sw_err check_limit(struct sw_store *st, int limit)
+{
+	if (limit < 1 || limit > SW_STORE_MAX_BATCH)
+		return set_err(st, SW_ERANGE, "batch limit %d not in 1..%d", limit,
+			       SW_STORE_MAX_BATCH);
+	return SW_OK;
+}
+
+/* A single-valued query's int64 result (0 if no row). */
+static enum sw_err query_int(struct sw_store *st, sqlite3_stmt *s, const char *what, int64_t *ret,
+			     int *ret_found)
+{
+	int rc = sqlite3_step(s);
+
+	*ret = 0;
+	if (ret_found)
+		*ret_found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(s, 0);
+		/* Run to completion: an INSERT ... RETURNING finishes here. */
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			;
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(st, what);
+		stmt_done(s);
+		return SW_ESTORE;
+	}
+	stmt_done(s);
+	return SW_OK;
+}
+
+/* ---- atomic multi-statement operations -------------------------------- */
+
+/* Starts an operation that runs several statements: its own write
+ * transaction, or a savepoint inside the caller's. */
+static enum sw_err op_begin(struct sw_store *st)
+{
+	return run_id(st, st->in_txn ? ST_SAVEPOINT : ST_BEGIN_WRITE, "begin");
+}
+
+/* Ends the operation: keeps its effects if rc is SW_OK, else undoes them
+ * (keeping the original error text).  Returns rc or a commit failure. */
+static enum sw_err op_end(struct sw_store *st, enum sw_err rc)
+{
+	char saved[sizeof(st->errmsg)];
+
+	if (rc == SW_OK) {
+		rc = run_id(st, st->in_txn ? ST_RELEASE : ST_COMMIT, "commit");
+		if (rc == SW_OK)
+			return SW_OK;
+	}
+	memcpy(saved, st->errmsg, sizeof(saved));
+	if (st->in_txn) {
+		if (!sqlite3_get_autocommit(st->db)) {
+			run_id(st, ST_ROLLBACK_TO, "rollback");
+			run_id(st, ST_RELEASE, "rollback");
+		}
+	} else if (!sqlite3_get_autocommit(st->db)) {
+		run_id(st, ST_ROLLBACK, "rollback");
+	}
+	memcpy(st->errmsg, saved, sizeof(saved));
+	return rc;
+}
+
+/* ---- open, migrate, close --------------------------------------------- */
+
+/* Runs a PRAGMA (or any one-row query) not worth caching; its first
+ * column as int into *ret_int and/or as text into ret_text. */
+static enum sw_err pragma(struct sw_store *st, const char *sql, int *ret_int, char *ret_text,
+			  size_t text_len)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && ret_int)
+			*ret_int = sqlite3_column_int(s, 0);
+		if (rc == SQLITE_ROW && ret_text) {
+			const unsigned char *t = sqlite3_column_text(s, 0);
+
+			snprintf(ret_text, text_len, "%s", t ? (const char *)t : "");
+		}
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_err(st, SW_ESTORE, "%s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
+	sqlite3_finalize(s);
+	return SW_OK;
+}
+
+/* Reads the version and refuses files that are not ours or too new,
+ * before anything (even the journal mode) is written. */
+static enum sw_err check_file(struct sw_store *st)
+{
+	int app_id = 0, objects = 0;
+
+	if (pragma(st, "PRAGMA application_id", &app_id, NULL, 0) ||
+	    pragma(st, "PRAGMA user_version", &st->version, NULL, 0) ||
+	    pragma(st, "SELECT count(*) FROM sqlite_master", &objects, NULL, 0))
+		return SW_ESTORE;
+	if (app_id != STORE_APPLICATION_ID && (app_id != 0 || st->version != 0 || objects != 0))
+		return set_err(st, SW_EINVAL,
+			       "an SQLite database, but not a slipwatch store "
+			       "(application_id %d); not touching it",
+			       app_id);
+	if (st->version > SW_STORE_SCHEMA_VERSION)
+		return set_err(st, SW_EVERSION,
+			       "schema version %d is newer than this program's "
+			       "%d; not touching it (upgrade slipwatch)",
+			       st->version, SW_STORE_SCHEMA_VERSION);
+	if (st->version < SW_STORE_SCHEMA_VERSION && (st->flags & SW_STORE_RDONLY))
+		return set_err(st, SW_EVERSION,
+			       "schema version %d, this program needs %d; start "
+			       "a daemon (read-write) once to migrate it",
+			       st->version, SW_STORE_SCHEMA_VERSION);
+	return SW_OK;
+}
+
+/* Applies one migration step inside the open transaction. */
+static enum sw_err migrate_step(struct sw_store *st, int to)
+{
+	char sql[128];
+	char *msg = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_exec(st->db, migrations[to - 1], NULL, NULL, &msg)) {
+		set_err(st, SW_ESTORE, "migrating to schema version %d: %s", to,
+			msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return SW_ESTORE;
+	}
+	/* Integers from this file only, never input. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d;", to,
+		 STORE_APPLICATION_ID);
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL))
+		return db_err(st, "setting the schema version");
+	rc = sqlite3_prepare_v2(st->db,
+				"INSERT INTO schema_migrations (version, "
+				"applied_at) VALUES (?1, ?2)",
+				-1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(s, 1, to) | sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, "recording the migration");
+	return SW_OK;
+}
+
+/* Brings the schema to SW_STORE_SCHEMA_VERSION in one transaction.  The
+ * version is read again under the write lock: another process may have
+ * migrated the file meanwhile. */
+static enum sw_err migrate(struct sw_store *st)
+{
+	enum sw_err rc;
+	int v;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+		return db_err(st, "locking for migration");
+	rc = check_file(st);
+	for (v = st->version + 1; rc == SW_OK && v <= SW_STORE_SCHEMA_VERSION; v++)
+		rc = migrate_step(st, v);
+	if (rc == SW_OK && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL))
+		rc = db_err(st, "committing the migration");
+	if (rc != SW_OK) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	st->version = SW_STORE_SCHEMA_VERSION;
+	return SW_OK;
+}
+
+/* Per-connection settings (see sw_store_open for the why). */
+static enum sw_err configure(struct sw_store *st)
+{
+	char mode[16] = "";
+
+	if (pragma(st, "PRAGMA foreign_keys = ON", NULL, NULL, 0))
+		return SW_ESTORE;
+	if (st->flags & SW_STORE_RDONLY)
+		return SW_OK;
+	if (pragma(st, "PRAGMA journal_mode = WAL", NULL, mode, sizeof(mode)))
+		return SW_ESTORE;
+	if (strcmp(mode, "wal") != 0)
+		return set_err(st, SW_ESTORE, "cannot use WAL journal mode (got \"%s\")", mode);
+	return pragma(st, "PRAGMA synchronous = FULL", NULL, NULL, 0);
+}
+
+static enum sw_err open_db(struct sw_store *st)
+{
+	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc, err;
+
+	if (st->flags & SW_STORE_RDONLY)
+		oflags = SQLITE_OPEN_READONLY;
+	else if (st->flags & SW_STORE_NOCREATE)
+		oflags = SQLITE_OPEN_READWRITE;
+	rc = sqlite3_open_v2(st->path, &st->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		err = st->db ? sqlite3_system_errno(st->db) : 0;
+		return set_err(st, SW_ESTORE, "cannot open: %s%s%s%s",
+			       st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
+			       err ? " (" : "", err ? strerror(err) : "", err ? ")" : "");
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	return SW_OK;
+}
+
+enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **ret_store,
+			  char *errbuf, size_t errlen)
+{
+	struct sw_store *st;
+	enum sw_err rc;
+
+	*ret_store = NULL;
+	if (!nonempty(path) || (flags & ~(SW_STORE_RDONLY | SW_STORE_NOCREATE))) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "store: bad path or flags");
+		return SW_EINVAL;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	st->flags = flags;
+	if (sqlite3_libversion_number() < STORE_MIN_SQLITE) {
+		rc = set_err(st, SW_ESTORE, "SQLite %s is too old (need 3.35)",
+			     sqlite3_libversion());
+		goto fail;
+	}
+	if ((rc = open_db(st)) || (rc = check_file(st)) || (rc = configure(st)))
+		goto fail;
+	if (st->version < SW_STORE_SCHEMA_VERSION && (rc = migrate(st)))
+		goto fail;
+	*ret_store = st;
+	return SW_OK;
+fail:
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", st->errmsg);
+	sw_store_close(st);
+	return rc;
+}
+
+void sw_store_close(struct sw_store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST_LAST; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *sw_store_errmsg(const struct sw_store *st)
+{
+	return st->errmsg;
+}
+
+int sw_store_schema_version(const struct sw_store *st)
+{
+	return st->version;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+enum sw_err sw_store_begin(struct sw_store *st)
+{
+	enum stmt_id id = (st->flags & SW_STORE_RDONLY) ? ST_BEGIN_READ : ST_BEGIN_WRITE;
+	enum sw_err rc;
+
+	if (st->in_txn)
+		return set_err(st, SW_EINVAL,
+			       "begin: a transaction is already open "
+			       "(nesting is not supported)");
+	rc = run_id(st, id, "begin");
+	if (rc == SW_OK)
+		st->in_txn = 1;
+	return rc;
+}
+
+enum sw_err sw_store_commit(struct sw_store *st)
+{
+	enum sw_err rc;
+
+	if (!st->in_txn)
+		return set_err(st, SW_EINVAL, "commit: no transaction is open");
+	st->in_txn = 0;
+	if (sqlite3_get_autocommit(st->db))
+		return set_err(st, SW_ESTORE,
+			       "commit: the transaction was already rolled "
+			       "back by an earlier error");
+	rc = run_id(st, ST_COMMIT, "commit");
+	if (rc != SW_OK)
+		op_end(st, rc); /* not in_txn: plain ROLLBACK */
+	return rc;
+}
+
+enum sw_err sw_store_rollback(struct sw_store *st)
+{
+	if (!st->in_txn)
+		return set_err(st, SW_EINVAL, "rollback: no transaction is open");
+	st->in_txn = 0;
+	if (sqlite3_get_autocommit(st->db))
+		return SW_OK; /* SQLite already rolled it back */
+	return run_id(st, ST_ROLLBACK, "rollback");
+}
+
+/* ---- journal ----------------------------------------------------------- */
+
+static enum sw_err journal_check(struct sw_store *st, const struct sw_journal_event *ev)
+{
+	if (!nonempty(ev->source) || !nonempty(ev->source_event_id) || !nonempty(ev->kind))
+		return set_err(st, SW_EINVAL,
+			       "journal append: source, "
+			       "source event id and kind are required");
+	if (ev->occurred_at.at == 0)
+		return set_err(st, SW_EINVAL, "journal append: occurred_at is required");
+	if (ev->received_at < 0)
+		return set_err(st, SW_ERANGE, "journal append: negative received_at");
+	return check_stamp(st, "journal append: occurred_at", ev->occurred_at);
+}
+
+/* Looks up an existing row's id by a key query; result SW_EDUP. */
+static enum sw_err existing_id(struct sw_store *st, sqlite3_stmt *s, const char *what,
+			       int64_t *ret_id)
+{
+	int64_t id;
+	enum sw_err rc = query_int(st, s, what, &id, NULL);
+
+	if (rc)
+		return rc;
+	if (ret_id)
+		*ret_id = id;
+	return SW_EDUP;
+}
+
+enum sw_err sw_store_journal_append(struct sw_store *st, const struct sw_journal_event *ev,
+				    int64_t *ret_seq)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+	int64_t seq;
+	int found;
+
+	if ((rc = journal_check(st, ev)))
+		return rc;
+	if (!(s = stmt(st, ST_JOURNAL_INSERT)))
+		return SW_ESTORE;
+	if (b_text(s, ":source", ev->source) | b_text(s, ":seid", ev->source_event_id) |
+	    b_text(s, ":kind", ev->kind) | b_text(s, ":wh", ev->warehouse_id) |
+	    b_text(s, ":oid", ev->order_id) | b_text(s, ":courier", ev->courier) |
+	    b_text(s, ":tn", ev->tracking_number) | b_int(s, ":at", ev->occurred_at.at) |
+	    b_int(s, ":off", ev->occurred_at.offset) |
+	    b_int(s, ":recv", ev->received_at ? ev->received_at : (int64_t)time(NULL)) |
+	    b_text(s, ":payload", ev->payload))
+		return bind_failed(st, s);
+	if ((rc = query_int(st, s, "journal append", &seq, &found)))
+		return rc;
+	if (found) {
+		if (ret_seq)
+			*ret_seq = seq;
+		return SW_OK;
+	}
+	if (!(s = stmt(st, ST_JOURNAL_SEQ)))
+		return SW_ESTORE;
+	if (b_text(s, ":source", ev->source) | b_text(s, ":seid", ev->source_event_id))
+		return bind_failed(st, s);
+	return existing_id(st, s, "journal append", ret_seq);
+}
+
+static void journal_row(sqlite3_stmt *s, struct sw_journal_event *ev)
+{
+	ev->seq = sqlite3_column_int64(s, 0);
+	ev->source = col_str(s, 1);
+	ev->source_event_id = col_str(s, 2);
+	ev->kind = col_str(s, 3);
+	ev->warehouse_id = col_str(s, 4);
+	ev->order_id = col_str(s, 5);
+	ev->courier = col_str(s, 6);
+	ev->tracking_number = col_str(s, 7);
+	ev->occurred_at = col_stamp(s, 8);
+	ev->received_at = sqlite3_column_int64(s, 10);
+	ev->payload = col_str(s, 11);
+}
+
+static void journal_free(struct sw_journal_event *evs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)evs[i].source);
+		free((char *)evs[i].source_event_id);
+		free((char *)evs[i].kind);
+		free((char *)evs[i].warehouse_id);
+		free((char *)evs[i].order_id);
+		free((char *)evs[i].courier);
+		free((char *)evs[i].tracking_number);
+		free((char *)evs[i].payload);
+	}
+	free(evs);
+}
+
+/* Fetches up to limit events after after_seq into a new array. */
+static enum sw_err journal_fetch(struct sw_store *st, int64_t after_seq, int limit,
+				 struct sw_journal_event **ret, size_t *ret_n)
+{
+	struct sw_journal_event *evs = NULL;
+	size_t n = 0, alloc = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!(s = stmt(st, ST_JOURNAL_READ)))
+		return SW_ESTORE;
+	if (b_int(s, ":after", after_seq) | b_int(s, ":limit", limit))
+		return bind_failed(st, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			evs = xreallocarray(evs, alloc, sizeof(*evs));
+		}
+		journal_row(s, &evs[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(st, "journal read");
+		stmt_done(s);
+		journal_free(evs, n);
+		return SW_ESTORE;
+	}
+	stmt_done(s);
+	*ret = evs;
+	*ret_n = n;
+	return SW_OK;
+}
+
+enum sw_err sw_store_journal_read(struct sw_store *st, int64_t after_seq, int limit,
+				  enum sw_err (*cb)(const struct sw_journal_event *ev, void *arg),
+				  void *arg, int *ret_count)
+{
+	struct sw_journal_event *evs;
+	size_t i, n;
+	enum sw_err rc;
+
+	if (ret_count)
+		*ret_count = 0;
+	if (cb == NULL)
+		return set_err(st, SW_EINVAL, "journal read: no callback");
+	if ((rc = check_limit(st, limit)) || (rc = journal_fetch(st, after_seq, limit, &evs, &n)))
+		return rc;
+	for (i = 0; i < n && rc == SW_OK; i++) {
+		rc = cb(&evs[i], arg);
+		if (ret_count)
+			*ret_count = (int)i + 1;
+	}
+	journal_free(evs, n);
+	return rc;
+}
+
+enum sw_err sw_store_journal_count(struct sw_store *st, int64_t *ret_count)
+{
+	sqlite3_stmt *s = stmt(st, ST_JOURNAL_COUNT);
+
+	if (!s)
+		return SW_ESTORE;
+	return query_int(st, s, "journal count", ret_count, NULL);
+}
+
+/* ---- cursors ----------------------------------------------------------- */
+
+enum sw_err sw_store_cursor_get(struct sw_store *st, const char *name, int64_t *ret_seq)
+{
+	sqlite3_stmt *s;
+
+	*ret_seq = 0;
+	if (!nonempty(name))
+		return set_err(st, SW_EINVAL, "cursor: empty name");
+	if (!(s = stmt(st, ST_CURSOR_GET)))
+		return SW_ESTORE;
+	if (b_text(s, ":name", name))
+		return bind_failed(st, s);
+	return query_int(st, s, "cursor get", ret_seq, NULL);
+}
+
+enum sw_err sw_store_cursor_set(struct sw_store *st, const char *name, int64_t seq)
+{
+	sqlite3_stmt *s;
+
+	if (!nonempty(name) || seq < 0)
+		return set_err(st, SW_EINVAL, "cursor: empty name or seq < 0");
+	if (!(s = stmt(st, ST_CURSOR_SET)))
+		return SW_ESTORE;
+	if (b_text(s, ":name", name) | b_int(s, ":seq", seq) |
+	    b_int(s, ":now", (int64_t)time(NULL)))
+		return bind_failed(st, s);
+	return run(st, s, "cursor set");
+}
+
+/* ---- orders ------------------------------------------------------------ */
+
+static enum sw_err order_check(struct sw_store *st, const struct sw_order *o)
+{
+	const struct sw_promise *pd = &o->promised_delivery_by;
+	enum sw_err rc;
+	int i;
+
+	if (!nonempty(o->warehouse_id) || !nonempty(o->order_id))
+		return set_err(st, SW_EINVAL, "order: warehouse id and order id are required");
+	if ((unsigned)pd->kind >= SW_PROMISE_LAST ||
+	    (pd->kind != SW_PROMISE_NONE && !nonempty(pd->text)))
+		return set_err(st, SW_EINVAL, "order %s: bad delivery promise", o->order_id);
+	if ((rc = check_stamp(st, "order: promised_ship_by", o->promised_ship_by)) ||
+	    (rc = check_stamp(st, "order: promised_delivery_by", pd->at)))
+		return rc;
+	for (i = 0; i < SW_STAGE_LAST; i++)
+		if ((rc = check_stamp(st, "order: stage time", o->stage[i])))
+			return rc;
+	return SW_OK;
+}
+
+static int order_bind(sqlite3_stmt *s, const struct sw_order *o)
+{
+	const struct sw_promise *pd = &o->promised_delivery_by;
+	int has_pd = pd->kind != SW_PROMISE_NONE;
+	char at[32], off[32];
+	int i, rc;
+
+	rc = b_text(s, ":wh", o->warehouse_id) | b_text(s, ":oid", o->order_id) |
+	     b_text(s, ":cname", o->customer_name) | b_text(s, ":cemail", o->customer_email) |
+	     b_text(s, ":clocale", o->customer_locale) | b_text(s, ":ctz", o->customer_timezone) |
+	     b_stamp(s, ":ship_by_at", ":ship_by_off", o->promised_ship_by) |
+	     b_text(s, ":pd_kind", has_pd ? promise_names[pd->kind] : NULL) |
+	     b_text(s, ":pd_text", has_pd ? pd->text : NULL) |
+	     b_stamp(s, ":pd_at", ":pd_off", pd->at) | b_text(s, ":service", o->service_level) |
+	     b_text(s, ":country", o->dest_country) | b_text(s, ":postal", o->dest_postal_code) |
+	     b_text(s, ":city", o->dest_city);
+	for (i = 0; i < SW_STAGE_LAST; i++) {
+		snprintf(at, sizeof(at), ":%s_at", stage_names[i]);
+		snprintf(off, sizeof(off), ":%s_off", stage_names[i]);
+		rc |= b_stamp(s, at, off, o->stage[i]);
+	}
+	return rc;
+}
+
+enum sw_err sw_store_order_upsert(struct sw_store *st, const struct sw_order *o)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if ((rc = order_check(st, o)))
+		return rc;
+	if (!(s = stmt(st, ST_ORDER_UPSERT)))
+		return SW_ESTORE;
+	if (order_bind(s, o))
+		return bind_failed(st, s);
+	return run(st, s, "order upsert");
+}
+
+static struct sw_order *order_row(sqlite3_stmt *s)
+{
+	struct sw_order *o = xcalloc(1, sizeof(*o));
+	struct sw_promise *pd = &o->promised_delivery_by;
+	char *kind;
+	int i;
+
+	o->id = sqlite3_column_int64(s, 0);
+	o->warehouse_id = col_str(s, 1);
+	o->order_id = col_str(s, 2);
+	o->customer_name = col_str(s, 3);
+	o->customer_email = col_str(s, 4);
+	o->customer_locale = col_str(s, 5);
+	o->customer_timezone = col_str(s, 6);
+	o->promised_ship_by = col_stamp(s, 7);
+	kind = col_str(s, 9);
+	pd->kind = (enum sw_promise_kind)name_index(promise_names, SW_PROMISE_LAST, kind);
+	if (pd->kind == SW_PROMISE_LAST)
+		pd->kind = SW_PROMISE_NONE;
+	free(kind);
+	pd->text = col_str(s, 10);
+	pd->at = col_stamp(s, 11);
+	o->service_level = col_str(s, 13);
+	o->dest_country = col_str(s, 14);
+	o->dest_postal_code = col_str(s, 15);
+	o->dest_city = col_str(s, 16);
+	for (i = 0; i < SW_STAGE_LAST; i++)
+		o->stage[i] = col_stamp(s, ORDER_STAGE_COL0 + 2 * i);
+	o->status = (enum sw_stage)name_index(
+	    stage_names, SW_STAGE_LAST,
+	    (const char *)sqlite3_column_text(s, ORDER_STAGE_COL0 + 2 * SW_STAGE_LAST));
+	return o;
+}
+
+/* Steps a keyed single-row SELECT and converts the row with conv. */
+static enum sw_err get_one(struct sw_store *st, sqlite3_stmt *s, const char *what,
+			   void *(*conv)(sqlite3_stmt *), void **ret)
+{
+	int rc = sqlite3_step(s);
+
+	*ret = NULL;
+	if (rc == SQLITE_ROW)
+		*ret = conv(s);
+	else if (rc != SQLITE_DONE) {
+		db_err(st, what);
+		stmt_done(s);
+		return SW_ESTORE;
+	}
+	stmt_done(s);
+	return *ret ? SW_OK : SW_ENOTFOUND;
+}
+
+static void *order_conv(sqlite3_stmt *s)
+{
+	return order_row(s);
+}
+
+enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, const char *order_id,
+			       struct sw_order **ret_order)
+{
+	sqlite3_stmt *s;
+	void *o;
+	enum sw_err rc;
+
+	*ret_order = NULL;
+	if (!nonempty(warehouse_id) || !nonempty(order_id))
+		return set_err(st, SW_EINVAL, "order get: empty key");
+	if (!(s = stmt(st, ST_ORDER_GET)))
+		return SW_ESTORE;
+	if (b_text(s, ":wh", warehouse_id) | b_text(s, ":oid", order_id))
+		return bind_failed(st, s);
+	rc = get_one(st, s, "order get", order_conv, &o);
+	*ret_order = o;
+	return rc;
+}
+
+void sw_store_order_free(struct sw_order *o)
+{
+	if (o == NULL)
+		return;
+	free((char *)o->warehouse_id);
+	free((char *)o->order_id);
+	free((char *)o->customer_name);
+	free((char *)o->customer_email);
+	free((char *)o->customer_locale);
+	free((char *)o->customer_timezone);
+	free((char *)o->promised_delivery_by.text);
+	free((char *)o->service_level);
+	free((char *)o->dest_country);
+	free((char *)o->dest_postal_code);
+	free((char *)o->dest_city);
+	free(o);
+}
+
+/* ---- parcels ----------------------------------------------------------- */
+
+static enum sw_err parcel_key_check(struct sw_store *st, const char *courier,
+				    const char *tracking_number)
+{
+	if (!nonempty(courier) || !nonempty(tracking_number))
+		return set_err(st, SW_EINVAL,
+			       "parcel: courier and tracking number are "
+			       "required");
+	return SW_OK;
+}
+
+static enum sw_err parcel_upsert_stmts(struct sw_store *st, const char *courier, const char *tn,
+				       const char *wh, const char *oid, struct sw_stamp shipped)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if (wh) {
+		if (!(s = stmt(st, ST_ORDER_STUB)))
+			return SW_ESTORE;
+		if (b_text(s, ":wh", wh) | b_text(s, ":oid", oid))
+			return bind_failed(st, s);
+		if ((rc = run(st, s, "parcel upsert: order")))
+			return rc;
+	}
+	if (!(s = stmt(st, ST_PARCEL_UPSERT)))
+		return SW_ESTORE;
+	if (b_text(s, ":wh", wh) | b_text(s, ":oid", oid) | b_text(s, ":courier", courier) |
+	    b_text(s, ":tn", tn) | b_stamp(s, ":shipped_at", ":shipped_off", shipped))
+		return bind_failed(st, s);
+	return run(st, s, "parcel upsert");
+}
+
+enum sw_err sw_store_parcel_upsert(struct sw_store *st, const char *courier,
+				   const char *tracking_number, const char *warehouse_id,
+				   const char *order_id, struct sw_stamp shipped_at)
+{
+	enum sw_err rc;
+
+	if ((rc = parcel_key_check(st, courier, tracking_number)) ||
+	    (rc = check_stamp(st, "parcel: shipped_at", shipped_at)))
+		return rc;
+	if (!nonempty(warehouse_id) != !nonempty(order_id))
+		return set_err(st, SW_EINVAL,
+			       "parcel %s: warehouse id and "
+			       "order id go together",
+			       tracking_number);
+	if ((rc = op_begin(st)))
+		return rc;
+	rc = parcel_upsert_stmts(st, courier, tracking_number,
+				 nonempty(warehouse_id) ? warehouse_id : NULL,
+				 nonempty(order_id) ? order_id : NULL, shipped_at);
+	return op_end(st, rc);
+}
+
+/* 1 if s is a calendar date YYYY-MM-DD (digits checked, not the calendar). */
+static int is_date(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return 1;
+}
+
+static enum sw_err update_check(struct sw_store *st, const struct sw_parcel_update *u)
+{
+	enum sw_err rc;
+
+	if ((unsigned)u->status >= SW_SHIP_LAST)
+		return set_err(st, SW_EINVAL, "parcel status: bad status %d", (int)u->status);
+	if (u->eta_date && !is_date(u->eta_date))
+		return set_err(st, SW_EINVAL,
+			       "parcel status: eta \"%.40s\" is "
+			       "not YYYY-MM-DD",
+			       u->eta_date);
+	if ((rc = check_stamp(st, "parcel status: event_at", u->event_at)) ||
+	    (rc = check_stamp(st, "parcel status: first_scan_at", u->first_scan_at)) ||
+	    (rc = check_stamp(st, "parcel status: delivered_at", u->delivered_at)))
+		return rc;
+	return SW_OK;
+}
+
+enum sw_err sw_store_parcel_set_status(struct sw_store *st, const char *courier,
+				       const char *tracking_number,
+				       const struct sw_parcel_update *u)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if ((rc = parcel_key_check(st, courier, tracking_number)) || (rc = update_check(st, u)))
+		return rc;
+	if (!(s = stmt(st, ST_PARCEL_STATUS)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_text(s, ":tn", tracking_number) |
+	    b_text(s, ":status", ship_names[u->status]) | b_text(s, ":raw_code", u->raw_code) |
+	    b_text(s, ":raw_text", u->raw_text) |
+	    b_int(s, ":terminal", sw_store_ship_status_terminal(u->status)) |
+	    b_text(s, ":eta", u->eta_date) | b_stamp(s, ":event_at", ":event_off", u->event_at) |
+	    b_stamp(s, ":first_at", ":first_off", u->first_scan_at) |
+	    b_stamp(s, ":deliv_at", ":deliv_off", u->delivered_at))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "parcel status")))
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return set_err(st, SW_ENOTFOUND, "parcel %s/%s not found", courier,
+			       tracking_number);
+	return SW_OK;
+}
+
+static void *parcel_conv(sqlite3_stmt *s)
+{
+	struct sw_parcel *p = xcalloc(1, sizeof(*p));
+	enum sw_ship_status status;
+
+	p->id = sqlite3_column_int64(s, 0);
+	p->courier = col_str(s, 1);
+	p->tracking_number = col_str(s, 2);
+	p->warehouse_id = col_str(s, 3);
+	p->order_id = col_str(s, 4);
+	p->shipped_at = col_stamp(s, 5);
+	if (sw_store_ship_status_parse((const char *)sqlite3_column_text(s, 7), &status))
+		status = SW_SHIP_UNKNOWN;
+	p->status = status;
+	p->raw_code = col_str(s, 8);
+	p->raw_text = col_str(s, 9);
+	p->last_event_at = col_stamp(s, 10);
+	p->eta_date = col_str(s, 12);
+	p->delivered_at = col_stamp(s, 13);
+	p->first_scan_at = col_stamp(s, 15);
+	p->terminal = sqlite3_column_int(s, 17);
+	return p;
+}
+
+enum sw_err sw_store_parcel_get(struct sw_store *st, const char *courier,
+				const char *tracking_number, struct sw_parcel **ret_parcel)
+{
+	sqlite3_stmt *s;
+	void *p;
+	enum sw_err rc;
+
+	*ret_parcel = NULL;
+	if ((rc = parcel_key_check(st, courier, tracking_number)))
+		return rc;
+	if (!(s = stmt(st, ST_PARCEL_GET)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_text(s, ":tn", tracking_number))
+		return bind_failed(st, s);
+	rc = get_one(st, s, "parcel get", parcel_conv, &p);
+	*ret_parcel = p;
+	return rc;
+}
+
+void sw_store_parcel_free(struct sw_parcel *p)
+{
+	if (p == NULL)
+		return;
+	free((char *)p->courier);
+	free((char *)p->tracking_number);
+	free((char *)p->warehouse_id);
+	free((char *)p->order_id);
+	free((char *)p->raw_code);
+	free((char *)p->raw_text);
+	free((char *)p->eta_date);
+	free(p);
+}
+
+/* ---- lists ------------------------------------------------------------- */
+
+/* Steps s, appending each row (elem_size bytes, filled by fill) to a new
+ * array.  On error frees what was filled with free_fn. */
+static enum sw_err list_rows(struct sw_store *st, sqlite3_stmt *s, const char *what,
+			     size_t elem_size, void (*fill)(sqlite3_stmt *, void *),
+			     void (*free_fn)(void *, size_t), void **ret, size_t *ret_n)
+{
+	char *arr = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	*ret = NULL;
+	*ret_n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 8;
+			arr = xreallocarray(arr, alloc, elem_size);
+		}
+		memset(arr + n * elem_size, 0, elem_size);
+		fill(s, arr + n * elem_size);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(st, what);
+		stmt_done(s);
+		free_fn(arr, n);
+		return SW_ESTORE;
+	}
+	stmt_done(s);
+	*ret = arr;
+	*ret_n = n;
+	return SW_OK;
+}
+
+/* ---- poll schedule ----------------------------------------------------- */
+
+enum sw_err sw_store_poll_upsert(struct sw_store *st, const struct sw_poll *p)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if ((rc = parcel_key_check(st, p->courier, p->tracking_number)))
+		return rc;
+	if (p->next_poll_at <= 0 || p->interval_s <= 0 || p->failures < 0 || p->last_polled_at < 0)
+		return set_err(st, SW_EINVAL, "poll %s/%s: bad schedule values", p->courier,
+			       p->tracking_number);
+	if (!(s = stmt(st, ST_POLL_UPSERT)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", p->courier) | b_text(s, ":tn", p->tracking_number) |
+	    b_int(s, ":next", p->next_poll_at) | b_int(s, ":interval", p->interval_s) |
+	    b_int(s, ":failures", p->failures) | b_time(s, ":last", p->last_polled_at) |
+	    b_text(s, ":error", p->last_error))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "poll upsert")))
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return set_err(st, SW_ENOTFOUND, "poll: parcel %s/%s not found", p->courier,
+			       p->tracking_number);
+	return SW_OK;
+}
+
+enum sw_err sw_store_poll_remove(struct sw_store *st, const char *courier,
+				 const char *tracking_number)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if ((rc = parcel_key_check(st, courier, tracking_number)))
+		return rc;
+	if (!(s = stmt(st, ST_POLL_REMOVE)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_text(s, ":tn", tracking_number))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "poll remove")))
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return set_err(st, SW_ENOTFOUND, "poll: no schedule for %s/%s", courier,
+			       tracking_number);
+	return SW_OK;
+}
+
+static void poll_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_poll *p = elem;
+
+	p->parcel_id = sqlite3_column_int64(s, 0);
+	p->courier = col_str(s, 1);
+	p->tracking_number = col_str(s, 2);
+	p->next_poll_at = sqlite3_column_int64(s, 3);
+	p->interval_s = sqlite3_column_int(s, 4);
+	p->failures = sqlite3_column_int(s, 5);
+	p->last_polled_at = sqlite3_column_int64(s, 6);
+	p->last_error = col_str(s, 7);
+}
+
+static void poll_free_v(void *arr, size_t n)
+{
+	sw_store_poll_free(arr, n);
+}
+
+enum sw_err sw_store_poll_due(struct sw_store *st, int64_t before, int limit,
+			      struct sw_poll **ret_polls, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *arr;
+	enum sw_err rc;
+
+	*ret_polls = NULL;
+	*ret_n = 0;
+	if ((rc = check_limit(st, limit)))
+		return rc;
+	if (!(s = stmt(st, ST_POLL_DUE)))
+		return SW_ESTORE;
+	if (b_int(s, ":before", before) | b_int(s, ":limit", limit))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "poll due", sizeof(struct sw_poll), poll_fill, poll_free_v, &arr,
+		       ret_n);
+	*ret_polls = arr;
+	return rc;
+}
+
+void sw_store_poll_free(struct sw_poll *polls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; polls && i < n; i++) {
+		free((char *)polls[i].courier);
+		free((char *)polls[i].tracking_number);
+		free((char *)polls[i].last_error);
+	}
+	free(polls);
+}
+
+/* ---- alerts ------------------------------------------------------------ */
+
+enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a, int64_t *ret_id)
+{
+	const char *promise = a->promise ? a->promise : "";
+	sqlite3_stmt *s;
+	enum sw_err rc;
+	int64_t id;
+	int found;
+
+	if (!nonempty(a->entity) || !nonempty(a->kind) || a->detected_at < 0)
+		return set_err(st, SW_EINVAL, "alert: entity and kind are required");
+	if (!(s = stmt(st, ST_ALERT_INSERT)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", a->entity) | b_text(s, ":kind", a->kind) |
+	    b_text(s, ":promise", promise) | b_text(s, ":stage", a->stage) |
+	    b_int(s, ":at", a->detected_at ? a->detected_at : (int64_t)time(NULL)))
+		return bind_failed(st, s);
+	if ((rc = query_int(st, s, "alert record", &id, &found)))
+		return rc;
+	if (found) {
+		if (ret_id)
+			*ret_id = id;
+		return SW_OK;
+	}
+	if (!(s = stmt(st, ST_ALERT_ID)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", a->entity) | b_text(s, ":kind", a->kind) |
+	    b_text(s, ":promise", promise))
+		return bind_failed(st, s);
+	return existing_id(st, s, "alert record", ret_id);
+}
+
+/* ---- outbox ------------------------------------------------------------ */
+
+static enum sw_err outbox_check(struct sw_store *st, const struct sw_outbox_msg *m)
+{
+	if (!nonempty(m->entity) || !nonempty(m->slip_kind) || !nonempty(m->channel) ||
+	    !nonempty(m->recipient))
+		return set_err(st, SW_EINVAL,
+			       "outbox: entity, slip kind, "
+			       "channel and recipient are required");
+	if (!m->body && !m->template_name)
+		return set_err(st, SW_EINVAL, "outbox: a body or a template is required");
+	if (m->next_attempt_at < 0)
+		return set_err(st, SW_ERANGE, "outbox: negative next attempt");
+	return SW_OK;
+}
+
+enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_msg *m,
+				    int64_t *ret_id)
+{
+	const char *promise = m->promise ? m->promise : "";
+	int64_t now = (int64_t)time(NULL), id;
+	sqlite3_stmt *s;
+	enum sw_err rc;
+	int found;
+
+	if ((rc = outbox_check(st, m)))
+		return rc;
+	if (!(s = stmt(st, ST_OUTBOX_INSERT)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", m->entity) | b_text(s, ":kind", m->slip_kind) |
+	    b_text(s, ":promise", promise) | b_text(s, ":channel", m->channel) |
+	    b_text(s, ":recipient", m->recipient) | b_text(s, ":subject", m->subject) |
+	    b_text(s, ":body", m->body) | b_text(s, ":template", m->template_name) |
+	    b_text(s, ":vars", m->template_vars) |
+	    b_int(s, ":next", m->next_attempt_at ? m->next_attempt_at : now) |
+	    b_int(s, ":now", now))
+		return bind_failed(st, s);
+	if ((rc = query_int(st, s, "outbox enqueue", &id, &found)))
+		return rc;
+	if (found) {
+		if (ret_id)
+			*ret_id = id;
+		return SW_OK;
+	}
+	if (!(s = stmt(st, ST_OUTBOX_ID)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", m->entity) | b_text(s, ":kind", m->slip_kind) |
+	    b_text(s, ":promise", promise))
+		return bind_failed(st, s);
+	return existing_id(st, s, "outbox enqueue", ret_id);
+}
+
+static void outbox_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_outbox_msg *m = elem;
+	int state;
+
+	m->id = sqlite3_column_int64(s, 0);
+	m->entity = col_str(s, 1);
+	m->slip_kind = col_str(s, 2);
+	m->promise = col_str(s, 3);
+	m->channel = col_str(s, 4);
+	m->recipient = col_str(s, 5);
+	m->subject = col_str(s, 6);
+	m->body = col_str(s, 7);
+	m->template_name = col_str(s, 8);
+	m->template_vars = col_str(s, 9);
+	m->next_attempt_at = sqlite3_column_int64(s, 10);
+	state = name_index(outbox_names, SW_OUTBOX_LAST, (const char *)sqlite3_column_text(s, 11));
+	m->state = (enum sw_outbox_state)state;
+	m->attempts = sqlite3_column_int(s, 12);
+	m->last_error = col_str(s, 13);
+	m->created_at = sqlite3_column_int64(s, 14);
+	m->sent_at = sqlite3_column_int64(s, 15);
+	m->smtp_response = col_str(s, 16);
+}
+
+static void outbox_free_v(void *arr, size_t n)
+{
+	sw_store_outbox_free(arr, n);
+}
+
+static int outbox_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct sw_outbox_msg *)a)->id;
+	int64_t y = ((const struct sw_outbox_msg *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+enum sw_err sw_store_outbox_claim(struct sw_store *st, int64_t now, int lease_s, int limit,
+				  struct sw_outbox_msg **ret_msgs, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *arr;
+	enum sw_err rc;
+
+	*ret_msgs = NULL;
+	*ret_n = 0;
+	if ((rc = check_limit(st, limit)))
+		return rc;
+	if (lease_s <= 0 || now < 0)
+		return set_err(st, SW_ERANGE, "outbox claim: bad lease or time");
+	if (!(s = stmt(st, ST_OUTBOX_CLAIM)))
+		return SW_ESTORE;
+	if (b_int(s, ":now", now) | b_int(s, ":lease_end", now + lease_s) |
+	    b_int(s, ":limit", limit))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "outbox claim", sizeof(struct sw_outbox_msg), outbox_fill,
+		       outbox_free_v, &arr, ret_n);
+	if (rc == SW_OK && *ret_n > 1)
+		qsort(arr, *ret_n, sizeof(struct sw_outbox_msg), outbox_cmp);
+	*ret_msgs = arr;
+	return rc;
+}
+
+/* Runs one of the mark statements; SW_ENOTFOUND if the row is not sending. */
+static enum sw_err outbox_mark(struct sw_store *st, sqlite3_stmt *s, int64_t id)
+{
+	enum sw_err rc = run(st, s, "outbox mark");
+
+	if (rc)
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return set_err(st, SW_ENOTFOUND, "outbox: message %lld is not being sent",
+			       (long long)id);
+	return SW_OK;
+}
+
+enum sw_err sw_store_outbox_mark_sent(struct sw_store *st, int64_t id, int64_t sent_at,
+				      const char *response)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_SENT);
+
+	if (!s)
+		return SW_ESTORE;
+	if (b_int(s, ":id", id) | b_int(s, ":at", sent_at) | b_text(s, ":response", response))
+		return bind_failed(st, s);
+	return outbox_mark(st, s, id);
+}
+
+enum sw_err sw_store_outbox_mark_deferred(struct sw_store *st, int64_t id, int64_t next_attempt_at,
+					  const char *error)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_DEFER);
+
+	if (!s)
+		return SW_ESTORE;
+	if (b_int(s, ":id", id) | b_int(s, ":next", next_attempt_at) | b_text(s, ":error", error))
+		return bind_failed(st, s);
+	return outbox_mark(st, s, id);
+}
+
+enum sw_err sw_store_outbox_mark_failed(struct sw_store *st, int64_t id, const char *error)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_FAIL);
+
+	if (!s)
+		return SW_ESTORE;
+	if (b_int(s, ":id", id) | b_text(s, ":error", error))
+		return bind_failed(st, s);
+	return outbox_mark(st, s, id);
+}
+
+enum sw_err sw_store_outbox_get(struct sw_store *st, int64_t id, struct sw_outbox_msg **ret_msg)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_GET);
+	void *arr;
+	size_t n;
+	enum sw_err rc;
+
+	*ret_msg = NULL;
+	if (!s)
+		return SW_ESTORE;
+	if (b_int(s, ":id", id))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "outbox get", sizeof(struct sw_outbox_msg), outbox_fill,
+		       outbox_free_v, &arr, &n);
+	if (rc)
+		return rc;
+	if (n == 0)
+		return set_err(st, SW_ENOTFOUND, "outbox: no message %lld", (long long)id);
+	*ret_msg = arr;
+	return SW_OK;
+}
+
+enum sw_err sw_store_outbox_count(struct sw_store *st, enum sw_outbox_state state,
+				  int64_t *ret_count)
+{
+	sqlite3_stmt *s;
+
+	*ret_count = 0;
+	if ((unsigned)state >= SW_OUTBOX_LAST)
+		return set_err(st, SW_EINVAL, "outbox count: bad state");
+	if (!(s = stmt(st, ST_OUTBOX_COUNT)))
+		return SW_ESTORE;
+	if (b_text(s, ":state", outbox_names[state]))
+		return bind_failed(st, s);
+	return query_int(st, s, "outbox count", ret_count, NULL);
+}
+
+void sw_store_outbox_free(struct sw_outbox_msg *msgs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; msgs && i < n; i++) {
+		struct sw_outbox_msg *m = &msgs[i];
+
+		free((char *)m->entity);
+		free((char *)m->slip_kind);
+		free((char *)m->promise);
+		free((char *)m->channel);
+		free((char *)m->recipient);
+		free((char *)m->subject);
+		free((char *)m->body);
+		free((char *)m->template_name);
+		free((char *)m->template_vars);
+		free((char *)m->last_error);
+		free((char *)m->smtp_response);
+	}
+	free(msgs);
+}
+
+/* ---- unsubscribes ------------------------------------------------------ */
+
+/* Runs a keyed statement on email; *ret_changes gets sqlite3_changes. */
+static enum sw_err unsub_run(struct sw_store *st, enum stmt_id id, const char *email,
+			     const char *reason, int *ret_changes)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if (!nonempty(email))
+		return set_err(st, SW_EINVAL, "unsubscribe: empty address");
+	if (!(s = stmt(st, id)))
+		return SW_ESTORE;
+	if (b_text(s, ":email", email) ||
+	    (id == ST_UNSUB_ADD &&
+	     (b_text(s, ":reason", reason) | b_int(s, ":now", (int64_t)time(NULL)))))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "unsubscribe")))
+		return rc;
+	*ret_changes = sqlite3_changes(st->db);
+	return SW_OK;
+}
+
+enum sw_err sw_store_unsub_add(struct sw_store *st, const char *email, const char *reason)
+{
+	int changes = 0;
+	enum sw_err rc = unsub_run(st, ST_UNSUB_ADD, email, reason, &changes);
+
+	if (rc == SW_OK && changes == 0)
+		return SW_EDUP;
+	return rc;
+}
+
+enum sw_err sw_store_unsub_remove(struct sw_store *st, const char *email)
+{
+	int changes = 0;
+	enum sw_err rc = unsub_run(st, ST_UNSUB_DEL, email, NULL, &changes);
+
+	if (rc == SW_OK && changes == 0)
+		return set_err(st, SW_ENOTFOUND, "unsubscribe: not listed");
+	return rc;
+}
+
+enum sw_err sw_store_unsub_check(struct sw_store *st, const char *email, int *ret_unsubscribed)
+{
+	sqlite3_stmt *s;
+	int64_t one;
+
+	*ret_unsubscribed = 0;
+	if (!nonempty(email))
+		return set_err(st, SW_EINVAL, "unsubscribe: empty address");
+	if (!(s = stmt(st, ST_UNSUB_CHECK)))
+		return SW_ESTORE;
+	if (b_text(s, ":email", email))
+		return bind_failed(st, s);
+	return query_int(st, s, "unsubscribe check", &one, ret_unsubscribed);
+}
+
+static void unsub_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_unsub *u = elem;
+
+	u->email = col_str(s, 0);
+	u->added_at = sqlite3_column_int64(s, 1);
+	u->reason = col_str(s, 2);
+}
+
+static void unsub_free_v(void *arr, size_t n)
+{
+	sw_store_unsub_free(arr, n);
+}
+
+enum sw_err sw_store_unsub_list(struct sw_store *st, struct sw_unsub **ret_list, size_t *ret_n)
+{
+	sqlite3_stmt *s = stmt(st, ST_UNSUB_LIST);
+	void *arr;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (!s)
+		return SW_ESTORE;
+	rc = list_rows(st, s, "unsubscribe list", sizeof(struct sw_unsub), unsub_fill, unsub_free_v,
+		       &arr, ret_n);
+	*ret_list = arr;
+	return rc;
+}
+
+void sw_store_unsub_free(struct sw_unsub *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; list && i < n; i++) {
+		free((char *)list[i].email);
+		free((char *)list[i].reason);
+	}
+	free(list);
+}

@@ -1,0 +1,485 @@
+/*
+ * store.h - slipwatch's durable store: orders, parcels, the event journal,
+ * poll schedule, alerts, notification outbox, unsubscribes, engine cursors.
+ *
+ * The embedded backend is one SQLite file in WAL mode shared by the
+ * collector, the alert engine and the CLI (each opens its own handle; a
+ * busy timeout arbitrates writers).  The API is deliberately narrow and
+ * speaks in slipwatch terms, never SQL, so that a PostgreSQL backend can sit
+ * behind this same header.
+ *
+ * Conventions for every function below:
+ * - A handle is used by one thread at a time.
+ * - Strings passed in are only read during the call (the store copies what
+ *   it keeps).  NULL string = "absent" where a field is optional.
+ * - Times are int64 unix seconds UTC.  In struct sw_stamp the value 0 means
+ *   "absent/not known" (1970-01-01T00:00:00Z is never a real fulfilment
+ *   time), so a zero-initialised struct sets nothing.
+ * - Structs returned to the caller are allocated by the store and owned by
+ *   the caller afterwards; free them with the matching *_free function.
+ * - Errors: SW_EINVAL / SW_ERANGE for bad arguments (nothing changed);
+ *   SW_ESTORE for any database failure, with the database's own text (and
+ *   the file's path) in sw_store_errmsg().  A failed call changes nothing.
+ * - Outside an explicit transaction each call is atomic on its own; inside
+ *   one (sw_store_begin) a failed call is undone alone and the caller's
+ *   transaction stays usable.
+ */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+
+/* The schema version this program writes and understands. */
+#define SW_STORE_SCHEMA_VERSION 1
+
+/* Largest "limit" accepted by the batch functions (journal read, claim,
+ * due polls); more gives SW_ERANGE. */
+#define SW_STORE_MAX_BATCH 10000
+
+/* Largest |offset| from UTC accepted in a struct sw_stamp (RFC 3339 allows
+ * up to +-23:59). */
+#define SW_STORE_MAX_OFFSET (24 * 3600 - 60)
+
+struct sw_store; /* opaque handle, one per process (or thread) */
+
+/* ---- values shared with the rest of slipwatch ------------------------- */
+
+/* An instant with the UTC offset it was originally written with. */
+struct sw_stamp {
+	int64_t at;	/* unix seconds UTC; 0 = absent */
+	int32_t offset; /* seconds east of UTC as written; ignored if at == 0 */
+};
+
+/* Order stages, one per warehouse event type (order.<name>). */
+enum sw_stage {
+	SW_STAGE_CREATED,
+	SW_STAGE_PICKED,
+	SW_STAGE_PACKED,
+	SW_STAGE_SHIPPED,
+	SW_STAGE_CANCELLED,
+	SW_STAGE_BACKORDERED,
+	SW_STAGE_LAST /* sentinel; as an order status: no stage known yet */
+};
+
+/* Canonical shipment statuses (design.md "Canonical shipment statuses").
+ * If a shared contract header later defines these, this enum moves there. */
+enum sw_ship_status {
+	SW_SHIP_PENDING,
+	SW_SHIP_INFO_RECEIVED,
+	SW_SHIP_IN_TRANSIT,
+	SW_SHIP_OUT_FOR_DELIVERY,
+	SW_SHIP_ATTEMPT_FAIL,
+	SW_SHIP_AVAILABLE_FOR_PICKUP,
+	SW_SHIP_DELIVERED,
+	SW_SHIP_EXCEPTION,
+	SW_SHIP_RETURNING,
+	SW_SHIP_RETURNED,
+	SW_SHIP_EXPIRED,
+	SW_SHIP_CANCELLED,
+	SW_SHIP_UNKNOWN,
+	SW_SHIP_LAST /* sentinel */
+};
+
+enum sw_promise_kind {
+	SW_PROMISE_NONE,    /* absent */
+	SW_PROMISE_INSTANT, /* RFC 3339 instant */
+	SW_PROMISE_DATE,    /* YYYY-MM-DD: end of that day in the customer's zone */
+	SW_PROMISE_LAST	    /* sentinel */
+};
+
+enum sw_outbox_state {
+	SW_OUTBOX_QUEUED,   /* waiting for next_attempt_at */
+	SW_OUTBOX_SENDING,  /* claimed by a sender until its lease ends */
+	SW_OUTBOX_SENT,	    /* delivered (final) */
+	SW_OUTBOX_FAILED,   /* given up (final) */
+	SW_OUTBOX_DEFERRED, /* temporary failure or quiet hours; retried later */
+	SW_OUTBOX_LAST	    /* sentinel */
+};
+
+/* Names as stored and logged ("picked", "in_transit", "deferred",
+ * "instant"); "?" for values out of range.  Static strings, safe anywhere. */
+const char *sw_store_stage_name(enum sw_stage s);
+const char *sw_store_ship_status_name(enum sw_ship_status s);
+const char *sw_store_outbox_state_name(enum sw_outbox_state s);
+const char *sw_store_promise_kind_name(enum sw_promise_kind k);
+
+/* Maps a canonical status name back to the enum.  SW_OK, or SW_EINVAL if
+ * name is NULL or not one of the canonical names. */
+enum sw_err sw_store_ship_status_parse(const char *name, enum sw_ship_status *ret_status);
+
+/* 1 for statuses after which a parcel is no longer polled (delivered,
+ * returned, expired, cancelled), else 0. */
+int sw_store_ship_status_terminal(enum sw_ship_status s);
+
+/* ---- opening, closing, errors ----------------------------------------- */
+
+#define SW_STORE_RDONLY	  0x1 /* read only (CLI status); never creates */
+#define SW_STORE_NOCREATE 0x2 /* read-write, but the file must exist */
+
+/*
+ * Opens (and by default creates) the store at path and brings its schema up
+ * to SW_STORE_SCHEMA_VERSION, applying pending migrations in one
+ * transaction.  Sets journal_mode=WAL, synchronous=FULL (a transaction is
+ * durable, power loss included, once commit returns: the collector
+ * acknowledges MQTT messages only after that; NORMAL would be faster but can
+ * lose the last commits), foreign_keys=ON and a 5 s busy timeout so that
+ * several processes can share the file.
+ * flags: 0 or SW_STORE_RDONLY or SW_STORE_NOCREATE.
+ * Returns SW_OK and *ret_store; else *ret_store is NULL and errbuf (if not
+ * NULL) holds one line naming path and the cause:
+ *   SW_ESTORE   cannot open/create (missing directory, permissions), not a
+ *               database, or a pragma/migration failed;
+ *   SW_EVERSION the file's schema is newer than this program knows (the file
+ *               is not touched), or older and flags has SW_STORE_RDONLY;
+ *   SW_EINVAL   bad arguments, or an SQLite file that is not a slipwatch
+ *               store (not touched).
+ * Call from a process's init, before its event loop runs.
+ */
+enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **ret_store,
+			  char *errbuf, size_t errlen);
+
+/* Closes the handle; an open transaction is rolled back.  NULL is a no-op. */
+void sw_store_close(struct sw_store *st);
+
+/* The text of the last error on this handle ("" if none); valid until the
+ * next call on the handle.  Never NULL. */
+const char *sw_store_errmsg(const struct sw_store *st);
+
+/* The schema version of the open file (SW_STORE_SCHEMA_VERSION). */
+int sw_store_schema_version(const struct sw_store *st);
+
+/* ---- transactions ------------------------------------------------------ */
+
+/*
+ * sw_store_begin starts a write transaction (BEGIN IMMEDIATE: the write lock
+ * is taken now, so commit never fails on a lock; a plain read transaction on
+ * a read-only handle).  Nesting is not supported.
+ * Returns SW_OK, SW_EINVAL if a transaction is already open, SW_ESTORE if
+ * the lock could not be had within the busy timeout.
+ */
+enum sw_err sw_store_begin(struct sw_store *st);
+
+/* Commits; durable when it returns SW_OK.  SW_EINVAL without a transaction;
+ * SW_ESTORE if the commit failed (the transaction is then rolled back). */
+enum sw_err sw_store_commit(struct sw_store *st);
+
+/* Rolls back.  SW_EINVAL if no transaction was open (nothing done). */
+enum sw_err sw_store_rollback(struct sw_store *st);
+
+/* ---- event journal ----------------------------------------------------- */
+
+/*
+ * One normalised event.  seq orders the journal: in SQLite writers are
+ * serialised, so seq order is commit order and a reader tailing "seq >
+ * cursor" never misses a later-committed smaller seq.  (A PostgreSQL backend
+ * must preserve that property.)  Seqs are never reused.
+ */
+struct sw_journal_event {
+	int64_t seq;		     /* set by the store; ignored on append */
+	const char *source;	     /* "warehouse:<id>" or "courier:<name>" */
+	const char *source_event_id; /* unique within source */
+	const char *kind;	     /* e.g. "order.shipped", "parcel.status" */
+	const char *warehouse_id;    /* order key, or NULL */
+	const char *order_id;
+	const char *courier; /* parcel key, or NULL */
+	const char *tracking_number;
+	struct sw_stamp occurred_at; /* required */
+	int64_t received_at;	     /* 0 on append: now */
+	const char *payload;	     /* JSON text, or NULL */
+};
+
+/*
+ * Appends ev.  source, source_event_id and kind must be non-empty and
+ * occurred_at set.  Returns SW_OK with *ret_seq (may be NULL) the new seq;
+ * SW_EDUP if source + source_event_id is already journaled: nothing changed
+ * and *ret_seq is the existing seq; SW_EINVAL / SW_ERANGE for bad fields;
+ * SW_ESTORE.
+ */
+enum sw_err sw_store_journal_append(struct sw_store *st, const struct sw_journal_event *ev,
+				    int64_t *ret_seq);
+
+/*
+ * Calls cb for each event with seq > after_seq, in seq order, at most limit
+ * (1..SW_STORE_MAX_BATCH) of them.  The rows are fetched first, so cb may
+ * call any other store function on st (including commit).  ev and its
+ * strings are valid only during the call.  A cb result other than SW_OK
+ * stops the iteration and is returned.  *ret_count (may be NULL) is the
+ * number of events passed to cb.  Returns SW_OK, cb's error, SW_ERANGE for a
+ * bad limit, SW_ESTORE.
+ */
+enum sw_err sw_store_journal_read(struct sw_store *st, int64_t after_seq, int limit,
+				  enum sw_err (*cb)(const struct sw_journal_event *ev, void *arg),
+				  void *arg, int *ret_count);
+
+/* Number of journaled events.  SW_OK or SW_ESTORE. */
+enum sw_err sw_store_journal_count(struct sw_store *st, int64_t *ret_count);
+
+/* ---- engine cursors ---------------------------------------------------- */
+
+/* The journal seq a named consumer ("alerts") has processed; 0 if the name
+ * was never set.  SW_OK, SW_EINVAL (empty name), SW_ESTORE. */
+enum sw_err sw_store_cursor_get(struct sw_store *st, const char *name, int64_t *ret_seq);
+
+/* Records seq (>= 0) for name; commit it in the same transaction as the
+ * effects of the events it covers.  SW_OK, SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_cursor_set(struct sw_store *st, const char *name, int64_t seq);
+
+/* ---- orders ------------------------------------------------------------ */
+
+struct sw_promise {
+	enum sw_promise_kind kind; /* SW_PROMISE_NONE: absent */
+	const char *text;	   /* as written in the event (required if kind) */
+	struct sw_stamp at;	   /* the deadline as an instant (for a date:
+				    * end of day in the customer's zone, as the
+				    * caller resolved it); may be absent */
+};
+
+/*
+ * An order, keyed by warehouse_id + order_id.  As upsert input every field
+ * is optional except the key: absent fields (NULL, kind NONE, at 0) leave
+ * the stored value alone; present descriptive fields replace it.  Stage
+ * times merge: the earliest known time of each stage is kept, so applying
+ * the same facts twice changes nothing and stages applied in any order
+ * (picked before created) are all kept.
+ */
+struct sw_order {
+	int64_t id; /* output: the store's row id */
+	const char *warehouse_id;
+	const char *order_id;
+	const char *customer_name;
+	const char *customer_email;
+	const char *customer_locale;   /* BCP 47 */
+	const char *customer_timezone; /* IANA */
+	struct sw_stamp promised_ship_by;
+	struct sw_promise promised_delivery_by;
+	const char *service_level;
+	const char *dest_country;
+	const char *dest_postal_code;
+	const char *dest_city;
+	struct sw_stamp stage[SW_STAGE_LAST]; /* when each stage happened */
+	/* output only: the stage with the latest time (ties go to the later
+	 * stage, cancelled last); SW_STAGE_LAST if none is known yet */
+	enum sw_stage status;
+};
+
+/* Inserts or merges o (see struct sw_order).  SW_OK, SW_EINVAL (missing key,
+ * promise kind without text, bad enum), SW_ERANGE (offset), SW_ESTORE. */
+enum sw_err sw_store_order_upsert(struct sw_store *st, const struct sw_order *o);
+
+/* Fetches an order into a new *ret_order (free with sw_store_order_free).
+ * SW_OK, SW_ENOTFOUND (*ret_order NULL), SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, const char *order_id,
+			       struct sw_order **ret_order);
+
+/* Frees an order returned by the store.  NULL is a no-op. */
+void sw_store_order_free(struct sw_order *o);
+
+/* ---- parcels ----------------------------------------------------------- */
+
+/* A parcel as stored (output of sw_store_parcel_get). */
+struct sw_parcel {
+	int64_t id;
+	const char *courier;
+	const char *tracking_number;
+	const char *warehouse_id; /* its order, or NULL if not linked */
+	const char *order_id;
+	struct sw_stamp shipped_at;
+	enum sw_ship_status status; /* SW_SHIP_PENDING until the courier says */
+	const char *raw_code;	    /* courier's own status code and text */
+	const char *raw_text;
+	struct sw_stamp last_event_at; /* time of the latest courier event */
+	const char *eta_date;	       /* courier's estimate, YYYY-MM-DD */
+	struct sw_stamp delivered_at;
+	struct sw_stamp first_scan_at;
+	int terminal; /* sw_store_ship_status_terminal(status) */
+};
+
+/*
+ * Records a shipped parcel (from an order.shipped event).  Creates it with
+ * status pending if new.  warehouse_id + order_id (both or neither) link it
+ * to its order, creating a bare order row if that order is not known yet
+ * (events arrive out of order).  shipped_at merges like an order stage
+ * (earliest kept).  Idempotent.  SW_OK, SW_EINVAL, SW_ERANGE, SW_ESTORE.
+ */
+enum sw_err sw_store_parcel_upsert(struct sw_store *st, const char *courier,
+				   const char *tracking_number, const char *warehouse_id,
+				   const char *order_id, struct sw_stamp shipped_at);
+
+/* What one courier poll learned about a parcel. */
+struct sw_parcel_update {
+	enum sw_ship_status status;
+	const char *raw_code;	       /* may be NULL */
+	const char *raw_text;	       /* may be NULL */
+	struct sw_stamp event_at;      /* the event that gave status; may be 0 */
+	const char *eta_date;	       /* YYYY-MM-DD, or NULL: unchanged */
+	struct sw_stamp first_scan_at; /* 0: unchanged; earliest is kept */
+	struct sw_stamp delivered_at;  /* 0: unchanged */
+};
+
+/*
+ * Applies a courier update.  status, raw code/text, eta, last_event_at and
+ * the terminal flag are replaced only if u->event_at is not older than the
+ * stored last event (an older poll answer never moves a parcel backwards);
+ * first_scan_at keeps the earliest; delivered_at is set if given.
+ * SW_OK, SW_ENOTFOUND (no such parcel), SW_EINVAL, SW_ERANGE, SW_ESTORE.
+ */
+enum sw_err sw_store_parcel_set_status(struct sw_store *st, const char *courier,
+				       const char *tracking_number,
+				       const struct sw_parcel_update *u);
+
+/* Fetches a parcel by courier + tracking number into a new *ret_parcel
+ * (free with sw_store_parcel_free).  SW_OK, SW_ENOTFOUND, SW_EINVAL,
+ * SW_ESTORE. */
+enum sw_err sw_store_parcel_get(struct sw_store *st, const char *courier,
+				const char *tracking_number, struct sw_parcel **ret_parcel);
+
+/* Frees a parcel returned by the store.  NULL is a no-op. */
+void sw_store_parcel_free(struct sw_parcel *p);
+
+/* ---- poll schedule ----------------------------------------------------- */
+
+struct sw_poll {
+	int64_t parcel_id;   /* output */
+	const char *courier; /* key: the parcel must exist */
+	const char *tracking_number;
+	int64_t next_poll_at;	/* required */
+	int interval_s;		/* current interval, > 0 */
+	int failures;		/* consecutive failures, >= 0 */
+	int64_t last_polled_at; /* 0: never */
+	const char *last_error; /* NULL: none */
+};
+
+/* Creates or replaces the schedule of a parcel with all fields of p.
+ * SW_OK, SW_ENOTFOUND (no such parcel), SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_poll_upsert(struct sw_store *st, const struct sw_poll *p);
+
+/* Removes a parcel's schedule.  SW_OK, SW_ENOTFOUND, SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_poll_remove(struct sw_store *st, const char *courier,
+				 const char *tracking_number);
+
+/* Lists up to limit (1..SW_STORE_MAX_BATCH) schedules of non-terminal
+ * parcels due at or before `before`, earliest first, into a new array
+ * (*ret_n entries, NULL if 0; free with sw_store_poll_free).
+ * SW_OK, SW_ERANGE, SW_ESTORE. */
+enum sw_err sw_store_poll_due(struct sw_store *st, int64_t before, int limit,
+			      struct sw_poll **ret_polls, size_t *ret_n);
+
+void sw_store_poll_free(struct sw_poll *polls, size_t n);
+
+/* ---- alerts (detected slips) ------------------------------------------- */
+
+/*
+ * entity names what slipped: "parcel:<courier>:<tracking>" or
+ * "order:<warehouse>:<order_id>".  A text key, not two nullable foreign
+ * keys, because SQL UNIQUE treats NULLs as distinct and an order-level slip
+ * would never be deduplicated.  promise identifies the promise broken (e.g.
+ * its text), "" when none applies.
+ */
+struct sw_alert {
+	const char *entity;
+	const char *kind;    /* slip kind: ship_late, stalled, late, ... */
+	const char *promise; /* NULL means "" */
+	const char *stage;   /* order stage or parcel status seen, or NULL */
+	int64_t detected_at; /* 0: now */
+};
+
+/* Records a slip once.  SW_OK with *ret_id (may be NULL); SW_EDUP if entity
+ * + kind + promise is already recorded (*ret_id the existing row, nothing
+ * changed); SW_EINVAL; SW_ESTORE. */
+enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a, int64_t *ret_id);
+
+/* ---- notification outbox ----------------------------------------------- */
+
+/*
+ * One notification.  entity + slip_kind + promise is its unique key: the
+ * same slip never queues a second message, whatever is re-detected,
+ * restarted or replayed.  Delivery is at least once: a sender claims a row
+ * for a lease; if it dies before marking the row, the row is claimed again
+ * after the lease (use the id in the Message-ID so duplicates can be told).
+ */
+struct sw_outbox_msg {
+	int64_t id;	       /* output */
+	const char *entity;    /* as in struct sw_alert; required */
+	const char *slip_kind; /* required */
+	const char *promise;   /* NULL means "" */
+	const char *channel;   /* "email", "webhook", ...; required */
+	const char *recipient; /* address or endpoint name; required */
+	const char *subject;   /* rendered text, or NULL ... */
+	const char *body;
+	const char *template_name; /* ... with a template reference instead */
+	const char *template_vars; /* JSON text */
+	int64_t next_attempt_at;   /* enqueue: not before (0: now) */
+	/* output only */
+	enum sw_outbox_state state;
+	int attempts;
+	const char *last_error;
+	int64_t created_at;
+	int64_t sent_at;
+	const char *smtp_response;
+};
+
+/* Queues m in state queued.  SW_OK with *ret_id (may be NULL); SW_EDUP if
+ * its key is already queued (any state; nothing changed, *ret_id the
+ * existing row); SW_EINVAL; SW_ESTORE. */
+enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_msg *m,
+				    int64_t *ret_id);
+
+/*
+ * Atomically claims up to limit (1..SW_STORE_MAX_BATCH) rows due at `now`
+ * (queued or deferred with next_attempt_at <= now, or sending with an
+ * expired lease): each becomes sending, attempts + 1, lease until now +
+ * lease_s (> 0).  Returns them in id order as a new array (*ret_n entries;
+ * NULL if 0; free with sw_store_outbox_free).  SW_OK, SW_ERANGE, SW_ESTORE.
+ */
+enum sw_err sw_store_outbox_claim(struct sw_store *st, int64_t now, int lease_s, int limit,
+				  struct sw_outbox_msg **ret_msgs, size_t *ret_n);
+
+/* Finishes a claimed (sending) row: sent with the server's response, or
+ * deferred until next_attempt_at with error, or failed for good with error.
+ * SW_OK; SW_ENOTFOUND if no row with this id is in state sending; SW_ESTORE. */
+enum sw_err sw_store_outbox_mark_sent(struct sw_store *st, int64_t id, int64_t sent_at,
+				      const char *response);
+enum sw_err sw_store_outbox_mark_deferred(struct sw_store *st, int64_t id, int64_t next_attempt_at,
+					  const char *error);
+enum sw_err sw_store_outbox_mark_failed(struct sw_store *st, int64_t id, const char *error);
+
+/* Fetches one row as a new one-element array (free with
+ * sw_store_outbox_free(m, 1)).  SW_OK, SW_ENOTFOUND, SW_ESTORE. */
+enum sw_err sw_store_outbox_get(struct sw_store *st, int64_t id, struct sw_outbox_msg **ret_msg);
+
+/* Number of rows in state.  SW_OK, SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_outbox_count(struct sw_store *st, enum sw_outbox_state state,
+				  int64_t *ret_count);
+
+void sw_store_outbox_free(struct sw_outbox_msg *msgs, size_t n);
+
+/* ---- unsubscribes ------------------------------------------------------ */
+
+/* Addresses compare case-insensitively (ASCII). */
+struct sw_unsub {
+	const char *email;
+	int64_t added_at;
+	const char *reason; /* may be NULL */
+};
+
+/* SW_OK; SW_EDUP if already unsubscribed (unchanged); SW_EINVAL (empty
+ * email); SW_ESTORE.  reason may be NULL. */
+enum sw_err sw_store_unsub_add(struct sw_store *st, const char *email, const char *reason);
+
+/* SW_OK; SW_ENOTFOUND if not unsubscribed; SW_EINVAL; SW_ESTORE. */
+enum sw_err sw_store_unsub_remove(struct sw_store *st, const char *email);
+
+/* *ret_unsubscribed = 1 if email is unsubscribed, else 0.  SW_OK,
+ * SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_unsub_check(struct sw_store *st, const char *email, int *ret_unsubscribed);
+
+/* All unsubscribes, oldest first, as a new array (free with
+ * sw_store_unsub_free).  SW_OK, SW_ESTORE. */
+enum sw_err sw_store_unsub_list(struct sw_store *st, struct sw_unsub **ret_list, size_t *ret_n);
+
+void sw_store_unsub_free(struct sw_unsub *list, size_t n);
+
+#endif /* SW_STORE_H */
