@@ -363,7 +363,7 @@ static void on_reload(struct sw_loop *loop, int signo, void *arg)
 
 static void on_terminate(struct sw_loop *loop, int signo, void *arg)
 {
-	sw_log_notice(NULL, "%s received, stopping", strsignal(signo));
+	sw_log_notice(NULL, "SIG%s received, stopping", sigabbrev_np(signo));
 	sw_loop_stop(loop);
 }
 
