@@ -94,7 +94,9 @@ const struct sw_metric_value *sw_metrics_peek(struct sw_metrics *m, const char *
 size_t sw_metrics_snapshot(struct sw_metrics *m,
 			   void (*cb)(const struct sw_metric_value *v, void *arg), void *arg);
 
-/* Number of reports ignored for an invalid name since creation. */
+/* Number of reports ignored since creation: an invalid name, a kind
+ * conflict, a NaN or infinite value, a gauge add that would overflow, or a
+ * new data source past the registry's cap of 100,000. */
 uint64_t sw_metrics_dropped(const struct sw_metrics *m);
 
 #endif /* SW_METRICS_H */
