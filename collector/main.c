@@ -1,30 +1,354 @@
 /*
  * main.c - slipwatch-collector: the ingest daemon.
  *
- * Will ingest warehouse events over MQTT and poll courier tracking APIs on
- * one event loop, committing shipment events to the store (design.md,
- * "collector/").  Today it runs the shared daemon life cycle (lib/daemon):
- * configuration, store, loop, signals; the ingest parts arrive with their
- * issues and the daemon says at start that they are not there yet.
+ * Warehouse events arrive over MQTT (collector/mqtt.c) on the daemon's one
+ * loop; each message is validated and staged in the store by
+ * collector/ingest.c, and once per read burst the batch is committed
+ * before libmosquitto may write any PUBACK of it (group commit: nothing the
+ * broker considers delivered is ever lost, and a failed commit drops the
+ * connection so the broker redelivers the burst).  Rejected messages are
+ * logged per reason, rate-limited, and dead-lettered after the commit (to
+ * the dead-letter topic, or to a file when [collector] deadletter_file is
+ * set), so a redelivered burst never dead-letters twice.
+ *
+ * Courier polling comes with its own issue; the daemon says so at start.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector/ingest.h"
+#include "collector/mqtt.h"
 #include "lib/daemon.h"
+#include "lib/xmalloc.h"
+#include "slipwatch/metrics.h"
+
+/* Dead letters of one burst, published once the burst is committed. */
+#define DEADLETTER_MAX 65536 /* bytes of one dead letter */
+
+struct collector_conf {
+	char *deadletter_file;     /* [collector] deadletter_file */
+	int64_t topic_level;       /* [collector] warehouse_topic_level */
+	int64_t backlog_interval;  /* [collector] backlog_interval, ms */
+	struct sw_mqtt_conf mqtt;  /* [mqtt] */
+};
+
+static const struct sw_conf_opt collector_table[] = {
+	{ .name = "deadletter_file", .type = SW_CONF_PATH,
+	  .offset = offsetof(struct collector_conf, deadletter_file),
+	  .help = "append rejected messages here (JSON lines) instead of publishing them" },
+	{ .name = "warehouse_topic_level", .type = SW_CONF_INT,
+	  .offset = offsetof(struct collector_conf, topic_level), .min = 0, .max = 15,
+	  .def = "1", .help = "0-based topic level holding the warehouse id" },
+	{ .name = "backlog_interval", .type = SW_CONF_DURATION,
+	  .offset = offsetof(struct collector_conf, backlog_interval), .min = 1000,
+	  .max = 3600000, .def = "60s", .help = "how often backlog gauges are recomputed" },
+	{ .name = NULL },
+};
+
+struct collector {
+	struct sw_daemon *d;
+	struct collector_conf *conf; /* d->state */
+	struct sw_metrics *metrics;
+	struct sw_ingest *ing;
+	struct sw_mqtt *mqtt;
+	FILE *deadletter;            /* open deadletter_file, or NULL */
+	struct sw_buf *pending;      /* dead letters of the open burst */
+	size_t n_pending, cap_pending;
+	uint64_t backlog_timer;
+	struct sw_log_complain reject_c[SW_EVENT_REASON_LAST];
+	struct sw_log_complain store_c, deadletter_c, backlog_c;
+};
+
+static struct collector collector;
+
+/* ---- configuration ---------------------------------------------------- */
+
+static void conf_free(void *p)
+{
+	struct collector_conf *c = p;
+
+	if (c == NULL)
+		return;
+	sw_conf_free_struct(collector_table, c);
+	sw_mqtt_conf_free(&c->mqtt);
+	free(c);
+}
+
+static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbuf, size_t errlen)
+{
+	struct collector_conf *c = xcalloc(1, sizeof(*c));
+	enum sw_err rc;
+
+	rc = sw_conf_apply(file, "collector", NULL, collector_table, c, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_conf_apply(file, "mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_mqtt_conf_check(&c->mqtt, errbuf, errlen);
+	if (rc) {
+		conf_free(c);
+		return rc;
+	}
+	*ret_state = c;
+	return SW_OK;
+}
+
+static void conf_dump(const void *p, struct sw_buf *out)
+{
+	const struct collector_conf *c = p;
+
+	sw_conf_dump("collector", NULL, collector_table, c, out);
+	sw_conf_dump("mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, out);
+}
+
+/* ---- dead letters ------------------------------------------------------- */
+
+static void deadletter_stage(struct collector *col, const char *topic, const void *payload,
+			     size_t len, const struct sw_event_reject *rej)
+{
+	struct sw_buf *b;
+
+	if (col->n_pending == col->cap_pending) {
+		col->cap_pending = col->cap_pending ? 2 * col->cap_pending : 16;
+		col->pending = xreallocarray(col->pending, col->cap_pending, sizeof(*col->pending));
+	}
+	b = &col->pending[col->n_pending];
+	sw_buf_init(b, DEADLETTER_MAX);
+	if (sw_ingest_deadletter(topic, payload, len, rej, time(NULL), b) != SW_OK) {
+		sw_buf_free(b);
+		return;
+	}
+	col->n_pending++;
+}
+
+static void deadletter_drop_pending(struct collector *col)
+{
+	for (size_t i = 0; i < col->n_pending; i++)
+		sw_buf_free(&col->pending[i]);
+	col->n_pending = 0;
+}
+
+/* Sends the committed burst's dead letters to the file or the topic. */
+static void deadletter_flush(struct collector *col)
+{
+	const char *topic = sw_mqtt_deadletter_topic(col->mqtt);
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; i < col->n_pending; i++) {
+		struct sw_buf *b = &col->pending[i];
+
+		if (col->deadletter) {
+			if (fprintf(col->deadletter, "%s\n", sw_buf_str(b)) < 0)
+				rc = SW_EIO;
+		} else {
+			rc = sw_mqtt_publish(col->mqtt, topic, b->data, b->len, 1);
+		}
+		if (rc)
+			sw_log_complain(&col->deadletter_c, SW_LOG_ERR, "deadletter",
+					"cannot write a dead letter to %s: %s",
+					col->deadletter ? col->conf->deadletter_file : topic,
+					rc == SW_EIO ? strerror(errno) : sw_strerror(rc));
+	}
+	if (col->deadletter && col->n_pending &&
+	    (fflush(col->deadletter) != 0 || fdatasync(fileno(col->deadletter)) != 0))
+		sw_log_complain(&col->deadletter_c, SW_LOG_ERR, "deadletter", "cannot write %s: %s",
+				col->conf->deadletter_file, strerror(errno));
+	deadletter_drop_pending(col);
+}
+
+/* ---- MQTT callbacks ----------------------------------------------------- */
+
+static int on_message(void *arg, const char *topic, const void *payload, size_t len)
+{
+	struct collector *col = arg;
+	struct sw_event_reject rej;
+	enum sw_ingest_result r;
+
+	r = sw_ingest_message(col->ing, topic, payload, len, time(NULL), &rej);
+	switch (r) {
+	case SW_INGEST_APPLIED:
+	case SW_INGEST_DUPLICATE:
+		return SW_MQTT_ACK;
+	case SW_INGEST_REJECTED:
+		sw_log_complain(&col->reject_c[rej.reason], SW_LOG_WARNING, "ingest",
+				"rejected message on %s: %s: %s", topic,
+				sw_event_reason_name(rej.reason), rej.detail);
+		deadletter_stage(col, topic, payload, len, &rej);
+		return SW_MQTT_ACK;
+	default:
+		sw_log_complain(&col->store_c, SW_LOG_ERR, "store",
+				"cannot store a message on %s: %s; it will be redelivered", topic,
+				sw_ingest_errmsg(col->ing));
+		sw_ingest_abort(col->ing);
+		deadletter_drop_pending(col);
+		return SW_MQTT_RETRY;
+	}
+}
+
+static int on_burst_end(void *arg)
+{
+	struct collector *col = arg;
+
+	if (sw_ingest_commit(col->ing) != SW_OK) {
+		sw_log_complain(&col->store_c, SW_LOG_ERR, "store",
+				"cannot commit received events: %s; they will be redelivered",
+				sw_ingest_errmsg(col->ing));
+		deadletter_drop_pending(col);
+		return SW_MQTT_RETRY;
+	}
+	sw_log_release(&col->store_c, SW_LOG_NOTICE, "store", "storing events again");
+	deadletter_flush(col);
+	return SW_MQTT_ACK;
+}
+
+static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct collector *col = arg;
+	struct sw_ingest_stats st;
+
+	if (sw_ingest_refresh_backlog(col->ing) != SW_OK)
+		sw_log_complain(&col->backlog_c, SW_LOG_WARNING, "store",
+				"cannot compute backlogs: %s", sw_ingest_errmsg(col->ing));
+	else
+		sw_log_release(&col->backlog_c, SW_LOG_NOTICE, "store", "backlogs computed again");
+	sw_ingest_stats(col->ing, &st);
+	sw_log_info("ingest", "%llu applied, %llu duplicates, %llu rejected, %llu commits",
+		    (unsigned long long)st.applied, (unsigned long long)st.duplicates,
+		    (unsigned long long)st.rejected, (unsigned long long)st.commits);
+	return col->conf->backlog_interval;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static const struct sw_mqtt_callbacks mqtt_callbacks = {
+	.on_message = on_message,
+	.on_burst_end = on_burst_end,
+};
+
+static enum sw_err open_deadletter(struct collector *col, const struct collector_conf *c,
+				   FILE **ret, char *errbuf, size_t errlen)
+{
+	*ret = NULL;
+	if (c->deadletter_file == NULL)
+		return SW_OK;
+	*ret = fopen(c->deadletter_file, "a");
+	if (*ret == NULL) {
+		snprintf(errbuf, errlen, "%s: cannot open the dead-letter file: %s",
+			 c->deadletter_file, strerror(errno));
+		return SW_EIO;
+	}
+	return SW_OK;
+}
 
 static enum sw_err collector_start(struct sw_daemon *d, char *errbuf, size_t errlen)
 {
-	sw_log_notice(NULL, "MQTT ingest and courier polling are not built yet: "
-			    "this collector ingests nothing");
+	struct collector *col = &collector;
+	struct sw_ingest_opts opts;
+	enum sw_err rc;
+
+	col->d = d;
+	col->conf = d->state;
+	col->metrics = sw_metrics_new();
+	rc = open_deadletter(col, col->conf, &col->deadletter, errbuf, errlen);
+	if (rc)
+		return rc;
+	opts = (struct sw_ingest_opts){ .max_payload = (size_t)col->conf->mqtt.max_payload,
+					.topic_level = (int)col->conf->topic_level,
+					.metrics = col->metrics };
+	rc = sw_ingest_new(d->store, &opts, &col->ing);
+	if (rc) {
+		snprintf(errbuf, errlen, "cannot set up ingest: %s", sw_strerror(rc));
+		return rc;
+	}
+	rc = sw_mqtt_new(d->loop, &col->conf->mqtt, &mqtt_callbacks, col, &col->mqtt, errbuf,
+			 errlen);
+	if (rc == SW_OK)
+		rc = sw_mqtt_start(col->mqtt);
+	if (rc)
+		return rc;
+	sw_loop_timer_add(d->loop, 0, backlog_timer_cb, col, &col->backlog_timer);
+	sw_log_notice(NULL, "courier polling is not built yet: only warehouse events are ingested");
 	return SW_OK;
+}
+
+static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *errbuf,
+				    size_t errlen)
+{
+	struct collector *col = &collector;
+	struct collector_conf *c = new_state;
+	struct sw_mqtt *mqtt;
+	FILE *dl;
+	enum sw_err rc;
+
+	if (c->topic_level != col->conf->topic_level || c->mqtt.max_payload != col->conf->mqtt.max_payload)
+		sw_log_warn(NULL, "reload: warehouse_topic_level and max_payload apply after a restart");
+	rc = open_deadletter(col, c, &dl, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = sw_mqtt_new(d->loop, &c->mqtt, &mqtt_callbacks, col, &mqtt, errbuf, errlen);
+	if (rc) {
+		if (dl)
+			fclose(dl);
+		return rc;
+	}
+	if (col->deadletter)
+		fclose(col->deadletter);
+	col->deadletter = dl;
+	/* Between bursts no batch is open: reconnecting with the new [mqtt]
+	 * settings loses nothing (the session is persistent). */
+	sw_mqtt_free(col->mqtt);
+	col->mqtt = mqtt;
+	col->conf = c;
+	return sw_mqtt_start(col->mqtt);
+}
+
+static void collector_stop(struct sw_daemon *d)
+{
+	struct collector *col = &collector;
+
+	if (col->backlog_timer)
+		sw_loop_timer_del(d->loop, col->backlog_timer);
+	col->backlog_timer = 0;
+	sw_mqtt_free(col->mqtt); /* flushes acknowledgements of committed bursts */
+	col->mqtt = NULL;
+	sw_ingest_free(col->ing);
+	col->ing = NULL;
+	deadletter_drop_pending(col);
+	free(col->pending);
+	col->pending = NULL;
+	col->cap_pending = 0;
+	if (col->deadletter)
+		fclose(col->deadletter);
+	col->deadletter = NULL;
+	sw_metrics_free(col->metrics);
+	col->metrics = NULL;
 }
 
 static const struct sw_daemon_desc collector_desc = {
 	.name = "collector",
 	.summary = "Ingest warehouse events and courier tracking into the slipwatch store.",
+	.configure = conf_load,
+	.dump = conf_dump,
+	.free_state = conf_free,
 	.start = collector_start,
+	.reload = collector_reload,
+	.stop = collector_stop,
 };
 
 int main(int argc, char **argv)
 {
-	return sw_daemon_main(argc, argv, &collector_desc);
+	int status;
+
+	if (sw_mqtt_lib_init() != SW_OK) {
+		fprintf(stderr, "slipwatch-collector: cannot initialise libmosquitto\n");
+		return 1;
+	}
+	status = sw_daemon_main(argc, argv, &collector_desc);
+	sw_mqtt_lib_fini();
+	return status;
 }

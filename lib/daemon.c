@@ -33,7 +33,7 @@
 
 /* Section kinds some slipwatch program reads; add a kind with its reader. */
 static const char *const known_sections[] = {
-	"store", "log", "collector", "alerts", NULL,
+	"store", "log", "collector", "mqtt", "alerts", NULL,
 };
 
 static const char *const log_level_words[] = {

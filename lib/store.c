@@ -209,10 +209,29 @@ static const char schema_v1[] =
     " seq INTEGER NOT NULL CHECK (seq >= 0),"
     " updated_at INTEGER NOT NULL);";
 
+/*
+ * Schema version 2: the collector's ingest.
+ * details_at/details_key: the (time, event id) of the order.created event
+ * whose customer and promise data the row holds, so that the latest one
+ * wins whatever order events arrive in (sw_store_order_set_details).
+ * Partial indexes holding only waiting orders keep the per-warehouse
+ * backlog count (sw_store_order_backlog) proportional to the backlog.
+ */
+static const char schema_v2[] =
+    "ALTER TABLE orders ADD COLUMN details_at INTEGER;"
+    "ALTER TABLE orders ADD COLUMN details_key TEXT;"
+    "CREATE INDEX orders_backlog_pick ON orders (warehouse_id)"
+    " WHERE created_at IS NOT NULL AND picked_at IS NULL"
+    " AND cancelled_at IS NULL;"
+    "CREATE INDEX orders_backlog_ship ON orders (warehouse_id)"
+    " WHERE picked_at IS NOT NULL AND shipped_at IS NULL"
+    " AND cancelled_at IS NULL;";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
@@ -226,6 +245,9 @@ enum stmt_id {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_SP_BEGIN,
+	ST_SP_RELEASE,
+	ST_SP_ROLLBACK,
 	ST_JOURNAL_INSERT,
 	ST_JOURNAL_SEQ,
 	ST_JOURNAL_READ,
@@ -235,6 +257,8 @@ enum stmt_id {
 	ST_ORDER_UPSERT,
 	ST_ORDER_GET,
 	ST_ORDER_STUB,
+	ST_ORDER_DETAILS,
+	ST_ORDER_BACKLOG,
 	ST_PARCEL_UPSERT,
 	ST_PARCEL_STATUS,
 	ST_PARCEL_GET,
@@ -298,6 +322,9 @@ static const char *const stmt_sql[ST_LAST] = {
     [ST_SAVEPOINT] = "SAVEPOINT sw_op",
     [ST_RELEASE] = "RELEASE sw_op",
     [ST_ROLLBACK_TO] = "ROLLBACK TO sw_op",
+    [ST_SP_BEGIN] = "SAVEPOINT sw_caller",
+    [ST_SP_RELEASE] = "RELEASE sw_caller",
+    [ST_SP_ROLLBACK] = "ROLLBACK TO sw_caller",
 
     [ST_JOURNAL_INSERT] = "INSERT INTO journal (source, source_event_id, kind, "
 			  "warehouse_id, order_id, courier, tracking_number, occurred_at, "
@@ -359,6 +386,33 @@ static const char *const stmt_sql[ST_LAST] = {
 		     "warehouse_id = :wh AND order_id = :oid",
     [ST_ORDER_STUB] = "INSERT INTO orders (warehouse_id, order_id) "
 		      "VALUES (:wh, :oid) ON CONFLICT DO NOTHING",
+    [ST_ORDER_DETAILS] = "UPDATE orders SET customer_name = :cname, "
+			 "customer_email = :cemail, customer_locale = :clocale, "
+			 "customer_tz = :ctz, promised_ship_by_at = :ship_by_at, "
+			 "promised_ship_by_off = :ship_by_off, "
+			 "promised_delivery_kind = :pd_kind, "
+			 "promised_delivery_text = :pd_text, "
+			 "promised_delivery_at = :pd_at, promised_delivery_off = :pd_off, "
+			 "service_level = :service, dest_country = :country, "
+			 "dest_postal_code = :postal, dest_city = :city, "
+			 "details_at = :dat, details_key = :dkey "
+			 "WHERE warehouse_id = :wh AND order_id = :oid AND "
+			 "(details_at IS NULL OR details_at < :dat OR "
+			 "(details_at = :dat AND details_key < :dkey))",
+    /* Each branch's WHERE is its partial index's: a covering scan of only
+     * the waiting orders.  INDEXED BY because the planner would otherwise
+     * take orders_unshipped (also partial, not covering) for the second;
+     * it also makes the statement fail to prepare if the index is gone. */
+    [ST_ORDER_BACKLOG] = "SELECT warehouse_id, sum(p), sum(s) FROM ("
+			 "SELECT warehouse_id, 1 AS p, 0 AS s FROM orders "
+			 "INDEXED BY orders_backlog_pick "
+			 "WHERE created_at IS NOT NULL AND picked_at IS NULL "
+			 "AND cancelled_at IS NULL UNION ALL "
+			 "SELECT warehouse_id, 0, 1 FROM orders "
+			 "INDEXED BY orders_backlog_ship "
+			 "WHERE picked_at IS NOT NULL AND shipped_at IS NULL "
+			 "AND cancelled_at IS NULL) "
+			 "GROUP BY warehouse_id ORDER BY warehouse_id",
 
     [ST_PARCEL_UPSERT] = "INSERT INTO parcels (order_ref, courier, tracking_number, "
 			 "shipped_at, shipped_off) VALUES ((SELECT id FROM orders WHERE "
@@ -460,6 +514,7 @@ struct sw_store {
 	char *path;
 	unsigned flags;
 	int in_txn;  /* sw_store_begin succeeded, no commit/rollback yet */
+	int in_sp;   /* sw_store_savepoint open (only while in_txn) */
 	int version; /* schema version of the file */
 	sqlite3_stmt *stmt[ST_LAST];
 	char errmsg[512];
@@ -994,6 +1049,7 @@ enum sw_err sw_store_commit(struct sw_store *st)
 	if (!st->in_txn)
 		return set_err(st, SW_EINVAL, "commit: no transaction is open");
 	st->in_txn = 0;
+	st->in_sp = 0;
 	if (sqlite3_get_autocommit(st->db))
 		return set_err(st, SW_ESTORE,
 			       "commit: the transaction was already rolled "
@@ -1009,9 +1065,67 @@ enum sw_err sw_store_rollback(struct sw_store *st)
 	if (!st->in_txn)
 		return set_err(st, SW_EINVAL, "rollback: no transaction is open");
 	st->in_txn = 0;
+	st->in_sp = 0;
 	if (sqlite3_get_autocommit(st->db))
 		return SW_OK; /* SQLite already rolled it back */
 	return run_id(st, ST_ROLLBACK, "rollback");
+}
+
+enum sw_err sw_store_savepoint(struct sw_store *st)
+{
+	enum sw_err rc;
+
+	if (!st->in_txn || st->in_sp)
+		return set_err(st, SW_EINVAL, "savepoint: %s",
+			       st->in_txn ? "one is already open" : "no transaction is open");
+	/* Outside a transaction SAVEPOINT would start one of its own. */
+	if (sqlite3_get_autocommit(st->db))
+		return set_err(st, SW_ESTORE,
+			       "savepoint: the transaction was already rolled "
+			       "back by an earlier error");
+	rc = run_id(st, ST_SP_BEGIN, "savepoint");
+	if (rc == SW_OK)
+		st->in_sp = 1;
+	return rc;
+}
+
+enum sw_err sw_store_savepoint_release(struct sw_store *st)
+{
+	if (!st->in_sp)
+		return set_err(st, SW_EINVAL, "release: no savepoint is open");
+	if (sqlite3_get_autocommit(st->db)) {
+		st->in_sp = 0;
+		return set_err(st, SW_ESTORE,
+			       "release: the transaction was already rolled "
+			       "back by an earlier error");
+	}
+	st->in_sp = 0;
+	return run_id(st, ST_SP_RELEASE, "release savepoint");
+}
+
+enum sw_err sw_store_savepoint_rollback(struct sw_store *st)
+{
+	enum sw_err rc;
+
+	if (!st->in_sp)
+		return set_err(st, SW_EINVAL, "rollback to: no savepoint is open");
+	st->in_sp = 0;
+	if (sqlite3_get_autocommit(st->db))
+		return set_err(st, SW_ESTORE,
+			       "rollback to: the transaction was already rolled "
+			       "back by an earlier error");
+	rc = run_id(st, ST_SP_ROLLBACK, "rollback to savepoint");
+	if (rc == SW_OK)
+		rc = run_id(st, ST_SP_RELEASE, "release savepoint");
+	return rc;
+}
+
+enum sw_err sw_store_set_busy_timeout(struct sw_store *st, int ms)
+{
+	if (ms < 0)
+		return set_err(st, SW_EINVAL, "busy timeout: negative");
+	sqlite3_busy_timeout(st->db, ms);
+	return SW_OK;
 }
 
 /* ---- journal ----------------------------------------------------------- */
@@ -1355,6 +1469,68 @@ void sw_store_order_free(struct sw_order *o)
 	free((char *)o->dest_postal_code);
 	free((char *)o->dest_city);
 	free(o);
+}
+
+static int details_bind(sqlite3_stmt *s, const struct sw_order *o, int64_t at, const char *key)
+{
+	const struct sw_promise *pd = &o->promised_delivery_by;
+	int has_pd = pd->kind != SW_PROMISE_NONE;
+
+	return b_text(s, ":wh", o->warehouse_id) | b_text(s, ":oid", o->order_id) |
+	       b_text(s, ":cname", o->customer_name) | b_text(s, ":cemail", o->customer_email) |
+	       b_text(s, ":clocale", o->customer_locale) | b_text(s, ":ctz", o->customer_timezone) |
+	       b_stamp(s, ":ship_by_at", ":ship_by_off", o->promised_ship_by) |
+	       b_text(s, ":pd_kind", has_pd ? promise_names[pd->kind] : NULL) |
+	       b_text(s, ":pd_text", has_pd ? pd->text : NULL) |
+	       b_stamp(s, ":pd_at", ":pd_off", has_pd ? pd->at : (struct sw_stamp){0, 0}) |
+	       b_text(s, ":service", o->service_level) | b_text(s, ":country", o->dest_country) |
+	       b_text(s, ":postal", o->dest_postal_code) | b_text(s, ":city", o->dest_city) |
+	       b_int(s, ":dat", at) | b_text(s, ":dkey", key);
+}
+
+/* The two statements of sw_store_order_set_details, inside op_begin. */
+static enum sw_err details_stmts(struct sw_store *st, const struct sw_order *o, int64_t at,
+				 const char *key, int *ret_applied)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if (!(s = stmt(st, ST_ORDER_STUB)))
+		return SW_ESTORE;
+	if (b_text(s, ":wh", o->warehouse_id) | b_text(s, ":oid", o->order_id))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "order details: order")))
+		return rc;
+	if (!(s = stmt(st, ST_ORDER_DETAILS)))
+		return SW_ESTORE;
+	if (details_bind(s, o, at, key))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "order details")))
+		return rc;
+	*ret_applied = sqlite3_changes(st->db) > 0;
+	return SW_OK;
+}
+
+enum sw_err sw_store_order_set_details(struct sw_store *st, const struct sw_order *o,
+				       int64_t details_at, const char *details_key,
+				       int *ret_applied)
+{
+	enum sw_err rc;
+	int applied = 0;
+
+	if (ret_applied)
+		*ret_applied = 0;
+	if ((rc = order_check(st, o)))
+		return rc;
+	if (details_at <= 0 || !nonempty(details_key))
+		return set_err(st, SW_EINVAL, "order %s: details need a time and a key",
+			       o->order_id);
+	if ((rc = op_begin(st)))
+		return rc;
+	rc = op_end(st, details_stmts(st, o, details_at, details_key, &applied));
+	if (rc == SW_OK && ret_applied)
+		*ret_applied = applied;
+	return rc;
 }
 
 /* ---- parcels ----------------------------------------------------------- */
@@ -2004,6 +2180,47 @@ enum sw_err sw_store_unsub_list(struct sw_store *st, struct sw_unsub **ret_list,
 		       &arr, ret_n);
 	*ret_list = arr;
 	return rc;
+}
+
+/* ---- backlog ----------------------------------------------------------- */
+
+static void backlog_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_backlog *b = elem;
+
+	b->warehouse_id = col_str(s, 0);
+	b->pick = sqlite3_column_int64(s, 1);
+	b->ship = sqlite3_column_int64(s, 2);
+}
+
+static void backlog_free_v(void *arr, size_t n)
+{
+	sw_store_backlog_free(arr, n);
+}
+
+enum sw_err sw_store_order_backlog(struct sw_store *st, struct sw_backlog **ret_list, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *list = NULL;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (!(s = stmt(st, ST_ORDER_BACKLOG)))
+		return SW_ESTORE;
+	rc = list_rows(st, s, "order backlog", sizeof(struct sw_backlog), backlog_fill,
+		       backlog_free_v, &list, ret_n);
+	*ret_list = list;
+	return rc;
+}
+
+void sw_store_backlog_free(struct sw_backlog *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; list && i < n; i++)
+		free(list[i].warehouse_id);
+	free(list);
 }
 
 void sw_store_unsub_free(struct sw_unsub *list, size_t n)

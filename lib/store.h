@@ -33,7 +33,7 @@
 #include "lib/error.h"
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 1
+#define SW_STORE_SCHEMA_VERSION 2
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */
@@ -169,6 +169,30 @@ enum sw_err sw_store_commit(struct sw_store *st);
 /* Rolls back.  SW_EINVAL if no transaction was open (nothing done). */
 enum sw_err sw_store_rollback(struct sw_store *st);
 
+/*
+ * A savepoint inside the transaction opened by sw_store_begin, so that a
+ * group of calls (one ingested message: journal, order, parcel) is kept or
+ * undone as a whole while the transaction goes on.  One level, no nesting.
+ * sw_store_commit and sw_store_rollback end an open savepoint with the
+ * transaction.
+ * sw_store_savepoint: SW_OK; SW_EINVAL if no transaction is open or a
+ *   savepoint already is; SW_ESTORE, also when an earlier error made the
+ *   database roll the whole transaction back (only sw_store_rollback is
+ *   left to do then).
+ * sw_store_savepoint_release keeps the effects since the savepoint and
+ *   closes it; sw_store_savepoint_rollback undoes them and closes it.  Both:
+ *   SW_OK, SW_EINVAL if no savepoint is open, SW_ESTORE.
+ */
+enum sw_err sw_store_savepoint(struct sw_store *st);
+enum sw_err sw_store_savepoint_release(struct sw_store *st);
+enum sw_err sw_store_savepoint_rollback(struct sw_store *st);
+
+/* How long a call waits for another process's write lock before failing
+ * with SW_ESTORE (5000 ms after open; 0 fails at once).  A daemon whose
+ * event loop must not stall for long shortens it.  SW_OK, or SW_EINVAL for
+ * ms < 0. */
+enum sw_err sw_store_set_busy_timeout(struct sw_store *st, int ms);
+
 /* ---- event journal ----------------------------------------------------- */
 
 /*
@@ -276,6 +300,46 @@ enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, co
 
 /* Frees an order returned by the store.  NULL is a no-op. */
 void sw_store_order_free(struct sw_order *o);
+
+/*
+ * Sets the descriptive fields of an order (customer, promises, service
+ * level, destination: what an order.created event states) as one
+ * statement made at details_at (> 0) by the event details_key (its id).
+ * Unlike sw_store_order_upsert every descriptive field of o is written,
+ * absent ones clearing the stored value, and only if (details_at,
+ * details_key) is newer than the pair stored by the last statement that won
+ * (compared by time, then bytewise by key): the latest statement wins
+ * whatever order the events arrive in, and applying one twice changes
+ * nothing.  Stage times and status in o are ignored; the order row is
+ * created if needed.  Do not also pass descriptive fields to
+ * sw_store_order_upsert for an order managed this way (upsert would
+ * overwrite them unconditionally).  *ret_applied (may be NULL) is 1 if the
+ * fields were written, 0 if a newer statement was already stored.
+ * SW_OK, SW_EINVAL (missing key or details_key, details_at <= 0, bad
+ * promise), SW_ERANGE (offset), SW_ESTORE.
+ */
+enum sw_err sw_store_order_set_details(struct sw_store *st, const struct sw_order *o,
+				       int64_t details_at, const char *details_key,
+				       int *ret_applied);
+
+/* Orders waiting in a warehouse (cancelled orders are never waiting). */
+struct sw_backlog {
+	char *warehouse_id;
+	int64_t pick; /* created, not picked */
+	int64_t ship; /* picked, not shipped */
+};
+
+/*
+ * The backlog of every warehouse with at least one waiting order, in
+ * warehouse_id order, as a new array (*ret_n entries, NULL if 0; free with
+ * sw_store_backlog_free); a warehouse missing from it has none.  Cheap:
+ * counted over partial indexes holding only waiting orders.
+ * SW_OK, SW_ESTORE.
+ */
+enum sw_err sw_store_order_backlog(struct sw_store *st, struct sw_backlog **ret_list,
+				   size_t *ret_n);
+
+void sw_store_backlog_free(struct sw_backlog *list, size_t n);
 
 /* ---- parcels ----------------------------------------------------------- */
 

@@ -11,7 +11,7 @@ kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 15
 is "$EXIT_STATUS" 0 "collector stopped cleanly"
 python3 "$SW_SRCDIR/tests/integration/gen-events.py" wh1 $N | publish_lines warehouse/wh1/events
 is "$(journal_count)" 0 "nothing ingested while down"
-start_collector collector2
+start_collector collector2 "started (slipwatch"
 check "all $N events published while down arrive" wait_journal $N 180
 sleep 1
 is "$(journal_count)" $N "exactly $N events in the journal"

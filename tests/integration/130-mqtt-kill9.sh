@@ -15,7 +15,7 @@ kill -KILL "$COLLECTOR_PID"
 wait_exit "$COLLECTOR_PID" 10
 at_kill=$(journal_count)
 ok "collector killed with $at_kill of $N events journaled"
-start_collector collector2
+start_collector collector2 "started (slipwatch"
 wait_exit "$pub" 300
 is "$EXIT_STATUS" 0 "the publisher delivered all $N to the broker"
 check "all $N events arrive after the restart" wait_journal $N 300

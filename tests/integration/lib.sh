@@ -112,6 +112,9 @@ start_broker() {
 		echo "listener $BROKER_PORT 127.0.0.1"
 		echo "allow_anonymous true"
 		echo "persistence_location $T_DIR/broker/"
+		# As root, mosquitto would drop to user mosquitto and could not
+		# write its persistence file in our temp dir.
+		[ "$(id -u)" -eq 0 ] && echo "user root"
 		grep -vE '^[[:space:]]*(listener|persistence_location|log_dest|pid_file)' \
 			"$SW_SRCDIR/etc/mosquitto-slipwatch.conf"
 		echo "log_dest file $T_DIR/broker/mosquitto.log"
@@ -149,11 +152,15 @@ reconnect_max = 2s
 ${1:-}
 CONF
 }
-start_collector() { # start_collector LOGNAME
-	sw_spawn "$T_DIR/${1:-collector}.log" "$COLLECTOR" -f -c "$T_DIR/slipwatch.conf"
+# start_collector [LOGNAME [WAIT-FOR]]: starts it and waits for the log line
+# WAIT-FOR (default: the SUBACK of a fresh session; a session with a backlog
+# gets its SUBACK only after the queued messages, so wait for "started").
+start_collector() {
+	local log="$T_DIR/${1:-collector}.log"
+	sw_spawn "$log" "$COLLECTOR" -f -c "$T_DIR/slipwatch.conf"
 	COLLECTOR_PID=$SPAWNED
-	wait_for 15 grep -q 'subscribed to' "$T_DIR/${1:-collector}.log" ||
-		bail "collector did not subscribe: $(tail -n 5 "$T_DIR/${1:-collector}.log")"
+	wait_for 15 grep -q "${2:-subscribed to}" "$log" ||
+		bail "collector did not log '${2:-subscribed to}': $(tail -n 5 "$log")"
 }
 journal_count() {
 	sqlite3 "$T_DIR/store.db" 'SELECT count(*) FROM journal' 2>/dev/null || echo 0
@@ -167,6 +174,6 @@ wait_journal() {
 	done
 	return 1
 }
-publish_lines() { # publish_lines TOPIC < lines
-	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t "$1" -l
+publish_lines() { # publish_lines TOPIC < lines: QoS 1, all acknowledged
+	"$SW_BUILDDIR/tests/tools/sw_pub" 127.0.0.1 "$BROKER_PORT" "$1"
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -109,7 +110,8 @@ static void test_open_and_version(void)
 	       "handle reports schema version");
 	is_int(raw_int(p, "PRAGMA user_version"), SW_STORE_SCHEMA_VERSION,
 	       "user_version recorded on disk");
-	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), 1, "one migration recorded");
+	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), SW_STORE_SCHEMA_VERSION,
+	       "one migration recorded per version");
 	{
 		sqlite3 *db;
 		sqlite3_stmt *s;
@@ -126,7 +128,7 @@ static void test_open_and_version(void)
 	sw_store_close(st);
 
 	st = open_ok(p, 0);
-	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), 1,
+	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), SW_STORE_SCHEMA_VERSION,
 	       "reopen applies no migration");
 	is_int(sw_store_schema_version(st), SW_STORE_SCHEMA_VERSION, "reopen keeps the version");
 	sw_store_close(st);
@@ -375,6 +377,191 @@ static void test_transactions(struct sw_store *st)
 	is_int(sw_store_commit(st), SW_OK, "commit");
 	sw_store_journal_count(st, &after);
 	is_int(after, before + 1, "committed event is there");
+}
+
+static void test_savepoints(struct sw_store *st)
+{
+	struct sw_journal_event e1 = event("warehouse:w1", "sp1", 1764000100);
+	struct sw_journal_event e2 = event("warehouse:w1", "sp2", 1764000100);
+	int64_t before = 0, after = 0;
+
+	sw_store_journal_count(st, &before);
+	is_int(sw_store_savepoint(st), SW_EINVAL, "savepoint without a transaction");
+	is_int(sw_store_savepoint_release(st), SW_EINVAL, "release without a savepoint");
+	is_int(sw_store_savepoint_rollback(st), SW_EINVAL, "rollback to without a savepoint");
+	is_int(sw_store_begin(st), SW_OK, "begin");
+	is_int(sw_store_savepoint(st), SW_OK, "savepoint");
+	is_int(sw_store_savepoint(st), SW_EINVAL, "nested savepoint refused");
+	is_int(sw_store_journal_append(st, &e1, NULL), SW_OK, "append in savepoint");
+	is_int(sw_store_parcel_upsert(st, "dhl", "SP1", "w1", "o-sp",
+				      (struct sw_stamp){1764000000, 0}),
+	       SW_OK, "store's own savepoint nests inside the caller's");
+	is_int(sw_store_savepoint_rollback(st), SW_OK, "rollback to savepoint");
+	is_int(sw_store_savepoint(st), SW_OK, "second savepoint");
+	is_int(sw_store_journal_append(st, &e2, NULL), SW_OK, "append in second savepoint");
+	is_int(sw_store_savepoint_release(st), SW_OK, "release");
+	is_int(sw_store_savepoint(st), SW_OK, "savepoint left open at commit");
+	is_int(sw_store_commit(st), SW_OK, "commit");
+	is_int(sw_store_savepoint_release(st), SW_EINVAL, "commit closed the savepoint");
+	sw_store_journal_count(st, &after);
+	is_int(after, before + 1, "only the released savepoint's event is kept");
+	{
+		struct sw_parcel *p = NULL;
+
+		is_int(sw_store_parcel_get(st, "dhl", "SP1", &p), SW_ENOTFOUND,
+		       "rolled-back parcel is gone");
+		sw_store_parcel_free(p);
+	}
+	sw_store_begin(st);
+	sw_store_savepoint(st);
+	is_int(sw_store_rollback(st), SW_OK, "rollback with a savepoint open");
+	is_int(sw_store_savepoint_rollback(st), SW_EINVAL, "rollback closed the savepoint");
+}
+
+static void test_busy_timeout(struct sw_store *st, const char *path)
+{
+	sqlite3 *db;
+	time_t t0;
+
+	is_int(sw_store_set_busy_timeout(st, -1), SW_EINVAL, "negative busy timeout");
+	is_int(sw_store_set_busy_timeout(st, 50), SW_OK, "busy timeout 50 ms");
+	sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	is_int(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK,
+	       "another connection holds the write lock");
+	t0 = time(NULL);
+	is_int(sw_store_begin(st), SW_ESTORE, "begin fails while locked");
+	ok(time(NULL) - t0 <= 2, "  within about the busy timeout");
+	ok(strstr(sw_store_errmsg(st), "locked") != NULL, "  errmsg: %s", sw_store_errmsg(st));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_int(sw_store_begin(st), SW_OK, "begin once the lock is gone");
+	sw_store_rollback(st);
+	sw_store_set_busy_timeout(st, 5000);
+}
+
+static struct sw_order details(const char *oid, const char *name, const char *city)
+{
+	struct sw_order o = {0};
+
+	o.warehouse_id = "wd";
+	o.order_id = oid;
+	o.customer_name = name;
+	o.customer_email = "a@example.com";
+	o.customer_locale = "hi-IN";
+	o.customer_timezone = "Asia/Kolkata";
+	o.promised_ship_by = (struct sw_stamp){1764100000, 19800};
+	o.promised_delivery_by.kind = SW_PROMISE_DATE;
+	o.promised_delivery_by.text = "2026-11-30";
+	o.promised_delivery_by.at = (struct sw_stamp){1796050799, 19800};
+	o.dest_city = city;
+	return o;
+}
+
+static void test_order_details(struct sw_store *st)
+{
+	struct sw_order a = details("d1", "Old Name", "Pune");
+	struct sw_order b = details("d1", "New Name", NULL);
+	struct sw_order st_only = {0};
+	struct sw_order *got = NULL;
+	int applied = -1;
+
+	is_int(sw_store_order_set_details(st, &a, 0, "e1", NULL), SW_EINVAL, "details_at 0");
+	is_int(sw_store_order_set_details(st, &a, 100, "", NULL), SW_EINVAL, "empty key");
+	b.service_level = "express";
+	is_int(sw_store_order_set_details(st, &b, 2000, "e2", &applied), SW_OK,
+	       "newer details first");
+	is_int(applied, 1, "  applied (row created)");
+	is_int(sw_store_order_set_details(st, &a, 1000, "e1", &applied), SW_OK,
+	       "older details later");
+	is_int(applied, 0, "  not applied");
+	sw_store_order_get(st, "wd", "d1", &got);
+	is_str(got ? got->customer_name : NULL, "New Name", "newer name kept");
+	ok(got && got->dest_city == NULL, "older city not merged in");
+	is_str(got ? got->service_level : NULL, "express", "service level kept");
+	is_int(got ? (int)got->status : -1, SW_STAGE_LAST, "no stage set by details");
+	sw_store_order_free(got);
+
+	/* Same time: the larger key wins, in either order. */
+	a.order_id = b.order_id = "d2";
+	sw_store_order_set_details(st, &a, 3000, "k-b", NULL);
+	sw_store_order_set_details(st, &b, 3000, "k-a", &applied);
+	is_int(applied, 0, "tie: smaller key loses");
+	sw_store_order_set_details(st, &a, 3000, "k-b", &applied);
+	is_int(applied, 0, "same statement again: no change");
+	sw_store_order_get(st, "wd", "d2", &got);
+	is_str(got ? got->customer_name : NULL, "Old Name", "tie: larger key's name");
+	sw_store_order_free(got);
+
+	/* Newer clears fields it leaves out; stage times survive. */
+	st_only.warehouse_id = "wd";
+	st_only.order_id = "d2";
+	st_only.stage[SW_STAGE_PICKED] = (struct sw_stamp){2500, 0};
+	sw_store_order_upsert(st, &st_only);
+	sw_store_order_set_details(st, &b, 4000, "k-c", &applied);
+	is_int(applied, 1, "newer statement applied");
+	sw_store_order_get(st, "wd", "d2", &got);
+	ok(got && got->dest_city == NULL, "absent city cleared");
+	is_int(got ? got->stage[SW_STAGE_PICKED].at : 0, 2500, "stage time untouched");
+	is_int(got ? got->promised_delivery_by.at.at : 0, 1796050799, "promise stored");
+	sw_store_order_free(got);
+}
+
+static void stage_order(struct sw_store *st, const char *wh, const char *oid, int created,
+			int picked, int shipped, int cancelled)
+{
+	struct sw_order o = {0};
+
+	o.warehouse_id = wh;
+	o.order_id = oid;
+	if (created)
+		o.stage[SW_STAGE_CREATED] = (struct sw_stamp){1000, 0};
+	if (picked)
+		o.stage[SW_STAGE_PICKED] = (struct sw_stamp){2000, 0};
+	if (shipped)
+		o.stage[SW_STAGE_SHIPPED] = (struct sw_stamp){3000, 0};
+	if (cancelled)
+		o.stage[SW_STAGE_CANCELLED] = (struct sw_stamp){2500, 0};
+	sw_store_order_upsert(st, &o);
+}
+
+static void test_backlog(const char *path)
+{
+	struct sw_store *st = open_ok(path, 0);
+	struct sw_backlog *bl = NULL;
+	size_t n = 99;
+
+	if (!st)
+		return;
+	is_int(sw_store_order_backlog(st, &bl, &n), SW_OK, "backlog of an empty store");
+	ok(n == 0 && bl == NULL, "  nothing");
+	stage_order(st, "bx", "1", 1, 0, 0, 0); /* pick */
+	stage_order(st, "bx", "2", 1, 0, 0, 0); /* pick */
+	stage_order(st, "bx", "3", 1, 1, 0, 0); /* ship */
+	stage_order(st, "bx", "4", 1, 1, 1, 0); /* done */
+	stage_order(st, "bx", "5", 1, 0, 0, 1); /* cancelled */
+	stage_order(st, "bx", "6", 0, 1, 0, 0); /* picked, created unknown: ship */
+	stage_order(st, "ay", "1", 1, 1, 0, 1); /* cancelled */
+	stage_order(st, "cz", "1", 1, 1, 0, 0); /* ship */
+	is_int(sw_store_order_backlog(st, &bl, &n), SW_OK, "backlog");
+	is_int(n, 2, "two warehouses wait");
+	if (n == 2) {
+		is_str(bl[0].warehouse_id, "bx", "first bx");
+		is_int(bl[0].pick, 2, "  bx pick backlog");
+		is_int(bl[0].ship, 2, "  bx ship backlog");
+		is_str(bl[1].warehouse_id, "cz", "then cz");
+		is_int(bl[1].pick, 0, "  cz pick backlog");
+		is_int(bl[1].ship, 1, "  cz ship backlog");
+	}
+	sw_store_backlog_free(bl, n);
+	/* The store's query names the indexes (INDEXED BY): it would fail to
+	 * prepare without them. */
+	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+			     "('orders_backlog_pick', 'orders_backlog_ship')"),
+	       2, "backlog indexes exist");
+	raw_exec(path, "DROP INDEX orders_backlog_ship");
+	is_int(sw_store_order_backlog(st, &bl, &n), SW_ESTORE, "backlog refuses to run unindexed");
+	ok(bl == NULL && n == 0, "  returns nothing");
+	sw_store_close(st);
 }
 
 static void test_cursors(const char *path)
@@ -894,6 +1081,9 @@ int main(void)
 		test_journal(st, path);
 		test_journal_read(st);
 		test_transactions(st);
+		test_savepoints(st);
+		test_busy_timeout(st, path);
+		test_order_details(st);
 		test_orders(st);
 		test_parcels(st);
 		test_polls(st);
@@ -904,6 +1094,11 @@ int main(void)
 		sw_store_close(st);
 	}
 	test_cursors(path);
+	free(path);
+	path = tpath("backlog.db");
+	test_backlog(path);
+	free(path);
+	path = tpath("main.db");
 	test_two_connections(path);
 	test_read_only(path);
 	free(path);

@@ -1,0 +1,604 @@
+/*
+ * test_ingest.c - unit tests for collector/ingest.c against a real SQLite
+ * store in a private temp dir and a real metrics registry.
+ *
+ * Streams of events (valid, duplicate, out of order, bad) go through
+ * sw_ingest_message and sw_ingest_commit; the store and the registry are
+ * then checked independently: the journal holds exactly the unique valid
+ * events, orders and parcels have the right stage times, metrics count only
+ * committed batches.  Failure paths: abort, a write lock held by another
+ * connection (begin fails: RETRY), and a commit that cannot write (the
+ * file size limit, RLIMIT_FSIZE, makes SQLite's WAL write fail).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "collector/ingest.h"
+#include "lib/swtime.h"
+#include "lib/xmalloc.h"
+#include "tests/tap.h"
+
+#define T0 1795491900 /* 2026-11-24T03:45:00Z */
+
+static char tmpdir[] = "/tmp/test_ingest.XXXXXX";
+static char *db_path;
+static struct sw_store *st;
+static struct sw_metrics *met;
+static struct sw_ingest *ing;
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static long long raw_int(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static long long journal_count(void)
+{
+	return raw_int("SELECT count(*) FROM journal");
+}
+
+/* "2026-11-24T03:45:00Z" + minutes, as text (the ingest's own parser
+ * reads it back; the tests compare unix seconds). */
+static char *at(int minutes)
+{
+	struct sw_time t = {.utc_sec = T0 + 60 * (int64_t)minutes, .flags = SW_TIME_HAS_OFFSET};
+	char buf[SW_TIME_STRLEN];
+
+	sw_time_format_utc(&t, buf, sizeof(buf));
+	return xstrdup(buf);
+}
+
+static char *ev_stage(const char *wh, const char *eid, const char *type, const char *oid,
+		      int minutes)
+{
+	char *a = at(minutes);
+	char *s = xasprintf("{\"event_id\":\"%s\",\"type\":\"order.%s\",\"occurred_at\":\"%s\","
+			    "\"warehouse_id\":\"%s\",\"order_id\":\"%s\"}",
+			    eid, type, a, wh, oid);
+
+	free(a);
+	return s;
+}
+
+static char *ev_created(const char *wh, const char *eid, const char *oid, int minutes,
+			const char *name, const char *city)
+{
+	char *a = at(minutes);
+	char *dest = city ? xasprintf(",\"destination\":{\"city\":\"%s\"}", city) : xstrdup("");
+	char *s = xasprintf(
+	    "{\"event_id\":\"%s\",\"type\":\"order.created\",\"occurred_at\":\"%s\","
+	    "\"warehouse_id\":\"%s\",\"order_id\":\"%s\",\"customer\":{\"name\":\"%s\","
+	    "\"email\":\"c@example.in\",\"locale\":\"hi-IN\",\"timezone\":\"Asia/Kolkata\"},"
+	    "\"promised_ship_by\":\"2026-11-25T18:00:00+05:30\",\"promised_delivery_by\":"
+	    "\"2026-11-30\"%s}",
+	    eid, a, wh, oid, name, dest);
+
+	free(a);
+	free(dest);
+	return s;
+}
+
+static char *ev_shipped(const char *wh, const char *eid, const char *oid, int minutes,
+			const char *courier, const char *tn)
+{
+	char *a = at(minutes);
+	char *s = xasprintf("{\"event_id\":\"%s\",\"type\":\"order.shipped\",\"occurred_at\":"
+			    "\"%s\",\"warehouse_id\":\"%s\",\"order_id\":\"%s\",\"courier\":\"%s\","
+			    "\"tracking_number\":\"%s\"}",
+			    eid, a, wh, oid, courier, tn);
+
+	free(a);
+	return s;
+}
+
+/* Sends payload (freed) on warehouse/<wh>/events. */
+static enum sw_ingest_result send_to(struct sw_ingest *in, const char *wh, char *payload,
+				     struct sw_event_reject *rej)
+{
+	char *topic = xasprintf("warehouse/%s/events", wh);
+	enum sw_ingest_result r =
+	    sw_ingest_message(in, topic, payload, strlen(payload), T0 + 7200, rej);
+
+	free(topic);
+	free(payload);
+	return r;
+}
+
+static enum sw_ingest_result send(char *payload)
+{
+	return send_to(ing, "w1", payload, NULL);
+}
+
+#define is_res(got, want, ...)                                                                     \
+	do {                                                                                       \
+		enum sw_ingest_result r_ = (got);                                                  \
+		if (!ok(r_ == (want), __VA_ARGS__))                                                \
+			printf("#   got %s, want %s\n", sw_ingest_result_name(r_),                 \
+			       sw_ingest_result_name(want));                                       \
+	} while (0)
+
+/* A counter's value, 0 if never reported. */
+static long long counter(const char *file, const char *ds)
+{
+	const struct sw_metric_value *v = sw_metrics_peek(met, file, ds);
+
+	return v ? (long long)v->count : 0;
+}
+
+static const struct sw_metric_value *value(const char *file, const char *ds)
+{
+	return sw_metrics_peek(met, file, ds);
+}
+
+static struct sw_order *order(const char *wh, const char *oid)
+{
+	struct sw_order *o = NULL;
+
+	sw_store_order_get(st, wh, oid, &o);
+	return o;
+}
+
+static int64_t stage_at(const char *wh, const char *oid, enum sw_stage s)
+{
+	struct sw_order *o = order(wh, oid);
+	int64_t v = o ? o->stage[s].at : -1;
+
+	sw_store_order_free(o);
+	return v;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_stream(void)
+{
+	struct sw_event_reject rej;
+	struct sw_ingest_stats stats;
+	const struct sw_metric_value *v;
+	struct sw_parcel *p = NULL;
+	long long j0 = journal_count();
+
+	/* Batch 1: created + picked, picked before created, a duplicate in the
+	 * same batch, bad payloads. */
+	is_res(send(ev_created("w1", "c1", "o1", 0, "Asha", "Pune")), SW_INGEST_APPLIED,
+	       "created o1");
+	ok(sw_ingest_in_batch(ing), "batch opened by the first message");
+	is_res(send(ev_stage("w1", "p1", "picked", "o1", 60)), SW_INGEST_APPLIED, "picked o1");
+	is_res(send(ev_stage("w1", "p2", "picked", "o2", 90)), SW_INGEST_APPLIED,
+	       "picked o2 before its created");
+	is_res(send(ev_created("w1", "c1", "o1", 0, "Asha", "Pune")), SW_INGEST_DUPLICATE,
+	       "created o1 again in the same batch");
+	is_res(send_to(ing, "w1", xstrdup("{\"event_id\":"), &rej), SW_INGEST_REJECTED,
+	       "truncated JSON");
+	is_str(sw_event_reason_name(rej.reason), "not_json", "  not_json");
+	is_res(send_to(ing, "w1", ev_stage("w2", "x1", "picked", "o9", 10), &rej),
+	       SW_INGEST_REJECTED, "payload of w2 on w1's topic");
+	is_str(sw_event_reason_name(rej.reason), "warehouse_mismatch", "  warehouse_mismatch");
+	ok(value("warehouse/w1", "created") == NULL &&
+	       value("collector", "rejected_not_json") == NULL,
+	   "nothing counted before commit");
+	sw_ingest_stats(ing, &stats);
+	is_int(stats.applied + stats.rejected, 0, "no stats before commit");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit batch 1");
+	ok(!sw_ingest_in_batch(ing), "batch closed");
+	is_int(journal_count(), j0 + 3, "journal: the 3 unique valid events");
+	is_int(counter("warehouse/w1", "created"), 1, "created counted");
+	is_int(counter("warehouse/w1", "picked"), 2, "picked counted");
+	is_int(counter("warehouse/w1", "duplicates"), 1, "duplicate counted");
+	is_int(counter("warehouse/w1", "rejected"), 2,
+	       "rejections counted for the topic's warehouse");
+	ok(value("warehouse/w2", "rejected") == NULL, "not for the payload's warehouse");
+	is_int(counter("collector", "rejected_not_json"), 1, "collector rejected_not_json");
+	is_int(counter("collector", "rejected_warehouse_mismatch"), 1,
+	       "collector rejected_warehouse_mismatch");
+	v = value("warehouse/w1", "pick_duration");
+	ok(v && v->dist.count == 1 && v->dist.min == 3600, "pick_duration o1: 3600 s");
+	sw_ingest_stats(ing, &stats);
+	is_int(stats.applied, 3, "stats applied");
+	is_int(stats.duplicates, 1, "stats duplicates");
+	is_int(stats.rejected, 2, "stats rejected");
+	is_int(stats.rejected_by[SW_EVENT_NOT_JSON], 1, "stats rejected not_json");
+	is_int(stats.commits, 1, "stats commits");
+
+	/* Batch 2: o2's created arrives after its picked; packed and two
+	 * parcels for o1; duplicates across batches. */
+	is_res(send(ev_created("w1", "c2", "o2", 60, "Ravi", NULL)), SW_INGEST_APPLIED,
+	       "created o2 after its picked");
+	is_res(send(ev_stage("w1", "k1", "packed", "o1", 100)), SW_INGEST_APPLIED, "packed o1");
+	is_res(send(ev_shipped("w1", "s1", "o1", 130, "bluedart", "BD1")), SW_INGEST_APPLIED,
+	       "shipped o1 parcel 1");
+	is_res(send(ev_shipped("w1", "s2", "o1", 140, "bluedart", "BD2")), SW_INGEST_APPLIED,
+	       "shipped o1 parcel 2");
+	is_res(send(ev_stage("w1", "p2", "picked", "o2", 90)), SW_INGEST_DUPLICATE,
+	       "picked o2 redelivered");
+	is_res(send(ev_stage("w1", "p1", "picked", "o1", 60)), SW_INGEST_DUPLICATE,
+	       "picked o1 redelivered");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit batch 2");
+	is_int(journal_count(), j0 + 7, "journal: 7 unique valid events");
+	is_int(stage_at("w1", "o2", SW_STAGE_CREATED), T0 + 3600, "o2 created time");
+	is_int(stage_at("w1", "o2", SW_STAGE_PICKED), T0 + 5400, "o2 picked time kept");
+	is_int(stage_at("w1", "o1", SW_STAGE_SHIPPED), T0 + 130 * 60,
+	       "o1 shipped: earliest parcel");
+	is_int(stage_at("w1", "o1", SW_STAGE_PACKED), T0 + 100 * 60, "o1 packed");
+	{
+		struct sw_order *o = order("w1", "o2");
+
+		is_str(o ? o->customer_name : NULL, "Ravi", "o2 customer from the late created");
+		is_int(o ? (int)o->status : -1, SW_STAGE_PICKED, "o2 status picked");
+		sw_store_order_free(o);
+	}
+	is_int(sw_store_parcel_get(st, "bluedart", "BD2", &p), SW_OK, "parcel 2 stored");
+	is_str(p ? p->order_id : NULL, "o1", "  linked to o1");
+	is_int(p ? p->shipped_at.at : 0, T0 + 140 * 60, "  its own shipped time");
+	sw_store_parcel_free(p);
+	is_int(raw_int("SELECT count(*) FROM parcels p JOIN orders o ON o.id = p.order_ref "
+		       "WHERE o.order_id = 'o1'"),
+	       2, "o1 has two parcels");
+	v = value("warehouse/w1", "pick_duration");
+	ok(v && v->dist.count == 2 && v->dist.min == 1800 && v->dist.max == 3600,
+	   "pick_duration o2 (1800 s) added by the late created");
+	v = value("warehouse/w1", "pack_duration");
+	ok(v && v->dist.count == 1 && v->dist.min == 2400, "pack_duration o1: 2400 s");
+	v = value("warehouse/w1", "ship_duration");
+	ok(v && v->dist.count == 1 && v->dist.min == 1800, "ship_duration once for two parcels");
+	is_int(counter("warehouse/w1", "shipped"), 2, "shipped counts parcels");
+	is_int(counter("warehouse/w1", "duplicates"), 3, "duplicates across batches");
+}
+
+static void test_abort(void)
+{
+	long long j0 = journal_count();
+	struct sw_order *o;
+
+	is_res(send(ev_created("w1", "c3", "o3", 0, "Meera", NULL)), SW_INGEST_APPLIED,
+	       "created o3");
+	is_res(send(ev_stage("w1", "p3", "picked", "o3", 10)), SW_INGEST_APPLIED, "picked o3");
+	is_res(send(xstrdup("[]")), SW_INGEST_REJECTED, "a reject in the batch");
+	is_int(sw_ingest_abort(ing), SW_OK, "abort");
+	is_int(journal_count(), j0, "abort leaves no journal entry");
+	o = order("w1", "o3");
+	ok(o == NULL, "abort leaves no order");
+	sw_store_order_free(o);
+	is_int(counter("warehouse/w1", "created"), 2, "aborted created not counted");
+	is_int(counter("collector", "rejected_not_object"), 0, "aborted reject not counted");
+	is_int(sw_ingest_abort(ing), SW_OK, "abort without a batch");
+
+	/* Redelivery after abort applies, not a duplicate. */
+	is_res(send(ev_created("w1", "c3", "o3", 0, "Meera", NULL)), SW_INGEST_APPLIED,
+	       "created o3 redelivered");
+	is_res(send(ev_stage("w1", "p3", "picked", "o3", 10)), SW_INGEST_APPLIED,
+	       "picked o3 redelivered");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit");
+	is_int(journal_count(), j0 + 2, "now journaled");
+	is_int(counter("warehouse/w1", "created"), 3, "counted once");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit without a batch");
+}
+
+static void test_lock_retry(void)
+{
+	struct sw_ingest_stats stats;
+	long long j0 = journal_count();
+	sqlite3 *db;
+
+	sw_store_set_busy_timeout(st, 50);
+	sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+	is_int(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK,
+	       "another connection takes the write lock");
+	is_res(send(ev_stage("w1", "p4", "picked", "o4", 10)), SW_INGEST_RETRY,
+	       "message while locked: retry");
+	ok(strstr(sw_ingest_errmsg(ing), "locked") != NULL, "  errmsg: %s", sw_ingest_errmsg(ing));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	is_res(send(ev_stage("w1", "p5", "picked", "o5", 10)), SW_INGEST_RETRY,
+	       "later messages of the batch: retry until abort");
+	is_int(sw_ingest_commit(ing), SW_ESTORE, "commit of an abandoned batch refused");
+	sw_ingest_abort(ing);
+	is_res(send(ev_stage("w1", "p4", "picked", "o4", 10)), SW_INGEST_APPLIED,
+	       "redelivered after abort: applied");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit");
+	is_int(journal_count(), j0 + 1, "one event");
+	sw_ingest_stats(ing, &stats);
+	is_int(stats.retries, 2, "two retries counted");
+	sw_store_set_busy_timeout(st, 5000);
+}
+
+static void test_commit_failure(void)
+{
+	struct rlimit old, lim;
+	long long j0 = journal_count(), created0 = counter("warehouse/w1", "created");
+	enum sw_err rc;
+
+	is_res(send(ev_created("w1", "c6", "o6", 0, "Kiran", NULL)), SW_INGEST_APPLIED,
+	       "created o6");
+	is_res(send(xstrdup("{}")), SW_INGEST_REJECTED, "a reject");
+	/* No file may grow past 1 byte: the WAL write at commit fails. */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 1;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	rc = sw_ingest_commit(ing);
+	setrlimit(RLIMIT_FSIZE, &old);
+	is_int(rc, SW_ESTORE, "commit fails when the WAL cannot be written");
+	ok(*sw_ingest_errmsg(ing) != '\0', "  errmsg: %s", sw_ingest_errmsg(ing));
+	ok(!sw_ingest_in_batch(ing), "batch closed");
+	is_int(journal_count(), j0, "nothing journaled");
+	is_int(raw_int("SELECT count(*) FROM orders WHERE order_id = 'o6'"), 0, "no order");
+	is_int(counter("warehouse/w1", "created"), created0, "nothing counted");
+	is_int(counter("collector", "rejected_missing_field"), 0, "reject not counted");
+	is_int(sw_ingest_abort(ing), SW_OK, "abort after a failed commit is harmless");
+	is_res(send(ev_created("w1", "c6", "o6", 0, "Kiran", NULL)), SW_INGEST_APPLIED,
+	       "redelivered: applied");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit works again");
+	is_int(journal_count(), j0 + 1, "journaled");
+}
+
+static void test_later_created_wins(void)
+{
+	struct sw_order *o;
+
+	/* Newer first, then older (arrival order reversed). */
+	send(ev_created("w1", "c7b", "o7", 120, "New Name", NULL));
+	send(ev_created("w1", "c7a", "o7", 0, "Old Name", "Pune"));
+	/* Older first, then newer. */
+	send(ev_created("w1", "c8a", "o8", 0, "Old Name", "Pune"));
+	send(ev_created("w1", "c8b", "o8", 120, "New Name", NULL));
+	is_int(sw_ingest_commit(ing), SW_OK, "commit");
+	o = order("w1", "o7");
+	is_str(o ? o->customer_name : NULL, "New Name", "later created wins (arrived first)");
+	ok(o && o->dest_city == NULL, "  the older one's destination not merged in");
+	is_int(o ? o->stage[SW_STAGE_CREATED].at : 0, T0, "  created time is the earliest");
+	sw_store_order_free(o);
+	o = order("w1", "o8");
+	is_str(o ? o->customer_name : NULL, "New Name", "later created wins (arrived last)");
+	ok(o && o->dest_city == NULL, "  same row as the other arrival order");
+	is_int(o ? o->promised_delivery_by.at.at : 0, 1796063399,
+	       "  date promise at end of day in Asia/Kolkata");
+	sw_store_order_free(o);
+}
+
+static void test_backlog(void)
+{
+	const struct sw_metric_value *v;
+
+	/* w1 so far: o1 shipped, o2 picked, o3 picked, o4 picked (no created),
+	 * o6, o7, o8 created only. */
+	is_int(sw_ingest_refresh_backlog(ing), SW_OK, "refresh backlog");
+	v = value("warehouse/w1", "backlog_pick");
+	ok(v && v->kind == SW_METRIC_GAUGE && v->gauge == 3, "w1 backlog_pick 3");
+	v = value("warehouse/w1", "backlog_ship");
+	ok(v && v->gauge == 3, "w1 backlog_ship 3");
+
+	send_to(ing, "w2", ev_created("w2", "c1", "q1", 0, "Dev", NULL), NULL);
+	sw_ingest_commit(ing);
+	sw_ingest_refresh_backlog(ing);
+	v = value("warehouse/w2", "backlog_pick");
+	ok(v && v->gauge == 1, "w2 backlog_pick 1");
+	send_to(ing, "w2", ev_stage("w2", "x1", "cancelled", "q1", 5), NULL);
+	send(ev_stage("w1", "x8", "cancelled", "o8", 5));
+	ok(sw_ingest_refresh_backlog(ing) == SW_EINVAL, "refresh refused inside a batch");
+	sw_ingest_commit(ing);
+	is_int(sw_ingest_refresh_backlog(ing), SW_OK, "refresh");
+	v = value("warehouse/w2", "backlog_pick");
+	ok(v && v->gauge == 0, "w2 emptied: backlog_pick 0");
+	v = value("warehouse/w1", "backlog_pick");
+	ok(v && v->gauge == 2, "w1 cancelled order leaves the backlog");
+	is_int(counter("warehouse/w2", "cancelled"), 1, "w2 cancelled counted");
+}
+
+static void test_topics(void)
+{
+	struct sw_ingest_opts opts = {.max_payload = 4096, .topic_level = SW_INGEST_NO_TOPIC_LEVEL};
+	struct sw_ingest *in2 = NULL;
+	struct sw_event_reject rej;
+	char *big;
+	enum sw_ingest_result r;
+
+	r = sw_ingest_message(ing, "warehouse", "{}", 2, 0, &rej);
+	is_res(r, SW_INGEST_REJECTED, "topic without a warehouse level");
+	is_str(sw_event_reason_name(rej.reason), "warehouse_mismatch", "  warehouse_mismatch");
+	ok(strstr(rej.detail, "level 1 is missing") != NULL, "  detail: %s", rej.detail);
+	r = sw_ingest_message(ing, "warehouse/a\nb/events", "{}", 2, 0, &rej);
+	is_res(r, SW_INGEST_REJECTED, "topic with a bad warehouse id");
+	ok(strchr(rej.detail, '\n') == NULL, "  detail is one line: %s", rej.detail);
+	sw_ingest_commit(ing);
+	is_int(counter("collector", "rejected_warehouse_mismatch"), 3, "counted globally");
+	is_int(counter("warehouse/w1", "rejected"), 2, "not per warehouse");
+
+	is_int(sw_ingest_new(st, &opts, &in2), SW_OK, "ingest without topic level or metrics");
+	big = ev_stage("w3", "t1", "picked", "z", 435);
+	r = sw_ingest_message(in2, "anything/at/all", big, strlen(big), 0, &rej);
+	free(big);
+	is_res(r, SW_INGEST_APPLIED, "warehouse from the payload only");
+	big = xmalloc(4097);
+	memset(big, ' ', 4097);
+	r = sw_ingest_message(in2, "t", big, 4097, 0, &rej);
+	is_res(r, SW_INGEST_REJECTED, "payload over max_payload");
+	is_str(sw_event_reason_name(rej.reason), "too_big", "  too_big");
+	free(big);
+	is_int(sw_ingest_commit(in2), SW_OK, "commit");
+	is_int(stage_at("w3", "z", SW_STAGE_PICKED), 1795518000, "applied");
+	sw_ingest_free(in2);
+	opts.topic_level = -2;
+	is_int(sw_ingest_new(st, &opts, &in2), SW_EINVAL, "bad topic level");
+	ok(in2 == NULL, "  no handle");
+	/* Freeing with an open batch rolls it back. */
+	sw_ingest_new(st, &(struct sw_ingest_opts){.topic_level = 1}, &in2);
+	send_to(in2, "w1", ev_stage("w1", "gone", "picked", "gone", 1), NULL);
+	sw_ingest_free(in2);
+	is_int(raw_int("SELECT count(*) FROM journal WHERE source_event_id = 'gone'"), 0,
+	       "free rolls back the open batch");
+	is_int(sw_store_begin(st), SW_OK, "store usable after free");
+	sw_store_rollback(st);
+}
+
+/* Parses a dead letter; NULL if not a JSON object. */
+static json_t *letter(struct sw_buf *b)
+{
+	json_t *j = json_loads(sw_buf_str(b), 0, NULL);
+
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+static void test_deadletter(void)
+{
+	struct sw_event_reject rej = {.reason = SW_EVENT_BAD_TIMESTAMP};
+	const char *text = "{\"event_id\":\"e\",\"note\":\"na\xc3\xafve \\\"q\\\"\"}";
+	struct sw_buf b;
+	json_t *j;
+	char *big;
+
+	snprintf(rej.detail, sizeof(rej.detail), "field 'occurred_at': no UTC offset");
+	sw_buf_init(&b, 4096);
+	is_int(sw_ingest_deadletter("warehouse/w1/events", text, strlen(text), &rej, T0, &b), SW_OK,
+	       "dead letter");
+	j = letter(&b);
+	ok(j != NULL, "  is a JSON object: %s", sw_buf_str(&b));
+	is_str(jstr(j, "reason"), "bad_timestamp", "  reason");
+	is_str(jstr(j, "detail"), "field 'occurred_at': no UTC offset", "  detail");
+	is_str(jstr(j, "topic"), "warehouse/w1/events", "  topic");
+	is_str(jstr(j, "received_at"), "2026-11-24T03:45:00Z", "  received_at in UTC");
+	is_str(jstr(j, "payload"), text, "  payload: the original text");
+	is_int(json_integer_value(json_object_get(j, "payload_len")), strlen(text),
+	       "  payload_len");
+	ok(json_object_get(j, "payload_base64") == NULL &&
+	       json_object_get(j, "payload_truncated") == NULL,
+	   "  no base64, not truncated");
+	json_decref(j);
+
+	sw_buf_reset(&b);
+	rej.reason = SW_EVENT_NOT_JSON;
+	is_int(sw_ingest_deadletter(NULL, "\xff\xfe{\x00", 4, &rej, T0, &b), SW_OK,
+	       "dead letter of invalid UTF-8");
+	j = letter(&b);
+	ok(j && json_is_null(json_object_get(j, "topic")), "  NULL topic is null");
+	is_str(jstr(j, "payload_base64"), "//57AA==", "  payload_base64");
+	ok(j && json_object_get(j, "payload") == NULL, "  no payload text");
+	json_decref(j);
+
+	sw_buf_reset(&b);
+	is_int(sw_ingest_deadletter("w/\xff/e", "", 0, &rej, T0, &b), SW_OK,
+	       "invalid UTF-8 topic, empty payload");
+	j = letter(&b);
+	is_str(jstr(j, "topic"), "w/?/e", "  topic sanitised");
+	is_str(jstr(j, "payload"), "", "  empty payload");
+	json_decref(j);
+
+	/* Too big for the buffer: the payload is cut to fit. */
+	big = xmalloc(3001);
+	memset(big, 'a', 3000);
+	memcpy(big + 374, "\xe0\xa4\xb9", 3); /* a 3-byte character at the cut */
+	big[3000] = '\0';
+	sw_buf_free(&b);
+	sw_buf_init(&b, 700);
+	is_int(sw_ingest_deadletter("t", big, 3000, &rej, T0, &b), SW_OK, "oversized payload");
+	j = letter(&b);
+	ok(j != NULL && b.len <= 700, "  fits in the buffer (%zu bytes)", b.len);
+	ok(j && json_is_true(json_object_get(j, "payload_truncated")), "  payload_truncated");
+	ok(j && jstr(j, "payload") && strlen(jstr(j, "payload")) < 700 &&
+	       strncmp(jstr(j, "payload"), big, strlen(jstr(j, "payload"))) == 0,
+	   "  a prefix of the payload");
+	is_int(json_integer_value(json_object_get(j, "payload_len")), 3000, "  full length told");
+	json_decref(j);
+	sw_buf_reset(&b);
+	big[375] = (char)0xe0; /* break UTF-8 near where the cut will fall */
+	is_int(sw_ingest_deadletter("t", big, 3000, &rej, T0, &b), SW_OK, "oversized binary");
+	j = letter(&b);
+	ok(j && jstr(j, "payload_base64") && json_is_true(json_object_get(j, "payload_truncated")),
+	   "  truncated base64");
+	json_decref(j);
+	free(big);
+	sw_buf_free(&b);
+
+	sw_buf_init(&b, 20);
+	is_int(sw_ingest_deadletter("t", "x", 1, &rej, T0, &b), SW_ETOOBIG, "buffer far too small");
+	is_int(b.len, 0, "  buffer unchanged");
+	is_int(sw_ingest_deadletter("t", NULL, 1, &rej, T0, &b), SW_EINVAL, "NULL payload");
+	is_int(sw_ingest_deadletter("t", "x", 1, NULL, T0, &b), SW_EINVAL, "NULL reject");
+	sw_buf_free(&b);
+}
+
+static void test_names(void)
+{
+	is_str(sw_ingest_result_name(SW_INGEST_APPLIED), "applied", "result applied");
+	is_str(sw_ingest_result_name(SW_INGEST_RETRY), "retry", "result retry");
+	is_str(sw_ingest_result_name(SW_INGEST_RESULT_LAST), "?", "result LAST");
+}
+
+static void cleanup(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	free(cmd);
+}
+
+int main(void)
+{
+	struct sw_ingest_opts opts = {.max_payload = 65536, .topic_level = SW_INGEST_TOPIC_LEVEL};
+	char err[512] = "";
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	db_path = xasprintf("%s/store.db", tmpdir);
+	if (!ok(sw_store_open(db_path, 0, &st, err, sizeof(err)) == SW_OK, "open store %s", err))
+		return tap_done();
+	met = sw_metrics_new();
+	opts.metrics = met;
+	{
+		struct sw_ingest *bad = (struct sw_ingest *)&opts;
+
+		is_int(sw_ingest_new(NULL, &opts, &bad), SW_EINVAL, "ingest new without store");
+		ok(bad == NULL, "  no handle");
+	}
+	is_int(sw_ingest_new(st, &opts, &ing), SW_OK, "ingest new");
+	test_names();
+	test_stream();
+	test_abort();
+	test_lock_retry();
+	test_commit_failure();
+	test_later_created_wins();
+	test_backlog();
+	test_topics();
+	test_deadletter();
+	is_int(sw_metrics_dropped(met), 0, "no metric report dropped");
+	sw_ingest_free(ing);
+	sw_ingest_free(NULL);
+	sw_metrics_free(met);
+	sw_store_close(st);
+	free(db_path);
+	cleanup();
+	return tap_done();
+}
