@@ -139,6 +139,10 @@ static void deadletter_flush(struct collector *col)
 	const char *topic = sw_mqtt_deadletter_topic(col->mqtt);
 	enum sw_err rc = SW_OK;
 
+	if (col->deadletter == NULL && (topic == NULL || topic[0] == '\0')) {
+		deadletter_drop_pending(col); /* no destination: logged and counted only */
+		return;
+	}
 	for (size_t i = 0; i < col->n_pending; i++) {
 		struct sw_buf *b = &col->pending[i];
 
