@@ -18,7 +18,7 @@ for prog in "$COLLECTOR" "$ALERTS"; do
 		\[*\]) section=${line#[}; section=${section%]} ;;
 		*' = '*|'; '*' is not set')
 			key=${line#; }; key=${key%% *}
-			if grep -qE "^;? ?$key( |=|$)" "$example" &&
+			if grep -qE "^;? ?${key}(_file|_env)?( |=|$)" "$example" &&
 				grep -qF "[$section]" "$example"; then
 				ok "$name: [$section] $key is in the example"
 			else
