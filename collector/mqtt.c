@@ -72,6 +72,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,7 +88,7 @@
 #define SW_MQTT_STABLE_MS 10000       /* up this long: backoff restarts */
 #define SW_MQTT_CONNECT_TIMEOUT_MS 30000 /* TCP + CONNACK, at most keepalive */
 #define SW_MQTT_STOP_FLUSH_MS 2000    /* sw_mqtt_stop() flush bound */
-#define SW_MQTT_READ_BURST 64         /* packets per READ wake-up */
+#define SW_MQTT_READ_BURST 1024         /* packets per READ wake-up */
 #define SW_MQTT_PAYLOAD_MAX 268435455 /* MQTT remaining-length limit */
 #define SW_MQTT_SYSTEM_CA_DIR "/etc/ssl/certs"
 
@@ -491,6 +492,21 @@ static void drop_pending(struct sw_mqtt *m)
 }
 
 
+/*
+ * Whether more input waits, so the burst (and the batch committed after it)
+ * can go on.  errno after mosquitto_loop_read() cannot tell: the library
+ * pokes its internal socketpair for every queued PUBACK and that write
+ * fails with EAGAIN once the pair is full, so errno is EAGAIN even when
+ * the broker's data is still waiting.  TLS records already decrypted are
+ * drained by loop_read itself.
+ */
+static bool socket_has_data(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* Group commit: the owner makes the burst durable before any PUBACK of
  * it is written; if it cannot, the PUBACKs must never leave. */
 static void burst_end(struct sw_mqtt *m)
@@ -531,7 +547,7 @@ static void fd_ready(struct sw_loop *loop, int fd, int events, void *arg)
 			saved = errno;
 			if (rc || m->pending_drop ||
 			    mosquitto_socket(m->mosq) != m->fd ||
-			    saved == EAGAIN || saved == EWOULDBLOCK)
+			    !socket_has_data(m->fd))
 				break;
 		}
 		if (m->stats.received != before && m->cb.on_burst_end)
