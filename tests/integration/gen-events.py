@@ -33,7 +33,7 @@ def events(wh, count, start):
             ev["service_level"] = "standard"
         if stage == 3:
             ev["courier"] = "dhl"
-            ev["tracking_number"] = f"JD{order:012d}"
+            ev["tracking_number"] = f"JD{wh.upper()}{order:010d}"
         yield json.dumps(ev, separators=(",", ":"))
 
 
