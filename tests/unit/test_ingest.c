@@ -25,6 +25,7 @@
 #include "collector/ingest.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
+#include "tests/sqlite_raw.h"
 #include "tests/tap.h"
 
 #define T0 1795491900 /* 2026-11-24T03:45:00Z */
@@ -37,25 +38,14 @@ static struct sw_ingest *ing;
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static long long raw_int(const char *sql)
+static long long db_int(const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long v = -1;
-
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
-	sqlite3_close(db);
-	return v;
+	return raw_int(db_path, sql);
 }
 
 static long long journal_count(void)
 {
-	return raw_int("SELECT count(*) FROM journal");
+	return db_int("SELECT count(*) FROM journal");
 }
 
 /* "2026-11-24T03:45:00Z" + minutes, as text (the ingest's own parser
@@ -251,7 +241,7 @@ static void test_stream(void)
 	is_str(p ? p->order_id : NULL, "o1", "  linked to o1");
 	is_int(p ? p->shipped_at.at : 0, T0 + 140 * 60, "  its own shipped time");
 	sw_store_parcel_free(p);
-	is_int(raw_int("SELECT count(*) FROM parcels p JOIN orders o ON o.id = p.order_ref "
+	is_int(db_int("SELECT count(*) FROM parcels p JOIN orders o ON o.id = p.order_ref "
 		       "WHERE o.order_id = 'o1'"),
 	       2, "o1 has two parcels");
 	v = value("warehouse/w1", "pick_duration");
@@ -343,7 +333,7 @@ static void test_commit_failure(void)
 	ok(*sw_ingest_errmsg(ing) != '\0', "  errmsg: %s", sw_ingest_errmsg(ing));
 	ok(!sw_ingest_in_batch(ing), "batch closed");
 	is_int(journal_count(), j0, "nothing journaled");
-	is_int(raw_int("SELECT count(*) FROM orders WHERE order_id = 'o6'"), 0, "no order");
+	is_int(db_int("SELECT count(*) FROM orders WHERE order_id = 'o6'"), 0, "no order");
 	is_int(counter("warehouse/w1", "created"), created0, "nothing counted");
 	is_int(counter("collector", "rejected_missing_field"), 0, "reject not counted");
 	is_int(sw_ingest_abort(ing), SW_OK, "abort after a failed commit is harmless");
@@ -446,7 +436,7 @@ static void test_topics(void)
 	sw_ingest_new(st, &(struct sw_ingest_opts){.topic_level = 1}, &in2);
 	send_to(in2, "w1", ev_stage("w1", "gone", "picked", "gone", 1), NULL);
 	sw_ingest_free(in2);
-	is_int(raw_int("SELECT count(*) FROM journal WHERE source_event_id = 'gone'"), 0,
+	is_int(db_int("SELECT count(*) FROM journal WHERE source_event_id = 'gone'"), 0,
 	       "free rolls back the open batch");
 	is_int(sw_store_begin(st), SW_OK, "store usable after free");
 	sw_store_rollback(st);

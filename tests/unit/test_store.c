@@ -18,6 +18,7 @@
 #include "lib/error.h"
 #include "lib/store.h"
 #include "lib/xmalloc.h"
+#include "tests/sqlite_raw.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/test_store.XXXXXX";
@@ -36,23 +37,6 @@ static struct sw_store *open_ok(const char *path, unsigned flags)
 	if (!ok(rc == SW_OK && st, "open %s (flags %u)", path, flags))
 		printf("#   %s: %s\n", sw_err_name(rc), err);
 	return st;
-}
-
-/* One integer from a raw query on its own connection; -1 on error. */
-static long long raw_int(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	long long v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
-	}
-	sqlite3_close(db);
-	return v;
 }
 
 static int raw_exec(const char *path, const char *sql)
