@@ -908,20 +908,36 @@ static bool valid_env_name(const char *s)
 	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")] == '\0';
 }
 
+/* A relative NAME_file is relative to the configuration file's directory,
+ * not to the working directory (a detached daemon runs in "/", and a reload
+ * must find the same file).  Returns a new string. */
+static char *secret_path(const struct sw_conf *conf, const char *value)
+{
+	const char *slash = conf && conf->file ? strrchr(conf->file, '/') : NULL;
+
+	if (value[0] == '/' || slash == NULL)
+		return xstrdup(value);
+	return xasprintf("%.*s/%s", (int)(slash - conf->file), conf->file, value);
+}
+
 /* NAME_file: the file's content minus trailing CR/LF.  Messages name the
  * path, never the content. */
 static enum sw_err secret_from_file(struct apply *a, const struct conf_entry *e,
 				   struct sw_conf_secret *sec)
 {
-	char why[WHY_LEN], q[QBUF], *buf;
+	char why[WHY_LEN], q[QBUF], *buf, *path;
 	struct stat sb;
 	size_t len;
+	int rc;
 
 	quote(q, e->value, strlen(e->value));
 	if (!*e->value)
 		return apply_err(a, e->line, "%s %s: empty path: ''", a->label,
 				 e->key);
-	if (slurp(e->value, SW_CONF_MAX_SECRET, &buf, &len, &sb, why, sizeof why))
+	path = secret_path(a->conf, e->value);
+	rc = slurp(path, SW_CONF_MAX_SECRET, &buf, &len, &sb, why, sizeof why);
+	free(path);
+	if (rc)
 		return apply_err(a, e->line, "%s %s: %s: '%s'", a->label, e->key,
 				 why, q);
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))

@@ -619,6 +619,24 @@ static void test_secret_files(void)
 	   m.password.world_readable == ((sb.st_mode & S_IROTH) != 0), "flag matches the mode");
 	free(text);
 
+	/* A relative secret path is relative to the configuration file, not
+	 * to the working directory (a detached daemon runs in "/"). */
+	{
+		char *rel = data_path("relsecret.conf"), *cwd = getcwd(NULL, 0);
+
+		ok(chdir("/") == 0, "chdir /");
+		is_int(sw_conf_load(rel, &conf, err, sizeof err), SW_OK, "load relsecret.conf");
+		if (conf) {
+			is_int(sw_conf_apply(conf, "mqtt", NULL, mqtt_opts, &m, err, sizeof err), SW_OK,
+			       "relative secret path (%s)", err);
+			is_str(m.password.value, "s3cr3t-DATA", "found beside the config file");
+			sw_conf_free(conf);
+		}
+		ok(cwd && chdir(cwd) == 0, "chdir back");
+		free(cwd);
+		free(rel);
+	}
+
 	text = xasprintf("[mqtt]\npassword_file = %s\n", empty);
 	want = xasprintf("t.conf:2: [mqtt] password_file: file is empty: '%s'", empty);
 	is_int(apply_text(text, "mqtt", mqtt_opts, &m, err, sizeof err), SW_ECONF, "empty secret");
