@@ -5,7 +5,8 @@
  * terminal, also in a child that is detaching: the parent waits on a pipe
  * for the child's verdict and exits with it).  Once the daemon runs, all
  * output goes through lib/log.  Signals are delivered by the loop at a safe
- * point: SIGHUP reloads, SIGTERM/SIGINT drain and stop, SIGPIPE is ignored.
+ * point: SIGHUP reloads, SIGTERM/SIGINT drain and stop, SIGUSR1 flushes
+ * buffered time series, SIGPIPE is ignored.
  */
 #include "config.h"
 
@@ -361,6 +362,18 @@ static void on_reload(struct sw_loop *loop, int signo, void *arg)
 	sw_log_notice(NULL, "configuration reloaded from %s", d->args.conf_path);
 }
 
+static void on_flush(struct sw_loop *loop, int signo, void *arg)
+{
+	struct sw_daemon *d = arg;
+
+	if (d->desc->flush == NULL) {
+		sw_log_info(NULL, "SIGUSR1 received: nothing is buffered");
+		return;
+	}
+	sw_log_info(NULL, "SIGUSR1 received, flushing");
+	d->desc->flush(d);
+}
+
 static void on_terminate(struct sw_loop *loop, int signo, void *arg)
 {
 	sw_log_notice(NULL, "SIG%s received, stopping", sigabbrev_np(signo));
@@ -383,7 +396,8 @@ static enum sw_err daemon_start(struct sw_daemon *d, char *errbuf, size_t errlen
 	signal(SIGPIPE, SIG_IGN);
 	if (sw_loop_watch_signal(d->loop, SIGHUP, on_reload, d) ||
 	    sw_loop_watch_signal(d->loop, SIGTERM, on_terminate, d) ||
-	    sw_loop_watch_signal(d->loop, SIGINT, on_terminate, d)) {
+	    sw_loop_watch_signal(d->loop, SIGINT, on_terminate, d) ||
+	    sw_loop_watch_signal(d->loop, SIGUSR1, on_flush, d)) {
 		snprintf(errbuf, errlen, "cannot install signal handlers: %s", strerror(errno));
 		return SW_EIO;
 	}

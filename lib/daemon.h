@@ -10,6 +10,7 @@
  *   -> (-t: report and exit) -> open the store -> detach (unless -f) ->
  *   loop + signals -> desc->start -> run ... SIGHUP: reload ... SIGTERM ->
  *   desc->stop -> close the store -> exit 0
+ *   (SIGUSR1 at any time: desc->flush)
  *
  * Detaching waits for the child to finish starting (store open, start hook
  * done) before the parent exits, so a start-up failure is still reported on
@@ -99,6 +100,9 @@ struct sw_daemon_desc {
 	/* Drains and releases what start set up; the loop still runs for
 	 * sw_daemon_drain_ms after it returns.  May be NULL. */
 	void (*stop)(struct sw_daemon *d);
+	/* SIGUSR1: write out everything buffered now (time series).  May be
+	 * NULL (the signal is then logged and ignored). */
+	void (*flush)(struct sw_daemon *d);
 };
 
 /* How long the loop keeps running after desc->stop to let work finish. */

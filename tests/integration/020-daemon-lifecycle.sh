@@ -37,6 +37,9 @@ contains "$(grep 'reload failed' "$T_DIR/collector.log")" "slipwatch.conf:4:" "t
 sleep 0.3
 check "collector still runs after a bad reload" kill -0 "$cpid"
 write_conf info
+kill -USR1 "$cpid"
+check "SIGUSR1 is handled in the loop (flush)" wait_for 10 grep -q 'SIGUSR1 received' "$T_DIR/collector.log"
+check "collector still runs after SIGUSR1" kill -0 "$cpid"
 
 kill -TERM "$cpid"
 wait_exit "$cpid" 10
