@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "collector/ingest.h"
 #include "collector/mqtt.h"
 #include "lib/daemon.h"
+#include "lib/rrd.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
 
@@ -36,6 +38,7 @@ struct collector_conf {
 	int64_t topic_level;       /* [collector] warehouse_topic_level */
 	int64_t backlog_interval;  /* [collector] backlog_interval, ms */
 	struct sw_mqtt_conf mqtt;  /* [mqtt] */
+	struct sw_rrd_conf rrd;    /* [rrd] */
 };
 
 static const struct sw_conf_opt collector_table[] = {
@@ -57,12 +60,14 @@ struct collector {
 	struct sw_metrics *metrics;
 	struct sw_ingest *ing;
 	struct sw_mqtt *mqtt;
+	struct sw_rrd *rrd;          /* time series writer */
+	uint64_t rrd_timer;
 	FILE *deadletter;            /* open deadletter_file, or NULL */
 	struct sw_buf *pending;      /* dead letters of the open burst */
 	size_t n_pending, cap_pending;
 	uint64_t backlog_timer;
 	struct sw_log_complain reject_c[SW_EVENT_REASON_LAST];
-	struct sw_log_complain store_c, deadletter_c, backlog_c;
+	struct sw_log_complain store_c, deadletter_c, backlog_c, rrd_c;
 };
 
 static struct collector collector;
@@ -77,6 +82,7 @@ static void conf_free(void *p)
 		return;
 	sw_conf_free_struct(collector_table, c);
 	sw_mqtt_conf_free(&c->mqtt);
+	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
 	free(c);
 }
 
@@ -90,6 +96,8 @@ static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbu
 		rc = sw_conf_apply(file, "mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_mqtt_conf_check(&c->mqtt, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
 	if (rc) {
 		conf_free(c);
 		return rc;
@@ -104,6 +112,7 @@ static void conf_dump(const void *p, struct sw_buf *out)
 
 	sw_conf_dump("collector", NULL, collector_table, c, out);
 	sw_conf_dump("mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, out);
+	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
 }
 
 /* ---- dead letters ------------------------------------------------------- */
@@ -227,6 +236,61 @@ static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 	return col->conf->backlog_interval;
 }
 
+/* ---- time series ---------------------------------------------------------- */
+
+/*
+ * Writes the step's metrics (every file once); failures are rate-limited.
+ * At a step boundary it writes the step that just ended.  now_too (SIGUSR1,
+ * SIGTERM) also writes what the running step holds so far, stamped with the
+ * step's end: the boundary timer then finds that step written and what
+ * arrives until then is carried into the next step, so nothing is lost.
+ */
+static void rrd_flush(struct collector *col, bool now_too)
+{
+	int64_t now = time(NULL);
+	char err[1024];
+	enum sw_err rc;
+
+	if (now_too)
+		now += col->conf->rrd.step_ms / 1000;
+	rc = sw_rrd_flush(col->rrd, col->metrics, now, err, sizeof(err));
+	if (rc == SW_OK)
+		sw_log_release(&col->rrd_c, SW_LOG_NOTICE, "rrd", "writing time series again");
+	else if (rc == SW_EDUP)
+		sw_log_debug("rrd", "this step is already written");
+	else
+		sw_log_complain(&col->rrd_c, rc == SW_EAGAIN ? SW_LOG_WARNING : SW_LOG_ERR, "rrd",
+				"%s", err);
+}
+
+/* ms until just after the next step boundary of the wall clock. */
+static int64_t rrd_next_delay(const struct collector *col)
+{
+	struct timespec ts;
+	int64_t now_ms, step = col->conf->rrd.step_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return step - now_ms % step + 50;
+}
+
+static int64_t rrd_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct collector *col = arg;
+
+	/* The step just ended: its backlog gauges first, then one write. */
+	if (sw_ingest_refresh_backlog(col->ing) != SW_OK)
+		sw_log_complain(&col->backlog_c, SW_LOG_WARNING, "store",
+				"cannot compute backlogs: %s", sw_ingest_errmsg(col->ing));
+	rrd_flush(col, false);
+	return rrd_next_delay(col);
+}
+
+static void collector_flush(struct sw_daemon *d)
+{
+	rrd_flush(&collector, true);
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 static const struct sw_mqtt_callbacks mqtt_callbacks = {
@@ -275,6 +339,10 @@ static enum sw_err collector_start(struct sw_daemon *d, char *errbuf, size_t err
 		rc = sw_mqtt_start(col->mqtt);
 	if (rc)
 		return rc;
+	rc = sw_rrd_new(&col->conf->rrd, &col->rrd, errbuf, errlen);
+	if (rc)
+		return rc;
+	sw_loop_timer_add(d->loop, rrd_next_delay(col), rrd_timer_cb, col, &col->rrd_timer);
 	sw_loop_timer_add(d->loop, 0, backlog_timer_cb, col, &col->backlog_timer);
 	sw_log_notice(NULL, "courier polling is not built yet: only warehouse events are ingested");
 	return SW_OK;
@@ -291,6 +359,19 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 
 	if (c->topic_level != col->conf->topic_level || c->mqtt.max_payload != col->conf->mqtt.max_payload)
 		sw_log_warn(NULL, "reload: warehouse_topic_level and max_payload apply after a restart");
+	if (strcmp(c->rrd.dir, col->conf->rrd.dir) != 0 || c->rrd.step_ms != col->conf->rrd.step_ms ||
+	    strcmp(c->rrd.rrdcached ? c->rrd.rrdcached : "",
+		   col->conf->rrd.rrdcached ? col->conf->rrd.rrdcached : "") != 0) {
+		/* The running writer keeps using the old settings (col->rrd
+		 * copied them); keep the old values in the new state so the
+		 * step timer agrees with the writer. */
+		sw_log_warn(NULL, "reload: [rrd] changes apply after a restart");
+		free(c->rrd.dir);
+		free(c->rrd.rrdcached);
+		c->rrd.dir = xstrdup(col->conf->rrd.dir);
+		c->rrd.rrdcached = col->conf->rrd.rrdcached ? xstrdup(col->conf->rrd.rrdcached) : NULL;
+		c->rrd.step_ms = col->conf->rrd.step_ms;
+	}
 	rc = open_deadletter(col, c, &dl, errbuf, errlen);
 	if (rc)
 		return rc;
@@ -317,9 +398,16 @@ static void collector_stop(struct sw_daemon *d)
 
 	if (col->backlog_timer)
 		sw_loop_timer_del(d->loop, col->backlog_timer);
-	col->backlog_timer = 0;
+	if (col->rrd_timer)
+		sw_loop_timer_del(d->loop, col->rrd_timer);
+	col->backlog_timer = col->rrd_timer = 0;
 	sw_mqtt_free(col->mqtt); /* flushes acknowledgements of committed bursts */
 	col->mqtt = NULL;
+	if (col->rrd) {
+		rrd_flush(col, true); /* what this step has so far */
+		sw_rrd_free(col->rrd);
+		col->rrd = NULL;
+	}
 	sw_ingest_free(col->ing);
 	col->ing = NULL;
 	deadletter_drop_pending(col);
@@ -342,6 +430,7 @@ static const struct sw_daemon_desc collector_desc = {
 	.start = collector_start,
 	.reload = collector_reload,
 	.stop = collector_stop,
+	.flush = collector_flush,
 };
 
 int main(int argc, char **argv)
