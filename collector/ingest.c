@@ -34,6 +34,7 @@
 #include "lib/xmalloc.h"
 
 #define WAREHOUSE_FILE "warehouse/"
+#define BACKLOG_TRACK_MAX 100000 /* warehouses whose zero backlog is reported */
 #define COLLECTOR_FILE "collector"
 
 enum op_kind { OP_COUNT, OP_SAMPLE };
@@ -55,7 +56,7 @@ struct sw_ingest {
 	size_t n_pend, alloc_pend;
 	struct sw_ingest_stats stats; /* committed */
 	struct sw_ingest_stats batch; /* pending: applied, dups, rejects */
-	char **backlog_whs;	      /* warehouses with gauges set, sorted */
+	char **backlog_whs;	      /* warehouses seen or with gauges, sorted */
 	size_t n_backlog_whs;
 	char errmsg[512];
 };
@@ -193,6 +194,39 @@ static void pend_wh(struct sw_ingest *ing, enum op_kind kind, const char *wh, co
 	pend(ing, kind, file, ds, value);
 }
 
+static int cmp_str(const void *a, const void *b);
+
+/* Remembers a warehouse that had events, so that the next backlog refresh
+ * reports 0 for it rather than leaving its gauges unknown when nothing of
+ * it waits (the backlog query only returns warehouses with a backlog). */
+static void backlog_track(struct sw_ingest *ing, const char *file)
+{
+	const char *wh = file;
+	size_t lo = 0, hi = ing->n_backlog_whs;
+
+	if (strncmp(file, WAREHOUSE_FILE, strlen(WAREHOUSE_FILE)) != 0 ||
+	    ing->n_backlog_whs >= BACKLOG_TRACK_MAX)
+		return;
+	wh += strlen(WAREHOUSE_FILE);
+	while (lo < hi) { /* binary search for the insertion point */
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(ing->backlog_whs[mid], wh);
+
+		if (c == 0)
+			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	ing->backlog_whs = xreallocarray(ing->backlog_whs, ing->n_backlog_whs + 1,
+					 sizeof(*ing->backlog_whs));
+	memmove(ing->backlog_whs + lo + 1, ing->backlog_whs + lo,
+		(ing->n_backlog_whs - lo) * sizeof(*ing->backlog_whs));
+	ing->backlog_whs[lo] = xstrdup(wh);
+	ing->n_backlog_whs++;
+}
+
 /* Reports the batch's pending metrics and statistics, then clears them. */
 static void pending_flush(struct sw_ingest *ing)
 {
@@ -203,9 +237,10 @@ static void pending_flush(struct sw_ingest *ing)
 	for (i = 0; i < ing->n_pend; i++) {
 		const struct pending *p = &ing->pend[i];
 
-		if (p->kind == OP_COUNT)
+		if (p->kind == OP_COUNT) {
 			sw_metrics_count(ing->opts.metrics, p->file, p->ds, (uint64_t)p->value);
-		else
+			backlog_track(ing, p->file);
+		} else
 			sw_metrics_sample(ing->opts.metrics, p->file, p->ds, p->value);
 	}
 	s->applied += b->applied;

@@ -219,16 +219,21 @@ static int on_burst_end(void *arg)
 	return SW_MQTT_ACK;
 }
 
-static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+static void refresh_backlog(struct collector *col)
 {
-	struct collector *col = arg;
-	struct sw_ingest_stats st;
-
 	if (sw_ingest_refresh_backlog(col->ing) != SW_OK)
 		sw_log_complain(&col->backlog_c, SW_LOG_WARNING, "store",
 				"cannot compute backlogs: %s", sw_ingest_errmsg(col->ing));
 	else
 		sw_log_release(&col->backlog_c, SW_LOG_NOTICE, "store", "backlogs computed again");
+}
+
+static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct collector *col = arg;
+	struct sw_ingest_stats st;
+
+	refresh_backlog(col);
 	sw_ingest_stats(col->ing, &st);
 	sw_log_info("ingest", "%llu applied, %llu duplicates, %llu rejected, %llu commits",
 		    (unsigned long long)st.applied, (unsigned long long)st.duplicates,
@@ -274,20 +279,20 @@ static int64_t rrd_next_delay(const struct collector *col)
 	return step - now_ms % step + 50;
 }
 
+
 static int64_t rrd_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 {
 	struct collector *col = arg;
 
 	/* The step just ended: its backlog gauges first, then one write. */
-	if (sw_ingest_refresh_backlog(col->ing) != SW_OK)
-		sw_log_complain(&col->backlog_c, SW_LOG_WARNING, "store",
-				"cannot compute backlogs: %s", sw_ingest_errmsg(col->ing));
+	refresh_backlog(col);
 	rrd_flush(col, false);
 	return rrd_next_delay(col);
 }
 
 static void collector_flush(struct sw_daemon *d)
 {
+	refresh_backlog(&collector);
 	rrd_flush(&collector, true);
 }
 
@@ -404,6 +409,7 @@ static void collector_stop(struct sw_daemon *d)
 	sw_mqtt_free(col->mqtt); /* flushes acknowledgements of committed bursts */
 	col->mqtt = NULL;
 	if (col->rrd) {
+		refresh_backlog(col);
 		rrd_flush(col, true); /* what this step has so far */
 		sw_rrd_free(col->rrd);
 		col->rrd = NULL;

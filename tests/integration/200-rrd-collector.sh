@@ -40,6 +40,11 @@ $extra"
 	for ds in created picked packed shipped; do
 		is "$(sum_ds "$dir/warehouse/r$name.rrd" "$ds" "$@")" 10 "$name: 10 $ds events in the RRD"
 	done
+	# Every order went all the way: the backlogs are 0 (known), not U.
+	last=$(rrdtool lastupdate "$dir/warehouse/r$name.rrd" "$@" | awk '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == "backlog_pick") col = i + 1 }
+		NF > 2 { v = $col } END { print v }')
+	is "$last" 0 "$name: backlog_pick is 0 once every order shipped"
 	info=$(rrdtool info "$dir/warehouse/r$name.rrd")
 	contains "$info" "step = $STEP" "$name: the file has the configured step"
 	contains "$info" "ds[backlog_pick].type = \"GAUGE\"" "$name: backlog is a gauge"
