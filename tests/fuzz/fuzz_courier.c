@@ -20,7 +20,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Numbers the corpus files answer (FedEx and Shiprocket match by number). */
-static const char *const numbers[] = { "794612345678", "771234567890", "19041788231417" };
+static const char *const numbers[] = {"794612345678", "771234567890", "19041788231417"};
 
 static void check_str(const char *s)
 {
@@ -73,7 +73,7 @@ static void check_result(const struct sw_courier_result *r)
 
 static void run(const struct sw_courier *c, long status, const char *body, size_t size, size_t n)
 {
-	struct sw_courier_response resp = { status, "application/json", body, size };
+	struct sw_courier_response resp = {status, "application/json", body, size};
 	struct sw_courier_result res[3];
 
 	if (c->parse_response(&resp, numbers, n, res) != SW_OK)
@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (size_t i = 0; sw_courier_table[i] != NULL; i++) {
 		const struct sw_courier *c = sw_courier_table[i];
-		struct sw_courier_response resp = { 200, NULL, body, size };
+		struct sw_courier_response resp = {200, NULL, body, size};
 		struct sw_courier_token tok;
 		char err[128];
 

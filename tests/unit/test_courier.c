@@ -61,8 +61,8 @@ static char *slurp(const char *courier, const char *file, size_t *ret_len)
 static void parse1(const struct sw_courier *c, long status, const char *ctype, const char *body,
 		   size_t len, const char *number, struct sw_courier_result *r)
 {
-	struct sw_courier_response resp = { status, ctype, body, len };
-	const char *nums[1] = { number };
+	struct sw_courier_response resp = {status, ctype, body, len};
+	const char *nums[1] = {number};
 	enum sw_err rc = c->parse_response(&resp, nums, 1, r);
 
 	if (rc != SW_OK)
@@ -130,7 +130,8 @@ static void find_utc(const char *s, char *out, size_t outlen)
 			return;
 		memcpy(cand, s, 20);
 		cand[20] = '\0';
-		if (cand[19] == 'Z' && cand[10] == 'T' && sw_time_parse(cand, &t, NULL, 0) == SW_OK) {
+		if (cand[19] == 'Z' && cand[10] == 'T' &&
+		    sw_time_parse(cand, &t, NULL, 0) == SW_OK) {
 			snprintf(out, outlen, "%s", cand);
 			return;
 		}
@@ -184,21 +185,21 @@ static size_t read_expected(const char *courier, struct row *rows, size_t max)
 static const struct {
 	const char *courier, *fixture, *number;
 } numbers[] = {
-	{ "dhl", "delivered.json", "00340434161094042557" },
-	{ "dhl", "in_transit.json", "GM6051122700845103" },
-	{ "dhl", "not_found.json", "JJD0000000000" },
-	{ "fedex", "delivered.json", "771234567890" },
-	{ "fedex", "in_transit.json", "794612345678" },
-	{ "fedex", "not_found.json", "123456789099" },
-	{ "ups", "delivered.json", "1Z999AA10123456786" },
-	{ "ups", "in_transit.json", "1Z999AA10123456784" },
-	{ "ups", "not_found.json", "1Z999AA10000000000" },
-	{ "shiprocket", "delivered.json", "19041788231417" },
-	{ "shiprocket", "in_transit.json", "19041788231415" },
-	{ "shiprocket", "no_activity.json", "19041788231499" },
-	{ "aftership", "delivered.json", "bff5a3bac79b472991a204172473a637" },
-	{ "aftership", "in_transit.json", "bff5a3bac79b472991a204172473a635" },
-	{ "aftership", "not_found.json", "bff5a3bac79b472991a204172473a000" },
+    {"dhl", "delivered.json", "00340434161094042557"},
+    {"dhl", "in_transit.json", "GM6051122700845103"},
+    {"dhl", "not_found.json", "JJD0000000000"},
+    {"fedex", "delivered.json", "771234567890"},
+    {"fedex", "in_transit.json", "794612345678"},
+    {"fedex", "not_found.json", "123456789099"},
+    {"ups", "delivered.json", "1Z999AA10123456786"},
+    {"ups", "in_transit.json", "1Z999AA10123456784"},
+    {"ups", "not_found.json", "1Z999AA10000000000"},
+    {"shiprocket", "delivered.json", "19041788231417"},
+    {"shiprocket", "in_transit.json", "19041788231415"},
+    {"shiprocket", "no_activity.json", "19041788231499"},
+    {"aftership", "delivered.json", "bff5a3bac79b472991a204172473a637"},
+    {"aftership", "in_transit.json", "bff5a3bac79b472991a204172473a635"},
+    {"aftership", "not_found.json", "bff5a3bac79b472991a204172473a000"},
 };
 
 static const char *number_for(const char *courier, const char *fixture)
@@ -213,7 +214,7 @@ static const char *number_for(const char *courier, const char *fixture)
 static void check_auth_row(const struct sw_courier *c, const struct row *row, const char *body,
 			   size_t len)
 {
-	struct sw_courier_response resp = { row->http, row->ctype, body, len };
+	struct sw_courier_response resp = {row->http, row->ctype, body, len};
 	struct sw_courier_token tok;
 	char err[128];
 	enum sw_err rc;
@@ -246,8 +247,8 @@ static void check_row(const struct sw_courier *c, const struct row *row)
 	}
 	parse1(c, row->http, row->ctype, body, len, number_for(c->name, row->fixture), &r);
 	if (nf) {
-		is_str(sw_courier_outcome_name(r.outcome), "not_found", "%s/%s: not found",
-		       c->name, row->fixture);
+		is_str(sw_courier_outcome_name(r.outcome), "not_found", "%s/%s: not found", c->name,
+		       row->fixture);
 		is_int(r.status, SW_SHIP_LAST, "%s/%s: no status", c->name, row->fixture);
 	} else {
 		is_str(sw_courier_outcome_name(r.outcome), "found", "%s/%s: found (%s)", c->name,
@@ -288,8 +289,7 @@ static void test_fixtures(void)
 	static const struct {
 		const char *name;
 		size_t rows;
-	} couriers[] = { { "aftership", 3 }, { "dhl", 3 }, { "fedex", 4 }, { "shiprocket", 3 },
-			 { "ups", 4 } };
+	} couriers[] = {{"aftership", 3}, {"dhl", 3}, {"fedex", 4}, {"shiprocket", 3}, {"ups", 4}};
 	struct row rows[16];
 
 	for (size_t i = 0; i < sizeof(couriers) / sizeof(couriers[0]); i++) {
@@ -407,11 +407,11 @@ static void parse_json(const char *courier, json_t *j, const char *number,
 static const struct {
 	const char *courier, *fixture, *events;
 } event_paths[] = {
-	{ "dhl", "in_transit.json", "shipments.0.events" },
-	{ "fedex", "in_transit.json", "output.completeTrackResults.0.trackResults.0.scanEvents" },
-	{ "ups", "in_transit.json", "trackResponse.shipment.0.package.0.activity" },
-	{ "shiprocket", "in_transit.json", "tracking_data.shipment_track_activities" },
-	{ "aftership", "in_transit.json", "data.tracking.checkpoints" },
+    {"dhl", "in_transit.json", "shipments.0.events"},
+    {"fedex", "in_transit.json", "output.completeTrackResults.0.trackResults.0.scanEvents"},
+    {"ups", "in_transit.json", "trackResponse.shipment.0.package.0.activity"},
+    {"shiprocket", "in_transit.json", "tracking_data.shipment_track_activities"},
+    {"aftership", "in_transit.json", "data.tracking.checkpoints"},
 };
 
 /* Reversed and shuffled event arrays give the same sorted result. */
@@ -448,12 +448,15 @@ static void test_order(void)
 /* Equal times keep the carrier's order. */
 static void test_ties(void)
 {
-	const char *body = "{\"shipments\":[{\"id\":\"X1\",\"status\":{\"statusCode\":\"transit\","
-			   "\"timestamp\":\"2025-01-02T10:00:00Z\"},\"events\":["
-			   "{\"timestamp\":\"2025-01-02T10:00:00Z\",\"statusCode\":\"transit\",\"status\":\"A\"},"
-			   "{\"timestamp\":\"2025-01-02T11:00:00+01:00\",\"statusCode\":\"transit\",\"status\":\"B\"},"
-			   "{\"timestamp\":\"2025-01-01T10:00:00Z\",\"statusCode\":\"pre-transit\",\"status\":\"C\"},"
-			   "{\"statusCode\":\"transit\",\"status\":\"D\"}]}]}";
+	const char *body =
+	    "{\"shipments\":[{\"id\":\"X1\",\"status\":{\"statusCode\":\"transit\","
+	    "\"timestamp\":\"2025-01-02T10:00:00Z\"},\"events\":["
+	    "{\"timestamp\":\"2025-01-02T10:00:00Z\",\"statusCode\":\"transit\",\"status\":\"A\"},"
+	    "{\"timestamp\":\"2025-01-02T11:00:00+01:00\",\"statusCode\":\"transit\",\"status\":"
+	    "\"B\"},"
+	    "{\"timestamp\":\"2025-01-01T10:00:00Z\",\"statusCode\":\"pre-transit\",\"status\":"
+	    "\"C\"},"
+	    "{\"statusCode\":\"transit\",\"status\":\"D\"}]}]}";
 	struct sw_courier_result r;
 
 	parse1(&sw_courier_dhl, 200, "application/json", body, strlen(body), "X1", &r);
@@ -509,32 +512,32 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-	{ "429 problem+json", 429, "application/problem+json",
-	  "{\"status\":429,\"title\":\"Too Many Requests\",\"detail\":\"Too many requests within "
-	  "defined time period, please try again later.\"}",
-	  "rate_limited" },
-	{ "429 no body", 429, NULL, "", "rate_limited" },
-	{ "401", 401, "application/json", "{\"message\":\"Unauthorized\"}", "unauthorized" },
-	{ "403 html", 403, "text/html", "<html>forbidden</html>", "unauthorized" },
-	{ "500", 500, "application/json", "{\"errors\":[{\"code\":\"INTERNAL.SERVER.ERROR\"}]}",
-	  "server" },
-	{ "503 html", 503, "text/html", "<html>down</html>", "server" },
-	{ "truncated JSON", 200, "application/json", NULL, "bad_response" },
-	{ "HTML with text/html", 200, "text/html; charset=utf-8",
-	  "<!DOCTYPE html><html><body>Maintenance</body></html>", "bad_response" },
-	{ "HTML labelled JSON", 200, "application/json", "<html></html>", "bad_response" },
-	{ "empty body", 200, "application/json", "", "bad_response" },
-	{ "JSON array", 200, "application/json", "[1,2,3]", "bad_response" },
-	{ "JSON string", 200, "application/json", "\"ok\"", "bad_response" },
-	{ "JSON null", 200, "application/json", "null", "bad_response" },
-	{ "empty object", 200, "application/json", "{}", "bad_response" },
-	{ "trailing garbage", 200, "application/json", "{} x", "bad_response" },
-	{ "NUL in body", 200, "application/json", "{\"a\":\"\\u0000\"}", "bad_response" },
-	{ "no HTTP status", 0, NULL, "", "other" },
-	{ "400", 400, "application/json", "{\"errors\":[{\"code\":\"BAD\",\"message\":\"x\"}]}",
-	  "other" },
-	{ "302", 302, "text/html", "", "other" },
-	{ "404 HTML", 404, "text/html", "<html>Not Found</html>", "other" },
+    {"429 problem+json", 429, "application/problem+json",
+     "{\"status\":429,\"title\":\"Too Many Requests\",\"detail\":\"Too many requests within "
+     "defined time period, please try again later.\"}",
+     "rate_limited"},
+    {"429 no body", 429, NULL, "", "rate_limited"},
+    {"401", 401, "application/json", "{\"message\":\"Unauthorized\"}", "unauthorized"},
+    {"403 html", 403, "text/html", "<html>forbidden</html>", "unauthorized"},
+    {"500", 500, "application/json", "{\"errors\":[{\"code\":\"INTERNAL.SERVER.ERROR\"}]}",
+     "server"},
+    {"503 html", 503, "text/html", "<html>down</html>", "server"},
+    {"truncated JSON", 200, "application/json", NULL, "bad_response"},
+    {"HTML with text/html", 200, "text/html; charset=utf-8",
+     "<!DOCTYPE html><html><body>Maintenance</body></html>", "bad_response"},
+    {"HTML labelled JSON", 200, "application/json", "<html></html>", "bad_response"},
+    {"empty body", 200, "application/json", "", "bad_response"},
+    {"JSON array", 200, "application/json", "[1,2,3]", "bad_response"},
+    {"JSON string", 200, "application/json", "\"ok\"", "bad_response"},
+    {"JSON null", 200, "application/json", "null", "bad_response"},
+    {"empty object", 200, "application/json", "{}", "bad_response"},
+    {"trailing garbage", 200, "application/json", "{} x", "bad_response"},
+    {"NUL in body", 200, "application/json", "{\"a\":\"\\u0000\"}", "bad_response"},
+    {"no HTTP status", 0, NULL, "", "other"},
+    {"400", 400, "application/json", "{\"errors\":[{\"code\":\"BAD\",\"message\":\"x\"}]}",
+     "other"},
+    {"302", 302, "text/html", "", "other"},
+    {"404 HTML", 404, "text/html", "<html>Not Found</html>", "other"},
 };
 
 static void test_errors(void)
@@ -551,7 +554,8 @@ static void test_errors(void)
 			size_t len = e->body ? strlen(e->body) : flen / 2;
 
 			parse1(c, e->http, e->ctype, body, len, "NUM123456", &r);
-			if (strcmp(c->name, "shiprocket") == 0 && strcmp(e->what, "empty object") == 0) {
+			if (strcmp(c->name, "shiprocket") == 0 &&
+			    strcmp(e->what, "empty object") == 0) {
 				/* {} is Shiprocket's batch answer with no AWBs */
 				is_str(sw_courier_errkind_name(r.errkind), "bad_response",
 				       "shiprocket: {} leaves the number unanswered");
@@ -560,7 +564,7 @@ static void test_errors(void)
 				       c->name, e->what, e->kind);
 			}
 			ok(r.outcome == SW_COURIER_ERROR && r.status == SW_SHIP_LAST &&
-				   r.n_events == 0 && !r.has_eta && r.raw_code == NULL,
+			       r.n_events == 0 && !r.has_eta && r.raw_code == NULL,
 			   "%s: %s gives ERROR and no status", c->name, e->what);
 			sw_courier_result_clear(&r);
 		}
@@ -593,13 +597,15 @@ static void test_courier_specific_errors(void)
 	is_str(sw_courier_errkind_name(r.errkind), "rate_limited", "ups: 10429 body");
 	sw_courier_result_clear(&r);
 
-	b = "{\"response\":{\"errors\":[{\"code\":\"TV1002\",\"message\":\"Invalid inquiry number\"}]}}";
+	b = "{\"response\":{\"errors\":[{\"code\":\"TV1002\",\"message\":\"Invalid inquiry "
+	    "number\"}]}}";
 	parse1(&sw_courier_ups, 400, "application/json", b, strlen(b), "1Z1234567", &r);
 	is_str(sw_courier_errkind_name(r.errkind), "other", "ups: 400 TV1002 is other");
 	ok(r.message && strstr(r.message, "Invalid inquiry number"), "ups: message kept");
 	sw_courier_result_clear(&r);
 
-	b = "{\"trackResponse\":{\"shipment\":[{\"warnings\":[{\"code\":\"TW0002\",\"message\":\"x\"}]}]}}";
+	b = "{\"trackResponse\":{\"shipment\":[{\"warnings\":[{\"code\":\"TW0002\",\"message\":"
+	    "\"x\"}]}]}}";
 	parse1(&sw_courier_ups, 200, "application/json", b, strlen(b), "1Z1234567", &r);
 	is_str(sw_courier_errkind_name(r.errkind), "other", "ups: other warning is not not-found");
 	sw_courier_result_clear(&r);
@@ -615,7 +621,8 @@ static void test_courier_specific_errors(void)
 	sw_courier_result_clear(&r);
 
 	b = "{\"meta\":{\"code\":4004,\"message\":\"Tracking does not exist.\"},\"data\":{}}";
-	parse1(&sw_courier_aftership, 404, "application/json; charset=utf-8", b, strlen(b), "A1", &r);
+	parse1(&sw_courier_aftership, 404, "application/json; charset=utf-8", b, strlen(b), "A1",
+	       &r);
 	is_int(r.outcome, SW_COURIER_NOT_FOUND, "aftership: 4004 with charset parameter");
 	is_str(r.message, "Tracking does not exist.", "aftership: not-found message");
 	sw_courier_result_clear(&r);
@@ -640,7 +647,8 @@ static void test_courier_specific_errors(void)
 	is_str(sw_courier_errkind_name(r.errkind), "bad_response", "dhl: numeric statusCode");
 	sw_courier_result_clear(&r);
 
-	b = "{\"shipments\":[{\"id\":\"X1\",\"status\":{\"statusCode\":\"transit\"},\"events\":{}}]}";
+	b = "{\"shipments\":[{\"id\":\"X1\",\"status\":{\"statusCode\":\"transit\"},\"events\":{}}]"
+	    "}";
 	parse1(&sw_courier_dhl, 200, "application/json", b, strlen(b), "X1", &r);
 	is_str(sw_courier_errkind_name(r.errkind), "bad_response", "dhl: events not an array");
 	sw_courier_result_clear(&r);
@@ -659,75 +667,85 @@ static void test_mapping(void)
 		const char *body;
 		enum sw_ship_status want;
 	} cases[] = {
-		{ &sw_courier_dhl,
-		  "{\"shipments\":[{\"returnFlag\":true,\"status\":{\"statusCode\":\"delivered\"}}]}",
-		  SW_SHIP_RETURNED },
-		{ &sw_courier_dhl,
-		  "{\"shipments\":[{\"status\":{\"statusCode\":\"failure\",\"status\":\"ZN\"}}]}",
-		  SW_SHIP_ATTEMPT_FAIL },
-		{ &sw_courier_dhl, "{\"shipments\":[{\"status\":{\"statusCode\":\"failure\"}}]}",
-		  SW_SHIP_EXCEPTION },
-		{ &sw_courier_dhl,
-		  "{\"shipments\":[{\"status\":{\"statusCode\":\"transit\",\"status\":\"ZF\"}}]}",
-		  SW_SHIP_AVAILABLE_FOR_PICKUP },
-		{ &sw_courier_dhl,
-		  "{\"shipments\":[{\"status\":{\"statusCode\":\"transit\",\"description\":\"Shipment is "
-		  "out for delivery\"}}]}",
-		  SW_SHIP_OUT_FOR_DELIVERY },
-		{ &sw_courier_dhl, "{\"shipments\":[{\"status\":{\"statusCode\":\"unknown\"}}]}",
-		  SW_SHIP_UNKNOWN },
-		{ &sw_courier_fedex,
-		  "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
-		  "\"latestStatusDetail\":{\"code\":\"DE\",\"ancillaryDetails\":[{\"reason\":\"08\"}]}}]}]}}",
-		  SW_SHIP_ATTEMPT_FAIL },
-		{ &sw_courier_fedex,
-		  "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
-		  "\"latestStatusDetail\":{\"code\":\"DE\"}}]}]}}",
-		  SW_SHIP_EXCEPTION },
-		{ &sw_courier_fedex,
-		  "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
-		  "\"latestStatusDetail\":{\"code\":\"HL\"}}]}]}}",
-		  SW_SHIP_AVAILABLE_FOR_PICKUP },
-		{ &sw_courier_fedex,
-		  "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
-		  "\"latestStatusDetail\":{\"code\":\"RS\"}}]}]}}",
-		  SW_SHIP_RETURNING },
-		{ &sw_courier_ups,
-		  "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"code\":\"161\"}}]}]}}",
-		  SW_SHIP_AVAILABLE_FOR_PICKUP },
-		{ &sw_courier_ups,
-		  "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"code\":\"022\"}}]}]}}",
-		  SW_SHIP_ATTEMPT_FAIL },
-		{ &sw_courier_ups,
-		  "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"type\":\"X\","
-		  "\"statusCode\":\"034\"}}]}]}}",
-		  SW_SHIP_RETURNED },
-		{ &sw_courier_ups,
-		  "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"type\":\"MV\"}}]}]}}",
-		  SW_SHIP_CANCELLED },
-		{ &sw_courier_ups,
-		  "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"code\":11}}]}]}}",
-		  SW_SHIP_DELIVERED },
-		{ &sw_courier_shiprocket, "{\"tracking_data\":{\"track_status\":1,\"shipment_status\":\"10\"}}",
-		  SW_SHIP_RETURNED },
-		{ &sw_courier_shiprocket, "{\"tracking_data\":{\"track_status\":1,\"shipment_status\":21}}",
-		  SW_SHIP_ATTEMPT_FAIL },
-		{ &sw_courier_shiprocket, "{\"tracking_data\":{\"track_status\":1,\"shipment_status\":\"NA\"}}",
-		  SW_SHIP_UNKNOWN },
-		{ &sw_courier_aftership,
-		  "{\"meta\":{\"code\":200},\"data\":{\"tracking\":{\"tag\":\"Exception\",\"subtag\":"
-		  "\"Exception_010\"}}}",
-		  SW_SHIP_RETURNING },
-		{ &sw_courier_aftership,
-		  "{\"meta\":{\"code\":200},\"data\":{\"tracking\":{\"tag\":\"Exception\",\"subtag\":"
-		  "\"Exception_011\"}}}",
-		  SW_SHIP_RETURNED },
-		{ &sw_courier_aftership, "{\"meta\":{\"code\":200},\"data\":{\"tag\":\"Expired\"}}",
-		  SW_SHIP_EXPIRED },
-		{ &sw_courier_aftership,
-		  "{\"meta\":{\"code\":200},\"data\":{\"trackings\":[{\"tracking_number\":\"N1\",\"tag\":"
-		  "\"Pending\"}]}}",
-		  SW_SHIP_PENDING },
+	    {&sw_courier_dhl,
+	     "{\"shipments\":[{\"returnFlag\":true,\"status\":{\"statusCode\":\"delivered\"}}]}",
+	     SW_SHIP_RETURNED},
+	    {&sw_courier_dhl,
+	     "{\"shipments\":[{\"status\":{\"statusCode\":\"failure\",\"status\":\"ZN\"}}]}",
+	     SW_SHIP_ATTEMPT_FAIL},
+	    {&sw_courier_dhl, "{\"shipments\":[{\"status\":{\"statusCode\":\"failure\"}}]}",
+	     SW_SHIP_EXCEPTION},
+	    {&sw_courier_dhl,
+	     "{\"shipments\":[{\"status\":{\"statusCode\":\"transit\",\"status\":\"ZF\"}}]}",
+	     SW_SHIP_AVAILABLE_FOR_PICKUP},
+	    {&sw_courier_dhl,
+	     "{\"shipments\":[{\"status\":{\"statusCode\":\"transit\",\"description\":\"Shipment "
+	     "is "
+	     "out for delivery\"}}]}",
+	     SW_SHIP_OUT_FOR_DELIVERY},
+	    {&sw_courier_dhl, "{\"shipments\":[{\"status\":{\"statusCode\":\"unknown\"}}]}",
+	     SW_SHIP_UNKNOWN},
+	    {&sw_courier_fedex,
+	     "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
+	     "\"latestStatusDetail\":{\"code\":\"DE\",\"ancillaryDetails\":[{\"reason\":\"08\"}]}}]"
+	     "}]}}",
+	     SW_SHIP_ATTEMPT_FAIL},
+	    {&sw_courier_fedex,
+	     "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
+	     "\"latestStatusDetail\":{\"code\":\"DE\"}}]}]}}",
+	     SW_SHIP_EXCEPTION},
+	    {&sw_courier_fedex,
+	     "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
+	     "\"latestStatusDetail\":{\"code\":\"HL\"}}]}]}}",
+	     SW_SHIP_AVAILABLE_FOR_PICKUP},
+	    {&sw_courier_fedex,
+	     "{\"output\":{\"completeTrackResults\":[{\"trackingNumber\":\"N1\",\"trackResults\":[{"
+	     "\"latestStatusDetail\":{\"code\":\"RS\"}}]}]}}",
+	     SW_SHIP_RETURNING},
+	    {&sw_courier_ups,
+	     "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"code\":\"161\"}"
+	     "}]}]}}",
+	     SW_SHIP_AVAILABLE_FOR_PICKUP},
+	    {&sw_courier_ups,
+	     "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"code\":\"022\"}"
+	     "}]}]}}",
+	     SW_SHIP_ATTEMPT_FAIL},
+	    {&sw_courier_ups,
+	     "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"type\":\"X\","
+	     "\"statusCode\":\"034\"}}]}]}}",
+	     SW_SHIP_RETURNED},
+	    {&sw_courier_ups,
+	     "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"type\":\"MV\"}}"
+	     "]}]}}",
+	     SW_SHIP_CANCELLED},
+	    {&sw_courier_ups,
+	     "{\"trackResponse\":{\"shipment\":[{\"package\":[{\"currentStatus\":{\"code\":11}}]}]}"
+	     "}",
+	     SW_SHIP_DELIVERED},
+	    {&sw_courier_shiprocket,
+	     "{\"tracking_data\":{\"track_status\":1,\"shipment_status\":\"10\"}}",
+	     SW_SHIP_RETURNED},
+	    {&sw_courier_shiprocket,
+	     "{\"tracking_data\":{\"track_status\":1,\"shipment_status\":21}}",
+	     SW_SHIP_ATTEMPT_FAIL},
+	    {&sw_courier_shiprocket,
+	     "{\"tracking_data\":{\"track_status\":1,\"shipment_status\":\"NA\"}}",
+	     SW_SHIP_UNKNOWN},
+	    {&sw_courier_aftership,
+	     "{\"meta\":{\"code\":200},\"data\":{\"tracking\":{\"tag\":\"Exception\",\"subtag\":"
+	     "\"Exception_010\"}}}",
+	     SW_SHIP_RETURNING},
+	    {&sw_courier_aftership,
+	     "{\"meta\":{\"code\":200},\"data\":{\"tracking\":{\"tag\":\"Exception\",\"subtag\":"
+	     "\"Exception_011\"}}}",
+	     SW_SHIP_RETURNED},
+	    {&sw_courier_aftership, "{\"meta\":{\"code\":200},\"data\":{\"tag\":\"Expired\"}}",
+	     SW_SHIP_EXPIRED},
+	    {&sw_courier_aftership,
+	     "{\"meta\":{\"code\":200},\"data\":{\"trackings\":[{\"tracking_number\":\"N1\","
+	     "\"tag\":"
+	     "\"Pending\"}]}}",
+	     SW_SHIP_PENDING},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -735,9 +753,9 @@ static void test_mapping(void)
 
 		parse1(cases[i].c, 200, "application/json", cases[i].body, strlen(cases[i].body),
 		       "N1", &r);
-		is_str(sw_store_ship_status_name(r.status), sw_store_ship_status_name(cases[i].want),
-		       "%s mapping case %zu (%s)", cases[i].c->name, i,
-		       r.message ? r.message : "found");
+		is_str(sw_store_ship_status_name(r.status),
+		       sw_store_ship_status_name(cases[i].want), "%s mapping case %zu (%s)",
+		       cases[i].c->name, i, r.message ? r.message : "found");
 		sw_courier_result_clear(&r);
 	}
 }
@@ -746,10 +764,11 @@ static void test_mapping(void)
 
 static void test_batch_parse(void)
 {
-	const char *nums[3] = { "794612345678", "123456789099", "555555555555" };
+	const char *nums[3] = {"794612345678", "123456789099", "555555555555"};
 	struct sw_courier_result r[3];
-	struct sw_courier_response resp = { 200, "application/json", NULL, 0 };
-	json_t *a = load_json("fedex", "in_transit.json"), *b = load_json("fedex", "not_found.json");
+	struct sw_courier_response resp = {200, "application/json", NULL, 0};
+	json_t *a = load_json("fedex", "in_transit.json"),
+	       *b = load_json("fedex", "not_found.json");
 	json_t *ctrs = sw_cj_get(a, "output.completeTrackResults");
 	char *body;
 
@@ -805,11 +824,11 @@ static void test_batch_parse(void)
 /* ---- requests ------------------------------------------------------------------------ */
 
 static const struct sw_courier_conf conf = {
-	.base_url = "http://127.0.0.1:8080/x/",
-	.api_key = "KEY1",
-	.api_secret = "s&c=r+t",
-	.username = "ops@example.com",
-	.password = "pa\"ss",
+    .base_url = "http://127.0.0.1:8080/x/",
+    .api_key = "KEY1",
+    .api_secret = "s&c=r+t",
+    .username = "ops@example.com",
+    .password = "pa\"ss",
 };
 
 static void test_single_requests(void)
@@ -818,18 +837,20 @@ static void test_single_requests(void)
 		const struct sw_courier *c;
 		const char *url, *hname, *hvalue;
 	} cases[] = {
-		{ &sw_courier_dhl, "http://127.0.0.1:8080/x/shipments?trackingNumber=AB%2F1%20%C3%A9",
-		  "DHL-API-Key", "KEY1" },
-		{ &sw_courier_ups,
-		  "http://127.0.0.1:8080/x/track/v1/details/AB%2F1%20%C3%A9?locale=en_US&returnSignature="
-		  "false&returnMilestones=false&returnPOD=false",
-		  "Authorization", "Bearer TOK" },
-		{ &sw_courier_shiprocket, "http://127.0.0.1:8080/x/v1/external/courier/track/awb/AB%2F1%20%C3%A9",
-		  "Authorization", "Bearer TOK" },
-		{ &sw_courier_aftership, "http://127.0.0.1:8080/x/trackings/AB%2F1%20%C3%A9", "as-api-key",
-		  "KEY1" },
+	    {&sw_courier_dhl, "http://127.0.0.1:8080/x/shipments?trackingNumber=AB%2F1%20%C3%A9",
+	     "DHL-API-Key", "KEY1"},
+	    {&sw_courier_ups,
+	     "http://127.0.0.1:8080/x/track/v1/details/"
+	     "AB%2F1%20%C3%A9?locale=en_US&returnSignature="
+	     "false&returnMilestones=false&returnPOD=false",
+	     "Authorization", "Bearer TOK"},
+	    {&sw_courier_shiprocket,
+	     "http://127.0.0.1:8080/x/v1/external/courier/track/awb/AB%2F1%20%C3%A9",
+	     "Authorization", "Bearer TOK"},
+	    {&sw_courier_aftership, "http://127.0.0.1:8080/x/trackings/AB%2F1%20%C3%A9",
+	     "as-api-key", "KEY1"},
 	};
-	const char *num[1] = { "AB/1 \xc3\xa9" };
+	const char *num[1] = {"AB/1 \xc3\xa9"};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sw_courier_request req;
@@ -851,32 +872,39 @@ static void test_request_details(void)
 {
 	struct sw_courier_request req;
 	struct sw_courier_conf c2 = conf;
-	const char *num[1] = { "1Z999AA10123456784" };
-	const char *empty[1] = { "" };
-	const char *nul[1] = { NULL };
+	const char *num[1] = {"1Z999AA10123456784"};
+	const char *empty[1] = {""};
+	const char *nul[1] = {NULL};
 	char longnum[80];
 
-	is_int(sw_courier_ups.build_request(&conf, "TOK", "tx-42", num, 1, &req), SW_OK, "ups built");
+	is_int(sw_courier_ups.build_request(&conf, "TOK", "tx-42", num, 1, &req), SW_OK,
+	       "ups built");
 	is_str(sw_courier_request_header(&req, "transId"), "tx-42", "ups: transId is req_id");
-	is_str(sw_courier_request_header(&req, "transactionSrc"), "slipwatch", "ups: transactionSrc");
+	is_str(sw_courier_request_header(&req, "transactionSrc"), "slipwatch",
+	       "ups: transactionSrc");
 	sw_courier_request_free(&req);
-	is_int(sw_courier_ups.build_request(&conf, "TOK", NULL, num, 1, &req), SW_OK, "ups built without id");
-	is_str(sw_courier_request_header(&req, "transId"), num[0], "ups: transId defaults to number");
+	is_int(sw_courier_ups.build_request(&conf, "TOK", NULL, num, 1, &req), SW_OK,
+	       "ups built without id");
+	is_str(sw_courier_request_header(&req, "transId"), num[0],
+	       "ups: transId defaults to number");
 	sw_courier_request_free(&req);
 
 	c2.base_url = NULL;
-	is_int(sw_courier_dhl.build_request(&c2, NULL, NULL, num, 1, &req), SW_OK, "dhl default base");
+	is_int(sw_courier_dhl.build_request(&c2, NULL, NULL, num, 1, &req), SW_OK,
+	       "dhl default base");
 	is_str(req.url, "https://api-eu.dhl.com/track/shipments?trackingNumber=1Z999AA10123456784",
 	       "dhl: default production URL");
 	sw_courier_request_free(&req);
 
 	c2 = conf;
 	c2.api_key = NULL;
-	is_int(sw_courier_dhl.build_request(&c2, NULL, NULL, num, 1, &req), SW_EAUTH, "dhl: no key");
+	is_int(sw_courier_dhl.build_request(&c2, NULL, NULL, num, 1, &req), SW_EAUTH,
+	       "dhl: no key");
 	c2.api_key = "KEY\r\nX-Evil: 1";
 	is_int(sw_courier_aftership.build_request(&c2, NULL, NULL, num, 1, &req), SW_EAUTH,
 	       "aftership: key with CRLF refused");
-	is_int(sw_courier_ups.build_request(&conf, NULL, NULL, num, 1, &req), SW_EAUTH, "ups: no token");
+	is_int(sw_courier_ups.build_request(&conf, NULL, NULL, num, 1, &req), SW_EAUTH,
+	       "ups: no token");
 	is_int(sw_courier_fedex.build_request(&conf, "", NULL, num, 1, &req), SW_EAUTH,
 	       "fedex: empty token");
 	is_int(sw_courier_dhl.build_request(&conf, NULL, NULL, empty, 1, &req), SW_EINVAL,
@@ -891,7 +919,8 @@ static void test_request_details(void)
 	num[0] = "1Z999AA10123456784";
 	is_int(sw_courier_dhl.build_request(&conf, NULL, NULL, num, 0, &req), SW_ERANGE,
 	       "zero numbers refused");
-	is_int(sw_courier_dhl.build_request(NULL, NULL, NULL, num, 1, &req), SW_EINVAL, "NULL conf");
+	is_int(sw_courier_dhl.build_request(NULL, NULL, NULL, num, 1, &req), SW_EINVAL,
+	       "NULL conf");
 	ok(req.url == NULL && req.n_headers == 0, "request empty after an error");
 }
 
@@ -972,7 +1001,8 @@ static void test_auth_requests(void)
 	struct sw_courier_conf c2 = conf;
 	json_t *body;
 
-	ok(sw_courier_dhl.build_auth_request == NULL && sw_courier_aftership.build_auth_request == NULL,
+	ok(sw_courier_dhl.build_auth_request == NULL &&
+	       sw_courier_aftership.build_auth_request == NULL,
 	   "api-key couriers have no token request");
 	is_int(sw_courier_fedex.build_auth_request(&conf, &req), SW_OK, "fedex auth built");
 	is_str(req.url, "http://127.0.0.1:8080/x/oauth/token", "fedex auth URL");
@@ -998,7 +1028,8 @@ static void test_auth_requests(void)
 	c2.api_secret = NULL;
 	is_int(sw_courier_ups.build_auth_request(&c2, &req), SW_EAUTH, "ups auth needs a secret");
 
-	is_int(sw_courier_shiprocket.build_auth_request(&conf, &req), SW_OK, "shiprocket login built");
+	is_int(sw_courier_shiprocket.build_auth_request(&conf, &req), SW_OK,
+	       "shiprocket login built");
 	is_str(req.url, "http://127.0.0.1:8080/x/v1/external/auth/login", "shiprocket login URL");
 	body = req.body ? json_loadb(req.body, req.body_len, 0, NULL) : NULL;
 	is_str(sw_cj_str(body, "email"), "ops@example.com", "shiprocket login email");
@@ -1020,36 +1051,40 @@ static void test_auth_answers(void)
 		enum sw_err want;
 		int64_t life;
 	} cases[] = {
-		{ &sw_courier_shiprocket, 200, "{\"id\":1,\"token\":\"eyJabc\"}", SW_OK, 864000 },
-		{ &sw_courier_ups, 200, "{\"access_token\":\"t\",\"expires_in\":\"60\"}", SW_OK, 60 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":\"t\"}", SW_OK, 3600 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":\"t\",\"expires_in\":\"abc\"}", SW_EPROTO, 0 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":\"t\",\"expires_in\":-5}", SW_EPROTO, 0 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":\"t\",\"expires_in\":0}", SW_EPROTO, 0 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":7,\"expires_in\":60}", SW_EPROTO, 0 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":\"a\\nb\"}", SW_EPROTO, 0 },
-		{ &sw_courier_fedex, 200, "{\"access_token\":\"t\"", SW_EPROTO, 0 },
-		{ &sw_courier_fedex, 200, "", SW_EPROTO, 0 },
-		{ &sw_courier_ups, 401, "{\"response\":{\"errors\":[]}}", SW_EAUTH, 0 },
-		{ &sw_courier_shiprocket, 400, "{\"message\":\"Invalid email and password\"}", SW_EAUTH, 0 },
-		{ &sw_courier_ups, 429, "", SW_EAGAIN, 0 },
-		{ &sw_courier_fedex, 503, "", SW_EAGAIN, 0 },
-		{ &sw_courier_fedex, 0, "", SW_EAGAIN, 0 },
+	    {&sw_courier_shiprocket, 200, "{\"id\":1,\"token\":\"eyJabc\"}", SW_OK, 864000},
+	    {&sw_courier_ups, 200, "{\"access_token\":\"t\",\"expires_in\":\"60\"}", SW_OK, 60},
+	    {&sw_courier_fedex, 200, "{\"access_token\":\"t\"}", SW_OK, 3600},
+	    {&sw_courier_fedex, 200, "{\"access_token\":\"t\",\"expires_in\":\"abc\"}", SW_EPROTO,
+	     0},
+	    {&sw_courier_fedex, 200, "{\"access_token\":\"t\",\"expires_in\":-5}", SW_EPROTO, 0},
+	    {&sw_courier_fedex, 200, "{\"access_token\":\"t\",\"expires_in\":0}", SW_EPROTO, 0},
+	    {&sw_courier_fedex, 200, "{\"access_token\":7,\"expires_in\":60}", SW_EPROTO, 0},
+	    {&sw_courier_fedex, 200, "{\"access_token\":\"a\\nb\"}", SW_EPROTO, 0},
+	    {&sw_courier_fedex, 200, "{\"access_token\":\"t\"", SW_EPROTO, 0},
+	    {&sw_courier_fedex, 200, "", SW_EPROTO, 0},
+	    {&sw_courier_ups, 401, "{\"response\":{\"errors\":[]}}", SW_EAUTH, 0},
+	    {&sw_courier_shiprocket, 400, "{\"message\":\"Invalid email and password\"}", SW_EAUTH,
+	     0},
+	    {&sw_courier_ups, 429, "", SW_EAGAIN, 0},
+	    {&sw_courier_fedex, 503, "", SW_EAGAIN, 0},
+	    {&sw_courier_fedex, 0, "", SW_EAGAIN, 0},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct sw_courier_response resp = { cases[i].http, "application/json", cases[i].body,
-						    strlen(cases[i].body) };
+		struct sw_courier_response resp = {cases[i].http, "application/json", cases[i].body,
+						   strlen(cases[i].body)};
 		struct sw_courier_token tok;
 		char err[128];
 		enum sw_err rc = cases[i].c->parse_auth_response(&resp, &tok, err, sizeof(err));
 
-		is_str(sw_err_name(rc), sw_err_name(cases[i].want), "%s auth answer %zu", cases[i].c->name,
-		       i);
+		is_str(sw_err_name(rc), sw_err_name(cases[i].want), "%s auth answer %zu",
+		       cases[i].c->name, i);
 		if (rc == SW_OK)
-			is_int(tok.lifetime_s, cases[i].life, "%s auth lifetime %zu", cases[i].c->name, i);
+			is_int(tok.lifetime_s, cases[i].life, "%s auth lifetime %zu",
+			       cases[i].c->name, i);
 		else
-			ok(tok.token == NULL && err[0] != '\0', "%s auth error %zu: no token, reason", cases[i].c->name, i);
+			ok(tok.token == NULL && err[0] != '\0',
+			   "%s auth error %zu: no token, reason", cases[i].c->name, i);
 		sw_courier_token_clear(&tok);
 	}
 }
@@ -1064,10 +1099,10 @@ static void test_table(void)
 		const struct sw_courier *c = sw_courier_table[n];
 
 		ok(c->name && c->build_request && c->parse_response && c->default_base_url &&
-			   c->max_batch >= 1 && c->max_batch <= SW_COURIER_BATCH_MAX &&
-			   (c->build_auth_request != NULL) == (c->parse_auth_response != NULL) &&
-			   (c->build_auth_request != NULL) == (c->auth == SW_COURIER_AUTH_OAUTH ||
-							       c->auth == SW_COURIER_AUTH_LOGIN),
+		       c->max_batch >= 1 && c->max_batch <= SW_COURIER_BATCH_MAX &&
+		       (c->build_auth_request != NULL) == (c->parse_auth_response != NULL) &&
+		       (c->build_auth_request != NULL) ==
+			   (c->auth == SW_COURIER_AUTH_OAUTH || c->auth == SW_COURIER_AUTH_LOGIN),
 		   "%s: descriptor complete", c->name);
 		ok(sw_courier_find(c->name) == c, "%s: found by name", c->name);
 	}
