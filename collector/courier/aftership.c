@@ -32,15 +32,15 @@ static const struct {
 	const char *tag;
 	enum sw_ship_status status;
 } as_tags[] = {
-	{ "Pending", SW_SHIP_PENDING },
-	{ "InfoReceived", SW_SHIP_INFO_RECEIVED },
-	{ "InTransit", SW_SHIP_IN_TRANSIT },
-	{ "OutForDelivery", SW_SHIP_OUT_FOR_DELIVERY },
-	{ "AttemptFail", SW_SHIP_ATTEMPT_FAIL },
-	{ "Delivered", SW_SHIP_DELIVERED },
-	{ "AvailableForPickup", SW_SHIP_AVAILABLE_FOR_PICKUP },
-	{ "Exception", SW_SHIP_EXCEPTION },
-	{ "Expired", SW_SHIP_EXPIRED },
+    {"Pending", SW_SHIP_PENDING},
+    {"InfoReceived", SW_SHIP_INFO_RECEIVED},
+    {"InTransit", SW_SHIP_IN_TRANSIT},
+    {"OutForDelivery", SW_SHIP_OUT_FOR_DELIVERY},
+    {"AttemptFail", SW_SHIP_ATTEMPT_FAIL},
+    {"Delivered", SW_SHIP_DELIVERED},
+    {"AvailableForPickup", SW_SHIP_AVAILABLE_FOR_PICKUP},
+    {"Exception", SW_SHIP_EXCEPTION},
+    {"Expired", SW_SHIP_EXPIRED},
 };
 
 static enum sw_ship_status as_map(const char *tag, const char *subtag)
@@ -91,8 +91,7 @@ static void as_tracking(struct sw_courier_result *r, json_t *t)
 		return;
 	sw_courier_set_found(r, as_map(tag, subtag), subtag ? subtag : tag,
 			     sw_cj_str(t, "subtag_message"));
-	json_array_foreach(cps, i, cp)
-		as_event(r, cp);
+	json_array_foreach(cps, i, cp) as_event(r, cp);
 	sw_courier_finish(r);
 	eta = sw_cj_str(t, "latest_estimated_delivery.datetime");
 	if (eta == NULL)
@@ -107,11 +106,12 @@ static void as_tracking(struct sw_courier_result *r, json_t *t)
 static void as_list(json_t *list, const char *const *numbers, size_t n,
 		    struct sw_courier_result *res)
 {
-	bool seen[SW_COURIER_BATCH_MAX] = { false };
+	bool seen[SW_COURIER_BATCH_MAX] = {false};
 	json_t *t;
 	size_t i;
 
-	json_array_foreach(list, i, t) {
+	json_array_foreach(list, i, t)
+	{
 		long k = sw_courier_find_number(numbers, n, sw_cj_str(t, "tracking_number"));
 
 		if (k >= 0 && !seen[k]) {
@@ -140,13 +140,13 @@ static enum sw_err as_parse(const struct sw_courier_response *resp, const char *
 	if (meta == 4004) {
 		sw_courier_set_not_found(&res[0], sw_cj_str(root, "meta.message"));
 	} else if (resp->http_status == 404 || (meta != 0 && meta != 200 && meta != 201)) {
-		sw_courier_set_error(&res[0],
-				     meta == 429   ? SW_COURIER_ERR_RATE_LIMITED
-				     : meta == 401 ? SW_COURIER_ERR_UNAUTHORIZED
-						   : SW_COURIER_ERR_OTHER,
-				     "meta.code %lld: %s", (long long)meta,
-				     sw_cj_str(root, "meta.message") ? sw_cj_str(root, "meta.message")
-								     : "");
+		sw_courier_set_error(
+		    &res[0],
+		    meta == 429	  ? SW_COURIER_ERR_RATE_LIMITED
+		    : meta == 401 ? SW_COURIER_ERR_UNAUTHORIZED
+				  : SW_COURIER_ERR_OTHER,
+		    "meta.code %lld: %s", (long long)meta,
+		    sw_cj_str(root, "meta.message") ? sw_cj_str(root, "meta.message") : "");
 	} else if (json_is_object(sw_cj_get(data, "tracking"))) {
 		as_tracking(&res[0], sw_cj_get(data, "tracking"));
 	} else if (sw_cj_str(data, "tag") != NULL) {
@@ -188,12 +188,12 @@ static enum sw_err as_build(const struct sw_courier_conf *conf, const char *toke
 }
 
 const struct sw_courier sw_courier_aftership = {
-	.name = "aftership",
-	.max_batch = 1,
-	.auth = SW_COURIER_AUTH_API_KEY,
-	.default_base_url = "https://api.aftership.com/tracking/2024-04",
-	.build_auth_request = NULL,
-	.parse_auth_response = NULL,
-	.build_request = as_build,
-	.parse_response = as_parse,
+    .name = "aftership",
+    .max_batch = 1,
+    .auth = SW_COURIER_AUTH_API_KEY,
+    .default_base_url = "https://api.aftership.com/tracking/2024-04",
+    .build_auth_request = NULL,
+    .parse_auth_response = NULL,
+    .build_request = as_build,
+    .parse_response = as_parse,
 };

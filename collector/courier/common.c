@@ -30,29 +30,29 @@
 
 const char *sw_courier_outcome_name(enum sw_courier_outcome o)
 {
-	static const char *const names[] = { "found", "not_found", "error" };
+	static const char *const names[] = {"found", "not_found", "error"};
 
 	return (unsigned)o < SW_COURIER_OUTCOME_LAST ? names[o] : "?";
 }
 
 const char *sw_courier_errkind_name(enum sw_courier_errkind k)
 {
-	static const char *const names[] = { "none",	     "rate_limited", "unauthorized",
-					     "server",	     "bad_response", "other" };
+	static const char *const names[] = {"none",   "rate_limited", "unauthorized",
+					    "server", "bad_response", "other"};
 
 	return (unsigned)k < SW_COURIER_ERR_LAST ? names[k] : "?";
 }
 
 const char *sw_courier_auth_name(enum sw_courier_auth a)
 {
-	static const char *const names[] = { "none", "api_key", "oauth", "login" };
+	static const char *const names[] = {"none", "api_key", "oauth", "login"};
 
 	return (unsigned)a < SW_COURIER_AUTH_LAST ? names[a] : "?";
 }
 
 const char *sw_courier_method_name(enum sw_courier_method m)
 {
-	static const char *const names[] = { "GET", "POST" };
+	static const char *const names[] = {"GET", "POST"};
 
 	return (unsigned)m < SW_COURIER_METHOD_LAST ? names[m] : "?";
 }
@@ -256,6 +256,17 @@ bool sw_courier_date(const char *s, struct sw_date *ret_date)
 
 /* ---- responses --------------------------------------------------------- */
 
+/* Messages go to one-line logs: control bytes become '?'. */
+static char *one_line(const char *s)
+{
+	char *m = sw_courier_strdup(s);
+
+	for (char *p = m; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return m;
+}
+
 static void result_init(struct sw_courier_result *r, const char *number)
 {
 	memset(r, 0, sizeof(*r));
@@ -283,20 +294,20 @@ void sw_courier_set_not_found(struct sw_courier_result *r, const char *message)
 {
 	drop_found(r);
 	free(r->message);
-	r->message = sw_courier_strdup(message);
+	r->message = one_line(message);
 	r->outcome = SW_COURIER_NOT_FOUND;
 	r->errkind = SW_COURIER_ERR_NONE;
 }
 
-static void set_error_v(struct sw_courier_result *r, enum sw_courier_errkind kind,
-			const char *fmt, va_list ap)
+static void set_error_v(struct sw_courier_result *r, enum sw_courier_errkind kind, const char *fmt,
+			va_list ap)
 {
 	char buf[SW_COURIER_STR_MAX + 1];
 
 	drop_found(r);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	free(r->message);
-	r->message = sw_courier_strdup(buf);
+	r->message = one_line(buf);
 	r->outcome = SW_COURIER_ERROR;
 	r->errkind = kind;
 }
@@ -311,8 +322,8 @@ void sw_courier_set_error(struct sw_courier_result *r, enum sw_courier_errkind k
 	va_end(ap);
 }
 
-void sw_courier_set_error_all(struct sw_courier_result *r, size_t n,
-			      enum sw_courier_errkind kind, const char *fmt, ...)
+void sw_courier_set_error_all(struct sw_courier_result *r, size_t n, enum sw_courier_errkind kind,
+			      const char *fmt, ...)
 {
 	for (size_t i = 0; i < n; i++) {
 		va_list ap;
@@ -325,13 +336,10 @@ void sw_courier_set_error_all(struct sw_courier_result *r, size_t n,
 
 char *sw_courier_body_message(json_t *root)
 {
-	static const char *const paths[] = { "detail",
-					     "message",
-					     "title",
-					     "error",
-					     "errors.0.message",
-					     "response.errors.0.message",
-					     "meta.message" };
+	static const char *const paths[] = {
+	    "detail",	   "message",	       "title",
+	    "error",	   "errors.0.message", "response.errors.0.message",
+	    "meta.message"};
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		const char *s = sw_cj_str(root, paths[i]);
@@ -408,17 +416,17 @@ json_t *sw_courier_open(const struct sw_courier_response *resp, const char *cons
 	for (size_t i = 0; i < n; i++)
 		result_init(&results[i], numbers[i]);
 	if (st < 100 || st > 599) {
-		sw_courier_set_error_all(results, n, SW_COURIER_ERR_OTHER, "no HTTP status (%ld)", st);
+		sw_courier_set_error_all(results, n, SW_COURIER_ERR_OTHER, "no HTTP status (%ld)",
+					 st);
 		return NULL;
 	}
 	root = load_body(resp, err, sizeof(err));
 	if ((st >= 200 && st <= 299) || (st == 404 && accept_404)) {
 		if (root != NULL)
 			return root;
-		sw_courier_set_error_all(results, n,
-					 st == 404 ? SW_COURIER_ERR_OTHER
-						   : SW_COURIER_ERR_BAD_RESPONSE,
-					 "HTTP %ld: %s", st, err);
+		sw_courier_set_error_all(
+		    results, n, st == 404 ? SW_COURIER_ERR_OTHER : SW_COURIER_ERR_BAD_RESPONSE,
+		    "HTTP %ld: %s", st, err);
 		return NULL;
 	}
 	kind = status_kind(st);
@@ -439,8 +447,9 @@ bool sw_courier_events_fit(struct sw_courier_result *r, json_t *arr, const char 
 		return false;
 	}
 	if (json_array_size(arr) > SW_COURIER_MAX_EVENTS) {
-		sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE, "%zu %s exceed the limit of %d",
-				     json_array_size(arr), what, SW_COURIER_MAX_EVENTS);
+		sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE,
+				     "%zu %s exceed the limit of %d", json_array_size(arr), what,
+				     SW_COURIER_MAX_EVENTS);
 		return false;
 	}
 	return true;
@@ -517,10 +526,9 @@ long sw_courier_find_number(const char *const *numbers, size_t n, const char *nu
 	return -1;
 }
 
-enum sw_err sw_courier_parse_token(const struct sw_courier_response *resp,
-				   const char *token_field, int64_t default_life,
-				   struct sw_courier_token *ret_tok, char *errbuf,
-				   size_t errlen)
+enum sw_err sw_courier_parse_token(const struct sw_courier_response *resp, const char *token_field,
+				   int64_t default_life, struct sw_courier_token *ret_tok,
+				   char *errbuf, size_t errlen)
 {
 	char err[160] = "", dummy[1];
 	const char *tok;
@@ -555,7 +563,8 @@ enum sw_err sw_courier_parse_token(const struct sw_courier_response *resp,
 	     !sw_cj_int(root, "expires_in", &life)) ||
 	    life <= 0) {
 		json_decref(root);
-		snprintf(errbuf, errlen, "token answer lacks a usable %s or expires_in", token_field);
+		snprintf(errbuf, errlen, "token answer lacks a usable %s or expires_in",
+			 token_field);
 		return SW_EPROTO;
 	}
 	ret_tok->token = xstrdup(tok);
@@ -603,16 +612,14 @@ char *sw_courier_base(const struct sw_courier_conf *conf, const char *fallback)
 	return xstrndup(b, len);
 }
 
-void sw_courier_req_init(struct sw_courier_request *req, enum sw_courier_method method,
-			 char *url)
+void sw_courier_req_init(struct sw_courier_request *req, enum sw_courier_method method, char *url)
 {
 	memset(req, 0, sizeof(*req));
 	req->method = method;
 	req->url = url;
 }
 
-void sw_courier_req_header(struct sw_courier_request *req, const char *name,
-			   const char *fmt, ...)
+void sw_courier_req_header(struct sw_courier_request *req, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -635,7 +642,7 @@ void sw_courier_req_body(struct sw_courier_request *req, char *body)
 char *sw_courier_basic_auth(const char *user, const char *pass)
 {
 	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *in = xasprintf("%s:%s", user, pass);
 	size_t len = strlen(in), j = 0;
 	char *out = xmalloc((len + 2) / 3 * 4 + 1);

@@ -99,9 +99,8 @@ void sw_courier_set_error(struct sw_courier_result *r, enum sw_courier_errkind k
 			  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Sets every result (0..n-1) ERROR as sw_courier_set_error. */
-void sw_courier_set_error_all(struct sw_courier_result *r, size_t n,
-			      enum sw_courier_errkind kind, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void sw_courier_set_error_all(struct sw_courier_result *r, size_t n, enum sw_courier_errkind kind,
+			      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Checks an event array before reading it: true if arr is NULL/empty or
  * fits SW_COURIER_MAX_EVENTS; false (and r set to ERROR bad_response) if
@@ -122,10 +121,9 @@ long sw_courier_find_number(const char *const *numbers, size_t n, const char *nu
 /* Parses an OAuth/login token answer: the token in field token_field,
  * lifetime from "expires_in" (integer or digit string) or default_life.
  * Return codes as sw_courier.parse_auth_response. */
-enum sw_err sw_courier_parse_token(const struct sw_courier_response *resp,
-				   const char *token_field, int64_t default_life,
-				   struct sw_courier_token *ret_tok, char *errbuf,
-				   size_t errlen);
+enum sw_err sw_courier_parse_token(const struct sw_courier_response *resp, const char *token_field,
+				   int64_t default_life, struct sw_courier_token *ret_tok,
+				   char *errbuf, size_t errlen);
 
 /* ---- requests --------------------------------------------------------- */
 
@@ -141,13 +139,12 @@ bool sw_courier_cred_ok(const char *s);
 char *sw_courier_base(const struct sw_courier_conf *conf, const char *fallback);
 
 /* Empties req and sets method and url (taken over: must be malloc'd). */
-void sw_courier_req_init(struct sw_courier_request *req, enum sw_courier_method method,
-			 char *url);
+void sw_courier_req_init(struct sw_courier_request *req, enum sw_courier_method method, char *url);
 
 /* Adds a header with a formatted value (aborts past
  * SW_COURIER_MAX_HEADERS: a programming error). */
-void sw_courier_req_header(struct sw_courier_request *req, const char *name,
-			   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sw_courier_req_header(struct sw_courier_request *req, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Takes over body (malloc'd, NUL-terminated) as the request body. */
 void sw_courier_req_body(struct sw_courier_request *req, char *body);

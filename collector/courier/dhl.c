@@ -140,8 +140,7 @@ static void dhl_shipment(struct sw_courier_result *r, json_t *sh)
 	if (!sw_courier_events_fit(r, events, "events"))
 		return;
 	sw_courier_set_found(r, dhl_map(st, ret), dhl_code(st), dhl_text(st));
-	json_array_foreach(events, i, ev)
-		dhl_event(r, ev);
+	json_array_foreach(events, i, ev) dhl_event(r, ev);
 	eta = sw_cj_str(sh, "estimatedTimeOfDelivery");
 	if (eta == NULL)
 		eta = sw_cj_str(sh, "estimatedDeliveryTimeFrame.estimatedThrough");
@@ -167,20 +166,23 @@ static enum sw_err dhl_parse(const struct sw_courier_response *resp, const char 
 		return SW_OK;
 	ships = sw_cj_get(root, "shipments");
 	if (resp->http_status == 404) {
-		if (json_is_object(root) && (sw_cj_str(root, "title") || sw_cj_str(root, "detail"))) {
+		if (json_is_object(root) &&
+		    (sw_cj_str(root, "title") || sw_cj_str(root, "detail"))) {
 			char *msg = sw_courier_body_message(root);
 
 			sw_courier_set_not_found(&res[0], msg);
 			free(msg);
 		} else {
-			sw_courier_set_error(&res[0], SW_COURIER_ERR_OTHER, "HTTP 404 without a problem body");
+			sw_courier_set_error(&res[0], SW_COURIER_ERR_OTHER,
+					     "HTTP 404 without a problem body");
 		}
 	} else if (json_is_array(ships) && json_array_size(ships) == 0) {
 		sw_courier_set_not_found(&res[0], "no shipments");
 	} else if (!json_is_array(ships)) {
 		sw_courier_set_error(&res[0], SW_COURIER_ERR_BAD_RESPONSE, "no shipments array");
 	} else {
-		json_array_foreach(ships, i, sh) {
+		json_array_foreach(ships, i, sh)
+		{
 			const char *id = sw_cj_str(sh, "id");
 
 			if (pick == NULL && id != NULL && strcmp(id, numbers[0]) == 0)
@@ -221,12 +223,12 @@ static enum sw_err dhl_build(const struct sw_courier_conf *conf, const char *tok
 }
 
 const struct sw_courier sw_courier_dhl = {
-	.name = "dhl",
-	.max_batch = 1,
-	.auth = SW_COURIER_AUTH_API_KEY,
-	.default_base_url = "https://api-eu.dhl.com/track",
-	.build_auth_request = NULL,
-	.parse_auth_response = NULL,
-	.build_request = dhl_build,
-	.parse_response = dhl_parse,
+    .name = "dhl",
+    .max_batch = 1,
+    .auth = SW_COURIER_AUTH_API_KEY,
+    .default_base_url = "https://api-eu.dhl.com/track",
+    .build_auth_request = NULL,
+    .parse_auth_response = NULL,
+    .build_request = dhl_build,
+    .parse_response = dhl_parse,
 };

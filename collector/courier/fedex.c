@@ -38,15 +38,15 @@ struct code_map {
 };
 
 static const struct code_map fedex_codes[] = {
-	{ " OC OX EP IN ", SW_SHIP_INFO_RECEIVED },
-	{ " PU PX AA AC AD AF AR AX DP EA EO FD IT IX LO OW PF PL PM SF TR CC CP PD DD DY ",
-	  SW_SHIP_IN_TRANSIT },
-	{ " OD ED ", SW_SHIP_OUT_FOR_DELIVERY },
-	{ " HL HP ", SW_SHIP_AVAILABLE_FOR_PICKUP },
-	{ " DL ", SW_SHIP_DELIVERED },
-	{ " DE SE CD ", SW_SHIP_EXCEPTION },
-	{ " RS ", SW_SHIP_RETURNING },
-	{ " CA ", SW_SHIP_CANCELLED },
+    {" OC OX EP IN ", SW_SHIP_INFO_RECEIVED},
+    {" PU PX AA AC AD AF AR AX DP EA EO FD IT IX LO OW PF PL PM SF TR CC CP PD DD DY ",
+     SW_SHIP_IN_TRANSIT},
+    {" OD ED ", SW_SHIP_OUT_FOR_DELIVERY},
+    {" HL HP ", SW_SHIP_AVAILABLE_FOR_PICKUP},
+    {" DL ", SW_SHIP_DELIVERED},
+    {" DE SE CD ", SW_SHIP_EXCEPTION},
+    {" RS ", SW_SHIP_RETURNING},
+    {" CA ", SW_SHIP_CANCELLED},
 };
 
 static enum sw_ship_status fedex_map(const char *code)
@@ -93,7 +93,8 @@ static const char *fedex_date_of(json_t *tr, const char *type)
 	json_t *dt = sw_cj_array(tr, "dateAndTimes"), *it;
 	size_t i;
 
-	json_array_foreach(dt, i, it) {
+	json_array_foreach(dt, i, it)
+	{
 		const char *t = sw_cj_str(it, "type");
 
 		if (t != NULL && strcmp(t, type) == 0)
@@ -119,8 +120,7 @@ static void fedex_found(struct sw_courier_result *r, json_t *tr)
 	if (code != NULL && strcasecmp(code, "DE") == 0 && fedex_attempted(tr))
 		st = SW_SHIP_ATTEMPT_FAIL;
 	sw_courier_set_found(r, st, code, sw_cj_str(tr, "latestStatusDetail.description"));
-	json_array_foreach(scans, i, ev)
-		fedex_event(r, ev);
+	json_array_foreach(scans, i, ev) fedex_event(r, ev);
 	sw_courier_finish(r);
 	if (code == NULL && r->n_events > 0) {
 		/* no shipment-level status at all: the newest scan's */
@@ -145,7 +145,8 @@ static void fedex_one(struct sw_courier_result *r, json_t *ctr)
 	const char *ecode, *emsg;
 	size_t i;
 
-	json_array_foreach(trs, i, tr) {
+	json_array_foreach(trs, i, tr)
+	{
 		if (json_is_object(tr) && sw_cj_get(tr, "error") == NULL) {
 			pick = tr;
 			break;
@@ -169,7 +170,7 @@ static void fedex_one(struct sw_courier_result *r, json_t *ctr)
 static enum sw_err fedex_parse(const struct sw_courier_response *resp, const char *const *numbers,
 			       size_t n, struct sw_courier_result *res)
 {
-	bool seen[SW_COURIER_BATCH_MAX] = { false };
+	bool seen[SW_COURIER_BATCH_MAX] = {false};
 	json_t *root, *ctrs, *ctr;
 	char *msg;
 	size_t i;
@@ -188,7 +189,8 @@ static enum sw_err fedex_parse(const struct sw_courier_response *resp, const cha
 					 "%s", msg ? msg : "no output.completeTrackResults");
 		free(msg);
 	}
-	json_array_foreach(ctrs, i, ctr) {
+	json_array_foreach(ctrs, i, ctr)
+	{
 		long k = sw_courier_find_number(numbers, n, sw_cj_str(ctr, "trackingNumber"));
 
 		/* the first answer for a number wins; later duplicates and
@@ -226,8 +228,8 @@ static enum sw_err fedex_build(const struct sw_courier_conf *conf, const char *t
 							   "trackingNumber", numbers[i])) != 0)
 			break; /* not valid UTF-8 */
 	body = json_array_size(infos) == n
-		       ? json_pack("{s:b,s:O}", "includeDetailedScans", 1, "trackingInfo", infos)
-		       : NULL;
+		   ? json_pack("{s:b,s:O}", "includeDetailedScans", 1, "trackingInfo", infos)
+		   : NULL;
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(infos);
 	json_decref(body);
@@ -266,9 +268,9 @@ static enum sw_err fedex_build_auth(const struct sw_courier_conf *conf,
 	sw_courier_req_header(ret_req, "Accept", "application/json");
 	id = sw_courier_url_escape(conf->api_key);
 	secret = sw_courier_url_escape(conf->api_secret);
-	sw_courier_req_body(ret_req,
-			    xasprintf("grant_type=client_credentials&client_id=%s&client_secret=%s",
-				      id, secret));
+	sw_courier_req_body(
+	    ret_req,
+	    xasprintf("grant_type=client_credentials&client_id=%s&client_secret=%s", id, secret));
 	free(id);
 	free(secret);
 	free(base);
@@ -283,12 +285,12 @@ static enum sw_err fedex_parse_auth(const struct sw_courier_response *resp,
 }
 
 const struct sw_courier sw_courier_fedex = {
-	.name = "fedex",
-	.max_batch = 30,
-	.auth = SW_COURIER_AUTH_OAUTH,
-	.default_base_url = "https://apis.fedex.com",
-	.build_auth_request = fedex_build_auth,
-	.parse_auth_response = fedex_parse_auth,
-	.build_request = fedex_build,
-	.parse_response = fedex_parse,
+    .name = "fedex",
+    .max_batch = 30,
+    .auth = SW_COURIER_AUTH_OAUTH,
+    .default_base_url = "https://apis.fedex.com",
+    .build_auth_request = fedex_build_auth,
+    .parse_auth_response = fedex_parse_auth,
+    .build_request = fedex_build,
+    .parse_response = fedex_parse,
 };

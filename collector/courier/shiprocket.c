@@ -30,7 +30,7 @@
 #include "lib/xmalloc.h"
 
 #define SR_TOKEN_LIFE (10 * 86400)
-#define SR_IST (5 * 3600 + 30 * 60)
+#define SR_IST	      (5 * 3600 + 30 * 60)
 
 struct sr_map {
 	int codes[10]; /* 0-terminated (0 is not a status) */
@@ -38,16 +38,16 @@ struct sr_map {
 };
 
 static const struct sr_map sr_codes[] = {
-	{ { 5, 52, 27 }, SW_SHIP_INFO_RECEIVED },
-	{ { 19, 13, 15, 20 }, SW_SHIP_PENDING },
-	{ { 6, 42, 18, 38, 48, 50, 51, 49, 22 }, SW_SHIP_IN_TRANSIT },
-	{ { 17 }, SW_SHIP_OUT_FOR_DELIVERY },
-	{ { 21 }, SW_SHIP_ATTEMPT_FAIL },
-	{ { 7, 23, 26, 43 }, SW_SHIP_DELIVERED },
-	{ { 9, 14, 40, 41, 46 }, SW_SHIP_RETURNING },
-	{ { 10 }, SW_SHIP_RETURNED },
-	{ { 12, 24, 25, 39, 44, 47 }, SW_SHIP_EXCEPTION },
-	{ { 8, 16, 45 }, SW_SHIP_CANCELLED },
+    {{5, 52, 27}, SW_SHIP_INFO_RECEIVED},
+    {{19, 13, 15, 20}, SW_SHIP_PENDING},
+    {{6, 42, 18, 38, 48, 50, 51, 49, 22}, SW_SHIP_IN_TRANSIT},
+    {{17}, SW_SHIP_OUT_FOR_DELIVERY},
+    {{21}, SW_SHIP_ATTEMPT_FAIL},
+    {{7, 23, 26, 43}, SW_SHIP_DELIVERED},
+    {{9, 14, 40, 41, 46}, SW_SHIP_RETURNING},
+    {{10}, SW_SHIP_RETURNED},
+    {{12, 24, 25, 39, 44, 47}, SW_SHIP_EXCEPTION},
+    {{8, 16, 45}, SW_SHIP_CANCELLED},
 };
 
 static enum sw_ship_status sr_map(json_t *node, const char *path)
@@ -95,7 +95,8 @@ static void sr_tracking(struct sw_courier_result *r, json_t *td)
 	size_t i;
 
 	if (!json_is_object(td)) {
-		sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE, "tracking_data is not an object");
+		sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE,
+				     "tracking_data is not an object");
 		return;
 	}
 	if (!sw_courier_events_fit(r, acts, "shipment_track_activities"))
@@ -110,8 +111,7 @@ static void sr_tracking(struct sw_courier_result *r, json_t *td)
 		snprintf(raw, sizeof(raw), "%lld", (long long)code);
 	sw_courier_set_found(r, sr_map(td, "shipment_status"), raw[0] ? raw : NULL,
 			     sw_cj_str(td, "shipment_track.0.current_status"));
-	json_array_foreach(acts, i, act)
-		sr_event(r, act);
+	json_array_foreach(acts, i, act) sr_event(r, act);
 	sw_courier_finish(r);
 	if (raw[0] == '\0' && r->n_events > 0)
 		r->status = r->events[r->n_events - 1].status;
@@ -153,7 +153,8 @@ static void sr_batch_object(json_t *obj, const char *const *numbers, size_t n,
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach(obj, key, val)
+	{
 		long k = sw_courier_find_number(numbers, n, key);
 		json_t *td = sw_cj_get(val, "tracking_data");
 
@@ -169,7 +170,7 @@ static void sr_batch_object(json_t *obj, const char *const *numbers, size_t n,
 static enum sw_err sr_parse(const struct sw_courier_response *resp, const char *const *numbers,
 			    size_t n, struct sw_courier_result *res)
 {
-	bool seen[SW_COURIER_BATCH_MAX] = { false };
+	bool seen[SW_COURIER_BATCH_MAX] = {false};
 	json_t *root, *td, *it;
 	size_t i;
 
@@ -186,16 +187,17 @@ static enum sw_err sr_parse(const struct sw_courier_response *resp, const char *
 				sw_courier_set_error(&res[i], SW_COURIER_ERR_BAD_RESPONSE,
 						     "bad status_code");
 	} else if (resp->http_status == 404) {
-		sw_courier_set_error_all(res, n, SW_COURIER_ERR_OTHER, "HTTP 404 without status_code");
+		sw_courier_set_error_all(res, n, SW_COURIER_ERR_OTHER,
+					 "HTTP 404 without status_code");
 	} else if (td != NULL && n == 1) {
 		sr_tracking(&res[0], td);
 	} else if (json_is_object(root) && td == NULL) {
 		sr_batch_object(root, numbers, n, res, seen);
 	} else if (json_is_array(root)) {
-		json_array_foreach(root, i, it)
-			sr_batch_object(it, numbers, n, res, seen);
+		json_array_foreach(root, i, it) sr_batch_object(it, numbers, n, res, seen);
 	} else {
-		sw_courier_set_error_all(res, n, SW_COURIER_ERR_BAD_RESPONSE, "unexpected answer shape");
+		sw_courier_set_error_all(res, n, SW_COURIER_ERR_BAD_RESPONSE,
+					 "unexpected answer shape");
 	}
 	json_decref(root);
 	return SW_OK;
@@ -284,12 +286,12 @@ static enum sw_err sr_parse_auth(const struct sw_courier_response *resp,
 }
 
 const struct sw_courier sw_courier_shiprocket = {
-	.name = "shiprocket",
-	.max_batch = 50,
-	.auth = SW_COURIER_AUTH_LOGIN,
-	.default_base_url = "https://apiv2.shiprocket.in",
-	.build_auth_request = sr_build_auth,
-	.parse_auth_response = sr_parse_auth,
-	.build_request = sr_build,
-	.parse_response = sr_parse,
+    .name = "shiprocket",
+    .max_batch = 50,
+    .auth = SW_COURIER_AUTH_LOGIN,
+    .default_base_url = "https://apiv2.shiprocket.in",
+    .build_auth_request = sr_build_auth,
+    .parse_auth_response = sr_parse_auth,
+    .build_request = sr_build,
+    .parse_response = sr_parse,
 };

@@ -11,8 +11,8 @@
 #include "collector/courier/common.h"
 
 const struct sw_courier *const sw_courier_table[] = {
-	&sw_courier_dhl,	&sw_courier_fedex,     &sw_courier_ups,
-	&sw_courier_shiprocket, &sw_courier_aftership, NULL,
+    &sw_courier_dhl,	    &sw_courier_fedex,	   &sw_courier_ups,
+    &sw_courier_shiprocket, &sw_courier_aftership, NULL,
 };
 
 const struct sw_courier *sw_courier_find(const char *name)

@@ -31,18 +31,18 @@
 #include "lib/xmalloc.h"
 
 #define UPS_TOKEN_LIFE 14399
-#define UPS_TRANS_SRC "slipwatch"
+#define UPS_TRANS_SRC  "slipwatch"
 
-static const int ofd_codes[] = { 6, 21, 37, 72, 89, 91, 146, 162, -1 };
-static const int pickup_codes[] = { 17, 40, 144, 161, -1 };
-static const int access_point_codes[] = { 144, 161, -1 };
-static const int delivered_codes[] = { 11, 26, 143, -1 };
-static const int attempt_codes[] = { 22, 23, 24, 60, 61, 62, 145, -1 };
-static const int returning_codes[] = { 33, 35, 36, 119, -1 };
-static const int returned_codes[] = { 34, 67, -1 };
-static const int cancel_codes[] = { 7, 43, -1 };
-static const int info_codes[] = { 3, 157, -1 };
-static const int exception_codes[] = { 13, 29, 59, 64, 68, 69, 81, 147, 149, -1 };
+static const int ofd_codes[] = {6, 21, 37, 72, 89, 91, 146, 162, -1};
+static const int pickup_codes[] = {17, 40, 144, 161, -1};
+static const int access_point_codes[] = {144, 161, -1};
+static const int delivered_codes[] = {11, 26, 143, -1};
+static const int attempt_codes[] = {22, 23, 24, 60, 61, 62, 145, -1};
+static const int returning_codes[] = {33, 35, 36, 119, -1};
+static const int returned_codes[] = {34, 67, -1};
+static const int cancel_codes[] = {7, 43, -1};
+static const int info_codes[] = {3, 157, -1};
+static const int exception_codes[] = {13, 29, 59, 64, 68, 69, 81, 147, 149, -1};
 
 static bool in_set(int64_t code, const int *set)
 {
@@ -179,7 +179,8 @@ static void ups_status(struct sw_courier_result *r, json_t *pkg, json_t *acts)
 	}
 	/* activities are newest-first in the answer: the first match is
 	 * the newest one with this code */
-	json_array_foreach(acts, i, act) {
+	json_array_foreach(acts, i, act)
+	{
 		if (type == NULL && ups_code(sw_cj_get(act, "status")) == code)
 			type = sw_cj_str(act, "status.type");
 	}
@@ -196,7 +197,8 @@ static void ups_dates(struct sw_courier_result *r, json_t *pkg)
 	const char *sdd = NULL, *rdd = NULL;
 	size_t i;
 
-	json_array_foreach(dd, i, it) {
+	json_array_foreach(dd, i, it)
+	{
 		const char *t = sw_cj_str(it, "type");
 
 		if (t != NULL && strcmp(t, "SDD") == 0 && sdd == NULL)
@@ -230,15 +232,15 @@ static void ups_shipment(struct sw_courier_result *r, json_t *sh)
 			sw_courier_set_error(r, SW_COURIER_ERR_OTHER, "%s: %s", wcode,
 					     wmsg ? wmsg : "");
 		else
-			sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE, "shipment without package");
+			sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE,
+					     "shipment without package");
 		return;
 	}
 	acts = sw_cj_get(pkg, "activity");
 	if (!sw_courier_events_fit(r, acts, "activities"))
 		return;
 	sw_courier_set_found(r, SW_SHIP_UNKNOWN, NULL, NULL);
-	json_array_foreach(acts, i, act)
-		ups_event(r, act);
+	json_array_foreach(acts, i, act) ups_event(r, act);
 	sw_courier_finish(r);
 	ups_status(r, pkg, acts);
 	ups_dates(r, pkg);
@@ -265,12 +267,14 @@ static enum sw_err ups_parse(const struct sw_courier_response *resp, const char 
 								 : SW_COURIER_ERR_OTHER,
 				     "%s: %s", ecode,
 				     sw_cj_str(root, "response.errors.0.message")
-					     ? sw_cj_str(root, "response.errors.0.message")
-					     : "");
+					 ? sw_cj_str(root, "response.errors.0.message")
+					 : "");
 	} else if (resp->http_status == 404) {
-		sw_courier_set_error(&res[0], SW_COURIER_ERR_OTHER, "HTTP 404 without an error body");
+		sw_courier_set_error(&res[0], SW_COURIER_ERR_OTHER,
+				     "HTTP 404 without an error body");
 	} else if (!json_is_object(sh)) {
-		sw_courier_set_error(&res[0], SW_COURIER_ERR_BAD_RESPONSE, "no trackResponse.shipment");
+		sw_courier_set_error(&res[0], SW_COURIER_ERR_BAD_RESPONSE,
+				     "no trackResponse.shipment");
 	} else {
 		ups_shipment(&res[0], sh);
 	}
@@ -350,12 +354,12 @@ static enum sw_err ups_parse_auth(const struct sw_courier_response *resp,
 }
 
 const struct sw_courier sw_courier_ups = {
-	.name = "ups",
-	.max_batch = 1,
-	.auth = SW_COURIER_AUTH_OAUTH,
-	.default_base_url = "https://onlinetools.ups.com/api",
-	.build_auth_request = ups_build_auth,
-	.parse_auth_response = ups_parse_auth,
-	.build_request = ups_build,
-	.parse_response = ups_parse,
+    .name = "ups",
+    .max_batch = 1,
+    .auth = SW_COURIER_AUTH_OAUTH,
+    .default_base_url = "https://onlinetools.ups.com/api",
+    .build_auth_request = ups_build_auth,
+    .parse_auth_response = ups_parse_auth,
+    .build_request = ups_build,
+    .parse_response = ups_parse,
 };

@@ -615,6 +615,12 @@ static void test_courier_specific_errors(void)
 	is_int(r.outcome, SW_COURIER_NOT_FOUND, "shiprocket: 404 body is not found");
 	sw_courier_result_clear(&r);
 
+	b = "{\"message\":\"line1\\nline2\",\"status_code\":500}";
+	parse1(&sw_courier_shiprocket, 200, "application/json", b, strlen(b), "SR1", &r);
+	ok(r.message && strchr(r.message, '\n') == NULL, "messages are one line");
+	is_str(sw_courier_errkind_name(r.errkind), "server", "shiprocket: 500 in a 200 body");
+	sw_courier_result_clear(&r);
+
 	b = "{\"message\":\"You have exceeded the API call rate limit\",\"status_code\":429}";
 	parse1(&sw_courier_shiprocket, 200, "application/json", b, strlen(b), "SR1", &r);
 	is_str(sw_courier_errkind_name(r.errkind), "rate_limited", "shiprocket: 429 in a 200 body");
