@@ -663,3 +663,13 @@ char *sw_courier_basic_auth(const char *user, const char *pass)
 	free(in);
 	return out;
 }
+
+enum sw_err sw_courier_build_start(const struct sw_courier_conf *conf,
+				   struct sw_courier_request *ret_req,
+				   const char *const *numbers, size_t n, size_t max_batch)
+{
+	if (conf == NULL || ret_req == NULL)
+		return SW_EINVAL;
+	memset(ret_req, 0, sizeof(*ret_req));
+	return sw_courier_check_numbers(numbers, n, max_batch);
+}

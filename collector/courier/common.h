@@ -131,6 +131,13 @@ enum sw_err sw_courier_parse_token(const struct sw_courier_response *resp, const
  * sw_courier.build_request. */
 enum sw_err sw_courier_check_numbers(const char *const *numbers, size_t n, size_t max);
 
+/* The opening every build_request shares: SW_EINVAL without conf or
+ * ret_req, else *ret_req emptied and the numbers checked against the
+ * adapter's max_batch (sw_courier_check_numbers). */
+enum sw_err sw_courier_build_start(const struct sw_courier_conf *conf,
+				   struct sw_courier_request *ret_req,
+				   const char *const *numbers, size_t n, size_t max_batch);
+
 /* true if s is a usable credential or token: non-empty, no control bytes
  * (which could split a header), at most SW_COURIER_TOKEN_MAX bytes. */
 bool sw_courier_cred_ok(const char *s);

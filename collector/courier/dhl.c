@@ -203,10 +203,7 @@ static enum sw_err dhl_build(const struct sw_courier_conf *conf, const char *tok
 
 	(void)token;
 	(void)req_id;
-	if (conf == NULL || ret_req == NULL)
-		return SW_EINVAL;
-	memset(ret_req, 0, sizeof(*ret_req));
-	rc = sw_courier_check_numbers(numbers, n, sw_courier_dhl.max_batch);
+	rc = sw_courier_build_start(conf, ret_req, numbers, n, sw_courier_dhl.max_batch);
 	if (rc != SW_OK)
 		return rc;
 	if (!sw_courier_cred_ok(conf->api_key))

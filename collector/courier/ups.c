@@ -289,10 +289,7 @@ static enum sw_err ups_build(const struct sw_courier_conf *conf, const char *tok
 	char *base, *num;
 	enum sw_err rc;
 
-	if (conf == NULL || ret_req == NULL)
-		return SW_EINVAL;
-	memset(ret_req, 0, sizeof(*ret_req));
-	rc = sw_courier_check_numbers(numbers, n, sw_courier_ups.max_batch);
+	rc = sw_courier_build_start(conf, ret_req, numbers, n, sw_courier_ups.max_batch);
 	if (rc != SW_OK)
 		return rc;
 	if (req_id != NULL && !sw_courier_cred_ok(req_id))
