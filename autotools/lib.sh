@@ -11,7 +11,7 @@ SW_PKGS_BUILD="gcc make pkg-config autoconf automake
 	libsqlite3-dev libinih-dev"
 # Test and run: the real daemons the integration tests and demo start.
 SW_PKGS_RUN="mosquitto mosquitto-clients rrdtool rrdcached python3
-	python3-aiosmtpd sqlite3 tzdata ca-certificates procps"
+	python3-aiosmtpd sqlite3 tzdata ca-certificates procps curl"
 
 sw_say() { printf '==> %s\n' "$*"; }
 sw_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
