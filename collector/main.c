@@ -11,7 +11,9 @@
  * the dead-letter topic, or to a file when [collector] deadletter_file is
  * set), so a redelivered burst never dead-letters twice.
  *
- * Courier polling comes with its own issue; the daemon says so at start.
+ * Couriers named in [courier NAME] sections are polled by collector/poll.c
+ * on the same loop (libcurl multi); their answers go to the journal and
+ * the parcels.  Metrics of both go to RRD once per step.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 
 #include "collector/ingest.h"
 #include "collector/mqtt.h"
+#include "collector/poll.h"
 #include "lib/daemon.h"
 #include "lib/rrd.h"
 #include "lib/xmalloc.h"
@@ -39,6 +42,7 @@ struct collector_conf {
 	int64_t backlog_interval;  /* [collector] backlog_interval, ms */
 	struct sw_mqtt_conf mqtt;  /* [mqtt] */
 	struct sw_rrd_conf rrd;    /* [rrd] */
+	struct sw_poll_conf *poll; /* every [courier NAME] */
 };
 
 static const struct sw_conf_opt collector_table[] = {
@@ -60,6 +64,7 @@ struct collector {
 	struct sw_metrics *metrics;
 	struct sw_ingest *ing;
 	struct sw_mqtt *mqtt;
+	struct sw_poll_engine *poll; /* courier polling, NULL without couriers */
 	struct sw_rrd *rrd;          /* time series writer */
 	uint64_t rrd_timer;
 	FILE *deadletter;            /* open deadletter_file, or NULL */
@@ -83,6 +88,7 @@ static void conf_free(void *p)
 	sw_conf_free_struct(collector_table, c);
 	sw_mqtt_conf_free(&c->mqtt);
 	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
+	sw_poll_conf_free(c->poll);
 	free(c);
 }
 
@@ -98,6 +104,8 @@ static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbu
 		rc = sw_mqtt_conf_check(&c->mqtt, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_poll_conf_load(file, &c->poll, errbuf, errlen);
 	if (rc) {
 		conf_free(c);
 		return rc;
@@ -113,6 +121,9 @@ static void conf_dump(const void *p, struct sw_buf *out)
 	sw_conf_dump("collector", NULL, collector_table, c, out);
 	sw_conf_dump("mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, out);
 	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
+	for (size_t i = 0; c->poll && i < c->poll->n; i++)
+		sw_conf_dump("courier", c->poll->couriers[i].name, sw_poll_courier_table,
+			     &c->poll->couriers[i], out);
 }
 
 /* ---- dead letters ------------------------------------------------------- */
@@ -349,8 +360,15 @@ static enum sw_err collector_start(struct sw_daemon *d, char *errbuf, size_t err
 		return rc;
 	sw_loop_timer_add(d->loop, rrd_next_delay(col), rrd_timer_cb, col, &col->rrd_timer);
 	sw_loop_timer_add(d->loop, 0, backlog_timer_cb, col, &col->backlog_timer);
-	sw_log_notice(NULL, "courier polling is not built yet: only warehouse events are ingested");
-	return SW_OK;
+	if (col->conf->poll->n == 0) {
+		sw_log_notice(NULL, "no [courier NAME] section: couriers are not polled");
+		return SW_OK;
+	}
+	rc = sw_poll_new(d->loop, d->store, col->metrics, col->conf->poll, &col->poll, errbuf,
+			 errlen);
+	if (rc == SW_OK)
+		rc = sw_poll_start(col->poll);
+	return rc;
 }
 
 static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *errbuf,
@@ -389,12 +407,23 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 	if (col->deadletter)
 		fclose(col->deadletter);
 	col->deadletter = dl;
+	/* The running poll engine keeps its courier settings: hand them to
+	 * the new state, so that they live as long as the engine. */
+	if (c->poll->n != col->conf->poll->n)
+		sw_log_warn(NULL, "reload: [courier NAME] changes apply after a restart");
+	sw_poll_conf_free(c->poll);
+	c->poll = col->conf->poll;
+	col->conf->poll = NULL;
 	/* Between bursts no batch is open: reconnecting with the new [mqtt]
 	 * settings loses nothing (the session is persistent). */
 	sw_mqtt_free(col->mqtt);
 	col->mqtt = mqtt;
 	col->conf = c;
-	return sw_mqtt_start(col->mqtt);
+	/* From here on the new state is in use (it holds the engine's
+	 * settings): the reload must not be refused. */
+	if (sw_mqtt_start(col->mqtt) != SW_OK)
+		sw_log_err("mqtt", "reload: cannot start the new connection");
+	return SW_OK;
 }
 
 static void collector_stop(struct sw_daemon *d)
@@ -408,6 +437,11 @@ static void collector_stop(struct sw_daemon *d)
 	col->backlog_timer = col->rrd_timer = 0;
 	sw_mqtt_free(col->mqtt); /* flushes acknowledgements of committed bursts */
 	col->mqtt = NULL;
+	if (col->poll) {
+		sw_poll_stop(col->poll); /* transfers aborted; schedules kept */
+		sw_poll_free(col->poll);
+		col->poll = NULL;
+	}
 	if (col->rrd) {
 		refresh_backlog(col);
 		rrd_flush(col, true); /* what this step has so far */

@@ -34,7 +34,7 @@
 
 /* Section kinds some slipwatch program reads; add a kind with its reader. */
 static const char *const known_sections[] = {
-	"store", "log", "collector", "mqtt", "rrd", "alerts", NULL,
+	"store", "log", "collector", "mqtt", "rrd", "courier", "alerts", NULL,
 };
 
 static const char *const log_level_words[] = {

@@ -79,6 +79,7 @@ static const struct sw_rrd_ds courier_ds[] = {
 	ABS("resp_5xx", "events", "API answers 5xx", "resp_5xx"),
 	ABS("resp_timeout", "events", "API requests timed out or failed to connect", "resp_timeout"),
 	ABS("parse_fail", "events", "API answers that could not be parsed", "parse_fail"),
+	ABS("events", "events", "new courier events journaled", "events"),
 };
 
 static const struct sw_rrd_ds notify_ds[] = {

@@ -279,6 +279,10 @@ enum stmt_id {
 	ST_UNSUB_DEL,
 	ST_UNSUB_CHECK,
 	ST_UNSUB_LIST,
+	ST_POLL_DUE_COURIER,
+	ST_POLL_SEED,
+	ST_PARCEL_COUNTS,
+	ST_PARCEL_MAX_ID,
 	ST_LAST
 };
 
@@ -507,6 +511,22 @@ static const char *const stmt_sql[ST_LAST] = {
     [ST_UNSUB_CHECK] = "SELECT 1 FROM unsubscribes WHERE email = :email",
     [ST_UNSUB_LIST] = "SELECT email, added_at, reason FROM unsubscribes "
 		      "ORDER BY added_at, email",
+
+    [ST_POLL_DUE_COURIER] = "SELECT " POLL_COLS " FROM poll_schedule s JOIN "
+			    "parcels p ON p.id = s.parcel_ref WHERE "
+			    "p.courier = :courier AND s.next_poll_at <= :before AND "
+			    "p.terminal = 0 ORDER BY s.next_poll_at, s.parcel_ref "
+			    "LIMIT :limit",
+    /* New parcels get a schedule spread over [next, next + spread); only
+     * ids in (after, upto] are looked at, so repeated calls stay cheap. */
+    [ST_POLL_SEED] = "INSERT INTO poll_schedule (parcel_ref, next_poll_at, interval_s, "
+		     "failures) SELECT p.id, :next + abs(random() % :spread), :interval, 0 "
+		     "FROM parcels p WHERE p.id > :after AND p.id <= :upto AND "
+		     "p.courier = :courier AND p.terminal = 0 AND "
+		     "NOT EXISTS (SELECT 1 FROM poll_schedule s WHERE s.parcel_ref = p.id)",
+    [ST_PARCEL_MAX_ID] = "SELECT coalesce(max(id), 0) FROM parcels",
+    [ST_PARCEL_COUNTS] = "SELECT courier, status, count(*) FROM parcels "
+			 "GROUP BY courier, status ORDER BY courier, status",
 };
 
 struct sw_store {
@@ -1843,6 +1863,105 @@ void sw_store_poll_free(struct sw_poll *polls, size_t n)
 		free((char *)polls[i].last_error);
 	}
 	free(polls);
+}
+
+enum sw_err sw_store_poll_due_courier(struct sw_store *st, const char *courier, int64_t before,
+				      int limit, struct sw_poll **ret_polls, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *arr;
+	enum sw_err rc;
+
+	*ret_polls = NULL;
+	*ret_n = 0;
+	if (!nonempty(courier))
+		return set_err(st, SW_EINVAL, "poll due: courier is required");
+	if ((rc = check_limit(st, limit)))
+		return rc;
+	if (!(s = stmt(st, ST_POLL_DUE_COURIER)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_int(s, ":before", before) |
+	    b_int(s, ":limit", limit))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "poll due", sizeof(struct sw_poll), poll_fill, poll_free_v, &arr,
+		       ret_n);
+	*ret_polls = arr;
+	return rc;
+}
+
+enum sw_err sw_store_poll_seed(struct sw_store *st, const char *courier, int64_t after_id,
+			       int64_t next_poll_at, int spread_s, int interval_s,
+			       int64_t *ret_added, int64_t *ret_upto)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+	int64_t upto;
+
+	if (ret_added)
+		*ret_added = 0;
+	if (!nonempty(courier) || after_id < 0 || next_poll_at <= 0 || spread_s < 1 ||
+	    interval_s < 1)
+		return set_err(st, SW_EINVAL, "poll seed: bad arguments");
+	if (!(s = stmt(st, ST_PARCEL_MAX_ID)))
+		return SW_ESTORE;
+	if ((rc = query_int(st, s, "poll seed", &upto, NULL)))
+		return rc;
+	if (!(s = stmt(st, ST_POLL_SEED)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_int(s, ":next", next_poll_at) |
+	    b_int(s, ":spread", spread_s) | b_int(s, ":interval", interval_s) |
+	    b_int(s, ":after", after_id) | b_int(s, ":upto", upto))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "poll seed")))
+		return rc;
+	if (ret_added)
+		*ret_added = sqlite3_changes(st->db);
+	if (ret_upto)
+		*ret_upto = upto > after_id ? upto : after_id;
+	return SW_OK;
+}
+
+static void count_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_status_count *c = elem;
+	const unsigned char *name = sqlite3_column_text(s, 1);
+
+	c->courier = col_str(s, 0);
+	c->status = SW_SHIP_UNKNOWN; /* the CHECK constraint makes this moot */
+	if (name)
+		sw_store_ship_status_parse((const char *)name, &c->status);
+	c->count = sqlite3_column_int64(s, 2);
+}
+
+static void count_free_v(void *arr, size_t n)
+{
+	sw_store_status_counts_free(arr, n);
+}
+
+enum sw_err sw_store_parcel_status_counts(struct sw_store *st, struct sw_status_count **ret_list,
+					  size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *list = NULL;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (!(s = stmt(st, ST_PARCEL_COUNTS)))
+		return SW_ESTORE;
+	rc = list_rows(st, s, "parcel counts", sizeof(struct sw_status_count), count_fill,
+		       count_free_v, &list, ret_n);
+	*ret_list = list;
+	return rc;
+}
+
+void sw_store_status_counts_free(struct sw_status_count *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; list && i < n; i++)
+		free(list[i].courier);
+	free(list);
 }
 
 /* ---- alerts ------------------------------------------------------------ */

@@ -433,6 +433,45 @@ enum sw_err sw_store_poll_due(struct sw_store *st, int64_t before, int limit,
 
 void sw_store_poll_free(struct sw_poll *polls, size_t n);
 
+/* As sw_store_poll_due for the parcels of one courier only.  SW_OK,
+ * SW_EINVAL (empty courier), SW_ERANGE, SW_ESTORE. */
+enum sw_err sw_store_poll_due_courier(struct sw_store *st, const char *courier, int64_t before,
+				      int limit, struct sw_poll **ret_polls, size_t *ret_n);
+
+/*
+ * Gives every non-terminal parcel of courier with a row id above after_id
+ * that has no schedule yet a schedule: next poll at a random time in
+ * [next_poll_at, next_poll_at + spread_s), interval_s, no failures, never
+ * polled.  Parcels that already have one are untouched, so calling it
+ * again is harmless.  *ret_upto (may be NULL) is the highest parcel id
+ * looked at: pass it as after_id next time to look only at parcels created
+ * since (0 looks at all of them, e.g. at start).  *ret_added (may be NULL)
+ * is the number of schedules created.  SW_OK, SW_EINVAL (empty courier,
+ * after_id < 0, next_poll_at <= 0, spread_s or interval_s < 1), SW_ESTORE.
+ */
+enum sw_err sw_store_poll_seed(struct sw_store *st, const char *courier, int64_t after_id,
+			       int64_t next_poll_at, int spread_s, int interval_s,
+			       int64_t *ret_added, int64_t *ret_upto);
+
+/* Parcels of one courier in one status. */
+struct sw_status_count {
+	char *courier;
+	enum sw_ship_status status;
+	int64_t count; /* > 0 */
+};
+
+/*
+ * The number of parcels per courier and status (terminal ones included),
+ * ordered by courier then status name, as a new array (*ret_n entries,
+ * NULL if 0; free with sw_store_status_counts_free); a pair missing from
+ * it has no parcels.  One scan of the parcels table: call it periodically
+ * (metrics), not per event.  SW_OK, SW_ESTORE.
+ */
+enum sw_err sw_store_parcel_status_counts(struct sw_store *st, struct sw_status_count **ret_list,
+					  size_t *ret_n);
+
+void sw_store_status_counts_free(struct sw_status_count *list, size_t n);
+
 /* ---- alerts (detected slips) ------------------------------------------- */
 
 /*

@@ -16,7 +16,7 @@ sw_spawn "$T_DIR/collector.log" "$COLLECTOR" -f -c "$conf"
 cpid=$SPAWNED
 check "collector creates the store" wait_for 10 test -s "$T_DIR/store.db"
 check "collector logs its start" wait_for 10 grep -q 'started (slipwatch' "$T_DIR/collector.log"
-contains "$(cat "$T_DIR/collector.log")" "not built yet" "collector says what it does not do yet"
+contains "$(cat "$T_DIR/collector.log")" "couriers are not polled" "collector says that without [courier] sections nothing is polled"
 is "$(sqlite3 "$T_DIR/store.db" 'PRAGMA journal_mode')" wal "store is in WAL mode"
 ver=$(sqlite3 "$T_DIR/store.db" 'PRAGMA user_version')
 check "store records a schema version ($ver)" test "${ver:-0}" -ge 1

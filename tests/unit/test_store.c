@@ -801,6 +801,89 @@ static void test_polls(struct sw_store *st)
 	ok(due == NULL, "  NULL array");
 }
 
+/* sw_store_poll_seed, sw_store_poll_due_courier, sw_store_parcel_status_counts. */
+static void test_poll_seed(struct sw_store *st)
+{
+	struct sw_poll *due = NULL;
+	struct sw_status_count *cnt = NULL;
+	struct sw_parcel_update u = {0};
+	struct sw_stamp none = {0, 0};
+	int64_t added = -1, upto = 0, upto2 = 0;
+	size_t n = 0, i;
+	int seen_transit = 0, seen_pending = 0;
+
+	sw_store_parcel_upsert(st, "seedco", "S1", NULL, NULL, none);
+	sw_store_parcel_upsert(st, "seedco", "S2", NULL, NULL, none);
+	sw_store_parcel_upsert(st, "seedco", "S3", NULL, NULL, none);
+	sw_store_parcel_upsert(st, "otherco", "O1", NULL, NULL, none);
+	u.status = SW_SHIP_DELIVERED;
+	sw_store_parcel_set_status(st, "seedco", "S3", &u);
+	u.status = SW_SHIP_IN_TRANSIT;
+	sw_store_parcel_set_status(st, "seedco", "S2", &u);
+
+	is_int(sw_store_poll_seed(st, "seedco", 0, 5000, 100, 7200, &added, &upto), SW_OK, "seed");
+	is_int(added, 2, "  two non-terminal parcels seeded");
+	ok(upto > 0, "  upto is the highest parcel id (%lld)", (long long)upto);
+	is_int(sw_store_poll_seed(st, "seedco", 0, 5000, 100, 7200, &added, NULL), SW_OK,
+	       "seed again");
+	is_int(added, 0, "  nothing new: idempotent");
+	sw_store_parcel_upsert(st, "seedco", "S4", NULL, NULL, none);
+	is_int(sw_store_poll_seed(st, "seedco", upto, 5000, 100, 7200, &added, &upto2), SW_OK,
+	       "seed after the watermark");
+	is_int(added, 1, "  only the new parcel");
+	is_int(upto2, upto + 1, "  watermark moved");
+	sw_store_poll_remove(st, "seedco", "S4");
+	is_int(sw_store_poll_seed(st, "seedco", upto2, 5000, 100, 7200, &added, &upto), SW_OK,
+	       "seed above the watermark");
+	is_int(added, 0, "  parcels at or below after_id are not looked at");
+	is_int(upto, upto2, "  watermark kept when nothing is new");
+	sw_store_poll_seed(st, "seedco", 0, 6000, 1, 7200, &added, NULL);
+	is_int(added, 1, "  from 0 again: S4 seeded");
+	is_int(sw_store_poll_seed(st, "", 0, 5000, 100, 7200, &added, NULL), SW_EINVAL,
+	       "empty courier");
+	is_int(sw_store_poll_seed(st, "seedco", 0, 5000, 0, 7200, &added, NULL), SW_EINVAL,
+	       "spread 0");
+	is_int(sw_store_poll_seed(st, "seedco", 0, 0, 10, 7200, NULL, NULL), SW_EINVAL, "next 0");
+	is_int(sw_store_poll_seed(st, "seedco", -1, 10, 10, 7200, NULL, NULL), SW_EINVAL,
+	       "negative after_id");
+
+	is_int(sw_store_poll_due_courier(st, "seedco", 4999, 10, &due, &n), SW_OK, "due before");
+	is_int(n, 0, "  none due before the seed time");
+	sw_store_poll_free(due, n);
+	sw_store_poll_due_courier(st, "seedco", 5099, 10, &due, &n);
+	is_int(n, 2, "  both due within the spread (S4 at 6000)");
+	for (i = 0; i < n; i++) {
+		ok(due[i].next_poll_at >= 5000 && due[i].next_poll_at < 5100,
+		   "  next_poll_at %lld in [5000, 5100)", (long long)due[i].next_poll_at);
+		is_int(due[i].interval_s, 7200, "  interval");
+		is_str(due[i].courier, "seedco", "  courier");
+	}
+	sw_store_poll_free(due, n);
+	sw_store_poll_due_courier(st, "otherco", 999999, 10, &due, &n);
+	is_int(n, 0, "other courier: not seeded, not listed");
+	sw_store_poll_free(due, n);
+	is_int(sw_store_poll_due_courier(st, NULL, 1, 10, &due, &n), SW_EINVAL, "NULL courier");
+	is_int(sw_store_poll_due_courier(st, "seedco", 1, 0, &due, &n), SW_ERANGE, "limit 0");
+
+	is_int(sw_store_parcel_status_counts(st, &cnt, &n), SW_OK, "status counts");
+	for (i = 0; i < n; i++) {
+		if (strcmp(cnt[i].courier, "seedco") != 0)
+			continue;
+		if (cnt[i].status == SW_SHIP_IN_TRANSIT) {
+			seen_transit++;
+			is_int(cnt[i].count, 1, "  seedco in_transit 1");
+		}
+		else if (cnt[i].status == SW_SHIP_DELIVERED)
+			is_int(cnt[i].count, 1, "  seedco delivered 1 (terminal counted)");
+		else if (cnt[i].status == SW_SHIP_PENDING && ++seen_pending)
+			is_int(cnt[i].count, 2, "  seedco pending 2 (S1, S4)");
+		else
+			ok(0, "  unexpected status %s", sw_store_ship_status_name(cnt[i].status));
+	}
+	ok(seen_transit == 1, "  in_transit row present");
+	sw_store_status_counts_free(cnt, n);
+}
+
 static struct sw_outbox_msg message(const char *entity, const char *kind)
 {
 	struct sw_outbox_msg m = {0};
@@ -1071,6 +1154,7 @@ int main(void)
 		test_orders(st);
 		test_parcels(st);
 		test_polls(st);
+		test_poll_seed(st);
 		test_outbox(st);
 		test_alerts(st);
 		test_unsubscribes(st);

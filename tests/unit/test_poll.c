@@ -1,0 +1,740 @@
+/*
+ * test_poll.c - unit tests for collector/poll.c, the courier poll engine.
+ *
+ * A scripted courier API (tests/data/poll/stub_courier.py, found through
+ * $SW_TEST_DATA, else tests/data) runs as a child process on a free local
+ * port and logs every request with its time; the engine runs on a real
+ * loop against a real store in a private temp dir.  Behaviour is chosen by
+ * tracking number (see the stub): end to end DHL, duplicate events, 429
+ * with Retry-After, 500 backoff, FedEx token refresh on 401, oversized
+ * bodies, timeouts, stop with transfers in flight, and config errors.
+ * Skipped (TAP plan 0) when python3 is missing.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector/poll.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/store.h"
+#include "lib/xmalloc.h"
+#include "slipwatch/metrics.h"
+#include "tests/tap.h"
+
+static char tmpdir[] = "/tmp/test_poll.XXXXXX";
+static pid_t stub_pid;
+static int stub_port;
+static char *stub_log;
+
+static struct sw_loop *loop;
+static struct sw_store *store;
+static struct sw_metrics *metrics;
+
+/* Log lines captured from the engine (to check texts and secrets). */
+static char logbuf[65536];
+static size_t loglen;
+
+static void sink(enum sw_log_level level, const char *line, void *arg)
+{
+	(void)level;
+	(void)arg;
+	if (loglen + strlen(line) + 2 < sizeof(logbuf))
+		loglen += (size_t)snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", line);
+}
+
+static char *data_path(const char *file)
+{
+	const char *dir = getenv("SW_TEST_DATA");
+
+	return xasprintf("%s/poll/%s", dir && *dir ? dir : "tests/data", file);
+}
+
+static int start_stub(void)
+{
+	char *script = data_path("stub_courier.py");
+	char *portfile = xasprintf("%s/port", tmpdir);
+	FILE *f = NULL;
+
+	stub_log = xasprintf("%s/requests.log", tmpdir);
+	stub_pid = fork();
+	if (stub_pid == 0) {
+		execlp("python3", "python3", script, portfile, stub_log, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && stub_pid > 0; i++) {
+		if ((f = fopen(portfile, "r")) != NULL)
+			break;
+		usleep(50000);
+	}
+	if (f) {
+		if (fscanf(f, "%d", &stub_port) != 1)
+			stub_port = 0;
+		fclose(f);
+	}
+	free(script);
+	free(portfile);
+	return stub_port > 0;
+}
+
+static void stop_stub(void)
+{
+	if (stub_pid > 0) {
+		kill(stub_pid, SIGTERM);
+		waitpid(stub_pid, NULL, 0);
+	}
+}
+
+/* Times (unix s) of the stub's requests for tracking number tn (a
+ * substring match on the logged "tn"), up to max; returns how many. */
+static int request_times(const char *tn, double *times, int max)
+{
+	char line[1024], key[128];
+	FILE *f = fopen(stub_log, "r");
+	int n = 0;
+
+	snprintf(key, sizeof(key), "\"tn\": \"%s", tn);
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, key) && n < max)
+			times[n++] = strtod(line + strlen("{\"t\": "), NULL);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static const char conf_fmt[] = "[courier %s]\n"
+			       "adapter = dhl\n"
+			       "base_url = http://127.0.0.1:%d/dhl\n"
+			       "api_key_env = SWT_DHL_KEY\n"
+			       "interval = 10s\n"
+			       "interval_near = 5s\n"
+			       "interval_max = 40s\n"
+			       "rate = 50\n"
+			       "burst = 10\n"
+			       "backoff_min = 2s\n"
+			       "backoff_max = 8s\n"
+			       "%s";
+
+struct eng {
+	struct sw_conf *conf;
+	struct sw_poll_conf *pc;
+	struct sw_poll_engine *p;
+};
+
+/* An engine for conf_fmt (a DHL courier called name) plus extra lines,
+ * started.  Each test uses its own courier name, so that parcels left by
+ * one test are never polled by the next. */
+static bool eng_start(struct eng *e, const char *name, const char *extra)
+{
+	char err[512] = "";
+	char *text = xasprintf(conf_fmt, name, stub_port, extra);
+	enum sw_err rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = sw_conf_load_string(text, "t.conf", &e->conf, err, sizeof(err));
+	if (rc == SW_OK)
+		rc = sw_poll_conf_load(e->conf, &e->pc, err, sizeof(err));
+	if (rc == SW_OK) {
+		e->pc->tick_ms = 50;
+		e->pc->seed_ms = 200;
+		e->pc->gauge_ms = 200;
+		rc = sw_poll_new(loop, store, metrics, e->pc, &e->p, err, sizeof(err));
+	}
+	if (rc == SW_OK)
+		rc = sw_poll_start(e->p);
+	free(text);
+	if (!ok(rc == SW_OK, "engine started"))
+		printf("#   %s: %s\n", sw_err_name(rc), err);
+	return rc == SW_OK;
+}
+
+static void eng_end(struct eng *e)
+{
+	sw_poll_free(e->p);
+	sw_poll_conf_free(e->pc);
+	sw_conf_free(e->conf);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct sw_poll_stats stats(struct eng *e, const char *name)
+{
+	struct sw_poll_stats st;
+
+	memset(&st, 0, sizeof(st));
+	sw_poll_get_stats(e->p, name, &st);
+	return st;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs the loop until cond(e) or ms pass; returns cond's last value. */
+static bool run_until(struct eng *e, bool (*cond)(struct eng *), int64_t ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (!(cond && cond(e)) && now_ms() < end)
+		sw_loop_run_once(loop, 20);
+	return cond && cond(e);
+}
+
+static void run_for(int64_t ms)
+{
+	run_until(NULL, NULL, ms);
+}
+
+/* A parcel of courier due now with an interval. */
+static void add_parcel(const char *courier, const char *tn, int interval_s)
+{
+	struct sw_poll sp = {0};
+
+	sw_store_parcel_upsert(store, courier, tn, NULL, NULL, (struct sw_stamp){1773000000, 0});
+	sp.courier = courier;
+	sp.tracking_number = tn;
+	sp.next_poll_at = time(NULL) - 1;
+	sp.interval_s = interval_s;
+	sw_store_poll_upsert(store, &sp);
+}
+
+/* The schedule of one parcel (any due time), or found = false. */
+static bool schedule_of(const char *courier, const char *tn, struct sw_poll *ret)
+{
+	struct sw_poll *due = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	sw_store_poll_due_courier(store, courier, INT64_C(1) << 40, 1000, &due, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(due[i].tracking_number, tn) == 0) {
+			*ret = due[i];
+			ret->courier = ret->tracking_number = NULL;
+			ret->last_error = NULL;
+			found = true;
+		}
+	sw_store_poll_free(due, n);
+	return found;
+}
+
+static char *last_error_of(const char *courier, const char *tn)
+{
+	struct sw_poll *due = NULL;
+	size_t n = 0;
+	char *err = NULL;
+
+	sw_store_poll_due_courier(store, courier, INT64_C(1) << 40, 1000, &due, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(due[i].tracking_number, tn) == 0 && due[i].last_error)
+			err = xstrdup(due[i].last_error);
+	sw_store_poll_free(due, n);
+	return err;
+}
+
+static void make_due(const char *courier, const char *tn)
+{
+	struct sw_poll sp;
+
+	if (!schedule_of(courier, tn, &sp))
+		return;
+	sp.courier = courier;
+	sp.tracking_number = tn;
+	sp.next_poll_at = time(NULL) - 1;
+	sw_store_poll_upsert(store, &sp);
+}
+
+static int64_t journal_count(void)
+{
+	int64_t n = -1;
+
+	sw_store_journal_count(store, &n);
+	return n;
+}
+
+static uint64_t counter(const char *file, const char *ds)
+{
+	const struct sw_metric_value *v = sw_metrics_peek(metrics, file, ds);
+
+	return v ? (v->kind == SW_METRIC_SAMPLES ? v->dist.count : v->count) : 0;
+}
+
+/* ---- conditions --------------------------------------------------------- */
+
+static const char *cond_name;
+static uint64_t cond_want;
+
+static bool found_n(struct eng *e)
+{
+	return stats(e, cond_name).found >= cond_want && stats(e, cond_name).in_flight == 0;
+}
+
+static bool requests_done(struct eng *e)
+{
+	struct sw_poll_stats st = stats(e, cond_name);
+
+	return st.requests >= cond_want && st.in_flight == 0;
+}
+
+static bool settled(struct eng *e)
+{
+	struct sw_poll_stats st = stats(e, cond_name);
+
+	return st.found + st.not_found + st.errors >= cond_want && st.in_flight == 0;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_conf(void)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"[courier acme]\napi_key_env = SWT_DHL_KEY\n", "t.conf:1: [courier acme] adapter"},
+	    {"[mqtt]\n\n[courier dhl]\ninterval = 1h\n", "t.conf:3: [courier dhl] credentials"},
+	    {"[courier fx]\nadapter = fedex\napi_key_env = SWT_FX_ID\n",
+	     "t.conf:1: [courier fx] credentials: the fedex adapter needs api_key and api_secret"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nrate = fast\n", "t.conf:3:"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nadapter = pigeon\n", "t.conf:3:"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nmax_response = 8M\n", "t.conf:3:"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\ninterval = 13h\n",
+	     "t.conf:1: [courier dhl] interval_max"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nbackoff_min = 2h\n",
+	     "t.conf:1: [courier dhl] backoff_max"},
+	    {"[courier dhl]\napi_key = k-dhl\n", "t.conf:2:"},
+	};
+	struct sw_poll_conf *pc = NULL;
+	struct sw_poll_courier_conf *cf;
+	struct sw_conf *conf = NULL;
+	char err[512];
+
+	is_int(sw_conf_table_check(sw_poll_courier_table, err, sizeof(err)), SW_OK,
+	       "option table is consistent");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum sw_err rc;
+
+		err[0] = '\0';
+		sw_conf_load_string(bad[i].text, "t.conf", &conf, err, sizeof(err));
+		rc = sw_poll_conf_load(conf, &pc, err, sizeof(err));
+		is_int(rc, SW_ECONF, "bad config %zu refused", i);
+		ok(strncmp(err, bad[i].want, strlen(bad[i].want)) == 0, "  error '%s' starts '%s'",
+		   err, bad[i].want);
+		ok(strstr(err, "k-dhl") == NULL, "  no secret in the error");
+		ok(pc == NULL, "  no list");
+		sw_conf_free(conf);
+		conf = NULL;
+	}
+
+	sw_conf_load_string("[courier dhl]\napi_key_env = SWT_DHL_KEY\n"
+			    "[courier fx]\nadapter = fedex\napi_key_env = SWT_FX_ID\n"
+			    "api_secret_env = SWT_FX_SECRET\ndaily_quota = 100\n",
+			    "t.conf", &conf, err, sizeof(err));
+	is_int(sw_poll_conf_load(conf, &pc, err, sizeof(err)), SW_OK, "good config");
+	is_int(pc ? pc->n : 0, 2, "  two couriers");
+	cf = sw_poll_conf_find(pc, "dhl");
+	if (ok(cf != NULL, "  dhl found")) {
+		is_int(cf->adapter, SW_POLL_ADAPTER_DHL, "  adapter auto = dhl");
+		is_int(cf->concurrency, 4, "  concurrency default 4");
+		is_int(cf->timeout, 20000, "  timeout default 20 s");
+		is_int(cf->max_response, 4 * 1024 * 1024, "  max_response default 4M");
+		is_int(cf->interval, 7200000, "  interval default 2h");
+		is_int(cf->interval_near, 1800000, "  interval_near default 30m");
+		is_int(cf->interval_max, 43200000, "  interval_max default 12h");
+		is_int(cf->cooldown, 60000, "  cooldown default 60 s");
+		is_int(cf->backoff_max, 3600000, "  backoff_max default 1h");
+		is_str(cf->api_key.value, "k-dhl", "  key from the environment");
+		ok(cf->base_url == NULL, "  base_url: adapter default");
+	}
+	cf = sw_poll_conf_find(pc, "fx");
+	if (ok(cf != NULL, "  fx found")) {
+		is_int(cf->adapter, SW_POLL_ADAPTER_FEDEX, "  adapter fedex");
+		is_int(cf->daily_quota, 100, "  daily_quota");
+	}
+	ok(sw_poll_conf_find(pc, "ups") == NULL, "  no ups");
+	sw_poll_conf_free(pc);
+	sw_conf_free(conf);
+
+	is_int(sw_poll_conf_load(NULL, &pc, err, sizeof(err)), SW_OK, "no file: empty list");
+	is_int(pc ? pc->n : 99, 0, "  zero couriers");
+	sw_poll_conf_free(pc);
+}
+
+static void test_dhl_end_to_end(void)
+{
+	struct eng e;
+	struct sw_parcel *par = NULL;
+	struct sw_poll sp;
+	int64_t j0 = journal_count(), t0 = time(NULL);
+	const struct sw_metric_value *g;
+
+	add_parcel("dhl", "JD001", 10);
+	add_parcel("dhl", "DL001", 10);
+	add_parcel("dhl", "NF001", 10);
+	add_parcel("dhl", "OF001", 10);
+	if (!eng_start(&e, "dhl", ""))
+		return;
+	cond_name = "dhl";
+	cond_want = 4;
+	ok(run_until(&e, settled, 5000), "four parcels answered");
+	is_int(stats(&e, "dhl").found, 3, "  three found");
+	is_int(stats(&e, "dhl").not_found, 1, "  one not found");
+	is_int(stats(&e, "dhl").requests, 4, "  one request each (max_batch 1)");
+	is_int(journal_count() - j0, 2 + 3 + 3, "  every event journaled once");
+	is_int(stats(&e, "dhl").events_new, 8, "  events_new");
+	is_int(counter("courier/dhl", "events"), 8, "  events counter");
+	is_int(counter("courier/dhl", "resp_2xx"), 3, "  resp_2xx");
+	is_int(counter("courier/dhl", "resp_4xx"), 1, "  resp_4xx (the 404)");
+	is_int(counter("courier/dhl", "api_latency"), 4, "  api_latency samples");
+
+	sw_store_parcel_get(store, "dhl", "JD001", &par);
+	if (ok(par != NULL, "JD001 stored")) {
+		is_str(sw_store_ship_status_name(par->status), "in_transit", "  status");
+		is_str(par->raw_code, "transit", "  raw code");
+		is_str(par->raw_text, "Arrived at hub", "  raw text");
+		is_int(par->last_event_at.at, 1773133200, "  last event 2026-03-10T09:00Z");
+		is_int(par->last_event_at.offset, 3600, "  with its offset");
+		is_str(par->eta_date, "2026-03-12", "  eta");
+		is_int(par->first_scan_at.at, 1773133200, "  first scan: not the info event");
+	}
+	sw_store_parcel_free(par);
+	if (ok(schedule_of("dhl", "JD001", &sp), "JD001 still scheduled")) {
+		is_int(sp.interval_s, 10, "  changed: interval");
+		ok(sp.next_poll_at >= t0 + 9 && sp.next_poll_at <= time(NULL) + 12,
+		   "  next poll in about 10 s (%lld)", (long long)(sp.next_poll_at - t0));
+		is_int(sp.failures, 0, "  no failures");
+	}
+	par = NULL;
+	sw_store_parcel_get(store, "dhl", "DL001", &par);
+	if (ok(par != NULL, "DL001 stored")) {
+		is_str(sw_store_ship_status_name(par->status), "delivered", "  delivered");
+		is_int(par->terminal, 1, "  terminal");
+		is_int(par->delivered_at.at, 1773237600, "  delivered_at");
+	}
+	sw_store_parcel_free(par);
+	ok(!schedule_of("dhl", "DL001", &sp), "  terminal: schedule removed");
+	is_int(counter("courier/dhl", "transit_duration"), 1, "  transit_duration sample");
+	if (ok(schedule_of("dhl", "OF001", &sp), "OF001 scheduled"))
+		is_int(sp.interval_s, 5, "  out for delivery: interval_near");
+	par = NULL;
+	sw_store_parcel_get(store, "dhl", "NF001", &par);
+	if (ok(par != NULL, "NF001 stored"))
+		is_str(sw_store_ship_status_name(par->status), "pending", "  not found: unchanged");
+	sw_store_parcel_free(par);
+	{
+		char *le = last_error_of("dhl", "NF001");
+
+		ok(le && strncmp(le, "not found", 9) == 0, "  last_error '%s'", le ? le : "");
+		free(le);
+	}
+	if (ok(schedule_of("dhl", "NF001", &sp), "  still scheduled"))
+		is_int(sp.interval_s, 10, "  retried at interval");
+
+	/* the same answer again: no new events, interval doubles */
+	make_due("dhl", "JD001");
+	j0 = journal_count();
+	cond_want = 4;
+	sw_poll_kick(e.p);
+	cond_want = 5;
+	ok(run_until(&e, requests_done, 5000), "second poll of JD001");
+	is_int(journal_count() - j0, 0, "  no new journal rows");
+	is_int(stats(&e, "dhl").events_new, 8, "  events_new unchanged");
+	if (ok(schedule_of("dhl", "JD001", &sp), "  scheduled"))
+		is_int(sp.interval_s, 20, "  unchanged: interval doubled");
+	make_due("dhl", "JD001");
+	cond_want = 6;
+	run_until(&e, requests_done, 5000);
+	if (schedule_of("dhl", "JD001", &sp))
+		is_int(sp.interval_s, 40, "  doubled again");
+	make_due("dhl", "JD001");
+	cond_want = 7;
+	run_until(&e, requests_done, 5000);
+	if (schedule_of("dhl", "JD001", &sp))
+		is_int(sp.interval_s, 40, "  capped at interval_max");
+
+	/* a parcel without a schedule is seeded and polled */
+	sw_store_parcel_upsert(store, "dhl", "JD002", NULL, NULL, (struct sw_stamp){0, 0});
+	cond_want = 7; /* JD001 three times, DL001, OF001, JD001 again twice */
+	ok(run_until(&e, found_n, 4000), "unscheduled parcel seeded and polled");
+	ok(stats(&e, "dhl").seeded >= 1, "  seeded counted");
+
+	run_for(300); /* a gauge pass */
+	g = sw_metrics_peek(metrics, "courier/dhl", "status_in_transit");
+	ok(g && g->kind == SW_METRIC_GAUGE && g->gauge == 2, "gauge status_in_transit = 2");
+	g = sw_metrics_peek(metrics, "courier/dhl", "status_delivered");
+	ok(g && g->gauge == 1, "gauge status_delivered = 1");
+	g = sw_metrics_peek(metrics, "courier/dhl", "status_returned");
+	ok(g && g->gauge == 0, "gauge status_returned = 0");
+	eng_end(&e);
+}
+
+static void test_rate_limited(void)
+{
+	struct eng e;
+	double t[4];
+	int n;
+
+	add_parcel("dhl_rl", "RL001", 10);
+	loglen = 0;
+	if (!eng_start(&e, "dhl_rl", ""))
+		return;
+	cond_name = "dhl_rl";
+	cond_want = 1;
+	ok(run_until(&e, found_n, 8000), "429 then found");
+	is_int(stats(&e, "dhl_rl").rate_limited, 1, "  one 429");
+	is_int(counter("courier/dhl_rl", "resp_429"), 1, "  resp_429");
+	n = request_times("RL001", t, 4);
+	is_int(n, 2, "  two requests");
+	if (n == 2)
+		ok(t[1] - t[0] >= 1.9 && t[1] - t[0] < 6, "  paused %.2f s for Retry-After: 2",
+		   t[1] - t[0]);
+	ok(strstr(logbuf, "courier dhl_rl: HTTP 429, retry in 2 s") != NULL, "  logged: %.*s",
+	   (int)strcspn(logbuf, "\n"), logbuf);
+	eng_end(&e);
+}
+
+static void test_server_error(void)
+{
+	struct sw_parcel_update u = {0};
+	struct sw_parcel *par = NULL;
+	struct sw_poll sp = {0};
+	struct eng e;
+	double t[4];
+	int n;
+
+	add_parcel("dhl_se", "SE001", 10);
+	u.status = SW_SHIP_IN_TRANSIT;
+	u.raw_code = "transit";
+	u.event_at = (struct sw_stamp){1773000000, 0};
+	sw_store_parcel_set_status(store, "dhl_se", "SE001", &u);
+	if (!eng_start(&e, "dhl_se", ""))
+		return;
+	cond_name = "dhl_se";
+	cond_want = 1;
+	ok(run_until(&e, requests_done, 3000), "500 answered");
+	is_int(stats(&e, "dhl_se").backoffs, 1, "  courier backed off");
+	is_int(stats(&e, "dhl_se").backoff_ms, 2000, "  backoff_min");
+	ok(stats(&e, "dhl_se").paused_ms > 1000, "  paused (%lld ms)",
+	   (long long)stats(&e, "dhl_se").paused_ms);
+	is_int(counter("courier/dhl_se", "resp_5xx"), 1, "  resp_5xx");
+	sw_store_parcel_get(store, "dhl_se", "SE001", &par);
+	if (ok(par != NULL, "  parcel there")) {
+		is_str(sw_store_ship_status_name(par->status), "in_transit", "  status unchanged");
+		is_str(par->raw_code, "transit", "  raw code unchanged");
+	}
+	sw_store_parcel_free(par);
+	ok(schedule_of("dhl_se", "SE001", &sp) && sp.next_poll_at < time(NULL) && sp.failures == 0,
+	   "  schedule untouched (still due)");
+	run_for(1000);
+	is_int(stats(&e, "dhl_se").requests, 1, "  nothing sent during the backoff");
+	cond_want = 2;
+	ok(run_until(&e, requests_done, 5000), "  retried after the backoff");
+	is_int(stats(&e, "dhl_se").backoff_ms, 4000, "  backoff doubled");
+	n = request_times("SE001", t, 4);
+	if (ok(n == 2, "  two requests"))
+		ok(t[1] - t[0] >= 1.7, "  %.2f s apart (2 s +- 10%%)", t[1] - t[0]);
+	eng_end(&e);
+	sw_store_poll_remove(store, "dhl_se", "SE001");
+}
+
+static void test_token_refresh(void)
+{
+	static const char fx[] = "[courier fx]\n"
+				 "adapter = fedex\n"
+				 "base_url = http://127.0.0.1:%d/fedex\n"
+				 "api_key_env = SWT_FX_ID\n"
+				 "api_secret_env = SWT_FX_SECRET\n"
+				 "rate = 50\n";
+	struct sw_parcel *par = NULL;
+	struct eng e;
+	char *extra = xasprintf(fx, stub_port);
+	struct sw_poll_stats st;
+
+	add_parcel("fx", "FX001", 10);
+	add_parcel("fx", "FX002", 10);
+	loglen = 0;
+	if (!eng_start(&e, "dhl_unused", extra))
+		goto out;
+	cond_name = "fx";
+	cond_want = 2;
+	ok(run_until(&e, found_n, 5000), "fedex: found after a token refresh");
+	st = stats(&e, "fx");
+	is_int(st.auth_requests, 2, "  two token requests");
+	is_int(st.tokens, 2, "  two tokens");
+	is_int(st.token_drops, 1, "  exactly one refresh");
+	is_int(st.requests, 2, "  one batch, sent twice");
+	ok(st.has_token, "  token cached");
+	sw_store_parcel_get(store, "fx", "FX002", &par);
+	if (ok(par != NULL, "  parcel"))
+		is_str(sw_store_ship_status_name(par->status), "in_transit", "  status in_transit");
+	sw_store_parcel_free(par);
+
+	/* a second poll reuses the cached token */
+	make_due("fx", "FX001");
+	cond_want = 3;
+	ok(run_until(&e, found_n, 5000), "  polled again");
+	is_int(stats(&e, "fx").auth_requests, 2, "  no new token request");
+	eng_end(&e);
+
+	/* refused whatever the token: one refresh, then an error */
+	add_parcel("fx", "AL001", 10);
+	if (!eng_start(&e, "dhl_unused", extra))
+		goto out;
+	run_for(1500);
+	st = stats(&e, "fx");
+	is_int(st.requests, 2, "always 401: the batch is retried once");
+	is_int(st.auth_requests, 2, "  two token requests");
+	is_int(st.token_drops, 1, "  one refresh");
+	is_int(st.backoffs, 1, "  then backs off");
+	ok(strstr(logbuf, "credentials refused") != NULL, "  logged");
+	ok(strstr(logbuf, "tok") == NULL && strstr(logbuf, "k-dhl") == NULL, "  no token in logs");
+	eng_end(&e);
+	sw_store_poll_remove(store, "fx", "AL001");
+out:
+	free(extra);
+}
+
+static void test_too_big(void)
+{
+	struct sw_parcel *par = NULL;
+	struct sw_poll sp;
+	struct eng e;
+	char *le;
+
+	add_parcel("dhl_big", "BIG001", 10);
+	add_parcel("dhl_big", "BGS001", 10);
+	if (!eng_start(&e, "dhl_big", "max_response = 16k\n"))
+		return;
+	cond_name = "dhl_big";
+	cond_want = 2;
+	ok(run_until(&e, settled, 5000), "oversized answers handled");
+	is_int(stats(&e, "dhl_big").too_big, 2, "  both too big (length known, streamed)");
+	is_int(stats(&e, "dhl_big").errors, 2, "  parcel errors");
+	is_int(counter("courier/dhl_big", "parse_fail"), 2, "  parse_fail");
+	sw_store_parcel_get(store, "dhl_big", "BGS001", &par);
+	if (ok(par != NULL, "  parcel"))
+		is_str(sw_store_ship_status_name(par->status), "pending", "  status unchanged");
+	sw_store_parcel_free(par);
+	le = last_error_of("dhl_big", "BGS001");
+	ok(le && strstr(le, "larger than 16384 bytes"), "  last_error '%s'", le ? le : "");
+	free(le);
+	if (ok(schedule_of("dhl_big", "BIG001", &sp), "  scheduled"))
+		ok(sp.failures == 1 && sp.next_poll_at > time(NULL), "  retried at interval");
+	is_int(stats(&e, "dhl_big").backoffs, 0, "  not a courier failure");
+	eng_end(&e);
+	sw_store_poll_remove(store, "dhl_big", "BIG001");
+	sw_store_poll_remove(store, "dhl_big", "BGS001");
+}
+
+static void test_timeout_and_stop(void)
+{
+	struct sw_poll sp = {0};
+	struct eng e;
+
+	add_parcel("dhl_slow", "SLOW001", 10);
+	if (!eng_start(&e, "dhl_slow", "timeout = 1s\n"))
+		return;
+	cond_name = "dhl_slow";
+	cond_want = 1;
+	ok(run_until(&e, requests_done, 4000), "slow answer");
+	is_int(counter("courier/dhl_slow", "resp_timeout"), 1, "  resp_timeout");
+	is_int(stats(&e, "dhl_slow").backoffs, 1, "  timeout backs off");
+	eng_end(&e);
+
+	/* stop with a transfer in flight: aborted, schedule kept */
+	if (!eng_start(&e, "dhl_slow", ""))
+		return;
+	run_for(300);
+	is_int(stats(&e, "dhl_slow").in_flight, 1, "one transfer in flight");
+	sw_poll_stop(e.p);
+	is_int(stats(&e, "dhl_slow").in_flight, 0, "  stop aborts it");
+	ok(schedule_of("dhl_slow", "SLOW001", &sp) && sp.next_poll_at < time(NULL),
+	   "  parcel stays due");
+	is_int(sw_poll_start(e.p), SW_OK, "  restart");
+	is_int(sw_poll_start(e.p), SW_EINVAL, "  double start refused");
+	eng_end(&e);
+	sw_store_poll_remove(store, "dhl_slow", "SLOW001");
+}
+
+static void test_quota(void)
+{
+	struct eng e;
+
+	add_parcel("dhl_q", "JQ001", 10);
+	add_parcel("dhl_q", "JQ002", 10);
+	add_parcel("dhl_q", "JQ003", 10);
+	if (!eng_start(&e, "dhl_q", "daily_quota = 2\n"))
+		return;
+	run_for(800);
+	is_int(stats(&e, "dhl_q").requests, 2, "daily quota: two requests, then none");
+	is_int(stats(&e, "dhl_q").found, 2, "  two answered");
+	ok(stats(&e, "dhl_q").quota_waits > 0, "  quota waits counted");
+	eng_end(&e);
+}
+
+int main(void)
+{
+	char err[512];
+	char *path;
+
+	setenv("SWT_DHL_KEY", "k-dhl", 1);
+	setenv("SWT_FX_ID", "fx-id", 1);
+	setenv("SWT_FX_SECRET", "fx-secret", 1);
+	setenv("TZ", "UTC", 1);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_conf();
+	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
+		printf("# python3 not available: engine tests skipped\n");
+		return tap_done();
+	}
+	if (!ok(start_stub(), "stub courier API started")) {
+		stop_stub();
+		return tap_done();
+	}
+	sw_log_set_sink(sink, NULL);
+	path = xasprintf("%s/store.db", tmpdir);
+	if (sw_store_open(path, 0, &store, err, sizeof(err)) != SW_OK) {
+		printf("# store: %s\n", err);
+		stop_stub();
+		return 1;
+	}
+	sw_loop_new(&loop);
+	metrics = sw_metrics_new();
+
+	test_dhl_end_to_end();
+	test_rate_limited();
+	test_server_error();
+	test_token_refresh();
+	test_too_big();
+	test_timeout_and_stop();
+	test_quota();
+
+	sw_metrics_free(metrics);
+	sw_loop_free(loop);
+	sw_store_close(store);
+	sw_log_set_sink(NULL, NULL);
+	stop_stub();
+	{
+		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", tmpdir);
+		free(cmd);
+	}
+	free(path);
+	free(stub_log);
+	return tap_done();
+}
