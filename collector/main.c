@@ -65,6 +65,7 @@ struct collector {
 	struct sw_ingest *ing;
 	struct sw_mqtt *mqtt;
 	struct sw_poll_engine *poll; /* courier polling, NULL without couriers */
+	uint64_t applied_seen;       /* ingest's applied count at the last seed */
 	struct sw_rrd *rrd;          /* time series writer */
 	uint64_t rrd_timer;
 	FILE *deadletter;            /* open deadletter_file, or NULL */
@@ -217,6 +218,7 @@ static int on_message(void *arg, const char *topic, const void *payload, size_t 
 static int on_burst_end(void *arg)
 {
 	struct collector *col = arg;
+	struct sw_ingest_stats st;
 
 	if (sw_ingest_commit(col->ing) != SW_OK) {
 		sw_log_complain(&col->store_c, SW_LOG_ERR, "store",
@@ -227,6 +229,10 @@ static int on_burst_end(void *arg)
 	}
 	sw_log_release(&col->store_c, SW_LOG_NOTICE, "store", "storing events again");
 	deadletter_flush(col);
+	sw_ingest_stats(col->ing, &st);
+	if (col->poll && st.applied != col->applied_seen) /* new parcels may have shipped */
+		sw_poll_seed_now(col->poll);
+	col->applied_seen = st.applied;
 	return SW_MQTT_ACK;
 }
 

@@ -1604,3 +1604,8 @@ void sw_poll_kick(struct sw_poll_engine *p)
 {
 	sched_fired(p->loop, p->sched_timer, p);
 }
+
+void sw_poll_seed_now(struct sw_poll_engine *p)
+{
+	seed_fired(p->loop, p->seed_timer, p);
+}

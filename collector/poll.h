@@ -189,4 +189,10 @@ enum sw_err sw_poll_get_stats(const struct sw_poll_engine *p, const char *name,
  * "poll now" command.  Not from a callback of this engine. */
 void sw_poll_kick(struct sw_poll_engine *p);
 
+/* Schedules parcels shipped since the last look (new parcels without a
+ * poll schedule) now, instead of at the next seeding period; cheap (it only
+ * looks at parcels newer than the last one seen).  The collector calls it
+ * after committing warehouse events.  From the loop. */
+void sw_poll_seed_now(struct sw_poll_engine *p);
+
 #endif /* SW_POLL_H */
