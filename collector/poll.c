@@ -38,6 +38,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "collector/courier/generic.h"
 #include "collector/poll.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -51,14 +52,15 @@
 
 /* ---- configuration ------------------------------------------------------ */
 
-const char *const sw_poll_adapter_words[] = {"auto",	   "dhl",	"fedex", "ups",
-					     "shiprocket", "aftership", NULL};
+const char *const sw_poll_adapter_words[] = {"auto",	   "dhl",	"fedex",   "ups",
+					     "shiprocket", "aftership", "generic", NULL};
+static const char *const method_words[] = {"GET", "POST", NULL}; /* enum sw_courier_method */
 
 #define C(f) offsetof(struct sw_poll_courier_conf, f)
 const struct sw_conf_opt sw_poll_courier_table[] = {
     {.name = "adapter", .type = SW_CONF_ENUM, .offset = C(adapter),
      .words = sw_poll_adapter_words, .def = "auto",
-     .help = "tracking API: dhl fedex ups shiprocket aftership; auto: the section name"},
+     .help = "tracking API: dhl fedex ups shiprocket aftership generic; auto: the section name"},
     {.name = "base_url", .type = SW_CONF_STRING, .offset = C(base_url),
      .help = "API base URL (default: the adapter's production URL)"},
     {.name = "auth_url", .type = SW_CONF_STRING, .offset = C(auth_url),
@@ -99,6 +101,59 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
      .max = 86400000, .def = "30s", .help = "first pause after an API failure"},
     {.name = "backoff_max", .type = SW_CONF_DURATION, .offset = C(backoff_max), .min = 1000,
      .max = 86400000, .def = "1h", .help = "longest pause after repeated failures"},
+    /* adapter = generic only (collector/courier/generic.h) */
+    {.name = "url", .type = SW_CONF_STRING, .offset = C(generic.url),
+     .help = "generic: tracking URL template, http(s), {tracking} and {api_key} URL-escaped"},
+    {.name = "method", .type = SW_CONF_ENUM, .offset = C(generic.method), .words = method_words,
+     .def = "GET", .help = "generic: GET or POST"},
+    {.name = "body", .type = SW_CONF_STRING, .offset = C(generic.body),
+     .help = "generic: POST body template ({tracking} {api_key} JSON-escaped)"},
+    {.name = "header_1", .type = SW_CONF_STRING, .offset = C(generic.header[0]),
+     .help = "generic: 'Name: value' header; credentials only as {api_key}"},
+    {.name = "header_2", .type = SW_CONF_STRING, .offset = C(generic.header[1]),
+     .help = "generic: another 'Name: value' header"},
+    {.name = "header_3", .type = SW_CONF_STRING, .offset = C(generic.header[2]),
+     .help = "generic: another 'Name: value' header"},
+    {.name = "header_4", .type = SW_CONF_STRING, .offset = C(generic.header[3]),
+     .help = "generic: another 'Name: value' header"},
+    {.name = "path_shipment", .type = SW_CONF_STRING, .offset = C(generic.path_shipment),
+     .help = "generic: path from the root to the shipment, e.g. data.items[awb={tracking}]"},
+    {.name = "path_status", .type = SW_CONF_STRING, .offset = C(generic.path_status),
+     .help = "generic: shipment status code (mapped by status_map)"},
+    {.name = "path_status_text", .type = SW_CONF_STRING, .offset = C(generic.path_status_text),
+     .help = "generic: shipment status text"},
+    {.name = "path_events", .type = SW_CONF_STRING, .offset = C(generic.path_events),
+     .help = "generic: the shipment's array of events"},
+    {.name = "path_event_time", .type = SW_CONF_STRING, .offset = C(generic.path_event_time),
+     .help = "generic: event time (read with time_format)"},
+    {.name = "path_event_code", .type = SW_CONF_STRING, .offset = C(generic.path_event_code),
+     .help = "generic: event code (mapped by status_map)"},
+    {.name = "path_event_text", .type = SW_CONF_STRING, .offset = C(generic.path_event_text),
+     .help = "generic: event description"},
+    {.name = "path_event_location", .type = SW_CONF_STRING,
+     .offset = C(generic.path_event_location), .help = "generic: event place"},
+    {.name = "path_event_offset", .type = SW_CONF_STRING, .offset = C(generic.path_event_offset),
+     .help = "generic: UTC offset of a zone-less event time ('+05:30')"},
+    {.name = "path_eta", .type = SW_CONF_STRING, .offset = C(generic.path_eta),
+     .help = "generic: estimated delivery date (kept as written)"},
+    {.name = "path_delivered_at", .type = SW_CONF_STRING, .offset = C(generic.path_delivered_at),
+     .help = "generic: delivery time"},
+    {.name = "path_not_found", .type = SW_CONF_STRING, .offset = C(generic.path_not_found),
+     .help = "generic: path from the root whose presence means not found"},
+    {.name = "not_found_status", .type = SW_CONF_INT, .offset = C(generic.not_found_status),
+     .min = 0, .max = 499, .def = "0", .help = "generic: HTTP status meaning not found; 0: none"},
+    {.name = "time_format", .type = SW_CONF_STRING, .offset = C(generic.time_format),
+     .help = "generic: rfc3339 (default), epoch, epoch_ms or a pattern like %d/%m/%Y %H:%M"},
+    {.name = "time_zone", .type = SW_CONF_STRING, .offset = C(generic.time_zone),
+     .help = "generic: IANA zone of zone-less times (default: flagged zone-unknown)"},
+    {.name = "status_map", .type = SW_CONF_STRING, .offset = C(generic.status_map[0]),
+     .help = "generic: CODE=status, ... (canonical statuses; unmapped codes: unknown)"},
+    {.name = "status_map_2", .type = SW_CONF_STRING, .offset = C(generic.status_map[1]),
+     .help = "generic: more of status_map"},
+    {.name = "status_map_3", .type = SW_CONF_STRING, .offset = C(generic.status_map[2]),
+     .help = "generic: more of status_map"},
+    {.name = "status_map_4", .type = SW_CONF_STRING, .offset = C(generic.status_map[3]),
+     .help = "generic: more of status_map"},
     {.name = NULL},
 };
 #undef C
@@ -125,12 +180,15 @@ static void conf_courier_view(const struct sw_poll_courier_conf *cf, struct sw_c
 	cc->api_secret = cf->api_secret.value;
 	cc->username = cf->username;
 	cc->password = cf->password.value;
+	cc->generic = cf->spec;
 }
 
 static const struct sw_courier *adapter_of(const struct sw_poll_courier_conf *cf)
 {
 	if (cf->adapter <= SW_POLL_ADAPTER_AUTO || cf->adapter >= SW_POLL_ADAPTER_LAST)
 		return NULL;
+	if (cf->adapter == SW_POLL_ADAPTER_GENERIC) /* not in sw_courier_table */
+		return &sw_courier_generic;
 	return sw_courier_find(sw_poll_adapter_words[cf->adapter]);
 }
 
@@ -162,6 +220,35 @@ static const char *creds_needed(const struct sw_courier *ad)
 	}
 }
 
+/* Compiles the generic adapter's description, or rejects its keys in
+ * another adapter's section. */
+static enum sw_err conf_check_generic(const char *file, int line, struct sw_poll_courier_conf *cf,
+				      char *errbuf, size_t errlen)
+{
+	const char *used = sw_generic_conf_used(&cf->generic);
+	char err[384];
+
+	if (cf->adapter != SW_POLL_ADAPTER_GENERIC) {
+		if (used == NULL)
+			return SW_OK;
+		snprintf(errbuf, errlen, "%s:%d: [courier %s] %s: only with adapter = generic: '%s'",
+			 file, line, cf->name, used, used);
+		return SW_ECONF;
+	}
+	if (cf->base_url != NULL && *cf->base_url != '\0') {
+		snprintf(errbuf, errlen,
+			 "%s:%d: [courier %s] base_url: not used by the generic adapter (set url): "
+			 "'%s'",
+			 file, line, cf->name, cf->base_url);
+		return SW_ECONF;
+	}
+	if (sw_generic_compile(&cf->generic, &cf->spec, err, sizeof(err)) != SW_OK) {
+		snprintf(errbuf, errlen, "%s:%d: [courier %s] %s", file, line, cf->name, err);
+		return SW_ECONF;
+	}
+	return SW_OK;
+}
+
 /* Checks one applied section; line is its line for the error text. */
 static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier_conf *cf,
 			      char *errbuf, size_t errlen)
@@ -176,11 +263,13 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 		if (cf->adapter == SW_POLL_ADAPTER_AUTO) {
 			snprintf(errbuf, errlen,
 				 "%s:%d: [courier %s] adapter: not set and the name is no "
-				 "adapter (dhl fedex ups shiprocket aftership): '%s'",
+				 "adapter (dhl fedex ups shiprocket aftership generic): '%s'",
 				 file, line, cf->name, cf->name);
 			return SW_ECONF;
 		}
 	}
+	if (conf_check_generic(file, line, cf, errbuf, errlen) != SW_OK)
+		return SW_ECONF;
 	ad = adapter_of(cf);
 	conf_courier_view(cf, &cc);
 	if (ad == NULL || !creds_ok(ad, &cc)) {
@@ -247,6 +336,7 @@ void sw_poll_conf_free(struct sw_poll_conf *pc)
 		return;
 	for (size_t i = 0; i < pc->n; i++) {
 		sw_conf_free_struct(sw_poll_courier_table, &pc->couriers[i]);
+		sw_generic_free(pc->couriers[i].spec);
 		free(pc->couriers[i].name);
 	}
 	free(pc->couriers);
@@ -1054,7 +1144,9 @@ static void track_done(struct courier *c, struct xfer *x, CURLcode res)
 	results = xcalloc(b->n, sizeof(*results));
 	for (size_t i = 0; i < b->n; i++)
 		names[i] = b->items[i].tn;
-	if (c->ad->parse_response(&resp, names, b->n, results) != SW_OK) {
+	if ((c->ad->parse_response_conf
+		 ? c->ad->parse_response_conf(&c->cc, &resp, names, b->n, results)
+		 : c->ad->parse_response(&resp, names, b->n, results)) != SW_OK) {
 		fail_api(c, "adapter refused the batch"); /* a bug: cannot happen */
 		goto out;
 	}

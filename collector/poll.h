@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "collector/courier/generic.h"
 #include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/loop.h"
@@ -64,6 +65,7 @@ enum sw_poll_adapter {
 	SW_POLL_ADAPTER_UPS,
 	SW_POLL_ADAPTER_SHIPROCKET,
 	SW_POLL_ADAPTER_AFTERSHIP,
+	SW_POLL_ADAPTER_GENERIC, /* described by the section (url, path_*) */
 	SW_POLL_ADAPTER_LAST
 };
 
@@ -92,6 +94,10 @@ struct sw_poll_courier_conf {
 	int64_t cooldown;                 /* 429 without Retry-After, ms */
 	int64_t backoff_min;              /* first error backoff, ms */
 	int64_t backoff_max;              /* error backoff cap, ms */
+	struct sw_generic_conf generic;   /* adapter generic: url, path_*, ...
+					     (rejected for other adapters) */
+	struct sw_courier_generic *spec;  /* compiled from generic by
+					     sw_poll_conf_load; owned */
 };
 
 /* The option table for [courier NAME] (NULL-name terminated). */
@@ -114,7 +120,8 @@ struct sw_poll_conf {
  * Reads every [courier NAME] section of conf (sw_conf_named) with
  * sw_poll_courier_table, resolves the adapter and checks what the table
  * cannot: an unknown NAME with adapter auto, missing credentials for the
- * adapter, interval_near/interval <= interval_max, backoff_min <=
+ * adapter, the generic adapter's description (sw_generic_compile) or its
+ * keys in another adapter's section, interval_near/interval <= interval_max, backoff_min <=
  * backoff_max, max_response <= SW_COURIER_MAX_BODY.  conf NULL or without
  * courier sections gives an empty list.  Returns SW_OK with *ret_conf (free
  * with sw_poll_conf_free), or SW_ECONF with *ret_conf NULL and errbuf

@@ -512,7 +512,11 @@ static const char *const stmt_sql[ST_LAST] = {
     [ST_UNSUB_LIST] = "SELECT email, added_at, reason FROM unsubscribes "
 		      "ORDER BY added_at, email",
 
-    [ST_POLL_DUE_COURIER] = "SELECT " POLL_COLS " FROM poll_schedule s JOIN "
+    /* CROSS JOIN keeps poll_schedule the outer loop, so SQLite walks the
+     * poll_due index in due order and stops at LIMIT; a plain JOIN let the
+     * planner read every parcel of the courier and sort (measured: the due
+     * query took half the poll engine's time at 8,000 parcels). */
+    [ST_POLL_DUE_COURIER] = "SELECT " POLL_COLS " FROM poll_schedule s CROSS JOIN "
 			    "parcels p ON p.id = s.parcel_ref WHERE "
 			    "p.courier = :courier AND s.next_poll_at <= :before AND "
 			    "p.terminal = 0 ORDER BY s.next_poll_at, s.parcel_ref "

@@ -89,6 +89,9 @@ enum sw_courier_errkind {
 	SW_COURIER_ERR_LAST
 };
 
+struct sw_courier_generic; /* a compiled generic-adapter description; opaque
+			     (collector/courier/generic.h) */
+
 /* Per-courier settings from the configuration ([courier NAME] section).
  * Strings are only read during the calls that take this struct. */
 struct sw_courier_conf {
@@ -101,6 +104,8 @@ struct sw_courier_conf {
 	const char *api_secret; /* FedEx/UPS client secret */
 	const char *username;	/* Shiprocket API user e-mail */
 	const char *password;	/* Shiprocket API user password */
+	const struct sw_courier_generic *generic; /* adapter generic: its
+						     description; else NULL */
 };
 
 /* One request header; both strings owned by the request. */
@@ -233,6 +238,18 @@ struct sw_courier {
 	enum sw_err (*parse_response)(const struct sw_courier_response *resp,
 				      const char *const *numbers, size_t n,
 				      struct sw_courier_result *ret_results);
+
+	/*
+	 * Optional (NULL for all but the generic adapter, whose answers are
+	 * read as its configuration says): parse_response with the conf given
+	 * to build_request.  When set, callers use it instead of
+	 * parse_response (which then returns SW_EINVAL).  Return codes and
+	 * results as parse_response; SW_EINVAL also for a conf it cannot use.
+	 */
+	enum sw_err (*parse_response_conf)(const struct sw_courier_conf *conf,
+					   const struct sw_courier_response *resp,
+					   const char *const *numbers, size_t n,
+					   struct sw_courier_result *ret_results);
 };
 
 /* The table of adapters, NULL-terminated, in no particular order. */

@@ -844,6 +844,9 @@ def route(method, path):
 # HTTP
 
 class Handler(BaseHTTPRequestHandler):
+    # Headers and body go out in two writes; with Nagle on, the body waits
+    # for the client's delayed ACK (40 ms per request).
+    disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
     server_version = "fakecourier/1.0"
     timeout = 60                 # idle keep-alive connections close

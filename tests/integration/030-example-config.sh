@@ -5,7 +5,7 @@
 . "$SW_SRCDIR/tests/integration/lib.sh"
 
 example=$SW_SRCDIR/slipwatch.conf.example
-export SLIPWATCH_DHL_API_KEY=example-key   # the example's [courier dhl] reads it
+export SLIPWATCH_DHL_API_KEY=example-key SLIPWATCH_ACME_API_KEY=example-key # the example's couriers read them
 man5=$SW_SRCDIR/man/slipwatch.conf.5
 sed "s|^path = .*|path = $T_DIR/store.db|" "$example" >"$T_DIR/example.conf"
 for prog in "$COLLECTOR" "$ALERTS"; do
