@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/courier/generic.h"
 #include "slipwatch/courier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -84,9 +85,48 @@ static void run(const struct sw_courier *c, long status, const char *body, size_
 	}
 }
 
+/* The generic adapter, configured as a made-up courier would be: every
+ * path kind, a [field=value] selector, a strptime-like time format. */
+static struct sw_courier_generic *generic_spec(void)
+{
+	static struct sw_courier_generic *spec;
+	static char url[] = "http://127.0.0.1/t?awb={tracking}", ship[] = "result.parcels[awb={tracking}]",
+		    st[] = "state.code", stt[] = "state.label", ev[] = "history", et[] = "ts",
+		    ec[] = "code", ex[] = "what", el[] = "hub", eo[] = "tz", eta[] = "eta",
+		    dl[] = "pod.at", nf[] = "errors[awb={tracking}]", tf[] = "%d/%m/%Y %H:%M",
+		    tz[] = "Asia/Kolkata", map[] = "MAN=info_received, HUB=in_transit, DLV=delivered";
+	struct sw_generic_conf gc = {
+		.url = url, .path_shipment = ship, .path_status = st, .path_status_text = stt,
+		.path_events = ev, .path_event_time = et, .path_event_code = ec,
+		.path_event_text = ex, .path_event_location = el, .path_event_offset = eo,
+		.path_eta = eta, .path_delivered_at = dl, .path_not_found = nf,
+		.not_found_status = 404, .time_format = tf, .time_zone = tz, .status_map = { map },
+	};
+	char err[256];
+
+	if (spec == NULL && sw_generic_compile(&gc, &spec, err, sizeof(err)) != SW_OK)
+		abort();
+	return spec;
+}
+
+static void run_generic(long status, const char *body, size_t size)
+{
+	struct sw_courier_conf conf = { .generic = generic_spec() };
+	struct sw_courier_response resp = {status, "application/json", body, size};
+	struct sw_courier_result res[1];
+
+	if (sw_courier_generic.parse_response_conf(&conf, &resp, numbers, 1, res) != SW_OK)
+		abort();
+	check_result(&res[0]);
+	sw_courier_result_clear(&res[0]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *body = (const char *)data;
+
+	run_generic(200, body, size);
+	run_generic(404, body, size);
 
 	for (size_t i = 0; sw_courier_table[i] != NULL; i++) {
 		const struct sw_courier *c = sw_courier_table[i];
