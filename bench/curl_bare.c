@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 
 #include "lib/xmalloc.h"
+#include "bench/bench.h"
 
 #define FEDEX_BATCH 30
 
@@ -47,26 +48,6 @@ struct bench {
 	long ok;       /* lookups answered 200 */
 	long in_flight; /* transfers added and not finished */
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long arg_long(const char *s, const char *what, long max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
-		fprintf(stderr, "curl_bare: %s: '%s' is not in 1..%ld\n", what, s, max);
-		exit(2);
-	}
-	return v;
-}
 
 static size_t count_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -221,9 +202,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: curl_bare PORT N [CONCURRENCY [dhl|fedex]]\n");
 		return 2;
 	}
-	b.port = arg_long(argv[1], "PORT", 65535);
-	b.n = arg_long(argv[2], "N", 1000000);
-	conc = argc > 3 ? arg_long(argv[3], "CONCURRENCY", 64) : 8;
+	b.port = arg_long("curl_bare", argv[1], "PORT", 65535);
+	b.n = arg_long("curl_bare", argv[2], "N", 1000000);
+	conc = argc > 3 ? arg_long("curl_bare", argv[3], "CONCURRENCY", 64) : 8;
 	b.fedex = argc > 4 && strcmp(argv[4], "fedex") == 0;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	multi = curl_multi_init();

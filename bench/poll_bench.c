@@ -39,6 +39,7 @@
 #include "lib/store.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
+#include "bench/bench.h"
 
 #define TIME_LIMIT_S 600 /* give up: the server or the engine is stuck */
 
@@ -53,26 +54,6 @@ static const char conf_fmt[] = "[courier %s]\n"
 			       "interval = 1h\n"
 			       "interval_near = 1h\n"
 			       "interval_max = 4h\n";
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long arg_long(const char *s, const char *what, long max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
-		fprintf(stderr, "poll_bench: %s: '%s' is not in 1..%ld\n", what, s, max);
-		exit(2);
-	}
-	return v;
-}
 
 static void die(const char *what, enum sw_err rc, const char *text)
 {
@@ -165,9 +146,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: poll_bench DIR PORT N [CONCURRENCY [dhl|fedex]]\n");
 		return 2;
 	}
-	port = arg_long(argv[2], "PORT", 65535);
-	n = arg_long(argv[3], "N", 1000000);
-	conc = argc > 4 ? arg_long(argv[4], "CONCURRENCY", 64) : 8;
+	port = arg_long("poll_bench", argv[2], "PORT", 65535);
+	n = arg_long("poll_bench", argv[3], "N", 1000000);
+	conc = argc > 4 ? arg_long("poll_bench", argv[4], "CONCURRENCY", 64) : 8;
 	setenv("SW_BENCH_KEY", "bench-key", 1);
 	setenv("SW_BENCH_SECRET", "bench-secret", 1);
 	sw_log_init("poll_bench", SW_LOG_WARNING, SW_LOG_DEST_STDERR);

@@ -32,28 +32,9 @@
 #include "slipwatch/metrics.h"
 #include "lib/rrd.h"
 #include "lib/xmalloc.h"
+#include "bench/bench.h"
 
 #define STEP 60 /* s */
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long arg_long(const char *s, const char *what, long max)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 1 || v > max) {
-		fprintf(stderr, "rrd_bench: %s: '%s' is not in 1..%ld\n", what, s, max);
-		exit(2);
-	}
-	return v;
-}
 
 /* One step's worth of reports for file i at step k: every warehouse data
  * source of the catalogue gets a value, so no update carries U. */
@@ -134,8 +115,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: rrd_bench DIR FILES STEPS [RRDCACHED_ADDR]\n");
 		return 2;
 	}
-	files = arg_long(argv[2], "FILES", 999);
-	steps = arg_long(argv[3], "STEPS", 1000);
+	files = arg_long("rrd_bench", argv[2], "FILES", 999);
+	steps = arg_long("rrd_bench", argv[3], "STEPS", 1000);
 	signal(SIGPIPE, SIG_IGN);
 	conf.dir = argv[1];
 	conf.step_ms = STEP * 1000;
