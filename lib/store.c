@@ -1770,6 +1770,22 @@ static enum sw_err list_rows(struct sw_store *st, sqlite3_stmt *s, const char *w
 	return SW_OK;
 }
 
+/* list_rows for a cached statement without parameters: every row, into a
+ * new array (*ret NULL and *ret_n 0 first, so that failure leaves them so). */
+static enum sw_err list_all(struct sw_store *st, enum stmt_id id, const char *what,
+			    size_t elem_size,
+			    void (*fill)(sqlite3_stmt *, void *), void (*free_fn)(void *, size_t),
+			    void **ret, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!(s = stmt(st, id)))
+		return SW_ESTORE;
+	return list_rows(st, s, what, elem_size, fill, free_fn, ret, ret_n);
+}
+
 /* ---- poll schedule ----------------------------------------------------- */
 
 enum sw_err sw_store_poll_upsert(struct sw_store *st, const struct sw_poll *p)
@@ -1945,16 +1961,10 @@ static void count_free_v(void *arr, size_t n)
 enum sw_err sw_store_parcel_status_counts(struct sw_store *st, struct sw_status_count **ret_list,
 					  size_t *ret_n)
 {
-	sqlite3_stmt *s;
-	void *list = NULL;
-	enum sw_err rc;
+	void *list;
+	enum sw_err rc = list_all(st, ST_PARCEL_COUNTS, "parcel counts",
+				  sizeof(struct sw_status_count), count_fill, count_free_v, &list, ret_n);
 
-	*ret_list = NULL;
-	*ret_n = 0;
-	if (!(s = stmt(st, ST_PARCEL_COUNTS)))
-		return SW_ESTORE;
-	rc = list_rows(st, s, "parcel counts", sizeof(struct sw_status_count), count_fill,
-		       count_free_v, &list, ret_n);
 	*ret_list = list;
 	return rc;
 }
@@ -2298,17 +2308,11 @@ static void unsub_free_v(void *arr, size_t n)
 
 enum sw_err sw_store_unsub_list(struct sw_store *st, struct sw_unsub **ret_list, size_t *ret_n)
 {
-	sqlite3_stmt *s = stmt(st, ST_UNSUB_LIST);
-	void *arr;
-	enum sw_err rc;
+	void *list;
+	enum sw_err rc = list_all(st, ST_UNSUB_LIST, "unsubscribe list", sizeof(struct sw_unsub),
+				  unsub_fill, unsub_free_v, &list, ret_n);
 
-	*ret_list = NULL;
-	*ret_n = 0;
-	if (!s)
-		return SW_ESTORE;
-	rc = list_rows(st, s, "unsubscribe list", sizeof(struct sw_unsub), unsub_fill, unsub_free_v,
-		       &arr, ret_n);
-	*ret_list = arr;
+	*ret_list = list;
 	return rc;
 }
 
@@ -2330,16 +2334,10 @@ static void backlog_free_v(void *arr, size_t n)
 
 enum sw_err sw_store_order_backlog(struct sw_store *st, struct sw_backlog **ret_list, size_t *ret_n)
 {
-	sqlite3_stmt *s;
-	void *list = NULL;
-	enum sw_err rc;
+	void *list;
+	enum sw_err rc = list_all(st, ST_ORDER_BACKLOG, "order backlog", sizeof(struct sw_backlog),
+				  backlog_fill, backlog_free_v, &list, ret_n);
 
-	*ret_list = NULL;
-	*ret_n = 0;
-	if (!(s = stmt(st, ST_ORDER_BACKLOG)))
-		return SW_ESTORE;
-	rc = list_rows(st, s, "order backlog", sizeof(struct sw_backlog), backlog_fill,
-		       backlog_free_v, &list, ret_n);
 	*ret_list = list;
 	return rc;
 }
