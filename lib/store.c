@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "lib/store.h"
+#include "lib/store_int.h"
 #include "lib/xmalloc.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -628,20 +629,8 @@ int sw_store_ship_status_terminal(enum sw_ship_status s)
 
 /* ---- errors, statements, binding -------------------------------------- */
 
-static enum sw_err __attribute__((format(printf, 3, 4)))
-set_err(struct sw_store *st, enum sw_err rc, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	n = snprintf(st->errmsg, sizeof(st->errmsg), "store %s: ", st->path);
-	if (n < 0 || (size_t)n >= sizeof(st->errmsg))
-		return rc;
-	va_start(ap, fmt);
-	vsnprintf(st->errmsg + n, sizeof(st->errmsg) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return rc;
-}
+/* "store PATH: " + the text; returns rc (defined with store_int.h). */
+#define set_err sw_store_int_err
 
 /* Records SQLite's text for the failed operation `what`; SW_ESTORE. */
 static enum sw_err db_err(struct sw_store *st, const char *what)
@@ -806,6 +795,32 @@ static enum sw_err query_int(struct sw_store *st, sqlite3_stmt *s, const char *w
 	}
 	stmt_done(s);
 	return SW_OK;
+}
+
+/* ---- for the other backend files (store_int.h) ------------------------ */
+
+sqlite3 *sw_store_int_db(struct sw_store *st)
+{
+	return st->db;
+}
+
+enum sw_err sw_store_int_err(struct sw_store *st, enum sw_err rc, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(st->errmsg, sizeof(st->errmsg), "store %s: ", st->path);
+	if (n < 0 || (size_t)n >= sizeof(st->errmsg))
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg + n, sizeof(st->errmsg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+enum sw_err sw_store_int_dberr(struct sw_store *st, const char *what)
+{
+	return db_err(st, what);
 }
 
 /* ---- atomic multi-statement operations -------------------------------- */

@@ -1,0 +1,24 @@
+/*
+ * store_int.h - what other files of the SQLite store backend may use of
+ * store.c's handle.  Not part of the store API: only lib/store*.c include
+ * it (a PostgreSQL backend would provide its own).
+ */
+#ifndef SW_STORE_INT_H
+#define SW_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "lib/error.h"
+#include "lib/store.h"
+
+/* The handle's connection. */
+sqlite3 *sw_store_int_db(struct sw_store *st);
+
+/* Sets the handle's error text to "store PATH: " + fmt; returns rc. */
+enum sw_err sw_store_int_err(struct sw_store *st, enum sw_err rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Records SQLite's own text for the failed operation what; SW_ESTORE. */
+enum sw_err sw_store_int_dberr(struct sw_store *st, const char *what);
+
+#endif /* SW_STORE_INT_H */
