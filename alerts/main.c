@@ -1,27 +1,365 @@
 /*
  * main.c - slipwatch-alerts: the alert engine daemon.
  *
- * Will tail the store's event journal, keep SLA deadlines, detect slips and
- * deliver notifications from a durable outbox (design.md, "alerts/").
- * Today it runs the shared daemon life cycle (lib/daemon): configuration,
- * store, loop, signals; slip detection and delivery arrive with their
- * issue and the daemon says at start that they are not there yet.
+ * Glue between the shared daemon life cycle (lib/daemon) and the engine's
+ * parts: engine.c (slips: start-up pass, journal tail, deadlines),
+ * notify.c (customer emails from the outbox), mail.c (SMTP), template.c,
+ * rules.c (settings).  Four timers drive everything on one loop:
+ *   journal  - every journal_interval, read new events (until drained);
+ *   due      - at the earliest deadline of the queue;
+ *   notify   - send due outbox rows at the configured rate;
+ *   rrd      - the notify.rrd time series (lib/daemon series).
+ * The start-up pass runs before the loop starts serving, so the queue is
+ * complete when the first deadline is checked.
  */
 #include "config.h"
 
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alerts/engine.h"
+#include "alerts/mail.h"
+#include "alerts/notify.h"
+#include "alerts/rules.h"
+#include "alerts/template.h"
 #include "lib/daemon.h"
+#include "lib/xmalloc.h"
+
+/* Everything the configuration decides; swapped whole on reload. */
+struct alerts_conf {
+	struct sw_alerts_conf alerts; /* [alerts] */
+	struct sw_rules rules;	      /* [rule NAME] */
+	struct sw_mail_conf smtp;     /* [smtp] */
+	struct sw_rrd_conf rrd;	      /* [rrd] */
+	struct sw_tpl_set *tpl;	      /* the templates directory, loaded */
+	char *from_domain;	      /* for Message-IDs */
+};
+
+struct alerts {
+	struct sw_daemon *d;
+	struct alerts_conf *conf; /* d->state */
+	struct sw_metrics *metrics;
+	struct sw_engine *engine;
+	struct sw_mail *mail;
+	struct sw_notify *notify;
+	struct sw_daemon_series series;
+	uint64_t journal_timer, due_timer, notify_timer;
+	int64_t due_armed; /* the deadline due_timer is set for (0: none) */
+	struct sw_log_complain store_c, notify_c;
+};
+
+static struct alerts alerts;
+
+/* ---- configuration --------------------------------------------------------- */
+
+static void conf_free(void *state)
+{
+	struct alerts_conf *c = state;
+
+	if (!c)
+		return;
+	sw_alerts_conf_free(&c->alerts);
+	sw_rules_free(&c->rules);
+	sw_conf_free_struct(sw_mail_conf_table, &c->smtp);
+	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
+	sw_tpl_free(c->tpl);
+	free(c->from_domain);
+	free(c);
+}
+
+/* The domain of the From address ("Shop <a@shop.example>" -> shop.example). */
+static char *domain_of(const char *from)
+{
+	const char *at = from ? strrchr(from, '@') : NULL;
+
+	if (!at)
+		return xstrdup("localhost");
+	return xstrndup(at + 1, strcspn(at + 1, "> \t"));
+}
+
+static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char *errbuf,
+				    size_t errlen)
+{
+	struct alerts_conf *c = xcalloc(1, sizeof(*c));
+	char tplerr[512];
+	enum sw_err rc;
+
+	rc = sw_rules_load(file, &c->alerts, &c->rules, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_conf_apply(file, "smtp", NULL, sw_mail_conf_table, &c->smtp, errbuf,
+				   errlen);
+	if (rc == SW_OK && c->alerts.email)
+		rc = sw_mail_conf_check(&c->smtp, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
+	if (rc == SW_OK && c->alerts.email &&
+	    sw_tpl_load(c->alerts.templates, &c->tpl, tplerr, sizeof(tplerr)) != SW_OK) {
+		snprintf(errbuf, errlen, "%s: [alerts] templates: %s", sw_conf_file(file), tplerr);
+		rc = SW_ECONF;
+	}
+	if (rc != SW_OK) {
+		conf_free(c);
+		return rc == SW_ECONF ? rc : SW_ECONF;
+	}
+	c->from_domain = domain_of(c->smtp.from);
+	*ret_state = c;
+	return SW_OK;
+}
+
+static void alerts_dump(const void *state, struct sw_buf *out)
+{
+	const struct alerts_conf *c = state;
+
+	sw_rules_dump(&c->alerts, &c->rules, out);
+	sw_buf_printf(out, "\n");
+	sw_conf_dump("smtp", NULL, sw_mail_conf_table, &c->smtp, out);
+	sw_buf_printf(out, "\n");
+	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
+}
+
+/* ---- timers ----------------------------------------------------------------- */
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void store_trouble(struct alerts *a, const char *err)
+{
+	sw_log_complain(&a->store_c, SW_LOG_ERR, "store", "%s", err);
+}
+
+static int64_t due_timer_cb(struct sw_loop *loop, uint64_t id, void *arg);
+
+/* (Re)arms the deadline timer for the queue's earliest deadline. */
+static void arm_due(struct alerts *a)
+{
+	int64_t next = sw_engine_next_due(a->engine), delay;
+
+	if (next == a->due_armed && a->due_timer)
+		return;
+	if (a->due_timer)
+		sw_loop_timer_del(a->d->loop, a->due_timer);
+	a->due_timer = 0;
+	a->due_armed = next;
+	if (!next)
+		return;
+	delay = (next - now_s()) * 1000;
+	sw_loop_timer_add(a->d->loop, delay > 0 ? delay : 0, due_timer_cb, a, &a->due_timer);
+}
+
+/* Emails may have been queued: send soon rather than at the next poll. */
+static void kick_notify(struct alerts *a, uint64_t queued_before)
+{
+	struct sw_engine_stats st;
+
+	sw_engine_get_stats(a->engine, &st);
+	if (a->notify_timer && st.queued != queued_before)
+		sw_loop_timer_set(a->d->loop, a->notify_timer, 0);
+}
+
+static int64_t journal_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct alerts *a = arg;
+	struct sw_engine_stats st;
+	char err[768];
+	int n;
+
+	sw_engine_get_stats(a->engine, &st);
+	do {
+		if (sw_engine_tail(a->engine, now_s(), &n, err, sizeof(err)) != SW_OK) {
+			store_trouble(a, err);
+			break;
+		}
+		sw_log_release(&a->store_c, SW_LOG_NOTICE, "store", "reading the journal again");
+	} while (n == a->conf->alerts.batch);
+	arm_due(a);
+	kick_notify(a, st.queued);
+	return a->conf->alerts.journal_ms;
+}
+
+static int64_t due_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct alerts *a = arg;
+	struct sw_engine_stats st;
+	char err[768];
+	int n;
+
+	a->due_timer = 0; /* this one ends: arm_due sets the next */
+	a->due_armed = 0;
+	sw_engine_get_stats(a->engine, &st);
+	if (sw_engine_due(a->engine, now_s(), &n, err, sizeof(err)) != SW_OK)
+		store_trouble(a, err);
+	arm_due(a);
+	kick_notify(a, st.queued);
+	return -1;
+}
+
+static int64_t notify_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct alerts *a = arg;
+	int64_t delay = 1000;
+	char err[768];
+
+	if (!a->notify)
+		return -1;
+	if (sw_notify_run(a->notify, now_s(), mono_ms(), 1000, &delay, err, sizeof(err)) !=
+	    SW_OK) {
+		sw_log_complain(&a->notify_c, SW_LOG_ERR, "notify", "%s", err);
+		return 5000;
+	}
+	sw_log_release(&a->notify_c, SW_LOG_NOTICE, "notify", "outbox readable again");
+	return delay;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
+{
+	struct alerts_conf *c = a->conf;
+	enum sw_err rc;
+
+	if (!c->alerts.email) {
+		sw_log_notice("notify", "[alerts] email = no: slips are recorded, no email is sent");
+		return SW_OK;
+	}
+	if ((rc = sw_mail_new(&c->smtp, &a->mail, errbuf, errlen)))
+		return rc;
+	a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->mail, c->from_domain,
+				  a->metrics);
+	sw_loop_timer_add(a->d->loop, 0, notify_timer_cb, a, &a->notify_timer);
+	return SW_OK;
+}
 
 static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen)
 {
-	sw_log_notice(NULL, "slip detection and notifications are not built yet: "
-			    "this engine sends nothing");
+	struct alerts *a = &alerts;
+	struct sw_engine_stats st;
+	int64_t t0 = mono_ms();
+	enum sw_err rc;
+
+	a->d = d;
+	a->conf = d->state;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(errbuf, errlen, "cannot initialise libcurl");
+		return SW_EIO;
+	}
+	a->metrics = sw_metrics_new();
+	rc = sw_engine_new(d->store, &a->conf->alerts, &a->conf->rules, a->metrics, &a->engine,
+			   errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_engine_scan(a->engine, now_s(), errbuf, errlen);
+	if (rc != SW_OK)
+		return rc;
+	sw_engine_get_stats(a->engine, &st);
+	sw_log_notice("alerts",
+		      "start-up pass: %llu units in %lld ms, %zu waiting for a deadline, "
+		      "%llu new slips; journal from seq %lld",
+		      (unsigned long long)st.evaluated, (long long)(mono_ms() - t0), st.open,
+		      (unsigned long long)st.slips, (long long)st.cursor);
+	if ((rc = sw_daemon_series_start(d, &a->series, &a->conf->rrd, a->metrics, NULL, NULL,
+					 errbuf, errlen)))
+		return rc;
+	if ((rc = start_mail(a, errbuf, errlen)))
+		return rc;
+	sw_loop_timer_add(d->loop, 0, journal_timer_cb, a, &a->journal_timer);
+	arm_due(a);
 	return SW_OK;
+}
+
+static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *errbuf,
+				 size_t errlen)
+{
+	struct alerts *a = &alerts;
+	struct alerts_conf *c = new_state;
+	struct sw_mail *mail = NULL;
+
+	if (c->alerts.email && sw_mail_new(&c->smtp, &mail, errbuf, errlen) != SW_OK)
+		return SW_ECONF;
+	if (c->rrd.step_ms != a->conf->rrd.step_ms || strcmp(c->rrd.dir, a->conf->rrd.dir) != 0)
+		sw_log_warn(NULL, "reload: [rrd] changes apply after a restart");
+	sw_engine_set_conf(a->engine, &c->alerts, &c->rules);
+	if (a->notify && mail) {
+		sw_notify_set(a->notify, &c->alerts, c->tpl, mail, c->from_domain);
+	} else if (mail) {
+		a->notify = sw_notify_new(d->store, &c->alerts, c->tpl, mail, c->from_domain,
+					  a->metrics);
+		sw_loop_timer_add(d->loop, 0, notify_timer_cb, a, &a->notify_timer);
+	} else if (a->notify) {
+		sw_log_notice("notify", "reload: [alerts] email = no: sending stops");
+		sw_loop_timer_del(d->loop, a->notify_timer);
+		a->notify_timer = 0;
+		sw_notify_free(a->notify);
+		a->notify = NULL;
+	}
+	sw_mail_free(a->mail);
+	a->mail = mail;
+	a->conf = c;
+	return SW_OK;
+}
+
+static void alerts_flush(struct sw_daemon *d)
+{
+	sw_daemon_series_flush(&alerts.series, true);
+}
+
+static void alerts_stop(struct sw_daemon *d)
+{
+	struct alerts *a = &alerts;
+	struct sw_engine_stats st;
+	struct sw_notify_stats ns = { 0 };
+
+	for (uint64_t *t = &a->journal_timer; t <= &a->notify_timer; t++) {
+		if (*t)
+			sw_loop_timer_del(d->loop, *t);
+		*t = 0;
+	}
+	if (a->engine) {
+		sw_engine_get_stats(a->engine, &st);
+		if (a->notify)
+			sw_notify_get_stats(a->notify, &ns);
+		sw_log_notice("alerts",
+			      "stopping: %llu events, %llu evaluations, %llu new slips, %llu "
+			      "emails queued; sent %llu, deferred %llu, failed %llu, suppressed "
+			      "%llu",
+			      (unsigned long long)st.events, (unsigned long long)st.evaluated,
+			      (unsigned long long)st.slips, (unsigned long long)st.queued,
+			      (unsigned long long)ns.sent, (unsigned long long)ns.deferred,
+			      (unsigned long long)ns.failed, (unsigned long long)ns.suppressed);
+	}
+	sw_daemon_series_stop(d, &a->series);
+	sw_notify_free(a->notify);
+	sw_mail_free(a->mail);
+	sw_engine_free(a->engine);
+	sw_metrics_free(a->metrics);
+	a->notify = NULL;
+	a->mail = NULL;
+	a->engine = NULL;
+	a->metrics = NULL;
+	curl_global_cleanup();
 }
 
 static const struct sw_daemon_desc alerts_desc = {
 	.name = "alerts",
-	.summary = "Detect delivery slips and notify on-call staff and customers.",
+	.summary = "Detect delivery slips and email the customers whose orders slipped.",
+	.configure = alerts_configure,
+	.dump = alerts_dump,
+	.free_state = conf_free,
 	.start = alerts_start,
+	.reload = alerts_reload,
+	.stop = alerts_stop,
+	.flush = alerts_flush,
 };
 
 int main(int argc, char **argv)

@@ -65,6 +65,7 @@ struct sw_tpl_set {
 static const char *const kind_names[SW_TPL_KIND_LAST] = {
 	"ship_late", "no_first_scan", "stalled", "attempt_fail",
 	"exception", "returning",     "eta_slip", "late",
+	"available_for_pickup",
 };
 
 enum { V_TRACKING_LINK = 4, V_UNSUBSCRIBE_LINK = 8, N_VARS = 9 }; /* var_names[] */

@@ -61,6 +61,7 @@ enum sw_tpl_kind {
 	SW_TPL_RETURNING,     /* "returning" */
 	SW_TPL_ETA_SLIP,      /* "eta_slip" */
 	SW_TPL_LATE,          /* "late" */
+	SW_TPL_AVAILABLE_FOR_PICKUP, /* "available_for_pickup" */
 	SW_TPL_KIND_LAST
 };
 

@@ -66,14 +66,13 @@ struct collector {
 	struct sw_mqtt *mqtt;
 	struct sw_poll_engine *poll; /* courier polling, NULL without couriers */
 	uint64_t applied_seen;       /* ingest's applied count at the last seed */
-	struct sw_rrd *rrd;          /* time series writer */
-	uint64_t rrd_timer;
+	struct sw_daemon_series series; /* time series writer and its timer */
 	FILE *deadletter;            /* open deadletter_file, or NULL */
 	struct sw_buf *pending;      /* dead letters of the open burst */
 	size_t n_pending, cap_pending;
 	uint64_t backlog_timer;
 	struct sw_log_complain reject_c[SW_EVENT_REASON_LAST];
-	struct sw_log_complain store_c, deadletter_c, backlog_c, rrd_c;
+	struct sw_log_complain store_c, deadletter_c, backlog_c;
 };
 
 static struct collector collector;
@@ -260,57 +259,15 @@ static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 
 /* ---- time series ---------------------------------------------------------- */
 
-/*
- * Writes the step's metrics (every file once); failures are rate-limited.
- * At a step boundary it writes the step that just ended.  now_too (SIGUSR1,
- * SIGTERM) also writes what the running step holds so far, stamped with the
- * step's end: the boundary timer then finds that step written and what
- * arrives until then is carried into the next step, so nothing is lost.
- */
-static void rrd_flush(struct collector *col, bool now_too)
+/* Before each write: the backlog gauges of the step that ended. */
+static void before_flush(void *arg)
 {
-	int64_t now = time(NULL);
-	char err[1024];
-	enum sw_err rc;
-
-	if (now_too)
-		now += col->conf->rrd.step_ms / 1000;
-	rc = sw_rrd_flush(col->rrd, col->metrics, now, err, sizeof(err));
-	if (rc == SW_OK)
-		sw_log_release(&col->rrd_c, SW_LOG_NOTICE, "rrd", "writing time series again");
-	else if (rc == SW_EDUP)
-		sw_log_debug("rrd", "this step is already written");
-	else
-		sw_log_complain(&col->rrd_c, rc == SW_EAGAIN ? SW_LOG_WARNING : SW_LOG_ERR, "rrd",
-				"%s", err);
-}
-
-/* ms until just after the next step boundary of the wall clock. */
-static int64_t rrd_next_delay(const struct collector *col)
-{
-	struct timespec ts;
-	int64_t now_ms, step = col->conf->rrd.step_ms;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	return step - now_ms % step + 50;
-}
-
-
-static int64_t rrd_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
-{
-	struct collector *col = arg;
-
-	/* The step just ended: its backlog gauges first, then one write. */
-	refresh_backlog(col);
-	rrd_flush(col, false);
-	return rrd_next_delay(col);
+	refresh_backlog(arg);
 }
 
 static void collector_flush(struct sw_daemon *d)
 {
-	refresh_backlog(&collector);
-	rrd_flush(&collector, true);
+	sw_daemon_series_flush(&collector.series, true);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -361,10 +318,10 @@ static enum sw_err collector_start(struct sw_daemon *d, char *errbuf, size_t err
 		rc = sw_mqtt_start(col->mqtt);
 	if (rc)
 		return rc;
-	rc = sw_rrd_new(&col->conf->rrd, &col->rrd, errbuf, errlen);
+	rc = sw_daemon_series_start(d, &col->series, &col->conf->rrd, col->metrics, before_flush,
+				    col, errbuf, errlen);
 	if (rc)
 		return rc;
-	sw_loop_timer_add(d->loop, rrd_next_delay(col), rrd_timer_cb, col, &col->rrd_timer);
 	sw_loop_timer_add(d->loop, 0, backlog_timer_cb, col, &col->backlog_timer);
 	if (col->conf->poll->n == 0) {
 		sw_log_notice(NULL, "no [courier NAME] section: couriers are not polled");
@@ -438,9 +395,7 @@ static void collector_stop(struct sw_daemon *d)
 
 	if (col->backlog_timer)
 		sw_loop_timer_del(d->loop, col->backlog_timer);
-	if (col->rrd_timer)
-		sw_loop_timer_del(d->loop, col->rrd_timer);
-	col->backlog_timer = col->rrd_timer = 0;
+	col->backlog_timer = 0;
 	sw_mqtt_free(col->mqtt); /* flushes acknowledgements of committed bursts */
 	col->mqtt = NULL;
 	if (col->poll) {
@@ -448,12 +403,7 @@ static void collector_stop(struct sw_daemon *d)
 		sw_poll_free(col->poll);
 		col->poll = NULL;
 	}
-	if (col->rrd) {
-		refresh_backlog(col);
-		rrd_flush(col, true); /* what this step has so far */
-		sw_rrd_free(col->rrd);
-		col->rrd = NULL;
-	}
+	sw_daemon_series_stop(d, &col->series); /* what this step has so far */
 	sw_ingest_free(col->ing);
 	col->ing = NULL;
 	deadletter_drop_pending(col);

@@ -1036,6 +1036,11 @@ static void apply_results(struct courier *c, const struct batch *b,
 		if (rc != SW_OK)
 			break;
 	}
+	/* the feed's health, for the alert engine's `stalled` */
+	if (rc == SW_OK)
+		rc = sw_store_courier_health_note(st, c->cf->name, t.found + t.not_found > 0, now_s,
+						  t.found + t.not_found > 0 ? NULL
+									    : res[0].message);
 	if (rc != SW_OK) {
 		sw_store_rollback(st);
 		goto fail;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/daemon.h"
@@ -34,7 +35,7 @@
 
 /* Section kinds some slipwatch program reads; add a kind with its reader. */
 static const char *const known_sections[] = {
-	"store", "log", "collector", "mqtt", "rrd", "courier", "alerts", NULL,
+	"store", "log", "collector", "mqtt", "rrd", "courier", "alerts", "rule", "smtp", NULL,
 };
 
 static const char *const log_level_words[] = {
@@ -501,4 +502,77 @@ out:
 	sw_log_fini();
 	free(abs_conf);
 	return status;
+}
+
+/* ---- time series ----------------------------------------------------------- */
+
+void sw_daemon_series_flush(struct sw_daemon_series *s, bool now_too)
+{
+	int64_t now = time(NULL);
+	char err[1024];
+	enum sw_err rc;
+
+	if (!s->rrd)
+		return;
+	if (s->before_flush)
+		s->before_flush(s->arg);
+	if (now_too)
+		now += s->step_ms / 1000;
+	rc = sw_rrd_flush(s->rrd, s->metrics, now, err, sizeof(err));
+	if (rc == SW_OK)
+		sw_log_release(&s->complain, SW_LOG_NOTICE, "rrd", "writing time series again");
+	else if (rc == SW_EDUP)
+		sw_log_debug("rrd", "this step is already written");
+	else
+		sw_log_complain(&s->complain, rc == SW_EAGAIN ? SW_LOG_WARNING : SW_LOG_ERR, "rrd",
+				"%s", err);
+}
+
+/* ms until just after the next step boundary of the wall clock. */
+static int64_t series_next_delay(const struct sw_daemon_series *s)
+{
+	struct timespec ts;
+	int64_t now_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return s->step_ms - now_ms % s->step_ms + 50;
+}
+
+static int64_t series_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct sw_daemon_series *s = arg;
+
+	sw_daemon_series_flush(s, false);
+	return series_next_delay(s);
+}
+
+enum sw_err sw_daemon_series_start(struct sw_daemon *d, struct sw_daemon_series *s,
+				   const struct sw_rrd_conf *conf, struct sw_metrics *metrics,
+				   void (*before_flush)(void *arg), void *arg, char *errbuf,
+				   size_t errlen)
+{
+	enum sw_err rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = sw_rrd_new(conf, &s->rrd, errbuf, errlen)))
+		return rc;
+	s->metrics = metrics;
+	s->step_ms = conf->step_ms;
+	s->before_flush = before_flush;
+	s->arg = arg;
+	sw_loop_timer_add(d->loop, series_next_delay(s), series_timer_cb, s, &s->timer);
+	return SW_OK;
+}
+
+void sw_daemon_series_stop(struct sw_daemon *d, struct sw_daemon_series *s)
+{
+	if (s->timer)
+		sw_loop_timer_del(d->loop, s->timer);
+	s->timer = 0;
+	if (s->rrd) {
+		sw_daemon_series_flush(s, true);
+		sw_rrd_free(s->rrd);
+		s->rrd = NULL;
+	}
 }

@@ -32,6 +32,7 @@
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/rrd.h"
 #include "lib/store.h"
 
 /* Settings every daemon reads: sections [store] and [log]. */
@@ -104,6 +105,42 @@ struct sw_daemon_desc {
 	 * NULL (the signal is then logged and ignored). */
 	void (*flush)(struct sw_daemon *d);
 };
+
+/*
+ * Time series of a daemon: the RRD writer, and a timer that writes the
+ * metrics registry once per step just after each step boundary of the
+ * wall clock (failures logged, rate-limited).  before_flush (may be NULL)
+ * runs first each time, to set gauges for the step that ended.
+ */
+struct sw_daemon_series {
+	struct sw_rrd *rrd;
+	struct sw_metrics *metrics;
+	int64_t step_ms;
+	uint64_t timer;
+	void (*before_flush)(void *arg);
+	void *arg;
+	struct sw_log_complain complain;
+};
+
+/* Opens the writer for conf and starts the timer on d->loop; metrics is
+ * borrowed.  SW_OK or the error of sw_rrd_new (errbuf set). */
+enum sw_err sw_daemon_series_start(struct sw_daemon *d, struct sw_daemon_series *s,
+				   const struct sw_rrd_conf *conf, struct sw_metrics *metrics,
+				   void (*before_flush)(void *arg), void *arg, char *errbuf,
+				   size_t errlen);
+
+/*
+ * Writes the step's metrics now.  At a step boundary it writes the step
+ * that just ended; now_too (SIGUSR1, SIGTERM) also writes what the running
+ * step holds so far, stamped with the step's end: the boundary timer then
+ * finds that step written and what arrives until then is carried into the
+ * next step, so nothing is lost.
+ */
+void sw_daemon_series_flush(struct sw_daemon_series *s, bool now_too);
+
+/* Stops the timer, writes what the running step holds, frees the writer.
+ * Safe on a series never started. */
+void sw_daemon_series_stop(struct sw_daemon *d, struct sw_daemon_series *s);
 
 /* How long the loop keeps running after desc->stop to let work finish. */
 #define SW_DAEMON_DRAIN_MS 2000

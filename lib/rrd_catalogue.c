@@ -86,7 +86,11 @@ static const struct sw_rrd_ds notify_ds[] = {
 	ABS("sent", "events", "notifications delivered to the channel", "sent"),
 	ABS("deferred", "events", "notifications deferred (quiet hours, retry)", "deferred"),
 	ABS("failed", "events", "notifications failed for good", "failed"),
-	ABS("suppressed", "events", "notifications suppressed (duplicate, silenced, unsubscribed)", "suppressed"),
+	ABS("suppressed", "events", "notifications not sent on purpose (any reason)", "suppressed"),
+	ABS("sup_unsub", "events", "suppressed: the address is unsubscribed", "suppressed_unsubscribed"),
+	ABS("sup_cap", "events", "suppressed: the customer's daily cap was reached", "suppressed_daily_cap"),
+	ABS("queued", "events", "customer emails queued (one per slip and promise)", "queued"),
+	ABS("slips", "events", "slips detected (each slip of each promise once)", "slips"),
 };
 
 static const struct sw_rrd_ds collector_ds[] = {

@@ -228,11 +228,59 @@ static const char schema_v2[] =
     " WHERE picked_at IS NOT NULL AND shipped_at IS NULL"
     " AND cancelled_at IS NULL;";
 
+/*
+ * Schema version 3: the alert engine.
+ * - outbox gains the final state 'suppressed' (unsubscribed address, daily
+ *   cap): SQLite cannot change a CHECK constraint, so the table is rebuilt
+ *   with its rows.  recipient compares case-insensitively, and a partial
+ *   index over sent rows answers "how many emails did this address get
+ *   today" (the per-customer daily cap).
+ * - courier_health: when each courier's API last answered usefully and
+ *   last failed, written by the collector with each answer; the engine
+ *   judges `stalled` only while a courier's feed is healthy.
+ */
+static const char schema_v3[] =
+    "CREATE TABLE outbox_v3 ("
+    " id INTEGER PRIMARY KEY,"
+    " entity TEXT NOT NULL,"
+    " slip_kind TEXT NOT NULL,"
+    " promise TEXT NOT NULL DEFAULT '',"
+    " channel TEXT NOT NULL,"
+    " recipient TEXT NOT NULL COLLATE NOCASE,"
+    " subject TEXT, body TEXT,"
+    " template_name TEXT, template_vars TEXT,"
+    " state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+    "  ('queued', 'sending', 'sent', 'failed', 'deferred', 'suppressed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER,"
+    " smtp_response TEXT,"
+    " UNIQUE (entity, slip_kind, promise));"
+    "INSERT INTO outbox_v3 (id, entity, slip_kind, promise, channel, recipient,"
+    " subject, body, template_name, template_vars, state, attempts,"
+    " next_attempt_at, last_error, created_at, sent_at, smtp_response)"
+    " SELECT id, entity, slip_kind, promise, channel, recipient, subject, body,"
+    " template_name, template_vars, state, attempts, next_attempt_at,"
+    " last_error, created_at, sent_at, smtp_response FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v3 RENAME TO outbox;"
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"
+    "CREATE INDEX outbox_recipient ON outbox (recipient, sent_at)"
+    " WHERE state = 'sent';"
+    "CREATE TABLE courier_health ("
+    " courier TEXT PRIMARY KEY,"
+    " last_ok_at INTEGER,"
+    " last_fail_at INTEGER,"
+    " last_error TEXT);";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
     schema_v1,
     schema_v2,
+    schema_v3,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
@@ -284,6 +332,19 @@ enum stmt_id {
 	ST_POLL_SEED,
 	ST_PARCEL_COUNTS,
 	ST_PARCEL_MAX_ID,
+	ST_OUTBOX_SUPPRESS,
+	ST_OUTBOX_SENT_SINCE,
+	ST_HEALTH_OK,
+	ST_HEALTH_FAIL,
+	ST_HEALTH_GET,
+	ST_ALERT_EXISTS,
+	ST_TRACK_SCAN_PARCELS,
+	ST_TRACK_SCAN_ORDERS,
+	ST_TRACK_PARCEL_ID,
+	ST_TRACK_PARCEL_KEY,
+	ST_TRACK_ORDER_ID,
+	ST_TRACK_ORDER_KEY,
+	ST_TRACK_ORDER_PARCELS,
 	ST_LAST
 };
 
@@ -309,6 +370,37 @@ enum stmt_id {
 	"picked_off, packed_at, packed_off, shipped_at, shipped_off, "                             \
 	"cancelled_at, cancelled_off, backordered_at, backordered_off, status"
 #define ORDER_STAGE_COL0 17 /* index of created_at in ORDER_COLS */
+
+/* A parcel with its order, for the alert engine: the parcel columns of
+ * ST_PARCEL_GET (PARCEL_NCOLS), then the order's ORDER_COLS (NULL when the
+ * parcel has no order).  An order without parcel has NULL parcel columns. */
+#define TRACK_PARCEL_COLS                                                                          \
+	"p.id, p.courier, p.tracking_number, o.warehouse_id, o.order_id, "                         \
+	"p.shipped_at, p.shipped_off, p.status, p.raw_code, p.raw_text, "                          \
+	"p.last_event_at, p.last_event_off, p.eta_date, p.delivered_at, "                          \
+	"p.delivered_off, p.first_scan_at, p.first_scan_off, p.terminal"
+#define TRACK_NO_PARCEL                                                                            \
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "                       \
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+#define PARCEL_NCOLS 18
+#define TRACK_ORDER_COLS                                                                           \
+	"o.id, o.warehouse_id, o.order_id, o.customer_name, o.customer_email, "                    \
+	"o.customer_locale, o.customer_tz, o.promised_ship_by_at, "                                \
+	"o.promised_ship_by_off, o.promised_delivery_kind, "                                       \
+	"o.promised_delivery_text, o.promised_delivery_at, "                                       \
+	"o.promised_delivery_off, o.service_level, o.dest_country, "                               \
+	"o.dest_postal_code, o.dest_city, o.created_at, o.created_off, o.picked_at, "              \
+	"o.picked_off, o.packed_at, o.packed_off, o.shipped_at, o.shipped_off, "                   \
+	"o.cancelled_at, o.cancelled_off, o.backordered_at, o.backordered_off, o.status"
+#define TRACK_FROM_PARCELS                                                                         \
+	"SELECT " TRACK_PARCEL_COLS ", " TRACK_ORDER_COLS                                          \
+	" FROM parcels p LEFT JOIN orders o ON o.id = p.order_ref WHERE "
+/* An order still in the warehouse: not shipped, not cancelled, no parcel. */
+#define TRACK_FROM_ORDERS                                                                          \
+	"SELECT " TRACK_NO_PARCEL ", " TRACK_ORDER_COLS " FROM orders o WHERE "
+#define TRACK_ORDER_OPEN                                                                           \
+	"o.shipped_at IS NULL AND o.cancelled_at IS NULL AND NOT EXISTS "                          \
+	"(SELECT 1 FROM parcels q WHERE q.order_ref = o.id)"
 
 #define PARCEL_FRESH "coalesce(:event_at, 0) >= coalesce(last_event_at, 0)"
 #define OUTBOX_COLS                                                                                \
@@ -529,6 +621,31 @@ static const char *const stmt_sql[ST_LAST] = {
 		     "FROM parcels p WHERE p.id > :after AND p.id <= :upto AND "
 		     "p.courier = :courier AND p.terminal = 0 AND "
 		     "NOT EXISTS (SELECT 1 FROM poll_schedule s WHERE s.parcel_ref = p.id)",
+    [ST_OUTBOX_SUPPRESS] = "UPDATE outbox SET state = 'suppressed', last_error = :error "
+			   "WHERE id = :id AND state IN ('queued', 'deferred', 'sending')",
+    [ST_OUTBOX_SENT_SINCE] = "SELECT count(*) FROM outbox WHERE recipient = :recipient "
+			     "AND state = 'sent' AND sent_at >= :since",
+    [ST_HEALTH_OK] = "INSERT INTO courier_health (courier, last_ok_at) VALUES (:courier, :at) "
+		     "ON CONFLICT (courier) DO UPDATE SET last_ok_at = "
+		     "max(coalesce(last_ok_at, 0), excluded.last_ok_at)",
+    [ST_HEALTH_FAIL] = "INSERT INTO courier_health (courier, last_fail_at, last_error) "
+		       "VALUES (:courier, :at, :error) ON CONFLICT (courier) DO UPDATE SET "
+		       "last_fail_at = max(coalesce(last_fail_at, 0), excluded.last_fail_at), "
+		       "last_error = excluded.last_error",
+    [ST_HEALTH_GET] = "SELECT coalesce(last_ok_at, 0), coalesce(last_fail_at, 0) "
+		      "FROM courier_health WHERE courier = :courier",
+    [ST_ALERT_EXISTS] = "SELECT count(*) FROM alerts WHERE entity = :entity AND "
+			"kind = :kind AND promise = :promise",
+    [ST_TRACK_SCAN_PARCELS] = TRACK_FROM_PARCELS "p.id > :after AND p.terminal = 0 "
+					      "ORDER BY p.id LIMIT :limit",
+    [ST_TRACK_SCAN_ORDERS] = TRACK_FROM_ORDERS "o.id > :after AND " TRACK_ORDER_OPEN
+					     " ORDER BY o.id LIMIT :limit",
+    [ST_TRACK_PARCEL_ID] = TRACK_FROM_PARCELS "p.id = :id",
+    [ST_TRACK_PARCEL_KEY] = TRACK_FROM_PARCELS "p.courier = :courier AND "
+					    "p.tracking_number = :tn",
+    [ST_TRACK_ORDER_ID] = TRACK_FROM_ORDERS "o.id = :id",
+    [ST_TRACK_ORDER_KEY] = TRACK_FROM_ORDERS "o.warehouse_id = :wh AND o.order_id = :oid",
+    [ST_TRACK_ORDER_PARCELS] = TRACK_FROM_PARCELS "p.order_ref = :id ORDER BY p.id",
     [ST_PARCEL_MAX_ID] = "SELECT coalesce(max(id), 0) FROM parcels",
     [ST_PARCEL_COUNTS] = "SELECT courier, status, count(*) FROM parcels "
 			 "GROUP BY courier, status ORDER BY courier, status",
@@ -572,6 +689,7 @@ static const char *const ship_names[SW_SHIP_LAST] = {
 static const char *const outbox_names[SW_OUTBOX_LAST] = {
     [SW_OUTBOX_QUEUED] = "queued", [SW_OUTBOX_SENDING] = "sending",   [SW_OUTBOX_SENT] = "sent",
     [SW_OUTBOX_FAILED] = "failed", [SW_OUTBOX_DEFERRED] = "deferred",
+    [SW_OUTBOX_SUPPRESSED] = "suppressed",
 };
 
 static const char *const promise_names[SW_PROMISE_LAST] = {
@@ -1423,38 +1541,44 @@ enum sw_err sw_store_order_upsert(struct sw_store *st, const struct sw_order *o)
 	return run(st, s, "order upsert");
 }
 
-static struct sw_order *order_row(sqlite3_stmt *s)
+/* The order in ORDER_COLS order from column b on. */
+static struct sw_order *order_row_at(sqlite3_stmt *s, int b)
 {
 	struct sw_order *o = xcalloc(1, sizeof(*o));
 	struct sw_promise *pd = &o->promised_delivery_by;
 	char *kind;
 	int i;
 
-	o->id = sqlite3_column_int64(s, 0);
-	o->warehouse_id = col_str(s, 1);
-	o->order_id = col_str(s, 2);
-	o->customer_name = col_str(s, 3);
-	o->customer_email = col_str(s, 4);
-	o->customer_locale = col_str(s, 5);
-	o->customer_timezone = col_str(s, 6);
-	o->promised_ship_by = col_stamp(s, 7);
-	kind = col_str(s, 9);
+	o->id = sqlite3_column_int64(s, b);
+	o->warehouse_id = col_str(s, b + 1);
+	o->order_id = col_str(s, b + 2);
+	o->customer_name = col_str(s, b + 3);
+	o->customer_email = col_str(s, b + 4);
+	o->customer_locale = col_str(s, b + 5);
+	o->customer_timezone = col_str(s, b + 6);
+	o->promised_ship_by = col_stamp(s, b + 7);
+	kind = col_str(s, b + 9);
 	pd->kind = (enum sw_promise_kind)name_index(promise_names, SW_PROMISE_LAST, kind);
 	if (pd->kind == SW_PROMISE_LAST)
 		pd->kind = SW_PROMISE_NONE;
 	free(kind);
-	pd->text = col_str(s, 10);
-	pd->at = col_stamp(s, 11);
-	o->service_level = col_str(s, 13);
-	o->dest_country = col_str(s, 14);
-	o->dest_postal_code = col_str(s, 15);
-	o->dest_city = col_str(s, 16);
+	pd->text = col_str(s, b + 10);
+	pd->at = col_stamp(s, b + 11);
+	o->service_level = col_str(s, b + 13);
+	o->dest_country = col_str(s, b + 14);
+	o->dest_postal_code = col_str(s, b + 15);
+	o->dest_city = col_str(s, b + 16);
 	for (i = 0; i < SW_STAGE_LAST; i++)
-		o->stage[i] = col_stamp(s, ORDER_STAGE_COL0 + 2 * i);
+		o->stage[i] = col_stamp(s, b + ORDER_STAGE_COL0 + 2 * i);
 	o->status = (enum sw_stage)name_index(
 	    stage_names, SW_STAGE_LAST,
-	    (const char *)sqlite3_column_text(s, ORDER_STAGE_COL0 + 2 * SW_STAGE_LAST));
+	    (const char *)sqlite3_column_text(s, b + ORDER_STAGE_COL0 + 2 * SW_STAGE_LAST));
 	return o;
+}
+
+static struct sw_order *order_row(sqlite3_stmt *s)
+{
+	return order_row_at(s, 0);
 }
 
 /* Steps a keyed single-row SELECT and converts the row with conv. */
@@ -1693,7 +1817,8 @@ enum sw_err sw_store_parcel_set_status(struct sw_store *st, const char *courier,
 	return SW_OK;
 }
 
-static void *parcel_conv(sqlite3_stmt *s)
+/* The parcel in ST_PARCEL_GET column order. */
+static struct sw_parcel *parcel_row(sqlite3_stmt *s)
 {
 	struct sw_parcel *p = xcalloc(1, sizeof(*p));
 	enum sw_ship_status status;
@@ -1715,6 +1840,11 @@ static void *parcel_conv(sqlite3_stmt *s)
 	p->first_scan_at = col_stamp(s, 15);
 	p->terminal = sqlite3_column_int(s, 17);
 	return p;
+}
+
+static void *parcel_conv(sqlite3_stmt *s)
+{
+	return parcel_row(s);
 }
 
 enum sw_err sw_store_parcel_get(struct sw_store *st, const char *courier,
@@ -2375,4 +2505,213 @@ void sw_store_unsub_free(struct sw_unsub *list, size_t n)
 		free((char *)list[i].reason);
 	}
 	free(list);
+}
+
+/* ---- alert engine: suppression, daily cap, courier health ------------- */
+
+enum sw_err sw_store_outbox_mark_suppressed(struct sw_store *st, int64_t id, const char *reason)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_SUPPRESS);
+
+	if (!s)
+		return SW_ESTORE;
+	if (b_int(s, ":id", id) | b_text(s, ":error", reason))
+		return bind_failed(st, s);
+	return outbox_mark(st, s, id);
+}
+
+enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipient, int64_t since,
+				       int64_t *ret_count)
+{
+	sqlite3_stmt *s;
+
+	*ret_count = 0;
+	if (!nonempty(recipient))
+		return set_err(st, SW_EINVAL, "outbox: empty recipient");
+	if (!(s = stmt(st, ST_OUTBOX_SENT_SINCE)))
+		return SW_ESTORE;
+	if (b_text(s, ":recipient", recipient) | b_int(s, ":since", since))
+		return bind_failed(st, s);
+	return query_int(st, s, "outbox sent count", ret_count, NULL);
+}
+
+enum sw_err sw_store_courier_health_note(struct sw_store *st, const char *courier, int ok,
+					 int64_t at, const char *error)
+{
+	sqlite3_stmt *s;
+
+	if (!nonempty(courier) || at <= 0)
+		return set_err(st, SW_EINVAL, "courier health: courier and time are required");
+	if (!(s = stmt(st, ok ? ST_HEALTH_OK : ST_HEALTH_FAIL)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_int(s, ":at", at) |
+	    (ok ? 0 : b_text(s, ":error", error)))
+		return bind_failed(st, s);
+	return run(st, s, "courier health");
+}
+
+enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier,
+					int64_t *ret_last_ok, int64_t *ret_last_fail)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*ret_last_ok = *ret_last_fail = 0;
+	if (!nonempty(courier))
+		return set_err(st, SW_EINVAL, "courier health: empty courier");
+	if (!(s = stmt(st, ST_HEALTH_GET)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier))
+		return bind_failed(st, s);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret_last_ok = sqlite3_column_int64(s, 0);
+		*ret_last_fail = sqlite3_column_int64(s, 1);
+		stmt_done(s);
+		return SW_OK;
+	}
+	stmt_done(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, "courier health");
+	return SW_ENOTFOUND;
+}
+
+enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const char *kind,
+				  const char *promise, int *ret_exists)
+{
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	enum sw_err rc;
+
+	*ret_exists = 0;
+	if (!nonempty(entity) || !nonempty(kind))
+		return set_err(st, SW_EINVAL, "alert: entity and kind are required");
+	if (!(s = stmt(st, ST_ALERT_EXISTS)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
+	    b_text(s, ":promise", promise ? promise : ""))
+		return bind_failed(st, s);
+	rc = query_int(st, s, "alert exists", &n, NULL);
+	*ret_exists = n > 0;
+	return rc;
+}
+
+/* ---- alert engine: parcels with their orders --------------------------- */
+
+static void track_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_track *t = elem;
+
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+		t->parcel = parcel_row(s);
+	if (sqlite3_column_type(s, PARCEL_NCOLS) != SQLITE_NULL)
+		t->order = order_row_at(s, PARCEL_NCOLS);
+}
+
+static void track_free_v(void *arr, size_t n)
+{
+	sw_store_track_free(arr, n);
+}
+
+void sw_store_track_free(struct sw_track *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		sw_store_order_free(list[i].order);
+		sw_store_parcel_free(list[i].parcel);
+	}
+	free(list);
+}
+
+static enum sw_err track_list(struct sw_store *st, sqlite3_stmt *s, struct sw_track **ret_list,
+			      size_t *ret_n)
+{
+	return list_rows(st, s, "track", sizeof(struct sw_track), track_fill, track_free_v,
+			 (void **)ret_list, ret_n);
+}
+
+enum sw_err sw_store_track_scan(struct sw_store *st, enum sw_track_unit unit, int64_t after_id,
+				int limit, struct sw_track **ret_list, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if ((rc = check_limit(st, limit)))
+		return rc;
+	if (!(s = stmt(st, unit == SW_TRACK_PARCEL ? ST_TRACK_SCAN_PARCELS
+						   : ST_TRACK_SCAN_ORDERS)))
+		return SW_ESTORE;
+	if (b_int(s, ":after", after_id) | b_int(s, ":limit", limit))
+		return bind_failed(st, s);
+	return track_list(st, s, ret_list, ret_n);
+}
+
+enum sw_err sw_store_track_get(struct sw_store *st, enum sw_track_unit unit, int64_t id,
+			       struct sw_track **ret_list, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (unit == SW_TRACK_PARCEL) {
+		if (!(s = stmt(st, ST_TRACK_PARCEL_ID)))
+			return SW_ESTORE;
+		if (b_int(s, ":id", id))
+			return bind_failed(st, s);
+		return track_list(st, s, ret_list, ret_n);
+	}
+	/* an order: its parcels if it has any, else the order alone */
+	if (!(s = stmt(st, ST_TRACK_ORDER_PARCELS)))
+		return SW_ESTORE;
+	if (b_int(s, ":id", id))
+		return bind_failed(st, s);
+	if ((rc = track_list(st, s, ret_list, ret_n)) || *ret_n)
+		return rc;
+	if (!(s = stmt(st, ST_TRACK_ORDER_ID)))
+		return SW_ESTORE;
+	if (b_int(s, ":id", id))
+		return bind_failed(st, s);
+	return track_list(st, s, ret_list, ret_n);
+}
+
+enum sw_err sw_store_track_parcel(struct sw_store *st, const char *courier,
+				  const char *tracking_number, struct sw_track **ret_list,
+				  size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if ((rc = parcel_key_check(st, courier, tracking_number)))
+		return rc;
+	if (!(s = stmt(st, ST_TRACK_PARCEL_KEY)))
+		return SW_ESTORE;
+	if (b_text(s, ":courier", courier) | b_text(s, ":tn", tracking_number))
+		return bind_failed(st, s);
+	return track_list(st, s, ret_list, ret_n);
+}
+
+enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
+				 const char *order_id, struct sw_track **ret_list, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+	int64_t id;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (!nonempty(warehouse_id) || !nonempty(order_id))
+		return set_err(st, SW_EINVAL, "order: warehouse and order id are required");
+	if (!(s = stmt(st, ST_TRACK_ORDER_KEY)))
+		return SW_ESTORE;
+	if (b_text(s, ":wh", warehouse_id) | b_text(s, ":oid", order_id))
+		return bind_failed(st, s);
+	if ((rc = track_list(st, s, ret_list, ret_n)) || *ret_n == 0)
+		return rc;
+	id = (*ret_list)[0].order->id;
+	sw_store_track_free(*ret_list, *ret_n);
+	return sw_store_track_get(st, SW_TRACK_ORDER, id, ret_list, ret_n);
 }

@@ -33,7 +33,7 @@
 #include "lib/error.h"
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 2
+#define SW_STORE_SCHEMA_VERSION 3
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */
@@ -96,6 +96,7 @@ enum sw_outbox_state {
 	SW_OUTBOX_SENT,	    /* delivered (final) */
 	SW_OUTBOX_FAILED,   /* given up (final) */
 	SW_OUTBOX_DEFERRED, /* temporary failure or quiet hours; retried later */
+	SW_OUTBOX_SUPPRESSED, /* not sent on purpose: unsubscribed, daily cap (final) */
 	SW_OUTBOX_LAST	    /* sentinel */
 };
 
@@ -494,6 +495,78 @@ struct sw_alert {
  * changed); SW_EINVAL; SW_ESTORE. */
 enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a, int64_t *ret_id);
 
+/* 1 in *ret_exists if entity + kind + promise is recorded, else 0.  SW_OK,
+ * SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const char *kind,
+				  const char *promise, int *ret_exists);
+
+/* ---- courier feed health ------------------------------------------------ */
+
+/*
+ * Notes one answer of a courier's tracking API at `at` (> 0): ok (1) when
+ * it told us something about parcels (found or not found), 0 when the
+ * answer was unusable (error, timeout, 429), with error a short reason.
+ * The collector calls it with every answer, in the answer's transaction;
+ * the alert engine reads it to tell a stuck parcel from a silent feed.
+ * Times only move forward.  SW_OK, SW_EINVAL, SW_ESTORE.
+ */
+enum sw_err sw_store_courier_health_note(struct sw_store *st, const char *courier, int ok,
+					 int64_t at, const char *error);
+
+/* The last good and last failed answer times of courier (0: never).
+ * SW_OK; SW_ENOTFOUND if the courier never answered (both 0); SW_EINVAL;
+ * SW_ESTORE. */
+enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier,
+					int64_t *ret_last_ok, int64_t *ret_last_fail);
+
+/* ---- what the alert engine evaluates ------------------------------------ */
+
+/*
+ * A unit the alert engine watches: a parcel with its order (order NULL if
+ * the parcel is not linked to one), or an order that has no parcel yet
+ * (parcel NULL).  Both are the store's structs (see sw_store_order_get and
+ * sw_store_parcel_get); a list is freed with sw_store_track_free.
+ */
+struct sw_track {
+	struct sw_order *order;
+	struct sw_parcel *parcel;
+};
+
+enum sw_track_unit {
+	SW_TRACK_PARCEL, /* keyed by parcels' row id */
+	SW_TRACK_ORDER,	 /* keyed by orders' row id */
+	SW_TRACK_UNIT_LAST
+};
+
+/*
+ * Lists up to limit (1..SW_STORE_MAX_BATCH) open units with a row id above
+ * after_id, in id order: SW_TRACK_PARCEL - parcels not in a terminal
+ * status, with their orders; SW_TRACK_ORDER - orders neither shipped nor
+ * cancelled that have no parcel.  Pass the last id seen as after_id to
+ * page through all of them (the alert engine's start-up pass).  New array
+ * (*ret_n entries, NULL if 0).  SW_OK, SW_ERANGE, SW_ESTORE.
+ */
+enum sw_err sw_store_track_scan(struct sw_store *st, enum sw_track_unit unit, int64_t after_id,
+				int limit, struct sw_track **ret_list, size_t *ret_n);
+
+/*
+ * The units behind one row id, whatever their state (terminal parcels and
+ * shipped or cancelled orders included, so the caller sees them close):
+ * SW_TRACK_PARCEL - that parcel (0 or 1 entries); SW_TRACK_ORDER - every
+ * parcel of the order, or the order alone when it has none (0 entries if
+ * no such order).  sw_store_track_parcel and sw_store_track_order do the
+ * same by natural key.  New array.  SW_OK, SW_EINVAL, SW_ESTORE.
+ */
+enum sw_err sw_store_track_get(struct sw_store *st, enum sw_track_unit unit, int64_t id,
+			       struct sw_track **ret_list, size_t *ret_n);
+enum sw_err sw_store_track_parcel(struct sw_store *st, const char *courier,
+				  const char *tracking_number, struct sw_track **ret_list,
+				  size_t *ret_n);
+enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
+				 const char *order_id, struct sw_track **ret_list, size_t *ret_n);
+
+void sw_store_track_free(struct sw_track *list, size_t n);
+
 /* ---- notification outbox ----------------------------------------------- */
 
 /*
@@ -558,6 +631,17 @@ enum sw_err sw_store_outbox_count(struct sw_store *st, enum sw_outbox_state stat
 				  int64_t *ret_count);
 
 void sw_store_outbox_free(struct sw_outbox_msg *msgs, size_t n);
+
+/* Marks a row that is queued, deferred or being sent as suppressed for
+ * good, with the reason (e.g. "unsubscribed").  SW_OK; SW_ENOTFOUND if no
+ * row with this id is in one of those states; SW_ESTORE. */
+enum sw_err sw_store_outbox_mark_suppressed(struct sw_store *st, int64_t id, const char *reason);
+
+/* The number of messages sent to recipient (compared case-insensitively)
+ * at or after since, over an index: the per-customer daily cap.  SW_OK,
+ * SW_EINVAL (empty recipient), SW_ESTORE. */
+enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipient, int64_t since,
+				       int64_t *ret_count);
 
 /* ---- unsubscribes ------------------------------------------------------ */
 

@@ -1,0 +1,486 @@
+/*
+ * engine.c - the alert engine's detection side (see engine.h).
+ *
+ * Design: all state that matters lives in the store (alerts, outbox,
+ * cursor); memory holds only the deadline queue (dueq.h, keyed by parcel
+ * id or negated order id) and a small cache of courier feed health.  Each
+ * batch of work (a page of the start-up scan, a batch of journal events, a
+ * batch of due units) runs in one store transaction; if it fails, nothing
+ * of it is kept, the cursor does not move and the units it touched are
+ * re-queued a few seconds ahead.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "alerts/dueq.h"
+#include "alerts/engine.h"
+#include "alerts/eval.h"
+#include "lib/log.h"
+#include "lib/swtime.h"
+#include "lib/xmalloc.h"
+
+#define HEALTH_TTL 30	/* s a cached courier health is trusted */
+#define RETRY_AFTER 5	/* s before units of a failed batch are retried */
+#define ENTITY_MAX 320	/* "parcel:<courier>:<tracking>" */
+
+struct health {
+	char *courier;
+	int64_t ok_at, fetched_at;
+};
+
+struct sw_engine {
+	struct sw_store *st;
+	const struct sw_alerts_conf *conf;
+	const struct sw_rules *rules;
+	struct sw_metrics *metrics;
+	struct sw_dueq *q;
+	int64_t cursor;
+	struct health *health;
+	size_t n_health;
+	/* keys touched by the running batch, re-queued if it fails */
+	int64_t *touched;
+	size_t n_touched, cap_touched;
+	struct sw_engine_stats stats;
+};
+
+static void set_err(char *errbuf, size_t errlen, const char *what, struct sw_store *st)
+{
+	snprintf(errbuf, errlen, "%s: %s", what, sw_store_errmsg(st));
+}
+
+enum sw_err sw_engine_new(struct sw_store *st, const struct sw_alerts_conf *conf,
+			  const struct sw_rules *rules, struct sw_metrics *metrics,
+			  struct sw_engine **ret_engine, char *errbuf, size_t errlen)
+{
+	struct sw_engine *e = xcalloc(1, sizeof(*e));
+
+	*ret_engine = NULL;
+	e->st = st;
+	e->conf = conf;
+	e->rules = rules;
+	e->metrics = metrics;
+	if (sw_store_cursor_get(st, SW_ENGINE_CURSOR, &e->cursor) != SW_OK) {
+		set_err(errbuf, errlen, "reading the journal cursor", st);
+		free(e);
+		return SW_ESTORE;
+	}
+	e->q = sw_dueq_new();
+	*ret_engine = e;
+	return SW_OK;
+}
+
+void sw_engine_free(struct sw_engine *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n_health; i++)
+		free(e->health[i].courier);
+	free(e->health);
+	free(e->touched);
+	sw_dueq_free(e->q);
+	free(e);
+}
+
+void sw_engine_set_conf(struct sw_engine *e, const struct sw_alerts_conf *conf,
+			const struct sw_rules *rules)
+{
+	e->conf = conf;
+	e->rules = rules;
+}
+
+/* The courier's last useful answer, cached for HEALTH_TTL. */
+static int64_t feed_ok_at(struct sw_engine *e, const char *courier, int64_t now)
+{
+	struct health *h = NULL;
+	int64_t fail;
+
+	for (size_t i = 0; i < e->n_health; i++)
+		if (strcmp(e->health[i].courier, courier) == 0)
+			h = &e->health[i];
+	if (!h) {
+		e->health = xreallocarray(e->health, e->n_health + 1, sizeof(*e->health));
+		h = &e->health[e->n_health++];
+		h->courier = xstrdup(courier);
+		h->ok_at = h->fetched_at = 0;
+	}
+	if (h->fetched_at == 0 || now - h->fetched_at >= HEALTH_TTL || now < h->fetched_at) {
+		/* a store error reads as "never answered": stalled waits */
+		if (sw_store_courier_health_get(e->st, courier, &h->ok_at, &fail) != SW_OK)
+			h->ok_at = 0;
+		h->fetched_at = now;
+	}
+	return h->ok_at;
+}
+
+static const char *unit_zone(const struct sw_engine *e, const struct sw_order *o)
+{
+	if (o && o->customer_timezone && sw_tz_valid(o->customer_timezone))
+		return o->customer_timezone;
+	return e->conf->default_timezone;
+}
+
+static void entity_of(const struct sw_track *t, char *buf, size_t len)
+{
+	if (t->parcel)
+		snprintf(buf, len, "parcel:%s:%s", t->parcel->courier, t->parcel->tracking_number);
+	else
+		snprintf(buf, len, "order:%s:%s", t->order->warehouse_id, t->order->order_id);
+}
+
+/* What the email needs, kept with the outbox row: the sender renders it
+ * (so a template fixed meanwhile is used) in the customer's zone. */
+static char *email_vars(const struct sw_engine *e, const struct sw_track *t,
+			const struct sw_eval_slip *s)
+{
+	const struct sw_order *o = t->order;
+	const struct sw_promise *p = &o->promised_delivery_by;
+	json_t *v = json_object();
+	char *text;
+
+	json_object_set_new(v, "kind", json_string(sw_slip_name(s->kind)));
+	json_object_set_new(v, "zone", json_string(unit_zone(e, o)));
+	if (o->customer_locale)
+		json_object_set_new(v, "locale", json_string(o->customer_locale));
+	if (o->customer_name)
+		json_object_set_new(v, "name", json_string(o->customer_name));
+	json_object_set_new(v, "warehouse_id", json_string(o->warehouse_id));
+	json_object_set_new(v, "order_id", json_string(o->order_id));
+	if (t->parcel) {
+		json_object_set_new(v, "courier", json_string(t->parcel->courier));
+		json_object_set_new(v, "tracking", json_string(t->parcel->tracking_number));
+		if (t->parcel->eta_date)
+			json_object_set_new(v, "eta", json_string(t->parcel->eta_date));
+	}
+	if (s->kind == SW_SLIP_SHIP_LATE && o->promised_ship_by.at) {
+		json_object_set_new(v, "promise_kind", json_string("instant"));
+		json_object_set_new(v, "promise_at", json_integer(o->promised_ship_by.at));
+	} else if (p->kind != SW_PROMISE_NONE) {
+		json_object_set_new(v, "promise_kind",
+				    json_string(sw_store_promise_kind_name(p->kind)));
+		if (p->text)
+			json_object_set_new(v, "promise_text", json_string(p->text));
+		json_object_set_new(v, "promise_at", json_integer(p->at.at));
+	}
+	/* a ship_late email also tells the delivery promise still standing */
+	if (s->kind == SW_SLIP_SHIP_LATE && p->kind != SW_PROMISE_NONE && p->text)
+		json_object_set_new(v, "delivery_text", json_string(p->text));
+	text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(v);
+	return text;
+}
+
+static void count(struct sw_engine *e, const char *ds)
+{
+	if (e->metrics)
+		sw_metrics_count(e->metrics, "notify", ds, 1);
+}
+
+/* Queues the customer's email for a new slip. */
+static enum sw_err queue_email(struct sw_engine *e, const struct sw_track *t,
+			       const struct sw_eval_slip *s, const char *entity, int64_t now)
+{
+	const struct sw_order *o = t->order;
+	struct sw_outbox_msg m = { 0 };
+	int64_t id, until = now;
+	int unsub = 0;
+	enum sw_err rc;
+	char *vars;
+
+	if (!e->conf->email)
+		return SW_OK;
+	if (!o || !o->customer_email || !*o->customer_email) {
+		e->stats.no_email++;
+		return SW_OK;
+	}
+	if (!e->conf->is_urgent[s->kind])
+		sw_rules_quiet_until(e->conf, unit_zone(e, o), now, &until, NULL);
+	vars = email_vars(e, t, s);
+	m.entity = entity;
+	m.slip_kind = sw_slip_name(s->kind);
+	m.promise = s->promise;
+	m.channel = "email";
+	m.recipient = o->customer_email;
+	m.template_name = sw_slip_name(s->kind);
+	m.template_vars = vars;
+	m.next_attempt_at = until;
+	rc = sw_store_outbox_enqueue(e->st, &m, &id);
+	free(vars);
+	if (rc == SW_EDUP)
+		return SW_OK;
+	if (rc != SW_OK)
+		return rc;
+	if ((rc = sw_store_unsub_check(e->st, o->customer_email, &unsub)))
+		return rc;
+	if (unsub) {
+		if ((rc = sw_store_outbox_mark_suppressed(e->st, id, "unsubscribed")))
+			return rc;
+		e->stats.suppressed++;
+		count(e, "suppressed");
+		count(e, "suppressed_unsubscribed");
+		return SW_OK;
+	}
+	e->stats.queued++;
+	count(e, "queued");
+	if (until > now)
+		count(e, "deferred");
+	return SW_OK;
+}
+
+/* Records one slip; a new one queues its email. */
+static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
+			  const struct sw_eval_slip *s, int64_t now)
+{
+	char entity[ENTITY_MAX], order_entity[ENTITY_MAX];
+	struct sw_alert a = { 0 };
+	enum sw_err rc;
+	int seen = 0;
+
+	entity_of(t, entity, sizeof(entity));
+	/* an order found late while still in the warehouse stays that one
+	 * slip after it ships: its parcel is not late a second time */
+	if (s->kind == SW_SLIP_LATE && t->parcel && t->order) {
+		snprintf(order_entity, sizeof(order_entity), "order:%s:%s", t->order->warehouse_id,
+			 t->order->order_id);
+		if ((rc = sw_store_alert_exists(e->st, order_entity, "late", s->promise, &seen)))
+			return rc;
+		if (seen)
+			return SW_OK;
+	}
+	a.entity = entity;
+	a.kind = sw_slip_name(s->kind);
+	a.promise = s->promise;
+	a.stage = s->stage;
+	a.detected_at = now;
+	rc = sw_store_alert_record(e->st, &a, NULL);
+	if (rc == SW_EDUP)
+		return SW_OK;
+	if (rc != SW_OK)
+		return rc;
+	e->stats.slips++;
+	count(e, "slips");
+	sw_log_info("alerts", "%s: %s (%s, %s)", entity, a.kind, s->stage,
+		    *s->promise ? s->promise : "no promise");
+	return queue_email(e, t, s, entity, now);
+}
+
+static void touch(struct sw_engine *e, int64_t key)
+{
+	if (e->n_touched == e->cap_touched) {
+		e->cap_touched = e->cap_touched ? e->cap_touched * 2 : 256;
+		e->touched = xreallocarray(e->touched, e->cap_touched, sizeof(*e->touched));
+	}
+	e->touched[e->n_touched++] = key;
+}
+
+/* Evaluates one unit, records its slips and sets its deadline. */
+static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64_t now)
+{
+	const struct sw_order *o = t->order;
+	const struct sw_parcel *p = t->parcel;
+	struct sw_eval_in in = { 0 };
+	struct sw_eval_out out;
+	int64_t key;
+	enum sw_err rc;
+
+	if (!p && !o)
+		return SW_OK;
+	key = p ? p->id : -o->id;
+	touch(e, key);
+	if (p && o) /* shipped: the order's own deadlines are its parcels' now */
+		sw_dueq_set(e->q, -o->id, 0);
+	in.order = o;
+	in.parcel = p;
+	in.rule = sw_rules_pick(e->rules, o ? o->warehouse_id : NULL, p ? p->courier : NULL,
+				o ? o->service_level : NULL);
+	in.zone = unit_zone(e, o);
+	in.now = now;
+	in.feed_ok_at = p ? feed_ok_at(e, p->courier, now) : 0;
+	in.feed_window = e->conf->feed_window_ms / 1000;
+	sw_eval(&in, &out);
+	e->stats.evaluated++;
+	for (int i = 0; i < out.n; i++)
+		if ((rc = record(e, t, &out.slips[i], now)))
+			return rc;
+	sw_dueq_set(e->q, key, out.closed ? 0 : out.next_due);
+	return SW_OK;
+}
+
+static enum sw_err evaluate_list(struct sw_engine *e, const struct sw_track *list, size_t n,
+				 int64_t now)
+{
+	enum sw_err rc;
+
+	for (size_t i = 0; i < n; i++)
+		if ((rc = evaluate(e, &list[i], now)))
+			return rc;
+	return SW_OK;
+}
+
+static enum sw_err batch_begin(struct sw_engine *e)
+{
+	e->n_touched = 0;
+	return sw_store_begin(e->st);
+}
+
+/* Commits, or rolls back and re-queues what the batch touched. */
+static enum sw_err batch_end(struct sw_engine *e, enum sw_err rc, int64_t now, char *errbuf,
+			     size_t errlen, const char *what)
+{
+	if (rc == SW_OK && (rc = sw_store_commit(e->st)) == SW_OK)
+		return SW_OK;
+	set_err(errbuf, errlen, what, e->st);
+	sw_store_rollback(e->st);
+	for (size_t i = 0; i < e->n_touched; i++)
+		sw_dueq_set(e->q, e->touched[i], now + RETRY_AFTER);
+	return SW_ESTORE;
+}
+
+enum sw_err sw_engine_scan(struct sw_engine *e, int64_t now, char *errbuf, size_t errlen)
+{
+	int limit = (int)e->conf->batch * 4 > SW_STORE_MAX_BATCH ? SW_STORE_MAX_BATCH
+								  : (int)e->conf->batch * 4;
+
+	for (int unit = SW_TRACK_PARCEL; unit <= SW_TRACK_ORDER; unit++) {
+		int64_t after = 0;
+		struct sw_track *list;
+		size_t n;
+		enum sw_err rc;
+
+		do {
+			if ((rc = batch_begin(e)) == SW_OK)
+				rc = sw_store_track_scan(e->st, (enum sw_track_unit)unit, after,
+							 limit, &list, &n);
+			if (rc == SW_OK && n > 0) {
+				rc = evaluate_list(e, list, n, now);
+				after = unit == SW_TRACK_PARCEL ? list[n - 1].parcel->id
+								: list[n - 1].order->id;
+				sw_store_track_free(list, n);
+			}
+			if ((rc = batch_end(e, rc, now, errbuf, errlen, "start-up pass")))
+				return rc;
+		} while (n == (size_t)limit);
+	}
+	return SW_OK;
+}
+
+struct tail_ctx {
+	struct sw_engine *e;
+	int64_t now;
+};
+
+/* Evaluates what one journal event touches. */
+static enum sw_err on_event(const struct sw_journal_event *ev, void *arg)
+{
+	struct tail_ctx *tc = arg;
+	struct sw_engine *e = tc->e;
+	int64_t now = tc->now;
+	struct sw_track *list = NULL;
+	size_t n = 0;
+	enum sw_err rc = SW_OK;
+
+	e->stats.events++;
+	if (ev->courier && ev->tracking_number)
+		rc = sw_store_track_parcel(e->st, ev->courier, ev->tracking_number, &list, &n);
+	else if (ev->warehouse_id && ev->order_id)
+		rc = sw_store_track_order(e->st, ev->warehouse_id, ev->order_id, &list, &n);
+	if (rc == SW_OK)
+		rc = evaluate_list(e, list, n, now);
+	sw_store_track_free(list, n);
+	if (rc == SW_OK && ev->courier && ev->tracking_number && ev->warehouse_id &&
+	    ev->order_id) {
+		/* order.shipped names both: the order unit closes */
+		rc = sw_store_track_order(e->st, ev->warehouse_id, ev->order_id, &list, &n);
+		if (rc == SW_OK)
+			rc = evaluate_list(e, list, n, now);
+		sw_store_track_free(list, n);
+	}
+	if (rc == SW_OK)
+		e->cursor = ev->seq;
+	return rc;
+}
+
+enum sw_err sw_engine_tail(struct sw_engine *e, int64_t now, int *ret_count, char *errbuf,
+			   size_t errlen)
+{
+	struct tail_ctx tc = { e, now };
+	int64_t old = e->cursor;
+	enum sw_err rc;
+	int n = 0;
+
+	if (ret_count)
+		*ret_count = 0;
+	if ((rc = batch_begin(e)) == SW_OK)
+		rc = sw_store_journal_read(e->st, e->cursor, (int)e->conf->batch, on_event, &tc, &n);
+	if (rc == SW_OK && e->cursor != old)
+		rc = sw_store_cursor_set(e->st, SW_ENGINE_CURSOR, e->cursor);
+	if ((rc = batch_end(e, rc, now, errbuf, errlen, "reading the journal"))) {
+		e->cursor = old;
+		return rc;
+	}
+	e->stats.cursor = e->cursor;
+	if (ret_count)
+		*ret_count = n;
+	return SW_OK;
+}
+
+static enum sw_err due_one(struct sw_engine *e, int64_t key, int64_t now)
+{
+	struct sw_track *list;
+	size_t n;
+	enum sw_err rc;
+
+	if (key > 0)
+		rc = sw_store_track_get(e->st, SW_TRACK_PARCEL, key, &list, &n);
+	else
+		rc = sw_store_track_get(e->st, SW_TRACK_ORDER, -key, &list, &n);
+	if (rc != SW_OK) {
+		touch(e, key);
+		return rc;
+	}
+	/* an order that shipped meanwhile lists its parcels: evaluate those
+	 * (they have their own keys) and let the order key go */
+	rc = evaluate_list(e, list, n, now);
+	sw_store_track_free(list, n);
+	return rc;
+}
+
+enum sw_err sw_engine_due(struct sw_engine *e, int64_t now, int *ret_count, char *errbuf,
+			  size_t errlen)
+{
+	enum sw_err rc;
+	int64_t key;
+	int n = 0;
+
+	if (ret_count)
+		*ret_count = 0;
+	if ((rc = batch_begin(e)))
+		return batch_end(e, rc, now, errbuf, errlen, "deadlines");
+	while (n < e->conf->batch && sw_dueq_pop(e->q, now, &key)) {
+		n++;
+		if ((rc = due_one(e, key, now)))
+			break;
+	}
+	if ((rc = batch_end(e, rc, now, errbuf, errlen, "deadlines")))
+		return rc;
+	if (ret_count)
+		*ret_count = n;
+	return SW_OK;
+}
+
+int64_t sw_engine_next_due(struct sw_engine *e)
+{
+	return sw_dueq_next(e->q);
+}
+
+void sw_engine_get_stats(const struct sw_engine *e, struct sw_engine_stats *ret)
+{
+	*ret = e->stats;
+	ret->cursor = e->cursor;
+	ret->open = sw_dueq_len(e->q);
+	ret->queue_bytes = sw_dueq_bytes(e->q);
+}

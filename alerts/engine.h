@@ -1,0 +1,90 @@
+/*
+ * engine.h - the alert engine's detection side: which units to evaluate
+ * and when, and what a new slip leads to (an alert row, and a customer
+ * email row in the outbox).
+ *
+ * Units are evaluated from their current state in the store (eval.h):
+ *   - once each at start (sw_engine_scan), which fills the deadline queue;
+ *   - whenever a journal event touches them (sw_engine_tail reads the
+ *     journal after the cursor "alerts" and moves the cursor in the same
+ *     transaction as the slips found, so a restart neither skips nor
+ *     repeats; replaying an event is harmless anyway: slips are unique per
+ *     unit, kind and promise);
+ *   - whenever their deadline passes (sw_engine_due).
+ * A slip recorded for the first time (sw_store_alert_record gives SW_OK,
+ * not SW_EDUP) queues one email to the order's customer, keyed by the same
+ * unit + kind + promise, so no restart, replay or re-detection queues a
+ * second one; a new promise may earn a new one.  Quiet hours decide the
+ * queued row's first attempt; an unsubscribed address gets a row marked
+ * suppressed (kept for the record).  Sending is notify.h's job.
+ * Single thread (the daemon's loop).
+ */
+#ifndef SW_ALERTS_ENGINE_H
+#define SW_ALERTS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerts/rules.h"
+#include "lib/error.h"
+#include "lib/store.h"
+#include "slipwatch/metrics.h"
+
+#define SW_ENGINE_CURSOR "alerts" /* the engine's journal cursor name */
+
+struct sw_engine;
+
+struct sw_engine_stats {
+	uint64_t evaluated; /* unit evaluations */
+	uint64_t slips;	    /* new slips recorded */
+	uint64_t queued;    /* emails queued */
+	uint64_t suppressed; /* emails queued as suppressed (unsubscribed) */
+	uint64_t no_email;   /* slips whose order has no customer address */
+	uint64_t events;     /* journal events read */
+	int64_t cursor;	     /* journal seq processed */
+	size_t open;	     /* units waiting for a deadline */
+	size_t queue_bytes;  /* memory of the deadline queue */
+};
+
+/* A new engine on st (borrowed).  conf and rules are borrowed until
+ * replaced by sw_engine_set_conf or the engine is freed; metrics may be
+ * NULL.  Reads the cursor: SW_OK, or SW_ESTORE (errbuf set). */
+enum sw_err sw_engine_new(struct sw_store *st, const struct sw_alerts_conf *conf,
+			  const struct sw_rules *rules, struct sw_metrics *metrics,
+			  struct sw_engine **ret_engine, char *errbuf, size_t errlen);
+
+void sw_engine_free(struct sw_engine *e);
+
+/* Switches to new settings (reload); units are re-evaluated with them as
+ * their events or deadlines come. */
+void sw_engine_set_conf(struct sw_engine *e, const struct sw_alerts_conf *conf,
+			const struct sw_rules *rules);
+
+/*
+ * The start-up pass: evaluates every open unit (parcels not terminal,
+ * orders not shipped) at now, in batches of one transaction each.
+ * SW_OK or SW_ESTORE (errbuf set; units evaluated so far keep their
+ * results and the pass can be run again).
+ */
+enum sw_err sw_engine_scan(struct sw_engine *e, int64_t now, char *errbuf, size_t errlen);
+
+/* Reads up to the configured batch of journal events after the cursor and
+ * evaluates the units they touch, in one transaction with the new cursor.
+ * *ret_count (may be NULL) is the number of events read; fewer than the
+ * batch means the journal is drained.  SW_OK or SW_ESTORE (nothing kept;
+ * the same events are read again next time). */
+enum sw_err sw_engine_tail(struct sw_engine *e, int64_t now, int *ret_count, char *errbuf,
+			   size_t errlen);
+
+/* Evaluates up to a batch of units whose deadline is <= now.  *ret_count
+ * (may be NULL) as for sw_engine_tail.  SW_OK or SW_ESTORE (the units are
+ * put back to be tried again in a few seconds). */
+enum sw_err sw_engine_due(struct sw_engine *e, int64_t now, int *ret_count, char *errbuf,
+			  size_t errlen);
+
+/* The earliest deadline in the queue, 0 if none. */
+int64_t sw_engine_next_due(struct sw_engine *e);
+
+void sw_engine_get_stats(const struct sw_engine *e, struct sw_engine_stats *ret);
+
+#endif /* SW_ALERTS_ENGINE_H */

@@ -1,0 +1,553 @@
+/*
+ * rules.c - [alerts] and [rule NAME] settings of the alert engine (see
+ * rules.h).
+ *
+ * A rule's thresholds are read twice: once through a table of DURATION
+ * options (validation and FILE:LINE errors come from lib/conf), once
+ * through a twin table of STRING options with no defaults, which tells
+ * which keys the section actually set; unset ones inherit the default
+ * rule's value.  Both tables come from one list of kinds.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts/rules.h"
+#include "lib/swtime.h"
+#include "lib/xmalloc.h"
+
+static const char *const slip_names[SW_SLIP_LAST] = {
+    [SW_SLIP_SHIP_LATE] = "ship_late",
+    [SW_SLIP_NO_FIRST_SCAN] = "no_first_scan",
+    [SW_SLIP_STALLED] = "stalled",
+    [SW_SLIP_ATTEMPT_FAIL] = "attempt_fail",
+    [SW_SLIP_EXCEPTION] = "exception",
+    [SW_SLIP_RETURNING] = "returning",
+    [SW_SLIP_AVAILABLE_FOR_PICKUP] = "available_for_pickup",
+    [SW_SLIP_ETA_SLIP] = "eta_slip",
+    [SW_SLIP_LATE] = "late",
+};
+
+/* Built-in thresholds: how long after the fact each slip counts. */
+static const int64_t slip_defaults_ms[SW_SLIP_LAST] = {
+    [SW_SLIP_NO_FIRST_SCAN] = 24 * 3600000LL,
+    [SW_SLIP_STALLED] = 48 * 3600000LL,
+    /* every other kind counts at once */
+};
+
+static const char *const slip_help[SW_SLIP_LAST] = {
+    [SW_SLIP_SHIP_LATE] = "not shipped this long after promised_ship_by",
+    [SW_SLIP_NO_FIRST_SCAN] = "shipped, and no courier scan for this long",
+    [SW_SLIP_STALLED] = "in transit with no courier event for this long (healthy feed only)",
+    [SW_SLIP_ATTEMPT_FAIL] = "a failed delivery attempt counts after this long",
+    [SW_SLIP_EXCEPTION] = "a courier exception counts after this long",
+    [SW_SLIP_RETURNING] = "returning to sender counts after this long",
+    [SW_SLIP_AVAILABLE_FOR_PICKUP] = "waiting at a pickup point counts after this long",
+    [SW_SLIP_ETA_SLIP] = "courier ETA later than the promise by more than this",
+    [SW_SLIP_LATE] = "not delivered this long after promised_delivery_by",
+};
+
+const char *sw_slip_name(enum sw_slip k)
+{
+	return (unsigned)k < SW_SLIP_LAST ? slip_names[k] : "?";
+}
+
+enum sw_err sw_slip_from_name(const char *name, enum sw_slip *ret)
+{
+	for (int i = 0; name && i < SW_SLIP_LAST; i++)
+		if (strcmp(name, slip_names[i]) == 0) {
+			*ret = (enum sw_slip)i;
+			return SW_OK;
+		}
+	return SW_ENOTFOUND;
+}
+
+/* ---- [alerts] ------------------------------------------------------------ */
+
+#define A(f) offsetof(struct sw_alerts_conf, f)
+#define MIN_MS(x) ((int64_t)(x))
+const struct sw_conf_opt sw_alerts_conf_table[] = {
+    { "templates", SW_CONF_PATH, A(templates), 0, 0, 0, 0, NULL, DATADIR "/templates", 0,
+      "customer email templates: DIR/<locale>/<kind>.tmpl" },
+    { "shop_name", SW_CONF_STRING, A(shop_name), 0, 0, 0, 0, NULL, NULL, 0,
+      "the shop's name as customers know it (required when email = yes)" },
+    { "tracking_url", SW_CONF_STRING, A(tracking_url), 0, 0, 0, 0, NULL, NULL, 0,
+      "tracking page for customers: https URL with {courier} and {tracking}" },
+    { "unsubscribe_url", SW_CONF_STRING, A(unsubscribe_url), 0, 0, 0, 0, NULL, NULL, 0,
+      "the shop's unsubscribe page: https URL with {email} (required when email = yes)" },
+    { "quiet_hours", SW_CONF_STRING, A(quiet_hours), 0, 0, 0, 0, NULL, "21:00-08:00", 0,
+      "no customer email in these local hours (customer's zone); empty: none" },
+    { "urgent", SW_CONF_STRING, A(urgent), 0, 0, 0, 0, NULL,
+      "attempt_fail,available_for_pickup", 0, "kinds sent even during quiet hours" },
+    { "default_timezone", SW_CONF_STRING, A(default_timezone), 0, 0, 0, 0, NULL, "UTC", 0,
+      "IANA zone for customers whose order names none" },
+    { "email", SW_CONF_BOOL, A(email), 0, 0, 0, 0, NULL, "yes", 0,
+      "email customers about their slipped orders" },
+    { "daily_cap", SW_CONF_INT, A(daily_cap), 0, 100, 0, 0, NULL, "3", 0,
+      "emails per customer per local day (0: no cap); the rest are suppressed" },
+    { "send_rate", SW_CONF_DOUBLE, A(send_rate), 0, 0, 0.01, 10000, NULL, "10", 0,
+      "emails per second at most, all customers together" },
+    { "retry_min", SW_CONF_DURATION, A(retry_min_ms), MIN_MS(1000), MIN_MS(86400000), 0, 0,
+      NULL, "1m", 0, "first retry after a temporary SMTP failure" },
+    { "retry_max", SW_CONF_DURATION, A(retry_max_ms), MIN_MS(1000), MIN_MS(86400000), 0, 0,
+      NULL, "1h", 0, "longest wait between retries (the wait doubles up to this)" },
+    { "give_up_after", SW_CONF_DURATION, A(give_up_ms), MIN_MS(60000), MIN_MS(30LL * 86400000),
+      0, 0, NULL, "2d", 0, "a message still not accepted this long after it was queued fails" },
+    { "lease", SW_CONF_DURATION, A(lease_ms), MIN_MS(1000), MIN_MS(86400000), 0, 0, NULL, "5m",
+      0, "a message claimed by a sender that died is retried after this" },
+    { "journal_interval", SW_CONF_DURATION, A(journal_ms), MIN_MS(10), MIN_MS(60000), 0, 0, NULL,
+      "1s", 0, "how often the event journal is read for new events" },
+    { "feed_window", SW_CONF_DURATION, A(feed_window_ms), MIN_MS(60000), MIN_MS(7LL * 86400000),
+      0, 0, NULL, "2h", 0, "a courier that answered within this is healthy (stalled needs it)" },
+    { "batch", SW_CONF_INT, A(batch), 1, 10000, 0, 0, NULL, "500", 0,
+      "journal events or outbox messages handled per round" },
+    { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+#undef A
+
+/* ---- [rule NAME] ----------------------------------------------------------- */
+
+/* What one [rule NAME] section holds, as parsed. */
+struct rule_raw {
+	char *warehouse, *courier, *service_level, *off;
+	int64_t after_ms[SW_SLIP_LAST];
+};
+
+/* The same keys as strings, only to see which ones were set. */
+struct rule_set {
+	char *warehouse, *courier, *service_level, *off;
+	char *after[SW_SLIP_LAST];
+};
+
+#define R(f) offsetof(struct rule_raw, f)
+#define S(f) offsetof(struct rule_set, f)
+#define MATCH_ROWS(M)                                                                              \
+	{ "warehouse", SW_CONF_STRING, M(warehouse), 0, 0, 0, 0, NULL, NULL, 0,                    \
+	  "match: this warehouse id only" },                                                       \
+	    { "courier", SW_CONF_STRING, M(courier), 0, 0, 0, 0, NULL, NULL, 0,                    \
+	      "match: this courier section only" },                                                \
+	    { "service_level", SW_CONF_STRING, M(service_level), 0, 0, 0, 0, NULL, NULL, 0,        \
+	      "match: this service level only" },                                                  \
+	    { "off", SW_CONF_STRING, M(off), 0, 0, 0, 0, NULL, NULL, 0,                            \
+	      "slip kinds not detected under this rule, comma-separated" }
+/* lib/conf tables need constant names; the list is short, so spelled out. */
+static const struct sw_conf_opt rule_table[] = {
+    MATCH_ROWS(R),
+#define K(k, name)                                                                                 \
+	{ name, SW_CONF_DURATION, R(after_ms[k]), 0, MIN_MS(365LL * 86400000), 0, 0, NULL, NULL,   \
+	  0, NULL }
+    K(SW_SLIP_SHIP_LATE, "ship_late"),
+    K(SW_SLIP_NO_FIRST_SCAN, "no_first_scan"),
+    K(SW_SLIP_STALLED, "stalled"),
+    K(SW_SLIP_ATTEMPT_FAIL, "attempt_fail"),
+    K(SW_SLIP_EXCEPTION, "exception"),
+    K(SW_SLIP_RETURNING, "returning"),
+    K(SW_SLIP_AVAILABLE_FOR_PICKUP, "available_for_pickup"),
+    K(SW_SLIP_ETA_SLIP, "eta_slip"),
+    K(SW_SLIP_LATE, "late"),
+#undef K
+    { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+
+static const struct sw_conf_opt rule_set_table[] = {
+    MATCH_ROWS(S),
+#define K(k, name) { name, SW_CONF_STRING, S(after[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL }
+    K(SW_SLIP_SHIP_LATE, "ship_late"),
+    K(SW_SLIP_NO_FIRST_SCAN, "no_first_scan"),
+    K(SW_SLIP_STALLED, "stalled"),
+    K(SW_SLIP_ATTEMPT_FAIL, "attempt_fail"),
+    K(SW_SLIP_EXCEPTION, "exception"),
+    K(SW_SLIP_RETURNING, "returning"),
+    K(SW_SLIP_AVAILABLE_FOR_PICKUP, "available_for_pickup"),
+    K(SW_SLIP_ETA_SLIP, "eta_slip"),
+    K(SW_SLIP_LATE, "late"),
+#undef K
+    { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+#undef R
+#undef S
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+/* Parses "kind,kind" into flags[]; SW_ECONF naming the bad word. */
+static enum sw_err parse_kinds(const char *list, bool flags[SW_SLIP_LAST], const char *where,
+			       const char *key, char *errbuf, size_t errlen)
+{
+	const char *p = list;
+
+	memset(flags, 0, SW_SLIP_LAST * sizeof(bool));
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		char word[32];
+		enum sw_slip k;
+
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n > 0) {
+			if (n >= sizeof(word) ||
+			    (memcpy(word, p, n), word[n] = '\0', sw_slip_from_name(word, &k))) {
+				snprintf(errbuf, errlen,
+					 "%s: %s: '%.*s' is not a slip kind (ship_late, "
+					 "no_first_scan, stalled, attempt_fail, exception, "
+					 "returning, available_for_pickup, eta_slip, late)",
+					 where, key, (int)(n > 40 ? 40 : n), p);
+				return SW_ECONF;
+			}
+			flags[k] = true;
+		}
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	return SW_OK;
+}
+
+/* "HH:MM" into minutes after midnight; -1 if malformed. */
+static int parse_hhmm(const char *s, size_t n)
+{
+	if (n != 5 || s[2] != ':')
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+static enum sw_err parse_quiet(struct sw_alerts_conf *c, const char *file, char *errbuf,
+			       size_t errlen)
+{
+	const char *q = c->quiet_hours, *dash;
+
+	c->has_quiet = false;
+	if (!q || !*q)
+		return SW_OK;
+	dash = strchr(q, '-');
+	if (dash) {
+		c->quiet_start_min = parse_hhmm(q, (size_t)(dash - q));
+		c->quiet_end_min = parse_hhmm(dash + 1, strlen(dash + 1));
+	}
+	if (!dash || c->quiet_start_min < 0 || c->quiet_end_min < 0 ||
+	    c->quiet_start_min == c->quiet_end_min) {
+		snprintf(errbuf, errlen,
+			 "%s: [alerts] quiet_hours: '%.40s' is not START-END in 24 h local time "
+			 "(e.g. 21:00-08:00; empty for none)",
+			 file, q);
+		return SW_ECONF;
+	}
+	c->has_quiet = true;
+	return SW_OK;
+}
+
+/* Cross-key checks of [alerts]. */
+static enum sw_err alerts_check(struct sw_alerts_conf *c, const char *file, char *errbuf,
+				size_t errlen)
+{
+	enum sw_err rc;
+
+	if ((rc = parse_quiet(c, file, errbuf, errlen)))
+		return rc;
+	if ((rc = parse_kinds(c->urgent, c->is_urgent, file, "[alerts] urgent", errbuf, errlen)))
+		return rc;
+	if (!sw_tz_valid(c->default_timezone)) {
+		snprintf(errbuf, errlen, "%s: [alerts] default_timezone: '%.60s' is not an IANA zone",
+			 file, c->default_timezone);
+		return SW_ECONF;
+	}
+	if (c->retry_min_ms > c->retry_max_ms) {
+		snprintf(errbuf, errlen, "%s: [alerts] retry_min is longer than retry_max", file);
+		return SW_ECONF;
+	}
+	if (c->email && (!c->shop_name || !*c->shop_name)) {
+		snprintf(errbuf, errlen,
+			 "%s: [alerts] shop_name: required when email = yes (customers must "
+			 "know who writes)",
+			 file);
+		return SW_ECONF;
+	}
+	if (c->email && (!c->unsubscribe_url || !*c->unsubscribe_url)) {
+		snprintf(errbuf, errlen,
+			 "%s: [alerts] unsubscribe_url: required when email = yes (every "
+			 "email carries an unsubscribe link)",
+			 file);
+		return SW_ECONF;
+	}
+	for (const char *const *k = (const char *const[]){ "tracking_url", "unsubscribe_url", NULL };
+	     *k; k++) {
+		const char *u = strcmp(*k, "tracking_url") == 0 ? c->tracking_url : c->unsubscribe_url;
+
+		if (u && *u && strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) {
+			snprintf(errbuf, errlen, "%s: [alerts] %s: '%.60s' is not an http(s) URL",
+				 file, *k, u);
+			return SW_ECONF;
+		}
+	}
+	return SW_OK;
+}
+
+static void rule_free(struct sw_rule *r);
+
+/* Fills a resolved rule from its section; inherits from def (NULL: the
+ * built-in defaults are in raw already). */
+static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struct sw_rule *def,
+			     struct sw_rule *ret, char *errbuf, size_t errlen)
+{
+	struct rule_raw raw = { 0 };
+	struct rule_set set = { 0 };
+	char where[128];
+	enum sw_err rc;
+
+	if ((rc = sw_conf_apply(conf, "rule", name, rule_table, &raw, errbuf, errlen)))
+		return rc;
+	if ((rc = sw_conf_apply(conf, "rule", name, rule_set_table, &set, errbuf, errlen))) {
+		sw_conf_free_struct(rule_table, &raw);
+		return rc;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->name = xstrdup(name);
+	ret->warehouse = dup_or_null(raw.warehouse);
+	ret->courier = dup_or_null(raw.courier);
+	ret->service_level = dup_or_null(raw.service_level);
+	for (int k = 0; k < SW_SLIP_LAST; k++)
+		ret->after_ms[k] = set.after[k] || !def ? raw.after_ms[k] : def->after_ms[k];
+	snprintf(where, sizeof(where), "%s: [rule %s]", sw_conf_file(conf), name);
+	if (set.off)
+		rc = parse_kinds(raw.off, ret->off, where, "off", errbuf, errlen);
+	else if (def)
+		memcpy(ret->off, def->off, sizeof(ret->off));
+	sw_conf_free_struct(rule_table, &raw);
+	sw_conf_free_struct(rule_set_table, &set);
+	if (rc != SW_OK)
+		rule_free(ret);
+	return rc;
+}
+
+static void rule_free(struct sw_rule *r)
+{
+	free(r->name);
+	free(r->warehouse);
+	free(r->courier);
+	free(r->service_level);
+}
+
+static void builtin_default(struct sw_rule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup("(built-in)");
+	memcpy(r->after_ms, slip_defaults_ms, sizeof(r->after_ms));
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_match(const struct sw_rule *a, const struct sw_rule *b)
+{
+	return same_str(a->warehouse, b->warehouse) && same_str(a->courier, b->courier) &&
+	       same_str(a->service_level, b->service_level);
+}
+
+static bool is_default(const struct sw_rule *r)
+{
+	return !r->warehouse && !r->courier && !r->service_level;
+}
+
+/* Reads every [rule NAME]: the default first, then the others. */
+static enum sw_err rules_read(struct sw_conf *conf, struct sw_rules *r, char *errbuf,
+			      size_t errlen)
+{
+	const char *name;
+	size_t i, n = 0;
+	enum sw_err rc;
+
+	while (sw_conf_named(conf, "rule", n))
+		n++;
+	r->rules = xcalloc(n + 1, sizeof(*r->rules));
+	builtin_default(&r->rules[0]);
+	r->n = 1;
+	/* pass 1: the default rule (no match keys) replaces the built-in one */
+	for (i = 0; (name = sw_conf_named(conf, "rule", i)) != NULL; i++) {
+		struct sw_rule tmp;
+
+		if ((rc = rule_read(conf, name, NULL, &tmp, errbuf, errlen)))
+			return rc;
+		if (!is_default(&tmp)) {
+			rule_free(&tmp);
+			continue;
+		}
+		if (strcmp(r->rules[0].name, "(built-in)") != 0) {
+			snprintf(errbuf, errlen,
+				 "%s: [rule %s]: a second default rule (no warehouse, courier "
+				 "or service_level; the first is [rule %s])",
+				 sw_conf_file(conf), name, r->rules[0].name);
+			rule_free(&tmp);
+			return SW_ECONF;
+		}
+		/* thresholds it leaves unset keep the built-in values */
+		struct sw_rule builtin = r->rules[0];
+		rule_free(&tmp);
+		if ((rc = rule_read(conf, name, &builtin, &tmp, errbuf, errlen)))
+			return rc;
+		rule_free(&builtin);
+		r->rules[0] = tmp;
+	}
+	/* pass 2: the specific rules inherit from the default */
+	for (i = 0; (name = sw_conf_named(conf, "rule", i)) != NULL; i++) {
+		struct sw_rule *nr = &r->rules[r->n];
+
+		if ((rc = rule_read(conf, name, &r->rules[0], nr, errbuf, errlen)))
+			return rc;
+		if (is_default(nr)) {
+			rule_free(nr);
+			continue;
+		}
+		for (size_t j = 1; j < r->n; j++)
+			if (same_match(&r->rules[j], nr)) {
+				snprintf(errbuf, errlen,
+					 "%s: [rule %s] matches exactly what [rule %s] matches",
+					 sw_conf_file(conf), name, r->rules[j].name);
+				rule_free(nr);
+				return SW_ECONF;
+			}
+		r->n++;
+	}
+	return SW_OK;
+}
+
+enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
+			  struct sw_rules *ret_rules, char *errbuf, size_t errlen)
+{
+	enum sw_err rc;
+
+	memset(ret_conf, 0, sizeof(*ret_conf));
+	memset(ret_rules, 0, sizeof(*ret_rules));
+	rc = sw_conf_apply(conf, "alerts", NULL, sw_alerts_conf_table, ret_conf, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = alerts_check(ret_conf, sw_conf_file(conf), errbuf, errlen);
+	if (rc == SW_OK)
+		rc = rules_read(conf, ret_rules, errbuf, errlen);
+	if (rc != SW_OK) {
+		sw_alerts_conf_free(ret_conf);
+		sw_rules_free(ret_rules);
+	}
+	return rc;
+}
+
+void sw_alerts_conf_free(struct sw_alerts_conf *c)
+{
+	sw_conf_free_struct(sw_alerts_conf_table, c);
+}
+
+void sw_rules_free(struct sw_rules *r)
+{
+	for (size_t i = 0; r->rules && i < r->n; i++)
+		rule_free(&r->rules[i]);
+	free(r->rules);
+	r->rules = NULL;
+	r->n = 0;
+}
+
+/* -1 if a match key of rule excludes the parcel, else its precedence:
+ * more keys first, then service_level > courier > warehouse. */
+static int rule_score(const struct sw_rule *rule, const char *wh, const char *courier,
+		      const char *sl)
+{
+	int keys = 0, bits = 0;
+
+	if (rule->warehouse) {
+		if (!wh || strcmp(wh, rule->warehouse) != 0)
+			return -1;
+		keys++, bits |= 1;
+	}
+	if (rule->courier) {
+		if (!courier || strcmp(courier, rule->courier) != 0)
+			return -1;
+		keys++, bits |= 2;
+	}
+	if (rule->service_level) {
+		if (!sl || strcmp(sl, rule->service_level) != 0)
+			return -1;
+		keys++, bits |= 4;
+	}
+	return keys * 8 + bits;
+}
+
+const struct sw_rule *sw_rules_pick(const struct sw_rules *r, const char *warehouse,
+				    const char *courier, const char *service_level)
+{
+	const struct sw_rule *best = &r->rules[0];
+	int best_score = 0;
+
+	for (size_t i = 1; i < r->n; i++) {
+		int s = rule_score(&r->rules[i], warehouse, courier, service_level);
+
+		if (s > best_score) {
+			best = &r->rules[i];
+			best_score = s;
+		}
+	}
+	return best;
+}
+
+void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r, struct sw_buf *out)
+{
+	sw_conf_dump("alerts", NULL, sw_alerts_conf_table, c, out);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct sw_rule *rule = &r->rules[i];
+
+		sw_buf_printf(out, "\n[rule %s]\n", i == 0 && strcmp(rule->name, "(built-in)") == 0
+							    ? "default ; built-in"
+							    : rule->name);
+		if (rule->warehouse)
+			sw_buf_printf(out, "warehouse = %s\n", rule->warehouse);
+		if (rule->courier)
+			sw_buf_printf(out, "courier = %s\n", rule->courier);
+		if (rule->service_level)
+			sw_buf_printf(out, "service_level = %s\n", rule->service_level);
+		for (int k = 0; k < SW_SLIP_LAST; k++) {
+			if (rule->off[k])
+				sw_buf_printf(out, "; %s is off\n", slip_names[k]);
+			else
+				sw_buf_printf(out, "%s = %llds ; %s\n", slip_names[k],
+					      (long long)(rule->after_ms[k] / 1000), slip_help[k]);
+		}
+	}
+}
+
+enum sw_err sw_rules_quiet_until(const struct sw_alerts_conf *c, const char *zone, int64_t now,
+				 int64_t *ret_until, bool *ret_zone_ok)
+{
+	struct sw_tz_local lt;
+	bool zone_ok = true;
+	int cur, start = c->quiet_start_min, end = c->quiet_end_min;
+	int64_t wait_min;
+
+	*ret_until = now;
+	if (zone == NULL || sw_tz_utc_to_local(zone, now, &lt) != SW_OK) {
+		zone_ok = false;
+		if (sw_tz_utc_to_local("UTC", now, &lt) != SW_OK)
+			goto out;
+	}
+	if (!c->has_quiet)
+		goto out;
+	cur = lt.hour * 60 + lt.min;
+	if (start < end ? (cur >= start && cur < end) : (cur >= start || cur < end)) {
+		wait_min = (end - cur + 24 * 60) % (24 * 60);
+		/* local wall-clock minutes; a DST change inside the quiet hours
+		 * moves the end by its size, re-checked at send time */
+		*ret_until = now + wait_min * 60 - lt.sec;
+	}
+out:
+	if (ret_zone_ok)
+		*ret_zone_ok = zone_ok;
+	return SW_OK;
+}
