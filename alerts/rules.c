@@ -84,8 +84,8 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
       "attempt_fail,available_for_pickup", 0, "kinds sent even during quiet hours" },
     { "default_timezone", SW_CONF_STRING, A(default_timezone), 0, 0, 0, 0, NULL, "UTC", 0,
       "IANA zone for customers whose order names none" },
-    { "email", SW_CONF_BOOL, A(email), 0, 0, 0, 0, NULL, "yes", 0,
-      "email customers about their slipped orders" },
+    { "email", SW_CONF_BOOL, A(email), 0, 0, 0, 0, NULL, "no", 0,
+      "email customers about their slipped orders (off until configured)" },
     { "daily_cap", SW_CONF_INT, A(daily_cap), 0, 100, 0, 0, NULL, "3", 0,
       "emails per customer per local day (0: no cap); the rest are suppressed" },
     { "send_rate", SW_CONF_DOUBLE, A(send_rate), 0, 0, 0.01, 10000, NULL, "10", 0,
@@ -504,9 +504,11 @@ void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r, str
 	for (size_t i = 0; i < r->n; i++) {
 		const struct sw_rule *rule = &r->rules[i];
 
-		sw_buf_printf(out, "\n[rule %s]\n", i == 0 && strcmp(rule->name, "(built-in)") == 0
-							    ? "default ; built-in"
-							    : rule->name);
+		if (i == 0 && strcmp(rule->name, "(built-in)") == 0)
+			sw_buf_printf(out, "\n; no [rule NAME] without match keys: built-in values\n"
+					   "[rule default]\n");
+		else
+			sw_buf_printf(out, "\n[rule %s]\n", rule->name);
 		if (rule->warehouse)
 			sw_buf_printf(out, "warehouse = %s\n", rule->warehouse);
 		if (rule->courier)

@@ -177,3 +177,86 @@ wait_journal() {
 publish_lines() { # publish_lines TOPIC < lines: QoS 1, all acknowledged
 	"$SW_BUILDDIR/tests/tools/sw_pub" 127.0.0.1 "$BROKER_PORT" "$1"
 }
+
+# --- the alert engine and a real SMTP server ---------------------------------
+SEED="$SW_BUILDDIR/tests/tools/sw_seed"
+# Debian's python3 has python3-aiosmtpd (autotools/deps installs it); a
+# python3 earlier in PATH (pyenv, venv) may not.
+PY3=$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3)
+# start_sink [DIR]: tests/tools/smtp_sink.py (aiosmtpd) on a free loopback
+# port; sets SINK_DIR, SINK_PORT (kept across restarts) and SINK_PID.
+start_sink() {
+	SINK_DIR=${1:-$T_DIR/sink}
+	mkdir -p "$SINK_DIR"
+	rm -f "$SINK_DIR/ready"
+	[ -n "${SINK_PORT:-}" ] || SINK_PORT=$(free_port)
+	sw_spawn "$T_DIR/sink.log" "$PY3" "$SW_SRCDIR/tests/tools/smtp_sink.py" \
+		--port "$SINK_PORT" --dir "$SINK_DIR" ${SINK_ARGS:-}
+	SINK_PID=$SPAWNED
+	wait_for 15 test -s "$SINK_DIR/ready" || bail "smtp sink did not start: $(tail -n 5 "$T_DIR/sink.log")"
+}
+stop_sink() { kill -TERM "$SINK_PID" 2>/dev/null; wait_exit "$SINK_PID" 10; }
+# sink_count: messages the sink accepted so far.
+sink_count() { [ -f "$SINK_DIR/log.jsonl" ] && wc -l <"$SINK_DIR/log.jsonl" || echo 0; }
+wait_sink() { # wait_sink N SECONDS
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(sink_count)" -ge "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# write_alerts_conf [EXTRA]: [store], [log], [alerts] (quiet hours off, fast
+# retries), [smtp] to the sink, [rrd] in the temp dir; EXTRA is appended
+# (later sections of the same name are not allowed: pass keys through
+# ALERTS_KEYS for [alerts] and RULE_KEYS for [rule default]).
+write_alerts_conf() {
+	cat >"$T_DIR/alerts.conf" <<CONF
+[store]
+path = $T_DIR/store.db
+[log]
+level = info
+[alerts]
+email = yes
+templates = $SW_SRCDIR/alerts/templates
+shop_name = Test Shop
+unsubscribe_url = https://shop.example/unsubscribe?email={email}
+tracking_url = https://shop.example/track/{courier}/{tracking}
+quiet_hours =
+send_rate = 200
+retry_min = 1s
+retry_max = 2s
+journal_interval = 200ms
+${ALERTS_KEYS:-}
+[rule default]
+no_first_scan = 1h
+stalled = 1h
+${RULE_KEYS:-}
+[smtp]
+url = smtp://127.0.0.1:${SINK_PORT:-25}
+from = Test Shop <orders@shop.example>
+connect_timeout = 2s
+timeout = 10s
+${SMTP_KEYS:-}
+[rrd]
+dir = $T_DIR/rrd
+${1:-}
+CONF
+}
+# start_alerts [LOGNAME]: waits for the start-up pass to be logged.
+start_alerts() {
+	local log="$T_DIR/${1:-alerts}.log"
+	sw_spawn "$log" "$ALERTS" -f -c "$T_DIR/alerts.conf"
+	ALERTS_PID=$SPAWNED
+	wait_for 30 grep -q "start-up pass" "$log" ||
+		bail "alerts did not start: $(tail -n 5 "$log")"
+}
+stop_alerts() { kill -TERM "$ALERTS_PID" 2>/dev/null; wait_exit "$ALERTS_PID" 20; }
+sql() { sqlite3 "$T_DIR/store.db" "$@"; }
+# sink_json EXPR: evaluates a Python expression over L, the list of the
+# sink's log.jsonl objects.
+sink_json() {
+	python3 -c 'import json,sys
+L=[json.loads(l) for l in open(sys.argv[1])] if __import__("os").path.exists(sys.argv[1]) else []
+print(eval(sys.argv[2]))' "$SINK_DIR/log.jsonl" "$1"
+}

@@ -289,7 +289,7 @@ static enum sw_err load_rules(const char *text, struct sw_alerts_conf *c, struct
 	return rc;
 }
 
-#define BASE "[alerts]\nshop_name = Shop\nunsubscribe_url = https://s.example/u?e={email}\n"
+#define BASE "[alerts]\nemail = yes\nshop_name = Shop\nunsubscribe_url = https://s.example/u?e={email}\n"
 
 static void test_rules(void)
 {
@@ -348,7 +348,7 @@ static void test_rules(void)
 	static const struct {
 		const char *text, *want;
 	} bad[] = {
-		{ BASE "[rule a]\nstalled = 5 fortnights\n", "t.conf:5" },
+		{ BASE "[rule a]\nstalled = 5 fortnights\n", "t.conf:6" },
 		{ BASE "[rule a]\noff = late,lost\n", "'lost' is not a slip kind" },
 		{ BASE "[rule a]\ncourier = dhl\n[rule b]\ncourier = dhl\n",
 		  "matches exactly what [rule a]" },
@@ -357,8 +357,8 @@ static void test_rules(void)
 		{ BASE "quiet_hours = 08:00-08:00\n", "quiet_hours" },
 		{ BASE "urgent = late,soon\n", "'soon' is not a slip kind" },
 		{ BASE "default_timezone = Mars/Olympus\n", "not an IANA zone" },
-		{ "[alerts]\nshop_name = S\n", "unsubscribe_url: required" },
-		{ "[alerts]\nunsubscribe_url = https://x/{email}\n", "shop_name: required" },
+		{ "[alerts]\nemail = yes\nshop_name = S\n", "unsubscribe_url: required" },
+		{ "[alerts]\nemail = yes\nunsubscribe_url = https://x/{email}\n", "shop_name: required" },
 		{ BASE "tracking_url = javascript:alert(1)\n", "not an http(s) URL" },
 		{ BASE "[rule a]\nstalled_for = 1h\n", "unknown key" },
 	};

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# 400-alerts-scenario: a store where each slip kind happens once, plus
+# on-time orders; slipwatch-alerts against a real SMTP server (aiosmtpd).
+# Exactly one email per slipped parcel, the right template and language,
+# promised dates in the customer's zone, none for on-time orders, none
+# again after a restart, and a new one for a new promise.
+. "$SW_SRCDIR/tests/integration/lib.sh"
+"$PY3" -c 'import aiosmtpd' 2>/dev/null || { echo "1..0 # SKIP python3-aiosmtpd missing (autotools/deps installs it)"; exit 0; }
+
+NOW=$(date +%s)
+D2=$(date -u -d "@$((NOW + 2 * 86400))" +%F)  # a delivery promise two days out
+D5=$(date -u -d "@$((NOW + 5 * 86400))" +%F)  # an ETA after it
+Y=$(date -u -d "@$((NOW - 86400))" +%F)        # yesterday (UTC)
+LATE_PROMISE="${Y}T20:00:00Z"                  # 01:30 the next day in Kolkata
+
+start_sink
+write_alerts_conf
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"health","courier":"dhl","ok":-60}
+{"op":"order","wh":"blr1","id":"SL-1","name":"Asha","email":"ship_late@c.example","tz":"UTC","ship_by":-7200,"deliver_by":"$D2"}
+{"op":"order","wh":"blr1","id":"NF-1","name":"Ben","email":"no_first_scan@c.example","tz":"UTC","ship_by":-20000,"deliver_by":"$D2","shipped":-10800}
+{"op":"parcel","courier":"dhl","tn":"NF1","wh":"blr1","id":"NF-1","shipped":-10800}
+{"op":"order","wh":"blr1","id":"ST-1","name":"Chen","email":"stalled@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"ST1","wh":"blr1","id":"ST-1","shipped":-86400,"status":"in_transit","event_at":-10800,"first_scan":-80000}
+{"op":"order","wh":"blr1","id":"AF-1","name":"Dev","email":"attempt_fail@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"AF1","wh":"blr1","id":"AF-1","shipped":-86400,"status":"attempt_fail","event_at":-600,"first_scan":-80000}
+{"op":"order","wh":"blr1","id":"EX-1","name":"Eli","email":"exception@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"EX1","wh":"blr1","id":"EX-1","shipped":-86400,"status":"exception","event_at":-600,"first_scan":-80000}
+{"op":"order","wh":"blr1","id":"RT-1","name":"Fay","email":"returning@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"RT1","wh":"blr1","id":"RT-1","shipped":-86400,"status":"returning","event_at":-600,"first_scan":-80000}
+{"op":"order","wh":"blr1","id":"PU-1","name":"Gus","email":"available_for_pickup@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"PU1","wh":"blr1","id":"PU-1","shipped":-86400,"status":"available_for_pickup","event_at":-600,"first_scan":-80000}
+{"op":"order","wh":"blr1","id":"ES-1","name":"Hana","email":"eta_slip@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"ES1","wh":"blr1","id":"ES-1","shipped":-86400,"status":"in_transit","event_at":-600,"first_scan":-80000,"eta":"$D5"}
+{"op":"order","wh":"blr1","id":"LT-1","name":"इरा","email":"late@c.example","locale":"hi-IN","tz":"Asia/Kolkata","ship_by":-200000,"deliver_by":"$LATE_PROMISE","shipped":-190000}
+{"op":"parcel","courier":"dhl","tn":"LT1","wh":"blr1","id":"LT-1","shipped":-190000,"status":"in_transit","event_at":-600,"first_scan":-180000}
+{"op":"order","wh":"blr1","id":"NOMAIL-1","tz":"UTC","ship_by":-7200,"deliver_by":"$D2"}
+{"op":"order","wh":"blr1","id":"OK-1","name":"Ona","email":"ontime1@c.example","tz":"UTC","ship_by":7200,"deliver_by":"$D2"}
+{"op":"order","wh":"blr1","id":"OK-2","name":"Pia","email":"ontime2@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
+{"op":"parcel","courier":"dhl","tn":"OK2","wh":"blr1","id":"OK-2","shipped":-86400,"status":"in_transit","event_at":-600,"first_scan":-80000,"eta":"$D2"}
+{"op":"order","wh":"blr1","id":"OK-3","name":"Raj","email":"ontime3@c.example","tz":"UTC","ship_by":-300000,"deliver_by":-100000,"shipped":-290000}
+{"op":"parcel","courier":"dhl","tn":"OK3","wh":"blr1","id":"OK-3","shipped":-290000,"status":"delivered","event_at":-120000,"first_scan":-280000,"delivered":-120000}
+{"op":"order","wh":"blr1","id":"OK-4","name":"Sam","email":"ontime4@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400,"cancelled":-3600}
+EOF
+is "$?" 0 "scenario seeded"
+
+start_alerts
+check "9 emails arrive" wait_sink 9 30
+sleep 1.5 # anything extra would come now
+is "$(sink_count)" 9 "exactly 9 emails: one per slipped parcel or order"
+
+KINDS="ship_late no_first_scan stalled attempt_fail exception returning available_for_pickup eta_slip late"
+for k in $KINDS; do
+	is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['$k@c.example'])")" 1 "$k: one email to its customer"
+	is "$(sql "SELECT count(*) FROM outbox WHERE slip_kind = '$k' AND state = 'sent'")" 1 "$k: outbox row sent"
+done
+is "$(sink_json "sum(1 for m in L if any('ontime' in r for r in m['rcpt']))")" 0 "no email to on-time, delivered or cancelled orders"
+is "$(sql "SELECT count(*) FROM alerts WHERE entity = 'order:blr1:NOMAIL-1' AND kind = 'ship_late'")" 1 \
+	"a slip without customer address is still recorded"
+is "$(sql "SELECT stage FROM alerts WHERE kind = 'ship_late' AND entity = 'order:blr1:SL-1'")" warehouse "ship_late: stage warehouse"
+is "$(sql "SELECT stage FROM alerts WHERE kind = 'stalled'")" courier "stalled: stage courier"
+
+subj() { sink_json "[m['subject'] for m in L if m['rcpt'] == ['$1@c.example']][0]"; }
+body() { sink_json "[p['body'] for m in L if m['rcpt'] == ['$1@c.example'] for p in m['parts'] if p['content_type'] == '$2'][0]"; }
+is "$(subj ship_late)" "Your Test Shop order SL-1 has not shipped yet" "ship_late: its English template"
+is "$(subj no_first_scan)" "Your order NF-1: no courier scan yet" "no_first_scan: its template"
+is "$(subj stalled)" "Your parcel for order ST-1 has not moved for a while" "stalled: its template"
+is "$(subj attempt_fail)" "Delivery of your order AF-1 was not possible" "attempt_fail: its template"
+is "$(subj exception)" "A problem with the delivery of your order EX-1" "exception: its template"
+is "$(subj returning)" "Your parcel for order RT-1 is being returned to us" "returning: its template"
+is "$(subj available_for_pickup)" "Your parcel for order PU-1 is waiting to be collected" "available_for_pickup: its template"
+is "$(subj eta_slip)" "Your order ES-1 will arrive later than promised" "eta_slip: its template"
+contains "$(subj late)" "ऑर्डर LT-1" "late: Hindi template for hi-IN"
+# the promise 20:00Z yesterday is 01:30 today in Kolkata: today's date, in Hindi
+WANT_HI=$(python3 - "$LATE_PROMISE" <<'PY'
+import sys, datetime
+d = datetime.datetime.fromisoformat(sys.argv[1].replace('Z', '+00:00')) + datetime.timedelta(hours=5, minutes=30)
+days = ['सोमवार', 'मंगलवार', 'बुधवार', 'गुरुवार', 'शुक्रवार', 'शनिवार', 'रविवार']
+months = ['जनवरी', 'फ़रवरी', 'मार्च', 'अप्रैल', 'मई', 'जून', 'जुलाई', 'अगस्त', 'सितंबर', 'अक्टूबर', 'नवंबर', 'दिसंबर']
+print(f"{days[d.weekday()]}, {d.day} {months[d.month - 1]} {d.year}")
+PY
+)
+contains "$(body late text/plain)" "$WANT_HI" "late: promised date in the customer's zone and language ($WANT_HI)"
+WANT_EN=$(date -u -d "$D5" '+%a, %-d %b %Y')
+contains "$(body eta_slip text/plain)" "$WANT_EN" "eta_slip: the courier's new date ($WANT_EN)"
+contains "$(body eta_slip text/html)" "https://shop.example/track/dhl/ES1" "eta_slip: tracking link in the HTML part"
+is "$(sink_json "sorted(set(h for m in L for h in ('Date','Message-ID','List-Unsubscribe','MIME-Version') if h in m['headers']))")" \
+	"['Date', 'List-Unsubscribe', 'MIME-Version', 'Message-ID']" "every email has Date, Message-ID, List-Unsubscribe"
+is "$(sink_json "all(m['content_type'].startswith('multipart/alternative') for m in L)")" True "multipart/alternative"
+is "$(sink_json "all(m['defects'] == 0 for m in L)")" True "no MIME defects"
+
+# Restart: nothing new; the start-up pass re-detects every slip and queues nothing.
+stop_alerts
+is "$EXIT_STATUS" 0 "alerts exits cleanly on SIGTERM"
+start_alerts alerts2
+sleep 2
+is "$(sink_count)" 9 "after a restart: no email twice"
+
+# A new delivery promise for the late order (also passed) earns one new email.
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"order","wh":"blr1","id":"LT-1","name":"इरा","email":"late@c.example","locale":"hi-IN","tz":"Asia/Kolkata","ship_by":-200000,"deliver_by":-3600}
+EOF
+check "a new promise earns a new email" wait_sink 10 15
+sleep 1
+is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['late@c.example'])")" 2 "two late emails, one per promise"
+is "$(sql "SELECT count(*) FROM alerts WHERE kind = 'late'")" 2 "two late slips recorded"
+stop_alerts
+done_testing

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# 440-alerts-care: customer care rules against a real SMTP server:
+# unsubscribed address (nothing sent), quiet hours in the customer's zone
+# (deferred to the right local time; urgent kinds still sent), the daily
+# cap, a name with CR/LF and HTML (no header injection, escaped HTML),
+# and dry-run (rendered into a directory, nothing sent).
+. "$SW_SRCDIR/tests/integration/lib.sh"
+"$PY3" -c 'import aiosmtpd' 2>/dev/null || { echo "1..0 # SKIP python3-aiosmtpd missing (autotools/deps installs it)"; exit 0; }
+NOW=$(date +%s)
+# Quiet hours around the current UTC time: quiet now in UTC, not in Kolkata.
+QS=$(date -u -d "@$((NOW - 3600))" +%H:%M)
+QE=$(date -u -d "@$((NOW + 3600))" +%H:%M)
+start_sink
+ALERTS_KEYS="quiet_hours = $QS-$QE
+daily_cap = 2" write_alerts_conf
+
+order() { # order ID EMAIL TZ [NAME]
+	printf '{"op":"order","wh":"w1","id":"%s","email":"%s","tz":"%s","name":%s,"deliver_by":-3600,"shipped":-90000}\n' \
+		"$1" "$2" "$3" "${4:-null}"
+}
+parcel() { # parcel TN ORDER STATUS
+	printf '{"op":"parcel","courier":"dhl","tn":"%s","wh":"w1","id":"%s","shipped":-90000,"status":"%s","event_at":-60,"first_scan":-80000}\n' "$1" "$2" "$3"
+}
+{
+	echo '{"op":"unsub","email":"Gone@C.example"}'
+	order U1 gone@c.example Asia/Kolkata; parcel U1 U1 in_transit
+	order Q1 quiet@c.example UTC; parcel Q1 Q1 in_transit
+	order Q2 urgent@c.example UTC; parcel Q2 Q2 attempt_fail
+	order K1 kolkata@c.example Asia/Kolkata; parcel K1 K1 in_transit
+	order C1 cap@c.example Asia/Kolkata; parcel C1a C1 in_transit; parcel C1b C1 exception
+	order C2 cap@c.example Asia/Kolkata; parcel C2 C2 returning
+	order X1 inject@c.example Asia/Kolkata '"Eve\r\nBcc: evil@x.example\r\n<b>bold</b> & co"'
+	parcel X1 X1 in_transit
+} | "$SEED" "$T_DIR/store.db" "$NOW"
+is "$?" 0 "seeded"
+
+start_alerts
+check "emails arrive" wait_sink 5 30
+sleep 2
+rcpt_count() { sink_json "sum(1 for m in L if m['rcpt'] == ['$1'])"; }
+is "$(rcpt_count gone@c.example)" 0 "unsubscribed (other case): nothing sent"
+is "$(sql "SELECT state || ' ' || last_error FROM outbox WHERE recipient = 'gone@c.example'")" "suppressed unsubscribed" \
+	"unsubscribed: the row is kept, suppressed, with the reason"
+is "$(rcpt_count quiet@c.example)" 0 "quiet hours in the customer's zone: not sent"
+QUIET_END=$(python3 - "$NOW" <<'PY'
+import sys
+now = int(sys.argv[1]); end = now + 3600
+print(end - end % 60)
+PY
+)
+is "$(sql "SELECT state || ' ' || next_attempt_at FROM outbox WHERE recipient = 'quiet@c.example'")" "queued $QUIET_END" \
+	"quiet hours: deferred to their end, $QE UTC (the customer's local time)"
+is "$(rcpt_count urgent@c.example)" 1 "quiet hours: an urgent attempt_fail is sent"
+is "$(rcpt_count kolkata@c.example)" 1 "not quiet in Kolkata: sent"
+is "$(rcpt_count cap@c.example)" 2 "daily cap 2: two emails"
+is "$(sql "SELECT count(*) FROM outbox WHERE recipient = 'cap@c.example' AND state = 'suppressed' AND last_error LIKE 'daily cap%'")" 1 \
+	"daily cap: the third suppressed with the reason"
+
+# The injected name: one recipient, no Bcc header, escaped HTML.
+is "$(sink_json "[m['rcpt'] for m in L if 'inject@c.example' in m['rcpt']]")" "[['inject@c.example']]" \
+	"CR/LF in the name: the only recipient is the customer"
+is "$(sink_json "[h for m in L if 'inject@c.example' in m['rcpt'] for h in m['headers'] if h.lower() in ('bcc', 'cc')]")" "[]" \
+	"CR/LF in the name: no Bcc or Cc header"
+HTML=$(sink_json "[p['body'] for m in L if 'inject@c.example' in m['rcpt'] for p in m['parts'] if p['content_type'] == 'text/html'][0]")
+contains "$HTML" "&lt;b&gt;bold&lt;/b&gt; &amp; co" "HTML in the name is escaped in the HTML part"
+case "$HTML" in *"<b>bold"*) not_ok "no raw <b> in the HTML part" ;; *) ok "no raw <b> in the HTML part" ;; esac
+is "$(sink_json "all(m['defects'] == 0 for m in L)")" True "no MIME defects"
+stop_alerts
+
+# Dry run: rendered into a directory, nothing sent.
+rm -f "$T_DIR/store.db" "$T_DIR/store.db-wal" "$T_DIR/store.db-shm"
+BEFORE=$(sink_count)
+mkdir -p "$T_DIR/dry"
+ALERTS_KEYS="quiet_hours =" SMTP_KEYS="dry_run_dir = $T_DIR/dry" write_alerts_conf
+{ order D1 dry@c.example UTC '"Dora"'; parcel D1 D1 exception; } | "$SEED" "$T_DIR/store.db" "$NOW"
+start_alerts alerts-dry
+check "dry run: a message file is written" wait_for 15 sh -c "ls '$T_DIR/dry'/*.eml >/dev/null 2>&1"
+F=$(ls "$T_DIR"/dry/*.eml | head -n 1)
+contains "$(cat "$F")" "To: Dora <dry@c.example>" "dry run: the complete message with headers"
+contains "$(cat "$F")" "multipart/alternative" "dry run: both parts"
+is "$(sql "SELECT state FROM outbox WHERE recipient = 'dry@c.example'")" sent "dry run: the row is marked as handled"
+sleep 1
+is "$(sink_count)" "$BEFORE" "dry run: nothing reached the SMTP server"
+stop_alerts
+done_testing
