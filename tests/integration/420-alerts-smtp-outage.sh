@@ -21,7 +21,7 @@ is "$?" 0 "seeded $N failed delivery attempts"
 
 start_alerts
 deferred() { sql "SELECT count(*) FROM outbox WHERE state = 'deferred' AND attempts >= 2"; }
-check "server down: every email deferred and retried" wait_for 20 test "$(deferred)" -ge $((N + 1))
+check "server down: every email deferred and retried" wait_for 20 at_least deferred $((N + 1))
 contains "$(sql "SELECT last_error FROM outbox LIMIT 1")" "onnect" "the connection failure is the reason kept"
 is "$(sql "SELECT count(*) FROM outbox WHERE state IN ('sent', 'failed')")" 0 "nothing given up while the server is down"
 
@@ -30,7 +30,7 @@ mkdir -p "$SINK_DIR"
 echo tempfail-rcpt >"$SINK_DIR/mode.tmp" && mv "$SINK_DIR/mode.tmp" "$SINK_DIR/mode"
 SINK_ARGS="--reject-rcpt perm@:550" start_sink "$SINK_DIR"
 check "451: still deferred, reason kept" wait_for 15 \
-	test "$(sql "SELECT count(*) FROM outbox WHERE last_error LIKE '%451%'")" -ge 1
+	at_least "sql \"SELECT count(*) FROM outbox WHERE last_error LIKE '%451%'\"" 1
 is "$(sink_count)" 0 "451: nothing accepted"
 rm -f "$SINK_DIR/mode"
 

@@ -11,12 +11,11 @@ NOW=$(date +%s)
 QS=$(date -u -d "@$((NOW - 3600))" +%H:%M)
 QE=$(date -u -d "@$((NOW + 3600))" +%H:%M)
 start_sink
-ALERTS_KEYS="quiet_hours = $QS-$QE
-daily_cap = 2" write_alerts_conf
+QUIET="$QS-$QE" ALERTS_KEYS="daily_cap = 2" write_alerts_conf
 
-order() { # order ID EMAIL TZ [NAME]
-	printf '{"op":"order","wh":"w1","id":"%s","email":"%s","tz":"%s","name":%s,"deliver_by":-3600,"shipped":-90000}\n' \
-		"$1" "$2" "$3" "${4:-null}"
+order() { # order ID EMAIL TZ [NAME [DELIVER_BY]]: late unless DELIVER_BY is ahead
+	printf '{"op":"order","wh":"w1","id":"%s","email":"%s","tz":"%s","name":%s,"deliver_by":%s,"shipped":-90000}\n' \
+		"$1" "$2" "$3" "${4:-null}" "${5:--3600}"
 }
 parcel() { # parcel TN ORDER STATUS
 	printf '{"op":"parcel","courier":"dhl","tn":"%s","wh":"w1","id":"%s","shipped":-90000,"status":"%s","event_at":-60,"first_scan":-80000}\n' "$1" "$2" "$3"
@@ -27,8 +26,9 @@ parcel() { # parcel TN ORDER STATUS
 	order Q1 quiet@c.example UTC; parcel Q1 Q1 in_transit
 	order Q2 urgent@c.example UTC; parcel Q2 Q2 attempt_fail
 	order K1 kolkata@c.example Asia/Kolkata; parcel K1 K1 in_transit
-	order C1 cap@c.example Asia/Kolkata; parcel C1a C1 in_transit; parcel C1b C1 exception
-	order C2 cap@c.example Asia/Kolkata; parcel C2 C2 returning
+	# three slips for one customer, promise ahead: exception, returning, attempt_fail
+	order C1 cap@c.example Asia/Kolkata null 86400; parcel C1a C1 exception; parcel C1b C1 returning
+	order C2 cap@c.example Asia/Kolkata null 86400; parcel C2 C2 attempt_fail
 	order X1 inject@c.example Asia/Kolkata '"Eve\r\nBcc: evil@x.example\r\n<b>bold</b> & co"'
 	parcel X1 X1 in_transit
 } | "$SEED" "$T_DIR/store.db" "$NOW"
@@ -71,8 +71,8 @@ stop_alerts
 rm -f "$T_DIR/store.db" "$T_DIR/store.db-wal" "$T_DIR/store.db-shm"
 BEFORE=$(sink_count)
 mkdir -p "$T_DIR/dry"
-ALERTS_KEYS="quiet_hours =" SMTP_KEYS="dry_run_dir = $T_DIR/dry" write_alerts_conf
-{ order D1 dry@c.example UTC '"Dora"'; parcel D1 D1 exception; } | "$SEED" "$T_DIR/store.db" "$NOW"
+SMTP_KEYS="dry_run_dir = $T_DIR/dry" write_alerts_conf
+{ order D1 dry@c.example UTC '"Dora"' 86400; parcel D1 D1 exception; } | "$SEED" "$T_DIR/store.db" "$NOW"
 start_alerts alerts-dry
 check "dry run: a message file is written" wait_for 15 sh -c "ls '$T_DIR/dry'/*.eml >/dev/null 2>&1"
 F=$(ls "$T_DIR"/dry/*.eml | head -n 1)

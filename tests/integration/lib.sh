@@ -222,8 +222,8 @@ templates = $SW_SRCDIR/alerts/templates
 shop_name = Test Shop
 unsubscribe_url = https://shop.example/unsubscribe?email={email}
 tracking_url = https://shop.example/track/{courier}/{tracking}
-quiet_hours =
-send_rate = 200
+quiet_hours = ${QUIET:-}
+send_rate = ${SEND_RATE:-200}
 retry_min = 1s
 retry_max = 2s
 journal_interval = 200ms
@@ -260,3 +260,7 @@ sink_json() {
 L=[json.loads(l) for l in open(sys.argv[1])] if __import__("os").path.exists(sys.argv[1]) else []
 print(eval(sys.argv[2]))' "$SINK_DIR/log.jsonl" "$1"
 }
+# at_least "SHELL CODE" N: true when the code prints a number >= N; for
+# wait_for, which must re-run the code on every poll:
+#   wait_for 20 at_least "sql 'SELECT count(*) FROM outbox'" 5
+at_least() { local v; v=$(eval "$1") && [ -n "$v" ] && [ "$v" -ge "$2" ]; }
