@@ -301,6 +301,7 @@ static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64
 	in.now = now;
 	in.feed_ok_at = p ? feed_ok_at(e, p->courier, now) : 0;
 	in.feed_window = e->conf->feed_window_ms / 1000;
+	in.polled_ok_at = t->polled_ok_at;
 	sw_eval(&in, &out);
 	e->stats.evaluated++;
 	for (int i = 0; i < out.n; i++)

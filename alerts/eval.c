@@ -94,25 +94,32 @@ static bool no_scan_yet(const struct sw_parcel *p)
 		p->status == SW_SHIP_UNKNOWN);
 }
 
-static void eval_stalled(struct ctx *c, const struct sw_parcel *p)
+/* A slip that needs the courier's word: counted once the deadline passed
+ * and the parcel was polled without error since (and, for stalled, the
+ * courier's feed answers); until then re-checked every SW_EVAL_RECHECK. */
+static void asked_deadline(struct ctx *c, enum sw_slip k, int64_t deadline, bool need_feed)
 {
 	const struct sw_eval_in *in = c->in;
-	int64_t deadline;
 
-	if (in->rule->off[SW_SLIP_STALLED] || p->last_event_at.at == 0 ||
-	    (p->status != SW_SHIP_IN_TRANSIT && p->status != SW_SHIP_OUT_FOR_DELIVERY))
+	if (in->rule->off[k])
 		return;
-	deadline = p->last_event_at.at + after_s(c, SW_SLIP_STALLED);
 	if (in->now < deadline) {
 		want_due(c, deadline);
 		return;
 	}
-	/* the courier must have answered (with nothing new) after the
-	 * deadline, recently: else its API is what is silent */
-	if (in->feed_ok_at >= deadline && in->feed_ok_at >= in->now - in->feed_window)
-		add_slip(c, SW_SLIP_STALLED, "courier", c->delivery_key, deadline);
+	if (in->polled_ok_at >= deadline &&
+	    (!need_feed || in->feed_ok_at >= in->now - in->feed_window))
+		add_slip(c, k, "courier", c->delivery_key, deadline);
 	else
 		want_due(c, in->now + SW_EVAL_RECHECK);
+}
+
+static void eval_stalled(struct ctx *c, const struct sw_parcel *p)
+{
+	if (p->last_event_at.at == 0 ||
+	    (p->status != SW_SHIP_IN_TRANSIT && p->status != SW_SHIP_OUT_FOR_DELIVERY))
+		return;
+	asked_deadline(c, SW_SLIP_STALLED, p->last_event_at.at + after_s(c, SW_SLIP_STALLED), true);
 }
 
 static void eval_status(struct ctx *c, const struct sw_parcel *p)
@@ -158,12 +165,13 @@ static void eval_parcel(struct ctx *c)
 		c->out->closed = true;
 		return;
 	}
+	if (!d && !s)
+		return; /* the order's promises are not known yet */
 	if (!shipped && o)
 		shipped = o->stage[SW_STAGE_SHIPPED].at;
 	if (shipped && no_scan_yet(p))
-		at_deadline(c, SW_SLIP_NO_FIRST_SCAN,
-			    shipped + after_s(c, SW_SLIP_NO_FIRST_SCAN), "courier",
-			    c->delivery_key);
+		asked_deadline(c, SW_SLIP_NO_FIRST_SCAN,
+			       shipped + after_s(c, SW_SLIP_NO_FIRST_SCAN), false);
 	eval_stalled(c, p);
 	eval_status(c, p);
 	eval_eta(c, p, d);

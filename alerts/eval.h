@@ -9,17 +9,22 @@
  * Contract per kind (design.md "Slips"; thresholds from the unit's rule):
  *   ship_late      order unit: not shipped, now >= ship-by + threshold
  *   no_first_scan  shipped, courier has no scan (status pending,
- *                  info_received or unknown), now >= shipped + threshold
+ *                  info_received or unknown), now >= shipped + threshold,
+ *                  and the courier was asked about the parcel (an error-
+ *                  free poll) after that deadline
  *   stalled        in_transit / out_for_delivery, now >= last courier
- *                  event + threshold, and the courier's feed answered
- *                  usefully since that deadline and within feed_window
- *                  (otherwise re-checked later: a silent API is not a
- *                  stuck parcel)
+ *                  event + threshold, the parcel was polled without error
+ *                  after that deadline and the courier's feed answered
+ *                  usefully within feed_window (otherwise re-checked every
+ *                  SW_EVAL_RECHECK: a silent API is not a stuck parcel)
  *   attempt_fail, exception, returning, available_for_pickup
  *                  status is that, now >= status event + threshold
  *   eta_slip       the start of the courier's ETA day in the customer's
  *                  zone is after the delivery promise + threshold
  *   late           not delivered, now >= delivery promise + threshold
+ * A parcel whose order is not known yet (no delivery promise and no
+ * ship-by: its order.created has not arrived) is not judged: the promise
+ * is what a slip is measured against; the order's arrival re-evaluates it.
  * Terminal parcels and cancelled orders are closed: nothing to find, no
  * deadline.  A slip's stage is "warehouse" (ship_late; late of an order
  * not shipped or shipped after its ship-by + threshold) or "courier".
@@ -46,6 +51,7 @@ struct sw_eval_in {
 	const char *zone;     /* the customer's IANA zone (resolved) */
 	int64_t now;	      /* unix s */
 	int64_t feed_ok_at;   /* the courier's last useful answer; 0 never */
+	int64_t polled_ok_at; /* this parcel's last error-free poll; 0 never */
 	int64_t feed_window;  /* s */
 };
 

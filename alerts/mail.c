@@ -38,17 +38,17 @@
 #include "lib/error.h"
 #include "lib/xmalloc.h"
 
-#define ENC_LINE_MAX 76          /* RFC 2047: line holding encoded words */
-#define WORD_OVERHEAD 12         /* "=?UTF-8?B?" + "?=" */
-#define HDR_LINE_MAX 998         /* RFC 5322 hard line limit */
-#define FOLD_AT 78               /* RFC 5322 recommended line length */
-#define HDR_FIELD_MAX 8192       /* one folded header field */
-#define REPLY_MAX 200            /* bytes of a server reply kept */
-#define QUOTE_MAX 60             /* bytes of bad config text quoted */
-#define UNSUB_URLS_MAX 4         /* URLs in List-Unsubscribe */
-#define MSGID_LOCAL_MAX 100      /* message-id local part (file name) */
-#define DRY_MAX (8 * 1024 * 1024) /* a composed dry-run message */
-#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+#define ENC_LINE_MAX	76		   /* RFC 2047: line holding encoded words */
+#define WORD_OVERHEAD	12		   /* "=?UTF-8?B?" + "?=" */
+#define HDR_LINE_MAX	998		   /* RFC 5322 hard line limit */
+#define FOLD_AT		78		   /* RFC 5322 recommended line length */
+#define HDR_FIELD_MAX	8192		   /* one folded header field */
+#define REPLY_MAX	200		   /* bytes of a server reply kept */
+#define QUOTE_MAX	60		   /* bytes of bad config text quoted */
+#define UNSUB_URLS_MAX	4		   /* URLs in List-Unsubscribe */
+#define MSGID_LOCAL_MAX 100		   /* message-id local part (file name) */
+#define DRY_MAX		(16 * 1024 * 1024) /* a composed dry-run message */
+#define REPLACEMENT	"\xef\xbf\xbd"	   /* U+FFFD */
 
 /* Where in the SMTP dialogue a transfer is: the command last sent. */
 enum stage {
@@ -66,30 +66,30 @@ enum stage {
 };
 
 static const char *const stage_names[ST_LAST] = {
-	"connect", "EHLO", "STARTTLS", "AUTH", "MAIL FROM", "RCPT TO", "DATA", "end of data",
-	"QUIT",    "command",
+    "connect", "EHLO", "STARTTLS",    "AUTH", "MAIL FROM",
+    "RCPT TO", "DATA", "end of data", "QUIT", "command",
 };
 
 /* What one transfer's dialogue said; reset before each transfer. */
 struct trace {
-	int stage;                       /* enum stage */
-	int code;                        /* last final reply code, 0: none */
-	int fail_code;                   /* last 4xx/5xx reply code, 0: none */
-	int fail_stage;                  /* the stage that reply answered */
-	char reply[REPLY_MAX + 1];       /* last final reply line, cleaned */
-	char fail_reply[REPLY_MAX + 1];  /* the 4xx/5xx line, cleaned */
+	int stage;			/* enum stage */
+	int code;			/* last final reply code, 0: none */
+	int fail_code;			/* last 4xx/5xx reply code, 0: none */
+	int fail_stage;			/* the stage that reply answered */
+	char reply[REPLY_MAX + 1];	/* last final reply line, cleaned */
+	char fail_reply[REPLY_MAX + 1]; /* the 4xx/5xx line, cleaned */
 };
 
 struct sw_mail {
-	CURL *curl;                      /* NULL in dry-run mode */
-	char *from_name, *from_addr;     /* from_name may be NULL */
-	const char *from_domain;         /* points into from_addr */
-	char *reply_name, *reply_addr;   /* both NULL without reply_to */
-	char *password;                  /* copy, to scrub detail texts; wiped */
-	char *dry_run_dir;               /* NULL: send over SMTP */
+	CURL *curl;			      /* NULL in dry-run mode */
+	char *from_name, *from_addr;	      /* from_name may be NULL */
+	const char *from_domain;	      /* points into from_addr */
+	char *reply_name, *reply_addr;	      /* both NULL without reply_to */
+	char *password;			      /* copy, to scrub detail texts; wiped */
+	char *dry_run_dir;		      /* NULL: send over SMTP */
 	char mail_from[SW_MAIL_ADDR_MAX + 3]; /* "<addr>" for MAIL FROM */
-	char errbuf[CURL_ERROR_SIZE];    /* CURLOPT_ERRORBUFFER */
-	bool fresh_next;                 /* last transfer failed: new connection */
+	char errbuf[CURL_ERROR_SIZE];	      /* CURLOPT_ERRORBUFFER */
+	bool fresh_next;		      /* last transfer failed: new connection */
 	struct trace tr;
 	struct sw_mail_stats stats;
 };
@@ -252,7 +252,7 @@ static size_t char_len(unsigned char c)
 /* ---- base64 ------------------------------------------------------------- */
 
 static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Writes the base64 of in[0..n) to out: (n + 2) / 3 * 4 characters, no
  * NUL, no line breaks. */
@@ -572,10 +572,9 @@ static enum sw_err add_mailbox(struct sw_buf *b, size_t col, const char *name, c
 	}
 	free(clean);
 	if (!rc)
-		rc = sw_buf_printf(b, "%s<%s>",
-				   last_col(b, start, col) + strlen(addr) + 3 > FOLD_AT ? "\r\n "
-											 : " ",
-				   addr);
+		rc = sw_buf_printf(
+		    b, "%s<%s>",
+		    last_col(b, start, col) + strlen(addr) + 3 > FOLD_AT ? "\r\n " : " ", addr);
 	return rc;
 }
 
@@ -585,29 +584,61 @@ static const char *const tls_words[] = {"auto", "starttls", "opportunistic", "of
 
 #define C(f) offsetof(struct sw_mail_conf, f)
 const struct sw_conf_opt sw_mail_conf_table[] = {
-	{.name = "url", .type = SW_CONF_STRING, .offset = C(url), .def = "smtp://127.0.0.1:25",
-	 .help = "relay: smtp://HOST[:PORT][/EHLO-NAME] or smtps://..."},
-	{.name = "tls", .type = SW_CONF_ENUM, .offset = C(tls), .words = tls_words, .def = "auto",
-	 .help = "auto (STARTTLS required unless loopback), starttls, opportunistic, off"},
-	{.name = "tls_verify", .type = SW_CONF_BOOL, .offset = C(tls_verify), .def = "yes",
-	 .help = "verify the relay's certificate and host name"},
-	{.name = "ca_file", .type = SW_CONF_PATH, .offset = C(ca_file),
-	 .help = "CA bundle (default: system store)"},
-	{.name = "username", .type = SW_CONF_STRING, .offset = C(username),
-	 .help = "SMTP AUTH user name"},
-	{.name = "password", .type = SW_CONF_SECRET, .offset = C(password),
-	 .help = "SMTP AUTH password (password_file or password_env)"},
-	{.name = "from", .type = SW_CONF_STRING, .offset = C(from),
-	 .help = "From: and envelope sender, 'Shop <orders@shop.example>'"},
-	{.name = "reply_to", .type = SW_CONF_STRING, .offset = C(reply_to),
-	 .help = "Reply-To:, 'Support <help@shop.example>'"},
-	{.name = "connect_timeout", .type = SW_CONF_DURATION, .offset = C(connect_timeout),
-	 .min = 100, .max = 600000, .def = "10s", .help = "connect (and TLS) time limit"},
-	{.name = "timeout", .type = SW_CONF_DURATION, .offset = C(timeout), .min = 1000,
-	 .max = 3600000, .def = "60s", .help = "time limit per message, connect included"},
-	{.name = "dry_run_dir", .type = SW_CONF_PATH, .offset = C(dry_run_dir),
-	 .help = "send nothing: write each message to DIR/<id>.eml"},
-	{.name = NULL},
+    {.name = "url",
+     .type = SW_CONF_STRING,
+     .offset = C(url),
+     .def = "smtp://127.0.0.1:25",
+     .help = "relay: smtp://HOST[:PORT][/EHLO-NAME] or smtps://..."},
+    {.name = "tls",
+     .type = SW_CONF_ENUM,
+     .offset = C(tls),
+     .words = tls_words,
+     .def = "auto",
+     .help = "auto (STARTTLS required unless loopback), starttls, opportunistic, off"},
+    {.name = "tls_verify",
+     .type = SW_CONF_BOOL,
+     .offset = C(tls_verify),
+     .def = "yes",
+     .help = "verify the relay's certificate and host name"},
+    {.name = "ca_file",
+     .type = SW_CONF_PATH,
+     .offset = C(ca_file),
+     .help = "CA bundle (default: system store)"},
+    {.name = "username",
+     .type = SW_CONF_STRING,
+     .offset = C(username),
+     .help = "SMTP AUTH user name"},
+    {.name = "password",
+     .type = SW_CONF_SECRET,
+     .offset = C(password),
+     .help = "SMTP AUTH password (password_file or password_env)"},
+    {.name = "from",
+     .type = SW_CONF_STRING,
+     .offset = C(from),
+     .help = "From: and envelope sender, 'Shop <orders@shop.example>'"},
+    {.name = "reply_to",
+     .type = SW_CONF_STRING,
+     .offset = C(reply_to),
+     .help = "Reply-To:, 'Support <help@shop.example>'"},
+    {.name = "connect_timeout",
+     .type = SW_CONF_DURATION,
+     .offset = C(connect_timeout),
+     .min = 100,
+     .max = 600000,
+     .def = "10s",
+     .help = "connect (and TLS) time limit"},
+    {.name = "timeout",
+     .type = SW_CONF_DURATION,
+     .offset = C(timeout),
+     .min = 1000,
+     .max = 3600000,
+     .def = "60s",
+     .help = "time limit per message, connect included"},
+    {.name = "dry_run_dir",
+     .type = SW_CONF_PATH,
+     .offset = C(dry_run_dir),
+     .help = "send nothing: write each message to DIR/<id>.eml"},
+    {.name = NULL},
 };
 #undef C
 
@@ -652,12 +683,10 @@ static bool host_is_loopback(const char *host)
 }
 
 /* Parses url with libcurl's URL API and checks what [smtp] allows. */
-static enum sw_err check_url(const char *url, struct url_info *ret_ui, char *errbuf,
-			     size_t errlen)
+static enum sw_err check_url(const char *url, struct url_info *ret_ui, char *errbuf, size_t errlen)
 {
-	static const CURLUPart forbidden[] = {CURLUPART_USER, CURLUPART_PASSWORD,
-					      CURLUPART_OPTIONS, CURLUPART_QUERY,
-					      CURLUPART_FRAGMENT};
+	static const CURLUPart forbidden[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS,
+					      CURLUPART_QUERY, CURLUPART_FRAGMENT};
 	const char *shown = url && strchr(url, '@') ? "(not shown: it may hold a password)" : url;
 	enum sw_err rc = SW_OK;
 	char *host = NULL, *part;
@@ -727,8 +756,8 @@ static enum sw_err check_mailbox_key(const char *key, const char *value, char *e
 }
 
 /* The rules about credentials and TLS. */
-static enum sw_err check_auth(const struct sw_mail_conf *c, const struct url_info *ui,
-			      char *errbuf, size_t errlen)
+static enum sw_err check_auth(const struct sw_mail_conf *c, const struct url_info *ui, char *errbuf,
+			      size_t errlen)
 {
 	bool user = c->username && *c->username, pass = c->password.value != NULL;
 
@@ -849,8 +878,8 @@ static bool check_msg(const struct sw_mail_msg *msg, char *why, size_t whylen)
 }
 
 /* Appends "FIELD: mailbox" to *list. */
-static enum sw_err add_mailbox_header(struct curl_slist **list, const char *field,
-				      const char *name, const char *addr)
+static enum sw_err add_mailbox_header(struct curl_slist **list, const char *field, const char *name,
+				      const char *addr)
 {
 	struct sw_buf b;
 	enum sw_err rc;
@@ -1007,9 +1036,9 @@ static void trace_sent(struct trace *t, const char *d, size_t n)
 		const char *verb;
 		int stage;
 	} verbs[] = {
-		{"EHLO", ST_EHLO}, {"HELO", ST_EHLO}, {"STARTTLS", ST_STARTTLS}, {"AUTH", ST_AUTH},
-		{"MAIL", ST_MAIL}, {"RCPT", ST_RCPT}, {"DATA", ST_DATA},         {"QUIT", ST_QUIT},
-		{"RSET", ST_OTHER}, {"NOOP", ST_OTHER},
+	    {"EHLO", ST_EHLO},	{"HELO", ST_EHLO},  {"STARTTLS", ST_STARTTLS}, {"AUTH", ST_AUTH},
+	    {"MAIL", ST_MAIL},	{"RCPT", ST_RCPT},  {"DATA", ST_DATA},	       {"QUIT", ST_QUIT},
+	    {"RSET", ST_OTHER}, {"NOOP", ST_OTHER},
 	};
 	size_t i, vl;
 
@@ -1190,8 +1219,8 @@ static enum sw_mail_result smtp_send(struct sw_mail *m, const struct sw_mail_msg
 /* Writes data to DIR/NAME through a temporary file in DIR, fsync'd and
  * renamed, then fsyncs DIR, so a crash leaves the old file or the new,
  * never half of one.  why says what failed. */
-static enum sw_err write_atomic(const char *dir, const char *name, const char *data,
-				size_t len, char *why, size_t whylen)
+static enum sw_err write_atomic(const char *dir, const char *name, const char *data, size_t len,
+				char *why, size_t whylen)
 {
 	char *path = xasprintf("%s/%s", dir, name), *tmp = xasprintf("%s/.%s.XXXXXX", dir, name);
 	enum sw_err rc = SW_EIO;
@@ -1233,9 +1262,12 @@ out:
 }
 
 /* Appends one part of the dry-run multipart body: 8bit when every line
- * fits in 998 bytes, base64 (76-character lines) otherwise. */
+ * fits in 998 bytes, base64 (76-character lines) otherwise.  The CRLF
+ * before a delimiter belongs to the delimiter (RFC 2046 5.1.1), so every
+ * delimiter but the first gets one of its own: the body keeps its last
+ * line end, as in what libcurl sends. */
 static enum sw_err add_dry_part(struct sw_buf *b, const char *boundary, const char *type,
-				const char *body)
+				const char *body, bool first)
 {
 	size_t n, i, run = 0, chunk;
 	char *canon = body_canon(body, &n), line[80];
@@ -1246,8 +1278,8 @@ static enum sw_err add_dry_part(struct sw_buf *b, const char *boundary, const ch
 		run = canon[i] == '\n' ? 0 : run + 1;
 		long_line |= run > HDR_LINE_MAX;
 	}
-	rc = sw_buf_printf(b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: %s\r\n\r\n",
-			   boundary, type, long_line ? "base64" : "8bit");
+	rc = sw_buf_printf(b, "%s--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: %s\r\n\r\n",
+			   first ? "" : "\r\n", boundary, type, long_line ? "base64" : "8bit");
 	if (!rc && !long_line)
 		rc = sw_buf_add(b, canon, n);
 	for (i = 0; !rc && long_line && i < n; i += chunk) {
@@ -1262,8 +1294,8 @@ static enum sw_err add_dry_part(struct sw_buf *b, const char *boundary, const ch
 
 /* Composes the whole message (shared headers, own multipart body) and
  * writes it as DIR/<local part of the message id>.eml. */
-static enum sw_mail_result dry_run(struct sw_mail *m, const struct sw_mail_msg *msg,
-				   char *detail, size_t len)
+static enum sw_mail_result dry_run(struct sw_mail *m, const struct sw_mail_msg *msg, char *detail,
+				   size_t len)
 {
 	char boundary[40] = "=_slipwatch_", why[512], name[MSGID_LOCAL_MAX + 8];
 	struct curl_slist *hdrs = NULL, *h;
@@ -1289,9 +1321,9 @@ static enum sw_mail_result dry_run(struct sw_mail *m, const struct sw_mail_msg *
 	for (h = hdrs; h; h = h->next)
 		sw_buf_printf(&b, "%s\r\n", h->data);
 	sw_buf_adds(&b, "\r\n");
-	if (add_dry_part(&b, boundary, "text/plain; charset=UTF-8", msg->text) ||
-	    add_dry_part(&b, boundary, "text/html; charset=UTF-8", msg->html) ||
-	    sw_buf_printf(&b, "--%s--\r\n", boundary)) {
+	if (add_dry_part(&b, boundary, "text/plain; charset=UTF-8", msg->text, true) ||
+	    add_dry_part(&b, boundary, "text/html; charset=UTF-8", msg->html, false) ||
+	    sw_buf_printf(&b, "\r\n--%s--\r\n", boundary)) {
 		put_text(detail, len, "bad message: larger than %d bytes", DRY_MAX);
 		r = SW_MAIL_PERMFAIL;
 		goto out;

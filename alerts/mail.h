@@ -23,8 +23,8 @@
  *                     outs, TLS failures, and 5xx replies that say the
  *                     sender or relay setup is wrong rather than this
  *                     message (greeting, EHLO, STARTTLS, AUTH, MAIL FROM
- *                     except 552, and enhanced codes 5.3.x system, 5.5.x
- *                     protocol, 5.7.x policy/relay denied at any stage):
+ *                     except 552, and enhanced codes 5.5.x protocol and
+ *                     5.7.x policy/relay/auth denied at any stage):
  *                     those would fail every message, and calling them
  *                     permanent would lose every customer's email
  *   SW_MAIL_PERMFAIL  this message will never be accepted: a bad message
@@ -69,27 +69,27 @@
 #include "lib/conf.h"
 #include "lib/error.h"
 
-#define SW_MAIL_ADDR_MAX 254            /* bytes in an address (RFC 5321) */
-#define SW_MAIL_NAME_MAX 200            /* display name, bytes after cleaning */
-#define SW_MAIL_SUBJECT_MAX 900         /* subject bytes kept (cut on a char) */
-#define SW_MAIL_BODY_MAX (1024 * 1024)  /* each of text and html, bytes */
-#define SW_MAIL_UNSUB_MAX 2000          /* list_unsubscribe, bytes */
-#define SW_MAIL_MSGID_LEN 160           /* buffer for sw_mail_message_id */
-#define SW_MAIL_DATE_LEN 40             /* buffer for sw_mail_format_date */
-#define SW_MAIL_DETAIL_LEN 512          /* a detail buffer that loses nothing */
-#define SW_MAIL_ENCODED_MAX 4096        /* sw_mail_encode_header_word output */
+#define SW_MAIL_ADDR_MAX    254		  /* bytes in an address (RFC 5321) */
+#define SW_MAIL_NAME_MAX    200		  /* display name, bytes after cleaning */
+#define SW_MAIL_SUBJECT_MAX 900		  /* subject bytes kept (cut on a char) */
+#define SW_MAIL_BODY_MAX    (1024 * 1024) /* each of text and html, bytes */
+#define SW_MAIL_UNSUB_MAX   2000	  /* list_unsubscribe, bytes */
+#define SW_MAIL_MSGID_LEN   160		  /* buffer for sw_mail_message_id */
+#define SW_MAIL_DATE_LEN    40		  /* buffer for sw_mail_format_date */
+#define SW_MAIL_DETAIL_LEN  512		  /* a detail buffer that loses nothing */
+#define SW_MAIL_ENCODED_MAX 4096	  /* sw_mail_encode_header_word output */
 
 /* Values of struct sw_mail_conf.tls ("tls = ..." in [smtp]). */
 enum sw_mail_tls {
-	SW_MAIL_TLS_AUTO,          /* "auto" (default): STARTTLS required, except
+	SW_MAIL_TLS_AUTO,	   /* "auto" (default): STARTTLS required, except
 				      to a loopback host (127.0.0.0/8, ::1,
 				      localhost), where no TLS is used */
-	SW_MAIL_TLS_STARTTLS,      /* "starttls": STARTTLS required
+	SW_MAIL_TLS_STARTTLS,	   /* "starttls": STARTTLS required
 				      (CURLUSESSL_ALL); no TLS, no mail */
 	SW_MAIL_TLS_OPPORTUNISTIC, /* "opportunistic": STARTTLS if offered
 				      (CURLUSESSL_TRY); an attacker on the path
 				      can strip it */
-	SW_MAIL_TLS_OFF,           /* "off": plain SMTP (CURLUSESSL_NONE) */
+	SW_MAIL_TLS_OFF,	   /* "off": plain SMTP (CURLUSESSL_NONE) */
 	SW_MAIL_TLS_LAST
 };
 
@@ -134,17 +134,17 @@ enum sw_mail_tls {
  *                                  temp file + fsync + rename)
  */
 struct sw_mail_conf {
-	char *url;                      /* smtp:// or smtps:// */
-	int tls;                        /* enum sw_mail_tls */
-	bool tls_verify;                /* peer and host name verification */
-	char *ca_file;                  /* NULL: system CA store */
-	char *username;                 /* NULL: no AUTH */
+	char *url;			/* smtp:// or smtps:// */
+	int tls;			/* enum sw_mail_tls */
+	bool tls_verify;		/* peer and host name verification */
+	char *ca_file;			/* NULL: system CA store */
+	char *username;			/* NULL: no AUTH */
 	struct sw_conf_secret password; /* password_file / password_env */
-	char *from;                     /* "Name <addr>" or "addr" */
-	char *reply_to;                 /* NULL: no Reply-To */
-	int64_t connect_timeout;        /* ms */
-	int64_t timeout;                /* ms */
-	char *dry_run_dir;              /* NULL: really send */
+	char *from;			/* "Name <addr>" or "addr" */
+	char *reply_to;			/* NULL: no Reply-To */
+	int64_t connect_timeout;	/* ms */
+	int64_t timeout;		/* ms */
+	char *dry_run_dir;		/* NULL: really send */
 };
 
 /* The option table for [smtp] (NULL-name terminated). */
@@ -196,18 +196,18 @@ const char *sw_mail_from_domain(const struct sw_mail *m);
 
 /* One message.  Every string is borrowed for the call only. */
 struct sw_mail_msg {
-	const char *to_addr;          /* required: plain addr-spec local@domain
+	const char *to_addr;	      /* required: plain addr-spec local@domain
 					 (ASCII, no quotes, spaces, <>,; CR LF) */
-	const char *to_name;          /* optional display name, UTF-8; control
+	const char *to_name;	      /* optional display name, UTF-8; control
 					 characters become spaces */
-	const char *subject;          /* required, UTF-8, one line; control
+	const char *subject;	      /* required, UTF-8, one line; control
 					 characters (CR, LF, ...) become spaces,
 					 longer than SW_MAIL_SUBJECT_MAX is cut */
-	const char *text;             /* required: text/plain part, UTF-8, LF or
+	const char *text;	      /* required: text/plain part, UTF-8, LF or
 					 CRLF line ends */
-	const char *html;             /* required: text/html part, UTF-8 */
-	int64_t date;                 /* Date: header, unix seconds; <= 0: now */
-	const char *message_id;       /* required: "<local@domain>" from
+	const char *html;	      /* required: text/html part, UTF-8 */
+	int64_t date;		      /* Date: header, unix seconds; <= 0: now */
+	const char *message_id;	      /* required: "<local@domain>" from
 					 sw_mail_message_id(); local part of
 					 [A-Za-z0-9._+-] (the dry-run file name) */
 	const char *list_unsubscribe; /* optional: one or more https:, http: or
@@ -219,7 +219,7 @@ struct sw_mail_msg {
 };
 
 enum sw_mail_result {
-	SW_MAIL_SENT,     /* accepted by the relay (or written, dry run) */
+	SW_MAIL_SENT,	  /* accepted by the relay (or written, dry run) */
 	SW_MAIL_TEMPFAIL, /* not sent; the same message may succeed later */
 	SW_MAIL_PERMFAIL, /* not sent; this message never will be */
 	SW_MAIL_RESULT_LAST
@@ -241,7 +241,7 @@ enum sw_mail_result sw_mail_send(struct sw_mail *m, const struct sw_mail_msg *ms
 
 /* Counters since sw_mail_new. */
 struct sw_mail_stats {
-	uint64_t sent;        /* SW_MAIL_SENT results (dry run included) */
+	uint64_t sent;	      /* SW_MAIL_SENT results (dry run included) */
 	uint64_t tempfail;    /* SW_MAIL_TEMPFAIL results */
 	uint64_t permfail;    /* SW_MAIL_PERMFAIL results */
 	uint64_t connections; /* SMTP connections opened (CURLINFO_NUM_CONNECTS) */
@@ -268,9 +268,9 @@ void sw_mail_get_stats(const struct sw_mail *m, struct sw_mail_stats *ret_stats)
  */
 enum sw_err sw_mail_encode_header_word(const char *text, size_t first_col, char *buf, size_t len);
 
-/* Writes t (unix seconds, UTC) as an RFC 5322 date in UTC:
+/* Writes t (unix seconds) as an RFC 5322 date in UTC:
  * "Tue, 24 Nov 2026 09:15:00 +0000".  SW_OK, SW_ERANGE (t < 0 or past
- * year 9999) or SW_ETOOBIG (len < SW_MAIL_DATE_LEN is enough to fail). */
+ * year 9999) or SW_ETOOBIG (buf too short; SW_MAIL_DATE_LEN is enough). */
 enum sw_err sw_mail_format_date(int64_t t, char *buf, size_t len);
 
 /*

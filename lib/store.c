@@ -370,6 +370,7 @@ enum stmt_id {
 	"picked_off, packed_at, packed_off, shipped_at, shipped_off, "                             \
 	"cancelled_at, cancelled_off, backordered_at, backordered_off, status"
 #define ORDER_STAGE_COL0 17 /* index of created_at in ORDER_COLS */
+#define ORDER_NCOLS 30      /* columns in ORDER_COLS */
 
 /* A parcel with its order, for the alert engine: the parcel columns of
  * ST_PARCEL_GET (PARCEL_NCOLS), then the order's ORDER_COLS (NULL when the
@@ -393,11 +394,13 @@ enum stmt_id {
 	"o.picked_off, o.packed_at, o.packed_off, o.shipped_at, o.shipped_off, "                   \
 	"o.cancelled_at, o.cancelled_off, o.backordered_at, o.backordered_off, o.status"
 #define TRACK_FROM_PARCELS                                                                         \
-	"SELECT " TRACK_PARCEL_COLS ", " TRACK_ORDER_COLS                                          \
-	" FROM parcels p LEFT JOIN orders o ON o.id = p.order_ref WHERE "
+	"SELECT " TRACK_PARCEL_COLS ", " TRACK_ORDER_COLS ", "                                     \
+	"CASE WHEN s.last_error IS NULL THEN s.last_polled_at END"                                 \
+	" FROM parcels p LEFT JOIN orders o ON o.id = p.order_ref"                                 \
+	" LEFT JOIN poll_schedule s ON s.parcel_ref = p.id WHERE "
 /* An order still in the warehouse: not shipped, not cancelled, no parcel. */
 #define TRACK_FROM_ORDERS                                                                          \
-	"SELECT " TRACK_NO_PARCEL ", " TRACK_ORDER_COLS " FROM orders o WHERE "
+	"SELECT " TRACK_NO_PARCEL ", " TRACK_ORDER_COLS ", NULL FROM orders o WHERE "
 #define TRACK_ORDER_OPEN                                                                           \
 	"o.shipped_at IS NULL AND o.cancelled_at IS NULL AND NOT EXISTS "                          \
 	"(SELECT 1 FROM parcels q WHERE q.order_ref = o.id)"
@@ -2606,6 +2609,7 @@ static void track_fill(sqlite3_stmt *s, void *elem)
 		t->parcel = parcel_row(s);
 	if (sqlite3_column_type(s, PARCEL_NCOLS) != SQLITE_NULL)
 		t->order = order_row_at(s, PARCEL_NCOLS);
+	t->polled_ok_at = sqlite3_column_int64(s, PARCEL_NCOLS + ORDER_NCOLS);
 }
 
 static void track_free_v(void *arr, size_t n)

@@ -530,6 +530,9 @@ enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier
 struct sw_track {
 	struct sw_order *order;
 	struct sw_parcel *parcel;
+	/* when the courier last answered about this parcel without error
+	 * (its poll schedule); 0 if never or not polled */
+	int64_t polled_ok_at;
 };
 
 enum sw_track_unit {

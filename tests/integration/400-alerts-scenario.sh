@@ -19,9 +19,9 @@ write_alerts_conf
 {"op":"health","courier":"dhl","ok":-60}
 {"op":"order","wh":"blr1","id":"SL-1","name":"Asha","email":"ship_late@c.example","tz":"UTC","ship_by":-7200,"deliver_by":"$D2"}
 {"op":"order","wh":"blr1","id":"NF-1","name":"Ben","email":"no_first_scan@c.example","tz":"UTC","ship_by":-20000,"deliver_by":"$D2","shipped":-10800}
-{"op":"parcel","courier":"dhl","tn":"NF1","wh":"blr1","id":"NF-1","shipped":-10800}
+{"op":"parcel","courier":"dhl","tn":"NF1","wh":"blr1","id":"NF-1","shipped":-10800,"polled":-60}
 {"op":"order","wh":"blr1","id":"ST-1","name":"Chen","email":"stalled@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
-{"op":"parcel","courier":"dhl","tn":"ST1","wh":"blr1","id":"ST-1","shipped":-86400,"status":"in_transit","event_at":-10800,"first_scan":-80000}
+{"op":"parcel","courier":"dhl","tn":"ST1","wh":"blr1","id":"ST-1","shipped":-86400,"status":"in_transit","event_at":-10800,"first_scan":-80000,"polled":-60}
 {"op":"order","wh":"blr1","id":"AF-1","name":"Dev","email":"attempt_fail@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}
 {"op":"parcel","courier":"dhl","tn":"AF1","wh":"blr1","id":"AF-1","shipped":-86400,"status":"attempt_fail","event_at":-600,"first_scan":-80000}
 {"op":"order","wh":"blr1","id":"EX-1","name":"Eli","email":"exception@c.example","tz":"UTC","ship_by":-90000,"deliver_by":"$D2","shipped":-86400}

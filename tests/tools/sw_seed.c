@@ -11,7 +11,8 @@
  *           or "YYYY-MM-DD" = end of that day in tz), service_level,
  *           created, shipped, cancelled]
  *   parcel  courier, tn, [wh, id (its order), shipped, status, event_at,
- *           first_scan, eta (YYYY-MM-DD), delivered]
+ *           first_scan, eta (YYYY-MM-DD), delivered, polled (the last
+ *           error-free poll: a poll schedule is written)]
  *   health  courier, ok (time of the last useful answer)
  *   unsub   email
  *   bulk    n, courier, [wh, status, event_at, deliver_by, email_domain]:
@@ -175,6 +176,17 @@ static void op_parcel(struct sw_store *st, const json_t *o)
 		if (sw_store_parcel_set_status(st, courier, tn, &u) != SW_OK)
 			die("parcel status", st);
 	}
+	if (json_object_get(o, "polled")) {
+		struct sw_poll sp = { 0 };
+
+		sp.courier = courier;
+		sp.tracking_number = tn;
+		sp.last_polled_at = stamp(o, "polled").at;
+		sp.next_poll_at = now + 3600;
+		sp.interval_s = 600;
+		if (sw_store_poll_upsert(st, &sp) != SW_OK)
+			die("poll schedule", st);
+	}
 	journal(st, "parcel.status", str(o, "wh"), str(o, "id"), courier, tn);
 }
 
@@ -192,6 +204,7 @@ static void op_bulk(struct sw_store *st, const json_t *o)
 	u.event_at = stamp(o, "event_at");
 	u.first_scan_at = u.event_at;
 	for (json_int_t i = 0; i < n; i++) {
+		struct sw_poll sp = { 0 };
 		struct sw_order ord = { 0 };
 
 		snprintf(oid, sizeof(oid), "B%lld", (long long)i);
@@ -211,6 +224,13 @@ static void op_bulk(struct sw_store *st, const json_t *o)
 			    SW_OK ||
 		    sw_store_parcel_set_status(st, courier, tn, &u) != SW_OK)
 			die("bulk", st);
+		sp.courier = courier;
+		sp.tracking_number = tn;
+		sp.last_polled_at = now - 300;
+		sp.next_poll_at = now + 600 + i % 3600;
+		sp.interval_s = 900;
+		if (sw_store_poll_upsert(st, &sp) != SW_OK)
+			die("bulk poll", st);
 	}
 }
 

@@ -138,10 +138,20 @@ static struct sw_parcel parcel_at(int64_t shipped, enum sw_ship_status st, int64
 	return p;
 }
 
+/* polled_ok_at of the next run: -1 = "just now" */
+static int64_t polled_at = -1;
+
 static struct sw_eval_out run(const struct sw_order *o, const struct sw_parcel *p, int64_t now,
 			      int64_t feed_ok)
 {
-	struct sw_eval_in in = { o, p, &rule, "Asia/Kolkata", now, feed_ok, 2 * H };
+	struct sw_eval_in in = { .order = o,
+				 .parcel = p,
+				 .rule = &rule,
+				 .zone = "Asia/Kolkata",
+				 .now = now,
+				 .feed_ok_at = feed_ok,
+				 .feed_window = 2 * H,
+				 .polled_ok_at = polled_at < 0 ? now - 1 : polled_at };
 	struct sw_eval_out out;
 
 	sw_eval(&in, &out);
@@ -197,6 +207,14 @@ static void test_eval_parcel(void)
 	is_int(out.next_due, T0 - H + 24 * H, "waits for the no_first_scan threshold");
 	out = run(&o, &p, T0 + 24 * H, 0);
 	ok(has(&out, SW_SLIP_NO_FIRST_SCAN, "courier"), "no_first_scan after 24 h");
+	polled_at = T0 + 20 * H;
+	out = run(&o, &p, T0 + 24 * H, 0);
+	ok(!has(&out, SW_SLIP_NO_FIRST_SCAN, NULL), "no_first_scan: not polled since the deadline");
+	is_int(out.next_due, T0 + 24 * H + SW_EVAL_RECHECK, "no_first_scan: re-checked later");
+	polled_at = 0;
+	out = run(&o, &p, T0 + 30 * H, 0);
+	ok(!has(&out, SW_SLIP_NO_FIRST_SCAN, NULL), "no_first_scan: never polled, never judged");
+	polled_at = -1;
 
 	p = parcel_at(T0 - H, SW_SHIP_IN_TRANSIT, T0);
 	out = run(&o, &p, T0 + 47 * H, T0 + 47 * H);
@@ -209,6 +227,10 @@ static void test_eval_parcel(void)
 	is_int(out.next_due, T0 + 49 * H + SW_EVAL_RECHECK, "silent feed: re-checked later");
 	out = run(&o, &p, T0 + 49 * H, 0);
 	ok(!has(&out, SW_SLIP_STALLED, NULL), "feed never answered: not stalled");
+	polled_at = T0 + 47 * H;
+	out = run(&o, &p, T0 + 49 * H, T0 + 49 * H - 60);
+	ok(!has(&out, SW_SLIP_STALLED, NULL), "parcel not polled since the deadline: not stalled");
+	polled_at = -1;
 
 	static const struct {
 		enum sw_ship_status st;
@@ -268,10 +290,18 @@ static void test_eval_parcel(void)
 	out = run(&o, &p, T0 + 90 * H, T0 + 90 * H);
 	ok(out.closed && out.n == 0 && out.next_due == 0, "delivered: closed, nothing");
 
-	p = parcel_at(T0 - H, SW_SHIP_IN_TRANSIT, T0);
+	p = parcel_at(T0 - H, SW_SHIP_EXCEPTION, T0);
 	out = run(NULL, &p, T0 + 49 * H, T0 + 49 * H);
-	ok(has(&out, SW_SLIP_STALLED, NULL) && out.slips[0].promise[0] == '\0',
-	   "a parcel without its order still stalls (no promise key)");
+	ok(out.n == 0 && !out.closed && out.next_due == 0,
+	   "a parcel whose order is not known yet is not judged (waits for the order)");
+	{
+		struct sw_order stub = { 0 };
+
+		stub.warehouse_id = "blr1";
+		stub.order_id = "A-2";
+		out = run(&stub, &p, T0 + 49 * H, T0 + 49 * H);
+		ok(out.n == 0, "an order stub without promises: not judged either");
+	}
 }
 
 /* ---- rules ---------------------------------------------------------------- */
