@@ -105,4 +105,7 @@ sleep 1
 is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['late@c.example'])")" 2 "two late emails, one per promise"
 is "$(sql "SELECT count(*) FROM alerts WHERE kind = 'late'")" 2 "two late slips recorded"
 stop_alerts
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 10 "notify.rrd: 10 emails sent"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" slips)" 11 "notify.rrd: 11 slips (each once, restarts included)"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 10 "notify.rrd: 10 emails queued"
 done_testing

@@ -66,6 +66,9 @@ contains "$HTML" "&lt;b&gt;bold&lt;/b&gt; &amp; co" "HTML in the name is escaped
 case "$HTML" in *"<b>bold"*) not_ok "no raw <b> in the HTML part" ;; *) ok "no raw <b> in the HTML part" ;; esac
 is "$(sink_json "all(m['defects'] == 0 for m in L)")" True "no MIME defects"
 stop_alerts
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sup_unsub)" 1 "notify.rrd: one suppressed as unsubscribed"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sup_cap)" 1 "notify.rrd: one suppressed by the daily cap"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" suppressed)" 2 "notify.rrd: two suppressed in all"
 
 # Dry run: rendered into a directory, nothing sent.
 rm -f "$T_DIR/store.db" "$T_DIR/store.db-wal" "$T_DIR/store.db-shm"

@@ -240,8 +240,17 @@ timeout = 10s
 ${SMTP_KEYS:-}
 [rrd]
 dir = $T_DIR/rrd
+step = 2s
 ${1:-}
 CONF
+}
+# rrd_sum FILE DS: events counted in DS (ABSOLUTE, step 2 s) over the last
+# 10 minutes.
+rrd_sum() {
+	rrdtool fetch "$1" AVERAGE -s end-600 -e now | awk -v ds="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == ds) col = i + 1; next }
+		NF > 1 && col && $col !~ /nan/ { sum += $col * 2 }
+		END { printf "%.0f\n", sum }'
 }
 # start_alerts [LOGNAME]: waits for the start-up pass to be logged.
 start_alerts() {
