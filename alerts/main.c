@@ -28,6 +28,9 @@
 #include "lib/daemon.h"
 #include "lib/xmalloc.h"
 
+/* Journal batches read per timer call before other work gets a turn. */
+#define JOURNAL_ROUNDS 8
+
 /* Everything the configuration decides; swapped whole on reload. */
 struct alerts_conf {
 	struct sw_alerts_conf alerts; /* [alerts] */
@@ -176,17 +179,22 @@ static int64_t journal_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 	char err[768];
 	int n;
 
+	int rounds = 0;
+
 	sw_engine_get_stats(a->engine, &st);
 	do {
 		if (sw_engine_tail(a->engine, now_s(), &n, err, sizeof(err)) != SW_OK) {
 			store_trouble(a, err);
+			n = 0;
 			break;
 		}
 		sw_log_release(&a->store_c, SW_LOG_NOTICE, "store", "reading the journal again");
-	} while (n == a->conf->alerts.batch);
+	} while (n == a->conf->alerts.batch && ++rounds < JOURNAL_ROUNDS);
 	arm_due(a);
 	kick_notify(a, st.queued);
-	return a->conf->alerts.journal_ms;
+	/* a backlog: go on at the next loop iteration, after the other timers
+	 * and signals had their turn */
+	return n == a->conf->alerts.batch ? 0 : a->conf->alerts.journal_ms;
 }
 
 static int64_t due_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)

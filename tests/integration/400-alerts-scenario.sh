@@ -96,16 +96,26 @@ start_alerts alerts2
 sleep 2
 is "$(sink_count)" 9 "after a restart: no email twice"
 
+# A deadline that passes with no event: ship-by 3 s from now.
+SOON=$(($(date +%s) + 3))
+"$SEED" "$T_DIR/store.db" "$SOON" <<EOF
+{"op":"order","wh":"blr1","id":"SOON-1","name":"Tara","email":"soon@c.example","tz":"UTC","ship_by":0,"deliver_by":"$D2"}
+EOF
+check "a deadline passing with no event finds the slip" wait_sink 10 15
+is "$(sink_json "[m['subject'] for m in L if m['rcpt'] == ['soon@c.example']]")" \
+	"['Your Test Shop order SOON-1 has not shipped yet']" "ship_late email after the deadline"
+check "detected at or after the deadline" test "$(sql "SELECT detected_at FROM alerts WHERE entity = 'order:blr1:SOON-1'")" -ge "$SOON"
+
 # A new delivery promise for the late order (also passed) earns one new email.
 "$SEED" "$T_DIR/store.db" "$NOW" <<EOF
 {"op":"order","wh":"blr1","id":"LT-1","name":"इरा","email":"late@c.example","locale":"hi-IN","tz":"Asia/Kolkata","ship_by":-200000,"deliver_by":-3600}
 EOF
-check "a new promise earns a new email" wait_sink 10 15
+check "a new promise earns a new email" wait_sink 11 15
 sleep 1
 is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['late@c.example'])")" 2 "two late emails, one per promise"
 is "$(sql "SELECT count(*) FROM alerts WHERE kind = 'late'")" 2 "two late slips recorded"
 stop_alerts
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 10 "notify.rrd: 10 emails sent"
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" slips)" 11 "notify.rrd: 11 slips (each once, restarts included)"
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 10 "notify.rrd: 10 emails queued"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 11 "notify.rrd: 11 emails sent"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" slips)" 12 "notify.rrd: 12 slips (each once, restarts included)"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 11 "notify.rrd: 11 emails queued"
 done_testing
