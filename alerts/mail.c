@@ -90,6 +90,7 @@ struct sw_mail {
 	char mail_from[SW_MAIL_ADDR_MAX + 3]; /* "<addr>" for MAIL FROM */
 	char errbuf[CURL_ERROR_SIZE];	      /* CURLOPT_ERRORBUFFER */
 	bool fresh_next;		      /* last transfer failed: new connection */
+	bool server_fault;		      /* last send failed before RCPT TO */
 	struct trace tr;
 	struct sw_mail_stats stats;
 };
@@ -430,16 +431,16 @@ bool sw_mail_addr_valid(const char *addr)
 	return local <= 64 && dot_atom_valid(addr, local) && domain_valid(at + 1, n - local - 1);
 }
 
-enum sw_err sw_mail_message_id(int64_t outbox_id, const char *from_domain, char *buf, size_t len)
+enum sw_err sw_mail_message_id(int64_t outbox_id, int64_t created_at, const char *from_domain,
+			       char *buf, size_t len)
 {
-	char rnd[21];
 	int n;
 
-	if (outbox_id < 0 || !from_domain || !domain_valid(from_domain, strlen(from_domain)))
+	if (outbox_id < 0 || created_at < 0 || !from_domain ||
+	    !domain_valid(from_domain, strlen(from_domain)))
 		return SW_EINVAL;
-	if (random_hex(rnd, 10))
-		return SW_EIO;
-	n = snprintf(buf, len, "<slipwatch.%" PRId64 ".%s@%s>", outbox_id, rnd, from_domain);
+	n = snprintf(buf, len, "<slipwatch.%" PRId64 ".%" PRId64 "@%s>", outbox_id, created_at,
+		     from_domain);
 	return n < 0 || (size_t)n >= len ? SW_ETOOBIG : SW_OK;
 }
 
@@ -766,10 +767,11 @@ static enum sw_err check_auth(const struct sw_mail_conf *c, const struct url_inf
 	if (user && !pass)
 		return conf_err(errbuf, errlen, "username",
 				"set without password_file or password_env", NULL);
-	if (pass && effective_tls(c->tls, ui) != CURLUSESSL_ALL && !ui->loopback)
+	if (pass && (effective_tls(c->tls, ui) != CURLUSESSL_ALL || !c->tls_verify) &&
+	    !ui->loopback)
 		return conf_err(errbuf, errlen, "password",
-				"would cross the network without certain TLS; use smtps://, "
-				"tls = starttls or tls = auto",
+				"would cross the network without verified TLS; use smtps:// or "
+				"tls = starttls (or auto), with tls_verify = yes",
 				NULL);
 	return SW_OK;
 }
@@ -824,7 +826,7 @@ const char *sw_mail_result_name(enum sw_mail_result r)
 static bool add_unsubscribe(struct sw_buf *b, const char *list, bool *ret_https)
 {
 	size_t start = b->len, n, i, count = 0;
-	const char *p = list, *sep = " \t,", *sep_text = "";
+	const char *p = list, *sep = " \t", *sep_text = "";
 
 	*ret_https = false;
 	while (*(p += strspn(p, sep))) {
@@ -1151,7 +1153,8 @@ static void scrub(char *s, size_t len, const char *secret)
 	}
 	sw_buf_adds(&b, p);
 	snprintf(s, len, "%s", sw_buf_str(&b));
-	explicit_bzero(b.data, b.alloc);
+	if (b.data)
+		explicit_bzero(b.data, b.alloc);
 	sw_buf_free(&b);
 }
 
@@ -1372,9 +1375,18 @@ enum sw_mail_result sw_mail_send(struct sw_mail *m, const struct sw_mail_msg *ms
 	} else {
 		r = smtp_send(m, msg, hdrs, detail, detail_len);
 	}
+	/* no reply at all, or refused before any recipient was named: the
+	 * server (or our setup) is the trouble, not this message */
+	m->server_fault = r == SW_MAIL_TEMPFAIL && !m->dry_run_dir &&
+			  (m->tr.fail_code == 0 || m->tr.fail_stage < ST_RCPT);
 	curl_slist_free_all(hdrs);
 	count(m, r);
 	return r;
+}
+
+bool sw_mail_server_fault(const struct sw_mail *m)
+{
+	return m->server_fault;
 }
 
 /* Sets the handle's fixed options: everything but the message. */

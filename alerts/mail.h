@@ -120,9 +120,10 @@ enum sw_mail_tls {
  *   ca_file = PATH                 CA bundle (default: system store)
  *   username = NAME                AUTH user; needs password
  *   password_file = PATH           AUTH password (or password_env = VAR);
- *                                  refused unless the connection is TLS for
- *                                  sure (smtps://, tls = starttls, or auto
- *                                  to a non-loopback host) or loopback
+ *                                  refused unless the connection is
+ *                                  verified TLS for sure (smtps://, tls =
+ *                                  starttls, or auto to a non-loopback
+ *                                  host; tls_verify = yes) or loopback
  *   from = Shop <orders@shop.example>   From: and envelope sender; a bare
  *                                  address works too.  Required to send.
  *   reply_to = Support <help@shop.example>   optional Reply-To:
@@ -210,9 +211,10 @@ struct sw_mail_msg {
 	const char *message_id;	      /* required: "<local@domain>" from
 					 sw_mail_message_id(); local part of
 					 [A-Za-z0-9._+-] (the dry-run file name) */
-	const char *list_unsubscribe; /* optional: one or more https:, http: or
-					 mailto: URLs separated by blanks or
-					 commas -> "List-Unsubscribe: <u>, <v>" */
+	const char *list_unsubscribe; /* optional: 1..4 https:, http: or mailto:
+					 URLs separated by blanks (commas belong
+					 to a URL) -> "List-Unsubscribe: <u>,
+					 <v>"; none may hold < > " or spaces */
 	bool list_unsubscribe_post;   /* add "List-Unsubscribe-Post:
 					 List-Unsubscribe=One-Click" (RFC 8058)
 					 when list_unsubscribe has an https URL */
@@ -240,6 +242,13 @@ enum sw_mail_result sw_mail_send(struct sw_mail *m, const struct sw_mail_msg *ms
 				 size_t detail_len);
 
 /* Counters since sw_mail_new. */
+/* True if the last sw_mail_send gave SW_MAIL_TEMPFAIL for a reason that
+ * is not the message's: no reply (connection refused, timeout, TLS
+ * handshake) or a refusal before RCPT TO (greeting, EHLO, STARTTLS, AUTH,
+ * MAIL FROM).  Other messages would fail the same way now: a caller with
+ * a queue waits before trying the next one. */
+bool sw_mail_server_fault(const struct sw_mail *m);
+
 struct sw_mail_stats {
 	uint64_t sent;	      /* SW_MAIL_SENT results (dry run included) */
 	uint64_t tempfail;    /* SW_MAIL_TEMPFAIL results */
@@ -274,14 +283,17 @@ enum sw_err sw_mail_encode_header_word(const char *text, size_t first_col, char 
 enum sw_err sw_mail_format_date(int64_t t, char *buf, size_t len);
 
 /*
- * Writes "<slipwatch.OUTBOX_ID.RANDOM@DOMAIN>" where RANDOM is 20 hex
- * digits from getrandom(2), so two installations (or a restored backup)
- * never make the same id.  from_domain must be a valid domain (the from
- * address's: sw_mail_from_domain).  Returns SW_OK, SW_EINVAL (outbox_id <
- * 0 or bad domain), SW_ETOOBIG (SW_MAIL_MSGID_LEN is enough) or SW_EIO
- * (getrandom failed).
+ * A Message-ID for outbox row outbox_id (>= 0) created at created_at (unix
+ * seconds, >= 0): "<slipwatch.ID.CREATED@from_domain>".  The same row gives
+ * the same id on every attempt, so a message resent after a crash (the
+ * server had accepted it, the mark was lost) carries the id of the first
+ * copy and mail clients fold the two; the creation time keeps ids of two
+ * stores (or a store rebuilt from scratch) apart.  from_domain must be a
+ * valid domain (sw_mail_from_domain).  Returns SW_OK, SW_EINVAL (negative
+ * id or time, bad domain) or SW_ETOOBIG (SW_MAIL_MSGID_LEN is enough).
  */
-enum sw_err sw_mail_message_id(int64_t outbox_id, const char *from_domain, char *buf, size_t len);
+enum sw_err sw_mail_message_id(int64_t outbox_id, int64_t created_at, const char *from_domain,
+			       char *buf, size_t len);
 
 /* True if addr is a plain addr-spec slipwatch will send to: ASCII
  * dot-atom local part (at most 64 bytes) "@" a domain of LDH labels

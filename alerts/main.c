@@ -38,7 +38,6 @@ struct alerts_conf {
 	struct sw_mail_conf smtp;     /* [smtp] */
 	struct sw_rrd_conf rrd;	      /* [rrd] */
 	struct sw_tpl_set *tpl;	      /* the templates directory, loaded */
-	char *from_domain;	      /* for Message-IDs */
 };
 
 struct alerts {
@@ -66,21 +65,10 @@ static void conf_free(void *state)
 		return;
 	sw_alerts_conf_free(&c->alerts);
 	sw_rules_free(&c->rules);
-	sw_conf_free_struct(sw_mail_conf_table, &c->smtp);
+	sw_mail_conf_free(&c->smtp);
 	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
 	sw_tpl_free(c->tpl);
-	free(c->from_domain);
 	free(c);
-}
-
-/* The domain of the From address ("Shop <a@shop.example>" -> shop.example). */
-static char *domain_of(const char *from)
-{
-	const char *at = from ? strrchr(from, '@') : NULL;
-
-	if (!at)
-		return xstrdup("localhost");
-	return xstrndup(at + 1, strcspn(at + 1, "> \t"));
 }
 
 static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char *errbuf,
@@ -107,7 +95,6 @@ static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char
 		conf_free(c);
 		return rc == SW_ECONF ? rc : SW_ECONF;
 	}
-	c->from_domain = domain_of(c->smtp.from);
 	*ret_state = c;
 	return SW_OK;
 }
@@ -244,8 +231,7 @@ static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
 	}
 	if ((rc = sw_mail_new(&c->smtp, &a->mail, errbuf, errlen)))
 		return rc;
-	a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->mail, c->from_domain,
-				  a->metrics);
+	a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->mail, a->metrics);
 	sw_loop_timer_add(a->d->loop, 0, notify_timer_cb, a, &a->notify_timer);
 	return SW_OK;
 }
@@ -299,10 +285,9 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 		sw_log_warn(NULL, "reload: [rrd] changes apply after a restart");
 	sw_engine_set_conf(a->engine, &c->alerts, &c->rules);
 	if (a->notify && mail) {
-		sw_notify_set(a->notify, &c->alerts, c->tpl, mail, c->from_domain);
+		sw_notify_set(a->notify, &c->alerts, c->tpl, mail);
 	} else if (mail) {
-		a->notify = sw_notify_new(d->store, &c->alerts, c->tpl, mail, c->from_domain,
-					  a->metrics);
+		a->notify = sw_notify_new(d->store, &c->alerts, c->tpl, mail, a->metrics);
 		sw_loop_timer_add(d->loop, 0, notify_timer_cb, a, &a->notify_timer);
 	} else if (a->notify) {
 		sw_log_notice("notify", "reload: [alerts] email = no: sending stops");

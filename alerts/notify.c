@@ -22,34 +22,33 @@ struct sw_notify {
 	const struct sw_alerts_conf *conf;
 	const struct sw_tpl_set *tpl;
 	struct sw_mail *mail;
-	const char *domain;
 	struct sw_metrics *metrics;
 	double tokens;
 	int64_t tokens_ms; /* when tokens was last refilled */
 	struct sw_notify_stats stats;
 	struct sw_log_complain send_c;
+	char last_detail[SW_MAIL_DETAIL_LEN]; /* of the last send */
 };
 
 struct sw_notify *sw_notify_new(struct sw_store *st, const struct sw_alerts_conf *conf,
 				const struct sw_tpl_set *tpl, struct sw_mail *mail,
-				const char *from_domain, struct sw_metrics *metrics)
+				struct sw_metrics *metrics)
 {
 	struct sw_notify *n = xcalloc(1, sizeof(*n));
 
 	n->st = st;
 	n->metrics = metrics;
-	sw_notify_set(n, conf, tpl, mail, from_domain);
+	sw_notify_set(n, conf, tpl, mail);
 	n->tokens = 1;
 	return n;
 }
 
 void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
-		   const struct sw_tpl_set *tpl, struct sw_mail *mail, const char *from_domain)
+		   const struct sw_tpl_set *tpl, struct sw_mail *mail)
 {
 	n->conf = conf;
 	n->tpl = tpl;
 	n->mail = mail;
-	n->domain = from_domain;
 }
 
 void sw_notify_free(struct sw_notify *n)
@@ -62,12 +61,6 @@ void sw_notify_get_stats(const struct sw_notify *n, struct sw_notify_stats *ret)
 	*ret = n->stats;
 }
 
-void sw_notify_message_id(int64_t id, int64_t created_at, const char *domain, char *buf,
-			  size_t len)
-{
-	snprintf(buf, len, "<slipwatch.%lld.%lld@%s>", (long long)id, (long long)created_at,
-		 domain && *domain ? domain : "localhost");
-}
 
 static void count(struct sw_notify *n, const char *ds)
 {
@@ -326,10 +319,12 @@ static enum sw_err send_one(struct sw_notify *n, const struct sw_outbox_msg *m,
 			    const json_t *vars, const struct rendered *r, int64_t now)
 {
 	struct sw_mail_msg mm = { 0 };
-	char mid[256], detail[512], why[600];
+	char mid[SW_MAIL_MSGID_LEN], detail[SW_MAIL_DETAIL_LEN], why[SW_MAIL_DETAIL_LEN + 64];
 	enum sw_mail_result res;
 
-	sw_notify_message_id(m->id, m->created_at, n->domain, mid, sizeof(mid));
+	if (sw_mail_message_id(m->id, m->created_at, sw_mail_from_domain(n->mail), mid,
+			       sizeof(mid)) != SW_OK)
+		return fail(n, m, "no usable Message-ID (bad From domain)");
 	mm.to_addr = m->recipient;
 	mm.to_name = jstr(vars, "name");
 	mm.subject = r->msg.subject;
@@ -339,6 +334,7 @@ static enum sw_err send_one(struct sw_notify *n, const struct sw_outbox_msg *m,
 	mm.message_id = mid;
 	mm.list_unsubscribe = r->unsub_link;
 	res = sw_mail_send(n->mail, &mm, detail, sizeof(detail));
+	snprintf(n->last_detail, sizeof(n->last_detail), "%s", detail);
 	switch (res) {
 	case SW_MAIL_SENT:
 		n->stats.sent++;
@@ -412,6 +408,8 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 			  int64_t *ret_delay_ms, char *errbuf, size_t errlen)
 {
 	struct sw_outbox_msg *msgs = NULL;
+	char down_why[SW_MAIL_DETAIL_LEN + 16] = "";
+	bool down = false;
 	size_t got = 0;
 	int limit;
 	enum sw_err rc;
@@ -433,6 +431,11 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 	for (size_t i = 0; i < got; i++) {
 		bool tried;
 
+		if (down) { /* not tried: the server is not taking mail now */
+			if ((rc = defer(n, &msgs[i], now + backoff_s(n, 1), down_why)) != SW_OK)
+				break;
+			continue;
+		}
 		if ((rc = deliver(n, &msgs[i], now, &tried)) != SW_OK) {
 			/* the row stays claimed; its lease brings it back */
 			snprintf(errbuf, errlen, "email %lld: %s", (long long)msgs[i].id,
@@ -441,6 +444,10 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 		}
 		if (tried)
 			n->tokens -= 1;
+		if (tried && sw_mail_server_fault(n->mail)) {
+			down = true;
+			snprintf(down_why, sizeof(down_why), "not tried: %s", n->last_detail);
+		}
 	}
 	if (rc == SW_OK && got == (size_t)limit)
 		*ret_delay_ms = n->tokens >= 1 ? 0

@@ -44,11 +44,11 @@ struct sw_notify_stats {
  * metrics may be NULL. */
 struct sw_notify *sw_notify_new(struct sw_store *st, const struct sw_alerts_conf *conf,
 				const struct sw_tpl_set *tpl, struct sw_mail *mail,
-				const char *from_domain, struct sw_metrics *metrics);
+				struct sw_metrics *metrics);
 
 /* Replaces the borrowed settings (reload). */
 void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
-		   const struct sw_tpl_set *tpl, struct sw_mail *mail, const char *from_domain);
+		   const struct sw_tpl_set *tpl, struct sw_mail *mail);
 
 void sw_notify_free(struct sw_notify *n);
 
@@ -62,10 +62,5 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 			  int64_t *ret_delay_ms, char *errbuf, size_t errlen);
 
 void sw_notify_get_stats(const struct sw_notify *n, struct sw_notify_stats *ret);
-
-/* The Message-ID of outbox row id created at created_at:
- * "<slipwatch.ID.CREATED@domain>" (the same on every attempt). */
-void sw_notify_message_id(int64_t id, int64_t created_at, const char *domain, char *buf,
-			  size_t len);
 
 #endif /* SW_ALERTS_NOTIFY_H */

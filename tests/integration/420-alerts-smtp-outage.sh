@@ -22,7 +22,9 @@ is "$?" 0 "seeded $N failed delivery attempts"
 start_alerts
 deferred() { sql "SELECT count(*) FROM outbox WHERE state = 'deferred' AND attempts >= 2"; }
 check "server down: every email deferred and retried" wait_for 20 at_least deferred $((N + 1))
-contains "$(sql "SELECT last_error FROM outbox LIMIT 1")" "onnect" "the connection failure is the reason kept"
+contains "$(sql "SELECT last_error FROM outbox ORDER BY id LIMIT 1")" "onnect" "the connection failure is the reason kept"
+check "server down: the rest of a round is deferred without a connection attempt each" \
+	test "$(sql "SELECT count(*) FROM outbox WHERE last_error LIKE 'not tried: no SMTP reply at connect%'")" -ge 1
 is "$(sql "SELECT count(*) FROM outbox WHERE state IN ('sent', 'failed')")" 0 "nothing given up while the server is down"
 
 # Up, but answering 451 to every recipient for a while.

@@ -77,7 +77,7 @@ import ssl
 import sys
 
 try:
-    from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
+    from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 except ImportError:
     sys.stderr.write("smtp_sink: python3 module aiosmtpd not found "
                      "(Debian: apt install python3-aiosmtpd)\n")

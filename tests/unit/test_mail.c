@@ -109,7 +109,8 @@ static json_t *describe_file(const char *path)
 	const char *const argv[] = {
 	    python,
 	    "-c",
-	    "import json, sys; sys.path.insert(0, sys.argv[1]); import smtp_sink; "
+	    "import json, sys; sys.dont_write_bytecode = True; "
+	    "sys.path.insert(0, sys.argv[1]); import smtp_sink; "
 	    "print(json.dumps(smtp_sink.describe(open(sys.argv[2], 'rb').read())))",
 	    dir,
 	    path,
@@ -601,7 +602,7 @@ static void msg_init(struct sw_mail_msg *msg, struct sw_mail *m, const char *to,
 {
 	static int64_t next_id = 1000;
 
-	sw_mail_message_id(next_id++, sw_mail_from_domain(m), idbuf, SW_MAIL_MSGID_LEN);
+	sw_mail_message_id(next_id++, 1795000000, sw_mail_from_domain(m), idbuf, SW_MAIL_MSGID_LEN);
 	memset(msg, 0, sizeof *msg);
 	msg->to_addr = to;
 	msg->to_name = "Asha Verma";
@@ -663,6 +664,9 @@ static void test_conf(void)
 	    {"url = smtp://mail.example\ntls = off\nusername = u\npassword_env = SW_TEST_MAIL_PW\n",
 	     "password", "s3cret-pw"},
 	    {"password_env = SW_TEST_MAIL_PW\n", "password", "s3cret-pw"},
+	    {"url = smtps://mail.example\ntls_verify = no\nusername = u\npassword_env = "
+	     "SW_TEST_MAIL_PW\n",
+	     "password", "s3cret-pw"},
 	    {"username = u\n", "username", NULL},
 	    {"from = orders at shop\n", "from", NULL},
 	    {"from = Shop <orders@shop.example>, x@y.z\n", "from", NULL},
@@ -770,16 +774,17 @@ static void test_date_id_addr(void)
 	       "year 10000: SW_ERANGE");
 	is_int(sw_mail_format_date(0, buf, 10), SW_ETOOBIG, "small buffer: SW_ETOOBIG");
 
-	is_int(sw_mail_message_id(42, "shop.example", buf, sizeof buf), SW_OK, "message id");
-	sw_mail_message_id(42, "shop.example", buf2, sizeof buf2);
-	ok(strncmp(buf, "<slipwatch.42.", 14) == 0 && strlen(buf) == 14 + 20 + 14 &&
-	       strspn(buf + 14, "0123456789abcdef") == 20 &&
-	       strcmp(buf + 34, "@shop.example>") == 0,
-	   "shape <slipwatch.ID.RANDOM@domain>: %s", buf);
-	ok(strcmp(buf, buf2) != 0, "two ids for the same outbox row differ");
-	is_int(sw_mail_message_id(1, "bad domain", buf, sizeof buf), SW_EINVAL, "bad domain");
-	is_int(sw_mail_message_id(-1, "shop.example", buf, sizeof buf), SW_EINVAL, "negative id");
-	is_int(sw_mail_message_id(1, "shop.example", buf, 20), SW_ETOOBIG, "small buffer");
+	is_int(sw_mail_message_id(42, 1795000000, "shop.example", buf, sizeof buf), SW_OK,
+	       "message id");
+	is_str(buf, "<slipwatch.42.1795000000@shop.example>", "shape <slipwatch.ID.CREATED@domain>");
+	sw_mail_message_id(42, 1795000000, "shop.example", buf2, sizeof buf2);
+	is_str(buf2, buf, "the same row gives the same id on every attempt");
+	sw_mail_message_id(42, 1795000001, "shop.example", buf2, sizeof buf2);
+	ok(strcmp(buf, buf2) != 0, "another store's row 42 (other creation time) differs");
+	is_int(sw_mail_message_id(1, 1, "bad domain", buf, sizeof buf), SW_EINVAL, "bad domain");
+	is_int(sw_mail_message_id(-1, 1, "shop.example", buf, sizeof buf), SW_EINVAL, "negative id");
+	is_int(sw_mail_message_id(1, -1, "shop.example", buf, sizeof buf), SW_EINVAL, "negative time");
+	is_int(sw_mail_message_id(1, 1, "shop.example", buf, 20), SW_ETOOBIG, "small buffer");
 
 	static const char *const good[] = {
 	    "a@b.c",
@@ -920,7 +925,8 @@ static void test_injection(struct sink *s)
 	msg_init(&msg, m, "eve@customer.example", id);
 	msg.to_name = "Eve\r\nBcc: victim@evil.example <b>";
 	msg.subject = "Hello\r\nBcc: victim2@evil.example\r\n\r\nfake body";
-	msg.list_unsubscribe = "mailto:unsub@shop.example";
+	msg.list_unsubscribe = "mailto:unsub@shop.example?subject=stop,now "
+			       "http://shop.example/u?a=1,2";
 	send_expect(m, &msg, SW_MAIL_SENT, "hostile name and subject", detail, sizeof detail);
 
 	char *eml = sink_eml(s, before + 1), **h = eml ? raw_headers(eml) : NULL;
@@ -933,7 +939,12 @@ static void test_injection(struct sink *s)
 		       "\"Eve Bcc: victim@evil.example <b>\" <eve@customer.example>",
 		       "the name is quoted on one line");
 		ok(!strstr(eml, "\r\nBcc") && !strstr(eml, "\nBcc"), "no line starts with Bcc");
-		ok(hdr_value(h, "List-Unsubscribe-Post") == NULL, "no one-click header for mailto");
+		ok(hdr_value(h, "List-Unsubscribe-Post") == NULL,
+		   "no one-click header without an https URL");
+		is_str(
+		    hdr_value(h, "List-Unsubscribe"),
+		    "<mailto:unsub@shop.example?subject=stop,now>, <http://shop.example/u?a=1,2>",
+		    "two List-Unsubscribe URLs, commas kept");
 	}
 	is_int(json_array_size(json_object_get(j, "rcpt")), 1, "one recipient only");
 	is_str(json_string_value(json_array_get(json_object_get(j, "rcpt"), 0)),
@@ -1024,6 +1035,7 @@ static void test_refusals(struct sink *s)
 	msg_init(&msg, m, "tmp@customer.example", id);
 	send_expect(m, &msg, SW_MAIL_TEMPFAIL, "recipient 451", detail, sizeof detail);
 	ok(strncmp(detail, "451 ", 4) == 0 && strstr(detail, "RCPT TO"), "detail: code and stage");
+	ok(!sw_mail_server_fault(m), "451 to one recipient: not the server's fault");
 	msg_init(&msg, m, "bad@customer.example", id);
 	send_expect(m, &msg, SW_MAIL_PERMFAIL, "recipient 550", detail, sizeof detail);
 	ok(strncmp(detail, "550 ", 4) == 0 && strstr(detail, "curl: RCPT failed: 550"),
@@ -1035,12 +1047,13 @@ static void test_refusals(struct sink *s)
 	static const struct {
 		const char *mode, *code;
 		enum sw_mail_result want;
+		bool server_fault;
 	} modes[] = {
-	    {"tempfail-data", "451 ", SW_MAIL_TEMPFAIL},
-	    {"permfail-data", "554 ", SW_MAIL_PERMFAIL},
-	    {"tempfail-mail", "451 ", SW_MAIL_TEMPFAIL},
-	    {"permfail-mail", "553 ", SW_MAIL_TEMPFAIL}, /* 5.7.1: the sender, not the message */
-	    {"drop-data", "no SMTP reply at end of data", SW_MAIL_TEMPFAIL},
+	    {"tempfail-data", "451 ", SW_MAIL_TEMPFAIL, false},
+	    {"permfail-data", "554 ", SW_MAIL_PERMFAIL, false},
+	    {"tempfail-mail", "451 ", SW_MAIL_TEMPFAIL, true},
+	    {"permfail-mail", "553 ", SW_MAIL_TEMPFAIL, true}, /* 5.7.1: the sender, not the message */
+	    {"drop-data", "no SMTP reply at end of data", SW_MAIL_TEMPFAIL, true},
 	};
 	size_t i;
 
@@ -1050,6 +1063,8 @@ static void test_refusals(struct sink *s)
 		send_expect(m, &msg, modes[i].want, modes[i].mode, detail, sizeof detail);
 		ok(strncmp(detail, modes[i].code, strlen(modes[i].code)) == 0,
 		   "... detail starts '%s'", modes[i].code);
+		is_int(sw_mail_server_fault(m), modes[i].server_fault, "... server fault: %s",
+		       modes[i].server_fault ? "yes" : "no");
 	}
 	sink_mode(s, "normal");
 	before = sink_count(s);
@@ -1086,6 +1101,7 @@ static void test_restart(struct sink *s)
 	send_expect(m, &msg, SW_MAIL_TEMPFAIL, "server down", detail, sizeof detail);
 	ok(now_s() - t0 < 2.0, "... quickly (%.3f s)", now_s() - t0);
 	ok(strstr(detail, "no SMTP reply at connect") != NULL, "... connection refused");
+	ok(sw_mail_server_fault(m), "... the server's fault: the next message would fail too");
 	ok(sink_start(&again, "restarted", s->port, NULL), "sink back on port %d", s->port);
 	msg_init(&msg, m, "asha@customer.example", id);
 	send_expect(m, &msg, SW_MAIL_SENT, "after the restart", detail, sizeof detail);
