@@ -333,6 +333,7 @@ static enum sw_err send_one(struct sw_notify *n, const struct sw_outbox_msg *m,
 	mm.date = now;
 	mm.message_id = mid;
 	mm.list_unsubscribe = r->unsub_link;
+	mm.list_unsubscribe_post = n->conf->one_click;
 	res = sw_mail_send(n->mail, &mm, detail, sizeof(detail));
 	snprintf(n->last_detail, sizeof(n->last_detail), "%s", detail);
 	switch (res) {

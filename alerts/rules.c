@@ -74,6 +74,8 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
       "customer email templates: DIR/<locale>/<kind>.tmpl" },
     { "shop_name", SW_CONF_STRING, A(shop_name), 0, 0, 0, 0, NULL, NULL, 0,
       "the shop's name as customers know it (required when email = yes)" },
+    { "unsubscribe_one_click", SW_CONF_BOOL, A(one_click), 0, 0, 0, 0, NULL, "no", 0,
+      "announce RFC 8058 one-click unsubscribe (unsubscribe_url must accept POST)" },
     { "tracking_url", SW_CONF_STRING, A(tracking_url), 0, 0, 0, 0, NULL, NULL, 0,
       "tracking page for customers: https URL with {courier} and {tracking}" },
     { "unsubscribe_url", SW_CONF_STRING, A(unsubscribe_url), 0, 0, 0, 0, NULL, NULL, 0,

@@ -64,6 +64,7 @@ struct sw_alerts_conf {
 	char *urgent;		 /* kinds sent during quiet hours */
 	char *default_timezone;	 /* for customers without one */
 	bool email;		 /* customer emails at all */
+	bool one_click;		 /* List-Unsubscribe-Post (RFC 8058) */
 	int64_t daily_cap;	 /* emails per customer per local day; 0 = none */
 	double send_rate;	 /* emails per second, all customers */
 	int64_t retry_min_ms;	 /* first retry after a temporary failure */

@@ -7,7 +7,7 @@
 example=$SW_SRCDIR/slipwatch.conf.example
 export SLIPWATCH_DHL_API_KEY=example-key SLIPWATCH_ACME_API_KEY=example-key # the example's couriers read them
 man5=$SW_SRCDIR/man/slipwatch.conf.5
-sed "s|^path = .*|path = $T_DIR/store.db|" "$example" >"$T_DIR/example.conf"
+sed -e "s|^path = .*|path = $T_DIR/store.db|" -e "s|^;templates = .*|templates = $SW_SRCDIR/alerts/templates|" "$example" >"$T_DIR/example.conf"
 for prog in "$COLLECTOR" "$ALERTS"; do
 	name=$(basename "$prog")
 	out=$("$prog" -t -v -c "$T_DIR/example.conf" 2>&1); st=$?

@@ -14,7 +14,7 @@ Y=$(date -u -d "@$((NOW - 86400))" +%F)        # yesterday (UTC)
 LATE_PROMISE="${Y}T20:00:00Z"                  # 01:30 the next day in Kolkata
 
 start_sink
-write_alerts_conf
+ALERTS_KEYS="unsubscribe_one_click = yes" write_alerts_conf
 "$SEED" "$T_DIR/store.db" "$NOW" <<EOF
 {"op":"health","courier":"dhl","ok":-60}
 {"op":"order","wh":"blr1","id":"SL-1","name":"Asha","email":"ship_late@c.example","tz":"UTC","ship_by":-7200,"deliver_by":"$D2"}
@@ -87,6 +87,7 @@ contains "$(body eta_slip text/html)" "https://shop.example/track/dhl/ES1" "eta_
 is "$(sink_json "sorted(set(h for m in L for h in ('Date','Message-ID','List-Unsubscribe','MIME-Version') if h in m['headers']))")" \
 	"['Date', 'List-Unsubscribe', 'MIME-Version', 'Message-ID']" "every email has Date, Message-ID, List-Unsubscribe"
 is "$(sink_json "all(m['content_type'].startswith('multipart/alternative') for m in L)")" True "multipart/alternative"
+is "$(sink_json "all('List-Unsubscribe-Post' in m['headers'] for m in L)")" True "one-click unsubscribe announced (unsubscribe_one_click = yes)"
 is "$(sink_json "all(m['defects'] == 0 for m in L)")" True "no MIME defects"
 
 # Restart: nothing new; the start-up pass re-detects every slip and queues nothing.

@@ -247,7 +247,7 @@ CONF
 # rrd_sum FILE DS: events counted in DS (ABSOLUTE, step 2 s) over the last
 # 10 minutes.
 rrd_sum() {
-	rrdtool fetch "$1" AVERAGE -s end-600 -e now | awk -v ds="$2" '
+	rrdtool fetch "$1" AVERAGE -s end-660 -e now+60 | awk -v ds="$2" '
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == ds) col = i + 1; next }
 		NF > 1 && col && $col !~ /nan/ { sum += $col * 2 }
 		END { printf "%.0f\n", sum }'
