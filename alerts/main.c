@@ -239,6 +239,7 @@ static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
 static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen)
 {
 	struct alerts *a = &alerts;
+	const struct sw_rrd_kind *k;
 	struct sw_engine_stats st;
 	int64_t t0 = mono_ms();
 	enum sw_err rc;
@@ -250,6 +251,13 @@ static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen
 		return SW_EIO;
 	}
 	a->metrics = sw_metrics_new();
+	/* Every data source of notify.rrd from the first step on, zeros
+	 * included: a file written only once something happens would leave a
+	 * gap longer than RRD's heartbeat after a restart, and the counts of
+	 * the step closing that gap would read as unknown. */
+	k = sw_rrd_kind_find("notify");
+	for (size_t i = 0; k && i < k->n_ds; i++)
+		sw_metrics_count(a->metrics, "notify", k->ds[i].metric, 0);
 	rc = sw_engine_new(d->store, &a->conf->alerts, &a->conf->rules, a->metrics, &a->engine,
 			   errbuf, errlen);
 	if (rc == SW_OK)

@@ -141,7 +141,7 @@ write_collector_conf() {
 [store]
 path = $T_DIR/store.db
 [log]
-level = info
+level = ${LOG_LEVEL:-info}
 destination = stderr
 [mqtt]
 host = 127.0.0.1
@@ -215,7 +215,7 @@ write_alerts_conf() {
 [store]
 path = $T_DIR/store.db
 [log]
-level = info
+level = ${LOG_LEVEL:-info}
 [alerts]
 email = yes
 templates = $SW_SRCDIR/alerts/templates

@@ -350,6 +350,11 @@ static void test_direct(void)
 	sw_rrd_get_stats(w, &st);
 	is_int(st.skipped, 1, "restart: the step the file has is skipped");
 	is_int(st.data_errors, 0, "restart: no data error");
+	sw_metrics_count(m, "warehouse/blr1", "created", 3);
+	rc = sw_rrd_flush(w, m, T0 + (NSTEPS + 1) * STEP, err, sizeof(err));
+	is_int(rc, SW_OK, "restart: the next step is written %s", err);
+	is_num(fetch(path, "created", T0 + (NSTEPS + 1) * STEP), 3.0 / STEP,
+	       "restart: the next step's counts are in the file");
 	sw_rrd_free(w);
 	sw_metrics_free(m);
 	free(path);
