@@ -22,11 +22,11 @@
 #include "lib/xmalloc.h"
 #include "tests/tap.h"
 
-#define NOW	     INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
-#define HOUR	     INT64_C(3600)
-#define DAY	     (24 * HOUR)
-#define IST	     19800 /* +05:30 */
-#define END_OF_1127  INT64_C(1795823999) /* 2026-11-27T23:59:59Z */
+#define NOW	    INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
+#define HOUR	    INT64_C(3600)
+#define DAY	    (24 * HOUR)
+#define IST	    19800		/* +05:30 */
+#define END_OF_1127 INT64_C(1795823999) /* 2026-11-27T23:59:59Z */
 
 static char tmpdir[] = "/tmp/test_store_report.XXXXXX";
 static char *store_path;
@@ -103,6 +103,19 @@ static void mk_alert(struct sw_store *st, const char *entity, const char *kind, 
 		printf("# alert %s %s: %s\n", entity, kind, sw_store_errmsg(st));
 }
 
+/* The same kind again for another promise: listed once. */
+static void a_stalled_again(struct sw_store *st)
+{
+	struct sw_alert a = {0};
+
+	a.entity = "parcel:ups:PK";
+	a.kind = "stalled";
+	a.promise = "an earlier promise";
+	a.detected_at = NOW - 3 * HOUR;
+	if (sw_store_alert_record(st, &a, NULL) != SW_OK)
+		printf("# alert: %s\n", sw_store_errmsg(st));
+}
+
 static void mk_event(struct sw_store *st, const char *source, const char *id, const char *kind,
 		     const char *wh, const char *oid, const char *courier, const char *tn,
 		     int64_t at, int32_t off)
@@ -122,8 +135,7 @@ static void mk_event(struct sw_store *st, const char *source, const char *id, co
 		printf("# event %s: %s\n", id, sw_store_errmsg(st));
 }
 
-static int64_t mk_outbox(struct sw_store *st, const char *entity, const char *kind,
-			 const char *to)
+static int64_t mk_outbox(struct sw_store *st, const char *entity, const char *kind, const char *to)
 {
 	struct sw_outbox_msg m = {0};
 	int64_t id = 0;
@@ -143,7 +155,8 @@ static int64_t mk_outbox(struct sw_store *st, const char *entity, const char *ki
 /* One case per rule of the late report (see test_late for the verdicts). */
 static void seed_units(struct sw_store *st)
 {
-	mk_order(st, "w1", "A", NOW - 2 * DAY, "2026-11-24T14:30:00+05:30", NOW - 3 * HOUR, IST, 1, 0);
+	mk_order(st, "w1", "A", NOW - 2 * DAY, "2026-11-24T14:30:00+05:30", NOW - 3 * HOUR, IST, 1,
+		 0);
 	mk_parcel(st, "dhl", "PA", "w1", "A", SW_SHIP_IN_TRANSIT, NULL);
 	mk_order(st, "w1", "B", NOW - 2 * DAY, "2026-11-23T12:00:00Z", NOW - DAY, 0, 1, 0);
 	mk_parcel(st, "dhl", "PB", "w1", "B", SW_SHIP_IN_TRANSIT, NULL);
@@ -156,8 +169,8 @@ static void seed_units(struct sw_store *st)
 	mk_order(st, "w2", "F", NOW - 2 * DAY, "2026-11-27", END_OF_1127, 0, 1, 0);
 	mk_parcel(st, "dhl", "PF", "w2", "F", SW_SHIP_IN_TRANSIT, "2026-11-27");
 	/* 2026-11-27T20:00-05:00 is 11-28 01:00Z: the written date is the 27th */
-	mk_order(st, "w2", "F2", NOW - 2 * DAY, "2026-11-27T20:00:00-05:00",
-		 END_OF_1127 + 3601, -5 * 3600, 1, 0);
+	mk_order(st, "w2", "F2", NOW - 2 * DAY, "2026-11-27T20:00:00-05:00", END_OF_1127 + 3601,
+		 -5 * 3600, 1, 0);
 	mk_parcel(st, "dhl", "PF2", "w2", "F2", SW_SHIP_IN_TRANSIT, "2026-11-28");
 	mk_order(st, "w1", "G", NOW - 2 * DAY, "2026-11-23T12:00:00Z", NOW - DAY, 0, 1, 0);
 	mk_parcel(st, "dhl", "PG", "w1", "G", SW_SHIP_DELIVERED, "2026-11-30");
@@ -168,6 +181,7 @@ static void seed_units(struct sw_store *st)
 	mk_parcel(st, "ups", "PK", "w2", "K", SW_SHIP_IN_TRANSIT, NULL);
 	mk_alert(st, "parcel:ups:PK", "stalled", NOW - HOUR);
 	mk_alert(st, "parcel:ups:PK", "exception", NOW - 2 * HOUR);
+	a_stalled_again(st);
 	mk_order(st, "w1", "L", NOW - 30 * HOUR, "2026-11-24T10:00:00Z", NOW - 2 * HOUR, 0, 0, 0);
 	mk_parcel(st, "dhl", "PX", NULL, NULL, SW_SHIP_PENDING, NULL);
 	mk_alert(st, "parcel:dhl:PX", "no_first_scan", NOW - 3 * HOUR);
@@ -206,8 +220,8 @@ static void test_late_verdicts(struct sw_store *st)
 	size_t n;
 	int64_t total;
 	static const char *const order[] = {
-	    "order:w1:L",  "parcel:dhl:PB",  "parcel:dhl:PEXP", "parcel:dhl:PA",
-	    "order:w1:H",  "parcel:ups:PC",  "order:w1:I",	    "parcel:dhl:PE",
+	    "order:w1:L",     "parcel:dhl:PB", "parcel:dhl:PEXP", "parcel:dhl:PA",
+	    "order:w1:H",     "parcel:ups:PC", "order:w1:I",	  "parcel:dhl:PE",
 	    "parcel:dhl:PF2", "parcel:ups:PK", "parcel:dhl:PX",
 	};
 	size_t want = sizeof(order) / sizeof(order[0]);
@@ -239,7 +253,8 @@ static void test_late_verdicts(struct sw_store *st)
 	ok(r && r->deadline == NOW - 2 * HOUR, "ship late is ordered by the ship-by time");
 	is_str(r ? r->status : NULL, "created", "an order row shows its stage");
 	r = find(rows, n, "parcel:dhl:PEXP");
-	ok(r && r->why == SW_REPORT_LATE, "an expired (undelivered) parcel past its promise is late");
+	ok(r && r->why == SW_REPORT_LATE,
+	   "an expired (undelivered) parcel past its promise is late");
 	r = find(rows, n, "parcel:ups:PC");
 	ok(r && r->why == SW_REPORT_AT_RISK_SOON, "promise in 2 h, in transit: at risk");
 	ok(find(rows, n, "parcel:ups:PD") == NULL, "promise in 2 h, out for delivery: on time");
@@ -254,7 +269,7 @@ static void test_late_verdicts(struct sw_store *st)
 	   "an instant promise's date is taken at its written offset");
 	r = find(rows, n, "parcel:ups:PK");
 	ok(r && r->why == SW_REPORT_OPEN_SLIP, "open slips put an on-time parcel at risk");
-	is_str(r ? r->open_slips : NULL, "exception,stalled", "open slip kinds, sorted");
+	is_str(r ? r->open_slips : NULL, "exception,stalled", "open slip kinds, sorted, once each");
 	r = find(rows, n, "parcel:dhl:PX");
 	ok(r && r->why == SW_REPORT_OPEN_SLIP && r->warehouse_id == NULL && r->deadline == 0,
 	   "a parcel with no order and an open slip comes last");
@@ -336,7 +351,8 @@ static void seed_timeline(struct sw_store *st)
 		 3600);
 	mk_event(st, "courier:fedex", "f1", "parcel.status", NULL, NULL, "fedex", "PA2", NOW - HOUR,
 		 0);
-	mk_event(st, "warehouse:w1", "b1", "order.created", "w1", "B", NULL, NULL, NOW - 3 * DAY, 0);
+	mk_event(st, "warehouse:w1", "b1", "order.created", "w1", "B", NULL, NULL, NOW - 3 * DAY,
+		 0);
 	mk_event(st, "courier:dhl", "cb", "parcel.status", NULL, NULL, "dhl", "PB", NOW - HOUR, 0);
 	mk_alert(st, "order:w1:A", "ship_late", NOW - 30 * HOUR);
 	mk_alert(st, "parcel:dhl:PA", "late", NOW - 3 * HOUR);
@@ -447,13 +463,22 @@ static void test_outbox(struct sw_store *st)
 	n = outbox_list(st, "teleported", NULL, 100, &rows);
 	ok(n == 0 && rows == NULL, "an unknown state matches nothing");
 	n = outbox_list(st, NULL, "TWO@example.COM", 100, &rows);
-	ok(n == 2 && rows[0].id == id3 && rows[1].id == id2, "recipient compares case-insensitively");
+	ok(n == 2 && rows[0].id == id3 && rows[1].id == id2,
+	   "recipient compares case-insensitively");
 	sw_store_report_outbox_free(rows, n);
 	n = outbox_list(st, NULL, NULL, 2, &rows);
 	ok(n == 2 && rows[0].id == id4 && rows[1].id == id3, "limit keeps the newest");
 	sw_store_report_outbox_free(rows, n);
-	n = outbox_list(st, NULL, NULL, SW_REPORT_MAX_ROWS + 1, &rows);
-	ok(n == 0 && rows == NULL, "a limit above the maximum is refused");
+	{
+		struct sw_report_outbox_query q = {NULL, NULL, SW_REPORT_MAX_ROWS + 1};
+
+		is_int(sw_store_report_outbox(st, &q, &rows, &n), SW_ERANGE,
+		       "a limit above the maximum is refused");
+		q.limit = 1;
+		q.state = "";
+		is_int(sw_store_report_outbox(st, &q, &rows, &n), SW_EINVAL,
+		       "an empty state is refused");
+	}
 }
 
 static void test_alerts(struct sw_store *st)

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# 410-cli: the operator CLI on a store filled by the real collector from
+# MQTT events: `late` lists the overdue parcel and the order that missed its
+# ship-by (most overdue first) but not the order on time; `order` shows the
+# timeline in time order with times as written and in UTC; unsubscribe
+# add/list/remove round trip, case-insensitive; --json output parses; bad
+# usage exits 2 naming the argument, a missing store or config exits 1
+# naming it (and creates nothing).
+. "$SW_SRCDIR/tests/integration/lib.sh"
+CLI=$SW_BUILDDIR/tools/slipwatch
+
+start_broker
+write_collector_conf
+start_collector
+conf=$T_DIR/slipwatch.conf
+
+# Events relative to now, written at +05:30 as an Indian warehouse would.
+# ORD-LATE shipped two days ago and was due yesterday (published out of
+# order); ORD-WAIT is still in the warehouse, ship-by passed 12 h ago;
+# ORD-OK was created an hour ago and is due in five days.
+python3 - >"$T_DIR/events.txt" <<'PY'
+import json
+from datetime import datetime, timedelta, timezone
+ist = timezone(timedelta(hours=5, minutes=30))
+now = datetime.now(ist).replace(microsecond=0)
+def ev(i, typ, order, at, **kw):
+    e = {"event_id": f"cli-{i}", "type": typ, "occurred_at": at.isoformat(),
+         "warehouse_id": "blr1", "order_id": order}
+    e.update(kw)
+    return json.dumps(e)
+cust = {"name": "Asha Rao", "email": "asha@example.com", "locale": "hi-IN",
+        "timezone": "Asia/Kolkata"}
+created = dict(customer=cust, service_level="standard")
+lines = [
+    ev(4, "order.shipped", "ORD-LATE", now - timedelta(days=2), courier="dhl",
+       tracking_number="JDLATE1"),
+    ev(1, "order.created", "ORD-LATE", now - timedelta(days=3),
+       promised_ship_by=(now - timedelta(days=2, hours=-6)).isoformat(),
+       promised_delivery_by=(now - timedelta(days=1)).isoformat(), **created),
+    ev(3, "order.packed", "ORD-LATE", now - timedelta(days=2, hours=2)),
+    ev(2, "order.picked", "ORD-LATE", now - timedelta(days=2, hours=4)),
+    ev(5, "order.created", "ORD-WAIT", now - timedelta(days=2),
+       promised_ship_by=(now - timedelta(hours=12)).isoformat(),
+       promised_delivery_by=(now + timedelta(days=2)).isoformat(), **created),
+    ev(6, "order.created", "ORD-OK", now - timedelta(hours=1),
+       promised_ship_by=(now + timedelta(days=1)).isoformat(),
+       promised_delivery_by=(now + timedelta(days=5)).date().isoformat(), **created),
+]
+print("\n".join(lines))
+PY
+publish_lines warehouse/blr1/events <"$T_DIR/events.txt"
+check "the collector journals the six events" wait_journal 6 30
+
+# --- late -----------------------------------------------------------------
+out=$("$CLI" -c "$conf" late 2>&1); st=$?
+is "$st" 0 "late exits 0"
+contains "$out" "parcel:dhl:JDLATE1" "late lists the overdue parcel"
+contains "$out" "blr1:ORD-LATE" "with its order"
+contains "$out" "order:blr1:ORD-WAIT" "late lists the order past its ship-by"
+contains "$out" "ship_late" "and says why"
+case "$out" in *ORD-OK*) not_ok "the order on time is not listed" "$out" ;; *) ok "the order on time is not listed" ;; esac
+first=$(printf '%s\n' "$out" | sed -n 2p)
+contains "$first" "parcel:dhl:JDLATE1" "the most overdue comes first"
+json=$("$CLI" -c "$conf" late --json); st=$?
+is "$st" 0 "late --json exits 0"
+check "late --json parses" python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$json"
+is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["total"], d["units"][0]["entity"], ",".join(d["units"][0]["why"]), d["units"][1]["why"])' <<<"$json")" \
+	"2 parcel:dhl:JDLATE1 late ['ship_late']" "late --json: total, order and reasons"
+out=$("$CLI" -c "$conf" late --warehouse del9); st=$?
+contains "$out" "nothing is late or at risk" "a warehouse filter with no match"
+out=$("$CLI" --store "$T_DIR/store.db" late --limit 1 --within 30m); st=$?
+is "$st" 0 "--store alone needs no configuration"
+contains "$out" "(1 of 2 shown" "--limit says what was left out"
+
+# --- order timeline ---------------------------------------------------------
+out=$("$CLI" -c "$conf" order blr1 ORD-LATE 2>&1); st=$?
+is "$st" 0 "order exits 0"
+kinds=$(printf '%s\n' "$out" | grep -oE 'order\.(created|picked|packed|shipped)' | tr '\n' ' ')
+is "$kinds" "order.created order.picked order.packed order.shipped " "events in the order they happened"
+contains "$out" "+05:30" "times as written"
+contains "$out" "Z " "and in UTC"
+contains "$out" "JDLATE1" "the parcel is shown"
+contains "$out" "Asha Rao <asha@example.com>" "and the customer"
+json=$("$CLI" -c "$conf" order blr1 ORD-LATE --json); st=$?
+is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["events"]), d["parcels"][0]["tracking_number"], d["events"][0]["payload"]["type"], d["order"]["status"])' <<<"$json")" \
+	"4 JDLATE1 order.created shipped" "order --json: events with payloads, parcel, status"
+out=$("$CLI" -c "$conf" order blr1 NOPE 2>&1); st=$?
+is "$st" 1 "an unknown order exits 1"
+contains "$out" "NOPE" "and names it"
+
+# --- unsubscribe ---------------------------------------------------------------
+out=$("$CLI" -c "$conf" unsubscribe add Asha.Rao@Example.com --reason "asked by phone" 2>&1); st=$?
+is "$st" 0 "unsubscribe add exits 0"
+out=$("$CLI" -c "$conf" unsubscribe list); st=$?
+contains "$out" "Asha.Rao@Example.com" "the address is listed"
+contains "$out" "asked by phone" "with its reason"
+out=$("$CLI" -c "$conf" unsubscribe add asha.rao@example.COM 2>&1); st=$?
+is "$st" 0 "adding it again in other case is fine"
+contains "$out" "already unsubscribed" "and says so"
+json=$("$CLI" -c "$conf" unsubscribe list --json)
+is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" 1 "one entry, in JSON"
+out=$("$CLI" -c "$conf" unsubscribe remove ASHA.RAO@EXAMPLE.COM 2>&1); st=$?
+is "$st" 0 "remove matches case-insensitively"
+contains "$("$CLI" -c "$conf" unsubscribe list)" "nobody is unsubscribed" "the list is empty again"
+out=$("$CLI" -c "$conf" unsubscribe remove asha.rao@example.com 2>&1); st=$?
+is "$st" 1 "removing an address not on the list exits 1"
+contains "$out" "not on the unsubscribe list" "and says so"
+out=$("$CLI" -c "$conf" unsubscribe add "asha rao@example.com" 2>&1); st=$?
+is "$st" 2 "an address with a blank is a usage error"
+contains "$out" "not a plain address" "naming the problem"
+out=$("$CLI" -c "$conf" unsubscribe add $'a@example.com\r\nBcc: x@example.com' 2>&1); st=$?
+is "$st" 2 "an address with CR LF is refused"
+
+# --- outbox and alerts (nothing queued: the alert engine is not running) ------
+out=$("$CLI" -c "$conf" outbox --state suppressed); st=$?
+is "$st" 0 "outbox with any state name exits 0"
+contains "$out" "no outbox rows match" "and finds nothing"
+check "outbox --json parses" sh -c "'$CLI' -c '$conf' outbox --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
+check "alerts --all --json parses" sh -c "'$CLI' -c '$conf' alerts --all --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
+
+# --- after the collector stopped (WAL files gone), read-only still works --------
+kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 15
+is "$EXIT_STATUS" 0 "collector exits cleanly"
+out=$("$CLI" -c "$conf" late 2>&1); st=$?
+is "$st" 0 "late works on a store no daemon has open"
+contains "$out" "JDLATE1" "and sees the same data"
+
+# --- usage errors exit 2 and name the argument -------------------------------------
+usage() { # usage DESCRIPTION NEEDLE ARGS...
+	local d=$1 n=$2 o s; shift 2
+	o=$("$CLI" -c "$conf" "$@" 2>&1); s=$?
+	if [ "$s" = 2 ] && [[ "$o" == *"$n"* ]]; then ok "$d"; else not_ok "$d" "exit $s: $o"; fi
+}
+usage "unknown command" "unknown command 'frobnicate'" frobnicate
+usage "unknown option" "'--bogus'" late --bogus
+usage "bad duration" "--within: '3x' is not a duration" late --within 3x
+usage "limit 0" "--limit: '0' is not a number" late --limit 0
+usage "limit not a number" "--limit: 'lots'" late --limit lots
+usage "missing option value" "'--limit' needs a value" late --limit
+usage "missing ORDER_ID" "missing ORDER_ID" order blr1
+usage "extra argument" "unexpected argument 'x'" late x
+usage "unsubscribe without action" "missing add, remove or list" unsubscribe
+usage "unknown unsubscribe action" "unknown action 'drop'" unsubscribe drop a@example.com
+out=$("$CLI" 2>&1); st=$?
+is "$st" 2 "no command is a usage error"
+out=$("$CLI" help); st=$?
+is "$st" 0 "help exits 0"
+contains "$out" "order WAREHOUSE ORDER_ID" "help lists the commands"
+contains "$("$CLI" --version)" "slipwatch " "--version prints the version"
+
+# --- runtime errors exit 1 and name what failed ------------------------------------
+out=$("$CLI" --store "$T_DIR/none.db" late 2>&1); st=$?
+is "$st" 1 "a missing store exits 1"
+contains "$out" "$T_DIR/none.db" "naming the store"
+out=$("$CLI" --store "$T_DIR/none.db" unsubscribe add a@example.com 2>&1); st=$?
+is "$st" 1 "unsubscribe on a missing store exits 1"
+check "and creates no store" test ! -e "$T_DIR/none.db"
+out=$("$CLI" -c "$T_DIR/missing.conf" late 2>&1); st=$?
+is "$st" 1 "a missing configuration exits 1"
+contains "$out" "missing.conf" "naming it"
+{ cat "$conf"; echo "[stroe]"; } >"$T_DIR/typo.conf"
+out=$("$CLI" -c "$T_DIR/typo.conf" late 2>&1); st=$?
+is "$st" 1 "an unknown section is an error, as for the daemons"
+contains "$out" "typo.conf:" "naming file and line"
+done_testing
