@@ -19,17 +19,21 @@
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
-static const char *const slip_names[SW_SLIP_LAST] = {
-    [SW_SLIP_SHIP_LATE] = "ship_late",
-    [SW_SLIP_NO_FIRST_SCAN] = "no_first_scan",
-    [SW_SLIP_STALLED] = "stalled",
-    [SW_SLIP_ATTEMPT_FAIL] = "attempt_fail",
-    [SW_SLIP_EXCEPTION] = "exception",
-    [SW_SLIP_RETURNING] = "returning",
-    [SW_SLIP_AVAILABLE_FOR_PICKUP] = "available_for_pickup",
-    [SW_SLIP_ETA_SLIP] = "eta_slip",
-    [SW_SLIP_LATE] = "late",
-};
+/* Each kind with its name: the name is also the kind's threshold key in
+ * [rule NAME] (lib/conf tables need constant names). */
+#define KIND_KEYS(K)                                                                               \
+	K(SW_SLIP_SHIP_LATE, "ship_late")                                                          \
+	K(SW_SLIP_NO_FIRST_SCAN, "no_first_scan")                                                  \
+	K(SW_SLIP_STALLED, "stalled")                                                              \
+	K(SW_SLIP_ATTEMPT_FAIL, "attempt_fail")                                                    \
+	K(SW_SLIP_EXCEPTION, "exception")                                                          \
+	K(SW_SLIP_RETURNING, "returning")                                                          \
+	K(SW_SLIP_AVAILABLE_FOR_PICKUP, "available_for_pickup")                                    \
+	K(SW_SLIP_ETA_SLIP, "eta_slip")                                                            \
+	K(SW_SLIP_LATE, "late")
+#define NAME_ROW(k, name) [k] = name,
+static const char *const slip_names[SW_SLIP_LAST] = { KIND_KEYS(NAME_ROW) };
+#undef NAME_ROW
 
 /* Built-in thresholds: how long after the fact each slip counts. */
 static const int64_t slip_defaults_ms[SW_SLIP_LAST] = {
@@ -135,38 +139,20 @@ struct rule_set {
 	      "match: this service level only" },                                                  \
 	    { "off", SW_CONF_STRING, M(off), 0, 0, 0, 0, NULL, NULL, 0,                            \
 	      "slip kinds not detected under this rule, comma-separated" }
-/* lib/conf tables need constant names; the list is short, so spelled out. */
+#define DURATION_ROW(k, name)                                                                      \
+	{ name, SW_CONF_DURATION, R(after_ms[k]), 0, MIN_MS(365LL * 86400000), 0, 0, NULL, NULL,   \
+	  0, NULL },
+#define STRING_ROW(k, name) { name, SW_CONF_STRING, S(after[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
+
 static const struct sw_conf_opt rule_table[] = {
     MATCH_ROWS(R),
-#define K(k, name)                                                                                 \
-	{ name, SW_CONF_DURATION, R(after_ms[k]), 0, MIN_MS(365LL * 86400000), 0, 0, NULL, NULL,   \
-	  0, NULL }
-    K(SW_SLIP_SHIP_LATE, "ship_late"),
-    K(SW_SLIP_NO_FIRST_SCAN, "no_first_scan"),
-    K(SW_SLIP_STALLED, "stalled"),
-    K(SW_SLIP_ATTEMPT_FAIL, "attempt_fail"),
-    K(SW_SLIP_EXCEPTION, "exception"),
-    K(SW_SLIP_RETURNING, "returning"),
-    K(SW_SLIP_AVAILABLE_FOR_PICKUP, "available_for_pickup"),
-    K(SW_SLIP_ETA_SLIP, "eta_slip"),
-    K(SW_SLIP_LATE, "late"),
-#undef K
+    KIND_KEYS(DURATION_ROW)
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
 static const struct sw_conf_opt rule_set_table[] = {
     MATCH_ROWS(S),
-#define K(k, name) { name, SW_CONF_STRING, S(after[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL }
-    K(SW_SLIP_SHIP_LATE, "ship_late"),
-    K(SW_SLIP_NO_FIRST_SCAN, "no_first_scan"),
-    K(SW_SLIP_STALLED, "stalled"),
-    K(SW_SLIP_ATTEMPT_FAIL, "attempt_fail"),
-    K(SW_SLIP_EXCEPTION, "exception"),
-    K(SW_SLIP_RETURNING, "returning"),
-    K(SW_SLIP_AVAILABLE_FOR_PICKUP, "available_for_pickup"),
-    K(SW_SLIP_ETA_SLIP, "eta_slip"),
-    K(SW_SLIP_LATE, "late"),
-#undef K
+    KIND_KEYS(STRING_ROW)
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef R

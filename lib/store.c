@@ -851,24 +851,8 @@ static enum sw_err bind_failed(struct sw_store *st, sqlite3_stmt *s)
 	return SW_ESTORE;
 }
 
-static char *col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
-}
-
-/* Reads columns i (time) and i + 1 (offset). */
-static struct sw_stamp col_stamp(sqlite3_stmt *s, int i)
-{
-	struct sw_stamp v = {0, 0};
-
-	if (sqlite3_column_type(s, i) != SQLITE_NULL) {
-		v.at = sqlite3_column_int64(s, i);
-		v.offset = sqlite3_column_int(s, i + 1);
-	}
-	return v;
-}
+#define col_str sw_store_int_col_str
+#define col_stamp sw_store_int_col_stamp
 
 static int nonempty(const char *s)
 {
@@ -942,6 +926,24 @@ enum sw_err sw_store_int_err(struct sw_store *st, enum sw_err rc, const char *fm
 enum sw_err sw_store_int_dberr(struct sw_store *st, const char *what)
 {
 	return db_err(st, what);
+}
+
+char *sw_store_int_col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
+}
+
+struct sw_stamp sw_store_int_col_stamp(sqlite3_stmt *s, int i)
+{
+	struct sw_stamp v = {0, 0};
+
+	if (sqlite3_column_type(s, i) != SQLITE_NULL) {
+		v.at = sqlite3_column_int64(s, i);
+		v.offset = sqlite3_column_int(s, i + 1);
+	}
+	return v;
 }
 
 /* ---- atomic multi-statement operations -------------------------------- */

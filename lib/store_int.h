@@ -21,4 +21,10 @@ enum sw_err sw_store_int_err(struct sw_store *st, enum sw_err rc, const char *fm
 /* Records SQLite's own text for the failed operation what; SW_ESTORE. */
 enum sw_err sw_store_int_dberr(struct sw_store *st, const char *what);
 
+/* Column i as a new string (NULL for SQL NULL). */
+char *sw_store_int_col_str(sqlite3_stmt *s, int i);
+
+/* Columns i (time) and i + 1 (offset) as a stamp; a NULL time is absent. */
+struct sw_stamp sw_store_int_col_stamp(sqlite3_stmt *s, int i);
+
 #endif /* SW_STORE_INT_H */

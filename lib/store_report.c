@@ -190,24 +190,8 @@ static int bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 	return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
 }
 
-static char *col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
-}
-
-/* Columns i (time) and i + 1 (offset); NULL time: absent. */
-static struct sw_stamp col_stamp(sqlite3_stmt *s, int i)
-{
-	struct sw_stamp v = {0, 0};
-
-	if (sqlite3_column_type(s, i) != SQLITE_NULL) {
-		v.at = sqlite3_column_int64(s, i);
-		v.offset = sqlite3_column_int(s, i + 1);
-	}
-	return v;
-}
+#define col_str sw_store_int_col_str
+#define col_stamp sw_store_int_col_stamp
 
 static int64_t col_int(sqlite3_stmt *s, int i)
 {
