@@ -36,6 +36,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/error.h"
+#include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 #define ENC_LINE_MAX	76		   /* RFC 2047: line holding encoded words */
@@ -164,43 +165,6 @@ static enum sw_err random_hex(char *out, size_t n)
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
-/* Decodes the UTF-8 sequence at s (n > 0 bytes available).  Returns its
- * length with *ret_cp set, or 0 if it is invalid, overlong, a surrogate,
- * beyond U+10FFFF or truncated. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*ret_cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*ret_cp = c;
-	return len;
-}
 
 /* Characters that must never reach a header: C0, DEL, C1 (U+0085 is a
  * line break to some), and the Unicode line and paragraph separators. */
@@ -220,7 +184,7 @@ static char *clean_text(const char *s, size_t max, bool collapse)
 	uint32_t cp;
 
 	while (i < n) {
-		len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		len = sw_utf8_decode((const unsigned char *)s + i, n - i, &cp);
 		src = s + i;
 		outlen = len;
 		if (len == 0) {
@@ -977,7 +941,7 @@ static char *body_canon(const char *s, size_t *ret_len)
 			o += 2;
 			continue;
 		}
-		len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+		len = sw_utf8_decode((const unsigned char *)s + i, n - i, &cp);
 		if (len == 0) {
 			memcpy(out + o, REPLACEMENT, 3);
 			o += 3;

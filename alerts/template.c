@@ -23,6 +23,7 @@
 
 #include "alerts/template.h"
 #include "lib/buf.h"
+#include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 #define HTML_MARKER "=== html ==="
@@ -126,35 +127,6 @@ enum sw_err sw_tpl_kind_from_name(const char *name, enum sw_tpl_kind *ret_kind)
  * UTF-8.
  */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if
- * invalid (overlong, surrogate, above U+10FFFF, truncated). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 /* Length of the Unicode line break or C1 NEL at s (U+0085, U+2028,
  * U+2029), else 0.  s must be valid UTF-8. */
@@ -403,7 +375,7 @@ static enum sw_err read_tmpl(const char *path, char **ret, char *errbuf, size_t 
 	fclose(f);
 	out = xmalloc(n + 1);
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len((unsigned char *)data + i, n - i);
+		size_t l = sw_utf8_decode((unsigned char *)data + i, n - i, NULL);
 
 		if (l == 0 || data[i] == '\0') {
 			set_err(errbuf, errlen, "%s: NUL byte or invalid UTF-8 at byte %zu", path, i);
@@ -694,7 +666,7 @@ static enum sw_err add_value(struct sw_buf *b, const char *val, enum part_id par
 	enum sw_err rc = SW_OK;
 
 	for (size_t i = 0, n = strlen(val); rc == SW_OK && i < n;) {
-		size_t l = utf8_len(s + i, n - i);
+		size_t l = sw_utf8_decode(s + i, n - i, NULL);
 		const char *rep = NULL;
 
 		if (l == 0)
@@ -759,7 +731,7 @@ static void clean_subject(char *s)
 	size_t o = 0, n = strlen(s), last_ok = 0;
 
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(u + i, n - i), brk = l ? unicode_break_len(u + i) : 0;
+		size_t l = sw_utf8_decode(u + i, n - i, NULL), brk = l ? unicode_break_len(u + i) : 0;
 		bool space = u[i] < 0x20 || u[i] == 0x7f || u[i] == ' ' || brk;
 
 		/* the renderer only writes valid UTF-8, but be safe */

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 #define LOG_COMPONENT_MAX 64 /* escaped bytes of component name */
@@ -157,36 +158,6 @@ void sw_log_set_clock(sw_log_clock_fn *fn)
 
 /* ---- escaping ---- */
 
-/* Length of the valid UTF-8 sequence (2-4 bytes, no overlongs, no
- * surrogates, <= U+10FFFF) at s, or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xE0)
-		lo = 0xA0;
-	else if (s[0] == 0xED)
-		hi = 0x9F;
-	else if (s[0] == 0xF0)
-		lo = 0x90;
-	else if (s[0] == 0xF4)
-		hi = 0x8F;
-	if (len > n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
 
 /* Writes the output for the next unit of s (at most 8 bytes) to unit;
  * returns its length and sets *ret_used to the input bytes consumed. */
@@ -211,7 +182,7 @@ static size_t escape_unit(const unsigned char *s, size_t n, char *unit,
 		unit[0] = (char)s[0];
 		return 1;
 	}
-	len = s[0] < 0x80 ? 0 : utf8_len(s, n);
+	len = s[0] < 0x80 ? 0 : sw_utf8_decode(s, n, NULL);
 	if (len == 0) /* C0 control, DEL, or not UTF-8 */
 		return (size_t)snprintf(unit, 9, "\\x%02X", s[0]);
 	*ret_used = len;

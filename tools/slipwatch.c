@@ -43,6 +43,7 @@
 #include "lib/store.h"
 #include "lib/store_report.h"
 #include "lib/swtime.h"
+#include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 #define EXIT_RUNTIME 1
@@ -294,33 +295,14 @@ static int open_store(const struct cli *cli, unsigned flags, struct sw_store **r
 
 /* ---- text output --------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence starting at s (1..4), or 0 if invalid. */
+/* Length of the UTF-8 sequence starting at s (1..4), or 0 if invalid or
+ * a C1 control (CSI is 0x9b). */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n, i;
-	uint32_t cp;
+	uint32_t cp = 0;
+	size_t n = sw_utf8_decode(s, strnlen((const char *)s, 4), &cp);
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	if (cp >= 0x80 && cp <= 0x9f) /* C1 controls: CSI is 0x9b */
-		return 0;
-	return n;
+	return n == 0 || (cp >= 0x80 && cp <= 0x9f) ? 0 : n;
 }
 
 /* A copy of s safe for a terminal: control characters (C0, DEL, C1) and

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/utf8.h"
 #include "lib/error.h"
 #include "lib/xmalloc.h"
 #include "tap.h"
@@ -87,8 +88,42 @@ static void test_buf(void)
 	sw_buf_free(&b);
 }
 
+/* Table-driven: bytes, bytes available, want length, want code point. */
+static void test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		size_t n, len;
+		uint32_t cp;
+		const char *what;
+	} cases[] = {
+		{ "A", 1, 1, 0x41, "ASCII" },
+		{ "\xc3\xa9", 2, 2, 0xe9, "2 bytes (e acute)" },
+		{ "\xe0\xa4\xb9", 3, 3, 0x939, "3 bytes (Devanagari ha)" },
+		{ "\xf0\x9f\x93\xa6", 4, 4, 0x1f4e6, "4 bytes (package emoji)" },
+		{ "\xc2\x85", 2, 2, 0x85, "C1 NEL is valid UTF-8" },
+		{ "\x80", 1, 0, 0, "stray continuation byte" },
+		{ "\xc0\xaf", 2, 0, 0, "overlong 2 bytes" },
+		{ "\xe0\x80\xaf", 3, 0, 0, "overlong 3 bytes" },
+		{ "\xf0\x80\x80\xaf", 4, 0, 0, "overlong 4 bytes" },
+		{ "\xed\xa0\x80", 3, 0, 0, "surrogate" },
+		{ "\xf4\x90\x80\x80", 4, 0, 0, "above U+10FFFF" },
+		{ "\xe0\xa4\xb9", 2, 0, 0, "cut short by n" },
+		{ "\xe0\xa4" "A", 3, 0, 0, "bad continuation" },
+		{ "\xff", 1, 0, 0, "0xff" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t cp = 0xdead;
+		size_t len = sw_utf8_decode((const unsigned char *)cases[i].s, cases[i].n, &cp);
+
+		ok(len == cases[i].len && (len == 0 || cp == cases[i].cp), "utf8: %s", cases[i].what);
+	}
+	is_int(sw_utf8_decode((const unsigned char *)"x", 0, NULL), 0, "utf8: nothing available");
+}
+
 int main(void)
 {
+	test_utf8();
 	test_errors();
 	test_xmalloc();
 	test_buf();
