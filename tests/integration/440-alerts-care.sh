@@ -84,5 +84,20 @@ contains "$(cat "$F")" "multipart/alternative" "dry run: both parts"
 is "$(sql "SELECT state FROM outbox WHERE recipient = 'dry@c.example'")" sent "dry run: the row is marked as handled"
 sleep 1
 is "$(sink_count)" "$BEFORE" "dry run: nothing reached the SMTP server"
+
+# Reload: a broken file keeps the running settings; a good one is taken,
+# templates and mailer included, and the engine goes on.
+cp "$T_DIR/alerts.conf" "$T_DIR/good.conf"
+sed -i 's/^quiet_hours =.*/quiet_hours = after dinner/' "$T_DIR/alerts.conf"
+kill -HUP "$ALERTS_PID"
+check "reload of a broken file: refused, with the reason" \
+	wait_for 10 grep -q "reload failed, keeping the running configuration: .*quiet_hours" "$T_DIR/alerts-dry.log"
+cp "$T_DIR/good.conf" "$T_DIR/alerts.conf"
+kill -HUP "$ALERTS_PID"
+check "reload of a good file" wait_for 10 grep -q "configuration reloaded" "$T_DIR/alerts-dry.log"
+{ order D2 dry2@c.example UTC '"Dev"' 86400; parcel D2 D2 returning; } | "$SEED" "$T_DIR/store.db" "$NOW"
+check "after reloads: the next email is rendered" \
+	wait_for 15 sh -c "[ \$(ls '$T_DIR/dry'/*.eml | wc -l) -ge 2 ]"
+check "alerts still running" kill -0 "$ALERTS_PID"
 stop_alerts
 done_testing
