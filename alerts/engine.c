@@ -277,8 +277,36 @@ static void touch(struct sw_engine *e, int64_t key)
 	e->touched[e->n_touched++] = key;
 }
 
-/* Evaluates one unit, records its slips and sets its deadline. */
-static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64_t now)
+/* After an event: the unit's open slips that are no longer true are
+ * resolved (time passing only ever adds slips; events take them away).
+ * A shipped order's own slips follow its parcel: only `late` can stay
+ * open, while the parcel is late. */
+static enum sw_err resolve(struct sw_engine *e, const struct sw_track *t,
+			   const struct sw_eval_out *out, int64_t now)
+{
+	char keep[SW_SLIP_LAST * 24 + 2] = ",", entity[ENTITY_MAX];
+	size_t used = 1;
+	bool late = false;
+	enum sw_err rc;
+
+	for (int i = 0; i < out->n; i++) {
+		used += (size_t)snprintf(keep + used, sizeof(keep) - used, "%s,",
+					 sw_slip_name(out->slips[i].kind));
+		late |= out->slips[i].kind == SW_SLIP_LATE;
+	}
+	entity_of(t, entity, sizeof(entity));
+	if ((rc = sw_store_alert_resolve(e->st, entity, keep, now, NULL)) || !t->parcel ||
+	    !t->order)
+		return rc;
+	snprintf(entity, sizeof(entity), "order:%s:%s", t->order->warehouse_id,
+		 t->order->order_id);
+	return sw_store_alert_resolve(e->st, entity, late ? ",late," : ",", now, NULL);
+}
+
+/* Evaluates one unit, records its slips and sets its deadline; after an
+ * event (resolve), also resolves the slips that are no longer true. */
+static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64_t now,
+			    bool after_event)
 {
 	const struct sw_order *o = t->order;
 	const struct sw_parcel *p = t->parcel;
@@ -307,17 +335,19 @@ static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64
 	for (int i = 0; i < out.n; i++)
 		if ((rc = record(e, t, &out.slips[i], now)))
 			return rc;
+	if (after_event && (rc = resolve(e, t, &out, now)))
+		return rc;
 	sw_dueq_set(e->q, key, out.closed ? 0 : out.next_due);
 	return SW_OK;
 }
 
 static enum sw_err evaluate_list(struct sw_engine *e, const struct sw_track *list, size_t n,
-				 int64_t now)
+				 int64_t now, bool after_event)
 {
 	enum sw_err rc;
 
 	for (size_t i = 0; i < n; i++)
-		if ((rc = evaluate(e, &list[i], now)))
+		if ((rc = evaluate(e, &list[i], now, after_event)))
 			return rc;
 	return SW_OK;
 }
@@ -357,7 +387,7 @@ enum sw_err sw_engine_scan(struct sw_engine *e, int64_t now, char *errbuf, size_
 				rc = sw_store_track_scan(e->st, (enum sw_track_unit)unit, after,
 							 limit, &list, &n);
 			if (rc == SW_OK && n > 0) {
-				rc = evaluate_list(e, list, n, now);
+				rc = evaluate_list(e, list, n, now, false);
 				after = unit == SW_TRACK_PARCEL ? list[n - 1].parcel->id
 								: list[n - 1].order->id;
 				sw_store_track_free(list, n);
@@ -390,14 +420,14 @@ static enum sw_err on_event(const struct sw_journal_event *ev, void *arg)
 	else if (ev->warehouse_id && ev->order_id)
 		rc = sw_store_track_order(e->st, ev->warehouse_id, ev->order_id, &list, &n);
 	if (rc == SW_OK)
-		rc = evaluate_list(e, list, n, now);
+		rc = evaluate_list(e, list, n, now, true);
 	sw_store_track_free(list, n);
 	if (rc == SW_OK && ev->courier && ev->tracking_number && ev->warehouse_id &&
 	    ev->order_id) {
 		/* order.shipped names both: the order unit closes */
 		rc = sw_store_track_order(e->st, ev->warehouse_id, ev->order_id, &list, &n);
 		if (rc == SW_OK)
-			rc = evaluate_list(e, list, n, now);
+			rc = evaluate_list(e, list, n, now, true);
 		sw_store_track_free(list, n);
 	}
 	if (rc == SW_OK)
@@ -445,7 +475,7 @@ static enum sw_err due_one(struct sw_engine *e, int64_t key, int64_t now)
 	}
 	/* an order that shipped meanwhile lists its parcels: evaluate those
 	 * (they have their own keys) and let the order key go */
-	rc = evaluate_list(e, list, n, now);
+	rc = evaluate_list(e, list, n, now, false);
 	sw_store_track_free(list, n);
 	return rc;
 }

@@ -11,6 +11,9 @@
  *     repeats; replaying an event is harmless anyway: slips are unique per
  *     unit, kind and promise);
  *   - whenever their deadline passes (sw_engine_due).
+ * After an event, the unit's open slips that are no longer true are
+ * resolved (alerts.resolved_at; time passing only adds slips, events take
+ * them away), and one seen true again is open again.
  * A slip recorded for the first time (sw_store_alert_record gives SW_OK,
  * not SW_EDUP) queues one email to the order's customer, keyed by the same
  * unit + kind + promise, so no restart, replay or re-detection queues a

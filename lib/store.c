@@ -338,6 +338,8 @@ enum stmt_id {
 	ST_HEALTH_FAIL,
 	ST_HEALTH_GET,
 	ST_ALERT_EXISTS,
+	ST_ALERT_RESOLVE,
+	ST_ALERT_REOPEN,
 	ST_TRACK_SCAN_PARCELS,
 	ST_TRACK_SCAN_ORDERS,
 	ST_TRACK_PARCEL_ID,
@@ -639,6 +641,11 @@ static const char *const stmt_sql[ST_LAST] = {
 		      "FROM courier_health WHERE courier = :courier",
     [ST_ALERT_EXISTS] = "SELECT count(*) FROM alerts WHERE entity = :entity AND "
 			"kind = :kind AND promise = :promise",
+    /* :keep is ",kind,kind," (fixed SQL whatever the list) */
+    [ST_ALERT_RESOLVE] = "UPDATE alerts SET resolved_at = :now WHERE entity = :entity AND "
+			 "resolved_at IS NULL AND instr(:keep, ',' || kind || ',') = 0",
+    [ST_ALERT_REOPEN] = "UPDATE alerts SET resolved_at = NULL WHERE id = :id AND "
+			"resolved_at IS NOT NULL",
     [ST_TRACK_SCAN_PARCELS] = TRACK_FROM_PARCELS "p.id > :after AND p.terminal = 0 "
 					      "ORDER BY p.id LIMIT :limit",
     [ST_TRACK_SCAN_ORDERS] = TRACK_FROM_ORDERS "o.id > :after AND " TRACK_ORDER_OPEN
@@ -2158,7 +2165,37 @@ enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a,
 	if (b_text(s, ":entity", a->entity) | b_text(s, ":kind", a->kind) |
 	    b_text(s, ":promise", promise))
 		return bind_failed(st, s);
-	return existing_id(st, s, "alert record", ret_id);
+	if ((rc = existing_id(st, s, "alert record", &id)) != SW_EDUP)
+		return rc;
+	if (ret_id)
+		*ret_id = id;
+	/* seen again: open again if it had been resolved */
+	if (!(s = stmt(st, ST_ALERT_REOPEN)))
+		return SW_ESTORE;
+	if (b_int(s, ":id", id))
+		return bind_failed(st, s);
+	return (rc = run(st, s, "alert reopen")) ? rc : SW_EDUP;
+}
+
+enum sw_err sw_store_alert_resolve(struct sw_store *st, const char *entity, const char *keep,
+				   int64_t now, int *ret_resolved)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if (ret_resolved)
+		*ret_resolved = 0;
+	if (!nonempty(entity) || now <= 0)
+		return set_err(st, SW_EINVAL, "alert resolve: entity and time are required");
+	if (!(s = stmt(st, ST_ALERT_RESOLVE)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", entity) | b_text(s, ":keep", keep ? keep : ",") |
+	    b_int(s, ":now", now))
+		return bind_failed(st, s);
+	rc = run(st, s, "alert resolve");
+	if (rc == SW_OK && ret_resolved)
+		*ret_resolved = sqlite3_changes(st->db);
+	return rc;
 }
 
 /* ---- outbox ------------------------------------------------------------ */

@@ -491,9 +491,19 @@ struct sw_alert {
 };
 
 /* Records a slip once.  SW_OK with *ret_id (may be NULL); SW_EDUP if entity
- * + kind + promise is already recorded (*ret_id the existing row, nothing
- * changed); SW_EINVAL; SW_ESTORE. */
+ * + kind + promise is already recorded (*ret_id the existing row; if it
+ * had been resolved it is open again, nothing else changes); SW_EINVAL;
+ * SW_ESTORE. */
 enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a, int64_t *ret_id);
+
+/*
+ * Resolves (resolved_at = now) every open alert of entity whose kind is
+ * not in keep, a comma-separated list with a comma at each end
+ * (",stalled,late,"; NULL or "," resolves them all).  *ret_resolved (may
+ * be NULL) is the number resolved.  SW_OK, SW_EINVAL, SW_ESTORE.
+ */
+enum sw_err sw_store_alert_resolve(struct sw_store *st, const char *entity, const char *keep,
+				   int64_t now, int *ret_resolved);
 
 /* 1 in *ret_exists if entity + kind + promise is recorded, else 0.  SW_OK,
  * SW_EINVAL, SW_ESTORE. */

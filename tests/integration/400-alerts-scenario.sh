@@ -97,6 +97,18 @@ start_alerts alerts2
 sleep 2
 is "$(sink_count)" 9 "after a restart: no email twice"
 
+# Events take slips away: the stalled parcel moves, the late-shipping order ships.
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"parcel","courier":"dhl","tn":"ST1","wh":"blr1","id":"ST-1","status":"in_transit","event_at":-30,"polled":-30}
+{"op":"order","wh":"blr1","id":"SL-1","name":"Asha","email":"ship_late@c.example","tz":"UTC","ship_by":-7200,"deliver_by":"$D2","shipped":-20}
+{"op":"parcel","courier":"dhl","tn":"SL1","wh":"blr1","id":"SL-1","shipped":-20}
+EOF
+resolved() { sql "SELECT resolved_at IS NOT NULL FROM alerts WHERE entity = '$1' AND kind = '$2'"; }
+check "the parcel moved: its stalled slip is resolved" wait_for 10 at_least "resolved parcel:dhl:ST1 stalled" 1
+check "the order shipped: its ship_late slip is resolved" wait_for 10 at_least "resolved order:blr1:SL-1 ship_late" 1
+is "$(resolved parcel:dhl:AF1 attempt_fail)" 0 "a slip still true stays open"
+is "$(sink_count)" 9 "resolving sends nothing"
+
 # A deadline that passes with no event: ship-by 3 s from now.
 SOON=$(($(date +%s) + 3))
 "$SEED" "$T_DIR/store.db" "$SOON" <<EOF

@@ -979,6 +979,30 @@ static void test_alerts(struct sw_store *st)
 	is_int(sw_store_alert_record(st, &a, &id2), SW_OK, "another promise");
 	a.kind = NULL;
 	is_int(sw_store_alert_record(st, &a, NULL), SW_EINVAL, "no kind");
+
+	/* resolve what is not kept, reopen what is seen again */
+	struct sw_alert b = {"parcel:dhl:R1", "stalled", "p", "courier", 0};
+	int resolved = -1, exists = 0;
+
+	sw_store_alert_record(st, &b, &id);
+	b.kind = "late";
+	sw_store_alert_record(st, &b, &id2);
+	is_int(sw_store_alert_resolve(st, "parcel:dhl:R1", ",late,", 1000, &resolved), SW_OK,
+	       "resolve all but late");
+	is_int(resolved, 1, "  one resolved (stalled)");
+	is_int(sw_store_alert_resolve(st, "parcel:dhl:R1", ",late,", 1001, &resolved), SW_OK,
+	       "resolve again");
+	is_int(resolved, 0, "  nothing left to resolve");
+	b.kind = "stalled";
+	is_int(sw_store_alert_record(st, &b, &id2), SW_EDUP, "stalled seen again: SW_EDUP");
+	is_int(id2, id, "  same row");
+	is_int(sw_store_alert_resolve(st, "parcel:dhl:R1", ",", 1002, &resolved), SW_OK,
+	       "resolve all");
+	is_int(resolved, 2, "  both open again before (stalled reopened), both resolved now");
+	is_int(sw_store_alert_exists(st, "parcel:dhl:R1", "stalled", "p", &exists), SW_OK,
+	       "exists");
+	is_int(exists, 1, "  a resolved slip still exists (one email per promise, ever)");
+	is_int(sw_store_alert_resolve(st, "", ",", 1, NULL), SW_EINVAL, "resolve: empty entity");
 }
 
 static void test_unsubscribes(struct sw_store *st)
