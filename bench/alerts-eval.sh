@@ -2,6 +2,8 @@
 # bench/alerts-eval.sh - the alert engine's full evaluation pass (what
 # slipwatch-alerts does at start) over N active parcels, and its memory per
 # active parcel, against a bare read of the same rows (bench/eval_bench).
+# Then the journal tail: SW_BENCH_TAIL_EVENTS (default 100000) events for
+# random seeded parcels, drained by the engine against a bare journal read.
 # N: SW_BENCH_EVAL_PARCELS (default 1000000).  Seeding the store (not
 # timed) takes a while for a million parcels; the store is deleted after.
 set -u
