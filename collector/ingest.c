@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -530,13 +531,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void set_backlog(struct sw_ingest *ing, const char *wh, int64_t pick, int64_t ship)
+static void set_backlog(struct sw_ingest *ing, const char *wh, const struct sw_backlog *b)
 {
 	char file[SW_METRICS_NAME_MAX + 16 + SW_EVENT_ID_MAX];
 
 	snprintf(file, sizeof(file), WAREHOUSE_FILE "%s", wh);
-	sw_metrics_gauge(ing->opts.metrics, file, "backlog_pick", (double)pick);
-	sw_metrics_gauge(ing->opts.metrics, file, "backlog_ship", (double)ship);
+	sw_metrics_gauge(ing->opts.metrics, file, "backlog_pick", b ? (double)b->pick : 0);
+	sw_metrics_gauge(ing->opts.metrics, file, "backlog_ship", b ? (double)b->ship : 0);
+	sw_metrics_gauge(ing->opts.metrics, file, "ship_late", b ? (double)b->ship_late : 0);
 }
 
 enum sw_err sw_ingest_refresh_backlog(struct sw_ingest *ing)
@@ -549,7 +551,7 @@ enum sw_err sw_ingest_refresh_backlog(struct sw_ingest *ing)
 		return SW_EINVAL;
 	if (ing->opts.metrics == NULL)
 		return SW_OK;
-	if (sw_store_order_backlog(ing->st, &bl, &n) != SW_OK) {
+	if (sw_store_order_backlog(ing->st, (int64_t)time(NULL), &bl, &n) != SW_OK) {
 		set_errmsg(ing, "backlog");
 		return SW_ESTORE;
 	}
@@ -559,11 +561,11 @@ enum sw_err sw_ingest_refresh_backlog(struct sw_ingest *ing)
 		struct sw_backlog key = {.warehouse_id = ing->backlog_whs[i]};
 
 		if (!n || !bsearch(&key, bl, n, sizeof(*bl), cmp_str))
-			set_backlog(ing, ing->backlog_whs[i], 0, 0);
+			set_backlog(ing, ing->backlog_whs[i], NULL);
 	}
 	whs = n ? xreallocarray(NULL, n, sizeof(*whs)) : NULL;
 	for (i = 0; i < n; i++) {
-		set_backlog(ing, bl[i].warehouse_id, bl[i].pick, bl[i].ship);
+		set_backlog(ing, bl[i].warehouse_id, &bl[i]);
 		whs[i] = bl[i].warehouse_id;
 		bl[i].warehouse_id = NULL; /* moved into whs */
 	}

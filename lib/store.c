@@ -505,15 +505,21 @@ static const char *const stmt_sql[ST_LAST] = {
      * the waiting orders.  INDEXED BY because the planner would otherwise
      * take orders_unshipped (also partial, not covering) for the second;
      * it also makes the statement fail to prepare if the index is gone. */
-    [ST_ORDER_BACKLOG] = "SELECT warehouse_id, sum(p), sum(s) FROM ("
-			 "SELECT warehouse_id, 1 AS p, 0 AS s FROM orders "
+    [ST_ORDER_BACKLOG] = "SELECT warehouse_id, sum(p), sum(s), sum(l) FROM ("
+			 "SELECT warehouse_id, 1 AS p, 0 AS s, 0 AS l FROM orders "
 			 "INDEXED BY orders_backlog_pick "
 			 "WHERE created_at IS NOT NULL AND picked_at IS NULL "
 			 "AND cancelled_at IS NULL UNION ALL "
-			 "SELECT warehouse_id, 0, 1 FROM orders "
+			 "SELECT warehouse_id, 0, 1, 0 FROM orders "
 			 "INDEXED BY orders_backlog_ship "
 			 "WHERE picked_at IS NOT NULL AND shipped_at IS NULL "
-			 "AND cancelled_at IS NULL) "
+			 "AND cancelled_at IS NULL UNION ALL "
+			 /* past ship-by: the range of a partial index of
+			  * unshipped orders keyed by ship-by */
+			 "SELECT warehouse_id, 0, 0, 1 FROM orders "
+			 "INDEXED BY orders_unshipped "
+			 "WHERE shipped_at IS NULL AND cancelled_at IS NULL "
+			 "AND promised_ship_by_at < :now) "
 			 "GROUP BY warehouse_id ORDER BY warehouse_id",
 
     [ST_PARCEL_UPSERT] = "INSERT INTO parcels (order_ref, courier, tracking_number, "
@@ -2512,6 +2518,7 @@ static void backlog_fill(sqlite3_stmt *s, void *elem)
 	b->warehouse_id = col_str(s, 0);
 	b->pick = sqlite3_column_int64(s, 1);
 	b->ship = sqlite3_column_int64(s, 2);
+	b->ship_late = sqlite3_column_int64(s, 3);
 }
 
 static void backlog_free_v(void *arr, size_t n)
@@ -2519,12 +2526,21 @@ static void backlog_free_v(void *arr, size_t n)
 	sw_store_backlog_free(arr, n);
 }
 
-enum sw_err sw_store_order_backlog(struct sw_store *st, struct sw_backlog **ret_list, size_t *ret_n)
+enum sw_err sw_store_order_backlog(struct sw_store *st, int64_t now, struct sw_backlog **ret_list,
+				   size_t *ret_n)
 {
-	void *list;
-	enum sw_err rc = list_all(st, ST_ORDER_BACKLOG, "order backlog", sizeof(struct sw_backlog),
-				  backlog_fill, backlog_free_v, &list, ret_n);
+	void *list = NULL;
+	sqlite3_stmt *s;
+	enum sw_err rc;
 
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (!(s = stmt(st, ST_ORDER_BACKLOG)))
+		return SW_ESTORE;
+	if (b_int(s, ":now", now))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "order backlog", sizeof(struct sw_backlog), backlog_fill,
+		       backlog_free_v, &list, ret_n);
 	*ret_list = list;
 	return rc;
 }

@@ -326,18 +326,20 @@ enum sw_err sw_store_order_set_details(struct sw_store *st, const struct sw_orde
 /* Orders waiting in a warehouse (cancelled orders are never waiting). */
 struct sw_backlog {
 	char *warehouse_id;
-	int64_t pick; /* created, not picked */
-	int64_t ship; /* picked, not shipped */
+	int64_t pick;	   /* created, not picked */
+	int64_t ship;	   /* picked, not shipped */
+	int64_t ship_late; /* not shipped, promised_ship_by before now */
 };
 
 /*
- * The backlog of every warehouse with at least one waiting order, in
+ * The backlog of every warehouse with at least one waiting order (or one
+ * past its ship-by at now), in
  * warehouse_id order, as a new array (*ret_n entries, NULL if 0; free with
  * sw_store_backlog_free); a warehouse missing from it has none.  Cheap:
  * counted over partial indexes holding only waiting orders.
  * SW_OK, SW_ESTORE.
  */
-enum sw_err sw_store_order_backlog(struct sw_store *st, struct sw_backlog **ret_list,
+enum sw_err sw_store_order_backlog(struct sw_store *st, int64_t now, struct sw_backlog **ret_list,
 				   size_t *ret_n);
 
 void sw_store_backlog_free(struct sw_backlog *list, size_t n);

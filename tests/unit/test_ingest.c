@@ -378,6 +378,8 @@ static void test_backlog(void)
 	ok(v && v->kind == SW_METRIC_GAUGE && v->gauge == 3, "w1 backlog_pick 3");
 	v = value("warehouse/w1", "backlog_ship");
 	ok(v && v->gauge == 3, "w1 backlog_ship 3");
+	v = value("warehouse/w1", "ship_late");
+	ok(v && v->kind == SW_METRIC_GAUGE, "w1 ship_late gauge fed (counted by the store test)");
 
 	send_to(ing, "w2", ev_created("w2", "c1", "q1", 0, "Dev", NULL), NULL);
 	sw_ingest_commit(ing);

@@ -508,6 +508,16 @@ static void stage_order(struct sw_store *st, const char *wh, const char *oid, in
 	sw_store_order_upsert(st, &o);
 }
 
+static void ship_by(struct sw_store *st, const char *wh, const char *oid, int64_t at)
+{
+	struct sw_order o = {0};
+
+	o.warehouse_id = wh;
+	o.order_id = oid;
+	o.promised_ship_by = (struct sw_stamp){at, 0};
+	sw_store_order_upsert(st, &o);
+}
+
 static void test_backlog(const char *path)
 {
 	struct sw_store *st = open_ok(path, 0);
@@ -516,7 +526,7 @@ static void test_backlog(const char *path)
 
 	if (!st)
 		return;
-	is_int(sw_store_order_backlog(st, &bl, &n), SW_OK, "backlog of an empty store");
+	is_int(sw_store_order_backlog(st, 5000, &bl, &n), SW_OK, "backlog of an empty store");
 	ok(n == 0 && bl == NULL, "  nothing");
 	stage_order(st, "bx", "1", 1, 0, 0, 0); /* pick */
 	stage_order(st, "bx", "2", 1, 0, 0, 0); /* pick */
@@ -526,15 +536,21 @@ static void test_backlog(const char *path)
 	stage_order(st, "bx", "6", 0, 1, 0, 0); /* picked, created unknown: ship */
 	stage_order(st, "ay", "1", 1, 1, 0, 1); /* cancelled */
 	stage_order(st, "cz", "1", 1, 1, 0, 0); /* ship */
-	is_int(sw_store_order_backlog(st, &bl, &n), SW_OK, "backlog");
+	ship_by(st, "bx", "1", 4000); /* past at 5000: ship late */
+	ship_by(st, "bx", "3", 6000); /* not yet */
+	ship_by(st, "bx", "4", 1000); /* shipped: not late */
+	ship_by(st, "ay", "1", 1000); /* cancelled: not late */
+	is_int(sw_store_order_backlog(st, 5000, &bl, &n), SW_OK, "backlog");
 	is_int(n, 2, "two warehouses wait");
 	if (n == 2) {
 		is_str(bl[0].warehouse_id, "bx", "first bx");
 		is_int(bl[0].pick, 2, "  bx pick backlog");
 		is_int(bl[0].ship, 2, "  bx ship backlog");
+		is_int(bl[0].ship_late, 1, "  bx: one order past its ship-by");
 		is_str(bl[1].warehouse_id, "cz", "then cz");
 		is_int(bl[1].pick, 0, "  cz pick backlog");
 		is_int(bl[1].ship, 1, "  cz ship backlog");
+		is_int(bl[1].ship_late, 0, "  cz: none past its ship-by");
 	}
 	sw_store_backlog_free(bl, n);
 	/* The store's query names the indexes (INDEXED BY): it would fail to
@@ -543,7 +559,7 @@ static void test_backlog(const char *path)
 			     "('orders_backlog_pick', 'orders_backlog_ship')"),
 	       2, "backlog indexes exist");
 	raw_exec(path, "DROP INDEX orders_backlog_ship");
-	is_int(sw_store_order_backlog(st, &bl, &n), SW_ESTORE, "backlog refuses to run unindexed");
+	is_int(sw_store_order_backlog(st, 5000, &bl, &n), SW_ESTORE, "backlog refuses to run unindexed");
 	ok(bl == NULL && n == 0, "  returns nothing");
 	sw_store_close(st);
 }
