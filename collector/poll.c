@@ -929,6 +929,27 @@ static int secs(int64_t ms)
 	return ms / 1000 > 0 ? (int)(ms / 1000) : 1;
 }
 
+/* A parcel just delivered: its transit time, and whether its order's
+ * delivery promise was kept (nothing counted without a known promise). */
+static void count_delivery(struct courier *c, const struct sw_parcel *old,
+			   const struct sw_parcel *cur)
+{
+	struct sw_order *o = NULL;
+	int64_t promise;
+
+	if (old->shipped_at.at > 0 && cur->delivered_at.at > old->shipped_at.at)
+		sw_metrics_sample(c->p->metrics, c->file, "transit_duration",
+				  (double)(cur->delivered_at.at - old->shipped_at.at));
+	if (!cur->warehouse_id || !cur->order_id || cur->delivered_at.at == 0 ||
+	    sw_store_order_get(c->p->store, cur->warehouse_id, cur->order_id, &o) != SW_OK)
+		return;
+	promise = o->promised_delivery_by.kind != SW_PROMISE_NONE ? o->promised_delivery_by.at.at
+								   : 0;
+	if (promise > 0)
+		count(c, cur->delivered_at.at <= promise ? "delivered_ontime" : "delivered_late", 1);
+	sw_store_order_free(o);
+}
+
 /* A FOUND result: journal, status, schedule (inside the caller's
  * transaction). */
 static enum sw_err apply_found(struct courier *c, const struct item *it,
@@ -952,10 +973,8 @@ static enum sw_err apply_found(struct courier *c, const struct item *it,
 		goto out;
 	if ((rc = sw_store_parcel_get(st, c->cf->name, it->tn, &cur)))
 		goto out;
-	if (cur->status == SW_SHIP_DELIVERED && old->status != SW_SHIP_DELIVERED &&
-	    old->shipped_at.at > 0 && cur->delivered_at.at > old->shipped_at.at)
-		sw_metrics_sample(c->p->metrics, c->file, "transit_duration",
-				  (double)(cur->delivered_at.at - old->shipped_at.at));
+	if (cur->status == SW_SHIP_DELIVERED && old->status != SW_SHIP_DELIVERED)
+		count_delivery(c, old, cur);
 	if (cur->terminal) {
 		rc = sw_store_poll_remove(st, c->cf->name, it->tn);
 		rc = rc == SW_ENOTFOUND ? SW_OK : rc;

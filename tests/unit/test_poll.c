@@ -379,6 +379,19 @@ static void test_dhl_end_to_end(void)
 	const struct sw_metric_value *g;
 
 	add_parcel("dhl", "JD001", 10);
+	{
+		/* DL001 belongs to an order promised an hour after its delivery */
+		struct sw_order o = { 0 };
+
+		o.warehouse_id = "w1";
+		o.order_id = "O-DL";
+		o.promised_delivery_by.kind = SW_PROMISE_INSTANT;
+		o.promised_delivery_by.text = "2026-03-11T15:00:00Z";
+		o.promised_delivery_by.at.at = 1773237600 + 3600;
+		sw_store_order_set_details(store, &o, 1, "t", NULL);
+		sw_store_parcel_upsert(store, "dhl", "DL001", "w1", "O-DL",
+				       (struct sw_stamp){ 1773000000, 0 });
+	}
 	add_parcel("dhl", "DL001", 10);
 	add_parcel("dhl", "NF001", 10);
 	add_parcel("dhl", "OF001", 10);
@@ -424,6 +437,8 @@ static void test_dhl_end_to_end(void)
 	sw_store_parcel_free(par);
 	ok(!schedule_of("dhl", "DL001", &sp), "  terminal: schedule removed");
 	is_int(counter("courier/dhl", "transit_duration"), 1, "  transit_duration sample");
+	is_int(counter("courier/dhl", "delivered_ontime"), 1, "  delivered by the order's promise");
+	is_int(counter("courier/dhl", "delivered_late"), 0, "  none delivered late");
 	if (ok(schedule_of("dhl", "OF001", &sp), "OF001 scheduled"))
 		is_int(sp.interval_s, 5, "  out for delivery: interval_near");
 	par = NULL;
