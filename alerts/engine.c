@@ -241,21 +241,25 @@ static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 	int seen = 0;
 
 	entity_of(t, entity, sizeof(entity));
-	/* an order found late while still in the warehouse stays that one
-	 * slip after it ships: its parcel is not late a second time */
-	if (s->kind == SW_SLIP_LATE && t->parcel && t->order) {
-		snprintf(order_entity, sizeof(order_entity), "order:%s:%s", t->order->warehouse_id,
-			 t->order->order_id);
-		if ((rc = sw_store_alert_exists(e->st, order_entity, "late", s->promise, &seen)))
-			return rc;
-		if (seen)
-			return SW_OK;
-	}
 	a.entity = entity;
 	a.kind = sw_slip_name(s->kind);
 	a.promise = s->promise;
 	a.stage = s->stage;
 	a.detected_at = now;
+	/* an order found late while still in the warehouse stays that one
+	 * slip after it ships: its parcels are not late a second time, and
+	 * a late parcel keeps (or reopens) the order's slip */
+	if (s->kind == SW_SLIP_LATE && t->parcel && t->order) {
+		snprintf(order_entity, sizeof(order_entity), "order:%s:%s", t->order->warehouse_id,
+			 t->order->order_id);
+		if ((rc = sw_store_alert_exists(e->st, order_entity, "late", s->promise, &seen)))
+			return rc;
+		if (seen) {
+			a.entity = order_entity;
+			rc = sw_store_alert_record(e->st, &a, NULL);
+			return rc == SW_EDUP ? SW_OK : rc;
+		}
+	}
 	rc = sw_store_alert_record(e->st, &a, NULL);
 	if (rc == SW_EDUP)
 		return SW_OK;

@@ -127,8 +127,39 @@ check "a new promise earns a new email" wait_sink 11 15
 sleep 1
 is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['late@c.example'])")" 2 "two late emails, one per promise"
 is "$(sql "SELECT count(*) FROM alerts WHERE kind = 'late'")" 2 "two late slips recorded"
+
+# An order late while still in the warehouse, then shipped as two parcels:
+# one late email for the order, however its parcels go on.
+C0=$(sink_count)
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"order","wh":"blr1","id":"MP-1","name":"Uma","email":"multi@c.example","tz":"UTC","ship_by":-90000,"deliver_by":-3600}
+EOF
+check "order late (and past ship-by) in the warehouse: two emails" wait_sink $((C0 + 2)) 15
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"order","wh":"blr1","id":"MP-1","name":"Uma","email":"multi@c.example","tz":"UTC","ship_by":-90000,"deliver_by":-3600,"shipped":-1800}
+{"op":"parcel","courier":"dhl","tn":"MP1A","wh":"blr1","id":"MP-1","shipped":-1800,"status":"in_transit","event_at":-60,"first_scan":-1000}
+{"op":"parcel","courier":"dhl","tn":"MP1B","wh":"blr1","id":"MP-1","shipped":-1800,"status":"in_transit","event_at":-60,"first_scan":-1000}
+EOF
+sleep 1.5
+is "$(sql "SELECT count(*) FROM alerts WHERE entity LIKE 'parcel:dhl:MP1%'")" 0 "its parcels are not late a second time"
+is "$(sql "SELECT resolved_at IS NULL FROM alerts WHERE entity = 'order:blr1:MP-1' AND kind = 'late'")" 1 \
+	"the order's late slip stays open while its parcels are late"
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"parcel","courier":"dhl","tn":"MP1A","status":"delivered","event_at":-30,"delivered":-30}
+EOF
+check "one parcel delivered: the order's late slip resolved" wait_for 10 \
+	at_least "sql \"SELECT resolved_at IS NOT NULL FROM alerts WHERE entity = 'order:blr1:MP-1' AND kind = 'late'\"" 1
+"$SEED" "$T_DIR/store.db" "$NOW" <<EOF
+{"op":"parcel","courier":"dhl","tn":"MP1B","status":"in_transit","event_at":-20}
+EOF
+check "the other parcel, still late, reopens it" wait_for 10 \
+	at_least "sql \"SELECT resolved_at IS NULL FROM alerts WHERE entity = 'order:blr1:MP-1' AND kind = 'late'\"" 1
+sleep 1
+is "$(sql "SELECT group_concat(slip_kind) FROM outbox WHERE recipient = 'multi@c.example'")" "ship_late,late" \
+	"one late email for the order in all (and its ship_late)"
+is "$(sink_count)" $((C0 + 2)) "nothing else sent"
 stop_alerts
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 11 "notify.rrd: 11 emails sent"
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" slips)" 12 "notify.rrd: 12 slips (each once, restarts included)"
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 11 "notify.rrd: 11 emails queued"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 13 "notify.rrd: 13 emails sent"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" slips)" 14 "notify.rrd: 14 slips (each once, restarts included)"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 13 "notify.rrd: 13 emails queued"
 done_testing
