@@ -1176,6 +1176,16 @@ enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **re
 	*ret_store = st;
 	return SW_OK;
 fail:
+	if ((flags & SW_STORE_RDONLY) && st->db &&
+	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY) {
+		size_t n = strlen(st->errmsg);
+
+		/* WAL: a reader maps PATH-shm, which it must create when no
+		 * writer has the file open */
+		snprintf(st->errmsg + n, sizeof(st->errmsg) - n,
+			 " (reading a store needs write access to its directory while no "
+			 "slipwatch daemon has it open: run as the daemons' user)");
+	}
 	if (errbuf && errlen)
 		snprintf(errbuf, errlen, "%s", st->errmsg);
 	sw_store_close(st);
