@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,18 @@ static int64_t notify_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 
 /* ---- life cycle ---------------------------------------------------------- */
 
+/* The daemon is stopping, or SIGTERM / SIGINT is waiting (the loop blocks
+ * them outside its wait): a long send round ends early. */
+static bool stop_pending(void)
+{
+	sigset_t set;
+
+	if (alerts.d && sw_loop_stopping(alerts.d->loop))
+		return true;
+	return sigpending(&set) == 0 && (sigismember(&set, SIGTERM) == 1 ||
+					 sigismember(&set, SIGINT) == 1);
+}
+
 static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
 {
 	struct alerts_conf *c = a->conf;
@@ -232,6 +245,7 @@ static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
 	if ((rc = sw_mail_new(&c->smtp, &a->mail, errbuf, errlen)))
 		return rc;
 	a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->mail, a->metrics);
+	sw_notify_set_interrupt(a->notify, stop_pending);
 	sw_loop_timer_add(a->d->loop, 0, notify_timer_cb, a, &a->notify_timer);
 	return SW_OK;
 }
@@ -296,6 +310,7 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 		sw_notify_set(a->notify, &c->alerts, c->tpl, mail);
 	} else if (mail) {
 		a->notify = sw_notify_new(d->store, &c->alerts, c->tpl, mail, a->metrics);
+		sw_notify_set_interrupt(a->notify, stop_pending);
 		sw_loop_timer_add(d->loop, 0, notify_timer_cb, a, &a->notify_timer);
 	} else if (a->notify) {
 		sw_log_notice("notify", "reload: [alerts] email = no: sending stops");

@@ -28,6 +28,7 @@ struct sw_notify {
 	struct sw_notify_stats stats;
 	struct sw_log_complain send_c;
 	char last_detail[SW_MAIL_DETAIL_LEN]; /* of the last send */
+	bool (*interrupt)(void);
 };
 
 struct sw_notify *sw_notify_new(struct sw_store *st, const struct sw_alerts_conf *conf,
@@ -49,6 +50,11 @@ void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
 	n->conf = conf;
 	n->tpl = tpl;
 	n->mail = mail;
+}
+
+void sw_notify_set_interrupt(struct sw_notify *n, bool (*fn)(void))
+{
+	n->interrupt = fn;
 }
 
 void sw_notify_free(struct sw_notify *n)
@@ -410,7 +416,7 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 {
 	struct sw_outbox_msg *msgs = NULL;
 	char down_why[SW_MAIL_DETAIL_LEN + 16] = "";
-	bool down = false;
+	bool down = false, stopping = false;
 	size_t got = 0;
 	int limit;
 	enum sw_err rc;
@@ -434,6 +440,14 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 
 		if (down) { /* not tried: the server is not taking mail now */
 			if ((rc = defer(n, &msgs[i], now + backoff_s(n, 1), down_why)) != SW_OK)
+				break;
+			continue;
+		}
+		if (!stopping && n->interrupt && n->interrupt())
+			stopping = true;
+		if (stopping) { /* back to the queue, due at once */
+			if ((rc = sw_store_outbox_mark_deferred(n->st, msgs[i].id, now,
+								"not tried: stopping")) != SW_OK)
 				break;
 			continue;
 		}

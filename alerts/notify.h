@@ -25,6 +25,7 @@
 #ifndef SW_ALERTS_NOTIFY_H
 #define SW_ALERTS_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "alerts/mail.h"
@@ -51,6 +52,11 @@ void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
 		   const struct sw_tpl_set *tpl, struct sw_mail *mail);
 
 void sw_notify_free(struct sw_notify *n);
+
+/* fn (may be NULL) is asked between two sends of a round; true ends the
+ * round at once, the rows not yet tried going back to the queue (a
+ * daemon asked to stop should not first send a whole round). */
+void sw_notify_set_interrupt(struct sw_notify *n, bool (*fn)(void));
 
 /*
  * One round at now (unix s; now_ms monotonic ms for the rate limiter).

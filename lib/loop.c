@@ -610,16 +610,34 @@ static int loop_timeout(const struct sw_loop *loop, int max_wait_ms)
 	return timeout;
 }
 
+/* epoll_pwait() with a 0 timeout can return at once without delivering
+ * a signal that is pending (the kernel only delivers on an interrupted
+ * wait), so a loop kept busy by 0 ms timers would never see SIGTERM: open
+ * the mask for a moment to let pending watched signals in. */
+static void deliver_pending(const struct sw_loop *loop)
+{
+	sigset_t pending, old;
+
+	if (!loop->nsigs || sigpending(&pending) != 0)
+		return;
+	for (int s = 1; s < NSIG; s++)
+		if (loop->sigs[s] && sigismember(&pending, s) == 1) {
+			sigprocmask(SIG_SETMASK, &loop->wait_mask, &old);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return;
+		}
+}
+
 enum sw_err sw_loop_run_once(struct sw_loop *loop, int max_wait_ms)
 {
-	int n;
+	int n, timeout;
 
 	loop->in_iteration = true;
 	if (loop->before_sleep)
 		loop->before_sleep(loop, loop->before_sleep_arg);
 	loop_update_now(loop);
-	n = epoll_pwait(loop->epfd, loop->events, LOOP_MAX_EVENTS,
-			loop_timeout(loop, max_wait_ms),
+	timeout = loop_timeout(loop, max_wait_ms);
+	n = epoll_pwait(loop->epfd, loop->events, LOOP_MAX_EVENTS, timeout,
 			loop->nsigs ? &loop->wait_mask : NULL);
 	if (n < 0) {
 		if (errno != EINTR) {
@@ -627,6 +645,8 @@ enum sw_err sw_loop_run_once(struct sw_loop *loop, int max_wait_ms)
 			return SW_EIO;
 		}
 		n = 0;
+	} else if (timeout == 0 || n > 0) {
+		deliver_pending(loop);
 	}
 	loop_update_now(loop);
 	loop_dispatch_signals(loop);
@@ -653,6 +673,11 @@ enum sw_err sw_loop_run(struct sw_loop *loop)
 void sw_loop_stop(struct sw_loop *loop)
 {
 	loop->stop = true;
+}
+
+bool sw_loop_stopping(const struct sw_loop *loop)
+{
+	return loop->stop;
 }
 
 void sw_loop_free(struct sw_loop *loop)

@@ -18,6 +18,7 @@
 #ifndef SW_LOOP_H
 #define SW_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/error.h"
@@ -186,5 +187,9 @@ enum sw_err sw_loop_run_once(struct sw_loop *loop, int max_wait_ms);
 /* Asks sw_loop_run() to return after the current iteration; the next wait
  * does not block.  Safe from any callback. */
 void sw_loop_stop(struct sw_loop *loop);
+
+/* True once sw_loop_stop() was called (until the next sw_loop_run()): a
+ * long piece of work in a callback can end early. */
+bool sw_loop_stopping(const struct sw_loop *loop);
 
 #endif /* SW_LOOP_H */
