@@ -31,6 +31,8 @@ parcel() { # parcel TN ORDER STATUS
 	order C2 cap@c.example Asia/Kolkata null 86400; parcel C2 C2 attempt_fail
 	order X1 inject@c.example Asia/Kolkata '"Eve\r\nBcc: evil@x.example\r\n<b>bold</b> & co"'
 	parcel X1 X1 in_transit
+	# an address the collector accepts (UTF-8) but the mailer cannot send to
+	order I1 "ज़ोया@c.example" Asia/Kolkata; parcel I1 I1 in_transit
 } | "$SEED" "$T_DIR/store.db" "$NOW"
 is "$?" 0 "seeded"
 
@@ -65,6 +67,9 @@ HTML=$(sink_json "[p['body'] for m in L if 'inject@c.example' in m['rcpt'] for p
 contains "$HTML" "&lt;b&gt;bold&lt;/b&gt; &amp; co" "HTML in the name is escaped in the HTML part"
 case "$HTML" in *"<b>bold"*) not_ok "no raw <b> in the HTML part" ;; *) ok "no raw <b> in the HTML part" ;; esac
 is "$(sink_json "all(m['defects'] == 0 for m in L)")" True "no MIME defects"
+is "$(sql "SELECT state FROM outbox WHERE entity = 'parcel:dhl:I1'")" failed "an address the mailer cannot use: failed"
+contains "$(sql "SELECT last_error FROM outbox WHERE entity = 'parcel:dhl:I1'")" "not a plain local@domain address" \
+	"... with the reason, and nothing else held up"
 stop_alerts
 is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sup_unsub)" 1 "notify.rrd: one suppressed as unsubscribed"
 is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sup_cap)" 1 "notify.rrd: one suppressed by the daily cap"
