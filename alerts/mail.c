@@ -40,6 +40,7 @@
 #include "lib/xmalloc.h"
 
 #define ENC_LINE_MAX	76		   /* RFC 2047: line holding encoded words */
+#define ENC_WORD_MAX	75		   /* RFC 2047: one encoded word */
 #define WORD_OVERHEAD	12		   /* "=?UTF-8?B?" + "?=" */
 #define HDR_LINE_MAX	998		   /* RFC 5322 hard line limit */
 #define FOLD_AT		78		   /* RFC 5322 recommended line length */
@@ -192,7 +193,8 @@ static char *clean_text(const char *s, size_t max, bool collapse)
 			outlen = 3;
 			len = 1;
 		} else if (is_control(cp)) {
-			src = " ";
+			src = " "; /* one space for the whole character */
+			outlen = 1;
 		}
 		i += len;
 		if (collapse && *src == ' ' && (o == 0 || out[o - 1] == ' '))
@@ -269,6 +271,8 @@ static enum sw_err encode_words(const char *s, size_t col, struct sw_buf *out)
 
 	while (i < n) {
 		room = col < ENC_LINE_MAX ? ENC_LINE_MAX - col : 0;
+		if (room > ENC_WORD_MAX) /* a line start (col 0) */
+			room = ENC_WORD_MAX;
 		raw = room >= WORD_OVERHEAD + 8 ? (room - WORD_OVERHEAD) / 4 * 3 : 0;
 		take = 0;
 		while (i + take < n && take + (cl = char_len((unsigned char)s[i + take])) <= raw)

@@ -751,6 +751,13 @@ static void test_encode(void)
 	ok(decode_2047(buf, dec, sizeof dec, &words, &longest, &whole) &&
 	       strcmp(dec, "bad \xef\xbf\xbd\xef\xbf\xbd byte") == 0,
 	   "invalid UTF-8 becomes U+FFFD");
+	/* multi-byte controls (U+2028, U+0085) become one space each (found
+	 * by fuzz_mail: the replacement copied the character's length) */
+	sw_mail_encode_header_word("a\xe2\x80\xa8" "b\xc2\x85" "c", 9, buf, sizeof buf);
+	is_str(buf, "a b c", "U+2028 and U+0085 become one space each");
+	sw_mail_encode_header_word(hindi_subject, 0, buf, sizeof buf);
+	ok(decode_2047(buf, dec, sizeof dec, &words, &longest, &whole) && longest <= 75,
+	   "at column 0 too, every word <= 75 (%zu)", longest);
 	sw_mail_encode_header_word(hindi_subject, 70, buf, sizeof buf);
 	ok(strncmp(buf, "\r\n ", 3) == 0, "no room on the first line: folds first");
 	is_int(sw_mail_encode_header_word(hindi_subject, 9, buf, 20), SW_ETOOBIG,
