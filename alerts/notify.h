@@ -16,6 +16,10 @@
  *                                     retry_max; failed once the row is
  *                                     older than give_up_after
  *     5xx, bad address, render error -> failed, with the reason
+ * When a send fails for a reason that is not the message's (no reply, a
+ * refusal before RCPT TO: sw_mail_server_fault), the rest of the round is
+ * deferred without a connection attempt each; when the daemon is asked to
+ * stop (sw_notify_set_interrupt), the rest goes back to the queue.
  * A row is marked right after its own send, so a crash can resend at most
  * the one message the server accepted before the mark was committed; the
  * resend has the same Message-ID (built from the row), so mail clients
