@@ -4,7 +4,11 @@
 . "$SW_SRCDIR/tests/integration/lib.sh"
 
 cd "$SW_SRCDIR"
-files=$(git ls-files '*.c' '*.h' 2>/dev/null || find lib collector alerts probes dashboards include tests bench -name '*.[ch]')
+# git's list in a checkout; a dist tree (make distcheck unpacks one, maybe
+# inside a checkout where git lists nothing for it) is searched instead.
+files=$(git ls-files '*.c' '*.h' 2>/dev/null)
+[ -n "$files" ] || files=$(find lib collector alerts probes dashboards include tests bench tools \
+	-name '*.[ch]' 2>/dev/null)
 [ -n "$files" ] || bail "no C sources found"
 for fn in strcpy strcat sprintf vsprintf strtok atoi gets; do
 	# \b before the name so snprintf/strtok_r-less names like xasprintf don't match.
