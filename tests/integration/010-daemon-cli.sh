@@ -9,6 +9,8 @@ cat >"$T_DIR/good.conf" <<CONF
 path = $T_DIR/store.db
 [log]
 level = debug
+[rrd]
+dir = $T_DIR/rrd
 CONF
 printf '[store]\npath = %s/store.db\n[log]\nlevel loud\n' "$T_DIR" >"$T_DIR/bad.conf"
 printf '[store]\npath = %s/store.db\nretries = 3\n' "$T_DIR" >"$T_DIR/badkey.conf"

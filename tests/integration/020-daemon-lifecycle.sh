@@ -8,7 +8,8 @@
 
 conf=$T_DIR/slipwatch.conf
 write_conf() { # write_conf LEVEL
-	printf '[store]\npath = %s/store.db\n[log]\nlevel = %s\ndestination = stderr\n' "$T_DIR" "$1" >"$conf"
+	printf '[store]\npath = %s/store.db\n[log]\nlevel = %s\ndestination = stderr\n[rrd]\ndir = %s/rrd\n' \
+		"$T_DIR" "$1" "$T_DIR" >"$conf"
 }
 write_conf info
 

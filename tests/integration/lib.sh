@@ -151,6 +151,12 @@ reconnect_min = 200ms
 reconnect_max = 2s
 ${1:-}
 CONF
+	# time series in the temp dir unless the caller set [rrd] (the default
+	# dir is under the install prefix, outside the test)
+	case "${1:-}" in
+	*"[rrd]"*) ;;
+	*) printf '[rrd]\ndir = %s/rrd\n' "$T_DIR" >>"$T_DIR/slipwatch.conf" ;;
+	esac
 }
 # start_collector [LOGNAME [WAIT-FOR]]: starts it and waits for the log line
 # WAIT-FOR (default: the SUBACK of a fresh session; a session with a backlog
