@@ -85,6 +85,11 @@ static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char
 				   errlen);
 	if (rc == SW_OK && c->alerts.email)
 		rc = sw_mail_conf_check(&c->smtp, errbuf, errlen);
+	if (rc == SW_OK && c->alerts.email && (!c->smtp.from || !*c->smtp.from)) {
+		snprintf(errbuf, errlen, "%s: [smtp] from: required when [alerts] email = yes",
+			 sw_conf_file(file));
+		rc = SW_ECONF;
+	}
 	if (rc == SW_OK)
 		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
 	if (rc == SW_OK && c->alerts.email &&

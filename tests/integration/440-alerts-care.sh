@@ -105,4 +105,10 @@ check "after reloads: the next email is rendered" \
 	wait_for 15 sh -c "[ \$(ls '$T_DIR/dry'/*.eml | wc -l) -ge 2 ]"
 check "alerts still running" kill -0 "$ALERTS_PID"
 stop_alerts
+
+# Emails on but no sender address: -t says so, naming the key.
+sed '/^from = /d' "$T_DIR/alerts.conf" >"$T_DIR/nofrom.conf"
+out=$("$ALERTS" -t -c "$T_DIR/nofrom.conf" 2>&1); st=$?
+is "$st" 1 "email = yes without [smtp] from: the check fails"
+contains "$out" "[smtp] from: required when [alerts] email = yes" "... naming the key"
 done_testing
