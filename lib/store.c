@@ -275,12 +275,62 @@ static const char schema_v3[] =
     " last_fail_at INTEGER,"
     " last_error TEXT);";
 
+/*
+ * Schema version 4: customer notices that are true when they arrive.
+ * - outbox gains the final states 'obsolete' (the slip no longer held when
+ *   the row was due: resolved, order cancelled or delivered; last_error
+ *   says why) and 'merged' (its content went out inside another row's
+ *   message: smtp_response names that row), and the column grp, the
+ *   order a customer notice belongs to, so that the slips of one order due
+ *   together go out as one message (outbox_group indexes the waiting
+ *   rows of a group).  Rebuilt for the CHECK constraint, rows kept.
+ * - orders gain the customer's phone (for an SMS/WhatsApp gateway) and
+ *   the channel the customer is to be told through (NULL: the shop's).
+ */
+static const char schema_v4[] =
+    "CREATE TABLE outbox_v4 ("
+    " id INTEGER PRIMARY KEY,"
+    " entity TEXT NOT NULL,"
+    " slip_kind TEXT NOT NULL,"
+    " promise TEXT NOT NULL DEFAULT '',"
+    " channel TEXT NOT NULL,"
+    " recipient TEXT NOT NULL COLLATE NOCASE,"
+    " subject TEXT, body TEXT,"
+    " template_name TEXT, template_vars TEXT,"
+    " state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+    "  ('queued', 'sending', 'sent', 'failed', 'deferred', 'suppressed',"
+    "   'obsolete', 'merged')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_at INTEGER NOT NULL,"
+    " last_error TEXT,"
+    " created_at INTEGER NOT NULL,"
+    " sent_at INTEGER,"
+    " smtp_response TEXT,"
+    " grp TEXT,"
+    " UNIQUE (entity, slip_kind, promise));"
+    "INSERT INTO outbox_v4 (id, entity, slip_kind, promise, channel, recipient,"
+    " subject, body, template_name, template_vars, state, attempts,"
+    " next_attempt_at, last_error, created_at, sent_at, smtp_response)"
+    " SELECT id, entity, slip_kind, promise, channel, recipient, subject, body,"
+    " template_name, template_vars, state, attempts, next_attempt_at,"
+    " last_error, created_at, sent_at, smtp_response FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v4 RENAME TO outbox;"
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt_at);"
+    "CREATE INDEX outbox_recipient ON outbox (recipient, sent_at)"
+    " WHERE state = 'sent';"
+    "CREATE INDEX outbox_group ON outbox (grp, next_attempt_at)"
+    " WHERE grp IS NOT NULL AND state IN ('queued', 'deferred');"
+    "ALTER TABLE orders ADD COLUMN customer_phone TEXT;"
+    "ALTER TABLE orders ADD COLUMN customer_channel TEXT;";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
     schema_v1,
     schema_v2,
     schema_v3,
+    schema_v4,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
@@ -705,7 +755,8 @@ static const char *const ship_names[SW_SHIP_LAST] = {
 static const char *const outbox_names[SW_OUTBOX_LAST] = {
     [SW_OUTBOX_QUEUED] = "queued", [SW_OUTBOX_SENDING] = "sending",   [SW_OUTBOX_SENT] = "sent",
     [SW_OUTBOX_FAILED] = "failed", [SW_OUTBOX_DEFERRED] = "deferred",
-    [SW_OUTBOX_SUPPRESSED] = "suppressed",
+    [SW_OUTBOX_SUPPRESSED] = "suppressed", [SW_OUTBOX_OBSOLETE] = "obsolete",
+    [SW_OUTBOX_MERGED] = "merged",
 };
 
 static const char *const promise_names[SW_PROMISE_LAST] = {

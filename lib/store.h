@@ -33,7 +33,7 @@
 #include "lib/error.h"
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 3
+#define SW_STORE_SCHEMA_VERSION 4
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */
@@ -97,6 +97,8 @@ enum sw_outbox_state {
 	SW_OUTBOX_FAILED,   /* given up (final) */
 	SW_OUTBOX_DEFERRED, /* temporary failure or quiet hours; retried later */
 	SW_OUTBOX_SUPPRESSED, /* not sent on purpose: unsubscribed, daily cap (final) */
+	SW_OUTBOX_OBSOLETE, /* no longer true when due: never sent (final) */
+	SW_OUTBOX_MERGED,   /* sent inside another row's message (final) */
 	SW_OUTBOX_LAST	    /* sentinel */
 };
 
@@ -278,6 +280,9 @@ struct sw_order {
 	const char *customer_email;
 	const char *customer_locale;   /* BCP 47 */
 	const char *customer_timezone; /* IANA */
+	const char *customer_phone;    /* E.164 "+9779812345678", for a gateway */
+	const char *customer_channel;  /* how the customer is told ("email",
+					* "webhook"); NULL: the shop's default */
 	struct sw_stamp promised_ship_by;
 	struct sw_promise promised_delivery_by;
 	const char *service_level;
@@ -542,9 +547,12 @@ enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier
 struct sw_track {
 	struct sw_order *order;
 	struct sw_parcel *parcel;
-	/* when the courier last answered about this parcel without error
-	 * (its poll schedule); 0 if never or not polled */
+	/* when the courier last answered about this parcel, a "not found"
+	 * included, without a feed failure (its poll schedule); 0 if never */
 	int64_t polled_ok_at;
+	/* the parcel has a poll schedule: its courier is polled, so its
+	 * courier-judged slips wait for the courier's word */
+	int polled;
 };
 
 enum sw_track_unit {
