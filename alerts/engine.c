@@ -142,6 +142,7 @@ static char *email_vars(const struct sw_engine *e, const struct sw_track *t,
 	json_t *v = json_object();
 	char *text;
 
+	(void)s;
 	json_object_set_new(v, "kind", json_string(sw_slip_name(s->kind)));
 	json_object_set_new(v, "zone", json_string(unit_zone(e, o)));
 	if (o->customer_locale)
@@ -156,19 +157,19 @@ static char *email_vars(const struct sw_engine *e, const struct sw_track *t,
 		if (t->parcel->eta_date)
 			json_object_set_new(v, "eta", json_string(t->parcel->eta_date));
 	}
-	if (s->kind == SW_SLIP_SHIP_LATE && o->promised_ship_by.at) {
-		json_object_set_new(v, "promise_kind", json_string("instant"));
-		json_object_set_new(v, "promise_at", json_integer(o->promised_ship_by.at));
-	} else if (p->kind != SW_PROMISE_NONE) {
+	if (o->customer_phone)
+		json_object_set_new(v, "phone", json_string(o->customer_phone));
+	/* the delivery promise is always the promise_* values; the ship-by
+	 * promise is ship_by_at, told as such (never as a delivery date) */
+	if (p->kind != SW_PROMISE_NONE) {
 		json_object_set_new(v, "promise_kind",
 				    json_string(sw_store_promise_kind_name(p->kind)));
 		if (p->text)
 			json_object_set_new(v, "promise_text", json_string(p->text));
 		json_object_set_new(v, "promise_at", json_integer(p->at.at));
 	}
-	/* a ship_late email also tells the delivery promise still standing */
-	if (s->kind == SW_SLIP_SHIP_LATE && p->kind != SW_PROMISE_NONE && p->text)
-		json_object_set_new(v, "delivery_text", json_string(p->text));
+	if (o->promised_ship_by.at)
+		json_object_set_new(v, "ship_by_at", json_integer(o->promised_ship_by.at));
 	text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(v);
 	return text;
@@ -180,41 +181,59 @@ static void count(struct sw_engine *e, const char *ds)
 		sw_metrics_count(e->metrics, "notify", ds, 1);
 }
 
-/* Queues the customer's email for a new slip. */
-static enum sw_err queue_email(struct sw_engine *e, const struct sw_track *t,
-			       const struct sw_eval_slip *s, const char *entity, int64_t now)
+/* The channel and address the order's customer is told through; false if
+ * there is none (no address for that channel, or notices are off). */
+static bool customer_route(const struct sw_engine *e, const struct sw_order *o,
+			   const char **ret_channel, const char **ret_recipient)
 {
-	const struct sw_order *o = t->order;
-	struct sw_outbox_msg m = { 0 };
-	int64_t id, until = now;
+	const char *ch = o->customer_channel && *o->customer_channel ? o->customer_channel
+								     : e->conf->channel;
+
+	if (ch && strcmp(ch, "webhook") == 0 && e->conf->webhook_on) {
+		*ret_channel = "webhook";
+		*ret_recipient = o->customer_email && *o->customer_email ? o->customer_email
+									 : o->customer_phone;
+	} else {
+		*ret_channel = "email";
+		*ret_recipient = e->conf->email ? o->customer_email : NULL;
+	}
+	return *ret_recipient && **ret_recipient;
+}
+
+/* The notice group of an order: its slips due together go out as one. */
+static void group_of(const struct sw_order *o, bool news, char *buf, size_t len)
+{
+	snprintf(buf, len, "order:%s:%s%s", o->warehouse_id, o->order_id, news ? "#news" : "");
+}
+
+/* When a new notice may first go: after the kind's settle time, and not in
+ * the customer's quiet hours unless the kind is urgent. */
+static int64_t first_attempt(const struct sw_engine *e, const struct sw_order *o,
+			     const struct sw_rule *rule, enum sw_slip k, int64_t now)
+{
+	int64_t at = now + (rule ? rule->settle_ms[k] / 1000 : e->conf->settle_ms / 1000), until;
+
+	if (e->conf->is_urgent[k])
+		return at;
+	sw_rules_quiet_until(e->conf, unit_zone(e, o), at, &until, NULL);
+	return until;
+}
+
+/* Queues one outbox row (SW_OK also when its key exists already). */
+static enum sw_err enqueue(struct sw_engine *e, struct sw_outbox_msg *m, const char *email,
+			   int64_t now)
+{
+	int64_t id;
 	int unsub = 0;
 	enum sw_err rc;
-	char *vars;
 
-	if (!e->conf->email)
-		return SW_OK;
-	if (!o || !o->customer_email || !*o->customer_email) {
-		e->stats.no_email++;
-		return SW_OK;
-	}
-	if (!e->conf->is_urgent[s->kind])
-		sw_rules_quiet_until(e->conf, unit_zone(e, o), now, &until, NULL);
-	vars = email_vars(e, t, s);
-	m.entity = entity;
-	m.slip_kind = sw_slip_name(s->kind);
-	m.promise = s->promise;
-	m.channel = "email";
-	m.recipient = o->customer_email;
-	m.template_name = sw_slip_name(s->kind);
-	m.template_vars = vars;
-	m.next_attempt_at = until;
-	rc = sw_store_outbox_enqueue(e->st, &m, &id);
-	free(vars);
+	m->created_at = now;
+	rc = sw_store_outbox_enqueue(e->st, m, &id);
 	if (rc == SW_EDUP)
 		return SW_OK;
 	if (rc != SW_OK)
 		return rc;
-	if ((rc = sw_store_unsub_check(e->st, o->customer_email, &unsub)))
+	if (email && (rc = sw_store_unsub_check(e->st, email, &unsub)))
 		return rc;
 	if (unsub) {
 		if ((rc = sw_store_outbox_mark_suppressed(e->st, id, "unsubscribed")))
@@ -226,14 +245,44 @@ static enum sw_err queue_email(struct sw_engine *e, const struct sw_track *t,
 	}
 	e->stats.queued++;
 	count(e, "queued");
-	if (until > now)
+	if (m->next_attempt_at > now)
 		count(e, "deferred");
 	return SW_OK;
 }
 
+/* Queues the customer's notice of a new slip. */
+static enum sw_err queue_email(struct sw_engine *e, const struct sw_track *t,
+			       const struct sw_rule *rule, const struct sw_eval_slip *s,
+			       const char *entity, int64_t now)
+{
+	const struct sw_order *o = t->order;
+	struct sw_outbox_msg m = { 0 };
+	char grp[ENTITY_MAX];
+	enum sw_err rc;
+	char *vars;
+
+	if (!o || !customer_route(e, o, &m.channel, &m.recipient)) {
+		if (o && (e->conf->email || e->conf->webhook_on))
+			e->stats.no_email++;
+		return SW_OK;
+	}
+	vars = email_vars(e, t, s);
+	group_of(o, false, grp, sizeof(grp));
+	m.entity = entity;
+	m.slip_kind = sw_slip_name(s->kind);
+	m.promise = s->promise;
+	m.template_name = sw_slip_name(s->kind);
+	m.template_vars = vars;
+	m.grp = grp;
+	m.next_attempt_at = first_attempt(e, o, rule, s->kind, now);
+	rc = enqueue(e, &m, o->customer_email, now);
+	free(vars);
+	return rc;
+}
+
 /* Records one slip; a new one queues its email. */
 static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
-			  const struct sw_eval_slip *s, int64_t now)
+			  const struct sw_rule *rule, const struct sw_eval_slip *s, int64_t now)
 {
 	char entity[ENTITY_MAX], order_entity[ENTITY_MAX];
 	struct sw_alert a = { 0 };
@@ -269,7 +318,7 @@ static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 	count(e, "slips");
 	sw_log_info("alerts", "%s: %s (%s, %s)", entity, a.kind, s->stage,
 		    *s->promise ? s->promise : "no promise");
-	return queue_email(e, t, s, entity, now);
+	return queue_email(e, t, rule, s, entity, now);
 }
 
 static void touch(struct sw_engine *e, int64_t key)
@@ -279,6 +328,80 @@ static void touch(struct sw_engine *e, int64_t key)
 		e->touched = xreallocarray(e->touched, e->cap_touched, sizeof(*e->touched));
 	}
 	e->touched[e->n_touched++] = key;
+}
+
+/* A slip the customer was told about resolved: one good-news follow-up,
+ * through the same channel to the same address, settled and re-checked
+ * like any notice (its kind "resolved_KIND"; the news it brings is decided
+ * when it goes, from the facts then). */
+static enum sw_err queue_followup(struct sw_engine *e, const struct sw_track *t,
+				  const struct sw_outbox_msg *told, enum sw_slip k, int64_t now)
+{
+	struct sw_outbox_msg m = { 0 };
+	char kind[48], grp[ENTITY_MAX];
+
+	if (!t->order || !e->conf->has_followup[k])
+		return SW_OK;
+	snprintf(kind, sizeof(kind), "resolved_%s", sw_slip_name(k));
+	group_of(t->order, true, grp, sizeof(grp));
+	m.entity = told->entity;
+	m.slip_kind = kind;
+	m.promise = told->promise;
+	m.channel = told->channel;
+	m.recipient = told->recipient;
+	m.template_name = kind;
+	m.template_vars = told->template_vars;
+	m.grp = grp;
+	m.next_attempt_at = first_attempt(e, t->order, NULL, k, now);
+	return enqueue(e, &m, strcmp(told->channel, "email") == 0 ? told->recipient : NULL, now);
+}
+
+/* One open slip of entity ends: a notice still waiting for it is obsolete
+ * (never sent); one already sent earns a follow-up. */
+static enum sw_err slip_ended(struct sw_engine *e, const struct sw_track *t, const char *entity,
+			      const struct sw_alert *a, int64_t now)
+{
+	struct sw_outbox_msg *m = NULL;
+	enum sw_slip k;
+	enum sw_err rc;
+	int n = 0;
+
+	if (sw_slip_from_name(a->kind, &k) != SW_OK)
+		return SW_OK;
+	if ((rc = sw_store_outbox_obsolete_key(e->st, entity, a->kind, a->promise,
+					       "the slip resolved before the notice went", &n)))
+		return rc;
+	if (n) {
+		count(e, "obsolete");
+		return SW_OK;
+	}
+	rc = sw_store_outbox_get_key(e->st, entity, a->kind, a->promise, &m);
+	if (rc == SW_ENOTFOUND)
+		return SW_OK;
+	if (rc == SW_OK && (m->state == SW_OUTBOX_SENT || m->state == SW_OUTBOX_MERGED))
+		rc = queue_followup(e, t, m, k, now);
+	sw_store_outbox_free(m, m ? 1 : 0);
+	return rc;
+}
+
+/* Resolves the open slips of entity whose kind is not in keep (",a,b,"). */
+static enum sw_err resolve_entity(struct sw_engine *e, const struct sw_track *t,
+				  const char *entity, const char *keep, int64_t now)
+{
+	struct sw_alert *open;
+	char word[40];
+	size_t n;
+	enum sw_err rc;
+
+	if ((rc = sw_store_alert_open(e->st, entity, &open, &n)))
+		return rc;
+	for (size_t i = 0; i < n && rc == SW_OK; i++) {
+		snprintf(word, sizeof(word), ",%s,", open[i].kind);
+		if (!strstr(keep, word))
+			rc = slip_ended(e, t, entity, &open[i], now);
+	}
+	sw_store_alert_free(open, n);
+	return rc ? rc : sw_store_alert_resolve(e->st, entity, keep, now, NULL);
 }
 
 /* After an event: the unit's open slips that are no longer true are
@@ -299,12 +422,11 @@ static enum sw_err resolve(struct sw_engine *e, const struct sw_track *t,
 		late |= out->slips[i].kind == SW_SLIP_LATE;
 	}
 	entity_of(t, entity, sizeof(entity));
-	if ((rc = sw_store_alert_resolve(e->st, entity, keep, now, NULL)) || !t->parcel ||
-	    !t->order)
+	if ((rc = resolve_entity(e, t, entity, keep, now)) || !t->parcel || !t->order)
 		return rc;
 	snprintf(entity, sizeof(entity), "order:%s:%s", t->order->warehouse_id,
 		 t->order->order_id);
-	return sw_store_alert_resolve(e->st, entity, late ? ",late," : ",", now, NULL);
+	return resolve_entity(e, t, entity, late ? ",late," : ",", now);
 }
 
 /* Evaluates one unit, records its slips and sets its deadline; after an
@@ -334,10 +456,11 @@ static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64
 	in.feed_ok_at = p ? feed_ok_at(e, p->courier, now) : 0;
 	in.feed_window = e->conf->feed_window_ms / 1000;
 	in.polled_ok_at = t->polled_ok_at;
+	in.polled = t->polled != 0;
 	sw_eval(&in, &out);
 	e->stats.evaluated++;
 	for (int i = 0; i < out.n; i++)
-		if ((rc = record(e, t, &out.slips[i], now)))
+		if ((rc = record(e, t, in.rule, &out.slips[i], now)))
 			return rc;
 	if (after_event && (rc = resolve(e, t, &out, now)))
 		return rc;

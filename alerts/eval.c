@@ -97,7 +97,8 @@ static bool no_scan_yet(const struct sw_parcel *p)
 /* A slip that needs the courier's word: counted once the deadline passed
  * and the parcel was polled without error since (and, for stalled, the
  * courier's feed answers); until then re-checked every SW_EVAL_RECHECK. */
-static void asked_deadline(struct ctx *c, enum sw_slip k, int64_t deadline, bool need_feed)
+static void asked_deadline(struct ctx *c, enum sw_slip k, int64_t deadline, bool need_feed,
+			   const char *stage)
 {
 	const struct sw_eval_in *in = c->in;
 
@@ -109,7 +110,7 @@ static void asked_deadline(struct ctx *c, enum sw_slip k, int64_t deadline, bool
 	}
 	if (in->polled_ok_at >= deadline &&
 	    (!need_feed || in->feed_ok_at >= in->now - in->feed_window))
-		add_slip(c, k, "courier", c->delivery_key, deadline);
+		add_slip(c, k, stage, c->delivery_key, deadline);
 	else
 		want_due(c, in->now + SW_EVAL_RECHECK);
 }
@@ -119,7 +120,8 @@ static void eval_stalled(struct ctx *c, const struct sw_parcel *p)
 	if (p->last_event_at.at == 0 ||
 	    (p->status != SW_SHIP_IN_TRANSIT && p->status != SW_SHIP_OUT_FOR_DELIVERY))
 		return;
-	asked_deadline(c, SW_SLIP_STALLED, p->last_event_at.at + after_s(c, SW_SLIP_STALLED), true);
+	asked_deadline(c, SW_SLIP_STALLED, p->last_event_at.at + after_s(c, SW_SLIP_STALLED), true,
+		       "courier");
 }
 
 static void eval_status(struct ctx *c, const struct sw_parcel *p)
@@ -171,15 +173,22 @@ static void eval_parcel(struct ctx *c)
 		shipped = o->stage[SW_STAGE_SHIPPED].at;
 	if (shipped && no_scan_yet(p))
 		asked_deadline(c, SW_SLIP_NO_FIRST_SCAN,
-			       shipped + after_s(c, SW_SLIP_NO_FIRST_SCAN), false);
+			       shipped + after_s(c, SW_SLIP_NO_FIRST_SCAN), false, "courier");
 	eval_stalled(c, p);
 	eval_status(c, p);
 	eval_eta(c, p, d);
 	if (d) {
 		bool wh = !shipped || (s && shipped > s + after_s(c, SW_SLIP_SHIP_LATE));
+		const char *stage = wh ? "warehouse" : "courier";
 
-		at_deadline(c, SW_SLIP_LATE, d + after_s(c, SW_SLIP_LATE),
-			    wh ? "warehouse" : "courier", c->delivery_key);
+		/* a polled parcel may have been delivered on time while its
+		 * courier's API was down: only the courier's answer after the
+		 * promise can say it is late */
+		if (c->in->polled)
+			asked_deadline(c, SW_SLIP_LATE, d + after_s(c, SW_SLIP_LATE), false, stage);
+		else
+			at_deadline(c, SW_SLIP_LATE, d + after_s(c, SW_SLIP_LATE), stage,
+				    c->delivery_key);
 	}
 }
 

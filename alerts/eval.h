@@ -21,7 +21,12 @@
  *                  status is that, now >= status event + threshold
  *   eta_slip       the start of the courier's ETA day in the customer's
  *                  zone is after the delivery promise + threshold
- *   late           not delivered, now >= delivery promise + threshold
+ *   late           not delivered, now >= delivery promise + threshold;
+ *                  for a parcel that is polled, also an error-free poll
+ *                  (a "not found" included) after that deadline, like
+ *                  no_first_scan: a parcel delivered on time while the
+ *                  courier's API was down is not late (parcels of couriers
+ *                  that are not polled are judged on the deadline alone)
  * A parcel whose order is not known yet (no delivery promise and no
  * ship-by: its order.created has not arrived) is not judged: the promise
  * is what a slip is measured against; the order's arrival re-evaluates it.
@@ -52,6 +57,7 @@ struct sw_eval_in {
 	int64_t now;	      /* unix s */
 	int64_t feed_ok_at;   /* the courier's last useful answer; 0 never */
 	int64_t polled_ok_at; /* this parcel's last error-free poll; 0 never */
+	bool polled;	      /* the parcel's courier is polled (it has a schedule) */
 	int64_t feed_window;  /* s */
 };
 

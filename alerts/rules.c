@@ -110,6 +110,15 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
       0, 0, NULL, "2h", 0, "a courier that answered within this is healthy (stalled needs it)" },
     { "batch", SW_CONF_INT, A(batch), 1, 10000, 0, 0, NULL, "500", 0,
       "journal events or outbox messages handled per round" },
+    { "settle", SW_CONF_DURATION, A(settle_ms), 0, MIN_MS(86400000), 0, 0, NULL, "5m", 0,
+      "a customer notice waits this long after its slip (per kind: [rule] settle_KIND), "
+      "then is re-checked and sent only if still true" },
+    { "followup", SW_CONF_STRING, A(followup), 0, 0, 0, 0, NULL,
+      "ship_late,no_first_scan,stalled,attempt_fail,exception,eta_slip,late", 0,
+      "kinds whose resolution earns the customer told about them one good-news follow-up" },
+    { "channel", SW_CONF_STRING, A(channel), 0, 0, 0, 0, NULL, "email", 0,
+      "how customers are told, unless their order says otherwise: email or webhook "
+      "([customer_webhook])" },
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef A
@@ -120,12 +129,14 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
 struct rule_raw {
 	char *warehouse, *courier, *service_level, *off;
 	int64_t after_ms[SW_SLIP_LAST];
+	int64_t settle_ms[SW_SLIP_LAST];
 };
 
 /* The same keys as strings, only to see which ones were set. */
 struct rule_set {
 	char *warehouse, *courier, *service_level, *off;
 	char *after[SW_SLIP_LAST];
+	char *settle[SW_SLIP_LAST];
 };
 
 #define R(f) offsetof(struct rule_raw, f)
@@ -143,16 +154,23 @@ struct rule_set {
 	{ name, SW_CONF_DURATION, R(after_ms[k]), 0, MIN_MS(365LL * 86400000), 0, 0, NULL, NULL,   \
 	  0, NULL },
 #define STRING_ROW(k, name) { name, SW_CONF_STRING, S(after[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
+#define SETTLE_ROW(k, name)                                                                        \
+	{ "settle_" name, SW_CONF_DURATION, R(settle_ms[k]), 0, MIN_MS(86400000), 0, 0, NULL,      \
+	  NULL, 0, NULL },
+#define SETTLE_SET_ROW(k, name)                                                                    \
+	{ "settle_" name, SW_CONF_STRING, S(settle[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
 
 static const struct sw_conf_opt rule_table[] = {
     MATCH_ROWS(R),
     KIND_KEYS(DURATION_ROW)
+    KIND_KEYS(SETTLE_ROW)
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
 static const struct sw_conf_opt rule_set_table[] = {
     MATCH_ROWS(S),
     KIND_KEYS(STRING_ROW)
+    KIND_KEYS(SETTLE_SET_ROW)
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef R
@@ -245,6 +263,15 @@ static enum sw_err alerts_check(struct sw_alerts_conf *c, const char *file, char
 		return rc;
 	if ((rc = parse_kinds(c->urgent, c->is_urgent, file, "[alerts] urgent", errbuf, errlen)))
 		return rc;
+	if ((rc = parse_kinds(c->followup, c->has_followup, file, "[alerts] followup", errbuf,
+			      errlen)))
+		return rc;
+	if (!c->channel || (strcmp(c->channel, "email") != 0 && strcmp(c->channel, "webhook") != 0)) {
+		snprintf(errbuf, errlen,
+			 "%s: [alerts] channel: '%.40s' is not a customer channel (email, webhook)",
+			 file, c->channel ? c->channel : "");
+		return SW_ECONF;
+	}
 	if (!sw_tz_valid(c->default_timezone)) {
 		snprintf(errbuf, errlen, "%s: [alerts] default_timezone: '%.60s' is not an IANA zone",
 			 file, c->default_timezone);
@@ -304,8 +331,10 @@ static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struc
 	ret->warehouse = dup_or_null(raw.warehouse);
 	ret->courier = dup_or_null(raw.courier);
 	ret->service_level = dup_or_null(raw.service_level);
-	for (int k = 0; k < SW_SLIP_LAST; k++)
+	for (int k = 0; k < SW_SLIP_LAST; k++) {
 		ret->after_ms[k] = set.after[k] || !def ? raw.after_ms[k] : def->after_ms[k];
+		ret->settle_ms[k] = set.settle[k] || !def ? raw.settle_ms[k] : def->settle_ms[k];
+	}
 	snprintf(where, sizeof(where), "%s: [rule %s]", sw_conf_file(conf), name);
 	if (set.off)
 		rc = parse_kinds(raw.off, ret->off, where, "off", errbuf, errlen);
@@ -326,11 +355,13 @@ static void rule_free(struct sw_rule *r)
 	free(r->service_level);
 }
 
-static void builtin_default(struct sw_rule *r)
+static void builtin_default(struct sw_rule *r, int64_t settle_ms)
 {
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup("(built-in)");
 	memcpy(r->after_ms, slip_defaults_ms, sizeof(r->after_ms));
+	for (int k = 0; k < SW_SLIP_LAST; k++)
+		r->settle_ms[k] = settle_ms;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -350,8 +381,8 @@ static bool is_default(const struct sw_rule *r)
 }
 
 /* Reads every [rule NAME]: the default first, then the others. */
-static enum sw_err rules_read(struct sw_conf *conf, struct sw_rules *r, char *errbuf,
-			      size_t errlen)
+static enum sw_err rules_read(struct sw_conf *conf, int64_t settle_ms, struct sw_rules *r,
+			      char *errbuf, size_t errlen)
 {
 	const char *name;
 	size_t i, n = 0;
@@ -360,7 +391,7 @@ static enum sw_err rules_read(struct sw_conf *conf, struct sw_rules *r, char *er
 	while (sw_conf_named(conf, "rule", n))
 		n++;
 	r->rules = xcalloc(n + 1, sizeof(*r->rules));
-	builtin_default(&r->rules[0]);
+	builtin_default(&r->rules[0], settle_ms);
 	r->n = 1;
 	/* pass 1: the default rule (no match keys) replaces the built-in one */
 	for (i = 0; (name = sw_conf_named(conf, "rule", i)) != NULL; i++) {
@@ -422,7 +453,7 @@ enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
 	if (rc == SW_OK)
 		rc = alerts_check(ret_conf, sw_conf_file(conf), errbuf, errlen);
 	if (rc == SW_OK)
-		rc = rules_read(conf, ret_rules, errbuf, errlen);
+		rc = rules_read(conf, ret_conf->settle_ms, ret_rules, errbuf, errlen);
 	if (rc != SW_OK) {
 		sw_alerts_conf_free(ret_conf);
 		sw_rules_free(ret_rules);
@@ -510,6 +541,10 @@ void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r, str
 				sw_buf_printf(out, "%s = %llds ; %s\n", slip_names[k],
 					      (long long)(rule->after_ms[k] / 1000), slip_help[k]);
 		}
+		for (int k = 0; k < SW_SLIP_LAST; k++)
+			if (!rule->off[k])
+				sw_buf_printf(out, "settle_%s = %llds\n", slip_names[k],
+					      (long long)(rule->settle_ms[k] / 1000));
 	}
 }
 

@@ -51,6 +51,8 @@ struct sw_rule {
 	char *courier;
 	char *service_level;
 	int64_t after_ms[SW_SLIP_LAST]; /* slip counts this long after the fact */
+	int64_t settle_ms[SW_SLIP_LAST]; /* its notice waits this long, then is
+					  * re-checked ([alerts] settle) */
 	bool off[SW_SLIP_LAST];		/* kind not detected under this rule */
 };
 
@@ -74,10 +76,15 @@ struct sw_alerts_conf {
 	int64_t journal_ms;	 /* how often the journal is read */
 	int64_t feed_window_ms;	 /* a courier answered within: feed healthy */
 	int64_t batch;		 /* journal events / outbox rows per round */
+	int64_t settle_ms;	 /* default hold of a customer notice */
+	char *followup;		 /* kinds earning a good-news follow-up */
+	char *channel;		 /* customers' default channel: email, webhook */
 	/* derived from quiet_hours and urgent by sw_rules_load */
 	int quiet_start_min, quiet_end_min; /* minutes after local midnight */
 	bool has_quiet;
 	bool is_urgent[SW_SLIP_LAST];
+	bool has_followup[SW_SLIP_LAST];
+	bool webhook_on; /* [customer_webhook] is configured (set by the daemon) */
 };
 
 extern const struct sw_conf_opt sw_alerts_conf_table[];

@@ -91,6 +91,9 @@ static const struct sw_rrd_ds notify_ds[] = {
 	ABS("sup_cap", "events", "suppressed: the customer's daily cap was reached", "suppressed_daily_cap"),
 	ABS("queued", "events", "customer emails queued (one per slip and promise)", "queued"),
 	ABS("slips", "events", "slips detected (each slip of each promise once)", "slips"),
+	ABS("obsolete", "events", "notices not sent: no longer true when due (re-check)", "obsolete"),
+	ABS("merged", "events", "notices sent inside another of the order's messages", "merged"),
+	ABS("held", "events", "notices held: the courier's feed could not confirm them", "held"),
 };
 
 static const struct sw_rrd_ds collector_ds[] = {

@@ -384,6 +384,12 @@ enum stmt_id {
 	ST_PARCEL_MAX_ID,
 	ST_OUTBOX_SUPPRESS,
 	ST_OUTBOX_SENT_SINCE,
+	ST_OUTBOX_OBSOLETE,
+	ST_OUTBOX_OBSOLETE_KEY,
+	ST_OUTBOX_GET_KEY,
+	ST_OUTBOX_CLAIM_GROUP,
+	ST_OUTBOX_MERGED,
+	ST_ALERT_OPEN,
 	ST_HEALTH_OK,
 	ST_HEALTH_FAIL,
 	ST_HEALTH_GET,
@@ -461,7 +467,7 @@ enum stmt_id {
 #define OUTBOX_COLS                                                                                \
 	"id, entity, slip_kind, promise, channel, recipient, subject, body, "                      \
 	"template_name, template_vars, next_attempt_at, state, attempts, "                         \
-	"last_error, created_at, sent_at, smtp_response"
+	"last_error, created_at, sent_at, smtp_response, grp"
 #define POLL_COLS                                                                                  \
 	"s.parcel_ref, p.courier, p.tracking_number, s.next_poll_at, "                             \
 	"s.interval_s, s.failures, s.last_polled_at, s.last_error"
@@ -636,9 +642,9 @@ static const char *const stmt_sql[ST_LAST] = {
 
     [ST_OUTBOX_INSERT] = "INSERT INTO outbox (entity, slip_kind, promise, channel, "
 			 "recipient, subject, body, template_name, template_vars, "
-			 "next_attempt_at, created_at) VALUES (:entity, :kind, :promise, "
+			 "next_attempt_at, created_at, grp) VALUES (:entity, :kind, :promise, "
 			 ":channel, :recipient, :subject, :body, :template, :vars, "
-			 ":next, :now) ON CONFLICT (entity, slip_kind, promise) "
+			 ":next, :now, :grp) ON CONFLICT (entity, slip_kind, promise) "
 			 "DO NOTHING RETURNING id",
     [ST_OUTBOX_ID] = "SELECT id FROM outbox WHERE entity = :entity AND "
 		     "slip_kind = :kind AND promise = :promise",
@@ -684,6 +690,22 @@ static const char *const stmt_sql[ST_LAST] = {
 		     "NOT EXISTS (SELECT 1 FROM poll_schedule s WHERE s.parcel_ref = p.id)",
     [ST_OUTBOX_SUPPRESS] = "UPDATE outbox SET state = 'suppressed', last_error = :error "
 			   "WHERE id = :id AND state IN ('queued', 'deferred', 'sending')",
+    [ST_OUTBOX_OBSOLETE] = "UPDATE outbox SET state = 'obsolete', last_error = :error "
+			   "WHERE id = :id AND state IN ('queued', 'deferred', 'sending')",
+    [ST_OUTBOX_OBSOLETE_KEY] = "UPDATE outbox SET state = 'obsolete', last_error = :error "
+			       "WHERE entity = :entity AND slip_kind = :kind AND "
+			       "promise = :promise AND state IN ('queued', 'deferred')",
+    [ST_OUTBOX_GET_KEY] = "SELECT " OUTBOX_COLS " FROM outbox WHERE entity = :entity AND "
+			  "slip_kind = :kind AND promise = :promise",
+    [ST_OUTBOX_CLAIM_GROUP] = "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+			      "next_attempt_at = :lease_end WHERE grp = :grp AND "
+			      "channel = :channel AND state IN ('queued', 'deferred') AND "
+			      "next_attempt_at <= :before RETURNING " OUTBOX_COLS,
+    [ST_OUTBOX_MERGED] = "UPDATE outbox SET state = 'merged', sent_at = :at, "
+			 "smtp_response = :response, last_error = NULL "
+			 "WHERE id = :id AND state = 'sending'",
+    [ST_ALERT_OPEN] = "SELECT kind, promise FROM alerts WHERE entity = :entity AND "
+		      "resolved_at IS NULL ORDER BY id",
     [ST_OUTBOX_SENT_SINCE] = "SELECT count(*) FROM outbox WHERE recipient = :recipient "
 			     "AND state = 'sent' AND sent_at >= :since",
     [ST_HEALTH_OK] = "INSERT INTO courier_health (courier, last_ok_at) VALUES (:courier, :at) "
@@ -2300,7 +2322,8 @@ enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_
 	    b_text(s, ":body", m->body) | b_text(s, ":template", m->template_name) |
 	    b_text(s, ":vars", m->template_vars) |
 	    b_int(s, ":next", m->next_attempt_at ? m->next_attempt_at : now) |
-	    b_int(s, ":now", now))
+	    b_int(s, ":now", m->created_at > 0 ? m->created_at : now) |
+	    b_text(s, ":grp", m->grp))
 		return bind_failed(st, s);
 	if ((rc = query_int(st, s, "outbox enqueue", &id, &found)))
 		return rc;
@@ -2340,6 +2363,7 @@ static void outbox_fill(sqlite3_stmt *s, void *elem)
 	m->created_at = sqlite3_column_int64(s, 14);
 	m->sent_at = sqlite3_column_int64(s, 15);
 	m->smtp_response = col_str(s, 16);
+	m->grp = col_str(s, 17);
 }
 
 static void outbox_free_v(void *arr, size_t n)
@@ -2482,6 +2506,7 @@ void sw_store_outbox_free(struct sw_outbox_msg *msgs, size_t n)
 		free((char *)m->body);
 		free((char *)m->template_name);
 		free((char *)m->template_vars);
+		free((char *)m->grp);
 		free((char *)m->last_error);
 		free((char *)m->smtp_response);
 	}
@@ -2652,6 +2677,149 @@ enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipien
 	if (b_text(s, ":recipient", recipient) | b_int(s, ":since", since))
 		return bind_failed(st, s);
 	return query_int(st, s, "outbox sent count", ret_count, NULL);
+}
+
+enum sw_err sw_store_outbox_mark_obsolete(struct sw_store *st, int64_t id, const char *reason)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_OBSOLETE);
+
+	if (!s)
+		return SW_ESTORE;
+	if (b_int(s, ":id", id) | b_text(s, ":error", reason))
+		return bind_failed(st, s);
+	return outbox_mark(st, s, id);
+}
+
+enum sw_err sw_store_outbox_obsolete_key(struct sw_store *st, const char *entity,
+					 const char *kind, const char *promise,
+					 const char *reason, int *ret_n)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if (ret_n)
+		*ret_n = 0;
+	if (!nonempty(entity) || !nonempty(kind))
+		return set_err(st, SW_EINVAL, "outbox: entity and kind are required");
+	if (!(s = stmt(st, ST_OUTBOX_OBSOLETE_KEY)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
+	    b_text(s, ":promise", promise ? promise : "") | b_text(s, ":error", reason))
+		return bind_failed(st, s);
+	rc = run(st, s, "outbox obsolete");
+	if (rc == SW_OK && ret_n)
+		*ret_n = sqlite3_changes(st->db);
+	return rc;
+}
+
+enum sw_err sw_store_outbox_get_key(struct sw_store *st, const char *entity, const char *kind,
+				    const char *promise, struct sw_outbox_msg **ret_msg)
+{
+	sqlite3_stmt *s;
+	void *arr;
+	size_t n;
+	enum sw_err rc;
+
+	*ret_msg = NULL;
+	if (!nonempty(entity) || !nonempty(kind))
+		return set_err(st, SW_EINVAL, "outbox: entity and kind are required");
+	if (!(s = stmt(st, ST_OUTBOX_GET_KEY)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
+	    b_text(s, ":promise", promise ? promise : ""))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "outbox get", sizeof(struct sw_outbox_msg), outbox_fill,
+		       outbox_free_v, &arr, &n);
+	if (rc)
+		return rc;
+	if (n == 0)
+		return SW_ENOTFOUND;
+	*ret_msg = arr;
+	return SW_OK;
+}
+
+enum sw_err sw_store_outbox_claim_group(struct sw_store *st, const char *grp,
+					const char *channel, int64_t before, int64_t lease_end,
+					struct sw_outbox_msg **ret_msgs, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *arr;
+	enum sw_err rc;
+
+	*ret_msgs = NULL;
+	*ret_n = 0;
+	if (!nonempty(grp) || !nonempty(channel))
+		return set_err(st, SW_EINVAL, "outbox: group and channel are required");
+	if (!(s = stmt(st, ST_OUTBOX_CLAIM_GROUP)))
+		return SW_ESTORE;
+	if (b_text(s, ":grp", grp) | b_text(s, ":channel", channel) |
+	    b_int(s, ":before", before) | b_int(s, ":lease_end", lease_end))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "outbox claim group", sizeof(struct sw_outbox_msg), outbox_fill,
+		       outbox_free_v, &arr, ret_n);
+	if (rc == SW_OK && *ret_n > 1)
+		qsort(arr, *ret_n, sizeof(struct sw_outbox_msg), outbox_cmp);
+	*ret_msgs = arr;
+	return rc;
+}
+
+enum sw_err sw_store_outbox_mark_merged(struct sw_store *st, int64_t id, int64_t into_id,
+					int64_t at)
+{
+	sqlite3_stmt *s = stmt(st, ST_OUTBOX_MERGED);
+	char why[64];
+
+	if (!s)
+		return SW_ESTORE;
+	snprintf(why, sizeof(why), "sent in message %lld", (long long)into_id);
+	if (b_int(s, ":id", id) | b_int(s, ":at", at) | b_text(s, ":response", why))
+		return bind_failed(st, s);
+	return outbox_mark(st, s, id);
+}
+
+static void open_alert_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_alert *a = elem;
+
+	a->kind = col_str(s, 0);
+	a->promise = col_str(s, 1);
+}
+
+void sw_store_alert_free(struct sw_alert *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free((char *)list[i].entity);
+		free((char *)list[i].kind);
+		free((char *)list[i].promise);
+		free((char *)list[i].stage);
+	}
+	free(list);
+}
+
+static void open_alert_free_v(void *arr, size_t n)
+{
+	sw_store_alert_free(arr, n);
+}
+
+enum sw_err sw_store_alert_open(struct sw_store *st, const char *entity,
+				struct sw_alert **ret_list, size_t *ret_n)
+{
+	sqlite3_stmt *s;
+	void *arr;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if (!nonempty(entity))
+		return set_err(st, SW_EINVAL, "alerts: entity is required");
+	if (!(s = stmt(st, ST_ALERT_OPEN)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", entity))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "open alerts", sizeof(struct sw_alert), open_alert_fill,
+		       open_alert_free_v, &arr, ret_n);
+	*ret_list = arr;
+	return rc;
 }
 
 enum sw_err sw_store_courier_health_note(struct sw_store *st, const char *courier, int ok,

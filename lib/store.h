@@ -517,6 +517,14 @@ enum sw_err sw_store_alert_resolve(struct sw_store *st, const char *entity, cons
 enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const char *kind,
 				  const char *promise, int *ret_exists);
 
+/* The open (unresolved) slips of entity, oldest first, as a new array
+ * with kind and promise set (the rest NULL/0); free with
+ * sw_store_alert_free.  SW_OK, SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_alert_open(struct sw_store *st, const char *entity,
+				struct sw_alert **ret_list, size_t *ret_n);
+
+void sw_store_alert_free(struct sw_alert *list, size_t n);
+
 /* ---- courier feed health ------------------------------------------------ */
 
 /*
@@ -611,11 +619,14 @@ struct sw_outbox_msg {
 	const char *template_name; /* ... with a template reference instead */
 	const char *template_vars; /* JSON text */
 	int64_t next_attempt_at;   /* enqueue: not before (0: now) */
+	const char *grp;	   /* the notice group (the customer's order:
+				    * rows of one group due together go out
+				    * as one message); NULL: alone */
 	/* output only */
 	enum sw_outbox_state state;
 	int attempts;
 	const char *last_error;
-	int64_t created_at;
+	int64_t created_at; /* enqueue: when (0: now, the wall clock) */
 	int64_t sent_at;
 	const char *smtp_response;
 };
@@ -665,6 +676,40 @@ enum sw_err sw_store_outbox_mark_suppressed(struct sw_store *st, int64_t id, con
  * SW_EINVAL (empty recipient), SW_ESTORE. */
 enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipient, int64_t since,
 				       int64_t *ret_count);
+
+/* Marks a queued, deferred or sending row obsolete for good: it was no
+ * longer true when it fell due (reason says why).  SW_OK; SW_ENOTFOUND if
+ * the row is in none of those states; SW_ESTORE. */
+enum sw_err sw_store_outbox_mark_obsolete(struct sw_store *st, int64_t id, const char *reason);
+
+/* Marks the waiting (queued or deferred, not sending) row of entity +
+ * kind + promise obsolete with reason: its slip resolved before it went.
+ * *ret_n (may be NULL) is 1 if a row changed, else 0.  SW_OK, SW_EINVAL,
+ * SW_ESTORE. */
+enum sw_err sw_store_outbox_obsolete_key(struct sw_store *st, const char *entity,
+					 const char *kind, const char *promise,
+					 const char *reason, int *ret_n);
+
+/* The row of entity + kind + promise, whatever its state, as a new
+ * one-element array (sw_store_outbox_free(m, 1)).  SW_OK, SW_ENOTFOUND,
+ * SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_outbox_get_key(struct sw_store *st, const char *entity, const char *kind,
+				    const char *promise, struct sw_outbox_msg **ret_msg);
+
+/* Claims the waiting rows of group grp on channel whose next attempt is
+ * at or before `before` (the lead row's settle window): each becomes
+ * sending with attempts + 1 and its lease ending at lease_end, so that a
+ * crash brings them back like any claimed row.  New array in id order
+ * (NULL if none).  SW_OK, SW_EINVAL, SW_ESTORE. */
+enum sw_err sw_store_outbox_claim_group(struct sw_store *st, const char *grp,
+					const char *channel, int64_t before, int64_t lease_end,
+					struct sw_outbox_msg **ret_msgs, size_t *ret_n);
+
+/* Finishes a claimed row whose content went out inside row into_id's
+ * message at `at`: state merged, sent_at = at.  SW_OK; SW_ENOTFOUND if it
+ * is not sending; SW_ESTORE. */
+enum sw_err sw_store_outbox_mark_merged(struct sw_store *st, int64_t id, int64_t into_id,
+					int64_t at);
 
 /* ---- unsubscribes ------------------------------------------------------ */
 
