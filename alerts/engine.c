@@ -429,24 +429,14 @@ static enum sw_err resolve(struct sw_engine *e, const struct sw_track *t,
 	return resolve_entity(e, t, entity, late ? ",late," : ",", now);
 }
 
-/* Evaluates one unit, records its slips and sets its deadline; after an
- * event (resolve), also resolves the slips that are no longer true. */
-static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64_t now,
-			    bool after_event)
+const struct sw_rule *sw_engine_eval_unit(struct sw_engine *e, const struct sw_track *t,
+					  int64_t now, struct sw_eval_out *out,
+					  bool *ret_feed_healthy)
 {
 	const struct sw_order *o = t->order;
 	const struct sw_parcel *p = t->parcel;
 	struct sw_eval_in in = { 0 };
-	struct sw_eval_out out;
-	int64_t key;
-	enum sw_err rc;
 
-	if (!p && !o)
-		return SW_OK;
-	key = p ? p->id : -o->id;
-	touch(e, key);
-	if (p && o) /* shipped: the order's own deadlines are its parcels' now */
-		sw_dueq_set(e->q, -o->id, 0);
 	in.order = o;
 	in.parcel = p;
 	in.rule = sw_rules_pick(e->rules, o ? o->warehouse_id : NULL, p ? p->courier : NULL,
@@ -457,10 +447,34 @@ static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64
 	in.feed_window = e->conf->feed_window_ms / 1000;
 	in.polled_ok_at = t->polled_ok_at;
 	in.polled = t->polled != 0;
-	sw_eval(&in, &out);
+	sw_eval(&in, out);
+	if (ret_feed_healthy)
+		*ret_feed_healthy = !p || !t->polled || in.feed_ok_at >= now - in.feed_window;
+	return in.rule;
+}
+
+/* Evaluates one unit, records its slips and sets its deadline; after an
+ * event (resolve), also resolves the slips that are no longer true. */
+static enum sw_err evaluate(struct sw_engine *e, const struct sw_track *t, int64_t now,
+			    bool after_event)
+{
+	const struct sw_order *o = t->order;
+	const struct sw_parcel *p = t->parcel;
+	const struct sw_rule *rule;
+	struct sw_eval_out out;
+	int64_t key;
+	enum sw_err rc;
+
+	if (!p && !o)
+		return SW_OK;
+	key = p ? p->id : -o->id;
+	touch(e, key);
+	if (p && o) /* shipped: the order's own deadlines are its parcels' now */
+		sw_dueq_set(e->q, -o->id, 0);
+	rule = sw_engine_eval_unit(e, t, now, &out, NULL);
 	e->stats.evaluated++;
 	for (int i = 0; i < out.n; i++)
-		if ((rc = record(e, t, in.rule, &out.slips[i], now)))
+		if ((rc = record(e, t, rule, &out.slips[i], now)))
 			return rc;
 	if (after_event && (rc = resolve(e, t, &out, now)))
 		return rc;
@@ -628,6 +642,11 @@ enum sw_err sw_engine_due(struct sw_engine *e, int64_t now, int *ret_count, char
 	if (ret_count)
 		*ret_count = n;
 	return SW_OK;
+}
+
+struct sw_store *sw_engine_store(struct sw_engine *e)
+{
+	return e->st;
 }
 
 int64_t sw_engine_next_due(struct sw_engine *e)

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/eval.h"
 #include "alerts/rules.h"
 #include "lib/error.h"
 #include "lib/store.h"
@@ -85,9 +86,50 @@ enum sw_err sw_engine_tail(struct sw_engine *e, int64_t now, int *ret_count, cha
 enum sw_err sw_engine_due(struct sw_engine *e, int64_t now, int *ret_count, char *errbuf,
 			  size_t errlen);
 
+/* The store the engine works on (borrowed). */
+struct sw_store *sw_engine_store(struct sw_engine *e);
+
 /* The earliest deadline in the queue, 0 if none. */
 int64_t sw_engine_next_due(struct sw_engine *e);
 
 void sw_engine_get_stats(const struct sw_engine *e, struct sw_engine_stats *ret);
+
+/* Evaluates one unit at now with the engine's rules and courier health,
+ * recording nothing (the re-check before a notice goes).  *ret_feed_healthy
+ * (may be NULL): false when the unit is a polled parcel whose courier has
+ * not answered usefully within feed_window.  Returns the rule used. */
+const struct sw_rule *sw_engine_eval_unit(struct sw_engine *e, const struct sw_track *t,
+					  int64_t now, struct sw_eval_out *out,
+					  bool *ret_feed_healthy);
+
+/* What the re-check of one waiting notice found, just before it goes. */
+enum sw_recheck {
+	SW_RECHECK_TRUE,     /* still true: send it */
+	SW_RECHECK_OBSOLETE, /* no longer true: never send (why says so) */
+	SW_RECHECK_HOLD,     /* cannot be confirmed now (courier feed down):
+			      * wait until hold_until and check again */
+	SW_RECHECK_LAST
+};
+
+struct sw_recheck_out {
+	enum sw_recheck verdict;
+	char why[192];	   /* OBSOLETE, HOLD: the reason, for the outbox row */
+	char news[16];	   /* follow-ups: "shipped", "delivered" or "moving" */
+	char eta[16];	   /* the parcel's courier ETA now (YYYY-MM-DD), or "" */
+	char status[24];   /* the parcel's canonical status now, or "" */
+	int64_t hold_until;
+};
+
+/*
+ * Re-reads the order and parcels behind outbox row m and judges its
+ * notice again at now (alerts/recheck.c): a slip notice is true while the
+ * same slip (kind and promise) still evaluates true, held while a polled
+ * parcel's courier feed is unhealthy, obsolete once resolved, cancelled or
+ * delivered; a follow-up ("resolved_KIND") is true while its slip stays
+ * resolved and there is good news to tell (out->news).  SW_OK, or
+ * SW_ESTORE (errbuf set; nothing decided).
+ */
+enum sw_err sw_engine_recheck(struct sw_engine *e, const struct sw_outbox_msg *m, int64_t now,
+			      struct sw_recheck_out *out, char *errbuf, size_t errlen);
 
 #endif /* SW_ALERTS_ENGINE_H */
