@@ -334,6 +334,33 @@ static int email_valid(const char *s)
 	}
 }
 
+/* E.164 as the contract states it: '+' then SW_EVENT_PHONE_MIN..MAX ASCII
+ * digits, nothing else (no spaces, dashes or brackets to normalise: the
+ * gateway gets the number exactly as stored). */
+static int phone_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (*s++ != '+')
+		return 0;
+	for (; *s; s++, n++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return n >= SW_EVENT_PHONE_MIN && n <= SW_EVENT_PHONE_MAX;
+}
+
+/* The channels a customer may ask to be told through (customer.notify):
+ * the names of the customer notification channels of slipwatch-alerts. */
+static const char *const notify_channels[] = {"email", "webhook", NULL};
+
+static int channel_valid(const char *s)
+{
+	for (size_t i = 0; notify_channels[i]; i++)
+		if (strcmp(s, notify_channels[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- the event ---------------------------------------------------------- */
 
 static enum sw_err get_type(struct sw_event_reject *rej, const json_t *root,
@@ -376,6 +403,29 @@ static enum sw_err get_warehouse(struct sw_event_reject *rej, const json_t *root
 	return SW_OK;
 }
 
+/* The optional customer.phone and customer.notify. */
+static enum sw_err get_contact(struct sw_event_reject *rej, const json_t *c, struct sw_event *ev)
+{
+	char q[64];
+	enum sw_err rc;
+
+	if ((rc = get_str(rej, c, "customer.phone", 0, SW_EVENT_ID_MAX, &ev->customer_phone)))
+		return rc;
+	if (ev->customer_phone && !phone_valid(ev->customer_phone))
+		return reject(rej, SW_EVENT_BAD_VALUE,
+			      "field 'customer.phone': '%s' is not an E.164 number ('+' and "
+			      "%d to %d digits, e.g. +919812345678)",
+			      quote(ev->customer_phone, q, sizeof(q)), SW_EVENT_PHONE_MIN,
+			      SW_EVENT_PHONE_MAX);
+	if ((rc = get_str(rej, c, "customer.notify", 0, SW_EVENT_ID_MAX, &ev->customer_channel)))
+		return rc;
+	if (ev->customer_channel && !channel_valid(ev->customer_channel))
+		return reject(rej, SW_EVENT_BAD_VALUE,
+			      "field 'customer.notify': unknown channel '%s' (email or webhook)",
+			      quote(ev->customer_channel, q, sizeof(q)));
+	return SW_OK;
+}
+
 static enum sw_err get_customer(struct sw_event_reject *rej, const json_t *root,
 				struct sw_event *ev)
 {
@@ -403,7 +453,7 @@ static enum sw_err get_customer(struct sw_event_reject *rej, const json_t *root,
 		return reject(rej, SW_EVENT_BAD_VALUE,
 			      "field 'customer.timezone': unknown time zone '%s'",
 			      quote(ev->customer_timezone, q, sizeof(q)));
-	return SW_OK;
+	return get_contact(rej, c, ev);
 }
 
 /* promised_delivery_by: an instant with offset, or a date meaning the end
@@ -555,6 +605,8 @@ void sw_event_free(struct sw_event *ev)
 	free(ev->customer_email);
 	free(ev->customer_locale);
 	free(ev->customer_timezone);
+	free(ev->customer_phone);
+	free(ev->customer_channel);
 	free((char *)ev->promised_delivery_by.text);
 	free(ev->service_level);
 	free(ev->dest_country);

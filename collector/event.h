@@ -29,6 +29,8 @@
 #define SW_EVENT_EMAIL_MAX  254 /* RFC 5321 path limit */
 #define SW_EVENT_LOCALE_MAX 35	/* RFC 5646 4.4.1 */
 #define SW_EVENT_TZ_MAX	    255 /* as lib/swtime.h */
+#define SW_EVENT_PHONE_MIN  8	/* E.164 digits after the '+' */
+#define SW_EVENT_PHONE_MAX  15
 #define SW_EVENT_DEPTH_MAX  32	/* JSON nesting ({ and [) */
 #define SW_EVENT_DETAIL_MAX 200 /* reject detail, with the NUL */
 
@@ -43,8 +45,9 @@ enum sw_event_reason {
 	SW_EVENT_MISSING_FIELD,	     /* a required field is absent or null */
 	SW_EVENT_WRONG_TYPE,	     /* a field has the wrong JSON type */
 	SW_EVENT_BAD_VALUE,	     /* unknown type, empty or over-long
-					string, bad email/locale/zone/id,
-					control characters */
+					string, bad email/locale/zone/id/
+					phone/notify channel, control
+					characters */
 	SW_EVENT_BAD_TIMESTAMP,	     /* not RFC 3339 with an offset, or
 					before 1970-01-01T00:00:01Z */
 	SW_EVENT_WAREHOUSE_MISMATCH, /* warehouse_id differs from the topic's
@@ -76,6 +79,9 @@ struct sw_event {
 	char *customer_email;
 	char *customer_locale;
 	char *customer_timezone;
+	char *customer_phone;	/* optional: E.164, '+' and 8..15 digits */
+	char *customer_channel; /* optional, customer.notify: "email" or
+				   "webhook" (NULL: the shop's default) */
 	struct sw_stamp promised_ship_by;
 	/* kind INSTANT or DATE; text as written (owned, a char * in
 	 * disguise); at: the instant, for a date the end of that day in the

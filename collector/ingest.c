@@ -341,6 +341,8 @@ static void order_details(const struct sw_event *ev, struct sw_order *o)
 	o->customer_email = ev->customer_email;
 	o->customer_locale = ev->customer_locale;
 	o->customer_timezone = ev->customer_timezone;
+	o->customer_phone = ev->customer_phone;
+	o->customer_channel = ev->customer_channel;
 	o->promised_ship_by = ev->promised_ship_by;
 	o->promised_delivery_by = ev->promised_delivery_by;
 	o->service_level = ev->service_level;

@@ -426,9 +426,11 @@ enum stmt_id {
 	"promised_delivery_off, service_level, dest_country, "                                     \
 	"dest_postal_code, dest_city, created_at, created_off, picked_at, "                        \
 	"picked_off, packed_at, packed_off, shipped_at, shipped_off, "                             \
-	"cancelled_at, cancelled_off, backordered_at, backordered_off, status"
+	"cancelled_at, cancelled_off, backordered_at, backordered_off, status, "                   \
+	"customer_phone, customer_channel"
 #define ORDER_STAGE_COL0 17 /* index of created_at in ORDER_COLS */
-#define ORDER_NCOLS 30      /* columns in ORDER_COLS */
+#define ORDER_PHONE_COL	 30 /* index of customer_phone (then customer_channel) */
+#define ORDER_NCOLS	 32 /* columns in ORDER_COLS */
 
 /* A parcel with its order, for the alert engine: the parcel columns of
  * ST_PARCEL_GET (PARCEL_NCOLS), then the order's ORDER_COLS (NULL when the
@@ -450,18 +452,44 @@ enum stmt_id {
 	"o.promised_delivery_off, o.service_level, o.dest_country, "                               \
 	"o.dest_postal_code, o.dest_city, o.created_at, o.created_off, o.picked_at, "              \
 	"o.picked_off, o.packed_at, o.packed_off, o.shipped_at, o.shipped_off, "                   \
-	"o.cancelled_at, o.cancelled_off, o.backordered_at, o.backordered_off, o.status"
+	"o.cancelled_at, o.cancelled_off, o.backordered_at, o.backordered_off, o.status, "         \
+	"o.customer_phone, o.customer_channel"
+/* After the parcel and order columns: polled_ok_at, the last poll that got
+ * the courier's word (failures 0: found or not found; the poller writes
+ * failures > 0 only for transport errors, 5xx, 429 and unusable answers),
+ * and polled, whether the parcel has a poll schedule at all. */
 #define TRACK_FROM_PARCELS                                                                         \
 	"SELECT " TRACK_PARCEL_COLS ", " TRACK_ORDER_COLS ", "                                     \
-	"CASE WHEN s.last_error IS NULL THEN s.last_polled_at END"                                 \
+	"CASE WHEN s.failures = 0 THEN s.last_polled_at END, "                                     \
+	"s.parcel_ref IS NOT NULL"                                                                 \
 	" FROM parcels p LEFT JOIN orders o ON o.id = p.order_ref"                                 \
 	" LEFT JOIN poll_schedule s ON s.parcel_ref = p.id WHERE "
 /* An order still in the warehouse: not shipped, not cancelled, no parcel. */
 #define TRACK_FROM_ORDERS                                                                          \
-	"SELECT " TRACK_NO_PARCEL ", " TRACK_ORDER_COLS ", NULL FROM orders o WHERE "
+	"SELECT " TRACK_NO_PARCEL ", " TRACK_ORDER_COLS ", NULL, 0 FROM orders o WHERE "
 #define TRACK_ORDER_OPEN                                                                           \
 	"o.shipped_at IS NULL AND o.cancelled_at IS NULL AND NOT EXISTS "                          \
 	"(SELECT 1 FROM parcels q WHERE q.order_ref = o.id)"
+
+/* An upsert into an existing order: descriptive fields replaced when
+ * present, the delivery promise as a whole (kind, text, time), stage times
+ * keeping the earliest.  (clang-format cannot lay out macro-built SQL.) */
+/* clang-format off */
+#define ORDER_UPSERT_SET                                                                           \
+	KEEP("customer_name") ", " KEEP("customer_email") ", " KEEP("customer_locale") ", "        \
+	KEEP("customer_tz") ", " KEEP("customer_phone") ", " KEEP("customer_channel") ", "         \
+	SET_IF_PRESENT("promised_ship_by") ", "                                                    \
+	"promised_delivery_text = CASE WHEN excluded.promised_delivery_kind IS NULL "              \
+	"THEN promised_delivery_text ELSE excluded.promised_delivery_text END, "                   \
+	"promised_delivery_at = CASE WHEN excluded.promised_delivery_kind IS NULL "                \
+	"THEN promised_delivery_at ELSE excluded.promised_delivery_at END, "                       \
+	"promised_delivery_off = CASE WHEN excluded.promised_delivery_kind IS NULL "               \
+	"THEN promised_delivery_off ELSE excluded.promised_delivery_off END, "                     \
+	KEEP("promised_delivery_kind") ", " KEEP("service_level") ", " KEEP("dest_country") ", "   \
+	KEEP("dest_postal_code") ", " KEEP("dest_city") ", " KEEP_EARLIEST("created") ", "         \
+	KEEP_EARLIEST("picked") ", " KEEP_EARLIEST("packed") ", " KEEP_EARLIEST("shipped") ", "    \
+	KEEP_EARLIEST("cancelled") ", " KEEP_EARLIEST("backordered")
+/* clang-format on */
 
 #define PARCEL_FRESH "coalesce(:event_at, 0) >= coalesce(last_event_at, 0)"
 #define OUTBOX_COLS                                                                                \
@@ -502,51 +530,30 @@ static const char *const stmt_sql[ST_LAST] = {
 		      ":seq, :now) ON CONFLICT (name) DO UPDATE SET "
 		      "seq = excluded.seq, updated_at = excluded.updated_at",
 
-    [ST_ORDER_UPSERT] =
-	"INSERT INTO orders (warehouse_id, order_id, customer_name, "
-	"customer_email, customer_locale, customer_tz, "
-	"promised_ship_by_at, promised_ship_by_off, "
-	"promised_delivery_kind, promised_delivery_text, "
-	"promised_delivery_at, promised_delivery_off, service_level, "
-	"dest_country, dest_postal_code, dest_city, created_at, "
-	"created_off, picked_at, picked_off, packed_at, packed_off, "
-	"shipped_at, shipped_off, cancelled_at, cancelled_off, "
-	"backordered_at, backordered_off) VALUES (:wh, :oid, :cname, "
-	":cemail, :clocale, :ctz, :ship_by_at, :ship_by_off, :pd_kind, "
-	":pd_text, :pd_at, :pd_off, :service, :country, :postal, :city, "
-	":created_at, :created_off, :picked_at, :picked_off, "
-	":packed_at, :packed_off, :shipped_at, :shipped_off, "
-	":cancelled_at, :cancelled_off, :backordered_at, "
-	":backordered_off) "
-	"ON CONFLICT (warehouse_id, order_id) DO UPDATE SET " KEEP("customer_name") ", " KEEP("cust"
-											      "omer"
-											      "_ema"
-											      "il") ", " KEEP("customer_locale") ", " KEEP("customer_tz") ", " SET_IF_PRESENT(
-	    "promised_ship_by") ", "
-				"promised_delivery_text = CASE WHEN "
-				"excluded.promised_delivery_kind "
-				"IS NULL THEN promised_delivery_text ELSE "
-				"excluded.promised_delivery_text END, "
-				"promised_delivery_at = CASE WHEN excluded.promised_delivery_kind "
-				"IS NULL THEN promised_delivery_at ELSE "
-				"excluded.promised_delivery_at END, "
-				"promised_delivery_off = CASE WHEN excluded.promised_delivery_kind "
-				"IS NULL THEN promised_delivery_off ELSE "
-				"excluded.promised_delivery_off END, " KEEP("promised_delivery_"
-									    "kind") ", " KEEP("serv"
-											      "ice_"
-											      "leve"
-											      "l") ", " KEEP("dest_country") ", " KEEP("dest_postal_code") ", " KEEP("dest_city") ", " KEEP_EARLIEST(
-				    "created") ", " KEEP_EARLIEST("picked") ", " KEEP_EARLIEST("pac"
-											       "ke"
-											       "d") ", " KEEP_EARLIEST("shipped") ", " KEEP_EARLIEST("cancelled") ", " KEEP_EARLIEST("backordered"),
+    [ST_ORDER_UPSERT] = "INSERT INTO orders (warehouse_id, order_id, customer_name, "
+			"customer_email, customer_locale, customer_tz, customer_phone, "
+			"customer_channel, promised_ship_by_at, promised_ship_by_off, "
+			"promised_delivery_kind, promised_delivery_text, "
+			"promised_delivery_at, promised_delivery_off, service_level, "
+			"dest_country, dest_postal_code, dest_city, created_at, "
+			"created_off, picked_at, picked_off, packed_at, packed_off, "
+			"shipped_at, shipped_off, cancelled_at, cancelled_off, "
+			"backordered_at, backordered_off) VALUES (:wh, :oid, :cname, "
+			":cemail, :clocale, :ctz, :cphone, :cchannel, :ship_by_at, "
+			":ship_by_off, :pd_kind, :pd_text, :pd_at, :pd_off, :service, "
+			":country, :postal, :city, :created_at, :created_off, "
+			":picked_at, :picked_off, :packed_at, :packed_off, :shipped_at, "
+			":shipped_off, :cancelled_at, :cancelled_off, :backordered_at, "
+			":backordered_off) ON CONFLICT (warehouse_id, order_id) "
+			"DO UPDATE SET " ORDER_UPSERT_SET,
     [ST_ORDER_GET] = "SELECT " ORDER_COLS " FROM orders WHERE "
 		     "warehouse_id = :wh AND order_id = :oid",
     [ST_ORDER_STUB] = "INSERT INTO orders (warehouse_id, order_id) "
 		      "VALUES (:wh, :oid) ON CONFLICT DO NOTHING",
     [ST_ORDER_DETAILS] = "UPDATE orders SET customer_name = :cname, "
 			 "customer_email = :cemail, customer_locale = :clocale, "
-			 "customer_tz = :ctz, promised_ship_by_at = :ship_by_at, "
+			 "customer_tz = :ctz, customer_phone = :cphone, "
+			 "customer_channel = :cchannel, promised_ship_by_at = :ship_by_at, "
 			 "promised_ship_by_off = :ship_by_off, "
 			 "promised_delivery_kind = :pd_kind, "
 			 "promised_delivery_text = :pd_text, "
@@ -1614,6 +1621,7 @@ static int order_bind(sqlite3_stmt *s, const struct sw_order *o)
 	rc = b_text(s, ":wh", o->warehouse_id) | b_text(s, ":oid", o->order_id) |
 	     b_text(s, ":cname", o->customer_name) | b_text(s, ":cemail", o->customer_email) |
 	     b_text(s, ":clocale", o->customer_locale) | b_text(s, ":ctz", o->customer_timezone) |
+	     b_text(s, ":cphone", o->customer_phone) | b_text(s, ":cchannel", o->customer_channel) |
 	     b_stamp(s, ":ship_by_at", ":ship_by_off", o->promised_ship_by) |
 	     b_text(s, ":pd_kind", has_pd ? promise_names[pd->kind] : NULL) |
 	     b_text(s, ":pd_text", has_pd ? pd->text : NULL) |
@@ -1657,6 +1665,8 @@ static struct sw_order *order_row_at(sqlite3_stmt *s, int b)
 	o->customer_email = col_str(s, b + 4);
 	o->customer_locale = col_str(s, b + 5);
 	o->customer_timezone = col_str(s, b + 6);
+	o->customer_phone = col_str(s, b + ORDER_PHONE_COL);
+	o->customer_channel = col_str(s, b + ORDER_PHONE_COL + 1);
 	o->promised_ship_by = col_stamp(s, b + 7);
 	kind = col_str(s, b + 9);
 	pd->kind = (enum sw_promise_kind)name_index(promise_names, SW_PROMISE_LAST, kind);
@@ -1734,6 +1744,8 @@ void sw_store_order_free(struct sw_order *o)
 	free((char *)o->customer_email);
 	free((char *)o->customer_locale);
 	free((char *)o->customer_timezone);
+	free((char *)o->customer_phone);
+	free((char *)o->customer_channel);
 	free((char *)o->promised_delivery_by.text);
 	free((char *)o->service_level);
 	free((char *)o->dest_country);
@@ -1750,6 +1762,8 @@ static int details_bind(sqlite3_stmt *s, const struct sw_order *o, int64_t at, c
 	return b_text(s, ":wh", o->warehouse_id) | b_text(s, ":oid", o->order_id) |
 	       b_text(s, ":cname", o->customer_name) | b_text(s, ":cemail", o->customer_email) |
 	       b_text(s, ":clocale", o->customer_locale) | b_text(s, ":ctz", o->customer_timezone) |
+	       b_text(s, ":cphone", o->customer_phone) |
+	       b_text(s, ":cchannel", o->customer_channel) |
 	       b_stamp(s, ":ship_by_at", ":ship_by_off", o->promised_ship_by) |
 	       b_text(s, ":pd_kind", has_pd ? promise_names[pd->kind] : NULL) |
 	       b_text(s, ":pd_text", has_pd ? pd->text : NULL) |
@@ -2894,6 +2908,7 @@ static void track_fill(sqlite3_stmt *s, void *elem)
 	if (sqlite3_column_type(s, PARCEL_NCOLS) != SQLITE_NULL)
 		t->order = order_row_at(s, PARCEL_NCOLS);
 	t->polled_ok_at = sqlite3_column_int64(s, PARCEL_NCOLS + ORDER_NCOLS);
+	t->polled = sqlite3_column_int(s, PARCEL_NCOLS + ORDER_NCOLS + 1);
 }
 
 static void track_free_v(void *arr, size_t n)

@@ -767,6 +767,8 @@ static void order_text_head(const struct sw_order *o)
 			o->customer_locale ? o->customer_locale : "-",
 			o->customer_timezone ? o->customer_timezone : "-");
 	kv(&t, "customer", who);
+	kv(&t, "phone", o->customer_phone);
+	kv(&t, "notify by", o->customer_channel);
 	kv(&t, "service level", o->service_level);
 	if (o->dest_country || o->dest_postal_code || o->dest_city)
 		dest = xasprintf("%s %s %s", o->dest_country ? o->dest_country : "-",
@@ -936,6 +938,8 @@ static json_t *order_json(const struct sw_order *o)
 	jset_str(c, "email", o->customer_email);
 	jset_str(c, "locale", o->customer_locale);
 	jset_str(c, "timezone", o->customer_timezone);
+	jset_str(c, "phone", o->customer_phone);
+	jset_str(c, "notify", o->customer_channel);
 	json_object_set_new(j, "customer", c);
 	jset_str(j, "service_level", o->service_level);
 	jset_str(d, "country", o->dest_country);

@@ -74,6 +74,8 @@ static char *serialise(const struct sw_event *ev)
 		set_str(c, "email", ev->customer_email);
 		set_str(c, "locale", ev->customer_locale);
 		set_str(c, "timezone", ev->customer_timezone);
+		set_str(c, "phone", ev->customer_phone);
+		set_str(c, "notify", ev->customer_channel);
 		json_object_set_new(o, "customer", c);
 		set_stamp(o, "promised_ship_by", ev->promised_ship_by);
 		set_str(o, "promised_delivery_by", ev->promised_delivery_by.text);
@@ -101,7 +103,9 @@ static void check_same(const struct sw_event *a, const struct sw_event *b)
 	CHECK(same_str(a->customer_name, b->customer_name) &&
 	      same_str(a->customer_email, b->customer_email) &&
 	      same_str(a->customer_locale, b->customer_locale) &&
-	      same_str(a->customer_timezone, b->customer_timezone));
+	      same_str(a->customer_timezone, b->customer_timezone) &&
+	      same_str(a->customer_phone, b->customer_phone) &&
+	      same_str(a->customer_channel, b->customer_channel));
 	CHECK(same_stamp(a->promised_ship_by, b->promised_ship_by));
 	CHECK(a->promised_delivery_by.kind == b->promised_delivery_by.kind &&
 	      same_str(a->promised_delivery_by.text, b->promised_delivery_by.text) &&

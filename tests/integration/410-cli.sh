@@ -29,7 +29,7 @@ def ev(i, typ, order, at, **kw):
     e.update(kw)
     return json.dumps(e)
 cust = {"name": "Asha Rao", "email": "asha@example.com", "locale": "hi-IN",
-        "timezone": "Asia/Kolkata"}
+        "timezone": "Asia/Kolkata", "phone": "+919812345678", "notify": "webhook"}
 created = dict(customer=cust, service_level="standard")
 lines = [
     ev(4, "order.shipped", "ORD-LATE", now - timedelta(days=2), courier="dhl",
@@ -81,9 +81,13 @@ contains "$out" "+05:30" "times as written"
 contains "$out" "Z " "and in UTC"
 contains "$out" "JDLATE1" "the parcel is shown"
 contains "$out" "Asha Rao <asha@example.com>" "and the customer"
+contains "$out" "+919812345678" "with the phone from the event"
+contains "$out" "webhook" "and the channel the customer asked for"
 json=$("$CLI" -c "$conf" order blr1 ORD-LATE --json); st=$?
 is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["events"]), d["parcels"][0]["tracking_number"], d["events"][0]["payload"]["type"], d["order"]["status"])' <<<"$json")" \
 	"4 JDLATE1 order.created shipped" "order --json: events with payloads, parcel, status"
+is "$(python3 -c 'import json,sys; c=json.load(sys.stdin)["order"]["customer"]; print(c["phone"], c["notify"])' <<<"$json")" \
+	"+919812345678 webhook" "order --json: customer phone and notify"
 out=$("$CLI" -c "$conf" order blr1 NOPE 2>&1); st=$?
 is "$st" 1 "an unknown order exits 1"
 contains "$out" "NOPE" "and names it"

@@ -157,10 +157,31 @@ static void test_created_fields(void)
 	is_str(ev.dest_postal_code, "560001", "postal code");
 	is_str(ev.dest_city, "Bengaluru", "city");
 	ok(ev.courier == NULL && ev.tracking_number == NULL, "no parcel on created");
+	ok(ev.customer_phone == NULL && ev.customer_channel == NULL,
+	   "no phone, no notify channel: both absent");
 	sw_event_free(&ev);
 	ok(ev.event_id == NULL && ev.type == SW_STAGE_LAST, "free empties the event");
 	sw_event_free(&ev);
 	sw_event_free(NULL);
+	free(p);
+	free(path);
+
+	path = data_path("created_contact.json");
+	p = slurp(path, &len);
+	is_int(sw_event_parse("blr1", p, len, 0, &ev, &rej), SW_OK, "created_contact.json parses");
+	is_str(ev.customer_phone, "+919812345678", "customer.phone as written");
+	is_str(ev.customer_channel, "webhook", "customer.notify");
+	is_str(ev.customer_email, "priya@example.in", "  the other customer fields too");
+	sw_event_free(&ev);
+	ok(ev.customer_phone == NULL && ev.customer_channel == NULL, "free empties them");
+	free(p);
+	free(path);
+
+	path = data_path("created_contact_null.json");
+	p = slurp(path, &len);
+	is_int(sw_event_parse("blr1", p, len, 0, &ev, &rej), SW_OK, "null phone and notify parse");
+	ok(ev.customer_phone == NULL && ev.customer_channel == NULL, "  as absent");
+	sw_event_free(&ev);
 	free(p);
 	free(path);
 }
@@ -283,6 +304,114 @@ static void test_limits(void)
 	is_int(sw_event_parse("w1", "{}", 2, 0, &ev, NULL), SW_EINVAL, "NULL ret_reject");
 }
 
+/* A created event whose customer object ends with `extra` (JSON members,
+ * each with a leading comma). */
+static char *created_with(const char *extra)
+{
+	return xasprintf("{\"event_id\":\"c1\",\"type\":\"order.created\",\"occurred_at\":"
+			 "\"2026-11-24T14:30:00Z\",\"warehouse_id\":\"w1\",\"order_id\":\"o1\","
+			 "\"customer\":{\"name\":\"N\",\"email\":\"a@b.example\",\"locale\":"
+			 "\"en\",\"timezone\":\"UTC\"%s},\"promised_ship_by\":"
+			 "\"2026-11-25T00:00:00Z\",\"promised_delivery_by\":\"2026-11-30\"}",
+			 extra);
+}
+
+/* customer.phone (E.164: '+' and 8..15 digits) and customer.notify. */
+static void test_contact_values(void)
+{
+	static const struct {
+		const char *phone; /* JSON text of the value */
+		const char *want;  /* "ok" or the reason */
+	} phones[] = {
+	    {"\"+12345678\"", "ok"},
+	    {"\"+123456789012345\"", "ok"},
+	    {"\"+919812345678\"", "ok"},
+	    {"\"+9779812345678\"", "ok"},
+	    {"\"+1234567\"", "bad_value"},	       /* 7 digits */
+	    {"\"+1234567890123456\"", "bad_value"}, /* 16 digits */
+	    {"\"919812345678\"", "bad_value"},
+	    {"\"00919812345678\"", "bad_value"},
+	    {"\"+91 9812345678\"", "bad_value"},
+	    {"\"+91-9812345678\"", "bad_value"},
+	    {"\"+(91)9812345678\"", "bad_value"},
+	    {"\"++919812345678\"", "bad_value"},
+	    {"\"+919812345678 \"", "bad_value"},
+	    {"\"+91981234567x\"", "bad_value"},
+	    {"\"+\\u0663\\u0664\\u0665\\u0666\\u0667\\u0668\\u0669\\u0660\"", "bad_value"},
+	    {"\"+\"", "bad_value"},
+	    {"\"\"", "bad_value"},
+	    {"\"+9198123\\n45678\"", "bad_value"},
+	    {"919812345678", "wrong_type"},
+	    {"true", "wrong_type"},
+	    {"{}", "wrong_type"},
+	    {"null", "ok"},
+	};
+	static const struct {
+		const char *notify;
+		const char *want;
+	} channels[] = {
+	    {"\"email\"", "ok"},	   {"\"webhook\"", "ok"},	  {"null", "ok"},
+	    {"\"sms\"", "bad_value"},   {"\"Email\"", "bad_value"}, {"\"email \"", "bad_value"},
+	    {"\"\"", "bad_value"},	   {"\"slack\"", "bad_value"}, {"1", "wrong_type"},
+	    {"[\"email\"]", "wrong_type"},
+	};
+	struct sw_event ev;
+	struct sw_event_reject rej;
+	size_t i;
+
+	for (i = 0; i < sizeof(phones) / sizeof(phones[0]); i++) {
+		char *extra = xasprintf(",\"phone\":%s", phones[i].phone);
+		char *s = created_with(extra);
+		const char *got = parse("w1", s, 0, &ev, &rej);
+
+		is_str(got, phones[i].want, "phone %s", phones[i].phone);
+		if (strcmp(got, "ok") != 0)
+			ok(strstr(rej.detail, "field 'customer.phone'") != NULL, "  detail: %s",
+			   rej.detail);
+		sw_event_free(&ev);
+		free(s);
+		free(extra);
+	}
+	for (i = 0; i < sizeof(channels) / sizeof(channels[0]); i++) {
+		char *extra = xasprintf(",\"notify\":%s", channels[i].notify);
+		char *s = created_with(extra);
+		const char *got = parse("w1", s, 0, &ev, &rej);
+
+		is_str(got, channels[i].want, "notify %s", channels[i].notify);
+		if (strcmp(got, "ok") != 0)
+			ok(strstr(rej.detail, "field 'customer.notify'") != NULL, "  detail: %s",
+			   rej.detail);
+		sw_event_free(&ev);
+		free(s);
+		free(extra);
+	}
+	/* Read only on order.created, like the rest of the customer. */
+	is_str(parse("w1",
+		     "{\"event_id\":\"s1\",\"type\":\"order.shipped\",\"occurred_at\":"
+		     "\"2026-11-24T14:30:00Z\",\"warehouse_id\":\"w1\",\"order_id\":\"o1\","
+		     "\"courier\":\"dhl\",\"tracking_number\":\"JD01\",\"customer\":"
+		     "{\"phone\":\"bad\",\"notify\":\"pigeon\"}}",
+		     0, &ev, &rej),
+	       "ok", "phone and notify ignored on shipped");
+	ok(ev.customer_phone == NULL && ev.customer_channel == NULL, "  and not kept");
+	sw_event_free(&ev);
+	/* The detail quotes a long bad phone short. */
+	{
+		char *digits = xmalloc(101), *extra, *s;
+
+		memset(digits, '9', 100);
+		digits[100] = '\0';
+		extra = xasprintf(",\"phone\":\"+%s\"", digits);
+		s = created_with(extra);
+		is_str(parse("w1", s, 0, &ev, &rej), "bad_value", "101-byte phone");
+		ok(strlen(rej.detail) < SW_EVENT_DETAIL_MAX - 1 && strstr(rej.detail, "...'"),
+		   "  detail quotes it short: %s", rej.detail);
+		free(s);
+		free(extra);
+		free(digits);
+	}
+}
+
 static void test_values(void)
 {
 	static const struct {
@@ -310,6 +439,7 @@ static void test_values(void)
 	struct sw_event_reject rej;
 	size_t i;
 
+	test_contact_values();
 	for (i = 0; i < sizeof(emails) / sizeof(emails[0]); i++) {
 		char *s =
 		    xasprintf("{\"event_id\":\"c1\",\"type\":\"order.created\",\"occurred_at\":"

@@ -539,6 +539,70 @@ static void test_deadletter(void)
 	sw_buf_free(&b);
 }
 
+/* An order.created for warehouse w8 whose customer object ends with
+ * `contact` (JSON members with leading commas). */
+static char *ev_created_contact(const char *eid, const char *oid, int minutes, const char *contact)
+{
+	char *a = at(minutes);
+	char *s = xasprintf(
+	    "{\"event_id\":\"%s\",\"type\":\"order.created\",\"occurred_at\":\"%s\","
+	    "\"warehouse_id\":\"w8\",\"order_id\":\"%s\",\"customer\":{\"name\":\"Mina\","
+	    "\"email\":\"m@example.np\",\"locale\":\"ne-NP\",\"timezone\":\"Asia/Kathmandu\"%s},"
+	    "\"promised_ship_by\":\"2026-11-25T18:00:00+05:45\",\"promised_delivery_by\":"
+	    "\"2026-11-30\"}",
+	    eid, a, oid, contact);
+
+	free(a);
+	return s;
+}
+
+/* customer.phone and customer.notify reach the order, and the latest
+ * order.created decides them like the other customer fields. */
+static void test_contact(void)
+{
+	struct sw_event_reject rej;
+	struct sw_order *o;
+	long long j0;
+
+	is_res(send_to(ing, "w8",
+		       ev_created_contact("n1", "P1", 0,
+					  ",\"phone\":\"+9779812345678\",\"notify\":\"webhook\""),
+		       &rej),
+	       SW_INGEST_APPLIED, "created with phone and notify");
+	is_int(sw_ingest_commit(ing), SW_OK, "commit");
+	o = order("w8", "P1");
+	is_str(o ? o->customer_phone : NULL, "+9779812345678", "phone stored on the order");
+	is_str(o ? o->customer_channel : NULL, "webhook", "notify stored as its channel");
+	sw_store_order_free(o);
+
+	/* a later created without them clears them; an older one arriving
+	 * afterwards changes nothing */
+	send_to(ing, "w8", ev_created_contact("n2", "P1", 60, ",\"notify\":\"email\""), NULL);
+	send_to(ing, "w8",
+		ev_created_contact("n0", "P1", -60,
+				   ",\"phone\":\"+9779800000000\",\"notify\":\"webhook\""),
+		NULL);
+	is_int(sw_ingest_commit(ing), SW_OK, "commit");
+	o = order("w8", "P1");
+	ok(o && o->customer_phone == NULL, "the latest created has no phone: none");
+	is_str(o ? o->customer_channel : NULL, "email", "  its notify channel");
+	sw_store_order_free(o);
+
+	/* a bad phone rejects the event: nothing applied */
+	j0 = journal_count();
+	is_res(send_to(ing, "w8", ev_created_contact("n3", "P2", 0, ",\"phone\":\"98123\""), &rej),
+	       SW_INGEST_REJECTED, "bad phone: rejected");
+	is_str(sw_event_reason_name(rej.reason), "bad_value", "  bad_value");
+	ok(strstr(rej.detail, "customer.phone") != NULL, "  detail names the field: %s", rej.detail);
+	is_res(send_to(ing, "w8", ev_created_contact("n4", "P2", 0, ",\"notify\":\"sms\""), &rej),
+	       SW_INGEST_REJECTED, "unknown notify channel: rejected");
+	ok(strstr(rej.detail, "customer.notify") != NULL, "  detail names the field: %s",
+	   rej.detail);
+	is_int(sw_ingest_commit(ing), SW_OK, "commit");
+	is_int(journal_count(), j0, "  nothing journaled");
+	is_int(db_int("SELECT count(*) FROM orders WHERE order_id = 'P2'"), 0, "  no order");
+}
+
 static void test_names(void)
 {
 	is_str(sw_ingest_result_name(SW_INGEST_APPLIED), "applied", "result applied");
@@ -585,6 +649,7 @@ int main(void)
 	test_backlog();
 	test_topics();
 	test_deadletter();
+	test_contact();
 	is_int(sw_metrics_dropped(met), 0, "no metric report dropped");
 	sw_ingest_free(ing);
 	sw_ingest_free(NULL);

@@ -490,6 +490,301 @@ static void test_order_details(struct sw_store *st)
 	sw_store_order_free(got);
 }
 
+/* customer_phone and customer_channel: upsert, get, the latest statement
+ * of sw_store_order_set_details, and the alert engine's track rows. */
+static void test_order_contact(struct sw_store *st)
+{
+	struct sw_order o = {0}, a, b, *got = NULL;
+	struct sw_track *t = NULL;
+	size_t n = 0;
+	int applied = -1;
+
+	o.warehouse_id = "wc";
+	o.order_id = "C-1";
+	o.customer_email = "c@example.in";
+	o.customer_phone = "+919812345678";
+	o.customer_channel = "webhook";
+	o.stage[SW_STAGE_CREATED] = (struct sw_stamp){1764000000, 19800};
+	is_int(sw_store_order_upsert(st, &o), SW_OK, "upsert with phone and channel");
+	sw_store_order_get(st, "wc", "C-1", &got);
+	is_str(got ? got->customer_phone : NULL, "+919812345678", "phone round trip");
+	is_str(got ? got->customer_channel : NULL, "webhook", "channel round trip");
+	is_str(got ? got->customer_email : NULL, "c@example.in", "  email beside them");
+	is_int(got ? got->stage[SW_STAGE_CREATED].at : 0, 1764000000, "  stage columns unmoved");
+	is_int(got ? (int)got->status : -1, SW_STAGE_CREATED, "  status unmoved");
+	sw_store_order_free(got);
+
+	/* Absent fields leave them alone; present ones replace them. */
+	memset(&o, 0, sizeof(o));
+	o.warehouse_id = "wc";
+	o.order_id = "C-1";
+	o.stage[SW_STAGE_PICKED] = (struct sw_stamp){1764000100, 0};
+	sw_store_order_upsert(st, &o);
+	sw_store_order_get(st, "wc", "C-1", &got);
+	ok(got && got->customer_phone && got->customer_channel &&
+	       !strcmp(got->customer_phone, "+919812345678") &&
+	       !strcmp(got->customer_channel, "webhook"),
+	   "an upsert without them keeps them");
+	sw_store_order_free(got);
+	o.customer_channel = "email";
+	sw_store_order_upsert(st, &o);
+	sw_store_order_get(st, "wc", "C-1", &got);
+	is_str(got ? got->customer_channel : NULL, "email", "a present channel replaces");
+	is_str(got ? got->customer_phone : NULL, "+919812345678", "  the phone stays");
+	sw_store_order_free(got);
+
+	/* set_details: the latest order.created wins, whatever the order. */
+	a = details("C-2", "Old", NULL);
+	a.warehouse_id = "wc";
+	a.customer_phone = "+15551234567";
+	a.customer_channel = "webhook";
+	b = details("C-2", "New", NULL);
+	b.warehouse_id = "wc";
+	b.customer_phone = "+447700900123";
+	is_int(sw_store_order_set_details(st, &b, 2000, "e2", &applied), SW_OK, "newer first");
+	is_int(sw_store_order_set_details(st, &a, 1000, "e1", &applied), SW_OK, "older later");
+	is_int(applied, 0, "  not applied");
+	sw_store_order_get(st, "wc", "C-2", &got);
+	is_str(got ? got->customer_phone : NULL, "+447700900123", "newer phone kept");
+	ok(got && got->customer_channel == NULL, "older channel not merged in");
+	sw_store_order_free(got);
+	a.order_id = b.order_id = "C-3";
+	sw_store_order_set_details(st, &a, 1000, "e1", NULL);
+	sw_store_order_get(st, "wc", "C-3", &got);
+	is_str(got ? got->customer_channel : NULL, "webhook", "older first: its channel stored");
+	sw_store_order_free(got);
+	b.customer_phone = NULL;
+	is_int(sw_store_order_set_details(st, &b, 2000, "e2", &applied), SW_OK, "newer later");
+	is_int(applied, 1, "  applied");
+	sw_store_order_get(st, "wc", "C-3", &got);
+	ok(got && got->customer_phone == NULL && got->customer_channel == NULL,
+	   "the newer statement without them clears them");
+	is_str(got ? got->customer_name : NULL, "New", "  with its other fields");
+	sw_store_order_free(got);
+
+	/* The alert engine reads orders through the track rows. */
+	sw_store_parcel_upsert(st, "dhl", "C2P", "wc", "C-2", (struct sw_stamp){1764000500, 0});
+	is_int(sw_store_track_parcel(st, "dhl", "C2P", &t, &n), SW_OK, "track parcel");
+	ok(n == 1 && t[0].order && t[0].order->customer_phone &&
+	       !strcmp(t[0].order->customer_phone, "+447700900123"),
+	   "  its order's phone");
+	ok(n == 1 && t[0].order && t[0].order->customer_channel == NULL, "  and channel (none)");
+	ok(n == 1 && t[0].order && t[0].order->customer_name &&
+	       !strcmp(t[0].order->customer_name, "New") && t[0].order->stage[SW_STAGE_CREATED].at == 0 &&
+	       t[0].order->status == SW_STAGE_LAST,
+	   "  the columns around them in place");
+	sw_store_track_free(t, n);
+	is_int(sw_store_track_order(st, "wc", "C-1", &t, &n), SW_OK, "track order without parcel");
+	ok(n == 1 && t[0].parcel == NULL && t[0].order && t[0].order->customer_channel &&
+	       !strcmp(t[0].order->customer_channel, "email") && t[0].order->customer_phone &&
+	       !strcmp(t[0].order->customer_phone, "+919812345678"),
+	   "  phone and channel");
+	ok(n == 1 && t[0].polled == 0 && t[0].polled_ok_at == 0, "  an order is not polled");
+	ok(n == 1 && t[0].order && t[0].order->status == SW_STAGE_PICKED, "  status after them");
+	sw_store_track_free(t, n);
+}
+
+/* One parcel for the track tests, with or without a poll schedule. */
+static void track_parcel(struct sw_store *st, const char *tn, int64_t polled_at, int failures,
+			 const char *error)
+{
+	struct sw_poll p = {0};
+
+	sw_store_parcel_upsert(st, "dhl", tn, "wt", "T-1", (struct sw_stamp){1764000000, 0});
+	if (polled_at < 0)
+		return;
+	p.courier = "dhl";
+	p.tracking_number = tn;
+	p.next_poll_at = 1764009000;
+	p.interval_s = 600;
+	p.failures = failures;
+	p.last_polled_at = polled_at;
+	p.last_error = error;
+	if (sw_store_poll_upsert(st, &p) != SW_OK)
+		printf("# poll upsert %s: %s\n", tn, sw_store_errmsg(st));
+}
+
+/* polled_ok_at counts a poll that got the courier's word, a "not found"
+ * included; a failed poll does not.  polled: the parcel has a schedule. */
+static void test_track_polls(struct sw_store *st)
+{
+	static const struct {
+		const char *tn;
+		int64_t polled_at; /* -1: no schedule; 0: scheduled, never polled */
+		int failures;
+		const char *error;
+		int64_t want_ok_at;
+		int want_polled;
+		const char *what;
+	} cases[] = {
+	    {"TOK", 1764005000, 0, NULL, 1764005000, 1, "answered (found)"},
+	    {"TNF", 1764006000, 0, "not found: No shipment with given tracking number found.",
+	     1764006000, 1, "answered not found"},
+	    {"TFAIL", 1764007000, 1, "server: HTTP 503", 0, 1, "failed (503)"},
+	    {"TFAIL3", 1764007000, 3, "rate_limited: HTTP 429", 0, 1, "failed three times"},
+	    {"TNEW", 0, 0, NULL, 0, 1, "scheduled, never polled"},
+	    {"TNONE", -1, 0, NULL, 0, 0, "no schedule"},
+	};
+	struct sw_order o = {0};
+	struct sw_track *t = NULL;
+	size_t n = 0, i, seen = 0;
+	int64_t after = 0;
+
+	o.warehouse_id = "wt";
+	o.order_id = "T-1";
+	o.customer_email = "t@example.in";
+	o.stage[SW_STAGE_SHIPPED] = (struct sw_stamp){1764000000, 0};
+	sw_store_order_upsert(st, &o);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		track_parcel(st, cases[i].tn, cases[i].polled_at, cases[i].failures,
+			     cases[i].error);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		is_int(sw_store_track_parcel(st, "dhl", cases[i].tn, &t, &n), SW_OK,
+		       "track %s", cases[i].tn);
+		ok(n == 1 && t[0].polled_ok_at == cases[i].want_ok_at,
+		   "%s: polled_ok_at %lld", cases[i].what,
+		   n == 1 ? (long long)t[0].polled_ok_at : -1LL);
+		ok(n == 1 && t[0].polled == cases[i].want_polled, "%s: polled %d", cases[i].what,
+		   cases[i].want_polled);
+		sw_store_track_free(t, n);
+	}
+	/* The same through the order (all its parcels) and the scan. */
+	is_int(sw_store_track_order(st, "wt", "T-1", &t, &n), SW_OK, "track the order");
+	is_int(n, 6, "  its six parcels");
+	for (i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+			if (t[i].parcel && !strcmp(t[i].parcel->tracking_number, cases[k].tn) &&
+			    t[i].polled_ok_at == cases[k].want_ok_at &&
+			    t[i].polled == cases[k].want_polled)
+				seen++;
+	is_int(seen, 6, "  each with its polled_ok_at and polled");
+	sw_store_track_free(t, n);
+	seen = 0;
+	for (;;) {
+		if (sw_store_track_scan(st, SW_TRACK_PARCEL, after, 2, &t, &n) != SW_OK || n == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (t[i].parcel && !strcmp(t[i].parcel->tracking_number, "TNF"))
+				seen += t[i].polled_ok_at == 1764006000 && t[i].polled == 1;
+			if (t[i].parcel && !strcmp(t[i].parcel->tracking_number, "TNONE"))
+				seen += t[i].polled_ok_at == 0 && t[i].polled == 0;
+			after = t[i].parcel->id;
+		}
+		sw_store_track_free(t, n);
+	}
+	is_int(seen, 2, "scan pages: the not-found and unscheduled parcels as above");
+
+	/* A good answer after failures counts again; a failure after it does
+	 * not (the schedule keeps the last poll only). */
+	track_parcel(st, "TFAIL", 1764008000, 0, NULL);
+	sw_store_track_parcel(st, "dhl", "TFAIL", &t, &n);
+	ok(n == 1 && t[0].polled_ok_at == 1764008000, "recovered: polled_ok_at is the good poll");
+	sw_store_track_free(t, n);
+	track_parcel(st, "TOK", 1764008500, 1, "other: no HTTP status (0)");
+	sw_store_track_parcel(st, "dhl", "TOK", &t, &n);
+	ok(n == 1 && t[0].polled_ok_at == 0 && t[0].polled == 1, "failed after a good poll: 0");
+	sw_store_track_free(t, n);
+	sw_store_poll_remove(st, "dhl", "TNF");
+	sw_store_track_parcel(st, "dhl", "TNF", &t, &n);
+	ok(n == 1 && t[0].polled == 0 && t[0].polled_ok_at == 0, "schedule removed: not polled");
+	sw_store_track_free(t, n);
+}
+
+/* A schema v3 file (tests/data/store/v3.sql, written by the program before
+ * v4) keeps every row through the migration to v4, the new order columns
+ * empty and usable. */
+static void test_migrate_v3(void)
+{
+	const char *dir = getenv("SW_TEST_DATA");
+	char *sqlpath = xasprintf("%s/store/v3.sql", dir && *dir ? dir : "tests/data");
+	char *p = tpath("v3.db"), *sql;
+	struct sw_store *st;
+	struct sw_order *o = NULL, d = {0};
+	struct sw_parcel *pa = NULL;
+	struct sw_outbox_msg *m = NULL;
+	struct sw_track *t = NULL;
+	size_t len, n = 0;
+	int64_t count = -1, seq = -1;
+	int yes = -1, exists = -1;
+
+	sql = read_file(sqlpath, &len);
+	if (!ok(sql != NULL, "read %s", sqlpath))
+		goto out;
+	sql[len] = '\0';
+	is_int(raw_exec(p, sql), SQLITE_OK, "v3 store loaded");
+	is_int(raw_int(p, "PRAGMA user_version"), 3, "  at version 3");
+	st = open_ok(p, 0);
+	if (!st)
+		goto out;
+	is_int(sw_store_schema_version(st), 4, "migrated to version 4");
+	is_int(raw_int(p, "SELECT max(version) FROM schema_migrations"), 4, "  migration recorded");
+	is_int(raw_int(p, "SELECT count(*) FROM orders"), 2, "orders kept");
+	is_int(sw_store_order_get(st, "blr1", "SO-1", &o), SW_OK, "  SO-1 readable");
+	if (o) {
+		is_str(o->customer_name, "Asha Rao", "  name");
+		is_str(o->customer_email, "asha@example.in", "  email");
+		is_str(o->customer_timezone, "Asia/Kolkata", "  zone");
+		is_str(o->promised_delivery_by.text, "2026-11-30", "  promise");
+		is_int(o->stage[SW_STAGE_SHIPPED].at, 1795530000, "  shipped");
+		is_int(o->status, SW_STAGE_SHIPPED, "  status");
+		ok(o->customer_phone == NULL && o->customer_channel == NULL,
+		   "  no phone, no channel");
+	}
+	sw_store_order_free(o);
+	o = NULL;
+	is_int(sw_store_parcel_get(st, "dhl", "JD014600006", &pa), SW_OK, "parcel kept");
+	ok(pa && pa->status == SW_SHIP_IN_TRANSIT && pa->eta_date &&
+	       !strcmp(pa->eta_date, "2026-11-29"),
+	   "  with its status and ETA");
+	sw_store_parcel_free(pa);
+	sw_store_track_parcel(st, "dhl", "JD014600006", &t, &n);
+	ok(n == 1 && t[0].polled == 1 && t[0].polled_ok_at == 1795590000,
+	   "poll schedule kept (track: polled, polled_ok_at)");
+	ok(n == 1 && t[0].order && t[0].order->customer_phone == NULL, "  order through track");
+	sw_store_track_free(t, n);
+	sw_store_journal_count(st, &count);
+	is_int(count, 2, "journal kept");
+	sw_store_cursor_get(st, "alerts", &seq);
+	is_int(seq, 2, "cursor kept");
+	sw_store_unsub_check(st, "gone@example.in", &yes);
+	is_int(yes, 1, "unsubscribe kept");
+	sw_store_alert_exists(st, "parcel:dhl:JD014600006", "stalled", "2026-11-30", &exists);
+	is_int(exists, 1, "alert kept");
+	is_int(sw_store_outbox_get(st, 1, &m), SW_OK, "outbox row 1 kept");
+	ok(m && m->state == SW_OUTBOX_SENT && m->smtp_response &&
+	       !strcmp(m->smtp_response, "250 2.0.0 queued as 4F2A"),
+	   "  sent, with the server's answer");
+	sw_store_outbox_free(m, m ? 1 : 0);
+	m = NULL;
+	is_int(sw_store_outbox_get(st, 2, &m), SW_OK, "outbox row 2 kept");
+	ok(m && m->state == SW_OUTBOX_SUPPRESSED, "  suppressed");
+	sw_store_outbox_free(m, m ? 1 : 0);
+	is_int(sw_store_courier_health_get(st, "dhl", &count, &seq), SW_OK, "courier health kept");
+
+	/* The new columns work on the migrated rows. */
+	d = details("SO-1", "Asha Rao", "Bengaluru");
+	d.warehouse_id = "blr1";
+	d.customer_phone = "+919812345678";
+	d.customer_channel = "webhook";
+	is_int(sw_store_order_set_details(st, &d, 1795491950, "blr1-000002", &yes), SW_OK,
+	       "newer details on a migrated order");
+	is_int(yes, 1, "  applied (newer than the stored details)");
+	sw_store_order_get(st, "blr1", "SO-1", &o);
+	ok(o && o->customer_phone && !strcmp(o->customer_phone, "+919812345678") &&
+	       o->customer_channel && !strcmp(o->customer_channel, "webhook") &&
+	       o->stage[SW_STAGE_SHIPPED].at == 1795530000,
+	   "  phone and channel stored, stages kept");
+	sw_store_order_free(o);
+	sw_store_close(st);
+	st = open_ok(p, 0);
+	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), 4, "reopen migrates nothing");
+	sw_store_close(st);
+out:
+	free(sql);
+	free(sqlpath);
+	free(p);
+}
+
 static void stage_order(struct sw_store *st, const char *wh, const char *oid, int created,
 			int picked, int shipped, int cancelled)
 {
@@ -1181,6 +1476,7 @@ int main(void)
 	test_open_and_version();
 	test_open_errors();
 	test_future_version();
+	test_migrate_v3();
 
 	path = tpath("main.db");
 	st = open_ok(path, 0);
@@ -1191,12 +1487,14 @@ int main(void)
 		test_savepoints(st);
 		test_busy_timeout(st, path);
 		test_order_details(st);
+		test_order_contact(st);
 		test_orders(st);
 		test_parcels(st);
 		test_polls(st);
 		test_poll_seed(st);
 		test_outbox(st);
 		test_alerts(st);
+		test_track_polls(st);
 		test_unsubscribes(st);
 		test_injection(st, path);
 		sw_store_close(st);
