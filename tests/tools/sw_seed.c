@@ -11,8 +11,15 @@
  *           or "YYYY-MM-DD" = end of that day in tz), service_level,
  *           created, shipped, cancelled]
  *   parcel  courier, tn, [wh, id (its order), shipped, status, event_at,
- *           first_scan, eta (YYYY-MM-DD), delivered, polled (the last
- *           error-free poll: a poll schedule is written)]
+ *           first_scan, eta (YYYY-MM-DD), delivered, and one of:
+ *           polled       the last poll that got the courier's word: a poll
+ *                        schedule is written (failures 0, no error); with
+ *                        "not_found": true that answer was "not found"
+ *                        (failures 0, last_error "not found"), which the
+ *                        alert engine counts as the courier's word too;
+ *           poll_failed  the last poll failed (transport error, 5xx, 429,
+ *                        unusable answer): failures 1, last_error set, so
+ *                        the parcel has no answer from its courier]
  *   health  courier, ok (time of the last useful answer)
  *   unsub   email
  *   bulk    n, courier, [wh, status, event_at, deliver_by, email_domain]:
@@ -158,6 +165,42 @@ static void op_order(struct sw_store *st, const json_t *o)
 	journal(st, "order.created", ord.warehouse_id, ord.order_id, NULL, NULL);
 }
 
+/* The parcel's poll schedule as the collector leaves it after its last
+ * poll: "polled" (answered; "not_found": true for a not-found answer) or
+ * "poll_failed" (no answer).  Nothing without either. */
+static void poll_schedule(struct sw_store *st, const json_t *o, const char *courier,
+			  const char *tn)
+{
+	const json_t *polled = json_object_get(o, "polled");
+	const json_t *failed = json_object_get(o, "poll_failed");
+	struct sw_poll sp = { 0 };
+
+	if (json_is_true(json_object_get(o, "not_found")) && !polled)
+		die("not_found needs polled (the time of that answer)", NULL);
+	if (polled && failed)
+		die("polled and poll_failed: a schedule keeps only the last poll", NULL);
+	if (!polled && !failed)
+		return;
+	sp.courier = courier;
+	sp.tracking_number = tn;
+	sp.next_poll_at = now + 3600;
+	sp.interval_s = 600;
+	if (polled) {
+		sp.last_polled_at = stamp(o, "polled").at;
+		/* as collector/poll.c writes a not-found answer */
+		if (json_is_true(json_object_get(o, "not_found")))
+			sp.last_error = "not found";
+	} else {
+		sp.last_polled_at = stamp(o, "poll_failed").at;
+		sp.failures = 1;
+		sp.last_error = "server: HTTP 503";
+	}
+	if (sp.last_polled_at <= 0)
+		die("polled or poll_failed: not a time", NULL);
+	if (sw_store_poll_upsert(st, &sp) != SW_OK)
+		die("poll schedule", st);
+}
+
 static void op_parcel(struct sw_store *st, const json_t *o)
 {
 	struct sw_parcel_update u = { 0 };
@@ -176,17 +219,7 @@ static void op_parcel(struct sw_store *st, const json_t *o)
 		if (sw_store_parcel_set_status(st, courier, tn, &u) != SW_OK)
 			die("parcel status", st);
 	}
-	if (json_object_get(o, "polled")) {
-		struct sw_poll sp = { 0 };
-
-		sp.courier = courier;
-		sp.tracking_number = tn;
-		sp.last_polled_at = stamp(o, "polled").at;
-		sp.next_poll_at = now + 3600;
-		sp.interval_s = 600;
-		if (sw_store_poll_upsert(st, &sp) != SW_OK)
-			die("poll schedule", st);
-	}
+	poll_schedule(st, o, courier, tn);
 	journal(st, "parcel.status", str(o, "wh"), str(o, "id"), courier, tn);
 }
 
