@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts/channel.h"
 #include "alerts/engine.h"
 #include "alerts/mail.h"
 #include "alerts/notify.h"
@@ -36,7 +37,8 @@
 struct alerts_conf {
 	struct sw_alerts_conf alerts; /* [alerts] */
 	struct sw_rules rules;	      /* [rule NAME] */
-	struct sw_mail_conf smtp;     /* [smtp] */
+	void *chconf[SW_NOTIFY_CHANNELS]; /* per sw_channel_table row: its
+					    * section, or NULL when unused */
 	struct sw_rrd_conf rrd;	      /* [rrd] */
 	struct sw_tpl_set *tpl;	      /* the templates directory, loaded */
 };
@@ -46,7 +48,8 @@ struct alerts {
 	struct alerts_conf *conf; /* d->state */
 	struct sw_metrics *metrics;
 	struct sw_engine *engine;
-	struct sw_mail *mail;
+	struct sw_channel *chs[SW_NOTIFY_CHANNELS]; /* the open channels */
+	size_t n_chs;
 	struct sw_notify *notify;
 	struct sw_daemon_series series;
 	uint64_t journal_timer, due_timer, notify_timer;
@@ -66,10 +69,47 @@ static void conf_free(void *state)
 		return;
 	sw_alerts_conf_free(&c->alerts);
 	sw_rules_free(&c->rules);
-	sw_mail_conf_free(&c->smtp);
+	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
+		sw_channel_conf_free(sw_channel_table[i], c->chconf[i]);
 	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
 	sw_tpl_free(c->tpl);
 	free(c);
+}
+
+/* Each channel of the table in use: email when [alerts] email = yes, the
+ * others when their section is in the file.  A channel not in use has its
+ * section claimed (no "unused section" error) but not read. */
+static enum sw_err channels_configure(struct sw_conf *file, struct alerts_conf *c, char *errbuf,
+				      size_t errlen)
+{
+	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++) {
+		const struct sw_channel_ops *ops = sw_channel_table[i];
+		bool email = strcmp(ops->name, "email") == 0;
+		bool on = email ? c->alerts.email : sw_conf_has(file, ops->section, NULL);
+		enum sw_err rc;
+
+		if (!on) {
+			sw_conf_claim(file, ops->section);
+			continue;
+		}
+		if ((rc = sw_channel_conf_load(ops, file, &c->chconf[i], errbuf, errlen)))
+			return rc;
+		if (email && !((const struct sw_mail_conf *)c->chconf[i])->from) {
+			snprintf(errbuf, errlen,
+				 "%s: [smtp] from: required when [alerts] email = yes",
+				 sw_conf_file(file));
+			return SW_ECONF;
+		}
+		if (strcmp(ops->name, "webhook") == 0)
+			c->alerts.webhook_on = true;
+	}
+	if (strcmp(c->alerts.channel, "webhook") == 0 && !c->alerts.webhook_on) {
+		snprintf(errbuf, errlen,
+			 "%s: [alerts] channel = webhook needs a [customer_webhook] section",
+			 sw_conf_file(file));
+		return SW_ECONF;
+	}
+	return SW_OK;
 }
 
 static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char *errbuf,
@@ -81,18 +121,10 @@ static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char
 
 	rc = sw_rules_load(file, &c->alerts, &c->rules, errbuf, errlen);
 	if (rc == SW_OK)
-		rc = sw_conf_apply(file, "smtp", NULL, sw_mail_conf_table, &c->smtp, errbuf,
-				   errlen);
-	if (rc == SW_OK && c->alerts.email)
-		rc = sw_mail_conf_check(&c->smtp, errbuf, errlen);
-	if (rc == SW_OK && c->alerts.email && (!c->smtp.from || !*c->smtp.from)) {
-		snprintf(errbuf, errlen, "%s: [smtp] from: required when [alerts] email = yes",
-			 sw_conf_file(file));
-		rc = SW_ECONF;
-	}
+		rc = channels_configure(file, c, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
-	if (rc == SW_OK && c->alerts.email &&
+	if (rc == SW_OK && (c->alerts.email || c->alerts.webhook_on) &&
 	    sw_tpl_load(c->alerts.templates, &c->tpl, tplerr, sizeof(tplerr)) != SW_OK) {
 		snprintf(errbuf, errlen, "%s: [alerts] templates: %s", sw_conf_file(file), tplerr);
 		rc = SW_ECONF;
@@ -111,8 +143,11 @@ static void alerts_dump(const void *state, struct sw_buf *out)
 
 	sw_rules_dump(&c->alerts, &c->rules, out);
 	sw_buf_printf(out, "\n");
-	sw_conf_dump("smtp", NULL, sw_mail_conf_table, &c->smtp, out);
-	sw_buf_printf(out, "\n");
+	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
+		if (c->chconf[i]) {
+			sw_channel_conf_dump(sw_channel_table[i], c->chconf[i], out);
+			sw_buf_printf(out, "\n");
+		}
 	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
 }
 
@@ -238,20 +273,64 @@ static bool stop_pending(void)
 					 sigismember(&set, SIGINT) == 1);
 }
 
-static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
+/* Opens the channels of c into chs; SW_OK or the first failure (the
+ * ones opened are closed again). */
+static enum sw_err open_channels(const struct alerts_conf *c, struct sw_channel **chs,
+				 size_t *ret_n, char *errbuf, size_t errlen)
 {
-	struct alerts_conf *c = a->conf;
 	enum sw_err rc;
 
-	if (!c->alerts.email) {
-		sw_log_notice("notify", "[alerts] email = no: slips are recorded, no email is sent");
-		return SW_OK;
+	*ret_n = 0;
+	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++) {
+		if (!c->chconf[i])
+			continue;
+		if ((rc = sw_channel_open(sw_channel_table[i], c->chconf[i], &chs[*ret_n], errbuf,
+					  errlen))) {
+			while (*ret_n > 0)
+				sw_channel_close(chs[--*ret_n]);
+			return rc;
+		}
+		(*ret_n)++;
 	}
-	if ((rc = sw_mail_new(&c->smtp, &a->mail, errbuf, errlen)))
+	return SW_OK;
+}
+
+static void close_channels(struct sw_channel **chs, size_t *n)
+{
+	while (*n > 0)
+		sw_channel_close(chs[--*n]);
+}
+
+/* Sending starts (or stops) with the channels in use. */
+static void notify_follow(struct alerts *a, struct alerts_conf *c)
+{
+	if (a->n_chs && !a->notify) {
+		a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->engine, a->metrics);
+		sw_notify_set_interrupt(a->notify, stop_pending);
+		sw_loop_timer_add(a->d->loop, 0, notify_timer_cb, a, &a->notify_timer);
+	} else if (!a->n_chs && a->notify) {
+		sw_log_notice("notify", "reload: no customer channel in use: sending stops");
+		sw_loop_timer_del(a->d->loop, a->notify_timer);
+		a->notify_timer = 0;
+		sw_notify_free(a->notify);
+		a->notify = NULL;
+	}
+	if (a->notify) {
+		sw_notify_set(a->notify, &c->alerts, c->tpl);
+		sw_notify_set_channels(a->notify, a->chs, a->n_chs);
+	}
+}
+
+static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
+{
+	enum sw_err rc;
+
+	if ((rc = open_channels(a->conf, a->chs, &a->n_chs, errbuf, errlen)))
 		return rc;
-	a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->mail, a->metrics);
-	sw_notify_set_interrupt(a->notify, stop_pending);
-	sw_loop_timer_add(a->d->loop, 0, notify_timer_cb, a, &a->notify_timer);
+	if (!a->n_chs)
+		sw_log_notice("notify", "[alerts] email = no and no [customer_webhook]: slips are "
+					"recorded, no customer is told");
+	notify_follow(a, a->conf);
 	return SW_OK;
 }
 
@@ -304,29 +383,19 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 {
 	struct alerts *a = &alerts;
 	struct alerts_conf *c = new_state;
-	struct sw_mail *mail = NULL;
+	struct sw_channel *chs[SW_NOTIFY_CHANNELS];
+	size_t n_chs;
 
-	if (c->alerts.email && sw_mail_new(&c->smtp, &mail, errbuf, errlen) != SW_OK)
+	if (open_channels(c, chs, &n_chs, errbuf, errlen) != SW_OK)
 		return SW_ECONF;
 	if (c->rrd.step_ms != a->conf->rrd.step_ms || strcmp(c->rrd.dir, a->conf->rrd.dir) != 0)
 		sw_log_warn(NULL, "reload: [rrd] changes apply after a restart");
 	sw_engine_set_conf(a->engine, &c->alerts, &c->rules);
-	if (a->notify && mail) {
-		sw_notify_set(a->notify, &c->alerts, c->tpl, mail);
-	} else if (mail) {
-		a->notify = sw_notify_new(d->store, &c->alerts, c->tpl, mail, a->metrics);
-		sw_notify_set_interrupt(a->notify, stop_pending);
-		sw_loop_timer_add(d->loop, 0, notify_timer_cb, a, &a->notify_timer);
-	} else if (a->notify) {
-		sw_log_notice("notify", "reload: [alerts] email = no: sending stops");
-		sw_loop_timer_del(d->loop, a->notify_timer);
-		a->notify_timer = 0;
-		sw_notify_free(a->notify);
-		a->notify = NULL;
-	}
-	sw_mail_free(a->mail);
-	a->mail = mail;
+	close_channels(a->chs, &a->n_chs);
+	memcpy(a->chs, chs, sizeof(chs));
+	a->n_chs = n_chs;
 	a->conf = c;
+	notify_follow(a, c);
 	return SW_OK;
 }
 
@@ -352,20 +421,20 @@ static void alerts_stop(struct sw_daemon *d)
 			sw_notify_get_stats(a->notify, &ns);
 		sw_log_notice("alerts",
 			      "stopping: %llu events, %llu evaluations, %llu new slips, %llu "
-			      "emails queued; sent %llu, deferred %llu, failed %llu, suppressed "
-			      "%llu",
+			      "notices queued; sent %llu, deferred %llu, failed %llu, suppressed "
+			      "%llu, obsolete %llu, merged %llu",
 			      (unsigned long long)st.events, (unsigned long long)st.evaluated,
 			      (unsigned long long)st.slips, (unsigned long long)st.queued,
 			      (unsigned long long)ns.sent, (unsigned long long)ns.deferred,
-			      (unsigned long long)ns.failed, (unsigned long long)ns.suppressed);
+			      (unsigned long long)ns.failed, (unsigned long long)ns.suppressed,
+			      (unsigned long long)ns.obsolete, (unsigned long long)ns.merged);
 	}
 	sw_daemon_series_stop(d, &a->series);
 	sw_notify_free(a->notify);
-	sw_mail_free(a->mail);
+	close_channels(a->chs, &a->n_chs);
 	sw_engine_free(a->engine);
 	sw_metrics_free(a->metrics);
 	a->notify = NULL;
-	a->mail = NULL;
 	a->engine = NULL;
 	a->metrics = NULL;
 	curl_global_cleanup();

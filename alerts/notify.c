@@ -1,5 +1,11 @@
 /*
- * notify.c - customer emails from the outbox (see notify.h).
+ * notify.c - customer notices from the outbox (see notify.h).
+ *
+ * Design: a round claims due rows, then works one order (group) at a time:
+ * the group's rows are re-checked one by one (recheck.c), what is still
+ * true becomes one message (notice.c), and the message goes through the
+ * lead row's channel (channel.h).  Every row ends the round in a state
+ * that says what happened to it and why.
  */
 #include "config.h"
 
@@ -10,46 +16,60 @@
 
 #include <jansson.h>
 
+#include "alerts/notice.h"
 #include "alerts/notify.h"
 #include "lib/log.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
-#define URL_MAX 2048
-
 struct sw_notify {
 	struct sw_store *st;
 	const struct sw_alerts_conf *conf;
 	const struct sw_tpl_set *tpl;
-	struct sw_mail *mail;
+	struct sw_engine *engine;
 	struct sw_metrics *metrics;
+	struct sw_channel *chs[SW_NOTIFY_CHANNELS];
+	size_t n_chs;
 	double tokens;
 	int64_t tokens_ms; /* when tokens was last refilled */
 	struct sw_notify_stats stats;
 	struct sw_log_complain send_c;
-	char last_detail[SW_MAIL_DETAIL_LEN]; /* of the last send */
 	bool (*interrupt)(void);
 };
 
+/* What one round knows besides the rows. */
+struct round {
+	int64_t now;
+	bool stopping;
+	char down[SW_NOTIFY_CHANNELS][SW_CHAN_DETAIL_LEN + 16]; /* "" or why a channel waits */
+};
+
 struct sw_notify *sw_notify_new(struct sw_store *st, const struct sw_alerts_conf *conf,
-				const struct sw_tpl_set *tpl, struct sw_mail *mail,
+				const struct sw_tpl_set *tpl, struct sw_engine *engine,
 				struct sw_metrics *metrics)
 {
 	struct sw_notify *n = xcalloc(1, sizeof(*n));
 
 	n->st = st;
+	n->engine = engine;
 	n->metrics = metrics;
-	sw_notify_set(n, conf, tpl, mail);
+	sw_notify_set(n, conf, tpl);
 	n->tokens = 1;
 	return n;
 }
 
 void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
-		   const struct sw_tpl_set *tpl, struct sw_mail *mail)
+		   const struct sw_tpl_set *tpl)
 {
 	n->conf = conf;
 	n->tpl = tpl;
-	n->mail = mail;
+}
+
+void sw_notify_set_channels(struct sw_notify *n, struct sw_channel *const *chs, size_t n_chs)
+{
+	n->n_chs = n_chs < SW_NOTIFY_CHANNELS ? n_chs : SW_NOTIFY_CHANNELS;
+	for (size_t i = 0; i < n->n_chs; i++)
+		n->chs[i] = chs[i];
 }
 
 void sw_notify_set_interrupt(struct sw_notify *n, bool (*fn)(void))
@@ -67,160 +87,164 @@ void sw_notify_get_stats(const struct sw_notify *n, struct sw_notify_stats *ret)
 	*ret = n->stats;
 }
 
-
 static void count(struct sw_notify *n, const char *ds)
 {
 	if (n->metrics)
 		sw_metrics_count(n->metrics, "notify", ds, 1);
 }
 
-/* ---- values of one email ----------------------------------------------- */
+/* ---- one row's end ------------------------------------------------------- */
 
-static const char *jstr(const json_t *o, const char *key)
+static enum sw_err suppress(struct sw_notify *n, const struct sw_outbox_msg *m,
+			    const char *reason, const char *ds)
 {
-	return json_string_value(json_object_get(o, key));
-}
+	enum sw_err rc = sw_store_outbox_mark_suppressed(n->st, m->id, reason);
 
-/* Percent-encodes s (RFC 3986 unreserved kept) onto out. */
-static void url_escape(const char *s, char *out, size_t len, size_t *pos)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s && *pos + 4 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[(*pos)++] = (char)c;
-		} else {
-			out[(*pos)++] = '%';
-			out[(*pos)++] = hex[c >> 4];
-			out[(*pos)++] = hex[c & 15];
-		}
+	if (rc == SW_OK) {
+		n->stats.suppressed++;
+		count(n, "suppressed");
+		count(n, ds);
+		sw_log_info("notify", "notice %lld suppressed: %s", (long long)m->id, reason);
 	}
+	return rc;
 }
 
-/* Expands {name} placeholders of a URL template with escaped values;
- * names: courier, tracking, email, order.  NULL if tmpl is unset or the
- * result does not fit. */
-static char *expand_url(const char *tmpl, const json_t *vars, const char *email)
+static enum sw_err fail(struct sw_notify *n, const struct sw_outbox_msg *m, const char *reason)
 {
-	char out[URL_MAX];
-	size_t pos = 0;
+	enum sw_err rc = sw_store_outbox_mark_failed(n->st, m->id, reason);
 
-	if (!tmpl || !*tmpl)
-		return NULL;
-	for (const char *p = tmpl; *p; p++) {
-		const char *close = *p == '{' ? strchr(p, '}') : NULL;
-		const char *val = NULL;
-
-		if (close) {
-			size_t k = (size_t)(close - p - 1);
-
-			if (k == 7 && strncmp(p + 1, "courier", 7) == 0)
-				val = jstr(vars, "courier");
-			else if (k == 8 && strncmp(p + 1, "tracking", 8) == 0)
-				val = jstr(vars, "tracking");
-			else if (k == 5 && strncmp(p + 1, "email", 5) == 0)
-				val = email;
-			else if (k == 5 && strncmp(p + 1, "order", 5) == 0)
-				val = jstr(vars, "order_id");
-			else
-				close = NULL;
-		}
-		if (close) {
-			if (!val)
-				return NULL; /* e.g. a tracking link before shipping */
-			url_escape(val, out, sizeof(out), &pos);
-			p = close;
-		} else if (pos + 1 < sizeof(out)) {
-			out[pos++] = *p;
-		}
-		if (pos + 4 >= sizeof(out))
-			return NULL;
+	if (rc == SW_OK) {
+		n->stats.failed++;
+		count(n, "failed");
+		sw_log_warn("notify", "notice %lld failed: %s", (long long)m->id, reason);
 	}
-	out[pos] = '\0';
-	return xstrdup(out);
+	return rc;
 }
 
-/* How customers know the couriers slipwatch has adapters for. */
-static const char *courier_display(const char *name)
+static enum sw_err defer(struct sw_notify *n, const struct sw_outbox_msg *m, int64_t until,
+			 const char *reason)
 {
-	static const char *const names[][2] = {
-		{ "dhl", "DHL" },	  { "fedex", "FedEx" },
-		{ "ups", "UPS" },	  { "shiprocket", "Shiprocket" },
-		{ "aftership", "AfterShip" },
-	};
+	enum sw_err rc = sw_store_outbox_mark_deferred(n->st, m->id, until, reason);
 
-	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i][0]) == 0)
-			return names[i][1];
-	return name;
+	if (rc == SW_OK) {
+		n->stats.deferred++;
+		count(n, "deferred");
+	}
+	return rc;
 }
 
-/* The promise broken, as a date in the customer's zone and language. */
-static void promised_date(const json_t *vars, const char *zone, const char *locale, char *buf,
-			  size_t len)
+static enum sw_err obsolete(struct sw_notify *n, const struct sw_outbox_msg *m, const char *why)
 {
-	const char *kind = jstr(vars, "promise_kind"), *text = jstr(vars, "promise_text");
-	struct sw_date d;
+	enum sw_err rc = sw_store_outbox_mark_obsolete(n->st, m->id, why);
 
-	buf[0] = '\0';
-	if (kind && strcmp(kind, "date") == 0 && text && sw_date_parse(text, &d, NULL, 0) == SW_OK)
-		sw_tpl_format_date(&d, locale, buf, len);
-	else if (kind && json_integer_value(json_object_get(vars, "promise_at")) > 0)
-		sw_tpl_format_instant(json_integer_value(json_object_get(vars, "promise_at")), zone,
-				      locale, buf, len);
+	if (rc == SW_OK) {
+		n->stats.obsolete++;
+		count(n, "obsolete");
+		sw_log_info("notify", "notice %lld (%s, %s) not sent: %s", (long long)m->id,
+			    m->slip_kind, m->entity, why);
+	}
+	return rc;
 }
 
-struct rendered {
-	struct sw_tpl_msg msg;
-	char *tracking_link, *unsub_link;
+/* ---- a group of rows ----------------------------------------------------- */
+
+struct group {
+	struct sw_notice_part *parts;
+	size_t n, cap;
 };
 
-static void rendered_free(struct rendered *r)
+static void group_add(struct group *g, const struct sw_outbox_msg *m)
 {
-	sw_tpl_msg_free(&r->msg);
-	free(r->tracking_link);
-	free(r->unsub_link);
-}
-
-static enum sw_err render(struct sw_notify *n, const struct sw_outbox_msg *m,
-			  const json_t *vars, const char *zone, struct rendered *r, char *err,
-			  size_t errlen)
-{
-	char promised[SW_TPL_DATE_STRLEN], eta_text[SW_TPL_DATE_STRLEN] = "";
-	struct sw_tpl_values v = { 0 };
-	const struct sw_tpl *tpl;
-	enum sw_tpl_kind kind;
-	struct sw_date eta;
-	const char *loc;
-
-	memset(r, 0, sizeof(*r));
-	if (sw_tpl_kind_from_name(m->slip_kind, &kind) != SW_OK) {
-		snprintf(err, errlen, "no template kind '%s'", m->slip_kind);
-		return SW_EINVAL;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 4;
+		g->parts = xreallocarray(g->parts, g->cap, sizeof(*g->parts));
 	}
-	tpl = sw_tpl_pick(n->tpl, kind, jstr(vars, "locale"));
-	loc = sw_tpl_locale(tpl);
-	promised_date(vars, zone, loc, promised, sizeof(promised));
-	if (jstr(vars, "eta") && sw_date_parse(jstr(vars, "eta"), &eta, NULL, 0) == SW_OK)
-		sw_tpl_format_date(&eta, loc, eta_text, sizeof(eta_text));
-	r->tracking_link = expand_url(n->conf->tracking_url, vars, m->recipient);
-	r->unsub_link = expand_url(n->conf->unsubscribe_url, vars, m->recipient);
-	v.customer_name = jstr(vars, "name");
-	v.order_id = jstr(vars, "order_id");
-	v.tracking_number = jstr(vars, "tracking");
-	v.courier = courier_display(jstr(vars, "courier"));
-	v.tracking_link = r->tracking_link;
-	v.promised_date = *promised ? promised : NULL;
-	v.new_date = eta_text;
-	v.shop_name = n->conf->shop_name;
-	v.unsubscribe_link = r->unsub_link;
-	return sw_tpl_render(tpl, &v, &r->msg, err, errlen);
+	memset(&g->parts[g->n], 0, sizeof(g->parts[0]));
+	g->parts[g->n++].row = m;
 }
 
-/* ---- one row ----------------------------------------------------------- */
+static void group_free(struct group *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		json_decref(g->parts[i].vars);
+	free(g->parts);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Each of the group's rows, re-checked: what is still true stays in the
+ * group, the rest ends here (obsolete, held or failed). */
+static enum sw_err recheck_all(struct sw_notify *n, struct group *g, int64_t now, char *errbuf,
+			       size_t errlen)
+{
+	char why[sizeof(((struct sw_recheck_out *)0)->why) + 64];
+	size_t keep = 0;
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; i < g->n && rc == SW_OK; i++) {
+		struct sw_notice_part *p = &g->parts[i];
+		const struct sw_outbox_msg *m = p->row;
+
+		p->vars = m->template_vars ? json_loads(m->template_vars, 0, NULL) : NULL;
+		if (!json_is_object(p->vars)) {
+			rc = fail(n, m, "the outbox row has no usable template values");
+		} else if (n->engine &&
+			   (rc = sw_engine_recheck(n->engine, m, now, &p->chk, errbuf, errlen))) {
+			break;
+		} else if (p->chk.verdict == SW_RECHECK_OBSOLETE) {
+			rc = obsolete(n, m, p->chk.why);
+		} else if (p->chk.verdict == SW_RECHECK_HOLD &&
+			   now - m->created_at >= n->conf->give_up_ms / 1000) {
+			snprintf(why, sizeof(why), "never confirmed: %s", p->chk.why);
+			rc = obsolete(n, m, why);
+		} else if (p->chk.verdict == SW_RECHECK_HOLD) {
+			if ((rc = defer(n, m, p->chk.hold_until, p->chk.why)) == SW_OK) {
+				n->stats.held++;
+				count(n, "held");
+			}
+		} else {
+			g->parts[keep++] = *p;
+			continue;
+		}
+		json_decref(p->vars);
+		p->vars = NULL;
+	}
+	for (size_t i = keep; i < g->n; i++)
+		json_decref(g->parts[i].vars);
+	g->n = keep;
+	return rc;
+}
+
+typedef enum sw_err (*mark_fn)(struct sw_notify *, const struct sw_outbox_msg *, const char *,
+			       const char *);
+
+static enum sw_err suppress_all(struct sw_notify *n, struct group *g, const char *reason,
+				const char *ds)
+{
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; i < g->n && rc == SW_OK; i++)
+		rc = suppress(n, g->parts[i].row, reason, ds);
+	return rc;
+}
+
+static enum sw_err defer_all(struct sw_notify *n, struct group *g, int64_t until,
+			     const char *reason)
+{
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; i < g->n && rc == SW_OK; i++)
+		rc = defer(n, g->parts[i].row, until, reason);
+	return rc;
+}
+
+static enum sw_err fail_all(struct sw_notify *n, struct group *g, const char *reason)
+{
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; i < g->n && rc == SW_OK; i++)
+		rc = fail(n, g->parts[i].row, reason);
+	return rc;
+}
 
 static int64_t backoff_s(const struct sw_notify *n, int attempts)
 {
@@ -243,159 +267,168 @@ static int64_t local_day_start(const char *zone, int64_t now)
 	return start;
 }
 
-static enum sw_err suppress(struct sw_notify *n, const struct sw_outbox_msg *m,
-			    const char *reason, const char *ds)
+static const char *group_zone(const struct sw_notify *n, const struct group *g)
 {
-	enum sw_err rc = sw_store_outbox_mark_suppressed(n->st, m->id, reason);
+	const char *zone = json_string_value(json_object_get(g->parts[0].vars, "zone"));
 
-	if (rc == SW_OK) {
-		n->stats.suppressed++;
-		count(n, "suppressed");
-		count(n, ds);
-		sw_log_info("notify", "email %lld suppressed: %s", (long long)m->id, reason);
-	}
-	return rc;
+	return zone && sw_tz_valid(zone) ? zone : n->conf->default_timezone;
 }
 
-static enum sw_err fail(struct sw_notify *n, const struct sw_outbox_msg *m, const char *reason)
+/* Customer care before sending, on the lead row: SW_OK with *ret_done if
+ * the group was settled (suppressed or deferred). */
+static enum sw_err care(struct sw_notify *n, struct group *g, int64_t now, bool *ret_done)
 {
-	enum sw_err rc = sw_store_outbox_mark_failed(n->st, m->id, reason);
-
-	if (rc == SW_OK) {
-		n->stats.failed++;
-		count(n, "failed");
-		sw_log_warn("notify", "email %lld failed: %s", (long long)m->id, reason);
-	}
-	return rc;
-}
-
-static enum sw_err defer(struct sw_notify *n, const struct sw_outbox_msg *m, int64_t until,
-			 const char *reason)
-{
-	enum sw_err rc = sw_store_outbox_mark_deferred(n->st, m->id, until, reason);
-
-	if (rc == SW_OK) {
-		n->stats.deferred++;
-		count(n, "deferred");
-	}
-	return rc;
-}
-
-/* Customer-care checks before sending: SW_OK with *ret_done = true if the
- * row was settled (suppressed or deferred). */
-static enum sw_err care(struct sw_notify *n, const struct sw_outbox_msg *m, const json_t *vars,
-			const char *zone, int64_t now, bool *ret_done)
-{
+	const struct sw_outbox_msg *lead = g->parts[0].row;
 	enum sw_slip kind = SW_SLIP_LAST;
+	const char *zone = group_zone(n, g);
 	int64_t until, sent;
 	char reason[96];
 	int unsub = 0;
 	enum sw_err rc;
 
 	*ret_done = true;
-	if ((rc = sw_store_unsub_check(n->st, m->recipient, &unsub)))
+	if (strcmp(lead->channel, "email") == 0 &&
+	    (rc = sw_store_unsub_check(n->st, lead->recipient, &unsub)))
 		return rc;
 	if (unsub)
-		return suppress(n, m, "unsubscribed", "suppressed_unsubscribed");
-	sw_slip_from_name(m->slip_kind, &kind);
+		return suppress_all(n, g, "unsubscribed", "suppressed_unsubscribed");
+	sw_slip_from_name(lead->slip_kind, &kind);
 	if (kind == SW_SLIP_LAST || !n->conf->is_urgent[kind]) {
 		sw_rules_quiet_until(n->conf, zone, now, &until, NULL);
 		if (until > now) {
 			n->stats.quiet++;
-			return defer(n, m, until, "quiet hours");
+			return defer_all(n, g, until, "quiet hours");
 		}
 	}
 	if (n->conf->daily_cap > 0) {
-		if ((rc = sw_store_outbox_sent_since(n->st, m->recipient,
+		if ((rc = sw_store_outbox_sent_since(n->st, lead->recipient,
 						     local_day_start(zone, now), &sent)))
 			return rc;
 		if (sent >= n->conf->daily_cap) {
 			snprintf(reason, sizeof(reason), "daily cap %lld reached",
 				 (long long)n->conf->daily_cap);
-			return suppress(n, m, reason, "suppressed_daily_cap");
+			return suppress_all(n, g, reason, "suppressed_daily_cap");
 		}
 	}
 	*ret_done = false;
 	return SW_OK;
 }
 
-/* Sends one rendered row and marks it.  *ret_tried: an SMTP attempt was
- * made (it used a rate token). */
-static enum sw_err send_one(struct sw_notify *n, const struct sw_outbox_msg *m,
-			    const json_t *vars, const struct rendered *r, int64_t now)
+/* The lead is sent; the other rows went inside its message. */
+static enum sw_err mark_sent(struct sw_notify *n, struct group *g, int64_t now,
+			     const char *detail)
 {
-	struct sw_mail_msg mm = { 0 };
-	char mid[SW_MAIL_MSGID_LEN], detail[SW_MAIL_DETAIL_LEN], why[SW_MAIL_DETAIL_LEN + 64];
-	enum sw_mail_result res;
+	const struct sw_outbox_msg *lead = g->parts[0].row;
+	enum sw_err rc = sw_store_outbox_mark_sent(n->st, lead->id, now, detail);
 
-	if (sw_mail_message_id(m->id, m->created_at, sw_mail_from_domain(n->mail), mid,
-			       sizeof(mid)) != SW_OK)
-		return fail(n, m, "no usable Message-ID (bad From domain)");
-	mm.to_addr = m->recipient;
-	mm.to_name = jstr(vars, "name");
-	mm.subject = r->msg.subject;
-	mm.text = r->msg.text;
-	mm.html = r->msg.html;
-	mm.date = now;
-	mm.message_id = mid;
-	mm.list_unsubscribe = r->unsub_link;
-	mm.list_unsubscribe_post = n->conf->one_click;
-	res = sw_mail_send(n->mail, &mm, detail, sizeof(detail));
-	snprintf(n->last_detail, sizeof(n->last_detail), "%s", detail);
-	switch (res) {
-	case SW_MAIL_SENT:
-		n->stats.sent++;
-		count(n, "sent");
-		sw_log_release(&n->send_c, SW_LOG_NOTICE, "notify", "sending emails again");
-		sw_log_info("notify", "email %lld (%s) sent: %s", (long long)m->id, m->slip_kind,
-			    detail);
-		return sw_store_outbox_mark_sent(n->st, m->id, now, detail);
-	case SW_MAIL_TEMPFAIL:
-		sw_log_complain(&n->send_c, SW_LOG_WARNING, "notify", "email %lld not sent: %s",
-				(long long)m->id, detail);
-		if (now - m->created_at >= n->conf->give_up_ms / 1000) {
-			snprintf(why, sizeof(why), "gave up after %d attempts: %s", m->attempts,
-				 detail);
-			return fail(n, m, why);
-		}
-		return defer(n, m, now + backoff_s(n, m->attempts), detail);
-	default:
-		return fail(n, m, detail);
+	n->stats.sent++;
+	count(n, "sent");
+	sw_log_release(&n->send_c, SW_LOG_NOTICE, "notify", "sending notices again");
+	sw_log_info("notify", "notice %lld (%s, %s, %zu rows) sent: %s", (long long)lead->id,
+		    lead->slip_kind, lead->channel, g->n, detail);
+	for (size_t i = 1; i < g->n && rc == SW_OK; i++) {
+		rc = sw_store_outbox_mark_merged(n->st, g->parts[i].row->id, lead->id, now);
+		n->stats.merged++;
+		count(n, "merged");
 	}
+	return rc;
 }
 
-static enum sw_err deliver(struct sw_notify *n, const struct sw_outbox_msg *m, int64_t now,
-			   bool *ret_tried)
+/* Sends the group's message; *ret_tried: a send was attempted. */
+static enum sw_err send_group(struct sw_notify *n, struct group *g, struct round *r,
+			      struct sw_channel *ch, char *down, bool *ret_tried)
 {
-	struct rendered r;
-	json_t *vars;
-	const char *zone;
-	char err[300];
+	const struct sw_outbox_msg *lead = g->parts[0].row;
+	char detail[SW_CHAN_DETAIL_LEN], err[300], why[SW_CHAN_DETAIL_LEN + 64];
+	struct sw_notice_built b;
+	enum sw_chan_result res;
+	int64_t retry = 0;
+	enum sw_err rc;
+
+	if (sw_notice_build(n->conf, n->tpl, g->parts, g->n, r->now, &b, err, sizeof(err))) {
+		sw_notice_built_free(&b);
+		return fail_all(n, g, err);
+	}
+	*ret_tried = true;
+	res = sw_channel_send(ch, &b.notice, &retry, detail, sizeof(detail));
+	sw_notice_built_free(&b);
+	if (res == SW_CHAN_SENT)
+		return mark_sent(n, g, r->now, detail);
+	if (res != SW_CHAN_TEMPFAIL)
+		return fail_all(n, g, detail);
+	sw_log_complain(&n->send_c, SW_LOG_WARNING, "notify", "notice %lld not sent (%s): %s",
+			(long long)lead->id, lead->channel, detail);
+	if (sw_channel_server_fault(ch))
+		snprintf(down, sizeof(r->down[0]), "not tried: %s", detail);
+	if (r->now - lead->created_at >= n->conf->give_up_ms / 1000) {
+		snprintf(why, sizeof(why), "gave up after %d attempts: %s", lead->attempts, detail);
+		rc = fail_all(n, g, why);
+	} else {
+		rc = defer_all(n, g, r->now + (retry > 0 ? retry : backoff_s(n, lead->attempts)),
+			       detail);
+	}
+	return rc;
+}
+
+/* One group: re-check, care, then send.  *ret_tried as for send_group. */
+static enum sw_err handle_group(struct sw_notify *n, struct group *g, struct round *r,
+				bool *ret_tried, char *errbuf, size_t errlen)
+{
+	char why[SW_CHAN_DETAIL_LEN + 64];
+	size_t c;
 	bool done;
 	enum sw_err rc;
 
 	*ret_tried = false;
-	vars = m->template_vars ? json_loads(m->template_vars, 0, NULL) : NULL;
-	if (!json_is_object(vars)) {
-		json_decref(vars);
-		return fail(n, m, "the outbox row has no usable template values");
+	if ((rc = recheck_all(n, g, r->now, errbuf, errlen)) || g->n == 0)
+		return rc;
+	sw_notice_sort(g->parts, g->n);
+	if (!r->stopping && n->interrupt && n->interrupt())
+		r->stopping = true;
+	if (r->stopping) /* back to the queue, due at once */
+		return defer_all(n, g, r->now, "not tried: stopping");
+	if ((rc = care(n, g, r->now, &done)) || done)
+		return rc;
+	for (c = 0; c < n->n_chs; c++)
+		if (strcmp(sw_channel_name(n->chs[c]), g->parts[0].row->channel) == 0)
+			break;
+	if (c == n->n_chs) {
+		snprintf(why, sizeof(why), "channel %s is not configured",
+			 g->parts[0].row->channel);
+		return fail_all(n, g, why);
 	}
-	zone = jstr(vars, "zone");
-	if (!zone || !sw_tz_valid(zone))
-		zone = n->conf->default_timezone;
-	if ((rc = care(n, m, vars, zone, now, &done)) || done)
-		goto out;
-	if (render(n, m, vars, zone, &r, err, sizeof(err)) != SW_OK) {
-		rc = fail(n, m, err);
-		rendered_free(&r);
-		goto out;
-	}
-	*ret_tried = true;
-	rc = send_one(n, m, vars, &r, now);
-	rendered_free(&r);
-out:
-	json_decref(vars);
-	return rc;
+	if (r->down[c][0]) /* not tried: the receiver is not taking notices now */
+		return defer_all(n, g, r->now + backoff_s(n, 1), r->down[c]);
+	return send_group(n, g, r, n->chs[c], r->down[c], ret_tried);
+}
+
+/* The claimed rows from i on that belong with msgs[i] (same group and
+ * channel), plus the group's rows due within the settle window. */
+static enum sw_err collect(struct sw_notify *n, struct sw_outbox_msg *msgs, size_t got,
+			   size_t i, bool *taken, int64_t now, struct group *g,
+			   struct sw_outbox_msg **ret_extra, size_t *ret_n_extra)
+{
+	const struct sw_outbox_msg *m = &msgs[i];
+
+	*ret_extra = NULL;
+	*ret_n_extra = 0;
+	group_add(g, m);
+	taken[i] = true;
+	if (!m->grp)
+		return SW_OK;
+	for (size_t j = i + 1; j < got; j++)
+		if (!taken[j] && msgs[j].grp && strcmp(msgs[j].grp, m->grp) == 0 &&
+		    strcmp(msgs[j].channel, m->channel) == 0) {
+			group_add(g, &msgs[j]);
+			taken[j] = true;
+		}
+	if (sw_store_outbox_claim_group(n->st, m->grp, m->channel,
+					now + n->conf->settle_ms / 1000,
+					now + n->conf->lease_ms / 1000, ret_extra, ret_n_extra))
+		return SW_ESTORE;
+	for (size_t j = 0; j < *ret_n_extra; j++)
+		group_add(g, &(*ret_extra)[j]);
+	return SW_OK;
 }
 
 /* ---- rounds ------------------------------------------------------------ */
@@ -411,12 +444,17 @@ static void refill(struct sw_notify *n, int64_t now_ms)
 	n->tokens_ms = now_ms;
 }
 
+static int64_t token_wait_ms(const struct sw_notify *n)
+{
+	return (int64_t)ceil((1 - n->tokens) * 1000.0 / n->conf->send_rate);
+}
+
 enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int64_t poll_ms,
 			  int64_t *ret_delay_ms, char *errbuf, size_t errlen)
 {
 	struct sw_outbox_msg *msgs = NULL;
-	char down_why[SW_MAIL_DETAIL_LEN + 16] = "";
-	bool down = false, stopping = false;
+	struct round r = { .now = now };
+	bool *taken;
 	size_t got = 0;
 	int limit;
 	enum sw_err rc;
@@ -424,7 +462,7 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 	*ret_delay_ms = poll_ms;
 	refill(n, now_ms);
 	if (n->tokens < 1) {
-		*ret_delay_ms = (int64_t)ceil((1 - n->tokens) * 1000.0 / n->conf->send_rate);
+		*ret_delay_ms = token_wait_ms(n);
 		return SW_OK;
 	}
 	limit = (int)floor(n->tokens);
@@ -432,42 +470,32 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 		limit = (int)n->conf->batch;
 	rc = sw_store_outbox_claim(n->st, now, (int)(n->conf->lease_ms / 1000), limit, &msgs, &got);
 	if (rc != SW_OK) {
-		snprintf(errbuf, errlen, "claiming emails: %s", sw_store_errmsg(n->st));
+		snprintf(errbuf, errlen, "claiming notices: %s", sw_store_errmsg(n->st));
 		return rc;
 	}
-	for (size_t i = 0; i < got; i++) {
-		bool tried;
+	taken = xcalloc(got ? got : 1, sizeof(*taken));
+	for (size_t i = 0; i < got && rc == SW_OK; i++) {
+		struct sw_outbox_msg *extra = NULL;
+		struct group g = { 0 };
+		size_t n_extra = 0;
+		bool tried = false;
 
-		if (down) { /* not tried: the server is not taking mail now */
-			if ((rc = defer(n, &msgs[i], now + backoff_s(n, 1), down_why)) != SW_OK)
-				break;
+		if (taken[i])
 			continue;
-		}
-		if (!stopping && n->interrupt && n->interrupt())
-			stopping = true;
-		if (stopping) { /* back to the queue, due at once */
-			if ((rc = sw_store_outbox_mark_deferred(n->st, msgs[i].id, now,
-								"not tried: stopping")) != SW_OK)
-				break;
-			continue;
-		}
-		if ((rc = deliver(n, &msgs[i], now, &tried)) != SW_OK) {
-			/* the row stays claimed; its lease brings it back */
-			snprintf(errbuf, errlen, "email %lld: %s", (long long)msgs[i].id,
+		rc = collect(n, msgs, got, i, taken, now, &g, &extra, &n_extra);
+		if (rc == SW_OK)
+			rc = handle_group(n, &g, &r, &tried, errbuf, errlen);
+		if (rc != SW_OK && !errbuf[0]) /* the rows stay claimed; their lease brings them back */
+			snprintf(errbuf, errlen, "notice %lld: %s", (long long)msgs[i].id,
 				 sw_store_errmsg(n->st));
-			break;
-		}
 		if (tried)
 			n->tokens -= 1;
-		if (tried && sw_mail_server_fault(n->mail)) {
-			down = true;
-			snprintf(down_why, sizeof(down_why), "not tried: %s", n->last_detail);
-		}
+		group_free(&g);
+		sw_store_outbox_free(extra, n_extra);
 	}
 	if (rc == SW_OK && got == (size_t)limit)
-		*ret_delay_ms = n->tokens >= 1 ? 0
-					       : (int64_t)ceil((1 - n->tokens) * 1000.0 /
-							       n->conf->send_rate);
+		*ret_delay_ms = n->tokens >= 1 ? 0 : token_wait_ms(n);
+	free(taken);
 	sw_store_outbox_free(msgs, got);
 	return rc;
 }

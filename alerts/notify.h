@@ -1,30 +1,41 @@
 /*
- * notify.h - the alert engine's delivery side: customer emails from the
- * store's outbox.
+ * notify.h - the alert engine's delivery side: customer notices from the
+ * store's outbox, through the channels of channel.h (email, the shop's
+ * webhook).
  *
  * Each round claims due rows (queued, deferred and due, or claimed by a
- * sender whose lease ran out), at most as many as the global send rate
- * allows, and for each one, in this order:
+ * sender whose lease ran out), at most as many messages as the global
+ * send rate allows, groups them by order (with the order's other rows
+ * waiting to go within the settle window, claimed too), and for each
+ * group, in this order:
+ *   re-check every row (sw_engine_recheck): no longer true -> obsolete,
+ *     with the reason; cannot be confirmed (courier feed down) -> held
+ *     (deferred) and judged again later, obsolete once older than
+ *     give_up_after
+ *   the rows left make one message led by the most serious (notice.h):
  *   unsubscribed address           -> suppressed ("unsubscribed")
  *   customer's quiet hours, unless
- *   the kind is urgent             -> deferred to the end of them
- *   daily cap reached (sent today
- *   in the customer's zone)        -> suppressed ("daily cap N reached")
- *   render (template per kind and locale) and send through the mailer:
- *     accepted                     -> sent, with the server's answer
- *     4xx / connection failure     -> deferred, retry_min doubling up to
- *                                     retry_max; failed once the row is
- *                                     older than give_up_after
- *     5xx, bad address, render error -> failed, with the reason
- * When a send fails for a reason that is not the message's (no reply, a
- * refusal before RCPT TO: sw_mail_server_fault), the rest of the round is
- * deferred without a connection attempt each; when the daemon is asked to
- * stop (sw_notify_set_interrupt), the rest goes back to the queue.
- * A row is marked right after its own send, so a crash can resend at most
- * the one message the server accepted before the mark was committed; the
- * resend has the same Message-ID (built from the row), so mail clients
- * can fold it.  Single thread (the daemon's loop); a send blocks for at
- * most the mailer's timeout.
+ *   the lead kind is urgent        -> deferred to the end of them
+ *   daily cap reached (messages sent
+ *   today in the customer's zone)  -> suppressed ("daily cap N reached")
+ *   render and send through the row's channel:
+ *     delivered                    -> lead row sent, the others merged
+ *     temporary failure            -> all deferred, retry_min doubling up
+ *                                     to retry_max (or the receiver's
+ *                                     Retry-After); failed once the lead
+ *                                     is older than give_up_after
+ *     refused, render error        -> all failed, with the reason
+ * Deferred rows are re-checked when they come back: a message held
+ * overnight must still be true in the morning.
+ * When a send fails for a reason that is not the message's (no reply,
+ * a 5xx or 429 from a webhook: sw_channel_server_fault), the rest of the
+ * round on that channel is deferred without an attempt each; when the
+ * daemon is asked to stop (sw_notify_set_interrupt), the rest goes back
+ * to the queue.  A row is marked right after its own send, so a crash
+ * can resend at most the one message the receiver accepted before the
+ * mark was committed; the resend has the same Message-ID / idempotency
+ * key (built from the row).  Single thread (the daemon's loop); a send
+ * blocks for at most the channel's timeout.
  */
 #ifndef SW_ALERTS_NOTIFY_H
 #define SW_ALERTS_NOTIFY_H
@@ -32,28 +43,37 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "alerts/mail.h"
+#include "alerts/channel.h"
+#include "alerts/engine.h"
 #include "alerts/rules.h"
 #include "alerts/template.h"
 #include "lib/error.h"
 #include "lib/store.h"
 #include "slipwatch/metrics.h"
 
+#define SW_NOTIFY_CHANNELS 8 /* open channels at most */
+
 struct sw_notify;
 
 struct sw_notify_stats {
-	uint64_t sent, deferred, failed, suppressed, quiet;
+	uint64_t sent, deferred, failed, suppressed, quiet, obsolete, merged, held;
 };
 
 /* A new sender.  All arguments are borrowed until sw_notify_set or free;
- * metrics may be NULL. */
+ * engine (the re-check) and metrics may be NULL (no re-check: tests of
+ * the sending alone). */
 struct sw_notify *sw_notify_new(struct sw_store *st, const struct sw_alerts_conf *conf,
-				const struct sw_tpl_set *tpl, struct sw_mail *mail,
+				const struct sw_tpl_set *tpl, struct sw_engine *engine,
 				struct sw_metrics *metrics);
 
 /* Replaces the borrowed settings (reload). */
 void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
-		   const struct sw_tpl_set *tpl, struct sw_mail *mail);
+		   const struct sw_tpl_set *tpl);
+
+/* The open channels rows are sent through (borrowed, at most
+ * SW_NOTIFY_CHANNELS; a row whose channel is not among them fails with
+ * "channel NAME is not configured"). */
+void sw_notify_set_channels(struct sw_notify *n, struct sw_channel *const *chs, size_t n_chs);
 
 void sw_notify_free(struct sw_notify *n);
 

@@ -229,6 +229,7 @@ shop_name = Test Shop
 unsubscribe_url = https://shop.example/unsubscribe?email={email}
 tracking_url = https://shop.example/track/{courier}/{tracking}
 quiet_hours = ${QUIET:-}
+settle = ${SETTLE:-0s}
 send_rate = ${SEND_RATE:-200}
 retry_min = 1s
 retry_max = 2s

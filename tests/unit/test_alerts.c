@@ -140,6 +140,8 @@ static struct sw_parcel parcel_at(int64_t shipped, enum sw_ship_status st, int64
 
 /* polled_ok_at of the next run: -1 = "just now" */
 static int64_t polled_at = -1;
+/* the parcel of the next run has a poll schedule */
+static bool polled = false;
 
 static struct sw_eval_out run(const struct sw_order *o, const struct sw_parcel *p, int64_t now,
 			      int64_t feed_ok)
@@ -151,7 +153,8 @@ static struct sw_eval_out run(const struct sw_order *o, const struct sw_parcel *
 				 .now = now,
 				 .feed_ok_at = feed_ok,
 				 .feed_window = 2 * H,
-				 .polled_ok_at = polled_at < 0 ? now - 1 : polled_at };
+				 .polled_ok_at = polled_at < 0 ? now - 1 : polled_at,
+				 .polled = polled };
 	struct sw_eval_out out;
 
 	sw_eval(&in, &out);
@@ -285,6 +288,20 @@ static void test_eval_parcel(void)
 	out = run(&o, &p, T0 + 72 * H, T0 + 72 * H);
 	ok(has(&out, SW_SLIP_LATE, "warehouse"), "late, shipped after the ship-by: warehouse");
 
+	/* late of a polled parcel waits for the courier's word after the
+	 * promise: an API down across it cannot make a parcel late */
+	polled = true;
+	polled_at = T0 + 71 * H; /* the last answer came before the promise */
+	p = parcel_at(T0 - H, SW_SHIP_IN_TRANSIT, T0 + 70 * H);
+	out = run(&o, &p, T0 + 90 * H, T0 + 90 * H);
+	ok(!has(&out, SW_SLIP_LATE, NULL), "polled, no answer since the promise: no late yet");
+	is_int(out.next_due, T0 + 90 * H + SW_EVAL_RECHECK, "late re-checked later");
+	polled_at = T0 + 89 * H; /* answered (found or not found) after it */
+	out = run(&o, &p, T0 + 90 * H, T0 + 90 * H);
+	ok(has(&out, SW_SLIP_LATE, "courier"), "polled, answered after the promise: late");
+	polled_at = -1;
+	polled = false;
+
 	p = parcel_at(T0 - H, SW_SHIP_DELIVERED, T0 + 80 * H);
 	p.terminal = 1;
 	out = run(&o, &p, T0 + 90 * H, T0 + 90 * H);
@@ -372,6 +389,26 @@ static void test_rules(void)
 	is_int(p->after_ms[SW_SLIP_STALLED], 12 * H * 1000LL, "most specific threshold");
 	p = sw_rules_pick(&r, NULL, NULL, NULL);
 	is_str(p->name, "std", "unknown keys match only the default");
+	is_int(p->settle_ms[SW_SLIP_LATE], 5 * 60 * 1000LL, "settle: 5 minutes by default");
+	ok(c.has_followup[SW_SLIP_SHIP_LATE] && c.has_followup[SW_SLIP_LATE] &&
+		   !c.has_followup[SW_SLIP_RETURNING],
+	   "follow-ups by default for ship_late and late, not returning");
+	is_str(c.channel, "email", "customers are emailed by default");
+	sw_alerts_conf_free(&c);
+	sw_rules_free(&r);
+
+	rc = load_rules(BASE "settle = 2m\nfollowup = late\n"
+			     "[rule std]\nsettle_available_for_pickup = 0s\n"
+			     "[rule dhl]\ncourier = dhl\nsettle_late = 20m\n",
+			&c, &r, err, sizeof(err));
+	is_int(rc, SW_OK, "settle keys load");
+	p = sw_rules_pick(&r, NULL, NULL, NULL);
+	is_int(p->settle_ms[SW_SLIP_STALLED], 2 * 60 * 1000LL, "[alerts] settle is every kind's");
+	is_int(p->settle_ms[SW_SLIP_AVAILABLE_FOR_PICKUP], 0, "per kind in the default rule");
+	p = sw_rules_pick(&r, NULL, "dhl", NULL);
+	is_int(p->settle_ms[SW_SLIP_LATE], 20 * 60 * 1000LL, "per kind in a specific rule");
+	is_int(p->settle_ms[SW_SLIP_AVAILABLE_FOR_PICKUP], 0, "inherited from the default rule");
+	ok(c.has_followup[SW_SLIP_LATE] && !c.has_followup[SW_SLIP_SHIP_LATE], "followup list");
 	sw_alerts_conf_free(&c);
 	sw_rules_free(&r);
 
@@ -386,6 +423,10 @@ static void test_rules(void)
 		{ BASE "quiet_hours = 9pm-8am\n", "quiet_hours" },
 		{ BASE "quiet_hours = 08:00-08:00\n", "quiet_hours" },
 		{ BASE "urgent = late,soon\n", "'soon' is not a slip kind" },
+		{ BASE "followup = late,gone\n", "'gone' is not a slip kind" },
+		{ BASE "channel = sms\n", "'sms' is not a customer channel" },
+		{ BASE "settle = soon\n", "settle" },
+		{ BASE "[rule a]\nsettle_late = -1s\n", "settle_late" },
 		{ BASE "default_timezone = Mars/Olympus\n", "not an IANA zone" },
 		{ "[alerts]\nemail = yes\nshop_name = S\n", "unsubscribe_url: required" },
 		{ "[alerts]\nemail = yes\nunsubscribe_url = https://x/{email}\n", "shop_name: required" },

@@ -1,0 +1,378 @@
+/*
+ * notice.c - one customer message from the rows of one order (notice.h).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts/notice.h"
+#include "lib/swtime.h"
+#include "lib/xmalloc.h"
+
+#define URL_MAX 2048
+#define ITEMS_MAX 32 /* parcels listed in one message */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* ---- order of seriousness ------------------------------------------------ */
+
+static const char *const rank_order[] = {
+	"returning", "exception", "attempt_fail", "available_for_pickup", "late",
+	"stalled",   "no_first_scan", "eta_slip", "ship_late", "delivered",
+	"shipped",   "moving",
+};
+
+static const char *part_kind(const struct sw_notice_part *p)
+{
+	const char *k = p->row->slip_kind;
+
+	return strncmp(k, "resolved_", 9) == 0 && p->chk.news[0] ? p->chk.news : k;
+}
+
+int sw_notice_rank(const struct sw_notice_part *p)
+{
+	const char *k = part_kind(p);
+	int n = (int)(sizeof(rank_order) / sizeof(rank_order[0]));
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(k, rank_order[i]) == 0)
+			return i;
+	return n;
+}
+
+static int part_cmp(const void *a, const void *b)
+{
+	const struct sw_notice_part *x = a, *y = b;
+	int rx = sw_notice_rank(x), ry = sw_notice_rank(y);
+
+	if (rx != ry)
+		return rx - ry;
+	return (x->row->id > y->row->id) - (x->row->id < y->row->id);
+}
+
+void sw_notice_sort(struct sw_notice_part *parts, size_t n)
+{
+	qsort(parts, n, sizeof(*parts), part_cmp);
+}
+
+enum sw_err sw_notice_tpl_kind(const struct sw_notice_part *p, enum sw_tpl_kind *ret)
+{
+	return sw_tpl_kind_from_name(part_kind(p), ret);
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+/* Percent-encodes s (RFC 3986 unreserved kept) onto out. */
+static void url_escape(const char *s, char *out, size_t len, size_t *pos)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s && *pos + 4 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			out[(*pos)++] = (char)c;
+		} else {
+			out[(*pos)++] = '%';
+			out[(*pos)++] = hex[c >> 4];
+			out[(*pos)++] = hex[c & 15];
+		}
+	}
+}
+
+/* Expands {name} placeholders of a URL template with escaped values;
+ * names: courier, tracking, email, order.  NULL if tmpl is unset, a value
+ * is missing or the result does not fit. */
+static char *expand_url(const char *tmpl, const char *courier, const char *tracking,
+			const char *email, const char *order)
+{
+	static const char *const names[] = { "courier", "tracking", "email", "order" };
+	const char *vals[] = { courier, tracking, email, order };
+	char out[URL_MAX];
+	size_t pos = 0;
+
+	if (!tmpl || !*tmpl)
+		return NULL;
+	for (const char *p = tmpl; *p; p++) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		int which = -1;
+
+		for (int i = 0; close && i < 4; i++)
+			if ((size_t)(close - p - 1) == strlen(names[i]) &&
+			    strncmp(p + 1, names[i], strlen(names[i])) == 0)
+				which = i;
+		if (which >= 0) {
+			if (!vals[which])
+				return NULL; /* e.g. a tracking link before shipping */
+			url_escape(vals[which], out, sizeof(out), &pos);
+			p = close;
+		} else if (pos + 1 < sizeof(out)) {
+			out[pos++] = *p;
+		}
+		if (pos + 4 >= sizeof(out))
+			return NULL;
+	}
+	out[pos] = '\0';
+	return xstrdup(out);
+}
+
+/* How customers know the couriers slipwatch has adapters for. */
+static const char *courier_display(const char *name)
+{
+	static const char *const names[][2] = {
+		{ "dhl", "DHL" },	  { "fedex", "FedEx" },
+		{ "ups", "UPS" },	  { "shiprocket", "Shiprocket" },
+		{ "aftership", "AfterShip" },
+	};
+
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i][0]) == 0)
+			return names[i][1];
+	return name;
+}
+
+/* The delivery promise, in the customer's zone and language. */
+static void delivery_date(const json_t *vars, const char *zone, const char *loc, char *buf,
+			  size_t len)
+{
+	const char *kind = jstr(vars, "promise_kind"), *text = jstr(vars, "promise_text");
+	json_int_t at = json_integer_value(json_object_get(vars, "promise_at"));
+	struct sw_date d;
+
+	buf[0] = '\0';
+	if (kind && strcmp(kind, "date") == 0 && text && sw_date_parse(text, &d, NULL, 0) == SW_OK)
+		sw_tpl_format_date(&d, loc, buf, len);
+	else if (kind && at > 0)
+		sw_tpl_format_instant(at, zone, loc, buf, len);
+}
+
+/* An ETA is quoted only while it is today or later in the customer's
+ * zone: a date the courier never updated is not news. */
+static void future_eta(const char *eta, const char *zone, int64_t now, const char *loc,
+		       char *buf, size_t len)
+{
+	struct sw_tz_local lt;
+	struct sw_date d;
+
+	buf[0] = '\0';
+	if (!eta || sw_date_parse(eta, &d, NULL, 0) != SW_OK ||
+	    sw_tz_utc_to_local(zone, now, &lt) != SW_OK)
+		return;
+	if (d.year < lt.date.year ||
+	    (d.year == lt.date.year &&
+	     (d.month < lt.date.month || (d.month == lt.date.month && d.day < lt.date.day))))
+		return;
+	sw_tpl_format_date(&d, loc, buf, len);
+}
+
+/* ---- building ---------------------------------------------------------------- */
+
+struct item_text {
+	char new_date[SW_TPL_DATE_STRLEN];
+	char *link;
+};
+
+struct build {
+	const struct sw_alerts_conf *conf;
+	const struct sw_tpl_set *tpl;
+	const struct sw_notice_part *parts;
+	size_t n;
+	int64_t now;
+	const json_t *lv; /* the lead's values */
+	const char *zone, *recipient;
+	char loc[SW_TPL_LOCALE_MAX + 1];
+	struct sw_tpl_item items[ITEMS_MAX];
+	struct item_text it[ITEMS_MAX];
+	size_t n_items;
+};
+
+/* The freshest ETA of a part: the re-check's, else the queued one. */
+static const char *part_eta(const struct sw_notice_part *p)
+{
+	return p->chk.eta[0] ? p->chk.eta : jstr(p->vars, "eta");
+}
+
+/* One list item per parcel of the message (first part of a parcel wins:
+ * parts are sorted, so it carries the parcel's most serious issue). */
+static void add_items(struct build *b, const struct sw_tpl *lead)
+{
+	for (size_t i = 0; i < b->n && b->n_items < ITEMS_MAX; i++) {
+		const struct sw_notice_part *p = &b->parts[i];
+		const char *tn = jstr(p->vars, "tracking"), *courier = jstr(p->vars, "courier");
+		struct sw_tpl_item *item = &b->items[b->n_items];
+		struct item_text *t = &b->it[b->n_items];
+		enum sw_tpl_kind k;
+		bool dup = false;
+
+		if (!tn || !courier)
+			continue;
+		for (size_t j = 0; j < b->n_items; j++)
+			dup |= strcmp(b->items[j].tracking_number, tn) == 0;
+		if (dup)
+			continue;
+		memset(item, 0, sizeof(*item));
+		item->courier = courier_display(courier);
+		item->tracking_number = tn;
+		t->link = expand_url(b->conf->tracking_url, courier, tn, b->recipient,
+				     jstr(p->vars, "order_id"));
+		item->tracking_link = t->link;
+		if (sw_notice_tpl_kind(p, &k) == SW_OK)
+			item->issue = sw_tpl_summary(sw_tpl_pick(b->tpl, k, sw_tpl_locale(lead)));
+		future_eta(part_eta(p), b->zone, b->now, b->loc, t->new_date, sizeof(t->new_date));
+		item->new_date = t->new_date;
+		b->n_items++;
+	}
+}
+
+/* The facts of the message as JSON (the webhook's "facts"). */
+static char *facts_json(const struct build *b)
+{
+	json_t *f = json_object(), *kinds = json_array(), *parcels = json_array();
+	const json_t *lv = b->lv;
+	char *text;
+
+	for (size_t i = 0; i < b->n; i++)
+		json_array_append_new(kinds, json_string(part_kind(&b->parts[i])));
+	for (size_t i = 0; i < b->n_items; i++) {
+		json_t *p = json_object();
+
+		json_object_set_new(p, "courier", json_string(b->items[i].courier));
+		json_object_set_new(p, "tracking_number",
+				    json_string(b->items[i].tracking_number));
+		if (b->items[i].tracking_link)
+			json_object_set_new(p, "tracking_link",
+					    json_string(b->items[i].tracking_link));
+		if (*b->it[i].new_date)
+			json_object_set_new(p, "new_date", json_string(b->it[i].new_date));
+		json_array_append_new(parcels, p);
+	}
+	json_object_set_new(f, "kinds", kinds);
+	json_object_set_new(f, "parcels", parcels);
+	if (jstr(lv, "promise_text"))
+		json_object_set_new(f, "delivery_promise", json_string(jstr(lv, "promise_text")));
+	text = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(f);
+	return text;
+}
+
+/* The values of the lead template. */
+static void lead_values(struct build *b, const struct sw_notice_part *lead, enum sw_tpl_kind k,
+			struct sw_notice_built *out, struct sw_tpl_values *v, char *dd, char *sb,
+			char *nd, char *count)
+{
+	const json_t *lv = b->lv;
+	json_int_t ship_by = json_integer_value(json_object_get(lv, "ship_by_at"));
+	enum sw_slip sk;
+
+	delivery_date(lv, b->zone, b->loc, dd, SW_TPL_DATE_STRLEN);
+	if (k == SW_TPL_SHIP_LATE && ship_by > 0)
+		sw_tpl_format_instant(ship_by, b->zone, b->loc, sb, SW_TPL_DATE_STRLEN);
+	future_eta(part_eta(lead), b->zone, b->now, b->loc, nd, SW_TPL_DATE_STRLEN);
+	sw_tpl_format_number((int64_t)b->n_items, b->loc, count, 32);
+	out->tracking_link = expand_url(b->conf->tracking_url, jstr(lv, "courier"),
+					jstr(lv, "tracking"), b->recipient, jstr(lv, "order_id"));
+	out->unsub_link = expand_url(b->conf->unsubscribe_url, jstr(lv, "courier"),
+				     jstr(lv, "tracking"), b->recipient, jstr(lv, "order_id"));
+	v->customer_name = jstr(lv, "name");
+	v->order_id = jstr(lv, "order_id");
+	v->tracking_number = jstr(lv, "tracking");
+	v->courier = courier_display(jstr(lv, "courier"));
+	v->tracking_link = out->tracking_link;
+	v->delivery_date = *dd ? dd : NULL;
+	v->promised_date = v->delivery_date;
+	v->ship_by_date = *sb ? sb : NULL;
+	v->new_date = nd;
+	v->shop_name = b->conf->shop_name;
+	v->unsubscribe_link = out->unsub_link;
+	v->parcel_count = count;
+	v->followup = sw_slip_from_name(lead->row->slip_kind, &sk) == SW_OK &&
+				      b->conf->has_followup[sk]
+			      ? "yes"
+			      : NULL;
+	v->others = b->n > 1 || b->n_items > 1 ? "yes" : NULL;
+	v->items = b->items;
+	v->n_items = b->n_items;
+}
+
+static void fill_notice(const struct build *b, const struct sw_notice_part *lead,
+			struct sw_notice_built *out)
+{
+	struct sw_notice *nt = &out->notice;
+	const json_t *lv = b->lv;
+
+	snprintf(out->key, sizeof(out->key), "slipwatch-%lld-%lld", (long long)lead->row->id,
+		 (long long)lead->row->created_at);
+	nt->id = lead->row->id;
+	nt->created_at = lead->row->created_at;
+	nt->key = out->key;
+	nt->kind = part_kind(lead);
+	nt->recipient = lead->row->recipient;
+	nt->recipient_name = jstr(lv, "name");
+	nt->phone = jstr(lv, "phone");
+	nt->locale = jstr(lv, "locale");
+	nt->order_id = jstr(lv, "order_id");
+	nt->warehouse_id = jstr(lv, "warehouse_id");
+	nt->subject = out->msg.subject;
+	nt->text = out->msg.text;
+	nt->html = out->msg.html;
+	nt->unsubscribe_link = out->unsub_link;
+	nt->one_click = b->conf->one_click;
+	nt->facts_json = out->facts;
+	nt->date = b->now;
+}
+
+enum sw_err sw_notice_build(const struct sw_alerts_conf *conf, const struct sw_tpl_set *tpl,
+			    const struct sw_notice_part *parts, size_t n, int64_t now,
+			    struct sw_notice_built *out, char *err, size_t errlen)
+{
+	char dd[SW_TPL_DATE_STRLEN], sb[SW_TPL_DATE_STRLEN] = "", nd[SW_TPL_DATE_STRLEN];
+	char count[32] = "";
+	struct build *b = xcalloc(1, sizeof(*b));
+	struct sw_tpl_values v = { 0 };
+	const struct sw_tpl *lt;
+	enum sw_tpl_kind k;
+	enum sw_err rc = SW_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	b->conf = conf;
+	b->tpl = tpl;
+	b->parts = parts;
+	b->n = n;
+	b->now = now;
+	b->lv = parts[0].vars;
+	b->recipient = parts[0].row->recipient;
+	b->zone = jstr(b->lv, "zone");
+	if (!b->zone || !sw_tz_valid(b->zone))
+		b->zone = conf->default_timezone;
+	if (sw_notice_tpl_kind(&parts[0], &k) != SW_OK) {
+		snprintf(err, errlen, "no template kind '%s'", part_kind(&parts[0]));
+		goto out;
+	}
+	lt = sw_tpl_pick(tpl, k, jstr(b->lv, "locale"));
+	sw_tpl_format_locale(lt, jstr(b->lv, "locale"), b->loc, sizeof(b->loc));
+	add_items(b, lt);
+	lead_values(b, &parts[0], k, out, &v, dd, sb, nd, count);
+	out->facts = facts_json(b);
+	if ((rc = sw_tpl_render(lt, &v, &out->msg, err, errlen)) == SW_OK)
+		fill_notice(b, &parts[0], out);
+out:
+	for (size_t i = 0; i < b->n_items; i++)
+		free(b->it[i].link);
+	free(b);
+	return rc;
+}
+
+void sw_notice_built_free(struct sw_notice_built *b)
+{
+	sw_tpl_msg_free(&b->msg);
+	free(b->tracking_link);
+	free(b->unsub_link);
+	free(b->facts);
+	memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,238 @@
+/*
+ * sw_scenario.c - runs the alert engine and the notice sender on a store
+ * with a clock the script steps, against real channels (the SMTP sink, the
+ * webhook sink): the customer-notice scenarios of tests/data/scenarios/.
+ *
+ *   sw_scenario CONF SCRIPT
+ *
+ * CONF is a slipwatch.conf ([store] path, [alerts], [rule ...], [smtp],
+ * [customer_webhook]).  SCRIPT is read line by line:
+ *   # comment, or an empty line
+ *   clock T        the clock: T = unix seconds, +N / -N = relative to now
+ *   seed           the JSON lines up to "end" go to sw_seed STORE NOW
+ *                  (env SW_SEED: its path): times in them are relative
+ *                  to the scenario's clock
+ *   run            the engine reads the journal, passes deadlines due, and
+ *                  the sender sends every notice due, until nothing is left
+ *   restart        the engine and sender are freed and made again (a
+ *                  restart: the start-up pass runs at the clock)
+ *   sql STATEMENT  runs one SQL statement on the store (what no seed op
+ *                  says, e.g. a courier feed failing)
+ * No wall clock is read: the same script does the same whatever the
+ * machine's load.  Exit 0, or 1 with "SCRIPT:LINE: what" on stderr.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "alerts/channel.h"
+#include "alerts/engine.h"
+#include "alerts/notify.h"
+#include "alerts/rules.h"
+#include "alerts/template.h"
+#include "lib/conf.h"
+#include "lib/store.h"
+
+struct scen {
+	const char *script;
+	long line;
+	char *store_path;
+	struct sw_store *st;
+	struct sw_alerts_conf ac;
+	struct sw_rules rules;
+	struct sw_tpl_set *tpl;
+	void *chconf[SW_NOTIFY_CHANNELS];
+	struct sw_channel *chs[SW_NOTIFY_CHANNELS];
+	size_t n_chs;
+	struct sw_engine *engine;
+	struct sw_notify *notify;
+	int64_t now, mono_ms;
+};
+
+static void die(struct scen *s, const char *what, const char *detail)
+{
+	fprintf(stderr, "sw_scenario: %s:%ld: %s%s%s\n", s->script, s->line, what,
+		detail ? ": " : "", detail ? detail : "");
+	exit(1);
+}
+
+static void load_conf(struct scen *s, const char *path)
+{
+	static const struct sw_conf_opt store_table[] = {
+		{ "path", SW_CONF_PATH, 0, 0, 0, 0, 0, NULL, NULL, 0, "store" },
+		{ NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
+	};
+	struct sw_conf *conf;
+	char err[1024];
+
+	if (sw_conf_load(path, &conf, err, sizeof(err)) != SW_OK ||
+	    sw_conf_apply(conf, "store", NULL, store_table, &s->store_path, err, sizeof(err)) ||
+	    sw_rules_load(conf, &s->ac, &s->rules, err, sizeof(err)))
+		die(s, "configuration", err);
+	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++) {
+		const struct sw_channel_ops *ops = sw_channel_table[i];
+		bool on = strcmp(ops->name, "email") == 0 ? s->ac.email
+							   : sw_conf_has(conf, ops->section, NULL);
+
+		if (!on)
+			continue;
+		if (sw_channel_conf_load(ops, conf, &s->chconf[i], err, sizeof(err)) ||
+		    sw_channel_open(ops, s->chconf[i], &s->chs[s->n_chs], err, sizeof(err)))
+			die(s, "channel", err);
+		s->n_chs++;
+		if (strcmp(ops->name, "webhook") == 0)
+			s->ac.webhook_on = true;
+	}
+	if (sw_tpl_load(s->ac.templates, &s->tpl, err, sizeof(err)) != SW_OK)
+		die(s, "templates", err);
+	sw_conf_free(conf);
+}
+
+static void start(struct scen *s)
+{
+	char err[1024];
+
+	if (sw_engine_new(s->st, &s->ac, &s->rules, NULL, &s->engine, err, sizeof(err)) ||
+	    sw_engine_scan(s->engine, s->now, err, sizeof(err)))
+		die(s, "engine", err);
+	s->notify = sw_notify_new(s->st, &s->ac, s->tpl, s->engine, NULL);
+	sw_notify_set_channels(s->notify, s->chs, s->n_chs);
+}
+
+static void stop(struct scen *s)
+{
+	sw_notify_free(s->notify);
+	sw_engine_free(s->engine);
+	s->notify = NULL;
+	s->engine = NULL;
+}
+
+static void run(struct scen *s)
+{
+	char err[1024] = "";
+	int64_t delay;
+	int n, guard = 0;
+
+	do {
+		if (sw_engine_tail(s->engine, s->now, &n, err, sizeof(err)))
+			die(s, "journal", err);
+	} while (n == s->ac.batch);
+	do {
+		if (sw_engine_due(s->engine, s->now, &n, err, sizeof(err)))
+			die(s, "deadlines", err);
+	} while (n > 0 && sw_engine_next_due(s->engine) && sw_engine_next_due(s->engine) <= s->now);
+	do {
+		s->mono_ms += 60000; /* a minute of tokens per round: never rate-bound */
+		if (sw_notify_run(s->notify, s->now, s->mono_ms, 1000, &delay, err, sizeof(err)))
+			die(s, "sending", err);
+	} while (delay == 0 && ++guard < 10000);
+}
+
+static void seed(struct scen *s, FILE *in)
+{
+	char cmd[4096], line[8192];
+	const char *tool = getenv("SW_SEED");
+	FILE *p;
+
+	if (!tool)
+		die(s, "seed", "SW_SEED is not set");
+	snprintf(cmd, sizeof(cmd), "'%s' '%s' %lld", tool, s->store_path, (long long)s->now);
+	if (!(p = popen(cmd, "w")))
+		die(s, "seed", "cannot start sw_seed");
+	while (fgets(line, sizeof(line), in)) {
+		s->line++;
+		if (strcmp(line, "end\n") == 0 || strcmp(line, "end") == 0)
+			break;
+		fputs(line, p);
+	}
+	if (pclose(p) != 0)
+		die(s, "seed", "sw_seed failed");
+}
+
+static void sql(struct scen *s, const char *stmt)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	if (sqlite3_open(s->store_path, &db) != SQLITE_OK)
+		die(s, "sql", "cannot open the store");
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
+		die(s, "sql", msg);
+	sqlite3_close(db);
+}
+
+static void step(struct scen *s, char *line, FILE *in)
+{
+	char *arg = line + strcspn(line, " ");
+	char *end;
+	long long v;
+
+	if (*arg)
+		*arg++ = '\0';
+	if (strcmp(line, "clock") == 0) {
+		v = strtoll(arg, &end, 10);
+		if (end == arg || *end)
+			die(s, "clock: not a number", arg);
+		s->now = *arg == '+' || *arg == '-' ? s->now + v : v;
+	} else if (strcmp(line, "seed") == 0) {
+		seed(s, in);
+	} else if (strcmp(line, "run") == 0) {
+		run(s);
+	} else if (strcmp(line, "restart") == 0) {
+		stop(s);
+		start(s);
+	} else if (strcmp(line, "sql") == 0) {
+		sql(s, arg);
+	} else {
+		die(s, "unknown step", line);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct scen s = { 0 };
+	char err[1024], line[8192];
+	FILE *in;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: sw_scenario CONF SCRIPT\n");
+		return 2;
+	}
+	s.script = argv[2];
+	if (!(in = fopen(argv[2], "r")))
+		die(&s, "cannot open the script", NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	load_conf(&s, argv[1]);
+	if (sw_store_open(s.store_path, 0, &s.st, err, sizeof(err)))
+		die(&s, "store", err);
+	s.now = 1800000000; /* until the script says */
+	while (fgets(line, sizeof(line), in)) {
+		s.line++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!*line || *line == '#')
+			continue;
+		if (!s.engine && strcmp(line, "seed") != 0 && strncmp(line, "clock", 5) != 0 &&
+		    strncmp(line, "sql", 3) != 0)
+			start(&s);
+		step(&s, line, in);
+	}
+	fclose(in);
+	stop(&s);
+	for (size_t i = 0; i < s.n_chs; i++)
+		sw_channel_close(s.chs[i]);
+	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
+		sw_channel_conf_free(sw_channel_table[i], s.chconf[i]);
+	sw_tpl_free(s.tpl);
+	sw_rules_free(&s.rules);
+	sw_alerts_conf_free(&s.ac);
+	sw_store_close(s.st);
+	free(s.store_path);
+	curl_global_cleanup();
+	return 0;
+}
