@@ -21,8 +21,10 @@
 #                   hooks N                  the webhook receiver took exactly N notices
 #                                            (2xx answers), every signature valid
 #                   sql QUERY => VALUE       the store answers VALUE
-#   webhook.modes the receiver's answers in order, one a line (optional):
-#                   503, 429:SECONDS, 400, ok (ok for the rest)
+#                   hook EXPR                a Python expression over L, the
+#                                            receiver's requests, is true
+# A script switches the webhook receiver's answers with an "sh" step
+# writing "$HOOK_DIR/mode" (tests/tools/webhook_sink.py documents modes).
 . "$SW_SRCDIR/tests/integration/lib.sh"
 "$PY3" -c 'import aiosmtpd' 2>/dev/null || { echo "1..0 # SKIP python3-aiosmtpd missing (autotools/deps installs it)"; exit 0; }
 SCEN=$SW_BUILDDIR/tests/tools/sw_scenario
@@ -32,15 +34,18 @@ export SW_SEED=$SEED
 start_sink
 HOOK_PORT=$(free_port)
 HOOK_SECRET_FILE=$T_DIR/hook.secret
-printf 'scenario-secret-%s\n' "$$" >"$HOOK_SECRET_FILE"
+HOOK_SECRET="scenario-secret-$$-$RANDOM"
+printf '%s' "$HOOK_SECRET" >"$HOOK_SECRET_FILE"
+chmod 600 "$HOOK_SECRET_FILE"
 
-# start_hook DIR: the webhook receiver, answering per DIR/webhook.modes.
+# start_hook NAME: the webhook receiver (tests/tools/webhook_sink.py) in
+# $T_DIR/hook-NAME, exported as HOOK_DIR so that a script's "sh" steps can
+# switch its answers (HOOK_DIR/mode).
 start_hook() {
-	HOOK_DIR=$T_DIR/hook-$1
+	export HOOK_DIR=$T_DIR/hook-$1
 	mkdir -p "$HOOK_DIR"
-	[ -f "$2/webhook.modes" ] && cp "$2/webhook.modes" "$HOOK_DIR/modes"
 	sw_spawn "$T_DIR/hook-$1.log" "$PY3" "$SW_SRCDIR/tests/tools/webhook_sink.py" \
-		--port "$HOOK_PORT" --dir "$HOOK_DIR" --secret-file "$HOOK_SECRET_FILE"
+		--port "$HOOK_PORT" --dir "$HOOK_DIR" --secret "$HOOK_SECRET"
 	HOOK_PID=$SPAWNED
 	wait_for 15 test -s "$HOOK_DIR/ready" || bail "webhook sink did not start: $(tail -n 5 "$T_DIR/hook-$1.log")"
 }
@@ -48,7 +53,7 @@ hook_json() {
 	"$PY3" -c 'import json,sys,os
 p=sys.argv[1]
 L=[json.loads(l) for l in open(p)] if os.path.exists(p) else []
-print(eval(sys.argv[2]))' "$HOOK_DIR/requests.jsonl" "$1"
+print(eval(sys.argv[2]))' "$HOOK_DIR/log.jsonl" "$1"
 }
 
 # msgs_to TO: the sink's messages to TO, as a Python expression.
@@ -73,8 +78,12 @@ check_line() { # check_line NAME LINE
 		fi ;;
 	noemail) is "$(sink_json "len($(msgs_to "$rest"))")" 0 "$name: no email to $rest" ;;
 	hooks)
-		is "$(hook_json "sum(1 for r in L if r['answered'] // 100 == 2)")" "$rest" "$name: $rest notices taken by the webhook receiver"
-		is "$(hook_json "sum(1 for r in L if not r['signature_ok'])")" 0 "$name: every webhook signature verifies" ;;
+		is "$(hook_json "sum(1 for r in L if r['status'] // 100 == 2)")" "$rest" "$name: $rest notices taken by the webhook receiver"
+		is "$(hook_json "sum(1 for r in L if not r['sig_ok'])")" 0 "$name: every webhook signature verifies" ;;
+	hook)
+		# hook EXPR: a Python expression over L (the receiver's requests) is true
+		export SW_EXPR=$rest
+		is "$(hook_json "$rest")" True "$name: webhook: $rest" ;;
 	sql)
 		q=${rest% => *}; want=${rest##* => }
 		is "$(sql "$q")" "$want" "$name: $q" ;;
@@ -87,6 +96,7 @@ for dir in "$SW_SRCDIR"/tests/data/scenarios/[0-9]*/; do
 	name=$(basename "$dir")
 	rm -f "$T_DIR/store.db" "$T_DIR/store.db-wal" "$T_DIR/store.db-shm" "$SINK_DIR/log.jsonl"
 	HOOK_PID=
+	unset HOOK_DIR
 	if [ -f "$dir/conf" ] && grep -q customer_webhook "$dir/conf"; then
 		start_hook "$name" "$dir"
 	fi

@@ -18,6 +18,8 @@
  *                  restart: the start-up pass runs at the clock)
  *   sql STATEMENT  runs one SQL statement on the store (what no seed op
  *                  says, e.g. a courier feed failing)
+ *   sh COMMAND     runs a shell command, which must succeed (e.g. switch
+ *                  a test receiver's answers)
  * No wall clock is read: the same script does the same whatever the
  * machine's load.  Exit 0, or 1 with "SCRIPT:LINE: what" on stderr.
  */
@@ -189,6 +191,9 @@ static void step(struct scen *s, char *line, FILE *in)
 		start(s);
 	} else if (strcmp(line, "sql") == 0) {
 		sql(s, arg);
+	} else if (strcmp(line, "sh") == 0) {
+		if (system(arg) != 0)
+			die(s, "sh: the command failed", arg);
 	} else {
 		die(s, "unknown step", line);
 	}
@@ -218,7 +223,7 @@ int main(int argc, char **argv)
 		if (!*line || *line == '#')
 			continue;
 		if (!s.engine && strcmp(line, "seed") != 0 && strncmp(line, "clock", 5) != 0 &&
-		    strncmp(line, "sql", 3) != 0)
+		    strncmp(line, "sql", 3) != 0 && strncmp(line, "sh ", 3) != 0)
 			start(&s);
 		step(&s, line, in);
 	}

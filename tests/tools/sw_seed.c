@@ -7,7 +7,8 @@
  * One JSON object per input line; times are either RFC 3339 strings or
  * integers = seconds relative to NOW (default: the current time), so a
  * scenario says "shipped two hours ago" as -7200.  Operations ("op"):
- *   order   wh, id, [name, email, locale, tz, ship_by, deliver_by (a time,
+ *   order   wh, id, [name, email, locale, tz, phone, notify (email or
+ *           webhook), ship_by, deliver_by (a time,
  *           or "YYYY-MM-DD" = end of that day in tz), service_level,
  *           created, shipped, cancelled]
  *   parcel  courier, tn, [wh, id (its order), shipped, status, event_at,
@@ -146,6 +147,8 @@ static void op_order(struct sw_store *st, const json_t *o)
 	ord.customer_email = str(o, "email");
 	ord.customer_locale = str(o, "locale");
 	ord.customer_timezone = str(o, "tz");
+	ord.customer_phone = str(o, "phone");
+	ord.customer_channel = str(o, "notify");
 	ord.promised_ship_by = stamp(o, "ship_by");
 	ord.service_level = str(o, "service_level");
 	promise(o, ord.customer_timezone, &ord.promised_delivery_by);
@@ -154,6 +157,7 @@ static void op_order(struct sw_store *st, const json_t *o)
 	memset(&ord.promised_delivery_by, 0, sizeof(ord.promised_delivery_by));
 	ord.customer_name = ord.customer_email = ord.customer_locale = NULL;
 	ord.customer_timezone = ord.service_level = NULL;
+	ord.customer_phone = ord.customer_channel = NULL;
 	ord.promised_ship_by.at = 0;
 	ord.stage[SW_STAGE_CREATED] = stamp(o, "created");
 	if (!ord.stage[SW_STAGE_CREATED].at)
