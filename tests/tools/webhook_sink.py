@@ -8,13 +8,14 @@ answers, and answers as its mode file says.
 
 USAGE
   webhook_sink.py --port N --dir DIR --secret SECRET [--require-signature]
-                  [--max-seconds S]
+                  [--tls-cert C --tls-key K] [--max-seconds S]
 
   --port 0 binds any free port.  The port actually bound is written to
   DIR/port and DIR/ready.
   --secret SECRET  the HMAC-SHA256 key the client signs with
   --require-signature  answer 401 to a request whose signature is wrong
   (before the mode is looked at); without it the check is only logged.
+  --tls-cert/--tls-key  speak HTTPS with this certificate and key.
   --max-seconds  stop by itself after this long (default 900): a test that
   dies cannot leave a server behind for ever.
 
@@ -64,6 +65,7 @@ import http.server
 import json
 import os
 import signal
+import ssl
 import socketserver
 import sys
 import threading
@@ -249,13 +251,21 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--secret", required=True)
     p.add_argument("--require-signature", action="store_true")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     p.add_argument("--max-seconds", type=float, default=900)
     args = p.parse_args()
     if not os.path.isdir(args.dir):
         p.error(f"--dir: not a directory: {args.dir}")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
     try:
         server = Server(("127.0.0.1", args.port), Handler)
-    except OSError as e:
+        if args.tls_cert:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(args.tls_cert, args.tls_key)
+            server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    except (OSError, ssl.SSLError) as e:
         sys.stderr.write(f"webhook_sink: {e}\n")
         return 1
     server.sink = Sink(args)

@@ -12,8 +12,9 @@
  * without it) and the webhook row against tests/tools/webhook_sink.py
  * (python3 standard library), which checks every signature itself and
  * answers as its mode file says: 503, 429 with Retry-After, 400 with a
- * reason, 401, a hang, a dropped connection, an oversized body.  No
- * timing is asserted.
+ * reason, 401, a hang, a dropped connection, an oversized body; and over
+ * HTTPS with a certificate made here with the openssl CLI (verified with
+ * ca_file, refused without).  No timing is asserted.
  *
  * Scripts are found through SW_SRCDIR (set by make check), else next to
  * this source file.  Python: SW_PYTHON, else python3 (PATH), else
@@ -967,6 +968,59 @@ static void test_webhook_wrong_secret(struct sink *s)
 	free(text);
 }
 
+/* HTTPS with a certificate made here: verified against ca_file it
+ * works; against the system store it must fail before anything is sent. */
+static void test_webhook_tls(void)
+{
+	const char *const version[] = {"openssl", "version", NULL};
+	char cert[PATH_MAX + 16], key[PATH_MAX + 16], url[64], extra[PATH_MAX + 32];
+	char detail[SW_CHAN_DETAIL_LEN];
+	struct sw_notice n = hindi_notice();
+	struct sw_channel *ch;
+	struct sink s = {0};
+	json_t *j;
+
+	if (run_quiet(version) != 0) {
+		ok(1, "https # SKIP openssl CLI not found");
+		return;
+	}
+	snprintf(cert, sizeof cert, "%s/cert.pem", tmpdir);
+	snprintf(key, sizeof key, "%s/key.pem", tmpdir);
+	const char *const req[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+				   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+				   "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+				   "subjectAltName=IP:127.0.0.1,DNS:localhost", NULL};
+	if (!ok(run_quiet(req) == 0, "self-signed certificate made with openssl req -x509"))
+		return;
+	const char *const args[] = {"--secret", SECRET, "--tls-cert", cert, "--tls-key", key, NULL};
+	if (!ok(sink_start(&s, "webhook_sink.py", "tls", 0, args), "https sink started"))
+		return;
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/hook", s.port);
+	snprintf(extra, sizeof extra, "ca_file = %s\n", cert);
+	if ((ch = webhook_open(url, extra)) != NULL) {
+		is_int(send_n(ch, &n, NULL, detail, sizeof detail), SW_CHAN_SENT,
+		       "https verified with ca_file: sent (%s)", detail);
+		j = sink_log(&s, 1);
+		ok(json_is_true(json_object_get(j, "sig_ok")), "...signature ok");
+		json_decref(j);
+	}
+	sw_channel_close(ch);
+	snprintf(url, sizeof url, "https://localhost:%d/hook", s.port);
+	if ((ch = webhook_open(url, extra)) != NULL)
+		is_int(send_n(ch, &n, NULL, detail, sizeof detail), SW_CHAN_SENT,
+		       "https://localhost, its name in the certificate: sent (%s)", detail);
+	sw_channel_close(ch);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/hook", s.port);
+	if ((ch = webhook_open(url, NULL)) != NULL) {
+		is_int(send_n(ch, &n, NULL, detail, sizeof detail), SW_CHAN_TEMPFAIL,
+		       "a certificate the system store does not trust: tempfail (%s)", detail);
+		ok(sw_channel_server_fault(ch), "...the server's (or the setup's) fault");
+		is_int(sink_count(&s), 2, "nothing was sent over the unverified connection");
+	}
+	sw_channel_close(ch);
+	sink_stop(&s);
+}
+
 static void test_webhook(void)
 {
 	const char *const args[] = {"--secret", SECRET, NULL};
@@ -1021,6 +1075,7 @@ int main(void)
 	} else {
 		test_email();
 		test_webhook();
+		test_webhook_tls();
 	}
 	run_quiet(rm);
 	curl_global_cleanup();
