@@ -7,7 +7,16 @@
  * rendering is one loop with no parsing and no recursion.  All validation
  * (names, nesting, UTF-8, layout) happens at load, so a bad template fails
  * at start or reload, never while mailing.  Escaping is applied to values
- * only, by part; the subject is then sanitised as a whole.
+ * only, by part; the subject is then sanitised as a whole.  A list
+ * ({{*parcels}}) compiles to an open op jumping past its end and an end op
+ * jumping back to its open, so repeating it per item is the same loop.
+ *
+ * Dates and numbers go through ICU, but zone rules never do: an instant
+ * becomes local wall-clock fields through lib/swtime (the system tzdata,
+ * which Debian's tzdata package keeps current on its own, while the zone
+ * data built into libicu ages with the library), and ICU formats those
+ * fields in a UTC calendar, where no zone rule can apply.  One
+ * implementation of zone rules in slipwatch, one tzdata.
  */
 #include "config.h"
 
@@ -21,22 +30,31 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <unicode/ucal.h>
+#include <unicode/udat.h>
+#include <unicode/uloc.h>
+#include <unicode/unum.h>
+#include <unicode/ustring.h>
+
 #include "alerts/template.h"
 #include "lib/buf.h"
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
 #define HTML_MARKER "=== html ==="
+#define SW_STR_(x) #x
+#define SW_STR(x) SW_STR_(x)
 #define TMPL_SUFFIX ".tmpl"
 
-enum op_type { OP_LIT, OP_VAR, OP_IF, OP_IFNOT, OP_END };
+enum op_type { OP_LIT, OP_VAR, OP_IF, OP_IFNOT, OP_END, OP_LIST, OP_LIST_END };
 
 struct op {
 	enum op_type type;
-	int var;      /* OP_VAR, OP_IF, OP_IFNOT, OP_END: value index */
+	int var;      /* all but OP_LIT: enum var */
 	size_t start; /* OP_LIT: offset in the part's source */
 	size_t len;   /* OP_LIT: length */
-	size_t jump;  /* OP_IF, OP_IFNOT: index of the matching OP_END */
+	size_t jump;  /* OP_IF, OP_IFNOT, OP_LIST: index of the matching end;
+			 OP_LIST_END: index of its OP_LIST */
 };
 
 struct part {
@@ -50,6 +68,7 @@ enum part_id { PART_SUBJECT, PART_TEXT, PART_HTML, PART_LAST };
 struct sw_tpl {
 	char *path;
 	const char *locale; /* the owning locale's name */
+	char *summary;      /* the Summary line, NULL if none */
 	struct part parts[PART_LAST];
 };
 
@@ -66,30 +85,76 @@ struct sw_tpl_set {
 static const char *const kind_names[SW_TPL_KIND_LAST] = {
 	"ship_late", "no_first_scan", "stalled", "attempt_fail",
 	"exception", "returning",     "eta_slip", "late",
-	"available_for_pickup",
+	"available_for_pickup", "shipped", "delivered", "moving",
 };
 
-enum { V_TRACKING_LINK = 4, V_UNSUBSCRIBE_LINK = 8, N_VARS = 9 }; /* var_names[] */
-static const char *const var_names[N_VARS] = {
-	"customer_name", "order_id",      "tracking_number",
-	"courier",       "tracking_link", "promised_date",
-	"new_date",      "shop_name",     "unsubscribe_link",
+/* Template names: values of the email, values of a list item, the list. */
+enum var {
+	V_CUSTOMER_NAME, V_ORDER_ID, V_TRACKING_NUMBER, V_COURIER, V_TRACKING_LINK,
+	V_PROMISED_DATE, V_NEW_DATE, V_SHOP_NAME, V_UNSUBSCRIBE_LINK, V_DELIVERY_DATE,
+	V_SHIP_BY_DATE, V_PARCEL_COUNT, V_FOLLOWUP, V_OTHERS,
+	V_P_COURIER, V_P_TRACKING_NUMBER, V_P_TRACKING_LINK, V_P_ISSUE, V_P_NEW_DATE,
+	V_PARCELS,
+	N_VARS
 };
 
-static const char *var_value(const struct sw_tpl_values *v, int var)
-{
-	const char *const vals[N_VARS] = {
-		v->customer_name, v->order_id,      v->tracking_number,
-		v->courier,       v->tracking_link, v->promised_date,
-		v->new_date,      v->shop_name,     v->unsubscribe_link,
-	};
+enum var_scope { SCOPE_EMAIL, SCOPE_ITEM, SCOPE_LIST };
 
-	return vals[var];
-}
+static const struct {
+	const char *name;
+	enum var_scope scope;
+} vars[N_VARS] = {
+	[V_CUSTOMER_NAME] = { "customer_name", SCOPE_EMAIL },
+	[V_ORDER_ID] = { "order_id", SCOPE_EMAIL },
+	[V_TRACKING_NUMBER] = { "tracking_number", SCOPE_EMAIL },
+	[V_COURIER] = { "courier", SCOPE_EMAIL },
+	[V_TRACKING_LINK] = { "tracking_link", SCOPE_EMAIL },
+	[V_PROMISED_DATE] = { "promised_date", SCOPE_EMAIL },
+	[V_NEW_DATE] = { "new_date", SCOPE_EMAIL },
+	[V_SHOP_NAME] = { "shop_name", SCOPE_EMAIL },
+	[V_UNSUBSCRIBE_LINK] = { "unsubscribe_link", SCOPE_EMAIL },
+	[V_DELIVERY_DATE] = { "delivery_date", SCOPE_EMAIL },
+	[V_SHIP_BY_DATE] = { "ship_by_date", SCOPE_EMAIL },
+	[V_PARCEL_COUNT] = { "parcel_count", SCOPE_EMAIL },
+	[V_FOLLOWUP] = { "followup", SCOPE_EMAIL },
+	[V_OTHERS] = { "others", SCOPE_EMAIL },
+	[V_P_COURIER] = { "p_courier", SCOPE_ITEM },
+	[V_P_TRACKING_NUMBER] = { "p_tracking_number", SCOPE_ITEM },
+	[V_P_TRACKING_LINK] = { "p_tracking_link", SCOPE_ITEM },
+	[V_P_ISSUE] = { "p_issue", SCOPE_ITEM },
+	[V_P_NEW_DATE] = { "p_new_date", SCOPE_ITEM },
+	[V_PARCELS] = { "parcels", SCOPE_LIST },
+};
 
-static bool var_is_link(int var)
+/* The value of var; it is the current list item (NULL outside a list,
+ * where the compiler allows no item names). */
+static const char *var_value(const struct sw_tpl_values *v, const struct sw_tpl_item *it,
+			     int var)
 {
-	return var == V_TRACKING_LINK || var == V_UNSUBSCRIBE_LINK;
+	switch ((enum var)var) {
+	case V_CUSTOMER_NAME: return v->customer_name;
+	case V_ORDER_ID: return v->order_id;
+	case V_TRACKING_NUMBER: return v->tracking_number;
+	case V_COURIER: return v->courier;
+	case V_TRACKING_LINK: return v->tracking_link;
+	case V_PROMISED_DATE: /* deprecated alias */
+	case V_DELIVERY_DATE: return v->delivery_date ? v->delivery_date : v->promised_date;
+	case V_NEW_DATE: return v->new_date;
+	case V_SHOP_NAME: return v->shop_name;
+	case V_UNSUBSCRIBE_LINK: return v->unsubscribe_link;
+	case V_SHIP_BY_DATE: return v->ship_by_date;
+	case V_PARCEL_COUNT: return v->parcel_count;
+	case V_FOLLOWUP: return v->followup;
+	case V_OTHERS: return v->others;
+	case V_P_COURIER: return it ? it->courier : NULL;
+	case V_P_TRACKING_NUMBER: return it ? it->tracking_number : NULL;
+	case V_P_TRACKING_LINK: return it ? it->tracking_link : NULL;
+	case V_P_ISSUE: return it ? it->issue : NULL;
+	case V_P_NEW_DATE: return it ? it->new_date : NULL;
+	case V_PARCELS:
+	case N_VARS: break;
+	}
+	return NULL;
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -206,6 +271,9 @@ struct compiler {
 	struct part *part;
 	char *errbuf;
 	size_t errlen;
+	size_t stack[SW_TPL_MAX_DEPTH]; /* open sections and lists: op index */
+	size_t depth;
+	bool in_list;      /* a {{*parcels}} is open */
 };
 
 static int line_at(const struct compiler *c, size_t off)
@@ -243,7 +311,7 @@ static void add_lit(struct part *p, size_t start, size_t end)
 static int find_var(const char *name, size_t n)
 {
 	for (int i = 0; i < N_VARS; i++)
-		if (strlen(var_names[i]) == n && memcmp(var_names[i], name, n) == 0)
+		if (strlen(vars[i].name) == n && memcmp(vars[i].name, name, n) == 0)
 			return i;
 	return -1;
 }
@@ -267,17 +335,83 @@ static bool standalone(const char *s, size_t lit_start, size_t *tag, size_t *tag
 	return true;
 }
 
+/* Checks that the tag at off ({{ + sigil + name of var, tag_len bytes
+ * between the braces) may stand where it is: item names only inside a
+ * list, the list name only as a list, lists not in lists. */
+static enum sw_err check_scope(const struct compiler *c, size_t off, char sigil, int var,
+			       int tag_len)
+{
+	const char *why = NULL;
+
+	if (sigil == '*' && vars[var].scope != SCOPE_LIST)
+		why = "is not a list (the list is {{*parcels}})";
+	else if (sigil == '*' && c->in_list)
+		why = "inside a list: lists do not nest";
+	else if (vars[var].scope == SCOPE_LIST && sigil != '*' && sigil != '/')
+		why = "is a list: open it with {{*parcels}}";
+	else if (vars[var].scope == SCOPE_ITEM && !c->in_list)
+		why = "outside a {{*parcels}} list";
+	if (why == NULL)
+		return SW_OK;
+	set_err(c->errbuf, c->errlen, "%s:%d: {{%.*s}} %s", c->path, line_at(c, off), tag_len,
+		c->part->src + off + 2, why);
+	return SW_EPARSE;
+}
+
+/* Opens a section ('#', '^') or list ('*') at op index n_ops. */
+static enum sw_err open_tag(struct compiler *c, size_t tag, char sigil, int var)
+{
+	if (c->depth == SW_TPL_MAX_DEPTH) {
+		set_err(c->errbuf, c->errlen, "%s:%d: sections nested too deep", c->path,
+			line_at(c, tag));
+		return SW_EPARSE;
+	}
+	c->stack[c->depth++] = c->part->n_ops;
+	add_op(c->part, sigil == '#' ? OP_IF : sigil == '^' ? OP_IFNOT : OP_LIST)->var = var;
+	if (sigil == '*')
+		c->in_list = true;
+	return SW_OK;
+}
+
+/* Closes the innermost open section or list, which must be var's. */
+static enum sw_err close_tag(struct compiler *c, size_t tag, int var)
+{
+	struct part *p = c->part;
+	size_t at;
+
+	if (c->depth == 0 || p->ops[c->stack[c->depth - 1]].var != var) {
+		set_err(c->errbuf, c->errlen, "%s:%d: {{/%s}} closes no open section", c->path,
+			line_at(c, tag), vars[var].name);
+		return SW_EPARSE;
+	}
+	at = c->stack[--c->depth];
+	p->ops[at].jump = p->n_ops;
+	if (p->ops[at].type == OP_LIST) {
+		struct op *end = add_op(p, OP_LIST_END);
+
+		end->var = var;
+		end->jump = at;
+		c->in_list = false;
+	} else {
+		add_op(p, OP_END)->var = var;
+	}
+	return SW_OK;
+}
+
 /* Compiles c->part->src into ops.  SW_OK or SW_EPARSE. */
 static enum sw_err compile_part(struct compiler *c)
 {
 	const char *s = c->part->src;
-	size_t stack[SW_TPL_MAX_DEPTH], depth = 0, lit = 0, i = 0;
+	size_t lit = 0, i = 0;
+	enum sw_err rc;
 
+	c->depth = 0;
+	c->in_list = false;
 	while (s[i] != '\0') {
 		const char *close;
-		size_t tag = i, end, name_at, name_len;
+		size_t tag = i, end, name_at;
 		char sigil;
-		int var;
+		int var, tag_len;
 
 		if (s[i] != '{' || s[i + 1] != '{') {
 			i++;
@@ -289,45 +423,39 @@ static enum sw_err compile_part(struct compiler *c)
 			return SW_EPARSE;
 		}
 		end = (size_t)(close - s) + 2;
-		sigil = s[i + 2];
-		name_at = i + 2 + (sigil == '#' || sigil == '^' || sigil == '/');
-		name_len = (size_t)(close - s) - name_at;
-		var = find_var(s + name_at, name_len);
+		tag_len = (int)(end - i - 4 > 64 ? 64 : end - i - 4);
+		sigil = s[i + 2] == '#' || s[i + 2] == '^' || s[i + 2] == '/' || s[i + 2] == '*'
+				? s[i + 2] : '\0';
+		name_at = i + 2 + (sigil != '\0');
+		var = find_var(s + name_at, (size_t)(close - s) - name_at);
 		if (var < 0) {
 			set_err(c->errbuf, c->errlen, "%s:%d: unknown placeholder {{%.*s}}", c->path,
-				line_at(c, i), (int)(end - i - 4 > 64 ? 64 : end - i - 4), s + i + 2);
+				line_at(c, i), tag_len, s + i + 2);
 			return SW_EPARSE;
 		}
-		if (sigil == '#' || sigil == '^' || sigil == '/')
+		if ((rc = check_scope(c, i, sigil, var, tag_len)))
+			return rc;
+		if (sigil != '\0')
 			standalone(s, lit, &tag, &end);
 		add_lit(c->part, lit, tag);
 		lit = i = end;
-		if (sigil == '#' || sigil == '^') {
-			if (depth == SW_TPL_MAX_DEPTH) {
-				set_err(c->errbuf, c->errlen, "%s:%d: sections nested too deep",
-					c->path, line_at(c, tag));
-				return SW_EPARSE;
-			}
-			stack[depth++] = c->part->n_ops;
-			add_op(c->part, sigil == '#' ? OP_IF : OP_IFNOT)->var = var;
-		} else if (sigil == '/') {
-			if (depth == 0 || c->part->ops[stack[depth - 1]].var != var) {
-				set_err(c->errbuf, c->errlen, "%s:%d: {{/%s}} closes no open section",
-					c->path, line_at(c, tag), var_names[var]);
-				return SW_EPARSE;
-			}
-			c->part->ops[stack[--depth]].jump = c->part->n_ops;
-			add_op(c->part, OP_END)->var = var;
-		} else {
+		if (sigil == '/')
+			rc = close_tag(c, tag, var);
+		else if (sigil != '\0')
+			rc = open_tag(c, tag, sigil, var);
+		else
 			add_op(c->part, OP_VAR)->var = var;
-		}
+		if (rc)
+			return rc;
 	}
 	add_lit(c->part, lit, i);
-	if (depth > 0) {
-		struct op *open = &c->part->ops[stack[depth - 1]];
+	if (c->depth > 0) {
+		const struct op *open = &c->part->ops[c->stack[c->depth - 1]];
 
 		set_err(c->errbuf, c->errlen, "%s:%d: section {{%c%s}} not closed", c->path,
-			line_at(c, i), open->type == OP_IF ? '#' : '^', var_names[open->var]);
+			line_at(c, i),
+			open->type == OP_IF ? '#' : open->type == OP_IFNOT ? '^' : '*',
+			vars[open->var].name);
 		return SW_EPARSE;
 	}
 	return SW_OK;
@@ -345,6 +473,7 @@ static void free_tpl(struct sw_tpl *t)
 		free(t->parts[p].src);
 		free(t->parts[p].ops);
 	}
+	free(t->summary);
 	free(t->path);
 	free(t);
 }
@@ -397,11 +526,43 @@ static enum sw_err read_tmpl(const char *path, char **ret, char *errbuf, size_t 
 	return SW_OK;
 }
 
+/* Reads the optional "Summary:" line at p (line number line) into
+ * t->summary and points *eol at its end; leaves both alone if p is not a
+ * Summary line. */
+static enum sw_err parse_summary(struct sw_tpl *t, const char *p, int line, const char **eol,
+				 char *errbuf, size_t errlen)
+{
+	const char *sum = p + 8, *e;
+	size_t n;
+
+	if (strncasecmp(p, "Summary:", 8) != 0)
+		return SW_OK;
+	while (*sum == ' ' || *sum == '\t')
+		sum++;
+	e = strchr(sum, '\n');
+	n = e ? (size_t)(e - sum) : strlen(sum);
+	while (n > 0 && (sum[n - 1] == ' ' || sum[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > SW_TPL_SUMMARY_MAX) {
+		set_err(errbuf, errlen, "%s:%d: %s summary", t->path, line,
+			n ? "over " SW_STR(SW_TPL_SUMMARY_MAX) " bytes of" : "empty");
+		return SW_EPARSE;
+	}
+	if (memmem(sum, n, "{{", 2) != NULL) {
+		set_err(errbuf, errlen, "%s:%d: the Summary line is plain text (no {{...}})",
+			t->path, line);
+		return SW_EPARSE;
+	}
+	t->summary = xstrndup(sum, n);
+	*eol = e;
+	return SW_OK;
+}
+
 /* Splits the file text into parts (see template.h) and compiles them. */
 static enum sw_err parse_tmpl(struct sw_tpl *t, const char *s, char *errbuf, size_t errlen)
 {
 	const char *p = s, *eol, *subj, *text, *mark;
-	int line = 1, text_line, html_line;
+	int line = 1, subj_line, text_line, html_line;
 	struct compiler c = { .path = t->path, .errbuf = errbuf, .errlen = errlen };
 	enum sw_err rc;
 
@@ -414,17 +575,24 @@ static enum sw_err parse_tmpl(struct sw_tpl *t, const char *s, char *errbuf, siz
 		set_err(errbuf, errlen, "%s:%d: expected \"Subject:\"", t->path, line);
 		return SW_EPARSE;
 	}
+	subj_line = line;
 	subj = p + 8;
 	while (*subj == ' ' || *subj == '\t')
 		subj++;
 	eol = strchr(subj, '\n');
+	if (eol != NULL && eol != subj) {
+		t->parts[PART_SUBJECT].src = xstrndup(subj, (size_t)(eol - subj));
+		if ((rc = parse_summary(t, eol + 1, line + 1, &eol, errbuf, errlen)))
+			return rc;
+		line += t->summary != NULL;
+	}
 	if (eol == NULL || eol == subj || eol[1] != '\n') {
 		set_err(errbuf, errlen, "%s:%d: %s", t->path, line,
 			eol == subj ? "empty subject"
-				    : "the Subject line must be followed by one empty line");
+			: t->summary ? "the Summary line must be followed by one empty line"
+				     : "the Subject line must be followed by one empty line");
 		return SW_EPARSE;
 	}
-	t->parts[PART_SUBJECT].src = xstrndup(subj, (size_t)(eol - subj));
 	text = eol + 2;
 	text_line = line + 2;
 	for (mark = text;; mark++) {
@@ -445,7 +613,7 @@ static enum sw_err parse_tmpl(struct sw_tpl *t, const char *s, char *errbuf, siz
 	t->parts[PART_HTML].src = xstrdup(*mark == '\n' ? mark + 1 : mark);
 	for (int i = 0; i < PART_LAST; i++) {
 		c.part = &t->parts[i];
-		c.line0 = i == PART_SUBJECT ? line : i == PART_TEXT ? text_line : html_line;
+		c.line0 = i == PART_SUBJECT ? subj_line : i == PART_TEXT ? text_line : html_line;
 		rc = compile_part(&c);
 		if (rc)
 			return rc;
@@ -655,6 +823,34 @@ const char *sw_tpl_path(const struct sw_tpl *tpl)
 	return tpl->path;
 }
 
+const char *sw_tpl_summary(const struct sw_tpl *tpl)
+{
+	return tpl->summary ? tpl->summary : "";
+}
+
+/* Length of the language subtag of a normalised tag. */
+static size_t lang_len(const char *tag)
+{
+	return strcspn(tag, "-");
+}
+
+const char *sw_tpl_format_locale(const struct sw_tpl *tpl, const char *customer_locale,
+				 char *buf, size_t len)
+{
+	char cust[SW_TPL_LOCALE_MAX + 1];
+	const char *own;
+
+	if (tpl == NULL || buf == NULL || len < SW_TPL_LOCALE_MAX + 1)
+		return "en";
+	own = strcmp(tpl->locale, "default") == 0 ? "en" : tpl->locale;
+	if (customer_locale != NULL &&
+	    sw_tpl_locale_normalize(customer_locale, cust, sizeof(cust)) == SW_OK &&
+	    lang_len(cust) == lang_len(own) && memcmp(cust, own, lang_len(own)) == 0)
+		own = cust;
+	memcpy(buf, own, strlen(own) + 1); /* both at most SW_TPL_LOCALE_MAX */
+	return buf;
+}
+
 /*
  * Rendering.
  */
@@ -687,16 +883,20 @@ static bool is_set(const char *v)
 	return v != NULL && v[0] != '\0';
 }
 
+/* Runs the ops of one part.  A list repeats its body per item: its end op
+ * jumps back to the open op while items remain. */
 static enum sw_err render_part(const struct sw_tpl *t, enum part_id id,
 			       const struct sw_tpl_values *v, struct sw_buf *b, char *errbuf,
 			       size_t errlen)
 {
 	const struct part *p = &t->parts[id];
+	const struct sw_tpl_item *it = NULL;
+	size_t item = 0;
 	enum sw_err rc = SW_OK;
 
 	for (size_t i = 0; rc == SW_OK && i < p->n_ops; i++) {
 		const struct op *op = &p->ops[i];
-		const char *val = op->type == OP_LIT ? NULL : var_value(v, op->var);
+		const char *val = op->type == OP_LIT ? NULL : var_value(v, it, op->var);
 
 		switch (op->type) {
 		case OP_LIT:
@@ -704,8 +904,8 @@ static enum sw_err render_part(const struct sw_tpl *t, enum part_id id,
 			break;
 		case OP_VAR:
 			if (val == NULL) {
-				set_err(errbuf, errlen, "%s: no value for {{%s}}", t->path,
-					var_names[op->var]);
+				set_err(errbuf, errlen, "%s: no value for {{%s}}%s", t->path,
+					vars[op->var].name, it ? " of a list item" : "");
 				return SW_EINVAL;
 			}
 			rc = add_value(b, val, id);
@@ -713,6 +913,17 @@ static enum sw_err render_part(const struct sw_tpl *t, enum part_id id,
 		case OP_IF:
 		case OP_IFNOT:
 			if (is_set(val) != (op->type == OP_IF))
+				i = op->jump;
+			break;
+		case OP_LIST:
+			item = 0;
+			it = v->n_items ? &v->items[0] : NULL;
+			if (it == NULL)
+				i = op->jump;
+			break;
+		case OP_LIST_END:
+			it = ++item < v->n_items ? &v->items[item] : NULL;
+			if (it != NULL)
 				i = op->jump;
 			break;
 		case OP_END:
@@ -755,12 +966,35 @@ static void clean_subject(char *s)
 
 static bool link_ok(const char *url)
 {
+	if (!is_set(url))
+		return true;
 	if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
 		if (*p <= 0x20 || *p == 0x7f)
 			return false;
 	return true;
+}
+
+/* Checks every link value and the item array before anything renders. */
+static enum sw_err check_values(const struct sw_tpl *tpl, const struct sw_tpl_values *v,
+				char *errbuf, size_t errlen)
+{
+	const char *bad = !link_ok(v->tracking_link) ? "{{tracking_link}}"
+			  : !link_ok(v->unsubscribe_link) ? "{{unsubscribe_link}}" : NULL;
+
+	if (v->n_items > 0 && v->items == NULL) {
+		set_err(errbuf, errlen, "%s: %zu list items but no item array", tpl->path,
+			v->n_items);
+		return SW_EINVAL;
+	}
+	for (size_t i = 0; bad == NULL && i < v->n_items; i++)
+		if (!link_ok(v->items[i].tracking_link))
+			bad = "{{p_tracking_link}} of a list item";
+	if (bad == NULL)
+		return SW_OK;
+	set_err(errbuf, errlen, "%s: %s is not an http(s) URL", tpl->path, bad);
+	return SW_EINVAL;
 }
 
 enum sw_err sw_tpl_render(const struct sw_tpl *tpl, const struct sw_tpl_values *v,
@@ -775,12 +1009,8 @@ enum sw_err sw_tpl_render(const struct sw_tpl *tpl, const struct sw_tpl_values *
 		set_err(errbuf, errlen, "NULL argument");
 		return SW_EINVAL;
 	}
-	for (int i = 0; i < N_VARS; i++)
-		if (var_is_link(i) && is_set(var_value(v, i)) && !link_ok(var_value(v, i))) {
-			set_err(errbuf, errlen, "%s: {{%s}} is not an http(s) URL", tpl->path,
-				var_names[i]);
-			return SW_EINVAL;
-		}
+	if ((rc = check_values(tpl, v, errbuf, errlen)))
+		return rc;
 	for (int i = 0; i < PART_LAST; i++)
 		sw_buf_init(&b[i], SW_TPL_BODY_MAX);
 	for (int i = 0; rc == SW_OK && i < PART_LAST; i++)
@@ -808,48 +1038,108 @@ void sw_tpl_msg_free(struct sw_tpl_msg *msg)
 }
 
 /*
- * Dates.
+ * Dates and numbers (ICU).
  */
 
-static const char *const en_wday[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-static const char *const en_mon[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-static const char *const hi_wday[7] = {
-	"रविवार", "सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार",
-};
-static const char *const hi_mon[12] = {
-	"जनवरी", "फ़रवरी", "मार्च",   "अप्रैल",  "मई",     "जून",
-	"जुलाई",  "अगस्त",  "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर",
-};
+static const UChar utc_id[] = { 'U', 'T', 'C', 0 };
 
-static bool locale_is_hindi(const char *locale)
+/* ICU's earliest date: a Gregorian change there makes the calendar
+ * proleptic Gregorian, as sw_date is (years 1..1582 included). */
+#define PROLEPTIC_GREGORIAN (-184303902528000000.0)
+
+/* true if ICU has locale data for language (else it would silently use
+ * the process's default locale). */
+static bool icu_knows(const char *lang)
 {
-	return locale != NULL && (locale[0] == 'h' || locale[0] == 'H') &&
-	       (locale[1] == 'i' || locale[1] == 'I') &&
-	       (locale[2] == '\0' || locale[2] == '-' || locale[2] == '_');
+	size_t n = strlen(lang);
+
+	for (int32_t i = 0, count = uloc_countAvailable(); i < count; i++) {
+		const char *id = uloc_getAvailable(i);
+
+		if (strncmp(id, lang, n) == 0 && (id[n] == '\0' || id[n] == '_'))
+			return true;
+	}
+	return false;
 }
 
-static enum sw_err format_day(const struct sw_date *d, int wday, const char *locale, char *buf,
-			      size_t len)
+/* The ICU locale ID for a BCP 47 tag ("hi-in" -> "hi_IN",
+ * "hi-in-u-nu-latn" -> "hi_IN@numbers=latn"); "en" for NULL, "default",
+ * malformed tags and languages ICU has no data for. */
+static void icu_locale(const char *locale, char *id, size_t len)
 {
-	bool hi = locale_is_hindi(locale);
-	int n;
+	char tag[SW_TPL_LOCALE_MAX + 1], lang[ULOC_LANG_CAPACITY];
+	UErrorCode st = U_ZERO_ERROR;
 
-	n = snprintf(buf, len, "%s, %d %s %04d", hi ? hi_wday[wday] : en_wday[wday], d->day,
-		     hi ? hi_mon[d->month - 1] : en_mon[d->month - 1], d->year);
-	if (n < 0 || (size_t)n >= len) {
-		if (len > 0)
-			buf[0] = '\0';
-		return SW_ETOOBIG;
+	if (locale != NULL && strcmp(locale, "default") != 0 &&
+	    sw_tpl_locale_normalize(locale, tag, sizeof(tag)) == SW_OK) {
+		int32_t n = uloc_forLanguageTag(tag, id, (int32_t)len, NULL, &st);
+
+		if (U_SUCCESS(st) && st != U_STRING_NOT_TERMINATED_WARNING && n > 0) {
+			uloc_getLanguage(id, lang, (int32_t)sizeof(lang), &st);
+			if (U_SUCCESS(st) && st != U_STRING_NOT_TERMINATED_WARNING && icu_knows(lang))
+				return;
+		}
 	}
-	return SW_OK;
+	snprintf(id, len, "en");
+}
+
+/* Converts ICU's output (n UChars, status st of the call that made it)
+ * into UTF-8 in buf. */
+static enum sw_err to_utf8(const UChar *u, int32_t n, UErrorCode st, char *buf, size_t len)
+{
+	int32_t cap = len > INT32_MAX ? INT32_MAX : (int32_t)len, n8 = 0;
+	enum sw_err rc = SW_OK;
+
+	if (st == U_BUFFER_OVERFLOW_ERROR || st == U_STRING_NOT_TERMINATED_WARNING)
+		rc = SW_ETOOBIG;
+	else if (U_FAILURE(st))
+		rc = SW_EINVAL;
+	if (rc == SW_OK) {
+		u_strToUTF8(buf, cap, &n8, u, n, &st);
+		if (st == U_BUFFER_OVERFLOW_ERROR || st == U_STRING_NOT_TERMINATED_WARNING)
+			rc = SW_ETOOBIG;
+		else if (U_FAILURE(st))
+			rc = SW_EINVAL;
+	}
+	if (rc && len > 0)
+		buf[0] = '\0';
+	return rc;
+}
+
+/* Formats wall-clock fields (a proleptic Gregorian date, and a time if
+ * with_time) in locale: the fields are set in a UTC calendar and formatted
+ * by a UTC formatter, so no zone rule of ICU's applies. */
+static enum sw_err format_fields(const struct sw_date *d, bool with_time, int hour, int min,
+				 int sec, const char *locale, char *buf, size_t len)
+{
+	UChar out[SW_TPL_DATE_STRLEN];
+	char id[ULOC_FULLNAME_CAPACITY];
+	UErrorCode st = U_ZERO_ERROR;
+	UDateFormat *df = NULL;
+	UCalendar *cal;
+	int32_t n = 0;
+
+	icu_locale(locale, id, sizeof(id));
+	cal = ucal_open(utc_id, -1, "en", UCAL_GREGORIAN, &st);
+	if (U_SUCCESS(st)) {
+		ucal_setGregorianChange(cal, PROLEPTIC_GREGORIAN, &st);
+		ucal_clear(cal);
+		ucal_setDateTime(cal, d->year, d->month - 1 + UCAL_JANUARY, d->day, hour, min,
+				 sec, &st);
+		df = udat_open(with_time ? UDAT_SHORT : UDAT_NONE, UDAT_FULL, id, utc_id, -1, NULL,
+			       0, &st);
+		/* a formatter of another calendar (th: Buddhist) converts the
+		 * instant the Gregorian fields make */
+		n = udat_formatCalendar(df, cal, out, SW_TPL_DATE_STRLEN, NULL, &st);
+	}
+	udat_close(df);
+	ucal_close(cal);
+	return to_utf8(out, n, st, buf, len);
 }
 
 enum sw_err sw_tpl_format_date(const struct sw_date *date, const char *locale, char *buf,
 			       size_t len)
 {
-	int64_t days;
-
 	if (date == NULL || buf == NULL)
 		return SW_EINVAL;
 	if (!sw_date_valid(date)) {
@@ -857,9 +1147,7 @@ enum sw_err sw_tpl_format_date(const struct sw_date *date, const char *locale, c
 			buf[0] = '\0';
 		return SW_ERANGE;
 	}
-	days = sw_date_to_days(date);
-	/* 1970-01-01 was a Thursday (4) */
-	return format_day(date, (int)(((days % 7) + 7 + 4) % 7), locale, buf, len);
+	return format_fields(date, false, 12, 0, 0, locale, buf, len);
 }
 
 enum sw_err sw_tpl_format_instant(int64_t utc_sec, const char *zone, const char *locale,
@@ -870,11 +1158,29 @@ enum sw_err sw_tpl_format_instant(int64_t utc_sec, const char *zone, const char 
 
 	if (zone == NULL || buf == NULL)
 		return SW_EINVAL;
+	/* the zone's rules: swtime's, from the system tzdata (see the top) */
 	rc = sw_tz_utc_to_local(zone, utc_sec, &loc);
 	if (rc) {
 		if (len > 0)
 			buf[0] = '\0';
 		return rc;
 	}
-	return format_day(&loc.date, loc.wday, locale, buf, len);
+	return format_fields(&loc.date, true, loc.hour, loc.min, loc.sec, locale, buf, len);
+}
+
+enum sw_err sw_tpl_format_number(int64_t v, const char *locale, char *buf, size_t len)
+{
+	UChar out[SW_TPL_DATE_STRLEN];
+	char id[ULOC_FULLNAME_CAPACITY];
+	UErrorCode st = U_ZERO_ERROR;
+	UNumberFormat *nf;
+	int32_t n = 0;
+
+	if (buf == NULL)
+		return SW_EINVAL;
+	icu_locale(locale, id, sizeof(id));
+	nf = unum_open(UNUM_DECIMAL, NULL, 0, id, NULL, &st);
+	n = unum_formatInt64(nf, v, out, SW_TPL_DATE_STRLEN, NULL, &st);
+	unum_close(nf);
+	return to_utf8(out, n, st, buf, len);
 }

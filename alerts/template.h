@@ -1,7 +1,8 @@
 /*
- * template.h - customer email templates: load, pick by locale, render.
+ * template.h - customer email templates: load, pick by locale, render; and
+ * the ICU formatters for the dates and numbers that go into them.
  *
- * One file per slip kind and locale: DIR/<locale>/<kind>.tmpl, where
+ * One file per template kind and locale: DIR/<locale>/<kind>.tmpl, where
  * <locale> is a lower-case BCP 47 tag ("hi", "hi-in") or "default" (the
  * English fallback, which must hold every kind).  A customer's locale is
  * looked up through a fallback chain: "hi-IN" tries hi-in, then hi, then
@@ -11,36 +12,63 @@
  *
  *   # comment lines, only before the Subject line
  *   Subject: Your order {{order_id}} is late
+ *   Summary: has not arrived by the promised date      (optional)
  *   <one empty line>
  *   the plain-text part, any number of lines
  *   === html ===
  *   the HTML part, up to the end of the file
  *
- * The marker is a line that is exactly "=== html ===".  In any part:
+ * The Summary line is plain text (no placeholders): a short phrase for the
+ * kind that the caller puts into another email's parcel list as an item's
+ * {{p_issue}} (sw_tpl_summary); it reads after "Parcel 1Z999 (DHL)" in the
+ * template's language.  The marker is a line that is exactly
+ * "=== html ===".  In any part:
  *   {{name}}            the value (names: see struct sw_tpl_values)
  *   {{#name}}...{{/name}}  kept only if the value is set (non-NULL, non-"")
  *   {{^name}}...{{/name}}  kept only if the value is not set
- * Sections nest (up to SW_TPL_MAX_DEPTH).  A section tag alone on its line
- * (spaces around it allowed) removes that whole line, so sections can be
- * written one tag per line without leaving blank lines.  "{{" always opens
- * a tag; there is no way to write a literal "{{".  An unknown name, an
- * unclosed tag or section, or a malformed file is a load error naming
- * file:line.
+ *   {{*parcels}}...{{/parcels}}  repeated once per item of v->items (none
+ *                       for zero items); inside it {{p_courier}},
+ *                       {{p_tracking_number}}, {{p_tracking_link}},
+ *                       {{p_issue}} and {{p_new_date}} are the item's
+ *                       (struct sw_tpl_item), also in sections
+ * Sections and lists nest (up to SW_TPL_MAX_DEPTH together); lists do not
+ * nest in lists, and a p_* name outside a list is a load error.  A
+ * section or list tag alone on its line (spaces around it allowed) removes
+ * that whole line, so they can be written one tag per line without
+ * leaving blank lines.  "{{" always opens a tag; there is no way to write
+ * a literal "{{".  An unknown name, an unclosed tag, section or list, or a
+ * malformed file is a load error naming file:line.
  *
- * Rendering escapes per part: subject - every control character (C0, DEL,
- * U+0085, U+2028, U+2029) becomes a space, runs of spaces collapse and the
- * result is trimmed and capped at SW_TPL_SUBJECT_MAX bytes on a UTF-8
- * boundary, so no value can add a header line (the mailer still has to
- * RFC 2047-encode non-ASCII); text - values as given, CR LF and lone CR
- * become LF; HTML - the same, then & < > " ' are escaped.  Invalid UTF-8 in
- * values becomes U+FFFD everywhere.  A link value (tracking_link,
- * unsubscribe_link), when set, must be an http:// or https:// URL without
+ * Rendering escapes per part, the same for every value (items' too):
+ * subject - every control character (C0, DEL, U+0085, U+2028, U+2029)
+ * becomes a space, runs of spaces collapse and the result is trimmed and
+ * capped at SW_TPL_SUBJECT_MAX bytes on a UTF-8 boundary, so no value can
+ * add a header line (the mailer still has to RFC 2047-encode non-ASCII);
+ * text - values as given, CR LF and lone CR become LF; HTML - the same,
+ * then & < > " ' are escaped.  Invalid UTF-8 in values becomes U+FFFD
+ * everywhere.  A link value (tracking_link, unsubscribe_link, every item's
+ * tracking_link), when set, must be an http:// or https:// URL without
  * spaces or control characters.  A placeholder whose value is NULL is a
  * render error (use a {{#name}} section for optional values); "" renders
  * as nothing.
  *
- * Thread safety: a loaded set is read-only; rendering and picking are safe
- * from any thread.  The date helpers use the swtime zone cache: one thread.
+ * What the shipped templates (alerts/templates: default = English, hi,
+ * gu, ne) say is true only if the caller keeps the value contract of
+ * struct sw_tpl_values: each value means exactly what its comment says.
+ *
+ * Dates and numbers are formatted by ICU (udat_*, unum_*) in the locale
+ * sw_tpl_format_locale() picks.  Zone rules, though, are never ICU's: an
+ * instant is turned into local wall-clock fields by lib/swtime (the
+ * system's tzdata, kept current by Debian's tzdata package independently
+ * of the zone data built into libicu), and ICU only formats those fields
+ * in a fixed UTC calendar.  One implementation of zone rules, one tzdata.
+ * Dates are Gregorian (sw_date, swtime); a locale whose default calendar
+ * is another (th: Buddhist) shows the same day in that calendar, as ICU
+ * does.
+ *
+ * Thread safety: a loaded set is read-only; rendering, picking and the
+ * date and number formatters are safe from any thread, except
+ * sw_tpl_format_instant, which uses the swtime zone cache: one thread.
  */
 #ifndef SW_TEMPLATE_H
 #define SW_TEMPLATE_H
@@ -51,7 +79,9 @@
 #include "lib/error.h"
 #include "lib/swtime.h"
 
-/* Slip kinds with a customer email; names as in design.md and the store. */
+/* Template kinds: the slip kinds with a customer email (names as in
+ * design.md and the store), then the good-news follow-ups that a slip the
+ * customer was told about earns when it resolves. */
 enum sw_tpl_kind {
 	SW_TPL_SHIP_LATE,     /* "ship_late" */
 	SW_TPL_NO_FIRST_SCAN, /* "no_first_scan" */
@@ -62,29 +92,77 @@ enum sw_tpl_kind {
 	SW_TPL_ETA_SLIP,      /* "eta_slip" */
 	SW_TPL_LATE,          /* "late" */
 	SW_TPL_AVAILABLE_FOR_PICKUP, /* "available_for_pickup" */
+	SW_TPL_SHIPPED,       /* "shipped": the order left the warehouse */
+	SW_TPL_DELIVERED,     /* "delivered": the parcel arrived */
+	SW_TPL_MOVING,        /* "moving": the problem cleared, the parcel is
+				 on its way again */
 	SW_TPL_KIND_LAST
 };
 
 #define SW_TPL_FILE_MAX (64 * 1024)    /* largest template file */
 #define SW_TPL_SUBJECT_MAX 200         /* rendered subject cap, bytes */
+#define SW_TPL_SUMMARY_MAX 200         /* longest Summary line, bytes */
 #define SW_TPL_BODY_MAX (256 * 1024)   /* rendered text / HTML cap, bytes */
-#define SW_TPL_MAX_DEPTH 8             /* section nesting */
+#define SW_TPL_MAX_DEPTH 8             /* section and list nesting */
 #define SW_TPL_MAX_LOCALES 256         /* locale directories per set */
 #define SW_TPL_LOCALE_MAX 35           /* longest accepted locale tag */
-#define SW_TPL_DATE_STRLEN 64          /* enough for any formatted date */
+#define SW_TPL_DATE_STRLEN 256         /* enough for any formatted date,
+					  date and time, or number */
+
+/* One parcel of the order, for {{*parcels}} lists.  Strings are borrowed
+ * for the call; NULL means "not known" (a render error where used outside
+ * a {{#p_...}} section: the shipped templates need courier and
+ * tracking_number and guard the rest). */
+struct sw_tpl_item {
+	const char *courier;         /* {{p_courier}}: display name */
+	const char *tracking_number; /* {{p_tracking_number}} */
+	const char *tracking_link;   /* {{p_tracking_link}}: http(s) URL */
+	const char *issue;           /* {{p_issue}}: sw_tpl_summary() of the
+					template of this parcel's kind, in the
+					lead template's locale; "" if none */
+	const char *new_date;        /* {{p_new_date}}: this parcel's courier
+					ETA, formatted, only while it is
+					today or later */
+};
 
 /* Values for one email.  Strings are borrowed for the call; NULL means
- * "not known".  Dates are already formatted (sw_tpl_format_*). */
+ * "not known".  Dates and numbers are already formatted
+ * (sw_tpl_format_*, in the locale of sw_tpl_format_locale).  The first
+ * nine keep their order for positional initialisers. */
 struct sw_tpl_values {
 	const char *customer_name;    /* {{customer_name}} */
 	const char *order_id;         /* {{order_id}} */
-	const char *tracking_number;  /* {{tracking_number}} */
+	const char *tracking_number;  /* {{tracking_number}}: the lead
+					 parcel's */
 	const char *courier;          /* {{courier}}: display name */
 	const char *tracking_link;    /* {{tracking_link}}: http(s) URL */
-	const char *promised_date;    /* {{promised_date}} */
-	const char *new_date;         /* {{new_date}}: new expected date */
+	const char *promised_date;    /* DEPRECATED: use delivery_date.
+					 Used for {{delivery_date}} and
+					 {{promised_date}} when delivery_date
+					 is NULL */
+	const char *new_date;         /* {{new_date}}: the courier's expected
+					 delivery, only while it is today or
+					 later (the caller decides) */
 	const char *shop_name;        /* {{shop_name}} */
 	const char *unsubscribe_link; /* {{unsubscribe_link}}: http(s) URL */
+	const char *delivery_date;    /* {{delivery_date}}: the delivery
+					 promise; {{promised_date}} in old
+					 templates is the same value */
+	const char *ship_by_date;     /* {{ship_by_date}}: the ship-by
+					 promise (ship_late only) */
+	const char *parcel_count;     /* {{parcel_count}}: number of parcels
+					 of the order (sw_tpl_format_number) */
+	const char *followup;         /* {{followup}}: non-empty only when a
+					 follow-up will really be sent for
+					 this kind; templates promise another
+					 email only inside {{#followup}} */
+	const char *others;           /* {{others}}: non-empty when the
+					 email also covers other problems or
+					 parcels of the same order (then list
+					 them with {{*parcels}}) */
+	const struct sw_tpl_item *items; /* {{*parcels}}: the parcels of the
+					    email, the lead's first */
+	size_t n_items;               /* items[0..n_items); 0: none */
 };
 
 /* A rendered email; every string is NUL-terminated and owned by the
@@ -139,19 +217,38 @@ void sw_tpl_free(struct sw_tpl_set *set);
 const struct sw_tpl *sw_tpl_pick(const struct sw_tpl_set *set,
 				 enum sw_tpl_kind kind, const char *locale);
 
-/* The locale directory the template came from ("default", "hi", ...):
- * pass it to the date formatters so dates match the template's language.
- * Lives as long as the set. */
+/* The locale directory the template came from ("default", "hi", ...).
+ * For the formatters use sw_tpl_format_locale().  Lives as long as the
+ * set. */
 const char *sw_tpl_locale(const struct sw_tpl *tpl);
 
 /* The template's file path, for logs.  Lives as long as the set. */
 const char *sw_tpl_path(const struct sw_tpl *tpl);
 
+/* The template's Summary line ("has not arrived by the promised date"),
+ * or "" if the file has none.  Put it into the items of other emails in
+ * this template's locale.  Lives as long as the set. */
+const char *sw_tpl_summary(const struct sw_tpl *tpl);
+
+/* The locale to format dates and numbers in for an email rendered with
+ * tpl to a customer whose BCP 47 tag is customer_locale (NULL or
+ * malformed allowed): the customer's normalised tag when its language is
+ * the template's language ("en-us" on the English default template,
+ * "hi-in" on hi), else the template's locale ("default" counting as "en":
+ * a Gujarati customer on the English default gets English dates).
+ * Writes it into buf and returns buf; buf of SW_TPL_LOCALE_MAX + 1 bytes
+ * always suffices.  Returns the static string "en" when tpl or buf is
+ * NULL or len is too small.  Pure, safe anywhere. */
+const char *sw_tpl_format_locale(const struct sw_tpl *tpl,
+				 const char *customer_locale, char *buf,
+				 size_t len);
+
 /* Renders tpl with v into *ret_msg (the caller's; sw_tpl_msg_free).
- * SW_OK; SW_EINVAL for a NULL argument, a placeholder whose value is NULL
- * or a link value that is not an http(s) URL; SW_ETOOBIG if the text or
- * HTML part would exceed SW_TPL_BODY_MAX.  On error *ret_msg is all NULL
- * and errbuf (if errlen > 0) says which placeholder and which file. */
+ * SW_OK; SW_EINVAL for a NULL argument, a placeholder whose value is NULL,
+ * a link value that is not an http(s) URL, or items NULL with n_items > 0;
+ * SW_ETOOBIG if the text or HTML part would exceed SW_TPL_BODY_MAX.  On
+ * error *ret_msg is all NULL and errbuf (if errlen > 0) says which
+ * placeholder and which file. */
 enum sw_err sw_tpl_render(const struct sw_tpl *tpl,
 			  const struct sw_tpl_values *v,
 			  struct sw_tpl_msg *ret_msg, char *errbuf,
@@ -160,18 +257,36 @@ enum sw_err sw_tpl_render(const struct sw_tpl *tpl,
 /* Frees the strings of msg and sets them to NULL.  Safe twice. */
 void sw_tpl_msg_free(struct sw_tpl_msg *msg);
 
-/* Formats the local calendar date of instant utc_sec in IANA zone for
- * locale: Hindi ("hi", "hi-*") "गुरुवार, 26 नवंबर 2026" (Hindi weekday and
- * month names, Latin digits), anything else English "Thu, 26 Nov 2026".
- * SW_OK, SW_ETOOBIG (buf too small; "" if len > 0), SW_EINVAL (NULL
- * argument) or the codes of sw_tz_utc_to_local.  Uses the swtime zone
- * cache (one thread). */
+/*
+ * Formatters.  locale is a BCP 47 tag (as sw_tpl_format_locale gives;
+ * "default" means "en"); NULL, a malformed tag or a language ICU has no
+ * data for gives "en", never the process's locale.  Each writes UTF-8 into
+ * buf and returns SW_OK, SW_ETOOBIG (buf too small: SW_TPL_DATE_STRLEN
+ * always suffices), SW_EINVAL (NULL argument, or ICU failed) or the codes
+ * below; on error buf holds "" if len > 0.
+ */
+
+/* A calendar date in the locale's full date style, weekday included:
+ * en-GB "Thursday, 3 December 2026", en-US "Thursday, December 3, 2026",
+ * hi "गुरुवार, 3 दिसंबर 2026", ne "२०२६ डिसेम्बर ३, बिहिबार".  No zone and
+ * no shift: the day is formatted at noon of a UTC calendar.  Also
+ * SW_ERANGE for an invalid date (sw_date_valid).  Safe anywhere. */
+enum sw_err sw_tpl_format_date(const struct sw_date *date,
+			       const char *locale, char *buf, size_t len);
+
+/* The local date (full style) and time (short style) of instant utc_sec
+ * in IANA zone: en-GB "Sunday, 8 March 2026 at 14:05".  The local
+ * wall-clock fields come from sw_tz_utc_to_local() (lib/swtime, the
+ * system tzdata); ICU formats them in a fixed UTC calendar, so ICU's own
+ * zone rules are never applied (see the top of this file).  Also the
+ * codes of sw_tz_utc_to_local.  Uses the swtime zone cache (one thread). */
 enum sw_err sw_tpl_format_instant(int64_t utc_sec, const char *zone,
 				  const char *locale, char *buf, size_t len);
 
-/* As sw_tpl_format_instant for a calendar date (no zone, no shift).
- * SW_ERANGE for an invalid date.  Pure, safe anywhere. */
-enum sw_err sw_tpl_format_date(const struct sw_date *date,
-			       const char *locale, char *buf, size_t len);
+/* An integer in the locale's decimal style and default numbering system:
+ * en "1,234,567", en-IN and hi "12,34,567", ne "१२,३४,५६७".  Safe
+ * anywhere. */
+enum sw_err sw_tpl_format_number(int64_t v, const char *locale, char *buf,
+				 size_t len);
 
 #endif /* SW_TEMPLATE_H */

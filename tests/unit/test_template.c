@@ -3,8 +3,11 @@
  *
  * Template directories for the fallback and error cases are written into a
  * private temp dir by the test itself (each case is a few lines of text);
- * the shipped defaults are read from $SW_SRCDIR/alerts/templates.  Zones
- * come from the system tzdata (Asia/Kolkata, America/New_York).
+ * the shipped templates are read from $SW_SRCDIR/alerts/templates.  Zones
+ * come from the system tzdata (Asia/Kolkata, Asia/Kathmandu,
+ * America/New_York), through lib/swtime.  The expected dates and numbers
+ * are what ICU 72 (Debian 12) formats, checked by eye once and pinned;
+ * with another ICU they are only checked to format at all.
  */
 #include "config.h"
 
@@ -15,11 +18,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <unicode/uversion.h>
+
 #include "alerts/template.h"
 #include "lib/xmalloc.h"
 #include "tests/tap.h"
 
 #define SIMPLE "Subject: %s {{order_id}}\n\nText %s {{order_id}}\n=== html ===\n<p>%s</p>\n"
+#define NNBSP "\xe2\x80\xaf" /* U+202F, before AM/PM in ICU 72's English times */
+#define ICU_PINNED (U_ICU_VERSION_MAJOR_NUM == 72)
 
 static char tmpdir[] = "/tmp/sw_test_template_XXXXXX";
 static char errbuf[512];
@@ -265,10 +272,68 @@ static void test_load_errors(void)
 	write_file("e21/hi/late.tmpl", "Subject: x\n\n{{nope}}\n=== html ===\n");
 	expect_load_error("e21", SW_EPARSE, "e21/hi/late.tmpl:3: unknown placeholder {{nope}}");
 
+	/* lists and their item names */
+	bad_late("e22", "Subject: x\n\nt\n{{p_courier}}\n=== html ===\n");
+	expect_load_error("e22", SW_EPARSE, "late.tmpl:4: {{p_courier}} outside a {{*parcels}} list");
+	bad_late("e23", "Subject: x\n\nt\n=== html ===\n<p>\n{{#p_issue}}x{{/p_issue}}\n");
+	expect_load_error("e23", SW_EPARSE, "late.tmpl:6: {{#p_issue}} outside a {{*parcels}} list");
+	bad_late("e24", "Subject: {{p_tracking_number}}\n\nt\n=== html ===\n");
+	expect_load_error("e24", SW_EPARSE, "late.tmpl:1: {{p_tracking_number}} outside");
+	bad_late("e25", "Subject: x\n\n{{*parcels}}\n{{*parcels}}\n{{/parcels}}\n{{/parcels}}\n"
+			"=== html ===\n");
+	expect_load_error("e25", SW_EPARSE, "late.tmpl:4: {{*parcels}} inside a list: lists do not nest");
+	bad_late("e26", "Subject: x\n\n{{*parcels}}\n=== html ===\n");
+	expect_load_error("e26", SW_EPARSE, "section {{*parcels}} not closed");
+	bad_late("e27", "Subject: x\n\n{{*courier}}{{/courier}}\n=== html ===\n");
+	expect_load_error("e27", SW_EPARSE, "late.tmpl:3: {{*courier}} is not a list");
+	bad_late("e28", "Subject: x\n\n{{#parcels}}{{/parcels}}\n=== html ===\n");
+	expect_load_error("e28", SW_EPARSE, "{{#parcels}} is a list: open it with {{*parcels}}");
+	bad_late("e29", "Subject: x\n\n{{parcels}}\n=== html ===\n");
+	expect_load_error("e29", SW_EPARSE, "{{parcels}} is a list");
+	bad_late("e30", "Subject: x\n\n{{*parcels}}{{#p_issue}}{{/parcels}}{{/p_issue}}\n"
+			"=== html ===\n");
+	expect_load_error("e30", SW_EPARSE, "{{/parcels}} closes no open section");
+	bad_late("e31", "Subject: x\n\n{{*parcels}}\n{{/parcels}}\n{{p_issue}}\n=== html ===\n");
+	expect_load_error("e31", SW_EPARSE, "late.tmpl:5: {{p_issue}} outside");
+	bad_late("e32", "Subject: x\n\n{{*nope}}{{/nope}}\n=== html ===\n");
+	expect_load_error("e32", SW_EPARSE, "unknown placeholder {{*nope}}");
+	/* the Summary line */
+	bad_late("e33", "Subject: x\nSummary: \n\nt\n=== html ===\n");
+	expect_load_error("e33", SW_EPARSE, "late.tmpl:2: empty summary");
+	bad_late("e34", "# c\nSubject: x\nSummary: is {{order_id}}\n\nt\n=== html ===\n");
+	expect_load_error("e34", SW_EPARSE, "late.tmpl:3: the Summary line is plain text");
+	bad_late("e35", "Subject: x\nSummary: y\nt\n=== html ===\n");
+	expect_load_error("e35", SW_EPARSE, "late.tmpl:2: the Summary line must be followed by one empty line");
+	bad_late("e36", "Subject: x\nSummary: y");
+	expect_load_error("e36", SW_EPARSE, "followed by one empty line");
+	big = xasprintf("Subject: x\nSummary: %0*d\n\nt\n=== html ===\n", SW_TPL_SUMMARY_MAX + 1, 7);
+	bad_late("e37", big);
+	expect_load_error("e37", SW_EPARSE, "late.tmpl:2: over 200 bytes of summary");
+	free(big);
+	big = xasprintf("Subject: x\nSummary: %0*d  \n\nt\n=== html ===\n", SW_TPL_SUMMARY_MAX, 7);
+	bad_late("e37b", big);
+	ok(load("e37b", &s) == SW_OK && strlen(sw_tpl_summary(sw_tpl_pick(s, SW_TPL_LATE, NULL))) ==
+						  SW_TPL_SUMMARY_MAX,
+	   "a summary of the maximum length loads (trailing blanks trimmed): %s", errbuf);
+	sw_tpl_free(s);
+	free(big);
+	bad_late("e38", "Subject: x\n\n{{/parcels}}\n=== html ===\n");
+	expect_load_error("e38", SW_EPARSE, "late.tmpl:3: {{/parcels}} closes no open section");
+	bad_late("e39", "Subject: x\n\nt {{p_courier}} {{*parcels}}{{/parcels}}\n=== html ===\n");
+	expect_load_error("e39", SW_EPARSE, "late.tmpl:3: {{p_courier}} outside");
+
 	expect_load_error("nonexistent", SW_ENOTFOUND, "nonexistent");
 	is_int(sw_tpl_load(NULL, &s, errbuf, sizeof(errbuf)), SW_EINVAL, "load NULL dir");
 	is_int(sw_tpl_load(tmpdir, NULL, NULL, 0), SW_EINVAL, "load NULL ret, no errbuf");
 }
+
+static const struct sw_tpl_item two_items[2] = {
+	{ .courier = "DHL", .tracking_number = "1Z999", .tracking_link = "https://track.example/1Z999",
+	  .issue = "has not arrived by the promised date", .new_date = "Monday, 30 November 2026" },
+	{ .courier = "Blue <Dart>", .tracking_number = "BD-7&8",
+	  .tracking_link = "https://track.example/BD?x=1&y=\"2\"", .issue = "is <b>late</b> & 'lost'",
+	  .new_date = "" },
+};
 
 static const struct sw_tpl_values full = {
 	.customer_name = "Asha",
@@ -276,10 +341,16 @@ static const struct sw_tpl_values full = {
 	.tracking_number = "1Z999",
 	.courier = "DHL",
 	.tracking_link = "https://track.example/1Z999?a=1&b=2",
-	.promised_date = "Thu, 26 Nov 2026",
 	.new_date = "Mon, 30 Nov 2026",
 	.shop_name = "Kite & Co",
 	.unsubscribe_link = "https://shop.example/u/abc",
+	.delivery_date = "Thu, 26 Nov 2026",
+	.ship_by_date = "Tue, 24 Nov 2026",
+	.parcel_count = "2",
+	.followup = "yes",
+	.others = "yes",
+	.items = two_items,
+	.n_items = 2,
 };
 
 /* Loads a one-template set "r<N>" whose default/late.tmpl is text. */
@@ -343,7 +414,21 @@ static void test_render(void)
 	sw_tpl_msg_free(&m);
 
 	v = full;
-	v.promised_date = NULL;
+	v.delivery_date = NULL;
+	v.promised_date = "old caller's date";
+	rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
+	is_int(rc, SW_OK, "render with only the deprecated promised_date");
+	ok(m.text && strstr(m.text, "Was old caller's date"),
+	   "{{promised_date}} falls back to the deprecated promised_date value");
+	sw_tpl_msg_free(&m);
+	v.delivery_date = "new date";
+	rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
+	ok(rc == SW_OK && strstr(m.text, "Was new date"),
+	   "{{promised_date}} is an alias of delivery_date, which wins");
+	sw_tpl_msg_free(&m);
+
+	v = full;
+	v.delivery_date = NULL;
 	errbuf[0] = '\0';
 	rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
 	is_int(rc, SW_EINVAL, "NULL value for a used placeholder is an error");
@@ -463,58 +548,234 @@ static void test_too_big(void)
 	sw_tpl_free(s);
 }
 
+/* A list over the items: two parcels in text and HTML, escaping, sections
+ * on item values, zero items. */
+static void test_lists(void)
+{
+	struct sw_tpl_set *s;
+	const struct sw_tpl *t;
+	struct sw_tpl_msg m;
+	struct sw_tpl_values v = full;
+	struct sw_tpl_item bad[2];
+
+	t = one(&s, 4, "Subject: {{order_id}}{{*parcels}} [{{p_tracking_number}}]{{/parcels}}\n"
+		       "Summary:   is late  \n\n"
+		       "Parcels:\n"
+		       "{{*parcels}}\n"
+		       "- {{p_tracking_number}} ({{p_courier}}){{#p_issue}} {{p_issue}}{{/p_issue}}.\n"
+		       "{{#p_new_date}}\n"
+		       "  now {{p_new_date}}\n"
+		       "{{/p_new_date}}\n"
+		       "{{^p_new_date}}\n"
+		       "  no date ({{order_id}})\n"
+		       "{{/p_new_date}}\n"
+		       "{{/parcels}}\n"
+		       "End.\n"
+		       "=== html ===\n"
+		       "<ul>\n"
+		       "{{*parcels}}\n"
+		       "<li>{{p_courier}}: {{p_issue}}{{#p_tracking_link}} <a href=\"{{p_tracking_link}}\">t</a>"
+		       "{{/p_tracking_link}}</li>\n"
+		       "{{/parcels}}\n"
+		       "</ul>\n");
+	if (!ok(t != NULL, "load list template: %s", errbuf))
+		return;
+	is_str(sw_tpl_summary(t), "is late", "summary read, trimmed");
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_OK, "render two parcels: %s",
+	       errbuf);
+	is_str(m.subject, "A-1001 [1Z999] [BD-7&8]", "list in the subject");
+	is_str(m.text,
+	       "Parcels:\n"
+	       "- 1Z999 (DHL) has not arrived by the promised date.\n"
+	       "  now Monday, 30 November 2026\n"
+	       "- BD-7&8 (Blue <Dart>) is <b>late</b> & 'lost'.\n"
+	       "  no date (A-1001)\n"
+	       "End.\n",
+	       "text: the body once per parcel, item sections, email values inside");
+	is_str(m.html,
+	       "<ul>\n"
+	       "<li>DHL: has not arrived by the promised date "
+	       "<a href=\"https://track.example/1Z999\">t</a></li>\n"
+	       "<li>Blue &lt;Dart&gt;: is &lt;b&gt;late&lt;/b&gt; &amp; &#39;lost&#39; "
+	       "<a href=\"https://track.example/BD?x=1&amp;y=&quot;2&quot;\">t</a></li>\n"
+	       "</ul>\n",
+	       "html: item values escaped");
+	sw_tpl_msg_free(&m);
+
+	v.n_items = 0;
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_OK, "render zero parcels");
+	is_str(m.text, "Parcels:\nEnd.\n", "zero items render nothing");
+	is_str(m.subject, "A-1001", "  nor in the subject");
+	is_str(m.html, "<ul>\n</ul>\n", "  nor in html");
+	sw_tpl_msg_free(&m);
+	v.items = NULL;
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_OK, "no items: NULL array");
+	sw_tpl_msg_free(&m);
+	v.n_items = 1;
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_EINVAL,
+	       "items NULL with n_items 1 is an error");
+
+	memcpy(bad, two_items, sizeof(bad));
+	bad[1].tracking_link = "javascript:alert(1)";
+	v.items = bad;
+	v.n_items = 2;
+	errbuf[0] = '\0';
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_EINVAL,
+	       "an item's bad link is rejected");
+	ok(strstr(errbuf, "{{p_tracking_link}} of a list item is not an http(s) URL") != NULL,
+	   "  says which: %s", errbuf);
+	bad[1].tracking_link = NULL;
+	bad[1].courier = NULL;
+	errbuf[0] = '\0';
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_EINVAL,
+	       "an item's NULL value in a placeholder is an error");
+	ok(strstr(errbuf, "no value for {{p_courier}} of a list item") != NULL, "  says which: %s",
+	   errbuf);
+	ok(m.subject == NULL && m.text == NULL, "  nothing returned");
+	sw_tpl_free(s);
+
+	t = one(&s, 5, "Subject: x\n\n{{*parcels}}{{p_issue}}|{{/parcels}}\n=== html ===\n");
+	if (t != NULL) {
+		is_str(sw_tpl_summary(t), "", "no Summary line: \"\"");
+		v = full;
+		is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_OK, "inline list");
+		is_str(m.text, "has not arrived by the promised date|is <b>late</b> & 'lost'|\n",
+		       "inline list repeats inline");
+		sw_tpl_msg_free(&m);
+	}
+	sw_tpl_free(s);
+}
+
+/* The locale the formatters get: the customer's when the language is the
+ * template's, else the template's ("default" is English). */
+static void test_format_locale(void)
+{
+	static const struct {
+		const char *tpl_locale, *customer, *want;
+	} cases[] = {
+		{ "default", "en-US", "en-us" }, { "default", "en_GB", "en-gb" },
+		{ "default", "en", "en" },       { "default", "gu-IN", "en" },
+		{ "default", "mr", "en" },       { "default", NULL, "en" },
+		{ "default", "e", "en" },        { "default", "eng", "en" },
+		{ "hi", "hi-IN", "hi-in" },      { "hi", "hi", "hi" },
+		{ "hi", "HI_Deva_IN", "hi-deva-in" },
+		{ "hi", "en-IN", "hi" },         { "hi", "hi--IN", "hi" },
+		{ "hi-in", "hi", "hi" },         { "gu", "gu-IN", "gu-in" },
+		{ "ne", "ne-NP", "ne-np" },      { "ne", "new", "ne" },
+	};
+	struct sw_tpl_set *s;
+	char buf[SW_TPL_LOCALE_MAX + 1];
+
+	write_default("fl");
+	write_simple("fl", "hi", "late");
+	write_simple("fl", "hi-in", "stalled");
+	write_simple("fl", "gu", "late");
+	write_simple("fl", "ne", "late");
+	if (!ok(load("fl", &s) == SW_OK, "load locale set: %s", errbuf))
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct sw_tpl *t = NULL;
+
+		for (int k = 0; k < SW_TPL_KIND_LAST && t == NULL; k++) {
+			const struct sw_tpl *c = sw_tpl_pick(s, (enum sw_tpl_kind)k,
+							     cases[i].tpl_locale);
+
+			if (strcmp(sw_tpl_locale(c), cases[i].tpl_locale) == 0)
+				t = c;
+		}
+		if (!ok(t != NULL, "a %s template", cases[i].tpl_locale))
+			continue;
+		is_str(sw_tpl_format_locale(t, cases[i].customer, buf, sizeof(buf)), cases[i].want,
+		       "template %s, customer %s", cases[i].tpl_locale,
+		       cases[i].customer ? cases[i].customer : "NULL");
+	}
+	is_str(sw_tpl_format_locale(NULL, "hi", buf, sizeof(buf)), "en", "NULL template: en");
+	is_str(sw_tpl_format_locale(sw_tpl_pick(s, SW_TPL_LATE, "hi"), "hi-IN", buf, 5), "en",
+	       "small buffer: en");
+	sw_tpl_free(s);
+}
+
 static void test_dates(void)
 {
-	/* 2026-11-25T18:45:00Z: 00:15 Thu 26 Nov in Kolkata, 13:45 Wed 25 in New York.
-	 * 2026-11-26T04:30:00Z: 10:00 Thu in Kolkata, 23:30 Wed in New York. */
+	/* 2026-12-03T18:20:00Z: 00:05 Fri 4 Dec in Kathmandu (+05:45), 23:50 Thu in
+	 * Kolkata (+05:30).  New York: clocks went forward at 2026-03-08 07:00Z
+	 * (01:59 EST, then 03:00 EDT) and back at 2026-11-01 06:00Z (01:30 twice). */
 	static const struct {
 		int64_t utc;
 		const char *zone, *locale, *want;
 	} cases[] = {
-		{ 1795632300, "Asia/Kolkata", "en", "Thu, 26 Nov 2026" },
-		{ 1795632300, "America/New_York", "en", "Wed, 25 Nov 2026" },
-		{ 1795667400, "Asia/Kolkata", "default", "Thu, 26 Nov 2026" },
-		{ 1795667400, "America/New_York", NULL, "Wed, 25 Nov 2026" },
-		{ 1795667400 + 1800, "America/New_York", "en-US", "Thu, 26 Nov 2026" },
-		{ 1795632300 - 900, "Asia/Kolkata", "en", "Thu, 26 Nov 2026" }, /* 00:00 IST */
-		{ 1795632300 - 901, "Asia/Kolkata", "en", "Wed, 25 Nov 2026" },
-		{ 1795632300, "Asia/Kolkata", "hi",
-		  "\xe0\xa4\x97\xe0\xa5\x81\xe0\xa4\xb0\xe0\xa5\x81\xe0\xa4\xb5\xe0\xa4\xbe"
-		  "\xe0\xa4\xb0, 26 \xe0\xa4\xa8\xe0\xa4\xb5\xe0\xa4\x82\xe0\xa4\xac\xe0\xa4\xb0 2026" },
-		{ 1795632300, "America/New_York", "hi-IN", "बुधवार, 25 नवंबर 2026" },
-		{ 1795632300, "Asia/Kolkata", "hindi", "Thu, 26 Nov 2026" },
+		{ 1796322000, "Asia/Kathmandu", "en-GB", "Friday, 4 December 2026 at 00:05" },
+		{ 1796322000, "Asia/Kathmandu", "ne", "२०२६ डिसेम्बर ४, शुक्रबार: ००:०५" },
+		{ 1796322000, "Asia/Kathmandu", "gu",
+		  "શુક્રવાર, 4 ડિસેમ્બર, 2026 એ 12:05 AM વાગ્યે" },
+		{ 1796322000, "Asia/Kolkata", "en-IN", "Thursday, 3 December, 2026 at 11:50" NNBSP "pm" },
+		{ 1796322000, "Asia/Kolkata", "hi", "गुरुवार, 3 दिसंबर 2026 को 11:50 pm बजे" },
+		{ 1796322000, "UTC", "default", "Thursday, December 3, 2026 at 6:20" NNBSP "PM" },
+		{ 1795632300, "Asia/Kolkata", "en-GB", "Thursday, 26 November 2026 at 00:15" },
+		{ 1795632300 - 901, "Asia/Kolkata", "en-GB", "Wednesday, 25 November 2026 at 23:59" },
+		{ 1795632300, "America/New_York", "en-GB", "Wednesday, 25 November 2026 at 13:45" },
+		{ 1772953140, "America/New_York", "en-US", "Sunday, March 8, 2026 at 1:59" NNBSP "AM" },
+		{ 1772953200, "America/New_York", "en-US", "Sunday, March 8, 2026 at 3:00" NNBSP "AM" },
+		{ 1793511000, "America/New_York", "en-US", "Sunday, November 1, 2026 at 1:30" NNBSP "AM" },
+		{ 1793514600, "America/New_York", "en-US", "Sunday, November 1, 2026 at 1:30" NNBSP "AM" },
+		{ 1793518200, "America/New_York", "en-US", "Sunday, November 1, 2026 at 2:30" NNBSP "AM" },
 	};
 	static const struct {
 		struct sw_date d;
 		const char *locale, *want;
 	} dates[] = {
-		{ { 2026, 11, 26 }, "en", "Thu, 26 Nov 2026" },
-		{ { 2024, 2, 29 }, "en", "Thu, 29 Feb 2024" },
-		{ { 1970, 1, 1 }, "en", "Thu, 1 Jan 1970" },
-		{ { 1969, 12, 31 }, "en", "Wed, 31 Dec 1969" },
-		{ { 1, 1, 1 }, "en", "Mon, 1 Jan 0001" },
-		{ { 9999, 12, 31 }, "en", "Fri, 31 Dec 9999" },
+		{ { 2026, 12, 3 }, "en-US", "Thursday, December 3, 2026" },
+		{ { 2026, 12, 3 }, "en-GB", "Thursday, 3 December 2026" },
+		{ { 2026, 12, 3 }, "en-IN", "Thursday, 3 December, 2026" },
+		{ { 2026, 12, 3 }, "hi", "गुरुवार, 3 दिसंबर 2026" },
+		{ { 2026, 12, 3 }, "gu", "ગુરુવાર, 3 ડિસેમ્બર, 2026" },
+		{ { 2026, 12, 3 }, "ne", "२०२६ डिसेम्बर ३, बिहिबार" },
+		{ { 2026, 12, 3 }, "mr", "गुरुवार, ३ डिसेंबर, २०२६" },
+		{ { 2026, 12, 3 }, "bn", "বৃহস্পতিবার, ৩ ডিসেম্বর, ২০২৬" },
+		{ { 2026, 12, 3 }, "ta", "வியாழன், 3 டிசம்பர், 2026" },
+		{ { 2026, 12, 3 }, "hi_IN", "गुरुवार, 3 दिसंबर 2026" },
+		{ { 2026, 12, 3 }, "ne-u-nu-latn", "2026 डिसेम्बर 3, बिहिबार" },
+		{ { 2026, 12, 3 }, "en", "Thursday, December 3, 2026" },
+		{ { 2026, 12, 3 }, "default", "Thursday, December 3, 2026" },
+		{ { 2026, 12, 3 }, NULL, "Thursday, December 3, 2026" },
+		{ { 2026, 12, 3 }, "xx", "Thursday, December 3, 2026" },   /* no ICU data */
+		{ { 2026, 12, 3 }, "hi--IN", "Thursday, December 3, 2026" }, /* malformed */
+		{ { 2024, 2, 29 }, "en-GB", "Thursday, 29 February 2024" },
+		{ { 1970, 1, 1 }, "en-GB", "Thursday, 1 January 1970" },
+		{ { 1969, 12, 31 }, "en-GB", "Wednesday, 31 December 1969" },
+		{ { 1, 1, 1 }, "en-GB", "Monday, 1 January 1" },           /* proleptic Gregorian */
+		{ { 1582, 10, 4 }, "en-GB", "Monday, 4 October 1582" },
+		{ { 9999, 12, 31 }, "en-GB", "Friday, 31 December 9999" },
 		{ { 2026, 2, 1 }, "hi", "रविवार, 1 फ़रवरी 2026" },
 		{ { 2026, 8, 15 }, "HI_in", "शनिवार, 15 अगस्त 2026" },
 	};
 	static const struct sw_date bad[] = { { 2026, 2, 29 }, { 2026, 13, 1 }, { 0, 1, 1 },
 					      { 10000, 1, 1 }, { 2026, 1, 0 } };
 	char buf[SW_TPL_DATE_STRLEN];
-	struct sw_date d = { 2026, 11, 26 };
+	struct sw_date d = { 2026, 12, 3 };
 
+	if (!ICU_PINNED)
+		printf("# ICU %s: exact strings are ICU 72's, only checked to be non-empty\n",
+		       U_ICU_VERSION);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		enum sw_err rc = sw_tpl_format_instant(cases[i].utc, cases[i].zone,
 						       cases[i].locale, buf, sizeof(buf));
 
-		is_int(rc, SW_OK, "format instant %lld %s", (long long)cases[i].utc,
-		       cases[i].zone);
-		is_str(buf, cases[i].want, "  formatted as expected");
+		is_int(rc, SW_OK, "format instant %lld %s %s", (long long)cases[i].utc,
+		       cases[i].zone, cases[i].locale);
+		if (ICU_PINNED)
+			is_str(buf, cases[i].want, "  formatted as expected");
+		else
+			ok(buf[0] != '\0', "  formatted: %s", buf);
 	}
 	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
 		is_int(sw_tpl_format_date(&dates[i].d, dates[i].locale, buf, sizeof(buf)), SW_OK,
-		       "format date %d-%02d-%02d %s", dates[i].d.year,
-		       dates[i].d.month, dates[i].d.day, dates[i].locale);
-		is_str(buf, dates[i].want, "  formatted as expected");
+		       "format date %d-%02d-%02d %s", dates[i].d.year, dates[i].d.month,
+		       dates[i].d.day, dates[i].locale ? dates[i].locale : "NULL");
+		if (ICU_PINNED)
+			is_str(buf, dates[i].want, "  formatted as expected");
+		else
+			ok(buf[0] != '\0', "  formatted: %s", buf);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		is_int(sw_tpl_format_date(&bad[i], "en", buf, sizeof(buf)), SW_ERANGE,
@@ -527,20 +788,216 @@ static void test_dates(void)
 	is_int(sw_tpl_format_instant(0, "../../etc/passwd", "en", buf, sizeof(buf)), SW_EINVAL,
 	       "bad zone name");
 	is_int(sw_tpl_format_instant(0, NULL, "en", buf, sizeof(buf)), SW_EINVAL, "NULL zone");
+	is_int(sw_tpl_format_instant(0, "UTC", "en", NULL, 10), SW_EINVAL, "NULL buffer");
 	is_int(sw_tpl_format_date(NULL, "en", buf, sizeof(buf)), SW_EINVAL, "NULL date");
-	is_int(sw_tpl_format_date(&d, "en", buf, 16), SW_ETOOBIG, "buffer one short");
+	/* "Thursday, 3 December 2026" is 25 bytes: 26 with the NUL */
+	is_int(sw_tpl_format_date(&d, "en-GB", buf, 25), SW_ETOOBIG, "buffer one short");
 	is_str(buf, "", "  buf emptied");
-	is_int(sw_tpl_format_date(&d, "en", buf, 17), SW_OK, "buffer exact");
-	is_int(sw_tpl_format_date(&d, "hi", buf, 30), SW_ETOOBIG, "Hindi needs more bytes");
+	is_int(sw_tpl_format_date(&d, "en-GB", buf, 26), ICU_PINNED ? SW_OK : SW_ETOOBIG,
+	       "buffer exact");
+	is_int(sw_tpl_format_date(&d, "hi", buf, 26), SW_ETOOBIG, "Hindi needs more bytes");
+	is_int(sw_tpl_format_date(&d, "hi", buf, 0), SW_ETOOBIG, "len 0");
 }
 
-/* Every shipped template loads and renders for every kind, in both
- * locales, with all values and with only the required ones. */
+/* The zone rules are swtime's: a zone name only our tzdata directory has
+ * (ICU has never heard of it) is still formatted at its offset. */
+static void test_zone_source(void)
+{
+	const char *old = getenv("TZDIR");
+	char *saved = old ? xstrdup(old) : NULL;
+	char *zdir = xasprintf("%s/zoneinfo", tmpdir);
+	char *cmd = xasprintf("mkdir -p '%s/Test' && cp /usr/share/zoneinfo/Asia/Kathmandu "
+			      "'%s/Test/Shifted'", zdir, zdir);
+	char buf[SW_TPL_DATE_STRLEN];
+
+	if (!ok(system(cmd) == 0, "private tzdata directory with Test/Shifted (Kathmandu)")) {
+		free(cmd);
+		free(zdir);
+		free(saved);
+		return;
+	}
+	setenv("TZDIR", zdir, 1);
+	sw_tz_cache_clear();
+	is_int(sw_tpl_format_instant(1796322000, "Test/Shifted", "en-GB", buf, sizeof(buf)), SW_OK,
+	       "a zone only our tzdata knows formats");
+	if (ICU_PINNED)
+		is_str(buf, "Friday, 4 December 2026 at 00:05", "  at +05:45, from swtime");
+	else
+		ok(strstr(buf, "00:05") != NULL, "  at +05:45, from swtime: %s", buf);
+	if (saved)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	sw_tz_cache_clear();
+	free(cmd);
+	free(zdir);
+	free(saved);
+}
+
+static void test_numbers(void)
+{
+	static const struct {
+		int64_t v;
+		const char *locale, *want;
+	} cases[] = {
+		{ 1234567, "en", "1,234,567" },  { 1234567, "en-US", "1,234,567" },
+		{ 1234567, "en-IN", "12,34,567" }, { 1234567, "hi", "12,34,567" },
+		{ 1234567, "ne", "१२,३४,५६७" },   { 1234567, "mr", "१२,३४,५६७" },
+		{ 1234567, "bn", "১২,৩৪,৫৬৭" },   { 1234567, "gu", "12,34,567" },
+		{ 1234567, "default", "1,234,567" }, { 1234567, NULL, "1,234,567" },
+		{ 2, "ne", "२" },                 { -42, "ne", "-४२" },
+		{ 0, "bn", "০" },
+		{ INT64_MIN, "en", "-9,223,372,036,854,775,808" },
+	};
+	char buf[SW_TPL_DATE_STRLEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		is_int(sw_tpl_format_number(cases[i].v, cases[i].locale, buf, sizeof(buf)), SW_OK,
+		       "format number %lld %s", (long long)cases[i].v,
+		       cases[i].locale ? cases[i].locale : "NULL");
+		if (ICU_PINNED)
+			is_str(buf, cases[i].want, "  formatted as expected");
+		else
+			ok(buf[0] != '\0', "  formatted: %s", buf);
+	}
+	is_int(sw_tpl_format_number(1234567, "ne", buf, 23), SW_ETOOBIG,
+	       "7 Devanagari digits and 2 commas need 24 bytes");
+	is_str(buf, "", "  buf emptied");
+	is_int(sw_tpl_format_number(1234567, "ne", buf, 24), ICU_PINNED ? SW_OK : SW_ETOOBIG,
+	       "  24 do");
+	is_int(sw_tpl_format_number(1, "en", NULL, 4), SW_EINVAL, "NULL buffer");
+}
+
+/* What the shipped templates must say for one kind in English, checked on
+ * the rendering with every value set. */
+static const char *const en_subjects[SW_TPL_KIND_LAST] = {
+	[SW_TPL_SHIP_LATE] = "Your Kite & Co order A-1001 has not shipped yet",
+	[SW_TPL_NO_FIRST_SCAN] = "Your order A-1001: no courier scan yet",
+	[SW_TPL_STALLED] = "Your parcel for order A-1001 has not moved for a while",
+	[SW_TPL_ATTEMPT_FAIL] = "Delivery of your order A-1001 was not possible",
+	[SW_TPL_EXCEPTION] = "A problem with the delivery of your order A-1001",
+	[SW_TPL_RETURNING] = "Your parcel for order A-1001 is being returned to us",
+	[SW_TPL_ETA_SLIP] = "Your order A-1001 will arrive later than promised",
+	[SW_TPL_LATE] = "Your order A-1001 has not arrived on time",
+	[SW_TPL_AVAILABLE_FOR_PICKUP] = "Your parcel for order A-1001 is waiting to be collected",
+	[SW_TPL_SHIPPED] = "Good news: your order A-1001 has shipped",
+	[SW_TPL_DELIVERED] = "Your parcel for order A-1001 has arrived",
+	[SW_TPL_MOVING] = "Your parcel for order A-1001 is on its way again",
+};
+
+/* Kinds whose shipped templates tell the courier's new date (the others
+ * have none to tell) and kinds with a sentence inside {{#followup}}. */
+static bool shows_new_date(int k)
+{
+	return k != SW_TPL_SHIP_LATE && k != SW_TPL_RETURNING &&
+	       k != SW_TPL_AVAILABLE_FOR_PICKUP && k != SW_TPL_DELIVERED;
+}
+
+static bool has_followup(int k)
+{
+	return k <= SW_TPL_LATE && k != SW_TPL_RETURNING;
+}
+
+/* The values a template of kind k cannot do without (template headers:
+ * "Needs:"), the rest unset. */
+static void min_values(int k, struct sw_tpl_values *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->order_id = "A-1001";
+	v->shop_name = "Kite";
+	v->unsubscribe_link = "https://shop.example/u/abc";
+	if (k == SW_TPL_LATE || k == SW_TPL_ETA_SLIP)
+		v->delivery_date = "Thu, 26 Nov 2026";
+	if (k != SW_TPL_SHIP_LATE && k != SW_TPL_LATE && k != SW_TPL_SHIPPED &&
+	    k != SW_TPL_DELIVERED) {
+		v->courier = "DHL";
+		v->tracking_number = "1Z999";
+	}
+}
+
+static bool no_tags(const struct sw_tpl_msg *m)
+{
+	return !strstr(m->subject, "{{") && !strstr(m->text, "{{") && !strstr(m->html, "{{") &&
+	       !strstr(m->text, "}}") && !strstr(m->html, "}}");
+}
+
+/* One shipped template with every value, then with the required ones only. */
+static void check_shipped(const struct sw_tpl *t, int k, const char *loc)
+{
+	const char *kn = sw_tpl_kind_name((enum sw_tpl_kind)k);
+	struct sw_tpl_values v = full, min;
+	struct sw_tpl_msg m, m2;
+	enum sw_err rc;
+
+	ok(sw_tpl_summary(t)[0] != '\0' && !strchr(sw_tpl_summary(t), '.'),
+	   "%s %s: a Summary phrase: %s", loc, kn, sw_tpl_summary(t));
+	rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
+	if (!ok(rc == SW_OK, "%s %s renders with every value: %s", loc, kn, rc ? errbuf : ""))
+		return;
+	if (strcmp(loc, "default") == 0)
+		is_str(m.subject, en_subjects[k], "  English subject");
+	ok(strstr(m.subject, "A-1001") && strstr(m.text, "A-1001") && strstr(m.html, "A-1001"),
+	   "  order id in every part");
+	ok(no_tags(&m), "  no placeholder left");
+	ok(strstr(m.text, "https://shop.example/u/abc") &&
+		   strstr(m.html, "href=\"https://shop.example/u/abc\""),
+	   "  unsubscribe link in text and html");
+	ok(strstr(m.text, full.tracking_link) &&
+		   strstr(m.html, "https://track.example/1Z999?a=1&amp;b=2"),
+	   "  tracking link in text and html (escaped)");
+	ok(strstr(m.html, "Kite &amp; Co") && !strstr(m.html, "Kite & Co") &&
+		   !strstr(m.html, "<Dart>") && strstr(m.html, "Blue &lt;Dart&gt;"),
+	   "  values escaped in html, items' too");
+	ok(strstr(m.text, "BD-7&8") && strstr(m.html, "BD-7&amp;8") &&
+		   strstr(m.text, two_items[0].issue) && strstr(m.text, "Monday, 30 November 2026"),
+	   "  {{#others}}: both parcels listed with their issue and new date");
+	if (shows_new_date(k))
+		ok(strstr(m.text, "Mon, 30 Nov 2026") != NULL, "  new date shown");
+	if (k == SW_TPL_SHIP_LATE)
+		ok(strstr(m.text, "Tue, 24 Nov 2026") && strstr(m.text, "Thu, 26 Nov 2026"),
+		   "  ship-by and delivery promises both told");
+	ok(strpbrk(m.subject, "\r\n") == NULL && strlen(m.subject) > 10, "  subject one line: %s",
+	   m.subject);
+
+	v.followup = NULL;
+	rc = sw_tpl_render(t, &v, &m2, errbuf, sizeof(errbuf));
+	ok(rc == SW_OK && (strcmp(m.text, m2.text) != 0) == has_followup(k) &&
+		   (strcmp(m.html, m2.html) != 0) == has_followup(k),
+	   "  another email promised only inside {{#followup}}%s",
+	   has_followup(k) ? "" : " (none for this kind)");
+	if (rc == SW_OK && strcmp(loc, "default") == 0)
+		ok(!strstr(m2.text, "email you again") && !strstr(m2.html, "email you again"),
+		   "  no \"email you again\" without followup");
+	sw_tpl_msg_free(&m2);
+	sw_tpl_msg_free(&m);
+
+	min_values(k, &min);
+	rc = sw_tpl_render(t, &min, &m2, errbuf, sizeof(errbuf));
+	if (ok(rc == SW_OK, "  renders with required values only: %s", rc ? errbuf : "ok")) {
+		ok(!strstr(m2.text, "track.example") && !strstr(m2.text, "Mon, 30") &&
+			   !strstr(m2.text, "Tue, 24") && !strstr(m2.text, "\n\n\n") &&
+			   no_tags(&m2),
+		   "  optional parts left out, no empty paragraphs");
+		if (k == SW_TPL_LATE || k == SW_TPL_ETA_SLIP)
+			ok(strstr(m2.text, "Thu, 26 Nov 2026") != NULL, "  delivery promise told");
+	}
+	sw_tpl_msg_free(&m2);
+}
+
+/* Every shipped template loads and renders for every kind and locale; the
+ * fallback chain of customer locales never fails. */
 static void test_shipped(void)
 {
 	const char *src = getenv("SW_SRCDIR");
 	char *dir = xasprintf("%s/alerts/templates", src && *src ? src : ".");
-	static const char *const locales[] = { "en-GB", "hi-IN" };
+	static const char *const locales[] = { "default", "hi", "gu", "ne" };
+	static const struct {
+		const char *customer, *picks;
+	} chain[] = {
+		{ "gu-IN", "gu" }, { "gu", "gu" },        { "mr", "default" }, { "mr-IN", "default" },
+		{ "hi-IN", "hi" }, { "ne-NP", "ne" },     { "en-US", "default" }, { NULL, "default" },
+		{ "", "default" }, { "x", "default" },    { "gu-Gujr-IN", "gu" },
+	};
 	struct sw_tpl_set *s = NULL;
 	enum sw_err rc = sw_tpl_load(dir, &s, errbuf, sizeof(errbuf));
 
@@ -548,56 +1005,61 @@ static void test_shipped(void)
 	if (!ok(rc == SW_OK, "shipped templates load: %s", rc ? errbuf : "ok"))
 		return;
 	for (int k = 0; k < SW_TPL_KIND_LAST; k++) {
-		for (int l = 0; l < 2; l++) {
+		for (size_t l = 0; l < sizeof(locales) / sizeof(locales[0]); l++) {
 			const struct sw_tpl *t = sw_tpl_pick(s, (enum sw_tpl_kind)k, locales[l]);
-			struct sw_tpl_values min = full;
-			struct sw_tpl_msg m, m2;
-			const char *kn = sw_tpl_kind_name((enum sw_tpl_kind)k);
 
-			is_str(sw_tpl_locale(t), l ? "hi" : "default", "%s %s picks %s", kn,
-			       locales[l], l ? "hi" : "default");
-			rc = sw_tpl_render(t, &full, &m, errbuf, sizeof(errbuf));
-			if (!ok(rc == SW_OK, "%s %s renders: %s", kn, locales[l], rc ? errbuf : ""))
+			if (!ok(t && strcmp(sw_tpl_locale(t), locales[l]) == 0, "%s %s: own template",
+				locales[l], sw_tpl_kind_name((enum sw_tpl_kind)k)))
 				continue;
-			ok(strstr(m.subject, "A-1001") && strstr(m.text, "A-1001") &&
-				   strstr(m.html, "A-1001"),
-			   "  order id in every part");
-			ok(!strstr(m.subject, "{{") && !strstr(m.text, "{{") && !strstr(m.html, "{{"),
-			   "  no placeholder left");
-			ok(strstr(m.text, "https://shop.example/u/abc") &&
-				   strstr(m.html, "href=\"https://shop.example/u/abc\""),
-			   "  unsubscribe link in text and html");
-			ok(strstr(m.text, full.tracking_link) &&
-				   strstr(m.html, "https://track.example/1Z999?a=1&amp;b=2"),
-			   "  tracking link in text and html (escaped)");
-			/* returning and available_for_pickup have no new date */
-			if (k != SW_TPL_RETURNING && k != SW_TPL_AVAILABLE_FOR_PICKUP)
-				ok(strstr(m.text, "Mon, 30 Nov 2026") != NULL, "  new date shown");
-			ok(strstr(m.html, "Kite &amp; Co") && !strstr(m.html, "Kite & Co"),
-			   "  shop name escaped in html");
-			ok(strpbrk(m.subject, "\r\n") == NULL && strlen(m.subject) > 10,
-			   "  subject one line: %s", m.subject);
-			/* only what every slip has: order, promise, shop, unsubscribe;
-			 * plus courier and tracking number once shipped */
-			memset(&min, 0, sizeof(min));
-			min.order_id = "A-1001";
-			min.promised_date = "Thu, 26 Nov 2026";
-			min.shop_name = "Kite";
-			min.unsubscribe_link = "https://shop.example/u/abc";
-			if (k != SW_TPL_SHIP_LATE) {
-				min.courier = "DHL";
-				min.tracking_number = "1Z999";
-			}
-			rc = sw_tpl_render(t, &min, &m2, errbuf, sizeof(errbuf));
-			ok(rc == SW_OK, "  renders with required values only: %s",
-			   rc ? errbuf : "ok");
-			if (rc == SW_OK)
-				ok(!strstr(m2.text, "track.example") && !strstr(m2.text, "Mon, 30"),
-				   "  optional parts left out");
-			sw_tpl_msg_free(&m2);
-			sw_tpl_msg_free(&m);
+			check_shipped(t, k, locales[l]);
+		}
+		for (size_t c = 0; c < sizeof(chain) / sizeof(chain[0]); c++) {
+			const struct sw_tpl *t = sw_tpl_pick(s, (enum sw_tpl_kind)k, chain[c].customer);
+
+			ok(t && strcmp(sw_tpl_locale(t), chain[c].picks) == 0, "  customer %s -> %s",
+			   chain[c].customer ? chain[c].customer : "NULL", chain[c].picks);
 		}
 	}
+	sw_tpl_free(s);
+}
+
+/* A Nepali customer's late email end to end: the locale, the date in it,
+ * the item issue from another kind's Summary in the same language. */
+static void test_shipped_nepali(void)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char *dir = xasprintf("%s/alerts/templates", src && *src ? src : ".");
+	char loc[SW_TPL_LOCALE_MAX + 1], date[SW_TPL_DATE_STRLEN], count[SW_TPL_DATE_STRLEN];
+	struct sw_date d = { 2026, 12, 3 };
+	struct sw_tpl_item items[2] = { two_items[0], two_items[1] };
+	struct sw_tpl_values v = full;
+	const struct sw_tpl *t, *t2;
+	struct sw_tpl_set *s = NULL;
+	struct sw_tpl_msg m;
+
+	if (sw_tpl_load(dir, &s, errbuf, sizeof(errbuf)) != SW_OK) {
+		free(dir);
+		return;
+	}
+	free(dir);
+	t = sw_tpl_pick(s, SW_TPL_LATE, "ne-NP");
+	t2 = sw_tpl_pick(s, SW_TPL_STALLED, "ne-NP");
+	is_str(sw_tpl_format_locale(t, "ne-NP", loc, sizeof(loc)), "ne-np", "ne-NP formats in ne-np");
+	is_int(sw_tpl_format_date(&d, loc, date, sizeof(date)), SW_OK, "  its date");
+	is_int(sw_tpl_format_number(2, loc, count, sizeof(count)), SW_OK, "  its number");
+	items[0].issue = sw_tpl_summary(t);
+	items[1].issue = sw_tpl_summary(t2);
+	v.delivery_date = date;
+	v.parcel_count = count;
+	v.items = items;
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_OK, "  renders: %s", errbuf);
+	if (ICU_PINNED)
+		ok(m.text && strstr(m.text, "हामीले २०२६ डिसेम्बर ३, बिहिबार सम्ममा डेलिभरी गर्ने वाचा"),
+		   "  the delivery promise in Nepali with Devanagari digits");
+	ok(m.text && strstr(m.text, "पार्सल 1Z999 (DHL) वाचा गरिएको मितिसम्म आइपुगेको छैन।") &&
+		   strstr(m.text, "पार्सल BD-7&8 (Blue <Dart>) केही समयदेखि अगाडि बढेको छैन।"),
+	   "  each parcel with its kind's Nepali summary");
+	sw_tpl_msg_free(&m);
 	sw_tpl_free(s);
 }
 
@@ -613,8 +1075,13 @@ int main(void)
 	test_render();
 	test_escaping();
 	test_too_big();
+	test_lists();
+	test_format_locale();
 	test_dates();
+	test_zone_source();
+	test_numbers();
 	test_shipped();
+	test_shipped_nepali();
 	sw_tz_cache_clear();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
