@@ -186,9 +186,9 @@ enum sw_chan_result sw_channel_send(struct sw_channel *ch, const struct sw_notic
 				    int64_t *ret_retry_after_s, char *detail, size_t len);
 
 /* True if the last send was a TEMPFAIL that was not the notice's fault
- * (no connection, timeout, TLS, HTTP 5xx/429, an SMTP refusal before RCPT
- * TO): the next notice would fail the same way now.  False before any send
- * and after a send that was not a TEMPFAIL. */
+ * (no connection, timeout, TLS, an SMTP refusal before RCPT TO; HTTP 5xx,
+ * 429, 401, 407, or a redirect): the next notice would fail the same way
+ * now.  False before any send and after a send that was not a TEMPFAIL. */
 bool sw_channel_server_fault(const struct sw_channel *ch);
 
 /* The channel's row (never NULL) and its name ("email"). */
