@@ -2,9 +2,12 @@
  * fuzz_template.c - fuzz target for the email template loader and renderer
  * (alerts/template.c).
  *
- * Input: template file text, then up to nine values (struct sw_tpl_values
- * order), each after a NUL byte; a missing value is NULL.  Link values get
- * "https://" put in front so that rendering gets past the URL check.  The
+ * Input: template file text, then up to nineteen values, each after a NUL
+ * byte; a missing value is NULL: the fourteen strings of struct
+ * sw_tpl_values in its order, then the five of one struct sw_tpl_item,
+ * which is listed twice for {{*parcels}} when any of its values is given.
+ * Link values get "https://" put in front so that rendering gets past the
+ * URL check.  The
  * text is written as default/late.tmpl of a private template directory
  * (the other kinds are a fixed small template) and loaded; when it loads,
  * it is rendered and checked, not only run:
@@ -29,7 +32,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define N_VALUES 9
+#define N_VALUES 19
+#define ITEM0 14 /* first item value */
+static const int link_at[] = { 4, 8, ITEM0 + 2 };
 
 static char dir[] = "/tmp/sw_fuzz_template_XXXXXX";
 static bool ready;
@@ -106,20 +111,42 @@ static size_t count_markup(const char *s)
 	return n;
 }
 
+/* Fills *v (and the two items) from the input's values. */
+static void to_values(const char *const vals[N_VALUES], struct sw_tpl_values *v,
+		      struct sw_tpl_item it[2])
+{
+	*v = (struct sw_tpl_values){
+		.customer_name = vals[0], .order_id = vals[1], .tracking_number = vals[2],
+		.courier = vals[3], .tracking_link = vals[4], .promised_date = vals[5],
+		.new_date = vals[6], .shop_name = vals[7], .unsubscribe_link = vals[8],
+		.delivery_date = vals[9], .ship_by_date = vals[10], .parcel_count = vals[11],
+		.followup = vals[12], .others = vals[13],
+	};
+	it[0] = (struct sw_tpl_item){ .courier = vals[ITEM0], .tracking_number = vals[ITEM0 + 1],
+				      .tracking_link = vals[ITEM0 + 2], .issue = vals[ITEM0 + 3],
+				      .new_date = vals[ITEM0 + 4] };
+	it[1] = it[0];
+	for (int i = ITEM0; i < N_VALUES; i++)
+		if (vals[i] != NULL) {
+			v->items = it;
+			v->n_items = 2;
+		}
+}
+
 static void check(const struct sw_tpl *t, const char *vals[N_VALUES])
 {
 	const char *xs[N_VALUES];
 	struct sw_tpl_values v, vx;
+	struct sw_tpl_item it[2], itx[2];
 	struct sw_tpl_msg m, mx;
 
 	for (int i = 0; i < N_VALUES; i++)
 		xs[i] = vals[i] == NULL ? NULL : vals[i][0] == '\0' ? "" : "x";
 	/* links stay links in the "x" rendering */
-	xs[4] = vals[4] ? vals[4][0] ? "https://x" : "" : NULL;
-	xs[8] = vals[8] ? vals[8][0] ? "https://x" : "" : NULL;
-	v = (struct sw_tpl_values){ vals[0], vals[1], vals[2], vals[3], vals[4],
-				    vals[5], vals[6], vals[7], vals[8] };
-	vx = (struct sw_tpl_values){ xs[0], xs[1], xs[2], xs[3], xs[4], xs[5], xs[6], xs[7], xs[8] };
+	for (size_t i = 0; i < sizeof(link_at) / sizeof(link_at[0]); i++)
+		xs[link_at[i]] = vals[link_at[i]] ? vals[link_at[i]][0] ? "https://x" : "" : NULL;
+	to_values(vals, &v, it);
+	to_values(xs, &vx, itx);
 	if (sw_tpl_render(t, &v, &m, NULL, 0) != SW_OK)
 		return;
 	if (strlen(m.subject) > SW_TPL_SUBJECT_MAX || !valid_utf8(m.subject))
@@ -141,7 +168,7 @@ static void check(const struct sw_tpl *t, const char *vals[N_VALUES])
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *vals[N_VALUES] = { 0 };
-	char *copy, *links[2] = { NULL, NULL }, err[256];
+	char *copy, *links[3] = { NULL, NULL, NULL }, err[256];
 	size_t tlen = strnlen((const char *)data, size), off;
 	struct sw_tpl_set *set;
 
@@ -155,8 +182,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vals[i] = copy + off;
 		off += strlen(copy + off) + 1;
 	}
-	for (int i = 0; i < 2; i++) {
-		int at = i ? 8 : 4;
+	for (int i = 0; i < 3; i++) {
+		int at = link_at[i];
 
 		if (vals[at] && vals[at][0] && strncmp(vals[at], "http", 4) != 0)
 			vals[at] = links[i] = xasprintf("https://%s", vals[at]);
@@ -166,8 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(sw_tpl_pick(set, SW_TPL_LATE, "hi-IN"), vals);
 		sw_tpl_free(set);
 	}
-	free(links[0]);
-	free(links[1]);
+	for (int i = 0; i < 3; i++)
+		free(links[i]);
 	free(copy);
 	return 0;
 }
