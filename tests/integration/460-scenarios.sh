@@ -91,7 +91,7 @@ check_line() { # check_line NAME LINE
 	esac
 }
 
-for dir in "$SW_SRCDIR"/tests/data/scenarios/[0-9]*/; do
+for dir in "$SW_SRCDIR"/tests/data/scenarios/${SW_SCENARIOS:-[0-9]*}/; do
 	dir=${dir%/}
 	name=$(basename "$dir")
 	rm -f "$T_DIR/store.db" "$T_DIR/store.db-wal" "$T_DIR/store.db-shm" "$SINK_DIR/log.jsonl"
