@@ -117,6 +117,9 @@ struct sw_recheck_out {
 	char news[16];	   /* follow-ups: "shipped", "delivered" or "moving" */
 	char eta[16];	   /* the parcel's courier ETA now (YYYY-MM-DD), or "" */
 	char status[24];   /* the parcel's canonical status now, or "" */
+	char courier[64];  /* the first parcel's courier and tracking number */
+	char tracking[128]; /* now ("" if none: not shipped), for follow-ups */
+	int parcels;	   /* parcels of the order (or the one parcel) now */
 	int64_t hold_until;
 };
 

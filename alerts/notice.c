@@ -175,6 +175,7 @@ static void future_eta(const char *eta, const char *zone, int64_t now, const cha
 
 struct item_text {
 	char new_date[SW_TPL_DATE_STRLEN];
+	char issue[512]; /* the summaries of its kinds, "; "-joined */
 	char *link;
 };
 
@@ -190,7 +191,40 @@ struct build {
 	struct sw_tpl_item items[ITEMS_MAX];
 	struct item_text it[ITEMS_MAX];
 	size_t n_items;
+	bool several_issues; /* a parcel listed has more than one issue */
 };
+
+/* A part's parcel: the queued one, else (a follow-up of an order slip)
+ * the one the re-check found. */
+static const char *part_courier(const struct sw_notice_part *p)
+{
+	const char *c = jstr(p->vars, "courier");
+
+	return c ? c : p->chk.courier[0] ? p->chk.courier : NULL;
+}
+
+static const char *part_tracking(const struct sw_notice_part *p)
+{
+	const char *t = jstr(p->vars, "tracking");
+
+	return t ? t : p->chk.tracking[0] ? p->chk.tracking : NULL;
+}
+
+/* Adds the summary of p's kind to an item's issue (each kind once). */
+static void add_issue(struct item_text *t, const struct sw_notice_part *p,
+		      const struct sw_tpl_set *tpl, const struct sw_tpl *lead)
+{
+	enum sw_tpl_kind k;
+	const char *sum;
+	size_t used = strlen(t->issue);
+
+	if (sw_notice_tpl_kind(p, &k) != SW_OK)
+		return;
+	sum = sw_tpl_summary(sw_tpl_pick(tpl, k, sw_tpl_locale(lead)));
+	if (!sum || !*sum || strstr(t->issue, sum))
+		return;
+	snprintf(t->issue + used, sizeof(t->issue) - used, "%s%s", used ? "; " : "", sum);
+}
 
 /* The freshest ETA of a part: the re-check's, else the queued one. */
 static const char *part_eta(const struct sw_notice_part *p)
@@ -204,26 +238,31 @@ static void add_items(struct build *b, const struct sw_tpl *lead)
 {
 	for (size_t i = 0; i < b->n && b->n_items < ITEMS_MAX; i++) {
 		const struct sw_notice_part *p = &b->parts[i];
-		const char *tn = jstr(p->vars, "tracking"), *courier = jstr(p->vars, "courier");
+		const char *tn = part_tracking(p), *courier = part_courier(p);
 		struct sw_tpl_item *item = &b->items[b->n_items];
 		struct item_text *t = &b->it[b->n_items];
-		enum sw_tpl_kind k;
-		bool dup = false;
+		size_t j;
 
 		if (!tn || !courier)
 			continue;
-		for (size_t j = 0; j < b->n_items; j++)
-			dup |= strcmp(b->items[j].tracking_number, tn) == 0;
-		if (dup)
+		for (j = 0; j < b->n_items; j++)
+			if (strcmp(b->items[j].tracking_number, tn) == 0)
+				break;
+		if (j < b->n_items) { /* one more issue of a parcel listed */
+			add_issue(&b->it[j], p, b->tpl, lead);
+			b->items[j].issue = b->it[j].issue;
+			b->several_issues = true;
 			continue;
+		}
 		memset(item, 0, sizeof(*item));
 		item->courier = courier_display(courier);
 		item->tracking_number = tn;
 		t->link = expand_url(b->conf->tracking_url, courier, tn, b->recipient,
 				     jstr(p->vars, "order_id"));
 		item->tracking_link = t->link;
-		if (sw_notice_tpl_kind(p, &k) == SW_OK)
-			item->issue = sw_tpl_summary(sw_tpl_pick(b->tpl, k, sw_tpl_locale(lead)));
+		t->issue[0] = '\0';
+		add_issue(t, p, b->tpl, lead);
+		item->issue = t->issue;
 		future_eta(part_eta(p), b->zone, b->now, b->loc, t->new_date, sizeof(t->new_date));
 		item->new_date = t->new_date;
 		b->n_items++;
@@ -274,15 +313,17 @@ static void lead_values(struct build *b, const struct sw_notice_part *lead, enum
 	if (k == SW_TPL_SHIP_LATE && ship_by > 0)
 		sw_tpl_format_instant(ship_by, b->zone, b->loc, sb, SW_TPL_DATE_STRLEN);
 	future_eta(part_eta(lead), b->zone, b->now, b->loc, nd, SW_TPL_DATE_STRLEN);
-	sw_tpl_format_number((int64_t)b->n_items, b->loc, count, 32);
-	out->tracking_link = expand_url(b->conf->tracking_url, jstr(lv, "courier"),
-					jstr(lv, "tracking"), b->recipient, jstr(lv, "order_id"));
-	out->unsub_link = expand_url(b->conf->unsubscribe_url, jstr(lv, "courier"),
-				     jstr(lv, "tracking"), b->recipient, jstr(lv, "order_id"));
+	sw_tpl_format_number(lead->chk.parcels > (int)b->n_items ? lead->chk.parcels
+								 : (int64_t)b->n_items,
+			     b->loc, count, 32);
+	out->tracking_link = expand_url(b->conf->tracking_url, part_courier(lead),
+					part_tracking(lead), b->recipient, jstr(lv, "order_id"));
+	out->unsub_link = expand_url(b->conf->unsubscribe_url, part_courier(lead),
+				     part_tracking(lead), b->recipient, jstr(lv, "order_id"));
 	v->customer_name = jstr(lv, "name");
 	v->order_id = jstr(lv, "order_id");
-	v->tracking_number = jstr(lv, "tracking");
-	v->courier = courier_display(jstr(lv, "courier"));
+	v->tracking_number = part_tracking(lead);
+	v->courier = courier_display(part_courier(lead));
 	v->tracking_link = out->tracking_link;
 	v->delivery_date = *dd ? dd : NULL;
 	v->promised_date = v->delivery_date;
@@ -295,7 +336,7 @@ static void lead_values(struct build *b, const struct sw_notice_part *lead, enum
 				      b->conf->has_followup[sk]
 			      ? "yes"
 			      : NULL;
-	v->others = b->n > 1 || b->n_items > 1 ? "yes" : NULL;
+	v->others = b->n_items > 1 || b->several_issues ? "yes" : NULL;
 	v->items = b->items;
 	v->n_items = b->n_items;
 }

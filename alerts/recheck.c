@@ -85,9 +85,12 @@ static void look(struct sw_engine *e, const struct sw_track *list, size_t n, enu
 		}
 		if (!out->eta[0] && p->eta_date)
 			snprintf(out->eta, sizeof(out->eta), "%s", p->eta_date);
-		if (!out->status[0])
+		if (!out->status[0]) {
 			snprintf(out->status, sizeof(out->status), "%s",
 				 sw_store_ship_status_name(p->status));
+			snprintf(out->courier, sizeof(out->courier), "%s", p->courier);
+			snprintf(out->tracking, sizeof(out->tracking), "%s", p->tracking_number);
+		}
 	}
 }
 
@@ -174,6 +177,7 @@ enum sw_err sw_engine_recheck(struct sw_engine *e, const struct sw_outbox_msg *m
 		verdict(out, SW_RECHECK_OBSOLETE, "no longer true: the order was cancelled");
 	else {
 		look(e, list, n, k, m->promise ? m->promise : "", now, &sn, out);
+		out->parcels = sn.parcels;
 		if (followup)
 			judge_followup(k, &sn, out);
 		else
