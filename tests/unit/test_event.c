@@ -327,7 +327,7 @@ static void test_contact_values(void)
 	    {"\"+123456789012345\"", "ok"},
 	    {"\"+919812345678\"", "ok"},
 	    {"\"+9779812345678\"", "ok"},
-	    {"\"+1234567\"", "bad_value"},	       /* 7 digits */
+	    {"\"+1234567\"", "bad_value"},	    /* 7 digits */
 	    {"\"+1234567890123456\"", "bad_value"}, /* 16 digits */
 	    {"\"919812345678\"", "bad_value"},
 	    {"\"00919812345678\"", "bad_value"},
@@ -350,8 +350,8 @@ static void test_contact_values(void)
 		const char *notify;
 		const char *want;
 	} channels[] = {
-	    {"\"email\"", "ok"},	   {"\"webhook\"", "ok"},	  {"null", "ok"},
-	    {"\"sms\"", "bad_value"},   {"\"Email\"", "bad_value"}, {"\"email \"", "bad_value"},
+	    {"\"email\"", "ok"},	   {"\"webhook\"", "ok"},      {"null", "ok"},
+	    {"\"sms\"", "bad_value"},	   {"\"Email\"", "bad_value"}, {"\"email \"", "bad_value"},
 	    {"\"\"", "bad_value"},	   {"\"slack\"", "bad_value"}, {"1", "wrong_type"},
 	    {"[\"email\"]", "wrong_type"},
 	};

@@ -593,7 +593,8 @@ static void test_contact(void)
 	is_res(send_to(ing, "w8", ev_created_contact("n3", "P2", 0, ",\"phone\":\"98123\""), &rej),
 	       SW_INGEST_REJECTED, "bad phone: rejected");
 	is_str(sw_event_reason_name(rej.reason), "bad_value", "  bad_value");
-	ok(strstr(rej.detail, "customer.phone") != NULL, "  detail names the field: %s", rej.detail);
+	ok(strstr(rej.detail, "customer.phone") != NULL, "  detail names the field: %s",
+	   rej.detail);
 	is_res(send_to(ing, "w8", ev_created_contact("n4", "P2", 0, ",\"notify\":\"sms\""), &rej),
 	       SW_INGEST_REJECTED, "unknown notify channel: rejected");
 	ok(strstr(rej.detail, "customer.notify") != NULL, "  detail names the field: %s",

@@ -570,8 +570,8 @@ static void test_order_contact(struct sw_store *st)
 	   "  its order's phone");
 	ok(n == 1 && t[0].order && t[0].order->customer_channel == NULL, "  and channel (none)");
 	ok(n == 1 && t[0].order && t[0].order->customer_name &&
-	       !strcmp(t[0].order->customer_name, "New") && t[0].order->stage[SW_STAGE_CREATED].at == 0 &&
-	       t[0].order->status == SW_STAGE_LAST,
+	       !strcmp(t[0].order->customer_name, "New") &&
+	       t[0].order->stage[SW_STAGE_CREATED].at == 0 && t[0].order->status == SW_STAGE_LAST,
 	   "  the columns around them in place");
 	sw_store_track_free(t, n);
 	is_int(sw_store_track_order(st, "wc", "C-1", &t, &n), SW_OK, "track order without parcel");
@@ -639,11 +639,10 @@ static void test_track_polls(struct sw_store *st)
 		track_parcel(st, cases[i].tn, cases[i].polled_at, cases[i].failures,
 			     cases[i].error);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		is_int(sw_store_track_parcel(st, "dhl", cases[i].tn, &t, &n), SW_OK,
-		       "track %s", cases[i].tn);
-		ok(n == 1 && t[0].polled_ok_at == cases[i].want_ok_at,
-		   "%s: polled_ok_at %lld", cases[i].what,
-		   n == 1 ? (long long)t[0].polled_ok_at : -1LL);
+		is_int(sw_store_track_parcel(st, "dhl", cases[i].tn, &t, &n), SW_OK, "track %s",
+		       cases[i].tn);
+		ok(n == 1 && t[0].polled_ok_at == cases[i].want_ok_at, "%s: polled_ok_at %lld",
+		   cases[i].what, n == 1 ? (long long)t[0].polled_ok_at : -1LL);
 		ok(n == 1 && t[0].polled == cases[i].want_polled, "%s: polled %d", cases[i].what,
 		   cases[i].want_polled);
 		sw_store_track_free(t, n);
