@@ -81,7 +81,7 @@ print(f"{days[d.weekday()]}, {d.day} {months[d.month - 1]} {d.year}")
 PY
 )
 contains "$(body late text/plain)" "$WANT_HI" "late: promised date in the customer's zone and language ($WANT_HI)"
-WANT_EN=$(date -u -d "$D5" '+%a, %-d %b %Y')
+WANT_EN=$(LC_ALL=C date -u -d "$D5" '+%A, %B %-d, %Y')   # ICU's "en" full date
 contains "$(body eta_slip text/plain)" "$WANT_EN" "eta_slip: the courier's new date ($WANT_EN)"
 contains "$(body eta_slip text/html)" "https://shop.example/track/dhl/ES1" "eta_slip: tracking link in the HTML part"
 is "$(sink_json "sorted(set(h for m in L for h in ('Date','Message-ID','List-Unsubscribe','MIME-Version') if h in m['headers']))")" \
@@ -107,14 +107,18 @@ resolved() { sql "SELECT resolved_at IS NOT NULL FROM alerts WHERE entity = '$1'
 check "the parcel moved: its stalled slip is resolved" wait_for 10 at_least "resolved parcel:dhl:ST1 stalled" 1
 check "the order shipped: its ship_late slip is resolved" wait_for 10 at_least "resolved order:blr1:SL-1 ship_late" 1
 is "$(resolved parcel:dhl:AF1 attempt_fail)" 0 "a slip still true stays open"
-is "$(sink_count)" 9 "resolving sends nothing"
+check "resolving sends one good-news follow-up each" wait_sink 11 15
+is "$(sink_json "[m['subject'] for m in L if m['rcpt'] == ['ship_late@c.example']][-1]")" \
+	"Good news: your order SL-1 has shipped" "ship_late resolved: the good news that it shipped"
+is "$(sink_json "len([m for m in L if m['rcpt'] == ['stalled@c.example']])")" 2 "stalled resolved: one follow-up"
+is "$(sql "SELECT count(*) FROM outbox WHERE slip_kind LIKE 'resolved_%'")" 2 "no follow-up for slips still open"
 
 # A deadline that passes with no event: ship-by 3 s from now.
 SOON=$(($(date +%s) + 3))
 "$SEED" "$T_DIR/store.db" "$SOON" <<EOF
 {"op":"order","wh":"blr1","id":"SOON-1","name":"Tara","email":"soon@c.example","tz":"UTC","ship_by":0,"deliver_by":"$D2"}
 EOF
-check "a deadline passing with no event finds the slip" wait_sink 10 15
+check "a deadline passing with no event finds the slip" wait_sink 12 15
 is "$(sink_json "[m['subject'] for m in L if m['rcpt'] == ['soon@c.example']]")" \
 	"['Your Test Shop order SOON-1 has not shipped yet']" "ship_late email after the deadline"
 check "detected at or after the deadline" test "$(sql "SELECT detected_at FROM alerts WHERE entity = 'order:blr1:SOON-1'")" -ge "$SOON"
@@ -123,7 +127,7 @@ check "detected at or after the deadline" test "$(sql "SELECT detected_at FROM a
 "$SEED" "$T_DIR/store.db" "$NOW" <<EOF
 {"op":"order","wh":"blr1","id":"LT-1","name":"इरा","email":"late@c.example","locale":"hi-IN","tz":"Asia/Kolkata","ship_by":-200000,"deliver_by":-3600}
 EOF
-check "a new promise earns a new email" wait_sink 11 15
+check "a new promise earns a new email" wait_sink 13 15
 sleep 1
 is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['late@c.example'])")" 2 "two late emails, one per promise"
 is "$(sql "SELECT count(*) FROM alerts WHERE kind = 'late'")" 2 "two late slips recorded"
@@ -134,7 +138,9 @@ C0=$(sink_count)
 "$SEED" "$T_DIR/store.db" "$NOW" <<EOF
 {"op":"order","wh":"blr1","id":"MP-1","name":"Uma","email":"multi@c.example","tz":"UTC","ship_by":-90000,"deliver_by":-3600}
 EOF
-check "order late (and past ship-by) in the warehouse: two emails" wait_sink $((C0 + 2)) 15
+check "order late (and past ship-by) in the warehouse: one email for both slips" wait_sink $((C0 + 1)) 15
+is "$(sql "SELECT group_concat(slip_kind || ':' || state) FROM outbox WHERE recipient = 'multi@c.example'")" \
+	"ship_late:merged,late:sent" "led by late, ship_late merged into it" 
 "$SEED" "$T_DIR/store.db" "$NOW" <<EOF
 {"op":"order","wh":"blr1","id":"MP-1","name":"Uma","email":"multi@c.example","tz":"UTC","ship_by":-90000,"deliver_by":-3600,"shipped":-1800}
 {"op":"parcel","courier":"dhl","tn":"MP1A","wh":"blr1","id":"MP-1","shipped":-1800,"status":"in_transit","event_at":-60,"first_scan":-1000}
@@ -155,11 +161,14 @@ EOF
 check "the other parcel, still late, reopens it" wait_for 10 \
 	at_least "sql \"SELECT resolved_at IS NULL FROM alerts WHERE entity = 'order:blr1:MP-1' AND kind = 'late'\"" 1
 sleep 1
-is "$(sql "SELECT group_concat(slip_kind) FROM outbox WHERE recipient = 'multi@c.example'")" "ship_late,late" \
-	"one late email for the order in all (and its ship_late)"
+is "$(sql "SELECT group_concat(slip_kind || ':' || state) FROM outbox WHERE recipient = 'multi@c.example'")" \
+	"ship_late:merged,late:sent,resolved_ship_late:sent,resolved_late:obsolete" \
+	"one late email for the order in all, the good news that it shipped, none that it arrived (a parcel is still late)"
 is "$(sink_count)" $((C0 + 2)) "nothing else sent"
 stop_alerts
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 13 "notify.rrd: 13 emails sent"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" sent)" 15 "notify.rrd: 15 emails sent"
 is "$(rrd_sum "$T_DIR/rrd/notify.rrd" slips)" 14 "notify.rrd: 14 slips (each once, restarts included)"
-is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 13 "notify.rrd: 13 emails queued"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" queued)" 17 "notify.rrd: 17 notices queued (4 follow-ups)"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" merged)" 1 "notify.rrd: 1 merged"
+is "$(rrd_sum "$T_DIR/rrd/notify.rrd" obsolete)" 1 "notify.rrd: 1 obsolete"
 done_testing
