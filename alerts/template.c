@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,61 +101,49 @@ enum var {
 
 enum var_scope { SCOPE_EMAIL, SCOPE_ITEM, SCOPE_LIST };
 
+#define E(field) SCOPE_EMAIL, offsetof(struct sw_tpl_values, field)
+#define I(field) SCOPE_ITEM, offsetof(struct sw_tpl_item, field)
 static const struct {
 	const char *name;
 	enum var_scope scope;
+	size_t off; /* of the value in struct sw_tpl_values or sw_tpl_item */
 } vars[N_VARS] = {
-	[V_CUSTOMER_NAME] = { "customer_name", SCOPE_EMAIL },
-	[V_ORDER_ID] = { "order_id", SCOPE_EMAIL },
-	[V_TRACKING_NUMBER] = { "tracking_number", SCOPE_EMAIL },
-	[V_COURIER] = { "courier", SCOPE_EMAIL },
-	[V_TRACKING_LINK] = { "tracking_link", SCOPE_EMAIL },
-	[V_PROMISED_DATE] = { "promised_date", SCOPE_EMAIL },
-	[V_NEW_DATE] = { "new_date", SCOPE_EMAIL },
-	[V_SHOP_NAME] = { "shop_name", SCOPE_EMAIL },
-	[V_UNSUBSCRIBE_LINK] = { "unsubscribe_link", SCOPE_EMAIL },
-	[V_DELIVERY_DATE] = { "delivery_date", SCOPE_EMAIL },
-	[V_SHIP_BY_DATE] = { "ship_by_date", SCOPE_EMAIL },
-	[V_PARCEL_COUNT] = { "parcel_count", SCOPE_EMAIL },
-	[V_FOLLOWUP] = { "followup", SCOPE_EMAIL },
-	[V_OTHERS] = { "others", SCOPE_EMAIL },
-	[V_P_COURIER] = { "p_courier", SCOPE_ITEM },
-	[V_P_TRACKING_NUMBER] = { "p_tracking_number", SCOPE_ITEM },
-	[V_P_TRACKING_LINK] = { "p_tracking_link", SCOPE_ITEM },
-	[V_P_ISSUE] = { "p_issue", SCOPE_ITEM },
-	[V_P_NEW_DATE] = { "p_new_date", SCOPE_ITEM },
-	[V_PARCELS] = { "parcels", SCOPE_LIST },
+	[V_CUSTOMER_NAME] = { "customer_name", E(customer_name) },
+	[V_ORDER_ID] = { "order_id", E(order_id) },
+	[V_TRACKING_NUMBER] = { "tracking_number", E(tracking_number) },
+	[V_COURIER] = { "courier", E(courier) },
+	[V_TRACKING_LINK] = { "tracking_link", E(tracking_link) },
+	[V_PROMISED_DATE] = { "promised_date", E(delivery_date) }, /* alias, see var_value */
+	[V_NEW_DATE] = { "new_date", E(new_date) },
+	[V_SHOP_NAME] = { "shop_name", E(shop_name) },
+	[V_UNSUBSCRIBE_LINK] = { "unsubscribe_link", E(unsubscribe_link) },
+	[V_DELIVERY_DATE] = { "delivery_date", E(delivery_date) },
+	[V_SHIP_BY_DATE] = { "ship_by_date", E(ship_by_date) },
+	[V_PARCEL_COUNT] = { "parcel_count", E(parcel_count) },
+	[V_FOLLOWUP] = { "followup", E(followup) },
+	[V_OTHERS] = { "others", E(others) },
+	[V_P_COURIER] = { "p_courier", I(courier) },
+	[V_P_TRACKING_NUMBER] = { "p_tracking_number", I(tracking_number) },
+	[V_P_TRACKING_LINK] = { "p_tracking_link", I(tracking_link) },
+	[V_P_ISSUE] = { "p_issue", I(issue) },
+	[V_P_NEW_DATE] = { "p_new_date", I(new_date) },
+	[V_PARCELS] = { "parcels", SCOPE_LIST, 0 },
 };
+#undef E
+#undef I
 
 /* The value of var; it is the current list item (NULL outside a list,
  * where the compiler allows no item names). */
 static const char *var_value(const struct sw_tpl_values *v, const struct sw_tpl_item *it,
 			     int var)
 {
-	switch ((enum var)var) {
-	case V_CUSTOMER_NAME: return v->customer_name;
-	case V_ORDER_ID: return v->order_id;
-	case V_TRACKING_NUMBER: return v->tracking_number;
-	case V_COURIER: return v->courier;
-	case V_TRACKING_LINK: return v->tracking_link;
-	case V_PROMISED_DATE: /* deprecated alias */
-	case V_DELIVERY_DATE: return v->delivery_date ? v->delivery_date : v->promised_date;
-	case V_NEW_DATE: return v->new_date;
-	case V_SHOP_NAME: return v->shop_name;
-	case V_UNSUBSCRIBE_LINK: return v->unsubscribe_link;
-	case V_SHIP_BY_DATE: return v->ship_by_date;
-	case V_PARCEL_COUNT: return v->parcel_count;
-	case V_FOLLOWUP: return v->followup;
-	case V_OTHERS: return v->others;
-	case V_P_COURIER: return it ? it->courier : NULL;
-	case V_P_TRACKING_NUMBER: return it ? it->tracking_number : NULL;
-	case V_P_TRACKING_LINK: return it ? it->tracking_link : NULL;
-	case V_P_ISSUE: return it ? it->issue : NULL;
-	case V_P_NEW_DATE: return it ? it->new_date : NULL;
-	case V_PARCELS:
-	case N_VARS: break;
-	}
-	return NULL;
+	const char *base = vars[var].scope == SCOPE_EMAIL  ? (const char *)v
+			   : vars[var].scope == SCOPE_ITEM ? (const char *)it
+							   : NULL;
+
+	if (var == V_DELIVERY_DATE || var == V_PROMISED_DATE) /* promised_date: deprecated */
+		return v->delivery_date ? v->delivery_date : v->promised_date;
+	return base ? *(const char *const *)(base + vars[var].off) : NULL;
 }
 
 static void __attribute__((format(printf, 3, 4)))
