@@ -2693,6 +2693,25 @@ enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipien
 	return query_int(st, s, "outbox sent count", ret_count, NULL);
 }
 
+/* The cached statement id with :entity, :kind and :promise (NULL = "")
+ * bound into *ret_s, for the calls keyed by a slip.  SW_OK, SW_EINVAL
+ * (entity or kind empty), SW_ESTORE. */
+static enum sw_err slip_key_stmt(struct sw_store *st, enum stmt_id id, const char *entity,
+				 const char *kind, const char *promise, sqlite3_stmt **ret_s)
+{
+	sqlite3_stmt *s;
+
+	if (!nonempty(entity) || !nonempty(kind))
+		return set_err(st, SW_EINVAL, "entity and kind are required");
+	if (!(s = stmt(st, id)))
+		return SW_ESTORE;
+	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
+	    b_text(s, ":promise", promise ? promise : ""))
+		return bind_failed(st, s);
+	*ret_s = s;
+	return SW_OK;
+}
+
 enum sw_err sw_store_outbox_mark_obsolete(struct sw_store *st, int64_t id, const char *reason)
 {
 	sqlite3_stmt *s = stmt(st, ST_OUTBOX_OBSOLETE);
@@ -2713,12 +2732,9 @@ enum sw_err sw_store_outbox_obsolete_key(struct sw_store *st, const char *entity
 
 	if (ret_n)
 		*ret_n = 0;
-	if (!nonempty(entity) || !nonempty(kind))
-		return set_err(st, SW_EINVAL, "outbox: entity and kind are required");
-	if (!(s = stmt(st, ST_OUTBOX_OBSOLETE_KEY)))
-		return SW_ESTORE;
-	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
-	    b_text(s, ":promise", promise ? promise : "") | b_text(s, ":error", reason))
+	if ((rc = slip_key_stmt(st, ST_OUTBOX_OBSOLETE_KEY, entity, kind, promise, &s)))
+		return rc;
+	if (b_text(s, ":error", reason))
 		return bind_failed(st, s);
 	rc = run(st, s, "outbox obsolete");
 	if (rc == SW_OK && ret_n)
@@ -2735,13 +2751,8 @@ enum sw_err sw_store_outbox_get_key(struct sw_store *st, const char *entity, con
 	enum sw_err rc;
 
 	*ret_msg = NULL;
-	if (!nonempty(entity) || !nonempty(kind))
-		return set_err(st, SW_EINVAL, "outbox: entity and kind are required");
-	if (!(s = stmt(st, ST_OUTBOX_GET_KEY)))
-		return SW_ESTORE;
-	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
-	    b_text(s, ":promise", promise ? promise : ""))
-		return bind_failed(st, s);
+	if ((rc = slip_key_stmt(st, ST_OUTBOX_GET_KEY, entity, kind, promise, &s)))
+		return rc;
 	rc = list_rows(st, s, "outbox get", sizeof(struct sw_outbox_msg), outbox_fill,
 		       outbox_free_v, &arr, &n);
 	if (rc)
@@ -2885,13 +2896,8 @@ enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const
 	enum sw_err rc;
 
 	*ret_exists = 0;
-	if (!nonempty(entity) || !nonempty(kind))
-		return set_err(st, SW_EINVAL, "alert: entity and kind are required");
-	if (!(s = stmt(st, ST_ALERT_EXISTS)))
-		return SW_ESTORE;
-	if (b_text(s, ":entity", entity) | b_text(s, ":kind", kind) |
-	    b_text(s, ":promise", promise ? promise : ""))
-		return bind_failed(st, s);
+	if ((rc = slip_key_stmt(st, ST_ALERT_EXISTS, entity, kind, promise, &s)))
+		return rc;
 	rc = query_int(st, s, "alert exists", &n, NULL);
 	*ret_exists = n > 0;
 	return rc;
