@@ -460,6 +460,8 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 	enum sw_err rc;
 
 	*ret_delay_ms = poll_ms;
+	if (errlen > 0)
+		errbuf[0] = '\0';
 	refill(n, now_ms);
 	if (n->tokens < 1) {
 		*ret_delay_ms = token_wait_ms(n);

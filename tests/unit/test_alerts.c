@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alerts/dueq.h"
+#include "alerts/notice.h"
 #include "alerts/eval.h"
 #include "alerts/rules.h"
 #include "lib/conf.h"
@@ -493,6 +494,43 @@ static void test_quiet(void)
 	sw_rules_free(&r);
 }
 
+/* ---- one message per order: which row leads ------------------------------- */
+
+static void test_notice_rank(void)
+{
+	static const char *const kinds[] = { "ship_late", "eta_slip", "late", "stalled",
+					     "returning", "no_first_scan", "exception",
+					     "available_for_pickup", "attempt_fail" };
+	static const char *const want[] = { "returning", "exception", "attempt_fail",
+					    "available_for_pickup", "late", "stalled",
+					    "no_first_scan", "eta_slip", "ship_late" };
+	struct sw_outbox_msg rows[9] = { { 0 } };
+	struct sw_notice_part parts[9] = { { 0 } };
+	struct sw_outbox_msg fu = { 0 };
+	struct sw_notice_part f = { 0 };
+	bool in_order = true;
+
+	for (int i = 0; i < 9; i++) {
+		rows[i].id = i + 1;
+		rows[i].slip_kind = kinds[i];
+		parts[i].row = &rows[i];
+	}
+	sw_notice_sort(parts, 9);
+	for (int i = 0; i < 9; i++)
+		in_order &= strcmp(parts[i].row->slip_kind, want[i]) == 0;
+	ok(in_order, "rows lead in the documented order of seriousness");
+	fu.slip_kind = "resolved_late";
+	f.row = &fu;
+	snprintf(f.chk.news, sizeof(f.chk.news), "delivered");
+	ok(sw_notice_rank(&f) > sw_notice_rank(&parts[8]), "a follow-up ranks after every slip");
+	{
+		enum sw_tpl_kind k;
+
+		ok(sw_notice_tpl_kind(&f, &k) == SW_OK && k == SW_TPL_DELIVERED,
+		   "a follow-up's template is its news");
+	}
+}
+
 int main(void)
 {
 	test_dueq_basic();
@@ -501,5 +539,6 @@ int main(void)
 	test_eval_parcel();
 	test_rules();
 	test_quiet();
+	test_notice_rank();
 	return tap_done();
 }
