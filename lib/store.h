@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "slipwatch/status.h" /* enum sw_stage, enum sw_ship_status, their names */
 
 /* The schema version this program writes and understands. */
 #define SW_STORE_SCHEMA_VERSION 4
@@ -53,36 +54,6 @@ struct sw_stamp {
 	int32_t offset; /* seconds east of UTC as written; ignored if at == 0 */
 };
 
-/* Order stages, one per warehouse event type (order.<name>). */
-enum sw_stage {
-	SW_STAGE_CREATED,
-	SW_STAGE_PICKED,
-	SW_STAGE_PACKED,
-	SW_STAGE_SHIPPED,
-	SW_STAGE_CANCELLED,
-	SW_STAGE_BACKORDERED,
-	SW_STAGE_LAST /* sentinel; as an order status: no stage known yet */
-};
-
-/* Canonical shipment statuses (design.md "Canonical shipment statuses").
- * If a shared contract header later defines these, this enum moves there. */
-enum sw_ship_status {
-	SW_SHIP_PENDING,
-	SW_SHIP_INFO_RECEIVED,
-	SW_SHIP_IN_TRANSIT,
-	SW_SHIP_OUT_FOR_DELIVERY,
-	SW_SHIP_ATTEMPT_FAIL,
-	SW_SHIP_AVAILABLE_FOR_PICKUP,
-	SW_SHIP_DELIVERED,
-	SW_SHIP_EXCEPTION,
-	SW_SHIP_RETURNING,
-	SW_SHIP_RETURNED,
-	SW_SHIP_EXPIRED,
-	SW_SHIP_CANCELLED,
-	SW_SHIP_UNKNOWN,
-	SW_SHIP_LAST /* sentinel */
-};
-
 enum sw_promise_kind {
 	SW_PROMISE_NONE,    /* absent */
 	SW_PROMISE_INSTANT, /* RFC 3339 instant */
@@ -102,20 +73,11 @@ enum sw_outbox_state {
 	SW_OUTBOX_LAST	    /* sentinel */
 };
 
-/* Names as stored and logged ("picked", "in_transit", "deferred",
- * "instant"); "?" for values out of range.  Static strings, safe anywhere. */
-const char *sw_store_stage_name(enum sw_stage s);
-const char *sw_store_ship_status_name(enum sw_ship_status s);
+/* Names as stored and logged ("deferred", "instant"); "?" for values out
+ * of range.  Static strings, safe anywhere.  The names of stages and
+ * shipment statuses are declared in slipwatch/status.h. */
 const char *sw_store_outbox_state_name(enum sw_outbox_state s);
 const char *sw_store_promise_kind_name(enum sw_promise_kind k);
-
-/* Maps a canonical status name back to the enum.  SW_OK, or SW_EINVAL if
- * name is NULL or not one of the canonical names. */
-enum sw_err sw_store_ship_status_parse(const char *name, enum sw_ship_status *ret_status);
-
-/* 1 for statuses after which a parcel is no longer polled (delivered,
- * returned, expired, cancelled), else 0. */
-int sw_store_ship_status_terminal(enum sw_ship_status s);
 
 /* ---- opening, closing, errors ----------------------------------------- */
 

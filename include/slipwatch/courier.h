@@ -38,8 +38,8 @@
 #include <stdint.h>
 
 #include "lib/error.h"
-#include "lib/store.h"
 #include "lib/swtime.h"
+#include "slipwatch/status.h"
 
 /* Limits applied to every response. */
 #define SW_COURIER_MAX_BODY                                                                        \
