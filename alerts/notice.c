@@ -10,6 +10,7 @@
 #include "alerts/notice.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
+#include "slipwatch/courier_info.h"
 
 #define URL_MAX 2048
 #define ITEMS_MAX 32 /* parcels listed in one message */
@@ -21,11 +22,14 @@ static const char *jstr(const json_t *o, const char *key)
 
 /* ---- order of seriousness ------------------------------------------------ */
 
-static const char *const rank_order[] = {
-	"returning", "exception", "attempt_fail", "available_for_pickup", "late",
-	"stalled",   "no_first_scan", "eta_slip", "ship_late", "delivered",
-	"shipped",   "moving",
+/* Most serious first (notice.h); every kind of kinds.h has its place. */
+static const enum sw_tpl_kind rank_order[] = {
+	SW_TPL_RETURNING, SW_TPL_EXCEPTION, SW_TPL_ATTEMPT_FAIL, SW_TPL_AVAILABLE_FOR_PICKUP,
+	SW_TPL_LATE, SW_TPL_STALLED, SW_TPL_NO_FIRST_SCAN, SW_TPL_ETA_SLIP, SW_TPL_SHIP_LATE,
+	SW_TPL_DELIVERED, SW_TPL_SHIPPED, SW_TPL_MOVING,
 };
+_Static_assert(sizeof(rank_order) / sizeof(rank_order[0]) == SW_TPL_KIND_LAST,
+	       "a kind of kinds.h without its place in rank_order");
 
 static const char *part_kind(const struct sw_notice_part *p)
 {
@@ -36,13 +40,14 @@ static const char *part_kind(const struct sw_notice_part *p)
 
 int sw_notice_rank(const struct sw_notice_part *p)
 {
-	const char *k = part_kind(p);
-	int n = (int)(sizeof(rank_order) / sizeof(rank_order[0]));
+	enum sw_tpl_kind k;
 
-	for (int i = 0; i < n; i++)
-		if (strcmp(k, rank_order[i]) == 0)
+	if (sw_tpl_kind_from_name(part_kind(p), &k) != SW_OK)
+		return SW_TPL_KIND_LAST;
+	for (int i = 0; i < SW_TPL_KIND_LAST; i++)
+		if (rank_order[i] == k)
 			return i;
-	return n;
+	return SW_TPL_KIND_LAST;
 }
 
 static int part_cmp(const void *a, const void *b)
@@ -120,21 +125,6 @@ static char *expand_url(const char *tmpl, const char *courier, const char *track
 	}
 	out[pos] = '\0';
 	return xstrdup(out);
-}
-
-/* How customers know the couriers slipwatch has adapters for. */
-static const char *courier_display(const char *name)
-{
-	static const char *const names[][2] = {
-		{ "dhl", "DHL" },	  { "fedex", "FedEx" },
-		{ "ups", "UPS" },	  { "shiprocket", "Shiprocket" },
-		{ "aftership", "AfterShip" },
-	};
-
-	for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i][0]) == 0)
-			return names[i][1];
-	return name;
 }
 
 /* The delivery promise, in the customer's zone and language. */
@@ -255,7 +245,7 @@ static void add_items(struct build *b, const struct sw_tpl *lead)
 			continue;
 		}
 		memset(item, 0, sizeof(*item));
-		item->courier = courier_display(courier);
+		item->courier = sw_courier_info_display_name(courier);
 		item->tracking_number = tn;
 		t->link = expand_url(b->conf->tracking_url, courier, tn, b->recipient,
 				     jstr(p->vars, "order_id"));
@@ -323,7 +313,7 @@ static void lead_values(struct build *b, const struct sw_notice_part *lead, enum
 	v->customer_name = jstr(lv, "name");
 	v->order_id = jstr(lv, "order_id");
 	v->tracking_number = part_tracking(lead);
-	v->courier = courier_display(part_courier(lead));
+	v->courier = sw_courier_info_display_name(part_courier(lead));
 	v->tracking_link = out->tracking_link;
 	v->delivery_date = *dd ? dd : NULL;
 	v->promised_date = v->delivery_date;

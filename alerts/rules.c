@@ -19,40 +19,21 @@
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
-/* Each kind with its name: the name is also the kind's threshold key in
- * [rule NAME] (lib/conf tables need constant names). */
-#define KIND_KEYS(K)                                                                               \
-	K(SW_SLIP_SHIP_LATE, "ship_late")                                                          \
-	K(SW_SLIP_NO_FIRST_SCAN, "no_first_scan")                                                  \
-	K(SW_SLIP_STALLED, "stalled")                                                              \
-	K(SW_SLIP_ATTEMPT_FAIL, "attempt_fail")                                                    \
-	K(SW_SLIP_EXCEPTION, "exception")                                                          \
-	K(SW_SLIP_RETURNING, "returning")                                                          \
-	K(SW_SLIP_AVAILABLE_FOR_PICKUP, "available_for_pickup")                                    \
-	K(SW_SLIP_ETA_SLIP, "eta_slip")                                                            \
-	K(SW_SLIP_LATE, "late")
-#define NAME_ROW(k, name) [k] = name,
-static const char *const slip_names[SW_SLIP_LAST] = { KIND_KEYS(NAME_ROW) };
+/* Each kind's name, built-in threshold (how long after the fact it counts)
+ * and threshold help, from its row of SW_SLIP_KINDS (kinds.h).  The name is
+ * also the kind's threshold key in [rule NAME] (lib/conf tables need
+ * constant names). */
+#define NAME_ROW(id, name, def_ms, help) [SW_SLIP_##id] = name,
+static const char *const slip_names[SW_SLIP_LAST] = { SW_SLIP_KINDS(NAME_ROW) };
 #undef NAME_ROW
 
-/* Built-in thresholds: how long after the fact each slip counts. */
-static const int64_t slip_defaults_ms[SW_SLIP_LAST] = {
-    [SW_SLIP_NO_FIRST_SCAN] = 24 * 3600000LL,
-    [SW_SLIP_STALLED] = 48 * 3600000LL,
-    /* every other kind counts at once */
-};
+#define DEFAULT_ROW(id, name, def_ms, help) [SW_SLIP_##id] = def_ms,
+static const int64_t slip_defaults_ms[SW_SLIP_LAST] = { SW_SLIP_KINDS(DEFAULT_ROW) };
+#undef DEFAULT_ROW
 
-static const char *const slip_help[SW_SLIP_LAST] = {
-    [SW_SLIP_SHIP_LATE] = "not shipped this long after promised_ship_by",
-    [SW_SLIP_NO_FIRST_SCAN] = "shipped, and no courier scan for this long",
-    [SW_SLIP_STALLED] = "in transit with no courier event for this long (healthy feed only)",
-    [SW_SLIP_ATTEMPT_FAIL] = "a failed delivery attempt counts after this long",
-    [SW_SLIP_EXCEPTION] = "a courier exception counts after this long",
-    [SW_SLIP_RETURNING] = "returning to sender counts after this long",
-    [SW_SLIP_AVAILABLE_FOR_PICKUP] = "waiting at a pickup point counts after this long",
-    [SW_SLIP_ETA_SLIP] = "courier ETA later than the promise by more than this",
-    [SW_SLIP_LATE] = "not delivered this long after promised_delivery_by",
-};
+#define HELP_ROW(id, name, def_ms, help) [SW_SLIP_##id] = help,
+static const char *const slip_help[SW_SLIP_LAST] = { SW_SLIP_KINDS(HELP_ROW) };
+#undef HELP_ROW
 
 const char *sw_slip_name(enum sw_slip k)
 {
@@ -150,27 +131,28 @@ struct rule_set {
 	      "match: this service level only" },                                                  \
 	    { "off", SW_CONF_STRING, M(off), 0, 0, 0, 0, NULL, NULL, 0,                            \
 	      "slip kinds not detected under this rule, comma-separated" }
-#define DURATION_ROW(k, name)                                                                      \
-	{ name, SW_CONF_DURATION, R(after_ms[k]), 0, MIN_MS(365LL * 86400000), 0, 0, NULL, NULL,   \
-	  0, NULL },
-#define STRING_ROW(k, name) { name, SW_CONF_STRING, S(after[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
-#define SETTLE_ROW(k, name)                                                                        \
-	{ "settle_" name, SW_CONF_DURATION, R(settle_ms[k]), 0, MIN_MS(86400000), 0, 0, NULL,      \
-	  NULL, 0, NULL },
-#define SETTLE_SET_ROW(k, name)                                                                    \
-	{ "settle_" name, SW_CONF_STRING, S(settle[k]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
+#define DURATION_ROW(id, name, def_ms, help)                                                       \
+	{ name, SW_CONF_DURATION, R(after_ms[SW_SLIP_##id]), 0, MIN_MS(365LL * 86400000), 0, 0,    \
+	  NULL, NULL, 0, help },
+#define STRING_ROW(id, name, ...)                                                                  \
+	{ name, SW_CONF_STRING, S(after[SW_SLIP_##id]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
+#define SETTLE_ROW(id, name, ...)                                                                  \
+	{ "settle_" name, SW_CONF_DURATION, R(settle_ms[SW_SLIP_##id]), 0, MIN_MS(86400000), 0, 0, \
+	  NULL, NULL, 0, NULL },
+#define SETTLE_SET_ROW(id, name, ...)                                                              \
+	{ "settle_" name, SW_CONF_STRING, S(settle[SW_SLIP_##id]), 0, 0, 0, 0, NULL, NULL, 0, NULL },
 
 static const struct sw_conf_opt rule_table[] = {
     MATCH_ROWS(R),
-    KIND_KEYS(DURATION_ROW)
-    KIND_KEYS(SETTLE_ROW)
+    SW_SLIP_KINDS(DURATION_ROW)
+    SW_SLIP_KINDS(SETTLE_ROW)
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 
 static const struct sw_conf_opt rule_set_table[] = {
     MATCH_ROWS(S),
-    KIND_KEYS(STRING_ROW)
-    KIND_KEYS(SETTLE_SET_ROW)
+    SW_SLIP_KINDS(STRING_ROW)
+    SW_SLIP_KINDS(SETTLE_SET_ROW)
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef R
@@ -180,6 +162,11 @@ static char *dup_or_null(const char *s)
 {
 	return s && *s ? xstrdup(s) : NULL;
 }
+
+/* ", ship_late, no_first_scan, ...": every name, for error texts. */
+#define LISTED(id, name, ...) ", " name
+static const char all_kinds[] = SW_SLIP_KINDS(LISTED);
+#undef LISTED
 
 /* Parses "kind,kind" into flags[]; SW_ECONF naming the bad word. */
 static enum sw_err parse_kinds(const char *list, bool flags[SW_SLIP_LAST], const char *where,
@@ -200,11 +187,9 @@ static enum sw_err parse_kinds(const char *list, bool flags[SW_SLIP_LAST], const
 		if (n > 0) {
 			if (n >= sizeof(word) ||
 			    (memcpy(word, p, n), word[n] = '\0', sw_slip_from_name(word, &k))) {
-				snprintf(errbuf, errlen,
-					 "%s: %s: '%.*s' is not a slip kind (ship_late, "
-					 "no_first_scan, stalled, attempt_fail, exception, "
-					 "returning, available_for_pickup, eta_slip, late)",
-					 where, key, (int)(n > 40 ? 40 : n), p);
+				snprintf(errbuf, errlen, "%s: %s: '%.*s' is not a slip kind (%s)",
+					 where, key, (int)(n > 40 ? 40 : n), p,
+					 all_kinds + 2);
 				return SW_ECONF;
 			}
 			flags[k] = true;

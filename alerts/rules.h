@@ -18,25 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/kinds.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/error.h"
 
-/* What the engine detects (design.md "Slips"), plus available_for_pickup:
- * not a slip but a deadline the customer must act on (the parcel goes back
- * if not collected), so it gets an email of its own. */
-enum sw_slip {
-	SW_SLIP_SHIP_LATE,	      /* not shipped by promised_ship_by */
-	SW_SLIP_NO_FIRST_SCAN,	      /* shipped, no courier scan after N */
-	SW_SLIP_STALLED,	      /* in transit, no courier event for N */
-	SW_SLIP_ATTEMPT_FAIL,	      /* courier: delivery attempt failed */
-	SW_SLIP_EXCEPTION,	      /* courier: exception */
-	SW_SLIP_RETURNING,	      /* courier: returning to sender */
-	SW_SLIP_AVAILABLE_FOR_PICKUP, /* courier: waiting at a pickup point */
-	SW_SLIP_ETA_SLIP,	      /* courier's ETA after the promise */
-	SW_SLIP_LATE,		      /* delivery promise passed */
-	SW_SLIP_LAST
-};
+/* What the engine detects: the rows of SW_SLIP_KINDS (kinds.h), in order. */
+#define SW_SLIP_ENUM_(id, name, ...) SW_SLIP_##id,
+enum sw_slip { SW_SLIP_KINDS(SW_SLIP_ENUM_) SW_SLIP_LAST };
+#undef SW_SLIP_ENUM_
 
 /* "ship_late", ...; "?" out of range. */
 const char *sw_slip_name(enum sw_slip k);

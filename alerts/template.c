@@ -83,11 +83,11 @@ struct sw_tpl_set {
 	size_t n_locales;
 };
 
+#define KIND_NAME(id, name, ...) [SW_TPL_##id] = name,
 static const char *const kind_names[SW_TPL_KIND_LAST] = {
-	"ship_late", "no_first_scan", "stalled", "attempt_fail",
-	"exception", "returning",     "eta_slip", "late",
-	"available_for_pickup", "shipped", "delivered", "moving",
+	SW_SLIP_KINDS(KIND_NAME) SW_FOLLOWUP_KINDS(KIND_NAME)
 };
+#undef KIND_NAME
 
 /* Template names: values of the email, values of a list item, the list. */
 enum var {

@@ -76,28 +76,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/kinds.h"
 #include "lib/error.h"
 #include "lib/swtime.h"
 
-/* Template kinds: the slip kinds with a customer email (names as in
- * design.md and the store), then the good-news follow-ups that a slip the
- * customer was told about earns when it resolves. */
-enum sw_tpl_kind {
-	SW_TPL_SHIP_LATE,     /* "ship_late" */
-	SW_TPL_NO_FIRST_SCAN, /* "no_first_scan" */
-	SW_TPL_STALLED,       /* "stalled" */
-	SW_TPL_ATTEMPT_FAIL,  /* "attempt_fail" */
-	SW_TPL_EXCEPTION,     /* "exception" */
-	SW_TPL_RETURNING,     /* "returning" */
-	SW_TPL_ETA_SLIP,      /* "eta_slip" */
-	SW_TPL_LATE,          /* "late" */
-	SW_TPL_AVAILABLE_FOR_PICKUP, /* "available_for_pickup" */
-	SW_TPL_SHIPPED,       /* "shipped": the order left the warehouse */
-	SW_TPL_DELIVERED,     /* "delivered": the parcel arrived */
-	SW_TPL_MOVING,        /* "moving": the problem cleared, the parcel is
-				 on its way again */
-	SW_TPL_KIND_LAST
-};
+/* Template kinds (kinds.h): the slip kinds, with the same values as enum
+ * sw_slip, then the good-news follow-ups that a slip the customer was told
+ * about earns when it resolves.  SW_TPL_SHIP_LATE, ..., SW_TPL_SHIPPED,
+ * ... */
+#define SW_TPL_ENUM_(id, name, ...) SW_TPL_##id,
+enum sw_tpl_kind { SW_SLIP_KINDS(SW_TPL_ENUM_) SW_FOLLOWUP_KINDS(SW_TPL_ENUM_) SW_TPL_KIND_LAST };
+#undef SW_TPL_ENUM_
 
 #define SW_TPL_FILE_MAX (64 * 1024)    /* largest template file */
 #define SW_TPL_SUBJECT_MAX 200         /* rendered subject cap, bytes */

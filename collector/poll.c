@@ -52,15 +52,16 @@
 
 /* ---- configuration ------------------------------------------------------ */
 
-const char *const sw_poll_adapter_words[] = {"auto",	   "dhl",	"fedex",   "ups",
-					     "shiprocket", "aftership", "generic", NULL};
+#define ADAPTER_WORD(name, display_name, api) #name,
+const char *const sw_poll_adapter_words[] = {"auto", SW_COURIER_LIST(ADAPTER_WORD) "generic", NULL};
+#undef ADAPTER_WORD
 static const char *const method_words[] = {"GET", "POST", NULL}; /* enum sw_courier_method */
 
 #define C(f) offsetof(struct sw_poll_courier_conf, f)
 const struct sw_conf_opt sw_poll_courier_table[] = {
     {.name = "adapter", .type = SW_CONF_ENUM, .offset = C(adapter),
      .words = sw_poll_adapter_words, .def = "auto",
-     .help = "tracking API: dhl fedex ups shiprocket aftership generic; auto: the section name"},
+     .help = "tracking API: " SW_COURIER_INFO_NAMES "generic; auto: the section name"},
     {.name = "base_url", .type = SW_CONF_STRING, .offset = C(base_url),
      .help = "API base URL (default: the adapter's production URL)"},
     {.name = "auth_url", .type = SW_CONF_STRING, .offset = C(auth_url),
@@ -70,7 +71,7 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
     {.name = "api_secret", .type = SW_CONF_SECRET, .offset = C(api_secret),
      .help = "OAuth client secret (api_secret_file or api_secret_env)"},
     {.name = "username", .type = SW_CONF_STRING, .offset = C(username),
-     .help = "login user (Shiprocket)"},
+     .help = "login user (adapters that log in)"},
     {.name = "password", .type = SW_CONF_SECRET, .offset = C(password),
      .help = "login password (password_file or password_env)"},
     {.name = "ca_file", .type = SW_CONF_PATH, .offset = C(ca_file),
@@ -189,7 +190,7 @@ static const struct sw_courier *adapter_of(const struct sw_poll_courier_conf *cf
 		return NULL;
 	if (cf->adapter == SW_POLL_ADAPTER_GENERIC) /* not in sw_courier_table */
 		return &sw_courier_generic;
-	return sw_courier_find(sw_poll_adapter_words[cf->adapter]);
+	return sw_courier_table[cf->adapter - 1];
 }
 
 /* true if the adapter has the credentials it needs (asks the adapter: it
@@ -206,18 +207,6 @@ static bool creds_ok(const struct sw_courier *ad, const struct sw_courier_conf *
 		rc = ad->build_request(cc, "token", NULL, num, 1, &req);
 	sw_courier_request_free(&req);
 	return rc != SW_EAUTH;
-}
-
-static const char *creds_needed(const struct sw_courier *ad)
-{
-	switch (ad->auth) {
-	case SW_COURIER_AUTH_OAUTH:
-		return "api_key and api_secret";
-	case SW_COURIER_AUTH_LOGIN:
-		return "username and password";
-	default:
-		return "api_key";
-	}
 }
 
 /* Compiles the generic adapter's description, or rejects its keys in
@@ -263,7 +252,7 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 		if (cf->adapter == SW_POLL_ADAPTER_AUTO) {
 			snprintf(errbuf, errlen,
 				 "%s:%d: [courier %s] adapter: not set and the name is no "
-				 "adapter (dhl fedex ups shiprocket aftership generic): '%s'",
+				 "adapter (" SW_COURIER_INFO_NAMES "generic): '%s'",
 				 file, line, cf->name, cf->name);
 			return SW_ECONF;
 		}
@@ -275,7 +264,7 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 	if (ad == NULL || !creds_ok(ad, &cc)) {
 		snprintf(errbuf, errlen, "%s:%d: [courier %s] credentials: the %s adapter needs %s",
 			 file, line, cf->name, sw_poll_adapter_words[cf->adapter],
-			 ad ? creds_needed(ad) : "a known adapter");
+			 ad ? sw_courier_auth_keys(ad->auth) : "a known adapter");
 		return SW_ECONF;
 	}
 	if (cf->interval > cf->interval_max || cf->interval_near > cf->interval_max) {

@@ -55,17 +55,17 @@
 #include "lib/error.h"
 #include "lib/loop.h"
 #include "lib/store.h"
+#include "slipwatch/courier_info.h"
 #include "slipwatch/metrics.h"
 
-/* Values of sw_poll_courier_conf.adapter ("adapter = ..."). */
+/* Values of sw_poll_courier_conf.adapter ("adapter = ..."): the index of
+ * its word in sw_poll_adapter_words, which is "auto", then the built-in
+ * adapters in the order of SW_COURIER_LIST (1 .. SW_COURIER_INFO_COUNT,
+ * sw_courier_table[adapter - 1]), then "generic". */
 enum sw_poll_adapter {
 	SW_POLL_ADAPTER_AUTO, /* "auto": the section's NAME names the adapter */
-	SW_POLL_ADAPTER_DHL,
-	SW_POLL_ADAPTER_FEDEX,
-	SW_POLL_ADAPTER_UPS,
-	SW_POLL_ADAPTER_SHIPROCKET,
-	SW_POLL_ADAPTER_AFTERSHIP,
-	SW_POLL_ADAPTER_GENERIC, /* described by the section (url, path_*) */
+	/* "generic": described by the section (url, path_*) */
+	SW_POLL_ADAPTER_GENERIC = SW_COURIER_INFO_COUNT + 1,
 	SW_POLL_ADAPTER_LAST
 };
 
@@ -79,7 +79,7 @@ struct sw_poll_courier_conf {
 	char *auth_url;                   /* NULL: derived by the adapter */
 	struct sw_conf_secret api_key;    /* api_key_file / api_key_env */
 	struct sw_conf_secret api_secret; /* api_secret_file / _env */
-	char *username;                   /* Shiprocket login */
+	char *username;                   /* login user (AUTH_LOGIN) */
 	struct sw_conf_secret password;   /* password_file / password_env */
 	char *ca_file;                    /* CA bundle; NULL: system store */
 	int64_t concurrency;              /* transfers in flight, 1..64 */

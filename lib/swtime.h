@@ -1,8 +1,8 @@
 /*
  * swtime.h - timestamps, calendar dates and IANA time zones.
  *
- * Couriers and warehouses write times in many shapes (couriers.md section 0,
- * rules 1 and 3): RFC 3339 with an offset, wall clock with no zone, 9
+ * Couriers and warehouses write times in many shapes (doc/couriers.md,
+ * "Rules for every adapter"): RFC 3339 with an offset, wall clock with no zone, 9
  * fractional digits, a space instead of 'T', dates that are calendar days.
  * struct sw_time keeps what was written: the offset if there was one, or a
  * flag saying there was none, in which case utc_sec is only a wall clock.
@@ -104,7 +104,7 @@ enum sw_err sw_date_parse(const char *s, struct sw_date *ret_date,
 /* Parses a date or a date-time (promised_delivery_by, expected delivery).
  * *ret_kind tells which.  *ret_date is always set: the date itself, or the
  * date of a date-time as written (before any conversion to UTC, so
- * "2024-08-15T00:00:00-06:00" gives 2024-08-15; couriers.md rule 3).
+ * "2024-08-15T00:00:00-06:00" gives 2024-08-15; doc/couriers.md).
  * *ret_time is set only for SW_TIME_KIND_DATETIME (zeroed otherwise).
  * SW_OK or SW_EPARSE. */
 enum sw_err sw_time_parse_any(const char *s, enum sw_time_kind *ret_kind,

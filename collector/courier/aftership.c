@@ -1,6 +1,7 @@
 /*
- * aftership.c - AfterShip Tracking API, 2024-04 envelope (couriers.md
- * section 6a).
+ * aftership.c - AfterShip Tracking API, 2024-04 envelope.  The API facts
+ * this file relies on, with their sources: doc/couriers.md, "AfterShip
+ * (`aftership`)".
  *
  * GET {base}/trackings/{id} with "as-api-key: <key>", one tracking per
  * request.  The identifier is AfterShip's tracking id (returned when the
@@ -185,7 +186,7 @@ static enum sw_err as_build(const struct sw_courier_conf *conf, const char *toke
 }
 
 const struct sw_courier sw_courier_aftership = {
-    .name = "aftership",
+    SW_COURIER_ROW(aftership),
     .max_batch = 1,
     .auth = SW_COURIER_AUTH_API_KEY,
     .default_base_url = "https://api.aftership.com/tracking/2024-04",

@@ -50,6 +50,14 @@ const char *sw_courier_auth_name(enum sw_courier_auth a)
 	return (unsigned)a < SW_COURIER_AUTH_LAST ? names[a] : "?";
 }
 
+const char *sw_courier_auth_keys(enum sw_courier_auth a)
+{
+	static const char *const keys[] = {"nothing", "api_key", "api_key and api_secret",
+					   "username and password"};
+
+	return (unsigned)a < SW_COURIER_AUTH_LAST ? keys[a] : "?";
+}
+
 const char *sw_courier_method_name(enum sw_courier_method m)
 {
 	static const char *const names[] = {"GET", "POST"};

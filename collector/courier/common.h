@@ -20,12 +20,11 @@
 
 #include "slipwatch/courier.h"
 
-/* The adapters (one per file), listed in table.c. */
-extern const struct sw_courier sw_courier_dhl;
-extern const struct sw_courier sw_courier_fedex;
-extern const struct sw_courier sw_courier_ups;
-extern const struct sw_courier sw_courier_shiprocket;
-extern const struct sw_courier sw_courier_aftership;
+/* The adapters, one file per row of SW_COURIER_LIST (sw_courier_<name>). */
+#define SW_COURIER_DECLARE_(name, display_name, api)                                               \
+	extern const struct sw_courier sw_courier_##name;
+SW_COURIER_LIST(SW_COURIER_DECLARE_)
+#undef SW_COURIER_DECLARE_
 
 /* ---- JSON by path ----------------------------------------------------- */
 /* path is '.'-separated; a segment of digits indexes an array

@@ -1,5 +1,6 @@
 /*
- * dhl.c - DHL Shipment Tracking - Unified (couriers.md section 1).
+ * dhl.c - DHL Shipment Tracking - Unified.  The API facts this file relies
+ * on, with their sources: doc/couriers.md, "DHL (`dhl`)".
  *
  * GET {base}/shipments?trackingNumber=N with "DHL-API-Key: <key>"; one
  * number per request (no batch parameter exists).  Default base
@@ -220,7 +221,7 @@ static enum sw_err dhl_build(const struct sw_courier_conf *conf, const char *tok
 }
 
 const struct sw_courier sw_courier_dhl = {
-    .name = "dhl",
+    SW_COURIER_ROW(dhl),
     .max_batch = 1,
     .auth = SW_COURIER_AUTH_API_KEY,
     .default_base_url = "https://api-eu.dhl.com/track",

@@ -1,5 +1,6 @@
 /*
- * fedex.c - FedEx Track API v1 (couriers.md section 2).
+ * fedex.c - FedEx Track API v1.  The API facts this file relies on, with
+ * their sources: doc/couriers.md, "FedEx (`fedex`)".
  *
  * Auth: POST {base}/oauth/token, form-encoded client credentials, bearer
  * token of about 60 minutes.  Track: POST {base}/track/v1/trackingnumbers
@@ -282,7 +283,7 @@ static enum sw_err fedex_parse_auth(const struct sw_courier_response *resp,
 }
 
 const struct sw_courier sw_courier_fedex = {
-    .name = "fedex",
+    SW_COURIER_ROW(fedex),
     .max_batch = 30,
     .auth = SW_COURIER_AUTH_OAUTH,
     .default_base_url = "https://apis.fedex.com",

@@ -27,7 +27,6 @@
 
 #include "collector/courier/common.h"
 #include "collector/courier/generic.h"
-#include "lib/store.h"
 #include "lib/xmalloc.h"
 
 #define PATH_STEPS   16	 /* steps in one path */
@@ -778,6 +777,7 @@ static enum sw_err generic_build(const struct sw_courier_conf *conf, const char 
 
 const struct sw_courier sw_courier_generic = {
     .name = "generic",
+    .info = NULL, /* no courier of its own */
     .max_batch = 1,
     .auth = SW_COURIER_AUTH_API_KEY,
     .default_base_url = "",

@@ -1,5 +1,6 @@
 /*
- * shiprocket.c - Shiprocket tracking (couriers.md section 5a).
+ * shiprocket.c - Shiprocket tracking.  The API facts this file relies on,
+ * with their sources: doc/couriers.md, "Shiprocket (`shiprocket`)".
  *
  * Auth: POST {base}/v1/external/auth/login with {"email","password"}; the
  * answer's "token" is valid for 10 days (no expires_in is sent).  Track:
@@ -283,7 +284,7 @@ static enum sw_err sr_parse_auth(const struct sw_courier_response *resp,
 }
 
 const struct sw_courier sw_courier_shiprocket = {
-    .name = "shiprocket",
+    SW_COURIER_ROW(shiprocket),
     .max_batch = 50,
     .auth = SW_COURIER_AUTH_LOGIN,
     .default_base_url = "https://apiv2.shiprocket.in",

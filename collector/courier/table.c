@@ -1,8 +1,10 @@
 /*
- * table.c - the one list of courier adapters, and lookup by name.
+ * table.c - the adapter table, one adapter per row of SW_COURIER_LIST
+ * (slipwatch/courier_info.h) in its order, and lookup by name.
  *
  * Adding a courier is adding its file (exporting one const struct
- * sw_courier) and a row here.
+ * sw_courier sw_courier_<name>) and a row to SW_COURIER_LIST; a row
+ * without its adapter does not link.
  */
 #include "config.h"
 
@@ -10,10 +12,9 @@
 
 #include "collector/courier/common.h"
 
-const struct sw_courier *const sw_courier_table[] = {
-    &sw_courier_dhl,	    &sw_courier_fedex,	   &sw_courier_ups,
-    &sw_courier_shiprocket, &sw_courier_aftership, NULL,
-};
+#define ADAPTER_ROW(name, display_name, api) &sw_courier_##name,
+const struct sw_courier *const sw_courier_table[] = {SW_COURIER_LIST(ADAPTER_ROW) NULL};
+#undef ADAPTER_ROW
 
 const struct sw_courier *sw_courier_find(const char *name)
 {

@@ -1,5 +1,6 @@
 /*
- * ups.c - UPS Track API v1 (couriers.md section 3).
+ * ups.c - UPS Track API v1.  The API facts this file relies on, with their
+ * sources: doc/couriers.md, "UPS (`ups`)".
  *
  * Auth: POST {auth_url} with HTTP Basic client_id:client_secret and body
  * grant_type=client_credentials; every field of the answer is a string,
@@ -351,7 +352,7 @@ static enum sw_err ups_parse_auth(const struct sw_courier_response *resp,
 }
 
 const struct sw_courier sw_courier_ups = {
-    .name = "ups",
+    SW_COURIER_ROW(ups),
     .max_batch = 1,
     .auth = SW_COURIER_AUTH_OAUTH,
     .default_base_url = "https://onlinetools.ups.com/api",

@@ -7,11 +7,14 @@
  * libcurl, and parses the answers (struct sw_courier_response) into one
  * struct sw_courier_result per tracking number asked.  Each adapter is one
  * file in collector/courier/ exporting one const struct sw_courier; the
- * table in collector/courier/table.c lists them (style.md, "Pluggable
- * parts are const descriptor tables").  Adding a courier is adding a file
- * and a row.
+ * table sw_courier_table lists them in the order of SW_COURIER_LIST
+ * (slipwatch/courier_info.h), the one list of couriers (style.md,
+ * "Pluggable parts are const descriptor tables").  Adding a courier is
+ * adding a file and a row there.  What each adapter relies on about its
+ * courier's API (endpoints, auth, status codes, errors, limits) is written
+ * down in doc/couriers.md.
  *
- * Rules every adapter follows (couriers.md section 0):
+ * Rules every adapter follows (doc/couriers.md, "Rules for every adapter"):
  * - Bodies are untrusted: parsed with an explicit length, every field type
  *   checked, strings capped at SW_COURIER_STR_MAX bytes, event lists at
  *   SW_COURIER_MAX_EVENTS (more is an error: a truncated list could hide
@@ -39,6 +42,7 @@
 
 #include "lib/error.h"
 #include "lib/swtime.h"
+#include "slipwatch/courier_info.h"
 #include "slipwatch/status.h"
 
 /* Limits applied to every response. */
@@ -184,7 +188,10 @@ struct sw_courier_result {
  * An adapter.  All function pointers are set unless noted; all are pure.
  */
 struct sw_courier {
-	const char *name; /* config "type", logs, metrics */
+	const char *name; /* "adapter" word, logs, metrics */
+	const struct sw_courier_info *info; /* its row of SW_COURIER_LIST
+					       (display name, API line);
+					       NULL for the generic adapter */
 	size_t max_batch; /* most numbers per build_request */
 	enum sw_courier_auth auth;
 	const char *default_base_url; /* production API base */
@@ -252,12 +259,25 @@ struct sw_courier {
 					   struct sw_courier_result *ret_results);
 };
 
-/* The table of adapters, NULL-terminated, in no particular order. */
+/* The first line of a built-in adapter's descriptor: name and info from
+ * the row id of SW_COURIER_LIST, as in
+ *   const struct sw_courier sw_courier_dhl = { SW_COURIER_ROW(dhl), ... };
+ * (a descriptor whose id has no row does not compile). */
+#define SW_COURIER_ROW(id) .name = #id, .info = &sw_courier_info_##id
+
+/* The built-in adapters, one per row of SW_COURIER_LIST in its order
+ * (sw_courier_table[i]->info == sw_courier_info_table[i]), NULL-terminated.
+ * The generic adapter is not in it (it needs its configuration). */
 extern const struct sw_courier *const sw_courier_table[];
 
-/* The adapter named name ("dhl", "fedex", "ups", "shiprocket",
- * "aftership"), or NULL if none (or name is NULL). */
+/* The built-in adapter named name, or NULL if none (or name is NULL). */
 const struct sw_courier *sw_courier_find(const char *name);
+
+/* The [courier NAME] keys an authentication kind needs, for help and
+ * error texts: "api_key", "api_key and api_secret", "username and
+ * password"; "nothing" for SW_COURIER_AUTH_NONE, "?" out of range.
+ * Static strings. */
+const char *sw_courier_auth_keys(enum sw_courier_auth a);
 
 /* Frees what a request owns and empties it.  NULL is a no-op; safe on a
  * zeroed or already freed request. */

@@ -7,7 +7,9 @@
  * (UTC, second precision), estimated delivery date and, where the notes give
  * one, the delivered time.  Then: request and auth request building, auth
  * answers, error answers of every kind for every adapter (each must be an
- * ERROR with no status), event ordering, limits, batches.
+ * ERROR with no status), event ordering, limits, batches; and that every
+ * adapter of the table is its row of SW_COURIER_LIST and is documented in
+ * slipwatch.conf(5) and doc/couriers.md as that row says.
  */
 #include "config.h"
 
@@ -18,9 +20,11 @@
 #include <jansson.h>
 
 #include "collector/courier/common.h"
-#include "lib/store.h"
+#include "lib/buf.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
+#include "slipwatch/courier_info.h"
+#include "slipwatch/status.h"
 #include "tap.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -32,11 +36,13 @@ static char *data_path(const char *courier, const char *file)
 	return xasprintf("%s/couriers/%s/%s", dir && *dir ? dir : "tests/data", courier, file);
 }
 
-static char *slurp(const char *courier, const char *file, size_t *ret_len)
+/* The whole file at path, NUL-terminated (NULL if it cannot be opened);
+ * takes over path. */
+static char *slurp_path(char *path, size_t *ret_len)
 {
-	char *path = data_path(courier, file), *buf = NULL;
 	FILE *f = fopen(path, "rb");
 	size_t cap = 0, len = 0, n;
+	char *buf = NULL;
 
 	if (f == NULL) {
 		printf("# cannot open %s\n", path);
@@ -55,6 +61,11 @@ static char *slurp(const char *courier, const char *file, size_t *ret_len)
 	free(path);
 	*ret_len = len;
 	return buf;
+}
+
+static char *slurp(const char *courier, const char *file, size_t *ret_len)
+{
+	return slurp_path(data_path(courier, file), ret_len);
 }
 
 /* Runs c's parser on one answer for one number. */
@@ -1122,6 +1133,115 @@ static void test_table(void)
 	is_int(sw_courier_ups.max_batch, 1, "ups one at a time");
 }
 
+/* ---- the list of couriers and its documentation -------------------------- */
+
+/* A file of the source tree, or NULL. */
+static char *src_file(const char *rel)
+{
+	const char *src = getenv("SW_SRCDIR");
+	size_t len;
+
+	return slurp_path(xasprintf("%s/%s", src && *src ? src : ".", rel), &len);
+}
+
+/* The line after the first line of text equal to line ("" if it is the
+ * last), or NULL if there is none; the result runs to the end of text. */
+static const char *line_after(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return p[n] ? p + n + 1 : p + n;
+	return NULL;
+}
+
+/* true if the text at p starts with want and then ends the line. */
+static bool line_is(const char *p, const char *want)
+{
+	size_t n = strlen(want);
+
+	return p != NULL && strncmp(p, want, n) == 0 && (p[n] == '\n' || p[n] == '\0');
+}
+
+/* Lines of text containing needle. */
+static size_t lines_with(const char *text, const char *needle)
+{
+	size_t count = 0;
+
+	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
+		if ((p = strchr(p, '\n')) != NULL)
+			count++;
+	return count;
+}
+
+/* One adapter against its row, the manual and doc/couriers.md. */
+static void check_documented(const struct sw_courier *c, size_t row, const char *man,
+			     const char *doc)
+{
+	const struct sw_courier_info *in = c->info;
+	char *entry, *text, *heading, *tab, *file, *src;
+
+	if (!ok(in != NULL && in == sw_courier_info_table[row] && strcmp(in->name, c->name) == 0,
+		"%s: row %zu of SW_COURIER_LIST", c->name, row))
+		return;
+	ok(sw_courier_info_find(c->name) == in &&
+	       sw_courier_info_display_name(c->name) == in->display_name &&
+	       strstr(in->api, in->display_name) != NULL,
+	   "%s: shown to customers as %s", c->name, in->display_name);
+	entry = xasprintf(".B %s", c->name);
+	text = xasprintf("%s. Credentials: %s.", in->api, sw_courier_auth_keys(c->auth));
+	ok(line_is(line_after(man, entry), text), "%s: slipwatch.conf(5) has \"%s\" then \"%s\"",
+	   c->name, entry, text);
+	heading = xasprintf("## %s (`%s`)", in->display_name, c->name);
+	ok(line_after(doc, heading) != NULL, "%s: doc/couriers.md has a section \"%s\"", c->name,
+	   heading);
+	tab = xasprintf("\n| `%s` | %s |", c->name, in->display_name);
+	ok(strstr(doc, tab) != NULL, "%s: doc/couriers.md has a row in its table", c->name);
+	file = xasprintf("collector/courier/%s.c", c->name);
+	src = src_file(file);
+	ok(src != NULL && strstr(src, "doc/couriers.md") != NULL, "%s: %s cites doc/couriers.md",
+	   c->name, file);
+	free(entry);
+	free(text);
+	free(heading);
+	free(tab);
+	free(file);
+	free(src);
+}
+
+static void test_documented(void)
+{
+	char *man = src_file("man/slipwatch.conf.5"), *doc = src_file("doc/couriers.md");
+	struct sw_buf words;
+	size_t n = 0;
+
+	if (!ok(man != NULL && doc != NULL, "slipwatch.conf(5) and doc/couriers.md read")) {
+		free(man);
+		free(doc);
+		return;
+	}
+	sw_buf_init(&words, 4096);
+	sw_buf_printf(&words, ".BR adapter \" (enum: auto");
+	for (; sw_courier_table[n] != NULL; n++) {
+		check_documented(sw_courier_table[n], n, man, doc);
+		sw_buf_printf(&words, ", %s", sw_courier_table[n]->name);
+	}
+	sw_buf_printf(&words, ", generic; default auto)\"");
+	is_int(n, SW_COURIER_INFO_COUNT, "one adapter per row of SW_COURIER_LIST");
+	ok(sw_courier_info_table[n] == NULL, "  and no row more");
+	ok(line_after(man, sw_buf_str(&words)) != NULL, "slipwatch.conf(5) lists every adapter: %s",
+	   sw_buf_str(&words));
+	is_int(lines_with(man, ". Credentials: "), n, "slipwatch.conf(5) describes no other adapter");
+	is_int(lines_with(doc, "`)\n"), n, "doc/couriers.md has no other adapter section");
+	is_str(sw_courier_info_display_name("acme"), "acme", "no built-in courier: its own name");
+	ok(sw_courier_info_display_name(NULL) == NULL && sw_courier_info_find(NULL) == NULL,
+	   "NULL name");
+	sw_buf_free(&words);
+	free(man);
+	free(doc);
+}
+
 static void test_escape(void)
 {
 	char *s = sw_courier_url_escape("a-Z_0.9~ /?&=%+\x7f");
@@ -1152,6 +1272,7 @@ int main(void)
 	test_auth_requests();
 	test_auth_answers();
 	test_table();
+	test_documented();
 	test_escape();
 	return tap_done();
 }

@@ -344,7 +344,7 @@ static void test_conf(void)
 	is_int(pc ? pc->n : 0, 2, "  two couriers");
 	cf = sw_poll_conf_find(pc, "dhl");
 	if (ok(cf != NULL, "  dhl found")) {
-		is_int(cf->adapter, SW_POLL_ADAPTER_DHL, "  adapter auto = dhl");
+		is_str(sw_poll_adapter_words[cf->adapter], "dhl", "  adapter auto = dhl");
 		is_int(cf->concurrency, 4, "  concurrency default 4");
 		is_int(cf->timeout, 20000, "  timeout default 20 s");
 		is_int(cf->max_response, 4 * 1024 * 1024, "  max_response default 4M");
@@ -358,7 +358,7 @@ static void test_conf(void)
 	}
 	cf = sw_poll_conf_find(pc, "fx");
 	if (ok(cf != NULL, "  fx found")) {
-		is_int(cf->adapter, SW_POLL_ADAPTER_FEDEX, "  adapter fedex");
+		is_str(sw_poll_adapter_words[cf->adapter], "fedex", "  adapter fedex");
 		is_int(cf->daily_quota, 100, "  daily_quota");
 	}
 	ok(sw_poll_conf_find(pc, "ups") == NULL, "  no ups");

@@ -895,7 +895,7 @@ static bool shows_new_date(int k)
 
 static bool has_followup(int k)
 {
-	return k <= SW_TPL_LATE && k != SW_TPL_RETURNING;
+	return k < SW_TPL_SHIPPED && k != SW_TPL_RETURNING && k != SW_TPL_AVAILABLE_FOR_PICKUP;
 }
 
 /* The values a template of kind k cannot do without (template headers:
