@@ -247,6 +247,7 @@ static void pending_flush(struct sw_ingest *ing)
 	s->applied += b->applied;
 	s->duplicates += b->duplicates;
 	s->rejected += b->rejected;
+	s->deadletters += b->deadletters;
 	for (r = 0; r < SW_EVENT_REASON_LAST; r++)
 		s->rejected_by[r] += b->rejected_by[r];
 	pending_clear(ing);
@@ -524,6 +525,36 @@ enum sw_ingest_result sw_ingest_message(struct sw_ingest *ing, const char *topic
 	free(text);
 	sw_event_free(&ev);
 	return res;
+}
+
+enum sw_err sw_ingest_queue_deadletter(struct sw_ingest *ing, const char *topic,
+				       const void *letter, size_t len)
+{
+	if (topic == NULL || *topic == '\0' || (letter == NULL && len > 0))
+		return SW_EINVAL;
+	if (ing->broken) {
+		snprintf(ing->errmsg, sizeof(ing->errmsg),
+			 "dead letter: a message of the batch failed");
+		return SW_ESTORE;
+	}
+	if (!ing->in_batch) {
+		if (sw_store_begin(ing->st) != SW_OK) {
+			set_errmsg(ing, "begin");
+			goto broken;
+		}
+		ing->in_batch = 1;
+	}
+	/* One statement, atomic on its own: no savepoint needed. */
+	if (sw_store_deadletter_enqueue(ing->st, topic, letter, len, 0, NULL) != SW_OK) {
+		set_errmsg(ing, "dead letter");
+		goto broken;
+	}
+	ing->batch.deadletters++;
+	return SW_OK;
+broken:
+	ing->broken = 1;
+	ing->stats.retries++;
+	return SW_ESTORE;
 }
 
 /* ---- backlog gauges --------------------------------------------------------- */

@@ -73,6 +73,7 @@ struct sw_ingest_stats {
 	uint64_t duplicates;
 	uint64_t rejected;			    /* sum of rejected_by */
 	uint64_t rejected_by[SW_EVENT_REASON_LAST]; /* per reason */
+	uint64_t deadletters;			    /* copies queued in the store */
 	uint64_t commits;			    /* batches committed */
 	uint64_t aborts;			    /* batches aborted or failed */
 	uint64_t retries;			    /* SW_INGEST_RETRY results */
@@ -118,6 +119,22 @@ enum sw_err sw_ingest_commit(struct sw_ingest *ing);
  * batch open.  SW_OK, or SW_ESTORE if the rollback failed (the store then
  * rolled back anyway, or the connection is unusable). */
 enum sw_err sw_ingest_abort(struct sw_ingest *ing);
+
+/*
+ * Queues a dead letter (len bytes, e.g. built by sw_ingest_deadletter) for
+ * topic in the store's dead-letter queue (sw_store_deadletter_enqueue),
+ * inside the open batch, opening it if none is open: the copy becomes
+ * durable with the batch's commit, before any acknowledgement of the
+ * burst, and disappears with it on abort (the broker then delivers the
+ * message again, and it is rejected and queued again).  Call it for a
+ * message sw_ingest_message answered SW_INGEST_REJECTED, before the next
+ * message.  Counted in deadletters when the batch commits.  SW_OK;
+ * SW_EINVAL (empty topic, NULL letter with len > 0; nothing changed);
+ * SW_ESTORE (sw_ingest_errmsg): the batch is broken as after
+ * SW_INGEST_RETRY: do not acknowledge the message, sw_ingest_abort().
+ */
+enum sw_err sw_ingest_queue_deadletter(struct sw_ingest *ing, const char *topic,
+				       const void *letter, size_t len);
 
 /* 1 if a batch transaction is open. */
 int sw_ingest_in_batch(const struct sw_ingest *ing);

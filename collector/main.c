@@ -7,9 +7,14 @@
  * before libmosquitto may write any PUBACK of it (group commit: nothing the
  * broker considers delivered is ever lost, and a failed commit drops the
  * connection so the broker redelivers the burst).  Rejected messages are
- * logged per reason, rate-limited, and dead-lettered after the commit (to
- * the dead-letter topic, or to a file when [collector] deadletter_file is
- * set), so a redelivered burst never dead-letters twice.
+ * logged per reason, rate-limited, and dead-lettered, durably before their
+ * PUBACK too: to the dead-letter topic through the store's dead-letter
+ * queue (queued in the burst's transaction, published from there by
+ * collector/dlq.c and removed only after the broker's PUBACK), or, when
+ * [collector] deadletter_file is set, appended to that file and
+ * fdatasync'ed after the commit and before on_burst_end lets the PUBACKs
+ * go.  A burst that fails anywhere is not acknowledged and comes again;
+ * its copies may then be written twice, never lost.
  *
  * Couriers named in [courier NAME] sections are polled by collector/poll.c
  * on the same loop (libcurl multi); their answers go to the journal and
@@ -18,6 +23,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/dlq.h"
 #include "collector/ingest.h"
 #include "collector/mqtt.h"
 #include "collector/poll.h"
@@ -33,8 +40,10 @@
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
 
-/* Dead letters of one burst, published once the burst is committed. */
 #define DEADLETTER_MAX 65536 /* bytes of one dead letter */
+/* The file's lines of one read burst: mqtt.c reads at most 1024 messages
+ * per burst, so this bound is never reached in practice. */
+#define DEADLETTER_BURST_MAX ((size_t)1024 * (DEADLETTER_MAX + 1))
 
 struct collector_conf {
 	char *deadletter_file;     /* [collector] deadletter_file */
@@ -67,15 +76,16 @@ struct collector {
 	struct sw_poll_engine *poll; /* courier polling, NULL without couriers */
 	uint64_t applied_seen;       /* ingest's applied count at the last seed */
 	struct sw_daemon_series series; /* time series writer and its timer */
-	FILE *deadletter;            /* open deadletter_file, or NULL */
-	struct sw_buf *pending;      /* dead letters of the open burst */
-	size_t n_pending, cap_pending;
+	int deadletter;              /* open deadletter_file (O_APPEND), or -1 */
+	struct sw_buf pending;       /* its lines from the open burst */
+	struct sw_dlq *dlq;          /* the dead-letter topic's publisher */
+	bool dl_queued;              /* the open burst queued copies for it */
 	uint64_t backlog_timer;
 	struct sw_log_complain reject_c[SW_EVENT_REASON_LAST];
 	struct sw_log_complain store_c, deadletter_c, backlog_c;
 };
 
-static struct collector collector;
+static struct collector collector = { .deadletter = -1 };
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -128,61 +138,87 @@ static void conf_dump(const void *p, struct sw_buf *out)
 
 /* ---- dead letters ------------------------------------------------------- */
 
-static void deadletter_stage(struct collector *col, const char *topic, const void *payload,
-			     size_t len, const struct sw_event_reject *rej)
+/*
+ * The copy of a rejected message, made durable before the message is
+ * acknowledged: queued in the burst's store transaction for the dead-letter
+ * topic, or staged for the file, which deadletter_flush() writes and syncs
+ * before on_burst_end() lets the burst's PUBACKs go.  With neither (an
+ * empty topic and no file) it is only logged and counted.  SW_OK, or
+ * SW_ESTORE: the message must not be acknowledged.
+ */
+static enum sw_err deadletter_stage(struct collector *col, const char *topic,
+				    const void *payload, size_t len,
+				    const struct sw_event_reject *rej)
 {
-	struct sw_buf *b;
+	const char *dl_topic = sw_mqtt_deadletter_topic(col->mqtt);
+	struct sw_buf b;
+	enum sw_err rc = SW_OK;
 
-	if (col->n_pending == col->cap_pending) {
-		col->cap_pending = col->cap_pending ? 2 * col->cap_pending : 16;
-		col->pending = xreallocarray(col->pending, col->cap_pending, sizeof(*col->pending));
+	if (col->deadletter < 0 && dl_topic == NULL)
+		return SW_OK;
+	sw_buf_init(&b, DEADLETTER_MAX);
+	if (sw_ingest_deadletter(topic, payload, len, rej, time(NULL), &b) != SW_OK) {
+		sw_buf_free(&b); /* cannot happen: the letter shrinks to fit */
+		return SW_OK;
 	}
-	b = &col->pending[col->n_pending];
-	sw_buf_init(b, DEADLETTER_MAX);
-	if (sw_ingest_deadletter(topic, payload, len, rej, time(NULL), b) != SW_OK) {
-		sw_buf_free(b);
-		return;
+	if (col->deadletter >= 0) {
+		if (sw_buf_add(&col->pending, b.data, b.len) != SW_OK ||
+		    sw_buf_add(&col->pending, "\n", 1) != SW_OK)
+			rc = SW_ESTORE; /* over the burst's bound */
+	} else {
+		rc = sw_ingest_queue_deadletter(col->ing, dl_topic, b.data, b.len);
+		col->dl_queued |= rc == SW_OK;
 	}
-	col->n_pending++;
+	sw_buf_free(&b);
+	return rc;
 }
 
 static void deadletter_drop_pending(struct collector *col)
 {
-	for (size_t i = 0; i < col->n_pending; i++)
-		sw_buf_free(&col->pending[i]);
-	col->n_pending = 0;
+	sw_buf_reset(&col->pending);
+	col->dl_queued = false;
 }
 
-/* Sends the committed burst's dead letters to the file or the topic. */
-static void deadletter_flush(struct collector *col)
+/*
+ * Appends the committed burst's dead letters to the file and syncs it.  A
+ * failure truncates what was written of the burst (best effort) and
+ * returns SW_EIO: the burst is then not acknowledged, and its dead letters
+ * are written again when the broker redelivers it.
+ */
+static enum sw_err deadletter_flush(struct collector *col)
 {
-	const char *topic = sw_mqtt_deadletter_topic(col->mqtt);
-	enum sw_err rc = SW_OK;
+	const char *p = col->pending.data;
+	size_t left = col->pending.len;
+	off_t start;
+	ssize_t n;
 
-	if (col->deadletter == NULL && (topic == NULL || topic[0] == '\0')) {
-		deadletter_drop_pending(col); /* no destination: logged and counted only */
-		return;
+	if (col->deadletter < 0 || left == 0)
+		return SW_OK;
+	start = lseek(col->deadletter, 0, SEEK_END);
+	while (left > 0) {
+		n = write(col->deadletter, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		p += n;
+		left -= (size_t)n;
 	}
-	for (size_t i = 0; i < col->n_pending; i++) {
-		struct sw_buf *b = &col->pending[i];
-
-		if (col->deadletter) {
-			if (fprintf(col->deadletter, "%s\n", sw_buf_str(b)) < 0)
-				rc = SW_EIO;
-		} else {
-			rc = sw_mqtt_publish(col->mqtt, topic, b->data, b->len, 1);
-		}
-		if (rc)
-			sw_log_complain(&col->deadletter_c, SW_LOG_ERR, "deadletter",
-					"cannot write a dead letter to %s: %s",
-					col->deadletter ? col->conf->deadletter_file : topic,
-					rc == SW_EIO ? strerror(errno) : sw_strerror(rc));
-	}
-	if (col->deadletter && col->n_pending &&
-	    (fflush(col->deadletter) != 0 || fdatasync(fileno(col->deadletter)) != 0))
-		sw_log_complain(&col->deadletter_c, SW_LOG_ERR, "deadletter", "cannot write %s: %s",
-				col->conf->deadletter_file, strerror(errno));
-	deadletter_drop_pending(col);
+	if (fdatasync(col->deadletter) != 0)
+		goto fail;
+	sw_log_release(&col->deadletter_c, SW_LOG_NOTICE, "deadletter", "writing %s again",
+		       col->conf->deadletter_file);
+	sw_buf_reset(&col->pending);
+	return SW_OK;
+fail:
+	sw_log_complain(&col->deadletter_c, SW_LOG_ERR, "deadletter",
+			"cannot write %s: %s; the burst will be redelivered",
+			col->conf->deadletter_file, strerror(errno ? errno : EIO));
+	if (start >= 0 && ftruncate(col->deadletter, start) != 0)
+		sw_log_debug("deadletter", "cannot truncate %s: %s", col->conf->deadletter_file,
+			     strerror(errno));
+	sw_buf_reset(&col->pending);
+	return SW_EIO;
 }
 
 /* ---- MQTT callbacks ----------------------------------------------------- */
@@ -202,16 +238,20 @@ static int on_message(void *arg, const char *topic, const void *payload, size_t 
 		sw_log_complain(&col->reject_c[rej.reason], SW_LOG_WARNING, "ingest",
 				"rejected message on %s: %s: %s", topic,
 				sw_event_reason_name(rej.reason), rej.detail);
-		deadletter_stage(col, topic, payload, len, &rej);
-		return SW_MQTT_ACK;
+		if (deadletter_stage(col, topic, payload, len, &rej) == SW_OK)
+			return SW_MQTT_ACK;
+		break;
 	default:
-		sw_log_complain(&col->store_c, SW_LOG_ERR, "store",
-				"cannot store a message on %s: %s; it will be redelivered", topic,
-				sw_ingest_errmsg(col->ing));
-		sw_ingest_abort(col->ing);
-		deadletter_drop_pending(col);
-		return SW_MQTT_RETRY;
+		break;
 	}
+	sw_log_complain(&col->store_c, SW_LOG_ERR, "store",
+			"cannot store a message on %s: %s; it will be redelivered", topic,
+			r == SW_INGEST_REJECTED && col->deadletter >= 0
+				? "too many dead letters in one burst"
+				: sw_ingest_errmsg(col->ing));
+	sw_ingest_abort(col->ing);
+	deadletter_drop_pending(col);
+	return SW_MQTT_RETRY;
 }
 
 static int on_burst_end(void *arg)
@@ -227,7 +267,13 @@ static int on_burst_end(void *arg)
 		return SW_MQTT_RETRY;
 	}
 	sw_log_release(&col->store_c, SW_LOG_NOTICE, "store", "storing events again");
-	deadletter_flush(col);
+	if (deadletter_flush(col) != SW_OK) {
+		col->dl_queued = false;
+		return SW_MQTT_RETRY; /* the burst comes again; so do its dead letters */
+	}
+	if (col->dl_queued)
+		sw_dlq_kick(col->dlq);
+	col->dl_queued = false;
 	sw_ingest_stats(col->ing, &st);
 	if (col->poll && st.applied != col->applied_seen) /* new parcels may have shipped */
 		sw_poll_seed_now(col->poll);
@@ -244,6 +290,22 @@ static void refresh_backlog(struct collector *col)
 		sw_log_release(&col->backlog_c, SW_LOG_NOTICE, "store", "backlogs computed again");
 }
 
+/* The dead-letter queue's counters and backlog, with the ingest counts. */
+static void log_deadletters(struct collector *col)
+{
+	struct sw_dlq_stats st;
+	int64_t backlog = -1;
+
+	sw_dlq_get_stats(col->dlq, &st);
+	if (sw_dlq_backlog(col->dlq, &backlog) != SW_OK)
+		backlog = -1;
+	if (st.published == 0 && backlog <= 0)
+		return;
+	sw_log_info("deadletter", "%llu published, %llu acknowledged, %llu refused, %lld queued",
+		    (unsigned long long)st.published, (unsigned long long)st.acked,
+		    (unsigned long long)st.refused, (long long)backlog);
+}
+
 static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 {
 	struct collector *col = arg;
@@ -254,6 +316,7 @@ static int64_t backlog_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 	sw_log_info("ingest", "%llu applied, %llu duplicates, %llu rejected, %llu commits",
 		    (unsigned long long)st.applied, (unsigned long long)st.duplicates,
 		    (unsigned long long)st.rejected, (unsigned long long)st.commits);
+	log_deadletters(col);
 	return col->conf->backlog_interval;
 }
 
@@ -272,19 +335,36 @@ static void collector_flush(struct sw_daemon *d)
 
 /* ---- life cycle --------------------------------------------------------- */
 
+static void on_state(void *arg, bool connected)
+{
+	struct collector *col = arg;
+
+	if (connected)
+		sw_dlq_kick(col->dlq); /* queued copies go out */
+}
+
+static void on_published(void *arg, int mid, bool ok)
+{
+	struct collector *col = arg;
+
+	sw_dlq_published(col->dlq, mid, ok);
+}
+
 static const struct sw_mqtt_callbacks mqtt_callbacks = {
 	.on_message = on_message,
 	.on_burst_end = on_burst_end,
+	.on_state = on_state,
+	.on_published = on_published,
 };
 
 static enum sw_err open_deadletter(struct collector *col, const struct collector_conf *c,
-				   FILE **ret, char *errbuf, size_t errlen)
+				   int *ret, char *errbuf, size_t errlen)
 {
-	*ret = NULL;
+	*ret = -1;
 	if (c->deadletter_file == NULL)
 		return SW_OK;
-	*ret = fopen(c->deadletter_file, "a");
-	if (*ret == NULL) {
+	*ret = open(c->deadletter_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (*ret < 0) {
 		snprintf(errbuf, errlen, "%s: cannot open the dead-letter file: %s",
 			 c->deadletter_file, strerror(errno));
 		return SW_EIO;
@@ -307,15 +387,24 @@ static enum sw_err collector_start(struct sw_daemon *d, char *errbuf, size_t err
 	opts = (struct sw_ingest_opts){ .max_payload = (size_t)col->conf->mqtt.max_payload,
 					.topic_level = (int)col->conf->topic_level,
 					.metrics = col->metrics };
+	sw_buf_init(&col->pending, DEADLETTER_BURST_MAX);
 	rc = sw_ingest_new(d->store, &opts, &col->ing);
 	if (rc) {
 		snprintf(errbuf, errlen, "cannot set up ingest: %s", sw_strerror(rc));
 		return rc;
 	}
+	rc = sw_dlq_new(d->loop, d->store, &col->dlq);
+	if (rc) {
+		snprintf(errbuf, errlen, "cannot read the dead-letter queue: %s",
+			 sw_store_errmsg(d->store));
+		return rc;
+	}
 	rc = sw_mqtt_new(d->loop, &col->conf->mqtt, &mqtt_callbacks, col, &col->mqtt, errbuf,
 			 errlen);
-	if (rc == SW_OK)
-		rc = sw_mqtt_start(col->mqtt);
+	if (rc)
+		return rc;
+	sw_dlq_set_mqtt(col->dlq, col->mqtt);
+	rc = sw_mqtt_start(col->mqtt);
 	if (rc)
 		return rc;
 	rc = sw_daemon_series_start(d, &col->series, &col->conf->rrd, col->metrics, before_flush,
@@ -340,7 +429,7 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 	struct collector *col = &collector;
 	struct collector_conf *c = new_state;
 	struct sw_mqtt *mqtt;
-	FILE *dl;
+	int dl;
 	enum sw_err rc;
 
 	if (c->topic_level != col->conf->topic_level || c->mqtt.max_payload != col->conf->mqtt.max_payload)
@@ -363,12 +452,12 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 		return rc;
 	rc = sw_mqtt_new(d->loop, &c->mqtt, &mqtt_callbacks, col, &mqtt, errbuf, errlen);
 	if (rc) {
-		if (dl)
-			fclose(dl);
+		if (dl >= 0)
+			close(dl);
 		return rc;
 	}
-	if (col->deadletter)
-		fclose(col->deadletter);
+	if (col->deadletter >= 0)
+		close(col->deadletter);
 	col->deadletter = dl;
 	/* The running poll engine keeps its courier settings: hand them to
 	 * the new state, so that they live as long as the engine. */
@@ -381,6 +470,7 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 	 * settings loses nothing (the session is persistent). */
 	sw_mqtt_free(col->mqtt);
 	col->mqtt = mqtt;
+	sw_dlq_set_mqtt(col->dlq, mqtt); /* the old handle's window is gone */
 	col->conf = c;
 	/* From here on the new state is in use (it holds the engine's
 	 * settings): the reload must not be refused. */
@@ -398,6 +488,11 @@ static void collector_stop(struct sw_daemon *d)
 	col->backlog_timer = 0;
 	sw_mqtt_free(col->mqtt); /* flushes acknowledgements of committed bursts */
 	col->mqtt = NULL;
+	if (col->dlq) {
+		sw_dlq_set_mqtt(col->dlq, NULL); /* deletes what the broker acknowledged */
+		sw_dlq_free(col->dlq);
+		col->dlq = NULL;
+	}
 	if (col->poll) {
 		sw_poll_stop(col->poll); /* transfers aborted; schedules kept */
 		sw_poll_free(col->poll);
@@ -406,13 +501,11 @@ static void collector_stop(struct sw_daemon *d)
 	sw_daemon_series_stop(d, &col->series); /* what this step has so far */
 	sw_ingest_free(col->ing);
 	col->ing = NULL;
-	deadletter_drop_pending(col);
-	free(col->pending);
-	col->pending = NULL;
-	col->cap_pending = 0;
-	if (col->deadletter)
-		fclose(col->deadletter);
-	col->deadletter = NULL;
+	sw_buf_free(&col->pending);
+	col->dl_queued = false;
+	if (col->deadletter >= 0)
+		close(col->deadletter);
+	col->deadletter = -1;
 	sw_metrics_free(col->metrics);
 	col->metrics = NULL;
 }

@@ -758,6 +758,27 @@ static void on_message_cb(struct mosquitto *mosq, void *obj,
 		shutdown(sock, SHUT_RDWR); /* the queued PUBACK never leaves */
 }
 
+/* The broker's PUBACK (QoS 1) or PUBCOMP (QoS 2) for one of our
+ * publications; for QoS 0, once it was written.  v5 brokers may refuse
+ * with a reason code >= 0x80 (not authorised, ...): the message was not
+ * taken.  A v3.1.1 broker cannot say so (mosquitto acknowledges a publish
+ * its ACL refuses and drops it). */
+static void on_publish_cb(struct mosquitto *mosq, void *obj, int mid,
+			  int reason, const mosquitto_property *props)
+{
+	struct sw_mqtt *m = obj;
+	bool ok = reason < 0x80;
+
+	(void)mosq;
+	(void)props;
+	if (ok)
+		m->stats.publish_acked++;
+	else
+		m->stats.publish_refused++;
+	if (m->cb.on_published)
+		m->cb.on_published(m->arg, mid, ok);
+}
+
 static void on_log_cb(struct mosquitto *mosq, void *obj, int level,
 		      const char *str)
 {
@@ -853,6 +874,7 @@ static enum sw_err setup_mosq(struct sw_mqtt *m, const struct sw_mqtt_conf *c,
 	mosquitto_connect_v5_callback_set(m->mosq, on_connect_cb);
 	mosquitto_subscribe_callback_set(m->mosq, on_subscribe_cb);
 	mosquitto_message_callback_set(m->mosq, on_message_cb);
+	mosquitto_publish_v5_callback_set(m->mosq, on_publish_cb);
 	if (sw_log_enabled(SW_LOG_DEBUG)) /* libmosquitto formats every line */
 		mosquitto_log_callback_set(m->mosq, on_log_cb);
 	return set_tls(m, c, errbuf, errlen);
@@ -1028,9 +1050,10 @@ void sw_mqtt_free(struct sw_mqtt *m)
 /* ---- publishing and status ------------------------------------------------- */
 
 enum sw_err sw_mqtt_publish(struct sw_mqtt *m, const char *topic,
-			    const void *payload, size_t len, int qos)
+			    const void *payload, size_t len, int qos,
+			    int *ret_mid)
 {
-	int rc;
+	int rc, mid = 0;
 
 	if (!topic || !utf8_ok(topic) ||
 	    mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS ||
@@ -1040,7 +1063,7 @@ enum sw_err sw_mqtt_publish(struct sw_mqtt *m, const char *topic,
 		return SW_ETOOBIG;
 	if (!m->subscribed || m->pending_drop)
 		return SW_EAGAIN;
-	rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos,
+	rc = mosquitto_publish(m->mosq, &mid, topic, (int)len, payload, qos,
 			       false);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		sw_log_debug(m->target, "publish to %s refused: %s", topic,
@@ -1048,6 +1071,8 @@ enum sw_err sw_mqtt_publish(struct sw_mqtt *m, const char *topic,
 		return SW_EAGAIN;
 	}
 	m->stats.published++;
+	if (ret_mid)
+		*ret_mid = mid;
 	if (!m->in_message)
 		watch(m); /* written on the next iteration */
 	return SW_OK;

@@ -123,6 +123,17 @@ struct sw_mqtt_callbacks {
 	 * redelivers, and duplicates must be no-ops).
 	 */
 	int (*on_burst_end)(void *arg);
+	/*
+	 * Optional: called from the loop (inside the read of a burst, so
+	 * possibly while a batch is open) when the broker acknowledged the
+	 * message sw_mqtt_publish() returned mid for (PUBACK at QoS 1);
+	 * ok is false when a v5 broker refused it (reason code >= 0x80).
+	 * Only record it here: no store transaction, no sw_mqtt_stop/free.
+	 * A message published on this handle and not yet acknowledged is
+	 * sent again by libmosquitto after a reconnect, so every mid gets
+	 * its call unless the handle is freed first.
+	 */
+	void (*on_published)(void *arg, int mid, bool ok);
 };
 
 /* Counters since sw_mqtt_new(), for tests and metrics. */
@@ -134,6 +145,8 @@ struct sw_mqtt_stats {
 	uint64_t retries;          /* on_message returned SW_MQTT_RETRY */
 	uint64_t qos0_lost;        /* QoS 0 messages answered with RETRY */
 	uint64_t published;        /* sw_mqtt_publish() calls accepted */
+	uint64_t publish_acked;    /* of those, acknowledged by the broker */
+	uint64_t publish_refused;  /* of those, refused by a v5 broker */
 };
 
 /* Connection states, for logs and tests. */
@@ -200,16 +213,20 @@ void sw_mqtt_free(struct sw_mqtt *m);
  * Publishes len bytes to topic (retain off), e.g. a dead letter.  While
  * connected the message is queued in libmosquitto's memory and written on
  * the next loop iteration; at QoS 1/2 it is kept until the broker
- * acknowledges it, across reconnects, but not across a process exit.
- * While not connected nothing is queued: SW_EAGAIN, so that the caller
- * can fall back to a dead-letter file.  Returns SW_OK; SW_EINVAL for a
- * bad topic (wildcards, invalid UTF-8) or qos; SW_ETOOBIG if len exceeds
- * the MQTT maximum (268435455); SW_EAGAIN as above or when libmosquitto
- * refused (logged at debug).  From the loop's thread, also from
- * on_message.
+ * acknowledges it (cb.on_published with *ret_mid), across reconnects, but
+ * not across sw_mqtt_free() or a process exit: whatever must survive
+ * those stays in the caller's durable queue until on_published.  While
+ * not connected nothing is queued: SW_EAGAIN.  libmosquitto sends at most
+ * 20 messages at once (v5: the broker's Receive Maximum) and holds the
+ * rest in memory: the caller bounds how many it hands over.  Returns SW_OK
+ * with *ret_mid (may be NULL) the message id; SW_EINVAL for a bad topic
+ * (wildcards, invalid UTF-8) or qos; SW_ETOOBIG if len exceeds the MQTT
+ * maximum (268435455); SW_EAGAIN as above or when libmosquitto refused
+ * (logged at debug).  From the loop's thread, also from on_message.
  */
 enum sw_err sw_mqtt_publish(struct sw_mqtt *m, const char *topic,
-			    const void *payload, size_t len, int qos);
+			    const void *payload, size_t len, int qos,
+			    int *ret_mid);
 
 /* True from the broker's SUBACK on a connection it accepted until that
  * connection ends (messages published from then on reach on_message). */

@@ -324,6 +324,26 @@ static const char schema_v4[] =
     "ALTER TABLE orders ADD COLUMN customer_phone TEXT;"
     "ALTER TABLE orders ADD COLUMN customer_channel TEXT;";
 
+/*
+ * Schema version 5: the collector's dead-letter queue.
+ * - deadletters: copies of rejected warehouse messages waiting to be
+ *   published to the dead-letter topic.  A copy is inserted in the same
+ *   transaction as the burst of messages it came in (so it is durable
+ *   before the rejected message is acknowledged to the broker), published
+ *   from here at QoS 1, and deleted only once the broker has acknowledged
+ *   it.  topic is where it goes (the dead-letter topic at the time of the
+ *   rejection), payload the bytes to publish (the letter: JSON text).
+ *   AUTOINCREMENT, because the publisher pages through the queue by id
+ *   ("id > the last one handed over"): a plain rowid may hand a new copy
+ *   the id of a deleted one below that mark, and it would be skipped.
+ */
+static const char schema_v5[] =
+    "CREATE TABLE deadletters ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " topic TEXT NOT NULL,"
+    " payload BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL);";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -331,6 +351,7 @@ static const char *const migrations[] = {
     schema_v2,
     schema_v3,
     schema_v4,
+    schema_v5,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
@@ -403,6 +424,10 @@ enum stmt_id {
 	ST_TRACK_ORDER_ID,
 	ST_TRACK_ORDER_KEY,
 	ST_TRACK_ORDER_PARCELS,
+	ST_DL_INSERT,
+	ST_DL_LIST,
+	ST_DL_DELETE,
+	ST_DL_COUNT,
 	ST_LAST
 };
 
@@ -741,6 +766,12 @@ static const char *const stmt_sql[ST_LAST] = {
     [ST_TRACK_ORDER_ID] = TRACK_FROM_ORDERS "o.id = :id",
     [ST_TRACK_ORDER_KEY] = TRACK_FROM_ORDERS "o.warehouse_id = :wh AND o.order_id = :oid",
     [ST_TRACK_ORDER_PARCELS] = TRACK_FROM_PARCELS "p.order_ref = :id ORDER BY p.id",
+    [ST_DL_INSERT] = "INSERT INTO deadletters (topic, payload, created_at) "
+		     "VALUES (:topic, :payload, :at) RETURNING id",
+    [ST_DL_LIST] = "SELECT id, topic, payload, created_at FROM deadletters "
+		   "WHERE id > :after ORDER BY id LIMIT :limit",
+    [ST_DL_DELETE] = "DELETE FROM deadletters WHERE id = :id",
+    [ST_DL_COUNT] = "SELECT count(*) FROM deadletters",
     [ST_PARCEL_MAX_ID] = "SELECT coalesce(max(id), 0) FROM parcels",
     [ST_PARCEL_COUNTS] = "SELECT courier, status, count(*) FROM parcels "
 			 "GROUP BY courier, status ORDER BY courier, status",
@@ -3023,4 +3054,113 @@ enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
 	id = (*ret_list)[0].order->id;
 	sw_store_track_free(*ret_list, *ret_n);
 	return sw_store_track_get(st, SW_TRACK_ORDER, id, ret_list, ret_n);
+}
+
+/* ---- dead-letter queue ------------------------------------------------- */
+
+enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic,
+					const void *payload, size_t len, int64_t created_at,
+					int64_t *ret_id)
+{
+	sqlite3_stmt *s;
+	int64_t id;
+	enum sw_err rc;
+
+	if (!nonempty(topic) || (payload == NULL && len > 0))
+		return set_err(st, SW_EINVAL, "dead letter: a topic and a payload are required");
+	if (len > SW_STORE_DEADLETTER_MAX)
+		return set_err(st, SW_ERANGE, "dead letter: %zu bytes, at most %d", len,
+			       SW_STORE_DEADLETTER_MAX);
+	if (created_at < 0)
+		return set_err(st, SW_ERANGE, "dead letter: negative time");
+	if (!(s = stmt(st, ST_DL_INSERT)))
+		return SW_ESTORE;
+	if (b_text(s, ":topic", topic) |
+	    sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":payload"), len ? payload : "",
+			      (int)len, SQLITE_TRANSIENT) |
+	    b_int(s, ":at", created_at ? created_at : (int64_t)time(NULL)))
+		return bind_failed(st, s);
+	if ((rc = query_int(st, s, "dead letter enqueue", &id, NULL)))
+		return rc;
+	if (ret_id)
+		*ret_id = id;
+	return SW_OK;
+}
+
+static void deadletter_fill(sqlite3_stmt *s, void *elem)
+{
+	struct sw_deadletter *d = elem;
+	const void *p = sqlite3_column_blob(s, 2);
+
+	d->id = sqlite3_column_int64(s, 0);
+	d->topic = col_str(s, 1);
+	d->len = (size_t)sqlite3_column_bytes(s, 2);
+	d->payload = xmalloc(d->len + 1);
+	if (d->len)
+		memcpy(d->payload, p, d->len);
+	d->payload[d->len] = '\0';
+	d->created_at = sqlite3_column_int64(s, 3);
+}
+
+static void deadletter_free_v(void *arr, size_t n)
+{
+	sw_store_deadletter_free(arr, n);
+}
+
+enum sw_err sw_store_deadletter_list(struct sw_store *st, int64_t after_id, int limit,
+				     struct sw_deadletter **ret_list, size_t *ret_n)
+{
+	void *list = NULL;
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	*ret_list = NULL;
+	*ret_n = 0;
+	if ((rc = check_limit(st, limit)))
+		return rc;
+	if (after_id < 0)
+		return set_err(st, SW_EINVAL, "dead letters: negative id");
+	if (!(s = stmt(st, ST_DL_LIST)))
+		return SW_ESTORE;
+	if (b_int(s, ":after", after_id) | b_int(s, ":limit", limit))
+		return bind_failed(st, s);
+	rc = list_rows(st, s, "dead letters", sizeof(struct sw_deadletter), deadletter_fill,
+		       deadletter_free_v, &list, ret_n);
+	*ret_list = list;
+	return rc;
+}
+
+void sw_store_deadletter_free(struct sw_deadletter *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].topic);
+		free(list[i].payload);
+	}
+	free(list);
+}
+
+enum sw_err sw_store_deadletter_delete(struct sw_store *st, int64_t id)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	if (!(s = stmt(st, ST_DL_DELETE)))
+		return SW_ESTORE;
+	if (b_int(s, ":id", id))
+		return bind_failed(st, s);
+	if ((rc = run(st, s, "dead letter delete")))
+		return rc;
+	if (sqlite3_changes(st->db) == 0)
+		return set_err(st, SW_ENOTFOUND, "dead letter %lld: not queued", (long long)id);
+	return SW_OK;
+}
+
+enum sw_err sw_store_deadletter_count(struct sw_store *st, int64_t *ret_count)
+{
+	sqlite3_stmt *s;
+
+	*ret_count = 0;
+	if (!(s = stmt(st, ST_DL_COUNT)))
+		return SW_ESTORE;
+	return query_int(st, s, "dead letter count", ret_count, NULL);
 }

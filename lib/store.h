@@ -1,6 +1,7 @@
 /*
  * store.h - slipwatch's durable store: orders, parcels, the event journal,
- * poll schedule, alerts, notification outbox, unsubscribes, engine cursors.
+ * poll schedule, alerts, notification outbox, unsubscribes, engine cursors,
+ * the collector's dead-letter queue.
  *
  * The embedded backend is one SQLite file in WAL mode shared by the
  * collector, the alert engine and the CLI (each opens its own handle; a
@@ -34,7 +35,7 @@
 #include "slipwatch/status.h" /* enum sw_stage, enum sw_ship_status, their names */
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 4
+#define SW_STORE_SCHEMA_VERSION 5
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */
@@ -672,6 +673,63 @@ enum sw_err sw_store_outbox_claim_group(struct sw_store *st, const char *grp,
  * is not sending; SW_ESTORE. */
 enum sw_err sw_store_outbox_mark_merged(struct sw_store *st, int64_t id, int64_t into_id,
 					int64_t at);
+
+/* ---- dead-letter queue ------------------------------------------------- */
+
+/*
+ * Copies of rejected warehouse messages waiting to be published to the
+ * dead-letter topic: an outbox the collector fills and drains.  The copy of
+ * a rejected message is queued inside the transaction of the burst it
+ * arrived in, so it is durable before that message is acknowledged to the
+ * broker; the publisher lists the queue in id order, publishes each copy at
+ * QoS 1 and deletes it only once the broker acknowledged it.  Delivery is
+ * at least once: a copy published but not yet deleted when the process
+ * dies is published again.
+ */
+
+/* Largest dead letter accepted, in bytes. */
+#define SW_STORE_DEADLETTER_MAX (1024 * 1024)
+
+struct sw_deadletter {
+	int64_t id;	    /* queue order; ids are never reused */
+	char *topic;	    /* where it is to be published */
+	char *payload;	    /* len bytes, plus a NUL the store adds */
+	size_t len;
+	int64_t created_at; /* when it was queued */
+};
+
+/*
+ * Queues len bytes of payload (the letter) for topic (non-empty).  Meant to
+ * run inside the caller's transaction (sw_store_begin), the one that also
+ * lets the rejected message be acknowledged: the copy then commits or
+ * rolls back with it.  created_at 0 means now.  SW_OK with *ret_id (may be
+ * NULL) the new id, larger than every id queued before; SW_EINVAL (empty
+ * topic, NULL payload with len > 0), SW_ERANGE (more than
+ * SW_STORE_DEADLETTER_MAX bytes, negative time), SW_ESTORE.
+ */
+enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic,
+					const void *payload, size_t len, int64_t created_at,
+					int64_t *ret_id);
+
+/*
+ * Lists up to limit (1..SW_STORE_MAX_BATCH) queued copies with an id above
+ * after_id (>= 0; 0 for the start of the queue), in id order, into a new
+ * array (*ret_n entries, NULL if 0; free with sw_store_deadletter_free).
+ * Pass the last id seen as after_id to page on.  SW_OK, SW_EINVAL
+ * (negative after_id), SW_ERANGE (limit), SW_ESTORE.
+ */
+enum sw_err sw_store_deadletter_list(struct sw_store *st, int64_t after_id, int limit,
+				     struct sw_deadletter **ret_list, size_t *ret_n);
+
+void sw_store_deadletter_free(struct sw_deadletter *list, size_t n);
+
+/* Removes copy id from the queue (the broker acknowledged it).  Many
+ * deletes are cheaper inside one transaction.  SW_OK; SW_ENOTFOUND if no
+ * such copy is queued (nothing changed); SW_ESTORE. */
+enum sw_err sw_store_deadletter_delete(struct sw_store *st, int64_t id);
+
+/* The number of queued copies (the backlog).  SW_OK or SW_ESTORE. */
+enum sw_err sw_store_deadletter_count(struct sw_store *st, int64_t *ret_count);
 
 /* ---- unsubscribes ------------------------------------------------------ */
 

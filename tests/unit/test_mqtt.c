@@ -82,6 +82,8 @@ struct rx {
 	int probe_n, probe_errno;
 	char topic[128];
 	char payload[128];
+	int acked_mid, acked_n; /* on_published: last mid, calls */
+	bool acked_ok;
 };
 
 static int on_message(void *arg, const char *topic, const void *payload,
@@ -107,6 +109,20 @@ static int on_message(void *arg, const char *topic, const void *payload,
 	if (r->seen[idx]++ == 0 && idx == r->retry_idx)
 		return SW_MQTT_RETRY;
 	return SW_MQTT_ACK;
+}
+
+static void on_published(void *arg, int mid, bool ok)
+{
+	struct rx *r = arg;
+
+	r->acked_mid = mid;
+	r->acked_ok = ok;
+	r->acked_n++;
+}
+
+static int got_puback(void *arg)
+{
+	return ((struct rx *)arg)->acked_n > 0;
 }
 
 static int all_seen(const struct rx *r, int first, int n)
@@ -267,7 +283,8 @@ static int test_port;
 
 static struct sw_mqtt *make(const char *extra, struct rx *r, int port)
 {
-	struct sw_mqtt_callbacks cb = { .on_message = on_message };
+	struct sw_mqtt_callbacks cb = { .on_message = on_message,
+					.on_published = on_published };
 	struct sw_mqtt_conf c;
 	struct sw_mqtt *m = NULL;
 	char err[512], *text;
@@ -651,7 +668,7 @@ static void test_broker(void)
 	struct sw_mqtt_stats st;
 	struct want w = { &r, 0, 5 };
 	size_t mark;
-	int lines;
+	int lines, dl_mid = 0;
 
 	/* delivery through the loop */
 	m = make("client_id = t-main\n", &r, test_port);
@@ -675,22 +692,25 @@ static void test_broker(void)
 	ok(run_until(is_connected, mdl, 3000), "dead-letter watcher connected");
 	is_str(sw_mqtt_deadletter_topic(m), "slipwatch/deadletter",
 	       "dead-letter topic from the configuration");
-	is_int(sw_mqtt_publish(m, "slipwatch/deadletter", "dl-7", 4, 1), SW_OK,
+	is_int(sw_mqtt_publish(m, "slipwatch/deadletter", "dl-7", 4, 1, &dl_mid), SW_OK,
 	       "dead letter published");
-	is_int(sw_mqtt_publish(m, "slipwatch/+", "x", 1, 1), SW_EINVAL,
+	is_int(sw_mqtt_publish(m, "slipwatch/+", "x", 1, 1, NULL), SW_EINVAL,
 	       "wildcard topic refused");
-	is_int(sw_mqtt_publish(m, "a", "x", 1, 3), SW_EINVAL, "qos 3 refused");
-	is_int(sw_mqtt_publish(m, "a", NULL, (size_t)300 << 20, 1), SW_EINVAL,
+	is_int(sw_mqtt_publish(m, "a", "x", 1, 3, NULL), SW_EINVAL, "qos 3 refused");
+	is_int(sw_mqtt_publish(m, "a", NULL, (size_t)300 << 20, 1, NULL), SW_EINVAL,
 	       "NULL payload with a length refused");
 	w = (struct want){ &dl, 7, 1 };
 	ok(run_until(got_all, &w, 3000), "dead letter arrived");
 	is_str(dl.topic, "slipwatch/deadletter", "on the dead-letter topic");
+	ok(run_until(got_puback, &r, 3000), "on_published called");
+	ok(dl_mid > 0 && r.acked_mid == dl_mid && r.acked_ok && r.acked_n == 1,
+	   "  once, with the mid sw_mqtt_publish returned (%d, %d)", dl_mid, r.acked_mid);
 
 	/* offline persistence: stop, publish, start */
 	is_int(sw_mqtt_stop(m), SW_OK, "stopped (DISCONNECT flushed)");
 	ok(!sw_mqtt_connected(m) && sw_mqtt_get_state(m) == SW_MQTT_STOPPED,
 	   "state is %s", sw_mqtt_state_name(sw_mqtt_get_state(m)));
-	is_int(sw_mqtt_publish(m, "slipwatch/deadletter", "x", 1, 1), SW_EAGAIN,
+	is_int(sw_mqtt_publish(m, "slipwatch/deadletter", "x", 1, 1, NULL), SW_EAGAIN,
 	       "publish while stopped is SW_EAGAIN");
 	publish("warehouse/w2/events", "b", 1000, 2000);
 	run_ms(200);
@@ -793,10 +813,11 @@ static void test_broker(void)
 	}
 
 	sw_mqtt_get_stats(m, &st);
-	ok(st.connects >= 4 && st.received >= 2030 && st.published == 1,
-	   "counters: %llu connects, %llu received, %llu published",
+	ok(st.connects >= 4 && st.received >= 2030 && st.published == 1 &&
+	   st.publish_acked == 1 && st.publish_refused == 0,
+	   "counters: %llu connects, %llu received, %llu published, %llu acknowledged",
 	   (unsigned long long)st.connects, (unsigned long long)st.received,
-	   (unsigned long long)st.published);
+	   (unsigned long long)st.published, (unsigned long long)st.publish_acked);
 	sw_mqtt_free(msh);
 	sw_mqtt_free(m5);
 	sw_mqtt_free(mdl);

@@ -715,8 +715,9 @@ static void test_migrate_v3(void)
 	st = open_ok(p, 0);
 	if (!st)
 		goto out;
-	is_int(sw_store_schema_version(st), 4, "migrated to version 4");
-	is_int(raw_int(p, "SELECT max(version) FROM schema_migrations"), 4, "  migration recorded");
+	is_int(sw_store_schema_version(st), SW_STORE_SCHEMA_VERSION, "migrated to the current version");
+	is_int(raw_int(p, "SELECT max(version) FROM schema_migrations"), SW_STORE_SCHEMA_VERSION,
+	       "  migrations recorded");
 	is_int(raw_int(p, "SELECT count(*) FROM orders"), 2, "orders kept");
 	is_int(sw_store_order_get(st, "blr1", "SO-1", &o), SW_OK, "  SO-1 readable");
 	if (o) {
@@ -776,7 +777,68 @@ static void test_migrate_v3(void)
 	sw_store_order_free(o);
 	sw_store_close(st);
 	st = open_ok(p, 0);
-	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), 4, "reopen migrates nothing");
+	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), SW_STORE_SCHEMA_VERSION,
+	       "reopen migrates nothing");
+	sw_store_close(st);
+out:
+	free(sql);
+	free(sqlpath);
+	free(p);
+}
+
+/* A schema v4 file (tests/data/store/v4.sql, v4 as slipwatch wrote it
+ * before v5) keeps every row through the migration to v5, and gains an
+ * empty, usable dead-letter queue. */
+static void test_migrate_v4(void)
+{
+	const char *dir = getenv("SW_TEST_DATA");
+	char *sqlpath = xasprintf("%s/store/v4.sql", dir && *dir ? dir : "tests/data");
+	char *p = tpath("v4.db"), *sql;
+	struct sw_store *st;
+	struct sw_order *o = NULL;
+	struct sw_outbox_msg *m = NULL;
+	struct sw_deadletter *dl = NULL;
+	size_t len, n = 0;
+	int64_t count = -1, id = 0;
+
+	sql = read_file(sqlpath, &len);
+	if (!ok(sql != NULL, "read %s", sqlpath))
+		goto out;
+	sql[len] = '\0';
+	is_int(raw_exec(p, sql), SQLITE_OK, "v4 store loaded");
+	is_int(raw_int(p, "PRAGMA user_version"), 4, "  at version 4");
+	st = open_ok(p, 0);
+	if (!st)
+		goto out;
+	is_int(sw_store_schema_version(st), 5, "migrated to version 5");
+	is_int(raw_int(p, "PRAGMA user_version"), 5, "  on disk");
+	is_int(raw_int(p, "SELECT max(version) FROM schema_migrations"), 5, "  migration recorded");
+	is_int(raw_int(p, "SELECT count(*) FROM orders"), 2, "orders kept");
+	sw_store_order_get(st, "blr1", "SO-1", &o);
+	ok(o && o->customer_phone && !strcmp(o->customer_phone, "+919812345678") &&
+	       o->customer_channel && !strcmp(o->customer_channel, "webhook") &&
+	       o->stage[SW_STAGE_SHIPPED].at == 1795530000,
+	   "  SO-1 with its phone, channel and stages");
+	sw_store_order_free(o);
+	is_int(sw_store_outbox_get(st, 3, &m), SW_OK, "outbox row 3 kept");
+	ok(m && m->state == SW_OUTBOX_QUEUED && m->grp && !strcmp(m->grp, "order:blr1:SO-1"),
+	   "  queued, in its group");
+	sw_store_outbox_free(m, m ? 1 : 0);
+	sw_store_journal_count(st, &count);
+	is_int(count, 2, "journal kept");
+	is_int(raw_int(p, "SELECT count(*) FROM parcels"), 1, "parcel kept");
+	is_int(raw_int(p, "SELECT count(*) FROM unsubscribes"), 1, "unsubscribe kept");
+
+	is_int(sw_store_deadletter_count(st, &count), SW_OK, "dead-letter queue readable");
+	is_int(count, 0, "  empty");
+	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "{}", 2, 0, &id), SW_OK,
+	       "  usable");
+	is_int(sw_store_deadletter_list(st, 0, 10, &dl, &n), SW_OK, "  listed");
+	ok(n == 1 && dl[0].id == id && dl[0].len == 2, "  the copy");
+	sw_store_deadletter_free(dl, n);
+	sw_store_close(st);
+	st = open_ok(p, 0);
+	is_int(raw_int(p, "SELECT count(*) FROM schema_migrations"), 5, "reopen migrates nothing");
 	sw_store_close(st);
 out:
 	free(sql);
@@ -1453,6 +1515,83 @@ static void test_names(void)
 	   "terminal statuses");
 }
 
+/* The dead-letter queue: enqueue inside a transaction (commits and rolls
+ * back with it), pages in id order, deletes by id, ids never reused. */
+static void test_deadletters(struct sw_store *st, const char *path)
+{
+	static const char bin[] = { 'a', '\0', 'b', '\xff' };
+	struct sw_deadletter *dl = NULL;
+	int64_t id1 = 0, id2 = 0, id3 = 0, id4 = 0, count = -1;
+	size_t n = 0;
+
+	is_int(sw_store_deadletter_count(st, &count), SW_OK, "dead letters: count");
+	is_int(count, 0, "  none yet");
+	is_int(sw_store_deadletter_enqueue(st, "", "x", 1, 0, NULL), SW_EINVAL, "empty topic");
+	is_int(sw_store_deadletter_enqueue(st, NULL, "x", 1, 0, NULL), SW_EINVAL, "no topic");
+	is_int(sw_store_deadletter_enqueue(st, "dl", NULL, 1, 0, NULL), SW_EINVAL,
+	       "NULL payload with a length");
+	is_int(sw_store_deadletter_enqueue(st, "dl", "x", SW_STORE_DEADLETTER_MAX + 1, 0, NULL),
+	       SW_ERANGE, "too big");
+	is_int(sw_store_deadletter_list(st, 0, 0, &dl, &n), SW_ERANGE, "list limit 0");
+	is_int(sw_store_deadletter_list(st, -1, 1, &dl, &n), SW_EINVAL, "list after -1");
+
+	/* inside a transaction: durable only with its commit */
+	sw_store_begin(st);
+	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "{\"n\":1}", 7, 1795000000,
+					   &id1), SW_OK, "enqueue in a transaction");
+	is_int(raw_int(path, "SELECT count(*) FROM deadletters"), 0, "  not visible before commit");
+	sw_store_rollback(st);
+	is_int(raw_int(path, "SELECT count(*) FROM deadletters"), 0, "  gone with the rollback");
+	sw_store_begin(st);
+	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "{\"n\":1}", 7, 1795000000,
+					   &id1), SW_OK, "enqueue again");
+	ok(id1 > 0, "  id %lld", (long long)id1);
+	sw_store_commit(st);
+	is_int(raw_int(path, "SELECT count(*) FROM deadletters"), 1, "  on disk after commit");
+	is_int(sw_store_deadletter_enqueue(st, "other/topic", bin, sizeof(bin), 0, &id2), SW_OK,
+	       "binary payload, outside a transaction");
+	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "", 0, 0, &id3), SW_OK,
+	       "empty payload");
+	ok(id1 < id2 && id2 < id3, "  ids grow");
+
+	is_int(sw_store_deadletter_list(st, 0, 10, &dl, &n), SW_OK, "list all");
+	is_int(n, 3, "  three");
+	if (n == 3) {
+		ok(dl[0].id == id1 && dl[1].id == id2 && dl[2].id == id3, "  in id order");
+		is_str(dl[0].topic, "slipwatch/deadletter", "  topic");
+		ok(dl[0].len == 7 && !memcmp(dl[0].payload, "{\"n\":1}", 8), "  payload, NUL-ended");
+		is_int(dl[0].created_at, 1795000000, "  created_at as given");
+		ok(dl[1].len == sizeof(bin) && !memcmp(dl[1].payload, bin, sizeof(bin)),
+		   "  binary payload byte for byte");
+		ok(dl[2].len == 0 && dl[2].payload && dl[2].payload[0] == '\0', "  empty payload");
+		ok(dl[1].created_at >= 1700000000, "  created_at 0 is now");
+	}
+	sw_store_deadletter_free(dl, n);
+	is_int(sw_store_deadletter_list(st, 0, 2, &dl, &n), SW_OK, "list with a limit");
+	ok(n == 2 && dl[1].id == id2, "  the first two");
+	sw_store_deadletter_free(dl, n);
+	is_int(sw_store_deadletter_list(st, id2, 10, &dl, &n), SW_OK, "list after the second");
+	ok(n == 1 && dl[0].id == id3, "  the third only");
+	sw_store_deadletter_free(dl, n);
+
+	is_int(sw_store_deadletter_delete(st, id2), SW_OK, "delete by id");
+	is_int(sw_store_deadletter_delete(st, id2), SW_ENOTFOUND, "  twice: SW_ENOTFOUND");
+	sw_store_deadletter_count(st, &count);
+	is_int(count, 2, "  two left");
+	sw_store_deadletter_delete(st, id1);
+	sw_store_deadletter_delete(st, id3);
+	sw_store_deadletter_count(st, &count);
+	is_int(count, 0, "all deleted");
+	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "x", 1, 0, &id4), SW_OK,
+	       "enqueue into the emptied queue");
+	ok(id4 > id3, "  a new id, above every earlier one (%lld > %lld)", (long long)id4,
+	   (long long)id3);
+	is_int(sw_store_deadletter_list(st, id3, 10, &dl, &n), SW_OK, "  listed after the last one");
+	is_int(n, 1, "  found");
+	sw_store_deadletter_free(dl, n);
+	sw_store_deadletter_delete(st, id4);
+}
+
 static void cleanup(void)
 {
 	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
@@ -1476,6 +1615,7 @@ int main(void)
 	test_open_errors();
 	test_future_version();
 	test_migrate_v3();
+	test_migrate_v4();
 
 	path = tpath("main.db");
 	st = open_ok(path, 0);
@@ -1492,6 +1632,7 @@ int main(void)
 		test_polls(st);
 		test_poll_seed(st);
 		test_outbox(st);
+		test_deadletters(st, path);
 		test_alerts(st);
 		test_track_polls(st);
 		test_unsubscribes(st);
