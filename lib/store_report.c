@@ -99,7 +99,7 @@ static const char late_sql[] =
     ")"
     " SELECT entity, wh, oid, courier, tn, status, pd_text, pd_at, pd_off,"
     "  sb_at, sb_off, eta, ev_at, ev_off, late, ship_late, soon, eta_after,"
-    "  slips, deadline, count(*) OVER () AS total"
+    "  slips, deadline, count(*) OVER () AS total, pd_kind"
     " FROM hit ORDER BY deadline IS NULL, deadline, entity LIMIT :limit";
 
 /* An order's parcels through parcels_order. */
@@ -138,10 +138,12 @@ static const char timeline_outbox_sql[] =
     "SELECT " OUTBOX_COLS " FROM outbox WHERE " ORDER_ENTITIES " ORDER BY created_at, id";
 
 /* Newest first: walks the rows backwards by id, filtering as it goes, and
- * stops at the limit (no sort); a rare state or recipient reads many rows.
+ * stops at the limit (no sort); a rare state, kind or recipient reads many
+ * rows.
  * recipient compares case-insensitively by the column's collation. */
 static const char outbox_sql[] = "SELECT " OUTBOX_COLS " FROM outbox"
 				 " WHERE (:state IS NULL OR state = :state)"
+				 " AND (:kind IS NULL OR slip_kind = :kind)"
 				 " AND (:to IS NULL OR recipient = :to)"
 				 " ORDER BY id DESC LIMIT :limit";
 
@@ -293,6 +295,7 @@ static void late_fill(sqlite3_stmt *s, void *elem, void *arg)
 	r->tracking_number = col_str(s, 4);
 	r->status = col_str(s, 5);
 	r->promise_text = col_str(s, 6);
+	r->promise_kind = col_str(s, 21);
 	r->promised_delivery = col_stamp(s, 7);
 	r->promised_ship_by = col_stamp(s, 9);
 	r->eta_date = col_str(s, 11);
@@ -370,6 +373,7 @@ void sw_store_report_late_free(struct sw_report_late *rows, size_t n)
 		free(r->tracking_number);
 		free(r->status);
 		free(r->promise_text);
+		free(r->promise_kind);
 		free(r->eta_date);
 		free(r->open_slips);
 	}
@@ -638,12 +642,13 @@ enum sw_err sw_store_report_outbox(struct sw_store *st, const struct sw_report_o
 	if (!q)
 		return sw_store_int_err(st, SW_EINVAL, "outbox report: no query");
 	if ((rc = check_filter(st, "state", q->state)) ||
+	    (rc = check_filter(st, "slip kind", q->slip_kind)) ||
 	    (rc = check_filter(st, "recipient", q->recipient)) || (rc = check_limit(st, q->limit)))
 		return rc;
 	if (!(s = prepare(st, outbox_sql, "outbox report")))
 		return SW_ESTORE;
-	if (bind_text(s, ":state", q->state) | bind_text(s, ":to", q->recipient) |
-	    bind_int(s, ":limit", q->limit))
+	if (bind_text(s, ":state", q->state) | bind_text(s, ":kind", q->slip_kind) |
+	    bind_text(s, ":to", q->recipient) | bind_int(s, ":limit", q->limit))
 		return bind_failed(st, s);
 	rc = collect(st, s, "outbox report", sizeof(struct sw_report_outbox), outbox_fill, NULL,
 		     outbox_free_v, &rows, ret_n);

@@ -71,6 +71,8 @@ struct sw_report_late {
 					    * ("packed"); NULL if none is known */
 	char *promise_text;		   /* promised delivery as written ("2026-11-28"
 					    * or an RFC 3339 time); NULL if none */
+	char *promise_kind;		   /* its kind as stored ("date", "instant",
+					    * sw_store_promise_kind_name); NULL if none */
 	struct sw_stamp promised_delivery; /* the promise as an instant */
 	struct sw_stamp promised_ship_by;
 	char *eta_date;		    /* courier's estimate, YYYY-MM-DD, or NULL */
@@ -217,8 +219,11 @@ void sw_store_report_timeline_free(struct sw_report_timeline *t);
 
 struct sw_report_outbox_query {
 	const char *state;     /* only rows in this state; any name is
-				* accepted (an unknown one matches nothing);
-				* NULL: all */
+				* accepted (an unknown one matches nothing:
+				* callers taking names from users check them
+				* against sw_store_outbox_state_name); NULL: all */
+	const char *slip_kind; /* only rows of this kind ("late", a follow-up
+				* "resolved_late"; any name, as state); NULL: all */
 	const char *recipient; /* only rows to this address (compared
 				* case-insensitively); NULL: all */
 	int limit;	       /* 1..SW_REPORT_MAX_ROWS */
@@ -229,7 +234,7 @@ struct sw_report_outbox_query {
  * are queued), at most q->limit of them, as a new array (*ret_n rows, NULL
  * if 0; free with sw_store_report_outbox_free).  Walks the rows from the
  * newest and stops at the limit; a filter matching few rows may read many
- * (no index leads by state or recipient for every state).  SW_OK,
+ * (the walk by id is kept for its order; no index serves every filter).  SW_OK,
  * SW_EINVAL (NULL q, empty filter string), SW_ERANGE (limit), SW_ESTORE.
  */
 enum sw_err sw_store_report_outbox(struct sw_store *st, const struct sw_report_outbox_query *q,
@@ -242,7 +247,8 @@ void sw_store_report_outbox_free(struct sw_report_outbox *rows, size_t n);
 
 struct sw_report_alerts_query {
 	bool open_only;	  /* only slips not resolved */
-	const char *kind; /* only this slip kind; NULL: all */
+	const char *kind; /* only this slip kind (any name is accepted, an
+			   * unknown one matches nothing); NULL: all */
 	int limit;	  /* 1..SW_REPORT_MAX_ROWS */
 };
 

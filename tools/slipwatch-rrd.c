@@ -11,8 +11,9 @@
  * NAME is the file's name under the RRD directory without ".rrd", as the
  * daemons' errors give it ("warehouse/blr1").  Stop the daemons writing a
  * file before migrating it, or let them refuse it until then: a daemon
- * checks a file once, before its first write.  Exit status: 0 all well, 1
- * a file mismatched or could not be checked or migrated, 2 usage.
+ * checks a file once, before its first write.  -h/--help and --version
+ * print to stdout and exit 0, as the daemons' do.  Exit status: 0 all
+ * well, 1 a file mismatched or could not be checked or migrated, 2 usage.
  */
 #include "config.h"
 
@@ -34,10 +35,17 @@ static int bad;
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: slipwatch-rrd [-c FILE] check [NAME...]\n"
-		     "       slipwatch-rrd [-c FILE] migrate NAME...\n"
-		     "NAME is a file under [rrd] dir without .rrd, e.g. warehouse/blr1.\n"
-		     "  -c FILE  configuration file (default %s)\n",
+	fprintf(out,
+		"usage: slipwatch-rrd [-c FILE] check [NAME...]\n"
+		"       slipwatch-rrd [-c FILE] migrate NAME...\n"
+		"       slipwatch-rrd -h | --version\n"
+		"check RRD files against the metric catalogue; migrate mismatched ones\n"
+		"NAME is a file under [rrd] dir without .rrd, e.g. warehouse/blr1.\n"
+		"  -c, --config FILE  configuration file (default %s);\n"
+		"                     only its [rrd] section is read\n"
+		"  -h, --help         this text\n"
+		"      --version      print the version\n"
+		"Exit status: 0 all files match, 1 a file does not or failed, 2 usage error.\n",
 		sw_daemon_default_conf());
 }
 
@@ -92,7 +100,8 @@ static int run(const char *cmd, int argc, char **argv)
 	}
 	if (strcmp(cmd, "migrate") == 0 && argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			if (sw_rrd_migrate(writer, argv[i], time(NULL), err, sizeof(err)) != SW_OK) {
+			if (sw_rrd_migrate(writer, argv[i], time(NULL), err, sizeof(err)) !=
+			    SW_OK) {
 				printf("ERROR      %s\n", err);
 				bad = 1;
 			} else {
@@ -106,21 +115,50 @@ static int run(const char *cmd, int argc, char **argv)
 	return 2;
 }
 
+/* What getopt_long refused (c is '?' or ':', or 'c' with an empty
+ * value), on stderr with the usage: exit status 2. */
+static int bad_option(int c, char **argv)
+{
+	const char *el = argv[optind - 1];
+
+	if (c == 'c')
+		fprintf(stderr, "slipwatch-rrd: -c: an empty file name is not a file\n");
+	else if (c == ':')
+		fprintf(stderr, "slipwatch-rrd: option '%s' needs a value\n", el);
+	else if (strncmp(el, "--", 2) == 0) /* unknown, or "--version=x" */
+		fprintf(stderr, "slipwatch-rrd: bad option '%s'\n", el);
+	else /* a short one, maybe inside a cluster ("-xc FILE") */
+		fprintf(stderr, "slipwatch-rrd: unknown option '-%c'\n", optopt);
+	usage(stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
 	const char *conf_path = sw_daemon_default_conf();
-	struct sw_rrd_conf rc = { 0 };
+	struct sw_rrd_conf rc = {0};
 	struct sw_conf *conf = NULL;
 	char err[1024];
 	int c, status;
 
-	while ((c = getopt(argc, argv, "+c:h")) != -1) {
-		if (c == 'c') {
-			conf_path = optarg;
-		} else {
-			usage(c == 'h' ? stdout : stderr);
-			return c == 'h' ? 0 : 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+		if (c == 'h' || c == 'V') {
+			if (c == 'h')
+				usage(stdout);
+			else
+				printf("slipwatch-rrd %s\n", PACKAGE_VERSION);
+			return 0;
 		}
+		if (c != 'c' || !*optarg)
+			return bad_option(c, argv);
+		conf_path = optarg;
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -38,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "alerts/rules.h"
 #include "lib/conf.h"
 #include "lib/daemon.h"
 #include "lib/store.h"
@@ -68,6 +69,7 @@ struct command {
 };
 
 static const struct command *find_command(const char *name);
+static char *clean(const char *s, size_t *ret_width);
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -197,6 +199,81 @@ static int nonempty_arg(const char *cmd, const char *opt, const char *arg)
 	if (*arg)
 		return 0;
 	return usage_err(cmd, "%s: an empty value matches nothing", opt);
+}
+
+/*
+ * The values an enumerated option takes: the names of a table that lives
+ * with what it names (the store's outbox states, the rules' slip kinds),
+ * read through that module's own *_name() function, so that a value added
+ * there is accepted here without a change.  followup: "resolved_" + any
+ * name is accepted too (the outbox's good-news follow-ups).
+ */
+struct choices {
+	const char *what;	    /* "an outbox state", for messages */
+	const char *(*name)(int i); /* the i-th name, 0 <= i < n */
+	int n;
+	bool followup;
+};
+
+#define FOLLOWUP_PREFIX "resolved_"
+
+static const char *outbox_state_at(int i)
+{
+	return sw_store_outbox_state_name((enum sw_outbox_state)i);
+}
+
+static const char *slip_kind_at(int i)
+{
+	return sw_slip_name((enum sw_slip)i);
+}
+
+static const struct choices outbox_states = {"an outbox state", outbox_state_at, SW_OUTBOX_LAST,
+					     false};
+static const struct choices slip_kinds = {"a slip kind", slip_kind_at, SW_SLIP_LAST, false};
+static const struct choices outbox_kinds = {"a notice kind", slip_kind_at, SW_SLIP_LAST, true};
+
+static bool choice_named(const struct choices *c, const char *v)
+{
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(v, c->name(i)) == 0)
+			return true;
+	return false;
+}
+
+static bool choice_known(const struct choices *c, const char *v)
+{
+	size_t plen = strlen(FOLLOWUP_PREFIX);
+
+	return choice_named(c, v) ||
+	       (c->followup && strncmp(v, FOLLOWUP_PREFIX, plen) == 0 && choice_named(c, v + plen));
+}
+
+/* arg must be one of c's values: 0, or EXIT_USAGE naming the option,
+ * the value (cleaned for the terminal) and every value it could be. */
+static int choice_arg(const char *cmd, const char *opt, const struct choices *c, const char *arg)
+{
+	char *list = xstrdup(""), *shown;
+	int status;
+
+	if (nonempty_arg(cmd, opt, arg))
+		return EXIT_USAGE;
+	if (choice_known(c, arg)) {
+		free(list);
+		return 0;
+	}
+	for (int i = 0; i < c->n; i++) {
+		char *t = xasprintf("%s%s%s", list, i ? ", " : "", c->name(i));
+
+		free(list);
+		list = t;
+	}
+	shown = clean(arg, NULL);
+	status = usage_err(
+	    cmd, "%s: '%s' is not %s (want one of: %s%s)", opt, shown, c->what, list,
+	    c->followup ? "; or " FOLLOWUP_PREFIX "KIND, the follow-up of one of them" : "");
+	free(shown);
+	free(list);
+	return status;
 }
 
 /*
@@ -484,6 +561,18 @@ static void jset_stamp(json_t *o, const char *key, struct sw_stamp v)
 	jset_utc(o, ukey, v.at);
 }
 
+/* A delivery promise, the same object in every command: {"kind": "date" or
+ * "instant", "text": as written, "at", "at_utc"}; all null when none. */
+static json_t *promise_json(const char *kind, const char *text, struct sw_stamp at)
+{
+	json_t *p = json_object();
+
+	jset_str(p, "kind", kind);
+	jset_str(p, "text", text);
+	jset_stamp(p, "at", at);
+	return p;
+}
+
 /* Prints v (taking it) on stdout.  0 or EXIT_RUNTIME. */
 static int json_print(json_t *v)
 {
@@ -502,6 +591,8 @@ static int json_print(json_t *v)
 /*
  * A JSON array written as it is produced, one element per line, so that a
  * long report (up to SW_REPORT_MAX_ROWS rows) is never held as one tree.
+ * Every command prints one object (see JSON OUTPUT in slipwatch(1)): the
+ * array is the value of a named key, jlist_named() and a "}\n" tail.
  */
 struct jlist {
 	size_t n;
@@ -513,6 +604,13 @@ static void jlist_begin(struct jlist *l)
 	l->n = 0;
 	l->failed = false;
 	fputc('[', stdout);
+}
+
+/* {"key": [ ... : an object whose only key is the list (key is ASCII). */
+static void jlist_named(struct jlist *l, const char *key)
+{
+	printf("{\"%s\": ", key);
+	jlist_begin(l);
 }
 
 /* Writes v (taking it). */
@@ -647,8 +745,8 @@ static json_t *late_json_row(const struct sw_report_late *r, int64_t now)
 	json_object_set_new(o, "late_by_s",
 			    r->deadline ? json_integer((json_int_t)(now - r->deadline))
 					: json_null());
-	jset_str(o, "promised_delivery", r->promise_text);
-	jset_stamp(o, "promised_delivery_at", r->promised_delivery);
+	json_object_set_new(o, "promised_delivery",
+			    promise_json(r->promise_kind, r->promise_text, r->promised_delivery));
 	jset_stamp(o, "promised_ship_by", r->promised_ship_by);
 	jset_str(o, "eta_date", r->eta_date);
 	jset_stamp(o, "last_event_at", r->last_event);
@@ -856,7 +954,7 @@ static void events_text(const struct sw_report_event *ev, size_t n)
 
 static void alerts_table(const struct sw_report_alert *a, size_t n, const char *indent)
 {
-	static const char *const head[] = {"ID",      "DETECTED (UTC)", "ENTITY",	 "KIND",
+	static const char *const head[] = {"ID",      "DETECTED (UTC)", "ENTITY",	 "SLIP",
 					   "PROMISE", "STAGE",		"RESOLVED (UTC)"};
 	char id[24], det[TBUF], res[TBUF];
 	struct table t;
@@ -928,7 +1026,7 @@ static void timeline_text(const struct sw_report_timeline *t)
 
 static json_t *order_json(const struct sw_order *o)
 {
-	json_t *j = json_object(), *c = json_object(), *d = json_object(), *p = json_object();
+	json_t *j = json_object(), *c = json_object(), *d = json_object(), *p;
 	json_t *stages = json_object();
 
 	jset_str(j, "warehouse_id", o->warehouse_id);
@@ -947,12 +1045,10 @@ static json_t *order_json(const struct sw_order *o)
 	jset_str(d, "city", o->dest_city);
 	json_object_set_new(j, "destination", d);
 	jset_stamp(j, "promised_ship_by", o->promised_ship_by);
-	jset_str(p, "kind",
-		 o->promised_delivery_by.kind == SW_PROMISE_NONE
-		     ? NULL
-		     : sw_store_promise_kind_name(o->promised_delivery_by.kind));
-	jset_str(p, "text", o->promised_delivery_by.text);
-	jset_stamp(p, "at", o->promised_delivery_by.at);
+	p = promise_json(o->promised_delivery_by.kind == SW_PROMISE_NONE
+			     ? NULL
+			     : sw_store_promise_kind_name(o->promised_delivery_by.kind),
+			 o->promised_delivery_by.text, o->promised_delivery_by.at);
 	json_object_set_new(j, "promised_delivery", p);
 	for (int s = 0; s < SW_STAGE_LAST; s++)
 		jset_stamp(stages, sw_store_stage_name((enum sw_stage)s), o->stage[s]);
@@ -1004,7 +1100,7 @@ static json_t *alert_json(const struct sw_report_alert *a)
 
 	jset_int(j, "id", a->id);
 	jset_str(j, "entity", a->entity);
-	jset_str(j, "kind", a->kind);
+	jset_str(j, "slip_kind", a->kind); /* the alerts table's "kind" */
 	jset_str(j, "promise", a->promise);
 	jset_str(j, "stage", a->stage);
 	jset_utc(j, "detected_at", a->detected_at);
@@ -1098,13 +1194,16 @@ static int cmd_order(const struct cli *cli, int argc, char **argv)
 
 static int cmd_outbox(const struct cli *cli, int argc, char **argv)
 {
+	/* clang-format off */
 	static const struct option opts[] = {
 	    {"state", required_argument, NULL, 's'},
+	    {"kind", required_argument, NULL, 'k'},
 	    {"to", required_argument, NULL, 't'},
 	    {"limit", required_argument, NULL, 'n'},
 	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
+	/* clang-format on */
 	struct sw_report_outbox_query q = {.limit = DEFAULT_LIMIT};
 	struct sw_report_outbox *rows;
 	struct sw_store *st;
@@ -1115,7 +1214,10 @@ static int cmd_outbox(const struct cli *cli, int argc, char **argv)
 	opts_begin();
 	while (status == 0 && (c = next_opt("outbox", argc, argv, opts)) != -1) {
 		if (c == 's')
-			status = nonempty_arg("outbox", "--state", q.state = optarg);
+			status = choice_arg("outbox", "--state", &outbox_states, q.state = optarg);
+		else if (c == 'k')
+			status =
+			    choice_arg("outbox", "--kind", &outbox_kinds, q.slip_kind = optarg);
 		else if (c == 't')
 			status = nonempty_arg("outbox", "--to", q.recipient = optarg);
 		else if (c == 'n')
@@ -1133,10 +1235,10 @@ static int cmd_outbox(const struct cli *cli, int argc, char **argv)
 	} else if (json) {
 		struct jlist l;
 
-		jlist_begin(&l);
+		jlist_named(&l, "outbox");
 		for (size_t i = 0; i < n; i++)
 			jlist_add(&l, outbox_json(&rows[i]));
-		status = jlist_end(&l, "\n");
+		status = jlist_end(&l, "}\n");
 	} else if (n == 0) {
 		printf("no outbox rows match\n");
 	} else {
@@ -1168,7 +1270,7 @@ static int cmd_alerts(const struct cli *cli, int argc, char **argv)
 		if (c == 'a')
 			q.open_only = false;
 		else if (c == 'k')
-			status = nonempty_arg("alerts", "--kind", q.kind = optarg);
+			status = choice_arg("alerts", "--kind", &slip_kinds, q.kind = optarg);
 		else if (c == 'n')
 			status = parse_limit("alerts", optarg, &q.limit);
 		else if (c == 'j')
@@ -1184,10 +1286,10 @@ static int cmd_alerts(const struct cli *cli, int argc, char **argv)
 	} else if (json) {
 		struct jlist l;
 
-		jlist_begin(&l);
+		jlist_named(&l, "alerts");
 		for (size_t i = 0; i < n; i++)
 			jlist_add(&l, alert_json(&rows[i]));
-		status = jlist_end(&l, "\n");
+		status = jlist_end(&l, "}\n");
 	} else if (n == 0) {
 		printf("no %salerts match\n", q.open_only ? "open " : "");
 	} else {
@@ -1214,7 +1316,7 @@ static int unsub_list(struct sw_store *st, bool json)
 	if (json) {
 		struct jlist l;
 
-		jlist_begin(&l);
+		jlist_named(&l, "unsubscribes");
 		for (size_t i = 0; i < n; i++) {
 			json_t *o = json_object();
 
@@ -1223,7 +1325,7 @@ static int unsub_list(struct sw_store *st, bool json)
 			jset_str(o, "reason", list[i].reason);
 			jlist_add(&l, o);
 		}
-		status = jlist_end(&l, "\n");
+		status = jlist_end(&l, "}\n");
 	} else if (n == 0) {
 		printf("nobody is unsubscribed\n");
 	} else {
@@ -1346,7 +1448,7 @@ static const struct command commands[] = {
     {"late", "late [--warehouse W] [--courier C] [--within DURATION] [--limit N] [--json]",
      cmd_late},
     {"order", "order WAREHOUSE ORDER_ID [--json]", cmd_order},
-    {"outbox", "outbox [--state S] [--to ADDR] [--limit N] [--json]", cmd_outbox},
+    {"outbox", "outbox [--state S] [--kind K] [--to ADDR] [--limit N] [--json]", cmd_outbox},
     {"alerts", "alerts [--all] [--kind K] [--limit N] [--json]", cmd_alerts},
     {"unsubscribe",
      "unsubscribe add ADDR [--reason TEXT]\n"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 210-rrd-tool: slipwatch-rrd check finds a file whose layout differs from
 # the catalogue and names the difference; migrate keeps the old file aside
-# and creates one that matches; usage errors exit 2.
+# and creates one that matches; usage errors exit 2; --help and --version
+# exit 0 as the daemons' do.
 . "$SW_SRCDIR/tests/integration/lib.sh"
 TOOL=$SW_BUILDDIR/tools/slipwatch-rrd
 
@@ -27,6 +28,17 @@ out=$("$TOOL" -c "$T_DIR/c.conf" migrate 2>&1); st=$?
 is "$st" 2 "migrate without a name is a usage error"
 out=$("$TOOL" -c "$T_DIR/c.conf" frobnicate 2>&1); st=$?
 is "$st" 2 "an unknown command is a usage error"
+out=$("$TOOL" --help 2>/dev/null); st=$?
+is "$st" 0 "--help exits 0"
+contains "$out" "usage: slipwatch-rrd" "and prints the usage on stdout"
+out=$("$TOOL" -h 2>/dev/null); st=$?
+is "$st" 0 "-h exits 0"
+out=$("$TOOL" --version 2>/dev/null); st=$?
+is "$st" 0 "--version exits 0"
+contains "$out" "slipwatch-rrd " "and prints the version"
+out=$("$TOOL" --bogus check 2>&1); st=$?
+is "$st" 2 "an unknown option is a usage error"
+contains "$out" "'--bogus'" "naming it"
 out=$("$TOOL" -c "$T_DIR/missing.conf" check 2>&1); st=$?
 is "$st" 1 "a missing config exits 1"
 contains "$out" "missing.conf" "and names it"

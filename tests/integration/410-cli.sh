@@ -3,9 +3,12 @@
 # MQTT events: `late` lists the overdue parcel and the order that missed its
 # ship-by (most overdue first) but not the order on time; `order` shows the
 # timeline in time order with times as written and in UTC; unsubscribe
-# add/list/remove round trip, case-insensitive; --json output parses; bad
-# usage exits 2 naming the argument, a missing store or config exits 1
-# naming it (and creates nothing).
+# add/list/remove round trip, case-insensitive; outbox and alerts filter by
+# state and kind; every --json output is one object with named arrays and
+# the same fields for the same thing in every command (slip_kind); bad
+# usage exits 2 naming the argument (an unknown state or kind lists the
+# valid ones), a missing store or config exits 1 naming it (and creates
+# nothing).
 . "$SW_SRCDIR/tests/integration/lib.sh"
 CLI=$SW_BUILDDIR/tools/slipwatch
 
@@ -66,6 +69,7 @@ is "$st" 0 "late --json exits 0"
 check "late --json parses" python3 -c 'import json,sys; json.load(sys.stdin)' <<<"$json"
 is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["total"], d["units"][0]["entity"], ",".join(d["units"][0]["why"]), d["units"][1]["why"])' <<<"$json")" \
 	"2 parcel:dhl:JDLATE1 late ['ship_late']" "late --json: total, order and reasons"
+late_promise=$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["units"][0]["promised_delivery"], sort_keys=True))' <<<"$json")
 out=$("$CLI" -c "$conf" late --warehouse del9); st=$?
 contains "$out" "nothing is late or at risk" "a warehouse filter with no match"
 out=$("$CLI" --store "$T_DIR/store.db" late --limit 1 --within 30m); st=$?
@@ -88,6 +92,9 @@ is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["events"]
 	"4 JDLATE1 order.created shipped" "order --json: events with payloads, parcel, status"
 is "$(python3 -c 'import json,sys; c=json.load(sys.stdin)["order"]["customer"]; print(c["phone"], c["notify"])' <<<"$json")" \
 	"+919812345678 webhook" "order --json: customer phone and notify"
+is "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["order"]["promised_delivery"], sort_keys=True))' <<<"$json")" \
+	"$late_promise" "a promise is the same object in late and order"
+contains "$late_promise" '"kind": "instant"' "with its kind"
 out=$("$CLI" -c "$conf" order blr1 NOPE 2>&1); st=$?
 is "$st" 1 "an unknown order exits 1"
 contains "$out" "NOPE" "and names it"
@@ -102,7 +109,8 @@ out=$("$CLI" -c "$conf" unsubscribe add asha.rao@example.COM 2>&1); st=$?
 is "$st" 0 "adding it again in other case is fine"
 contains "$out" "already unsubscribed" "and says so"
 json=$("$CLI" -c "$conf" unsubscribe list --json)
-is "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$json")" 1 "one entry, in JSON"
+is "$(python3 -c 'import json,sys; u=json.load(sys.stdin)["unsubscribes"]; print(len(u), u[0]["email"], u[0]["reason"])' <<<"$json")" \
+	"1 Asha.Rao@Example.com asked by phone" "one entry, in JSON under unsubscribes"
 out=$("$CLI" -c "$conf" unsubscribe remove ASHA.RAO@EXAMPLE.COM 2>&1); st=$?
 is "$st" 0 "remove matches case-insensitively"
 contains "$("$CLI" -c "$conf" unsubscribe list)" "nobody is unsubscribed" "the list is empty again"
@@ -115,12 +123,58 @@ contains "$out" "not a plain address" "naming the problem"
 out=$("$CLI" -c "$conf" unsubscribe add $'a@example.com\r\nBcc: x@example.com' 2>&1); st=$?
 is "$st" 2 "an address with CR LF is refused"
 
-# --- outbox and alerts (nothing queued: the alert engine is not running) ------
-out=$("$CLI" -c "$conf" outbox --state suppressed); st=$?
-is "$st" 0 "outbox with any state name exits 0"
-contains "$out" "no outbox rows match" "and finds nothing"
-check "outbox --json parses" sh -c "'$CLI' -c '$conf' outbox --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
-check "alerts --all --json parses" sh -c "'$CLI' -c '$conf' alerts --all --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
+# --- outbox and alerts ----------------------------------------------------------
+# Nothing queued yet (the alert engine is not running): every state the
+# store knows is accepted and matches nothing.
+for s in queued sending sent failed deferred suppressed obsolete merged; do
+	out=$("$CLI" -c "$conf" outbox --state "$s" 2>&1); st=$?
+	[ "$st" = 0 ] && [[ "$out" == *"no outbox rows match"* ]] || break
+done
+is "$st:$s" "0:merged" "outbox --state takes every state of the store, an empty result exits 0"
+is "$("$CLI" -c "$conf" outbox --json)" '{"outbox": []}' "an empty outbox in JSON is an object with an empty list"
+is "$("$CLI" -c "$conf" alerts --all --json)" '{"alerts": []}' "and so are no alerts"
+# What the alert engine would have written for the late parcel: an open
+# slip, its notice (deferred), and a follow-up waiting.
+now_s=$(date +%s)
+sql -cmd '.timeout 5000' "
+INSERT INTO alerts (entity, kind, promise, stage, detected_at)
+ VALUES ('parcel:dhl:JDLATE1', 'late', 'p1', 'in_transit', $now_s - 60);
+INSERT INTO outbox (entity, slip_kind, promise, channel, recipient, state, next_attempt_at, created_at)
+ VALUES ('parcel:dhl:JDLATE1', 'late', 'p1', 'email', 'asha@example.com', 'deferred', $now_s + 3600, $now_s - 50),
+        ('parcel:dhl:JDLATE1', 'resolved_late', 'p1', 'email', 'asha@example.com', 'queued', $now_s + 60, $now_s - 40);"
+out=$("$CLI" -c "$conf" outbox --state deferred); st=$?
+is "$st" 0 "outbox --state deferred exits 0"
+contains "$out" "JDLATE1" "and lists the deferred notice"
+case "$out" in *resolved_late*) not_ok "but not the queued follow-up" "$out" ;; *) ok "but not the queued follow-up" ;; esac
+json=$("$CLI" -c "$conf" outbox --kind resolved_late --json); st=$?
+is "$st:$(python3 -c 'import json,sys; r=json.load(sys.stdin)["outbox"]; print(len(r), r[0]["slip_kind"], r[0]["state"])' <<<"$json")" \
+	"0:1 resolved_late queued" "outbox --kind takes a follow-up kind (resolved_KIND)"
+out=$("$CLI" -c "$conf" alerts --kind late); st=$?
+is "$st" 0 "alerts --kind late exits 0"
+contains "$out" "parcel:dhl:JDLATE1" "and lists the open slip"
+out=$("$CLI" -c "$conf" alerts --kind stalled); st=$?
+is "$st" 0 "alerts --kind with no match exits 0"
+contains "$out" "no open alerts match" "and says so"
+# The same row has the same fields in every command: alerts and outbox
+# rows from their own commands and inside order --json.
+a=$("$CLI" -c "$conf" alerts --json); o=$("$CLI" -c "$conf" outbox --json)
+t=$("$CLI" -c "$conf" order blr1 ORD-LATE --json)
+is "$(python3 - "$a" "$o" "$t" <<'PY'
+import json, sys
+a, o, t = (json.loads(x) for x in sys.argv[1:])
+ka, ko = set(a["alerts"][0]), set(o["outbox"][0])
+print(ka == set(t["alerts"][0]), ko == set(t["outbox"][0]), "slip_kind" in ka and "slip_kind" in ko,
+      "kind" in ka or "kind" in ko, a["alerts"][0]["slip_kind"], len(t["outbox"]))
+PY
+)" "True True True False late 2" "alert and outbox rows: one shape in alerts, outbox and order --json, kind named slip_kind"
+# Every command's --json is one object.
+bad=
+for c in "late" "order blr1 ORD-LATE" "outbox" "alerts --all" "unsubscribe list"; do
+	# shellcheck disable=SC2086
+	"$CLI" -c "$conf" $c --json | python3 -c 'import json,sys; sys.exit(not isinstance(json.load(sys.stdin), dict))' ||
+		bad="$bad [$c]"
+done
+is "$bad" "" "every --json output is one JSON object"
 
 # --- after the collector stopped (WAL files gone), read-only still works --------
 kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 15
@@ -143,6 +197,16 @@ usage "limit not a number" "--limit: 'lots'" late --limit lots
 usage "missing option value" "'--limit' needs a value" late --limit
 usage "missing ORDER_ID" "missing ORDER_ID" order blr1
 usage "extra argument" "unexpected argument 'x'" late x
+usage "unknown outbox state, listing the valid ones" \
+	"--state: 'weird' is not an outbox state (want one of: queued, sending, sent, failed, deferred, suppressed, obsolete, merged)" \
+	outbox --state weird
+usage "unknown slip kind, listing the valid ones" \
+	"--kind: 'nope' is not a slip kind (want one of: ship_late, no_first_scan, stalled, attempt_fail, exception, returning, available_for_pickup, eta_slip, late)" \
+	alerts --kind nope
+usage "a follow-up kind is not a slip kind" "'resolved_late' is not a slip kind" alerts --kind resolved_late
+usage "unknown outbox kind" "'resolved_nope' is not a notice kind" outbox --kind resolved_nope
+usage "a state name is case-sensitive" "'Queued' is not an outbox state" outbox --state Queued
+usage "an empty state" "--state: an empty value matches nothing" outbox --state ""
 usage "unsubscribe without action" "missing add, remove or list" unsubscribe
 usage "unknown unsubscribe action" "unknown action 'drop'" unsubscribe drop a@example.com
 out=$("$CLI" 2>&1); st=$?

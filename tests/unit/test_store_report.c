@@ -236,6 +236,7 @@ static void test_late_verdicts(struct sw_store *st)
 	ok(r && r->why == SW_REPORT_LATE, "promise 3 h ago, in transit: late");
 	ok(r && r->deadline == NOW - 3 * HOUR, "deadline is the promise");
 	is_str(r ? r->promise_text : NULL, "2026-11-24T14:30:00+05:30", "promise as written");
+	is_str(r ? r->promise_kind : NULL, "instant", "and its kind");
 	ok(r && r->promised_delivery.offset == IST, "promise keeps its offset");
 	is_str(r ? r->warehouse_id : NULL, "w1", "parcel row names its warehouse");
 	is_str(r ? r->order_id : NULL, "A", "and its order");
@@ -262,6 +263,7 @@ static void test_late_verdicts(struct sw_store *st)
 	ok(r && r->why == SW_REPORT_AT_RISK_SOON, "unshipped order due in 5 h: at risk");
 	r = find(rows, n, "parcel:dhl:PE");
 	ok(r && r->why == SW_REPORT_ETA_AFTER_PROMISE, "ETA the day after a date promise");
+	is_str(r ? r->promise_kind : NULL, "date", "a date promise says so");
 	is_str(r ? r->eta_date : NULL, "2026-11-28", "the row carries the ETA");
 	ok(find(rows, n, "parcel:dhl:PF") == NULL, "ETA on the promised date: on time");
 	r = find(rows, n, "parcel:dhl:PF2");
@@ -408,7 +410,7 @@ static void test_timeline(struct sw_store *st)
 static size_t outbox_list(struct sw_store *st, const char *state, const char *to, int limit,
 			  struct sw_report_outbox **rows)
 {
-	struct sw_report_outbox_query q = {state, to, limit};
+	struct sw_report_outbox_query q = {.state = state, .recipient = to, .limit = limit};
 	size_t n = 0;
 	enum sw_err rc = sw_store_report_outbox(st, &q, rows, &n);
 
@@ -470,7 +472,26 @@ static void test_outbox(struct sw_store *st)
 	ok(n == 2 && rows[0].id == id4 && rows[1].id == id3, "limit keeps the newest");
 	sw_store_report_outbox_free(rows, n);
 	{
-		struct sw_report_outbox_query q = {NULL, NULL, SW_REPORT_MAX_ROWS + 1};
+		struct sw_report_outbox_query q = {.slip_kind = "late", .limit = 100};
+
+		/* the two timeline rows are "late", the four above "ship_late" */
+		is_int(sw_store_report_outbox(st, &q, &rows, &n), SW_OK, "outbox of one kind");
+		ok(n == 2 && strcmp(rows[0].slip_kind, "late") == 0 &&
+		       strcmp(rows[1].slip_kind, "late") == 0,
+		   "kind filter: only that kind's rows");
+		sw_store_report_outbox_free(rows, n);
+		q.state = "deferred";
+		q.slip_kind = "ship_late";
+		is_int(sw_store_report_outbox(st, &q, &rows, &n), SW_OK, "kind and state together");
+		ok(n == 1 && rows[0].id == id4, "both filters apply");
+		sw_store_report_outbox_free(rows, n);
+		q.state = NULL;
+		q.slip_kind = "";
+		is_int(sw_store_report_outbox(st, &q, &rows, &n), SW_EINVAL,
+		       "an empty kind is refused");
+	}
+	{
+		struct sw_report_outbox_query q = {.limit = SW_REPORT_MAX_ROWS + 1};
 
 		is_int(sw_store_report_outbox(st, &q, &rows, &n), SW_ERANGE,
 		       "a limit above the maximum is refused");
