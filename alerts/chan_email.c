@@ -22,19 +22,21 @@
 #define HTML_HEAD "<!DOCTYPE html>\n<html><body><div style=\"white-space: pre-wrap\">"
 #define HTML_TAIL "</div></body></html>\n"
 
-static enum sw_err email_check(const void *conf, const char *file, char *err, size_t len)
+static enum sw_err email_check(const void *conf, const struct sw_conf *file, char *err,
+			       size_t len)
 {
 	const struct sw_mail_conf *c = conf;
-	char why[512];
 	enum sw_err rc;
 
-	rc = sw_mail_conf_check(c, why, sizeof why);
+	rc = sw_mail_conf_check(c, err, len);
 	if (rc == SW_OK && (!c->from || !*c->from)) {
-		snprintf(why, sizeof why, "[smtp] from: required to send email but not set");
+		snprintf(err, len, "[smtp] from: required to send email but not set");
 		rc = SW_ECONF;
 	}
-	if (rc != SW_OK && err && len)
-		snprintf(err, len, "%s: %s", file, why);
+	if (rc == SW_OK && file && !sw_conf_text_only(file))
+		rc = sw_mail_conf_check_files(c, err, len);
+	if (rc != SW_OK)
+		sw_conf_locate(file, err, len);
 	return rc ? SW_ECONF : SW_OK;
 }
 

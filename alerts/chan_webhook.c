@@ -78,6 +78,7 @@
 
 #include "alerts/channel.h"
 #include "lib/buf.h"
+#include "lib/netaddr.h"
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
@@ -170,17 +171,20 @@ put_text(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "FILE: [customer_webhook] KEY: what: 'bad'" (bad cleaned and cut);
- * without "FILE: " when file is NULL, without the quote when bad is. */
-static enum sw_err conf_err(char *err, size_t len, const char *file, const char *key,
+/* "FILE:LINE: [customer_webhook] KEY: what: 'bad'" (bad cleaned and cut;
+ * LINE the key's, else the section's); without "FILE:LINE: " when file is
+ * NULL, without the quote when bad is. */
+static enum sw_err conf_err(char *err, size_t len, const struct sw_conf *file, const char *key,
 			    const char *what, const char *bad)
 {
-	char q[QUOTE_MAX + 8];
+	char q[QUOTE_MAX + 8], where[4200] = "";
 
 	if (bad)
 		sw_channel_excerpt(bad, strlen(bad), QUOTE_MAX + 3, q, sizeof q);
-	put_text(err, len, "%s%s[" SECTION "] %s: %s%s%s%s", file ? file : "", file ? ": " : "",
-		 key, what, bad ? ": '" : "", bad ? q : "", bad ? "'" : "");
+	if (file)
+		sw_conf_where(file, SECTION, NULL, key, where, sizeof where);
+	put_text(err, len, "%s%s[" SECTION "] %s: %s%s%s%s", where, file ? ": " : "", key, what,
+		 bad ? ": '" : "", bad ? q : "", bad ? "'" : "");
 	return SW_ECONF;
 }
 
@@ -200,7 +204,7 @@ static const char *url_shown(const char *url, char *buf, size_t len)
 	return buf;
 }
 
-static enum sw_err check_url(const char *url, const char *file, struct url_info *ret_ui,
+static enum sw_err check_url(const char *url, const struct sw_conf *file, struct url_info *ret_ui,
 			     char *err, size_t len)
 {
 	static const CURLUPart forbidden[] = {CURLUPART_USER, CURLUPART_PASSWORD,
@@ -236,7 +240,7 @@ static enum sw_err check_url(const char *url, const char *file, struct url_info 
 		}
 	}
 	ret_ui->https = strcasecmp(scheme, "https") == 0;
-	ret_ui->loopback = sw_channel_host_is_loopback(host);
+	ret_ui->loopback = sw_host_is_loopback(host);
 out:
 	curl_free(scheme);
 	curl_free(host);
@@ -252,7 +256,8 @@ static bool header_safe(const char *s)
 	return true;
 }
 
-static enum sw_err webhook_check(const void *conf, const char *file, char *err, size_t len)
+static enum sw_err webhook_check(const void *conf, const struct sw_conf *file, char *err,
+				 size_t len)
 {
 	const struct webhook_conf *c = conf;
 	struct url_info ui = {0};

@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +57,6 @@ const struct sw_channel_ops *sw_channel_find(const char *name)
 enum sw_err sw_channel_conf_load(const struct sw_channel_ops *ops, struct sw_conf *conf,
 				 void **ret_conf, char *err, size_t len)
 {
-	const char *file = conf ? sw_conf_file(conf) : "built-in default";
 	void *c;
 	enum sw_err rc;
 
@@ -68,7 +66,7 @@ enum sw_err sw_channel_conf_load(const struct sw_channel_ops *ops, struct sw_con
 	c = xcalloc(1, ops->conf_size);
 	rc = sw_conf_apply(conf, ops->section, NULL, ops->opts, c, err, len);
 	if (rc == SW_OK)
-		rc = ops->check(c, file, err, len);
+		rc = ops->check(c, conf, err, len);
 	if (rc != SW_OK) {
 		ops->conf_free(c);
 		free(c);
@@ -207,27 +205,6 @@ enum sw_chan_result sw_channel_send(struct sw_channel *ch, const struct sw_notic
 }
 
 /* ---- helpers for rows --------------------------------------------------- */
-
-bool sw_channel_host_is_loopback(const char *host)
-{
-	char h[64];
-	size_t n = host ? strlen(host) : 0;
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof h) {
-		memcpy(h, host + 1, n - 2);
-		h[n - 2] = '\0';
-		return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-	}
-	if (n == 0)
-		return false;
-	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
-		return true;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
-}
 
 enum sw_err sw_channel_rfc3339(int64_t t, char *buf, size_t len)
 {

@@ -101,10 +101,14 @@ struct sw_channel_ops {
 	const char *section;	      /* its config section: "smtp", "customer_webhook" */
 	const struct sw_conf_opt *opts; /* option table of that section */
 	size_t conf_size;	      /* size of the struct opts fills */
-	/* Cross-field checks after sw_conf_apply: everything open needs.
-	 * SW_OK, or SW_ECONF with err "FILE: [section] key: what: 'bad'"
-	 * (secrets never quoted).  Pure: no I/O beyond what opts did. */
-	enum sw_err (*check)(const void *conf, const char *file, char *err, size_t len);
+	/* Cross-field checks after sw_conf_apply: everything open needs, so
+	 * that a conf it accepts opens.  SW_OK, or SW_ECONF with err
+	 * "FILE:LINE: [section] key: what: 'bad'" (the key's line, else the
+	 * section's; secrets never quoted), without "FILE:LINE: " when file
+	 * is NULL (called again by open).  With a file that is not
+	 * sw_conf_text_only() it also checks what open checks on the file
+	 * system (a directory to write to); otherwise no I/O. */
+	enum sw_err (*check)(const void *conf, const struct sw_conf *file, char *err, size_t len);
 	/* A new state from a checked conf (copied: conf may go away).
 	 * Connects nothing.  SW_OK with *ret_state, else SW_ECONF or SW_EIO
 	 * with err set and *ret_state NULL. */
@@ -142,6 +146,7 @@ const struct sw_channel_ops *sw_channel_find(const char *name);
  * the section used) into a new zeroed struct of ops->conf_size bytes, then
  * runs ops->check.  A missing section gives every option its default (and
  * check then says what is missing).  conf may be NULL: defaults only.
+ * With sw_conf_text_only(conf) secrets are not read (lib/conf.h).
  * Returns SW_OK with *ret_conf (the caller's: free with
  * sw_channel_conf_free), or SW_ECONF with *ret_conf NULL and err holding
  * the first problem, naming the file (and the line when the conf library
@@ -199,11 +204,6 @@ const char *sw_channel_name(const struct sw_channel *ch);
 void sw_channel_close(struct sw_channel *ch);
 
 /* ---- helpers for rows (pure, any thread) -------------------------------- */
-
-/* True if host (as in a URL: "127.0.0.1", "[::1]", "localhost") names this
- * machine: 127.0.0.0/8, ::1, localhost.  NULL is false.  libcurl resolves
- * "localhost" to loopback itself, without asking DNS. */
-bool sw_channel_host_is_loopback(const char *host);
 
 /* Writes t (unix s, 0..year 9999) as RFC 3339 UTC, "2026-11-24T09:15:00Z".
  * SW_OK, SW_ERANGE, or SW_ETOOBIG (21 bytes are enough). */

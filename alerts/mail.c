@@ -16,7 +16,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,6 +35,7 @@
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/error.h"
+#include "lib/netaddr.h"
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
@@ -634,23 +634,6 @@ struct url_info {
 	bool loopback; /* the host is 127.0.0.0/8, ::1 or localhost */
 };
 
-static bool host_is_loopback(const char *host)
-{
-	char h[64];
-	size_t n = strlen(host);
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof h) {
-		memcpy(h, host + 1, n - 2);
-		h[n - 2] = '\0';
-		return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-	}
-	if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
-		return true;
-	return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
-}
-
 /* Parses url with libcurl's URL API and checks what [smtp] allows. */
 static enum sw_err check_url(const char *url, struct url_info *ret_ui, char *errbuf, size_t errlen)
 {
@@ -685,7 +668,7 @@ static enum sw_err check_url(const char *url, struct url_info *ret_ui, char *err
 		}
 	}
 	ret_ui->smtps = strncasecmp(url, "smtps://", 8) == 0;
-	ret_ui->loopback = host_is_loopback(host);
+	ret_ui->loopback = sw_host_is_loopback(host);
 out:
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -1396,12 +1379,15 @@ static enum sw_err setup_curl(struct sw_mail *m, const struct sw_mail_conf *c, c
 	return SW_OK;
 }
 
-/* Checks that dir is a directory we may create files in. */
-static enum sw_err check_dry_dir(const char *dir, char *errbuf, size_t errlen)
+enum sw_err sw_mail_conf_check_files(const struct sw_mail_conf *c, char *errbuf, size_t errlen)
 {
+	const char *dir = c->dry_run_dir;
 	struct stat st;
 	char why[160];
 
+	if (!dir)
+		return SW_OK;
+	errno = 0;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0) {
 		snprintf(why, sizeof why, "not a writable directory (%s)",
 			 errno ? strerror(errno) : "not a directory");
@@ -1422,8 +1408,7 @@ enum sw_err sw_mail_new(const struct sw_mail_conf *conf, struct sw_mail **ret_m,
 		return rc;
 	if (!conf->from || !*conf->from)
 		return conf_err(errbuf, errlen, "from", "required to send mail but not set", NULL);
-	errno = 0;
-	if (conf->dry_run_dir && (rc = check_dry_dir(conf->dry_run_dir, errbuf, errlen)))
+	if ((rc = sw_mail_conf_check_files(conf, errbuf, errlen)))
 		return rc;
 	m = xcalloc(1, sizeof *m);
 	parse_mailbox(conf->from, &m->from_name, &m->from_addr); /* checked */

@@ -166,6 +166,11 @@ extern const struct sw_conf_opt sw_mail_conf_table[];
  */
 enum sw_err sw_mail_conf_check(const struct sw_mail_conf *c, char *errbuf, size_t errlen);
 
+/* What sw_mail_new() checks on the file system: dry_run_dir (when set)
+ * an existing directory we may create files in.  SW_OK, or SW_ECONF with
+ * errbuf "[smtp] dry_run_dir: what: 'DIR'".  Any thread; stats only. */
+enum sw_err sw_mail_conf_check_files(const struct sw_mail_conf *c, char *errbuf, size_t errlen);
+
 /* Frees the strings and the secret (wiped) in c; c itself is the
  * caller's.  Safe on a zeroed struct. */
 void sw_mail_conf_free(struct sw_mail_conf *c);

@@ -22,30 +22,22 @@
 #include <time.h>
 
 #include "alerts/channel.h"
+#include "alerts/conf.h"
 #include "alerts/engine.h"
 #include "alerts/mail.h"
 #include "alerts/notify.h"
 #include "alerts/rules.h"
 #include "alerts/template.h"
+#include "conf/registry.h"
 #include "lib/daemon.h"
 #include "lib/xmalloc.h"
 
 /* Journal batches read per timer call before other work gets a turn. */
 #define JOURNAL_ROUNDS 8
 
-/* Everything the configuration decides; swapped whole on reload. */
-struct alerts_conf {
-	struct sw_alerts_conf alerts; /* [alerts] */
-	struct sw_rules rules;	      /* [rule NAME] */
-	void *chconf[SW_NOTIFY_CHANNELS]; /* per sw_channel_table row: its
-					    * section, or NULL when unused */
-	struct sw_rrd_conf rrd;	      /* [rrd] */
-	struct sw_tpl_set *tpl;	      /* the templates directory, loaded */
-};
-
 struct alerts {
 	struct sw_daemon *d;
-	struct alerts_conf *conf; /* d->state */
+	struct sw_alerts_state *conf; /* d->state */
 	struct sw_metrics *metrics;
 	struct sw_engine *engine;
 	struct sw_channel *chs[SW_NOTIFY_CHANNELS]; /* the open channels */
@@ -58,98 +50,6 @@ struct alerts {
 };
 
 static struct alerts alerts;
-
-/* ---- configuration --------------------------------------------------------- */
-
-static void conf_free(void *state)
-{
-	struct alerts_conf *c = state;
-
-	if (!c)
-		return;
-	sw_alerts_conf_free(&c->alerts);
-	sw_rules_free(&c->rules);
-	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
-		sw_channel_conf_free(sw_channel_table[i], c->chconf[i]);
-	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
-	sw_tpl_free(c->tpl);
-	free(c);
-}
-
-/* Each channel of the table in use: email when [alerts] email = yes, the
- * others when their section is in the file.  A channel not in use has its
- * section claimed (no "unused section" error) but not read. */
-static enum sw_err channels_configure(struct sw_conf *file, struct alerts_conf *c, char *errbuf,
-				      size_t errlen)
-{
-	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++) {
-		const struct sw_channel_ops *ops = sw_channel_table[i];
-		bool email = strcmp(ops->name, "email") == 0;
-		bool on = email ? c->alerts.email : sw_conf_has(file, ops->section, NULL);
-		enum sw_err rc;
-
-		if (!on) {
-			sw_conf_claim(file, ops->section);
-			continue;
-		}
-		if ((rc = sw_channel_conf_load(ops, file, &c->chconf[i], errbuf, errlen)))
-			return rc;
-		if (email && !((const struct sw_mail_conf *)c->chconf[i])->from) {
-			snprintf(errbuf, errlen,
-				 "%s: [smtp] from: required when [alerts] email = yes",
-				 sw_conf_file(file));
-			return SW_ECONF;
-		}
-		if (strcmp(ops->name, "webhook") == 0)
-			c->alerts.webhook_on = true;
-	}
-	if (strcmp(c->alerts.channel, "webhook") == 0 && !c->alerts.webhook_on) {
-		snprintf(errbuf, errlen,
-			 "%s: [alerts] channel = webhook needs a [customer_webhook] section",
-			 sw_conf_file(file));
-		return SW_ECONF;
-	}
-	return SW_OK;
-}
-
-static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char *errbuf,
-				    size_t errlen)
-{
-	struct alerts_conf *c = xcalloc(1, sizeof(*c));
-	char tplerr[512];
-	enum sw_err rc;
-
-	rc = sw_rules_load(file, &c->alerts, &c->rules, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = channels_configure(file, c, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
-	if (rc == SW_OK && (c->alerts.email || c->alerts.webhook_on) &&
-	    sw_tpl_load(c->alerts.templates, &c->tpl, tplerr, sizeof(tplerr)) != SW_OK) {
-		snprintf(errbuf, errlen, "%s: [alerts] templates: %s", sw_conf_file(file), tplerr);
-		rc = SW_ECONF;
-	}
-	if (rc != SW_OK) {
-		conf_free(c);
-		return rc == SW_ECONF ? rc : SW_ECONF;
-	}
-	*ret_state = c;
-	return SW_OK;
-}
-
-static void alerts_dump(const void *state, struct sw_buf *out)
-{
-	const struct alerts_conf *c = state;
-
-	sw_rules_dump(&c->alerts, &c->rules, out);
-	sw_buf_printf(out, "\n");
-	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
-		if (c->chconf[i]) {
-			sw_channel_conf_dump(sw_channel_table[i], c->chconf[i], out);
-			sw_buf_printf(out, "\n");
-		}
-	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
-}
 
 /* ---- timers ----------------------------------------------------------------- */
 
@@ -275,7 +175,7 @@ static bool stop_pending(void)
 
 /* Opens the channels of c into chs; SW_OK or the first failure (the
  * ones opened are closed again). */
-static enum sw_err open_channels(const struct alerts_conf *c, struct sw_channel **chs,
+static enum sw_err open_channels(const struct sw_alerts_state *c, struct sw_channel **chs,
 				 size_t *ret_n, char *errbuf, size_t errlen)
 {
 	enum sw_err rc;
@@ -302,7 +202,7 @@ static void close_channels(struct sw_channel **chs, size_t *n)
 }
 
 /* Sending starts (or stops) with the channels in use. */
-static void notify_follow(struct alerts *a, struct alerts_conf *c)
+static void notify_follow(struct alerts *a, struct sw_alerts_state *c)
 {
 	if (a->n_chs && !a->notify) {
 		a->notify = sw_notify_new(a->d->store, &c->alerts, c->tpl, a->engine, a->metrics);
@@ -382,7 +282,7 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 				 size_t errlen)
 {
 	struct alerts *a = &alerts;
-	struct alerts_conf *c = new_state;
+	struct sw_alerts_state *c = new_state;
 	struct sw_channel *chs[SW_NOTIFY_CHANNELS];
 	size_t n_chs;
 
@@ -443,9 +343,8 @@ static void alerts_stop(struct sw_daemon *d)
 static const struct sw_daemon_desc alerts_desc = {
 	.name = "alerts",
 	.summary = "Detect delivery slips and email the customers whose orders slipped.",
-	.configure = alerts_configure,
-	.dump = alerts_dump,
-	.free_state = conf_free,
+	.part = &sw_alerts_part,
+	.registry = sw_registry,
 	.start = alerts_start,
 	.reload = alerts_reload,
 	.stop = alerts_stop,

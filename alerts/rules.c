@@ -213,10 +213,19 @@ static int parse_hhmm(const char *s, size_t n)
 	return h < 24 && m < 60 ? h * 60 + m : -1;
 }
 
-static enum sw_err parse_quiet(struct sw_alerts_conf *c, const char *file, char *errbuf,
+#define WHERE_LEN 4200 /* "FILE:LINE" */
+
+/* "FILE:LINE" of key in [alerts] (of the section when not set there). */
+static const char *alerts_where(const struct sw_conf *conf, const char *key, char *buf)
+{
+	return sw_conf_where(conf, "alerts", NULL, key, buf, WHERE_LEN);
+}
+
+static enum sw_err parse_quiet(struct sw_alerts_conf *c, const struct sw_conf *conf, char *errbuf,
 			       size_t errlen)
 {
 	const char *q = c->quiet_hours, *dash;
+	char where[WHERE_LEN];
 
 	c->has_quiet = false;
 	if (!q || !*q)
@@ -231,7 +240,7 @@ static enum sw_err parse_quiet(struct sw_alerts_conf *c, const char *file, char 
 		snprintf(errbuf, errlen,
 			 "%s: [alerts] quiet_hours: '%.40s' is not START-END in 24 h local time "
 			 "(e.g. 21:00-08:00; empty for none)",
-			 file, q);
+			 alerts_where(conf, "quiet_hours", where), q);
 		return SW_ECONF;
 	}
 	c->has_quiet = true;
@@ -239,45 +248,48 @@ static enum sw_err parse_quiet(struct sw_alerts_conf *c, const char *file, char 
 }
 
 /* Cross-key checks of [alerts]. */
-static enum sw_err alerts_check(struct sw_alerts_conf *c, const char *file, char *errbuf,
-				size_t errlen)
+static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *conf,
+				char *errbuf, size_t errlen)
 {
+	char where[WHERE_LEN];
 	enum sw_err rc;
 
-	if ((rc = parse_quiet(c, file, errbuf, errlen)))
+	if ((rc = parse_quiet(c, conf, errbuf, errlen)))
 		return rc;
-	if ((rc = parse_kinds(c->urgent, c->is_urgent, file, "[alerts] urgent", errbuf, errlen)))
+	if ((rc = parse_kinds(c->urgent, c->is_urgent, alerts_where(conf, "urgent", where),
+			      "[alerts] urgent", errbuf, errlen)))
 		return rc;
-	if ((rc = parse_kinds(c->followup, c->has_followup, file, "[alerts] followup", errbuf,
-			      errlen)))
+	if ((rc = parse_kinds(c->followup, c->has_followup, alerts_where(conf, "followup", where),
+			      "[alerts] followup", errbuf, errlen)))
 		return rc;
 	if (!c->channel || (strcmp(c->channel, "email") != 0 && strcmp(c->channel, "webhook") != 0)) {
 		snprintf(errbuf, errlen,
 			 "%s: [alerts] channel: '%.40s' is not a customer channel (email, webhook)",
-			 file, c->channel ? c->channel : "");
+			 alerts_where(conf, "channel", where), c->channel ? c->channel : "");
 		return SW_ECONF;
 	}
 	if (!sw_tz_valid(c->default_timezone)) {
 		snprintf(errbuf, errlen, "%s: [alerts] default_timezone: '%.60s' is not an IANA zone",
-			 file, c->default_timezone);
+			 alerts_where(conf, "default_timezone", where), c->default_timezone);
 		return SW_ECONF;
 	}
 	if (c->retry_min_ms > c->retry_max_ms) {
-		snprintf(errbuf, errlen, "%s: [alerts] retry_min is longer than retry_max", file);
+		snprintf(errbuf, errlen, "%s: [alerts] retry_min: longer than retry_max",
+			 alerts_where(conf, "retry_min", where));
 		return SW_ECONF;
 	}
 	if (c->email && (!c->shop_name || !*c->shop_name)) {
 		snprintf(errbuf, errlen,
 			 "%s: [alerts] shop_name: required when email = yes (customers must "
 			 "know who writes)",
-			 file);
+			 alerts_where(conf, "email", where));
 		return SW_ECONF;
 	}
 	if (c->email && (!c->unsubscribe_url || !*c->unsubscribe_url)) {
 		snprintf(errbuf, errlen,
 			 "%s: [alerts] unsubscribe_url: required when email = yes (every "
 			 "email carries an unsubscribe link)",
-			 file);
+			 alerts_where(conf, "email", where));
 		return SW_ECONF;
 	}
 	for (const char *const *k = (const char *const[]){ "tracking_url", "unsubscribe_url", NULL };
@@ -286,7 +298,7 @@ static enum sw_err alerts_check(struct sw_alerts_conf *c, const char *file, char
 
 		if (u && *u && strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0) {
 			snprintf(errbuf, errlen, "%s: [alerts] %s: '%.60s' is not an http(s) URL",
-				 file, *k, u);
+				 alerts_where(conf, *k, where), *k, u);
 			return SW_ECONF;
 		}
 	}
@@ -302,7 +314,7 @@ static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struc
 {
 	struct rule_raw raw = { 0 };
 	struct rule_set set = { 0 };
-	char where[128];
+	char where[WHERE_LEN + 64];
 	enum sw_err rc;
 
 	if ((rc = sw_conf_apply(conf, "rule", name, rule_table, &raw, errbuf, errlen)))
@@ -320,11 +332,13 @@ static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struc
 		ret->after_ms[k] = set.after[k] || !def ? raw.after_ms[k] : def->after_ms[k];
 		ret->settle_ms[k] = set.settle[k] || !def ? raw.settle_ms[k] : def->settle_ms[k];
 	}
-	snprintf(where, sizeof(where), "%s: [rule %s]", sw_conf_file(conf), name);
-	if (set.off)
+	if (set.off) {
+		sw_conf_where(conf, "rule", name, "off", where, sizeof(where));
+		snprintf(where + strlen(where), sizeof(where) - strlen(where), ": [rule %s]", name);
 		rc = parse_kinds(raw.off, ret->off, where, "off", errbuf, errlen);
-	else if (def)
+	} else if (def) {
 		memcpy(ret->off, def->off, sizeof(ret->off));
+	}
 	sw_conf_free_struct(rule_table, &raw);
 	sw_conf_free_struct(rule_set_table, &set);
 	if (rc != SW_OK)
@@ -369,6 +383,7 @@ static bool is_default(const struct sw_rule *r)
 static enum sw_err rules_read(struct sw_conf *conf, int64_t settle_ms, struct sw_rules *r,
 			      char *errbuf, size_t errlen)
 {
+	char where[WHERE_LEN];
 	const char *name;
 	size_t i, n = 0;
 	enum sw_err rc;
@@ -392,7 +407,8 @@ static enum sw_err rules_read(struct sw_conf *conf, int64_t settle_ms, struct sw
 			snprintf(errbuf, errlen,
 				 "%s: [rule %s]: a second default rule (no warehouse, courier "
 				 "or service_level; the first is [rule %s])",
-				 sw_conf_file(conf), name, r->rules[0].name);
+				 sw_conf_where(conf, "rule", name, NULL, where, sizeof(where)), name,
+				 r->rules[0].name);
 			rule_free(&tmp);
 			return SW_ECONF;
 		}
@@ -418,7 +434,8 @@ static enum sw_err rules_read(struct sw_conf *conf, int64_t settle_ms, struct sw
 			if (same_match(&r->rules[j], nr)) {
 				snprintf(errbuf, errlen,
 					 "%s: [rule %s] matches exactly what [rule %s] matches",
-					 sw_conf_file(conf), name, r->rules[j].name);
+					 sw_conf_where(conf, "rule", name, NULL, where, sizeof(where)),
+					 name, r->rules[j].name);
 				rule_free(nr);
 				return SW_ECONF;
 			}
@@ -436,7 +453,7 @@ enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
 	memset(ret_rules, 0, sizeof(*ret_rules));
 	rc = sw_conf_apply(conf, "alerts", NULL, sw_alerts_conf_table, ret_conf, errbuf, errlen);
 	if (rc == SW_OK)
-		rc = alerts_check(ret_conf, sw_conf_file(conf), errbuf, errlen);
+		rc = alerts_check(ret_conf, conf, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = rules_read(conf, ret_conf->settle_ms, ret_rules, errbuf, errlen);
 	if (rc != SW_OK) {

@@ -90,7 +90,8 @@ struct sw_rules {
  * (both the caller's: sw_alerts_conf_free, sw_rules_free).  SW_OK, or
  * SW_ECONF with errbuf naming FILE:LINE and the problem (bad duration,
  * unknown kind in off/urgent, malformed quiet hours, two default rules,
- * two rules with the same match).  Nothing is allocated on error.
+ * two rules with the same match): the line of the key at fault, or of the
+ * section when the key is not in the file.  Nothing is allocated on error.
  */
 enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
 			  struct sw_rules *ret_rules, char *errbuf, size_t errlen);

@@ -31,10 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collector/conf.h"
 #include "collector/dlq.h"
 #include "collector/ingest.h"
 #include "collector/mqtt.h"
 #include "collector/poll.h"
+#include "conf/registry.h"
 #include "lib/daemon.h"
 #include "lib/rrd.h"
 #include "lib/xmalloc.h"
@@ -45,31 +47,9 @@
  * per burst, so this bound is never reached in practice. */
 #define DEADLETTER_BURST_MAX ((size_t)1024 * (DEADLETTER_MAX + 1))
 
-struct collector_conf {
-	char *deadletter_file;     /* [collector] deadletter_file */
-	int64_t topic_level;       /* [collector] warehouse_topic_level */
-	int64_t backlog_interval;  /* [collector] backlog_interval, ms */
-	struct sw_mqtt_conf mqtt;  /* [mqtt] */
-	struct sw_rrd_conf rrd;    /* [rrd] */
-	struct sw_poll_conf *poll; /* every [courier NAME] */
-};
-
-static const struct sw_conf_opt collector_table[] = {
-	{ .name = "deadletter_file", .type = SW_CONF_PATH,
-	  .offset = offsetof(struct collector_conf, deadletter_file),
-	  .help = "append rejected messages here (JSON lines) instead of publishing them" },
-	{ .name = "warehouse_topic_level", .type = SW_CONF_INT,
-	  .offset = offsetof(struct collector_conf, topic_level), .min = 0, .max = 15,
-	  .def = "1", .help = "0-based topic level holding the warehouse id" },
-	{ .name = "backlog_interval", .type = SW_CONF_DURATION,
-	  .offset = offsetof(struct collector_conf, backlog_interval), .min = 1000,
-	  .max = 3600000, .def = "60s", .help = "how often backlog gauges are recomputed" },
-	{ .name = NULL },
-};
-
 struct collector {
 	struct sw_daemon *d;
-	struct collector_conf *conf; /* d->state */
+	struct sw_collector_conf *conf; /* d->state */
 	struct sw_metrics *metrics;
 	struct sw_ingest *ing;
 	struct sw_mqtt *mqtt;
@@ -86,55 +66,6 @@ struct collector {
 };
 
 static struct collector collector = { .deadletter = -1 };
-
-/* ---- configuration ---------------------------------------------------- */
-
-static void conf_free(void *p)
-{
-	struct collector_conf *c = p;
-
-	if (c == NULL)
-		return;
-	sw_conf_free_struct(collector_table, c);
-	sw_mqtt_conf_free(&c->mqtt);
-	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
-	sw_poll_conf_free(c->poll);
-	free(c);
-}
-
-static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbuf, size_t errlen)
-{
-	struct collector_conf *c = xcalloc(1, sizeof(*c));
-	enum sw_err rc;
-
-	rc = sw_conf_apply(file, "collector", NULL, collector_table, c, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = sw_conf_apply(file, "mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = sw_mqtt_conf_check(&c->mqtt, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, &c->rrd, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = sw_poll_conf_load(file, &c->poll, errbuf, errlen);
-	if (rc) {
-		conf_free(c);
-		return rc;
-	}
-	*ret_state = c;
-	return SW_OK;
-}
-
-static void conf_dump(const void *p, struct sw_buf *out)
-{
-	const struct collector_conf *c = p;
-
-	sw_conf_dump("collector", NULL, collector_table, c, out);
-	sw_conf_dump("mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, out);
-	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
-	for (size_t i = 0; c->poll && i < c->poll->n; i++)
-		sw_conf_dump("courier", c->poll->couriers[i].name, sw_poll_courier_table,
-			     &c->poll->couriers[i], out);
-}
 
 /* ---- dead letters ------------------------------------------------------- */
 
@@ -357,7 +288,7 @@ static const struct sw_mqtt_callbacks mqtt_callbacks = {
 	.on_published = on_published,
 };
 
-static enum sw_err open_deadletter(struct collector *col, const struct collector_conf *c,
+static enum sw_err open_deadletter(struct collector *col, const struct sw_collector_conf *c,
 				   int *ret, char *errbuf, size_t errlen)
 {
 	*ret = -1;
@@ -427,7 +358,7 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 				    size_t errlen)
 {
 	struct collector *col = &collector;
-	struct collector_conf *c = new_state;
+	struct sw_collector_conf *c = new_state;
 	struct sw_mqtt *mqtt;
 	int dl;
 	enum sw_err rc;
@@ -513,9 +444,8 @@ static void collector_stop(struct sw_daemon *d)
 static const struct sw_daemon_desc collector_desc = {
 	.name = "collector",
 	.summary = "Ingest warehouse events and courier tracking into the slipwatch store.",
-	.configure = conf_load,
-	.dump = conf_dump,
-	.free_state = conf_free,
+	.part = &sw_collector_part,
+	.registry = sw_registry,
 	.start = collector_start,
 	.reload = collector_reload,
 	.stop = collector_stop,

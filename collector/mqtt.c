@@ -66,6 +66,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stddef.h>
@@ -74,6 +75,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +84,7 @@
 
 #include "collector/mqtt.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "lib/xmalloc.h"
 
 #define SW_MQTT_MISC_MS 1000          /* loop_misc period */
@@ -167,6 +170,9 @@ const struct sw_conf_opt sw_mqtt_conf_table[] = {
 	  .help = "broker password (password_file or password_env)" },
 	{ .name = "tls", .type = SW_CONF_BOOL, .offset = C(tls), .def = "no",
 	  .help = "TLS to the broker, certificate verified" },
+	{ .name = "allow_plaintext", .type = SW_CONF_BOOL,
+	  .offset = C(allow_plaintext), .def = "no",
+	  .help = "allow the password without TLS to a host that is not loopback" },
 	{ .name = "tls_ca_file", .type = SW_CONF_PATH, .offset = C(tls_ca_file),
 	  .help = "CA bundle (default: system store)" },
 	{ .name = "tls_ca_dir", .type = SW_CONF_PATH, .offset = C(tls_ca_dir),
@@ -296,6 +302,9 @@ static enum sw_err check_names(const struct sw_mqtt_conf *c, char *errbuf,
 	if (!c->client_id || !*c->client_id || !utf8_ok(c->client_id))
 		return conf_err(errbuf, errlen, "client_id",
 				"must be a fixed non-empty UTF-8 id", c->client_id);
+	if (c->username && !utf8_ok(c->username))
+		return conf_err(errbuf, errlen, "username",
+				"not UTF-8 of at most 65535 bytes", c->username);
 	if (g && c->protocol != SW_MQTT_V5)
 		return conf_err(errbuf, errlen, "shared_group",
 				"shared subscriptions need protocol = v5", g);
@@ -332,6 +341,12 @@ enum sw_err sw_mqtt_conf_check(const struct sw_mqtt_conf *c, char *errbuf,
 		return conf_err(errbuf, errlen, "password",
 				"a password needs a username",
 				c->password.source);
+	if (c->password.value && !c->tls && !c->allow_plaintext &&
+	    !sw_host_is_loopback(c->host))
+		return conf_err(errbuf, errlen, "password",
+				"tls = no to a non-loopback host would send the "
+				"password in clear text; set tls = yes or "
+				"allow_plaintext = yes", c->host);
 	if (c->port < 1 || c->port > 65535) {
 		snprintf(num, sizeof(num), "%" PRId64, c->port);
 		return conf_err(errbuf, errlen, "port", "out of range", num);
@@ -349,6 +364,57 @@ enum sw_err sw_mqtt_conf_check(const struct sw_mqtt_conf *c, char *errbuf,
 				num);
 	}
 	return check_tls(c, errbuf, errlen);
+}
+
+/* What mosquitto_tls_set() opens (CA bundle, certificate, key) must be
+ * readable, and a CA directory a directory. */
+static enum sw_err check_tls_files(const struct sw_mqtt_conf *c, char *errbuf,
+				   size_t errlen)
+{
+	const char *key[] = { "tls_ca_file", "tls_cert_file", "tls_key_file" };
+	const char *path[] = { c->tls_ca_file, c->tls_cert_file, c->tls_key_file };
+	char why[160];
+	struct stat st;
+	int fd;
+
+	for (size_t i = 0; c->tls && i < sizeof(key) / sizeof(key[0]); i++) {
+		if (!path[i])
+			continue;
+		fd = open(path[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0) {
+			snprintf(why, sizeof(why), "cannot read: %s", strerror(errno));
+			return conf_err(errbuf, errlen, key[i], why, path[i]);
+		}
+		close(fd);
+	}
+	if (c->tls && c->tls_ca_dir &&
+	    (stat(c->tls_ca_dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		snprintf(why, sizeof(why), "not a directory%s%s",
+			 errno ? ": " : "", errno ? strerror(errno) : "");
+		return conf_err(errbuf, errlen, "tls_ca_dir", why, c->tls_ca_dir);
+	}
+	return SW_OK;
+}
+
+enum sw_err sw_mqtt_conf_load(struct sw_conf *file, struct sw_mqtt_conf *conf,
+			      char *errbuf, size_t errlen)
+{
+	enum sw_err rc;
+
+	rc = sw_conf_apply(file, "mqtt", NULL, sw_mqtt_conf_table, conf, errbuf,
+			   errlen);
+	if (rc)
+		return rc;
+	rc = sw_mqtt_conf_check(conf, errbuf, errlen);
+	if (rc == SW_OK && !sw_conf_text_only(file)) {
+		errno = 0;
+		rc = check_tls_files(conf, errbuf, errlen);
+	}
+	if (rc) {
+		sw_conf_locate(file, errbuf, errlen);
+		sw_mqtt_conf_free(conf);
+	}
+	return rc;
 }
 
 void sw_mqtt_conf_free(struct sw_mqtt_conf *conf)

@@ -52,6 +52,7 @@ struct sw_mqtt_conf {
 	char *username;                /* NULL: none */
 	struct sw_conf_secret password; /* password_file / password_env */
 	bool tls;                      /* TLS with verification */
+	bool allow_plaintext;          /* password without TLS beyond loopback */
 	char *tls_ca_file;             /* CA bundle; neither: system store */
 	char *tls_ca_dir;              /* c_rehash'ed CA directory */
 	char *tls_cert_file;           /* client certificate (with key) */
@@ -73,12 +74,26 @@ extern const struct sw_conf_opt sw_mqtt_conf_table[];
  * (libmosquitto keeps QoS 2 receive state in memory: not crash-safe),
  * client_id non-empty, password only with username, tls_* only with
  * tls = yes, certificate and key together, reconnect_min <= reconnect_max,
- * keepalive in whole seconds, deadletter_topic a valid publish topic.
+ * keepalive in whole seconds, deadletter_topic a valid publish topic, a
+ * UTF-8 username (libmosquitto refuses others), and no password without
+ * TLS to a host that is not loopback (lib/netaddr.h) unless
+ * allow_plaintext = yes.
  * Returns SW_OK, or SW_ECONF with errbuf (if errlen > 0) holding
  * "[mqtt] KEY: what: 'bad text'".  Any thread; no side effects.
  */
 enum sw_err sw_mqtt_conf_check(const struct sw_mqtt_conf *conf, char *errbuf,
 			       size_t errlen);
+
+/*
+ * Applies [mqtt] of file into conf (zeroed, or from an earlier load),
+ * runs sw_mqtt_conf_check() and, unless sw_conf_text_only(file), opens the
+ * TLS files as sw_mqtt_new() will (tls_ca_file, tls_cert_file,
+ * tls_key_file readable; tls_ca_dir a directory): a file this accepts does
+ * not make the collector's start fail.  SW_OK, or SW_ECONF with errbuf
+ * "FILE:LINE: [mqtt] KEY: what: 'bad text'" and conf freed.
+ */
+enum sw_err sw_mqtt_conf_load(struct sw_conf *file, struct sw_mqtt_conf *conf,
+			      char *errbuf, size_t errlen);
 
 /* Frees the strings and the secret in conf (wiping the secret); NULL-safe
  * on the fields.  conf itself is the caller's. */

@@ -42,6 +42,7 @@
 #include "collector/poll.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/netaddr.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
@@ -76,6 +77,8 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
      .help = "login password (password_file or password_env)"},
     {.name = "ca_file", .type = SW_CONF_PATH, .offset = C(ca_file),
      .help = "CA bundle for the API (default: system store)"},
+    {.name = "allow_plaintext", .type = SW_CONF_BOOL, .offset = C(allow_plaintext), .def = "no",
+     .help = "allow credentials over http:// to a host that is not loopback"},
     {.name = "concurrency", .type = SW_CONF_INT, .offset = C(concurrency), .min = 1, .max = 64,
      .def = "4", .help = "requests in flight at once"},
     {.name = "rate", .type = SW_CONF_DOUBLE, .offset = C(rate), .dmin = 0.001, .dmax = 1000,
@@ -158,19 +161,6 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
     {.name = NULL},
 };
 #undef C
-
-/* The line of [courier name] (0 if unknown): sections not applied yet are
- * listed by sw_conf_unused with their line. */
-static int section_line(const struct sw_conf *conf, const char *name)
-{
-	const char *kind, *sname;
-	int line;
-
-	for (size_t i = 0; sw_conf_unused(conf, i, &kind, &sname, &line) == SW_OK; i++)
-		if (strcmp(kind, "courier") == 0 && sname && strcmp(sname, name) == 0)
-			return line;
-	return 0;
-}
 
 static void conf_courier_view(const struct sw_poll_courier_conf *cf, struct sw_courier_conf *cc)
 {
@@ -283,6 +273,53 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 	return SW_OK;
 }
 
+/* The credentials a section sends, for the plaintext error: NULL if none. */
+static const char *secret_sent(const struct sw_poll_courier_conf *cf)
+{
+	if (cf->api_key.source)
+		return "the API key";
+	if (cf->password.source)
+		return "the password";
+	if (cf->api_secret.source)
+		return "the API secret";
+	return NULL;
+}
+
+/* Every URL the courier's credentials go to (base_url, auth_url, the
+ * generic url): http(s), and https:// unless the host is loopback or the
+ * section says allow_plaintext = yes.  conf gives the key's line. */
+static enum sw_err conf_check_urls(const struct sw_conf *conf, const struct sw_poll_courier_conf *cf,
+				   char *errbuf, size_t errlen)
+{
+	const char *key[] = {"base_url", "auth_url", "url"};
+	const char *url[] = {cf->base_url, cf->auth_url, cf->generic.url};
+	const char *secret = secret_sent(cf);
+	char where[4200], host[SW_NETADDR_HOST_MAX], scheme[16];
+
+	for (size_t i = 0; i < sizeof(key) / sizeof(key[0]); i++) {
+		enum sw_url_transport t = url[i] && *url[i] ? sw_url_transport(url[i]) : SW_URL_TLS;
+
+		if (t == SW_URL_TLS || t == SW_URL_LOOPBACK)
+			continue;
+		sw_conf_where(conf, "courier", cf->name, key[i], where, sizeof(where));
+		if (t == SW_URL_BAD && i < 2) { /* the generic url: sw_generic_compile's */
+			snprintf(errbuf, errlen,
+				 "%s: [courier %s] %s: not an http:// or https:// URL with a host",
+				 where, cf->name, key[i]);
+			return SW_ECONF;
+		}
+		if (t != SW_URL_PLAINTEXT || !secret || cf->allow_plaintext)
+			continue;
+		sw_url_host(url[i], scheme, sizeof(scheme), host, sizeof(host));
+		snprintf(errbuf, errlen,
+			 "%s: [courier %s] %s: http:// to a non-loopback host would send %s in "
+			 "clear text; use https:// or set allow_plaintext = yes: '%s'",
+			 where, cf->name, key[i], secret, host);
+		return SW_ECONF;
+	}
+	return SW_OK;
+}
+
 enum sw_err sw_poll_conf_load(struct sw_conf *conf, struct sw_poll_conf **ret_conf, char *errbuf,
 			      size_t errlen)
 {
@@ -303,12 +340,14 @@ enum sw_err sw_poll_conf_load(struct sw_conf *conf, struct sw_poll_conf **ret_co
 		struct sw_poll_courier_conf *cf = &pc->couriers[i];
 
 		name = sw_conf_named(conf, "courier", i);
-		line = section_line(conf, name);
+		line = sw_conf_section_line(conf, "courier", name);
 		rc = sw_conf_apply(conf, "courier", name, sw_poll_courier_table, cf, errbuf, errlen);
 		pc->n = i + 1;
 		cf->name = xstrdup(name);
 		if (rc == SW_OK)
 			rc = conf_check(sw_conf_file(conf), line, cf, errbuf, errlen);
+		if (rc == SW_OK)
+			rc = conf_check_urls(conf, cf, errbuf, errlen);
 		if (rc != SW_OK)
 			goto fail;
 	}

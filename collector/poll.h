@@ -82,6 +82,8 @@ struct sw_poll_courier_conf {
 	char *username;                   /* login user (AUTH_LOGIN) */
 	struct sw_conf_secret password;   /* password_file / password_env */
 	char *ca_file;                    /* CA bundle; NULL: system store */
+	bool allow_plaintext;             /* credentials over http:// beyond
+					     loopback (lib/netaddr.h) */
 	int64_t concurrency;              /* transfers in flight, 1..64 */
 	double rate;                      /* requests per second (bucket) */
 	int64_t burst;                    /* bucket size, requests */
@@ -122,7 +124,10 @@ struct sw_poll_conf {
  * cannot: an unknown NAME with adapter auto, missing credentials for the
  * adapter, the generic adapter's description (sw_generic_compile) or its
  * keys in another adapter's section, interval_near/interval <= interval_max, backoff_min <=
- * backoff_max, max_response <= SW_COURIER_MAX_BODY.  conf NULL or without
+ * backoff_max, max_response <= SW_COURIER_MAX_BODY, base_url and auth_url
+ * http(s) URLs, and no credentials over http:// to a host that is not
+ * loopback (base_url, auth_url, the generic url) unless allow_plaintext =
+ * yes.  With sw_conf_text_only(conf) secrets are checked as text only.  conf NULL or without
  * courier sections gives an empty list.  Returns SW_OK with *ret_conf (free
  * with sw_poll_conf_free), or SW_ECONF with *ret_conf NULL and errbuf
  * holding "FILE:LINE: [courier NAME] what: 'bad text'" (conf's own texts

@@ -43,6 +43,7 @@
 #define QBUF 72       /* a quote() buffer: QUOTE_MAX + "..." + NUL */
 #define WHY_LEN 256   /* a value parser's complaint */
 #define MARKER "\x01" /* key of the line injected after each header */
+#define WHERE_LEN (4096 + 32) /* "FILE:LINE" */
 
 struct conf_entry {
 	char *key;
@@ -63,6 +64,7 @@ struct sw_conf {
 	char *file; /* name used in error texts */
 	struct conf_section *sec;
 	size_t n, alloc;
+	bool text_only; /* secrets are not read (sw_conf_set_text_only) */
 };
 
 /* State of one sw_conf_load*, shared by the reader and the handler. */
@@ -638,6 +640,115 @@ enum sw_err sw_conf_unused(const struct sw_conf *conf, size_t idx,
 	return SW_ENOTFOUND;
 }
 
+/* ---- where things are --------------------------------------------------- */
+
+int sw_conf_section_line(const struct sw_conf *conf, const char *kind,
+			 const char *name)
+{
+	const struct conf_section *s = find_section(conf, kind, name);
+
+	return s ? s->line : 0;
+}
+
+int sw_conf_key_line(const struct sw_conf *conf, const char *kind,
+		     const char *name, const char *key)
+{
+	const struct conf_section *s = find_section(conf, kind, name);
+	size_t i, n = key ? strlen(key) : 0;
+
+	for (i = 0; s && key && i < s->n; i++)
+		if (strcmp(s->ent[i].key, key) == 0)
+			return s->ent[i].line;
+	for (i = 0; s && key && i < s->n; i++) /* a secret: NAME_file, NAME_env */
+		if (strncmp(s->ent[i].key, key, n) == 0 &&
+		    (strcmp(s->ent[i].key + n, "_file") == 0 ||
+		     strcmp(s->ent[i].key + n, "_env") == 0))
+			return s->ent[i].line;
+	return 0;
+}
+
+const char *sw_conf_where(const struct sw_conf *conf, const char *kind,
+			  const char *name, const char *key, char *buf,
+			  size_t len)
+{
+	int line;
+
+	if (!conf) {
+		snprintf(buf, len, "built-in default");
+		return buf;
+	}
+	line = sw_conf_key_line(conf, kind, name, key);
+	if (!line)
+		line = sw_conf_section_line(conf, kind, name);
+	if (line)
+		snprintf(buf, len, "%s:%d", conf->file, line);
+	else
+		snprintf(buf, len, "%s", conf->file);
+	return buf;
+}
+
+/* Splits "[kind] key: ..." or "[kind name] key: ..." at msg into its
+ * parts (copied into kind, name, key; name "" for a plain section).
+ * false if msg is not in that form. */
+static bool complaint_parts(const char *msg, char *kind, char *name,
+			    char *key)
+{
+	size_t k, n = 0, y;
+
+	if (*msg != '[')
+		return false;
+	msg++;
+	k = name_span(msg);
+	if (k == 0 || k > SW_CONF_MAX_SECTION || (msg[k] != ']' && msg[k] != ' '))
+		return false;
+	if (msg[k] == ' ') {
+		n = name_span(msg + k + 1);
+		if (n == 0 || n > SW_CONF_MAX_SECTION || msg[k + 1 + n] != ']')
+			return false;
+	}
+	memcpy(kind, msg, k);
+	kind[k] = '\0';
+	memcpy(name, msg + k + 1, n);
+	name[n] = '\0';
+	msg += k + (n ? n + 1 : 0) + 1; /* after ']' */
+	if (*msg++ != ' ')
+		return false;
+	y = name_span(msg);
+	if (y == 0 || y > SW_CONF_MAX_LINE || msg[y] != ':')
+		return false;
+	memcpy(key, msg, y);
+	key[y] = '\0';
+	return true;
+}
+
+void sw_conf_locate(const struct sw_conf *conf, char *errbuf, size_t errlen)
+{
+	char kind[SW_CONF_MAX_SECTION + 1], name[SW_CONF_MAX_SECTION + 1];
+	char key[SW_CONF_MAX_LINE + 1], where[WHERE_LEN], *msg;
+
+	if (!conf || !errbuf || !errlen)
+		return;
+	msg = xstrdup(errbuf);
+	if (complaint_parts(msg, kind, name, key))
+		sw_conf_where(conf, kind, *name ? name : NULL, key, where,
+			      sizeof where);
+	else
+		snprintf(where, sizeof where, "%s", conf->file);
+	put_err(errbuf, errlen, "%s: %s", where, msg);
+	free(msg);
+}
+
+void sw_conf_set_text_only(struct sw_conf *conf, bool on)
+{
+	if (conf)
+		conf->text_only = on;
+}
+
+bool sw_conf_text_only(const struct sw_conf *conf)
+{
+	return conf && conf->text_only;
+}
+
 /* ---- value parsers ------------------------------------------------------ */
 
 struct unit {
@@ -934,6 +1045,11 @@ static enum sw_err secret_from_file(struct apply *a, const struct conf_entry *e,
 	if (!*e->value)
 		return apply_err(a, e->line, "%s %s: empty path: ''", a->label,
 				 e->key);
+	if (sw_conf_text_only(a->conf)) {
+		sec->value = xstrdup(SW_CONF_SECRET_UNREAD);
+		sec->source = xasprintf("file %s", e->value);
+		return SW_OK;
+	}
 	path = secret_path(a->conf, e->value);
 	rc = slurp(path, SW_CONF_MAX_SECRET, &buf, &len, &sb, why, sizeof why);
 	free(path);
@@ -966,6 +1082,11 @@ static enum sw_err secret_from_env(struct apply *a, const struct conf_entry *e,
 		return apply_err(a, e->line,
 				 "%s %s: not an environment variable name: '%s'",
 				 a->label, e->key, q);
+	if (sw_conf_text_only(a->conf)) {
+		sec->value = xstrdup(SW_CONF_SECRET_UNREAD);
+		sec->source = xasprintf("environment variable %s", e->value);
+		return SW_OK;
+	}
 	v = getenv(e->value);
 	if (!v || !*v)
 		return apply_err(a, e->line,

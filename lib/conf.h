@@ -170,6 +170,48 @@ enum sw_err sw_conf_unused(const struct sw_conf *conf, size_t idx,
 			   const char **ret_kind, const char **ret_name,
 			   int *ret_line);
 
+/* Line of the header [kind] (name NULL) or [kind name]; 0 when the file
+ * has no such section or conf is NULL. */
+int sw_conf_section_line(const struct sw_conf *conf, const char *kind,
+			 const char *name);
+
+/* Line that sets key in [kind] / [kind name]; for a SECRET option's name
+ * ("password") the line of password_file or password_env.  0 when the
+ * section or the key is not in the file, or conf is NULL.  For errors
+ * found after sw_conf_apply (cross-key checks), so they name the line. */
+int sw_conf_key_line(const struct sw_conf *conf, const char *kind,
+		     const char *name, const char *key);
+
+/* Where an error about key (NULL: the section itself) points, as error
+ * texts begin: "FILE:LINE" with the key's line, else the section's
+ * header line, else "FILE" alone; "built-in default" when conf is NULL.
+ * Writes buf (len bytes) and returns it. */
+const char *sw_conf_where(const struct sw_conf *conf, const char *kind,
+			  const char *name, const char *key, char *buf,
+			  size_t len);
+
+/* For checks that see only a filled struct and complain in the form every
+ * slipwatch check uses, "[kind] key: what" or "[kind name] key: what":
+ * prefixes errbuf in place with sw_conf_where() of that key and ": ".
+ * Another text gets the file name alone.  conf NULL: errbuf unchanged. */
+void sw_conf_locate(const struct sw_conf *conf, char *errbuf, size_t errlen);
+
+/*
+ * Text-only checking, for the sections of another program: every program
+ * judges the whole file, but only the reader of a section has its secrets
+ * and its files.  While on, sw_conf_apply() still checks a secret's keys
+ * (NAME_file path not empty, NAME_env a valid variable name, not both)
+ * but reads neither: the field's value is SW_CONF_SECRET_UNREAD and its
+ * source says where the secret would come from.  Components ask
+ * sw_conf_text_only() and skip their own checks that read or stat files a
+ * section names (TLS files, templates, directories).  Off after loading.
+ */
+#define SW_CONF_SECRET_UNREAD "(not read: checked as text only)"
+void sw_conf_set_text_only(struct sw_conf *conf, bool on);
+
+/* True while text-only checking is on; false for NULL. */
+bool sw_conf_text_only(const struct sw_conf *conf);
+
 /* Appends the effective settings of struct s (filled by sw_conf_apply with
  * table) to out as INI text: "[kind name]" then "key = value" per row,
  * durations and sizes in their largest exact unit, unset fields as

@@ -33,10 +33,8 @@
 #define LOCALSTATEDIR "/usr/local/var"
 #endif
 
-/* Section kinds some slipwatch program reads; add a kind with its reader. */
-static const char *const known_sections[] = {
-	"store", "log", "collector", "mqtt", "rrd", "courier", "alerts", "rule", "smtp", NULL,
-};
+/* Section kinds every program reads here, before the parts. */
+static const char *const own_sections[] = { "store", "log", NULL };
 
 static const char *const log_level_words[] = {
 	[SW_LOG_ERR] = "error", [SW_LOG_WARNING] = "warning", [SW_LOG_NOTICE] = "notice",
@@ -73,10 +71,20 @@ const char *sw_daemon_default_conf(void)
 	return SYSCONFDIR "/slipwatch/slipwatch.conf";
 }
 
-bool sw_daemon_known_section(const char *kind)
+static bool in_list(const char *const *list, const char *kind)
 {
-	for (size_t i = 0; known_sections[i]; i++)
-		if (strcmp(known_sections[i], kind) == 0)
+	for (size_t i = 0; list && list[i]; i++)
+		if (strcmp(list[i], kind) == 0)
+			return true;
+	return false;
+}
+
+bool sw_daemon_known_section(const struct sw_daemon_desc *desc, const char *kind)
+{
+	if (in_list(own_sections, kind) || (desc->part && in_list(desc->part->kinds, kind)))
+		return true;
+	for (size_t i = 0; desc->registry && desc->registry[i]; i++)
+		if (in_list(desc->registry[i]->kinds, kind))
 			return true;
 	return false;
 }
@@ -143,17 +151,70 @@ enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *r
 }
 
 /* Refuses section kinds nobody reads, naming the first one's line. */
-static enum sw_err check_sections(struct sw_conf *file, char *errbuf, size_t errlen)
+static enum sw_err check_sections(const struct sw_daemon_desc *desc, struct sw_conf *file,
+				  char *errbuf, size_t errlen)
 {
 	const char *kind, *name;
+	size_t i;
 	int line;
 
-	for (size_t i = 0; known_sections[i]; i++)
-		sw_conf_claim(file, known_sections[i]);
+	for (i = 0; sw_conf_unused(file, i, &kind, &name, &line) == SW_OK;)
+		if (sw_daemon_known_section(desc, kind))
+			sw_conf_claim(file, kind); /* the list shrinks: same i again */
+		else
+			i++;
 	if (sw_conf_unused(file, 0, &kind, &name, &line) == SW_OK) {
 		snprintf(errbuf, errlen, "%s:%d: unknown section (no slipwatch program reads it): '[%s%s%s]'",
 			 sw_conf_file(file), line, kind, name ? " " : "", name ? name : "");
 		return SW_ECONF;
+	}
+	return SW_OK;
+}
+
+/* One part: desc's own into *ret_state, another as text only (checked,
+ * then freed). */
+static enum sw_err apply_part(const struct sw_daemon_desc *desc, const struct sw_daemon_part *part,
+			      struct sw_conf *file, void **ret_state, char *errbuf, size_t errlen)
+{
+	bool own = part == desc->part;
+	void *state = NULL;
+	enum sw_err rc;
+
+	sw_conf_set_text_only(file, !own);
+	rc = part->configure(file, &state, errbuf, errlen);
+	sw_conf_set_text_only(file, false);
+	if (rc)
+		return rc;
+	if (own)
+		*ret_state = state;
+	else
+		part->free_state(state);
+	return SW_OK;
+}
+
+/* Every part of the registry in order (desc->part first if it is not
+ * listed), so every program meets the same first error. */
+static enum sw_err apply_parts(const struct sw_daemon_desc *desc, struct sw_conf *file,
+			       void **ret_state, char *errbuf, size_t errlen)
+{
+	bool listed = false;
+	enum sw_err rc;
+
+	for (size_t i = 0; desc->registry && desc->registry[i]; i++)
+		listed |= desc->registry[i] == desc->part;
+	if (desc->part && !listed) {
+		rc = apply_part(desc, desc->part, file, ret_state, errbuf, errlen);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; desc->registry && desc->registry[i]; i++) {
+		rc = apply_part(desc, desc->registry[i], file, ret_state, errbuf, errlen);
+		if (rc) {
+			if (*ret_state)
+				desc->part->free_state(*ret_state);
+			*ret_state = NULL;
+			return rc;
+		}
 	}
 	return SW_OK;
 }
@@ -178,20 +239,18 @@ enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *p
 	rc = sw_conf_apply(file, "log", NULL, log_table, ret_conf, errbuf, errlen);
 	if (rc)
 		goto fail;
-	if (desc->configure) {
-		rc = desc->configure(file, &state, errbuf, errlen);
-		if (rc)
-			goto fail;
-	}
-	rc = check_sections(file, errbuf, errlen);
+	rc = apply_parts(desc, file, &state, errbuf, errlen);
+	if (rc)
+		goto fail;
+	rc = check_sections(desc, file, errbuf, errlen);
 	if (rc)
 		goto fail;
 	*ret_file = file;
 	*ret_state = state;
 	return SW_OK;
 fail:
-	if (state && desc->free_state)
-		desc->free_state(state);
+	if (state)
+		desc->part->free_state(state);
 	sw_daemon_conf_free(ret_conf);
 	sw_conf_free(file);
 	return rc;
@@ -234,8 +293,8 @@ static int report_check(struct sw_daemon *d)
 	if (d->args.verbose) {
 		sw_buf_init(&out, 1 << 20);
 		sw_daemon_conf_dump(&d->conf, &out);
-		if (d->desc->dump)
-			d->desc->dump(d->state, &out);
+		if (d->desc->part)
+			d->desc->part->dump(d->state, &out);
 		fputs(sw_buf_str(&out), stdout);
 		sw_buf_free(&out);
 	}
@@ -346,14 +405,14 @@ static void on_reload(struct sw_loop *loop, int signo, void *arg)
 	old = d->state;
 	if (d->desc->reload && d->desc->reload(d, state, err, sizeof(err)) != SW_OK) {
 		sw_log_err(NULL, "reload refused, keeping the running configuration: %s", err);
-		if (d->desc->free_state)
-			d->desc->free_state(state);
+		if (state)
+			d->desc->part->free_state(state);
 		sw_daemon_conf_free(&conf);
 		return;
 	}
 	d->state = state;
-	if (old && d->desc->free_state)
-		d->desc->free_state(old);
+	if (old)
+		d->desc->part->free_state(old);
 	free(conf.store_path);
 	conf.store_path = d->conf.store_path; /* the open store stays */
 	d->conf.store_path = NULL;
@@ -421,8 +480,8 @@ static void daemon_finish(struct sw_daemon *d)
 	}
 	sw_loop_free(d->loop);
 	sw_store_close(d->store);
-	if (d->state && d->desc->free_state)
-		d->desc->free_state(d->state);
+	if (d->state)
+		d->desc->part->free_state(d->state);
 	sw_daemon_conf_free(&d->conf);
 }
 

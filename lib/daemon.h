@@ -6,11 +6,19 @@
  * A daemon is a const struct sw_daemon_desc (its name and hooks) handed to
  * sw_daemon_main() from main().  The sequence is fixed:
  *
- *   parse argv -> load the file -> apply [store] [log] -> desc->configure
- *   -> (-t: report and exit) -> open the store -> detach (unless -f) ->
- *   loop + signals -> desc->start -> run ... SIGHUP: reload ... SIGTERM ->
- *   desc->stop -> close the store -> exit 0
+ *   parse argv -> load the file -> apply [store] [log] -> every part of
+ *   the registry (the daemon's own into its state) -> (-t: report and
+ *   exit) -> open the store -> detach (unless -f) -> loop + signals ->
+ *   desc->start -> run ... SIGHUP: reload ... SIGTERM -> desc->stop ->
+ *   close the store -> exit 0
  *   (SIGUSR1 at any time: desc->flush)
+ *
+ * The whole file is judged on every load, the same way by every program:
+ * each program's share of the file is a struct sw_daemon_part, and the
+ * registry (conf/registry.h) lists them all.  A part's configure checks
+ * everything its program's start depends on, so that a file -t accepts
+ * starts; another program's part is checked as text only (lib/conf.h:
+ * its secrets and files are not read, they need not be here).
  *
  * Detaching waits for the child to finish starting (store open, start hook
  * done) before the parent exits, so a start-up failure is still reported on
@@ -70,22 +78,40 @@ struct sw_daemon {
 	void *state; /* the component's own, from desc->configure */
 };
 
-struct sw_daemon_desc {
-	const char *name;    /* "collector": program slipwatch-collector */
-	const char *summary; /* one line for -h */
+/*
+ * One program's share of slipwatch.conf: the section kinds it reads and
+ * how it turns them into its state.  Const data, one per program, listed
+ * in the registry.
+ */
+struct sw_daemon_part {
+	const char *name;         /* "collector": the program reading it */
+	const char *const *kinds; /* section kinds it reads, NULL-terminated;
+				     two parts may share one ([rrd]) */
 	/*
-	 * Applies the component's own sections of conf into a new state
-	 * (*ret_state, owned by the daemon until desc->free_state).  SW_OK, or
-	 * SW_ECONF with errbuf naming file:line.  Called for -t, at start and
-	 * on every reload (with a fresh conf); must not touch the running
-	 * daemon.  NULL: the component has no sections yet.
+	 * Applies the part's sections of conf into a new state (*ret_state,
+	 * freed with free_state) and checks everything the program's start
+	 * would refuse on the file's values, so that a file -t accepts
+	 * starts.  With sw_conf_text_only(conf) (another program checking
+	 * this part) it reads no secret and no file.  SW_OK, or SW_ECONF with
+	 * errbuf naming file:line.  Called for -t, at start and on every
+	 * reload (with a fresh conf); must not touch the running daemon.
 	 */
 	enum sw_err (*configure)(struct sw_conf *conf, void **ret_state, char *errbuf,
 				 size_t errlen);
-	/* Appends the effective settings of state to out (-t -v).  May be NULL. */
+	/* Appends the effective settings of state to out (-t -v). */
 	void (*dump)(const void *state, struct sw_buf *out);
-	/* Frees a state from configure.  May be NULL when configure is. */
+	/* Frees a state from configure. */
 	void (*free_state)(void *state);
+};
+
+struct sw_daemon_desc {
+	const char *name;    /* "collector": program slipwatch-collector */
+	const char *summary; /* one line for -h */
+	/* This program's share of the file; NULL: none (only [store], [log]). */
+	const struct sw_daemon_part *part;
+	/* Every program's share, NULL-terminated (conf/registry.h); all are
+	 * checked on every load, in this order.  NULL: part alone. */
+	const struct sw_daemon_part *const *registry;
 	/*
 	 * Starts the component's work on d->loop with d->store and d->state:
 	 * registers fds and timers.  SW_OK, or an error with errbuf set (the
@@ -158,13 +184,15 @@ enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *r
 				 char *errbuf, size_t errlen);
 
 /*
- * Loads the file at path and applies [store] and [log] into *ret_conf and
- * the component's sections through desc->configure into *ret_state.
- * Sections of kinds no slipwatch program knows are an error (a typo such
- * as [stroe] would otherwise be ignored silently).  On SW_OK, *ret_file is
- * the parse (free with sw_conf_free), *ret_conf is filled (free with
- * sw_daemon_conf_free) and *ret_state set; on error nothing needs freeing
- * and errbuf names file:line and the bad text.
+ * Loads the file at path and applies [store] and [log] into *ret_conf,
+ * then every part of desc->registry in order: desc->part into *ret_state,
+ * the others as text only (their states freed at once), so the first
+ * error is the same whichever program reads the file.  Sections of kinds
+ * no part reads are an error (a typo such as [stroe] would otherwise be
+ * ignored silently).  On SW_OK, *ret_file is the parse (free with
+ * sw_conf_free), *ret_conf is filled (free with sw_daemon_conf_free) and
+ * *ret_state set (NULL without desc->part); on error nothing needs
+ * freeing and errbuf names file:line and the bad text.
  */
 enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *path,
 				struct sw_conf **ret_file, struct sw_daemon_conf *ret_conf,
@@ -176,8 +204,9 @@ void sw_daemon_conf_dump(const struct sw_daemon_conf *conf, struct sw_buf *out);
 /* Frees the strings of conf. */
 void sw_daemon_conf_free(struct sw_daemon_conf *conf);
 
-/* True if kind is a section kind some slipwatch program reads. */
-bool sw_daemon_known_section(const char *kind);
+/* True if kind is [store], [log] or a section kind some part of desc's
+ * registry (or desc->part) reads. */
+bool sw_daemon_known_section(const struct sw_daemon_desc *desc, const char *kind);
 
 /*
  * The whole life of a daemon, for main(): returns the process exit status

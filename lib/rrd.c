@@ -772,21 +772,45 @@ static void snap_cb(const struct sw_metric_value *v, void *arg)
 
 /* ---- API ----------------------------------------------------------------- */
 
-enum sw_err sw_rrd_new(const struct sw_rrd_conf *conf, struct sw_rrd **ret_w, char *errbuf,
-		       size_t errlen)
+enum sw_err sw_rrd_conf_check(const struct sw_rrd_conf *conf, char *errbuf, size_t errlen)
 {
-	struct sw_rrd *w;
-
-	*ret_w = NULL;
 	if (conf->dir == NULL || conf->dir[0] == '\0') {
 		snprintf(errbuf, errlen, "[rrd] dir: must not be empty");
 		return SW_ECONF;
 	}
 	if (conf->step_ms < 1000 || conf->step_ms > 3600000 || conf->step_ms % 1000) {
-		snprintf(errbuf, errlen, "[rrd] step: %lld ms is not whole seconds in 1s..1h",
+		snprintf(errbuf, errlen, "[rrd] step: not whole seconds in 1s..1h: '%lldms'",
 			 (long long)conf->step_ms);
 		return SW_ECONF;
 	}
+	return SW_OK;
+}
+
+enum sw_err sw_rrd_conf_load(struct sw_conf *file, struct sw_rrd_conf *conf, char *errbuf,
+			     size_t errlen)
+{
+	enum sw_err rc;
+
+	rc = sw_conf_apply(file, "rrd", NULL, sw_rrd_conf_table, conf, errbuf, errlen);
+	if (rc)
+		return rc;
+	rc = sw_rrd_conf_check(conf, errbuf, errlen);
+	if (rc) {
+		sw_conf_locate(file, errbuf, errlen);
+		sw_conf_free_struct(sw_rrd_conf_table, conf);
+	}
+	return rc;
+}
+
+enum sw_err sw_rrd_new(const struct sw_rrd_conf *conf, struct sw_rrd **ret_w, char *errbuf,
+		       size_t errlen)
+{
+	struct sw_rrd *w;
+	enum sw_err rc;
+
+	*ret_w = NULL;
+	if ((rc = sw_rrd_conf_check(conf, errbuf, errlen)))
+		return rc;
 	w = xcalloc(1, sizeof(*w));
 	w->dir = xstrdup(conf->dir);
 	w->step = (unsigned long)(conf->step_ms / 1000);

@@ -97,6 +97,17 @@ struct sw_rrd_conf {
 
 extern const struct sw_conf_opt sw_rrd_conf_table[];
 
+/* What the table cannot say and sw_rrd_new() needs: dir not empty, step
+ * whole seconds in 1 s..1 h.  SW_OK, or SW_ECONF with errbuf holding
+ * "[rrd] KEY: what: 'bad'".  Pure. */
+enum sw_err sw_rrd_conf_check(const struct sw_rrd_conf *conf, char *errbuf, size_t errlen);
+
+/* Applies [rrd] of file into conf (zeroed, or from an earlier load) and
+ * checks it as sw_rrd_new() will: SW_OK, or SW_ECONF with errbuf naming
+ * FILE:LINE (conf then freed).  Free with sw_conf_free_struct(). */
+enum sw_err sw_rrd_conf_load(struct sw_conf *file, struct sw_rrd_conf *conf, char *errbuf,
+			     size_t errlen);
+
 /* ---- writer -------------------------------------------------------------- */
 
 #define SW_RRD_MAX_PENDING 60 /* unwritten steps kept per file while down */
@@ -121,8 +132,8 @@ struct sw_rrd_stats {
 
 /* Creates a writer from conf (copied).  Files are created and checked
  * lazily by sw_rrd_flush; nothing is connected yet.  SW_OK and *ret_w set,
- * or SW_ECONF (step not whole seconds, or out of 1 s..1 h; empty dir) with
- * errbuf saying why and *ret_w NULL.  Free with sw_rrd_free(). */
+ * or SW_ECONF (what sw_rrd_conf_check refuses) with errbuf saying why and
+ * *ret_w NULL.  Free with sw_rrd_free(). */
 enum sw_err sw_rrd_new(const struct sw_rrd_conf *conf, struct sw_rrd **ret_w,
 		       char *errbuf, size_t errlen);
 

@@ -7,9 +7,9 @@
  *
  * Design:
  * - The store path comes from [store] path of slipwatch.conf, read with
- *   sw_daemon_load_conf() and a descriptor without configure hook: exactly
- *   the daemons' reading (every section kind some slipwatch program reads
- *   is accepted, unknown kinds are errors, no secret is ever read).
+ *   sw_daemon_load_conf() and a descriptor with the registry but no part
+ *   of its own: exactly the daemons' judgement of the whole file (every
+ *   program's part checked as text only, so no secret is ever read).
  *   --store PATH overrides it; given alone, no configuration is read.
  * - Reports open the store read-only (SW_STORE_RDONLY) and go through
  *   lib/store_report.h; unsubscribe add/remove open it read-write but never
@@ -39,6 +39,7 @@
 #include <jansson.h>
 
 #include "alerts/rules.h"
+#include "conf/registry.h"
 #include "lib/conf.h"
 #include "lib/daemon.h"
 #include "lib/store.h"
@@ -325,6 +326,7 @@ static const char *addr_problem(const char *a)
 static const struct sw_daemon_desc cli_desc = {
     .name = "slipwatch",
     .summary = "the operator's command line",
+    .registry = sw_registry,
 };
 
 /* The store's path into a new *ret_path: --store, else [store] path of the

@@ -442,17 +442,7 @@ static void test_helpers(void)
 	       "Retry-After HTTP-date a minute ahead: 60");
 	is_int(sw_channel_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412540), 0,
 	       "Retry-After HTTP-date in the past: 0");
-
-	ok(sw_channel_host_is_loopback("127.0.0.1"), "loopback: 127.0.0.1");
-	ok(sw_channel_host_is_loopback("127.9.8.7"), "loopback: 127.9.8.7");
-	ok(sw_channel_host_is_loopback("[::1]"), "loopback: [::1]");
-	ok(sw_channel_host_is_loopback("::1"), "loopback: ::1");
-	ok(sw_channel_host_is_loopback("LocalHost"), "loopback: LocalHost");
-	ok(!sw_channel_host_is_loopback("128.0.0.1"), "not loopback: 128.0.0.1");
-	ok(!sw_channel_host_is_loopback("localhost.example"), "not loopback: localhost.example");
-	ok(!sw_channel_host_is_loopback("[::2]"), "not loopback: [::2]");
-	ok(!sw_channel_host_is_loopback("") && !sw_channel_host_is_loopback(NULL),
-	   "not loopback: empty, NULL");
+	/* loopback hosts: lib/netaddr.h, tests/unit/test_netaddr.c */
 }
 
 /* ---- [customer_webhook] checks -------------------------------------------- */
@@ -483,6 +473,33 @@ static void conf_accepted(const char *what, const char *text)
 	sw_channel_conf_free(&sw_chan_webhook, cc);
 }
 
+/* Another program checks [customer_webhook] as text only: the secret's
+ * keys are checked, the secret itself is not read. */
+static void test_text_only(void)
+{
+	const char *text = "[customer_webhook]\nurl = https://shop.example/x\n"
+			   "secret_env = SW_TEST_UNSET_SECRET\n";
+	struct sw_conf *conf = NULL;
+	void *cc = NULL;
+	char err[512];
+
+	unsetenv("SW_TEST_UNSET_SECRET");
+	if (!ok(sw_conf_load_string(text, "t.conf", &conf, err, sizeof err) == SW_OK,
+		"text only: file parsed %s", err))
+		return;
+	sw_conf_set_text_only(conf, true);
+	ok(sw_channel_conf_load(&sw_chan_webhook, conf, &cc, err, sizeof err) == SW_OK,
+	   "text only: an unset secret_env is not read (%s)", err);
+	sw_channel_conf_free(&sw_chan_webhook, cc);
+	cc = NULL;
+	sw_conf_set_text_only(conf, false);
+	ok(sw_channel_conf_load(&sw_chan_webhook, conf, &cc, err, sizeof err) == SW_ECONF &&
+	       strstr(err, "t.conf:3: [customer_webhook] secret_env: environment variable is not "
+			   "set"),
+	   "read for real: the unset variable is an error with its line (%s)", err);
+	sw_conf_free(conf);
+}
+
 static void test_webhook_conf(void)
 {
 	char *t, err[512], want[PATH_MAX + 64], short_path[PATH_MAX + 32];
@@ -495,7 +512,7 @@ static void test_webhook_conf(void)
 
 	t = webhook_text("http://shop.example/slipwatch", NULL);
 	snprintf(want, sizeof want,
-		 "%s/refused.conf: [customer_webhook] url: https:// required for a host that is "
+		 "%s/refused.conf:2: [customer_webhook] url: https:// required for a host that is "
 		 "not loopback",
 		 tmpdir);
 	conf_refused("http:// to a host across the network", t, want);
@@ -534,7 +551,7 @@ static void test_webhook_conf(void)
 	free(t);
 	setenv("SW_TEST_WEBHOOK_SECRET", SECRET, 1);
 	conf_refused("no url", "[customer_webhook]\nsecret_env = SW_TEST_WEBHOOK_SECRET\n",
-		     "[customer_webhook] url: required but not set");
+		     "refused.conf:1: [customer_webhook] url: required but not set");
 	conf_refused("no secret", "[customer_webhook]\nurl = https://shop.example/x\n",
 		     "secret: required but not set; use secret_file or secret_env");
 	conf_refused("a secret written in the file",
@@ -557,7 +574,8 @@ static void test_webhook_conf(void)
 		      "[customer_webhook]\nurl = https://shop.example/x\n"
 		      "secret_env = SW_TEST_WEBHOOK_SECRET\n");
 	t = webhook_text("https://shop.example/x", "connect_timeout = 20s\ntimeout = 10s\n");
-	conf_refused("connect_timeout > timeout", t, "connect_timeout: longer than timeout");
+	conf_refused("connect_timeout > timeout", t,
+		     "refused.conf:4: [customer_webhook] connect_timeout: longer than timeout");
 	free(t);
 	t = webhook_text("http://127.0.0.1/x", "ca_file = /etc/ssl/certs/ca-certificates.crt\n");
 	conf_refused("ca_file with http://", t, "ca_file: set but url is not https://");
@@ -566,8 +584,8 @@ static void test_webhook_conf(void)
 	conf_refused("an unknown key", t, "refused.conf:4: unknown key 'colour'");
 	free(t);
 	ok(sw_channel_conf_load(&sw_chan_webhook, NULL, &cc, err, sizeof err) == SW_ECONF &&
-	       strstr(err, "built-in default: [customer_webhook] url: required"),
-	   "no file: the defaults lack a url (%s)", err);
+	       strncmp(err, "[customer_webhook] url: required", 32) == 0,
+	   "no file: the defaults lack a url, no place named (%s)", err);
 
 	t = webhook_text("https://shop.example/x", NULL);
 	if (load_text(&sw_chan_webhook, "dump", t, &cc, err, sizeof err) == SW_OK) {
@@ -587,7 +605,7 @@ static void test_webhook_conf(void)
 	/* the email row's check: [smtp] must say from */
 	ok(load_text(&sw_chan_email, "smtp", "[smtp]\nurl = smtp://127.0.0.1:2525\n", &cc, err,
 		     sizeof err) == SW_ECONF &&
-	       strstr(err, "smtp.conf: [smtp] from: required"),
+	       strstr(err, "smtp.conf:1: [smtp] from: required"),
 	   "email: [smtp] without from refused (%s)", err);
 	ok(load_text(&sw_chan_email, "smtp",
 		     "[smtp]\nurl = smtp://mail.example:25\ntls = off\nusername = u\n"
@@ -599,6 +617,14 @@ static void test_webhook_conf(void)
 		     &cc, err, sizeof err) == SW_OK,
 	   "email: [smtp] with from accepted");
 	sw_channel_conf_free(&sw_chan_email, cc);
+	cc = NULL;
+	ok(load_text(&sw_chan_email, "smtp",
+		     "[smtp]\nurl = smtp://127.0.0.1:2525\nfrom = Shop <orders@shop.example>\n"
+		     "dry_run_dir = /nonexistent/slipwatch-dry-run\n",
+		     &cc, err, sizeof err) == SW_ECONF &&
+	       strstr(err, "smtp.conf:4: [smtp] dry_run_dir: not a writable directory"),
+	   "email: an unusable dry_run_dir is refused at load, with its line (%s)", err);
+	test_text_only();
 }
 
 /* ---- the email row against smtp_sink.py ----------------------------------- */

@@ -682,6 +682,119 @@ static void test_secret_files(void)
 	free(data_secret);
 }
 
+/* Where keys and sections are, for errors found after applying. */
+static void test_where(void)
+{
+	const char *text = "[store]\npath = /x\n\n[courier dhl]\n; c\nbase_url = http://x\n"
+			   "api_key_env = K\n[mqtt]\n";
+	struct sw_conf *conf;
+	char err[512], where[256];
+
+	if (!ok(sw_conf_load_string(text, "w.conf", &conf, err, sizeof err) == SW_OK,
+		"where: file parsed %s", err))
+		return;
+	is_int(sw_conf_section_line(conf, "courier", "dhl"), 4, "section line of [courier dhl]");
+	is_int(sw_conf_section_line(conf, "mqtt", NULL), 8, "section line of an empty [mqtt]");
+	is_int(sw_conf_section_line(conf, "courier", "ups"), 0, "no [courier ups]: 0");
+	is_int(sw_conf_section_line(NULL, "store", NULL), 0, "no file: 0");
+	is_int(sw_conf_key_line(conf, "courier", "dhl", "base_url"), 6, "key line of base_url");
+	is_int(sw_conf_key_line(conf, "courier", "dhl", "api_key"), 7,
+	       "a secret's name finds its _env line");
+	is_int(sw_conf_key_line(conf, "courier", "dhl", "api"), 0, "a prefix is not a secret name");
+	is_int(sw_conf_key_line(conf, "courier", "dhl", "auth_url"), 0, "an unset key: 0");
+	is_int(sw_conf_key_line(conf, "store", NULL, "path"), 2, "key line in a plain section");
+	is_int(sw_conf_key_line(conf, "courier", NULL, "base_url"), 0,
+	       "[courier] is not [courier dhl]");
+	is_str(sw_conf_where(conf, "courier", "dhl", "base_url", where, sizeof where), "w.conf:6",
+	       "where: the key's line");
+	is_str(sw_conf_where(conf, "courier", "dhl", "auth_url", where, sizeof where), "w.conf:4",
+	       "where: an unset key points at its section");
+	is_str(sw_conf_where(conf, "mqtt", NULL, NULL, where, sizeof where), "w.conf:8",
+	       "where: the section itself");
+	is_str(sw_conf_where(conf, "alerts", NULL, "quiet_hours", where, sizeof where), "w.conf",
+	       "where: no such section, the file alone");
+	is_str(sw_conf_where(NULL, "alerts", NULL, "x", where, sizeof where), "built-in default",
+	       "where: no file");
+
+	snprintf(err, sizeof err, "[courier dhl] base_url: not https: 'x'");
+	sw_conf_locate(conf, err, sizeof err);
+	is_str(err, "w.conf:6: [courier dhl] base_url: not https: 'x'", "locate: a named section");
+	snprintf(err, sizeof err, "[mqtt] password: a password needs a username: ''");
+	sw_conf_locate(conf, err, sizeof err);
+	is_str(err, "w.conf:8: [mqtt] password: a password needs a username: ''",
+	       "locate: an unset key points at its section");
+	snprintf(err, sizeof err, "[store] path: bad");
+	sw_conf_locate(conf, err, sizeof err);
+	is_str(err, "w.conf:2: [store] path: bad", "locate: a plain section");
+	snprintf(err, sizeof err, "something else: [x] y: z");
+	sw_conf_locate(conf, err, sizeof err);
+	is_str(err, "w.conf: something else: [x] y: z", "locate: another text gets the file");
+	snprintf(err, sizeof err, "[courier dhl]: no key");
+	sw_conf_locate(conf, err, sizeof err);
+	is_str(err, "w.conf: [courier dhl]: no key", "locate: no key, the file");
+	snprintf(err, sizeof err, "[rrd] step: x");
+	sw_conf_locate(NULL, err, sizeof err);
+	is_str(err, "[rrd] step: x", "locate: no file, unchanged");
+	sw_conf_free(conf);
+}
+
+/* Text only: secrets are checked as keys, never read. */
+static void test_text_only(void)
+{
+	char *pw = temp_file(SECRET_FILE "\n", strlen(SECRET_FILE) + 1, 0600), err[512];
+	char *text = xasprintf("[mqtt]\npassword_file = %s\n", pw);
+	struct tconf m = { 0 };
+	struct sw_conf *conf;
+	struct sw_buf b;
+
+	ok(!sw_conf_text_only(NULL), "text only: NULL is not");
+	unsetenv("SW_TEST_UNSET");
+	is_int(sw_conf_load_string("[mqtt]\npassword_env = SW_TEST_UNSET\n", "t.conf", &conf,
+				   err, sizeof err), SW_OK, "text only: loads");
+	ok(!sw_conf_text_only(conf), "text only: off after loading");
+	sw_conf_set_text_only(conf, true);
+	ok(sw_conf_text_only(conf), "text only: on");
+	is_int(sw_conf_apply(conf, "mqtt", NULL, mqtt_opts, &m, err, sizeof err), SW_OK,
+	       "text only: an unset variable is not looked up (%s)", err);
+	is_str(m.password.value, SW_CONF_SECRET_UNREAD, "text only: the placeholder value");
+	is_str(m.password.source, "environment variable SW_TEST_UNSET",
+	       "text only: the source says where it would come from");
+	sw_buf_init(&b, 4096);
+	sw_conf_dump("mqtt", NULL, mqtt_opts, &m, &b);
+	ok(strstr(sw_buf_str(&b), "password = (secret from environment variable SW_TEST_UNSET)"),
+	   "text only: dump names the source");
+	sw_buf_free(&b);
+	sw_conf_set_text_only(conf, false);
+	is_int(sw_conf_apply(conf, "mqtt", NULL, mqtt_opts, &m, err, sizeof err), SW_ECONF,
+	       "read for real: the unset variable is an error");
+	is_str(err, "t.conf:2: [mqtt] password_env: environment variable is not set: "
+		    "'SW_TEST_UNSET'", "...naming its line");
+	sw_conf_free(conf);
+
+	is_int(sw_conf_load_string("[mqtt]\npassword_env = 1BAD\n", "t.conf", &conf, err,
+				   sizeof err), SW_OK, "text only: loads a bad name");
+	sw_conf_set_text_only(conf, true);
+	is_int(sw_conf_apply(conf, "mqtt", NULL, mqtt_opts, &m, err, sizeof err), SW_ECONF,
+	       "text only: a bad variable name is still an error");
+	is_str(err, "t.conf:2: [mqtt] password_env: not an environment variable name: '1BAD'",
+	       "...with its line");
+	sw_conf_free(conf);
+
+	chmod(pw, 0);
+	is_int(sw_conf_load_string(text, "t.conf", &conf, err, sizeof err), SW_OK,
+	       "text only: loads a file secret");
+	sw_conf_set_text_only(conf, true);
+	is_int(sw_conf_apply(conf, "mqtt", NULL, mqtt_opts, &m, err, sizeof err), SW_OK,
+	       "text only: an unreadable secret file is not opened");
+	ok(m.password.value && strcmp(m.password.value, SECRET_FILE) != 0 &&
+	   !m.password.world_readable, "text only: the file's content is not there");
+	sw_conf_free(conf);
+	sw_conf_free_struct(mqtt_opts, &m);
+	unlink(pw);
+	free(pw);
+	free(text);
+}
+
 static void test_table_check(void)
 {
 	static const char *const none[] = { NULL };
@@ -750,6 +863,8 @@ int main(void)
 	test_required();
 	test_numbers();
 	test_secret_files();
+	test_where();
+	test_text_only();
 	test_table_check();
 	return tap_done();
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/daemon.h"
 #include "tap.h"
@@ -113,14 +114,181 @@ static void test_load(void)
 	   "error names file:line and the key (%s)", err);
 	is_int(load("missing.conf", &c, err, sizeof(err)), SW_EIO, "missing file refused");
 	ok(strstr(err, "missing.conf") != NULL, "error names the missing file (%s)", err);
-	ok(sw_daemon_known_section("store") && sw_daemon_known_section("alerts") &&
-		   !sw_daemon_known_section("stroe"),
-	   "known section kinds");
+	ok(sw_daemon_known_section(&test_desc, "store") && sw_daemon_known_section(&test_desc, "log") &&
+		   !sw_daemon_known_section(&test_desc, "alerts") &&
+		   !sw_daemon_known_section(&test_desc, "stroe"),
+	   "without parts only [store] and [log] are known");
+}
+
+/* ---- the registry: every part judged by every program -------------------- */
+
+/* Two fake programs: "one" reads [one] and [shared], "two" reads [two]
+ * (with a secret) and [shared].  Each state records whether it was
+ * configured as text only. */
+struct fake {
+	int64_t n;
+	struct sw_conf_secret key;
+	bool text_only;
+};
+
+static const struct sw_conf_opt one_table[] = {
+	{ .name = "n", .type = SW_CONF_INT, .offset = offsetof(struct fake, n), .min = 0, .max = 9,
+	  .def = "1", .help = "a number" },
+	{ .name = NULL },
+};
+
+static const struct sw_conf_opt two_table[] = {
+	{ .name = "key", .type = SW_CONF_SECRET, .offset = offsetof(struct fake, key),
+	  .help = "a secret" },
+	{ .name = NULL },
+};
+
+static int configured[2]; /* calls of each part's configure */
+
+static void fake_free(void *state)
+{
+	sw_conf_free_struct(two_table, state);
+	free(state);
+}
+
+static void fake_dump(const void *state, struct sw_buf *out)
+{
+	sw_buf_printf(out, "n = %lld\n", (long long)((const struct fake *)state)->n);
+}
+
+static enum sw_err fake_configure(struct sw_conf *conf, const char *kind,
+				  const struct sw_conf_opt *table, void **ret_state, char *errbuf,
+				  size_t errlen)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	enum sw_err rc;
+
+	f->text_only = sw_conf_text_only(conf);
+	rc = sw_conf_apply(conf, kind, NULL, table, f, errbuf, errlen);
+	if (rc == SW_OK)
+		sw_conf_claim(conf, "shared");
+	if (rc) {
+		fake_free(f);
+		return rc;
+	}
+	*ret_state = f;
+	return SW_OK;
+}
+
+static enum sw_err one_configure(struct sw_conf *conf, void **ret_state, char *errbuf,
+				 size_t errlen)
+{
+	configured[0]++;
+	return fake_configure(conf, "one", one_table, ret_state, errbuf, errlen);
+}
+
+static enum sw_err two_configure(struct sw_conf *conf, void **ret_state, char *errbuf,
+				 size_t errlen)
+{
+	configured[1]++;
+	return fake_configure(conf, "two", two_table, ret_state, errbuf, errlen);
+}
+
+static const char *const one_kinds[] = { "one", "shared", NULL };
+static const char *const two_kinds[] = { "two", "shared", NULL };
+static const struct sw_daemon_part part_one = { "one", one_kinds, one_configure, fake_dump,
+						fake_free };
+static const struct sw_daemon_part part_two = { "two", two_kinds, two_configure, fake_dump,
+						fake_free };
+static const struct sw_daemon_part *const registry[] = { &part_one, &part_two, NULL };
+static const struct sw_daemon_desc desc_one = { .name = "one", .summary = "1", .part = &part_one,
+						.registry = registry };
+static const struct sw_daemon_desc desc_two = { .name = "two", .summary = "2", .part = &part_two,
+						.registry = registry };
+static const struct sw_daemon_desc desc_cli = { .name = "cli", .summary = "c",
+						.registry = registry };
+
+static char *spew_conf(const char *text)
+{
+	char *path = strdup("/tmp/sw-test-daemon.XXXXXX");
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	return path;
+}
+
+/* sw_daemon_load_conf of text by desc; *ret_state kept for the caller. */
+static enum sw_err load_by(const struct sw_daemon_desc *desc, const char *text,
+			   void **ret_state, char *err, size_t errlen)
+{
+	char *path = spew_conf(text);
+	struct sw_daemon_conf c;
+	struct sw_conf *file;
+	enum sw_err rc;
+
+	memset(configured, 0, sizeof(configured));
+	*ret_state = NULL;
+	rc = sw_daemon_load_conf(desc, path, &file, &c, ret_state, err, errlen);
+	if (rc == SW_OK) {
+		sw_conf_free(file);
+		sw_daemon_conf_free(&c);
+	} else {
+		/* the path is random: keep only what follows it */
+		size_t n = strlen(path);
+
+		if (strncmp(err, path, n) == 0)
+			memmove(err, err + n, strlen(err + n) + 1);
+	}
+	unlink(path);
+	free(path);
+	return rc;
+}
+
+static void test_registry(void)
+{
+	const char *good = "[store]\npath = /tmp/x.db\n[one]\nn = 3\n[two]\n"
+			   "key_env = SW_TEST_DAEMON_UNSET\n[shared]\n";
+	char err[512], err2[512];
+	struct fake *f;
+	void *state;
+
+	unsetenv("SW_TEST_DAEMON_UNSET");
+	is_int(load_by(&desc_one, good, &state, err, sizeof(err)), SW_OK,
+	       "one: another part's unset secret is not read (%s)", err);
+	f = state;
+	ok(f && f->n == 3 && !f->text_only, "one: its own part applied for real, kept as state");
+	ok(configured[0] == 1 && configured[1] == 1, "one: both parts configured once");
+	fake_free(state);
+	is_int(load_by(&desc_two, good, &state, err, sizeof(err)), SW_ECONF,
+	       "two: its own unset secret is an error");
+	is_str(err, ":6: [two] key_env: environment variable is not set: 'SW_TEST_DAEMON_UNSET'",
+	       "...naming the line");
+	is_int(load_by(&desc_cli, good, &state, err, sizeof(err)), SW_OK,
+	       "a program without a part checks every part as text only (%s)", err);
+	ok(state == NULL && configured[0] == 1 && configured[1] == 1, "...and keeps no state");
+
+	is_int(load_by(&desc_one, "[two]\nkee_env = X\n", &state, err, sizeof(err)), SW_ECONF,
+	       "one: a typo in another part's section is an error");
+	is_int(load_by(&desc_two, "[two]\nkee_env = X\n", &state, err2, sizeof(err2)), SW_ECONF,
+	       "two: the same typo");
+	is_str(err, ":2: unknown key 'kee_env' in [two]", "one names file:line");
+	is_str(err2, err, "two gives the same error");
+	is_int(load_by(&desc_two, "[one]\nn = 10\n[two]\nkey_env = 1X\n", &state, err,
+		       sizeof(err)), SW_ECONF, "two: two errors");
+	is_str(err, ":2: [one] n: '10' is out of range (0..9)",
+	       "the registry's order decides which comes first, for every program");
+
+	is_int(load_by(&desc_two, "[three]\n", &state, err, sizeof(err)), SW_ECONF,
+	       "a section no part reads is an error");
+	is_str(err, ":1: unknown section (no slipwatch program reads it): '[three]'",
+	       "...naming it and its line");
+	ok(sw_daemon_known_section(&desc_one, "two") && sw_daemon_known_section(&desc_cli, "shared") &&
+		   sw_daemon_known_section(&desc_cli, "store") &&
+		   !sw_daemon_known_section(&desc_two, "three"),
+	   "known section kinds come from the registry");
 }
 
 int main(void)
 {
 	test_args();
 	test_load();
+	test_registry();
 	return tap_done();
 }

@@ -277,6 +277,72 @@ static void test_conf(void)
 	}
 }
 
+/* sw_mqtt_conf_load of text as "t.conf" (text_only as given); err holds
+ * the message. */
+static enum sw_err load_text(const char *text, bool text_only, char *err, size_t errlen)
+{
+	struct sw_mqtt_conf c = { 0 };
+	struct sw_conf *conf = NULL;
+	enum sw_err rc;
+
+	err[0] = '\0';
+	rc = sw_conf_load_string(text, "t.conf", &conf, err, errlen);
+	sw_conf_set_text_only(conf, text_only);
+	if (rc == SW_OK)
+		rc = sw_mqtt_conf_load(conf, &c, err, errlen);
+	sw_mqtt_conf_free(&c);
+	sw_conf_free(conf);
+	return rc;
+}
+
+/* The password never crosses the network in clear text; what
+ * sw_mqtt_new() would refuse is refused at load time, with the line. */
+static void test_conf_load(void)
+{
+	static const char *const allowed[] = {
+		"[mqtt]\nhost = 127.0.0.1\nusername = u\npassword_env = SW_TEST_MQTT_PW\n",
+		"[mqtt]\nhost = localhost\nusername = u\npassword_env = SW_TEST_MQTT_PW\n",
+		"[mqtt]\nhost = ::1\nusername = u\npassword_env = SW_TEST_MQTT_PW\n",
+		"[mqtt]\nhost = broker.example\nusername = u\npassword_env = SW_TEST_MQTT_PW\n"
+		"tls = yes\n",
+		"[mqtt]\nhost = broker.example\nusername = u\npassword_env = SW_TEST_MQTT_PW\n"
+		"allow_plaintext = yes\n",
+		"[mqtt]\nhost = broker.example\nusername = u\n",
+	};
+	char err[512];
+
+	setenv("SW_TEST_MQTT_PW", "s3cret", 1);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		is_int(load_text(allowed[i], false, err, sizeof(err)), SW_OK,
+		       "accepted: case %zu (%s)", i, err);
+	is_int(load_text("[mqtt]\nhost = broker.example\nusername = u\n"
+			 "password_env = SW_TEST_MQTT_PW\n", false, err, sizeof(err)),
+	       SW_ECONF, "a password without TLS to another host is refused");
+	is_str(err, "t.conf:4: [mqtt] password: tls = no to a non-loopback host would send the "
+		    "password in clear text; set tls = yes or allow_plaintext = yes: "
+		    "'broker.example'", "...naming the password's line and what to do");
+	ok(!strstr(err, "s3cret"), "...without the password");
+	unsetenv("SW_TEST_MQTT_UNSET");
+	is_int(load_text("[mqtt]\nhost = broker.example\nusername = u\n"
+			 "password_env = SW_TEST_MQTT_UNSET\n", true, err, sizeof(err)),
+	       SW_ECONF, "text only: the same, though the password is not read");
+	is_int(load_text("[mqtt]\ntls = yes\ntls_ca_file = /nonexistent/ca.pem\n", false, err,
+			 sizeof(err)), SW_ECONF, "an unreadable CA file is refused at load");
+	is_str(err, "t.conf:3: [mqtt] tls_ca_file: cannot read: No such file or directory: "
+		    "'/nonexistent/ca.pem'", "...with its line");
+	is_int(load_text("[mqtt]\ntls = yes\ntls_ca_file = /nonexistent/ca.pem\n", true, err,
+			 sizeof(err)), SW_OK, "text only: the CA file is not opened");
+	is_int(load_text("[mqtt]\ntls = yes\ntls_ca_dir = /nonexistent/certs\n", false, err,
+			 sizeof(err)), SW_ECONF, "a CA directory that is not one is refused");
+	ok(strstr(err, "t.conf:3: [mqtt] tls_ca_dir: not a directory") != NULL, "...%s", err);
+	is_int(load_text("[mqtt]\nusername = \xff\n", false, err, sizeof(err)), SW_ECONF,
+	       "a username that is not UTF-8 is refused");
+	ok(strstr(err, "t.conf:2: [mqtt] username: not UTF-8") != NULL, "...%s", err);
+	is_int(load_text("[mqtt]\nqos = 2\n", false, err, sizeof(err)), SW_ECONF,
+	       "the other checks run too");
+	ok(strncmp(err, "t.conf:2: [mqtt] qos:", 21) == 0, "...with the key's line: %s", err);
+}
+
 /* ---- module set-up ------------------------------------------------------------ */
 
 static int test_port;
@@ -837,6 +903,7 @@ int main(void)
 	if (sw_loop_new(&loop))
 		return 1;
 	test_conf();
+	test_conf_load();
 
 	conf_text("", &c, err, sizeof(err));
 	is_int(sw_mqtt_new(loop, &c, &cb, NULL, &m, err, sizeof(err)), SW_EINVAL,

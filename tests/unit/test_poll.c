@@ -313,6 +313,22 @@ static void test_conf(void)
 	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nbackoff_min = 2h\n",
 	     "t.conf:1: [courier dhl] backoff_max"},
 	    {"[courier dhl]\napi_key = k-dhl\n", "t.conf:2:"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = http://api.dhl.example/track\n",
+	     "t.conf:3: [courier dhl] base_url: http:// to a non-loopback host would send the API "
+	     "key in clear text; use https:// or set allow_plaintext = yes: 'api.dhl.example'"},
+	    {"[courier fx]\nadapter = fedex\napi_key_env = SWT_FX_ID\napi_secret_env = SWT_FX_SECRET\n"
+	     "auth_url = http://10.1.2.3/oauth\n",
+	     "t.conf:5: [courier fx] auth_url: http:// to a non-loopback host would send the API key"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = api.dhl.example/track\n",
+	     "t.conf:3: [courier dhl] base_url: not an http:// or https:// URL with a host"},
+	};
+	static const char *const plain_ok[] = {
+	    "[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = http://127.0.0.1:8080/dhl\n",
+	    "[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = http://localhost/dhl\n",
+	    "[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = http://[::1]:8080/dhl\n",
+	    "[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = https://api.dhl.example/track\n",
+	    "[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = http://api.dhl.example/track\n"
+	    "allow_plaintext = yes\n",
 	};
 	struct sw_poll_conf *pc = NULL;
 	struct sw_poll_courier_conf *cf;
@@ -335,6 +351,28 @@ static void test_conf(void)
 		sw_conf_free(conf);
 		conf = NULL;
 	}
+
+	for (size_t i = 0; i < sizeof(plain_ok) / sizeof(plain_ok[0]); i++) {
+		err[0] = '\0';
+		sw_conf_load_string(plain_ok[i], "t.conf", &conf, err, sizeof(err));
+		is_int(sw_poll_conf_load(conf, &pc, err, sizeof(err)), SW_OK,
+		       "loopback, https or allow_plaintext: case %zu accepted %s", i, err);
+		sw_poll_conf_free(pc);
+		sw_conf_free(conf);
+		pc = NULL;
+		conf = NULL;
+	}
+	/* another program's -t: the key is not read, the rule holds */
+	sw_conf_load_string("[courier dhl]\napi_key_env = SWT_UNSET_KEY\n"
+			    "base_url = http://api.dhl.example/track\n",
+			    "t.conf", &conf, err, sizeof(err));
+	sw_conf_set_text_only(conf, true);
+	unsetenv("SWT_UNSET_KEY");
+	is_int(sw_poll_conf_load(conf, &pc, err, sizeof(err)), SW_ECONF,
+	       "text only: an unread key still may not go out in clear text");
+	ok(strncmp(err, "t.conf:3: [courier dhl] base_url: http://", 41) == 0, "  %s", err);
+	sw_conf_free(conf);
+	conf = NULL;
 
 	sw_conf_load_string("[courier dhl]\napi_key_env = SWT_DHL_KEY\n"
 			    "[courier fx]\nadapter = fedex\napi_key_env = SWT_FX_ID\n"

@@ -291,6 +291,22 @@ static void test_catalogue(void)
 	c.dir = "";
 	c.step_ms = 60000;
 	is_int(sw_rrd_new(&c, &w, err, sizeof(err)), SW_ECONF, "empty dir refused");
+
+	/* the same check at load time, with the line: -t refuses what start would */
+	struct sw_rrd_conf lc = { 0 };
+	struct sw_conf *conf = NULL;
+
+	sw_conf_load_string("[rrd]\ndir = /x\nstep = 1500ms\n", "t.conf", &conf, err, sizeof(err));
+	is_int(sw_rrd_conf_load(conf, &lc, err, sizeof(err)), SW_ECONF, "load: step 1500ms refused");
+	is_str(err, "t.conf:3: [rrd] step: not whole seconds in 1s..1h: '1500ms'",
+	       "load: the error names file:line");
+	ok(lc.dir == NULL, "load: nothing kept on error");
+	sw_conf_free(conf);
+	sw_conf_load_string("[rrd]\nstep = 2m\n", "t.conf", &conf, err, sizeof(err));
+	is_int(sw_rrd_conf_load(conf, &lc, err, sizeof(err)), SW_OK, "load: 2m accepted");
+	is_int(lc.step_ms, 120000, "load: step read");
+	sw_conf_free_struct(sw_rrd_conf_table, &lc);
+	sw_conf_free(conf);
 }
 
 static void test_direct(void)

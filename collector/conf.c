@@ -1,0 +1,136 @@
+/*
+ * conf.c - slipwatch-collector's part of the configuration registry
+ * (see conf.h).
+ *
+ * configure does, at load time, every check the collector's start would
+ * otherwise make on the file's values: the MQTT settings libmosquitto
+ * refuses (sw_mqtt_conf_load), the RRD step (sw_rrd_conf_load), the
+ * courier sections (sw_poll_conf_load), and that the dead-letter file can
+ * be opened for appending.  What it cannot know in advance (the store, the
+ * broker being up) is the start's own business.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collector/conf.h"
+#include "lib/xmalloc.h"
+
+const struct sw_conf_opt sw_collector_conf_table[] = {
+    {.name = "deadletter_file",
+     .type = SW_CONF_PATH,
+     .offset = offsetof(struct sw_collector_conf, deadletter_file),
+     .help = "append rejected messages here (JSON lines) instead of publishing them"},
+    {.name = "warehouse_topic_level",
+     .type = SW_CONF_INT,
+     .offset = offsetof(struct sw_collector_conf, topic_level),
+     .min = 0,
+     .max = 15,
+     .def = "1",
+     .help = "0-based topic level holding the warehouse id"},
+    {.name = "backlog_interval",
+     .type = SW_CONF_DURATION,
+     .offset = offsetof(struct sw_collector_conf, backlog_interval),
+     .min = 1000,
+     .max = 3600000,
+     .def = "60s",
+     .help = "how often the backlog gauges are recomputed"},
+    {.name = NULL},
+};
+
+static const char *const collector_kinds[] = {"collector", "mqtt", "rrd", "courier", NULL};
+
+static void conf_free(void *p)
+{
+	struct sw_collector_conf *c = p;
+
+	if (c == NULL)
+		return;
+	sw_conf_free_struct(sw_collector_conf_table, c);
+	sw_mqtt_conf_free(&c->mqtt);
+	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
+	sw_poll_conf_free(c->poll);
+	free(c);
+}
+
+/* The start opens deadletter_file for appending (creating it): an
+ * existing file must be writable, else its directory must let us create
+ * it.  Nothing is created here. */
+static enum sw_err check_deadletter(struct sw_conf *file, const char *path, char *errbuf,
+				    size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char where[4200], *dir;
+	struct stat st;
+	int err = 0;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			err = EISDIR;
+		else if (access(path, W_OK) < 0)
+			err = errno;
+	} else if (errno != ENOENT) {
+		err = errno;
+	} else {
+		dir = slash == NULL   ? xstrdup(".")
+		      : slash == path ? xstrdup("/")
+				      : xstrndup(path, (size_t)(slash - path));
+		if (access(dir, W_OK | X_OK) < 0)
+			err = errno;
+		free(dir);
+	}
+	if (err == 0)
+		return SW_OK;
+	snprintf(errbuf, errlen, "%s: [collector] deadletter_file: cannot append to it: %s: '%s'",
+		 sw_conf_where(file, "collector", NULL, "deadletter_file", where, sizeof(where)),
+		 strerror(err), path);
+	return SW_ECONF;
+}
+
+static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbuf, size_t errlen)
+{
+	struct sw_collector_conf *c = xcalloc(1, sizeof(*c));
+	enum sw_err rc;
+
+	rc = sw_conf_apply(file, "collector", NULL, sw_collector_conf_table, c, errbuf, errlen);
+	if (rc == SW_OK && c->deadletter_file && !sw_conf_text_only(file))
+		rc = check_deadletter(file, c->deadletter_file, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_mqtt_conf_load(file, &c->mqtt, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_rrd_conf_load(file, &c->rrd, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_poll_conf_load(file, &c->poll, errbuf, errlen);
+	if (rc) {
+		conf_free(c);
+		return rc;
+	}
+	*ret_state = c;
+	return SW_OK;
+}
+
+static void conf_dump(const void *p, struct sw_buf *out)
+{
+	const struct sw_collector_conf *c = p;
+
+	sw_conf_dump("collector", NULL, sw_collector_conf_table, c, out);
+	sw_conf_dump("mqtt", NULL, sw_mqtt_conf_table, &c->mqtt, out);
+	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
+	for (size_t i = 0; c->poll && i < c->poll->n; i++)
+		sw_conf_dump("courier", c->poll->couriers[i].name, sw_poll_courier_table,
+			     &c->poll->couriers[i], out);
+}
+
+const struct sw_daemon_part sw_collector_part = {
+    .name = "collector",
+    .kinds = collector_kinds,
+    .configure = conf_load,
+    .dump = conf_dump,
+    .free_state = conf_free,
+};
