@@ -60,6 +60,14 @@
  * calls it with port -1, which stores them and fails before connecting;
  * the async connects then send them (checked by the v5 offline test).
  *
+ * Publishing (the dead letters of collector/dlq.c) goes through
+ * libmosquitto's queue, which lives in memory: a QoS 1 message in flight
+ * survives a reconnect on the same handle (2.0.11 message__reconnect_reset,
+ * sent again with DUP after the CONNACK) but not sw_mqtt_free() or the
+ * process.  So the caller keeps its own durable copy until
+ * on_publish_cb() reports the broker's PUBACK for that mid through
+ * cb.on_published (with MQTT v5 a reason code >= 0x80 means refused).
+ *
  * mosquitto_lib_init()/cleanup(): sw_mqtt_lib_init()/fini(), from the
  * collector's main() around everything else (OpenSSL set-up).
  */

@@ -6,7 +6,11 @@
 # broker acknowledged but the store had not yet forgotten is published
 # again after the restart): they are counted and reported, losses are not.
 # Each bad payload carries a unique id (DL-NNNNNN) the copy quotes back.
-# SW_DL_KILL9_MESSAGES changes the count.
+# The full 20,000 run in about 4 s on the 2-core development VM (5 s
+# under ASan), so the count is not reduced; SW_DL_KILL9_MESSAGES changes
+# it.  Measured: 6,800 to 8,100 copies queued at the kill, 0 lost, 20 to 90
+# duplicates.  The collector before the store's dead-letter queue lost 7,879
+# copies here (acknowledged upstream, held only in libmosquitto's memory).
 . "$SW_SRCDIR/tests/integration/lib.sh"
 N=${SW_DL_KILL9_MESSAGES:-20000}
 
@@ -42,18 +46,22 @@ PY
 copies() { grep -c 'DL-[0-9]' "$T_DIR/dead.txt"; }
 distinct() { grep -o 'DL-[0-9]*' "$T_DIR/dead.txt" | sort -u | wc -l; }
 
-# Fed 500 lines every 0.1 s, so that the stream lasts a few seconds and the
-# kill falls inside it; nothing below depends on how long anything takes.
+# The stream comes as two bursts of N/2, a second apart (a warehouse
+# replaying its backlog).  A burst is acknowledged upstream much faster than
+# its copies can be published, so when the collector is killed, early in
+# the first burst's copies, thousands of them are still waiting in it, and
+# the second burst is still to come.  Nothing below depends on timing.
 python3 -c '
 import sys, time
 lines = open(sys.argv[1]).readlines()
-for i in range(0, len(lines), 500):
-    sys.stdout.writelines(lines[i:i + 500])
+half = (len(lines) + 1) // 2
+for i in range(0, len(lines), half):
+    sys.stdout.writelines(lines[i:i + half])
     sys.stdout.flush()
-    time.sleep(0.1)
+    time.sleep(1)
 ' "$T_DIR/bad.txt" | publish_lines warehouse/wh9/events &
 pub=$!
-check "dead letters are arriving" wait_for 120 at_least copies $((N / 10))
+check "dead letters are arriving" wait_for 120 at_least copies $((N / 20))
 kill -KILL "$COLLECTOR_PID"
 wait_exit "$COLLECTOR_PID" 10
 running=no
