@@ -38,10 +38,10 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
-#define PURGE_BATCH 256	   /* acknowledged ids deleted in one transaction */
-#define PURGE_DELAY_MS 200 /* ... or this long after the first of them */
-#define RETRY_MS 1000	   /* after a store or publish failure */
-#define TARGET "deadletter"
+#define PURGE_BATCH    256  /* acknowledged ids deleted in one transaction */
+#define PURGE_DELAY_MS 200  /* ... or this long after the first of them */
+#define RETRY_MS       1000 /* after a store or publish failure */
+#define TARGET	       "deadletter"
 
 struct inflight {
 	int mid;    /* libmosquitto's message id */
@@ -51,15 +51,15 @@ struct inflight {
 struct sw_dlq {
 	struct sw_loop *loop;
 	struct sw_store *st;
-	struct sw_mqtt *mqtt;		/* NULL: not publishing */
-	uint64_t timer;			/* 0: not armed */
-	int64_t next_after;		/* highest id handed over */
-	int64_t retry_at_ms;		/* 0, or when to try again */
+	struct sw_mqtt *mqtt; /* NULL: not publishing */
+	uint64_t timer;	      /* 0: not armed */
+	int64_t next_after;   /* highest id handed over */
+	int64_t retry_at_ms;  /* 0, or when to try again */
 	struct inflight win[SW_DLQ_WINDOW];
 	int n_win;
-	int64_t *done;			/* acknowledged, not yet deleted */
+	int64_t *done; /* acknowledged, not yet deleted */
 	size_t n_done, cap_done;
-	int64_t done_since_ms;		/* when done became non-empty */
+	int64_t done_since_ms; /* when done became non-empty */
 	struct sw_dlq_stats stats;
 	struct sw_log_complain store_c, publish_c, refused_c;
 };
@@ -82,8 +82,10 @@ enum sw_err sw_dlq_new(struct sw_loop *loop, struct sw_store *st, struct sw_dlq 
 	q->st = st;
 	q->stats.at_start = n;
 	if (n > 0)
-		sw_log_notice(TARGET, "%lld dead letters queued before this start: "
-			      "publishing them (again) once connected", (long long)n);
+		sw_log_notice(TARGET,
+			      "%lld dead letters queued before this start: "
+			      "publishing them (again) once connected",
+			      (long long)n);
 	*ret = q;
 	return SW_OK;
 }
@@ -145,8 +147,8 @@ enum sw_err sw_dlq_flush(struct sw_dlq *q)
 	if (rc != SW_OK) {
 		sw_log_complain(&q->store_c, SW_LOG_ERR, TARGET,
 				"cannot delete %zu published dead letters: %s; "
-				"they may be published twice", q->n_done,
-				sw_store_errmsg(q->st));
+				"they may be published twice",
+				q->n_done, sw_store_errmsg(q->st));
 		return SW_ESTORE;
 	}
 	sw_log_release(&q->store_c, SW_LOG_NOTICE, TARGET, "dead-letter queue usable again");
@@ -163,10 +165,11 @@ static bool publish_one(struct sw_dlq *q, const struct sw_deadletter *d)
 
 	rc = sw_mqtt_publish(q->mqtt, d->topic, d->payload, d->len, 1, &mid);
 	if (rc == SW_OK) {
-		q->win[q->n_win++] = (struct inflight){ .mid = mid, .id = d->id };
+		q->win[q->n_win++] = (struct inflight){.mid = mid, .id = d->id};
 		q->next_after = d->id;
 		q->stats.published++;
-		sw_log_release(&q->publish_c, SW_LOG_NOTICE, TARGET, "publishing dead letters again");
+		sw_log_release(&q->publish_c, SW_LOG_NOTICE, TARGET,
+			       "publishing dead letters again");
 		return true;
 	}
 	if (rc == SW_EAGAIN) { /* libmosquitto refused it for now */
@@ -176,8 +179,10 @@ static bool publish_one(struct sw_dlq *q, const struct sw_deadletter *d)
 		q->retry_at_ms = sw_loop_now_ms(q->loop) + RETRY_MS;
 		return false;
 	}
-	sw_log_err(TARGET, "dead letter %lld cannot be published to '%s': %s; "
-		   "left in the store", (long long)d->id, d->topic, sw_strerror(rc));
+	sw_log_err(TARGET,
+		   "dead letter %lld cannot be published to '%s': %s; "
+		   "left in the store",
+		   (long long)d->id, d->topic, sw_strerror(rc));
 	q->next_after = d->id;
 	q->stats.skipped++;
 	return true;

@@ -527,8 +527,8 @@ enum sw_ingest_result sw_ingest_message(struct sw_ingest *ing, const char *topic
 	return res;
 }
 
-enum sw_err sw_ingest_queue_deadletter(struct sw_ingest *ing, const char *topic,
-				       const void *letter, size_t len)
+enum sw_err sw_ingest_queue_deadletter(struct sw_ingest *ing, const char *topic, const void *letter,
+				       size_t len)
 {
 	if (topic == NULL || *topic == '\0' || (letter == NULL && len > 0))
 		return SW_EINVAL;

@@ -133,8 +133,8 @@ enum sw_err sw_ingest_abort(struct sw_ingest *ing);
  * SW_ESTORE (sw_ingest_errmsg): the batch is broken as after
  * SW_INGEST_RETRY: do not acknowledge the message, sw_ingest_abort().
  */
-enum sw_err sw_ingest_queue_deadletter(struct sw_ingest *ing, const char *topic,
-				       const void *letter, size_t len);
+enum sw_err sw_ingest_queue_deadletter(struct sw_ingest *ing, const char *topic, const void *letter,
+				       size_t len);
 
 /* 1 if a batch transaction is open. */
 int sw_ingest_in_batch(const struct sw_ingest *ing);

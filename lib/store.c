@@ -3058,9 +3058,8 @@ enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
 
 /* ---- dead-letter queue ------------------------------------------------- */
 
-enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic,
-					const void *payload, size_t len, int64_t created_at,
-					int64_t *ret_id)
+enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic, const void *payload,
+					size_t len, int64_t created_at, int64_t *ret_id)
 {
 	sqlite3_stmt *s;
 	int64_t id;

@@ -691,9 +691,9 @@ enum sw_err sw_store_outbox_mark_merged(struct sw_store *st, int64_t id, int64_t
 #define SW_STORE_DEADLETTER_MAX (1024 * 1024)
 
 struct sw_deadletter {
-	int64_t id;	    /* queue order; ids are never reused */
-	char *topic;	    /* where it is to be published */
-	char *payload;	    /* len bytes, plus a NUL the store adds */
+	int64_t id;    /* queue order; ids are never reused */
+	char *topic;   /* where it is to be published */
+	char *payload; /* len bytes, plus a NUL the store adds */
 	size_t len;
 	int64_t created_at; /* when it was queued */
 };
@@ -707,9 +707,8 @@ struct sw_deadletter {
  * topic, NULL payload with len > 0), SW_ERANGE (more than
  * SW_STORE_DEADLETTER_MAX bytes, negative time), SW_ESTORE.
  */
-enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic,
-					const void *payload, size_t len, int64_t created_at,
-					int64_t *ret_id);
+enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic, const void *payload,
+					size_t len, int64_t created_at, int64_t *ret_id);
 
 /*
  * Lists up to limit (1..SW_STORE_MAX_BATCH) queued copies with an id above

@@ -715,7 +715,8 @@ static void test_migrate_v3(void)
 	st = open_ok(p, 0);
 	if (!st)
 		goto out;
-	is_int(sw_store_schema_version(st), SW_STORE_SCHEMA_VERSION, "migrated to the current version");
+	is_int(sw_store_schema_version(st), SW_STORE_SCHEMA_VERSION,
+	       "migrated to the current version");
 	is_int(raw_int(p, "SELECT max(version) FROM schema_migrations"), SW_STORE_SCHEMA_VERSION,
 	       "  migrations recorded");
 	is_int(raw_int(p, "SELECT count(*) FROM orders"), 2, "orders kept");
@@ -1519,7 +1520,7 @@ static void test_names(void)
  * back with it), pages in id order, deletes by id, ids never reused. */
 static void test_deadletters(struct sw_store *st, const char *path)
 {
-	static const char bin[] = { 'a', '\0', 'b', '\xff' };
+	static const char bin[] = {'a', '\0', 'b', '\xff'};
 	struct sw_deadletter *dl = NULL;
 	int64_t id1 = 0, id2 = 0, id3 = 0, id4 = 0, count = -1;
 	size_t n = 0;
@@ -1538,13 +1539,15 @@ static void test_deadletters(struct sw_store *st, const char *path)
 	/* inside a transaction: durable only with its commit */
 	sw_store_begin(st);
 	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "{\"n\":1}", 7, 1795000000,
-					   &id1), SW_OK, "enqueue in a transaction");
+					   &id1),
+	       SW_OK, "enqueue in a transaction");
 	is_int(raw_int(path, "SELECT count(*) FROM deadletters"), 0, "  not visible before commit");
 	sw_store_rollback(st);
 	is_int(raw_int(path, "SELECT count(*) FROM deadletters"), 0, "  gone with the rollback");
 	sw_store_begin(st);
 	is_int(sw_store_deadletter_enqueue(st, "slipwatch/deadletter", "{\"n\":1}", 7, 1795000000,
-					   &id1), SW_OK, "enqueue again");
+					   &id1),
+	       SW_OK, "enqueue again");
 	ok(id1 > 0, "  id %lld", (long long)id1);
 	sw_store_commit(st);
 	is_int(raw_int(path, "SELECT count(*) FROM deadletters"), 1, "  on disk after commit");
@@ -1559,7 +1562,8 @@ static void test_deadletters(struct sw_store *st, const char *path)
 	if (n == 3) {
 		ok(dl[0].id == id1 && dl[1].id == id2 && dl[2].id == id3, "  in id order");
 		is_str(dl[0].topic, "slipwatch/deadletter", "  topic");
-		ok(dl[0].len == 7 && !memcmp(dl[0].payload, "{\"n\":1}", 8), "  payload, NUL-ended");
+		ok(dl[0].len == 7 && !memcmp(dl[0].payload, "{\"n\":1}", 8),
+		   "  payload, NUL-ended");
 		is_int(dl[0].created_at, 1795000000, "  created_at as given");
 		ok(dl[1].len == sizeof(bin) && !memcmp(dl[1].payload, bin, sizeof(bin)),
 		   "  binary payload byte for byte");
@@ -1586,7 +1590,8 @@ static void test_deadletters(struct sw_store *st, const char *path)
 	       "enqueue into the emptied queue");
 	ok(id4 > id3, "  a new id, above every earlier one (%lld > %lld)", (long long)id4,
 	   (long long)id3);
-	is_int(sw_store_deadletter_list(st, id3, 10, &dl, &n), SW_OK, "  listed after the last one");
+	is_int(sw_store_deadletter_list(st, id3, 10, &dl, &n), SW_OK,
+	       "  listed after the last one");
 	is_int(n, 1, "  found");
 	sw_store_deadletter_free(dl, n);
 	sw_store_deadletter_delete(st, id4);
