@@ -9,9 +9,13 @@ GEN="python3 $SW_SRCDIR/tests/integration/gen-events.py"
 start_broker
 write_collector_conf "max_payload = 2k"
 start_collector
-mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t slipwatch/deadletter -C 8 -W 60 >"$T_DIR/dead.txt" &
-dead_sub=$!
-sleep 0.5
+sw_spawn "$T_DIR/dead.txt" mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t slipwatch/deadletter
+# Subscribed once a probe published after it started comes through.
+probe() {
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t slipwatch/deadletter -m dl-probe &&
+		sleep 0.2 && grep -q dl-probe "$T_DIR/dead.txt"
+}
+wait_for 15 probe || bail "the dead-letter subscriber did not start: $(cat "$T_DIR/dead.txt")"
 
 $GEN blr1 20 >"$T_DIR/valid.txt"                 # 5 orders x 4 stages
 publish_lines warehouse/blr1/events <"$T_DIR/valid.txt"
@@ -31,17 +35,21 @@ bad '{"event_id":"b7","type":"order.teleported","occurred_at":"2026-11-24T03:00:
 bad "{\"event_id\":\"b8\",\"pad\":\"$(head -c 3000 /dev/zero | tr '\0' x)\"}"
 
 check "all 22 valid unique events are journaled" wait_journal 22 30
-sleep 1
+check "the collector has handled everything published" collector_caught_up
 is "$(journal_count)" 22 "no duplicate and no bad payload was journaled"
 is "$(sqlite3 "$T_DIR/store.db" "SELECT count(*) FROM orders WHERE warehouse_id='blr1'")" 6 "six orders"
 is "$(sqlite3 "$T_DIR/store.db" "SELECT count(*) FROM parcels")" 5 "five parcels shipped"
 ooo=$(sqlite3 "$T_DIR/store.db" "SELECT count(*) FROM journal WHERE order_id='ORD-25'")
 is "$ooo" 2 "both events of the out-of-order pair are kept"
-wait_exit "$dead_sub" 30
-dead=$(cat "$T_DIR/dead.txt")
-is "$(grep -c . "$T_DIR/dead.txt")" 8 "one dead letter per bad payload"
+# One more bad payload, last: once its dead letter is here, the copies of
+# the others (published in the order they were rejected) are too.
+bad 'not json dl-marker'
+check "the dead letters are published" wait_for 30 grep -q dl-marker "$T_DIR/dead.txt"
+grep -v -e dl-probe -e dl-marker "$T_DIR/dead.txt" >"$T_DIR/dead8.txt"
+dead=$(cat "$T_DIR/dead8.txt")
+is "$(grep -c . "$T_DIR/dead8.txt")" 8 "one dead letter per bad payload"
 for reason in not_json not_object missing_field wrong_type bad_timestamp warehouse_mismatch bad_value too_big; do
-	is "$(grep -c "\"reason\":\"$reason\"" "$T_DIR/dead.txt")" 1 "dead letter with reason $reason"
+	is "$(grep -c "\"reason\":\"$reason\"" "$T_DIR/dead8.txt")" 1 "dead letter with reason $reason"
 done
 contains "$dead" '"detail":' "dead letters carry a detail"
 check "the collector is still running" kill -0 "$COLLECTOR_PID"

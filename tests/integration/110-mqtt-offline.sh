@@ -13,6 +13,6 @@ python3 "$SW_SRCDIR/tests/integration/gen-events.py" wh1 $N | publish_lines ware
 is "$(journal_count)" 0 "nothing ingested while down"
 start_collector collector2 "started (slipwatch"
 check "all $N events published while down arrive" wait_journal $N 180
-sleep 1
+check "the collector has handled everything published" collector_caught_up
 is "$(journal_count)" $N "exactly $N events in the journal"
 done_testing

@@ -32,8 +32,9 @@ $extra"
 	sleep 0.3
 	kill -USR1 "$COLLECTOR_PID"
 	check "$name: warehouse file created" wait_for 10 test -s "$dir/warehouse/r$name.rrd"
-	# Let a boundary pass so that the SIGUSR1 step is closed, then stop.
-	sleep $((STEP + 1))
+	# SIGUSR1 wrote the current step ahead (its end): let the clock reach
+	# it, so that fetch ... -e now shows that step, then stop.
+	check "$name: the written step has begun" wait_for 10 rrd_step_passed "$dir/warehouse/r$name.rrd" "$@"
 	kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 15
 	is "$EXIT_STATUS" 0 "$name: collector exits cleanly"
 	[ -n "$extra" ] && rrdtool flushcached --daemon "unix:$T_DIR/rrdcached.sock" "$dir/warehouse/r$name.rrd" 2>/dev/null

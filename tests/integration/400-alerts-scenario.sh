@@ -46,7 +46,7 @@ is "$?" 0 "scenario seeded"
 
 start_alerts
 check "9 emails arrive" wait_sink 9 30
-sleep 1.5 # anything extra would come now
+check "the engine is idle (journal read, nothing due)" wait_for 30 alerts_idle
 is "$(sink_count)" 9 "exactly 9 emails: one per slipped parcel or order"
 
 KINDS="ship_late no_first_scan stalled attempt_fail exception returning available_for_pickup eta_slip late"
@@ -93,8 +93,11 @@ is "$(sink_json "all(m['defects'] == 0 for m in L)")" True "no MIME defects"
 # Restart: nothing new; the start-up pass re-detects every slip and queues nothing.
 stop_alerts
 is "$EXIT_STATUS" 0 "alerts exits cleanly on SIGTERM"
+# notify.rrd's sums below count both processes: start the second one after
+# the step the first one wrote on its way out.
+check "the RRD step the engine wrote when it stopped has begun" wait_for 10 rrd_step_passed "$T_DIR/rrd/notify.rrd"
 start_alerts alerts2
-sleep 2
+check "the restarted engine is idle" wait_for 30 alerts_idle
 is "$(sink_count)" 9 "after a restart: no email twice"
 
 # Events take slips away: the stalled parcel moves, the late-shipping order ships.
@@ -128,7 +131,7 @@ check "detected at or after the deadline" test "$(sql "SELECT detected_at FROM a
 {"op":"order","wh":"blr1","id":"LT-1","name":"इरा","email":"late@c.example","locale":"hi-IN","tz":"Asia/Kolkata","ship_by":-200000,"deliver_by":-3600}
 EOF
 check "a new promise earns a new email" wait_sink 13 15
-sleep 1
+check "the engine is idle" wait_for 30 alerts_idle
 is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['late@c.example'])")" 2 "two late emails, one per promise"
 is "$(sql "SELECT count(*) FROM alerts WHERE kind = 'late'")" 2 "two late slips recorded"
 
@@ -146,7 +149,7 @@ is "$(sql "SELECT group_concat(slip_kind || ':' || state) FROM outbox WHERE reci
 {"op":"parcel","courier":"dhl","tn":"MP1A","wh":"blr1","id":"MP-1","shipped":-1800,"status":"in_transit","event_at":-60,"first_scan":-1000}
 {"op":"parcel","courier":"dhl","tn":"MP1B","wh":"blr1","id":"MP-1","shipped":-1800,"status":"in_transit","event_at":-60,"first_scan":-1000}
 EOF
-sleep 1.5
+check "the engine has read the parcels' events" wait_for 30 alerts_idle
 is "$(sql "SELECT count(*) FROM alerts WHERE entity LIKE 'parcel:dhl:MP1%'")" 0 "its parcels are not late a second time"
 is "$(sql "SELECT resolved_at IS NULL FROM alerts WHERE entity = 'order:blr1:MP-1' AND kind = 'late'")" 1 \
 	"the order's late slip stays open while its parcels are late"
@@ -160,7 +163,7 @@ check "one parcel delivered: the order's late slip resolved" wait_for 10 \
 EOF
 check "the other parcel, still late, reopens it" wait_for 10 \
 	at_least "sql \"SELECT resolved_at IS NULL FROM alerts WHERE entity = 'order:blr1:MP-1' AND kind = 'late'\"" 1
-sleep 1
+check "the engine is idle" wait_for 30 alerts_idle
 is "$(sql "SELECT group_concat(slip_kind || ':' || state) FROM outbox WHERE recipient = 'multi@c.example'")" \
 	"ship_late:merged,late:sent,resolved_ship_late:sent,resolved_late:obsolete" \
 	"one late email for the order in all, the good news that it shipped, none that it arrived (a parcel is still late)"

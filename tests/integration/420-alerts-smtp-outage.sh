@@ -37,7 +37,7 @@ is "$(sink_count)" 0 "451: nothing accepted"
 rm -f "$SINK_DIR/mode"
 
 check "server back: all $N delivered" wait_sink $N 30
-sleep 2
+check "the engine is idle: nothing due or being sent" wait_for 30 alerts_idle
 is "$(sink_count)" $N "exactly $N messages accepted"
 is "$(sink_json "len(set(m['message_id'] for m in L))")" $N "no Message-ID twice"
 is "$(sink_json "len(set(r for m in L for r in m['rcpt']))")" $N "every customer once"

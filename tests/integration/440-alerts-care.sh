@@ -40,7 +40,7 @@ is "$?" 0 "seeded"
 
 start_alerts
 check "emails arrive" wait_sink 5 30
-sleep 2
+check "the engine is idle (journal read, nothing due)" wait_for 30 alerts_idle
 rcpt_count() { sink_json "sum(1 for m in L if m['rcpt'] == ['$1'])"; }
 is "$(rcpt_count gone@c.example)" 0 "unsubscribed (other case): nothing sent"
 is "$(sql "SELECT state || ' ' || last_error FROM outbox WHERE recipient = 'gone@c.example'")" "suppressed unsubscribed" \
@@ -89,7 +89,7 @@ F=$(ls "$T_DIR"/dry/*.eml | head -n 1)
 contains "$(cat "$F")" "To: Dora <dry@c.example>" "dry run: the complete message with headers"
 contains "$(cat "$F")" "multipart/alternative" "dry run: both parts"
 is "$(sql "SELECT state FROM outbox WHERE recipient = 'dry@c.example'")" sent "dry run: the row is marked as handled"
-sleep 1
+check "the dry-run engine is idle" wait_for 30 alerts_idle
 is "$(sink_count)" "$BEFORE" "dry run: nothing reached the SMTP server"
 
 # Reload: a broken file keeps the running settings; a good one is taken,

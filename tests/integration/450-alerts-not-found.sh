@@ -111,6 +111,7 @@ is "$(sink_json "sum(1 for m in L if m['rcpt'] == ['fx@c.example'])")" 0 "503: n
 # A restart re-evaluates both parcels (the FedEx API still failing) and
 # queues nothing new.
 start_alerts alerts2
+check "the restarted engine is idle" wait_for 30 alerts_idle
 is "$(sql "SELECT count(*) FROM outbox")" 1 "after a restart: still one outbox row"
 is "$(sql "SELECT count(*) FROM alerts WHERE entity LIKE '%$FX_TN%'")" 0 "still no slip for the 503 parcel"
 stop_alerts

@@ -59,6 +59,13 @@ FILES IN DIR
                                  without any answer, nothing kept
                  slow-data S     wait S seconds (float) before handling the
                                  message data, then accept
+                 hold            hold each message after its data, without
+                                 an answer, for as long as the mode file
+                                 says "hold", then handle it by the mode
+                                 then in force; DIR/held counts the
+                                 messages that reached the hold (written
+                                 atomically when one does), so a test can
+                                 act while the client has one in hand
                Write it atomically (temp file + rename) from tests.
 
 Exits 0 on SIGTERM or SIGINT (open connections are closed), 2 on bad
@@ -154,6 +161,7 @@ class Sink:
         self.store = not args.no_store
         self.rejects = parse_rejects(args.reject_rcpt)
         self.n = 0
+        self.held = 0
         self.conns = 0
         self.sessions = set()
 
@@ -198,6 +206,12 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         mode, margs = self.mode()
+        if mode == "hold":
+            self.held += 1
+            write_atomic(os.path.join(self.dir, "held"), b"%d\n" % self.held, False)
+            while mode == "hold":
+                await asyncio.sleep(0.05)
+                mode, margs = self.mode()
         if mode == "slow-data":
             await asyncio.sleep(float(margs[0]) if margs else 5.0)
         elif mode == "tempfail-data":

@@ -579,7 +579,7 @@ static pid_t start_stub(int *ret_port)
 		execlp("python3", "python3", script, portfile, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && pid > 0 && f == NULL; i++)
+	for (int i = 0; i < 1200 && pid > 0 && f == NULL; i++) /* 60 s: a failure bound */
 		if ((f = fopen(portfile, "r")) == NULL)
 			usleep(50000);
 	if (f) {
@@ -653,8 +653,12 @@ static void run_engine(struct sw_store *store, struct sw_loop *loop, int port)
 	}
 	pc->tick_ms = 50;
 	sw_poll_start(eng);
-	for (int i = 0; i < 250 && !all_settled(); i++)
-		sw_loop_run_once(loop, 20);
+	{
+		time_t end = time(NULL) + 60; /* only a failure bound */
+
+		while (!all_settled() && time(NULL) < end)
+			sw_loop_run_once(loop, 20);
+	}
 	sw_poll_get_stats(eng, "acme", &st);
 	is_int(st.found, 2, "  two found");
 	is_int(st.not_found, 1, "  one not found (404)");

@@ -1088,8 +1088,10 @@ static void test_refusals(struct sink *s)
 /* The server goes away between two sends and comes back on the same port. */
 static void test_restart(struct sink *s)
 {
+	/* long limits: "refused at once" is told from "waited for a limit"
+	 * with a bound a loaded machine cannot reach */
 	struct sw_mail *m = mailer("url = smtp://127.0.0.1:%d\nfrom = orders@shop.example\n"
-				   "connect_timeout = 2s\ntimeout = 5s\n",
+				   "connect_timeout = 60s\ntimeout = 120s\n",
 				   s->port);
 	struct sw_mail_msg msg;
 	char id[SW_MAIL_MSGID_LEN], detail[SW_MAIL_DETAIL_LEN];
@@ -1106,7 +1108,7 @@ static void test_restart(struct sink *s)
 	t0 = now_s();
 	msg_init(&msg, m, "asha@customer.example", id);
 	send_expect(m, &msg, SW_MAIL_TEMPFAIL, "server down", detail, sizeof detail);
-	ok(now_s() - t0 < 2.0, "... quickly (%.3f s)", now_s() - t0);
+	ok(now_s() - t0 < 30.0, "... at once, not after connect_timeout (%.3f s)", now_s() - t0);
 	ok(strstr(detail, "no SMTP reply at connect") != NULL, "... connection refused");
 	ok(sw_mail_server_fault(m), "... the server's fault: the next message would fail too");
 	ok(sink_start(&again, "restarted", s->port, NULL), "sink back on port %d", s->port);

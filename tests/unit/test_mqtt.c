@@ -133,7 +133,14 @@ static int all_seen(const struct rx *r, int first, int n)
 	return 1;
 }
 
-/* Runs the loop until pred(arg) or timeout; returns pred's last value. */
+/* Timeouts below are failure bounds, never expectations: each is
+ * multiplied by WAIT_SCALE so that a loaded machine (two suites on two
+ * cores, sanitizers) does not reach it; a passing test waits only as long
+ * as the state takes. */
+#define WAIT_SCALE 10
+
+/* Runs the loop until pred(arg) or timeout (x WAIT_SCALE); returns pred's
+ * last value. */
 static int run_until(int (*pred)(void *), void *arg, int timeout_ms)
 {
 	struct timespec t0, t;
@@ -144,7 +151,7 @@ static int run_until(int (*pred)(void *), void *arg, int timeout_ms)
 			return 1;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((t.tv_sec - t0.tv_sec) * 1000 +
-			    (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms)
+			    (t.tv_nsec - t0.tv_nsec) / 1000000 > (long)timeout_ms * WAIT_SCALE)
 			return pred(arg);
 		sw_loop_run_once(loop, 20);
 	}
@@ -152,6 +159,20 @@ static int run_until(int (*pred)(void *), void *arg, int timeout_ms)
 
 static int is_connected(void *m) { return sw_mqtt_connected(m); }
 static int is_down(void *m) { return !sw_mqtt_connected(m); }
+
+/* A module that has failed to connect at least n times in all. */
+struct failing {
+	struct sw_mqtt *m;
+	unsigned long long n;
+};
+static int failed_n(void *a)
+{
+	struct failing *f = a;
+	struct sw_mqtt_stats st;
+
+	sw_mqtt_get_stats(f->m, &st);
+	return st.connect_failures >= f->n;
+}
 
 struct want {
 	struct rx *r;
@@ -162,6 +183,13 @@ static int got_all(void *a)
 	struct want *w = a;
 
 	return all_seen(w->r, w->first, w->n);
+}
+/* Message w->first has come (at least) twice. */
+static int seen_twice(void *a)
+{
+	struct want *w = a;
+
+	return w->r->seen[w->first] >= 2;
 }
 
 static void run_ms(int ms)
@@ -396,10 +424,13 @@ static int try_accept(void *arg)
 }
 
 /* Reads one whole MQTT packet into buf, running the loop while waiting;
- * returns its length, 0 on EOF, -1 on timeout or error. */
+ * returns its length, 0 on EOF, -1 on timeout (5 s x WAIT_SCALE) or error. */
 static int fb_read(int fd, unsigned char *buf, size_t cap)
 {
-	for (int tries = 0; tries < 250; tries++) {
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
 		size_t rl = 0, mult = 1, i = 1;
 
@@ -416,9 +447,12 @@ static int fb_read(int fd, unsigned char *buf, size_t cap)
 		if (n > 0 && !(buf[i - 1] & 128) && i > 1 &&
 		    (size_t)n >= i + rl && i + rl <= cap)
 			return (int)recv(fd, buf, i + rl, 0);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >
+		    5000L * WAIT_SCALE)
+			return -1;
 		sw_loop_run_once(loop, 20);
 	}
-	return -1;
 }
 
 static void fb_publish(int fd, const char *topic, int mid, const char *payload)
@@ -559,8 +593,8 @@ static void test_control(void)
 		abort();
 	mosquitto_loop(c, 100, 1);
 	fb_publish(ctl_fd, "warehouse/w1/events", 9, "ctl-9");
-	for (i = 0; i < 20 && ctl_probe == -2; i++)
-		mosquitto_loop(c, 100, 1);
+	for (i = 0; i < 20 * WAIT_SCALE && ctl_probe == -2; i++)
+		mosquitto_loop(c, 100, 1); /* returns when the PUBLISH is read */
 	is_int(ctl_probe, 4, "control: plain libmosquitto %s sent the PUBACK "
 	       "before on_message (the test can see it)", "2.0");
 	mosquitto_destroy(c);
@@ -794,12 +828,8 @@ static void test_broker(void)
 	w = (struct want){ &r, 300, 5 };
 	ok(run_until(got_all, &w, 3000), "retry batch received");
 	ok(run_until(is_connected, m, 3000), "reconnected after the RETRY");
-	{
-		int deadline = 0;
-
-		while (r.seen[302] < 2 && deadline++ < 100)
-			sw_loop_run_once(loop, 20);
-	}
+	w = (struct want){ &r, 302, 1 };
+	run_until(seen_twice, &w, 3000);
 	is_int(r.seen[302], 2, "message answered RETRY came again");
 	{
 		struct sw_mqtt_stats st2;
@@ -819,7 +849,11 @@ static void test_broker(void)
 	mark = nlogs;
 	broker_stop();
 	ok(run_until(is_down, m, 3000), "broker gone: module noticed");
-	run_ms(1500); /* several attempts at 100..400 ms */
+	{
+		struct failing f = { m, 3 }; /* attempts at 100..400 ms */
+
+		run_until(failed_n, &f, 3000);
+	}
 	sw_mqtt_get_stats(m, &st);
 	ok(st.connect_failures >= 3, "kept retrying (%llu failed attempts)",
 	   (unsigned long long)st.connect_failures);
@@ -867,9 +901,10 @@ static void test_broker(void)
 		struct sw_mqtt *mt = make("client_id = t-tls\ntls = yes\n", &t,
 					  test_port);
 		struct sw_mqtt_stats ts;
+		struct failing f = { mt, 1 };
 
 		sw_mqtt_start(mt);
-		run_ms(500);
+		run_until(failed_n, &f, 3000);
 		sw_mqtt_get_stats(mt, &ts);
 		ok(!sw_mqtt_connected(mt) && ts.connect_failures >= 1 &&
 		   ts.connects == 0, "tls = yes against a plain listener: "

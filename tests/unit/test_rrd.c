@@ -103,7 +103,7 @@ static bool start_daemon(const char *listen, const char *base, const char *sock,
 	free(pidf);
 	free(jdir);
 	free(log);
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 1200; i++) { /* 60 s: only a failure bound */
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 
 		if (can_connect(sock, port))
