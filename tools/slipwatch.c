@@ -253,15 +253,14 @@ static bool choice_known(const struct choices *c, const char *v)
  * the value (cleaned for the terminal) and every value it could be. */
 static int choice_arg(const char *cmd, const char *opt, const struct choices *c, const char *arg)
 {
-	char *list = xstrdup(""), *shown;
+	char *list, *shown;
 	int status;
 
 	if (nonempty_arg(cmd, opt, arg))
 		return EXIT_USAGE;
-	if (choice_known(c, arg)) {
-		free(list);
+	if (choice_known(c, arg))
 		return 0;
-	}
+	list = xstrdup("");
 	for (int i = 0; i < c->n; i++) {
 		char *t = xasprintf("%s%s%s", list, i ? ", " : "", c->name(i));
 
