@@ -517,6 +517,37 @@ static enum sw_err create_file(struct sw_rrd *w, const char *name, const struct 
 	return rc;
 }
 
+/*
+ * The newest queued line is for a step the file already has: a previous
+ * process stopping in this step wrote it ahead (sw_daemon_series_stop),
+ * and this process restarted within it.  Dropping the line would lose
+ * what was counted since the restart, so it is stamped one step after the
+ * file's last update instead (the counts land one step late, not never),
+ * and the writer skips that step's own flush, whose counts carry on into
+ * the step after (as for any flush of a step already written).
+ */
+static void carry_forward(struct sw_rrd *w, struct file *f, int64_t last)
+{
+	const char *rest = strchr(f->q[0].line, ':');
+	int64_t t = last + (int64_t)w->step;
+	char *line;
+
+	if (!rest) {
+		w->st.skipped++;
+		queue_drop_head(w, f);
+		return;
+	}
+	line = xasprintf("%lld%s", (long long)t, rest);
+	free(f->q[0].line);
+	f->q[0].line = line;
+	f->q[0].t = t;
+	if (f->last_t < t)
+		f->last_t = t;
+	if (w->last_t < t)
+		w->last_t = t;
+	w->st.carried++;
+}
+
 /* Checks or creates a file before its first update in this process. */
 static enum sw_err file_prepare(struct sw_rrd *w, struct file *f)
 {
@@ -547,10 +578,12 @@ static enum sw_err file_prepare(struct sw_rrd *w, struct file *f)
 		return rc;
 	}
 	f->state = FILE_OK;
-	while (f->q_len && f->q[0].t <= last) {
+	while (f->q_len > 1 && f->q[0].t <= last) {
 		w->st.skipped++; /* the file already has this step */
 		queue_drop_head(w, f);
 	}
+	if (f->q_len == 1 && f->q[0].t <= last)
+		carry_forward(w, f, last);
 	return SW_OK;
 }
 

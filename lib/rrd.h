@@ -118,6 +118,8 @@ struct sw_rrd; /* opaque writer */
 struct sw_rrd_stats {
 	uint64_t flushes;         /* sw_rrd_flush calls that took a snapshot */
 	uint64_t skipped;         /* flushes (or file updates) in an already written step */
+	uint64_t carried;         /* updates moved one step on: the file had their step
+				   * (a restart inside the step a stop wrote ahead) */
 	uint64_t updates;         /* file updates written */
 	uint64_t created;         /* files created */
 	uint64_t unmapped_metrics;/* values with no catalogue entry (per flush) */

@@ -364,13 +364,17 @@ static void test_direct(void)
 	rc = sw_rrd_flush(w, m, T0 + NSTEPS * STEP + 5, err, sizeof(err));
 	is_int(rc, SW_OK, "restart in a written step: no librrd error %s", err);
 	sw_rrd_get_stats(w, &st);
-	is_int(st.skipped, 1, "restart: the step the file has is skipped");
+	is_int(st.carried, 1, "restart: the update for the step the file has moves one step on");
 	is_int(st.data_errors, 0, "restart: no data error");
+	is_num(fetch(path, "created", T0 + (NSTEPS + 1) * STEP), 1.0 / STEP,
+	       "restart: what was counted since the restart is not lost (next step)");
 	sw_metrics_count(m, "warehouse/blr1", "created", 3);
 	rc = sw_rrd_flush(w, m, T0 + (NSTEPS + 1) * STEP, err, sizeof(err));
-	is_int(rc, SW_OK, "restart: the next step is written %s", err);
-	is_num(fetch(path, "created", T0 + (NSTEPS + 1) * STEP), 3.0 / STEP,
-	       "restart: the next step's counts are in the file");
+	is_int(rc, SW_EDUP, "restart: the step it moved into is not written twice");
+	rc = sw_rrd_flush(w, m, T0 + (NSTEPS + 2) * STEP, err, sizeof(err));
+	is_int(rc, SW_OK, "restart: the step after is written %s", err);
+	is_num(fetch(path, "created", T0 + (NSTEPS + 2) * STEP), 3.0 / STEP,
+	       "restart: the later counts carried into the step after");
 	sw_rrd_free(w);
 	sw_metrics_free(m);
 	free(path);
