@@ -39,6 +39,7 @@
 #include "alerts/mail.h"
 #include "lib/conf.h"
 #include "lib/xmalloc.h"
+#include "tests/sink.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/sw-test-mail.XXXXXX";
@@ -151,28 +152,6 @@ static bool find_sink_script(void)
 	return access(sink_script, R_OK) == 0;
 }
 
-/* The whole file at path as a new string (NULL if unreadable). */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, n;
-	char chunk[8192];
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		buf = xreallocarray(buf, len + n + 1, 1);
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
-	if (!buf)
-		buf = xstrdup("");
-	buf[len] = '\0';
-	return buf;
-}
-
 static void spew(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -213,133 +192,11 @@ static int count_files(const char *dir, const char *prefix, const char *suffix)
 
 /* ---- the sink ------------------------------------------------------------ */
 
-struct sink {
-	pid_t pid;
-	int port;
-	char dir[PATH_MAX];
-};
-
-/* Starts the sink in tmpdir/name on port (0: any) with extra arguments
- * (NULL-terminated).  Waits for its "ready" file. */
+/* Starts the SMTP sink in tmpdir/name on port (0: any) with extra
+ * arguments (NULL-terminated).  Waits for its "ready" file. */
 static bool sink_start(struct sink *s, const char *name, int port, const char *const *extra)
 {
-	const char *argv[24];
-	char portarg[16], path[PATH_MAX + 16], *ready;
-	size_t n = 0;
-	int fd, i;
-
-	snprintf(s->dir, sizeof s->dir, "%s/%s", tmpdir, name);
-	mkdir(s->dir, 0700);
-	snprintf(portarg, sizeof portarg, "%d", port);
-	argv[n++] = python;
-	argv[n++] = sink_script;
-	argv[n++] = "--port";
-	argv[n++] = portarg;
-	argv[n++] = "--dir";
-	argv[n++] = s->dir;
-	argv[n++] = "--max-seconds";
-	argv[n++] = "300";
-	for (i = 0; extra && extra[i] && n < 23; i++)
-		argv[n++] = extra[i];
-	argv[n] = NULL;
-	snprintf(path, sizeof path, "%s/sink.log", s->dir);
-	s->pid = fork();
-	if (s->pid == 0) {
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	snprintf(path, sizeof path, "%s/ready", s->dir);
-	for (i = 0; i < 300; i++) {
-		if ((ready = slurp(path)) != NULL) {
-			s->port = (int)strtol(ready, NULL, 10);
-			free(ready);
-			return s->port > 0;
-		}
-		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
-			break;
-		usleep(50 * 1000);
-	}
-	printf("# sink %s did not start; see %s/sink.log\n", name, s->dir);
-	return false;
-}
-
-static void sink_stop(struct sink *s)
-{
-	int i;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	for (i = 0; i < 100 && waitpid(s->pid, NULL, WNOHANG) != s->pid; i++)
-		usleep(50 * 1000);
-	if (i == 100) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = 0;
-}
-
-/* Writes the sink's mode file atomically. */
-static void sink_mode(const struct sink *s, const char *mode)
-{
-	char tmp[PATH_MAX + 16], path[PATH_MAX + 16];
-
-	snprintf(tmp, sizeof tmp, "%s/.mode.tmp", s->dir);
-	snprintf(path, sizeof path, "%s/mode", s->dir);
-	spew(tmp, mode);
-	rename(tmp, path);
-}
-
-/* The k-th (1-based) log line as JSON, or NULL. */
-static json_t *sink_log(const struct sink *s, int k)
-{
-	char path[PATH_MAX + 16], *text, *line, *nl;
-	json_t *j = NULL;
-	int i;
-
-	snprintf(path, sizeof path, "%s/log.jsonl", s->dir);
-	text = slurp(path);
-	for (i = 1, line = text; line && *line; i++, line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		if (i == k) {
-			*nl = '\0';
-			j = json_loads(line, 0, NULL);
-			break;
-		}
-	}
-	free(text);
-	return j;
-}
-
-/* Messages the sink has logged. */
-static int sink_count(const struct sink *s)
-{
-	char path[PATH_MAX + 16], *text, *p;
-	int n = 0;
-
-	snprintf(path, sizeof path, "%s/log.jsonl", s->dir);
-	text = slurp(path);
-	for (p = text; p && *p; p++)
-		n += *p == '\n';
-	free(text);
-	return n;
-}
-
-static int sink_connections(const struct sink *s)
-{
-	char path[PATH_MAX + 16], *text;
-	int n;
-
-	snprintf(path, sizeof path, "%s/connections", s->dir);
-	text = slurp(path);
-	n = text ? (int)strtol(text, NULL, 10) : 0;
-	free(text);
-	return n;
+	return sink_run(s, python, sink_script, tmpdir, name, port, extra);
 }
 
 /* The k-th message as received (new string) or NULL. */
