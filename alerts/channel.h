@@ -57,6 +57,27 @@
 #define SW_CHAN_RETRY_AFTER_MAX 86400 /* retry_after hints are capped to this */
 #define SW_CHAN_KEY_MAX         200   /* bytes in a notice key */
 
+/* What an on-call page adds to a notice (alerts/pages.h).  Strings
+ * borrowed for the call. */
+struct sw_page_notice {
+	const char *event;     /* "trigger", "acknowledge", "resolve" (the
+				  PagerDuty event_action words) */
+	const char *dedup_key; /* stable for one incident of one page:
+				  "slipwatch/RULE/SUBJECT/INCIDENT" */
+	const char *severity;  /* "critical", "warning" */
+	const char *state;     /* "firing", "nodata", "resolved" */
+	const char *rule;      /* [page NAME] */
+	const char *source;    /* where it happens: "warehouse w1",
+				  "courier dhl", or [pages] source */
+	const char *labels;    /* "k=v,k=v" */
+	const char *figures_json; /* JSON object: the numbers behind it */
+	const char *acked_by;  /* acknowledge: who; else NULL */
+	const char *receiver;  /* [receiver NAME] */
+	int64_t since;	       /* incident start (unix s) */
+	bool repeat;	       /* a reminder of a trigger already sent */
+	bool escalation;       /* sent to the escalation receiver */
+};
+
 /* One notice to deliver, already rendered.  Strings borrowed for the call. */
 struct sw_notice {
 	int64_t id;		    /* outbox row id of the lead row (>= 0) */
@@ -77,6 +98,11 @@ struct sw_notice {
 	const char *facts_json; /* JSON object text with the notice's facts
 				   (kinds, parcels...); may be NULL */
 	int64_t date;		/* now (unix s); <= 0: the system clock */
+	const struct sw_page_notice *page; /* an on-call page (recipient: the
+					      address for email, else the
+					      receiver's name; subject: the
+					      summary; text: the details);
+					      NULL: a customer notice */
 };
 
 enum sw_chan_result {
@@ -202,6 +228,45 @@ const char *sw_channel_name(const struct sw_channel *ch);
 
 /* Closes connections and frees ch.  NULL is a no-op. */
 void sw_channel_close(struct sw_channel *ch);
+
+/* ---- on-call receivers ([receiver NAME]) ----------------------------------- */
+
+/*
+ * A receiver: a named destination for pages, of one channel.
+ *   [receiver oncall-mail]  channel = email, to = a@x.example, b@y.example
+ *                           (sent through the [smtp] channel: its
+ *                           connection and settings)
+ *   [receiver ops-hook]     channel = webhook and the [customer_webhook]
+ *                           keys (url, secret_file, ...)
+ *   [receiver ops-slack]    channel = slack, url_file / url_env (the
+ *                           incoming webhook URL is a secret), timeout
+ *   [receiver pd]           channel = pagerduty, routing_key_file /
+ *                           routing_key_env, url (default the Events
+ *                           API v2 enqueue endpoint), timeout
+ * Every receiver also takes send_resolved (default yes).
+ */
+struct sw_receiver_conf {
+	char *name;
+	const struct sw_channel_ops *ops; /* its channel's row */
+	char **to;			  /* email: addresses (n_to >= 1) */
+	size_t n_to;
+	bool send_resolved;
+	void *chconf; /* the channel's conf for the receiver (open it with
+			 sw_channel_open); NULL for email (the [smtp] one) */
+};
+
+/* Loads every [receiver NAME] section into a new array (NULL/0 if none).
+ * SW_OK or SW_ECONF with "FILE:LINE: [receiver NAME] key: what: 'bad'"
+ * (unknown channel, a key the channel does not take, an address that is
+ * not one, a URL that is not https:// unless loopback, a missing secret).
+ * Secrets are read unless sw_conf_text_only(file). */
+enum sw_err sw_receivers_load(struct sw_conf *file, struct sw_receiver_conf **ret,
+			      size_t *ret_n, char *err, size_t len);
+
+void sw_receivers_free(struct sw_receiver_conf *r, size_t n);
+
+/* Appends the receivers' effective settings (no secret values). */
+void sw_receivers_dump(const struct sw_receiver_conf *r, size_t n, struct sw_buf *out);
 
 /* ---- helpers for rows (pure, any thread) -------------------------------- */
 

@@ -344,6 +344,58 @@ static const char schema_v5[] =
     " payload BLOB NOT NULL,"
     " created_at INTEGER NOT NULL);";
 
+/*
+ * Schema version 6: on-call pages (alerts/pages.h, lib/store_pages.h).
+ * - pages: one row per ops rule and subject (a warehouse, a courier, or
+ *   the whole installation), kept for good: its current state (ok,
+ *   pending, firing, nodata), the current incident, and what receivers
+ *   were last told (notified_*), so that a restart neither re-pages nor
+ *   forgets a resolve, and repeats run from durable time.  Written only
+ *   by the alert engine.
+ * - outbox gains receiver: NULL for a customer notice, else the on-call
+ *   receiver a page notification goes to (its channel in channel); the
+ *   two senders claim disjoint rows.  outbox_page orders the page rows of
+ *   one page and receiver (a resolve never overtakes its trigger).
+ * - silences gain matchers in the label syntax (lib/matcher.h) and acks
+ *   name a page's incident ("page:ID#INCIDENT"); both are written by the
+ *   CLI and read by the engine.
+ */
+static const char schema_v6[] =
+    "CREATE TABLE pages ("
+    " id INTEGER PRIMARY KEY,"
+    " rule TEXT NOT NULL,"
+    " subject TEXT NOT NULL," /* 'warehouse=w1', 'courier=dhl', '' */
+    " labels TEXT NOT NULL,"  /* 'k=v,k=v' sorted, severity excluded */
+    " state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN"
+    "  ('ok', 'pending', 'firing', 'nodata')),"
+    " severity INTEGER NOT NULL DEFAULT 0 CHECK (severity BETWEEN 0 AND 2),"
+    " value REAL," /* NULL: no value */
+    " summary TEXT, figures TEXT,"
+    " state_since INTEGER NOT NULL,"
+    " active_since INTEGER NOT NULL DEFAULT 0,"
+    " firing_since INTEGER NOT NULL DEFAULT 0,"
+    " incident INTEGER NOT NULL DEFAULT 0,"
+    " evaluated_at INTEGER NOT NULL,"
+    " notified_state TEXT NOT NULL DEFAULT 'ok' CHECK (notified_state IN"
+    "  ('ok', 'pending', 'firing', 'nodata')),"
+    " notified_severity INTEGER NOT NULL DEFAULT 0,"
+    " notified_incident INTEGER NOT NULL DEFAULT 0,"
+    " notified_at INTEGER NOT NULL DEFAULT 0,"
+    " first_notified_at INTEGER NOT NULL DEFAULT 0,"
+    " notify_seq INTEGER NOT NULL DEFAULT 0,"
+    " receiver TEXT,"
+    " escalated_to TEXT,"
+    " escalated_at INTEGER NOT NULL DEFAULT 0,"
+    " ack_notified INTEGER NOT NULL DEFAULT 0,"
+    " flap_start INTEGER NOT NULL DEFAULT 0,"
+    " flap_changes INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE (rule, subject));"
+    "ALTER TABLE outbox ADD COLUMN receiver TEXT;"
+    "CREATE INDEX outbox_page ON outbox (entity, receiver, id)"
+    " WHERE receiver IS NOT NULL;"
+    "CREATE INDEX outbox_page_due ON outbox (next_attempt_at)"
+    " WHERE receiver IS NOT NULL AND state IN ('queued', 'deferred', 'sending');";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -352,6 +404,7 @@ static const char *const migrations[] = {
     schema_v3,
     schema_v4,
     schema_v5,
+    schema_v6,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
@@ -520,7 +573,7 @@ enum stmt_id {
 #define OUTBOX_COLS                                                                                \
 	"id, entity, slip_kind, promise, channel, recipient, subject, body, "                      \
 	"template_name, template_vars, next_attempt_at, state, attempts, "                         \
-	"last_error, created_at, sent_at, smtp_response, grp"
+	"last_error, created_at, sent_at, smtp_response, grp, receiver"
 #define POLL_COLS                                                                                  \
 	"s.parcel_ref, p.courier, p.tracking_number, s.next_poll_at, "                             \
 	"s.interval_s, s.failures, s.last_polled_at, s.last_error"
@@ -674,16 +727,16 @@ static const char *const stmt_sql[ST_LAST] = {
 
     [ST_OUTBOX_INSERT] = "INSERT INTO outbox (entity, slip_kind, promise, channel, "
 			 "recipient, subject, body, template_name, template_vars, "
-			 "next_attempt_at, created_at, grp) VALUES (:entity, :kind, :promise, "
-			 ":channel, :recipient, :subject, :body, :template, :vars, "
-			 ":next, :now, :grp) ON CONFLICT (entity, slip_kind, promise) "
+			 "next_attempt_at, created_at, grp, receiver) VALUES (:entity, :kind, "
+			 ":promise, :channel, :recipient, :subject, :body, :template, :vars, "
+			 ":next, :now, :grp, :receiver) ON CONFLICT (entity, slip_kind, promise) "
 			 "DO NOTHING RETURNING id",
     [ST_OUTBOX_ID] = "SELECT id FROM outbox WHERE entity = :entity AND "
 		     "slip_kind = :kind AND promise = :promise",
     [ST_OUTBOX_CLAIM] = "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
 			"next_attempt_at = :lease_end WHERE id IN (SELECT id FROM outbox "
 			"WHERE state IN ('queued', 'deferred', 'sending') AND "
-			"next_attempt_at <= :now ORDER BY next_attempt_at, id "
+			"receiver IS NULL AND next_attempt_at <= :now ORDER BY next_attempt_at, id "
 			"LIMIT :limit) RETURNING " OUTBOX_COLS,
     [ST_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = :id",
     [ST_OUTBOX_SENT] = "UPDATE outbox SET state = 'sent', sent_at = :at, "
@@ -2368,7 +2421,7 @@ enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_
 	    b_text(s, ":vars", m->template_vars) |
 	    b_int(s, ":next", m->next_attempt_at ? m->next_attempt_at : now) |
 	    b_int(s, ":now", m->created_at > 0 ? m->created_at : now) |
-	    b_text(s, ":grp", m->grp))
+	    b_text(s, ":grp", m->grp) | b_text(s, ":receiver", m->receiver))
 		return bind_failed(st, s);
 	if ((rc = query_int(st, s, "outbox enqueue", &id, &found)))
 		return rc;
@@ -2409,6 +2462,7 @@ static void outbox_fill(sqlite3_stmt *s, void *elem)
 	m->sent_at = sqlite3_column_int64(s, 15);
 	m->smtp_response = col_str(s, 16);
 	m->grp = col_str(s, 17);
+	m->receiver = col_str(s, 18);
 }
 
 static void outbox_free_v(void *arr, size_t n)
@@ -2552,6 +2606,7 @@ void sw_store_outbox_free(struct sw_outbox_msg *msgs, size_t n)
 		free((char *)m->template_name);
 		free((char *)m->template_vars);
 		free((char *)m->grp);
+		free((char *)m->receiver);
 		free((char *)m->last_error);
 		free((char *)m->smtp_response);
 	}

@@ -35,7 +35,7 @@
 #include "slipwatch/status.h" /* enum sw_stage, enum sw_ship_status, their names */
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 5
+#define SW_STORE_SCHEMA_VERSION 6
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */
@@ -585,6 +585,10 @@ struct sw_outbox_msg {
 	const char *grp;	   /* the notice group (the customer's order:
 				    * rows of one group due together go out
 				    * as one message); NULL: alone */
+	const char *receiver;	   /* NULL: a customer notice; else the
+				    * on-call receiver of a page notification
+				    * (lib/store_pages.h); the senders claim
+				    * disjoint rows */
 	/* output only */
 	enum sw_outbox_state state;
 	int attempts;
@@ -601,7 +605,8 @@ enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_
 				    int64_t *ret_id);
 
 /*
- * Atomically claims up to limit (1..SW_STORE_MAX_BATCH) rows due at `now`
+ * Atomically claims up to limit (1..SW_STORE_MAX_BATCH) customer notices
+ * (rows without a receiver) due at `now`
  * (queued or deferred with next_attempt_at <= now, or sending with an
  * expired lease): each becomes sending, attempts + 1, lease until now +
  * lease_s (> 0).  Returns them in id order as a new array (*ret_n entries;

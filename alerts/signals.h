@@ -1,0 +1,107 @@
+/*
+ * signals.h - what an ops rule ([page NAME] signal = ...) can watch: one
+ * descriptor table, one row per signal, each measuring one subject (a
+ * warehouse, a courier, or the whole installation) at a time from the
+ * store and the RRD series the collector and the alert engine write.
+ *
+ *   signal                  subject    direction  unit    source
+ *   courier_ontime          courier    below      %       RRD delivered_ontime/_late
+ *   courier_api_errors      courier    above      %       RRD resp_* and parse_fail
+ *   warehouse_ship_late     warehouse  above      orders  store (past ship-by)
+ *   warehouse_pick_backlog  warehouse  above      orders  store (created, not picked)
+ *   warehouse_feed_silent   warehouse  above      min     RRD event counts
+ *   email_failures          -          above      emails  store (customer outbox)
+ *   journal_lag             -          above      s       store (journal vs cursor)
+ *
+ * A measurement says one of three things:
+ *   has_data false          the series stopped (RRD: no known value in the
+ *                           last nodata_after; a file gone): "no data",
+ *                           never "resolved"
+ *   enough false            data, but too little to judge (fewer than
+ *                           min_count samples in the window): the rule
+ *                           keeps its state
+ *   value                   the figure compared with the thresholds
+ * with figures (the numbers behind the value, JSON) and a line of text
+ * saying them, for the page.
+ *
+ * Adding a signal is one row in sw_signal_table[] (signals.c) and its
+ * measure function.  Single thread; measure functions read the store and
+ * RRD files and block for as long as that takes.
+ */
+#ifndef SW_ALERTS_SIGNALS_H
+#define SW_ALERTS_SIGNALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+#include "lib/rrd.h"
+#include "lib/store.h"
+
+#define SW_SIG_FIGURES_LEN 768
+#define SW_SIG_TEXT_LEN	   240
+
+/* Where a measurement comes from.  Borrowed for the call. */
+struct sw_sig_ctx {
+	struct sw_store *st;		/* the engine's store handle */
+	const struct sw_rrd_conf *rrd;	/* [rrd]: dir, step, daemon (rrdcached:
+					   flushed before a read) */
+	const char *cursor;		/* the engine's journal cursor name */
+};
+
+/* What a rule asks of one measurement. */
+struct sw_sig_args {
+	int64_t now;		/* unix s */
+	int64_t window_s;	/* look back this far (rates, counts) */
+	int64_t min_count;	/* fewer samples: not enough to judge */
+	int64_t nodata_after_s; /* RRD: no known value this long: no data */
+};
+
+struct sw_sig_value {
+	bool has_data;
+	bool enough;
+	double value;
+	int64_t count;	 /* the orders, parcels, requests or emails behind it */
+	char stage[16];	 /* what ran over: "warehouse", "courier", "engine",
+			    "email" */
+	char figures[SW_SIG_FIGURES_LEN]; /* JSON object: the numbers */
+	char text[SW_SIG_TEXT_LEN];	  /* e.g. "45 of 60 deliveries on time
+					     (75.0%) in the last 1h" */
+};
+
+enum sw_sig_subject { SW_SIG_GLOBAL, SW_SIG_WAREHOUSE, SW_SIG_COURIER };
+
+struct sw_signal {
+	const char *name;
+	enum sw_sig_subject subject;
+	bool above;	  /* true: higher is worse; false: lower is worse */
+	const char *unit; /* "%", "orders", "min", "s", "emails" */
+	const char *what; /* one line for docs and -t errors */
+	bool rrd;	  /* reads RRD (nodata_after applies) */
+	/* The subjects' ids (warehouse or courier ids) known now: new array
+	 * of new strings, sorted, no duplicates; NULL/0 for a global signal
+	 * (which measures one subject, id ""). */
+	enum sw_err (*subjects)(const struct sw_sig_ctx *ctx, char ***ret_ids, size_t *ret_n,
+				char *err, size_t len);
+	/* Measures id at args->now into out (zeroed by the caller).  SW_OK,
+	 * else an error with err set (the store or a file failed: the rule
+	 * keeps its state and the engine logs it). */
+	enum sw_err (*measure)(const struct sw_sig_ctx *ctx, const char *id,
+			       const struct sw_sig_args *args, struct sw_sig_value *out,
+			       char *err, size_t len);
+};
+
+/* Every signal, NULL-terminated. */
+extern const struct sw_signal *const sw_signal_table[];
+
+/* The row named name, or NULL. */
+const struct sw_signal *sw_signal_find(const char *name);
+
+/* "warehouse", "courier" or NULL (global): the label naming a subject. */
+const char *sw_signal_subject_label(const struct sw_signal *sig);
+
+/* Frees an id list from subjects(). */
+void sw_signal_ids_free(char **ids, size_t n);
+
+#endif /* SW_ALERTS_SIGNALS_H */
