@@ -570,10 +570,7 @@ enum stmt_id {
 /* clang-format on */
 
 #define PARCEL_FRESH "coalesce(:event_at, 0) >= coalesce(last_event_at, 0)"
-#define OUTBOX_COLS                                                                                \
-	"id, entity, slip_kind, promise, channel, recipient, subject, body, "                      \
-	"template_name, template_vars, next_attempt_at, state, attempts, "                         \
-	"last_error, created_at, sent_at, smtp_response, grp, receiver"
+#define OUTBOX_COLS SW_STORE_OUTBOX_COLS
 #define POLL_COLS                                                                                  \
 	"s.parcel_ref, p.courier, p.tracking_number, s.next_poll_at, "                             \
 	"s.interval_s, s.failures, s.last_polled_at, s.last_error"
@@ -2463,6 +2460,11 @@ static void outbox_fill(sqlite3_stmt *s, void *elem)
 	m->smtp_response = col_str(s, 16);
 	m->grp = col_str(s, 17);
 	m->receiver = col_str(s, 18);
+}
+
+void sw_store_int_outbox_fill(sqlite3_stmt *s, struct sw_outbox_msg *m)
+{
+	outbox_fill(s, m);
 }
 
 static void outbox_free_v(void *arr, size_t n)

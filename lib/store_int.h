@@ -27,4 +27,14 @@ char *sw_store_int_col_str(sqlite3_stmt *s, int i);
 /* Columns i (time) and i + 1 (offset) as a stamp; a NULL time is absent. */
 struct sw_stamp sw_store_int_col_stamp(sqlite3_stmt *s, int i);
 
+/* The outbox columns every outbox query selects, in the order
+ * sw_store_int_outbox_fill reads them. */
+#define SW_STORE_OUTBOX_COLS                                                                       \
+	"id, entity, slip_kind, promise, channel, recipient, subject, body, "                      \
+	"template_name, template_vars, next_attempt_at, state, attempts, "                         \
+	"last_error, created_at, sent_at, smtp_response, grp, receiver"
+
+/* Fills m (zeroed by the caller) from a row of SW_STORE_OUTBOX_COLS. */
+void sw_store_int_outbox_fill(sqlite3_stmt *s, struct sw_outbox_msg *m);
+
 #endif /* SW_STORE_INT_H */
