@@ -1,0 +1,208 @@
+/*
+ * test_store_pages.c - unit tests for the store's on-call side
+ * (lib/store_pages.h): store_pages.c (pages, page rows) and
+ * store_silence.c (silences, acknowledgements), on a store in a private
+ * temp dir at a fixed "now".  Each section has its own banner and its own
+ * entry in main(); rows are checked through the API and, where what
+ * another process sees matters, on a raw connection (tests/sqlite_raw.h).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "lib/error.h"
+#include "lib/store.h"
+#include "lib/store_pages.h"
+#include "lib/xmalloc.h"
+#include "tests/sqlite_raw.h"
+#include "tests/tap.h"
+
+#define NOW  INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
+#define HOUR INT64_C(3600)
+
+static char tmpdir[] = "/tmp/test_store_pages.XXXXXX";
+static char *store_path;
+
+static long long count(const char *sql)
+{
+	return raw_int(store_path, sql);
+}
+
+/* ==== silences and acks (store_silence.c) ================================== */
+
+static struct sw_silence silence(const char *matchers, int64_t starts, int64_t ends)
+{
+	struct sw_silence s = {.matchers = matchers,
+			       .starts_at = starts,
+			       .ends_at = ends,
+			       .created_by = "asha",
+			       .comment = "dhl maintenance",
+			       .created_at = NOW};
+	return s;
+}
+
+static void test_silence_refused(struct sw_store *st)
+{
+	struct sw_silence s = silence("courier=dhl", NOW, NOW + HOUR);
+	int64_t id = -1;
+
+	s.matchers = "";
+	is_int(sw_store_silence_add(st, &s, &id), SW_EINVAL, "silence: empty matchers refused");
+	s = silence("courier=dhl", NOW, NOW + HOUR);
+	s.created_by = NULL;
+	is_int(sw_store_silence_add(st, &s, &id), SW_EINVAL, "silence: no author refused");
+	s = silence("courier=dhl", NOW, NOW + HOUR);
+	s.comment = "";
+	is_int(sw_store_silence_add(st, &s, &id), SW_EINVAL, "silence: empty comment refused");
+	ok(strstr(sw_store_errmsg(st), "comment") != NULL, "saying what is needed: %s",
+	   sw_store_errmsg(st));
+	s = silence("courier=dhl", NOW, NOW);
+	is_int(sw_store_silence_add(st, &s, &id), SW_EINVAL, "silence: ends == starts refused");
+	is_int(sw_store_silence_add(st, NULL, &id), SW_EINVAL, "silence: NULL refused");
+	is_int(id, -1, "no id given back");
+	is_int(count("SELECT count(*) FROM silences"), 0, "nothing stored");
+}
+
+/* Adds: 1 active now, 2 ended an hour ago, 3 starting in an hour. */
+static void test_silence_add_list(struct sw_store *st)
+{
+	struct sw_silence s = silence("courier=dhl,severity=~warning|critical", NOW - HOUR,
+				      NOW + 2 * HOUR);
+	struct sw_silence *list = NULL;
+	int64_t id = 0;
+	size_t n = 0;
+
+	is_int(sw_store_silence_add(st, &s, &id), SW_OK, "silence added");
+	is_int(id, 1, "its id");
+	s = silence("warehouse=w1", NOW - 3 * HOUR, NOW - HOUR);
+	is_int(sw_store_silence_add(st, &s, &id), SW_OK, "a past silence added");
+	s = silence("warehouse=w2", NOW + HOUR, NOW + 3 * HOUR);
+	s.created_by = "ravi";
+	s.comment = "move";
+	is_int(sw_store_silence_add(st, &s, NULL), SW_OK, "a future silence (no id wanted)");
+	is_int(count("SELECT count(*) FROM silences WHERE id = 3 AND matcher = 'warehouse=w2'"
+		     " AND created_by = 'ravi' AND reason = 'move' AND created_at = 1795521600"),
+	       1, "stored in the schema's columns (comment as reason)");
+
+	is_int(sw_store_silence_list(st, NOW, false, &list, &n), SW_OK, "list current");
+	is_int(n, 2, "the active and the future one");
+	if (n == 2) {
+		is_int(list[0].id, 1, "in id order");
+		is_str(list[0].matchers, "courier=dhl,severity=~warning|critical", "matchers");
+		is_int(list[0].starts_at, NOW - HOUR, "starts_at");
+		is_int(list[0].ends_at, NOW + 2 * HOUR, "ends_at");
+		is_str(list[0].created_by, "asha", "created_by");
+		is_str(list[0].comment, "dhl maintenance", "comment");
+		is_int(list[0].created_at, NOW, "created_at");
+		is_int(list[1].id, 3, "then the future one");
+	}
+	sw_store_silence_free(list, n);
+	is_int(sw_store_silence_list(st, NOW, true, &list, &n), SW_OK, "list all");
+	is_int(n, 3, "all three");
+	sw_store_silence_free(list, n);
+	is_int(sw_store_silence_list(st, NOW + 2 * HOUR, false, &list, &n), SW_OK,
+	       "list at the first one's end");
+	ok(n == 1 && list[0].id == 3, "a silence is over at its ends_at");
+	sw_store_silence_free(list, n);
+}
+
+static void test_silence_expire(struct sw_store *st)
+{
+	struct sw_silence *list = NULL;
+	size_t n = 0;
+
+	is_int(sw_store_silence_expire(st, 1, NOW), SW_OK, "expire the active silence");
+	is_int(count("SELECT ends_at = 1795521600 AND starts_at = 1795518000 FROM silences"
+		     " WHERE id = 1"),
+	       1, "it ends now; its start is kept");
+	is_int(sw_store_silence_expire(st, 1, NOW + 10), SW_ENOTFOUND, "expiring it again");
+	ok(strstr(sw_store_errmsg(st), "silence 1 already ended at 2026-11-24T12:00:00Z") != NULL,
+	   "says when it ended: %s", sw_store_errmsg(st));
+	is_int(sw_store_silence_expire(st, 2, NOW), SW_ENOTFOUND, "expiring a past silence");
+	is_int(sw_store_silence_expire(st, 99, NOW), SW_ENOTFOUND, "expiring no silence");
+	ok(strstr(sw_store_errmsg(st), "silence 99: no such silence") != NULL, "says so: %s",
+	   sw_store_errmsg(st));
+	is_int(sw_store_silence_expire(st, 3, NOW), SW_OK, "expire one still to come");
+	is_int(count("SELECT ends_at = 1795521600 AND starts_at = 1795521599 FROM silences"
+		     " WHERE id = 3"),
+	       1, "it ends now, a second after its start moved back to now");
+	is_int(sw_store_silence_list(st, NOW, false, &list, &n), SW_OK, "list current");
+	is_int(n, 0, "none left");
+	ok(list == NULL, "an empty list is NULL");
+	sw_store_silence_free(list, n);
+}
+
+static void test_ack(struct sw_store *st)
+{
+	char *by = NULL;
+	int64_t at = 0;
+	bool acked = true;
+
+	is_int(sw_store_page_acked(st, 7, 3, &acked, &at, &by), SW_OK, "acked? before any");
+	ok(!acked && at == 0 && by == NULL, "not acknowledged");
+	is_int(sw_store_page_ack(st, 7, 3, "asha", "looking", NOW), SW_OK, "ack page 7 #3");
+	is_int(count("SELECT count(*) FROM acks WHERE alert_key = 'page:7#3' AND acked_by ="
+		     " 'asha' AND comment = 'looking' AND acked_at = 1795521600"),
+	       1, "one acks row, key page:ID#INCIDENT");
+	is_int(sw_store_page_ack(st, 7, 3, "ravi", NULL, NOW + 60), SW_EDUP, "ack it again");
+	ok(strstr(sw_store_errmsg(st), "already acknowledged") != NULL, "says so: %s",
+	   sw_store_errmsg(st));
+	is_int(count("SELECT count(*) FROM acks"), 1, "still one row");
+	is_int(sw_store_page_acked(st, 7, 3, &acked, &at, &by), SW_OK, "acked?");
+	ok(acked && at == NOW, "acknowledged, at the first ack's time");
+	is_str(by, "asha", "by the first");
+	free(by);
+	by = NULL;
+	is_int(sw_store_page_acked(st, 7, 4, &acked, NULL, NULL), SW_OK, "the next incident?");
+	ok(!acked, "is not acknowledged");
+	is_int(sw_store_page_acked(st, 70, 3, &acked, NULL, NULL), SW_OK, "page 70 incident 3?");
+	ok(!acked, "is not (no key prefix confusion)");
+	is_int(sw_store_page_ack(st, 7, 4, "ravi", "", NOW), SW_OK, "ack the next incident");
+	is_int(count("SELECT count(*) FROM acks WHERE alert_key = 'page:7#4' AND comment IS NULL"),
+	       1, "an empty comment is stored as none");
+	is_int(sw_store_page_ack(st, 7, 0, "asha", NULL, NOW), SW_EINVAL, "incident 0 refused");
+	is_int(sw_store_page_ack(st, 0, 1, "asha", NULL, NOW), SW_EINVAL, "page 0 refused");
+	is_int(sw_store_page_ack(st, 7, 5, "", NULL, NOW), SW_EINVAL, "nobody refused");
+	is_int(count("SELECT count(*) FROM acks"), 2, "nothing stored by the refusals");
+}
+
+static void test_silences_and_acks(struct sw_store *st)
+{
+	test_silence_refused(st);
+	test_silence_add_list(st);
+	test_silence_expire(st);
+	test_ack(st);
+}
+
+/* ==== main ================================================================= */
+
+int main(void)
+{
+	struct sw_store *st = NULL;
+	char err[512] = "";
+	char *cmd;
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	store_path = xasprintf("%s/store.db", tmpdir);
+	if (!ok(sw_store_open(store_path, 0, &st, err, sizeof(err)) == SW_OK, "open store")) {
+		printf("#   %s\n", err);
+		return tap_done();
+	}
+	test_silences_and_acks(st);
+	sw_store_close(st);
+	cmd = xasprintf("rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	free(cmd);
+	free(store_path);
+	return tap_done();
+}
