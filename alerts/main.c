@@ -4,10 +4,13 @@
  * Glue between the shared daemon life cycle (lib/daemon) and the engine's
  * parts: engine.c (slips: start-up pass, journal tail, deadlines),
  * notify.c (customer emails from the outbox), mail.c (SMTP), template.c,
- * rules.c (settings).  Four timers drive everything on one loop:
+ * rules.c (settings), pages.c and pager.c (on-call).  Six timers drive
+ * everything on one loop:
  *   journal  - every journal_interval, read new events (until drained);
  *   due      - at the earliest deadline of the queue;
  *   notify   - send due outbox rows at the configured rate;
+ *   pages    - every [pages] interval, evaluate the ops rules;
+ *   pager    - send due page rows;
  *   rrd      - the notify.rrd time series (lib/daemon series).
  * The start-up pass runs before the loop starts serving, so the queue is
  * complete when the first deadline is checked.
@@ -26,6 +29,7 @@
 #include "alerts/engine.h"
 #include "alerts/mail.h"
 #include "alerts/notify.h"
+#include "alerts/pages.h"
 #include "alerts/rules.h"
 #include "alerts/template.h"
 #include "conf/registry.h"
@@ -44,9 +48,18 @@ struct alerts {
 	size_t n_chs;
 	struct sw_notify *notify;
 	struct sw_daemon_series series;
-	uint64_t journal_timer, due_timer, notify_timer;
+	/* on-call: the ops rules, the pager, each receiver's open channel
+	 * (rchs[i] for receivers[i]; NULL for email receivers, which use
+	 * page_email, an [smtp] channel of their own) */
+	struct sw_sig_ctx sig;
+	struct sw_pages *pages;
+	struct sw_pager *pager;
+	struct sw_channel *rchs[SW_PAGES_MAX_RECEIVERS];
+	size_t n_rchs;
+	struct sw_channel *page_email;
+	uint64_t journal_timer, due_timer, notify_timer, pages_timer, pager_timer;
 	int64_t due_armed; /* the deadline due_timer is set for (0: none) */
-	struct sw_log_complain store_c, notify_c;
+	struct sw_log_complain store_c, notify_c, pages_c, pager_c;
 };
 
 static struct alerts alerts;
@@ -159,6 +172,43 @@ static int64_t notify_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 	return delay;
 }
 
+static int64_t pager_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct alerts *a = arg;
+	int64_t delay = 1000;
+	char err[768];
+
+	if (!a->pager)
+		return -1;
+	if (sw_pager_run(a->pager, now_s(), &delay, err, sizeof(err)) != SW_OK) {
+		sw_log_complain(&a->pager_c, SW_LOG_ERR, "pager", "%s", err);
+		return 5000;
+	}
+	sw_log_release(&a->pager_c, SW_LOG_NOTICE, "pager", "outbox readable again");
+	return delay;
+}
+
+static int64_t pages_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
+{
+	struct alerts *a = arg;
+	struct sw_pages_stats before, after;
+	char err[768];
+
+	if (!a->pages)
+		return -1;
+	sw_pages_get_stats(a->pages, &before);
+	if (sw_pages_eval(a->pages, now_s(), err, sizeof(err)) != SW_OK)
+		sw_log_complain(&a->pages_c, SW_LOG_ERR, "pages", "%s", err);
+	else if (err[0])
+		sw_log_complain(&a->pages_c, SW_LOG_WARNING, "pages", "%s", err);
+	else
+		sw_log_release(&a->pages_c, SW_LOG_NOTICE, "pages", "rules measured again");
+	sw_pages_get_stats(a->pages, &after);
+	if (after.queued != before.queued && a->pager_timer)
+		sw_loop_timer_set(a->d->loop, a->pager_timer, 0);
+	return a->conf->pages.interval_ms;
+}
+
 /* ---- life cycle ---------------------------------------------------------- */
 
 /* The daemon is stopping, or SIGTERM / SIGINT is waiting (the loop blocks
@@ -221,6 +271,70 @@ static void notify_follow(struct alerts *a, struct sw_alerts_state *c)
 	}
 }
 
+/* Opens each receiver's channel of c (rchs) and, for email receivers, an
+ * [smtp] channel of the pager's own; SW_OK or the first failure (what was
+ * opened is closed again). */
+static enum sw_err open_receivers(const struct sw_alerts_state *c, struct sw_channel **rchs,
+				  size_t *ret_n, struct sw_channel **ret_email, char *errbuf,
+				  size_t errlen)
+{
+	const struct sw_pages_conf *pc = &c->pages;
+	enum sw_err rc = SW_OK;
+
+	*ret_n = 0;
+	*ret_email = NULL;
+	for (size_t i = 0; rc == SW_OK && i < pc->n_receivers && i < SW_PAGES_MAX_RECEIVERS;
+	     i++) {
+		const struct sw_receiver_conf *r = &pc->receivers[i];
+
+		rchs[i] = NULL;
+		*ret_n = i + 1;
+		if (r->chconf)
+			rc = sw_channel_open(r->ops, r->chconf, &rchs[i], errbuf, errlen);
+		else if (!*ret_email && c->page_smtp)
+			rc = sw_channel_open(&sw_chan_email, c->page_smtp, ret_email, errbuf,
+					     errlen);
+	}
+	if (rc != SW_OK) {
+		while (*ret_n > 0)
+			sw_channel_close(rchs[--*ret_n]);
+		sw_channel_close(*ret_email);
+		*ret_email = NULL;
+	}
+	return rc;
+}
+
+static void close_receivers(struct sw_channel **rchs, size_t *n, struct sw_channel **email)
+{
+	while (*n > 0)
+		sw_channel_close(rchs[--*n]);
+	sw_channel_close(*email);
+	*email = NULL;
+}
+
+/* Paging starts (or stops) with the ops rules in the configuration. */
+static void pages_follow(struct alerts *a, struct sw_alerts_state *c)
+{
+	a->sig.st = a->d->store;
+	a->sig.rrd = &c->rrd;
+	a->sig.cursor = SW_ENGINE_CURSOR;
+	if (!a->pages) {
+		a->pages = sw_pages_new(a->d->store, &a->sig, &c->pages, a->metrics);
+		a->pager = sw_pager_new(a->d->store, &c->pages, a->metrics);
+		sw_pager_set_interrupt(a->pager, stop_pending);
+		sw_loop_timer_add(a->d->loop, 0, pages_timer_cb, a, &a->pages_timer);
+		sw_loop_timer_add(a->d->loop, 0, pager_timer_cb, a, &a->pager_timer);
+	}
+	sw_pages_set_conf(a->pages, &c->pages);
+	sw_pager_set_conf(a->pager, &c->pages);
+	sw_pager_set_channels(a->pager, a->rchs, a->n_rchs, a->page_email);
+	if (c->pages.n_rules == 0)
+		sw_log_notice("pages", "no [page] rules: nobody on call is paged");
+	else
+		sw_log_notice("pages", "%zu ops rules, %zu receivers, %zu routes",
+			      c->pages.n_rules, c->pages.n_receivers, c->pages.n_routes);
+}
+
 static enum sw_err start_mail(struct alerts *a, char *errbuf, size_t errlen)
 {
 	enum sw_err rc;
@@ -273,6 +387,9 @@ static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen
 		return rc;
 	if ((rc = start_mail(a, errbuf, errlen)))
 		return rc;
+	if ((rc = open_receivers(a->conf, a->rchs, &a->n_rchs, &a->page_email, errbuf, errlen)))
+		return rc;
+	pages_follow(a, a->conf);
 	sw_loop_timer_add(d->loop, 0, journal_timer_cb, a, &a->journal_timer);
 	arm_due(a);
 	return SW_OK;
@@ -283,11 +400,15 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 {
 	struct alerts *a = &alerts;
 	struct sw_alerts_state *c = new_state;
-	struct sw_channel *chs[SW_NOTIFY_CHANNELS];
-	size_t n_chs;
+	struct sw_channel *chs[SW_NOTIFY_CHANNELS], *rchs[SW_PAGES_MAX_RECEIVERS], *page_email;
+	size_t n_chs, n_rchs;
 
 	if (open_channels(c, chs, &n_chs, errbuf, errlen) != SW_OK)
 		return SW_ECONF;
+	if (open_receivers(c, rchs, &n_rchs, &page_email, errbuf, errlen) != SW_OK) {
+		close_channels(chs, &n_chs);
+		return SW_ECONF;
+	}
 	if (c->rrd.step_ms != a->conf->rrd.step_ms || strcmp(c->rrd.dir, a->conf->rrd.dir) != 0)
 		sw_log_warn(NULL, "reload: [rrd] changes apply after a restart");
 	sw_engine_set_conf(a->engine, &c->alerts, &c->rules);
@@ -296,6 +417,11 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 	a->n_chs = n_chs;
 	a->conf = c;
 	notify_follow(a, c);
+	close_receivers(a->rchs, &a->n_rchs, &a->page_email);
+	memcpy(a->rchs, rchs, sizeof(rchs));
+	a->n_rchs = n_rchs;
+	a->page_email = page_email;
+	pages_follow(a, c);
 	return SW_OK;
 }
 
@@ -310,7 +436,7 @@ static void alerts_stop(struct sw_daemon *d)
 	struct sw_engine_stats st;
 	struct sw_notify_stats ns = { 0 };
 
-	for (uint64_t *t = &a->journal_timer; t <= &a->notify_timer; t++) {
+	for (uint64_t *t = &a->journal_timer; t <= &a->pager_timer; t++) {
 		if (*t)
 			sw_loop_timer_del(d->loop, *t);
 		*t = 0;
@@ -331,6 +457,11 @@ static void alerts_stop(struct sw_daemon *d)
 	}
 	sw_daemon_series_stop(d, &a->series);
 	sw_notify_free(a->notify);
+	sw_pages_free(a->pages);
+	sw_pager_free(a->pager);
+	a->pages = NULL;
+	a->pager = NULL;
+	close_receivers(a->rchs, &a->n_rchs, &a->page_email);
 	close_channels(a->chs, &a->n_chs);
 	sw_engine_free(a->engine);
 	sw_metrics_free(a->metrics);
@@ -342,7 +473,8 @@ static void alerts_stop(struct sw_daemon *d)
 
 static const struct sw_daemon_desc alerts_desc = {
 	.name = "alerts",
-	.summary = "Detect delivery slips and email the customers whose orders slipped.",
+	.summary = "Detect delivery slips, email the customers whose orders slipped, and page "
+		   "on-call staff when something systemic slips.",
 	.part = &sw_alerts_part,
 	.registry = sw_registry,
 	.start = alerts_start,

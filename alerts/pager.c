@@ -35,7 +35,7 @@
 #include "lib/xmalloc.h"
 
 #define ROUND_MAX 100 /* rows claimed per round */
-#define MAX_RECEIVERS 64
+#define MAX_RECEIVERS SW_PAGES_MAX_RECEIVERS
 
 struct sw_pager {
 	struct sw_store *st;

@@ -69,6 +69,7 @@
 
 #define SW_PAGES_MAX_RULES  256
 #define SW_PAGES_MAX_ROUTES 64
+#define SW_PAGES_MAX_RECEIVERS 64
 
 /* [page NAME] */
 struct sw_page_rule {
