@@ -639,7 +639,11 @@ static void dump_str(struct sw_buf *out, const char *key, const char *v)
 static void dump_rule(const struct sw_page_rule *r, struct sw_buf *out)
 {
 	sw_buf_printf(out, "\n[page %s]\n", r->name);
-	sw_buf_printf(out, "signal = %s\n", r->signal->name);
+	sw_buf_printf(out, "signal = %s ; %s%s, %s is worse, in %s\n", r->signal->name,
+		      sw_signal_subject_label(r->signal) ? "per " : "",
+		      sw_signal_subject_label(r->signal) ? sw_signal_subject_label(r->signal)
+							 : "installation-wide",
+		      r->signal->above ? "higher" : "lower", r->signal->unit);
 	if (r->has_warning)
 		sw_buf_printf(out, "warning = %.15g\n", r->warning);
 	else
