@@ -1,0 +1,658 @@
+/*
+ * signals.c - what ops rules watch (see signals.h): the signal table and
+ * one measure function per row.
+ *
+ * Design:
+ * - RRD signals read the collector's files through lib/rrd_read.h: the sum
+ *   of the data sources over the window, and whether any row was known
+ *   within nodata_after.  The collector writes a row for every warehouse
+ *   and courier its registry knows each step (counters 0 when nothing
+ *   happened), so an idle feed reads as zeros and a stopped collector as
+ *   unknown rows: "no data", never "all well".  A file that does not exist
+ *   is no data too.
+ * - Store signals count through lib/store_signals.h; they always have
+ *   data (the store is the truth at now).
+ * - Subjects are the union of what the RRD directory holds and what the
+ *   store knows.  An id only becomes a file name when it is one segment of
+ *   [A-Za-z0-9_.-] not starting with '.' (the catalogue's own rule), so no
+ *   subject escapes the RRD directory; other ids are refused with an error.
+ * - Figures are a flat JSON object of numbers built with snprintf (ids
+ *   never go into it); text is one line for a tired on-call engineer.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts/signals.h"
+#include "lib/rrd_read.h"
+#include "lib/store_signals.h"
+#include "lib/xmalloc.h"
+
+#define ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* An id that can name an RRD file: one safe path segment. */
+static bool id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	return n > 0 && n < 200 && id[0] != '.' && strspn(id, ID_CHARS) == n;
+}
+
+/* "1h", "1h30m", "45s", "2d3h": at most the two largest non-zero units. */
+static void dur_text(int64_t s, char *out, size_t len)
+{
+	static const struct {
+		int64_t secs;
+		const char *unit;
+	} units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+	size_t used = 0;
+	int parts = 0;
+
+	if (s <= 0) {
+		snprintf(out, len, "0s");
+		return;
+	}
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && parts < 2; i++) {
+		int64_t q = s / units[i].secs;
+
+		if (q == 0) {
+			if (parts)
+				break; /* "1h" not "1h0m5s" */
+			continue;
+		}
+		s -= q * units[i].secs;
+		used += (size_t)snprintf(out + used, len > used ? len - used : 0, "%lld%s",
+					 (long long)q, units[i].unit);
+		parts++;
+	}
+}
+
+static void __attribute__((format(printf, 3, 4))) put(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+static int64_t count_of(double x)
+{
+	return isfinite(x) && x > 0 ? (int64_t)llround(x) : 0;
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* min_count as a floor of 1: zero samples never judge a rate. */
+static bool enough_of(int64_t n, const struct sw_sig_args *a)
+{
+	return n > 0 && n >= a->min_count;
+}
+
+/* ---- subjects -------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts and dedups ids in place; *n shrinks. */
+static void sort_unique(char **ids, size_t *n)
+{
+	size_t out = 0;
+
+	if (*n == 0)
+		return;
+	qsort(ids, *n, sizeof(*ids), cmp_str);
+	for (size_t i = 0; i < *n; i++) {
+		if (out && strcmp(ids[out - 1], ids[i]) == 0) {
+			free(ids[i]);
+			continue;
+		}
+		ids[out++] = ids[i];
+	}
+	*n = out;
+}
+
+/* Appends b (whose strings are taken over; keep: which to take, the rest
+ * freed) to *a. */
+static void take(char ***a, size_t *na, char **b, size_t nb, bool file_ids_only)
+{
+	if (nb)
+		*a = xreallocarray(*a, *na + nb, sizeof(**a));
+	for (size_t i = 0; i < nb; i++) {
+		if (file_ids_only && !id_ok(b[i]))
+			free(b[i]);
+		else
+			(*a)[(*na)++] = b[i];
+	}
+	free(b);
+}
+
+/* The ids of RRD files under kind_dir plus those from the store. */
+static enum sw_err union_ids(const struct sw_sig_ctx *ctx, const char *kind_dir,
+			     enum sw_err (*from_store)(struct sw_store *, char ***, size_t *),
+			     bool file_ids_only, char ***ret_ids, size_t *ret_n, char *err,
+			     size_t len)
+{
+	char **ids = NULL, **b = NULL;
+	size_t n = 0, nb = 0;
+	enum sw_err rc;
+
+	*ret_ids = NULL;
+	*ret_n = 0;
+	if (ctx->rrd && (rc = sw_rrd_list(ctx->rrd, kind_dir, &b, &nb, err, len)))
+		return rc;
+	take(&ids, &n, b, nb, false);
+	if ((rc = from_store(ctx->st, &b, &nb))) {
+		put(err, len, "%s", sw_store_errmsg(ctx->st));
+		sw_signal_ids_free(ids, n);
+		return rc;
+	}
+	take(&ids, &n, b, nb, file_ids_only);
+	sort_unique(ids, &n);
+	if (n == 0) {
+		free(ids);
+		ids = NULL;
+	}
+	*ret_ids = ids;
+	*ret_n = n;
+	return SW_OK;
+}
+
+static enum sw_err courier_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids, size_t *ret_n,
+				    char *err, size_t len)
+{
+	return union_ids(ctx, "courier", sw_store_sig_couriers, true, ret_ids, ret_n, err, len);
+}
+
+/* Warehouses for the store's signals: every id orders name. */
+static enum sw_err warehouse_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids, size_t *ret_n,
+				      char *err, size_t len)
+{
+	return union_ids(ctx, "warehouse", sw_store_sig_warehouses, false, ret_ids, ret_n, err,
+			 len);
+}
+
+/* Warehouses for the RRD signal: only ids that can name a file. */
+static enum sw_err warehouse_file_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids,
+					   size_t *ret_n, char *err, size_t len)
+{
+	return union_ids(ctx, "warehouse", sw_store_sig_warehouses, true, ret_ids, ret_n, err, len);
+}
+
+/* ---- RRD reads --------------------------------------------------------- */
+
+/* One RRD signal's read: the window's sums and whether data still comes. */
+struct rrd_seen {
+	char file[256];	       /* "courier/dhl" */
+	struct sw_rrd_sum win; /* the rows of (now - window, now] */
+	bool exists;
+	bool has_data;
+	int64_t last_known; /* the latest known row seen (0: none) */
+};
+
+static enum sw_err rrd_seen(const struct sw_sig_ctx *ctx, const char *kind_dir, const char *id,
+			    const char *const *ds, size_t n_ds, const struct sw_sig_args *a,
+			    struct rrd_seen *s, char *err, size_t len)
+{
+	int64_t nd = a->nodata_after_s;
+	struct sw_rrd_sum recent;
+	enum sw_err rc;
+
+	memset(s, 0, sizeof(*s));
+	if (!id_ok(id)) {
+		put(err, len,
+		    "%s id '%s' cannot name an RRD file (one segment of [A-Za-z0-9_.-] "
+		    "not starting with '.')",
+		    kind_dir, id ? id : "(null)");
+		return SW_EINVAL;
+	}
+	if (ctx->rrd == NULL || a->window_s <= 0) {
+		put(err, len, "%s/%s: no [rrd] configuration or no window", kind_dir, id);
+		return SW_EINVAL;
+	}
+	put(s->file, sizeof(s->file), "%s/%s", kind_dir, id);
+	rc = sw_rrd_read_sum(ctx->rrd, s->file, ds, n_ds, a->now - a->window_s, a->now, &s->win,
+			     err, len);
+	if (rc == SW_ENOTFOUND)
+		return SW_OK; /* a missing file is no data */
+	if (rc)
+		return rc;
+	s->exists = true;
+	s->last_known = s->win.last_known;
+	if (nd > a->window_s) {
+		rc = sw_rrd_read_sum(ctx->rrd, s->file, ds, n_ds, a->now - nd, a->now, &recent, err,
+				     len);
+		if (rc)
+			return rc == SW_ENOTFOUND ? SW_OK : rc; /* gone meanwhile */
+		if (recent.last_known > s->last_known)
+			s->last_known = recent.last_known;
+	}
+	s->has_data = s->last_known > 0 && (nd <= 0 || s->last_known > a->now - nd);
+	return SW_OK;
+}
+
+/* Fills out for an RRD subject without data. */
+static void no_data(const struct rrd_seen *s, const struct sw_sig_args *a, struct sw_sig_value *out)
+{
+	char d[32], w[32];
+
+	dur_text(a->nodata_after_s, d, sizeof(d));
+	out->has_data = false;
+	out->enough = false;
+	if (!s->exists) {
+		put(out->figures, sizeof(out->figures),
+		    "{\"file_exists\":false,\"nodata_after_s\":%lld}",
+		    (long long)a->nodata_after_s);
+		put(out->text, sizeof(out->text), "no data: %s.rrd does not exist", s->file);
+		return;
+	}
+	dur_text(s->last_known ? a->now - s->last_known : 0, w, sizeof(w));
+	put(out->figures, sizeof(out->figures),
+	    "{\"file_exists\":true,\"last_known\":%lld,\"nodata_after_s\":%lld}",
+	    (long long)s->last_known, (long long)a->nodata_after_s);
+	if (s->last_known)
+		put(out->text, sizeof(out->text),
+		    "no data: %s.rrd has had no value for %s (the collector stopped writing it?)",
+		    s->file, w);
+	else
+		put(out->text, sizeof(out->text),
+		    "no data: %s.rrd has no value in the last %s (the collector stopped writing "
+		    "it?)",
+		    s->file, d);
+}
+
+/* ---- courier signals -------------------------------------------------------- */
+
+static const char *const ontime_ds[] = {"delivered_ontime", "delivered_late"};
+
+static enum sw_err m_courier_ontime(const struct sw_sig_ctx *ctx, const char *id,
+				    const struct sw_sig_args *a, struct sw_sig_value *out,
+				    char *err, size_t len)
+{
+	struct rrd_seen s;
+	char w[32];
+	int64_t on, late, n;
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "courier");
+	if ((rc = rrd_seen(ctx, "courier", id, ontime_ds, 2, a, &s, err, len)))
+		return rc;
+	if (!s.has_data) {
+		no_data(&s, a, out);
+		return SW_OK;
+	}
+	on = count_of(s.win.sum[0]);
+	late = count_of(s.win.sum[1]);
+	n = on + late;
+	dur_text(a->window_s, w, sizeof(w));
+	out->has_data = true;
+	out->count = n;
+	out->enough = enough_of(n, a);
+	out->value = pct(on, n);
+	put(out->figures, sizeof(out->figures),
+	    "{\"on_time\":%lld,\"late\":%lld,\"rate_pct\":%.1f,\"window_s\":%lld}", (long long)on,
+	    (long long)late, out->value, (long long)a->window_s);
+	if (n == 0)
+		put(out->text, sizeof(out->text), "no deliveries in the last %s", w);
+	else
+		put(out->text, sizeof(out->text),
+		    "%lld of %lld deliveries on time (%.1f%%) in the "
+		    "last %s%s",
+		    (long long)on, (long long)n, out->value, w,
+		    out->enough ? "" : ": too few to judge");
+	return SW_OK;
+}
+
+/* Errors first, then the answers that are not errors (a 404 is an answer). */
+static const char *const api_ds[] = {"resp_5xx",   "resp_429", "resp_timeout",
+				     "parse_fail", "resp_2xx", "resp_4xx"};
+#define API_ERR_DS 4
+
+static enum sw_err m_courier_api_errors(const struct sw_sig_ctx *ctx, const char *id,
+					const struct sw_sig_args *a, struct sw_sig_value *out,
+					char *err, size_t len)
+{
+	int64_t c[6], errors = 0, total = 0;
+	struct rrd_seen s;
+	char w[32];
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "courier");
+	if ((rc = rrd_seen(ctx, "courier", id, api_ds, 6, a, &s, err, len)))
+		return rc;
+	if (!s.has_data) {
+		no_data(&s, a, out);
+		return SW_OK;
+	}
+	for (size_t i = 0; i < 6; i++) {
+		c[i] = count_of(s.win.sum[i]);
+		errors += i < API_ERR_DS ? c[i] : 0;
+		total += c[i];
+	}
+	dur_text(a->window_s, w, sizeof(w));
+	out->has_data = true;
+	out->count = total;
+	out->enough = enough_of(total, a);
+	out->value = pct(errors, total);
+	put(out->figures, sizeof(out->figures),
+	    "{\"errors\":%lld,\"requests\":%lld,\"rate_pct\":%.1f,\"resp_5xx\":%lld,"
+	    "\"resp_429\":%lld,\"timeout\":%lld,\"parse_fail\":%lld,\"resp_2xx\":%lld,"
+	    "\"resp_4xx\":%lld,\"window_s\":%lld}",
+	    (long long)errors, (long long)total, out->value, (long long)c[0], (long long)c[1],
+	    (long long)c[2], (long long)c[3], (long long)c[4], (long long)c[5],
+	    (long long)a->window_s);
+	if (total == 0)
+		put(out->text, sizeof(out->text), "no tracking API requests in the last %s", w);
+	else
+		put(out->text, sizeof(out->text),
+		    "%lld of %lld tracking API requests failed (%.1f%%) in the last %s: 5xx %lld, "
+		    "429 %lld, timeouts %lld, unparseable %lld%s",
+		    (long long)errors, (long long)total, out->value, w, (long long)c[0],
+		    (long long)c[1], (long long)c[2], (long long)c[3],
+		    out->enough ? "" : "; too few to judge");
+	return SW_OK;
+}
+
+/* ---- warehouse signals ----------------------------------------------------- */
+
+static const char *const event_ds[] = {"created",   "picked",	   "packed",   "shipped",
+				       "cancelled", "backordered", "rejected", "duplicates"};
+
+static enum sw_err m_feed_silent(const struct sw_sig_ctx *ctx, const char *id,
+				 const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
+				 size_t len)
+{
+	int64_t events, silent;
+	struct rrd_seen s;
+	char w[32], d[32];
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "warehouse");
+	if ((rc = rrd_seen(ctx, "warehouse", id, event_ds, 8, a, &s, err, len)))
+		return rc;
+	if (!s.has_data) {
+		no_data(&s, a, out);
+		return SW_OK;
+	}
+	events = count_of(s.win.total);
+	silent = s.win.last_nonzero ? a->now - s.win.last_nonzero : a->window_s;
+	dur_text(a->window_s, w, sizeof(w));
+	dur_text(silent, d, sizeof(d));
+	out->has_data = true;
+	out->enough = true;
+	out->count = events;
+	out->value = (double)silent / 60.0;
+	put(out->figures, sizeof(out->figures),
+	    "{\"events\":%lld,\"last_event_step\":%lld,\"silent_min\":%.1f,\"window_s\":%lld}",
+	    (long long)events, (long long)s.win.last_nonzero, out->value, (long long)a->window_s);
+	if (s.win.last_nonzero)
+		put(out->text, sizeof(out->text),
+		    "last warehouse event %s ago (in the step ending then); %lld events in the "
+		    "last %s",
+		    d, (long long)events, w);
+	else
+		put(out->text, sizeof(out->text),
+		    "no warehouse events in the last %s (the collector is writing, the feed is "
+		    "silent)",
+		    w);
+	return SW_OK;
+}
+
+static enum sw_err store_failed(const struct sw_sig_ctx *ctx, enum sw_err rc, char *err, size_t len)
+{
+	put(err, len, "%s", sw_store_errmsg(ctx->st));
+	return rc;
+}
+
+static enum sw_err m_ship_late(const struct sw_sig_ctx *ctx, const char *id,
+			       const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
+			       size_t len)
+{
+	struct sw_sig_orders o;
+	int64_t overdue;
+	char d[32];
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "warehouse");
+	if ((rc = sw_store_sig_ship_late(ctx->st, id, a->now, &o)))
+		return store_failed(ctx, rc, err, len);
+	overdue = o.count ? a->now - o.oldest : 0;
+	dur_text(overdue, d, sizeof(d));
+	out->has_data = true;
+	out->enough = true;
+	out->count = o.count;
+	out->value = (double)o.count;
+	put(out->figures, sizeof(out->figures),
+	    "{\"orders\":%lld,\"oldest_ship_by\":%lld,\"most_overdue_s\":%lld}", (long long)o.count,
+	    (long long)o.oldest, (long long)overdue);
+	if (o.count)
+		put(out->text, sizeof(out->text),
+		    "%lld orders past their promised ship-by and not shipped, the oldest %s "
+		    "overdue",
+		    (long long)o.count, d);
+	else
+		put(out->text, sizeof(out->text), "no orders past their promised ship-by");
+	return SW_OK;
+}
+
+static enum sw_err m_pick_backlog(const struct sw_sig_ctx *ctx, const char *id,
+				  const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
+				  size_t len)
+{
+	struct sw_sig_orders o;
+	int64_t wait;
+	char d[32];
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "warehouse");
+	if ((rc = sw_store_sig_pick_backlog(ctx->st, id, &o)))
+		return store_failed(ctx, rc, err, len);
+	wait = o.count && o.oldest ? a->now - o.oldest : 0;
+	dur_text(wait, d, sizeof(d));
+	out->has_data = true;
+	out->enough = true;
+	out->count = o.count;
+	out->value = (double)o.count;
+	put(out->figures, sizeof(out->figures),
+	    "{\"orders\":%lld,\"oldest_created\":%lld,\"oldest_wait_s\":%lld}", (long long)o.count,
+	    (long long)o.oldest, (long long)wait);
+	if (o.count)
+		put(out->text, sizeof(out->text),
+		    "%lld orders created and not yet picked, the oldest waiting %s",
+		    (long long)o.count, d);
+	else
+		put(out->text, sizeof(out->text), "no orders waiting to be picked");
+	return SW_OK;
+}
+
+/* ---- global signals ------------------------------------------------------- */
+
+static enum sw_err m_email_failures(const struct sw_sig_ctx *ctx, const char *id,
+				    const struct sw_sig_args *a, struct sw_sig_value *out,
+				    char *err, size_t len)
+{
+	struct sw_sig_notices n;
+	int64_t bad;
+	char w[32];
+	enum sw_err rc;
+
+	(void)id;
+	snprintf(out->stage, sizeof(out->stage), "email");
+	if ((rc = sw_store_sig_notices(ctx->st, a->now - a->window_s, &n)))
+		return store_failed(ctx, rc, err, len);
+	bad = n.failed + n.deferred_fail;
+	dur_text(a->window_s, w, sizeof(w));
+	out->has_data = true;
+	out->enough = true;
+	out->count = bad;
+	out->value = (double)bad;
+	put(out->figures, sizeof(out->figures),
+	    "{\"failing\":%lld,\"failed\":%lld,\"retrying\":%lld,\"sent\":%lld,"
+	    "\"deferred_on_purpose\":%lld,\"waiting\":%lld,\"window_s\":%lld}",
+	    (long long)bad, (long long)n.failed, (long long)n.deferred_fail, (long long)n.sent,
+	    (long long)n.deferred_other, (long long)n.waiting, (long long)a->window_s);
+	put(out->text, sizeof(out->text),
+	    "%lld of the customer notices queued in the last %s could not be delivered (%lld "
+	    "failed for good, %lld retrying after a channel error); %lld sent",
+	    (long long)bad, w, (long long)n.failed, (long long)n.deferred_fail, (long long)n.sent);
+	return SW_OK;
+}
+
+static enum sw_err m_journal_lag(const struct sw_sig_ctx *ctx, const char *id,
+				 const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
+				 size_t len)
+{
+	struct sw_sig_journal j;
+	int64_t lag;
+	char d[32];
+	enum sw_err rc;
+
+	(void)id;
+	snprintf(out->stage, sizeof(out->stage), "engine");
+	if ((rc = sw_store_sig_journal(ctx->st, ctx->cursor, &j)))
+		return store_failed(ctx, rc, err, len);
+	lag = j.behind && a->now > j.oldest_received_at ? a->now - j.oldest_received_at : 0;
+	dur_text(lag, d, sizeof(d));
+	out->has_data = true;
+	out->enough = true;
+	out->count = j.behind;
+	out->value = (double)lag;
+	put(out->figures, sizeof(out->figures),
+	    "{\"lag_s\":%lld,\"cursor\":%lld,\"newest\":%lld,\"behind\":%lld}", (long long)lag,
+	    (long long)j.cursor, (long long)j.newest, (long long)j.behind);
+	if (j.behind)
+		put(out->text, sizeof(out->text),
+		    "the alert engine is %s behind the journal: %lld events waiting (done up to "
+		    "seq %lld, newest %lld)",
+		    d, (long long)j.behind, (long long)j.cursor, (long long)j.newest);
+	else
+		put(out->text, sizeof(out->text),
+		    "the alert engine is caught up with the journal (seq %lld)",
+		    (long long)j.newest);
+	return SW_OK;
+}
+
+/* ---- the table --------------------------------------------------------------- */
+
+static const struct sw_signal sig_courier_ontime = {
+    .name = "courier_ontime",
+    .subject = SW_SIG_COURIER,
+    .above = false,
+    .unit = "%",
+    .what = "share of the courier's deliveries on time in the window (RRD)",
+    .rrd = true,
+    .subjects = courier_subjects,
+    .measure = m_courier_ontime,
+};
+
+static const struct sw_signal sig_courier_api_errors = {
+    .name = "courier_api_errors",
+    .subject = SW_SIG_COURIER,
+    .above = true,
+    .unit = "%",
+    .what = "share of the courier's tracking API requests failing (5xx, 429, timeout, "
+	    "unparseable) in the window (RRD)",
+    .rrd = true,
+    .subjects = courier_subjects,
+    .measure = m_courier_api_errors,
+};
+
+static const struct sw_signal sig_ship_late = {
+    .name = "warehouse_ship_late",
+    .subject = SW_SIG_WAREHOUSE,
+    .above = true,
+    .unit = "orders",
+    .what = "orders of the warehouse past their promised ship-by, not shipped (store)",
+    .rrd = false,
+    .subjects = warehouse_subjects,
+    .measure = m_ship_late,
+};
+
+static const struct sw_signal sig_pick_backlog = {
+    .name = "warehouse_pick_backlog",
+    .subject = SW_SIG_WAREHOUSE,
+    .above = true,
+    .unit = "orders",
+    .what = "orders of the warehouse created and not yet picked (store)",
+    .rrd = false,
+    .subjects = warehouse_subjects,
+    .measure = m_pick_backlog,
+};
+
+static const struct sw_signal sig_feed_silent = {
+    .name = "warehouse_feed_silent",
+    .subject = SW_SIG_WAREHOUSE,
+    .above = true,
+    .unit = "min",
+    .what = "minutes since the warehouse's last event (RRD; the window when none)",
+    .rrd = true,
+    .subjects = warehouse_file_subjects,
+    .measure = m_feed_silent,
+};
+
+static const struct sw_signal sig_email_failures = {
+    .name = "email_failures",
+    .subject = SW_SIG_GLOBAL,
+    .above = true,
+    .unit = "emails",
+    .what = "customer notices queued in the window that failed or are retrying after a "
+	    "channel error (store)",
+    .rrd = false,
+    .subjects = NULL,
+    .measure = m_email_failures,
+};
+
+static const struct sw_signal sig_journal_lag = {
+    .name = "journal_lag",
+    .subject = SW_SIG_GLOBAL,
+    .above = true,
+    .unit = "s",
+    .what = "age of the oldest journal event the alert engine has not processed (store)",
+    .rrd = false,
+    .subjects = NULL,
+    .measure = m_journal_lag,
+};
+
+const struct sw_signal *const sw_signal_table[] = {
+    &sig_courier_ontime, &sig_courier_api_errors, &sig_ship_late,   &sig_pick_backlog,
+    &sig_feed_silent,	 &sig_email_failures,	  &sig_journal_lag, NULL,
+};
+
+const struct sw_signal *sw_signal_find(const char *name)
+{
+	for (size_t i = 0; name && sw_signal_table[i]; i++)
+		if (strcmp(sw_signal_table[i]->name, name) == 0)
+			return sw_signal_table[i];
+	return NULL;
+}
+
+const char *sw_signal_subject_label(const struct sw_signal *sig)
+{
+	switch (sig->subject) {
+	case SW_SIG_WAREHOUSE:
+		return "warehouse";
+	case SW_SIG_COURIER:
+		return "courier";
+	default:
+		return NULL;
+	}
+}
+
+void sw_signal_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}

@@ -1,0 +1,272 @@
+/*
+ * store_signals.c - the SQLite side of store_signals.h: the counts behind
+ * the ops rules' store signals.
+ *
+ * Design (as store_report.c): not on the ingest hot path, so statements
+ * are prepared per call and finalized after, through the connection and
+ * error text store_int.h shares.  Static SQL with named parameters; input
+ * never becomes SQL.  The index each query walks is noted beside it and
+ * forced with INDEXED BY where a lost index would silently become a scan
+ * of every order ever (the statement then fails to prepare instead).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "lib/store.h"
+#include "lib/store_int.h"
+#include "lib/store_signals.h"
+#include "lib/xmalloc.h"
+
+/* ---- SQL ------------------------------------------------------------------ */
+
+/*
+ * Distinct warehouses: a skip-scan of the UNIQUE (warehouse_id, order_id)
+ * autoindex, one seek to the next larger warehouse_id per step (min() over
+ * an index range is one seek), so the cost follows the number of
+ * warehouses, not of orders.  Measured: see doc/metrics.md.
+ */
+static const char warehouses_sql[] =
+    "WITH RECURSIVE w(id) AS ("
+    " SELECT min(warehouse_id) FROM orders"
+    " UNION ALL"
+    " SELECT (SELECT min(warehouse_id) FROM orders WHERE warehouse_id > w.id)"
+    " FROM w WHERE w.id IS NOT NULL)"
+    " SELECT id FROM w WHERE id IS NOT NULL";
+
+/* courier_health's primary key, in order. */
+static const char couriers_sql[] = "SELECT courier FROM courier_health ORDER BY courier";
+
+/* Past ship-by: the range promised_ship_by_at < :now of the partial index
+ * of unshipped, uncancelled orders; warehouse_id is filtered on the rows
+ * (the index is not keyed by warehouse: every late order of every
+ * warehouse is visited, i.e. cost follows the late orders). */
+static const char ship_late_sql[] = "SELECT count(*), min(promised_ship_by_at)"
+				    " FROM orders INDEXED BY orders_unshipped"
+				    " WHERE shipped_at IS NULL AND cancelled_at IS NULL"
+				    " AND promised_ship_by_at < :now AND warehouse_id = :wh";
+
+/* Waiting to be picked: the equality warehouse_id = :wh on the partial
+ * index of created, unpicked, uncancelled orders. */
+static const char pick_backlog_sql[] = "SELECT count(*), min(created_at)"
+				       " FROM orders INDEXED BY orders_backlog_pick"
+				       " WHERE created_at IS NOT NULL AND picked_at IS NULL"
+				       " AND cancelled_at IS NULL AND warehouse_id = :wh";
+
+/*
+ * Customer notices created since :since, by fate.  The deliberate
+ * deferrals are the reasons alerts/notify.c writes itself (quiet hours,
+ * shutdown, held for the courier's word); any other reason of a deferred
+ * row is a channel's temporary failure.  No index leads with created_at:
+ * this reads the outbox table once (cost follows the outbox, measured in
+ * doc/metrics.md).
+ */
+#define DEFER_ON_PURPOSE                                                                           \
+	"(last_error = 'quiet hours' OR last_error = 'not tried: stopping'"                        \
+	" OR substr(last_error, 1, 6) = 'held: ')"
+static const char notices_sql[] =
+    "SELECT coalesce(sum(state = 'failed'), 0),"
+    " coalesce(sum(state = 'deferred' AND last_error IS NOT NULL"
+    "  AND NOT " DEFER_ON_PURPOSE "), 0),"
+    " coalesce(sum(state = 'deferred' AND (last_error IS NULL OR " DEFER_ON_PURPOSE ")), 0),"
+    " coalesce(sum(state IN ('sent', 'merged')), 0),"
+    " coalesce(sum(state IN ('queued', 'sending')), 0),"
+    " coalesce(sum(state IN ('suppressed', 'obsolete')), 0)"
+    " FROM outbox WHERE receiver IS NULL AND created_at >= :since";
+
+/* The journal after a cursor: rowid ranges of the journal's primary key. */
+static const char journal_sql[] =
+    "SELECT (SELECT coalesce(max(seq), 0) FROM journal),"
+    " (SELECT count(*) FROM journal WHERE seq > :cur),"
+    " (SELECT received_at FROM journal WHERE seq > :cur ORDER BY seq LIMIT 1)";
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static sqlite3_stmt *prepare(struct sw_store *st, const char *sql, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(sw_store_int_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
+		sw_store_int_dberr(st, what);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
+}
+
+static int bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	return i == 0 ? SQLITE_OK : sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Steps s to its one row (SW_OK, the row there to read) or fails
+ * (finalized, SW_ESTORE). */
+static enum sw_err one_row(struct sw_store *st, sqlite3_stmt *s, const char *what)
+{
+	if (sqlite3_step(s) == SQLITE_ROW)
+		return SW_OK;
+	sw_store_int_dberr(st, what);
+	sqlite3_finalize(s);
+	return SW_ESTORE;
+}
+
+/* Runs a statement of one text column into a new array of its values. */
+static enum sw_err id_list(struct sw_store *st, const char *sql, const char *what, char ***ret_ids,
+			   size_t *ret_n)
+{
+	sqlite3_stmt *s = prepare(st, sql, what);
+	char **ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*ret_ids = NULL;
+	*ret_n = 0;
+	if (!s)
+		return SW_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+		}
+		ids[n++] = xstrdup((const char *)sqlite3_column_text(s, 0));
+	}
+	if (rc != SQLITE_DONE) {
+		sw_store_int_dberr(st, what);
+		sqlite3_finalize(s);
+		sw_store_sig_ids_free(ids, n);
+		return SW_ESTORE;
+	}
+	sqlite3_finalize(s);
+	*ret_ids = ids;
+	*ret_n = n;
+	return SW_OK;
+}
+
+static enum sw_err check_wh(struct sw_store *st, const char *wh)
+{
+	if (wh == NULL || wh[0] == '\0')
+		return sw_store_int_err(st, SW_EINVAL, "signal: empty warehouse id");
+	return SW_OK;
+}
+
+/* Runs an orders statement (:wh, :now) into ret. */
+static enum sw_err orders_count(struct sw_store *st, const char *sql, const char *what,
+				const char *wh, int64_t now, struct sw_sig_orders *ret)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((rc = check_wh(st, wh)))
+		return rc;
+	if (!(s = prepare(st, sql, what)))
+		return SW_ESTORE;
+	if (bind_text(s, ":wh", wh) | bind_int(s, ":now", now)) {
+		sw_store_int_dberr(st, what);
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
+	if ((rc = one_row(st, s, what)))
+		return rc;
+	ret->count = sqlite3_column_int64(s, 0);
+	ret->oldest = sqlite3_column_int64(s, 1); /* NULL reads 0 */
+	sqlite3_finalize(s);
+	return SW_OK;
+}
+
+/* ---- API ------------------------------------------------------------------ */
+
+enum sw_err sw_store_sig_warehouses(struct sw_store *st, char ***ret_ids, size_t *ret_n)
+{
+	return id_list(st, warehouses_sql, "signal warehouses", ret_ids, ret_n);
+}
+
+enum sw_err sw_store_sig_couriers(struct sw_store *st, char ***ret_ids, size_t *ret_n)
+{
+	return id_list(st, couriers_sql, "signal couriers", ret_ids, ret_n);
+}
+
+void sw_store_sig_ids_free(char **ids, size_t n)
+{
+	for (size_t i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+enum sw_err sw_store_sig_ship_late(struct sw_store *st, const char *warehouse_id, int64_t now,
+				   struct sw_sig_orders *ret)
+{
+	return orders_count(st, ship_late_sql, "signal ship late", warehouse_id, now, ret);
+}
+
+enum sw_err sw_store_sig_pick_backlog(struct sw_store *st, const char *warehouse_id,
+				      struct sw_sig_orders *ret)
+{
+	return orders_count(st, pick_backlog_sql, "signal pick backlog", warehouse_id, 0, ret);
+}
+
+enum sw_err sw_store_sig_notices(struct sw_store *st, int64_t since, struct sw_sig_notices *ret)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!(s = prepare(st, notices_sql, "signal notices")))
+		return SW_ESTORE;
+	if (bind_int(s, ":since", since)) {
+		sw_store_int_dberr(st, "signal notices");
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
+	if ((rc = one_row(st, s, "signal notices")))
+		return rc;
+	ret->failed = sqlite3_column_int64(s, 0);
+	ret->deferred_fail = sqlite3_column_int64(s, 1);
+	ret->deferred_other = sqlite3_column_int64(s, 2);
+	ret->sent = sqlite3_column_int64(s, 3);
+	ret->waiting = sqlite3_column_int64(s, 4);
+	ret->other = sqlite3_column_int64(s, 5);
+	sqlite3_finalize(s);
+	return SW_OK;
+}
+
+enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
+				 struct sw_sig_journal *ret)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	memset(ret, 0, sizeof(*ret));
+	if (cursor == NULL || cursor[0] == '\0')
+		return sw_store_int_err(st, SW_EINVAL, "signal: empty cursor name");
+	if ((rc = sw_store_cursor_get(st, cursor, &ret->cursor)))
+		return rc;
+	if (!(s = prepare(st, journal_sql, "signal journal")))
+		return SW_ESTORE;
+	if (bind_int(s, ":cur", ret->cursor)) {
+		sw_store_int_dberr(st, "signal journal");
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
+	if ((rc = one_row(st, s, "signal journal")))
+		return rc;
+	ret->newest = sqlite3_column_int64(s, 0);
+	ret->behind = sqlite3_column_int64(s, 1);
+	ret->oldest_received_at = sqlite3_column_int64(s, 2);
+	sqlite3_finalize(s);
+	return SW_OK;
+}
