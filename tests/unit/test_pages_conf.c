@@ -386,6 +386,79 @@ static void test_limits(void)
 	free(text);
 }
 
+/* slipwatch.conf.example's on-call part: as shipped (email only), and with
+ * its disabled receivers and routes enabled (';' directly before a key or
+ * a '[' after the on-call header), their secrets given. */
+static char *example_enabled(const char *text)
+{
+	const char *start = strstr(text, "; ---- on-call pages");
+	struct sw_buf b;
+	char *s;
+
+	sw_buf_init(&b, 1 << 22);
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		bool on = start && p > start && p[0] == ';' &&
+			  (p[1] == '[' || (p[1] >= 'a' && p[1] <= 'z'));
+
+		sw_buf_printf(&b, "%.*s\n", (int)(on ? n - 1 : n), on ? p + 1 : p);
+		p += n;
+		p += *p == '\n';
+	}
+	s = xstrdup(sw_buf_str(&b));
+	sw_buf_free(&b);
+	return s;
+}
+
+static void test_example(void)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char *path = xasprintf("%s/slipwatch.conf.example", src && *src ? src : ".");
+	char *text = read_text(path), *on, err[ERR_LEN];
+	const struct sw_page_route *r;
+	struct sw_pages_conf c;
+
+	if (!ok(text != NULL, "read %s", path))
+		return;
+	if (!ok(load_text(text, path, false, &c, err) == SW_OK, "the example's on-call part loads"))
+		printf("#   %s\n", err);
+	is_str(c.receiver, "oncall-mail", "...everything to the on-call mailbox");
+	is_int(c.n_routes, 0, "...no route enabled as shipped");
+	for (size_t i = 0; sw_signal_table[i]; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < c.n_rules; j++)
+			found = found || c.rules[j].signal == sw_signal_table[i];
+		ok(found, "the example has a rule for %s", sw_signal_table[i]->name);
+	}
+	sw_pages_conf_free(&c);
+
+	on = example_enabled(text);
+	setenv("SLIPWATCH_PAGERDUTY_KEY", "0123456789abcdef0123456789abcdef", 1);
+	setenv("SLIPWATCH_SLACK_URL", "https://hooks.slack.com/services/T00/B00/XXXXXXXX", 1);
+	if (!ok(load_text(on, path, false, &c, err) == SW_OK,
+		"with PagerDuty, Slack and the routes enabled it loads"))
+		printf("#   %s\n", err);
+	is_int(c.n_routes, 2, "...two routes");
+	r = sw_pages_route(&c, "courier=dhl,rule=courier-ontime,severity=critical,team=logistics");
+	ok(r && strcmp(r->receiver, "pagerduty") == 0 && r->escalate_to &&
+	       strcmp(r->escalate_to, "ops-lead") == 0 && r->escalate_after_s == 900,
+	   "...critical pages go to PagerDuty, escalated to ops-lead after 15m");
+	r = sw_pages_route(&c, "courier=dhl,rule=courier-ontime,severity=warning,team=logistics");
+	ok(r && strcmp(r->receiver, "ops-slack") == 0, "...warnings to Slack");
+	ok(sw_pages_receiver(&c, "pagerduty") && sw_pages_receiver(&c, "ops-slack"),
+	   "...both receivers loaded");
+	sw_pages_conf_free(&c);
+	unsetenv("SLIPWATCH_PAGERDUTY_KEY");
+	if (load_text(on, path, false, &c, err) == SW_OK)
+		sw_pages_conf_free(&c);
+	ok(strstr(err, "SLIPWATCH_PAGERDUTY_KEY") != NULL,
+	   "...and without the routing key it says which secret is missing");
+	free(on);
+	free(text);
+	free(path);
+}
+
 int main(void)
 {
 	test_cases();
@@ -393,5 +466,6 @@ int main(void)
 	test_defaults();
 	test_rule_fields();
 	test_limits();
+	test_example();
 	return tap_done();
 }
