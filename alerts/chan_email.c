@@ -22,11 +22,16 @@
 #define HTML_HEAD "<!DOCTYPE html>\n<html><body><div style=\"white-space: pre-wrap\">"
 #define HTML_TAIL "</div></body></html>\n"
 
-static enum sw_err email_check(const void *conf, const struct sw_conf *file, char *err,
-			       size_t len)
+/* [smtp] only (kind and name are always that): email receivers have no
+ * section of their own, they send through this one. */
+static enum sw_err email_check(const void *conf, const struct sw_conf *file, const char *kind,
+			       const char *name, char *err, size_t len)
 {
 	const struct sw_mail_conf *c = conf;
 	enum sw_err rc;
+
+	(void)kind;
+	(void)name;
 
 	rc = sw_mail_conf_check(c, err, len);
 	if (rc == SW_OK && (!c->from || !*c->from)) {
@@ -129,6 +134,7 @@ const struct sw_channel_ops sw_chan_email = {
     .section = "smtp",
     .opts = sw_mail_conf_table,
     .conf_size = sizeof(struct sw_mail_conf),
+    .pages_only = false,
     .check = email_check,
     .open = email_open,
     .close = email_close,

@@ -5,8 +5,10 @@
  * The wrappers do what every row would otherwise repeat: allocate the
  * conf struct a row's option table fills, check a notice's common fields
  * before a row sees it, preset and clamp the out-parameters.  The rows
- * themselves live one per file (chan_email.c, chan_webhook.c); the small
- * text helpers at the end are shared by them.
+ * themselves live one per file (chan_email.c, chan_webhook.c,
+ * chan_slack.c, chan_pagerduty.c; the last three share chan_http.c); the
+ * small text helpers at the end are shared by them.  The [receiver NAME]
+ * sections are read in receivers.c.
  */
 #include "config.h"
 
@@ -22,10 +24,13 @@
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
-/* Email first: the outbox's default channel.  Add a row per file. */
+/* Email first: the outbox's default channel.  Add a row per file.  The
+ * customer channels come before the receiver-only ones. */
 const struct sw_channel_ops *const sw_channel_table[] = {
     &sw_chan_email,
     &sw_chan_webhook,
+    &sw_chan_slack,
+    &sw_chan_pagerduty,
     NULL,
 };
 
@@ -63,10 +68,17 @@ enum sw_err sw_channel_conf_load(const struct sw_channel_ops *ops, struct sw_con
 	*ret_conf = NULL;
 	if (!ops)
 		return SW_EINVAL;
+	if (ops->pages_only) {
+		char what[128];
+
+		snprintf(what, sizeof what, "%s is set up in [receiver NAME] sections (channel = %s)",
+			 ops->name, ops->name);
+		return sw_channel_conf_err(err, len, conf, ops->section, NULL, NULL, what, NULL);
+	}
 	c = xcalloc(1, ops->conf_size);
 	rc = sw_conf_apply(conf, ops->section, NULL, ops->opts, c, err, len);
 	if (rc == SW_OK)
-		rc = ops->check(c, conf, err, len);
+		rc = ops->check(c, conf, ops->section, NULL, err, len);
 	if (rc != SW_OK) {
 		ops->conf_free(c);
 		free(c);
@@ -166,6 +178,25 @@ static const char *notice_problem(const struct sw_notice *n)
 		return "recipient is not set";
 	if (!n->subject || !n->text)
 		return "subject and text are required";
+	return n->page ? sw_channel_page_problem(n->page) : NULL;
+}
+
+const char *sw_channel_page_problem(const struct sw_page_notice *p)
+{
+	size_t i;
+
+	if (!p->event || (strcmp(p->event, "trigger") != 0 && strcmp(p->event, "acknowledge") != 0 &&
+			  strcmp(p->event, "resolve") != 0))
+		return "page event is not trigger, acknowledge or resolve";
+	if (!p->dedup_key || !*p->dedup_key || strlen(p->dedup_key) > 255)
+		return "page dedup_key is not 1..255 bytes";
+	for (i = 0; p->dedup_key[i]; i++)
+		if ((unsigned char)p->dedup_key[i] < 0x20 || (unsigned char)p->dedup_key[i] >= 0x7f)
+			return "page dedup_key is not printable ASCII";
+	if (!p->severity || !*p->severity || !p->state || !*p->state || !p->rule || !*p->rule)
+		return "page severity, state and rule are required";
+	if (p->since < 0)
+		return "page since is negative";
 	return NULL;
 }
 
@@ -205,6 +236,24 @@ enum sw_chan_result sw_channel_send(struct sw_channel *ch, const struct sw_notic
 }
 
 /* ---- helpers for rows --------------------------------------------------- */
+
+enum sw_err sw_channel_conf_err(char *err, size_t len, const struct sw_conf *file,
+				const char *kind, const char *name, const char *key,
+				const char *what, const char *bad)
+{
+	char q[72], where[4200] = "";
+
+	if (!err || !len)
+		return SW_ECONF;
+	if (bad)
+		sw_channel_excerpt(bad, strlen(bad), 63, q, sizeof q);
+	if (file)
+		sw_conf_where(file, kind, name, key, where, sizeof where);
+	snprintf(err, len, "%s%s[%s%s%s]%s%s: %s%s%s%s", where, file ? ": " : "", kind,
+		 name ? " " : "", name ? name : "", key ? " " : "", key ? key : "", what,
+		 bad ? ": '" : "", bad ? q : "", bad ? "'" : "");
+	return SW_ECONF;
+}
 
 enum sw_err sw_channel_rfc3339(int64_t t, char *buf, size_t len)
 {

@@ -7,7 +7,20 @@
  * name, its config section and option table, and function pointers) and
  * one row in sw_channel_table[] (tmux cmd_table[], curl's TLS backends).
  * Adding a channel is adding a file and a row; the outbox sender
- * (notify.c) knows channels only through this header:
+ * (notify.c) and the page sender (pager.c) know channels only through
+ * this header.  The rows that POST JSON (webhook, Slack, PagerDuty) share
+ * their HTTP part (alerts/chan_http.h).
+ *
+ * Two kinds of row: customer channels (email, webhook: a section of their
+ * own, [smtp] and [customer_webhook], and [alerts] channel picks one for
+ * customer notices) and receiver-only channels (slack, pagerduty:
+ * pages_only; they are set up only in [receiver NAME] sections, their
+ * section member is a reserved name that sw_channel_conf_load refuses).
+ * Every row but email can also be set up in a [receiver NAME] section
+ * with the row's own option table (sw_receivers_load); email receivers
+ * send through the [smtp] channel.
+ *
+ * A customer channel is used like this:
  *
  *   ops = sw_channel_find(row->channel);          the outbox column value
  *   sw_channel_conf_load(ops, file, &cc, ...);    [section] -> conf struct
@@ -124,17 +137,25 @@ struct sw_channel; /* an open channel: its row and its state (opaque) */
  */
 struct sw_channel_ops {
 	const char *name;	      /* outbox channel column value: "email", "webhook" */
-	const char *section;	      /* its config section: "smtp", "customer_webhook" */
-	const struct sw_conf_opt *opts; /* option table of that section */
+	const char *section;	      /* its config section: "smtp", "customer_webhook";
+					 pages_only rows: a reserved name
+					 ("slack"), never read */
+	const struct sw_conf_opt *opts; /* option table of that section (and of
+					   its [receiver NAME] sections) */
 	size_t conf_size;	      /* size of the struct opts fills */
+	bool pages_only;	      /* on-call only: set up in [receiver NAME],
+					 never a customer's channel */
 	/* Cross-field checks after sw_conf_apply: everything open needs, so
-	 * that a conf it accepts opens.  SW_OK, or SW_ECONF with err
-	 * "FILE:LINE: [section] key: what: 'bad'" (the key's line, else the
+	 * that a conf it accepts opens.  kind and name are the section the
+	 * conf came from ("customer_webhook", NULL; "receiver", "ops"), for
+	 * the errors and sw_conf_where.  SW_OK, or SW_ECONF with err
+	 * "FILE:LINE: [kind name] key: what: 'bad'" (the key's line, else the
 	 * section's; secrets never quoted), without "FILE:LINE: " when file
 	 * is NULL (called again by open).  With a file that is not
 	 * sw_conf_text_only() it also checks what open checks on the file
 	 * system (a directory to write to); otherwise no I/O. */
-	enum sw_err (*check)(const void *conf, const struct sw_conf *file, char *err, size_t len);
+	enum sw_err (*check)(const void *conf, const struct sw_conf *file, const char *kind,
+			     const char *name, char *err, size_t len);
 	/* A new state from a checked conf (copied: conf may go away).
 	 * Connects nothing.  SW_OK with *ret_state, else SW_ECONF or SW_EIO
 	 * with err set and *ret_state NULL. */
@@ -162,6 +183,11 @@ extern const struct sw_channel_ops *const sw_channel_table[];
 extern const struct sw_channel_ops sw_chan_email;   /* chan_email.c: "email", [smtp] */
 extern const struct sw_channel_ops sw_chan_webhook; /* chan_webhook.c: "webhook",
 						       [customer_webhook] */
+extern const struct sw_channel_ops sw_chan_slack;   /* chan_slack.c: "slack",
+						       receivers only */
+extern const struct sw_channel_ops sw_chan_pagerduty; /* chan_pagerduty.c:
+							 "pagerduty", receivers
+							 only */
 
 /* The row whose name is name ("email", "webhook"), or NULL (also for a
  * NULL name).  Pure. */
@@ -176,7 +202,9 @@ const struct sw_channel_ops *sw_channel_find(const char *name);
  * Returns SW_OK with *ret_conf (the caller's: free with
  * sw_channel_conf_free), or SW_ECONF with *ret_conf NULL and err holding
  * the first problem, naming the file (and the line when the conf library
- * knows it).  Reads secret files; any thread that owns conf.
+ * knows it).  A pages_only row has no section of its own: SW_ECONF
+ * ("FILE:LINE: [slack]: slack is set up in [receiver NAME] sections
+ * (channel = slack)").  Reads secret files; any thread that owns conf.
  */
 enum sw_err sw_channel_conf_load(const struct sw_channel_ops *ops, struct sw_conf *conf,
 				 void **ret_conf, char *err, size_t len);
@@ -269,6 +297,19 @@ void sw_receivers_free(struct sw_receiver_conf *r, size_t n);
 void sw_receivers_dump(const struct sw_receiver_conf *r, size_t n, struct sw_buf *out);
 
 /* ---- helpers for rows (pure, any thread) -------------------------------- */
+
+/* A check's error: "FILE:LINE: [kind name] key: what: 'bad'" into err (bad
+ * cleaned and cut to 60 bytes; LINE the key's, else the section's; no
+ * "FILE:LINE: " when file is NULL; no quote when bad is NULL; no key part
+ * when key is NULL).  Returns SW_ECONF. */
+enum sw_err sw_channel_conf_err(char *err, size_t len, const struct sw_conf *file,
+				const char *kind, const char *name, const char *key,
+				const char *what, const char *bad);
+
+/* What is wrong with a page notice (event, dedup_key at most 255 bytes of
+ * printable ASCII, severity, state, rule set), or NULL.  sw_channel_send
+ * checks it for every notice with a page. */
+const char *sw_channel_page_problem(const struct sw_page_notice *p);
 
 /* Writes t (unix s, 0..year 9999) as RFC 3339 UTC, "2026-11-24T09:15:00Z".
  * SW_OK, SW_ERANGE, or SW_ETOOBIG (21 bytes are enough). */

@@ -229,10 +229,17 @@ static void test_table(void)
 
 	ok(sw_channel_table[0] == &sw_chan_email, "email is the first row");
 	ok(sw_channel_table[1] == &sw_chan_webhook, "the customer webhook is the second row");
-	ok(sw_channel_table[2] == NULL, "the table ends with NULL");
+	ok(sw_channel_table[2] == &sw_chan_slack && sw_channel_table[3] == &sw_chan_pagerduty,
+	   "then the receiver-only rows: slack, pagerduty");
+	ok(sw_channel_table[4] == NULL, "the table ends with NULL");
+	ok(!sw_chan_email.pages_only && !sw_chan_webhook.pages_only && sw_chan_slack.pages_only &&
+	       sw_chan_pagerduty.pages_only,
+	   "email and webhook are customer channels, slack and pagerduty receivers only");
 	ok(sw_channel_find("email") == &sw_chan_email, "find email");
 	ok(sw_channel_find("webhook") == &sw_chan_webhook, "find webhook");
-	ok(sw_channel_find("slack") == NULL, "find an unknown name: NULL");
+	ok(sw_channel_find("slack") == &sw_chan_slack, "find slack");
+	ok(sw_channel_find("pagerduty") == &sw_chan_pagerduty, "find pagerduty");
+	ok(sw_channel_find("sms") == NULL, "find an unknown name: NULL");
 	ok(sw_channel_find("") == NULL && sw_channel_find(NULL) == NULL, "find empty/NULL: NULL");
 	is_str(sw_chan_email.section, "smtp", "email reads [smtp]");
 	is_str(sw_chan_webhook.section, "customer_webhook", "webhook reads [customer_webhook]");
