@@ -1,0 +1,566 @@
+/*
+ * test_signals.c - unit tests for alerts/signals.c (and the store counts
+ * and RRD reads under it) on a real temporary store and real RRD files
+ * written by the project's writer at explicit step times (60 s steps in
+ * the past: the wall clock is never read).
+ *
+ * Every measurement's figures must parse as a JSON object (jansson); the
+ * text is checked where a tired on-call engineer reads it.  Hostile
+ * subject ids ('/', '..', a leading '.') are refused before any file is
+ * touched, even when a real RRD file waits where they would lead.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "alerts/signals.h"
+#include "lib/rrd.h"
+#include "lib/store.h"
+#include "lib/xmalloc.h"
+#include "slipwatch/metrics.h"
+#include "tests/sqlite_raw.h"
+#include "tests/tap.h"
+
+#define STEP 60
+#define T0   ((int64_t)1700006400) /* aligned to STEP */
+#define T(k) (T0 + (int64_t)(k)*STEP)
+#define NOW  T(60)
+
+static char tmpdir[] = "/tmp/test_signals.XXXXXX";
+static char *rrddir, *dbpath;
+static struct sw_rrd_conf rconf;
+static struct sw_store *st;
+static struct sw_sig_ctx ctx;
+
+static void cleanup(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "# cleanup failed: %s\n", cmd);
+	free(cmd);
+}
+
+/* ---- writing RRD steps as the collector does ---------------------------------- */
+
+struct kv {
+	const char *metric;
+	uint64_t n;
+};
+
+/* One step of file at t with the counts given (every other counter 0). */
+static enum sw_err put(const char *file, int64_t t, const struct kv *kv, size_t n)
+{
+	struct sw_metrics *m = sw_metrics_new();
+	struct sw_rrd *w = NULL;
+	char err[512];
+	enum sw_err rc;
+
+	sw_rrd_new(&rconf, &w, err, sizeof(err));
+	for (size_t i = 0; i < n; i++)
+		sw_metrics_count(m, file, kv[i].metric, kv[i].n);
+	rc = sw_rrd_flush(w, m, t, err, sizeof(err));
+	if (rc)
+		printf("# flush %s at %lld: %s\n", file, (long long)t, err);
+	sw_rrd_free(w);
+	sw_metrics_free(m);
+	return rc;
+}
+
+static void write_rrd(void)
+{
+	enum sw_err rc = SW_OK;
+
+	for (int k = 1; k <= 60; k++) {
+		/* courier dhl: 45 on time, 15 late; 480 2xx, 60 4xx, 60 5xx,
+		 * 6 timeouts, 1 unparseable answer */
+		struct kv dhl[] = {{"delivered_ontime", k % 4 ? 1 : 0},
+				   {"delivered_late", k % 4 ? 0 : 1},
+				   {"resp_2xx", 8},
+				   {"resp_4xx", 1},
+				   {"resp_5xx", 1},
+				   {"resp_timeout", k % 10 == 0},
+				   {"parse_fail", k == 30}};
+		struct kv blr1[] = {{"created", k <= 40 ? 2 : 0}, {"shipped", k == 40}};
+		struct kv quiet[] = {{"created", 0}};
+
+		rc |= put("courier/dhl", T(k), dhl, 7);
+		rc |= put("warehouse/blr1", T(k), blr1, 2);
+		rc |= put("warehouse/quiet", T(k), quiet, 1);
+		if (k <= 30) /* the collector stopped writing this one at T30 */
+			rc |= put("warehouse/stopped", T(k), quiet, 1);
+	}
+	is_int(rc, SW_OK, "RRD steps written");
+}
+
+/* ---- seeding the store ---------------------------------------------------------- */
+
+static void order(const char *wh, const char *id, int64_t ship_by, int64_t created, int64_t picked,
+		  int64_t shipped, int64_t cancelled)
+{
+	struct sw_order o = {.warehouse_id = wh, .order_id = id};
+
+	o.promised_ship_by.at = ship_by;
+	o.stage[SW_STAGE_CREATED].at = created;
+	o.stage[SW_STAGE_PICKED].at = picked;
+	o.stage[SW_STAGE_SHIPPED].at = shipped;
+	o.stage[SW_STAGE_CANCELLED].at = cancelled;
+	if (sw_store_order_upsert(st, &o) != SW_OK)
+		printf("# order %s/%s: %s\n", wh, id, sw_store_errmsg(st));
+}
+
+static void seed_orders(void)
+{
+	/* blr1: o1 and o2 past ship-by and waiting; o3 past but shipped; o4
+	 * past but cancelled; o5 not due yet */
+	order("blr1", "o1", NOW - 3600, NOW - 7200, 0, 0, 0);
+	order("blr1", "o2", NOW - 600, NOW - 3000, 0, 0, 0);
+	order("blr1", "o3", NOW - 600, NOW - 5000, NOW - 4000, NOW - 3000, 0);
+	order("blr1", "o4", NOW - 600, NOW - 9000, 0, 0, NOW - 100);
+	order("blr1", "o5", NOW + 600, NOW - 60, 0, 0, 0);
+	order("blr1", "o6", NOW - 60, NOW - 500, NOW - 400, 0, 0); /* picked, late */
+	order("del2", "x1", NOW - 30, NOW - 400, 0, 0, 0);
+	order("bad/../id", "y1", NOW + 600, NOW - 400, 0, 0, 0);
+}
+
+/* A customer notice (or, with receiver, a page row) created at created
+ * and left in state as marked with why. */
+static void notice(const char *entity, int64_t created, const char *state, const char *why,
+		   const char *receiver)
+{
+	struct sw_outbox_msg m = {.entity = entity,
+				  .slip_kind = "late",
+				  .channel = "email",
+				  .recipient = "a@example.com",
+				  .subject = "s",
+				  .body = "b",
+				  .next_attempt_at = created,
+				  .created_at = created,
+				  .receiver = receiver};
+	struct sw_outbox_msg *got = NULL;
+	size_t n = 0;
+	int64_t id = 0;
+	enum sw_err rc;
+
+	if ((rc = sw_store_outbox_enqueue(st, &m, &id)) || strcmp(state, "queued") == 0 || receiver)
+		goto out;
+	/* claim it (it is the only due one) and finish it as asked */
+	if ((rc = sw_store_outbox_claim(st, NOW, 60, 10, &got, &n)) || n != 1 || got[0].id != id) {
+		printf("# claim of %s: %zu rows\n", entity, n);
+		goto out;
+	}
+	if (strcmp(state, "sent") == 0)
+		rc = sw_store_outbox_mark_sent(st, id, NOW, why);
+	else if (strcmp(state, "failed") == 0)
+		rc = sw_store_outbox_mark_failed(st, id, why);
+	else
+		rc = sw_store_outbox_mark_deferred(st, id, NOW + 3600, why);
+out:
+	if (rc)
+		printf("# notice %s: %s\n", entity, sw_store_errmsg(st));
+	sw_store_outbox_free(got, n);
+}
+
+static void seed_notices(void)
+{
+	notice("order:w:old", NOW - 7200, "failed", "550 too old to count", NULL);
+	notice("order:w:1", NOW - 600, "sent", "250 ok", NULL);
+	notice("order:w:2", NOW - 600, "failed", "550 no such user", NULL);
+	notice("order:w:3", NOW - 500, "deferred", "quiet hours", NULL);
+	notice("order:w:4", NOW - 500, "deferred",
+	       "held: the dhl tracking API is not answering, the late notice waits for its word",
+	       NULL);
+	notice("order:w:5", NOW - 400, "deferred", "smtp 127.0.0.1:2525: connection refused", NULL);
+	notice("order:w:6", NOW - 400, "deferred", "not tried: smtp: 421 try later", NULL);
+	notice("order:w:7", NOW - 300, "deferred", "not tried: stopping", NULL);
+	notice("order:w:8", NOW - 300, "queued", "", NULL);
+	notice("page:1", NOW - 100, "queued", "", "oncall");
+	/* a failed page row is not a customer notice */
+	raw_int(dbpath, "UPDATE outbox SET state = 'failed' WHERE receiver IS NOT NULL");
+	is_int(raw_int(dbpath, "SELECT count(*) FROM outbox WHERE state = 'failed'"), 3,
+	       "seeded: 3 failed rows (one old, one a page row)");
+}
+
+static void seed_journal(void)
+{
+	for (int i = 1; i <= 3; i++) {
+		char id[16];
+		struct sw_journal_event ev = {.source = "warehouse:blr1",
+					      .source_event_id = id,
+					      .kind = "order.created",
+					      .occurred_at = {NOW - 1000, 0},
+					      .received_at = NOW - 400 + 100 * i};
+
+		snprintf(id, sizeof(id), "e%d", i);
+		if (sw_store_journal_append(st, &ev, NULL) != SW_OK)
+			printf("# journal: %s\n", sw_store_errmsg(st));
+	}
+	sw_store_courier_health_note(st, "dhl", 1, NOW - 60, NULL);
+	sw_store_courier_health_note(st, "ups", 0, NOW - 60, "timeout");
+	sw_store_courier_health_note(st, "x/../y", 1, NOW - 60, NULL);
+}
+
+/* ---- measuring ---------------------------------------------------------------------- */
+
+static struct sw_sig_args args(int64_t now, int64_t window, int64_t min_count)
+{
+	return (struct sw_sig_args){
+	    .now = now, .window_s = window, .min_count = min_count, .nodata_after_s = 900};
+}
+
+/* Measures name on id; checks that figures parse as a JSON object and
+ * returns it (new reference, NULL on failure). */
+static json_t *measure(const char *name, const char *id, const struct sw_sig_args *a,
+		       struct sw_sig_value *v, enum sw_err *ret_rc, char *err, size_t len)
+{
+	const struct sw_signal *sig = sw_signal_find(name);
+	json_t *j;
+
+	memset(v, 0, sizeof(*v));
+	err[0] = '\0';
+	*ret_rc = sig ? sig->measure(&ctx, id, a, v, err, len) : SW_EINVAL;
+	if (*ret_rc)
+		return NULL;
+	j = json_loads(v->figures, 0, NULL);
+	ok(json_is_object(j), "%s %s: figures are a JSON object: %s", name, id, v->figures);
+	ok(v->text[0] != '\0', "%s %s: text: %s", name, id, v->text);
+	return j;
+}
+
+static int64_t fig(json_t *j, const char *key)
+{
+	return (int64_t)json_integer_value(json_object_get(j, key));
+}
+
+static double figr(json_t *j, const char *key)
+{
+	return json_number_value(json_object_get(j, key));
+}
+
+static void test_table(void)
+{
+	size_t n = 0;
+
+	for (; sw_signal_table[n]; n++) {
+		const struct sw_signal *s = sw_signal_table[n];
+
+		ok(sw_signal_find(s->name) == s && s->measure && s->unit && s->what,
+		   "row %s is complete and found by name", s->name);
+		ok((s->subject == SW_SIG_GLOBAL) == (s->subjects == NULL),
+		   "%s: subjects() exactly when it has subjects", s->name);
+	}
+	is_int(n, 7, "seven signals");
+	ok(sw_signal_find("nope") == NULL && sw_signal_find(NULL) == NULL, "unknown name: NULL");
+	is_str(sw_signal_subject_label(sw_signal_find("courier_ontime")), "courier",
+	       "courier label");
+	is_str(sw_signal_subject_label(sw_signal_find("warehouse_feed_silent")), "warehouse",
+	       "warehouse label");
+	ok(sw_signal_subject_label(sw_signal_find("journal_lag")) == NULL, "global: no label");
+	ok(!sw_signal_find("courier_ontime")->above && sw_signal_find("courier_api_errors")->above,
+	   "directions");
+}
+
+static void test_subjects(void)
+{
+	char err[512] = "", **ids = NULL;
+	size_t n = 0;
+	enum sw_err rc;
+
+	rc = sw_signal_find("courier_ontime")->subjects(&ctx, &ids, &n, err, sizeof(err));
+	is_int(rc, SW_OK, "courier subjects %s", err);
+	ok(n == 3 && strcmp(ids[0], "broken") == 0 && strcmp(ids[1], "dhl") == 0 &&
+	       strcmp(ids[2], "ups") == 0,
+	   "couriers: files and courier_health, sorted, once each, no unsafe id (%zu)", n);
+	sw_signal_ids_free(ids, n);
+
+	rc = sw_signal_find("warehouse_ship_late")->subjects(&ctx, &ids, &n, err, sizeof(err));
+	is_int(rc, SW_OK, "warehouse subjects %s", err);
+	ok(n == 5 && strcmp(ids[0], "bad/../id") == 0 && strcmp(ids[1], "blr1") == 0 &&
+	       strcmp(ids[2], "del2") == 0 && strcmp(ids[3], "quiet") == 0 &&
+	       strcmp(ids[4], "stopped") == 0,
+	   "store signals: every warehouse of orders and files (%zu)", n);
+	sw_signal_ids_free(ids, n);
+
+	rc = sw_signal_find("warehouse_feed_silent")->subjects(&ctx, &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 4 && strcmp(ids[0], "blr1") == 0,
+	   "feed signal: only ids that can name a file (%zu)", n);
+	sw_signal_ids_free(ids, n);
+}
+
+static void test_courier_ontime(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 10);
+	struct sw_sig_value v;
+	char err[512];
+	enum sw_err rc;
+	json_t *j;
+
+	j = measure("courier_ontime", "dhl", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "ontime: measured %s", err);
+	ok(v.has_data && v.enough, "ontime: data, enough");
+	ok(fabs(v.value - 75.0) < 1e-9, "ontime: 75%% (%g)", v.value);
+	is_int(v.count, 60, "ontime: 60 deliveries");
+	is_str(v.stage, "courier", "ontime: stage");
+	is_str(v.text, "45 of 60 deliveries on time (75.0%) in the last 1h", "ontime: text");
+	ok(fig(j, "on_time") == 45 && fig(j, "late") == 15 &&
+	       fabs(figr(j, "rate_pct") - 75) < 1e-9 && fig(j, "window_s") == 3600,
+	   "ontime: figures");
+	json_decref(j);
+
+	a = args(NOW, 3600, 100);
+	j = measure("courier_ontime", "dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && !v.enough, "ontime: 60 < min_count 100: not enough");
+	json_decref(j);
+
+	a = args(NOW, 600, 1); /* (T50, T60]: steps 52, 56, 60 late */
+	j = measure("courier_ontime", "dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.count == 10 && fabs(v.value - 70.0) < 1e-9,
+	   "ontime: a 10m window reads 7 of 10 (%g of %lld)", v.value, (long long)v.count);
+	json_decref(j);
+
+	a = args(NOW + 16 * 60, 3600, 1); /* nothing written for 16 min > nodata 15 min */
+	j = measure("courier_ontime", "dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data, "ontime: the series stopped: no data");
+	ok(strstr(v.text, "no data") != NULL, "ontime: text says no data: %s", v.text);
+	json_decref(j);
+
+	a = args(NOW + 14 * 60, 3600, 1);
+	j = measure("courier_ontime", "dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data, "ontime: 14 min of silence is still data");
+	json_decref(j);
+
+	a = args(NOW, 600, 1);
+	a.nodata_after_s = 7200; /* longer than the window: read further back */
+	j = measure("courier_ontime", "dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.count == 10, "ontime: nodata_after beyond the window");
+	json_decref(j);
+
+	a = args(NOW, 3600, 1);
+	j = measure("courier_ontime", "ups", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data && !v.enough, "ontime: a courier without a file: no data");
+	ok(j && json_is_false(json_object_get(j, "file_exists")), "ontime: figures say no file");
+	json_decref(j);
+}
+
+static void test_api_errors(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	struct sw_sig_value v;
+	char err[512];
+	enum sw_err rc;
+	json_t *j;
+
+	j = measure("courier_api_errors", "dhl", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "api: measured %s", err);
+	/* errors 60 + 0 + 6 + 1 = 67 of 67 + 480 + 60 (404s answer) = 607 */
+	is_int(v.count, 607, "api: 607 requests");
+	ok(fabs(v.value - 100.0 * 67 / 607) < 1e-9, "api: %g%%", v.value);
+	ok(fig(j, "errors") == 67 && fig(j, "resp_4xx") == 60 && fig(j, "timeout") == 6 &&
+	       fig(j, "parse_fail") == 1,
+	   "api: figures");
+	ok(strstr(v.text, "67 of 607 tracking API requests failed (11.0%) in the last 1h") != NULL,
+	   "api: text");
+	json_decref(j);
+	a = args(NOW, 3600, 1000);
+	j = measure("courier_api_errors", "dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.enough, "api: below min_count: not enough");
+	json_decref(j);
+}
+
+static void test_feed_silent(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	struct sw_sig_value v;
+	char err[512];
+	enum sw_err rc;
+	json_t *j;
+
+	j = measure("warehouse_feed_silent", "blr1", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "feed: measured %s", err);
+	ok(v.has_data && v.enough, "feed: data");
+	ok(fabs(v.value - 20.0) < 1e-9, "feed: 20 min since the last step with events (%g)",
+	   v.value);
+	is_int(v.count, 81, "feed: 80 created + 1 shipped in the window");
+	is_int(fig(j, "last_event_step"), T(40), "feed: figures name the step");
+	json_decref(j);
+
+	j = measure("warehouse_feed_silent", "quiet", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && fabs(v.value - 60.0) < 1e-9,
+	   "feed: zero rows are data: silent the whole window (%g min)", v.value);
+	ok(strstr(v.text, "no warehouse events in the last 1h") != NULL, "feed: text %s", v.text);
+	json_decref(j);
+
+	j = measure("warehouse_feed_silent", "stopped", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data, "feed: the collector stopped writing: no data");
+	json_decref(j);
+
+	j = measure("warehouse_feed_silent", "del2", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data, "feed: a warehouse of orders without a file: no data");
+	json_decref(j);
+}
+
+static void test_orders(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 5);
+	struct sw_sig_value v;
+	char err[512];
+	enum sw_err rc;
+	json_t *j;
+
+	j = measure("warehouse_ship_late", "blr1", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "ship late: measured %s", err);
+	ok(v.has_data && v.enough, "ship late: always data, judged whatever min_count");
+	is_int(v.count, 3, "ship late: o1, o2, o6 (not shipped, not cancelled)");
+	ok(v.value == 3.0, "ship late: value is the count");
+	is_int(fig(j, "most_overdue_s"), 3600, "ship late: the oldest 1h overdue");
+	is_str(v.text,
+	       "3 orders past their promised ship-by and not shipped, the oldest 1h overdue",
+	       "ship late: text");
+	json_decref(j);
+	j = measure("warehouse_ship_late", "quiet", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.count == 0, "ship late: a warehouse without orders: 0");
+	json_decref(j);
+
+	j = measure("warehouse_pick_backlog", "blr1", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "pick backlog: measured %s", err);
+	is_int(v.count, 3, "pick backlog: o1, o2, o5");
+	is_int(fig(j, "oldest_wait_s"), 7200, "pick backlog: the oldest waits 2h");
+	json_decref(j);
+	j = measure("warehouse_pick_backlog", "bad/../id", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.count == 1, "pick backlog: store ids need no file name");
+	json_decref(j);
+}
+
+static void test_email(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	struct sw_sig_value v;
+	char err[512];
+	enum sw_err rc;
+	json_t *j;
+
+	j = measure("email_failures", "", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "email: measured %s", err);
+	is_int(v.count, 3, "email: 1 failed + 2 deferred after a channel failure");
+	ok(fig(j, "failed") == 1 && fig(j, "retrying") == 2 && fig(j, "sent") == 1 &&
+	       fig(j, "deferred_on_purpose") == 3 && fig(j, "waiting") == 1,
+	   "email: figures (quiet hours, held and stopping are not failures; page rows and "
+	   "old rows not counted)");
+	is_str(v.stage, "email", "email: stage");
+	json_decref(j);
+	a = args(NOW, 450, 1);
+	j = measure("email_failures", "", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.count == 2, "email: a shorter window: the 2 retrying only (%lld)",
+	   (long long)v.count);
+	json_decref(j);
+}
+
+static void test_journal(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	struct sw_sig_value v;
+	char err[512];
+	enum sw_err rc;
+	json_t *j;
+
+	j = measure("journal_lag", "", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.value == 300 && v.count == 3,
+	   "journal: never run: 300 s behind, 3 events");
+	json_decref(j);
+	sw_store_cursor_set(st, "alerts", 1);
+	j = measure("journal_lag", "", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.value == 200 && v.count == 2, "journal: cursor 1: 200 s behind");
+	ok(fig(j, "cursor") == 1 && fig(j, "newest") == 3 && fig(j, "behind") == 2,
+	   "journal: figures");
+	is_str(v.stage, "engine", "journal: stage");
+	json_decref(j);
+	sw_store_cursor_set(st, "alerts", 3);
+	j = measure("journal_lag", "", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.value == 0 && v.count == 0 && v.has_data, "journal: caught up: 0");
+	json_decref(j);
+}
+
+static void test_hostile(void)
+{
+	const char *bad[] = {"../escape", "..", ".hidden", "a/b", "", "dhl/../dhl"};
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	struct sw_sig_value v;
+	char err[512], *path;
+	enum sw_err rc;
+	FILE *f;
+
+	/* a real RRD file one level up, where "../escape" would lead */
+	path = xasprintf("%s/courier/dhl.rrd", rrddir);
+	char *cmd = xasprintf("cp '%s' '%s/escape.rrd'", path, rrddir);
+	ok(system(cmd) == 0, "a real RRD file outside courier/");
+	free(cmd);
+	free(path);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		measure("courier_ontime", bad[i], &a, &v, &rc, err, sizeof(err));
+		ok(rc == SW_EINVAL && !v.has_data, "id '%s' refused: %s", bad[i], err);
+	}
+	measure("warehouse_feed_silent", "bad/../id", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_EINVAL, "feed: an unsafe warehouse id is an error");
+
+	path = xasprintf("%s/courier/broken.rrd", rrddir);
+	f = fopen(path, "w");
+	fputs("garbage\n", f);
+	fclose(f);
+	measure("courier_ontime", "broken", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_EIO && strstr(err, "courier/broken.rrd"), "a broken file is an error: %s", err);
+	free(path);
+}
+
+int main(void)
+{
+	char err[512];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	atexit(cleanup);
+	setenv("TZ", "UTC", 1);
+	rrddir = xasprintf("%s/rrd", tmpdir);
+	dbpath = xasprintf("%s/store.db", tmpdir);
+	rconf = (struct sw_rrd_conf){
+	    .dir = rrddir, .step_ms = STEP * 1000, .rrdcached = "", .reconnect_max_ms = 60000};
+	if (sw_store_open(dbpath, 0, &st, err, sizeof(err)) != SW_OK) {
+		printf("Bail out! store: %s\n", err);
+		return 1;
+	}
+	ctx = (struct sw_sig_ctx){.st = st, .rrd = &rconf, .cursor = "alerts"};
+
+	write_rrd();
+	seed_orders();
+	seed_notices();
+	seed_journal();
+	/* a file that is not an RRD file, for the subjects and errors */
+	char *broken = xasprintf("%s/courier/broken.rrd", rrddir);
+	FILE *f = fopen(broken, "w");
+	if (f)
+		fclose(f);
+	free(broken);
+
+	test_table();
+	test_subjects();
+	test_courier_ontime();
+	test_api_errors();
+	test_feed_silent();
+	test_orders();
+	test_email();
+	test_journal();
+	test_hostile();
+
+	sw_store_close(st);
+	free(rrddir);
+	free(dbpath);
+	return tap_done();
+}
