@@ -316,7 +316,8 @@ static const char *parens_problem(const char *re, size_t n)
 					char close = re[i + 1];
 
 					/* skip "[:class:]" up to its ":]" */
-					for (i += 2; i + 1 < n && !(re[i] == close && re[i + 1] == ']');
+					for (i += 2;
+					     i + 1 < n && !(re[i] == close && re[i + 1] == ']');
 					     i++)
 						;
 					i++;
@@ -379,8 +380,9 @@ static enum sw_err matcher_parse(const struct item *it, size_t num, struct match
 	size_t k = key_len(it->p, end), vlen;
 
 	if (it->len == 0)
-		return item_err(err, len, "matcher", num, it, "empty (want key=value, key!=value, "
-							      "key=~regex or key!~regex)");
+		return item_err(err, len, "matcher", num, it,
+				"empty (want key=value, key!=value, "
+				"key=~regex or key!~regex)");
 	if (k == 0 || k > SW_LABEL_KEY_MAX)
 		return item_err(err, len, "matcher", num, it, KEY_RULE);
 	p = it->p + k;
@@ -456,8 +458,9 @@ enum sw_err sw_matchers_parse(const char *text, struct sw_matchers **ret, char *
 	}
 	if (n == 0) {
 		if (len)
-			snprintf(err, len, "no matcher (want key=value, key!=value, key=~regex "
-					   "or key!~regex, separated by commas)");
+			snprintf(err, len,
+				 "no matcher (want key=value, key!=value, key=~regex "
+				 "or key!~regex, separated by commas)");
 		return SW_EPARSE;
 	}
 	ms = xcalloc(1, sizeof(*ms));

@@ -92,8 +92,7 @@ static bool nonempty(const char *s)
 
 #define SILENCE_COLS "id, matcher, starts_at, ends_at, created_by, reason, created_at"
 
-enum sw_err sw_store_silence_add(struct sw_store *st, const struct sw_silence *s,
-				 int64_t *ret_id)
+enum sw_err sw_store_silence_add(struct sw_store *st, const struct sw_silence *s, int64_t *ret_id)
 {
 	sqlite3_stmt *q;
 
@@ -201,8 +200,8 @@ static enum sw_err expire_why(struct sw_store *st, int64_t id)
 		return SW_ESTORE;
 	if (sw_time_format_utc(&t, when, sizeof(when)) != SW_OK)
 		snprintf(when, sizeof(when), "%lld", (long long)t.utc_sec);
-	return sw_store_int_err(st, SW_ENOTFOUND, "silence %lld already ended at %s",
-				(long long)id, when);
+	return sw_store_int_err(st, SW_ENOTFOUND, "silence %lld already ended at %s", (long long)id,
+				when);
 }
 
 enum sw_err sw_store_silence_expire(struct sw_store *st, int64_t id, int64_t now)
@@ -275,7 +274,8 @@ enum sw_err sw_store_page_ack(struct sw_store *st, int64_t page_id, int64_t inci
 	if ((rc = run(st, q, "ack", NULL)))
 		return rc;
 	if (sqlite3_changes(sw_store_int_db(st)) == 0)
-		return sw_store_int_err(st, SW_EDUP, "page %lld incident %lld: already acknowledged",
+		return sw_store_int_err(st, SW_EDUP,
+					"page %lld incident %lld: already acknowledged",
 					(long long)page_id, (long long)incident);
 	return SW_OK;
 }

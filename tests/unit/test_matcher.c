@@ -175,8 +175,7 @@ static void test_limits(void)
 
 	is_int(sw_labels_canon("courier=dhl,warehouse=w1", out, sizeof(out), err, sizeof(err)),
 	       SW_ETOOBIG, "labels longer than the buffer: SW_ETOOBIG");
-	is_int(sw_labels_canon("b=2,a=1", out, 8, err, sizeof(err)), SW_OK,
-	       "labels that just fit");
+	is_int(sw_labels_canon("b=2,a=1", out, 8, err, sizeof(err)), SW_OK, "labels that just fit");
 	is_str(out, "a=1,b=2", "are written whole");
 	is_int(sw_labels_canon("b=2,a=1", out, 7, err, sizeof(err)), SW_ETOOBIG,
 	       "one byte less does not fit");

@@ -72,8 +72,8 @@ static void test_silence_refused(struct sw_store *st)
 /* Adds: 1 active now, 2 ended an hour ago, 3 starting in an hour. */
 static void test_silence_add_list(struct sw_store *st)
 {
-	struct sw_silence s = silence("courier=dhl,severity=~warning|critical", NOW - HOUR,
-				      NOW + 2 * HOUR);
+	struct sw_silence s =
+	    silence("courier=dhl,severity=~warning|critical", NOW - HOUR, NOW + 2 * HOUR);
 	struct sw_silence *list = NULL;
 	int64_t id = 0;
 	size_t n = 0;
