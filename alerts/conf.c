@@ -4,8 +4,9 @@
  *
  * configure does, at load time, every check the alert engine's start
  * would otherwise make on the file's values: the channels' own checks
- * (what sw_channel_open refuses, dry_run_dir included), the RRD step, and
- * loading the templates.  Errors name FILE:LINE of the key at fault, or of
+ * (what sw_channel_open refuses, dry_run_dir included), the RRD step, the
+ * on-call sections (pages_conf.c: rules, routes, receivers and [smtp] for
+ * email receivers), and loading the templates.  Errors name FILE:LINE of the key at fault, or of
  * its section when the key is not in the file.
  */
 #include "config.h"
@@ -22,7 +23,8 @@
 #define WHERE_LEN 4200 /* "FILE:LINE" */
 
 static const char *const alerts_kinds[] = {
-    "alerts", "rule", "smtp", "customer_webhook", "rrd", NULL,
+    "alerts", "rule", "smtp", "customer_webhook", "rrd", "pages", "page", "route", "receiver",
+    NULL,
 };
 
 static void conf_free(void *state)
@@ -36,6 +38,8 @@ static void conf_free(void *state)
 	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
 		sw_channel_conf_free(sw_channel_table[i], c->chconf[i]);
 	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
+	sw_pages_conf_free(&c->pages);
+	sw_channel_conf_free(&sw_chan_email, c->page_smtp);
 	sw_tpl_free(c->tpl);
 	free(c);
 }
@@ -95,6 +99,24 @@ static enum sw_err templates_load(struct sw_conf *file, struct sw_alerts_state *
 	return SW_ECONF;
 }
 
+/* The on-call sections and, when a receiver sends email, the [smtp]
+ * settings the pager's own email channel opens with (whatever [alerts]
+ * email says; the channel's check wants a from address). */
+static enum sw_err pages_configure(struct sw_conf *file, struct sw_alerts_state *c, char *errbuf,
+				   size_t errlen)
+{
+	bool email = false;
+	enum sw_err rc;
+
+	if ((rc = sw_pages_conf_load(file, &c->pages, errbuf, errlen)))
+		return rc;
+	for (size_t i = 0; i < c->pages.n_receivers; i++)
+		email = email || c->pages.receivers[i].ops == &sw_chan_email;
+	if (!email)
+		return SW_OK;
+	return sw_channel_conf_load(&sw_chan_email, file, &c->page_smtp, errbuf, errlen);
+}
+
 static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char *errbuf,
 				    size_t errlen)
 {
@@ -106,6 +128,8 @@ static enum sw_err alerts_configure(struct sw_conf *file, void **ret_state, char
 		rc = channels_configure(file, c, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_rrd_conf_load(file, &c->rrd, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = pages_configure(file, c, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = templates_load(file, c, errbuf, errlen);
 	if (rc != SW_OK) {
@@ -128,6 +152,14 @@ static void alerts_dump(const void *state, struct sw_buf *out)
 			sw_buf_printf(out, "\n");
 		}
 	sw_conf_dump("rrd", NULL, sw_rrd_conf_table, &c->rrd, out);
+	sw_buf_printf(out, "\n");
+	/* [smtp] for the email receivers only: not dumped above (email is
+	 * the table's first row, channel.h) */
+	if (c->page_smtp && !c->chconf[0]) {
+		sw_channel_conf_dump(&sw_chan_email, c->page_smtp, out);
+		sw_buf_printf(out, "\n");
+	}
+	sw_pages_conf_dump(&c->pages, out);
 }
 
 const struct sw_daemon_part sw_alerts_part = {
