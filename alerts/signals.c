@@ -124,8 +124,8 @@ static void sort_unique(char **ids, size_t *n)
 	*n = out;
 }
 
-/* Appends b (whose strings are taken over; keep: which to take, the rest
- * freed) to *a. */
+/* Appends the strings of b to *a and frees b; with file_ids_only, ids
+ * that cannot name an RRD file are freed instead of appended. */
 static void take(char ***a, size_t *na, char **b, size_t nb, bool file_ids_only)
 {
 	if (nb)

@@ -24,6 +24,19 @@
  * with figures (the numbers behind the value, JSON) and a line of text
  * saying them, for the page.
  *
+ * Per signal: the RRD signals (courier_ontime, courier_api_errors,
+ * warehouse_feed_silent) have data when the subject's file exists and a
+ * row of the last nodata_after is known (the collector writes zero rows
+ * for a quiet feed, so quiet is data; a collector that stopped writing,
+ * or a subject the store knows without a file, is no data); the two
+ * courier rates are enough with at least min_count (and 1) deliveries or
+ * requests in the window.  The store signals (warehouse_ship_late,
+ * warehouse_pick_backlog, email_failures, journal_lag) always have data
+ * and are always enough.  A subject id that is not one segment of
+ * [A-Za-z0-9_.-] not starting with '.' is refused (SW_EINVAL) by the RRD
+ * signals and never offered by their subjects(); doc/metrics.md ("What
+ * ops rules read") has the details.
+ *
  * Adding a signal is one row in sw_signal_table[] (signals.c) and its
  * measure function.  Single thread; measure functions read the store and
  * RRD files and block for as long as that takes.
