@@ -233,6 +233,48 @@ static void test_list(void)
 	free(dir);
 }
 
+/* ---- sw_rrdput, the tests' tool (built beside this test) ------------------------- */
+
+/* Runs sw_rrdput with step 10 on courier/ups of dir at t; its exit status. */
+static int run(const char *tool, const char *dir, long long t, const char *vals)
+{
+	char *cmd =
+	    xasprintf("'%s' -s 10 '%s' courier/ups %lld %s 2>/dev/null", tool, dir, t, vals);
+	int r = system(cmd);
+
+	free(cmd);
+	return r;
+}
+
+static void test_rrdput(void)
+{
+	const char *bdir = getenv("SW_BUILDDIR");
+	char *tool, *dir = xasprintf("%s/put", tmpdir), err[512] = "";
+	struct sw_rrd_conf c = conf_of(dir, "");
+	struct sw_rrd_sum s;
+
+	tool = xasprintf("%s/tests/tools/sw_rrdput", bdir ? bdir : ".");
+	if (!ok(access(tool, X_OK) == 0, "sw_rrdput built: %s", tool))
+		goto out;
+	is_int(run(tool, dir, (long long)T(1), "delivered_ontime=4 delivered_late=1"), 0,
+	       "sw_rrdput: a step written (file created)");
+	is_int(run(tool, dir, (long long)T(2) + 5, "delivered_ontime=2 st_in_transit=7"), 0,
+	       "sw_rrdput: a time inside a step writes that step");
+	ok(run(tool, dir, (long long)T(2), "delivered_ontime=1") != 0,
+	   "sw_rrdput: a step already written is refused");
+	ok(run(tool, dir, (long long)T(3), "delivered_ontime=-1") != 0,
+	   "sw_rrdput: a negative count is refused");
+	ok(run(tool, dir, (long long)T(3), "pick_p50=1") != 0,
+	   "sw_rrdput: a data source of another kind is refused");
+	is_int(sw_rrd_read_sum(&c, "courier/ups", ds2, 2, T(0), T(2), &s, err, sizeof(err)), SW_OK,
+	       "sw_rrdput: read back %s", err);
+	ok(s.known == 2 && fabs(s.sum[0] - 6) < 1e-6 && fabs(s.sum[1] - 1) < 1e-6,
+	   "sw_rrdput: the counts are per step (%g, %g)", s.sum[0], s.sum[1]);
+out:
+	free(tool);
+	free(dir);
+}
+
 /* ---- through rrdcached -------------------------------------------------------- */
 
 static bool can_connect(const char *sock, int port)
@@ -346,6 +388,7 @@ int main(void)
 	test_sums();
 	test_errors();
 	test_list();
+	test_rrdput();
 
 	sock = xasprintf("%s/rrdcached.sock", tmpdir);
 	listen = xasprintf("unix:%s", sock);
