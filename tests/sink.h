@@ -134,6 +134,22 @@ static inline void sink_mode(const struct sink *s, const char *mode)
 	}
 }
 
+/* Writes DIR/file atomically (temp file + rename): oncall_sink.py's
+ * mode.hook, mode.slack, mode.pd and retry_after. */
+static inline void sink_write(const struct sink *s, const char *file, const char *text)
+{
+	char tmp[PATH_MAX + 80], path[PATH_MAX + 80];
+	FILE *f;
+
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", s->dir, file);
+	snprintf(path, sizeof path, "%s/%s", s->dir, file);
+	if ((f = fopen(tmp, "w")) != NULL) {
+		fputs(text, f);
+		fclose(f);
+		rename(tmp, path);
+	}
+}
+
 /* Lines the sink has logged (one per message or request). */
 static inline int sink_count(const struct sink *s)
 {
