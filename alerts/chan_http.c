@@ -130,8 +130,7 @@ void sw_http_free(struct sw_http *h)
 	free(h);
 }
 
-enum sw_err sw_http_new(const struct sw_http_setup *s, struct sw_http **ret, char *err,
-			size_t len)
+enum sw_err sw_http_new(const struct sw_http_setup *s, struct sw_http **ret, char *err, size_t len)
 {
 	struct sw_http *h = xcalloc(1, sizeof *h);
 	enum sw_err rc;
@@ -143,7 +142,8 @@ enum sw_err sw_http_new(const struct sw_http_setup *s, struct sw_http **ret, cha
 		if (s->secrets[i] && *s->secrets[i])
 			h->secrets[o++] = xstrdup(s->secrets[i]);
 	for (i = 1; i < o; i++)
-		for (size_t j = i; j > 0 && strlen(h->secrets[j]) > strlen(h->secrets[j - 1]); j--) {
+		for (size_t j = i; j > 0 && strlen(h->secrets[j]) > strlen(h->secrets[j - 1]);
+		     j--) {
 			char *t = h->secrets[j];
 
 			h->secrets[j] = h->secrets[j - 1];
@@ -270,8 +270,9 @@ static enum sw_chan_result answered(struct sw_http *h, long status, int64_t now,
 }
 
 enum sw_chan_result sw_http_post(struct sw_http *h, const char *body, size_t body_len,
-				 const struct curl_slist *hdrs, int64_t now, sw_http_reason_fn reason,
-				 int64_t *ret_retry_after_s, char *detail, size_t len)
+				 const struct curl_slist *hdrs, int64_t now,
+				 sw_http_reason_fn reason, int64_t *ret_retry_after_s, char *detail,
+				 size_t len)
 {
 	enum sw_chan_result r;
 	long status = 0;
@@ -297,8 +298,8 @@ enum sw_chan_result sw_http_post(struct sw_http *h, const char *body, size_t bod
 		h->server_fault = true;
 		if (status)
 			add(detail, len, &o, "HTTP %ld, then ", status);
-		add(detail, len, &o, "no complete HTTP reply: %s (curl: %s)", curl_easy_strerror(rc),
-		    h->errbuf[0] ? h->errbuf : "-");
+		add(detail, len, &o, "no complete HTTP reply: %s (curl: %s)",
+		    curl_easy_strerror(rc), h->errbuf[0] ? h->errbuf : "-");
 		r = SW_CHAN_TEMPFAIL;
 	} else {
 		r = answered(h, status, now, reason ? reason : sw_http_reason_text,
@@ -438,16 +439,16 @@ static enum sw_err parse_url(const char *url, const char *shown, const struct sw
 			     const char *kind, const char *name, const char *key,
 			     struct sw_http_url_info *ret_info, char *err, size_t len)
 {
-	static const CURLUPart forbidden[] = {CURLUPART_USER, CURLUPART_PASSWORD,
-					      CURLUPART_OPTIONS, CURLUPART_FRAGMENT};
+	static const CURLUPart forbidden[] = {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS,
+					      CURLUPART_FRAGMENT};
 	char *host = NULL, *scheme = NULL, *part;
 	enum sw_err rc = SW_OK;
 	CURLU *u = curl_url();
 	size_t i;
 
 	if (!u)
-		return sw_channel_conf_err(err, len, file, kind, name, key, "libcurl: out of memory",
-					   NULL);
+		return sw_channel_conf_err(err, len, file, kind, name, key,
+					   "libcurl: out of memory", NULL);
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {

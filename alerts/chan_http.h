@@ -46,14 +46,14 @@
 
 /* What a row sets up a handle with; strings are copied. */
 struct sw_http_setup {
-	const char *label;	       /* errors: "[customer_webhook]" */
-	const char *url;	       /* checked by sw_http_check_url */
-	bool tls_verify;	       /* peer and host name (on by default) */
-	const char *ca_file;	       /* NULL: the system store */
-	int64_t connect_timeout_ms;    /* TCP + TLS */
-	int64_t timeout_ms;	       /* the whole request */
-	const char *user_agent;	       /* NULL or "": libcurl sends none */
-	size_t max_response;	       /* body bytes read at most */
+	const char *label;		      /* errors: "[customer_webhook]" */
+	const char *url;		      /* checked by sw_http_check_url */
+	bool tls_verify;		      /* peer and host name (on by default) */
+	const char *ca_file;		      /* NULL: the system store */
+	int64_t connect_timeout_ms;	      /* TCP + TLS */
+	int64_t timeout_ms;		      /* the whole request */
+	const char *user_agent;		      /* NULL or "": libcurl sends none */
+	size_t max_response;		      /* body bytes read at most */
 	const char *secrets[SW_HTTP_SECRETS]; /* scrubbed from details; NULL
 						 or "" for none */
 };
@@ -62,8 +62,7 @@ struct sw_http; /* opaque */
 
 /* A new handle: SW_OK with *ret, or SW_EIO with err ("LABEL libcurl
  * refused ...") and *ret NULL.  Connects nothing. */
-enum sw_err sw_http_new(const struct sw_http_setup *s, struct sw_http **ret, char *err,
-			size_t len);
+enum sw_err sw_http_new(const struct sw_http_setup *s, struct sw_http **ret, char *err, size_t len);
 
 /* Closes the connection and frees h (secret copies wiped).  NULL: no-op. */
 void sw_http_free(struct sw_http *h);
@@ -88,8 +87,9 @@ size_t sw_http_reason_text(long status, const char *body, size_t n, char *out, s
  * (0: none).
  */
 enum sw_chan_result sw_http_post(struct sw_http *h, const char *body, size_t body_len,
-				 const struct curl_slist *hdrs, int64_t now, sw_http_reason_fn reason,
-				 int64_t *ret_retry_after_s, char *detail, size_t len);
+				 const struct curl_slist *hdrs, int64_t now,
+				 sw_http_reason_fn reason, int64_t *ret_retry_after_s, char *detail,
+				 size_t len);
 
 /* The last post was a TEMPFAIL that was the server's or the path's fault. */
 bool sw_http_server_fault(const struct sw_http *h);
@@ -128,8 +128,8 @@ char *sw_http_dump(const json_t *root, size_t max, char *why, size_t whylen);
 
 /* What sw_http_check_url found. */
 struct sw_http_url_info {
-	bool https;	/* https:// */
-	bool loopback;	/* the host is this machine (lib/netaddr.h) */
+	bool https;    /* https:// */
+	bool loopback; /* the host is this machine (lib/netaddr.h) */
 };
 
 /*

@@ -251,7 +251,8 @@ static size_t pd_reason(long status, const char *body, size_t n, char *out, size
 	sw_buf_init(&b, 4096);
 	sw_buf_adds(&b, msg);
 	errs = json_object_get(j, "errors");
-	json_array_foreach(errs, i, e) {
+	json_array_foreach(errs, i, e)
+	{
 		if (!json_is_string(e))
 			continue;
 		sw_buf_adds(&b, i ? "; " : ": ");

@@ -128,10 +128,17 @@ static void add_escaped(struct sw_buf *b, const char *s, size_t max)
 
 	for (p = cut; *p; p++) {
 		switch (*p) {
-		case '&': sw_buf_adds(b, "&amp;"); break;
-		case '<': sw_buf_adds(b, "&lt;"); break;
-		case '>': sw_buf_adds(b, "&gt;"); break;
-		default: sw_buf_add(b, p, 1);
+		case '&':
+			sw_buf_adds(b, "&amp;");
+			break;
+		case '<':
+			sw_buf_adds(b, "&lt;");
+			break;
+		case '>':
+			sw_buf_adds(b, "&gt;");
+			break;
+		default:
+			sw_buf_add(b, p, 1);
 		}
 	}
 	free(cut);
@@ -203,7 +210,8 @@ static json_t *fields_block(const struct sw_page_notice *p, json_t *figures, str
 	add_field(fields, b, "Severity", p->severity);
 	add_field(fields, b, "Rule", p->rule);
 	add_field(fields, b, "Source", p->source);
-	json_object_foreach(figures, k, v) {
+	json_object_foreach(figures, k, v)
+	{
 		text = json_is_string(v) ? xstrdup(json_string_value(v))
 					 : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		add_field(fields, b, k, text ? text : "?");

@@ -95,21 +95,21 @@
 #include "alerts/channel.h"
 #include "lib/xmalloc.h"
 
-#define SECTION	       "customer_webhook"
-#define SECRET_MIN     16		   /* bytes of HMAC key */
-#define BODY_MAX       (2 * 1024 * 1024)   /* a request body */
-#define UA_MAX	       200		   /* user_agent bytes */
+#define SECTION	   "customer_webhook"
+#define SECRET_MIN 16		     /* bytes of HMAC key */
+#define BODY_MAX   (2 * 1024 * 1024) /* a request body */
+#define UA_MAX	   200		     /* user_agent bytes */
 
 struct webhook_conf {
-	char *url;			/* http:// or https:// */
-	bool allow_plaintext;		/* http:// beyond loopback */
-	bool tls_verify;		/* peer and host name verification */
-	char *ca_file;			/* NULL: system CA store */
-	struct sw_conf_secret secret;	/* secret_file / secret_env */
-	int64_t connect_timeout;	/* ms */
-	int64_t timeout;		/* ms */
-	char *user_agent;		/* User-Agent */
-	int64_t max_response;		/* bytes */
+	char *url;		      /* http:// or https:// */
+	bool allow_plaintext;	      /* http:// beyond loopback */
+	bool tls_verify;	      /* peer and host name verification */
+	char *ca_file;		      /* NULL: system CA store */
+	struct sw_conf_secret secret; /* secret_file / secret_env */
+	int64_t connect_timeout;      /* ms */
+	int64_t timeout;	      /* ms */
+	char *user_agent;	      /* User-Agent */
+	int64_t max_response;	      /* bytes */
 };
 
 #define C(f) offsetof(struct webhook_conf, f)

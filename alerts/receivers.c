@@ -190,8 +190,8 @@ static enum sw_err find_channel(struct sw_conf *file, const char *name,
 /* ---- one receiver ------------------------------------------------------------ */
 
 /* "a@x, b@y" into r->to; SW_OK or SW_ECONF. */
-static enum sw_err parse_to(const struct sw_conf *file, struct sw_receiver_conf *r,
-			    const char *to, char *err, size_t len)
+static enum sw_err parse_to(const struct sw_conf *file, struct sw_receiver_conf *r, const char *to,
+			    char *err, size_t len)
 {
 	const char *p = to, *end;
 	size_t n;
@@ -228,8 +228,7 @@ static enum sw_err parse_to(const struct sw_conf *file, struct sw_receiver_conf 
 }
 
 /* [receiver name] into r (zeroed; r->name set); SW_OK or SW_ECONF. */
-static enum sw_err load_one(struct sw_conf *file, struct sw_receiver_conf *r, char *err,
-			    size_t len)
+static enum sw_err load_one(struct sw_conf *file, struct sw_receiver_conf *r, char *err, size_t len)
 {
 	const struct sw_channel_ops *ops;
 	struct sw_conf_opt *table;
@@ -274,8 +273,8 @@ static void free_one(struct sw_receiver_conf *r)
 
 /* ---- the interface ----------------------------------------------------------- */
 
-enum sw_err sw_receivers_load(struct sw_conf *file, struct sw_receiver_conf **ret,
-			      size_t *ret_n, char *err, size_t len)
+enum sw_err sw_receivers_load(struct sw_conf *file, struct sw_receiver_conf **ret, size_t *ret_n,
+			      char *err, size_t len)
 {
 	struct sw_receiver_conf *r = NULL;
 	const char *name;

@@ -162,9 +162,8 @@ static bool has_secret(const char *s)
 /* ---- receiver configuration cases --------------------------------------------- */
 
 /* Loads text as receivers.conf; SW_OK with *ret and *ret_n, or the error. */
-static enum sw_err load_receivers(const char *text, bool text_only,
-				  struct sw_receiver_conf **ret, size_t *ret_n, char *err,
-				  size_t len)
+static enum sw_err load_receivers(const char *text, bool text_only, struct sw_receiver_conf **ret,
+				  size_t *ret_n, char *err, size_t len)
 {
 	struct sw_conf *conf = NULL;
 	enum sw_err rc;
@@ -182,7 +181,7 @@ static enum sw_err load_receivers(const char *text, bool text_only,
 }
 
 static const struct sw_receiver_conf *find_rx(const struct sw_receiver_conf *r, size_t n,
-					       const char *name)
+					      const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(r[i].name, name) == 0)
@@ -201,8 +200,8 @@ static void expect_line(const char *cs, char *line, enum sw_err rc, const char *
 	if (arg)
 		*arg++ = '\0';
 	if (strcmp(line, "ok") == 0) {
-		ok(rc == SW_OK && n == (size_t)strtoul(arg, NULL, 10), "%s: loads, %s receivers (%s)",
-		   cs, arg, err);
+		ok(rc == SW_OK && n == (size_t)strtoul(arg, NULL, 10),
+		   "%s: loads, %s receivers (%s)", cs, arg, err);
 	} else if (strcmp(line, "error") == 0) {
 		ok(rc == SW_ECONF && strstr(err, arg), "%s: refused: %s", cs, arg);
 		if (rc != SW_ECONF || !strstr(err, arg))
@@ -377,8 +376,8 @@ static struct sw_notice notice_of(const struct sw_page_notice *p)
 }
 
 /* Sends and checks that no secret leaks into the detail. */
-static enum sw_chan_result send_n(struct sw_channel *ch, const struct sw_notice *n,
-				  int64_t *after, char *detail, size_t len)
+static enum sw_chan_result send_n(struct sw_channel *ch, const struct sw_notice *n, int64_t *after,
+				  char *detail, size_t len)
 {
 	enum sw_chan_result r = sw_channel_send(ch, n, after, detail, len);
 
@@ -404,8 +403,8 @@ static void sink_unlink(const char *file)
 
 /* 429 with and without Retry-After, 500, hang, echo: the same for every
  * row.  modef is the row's mode file ("mode.slack"). */
-static void common_faults(struct sw_channel *quick, const struct sw_notice *n,
-			  const char *modef, const char *what, bool sends_secret)
+static void common_faults(struct sw_channel *quick, const struct sw_notice *n, const char *modef,
+			  const char *what, bool sends_secret)
 {
 	char detail[SW_CHAN_DETAIL_LEN];
 	int64_t after = -1;
@@ -446,8 +445,8 @@ static void common_faults(struct sw_channel *quick, const struct sw_notice *n,
 		ok(sink_count(&sink) == before + 1 && strstr(detail, "HTTP 400: echo /hook"),
 		   "%s echo: the request never held the secret (only its signature)", what);
 	sink_write(&sink, modef, "ok");
-	is_int(send_n(quick, n, &after, detail, sizeof detail), SW_CHAN_SENT,
-	       "%s back to ok: sent", what);
+	is_int(send_n(quick, n, &after, detail, sizeof detail), SW_CHAN_SENT, "%s back to ok: sent",
+	       what);
 	ok(!sw_channel_server_fault(quick), "%s no server fault after a success", what);
 }
 
@@ -691,7 +690,8 @@ static void test_webhook_page(void)
 	p = page_of("trigger");
 
 	sink_write(&sink, "mode.hook", "400");
-	is_int(send_n(ch, &n, &after, detail, sizeof detail), SW_CHAN_FAILED, "webhook 400: failed");
+	is_int(send_n(ch, &n, &after, detail, sizeof detail), SW_CHAN_FAILED,
+	       "webhook 400: failed");
 	common_faults(ch, &n, "mode.hook", "webhook", false);
 	sw_channel_close(ch);
 }
