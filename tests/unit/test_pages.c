@@ -201,7 +201,7 @@ static void test_fire_once_resolve_once(void)
 	fresh_store();
 	p = sw_pages_new(st, &ctx, &pc, NULL);
 	eval_at(p, T0, 3);
-	is_str(state(), "none", "below the thresholds with no page: no row");
+	is_str(state(), "ok/none", "below the thresholds: a page, ok");
 	eval_at(p, T0 + 60, 12);
 	is_str(state(), "pending/warning", "crossed: pending");
 	is_str(notes(), "", "pending tells nobody");
