@@ -70,7 +70,8 @@ struct scen {
 	struct sw_rrd_conf rrd;
 	struct sw_sig_ctx sig;
 	struct sw_channel *rchs[64]; /* per pc.receivers[i]; NULL for email */
-	struct sw_channel *email;    /* the [smtp] channel, if open */
+	struct sw_channel *email;    /* email receivers' [smtp] channel */
+	void *email_conf;
 	struct sw_pages *pages;
 	struct sw_pager *pager;
 };
@@ -91,16 +92,19 @@ static void load_pages(struct scen *s, struct sw_conf *conf)
 	if (sw_rrd_conf_load(conf, &s->rrd, err, sizeof(err)) ||
 	    sw_pages_conf_load(conf, &s->pc, err, sizeof(err)))
 		die(s, "configuration", err);
-	for (size_t i = 0; i < s->n_chs; i++)
-		if (strcmp(sw_channel_name(s->chs[i]), "email") == 0)
-			s->email = s->chs[i];
 	for (size_t i = 0; i < s->pc.n_receivers && i < 64; i++) {
 		const struct sw_receiver_conf *r = &s->pc.receivers[i];
 
-		if (!r->chconf)
-			continue;
-		if (sw_channel_open(r->ops, r->chconf, &s->rchs[i], err, sizeof(err)))
-			die(s, "receiver", err);
+		if (r->chconf) {
+			if (sw_channel_open(r->ops, r->chconf, &s->rchs[i], err, sizeof(err)))
+				die(s, "receiver", err);
+		} else if (!s->email) { /* email receivers: an [smtp] channel of their own */
+			if (sw_channel_conf_load(&sw_chan_email, conf, &s->email_conf, err,
+						 sizeof(err)) ||
+			    sw_channel_open(&sw_chan_email, s->email_conf, &s->email, err,
+					    sizeof(err)))
+				die(s, "[smtp] for email receivers", err);
+		}
 	}
 	s->sig.st = NULL; /* set once the store is open */
 	s->sig.rrd = &s->rrd;
@@ -356,6 +360,8 @@ int main(int argc, char **argv)
 		sw_channel_close(s.chs[i]);
 	for (size_t i = 0; i < 64; i++)
 		sw_channel_close(s.rchs[i]);
+	sw_channel_close(s.email);
+	sw_channel_conf_free(&sw_chan_email, s.email_conf);
 	sw_pages_conf_free(&s.pc);
 	sw_conf_free_struct(sw_rrd_conf_table, &s.rrd);
 	for (size_t i = 0; i < SW_NOTIFY_CHANNELS && sw_channel_table[i]; i++)
