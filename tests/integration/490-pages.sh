@@ -22,7 +22,8 @@
 #     requests ROUTE N      it got N requests on ROUTE, whatever it answered
 #     events ROUTE A,B,...  the events of the accepted requests, in order
 #                           (pd: event_action; hook: event; slack: the
-#                           text's [TAG])
+#                           text up to its first ':', e.g. "Firing
+#                           (warning)", "Resolved", "Escalated")
 #     py EXPR               a Python expression over L (the sink's
 #                           requests, log.jsonl objects) is true
 #     emails N / email TO TEXT   the SMTP sink (as in 460)
@@ -63,7 +64,7 @@ def events(route):
         j=r.get("json") or {}
         if route == "pd": out.append(j.get("event_action"))
         elif route == "hook": out.append(j.get("event"))
-        else: out.append((j.get("text") or "").split("]")[0].lstrip("["))
+        else: out.append((j.get("text") or "").split(":")[0])
     return ",".join(str(e) for e in out)
 print(eval(sys.argv[2]))' "$ONCALL_DIR/log.jsonl" "$1"
 }
