@@ -356,9 +356,12 @@ static const char schema_v5[] =
  *   receiver a page notification goes to (its channel in channel); the
  *   two senders claim disjoint rows.  outbox_page orders the page rows of
  *   one page and receiver (a resolve never overtakes its trigger).
- * - silences gain matchers in the label syntax (lib/matcher.h) and acks
+ * - silences hold matchers in the label syntax (lib/matcher.h) and acks
  *   name a page's incident ("page:ID#INCIDENT"); both are written by the
  *   CLI and read by the engine.
+ * - orders_late_wh and outbox_customer_created keep the ops rules'
+ *   counts (lib/store_signals.c) proportional to one warehouse's late
+ *   orders and to the window's notices.
  */
 static const char schema_v6[] =
     "CREATE TABLE pages ("
@@ -394,7 +397,12 @@ static const char schema_v6[] =
     "CREATE INDEX outbox_page ON outbox (entity, receiver, id)"
     " WHERE receiver IS NOT NULL;"
     "CREATE INDEX outbox_page_due ON outbox (next_attempt_at)"
-    " WHERE receiver IS NOT NULL AND state IN ('queued', 'deferred', 'sending');";
+    " WHERE receiver IS NOT NULL AND state IN ('queued', 'deferred', 'sending');"
+    /* ops rules: one warehouse's late orders, customer notices by age */
+    "CREATE INDEX orders_late_wh ON orders (warehouse_id, promised_ship_by_at)"
+    " WHERE shipped_at IS NULL AND cancelled_at IS NULL;"
+    "CREATE INDEX outbox_customer_created ON outbox (created_at)"
+    " WHERE receiver IS NULL;";
 
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */

@@ -40,12 +40,12 @@ static const char warehouses_sql[] =
 /* courier_health's primary key, in order. */
 static const char couriers_sql[] = "SELECT courier FROM courier_health ORDER BY courier";
 
-/* Past ship-by: the range promised_ship_by_at < :now of the partial index
- * of unshipped, uncancelled orders; warehouse_id is filtered on the rows
- * (the index is not keyed by warehouse: every late order of every
- * warehouse is visited, i.e. cost follows the late orders). */
+/* Past ship-by: the equality warehouse_id = :wh and the range
+ * promised_ship_by_at < :now of orders_late_wh (unshipped, uncancelled
+ * orders by warehouse and ship-by, schema 6): cost follows this
+ * warehouse's late orders. */
 static const char ship_late_sql[] = "SELECT count(*), min(promised_ship_by_at)"
-				    " FROM orders INDEXED BY orders_unshipped"
+				    " FROM orders INDEXED BY orders_late_wh"
 				    " WHERE shipped_at IS NULL AND cancelled_at IS NULL"
 				    " AND promised_ship_by_at < :now AND warehouse_id = :wh";
 
@@ -60,9 +60,9 @@ static const char pick_backlog_sql[] = "SELECT count(*), min(created_at)"
  * Customer notices created since :since, by fate.  The deliberate
  * deferrals are the reasons alerts/notify.c writes itself (quiet hours,
  * shutdown, held for the courier's word); any other reason of a deferred
- * row is a channel's temporary failure.  No index leads with created_at:
- * this reads the outbox table once (cost follows the outbox, measured in
- * doc/metrics.md).
+ * row is a channel's temporary failure.  The range created_at >= :since
+ * of outbox_customer_created (customer rows by creation, schema 6): cost
+ * follows the window's notices.
  */
 #define DEFER_ON_PURPOSE                                                                           \
 	"(last_error = 'quiet hours' OR last_error = 'not tried: stopping'"                        \
@@ -75,7 +75,8 @@ static const char notices_sql[] =
     " coalesce(sum(state IN ('sent', 'merged')), 0),"
     " coalesce(sum(state IN ('queued', 'sending')), 0),"
     " coalesce(sum(state IN ('suppressed', 'obsolete')), 0)"
-    " FROM outbox WHERE receiver IS NULL AND created_at >= :since";
+    " FROM outbox INDEXED BY outbox_customer_created"
+    " WHERE receiver IS NULL AND created_at >= :since";
 
 /* The journal after a cursor: rowid ranges of the journal's primary key. */
 static const char journal_sql[] =
