@@ -100,7 +100,7 @@ chmod 600 "$T_DIR/webhook.secret"
 conf webhook "[rrd]" "dir = $T_DIR/rrd" "[customer_webhook]" "secret_file = $T_DIR/webhook.secret" \
 	"url = http://gw.shop.example/hook"
 refused webhook "url = http://gw.shop.example/hook" \
-	"[customer_webhook] url: https:// required for a host that is not loopback (customer data would cross the network in clear text; allow_plaintext = yes to accept that): 'http://gw.shop.example/hook'"
+	"[customer_webhook] url: https:// required for a host that is not loopback (the notice would cross the network in clear text; allow_plaintext = yes to accept that): 'http://gw.shop.example/hook'"
 
 conf section "[rrd]" "dir = $T_DIR/rrd" "[courrier dhl]"
 refused section "[courrier dhl]" "unknown section (no slipwatch program reads it): '[courrier dhl]'"
