@@ -1110,6 +1110,34 @@ enum sw_err sw_store_int_dberr(struct sw_store *st, const char *what)
 	return db_err(st, what);
 }
 
+sqlite3_stmt *sw_store_int_prepare(struct sw_store *st, const char *sql, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		sw_store_int_dberr(st, what);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+int sw_store_int_bind_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i == 0)
+		return SQLITE_RANGE;
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+int sw_store_int_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	return i ? sqlite3_bind_int64(s, i, v) : SQLITE_RANGE;
+}
+
 char *sw_store_int_col_str(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);

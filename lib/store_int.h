@@ -27,6 +27,16 @@ char *sw_store_int_col_str(sqlite3_stmt *s, int i);
 /* Columns i (time) and i + 1 (offset) as a stamp; a NULL time is absent. */
 struct sw_stamp sw_store_int_col_stamp(sqlite3_stmt *s, int i);
 
+/* A statement prepared for one call (the split-out files cache none);
+ * NULL with the handle's error set to SQLite's text for what.  Finalize
+ * it after use. */
+sqlite3_stmt *sw_store_int_prepare(struct sw_store *st, const char *sql, const char *what);
+
+/* Binding by name: NULL text binds SQL NULL; a name the statement lacks is
+ * a bug (SQLITE_RANGE).  SQLite codes, to be ORed by callers. */
+int sw_store_int_bind_text(sqlite3_stmt *s, const char *name, const char *v);
+int sw_store_int_bind_int(sqlite3_stmt *s, const char *name, int64_t v);
+
 /* The outbox columns every outbox query selects, in the order
  * sw_store_int_outbox_fill reads them. */
 #define SW_STORE_OUTBOX_COLS                                                                       \

@@ -51,33 +51,10 @@ const char *sw_page_severity_name(int sev)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static sqlite3_stmt *prep(struct sw_store *st, const char *sql, const char *what)
-{
-	sqlite3_stmt *s = NULL;
+#define prep sw_store_int_prepare
 
-	if (sqlite3_prepare_v2(sw_store_int_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-static int bind_text(sqlite3_stmt *s, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i == 0)
-		return SQLITE_RANGE;
-	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
-}
-
-static int bind_int(sqlite3_stmt *s, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	return i ? sqlite3_bind_int64(s, i, v) : SQLITE_RANGE;
-}
+#define bind_text sw_store_int_bind_text
+#define bind_int sw_store_int_bind_int
 
 /* ---- pages --------------------------------------------------------------------- */
 

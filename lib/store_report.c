@@ -160,17 +160,7 @@ static const char alerts_all_sql[] = "SELECT " ALERT_COLS " FROM alerts"
 
 /* ---- statements and columns --------------------------------------------- */
 
-static sqlite3_stmt *prepare(struct sw_store *st, const char *sql, const char *what)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (sqlite3_prepare_v2(sw_store_int_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
+#define prepare sw_store_int_prepare
 
 /* Binding by name; a parameter the statement does not use is skipped
  * (index 0).  NULL text binds SQL NULL.  SQLite codes, ORed by callers. */

@@ -86,17 +86,7 @@ static const char journal_sql[] =
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static sqlite3_stmt *prepare(struct sw_store *st, const char *sql, const char *what)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (sqlite3_prepare_v2(sw_store_int_db(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
+#define prepare sw_store_int_prepare
 
 static int bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 {
