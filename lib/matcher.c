@@ -12,6 +12,9 @@
  *   without its '(' would close the wrapper's group and change what the
  *   regex means ("a)|.*" would match anything): such a regex is refused
  *   before it is wrapped, as is one that does not compile on its own.
+ *   So is one whose repetitions would make regcomp build an exponential
+ *   tree (regex_size): matchers come from operators and the engine
+ *   compiles every silence at each evaluation.
  * - The canonical matcher text is the matchers sorted by key (stably: two
  *   matchers of one key keep their order), blanks dropped; parsing it
  *   again gives the same list.
@@ -26,6 +29,7 @@
 
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +37,10 @@
 #include "lib/matcher.h"
 #include "lib/xmalloc.h"
 
-#define MAX_REGEX 256 /* bytes of one regex as written */
-#define MAX_SHOWN 60  /* bytes of an item quoted in an error */
+#define MAX_REGEX	 256  /* bytes of one regex as written */
+#define MAX_REGEX_WEIGHT 4096 /* regex_size(): parts regcomp may build */
+#define MAX_REGEX_STARS	 16   /* ... and optional ones among them */
+#define MAX_SHOWN	 60   /* bytes of an item quoted in an error */
 
 enum op { OP_EQ, OP_NE, OP_RE, OP_NRE };
 
@@ -293,9 +299,33 @@ bool sw_labels_get(const char *labels, const char *key, char *out, size_t outlen
 /* ---- matchers ------------------------------------------------------------ */
 
 /*
+ * The index of the ']' closing the bracket expression that starts at
+ * re[i] ('['), or n if it does not close: a leading ']' (after an
+ * optional '^') is literal, "[:class:]", "[.x.]" and "[=x=]" are skipped
+ * whole ("[[:alpha:])]" is one expression).
+ */
+static size_t bracket_end(const char *re, size_t n, size_t i)
+{
+	i++;
+	if (i < n && re[i] == '^')
+		i++;
+	if (i < n && re[i] == ']')
+		i++;
+	for (; i < n && re[i] != ']'; i++)
+		if (re[i] == '[' && i + 1 < n &&
+		    (re[i + 1] == ':' || re[i + 1] == '.' || re[i + 1] == '=')) {
+			char close = re[i + 1];
+
+			for (i += 2; i + 1 < n && !(re[i] == close && re[i + 1] == ']'); i++)
+				;
+			i++;
+		}
+	return i < n ? i : n;
+}
+
+/*
  * NULL if the parentheses of re (n bytes) balance, counting neither those
- * escaped with '\' nor those inside a bracket expression ("[)]", "[]()]",
- * "[[:alpha:])]"), else why not.
+ * escaped with '\' nor those inside a bracket expression, else why not.
  */
 static const char *parens_problem(const char *re, size_t n)
 {
@@ -305,24 +335,7 @@ static const char *parens_problem(const char *re, size_t n)
 		if (re[i] == '\\') {
 			i++;
 		} else if (re[i] == '[') {
-			i++;
-			if (i < n && re[i] == '^')
-				i++;
-			if (i < n && re[i] == ']')
-				i++; /* a leading ']' is literal */
-			for (; i < n && re[i] != ']'; i++)
-				if (re[i] == '[' && i + 1 < n &&
-				    (re[i + 1] == ':' || re[i + 1] == '.' || re[i + 1] == '=')) {
-					char close = re[i + 1];
-
-					/* skip "[:class:]" up to its ":]" */
-					for (i += 2;
-					     i + 1 < n && !(re[i] == close && re[i + 1] == ']');
-					     i++)
-						;
-					i++;
-				}
-			if (i >= n)
+			if ((i = bracket_end(re, n, i)) >= n)
 				return "'[' without its ']'";
 		} else if (re[i] == '(') {
 			depth++;
@@ -333,17 +346,125 @@ static const char *parens_problem(const char *re, size_t n)
 	return depth ? "parentheses not balanced" : NULL;
 }
 
+/*
+ * What regcomp would build from part of a regex: glibc copies what a
+ * repetition repeats once per count ("a{100}" is 100 copies, "x+" two),
+ * so stacked or nested repetitions grow exponentially ("a+++..." or
+ * "((a+)+)+..." take gigabytes); and each copy of an optional or starred
+ * part multiplies the work of its epsilon closures ("(a*)*{24}" compiles
+ * for minutes).  weight counts the parts after copying, stars the
+ * optional or starred ones among them; both saturate.
+ */
+struct rx_size {
+	uint64_t weight, stars;
+};
+
+/* One group being measured: its finished items, and the last one, which
+ * a repetition applies to. */
+struct rx_frame {
+	struct rx_size sum, last;
+};
+
+static uint64_t rx_cap(uint64_t v)
+{
+	return v > MAX_REGEX_WEIGHT ? MAX_REGEX_WEIGHT + 1 : v;
+}
+
+static struct rx_size rx_add(struct rx_size a, struct rx_size b)
+{
+	struct rx_size r = {rx_cap(a.weight + b.weight), rx_cap(a.stars + b.stars)};
+
+	return r;
+}
+
+/* The repetition at re[*i] ('*', '?', '+' or a bound), *i left on its
+ * last byte: *ret_copies and whether it is optional or unbounded.  False
+ * if re[*i] is not one ("{" not followed by a bound is left to regcomp). */
+static bool rx_repeat(const char *re, size_t n, size_t *i, uint64_t *ret_copies, bool *ret_star)
+{
+	uint64_t v[2] = {0, 0};
+	int part = 0;
+	size_t j;
+
+	*ret_star = true;
+	*ret_copies = re[*i] == '+' ? 2 : 1;
+	if (re[*i] == '*' || re[*i] == '?' || re[*i] == '+')
+		return true;
+	if (re[*i] != '{')
+		return false;
+	for (j = *i + 1; j < n && re[j] != '}'; j++) {
+		if (re[j] == ',' && part == 0)
+			part = 1;
+		else if (re[j] >= '0' && re[j] <= '9')
+			v[part] = rx_cap(v[part] * 10 + (uint64_t)(re[j] - '0'));
+		else
+			return false;
+	}
+	if (j >= n)
+		return false;
+	*i = j;
+	*ret_star = part == 1; /* "{n,}" or "{n,m}" */
+	if (part == 1 && re[j - 1] == ',')
+		v[1] = v[0] + 1;
+	*ret_copies = v[1] > v[0] ? v[1] : v[0] ? v[0] : 1;
+	return true;
+}
+
+/* The size of re (n bytes, parentheses balanced: parens_problem). */
+static struct rx_size regex_size(const char *re, size_t n)
+{
+	static const struct rx_size none = {0, 0}, atom = {1, 0};
+	struct rx_frame stack[MAX_REGEX + 1], *f = stack;
+	uint64_t k;
+	bool star;
+
+	f->sum = f->last = none;
+	for (size_t i = 0; i < n; i++) {
+		if (rx_repeat(re, n, &i, &k, &star)) {
+			f->last.weight = rx_cap(f->last.weight * k + 1);
+			f->last.stars = rx_cap(f->last.stars * k + star);
+		} else if (re[i] == '(' && f < stack + MAX_REGEX) {
+			(++f)->sum = none;
+			f->last = none;
+		} else if (re[i] == ')' && f > stack) {
+			struct rx_size g = rx_add(f->sum, f->last);
+
+			f--;
+			f->sum = rx_add(f->sum, f->last);
+			f->last = rx_add(g, atom);
+		} else if (re[i] == '|') {
+			f->sum = rx_add(f->sum, f->last);
+			f->last = none;
+		} else {
+			if (re[i] == '\\')
+				i++;
+			else if (re[i] == '[')
+				i = bracket_end(re, n, i);
+			f->sum = rx_add(f->sum, f->last);
+			f->last = atom;
+		}
+	}
+	return rx_add(f->sum, f->last);
+}
+
 /* Compiles m->value (the regex as written) anchored into m->re. */
 static enum sw_err regex_compile(struct matcher *m, const struct item *it, size_t num, char *err,
 				 size_t len)
 {
 	const char *why = parens_problem(m->value, strlen(m->value));
 	char *anchored, msg[128];
+	struct rx_size size;
 	regex_t alone;
 	int rc;
 
 	if (why)
 		return item_err(err, len, "matcher", num, it, "bad regex: %s", why);
+	size = regex_size(m->value, strlen(m->value));
+	if (size.weight > MAX_REGEX_WEIGHT || size.stars > MAX_REGEX_STARS)
+		return item_err(err, len, "matcher", num, it,
+				"bad regex: too complex (repetitions of repetitions: more than %d "
+				"parts or %d optional ones once expanded)",
+				MAX_REGEX_WEIGHT, MAX_REGEX_STARS);
 	/* on its own first: the wrapper must not hide an error */
 	if ((rc = regcomp(&alone, m->value, REG_EXTENDED | REG_NOSUB)) == 0) {
 		regfree(&alone);
