@@ -13,7 +13,11 @@
  *   key=value     the label is value
  *   key!=value    the label is not value (or the page lacks it)
  *   key=~regex    the label matches regex (POSIX extended, anchored at
- *                 both ends as Alertmanager does; no commas in it)
+ *                 both ends as Alertmanager does; no commas in it, so no
+ *                 {n,m} bounds: commas split matchers; a regex whose
+ *                 repetitions would expand too far is refused as "too
+ *                 complex", since glibc's regcomp can take gigabytes on
+ *                 such nesting)
  *   key!~regex    it does not (or the page lacks the label)
  * A page matches when every matcher holds.  Pure; any thread.
  */
