@@ -122,7 +122,7 @@ static const char timeline_events_sql[] =
 #define ALERT_COLS "id, entity, kind, promise, stage, detected_at, resolved_at"
 #define OUTBOX_COLS                                                                                \
 	"id, entity, slip_kind, promise, channel, recipient, state, attempts, "                    \
-	"next_attempt_at, last_error, created_at, sent_at"
+	"next_attempt_at, last_error, created_at, sent_at, receiver"
 
 /* Entities of the order and of its parcels: the unique indexes of alerts
  * and outbox lead with entity. */
@@ -459,6 +459,7 @@ static void outbox_fill(sqlite3_stmt *s, void *elem, void *arg)
 	m->last_error = col_str(s, 9);
 	m->created_at = col_int(s, 10);
 	m->sent_at = col_int(s, 11);
+	m->receiver = col_str(s, 12);
 }
 
 void sw_store_report_outbox_free(struct sw_report_outbox *rows, size_t n)
@@ -471,6 +472,7 @@ void sw_store_report_outbox_free(struct sw_report_outbox *rows, size_t n)
 		free(rows[i].recipient);
 		free(rows[i].state);
 		free(rows[i].last_error);
+		free(rows[i].receiver);
 	}
 	free(rows);
 }

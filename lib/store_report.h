@@ -178,6 +178,8 @@ struct sw_report_outbox {
 	char *last_error;	 /* NULL if none */
 	int64_t created_at;	 /* UTC */
 	int64_t sent_at;	 /* UTC; 0 if not sent */
+	char *receiver;		 /* an on-call page row's receiver; NULL for
+				    a customer notice */
 };
 
 /* Everything the store knows about one order. */

@@ -225,6 +225,7 @@ static json_t *note_json(const struct sw_outbox_msg *m)
 	jset_str(j, "last_error", m->last_error);
 	jset_utc(j, "created_at", m->created_at);
 	jset_utc(j, "sent_at", m->sent_at);
+	jset_str(j, "receiver", m->receiver);
 	return j;
 }
 

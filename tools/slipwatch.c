@@ -632,6 +632,7 @@ static json_t *outbox_json(const struct sw_report_outbox *m)
 	jset_str(j, "last_error", m->last_error);
 	jset_utc(j, "created_at", m->created_at);
 	jset_utc(j, "sent_at", m->sent_at);
+	jset_str(j, "receiver", m->receiver);
 	return j;
 }
 
