@@ -9,6 +9,10 @@
  * the transfer is cut (CURLE_WRITE_ERROR) and the status line already
  * read still decides.  The Retry-After of the final response is kept (a
  * 1xx before it is forgotten).
+ *
+ * Below the handle, the rows' common state (struct sw_http_chan): the
+ * open from a setup, the close that wipes the key, the server fault, the
+ * post with the JSON headers, and the whole send of a receiver-only row.
  */
 #include "config.h"
 
@@ -18,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "alerts/chan_http.h"
 #include "lib/buf.h"
@@ -309,6 +314,102 @@ enum sw_chan_result sw_http_post(struct sw_http *h, const char *body, size_t bod
 	}
 	scrub(h, detail, len);
 	return r;
+}
+
+/* ---- the state of an open HTTP row --------------------------------------- */
+
+void sw_http_receiver_setup(struct sw_http_setup *hs, const char *label, const char *url,
+			    int64_t timeout_ms)
+{
+	memset(hs, 0, sizeof *hs);
+	hs->label = label;
+	hs->url = url;
+	hs->tls_verify = true;
+	hs->connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000;
+	hs->timeout_ms = timeout_ms;
+	hs->user_agent = "slipwatch/" PACKAGE_VERSION;
+	hs->max_response = 16 * 1024;
+}
+
+void sw_http_chan_close(void *state)
+{
+	struct sw_http_chan *c = state;
+
+	if (!c)
+		return;
+	sw_http_free(c->http);
+	if (c->key) {
+		explicit_bzero(c->key, c->key_len);
+		free(c->key);
+	}
+	free(c);
+}
+
+enum sw_err sw_http_chan_open(const struct sw_http_setup *hs, const char *key, void **ret_state,
+			      char *err, size_t len)
+{
+	struct sw_http_chan *c = xcalloc(1, sizeof *c);
+	enum sw_err rc;
+
+	*ret_state = NULL;
+	if (key) {
+		c->key = xstrdup(key);
+		c->key_len = strlen(key);
+	}
+	if ((rc = sw_http_new(hs, &c->http, err, len))) {
+		sw_http_chan_close(c);
+		return rc;
+	}
+	*ret_state = c;
+	return SW_OK;
+}
+
+bool sw_http_chan_server_fault(void *state)
+{
+	const struct sw_http_chan *c = state;
+
+	return sw_http_server_fault(c->http);
+}
+
+enum sw_chan_result sw_http_chan_post(struct sw_http_chan *c, char *body, const char *content_type,
+				      struct curl_slist *extra, int64_t now,
+				      sw_http_reason_fn reason, int64_t *ret_retry_after_s,
+				      char *detail, size_t len)
+{
+	struct curl_slist *h = NULL, *tail;
+	size_t blen = strlen(body);
+	enum sw_chan_result r;
+
+	h = sw_http_header(h, "Content-Type: %s", content_type);
+	h = sw_http_header(h, "Expect:");
+	for (tail = h; tail->next; tail = tail->next)
+		;
+	tail->next = extra;
+	r = sw_http_post(c->http, body, blen, h, now, reason, ret_retry_after_s, detail, len);
+	curl_slist_free_all(h);
+	explicit_bzero(body, blen);
+	free(body);
+	return r;
+}
+
+enum sw_chan_result sw_http_chan_send_page(struct sw_http_chan *c, const char *row,
+					   const struct sw_notice *n, sw_http_body_fn build,
+					   const char *content_type, sw_http_reason_fn reason,
+					   int64_t *ret_retry_after_s, char *detail, size_t len)
+{
+	int64_t now = n->date > 0 ? n->date : (int64_t)time(NULL);
+	char why[256], *body;
+
+	if (!n->page) {
+		snprintf(detail, len, "bad notice: %s takes on-call pages only", row);
+		return SW_CHAN_FAILED;
+	}
+	if (!(body = build(n, c->key, why, sizeof why))) {
+		snprintf(detail, len, "bad notice: %s", why);
+		return SW_CHAN_FAILED;
+	}
+	return sw_http_chan_post(c, body, content_type, NULL, now, reason, ret_retry_after_s,
+				 detail, len);
 }
 
 /* ---- JSON helpers ------------------------------------------------------------ */

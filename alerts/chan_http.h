@@ -24,6 +24,10 @@
  * the body was over the bound.  Every secret the row names (a signing
  * key, a routing key, a secret URL) is replaced by "(secret)" in it.
  *
+ * The rows' state, close, server_fault and the post-and-free of a send
+ * are here too (struct sw_http_chan): a row file is its options, checks,
+ * payload and the open that sets the handle up from its conf.
+ *
  * Single thread per handle (the daemon's loop); sw_http_post blocks at
  * most the timeout.  curl_global_init() must have been called.
  */
@@ -101,6 +105,67 @@ long sw_http_status(const struct sw_http *h);
  * memory aborts.  Returns the list. */
 struct curl_slist *sw_http_header(struct curl_slist *list, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- the state of an open HTTP row ---------------------------------------- */
+
+/*
+ * What an open webhook, Slack or PagerDuty channel holds: the rows use
+ * this struct as their state, sw_http_chan_close and
+ * sw_http_chan_server_fault as their close and server_fault, and keep
+ * only their payload (and what a key is for) to themselves.
+ */
+struct sw_http_chan {
+	struct sw_http *http;
+	char *key;	/* the row's own secret (the webhook's HMAC key,
+			   PagerDuty's routing key), NULL for none; a copy,
+			   wiped on close */
+	size_t key_len; /* strlen(key) */
+};
+
+/* The setup every receiver-only row (Slack, PagerDuty) uses: TLS
+ * verified against the system store, the connect limited to the smaller
+ * of timeout_ms and 10 s, the whole request to timeout_ms, User-Agent
+ * slipwatch/VERSION, a response read up to 16 KiB, no secrets (the row
+ * adds its own).  label and url are borrowed. */
+void sw_http_receiver_setup(struct sw_http_setup *hs, const char *label, const char *url,
+			    int64_t timeout_ms);
+
+/* A new row state (struct sw_http_chan) into *ret_state: a handle from
+ * hs and a copy of key (NULL: none).  SW_OK, or sw_http_new's error with
+ * err set and *ret_state NULL. */
+enum sw_err sw_http_chan_open(const struct sw_http_setup *hs, const char *key, void **ret_state,
+			      char *err, size_t len);
+
+/* The rows' close (NULL: no-op; the key wiped) and server_fault. */
+void sw_http_chan_close(void *state);
+bool sw_http_chan_server_fault(void *state);
+
+/*
+ * POSTs body (a NUL-terminated JSON text: wiped, since it may hold the
+ * key, and freed here) with the header lines "Content-Type:
+ * content_type", "Expect:" (no 100-continue round trip), then those of
+ * extra (NULL: none; freed here), as sw_http_post does.
+ */
+enum sw_chan_result sw_http_chan_post(struct sw_http_chan *c, char *body, const char *content_type,
+				      struct curl_slist *extra, int64_t now,
+				      sw_http_reason_fn reason, int64_t *ret_retry_after_s,
+				      char *detail, size_t len);
+
+/* A row's body for a notice, built with the row's key (c->key): a new
+ * string, or NULL with why set. */
+typedef char *(*sw_http_body_fn)(const struct sw_notice *n, const char *key, char *why,
+				 size_t whylen);
+
+/*
+ * The send of a receiver-only row: a notice without a page is FAILED
+ * ("bad notice: ROW takes on-call pages only"), one build cannot encode
+ * FAILED ("bad notice: WHY"); else the body is posted (sw_http_chan_post,
+ * no extra headers) at the notice's date (the clock when it has none).
+ */
+enum sw_chan_result sw_http_chan_send_page(struct sw_http_chan *c, const char *row,
+					   const struct sw_notice *n, sw_http_body_fn build,
+					   const char *content_type, sw_http_reason_fn reason,
+					   int64_t *ret_retry_after_s, char *detail, size_t len);
 
 /* ---- JSON helpers for the bodies ------------------------------------------ */
 

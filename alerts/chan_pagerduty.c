@@ -45,20 +45,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "alerts/chan_http.h"
 #include "alerts/channel.h"
 #include "lib/buf.h"
-#include "lib/xmalloc.h"
 
-#define SECTION	     "pagerduty" /* reserved: never read (pages_only) */
-#define KEY_LEN	     32
-#define SUMMARY_MAX  1024
-#define BODY_MAX     (512 * 1024) /* PagerDuty takes at most 512 KB */
-#define RESPONSE_MAX (16 * 1024)
+#define SECTION	    "pagerduty" /* reserved: never read (pages_only) */
+#define KEY_LEN	    32
+#define SUMMARY_MAX 1024
+#define BODY_MAX    (512 * 1024) /* PagerDuty takes at most 512 KB */
 
 struct pd_conf {
 	struct sw_conf_secret routing_key; /* routing_key_file / _env */
@@ -267,58 +264,18 @@ static size_t pd_reason(long status, const char *body, size_t n, char *out, size
 
 /* ---- sending ------------------------------------------------------------ */
 
-struct pagerduty {
-	struct sw_http *http;
-	char *key; /* routing key copy; wiped on close */
-};
-
 static enum sw_chan_result pd_send(void *state, const struct sw_notice *n,
 				   int64_t *ret_retry_after_s, char *detail, size_t len)
 {
-	struct pagerduty *pd = state;
-	int64_t now = n->date > 0 ? n->date : (int64_t)time(NULL);
-	struct curl_slist *h = NULL;
-	enum sw_chan_result r;
-	char why[256], *body;
-	size_t blen;
-
-	if (!n->page) {
-		snprintf(detail, len, "bad notice: pagerduty takes on-call pages only");
-		return SW_CHAN_FAILED;
-	}
-	if (!(body = build_body(n, pd->key, why, sizeof why))) {
-		snprintf(detail, len, "bad notice: %s", why);
-		return SW_CHAN_FAILED;
-	}
-	blen = strlen(body);
-	h = sw_http_header(h, "Content-Type: application/json");
-	h = sw_http_header(h, "Expect:");
-	r = sw_http_post(pd->http, body, blen, h, now, pd_reason, ret_retry_after_s, detail, len);
-	curl_slist_free_all(h);
-	explicit_bzero(body, blen); /* it holds the routing key */
-	free(body);
-	return r;
-}
-
-static void pd_close(void *state)
-{
-	struct pagerduty *pd = state;
-
-	if (!pd)
-		return;
-	sw_http_free(pd->http);
-	if (pd->key) {
-		explicit_bzero(pd->key, strlen(pd->key));
-		free(pd->key);
-	}
-	free(pd);
+	/* the body holds the routing key: the post wipes it */
+	return sw_http_chan_send_page(state, "pagerduty", n, build_body, "application/json",
+				      pd_reason, ret_retry_after_s, detail, len);
 }
 
 static enum sw_err pd_open(const void *conf, void **ret_state, char *err, size_t len)
 {
 	const struct pd_conf *c = conf;
-	struct sw_http_setup hs = {0};
-	struct pagerduty *pd;
+	struct sw_http_setup hs;
 	enum sw_err rc;
 
 	*ret_state = NULL;
@@ -327,29 +284,9 @@ static enum sw_err pd_open(const void *conf, void **ret_state, char *err, size_t
 	if (!key_ok(c->routing_key.value))
 		return sw_channel_conf_err(err, len, NULL, "receiver", NULL, "routing_key",
 					   "not read (checked as text only)", NULL);
-	pd = xcalloc(1, sizeof *pd);
-	pd->key = xstrdup(c->routing_key.value);
-	hs.label = "[pagerduty]";
-	hs.url = c->url;
-	hs.tls_verify = true;
-	hs.connect_timeout_ms = c->timeout < 10000 ? c->timeout : 10000;
-	hs.timeout_ms = c->timeout;
-	hs.user_agent = "slipwatch/" PACKAGE_VERSION;
-	hs.max_response = RESPONSE_MAX;
-	hs.secrets[0] = pd->key;
-	if ((rc = sw_http_new(&hs, &pd->http, err, len))) {
-		pd_close(pd);
-		return rc;
-	}
-	*ret_state = pd;
-	return SW_OK;
-}
-
-static bool pd_server_fault(void *state)
-{
-	const struct pagerduty *pd = state;
-
-	return sw_http_server_fault(pd->http);
+	sw_http_receiver_setup(&hs, "[pagerduty]", c->url, c->timeout);
+	hs.secrets[0] = c->routing_key.value;
+	return sw_http_chan_open(&hs, c->routing_key.value, ret_state, err, len);
 }
 
 const struct sw_channel_ops sw_chan_pagerduty = {
@@ -360,8 +297,8 @@ const struct sw_channel_ops sw_chan_pagerduty = {
     .pages_only = true,
     .check = pd_check,
     .open = pd_open,
-    .close = pd_close,
+    .close = sw_http_chan_close,
     .send = pd_send,
-    .server_fault = pd_server_fault,
+    .server_fault = sw_http_chan_server_fault,
     .conf_free = pd_conf_free,
 };

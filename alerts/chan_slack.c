@@ -47,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -56,13 +55,12 @@
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 
-#define SECTION	     "slack" /* reserved: never read (pages_only) */
-#define HEADER_MAX   150
-#define SECTION_MAX  3000
-#define FIELD_MAX    2000
-#define FIELDS_MAX   10
-#define BODY_MAX     (256 * 1024)
-#define RESPONSE_MAX (16 * 1024)
+#define SECTION	    "slack" /* reserved: never read (pages_only) */
+#define HEADER_MAX  150
+#define SECTION_MAX 3000
+#define FIELD_MAX   2000
+#define FIELDS_MAX  10
+#define BODY_MAX    (256 * 1024)
 
 struct slack_conf {
 	struct sw_conf_secret url; /* url_file / url_env */
@@ -243,13 +241,14 @@ static json_t *context_block(const struct sw_page_notice *p, struct sw_buf *b)
 }
 
 /* The request body (new string, see the top), or NULL with why set. */
-static char *build_body(const struct sw_notice *n, char *why, size_t whylen)
+static char *build_body(const struct sw_notice *n, const char *key, char *why, size_t whylen)
 {
 	const struct sw_page_notice *p = n->page;
 	json_t *root, *blocks, *figures, *sect;
 	struct sw_buf b;
 	char words[160], *body;
 
+	(void)key; /* the URL is the credential */
 	if (!(figures = sw_http_object(p->figures_json, "figures_json", why, whylen)))
 		return NULL;
 	sw_buf_init(&b, 64 * 1024);
@@ -285,51 +284,19 @@ static char *build_body(const struct sw_notice *n, char *why, size_t whylen)
 
 /* ---- sending ------------------------------------------------------------ */
 
-struct slack {
-	struct sw_http *http;
-};
-
 static enum sw_chan_result slack_send(void *state, const struct sw_notice *n,
 				      int64_t *ret_retry_after_s, char *detail, size_t len)
 {
-	struct slack *s = state;
-	int64_t now = n->date > 0 ? n->date : (int64_t)time(NULL);
-	struct curl_slist *h = NULL;
-	enum sw_chan_result r;
-	char why[256], *body;
-
-	if (!n->page) {
-		snprintf(detail, len, "bad notice: slack takes on-call pages only");
-		return SW_CHAN_FAILED;
-	}
-	if (!(body = build_body(n, why, sizeof why))) {
-		snprintf(detail, len, "bad notice: %s", why);
-		return SW_CHAN_FAILED;
-	}
-	h = sw_http_header(h, "Content-Type: application/json; charset=utf-8");
-	h = sw_http_header(h, "Expect:");
-	r = sw_http_post(s->http, body, strlen(body), h, now, NULL, ret_retry_after_s, detail, len);
-	curl_slist_free_all(h);
-	free(body);
-	return r;
-}
-
-static void slack_close(void *state)
-{
-	struct slack *s = state;
-
-	if (!s)
-		return;
-	sw_http_free(s->http);
-	free(s);
+	return sw_http_chan_send_page(state, "slack", n, build_body,
+				      "application/json; charset=utf-8", NULL, ret_retry_after_s,
+				      detail, len);
 }
 
 static enum sw_err slack_open(const void *conf, void **ret_state, char *err, size_t len)
 {
 	const struct slack_conf *c = conf;
-	struct sw_http_setup hs = {0};
+	struct sw_http_setup hs;
 	const char *path;
-	struct slack *s;
 	enum sw_err rc;
 
 	*ret_state = NULL;
@@ -340,29 +307,10 @@ static enum sw_err slack_open(const void *conf, void **ret_state, char *err, siz
 					   "not read (checked as text only)", NULL);
 	path = strstr(c->url.value, "://");
 	path = path ? strchr(path + 3, '/') : NULL;
-	hs.label = "[slack]";
-	hs.url = c->url.value;
-	hs.tls_verify = true;
-	hs.connect_timeout_ms = c->timeout < 10000 ? c->timeout : 10000;
-	hs.timeout_ms = c->timeout;
-	hs.user_agent = "slipwatch/" PACKAGE_VERSION;
-	hs.max_response = RESPONSE_MAX;
+	sw_http_receiver_setup(&hs, "[slack]", c->url.value, c->timeout);
 	hs.secrets[0] = c->url.value;
 	hs.secrets[1] = path && strlen(path) >= 8 ? path : NULL; /* the token part */
-	s = xcalloc(1, sizeof *s);
-	if ((rc = sw_http_new(&hs, &s->http, err, len))) {
-		free(s);
-		return rc;
-	}
-	*ret_state = s;
-	return SW_OK;
-}
-
-static bool slack_server_fault(void *state)
-{
-	const struct slack *s = state;
-
-	return sw_http_server_fault(s->http);
+	return sw_http_chan_open(&hs, NULL, ret_state, err, len);
 }
 
 const struct sw_channel_ops sw_chan_slack = {
@@ -373,8 +321,8 @@ const struct sw_channel_ops sw_chan_slack = {
     .pages_only = true,
     .check = slack_check,
     .open = slack_open,
-    .close = slack_close,
+    .close = sw_http_chan_close,
     .send = slack_send,
-    .server_fault = slack_server_fault,
+    .server_fault = sw_http_chan_server_fault,
     .conf_free = slack_conf_free,
 };

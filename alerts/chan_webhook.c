@@ -72,9 +72,11 @@
  *
  * The HTTP part (one libcurl easy handle per open channel, so the
  * connection is kept between notices; bounded response; classification;
- * Retry-After; no proxy from the environment) is alerts/chan_http.c,
- * shared with the Slack and PagerDuty rows; this file is the payload and
- * its signature.
+ * Retry-After; no proxy from the environment) and the open channel's
+ * state (struct sw_http_chan: the handle and a copy of the secret, its
+ * close and server fault) are alerts/chan_http.c, shared with the Slack
+ * and PagerDuty rows; this file is the options, the payload and its
+ * signature.
  */
 #include "config.h"
 
@@ -211,12 +213,6 @@ static void webhook_conf_free(void *conf)
 	sw_conf_free_struct(webhook_opts, conf);
 }
 
-struct webhook {
-	struct sw_http *http;
-	char *secret; /* copy; wiped on close */
-	size_t secret_len;
-};
-
 /* ---- the payload -------------------------------------------------------- */
 
 /* The customer body (see the top) into root; false with why set. */
@@ -303,8 +299,9 @@ out:
 	return body;
 }
 
-/* "sha256=" and the hex HMAC-SHA256 of "TS.BODY" into out (72 bytes). */
-static bool sign(const struct webhook *w, const char *ts, const char *body, size_t body_len,
+/* "sha256=" and the hex HMAC-SHA256 with the key of "TS.BODY" into out
+ * (72 bytes). */
+static bool sign(const struct sw_http_chan *w, const char *ts, const char *body, size_t body_len,
 		 char *out, size_t outlen)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
@@ -316,7 +313,7 @@ static bool sign(const struct webhook *w, const char *ts, const char *body, size
 	memcpy(data, ts, tl);
 	data[tl] = '.';
 	memcpy(data + tl + 1, body, body_len);
-	ok = HMAC(EVP_sha256(), w->secret, (int)w->secret_len, (const unsigned char *)data,
+	ok = HMAC(EVP_sha256(), w->key, (int)w->key_len, (const unsigned char *)data,
 		  tl + 1 + body_len, mac, &maclen) != NULL;
 	free(data);
 	if (!ok || outlen < 8 + 2 * (size_t)maclen)
@@ -331,12 +328,10 @@ static bool sign(const struct webhook *w, const char *ts, const char *body, size
 static enum sw_chan_result webhook_send(void *state, const struct sw_notice *n,
 					int64_t *ret_retry_after_s, char *detail, size_t len)
 {
-	struct webhook *w = state;
+	struct sw_http_chan *w = state;
 	int64_t now = n->date > 0 ? n->date : (int64_t)time(NULL);
 	char why[256], ts[24], sig[80];
 	struct curl_slist *h = NULL;
-	enum sw_chan_result r;
-	size_t body_len;
 	char *body;
 
 	body = build_body(n, why, sizeof why);
@@ -344,53 +339,30 @@ static enum sw_chan_result webhook_send(void *state, const struct sw_notice *n,
 		snprintf(detail, len, "bad notice: %s", why);
 		return SW_CHAN_FAILED;
 	}
-	body_len = strlen(body);
 	snprintf(ts, sizeof ts, "%" PRId64, now);
-	if (!sign(w, ts, body, body_len, sig, sizeof sig)) {
+	if (!sign(w, ts, body, strlen(body), sig, sizeof sig)) {
 		snprintf(detail, len, "cannot sign: libcrypto HMAC-SHA256 failed");
 		free(body);
 		return SW_CHAN_TEMPFAIL;
 	}
-	h = sw_http_header(h, "Content-Type: application/json");
-	h = sw_http_header(h, "Expect:"); /* no 100-continue round trip */
 	h = sw_http_header(h, "Idempotency-Key: %s", n->key);
 	h = sw_http_header(h, "X-Slipwatch-Timestamp: %s", ts);
 	h = sw_http_header(h, "X-Slipwatch-Signature: %s", sig);
-	r = sw_http_post(w->http, body, body_len, h, now, NULL, ret_retry_after_s, detail, len);
-	curl_slist_free_all(h);
-	free(body);
-	return r;
+	return sw_http_chan_post(w, body, "application/json", h, now, NULL, ret_retry_after_s,
+				 detail, len);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
-
-static void webhook_close(void *state)
-{
-	struct webhook *w = state;
-
-	if (!w)
-		return;
-	sw_http_free(w->http);
-	if (w->secret) {
-		explicit_bzero(w->secret, w->secret_len);
-		free(w->secret);
-	}
-	free(w);
-}
 
 static enum sw_err webhook_open(const void *conf, void **ret_state, char *err, size_t len)
 {
 	const struct webhook_conf *c = conf;
 	struct sw_http_setup hs = {0};
-	struct webhook *w;
 	enum sw_err rc;
 
 	*ret_state = NULL;
 	if ((rc = webhook_check(c, NULL, SECTION, NULL, err, len)))
 		return rc;
-	w = xcalloc(1, sizeof *w);
-	w->secret = xstrdup(c->secret.value);
-	w->secret_len = strlen(w->secret);
 	hs.label = "[" SECTION "]";
 	hs.url = c->url;
 	hs.tls_verify = c->tls_verify;
@@ -399,20 +371,8 @@ static enum sw_err webhook_open(const void *conf, void **ret_state, char *err, s
 	hs.timeout_ms = c->timeout;
 	hs.user_agent = c->user_agent;
 	hs.max_response = (size_t)c->max_response;
-	hs.secrets[0] = w->secret;
-	if ((rc = sw_http_new(&hs, &w->http, err, len))) {
-		webhook_close(w);
-		return rc;
-	}
-	*ret_state = w;
-	return SW_OK;
-}
-
-static bool webhook_server_fault(void *state)
-{
-	const struct webhook *w = state;
-
-	return sw_http_server_fault(w->http);
+	hs.secrets[0] = c->secret.value;
+	return sw_http_chan_open(&hs, c->secret.value, ret_state, err, len);
 }
 
 const struct sw_channel_ops sw_chan_webhook = {
@@ -423,8 +383,8 @@ const struct sw_channel_ops sw_chan_webhook = {
     .pages_only = false,
     .check = webhook_check,
     .open = webhook_open,
-    .close = webhook_close,
+    .close = sw_http_chan_close,
     .send = webhook_send,
-    .server_fault = webhook_server_fault,
+    .server_fault = sw_http_chan_server_fault,
     .conf_free = webhook_conf_free,
 };
