@@ -180,6 +180,160 @@ static void test_silences_and_acks(struct sw_store *st)
 	test_ack(st);
 }
 
+/* ==== pages and page rows =================================================== */
+
+static struct sw_page page(const char *rule, const char *subject)
+{
+	struct sw_page p = { 0 };
+
+	p.rule = rule;
+	p.subject = subject;
+	p.labels = "rule=r,warehouse=w1";
+	p.state = SW_PAGE_FIRING;
+	p.severity = SW_SEV_CRITICAL;
+	p.has_value = true;
+	p.value = 42.5;
+	p.summary = "42 orders late";
+	p.figures = "{\"orders\":42}";
+	p.state_since = NOW - 60;
+	p.active_since = NOW - 600;
+	p.firing_since = NOW - 60;
+	p.incident = 3;
+	p.evaluated_at = NOW;
+	p.notified_state = SW_PAGE_FIRING;
+	p.notified_severity = SW_SEV_WARNING;
+	p.notified_incident = 3;
+	p.receiver = "pd";
+	p.flap_changes = 2;
+	return p;
+}
+
+static void test_page_put_get(struct sw_store *st)
+{
+	struct sw_page p = page("wh-late", "warehouse=w1"), *got = NULL, *list = NULL;
+	int64_t id = 0, id2 = 0;
+	size_t n = 0;
+
+	is_int(sw_store_page_put(st, &p, &id), SW_OK, "page inserted");
+	ok(id > 0, "  with an id");
+	is_int(sw_store_page_put(st, &p, &id2), SW_EDUP, "the same rule and subject again: EDUP");
+	is_int(sw_store_page_get(st, "wh-late", "warehouse=w1", &got), SW_OK, "read back");
+	ok(got && got->id == id && got->state == SW_PAGE_FIRING && got->severity == SW_SEV_CRITICAL &&
+	       got->has_value && got->value == 42.5 && got->incident == 3 && got->flap_changes == 2 &&
+	       !strcmp(got->receiver, "pd") && !strcmp(got->figures, "{\"orders\":42}") &&
+	       got->notified_severity == SW_SEV_WARNING && !got->escalated_to,
+	   "  every field as written");
+	sw_store_page_free(got, 1);
+	p.id = id;
+	p.state = SW_PAGE_OK;
+	p.notified_state = SW_PAGE_OK;
+	p.has_value = false;
+	p.receiver = NULL;
+	is_int(sw_store_page_put(st, &p, NULL), SW_OK, "updated whole");
+	is_int(sw_store_page_get_id(st, id, &got), SW_OK, "read by id");
+	ok(got && got->state == SW_PAGE_OK && !got->has_value && !got->receiver, "  the update");
+	sw_store_page_free(got, 1);
+	p.id = id + 100;
+	is_int(sw_store_page_put(st, &p, NULL), SW_ENOTFOUND, "an unknown id: ENOTFOUND");
+	p.rule = NULL;
+	is_int(sw_store_page_put(st, &p, NULL), SW_EINVAL, "no rule: EINVAL");
+	is_int(sw_store_page_get(st, "nope", "", &got), SW_ENOTFOUND, "no such page");
+	/* ok and told ok: not listed unless all */
+	is_int(sw_store_page_list(st, false, &list, &n), SW_OK, "list open");
+	is_int(n, 0, "  a page ok and told ok is not open");
+	sw_store_page_free(list, n);
+	p = page("wh-late", "warehouse=w2");
+	sw_store_page_put(st, &p, NULL);
+	is_int(sw_store_page_list(st, false, &list, &n), SW_OK, "list open again");
+	ok(n == 1 && !strcmp(list[0].subject, "warehouse=w2"), "  the firing one");
+	sw_store_page_free(list, n);
+	is_int(sw_store_page_list(st, true, &list, &n), SW_OK, "list all");
+	is_int(n, 2, "  both");
+	sw_store_page_free(list, n);
+	is_int(sw_page_state_parse("nodata"), SW_PAGE_NODATA, "state names parse");
+	is_int(sw_page_state_parse("gone"), -1, "  an unknown one does not");
+	is_str(sw_page_severity_name(SW_SEV_CRITICAL), "critical", "severity names");
+}
+
+/* Queues one page row: entity page:PAGE, event, receiver. */
+static int64_t note(struct sw_store *st, int page_id, const char *event, const char *receiver,
+		    int seq)
+{
+	char entity[32], promise[64];
+	struct sw_outbox_msg m = { 0 };
+	int64_t id = 0;
+
+	snprintf(entity, sizeof(entity), "page:%d", page_id);
+	snprintf(promise, sizeof(promise), "1#%d@%s", seq, receiver);
+	m.entity = entity;
+	m.slip_kind = event;
+	m.promise = promise;
+	m.channel = "webhook";
+	m.receiver = receiver;
+	m.recipient = receiver;
+	m.subject = "s";
+	m.body = "b";
+	m.created_at = NOW;
+	m.next_attempt_at = NOW;
+	if (sw_store_outbox_enqueue(st, &m, &id) != SW_OK)
+		return -1;
+	return id;
+}
+
+static void test_page_claim(struct sw_store *st)
+{
+	struct sw_outbox_msg *rows = NULL, *last = NULL;
+	int64_t t1 = note(st, 1, "trigger", "pd", 1), r1 = note(st, 1, "resolve", "pd", 2);
+	int64_t s1 = note(st, 1, "trigger", "slack", 3), t2 = note(st, 2, "trigger", "pd", 1);
+	int64_t counts[SW_OUTBOX_LAST];
+	struct sw_outbox_msg cust = { 0 };
+	size_t n = 0;
+
+	cust.entity = "order:w1:A";
+	cust.slip_kind = "ship_late";
+	cust.channel = "email";
+	cust.recipient = "a@c.example";
+	cust.subject = "Your order";
+	cust.body = "is late";
+	cust.next_attempt_at = NOW;
+	is_int(sw_store_outbox_enqueue(st, &cust, NULL), SW_OK, "a customer notice queued");
+	ok(t1 > 0 && r1 > 0 && s1 > 0 && t2 > 0, "page rows queued");
+	is_int(sw_store_page_claim(st, NOW, 60, 100, &rows, &n), SW_OK, "claim");
+	ok(n == 3 && rows[0].id == t1 && rows[1].id == s1 && rows[2].id == t2,
+	   "  the first row per page and receiver; the resolve waits behind its trigger; no "
+	   "customer notice");
+	ok(n > 0 && rows[0].receiver && !strcmp(rows[0].receiver, "pd") && rows[0].attempts == 1,
+	   "  with receiver and attempts");
+	sw_store_outbox_free(rows, n);
+	is_int(sw_store_outbox_claim(st, NOW, 60, 100, &rows, &n), SW_OK, "the customer claim");
+	if (!ok(n == 1 && !rows[0].receiver, "  takes only the customer notice"))
+		printf("#   %zu rows, first %s\n", n, n ? rows[0].entity : "-");
+	sw_store_outbox_free(rows, n);
+	is_int(sw_store_page_claim(st, NOW, 60, 100, &rows, &n), SW_OK, "claim again");
+	is_int(n, 0, "  nothing: the trigger is leased, the resolve still waits");
+	sw_store_outbox_free(rows, n);
+	sw_store_outbox_mark_deferred(st, t1, NOW + 30, "HTTP 500");
+	is_int(sw_store_page_claim(st, NOW + 29, 60, 100, &rows, &n), SW_OK, "before the retry");
+	is_int(n, 0, "  nothing due");
+	sw_store_outbox_free(rows, n);
+	is_int(sw_store_page_claim(st, NOW + 30, 60, 100, &rows, &n), SW_OK, "at the retry");
+	ok(n == 1 && rows[0].id == t1 && rows[0].attempts == 2, "  the trigger, attempt 2");
+	sw_store_outbox_free(rows, n);
+	sw_store_outbox_mark_sent(st, t1, NOW + 30, "HTTP 202");
+	is_int(sw_store_page_claim(st, NOW + 30, 60, 100, &rows, &n), SW_OK, "after it went");
+	ok(n == 1 && rows[0].id == r1, "  the resolve");
+	sw_store_outbox_free(rows, n);
+	is_int(sw_store_page_outbox_counts(st, 1, counts), SW_OK, "counts of page 1");
+	ok(counts[SW_OUTBOX_SENT] == 1 && counts[SW_OUTBOX_SENDING] == 2 &&
+	       counts[SW_OUTBOX_QUEUED] == 0,
+	   "  one sent, two sending");
+	is_int(sw_store_page_last_note(st, 1, &last), SW_OK, "last notification");
+	ok(last && last->id == s1, "  the newest row");
+	sw_store_outbox_free(last, last ? 1 : 0);
+	is_int(sw_store_page_last_note(st, 99, &last), SW_ENOTFOUND, "none for a page never told");
+	is_int(sw_store_page_claim(st, NOW, 0, 100, &rows, &n), SW_ERANGE, "lease 0 refused");
+}
+
 /* ==== main ================================================================= */
 
 int main(void)
@@ -198,6 +352,8 @@ int main(void)
 		return tap_done();
 	}
 	test_silences_and_acks(st);
+	test_page_put_get(st);
+	test_page_claim(st);
 	sw_store_close(st);
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
