@@ -1,9 +1,11 @@
 /*
  * sink.h - unit-test helpers for the real test servers under tests/tools/
- * (smtp_sink.py, webhook_sink.py): start one on a loopback port in a
- * private directory, switch its answers through its mode file, read what
- * it logged.  Header-only (static inline), for unit tests; needs
- * lib/xmalloc.h and jansson.
+ * (smtp_sink.py, webhook_sink.py, oncall_sink.py): find a python3 that
+ * can run one and the source tree that holds it, start one on a loopback
+ * port in a private directory, switch its answers through its mode
+ * files, read what it logged.  Header-only (static inline), for unit
+ * tests (test_mail, test_channel, test_chan_oncall); needs lib/xmalloc.h
+ * and jansson.
  */
 #ifndef SW_TEST_SINK_H
 #define SW_TEST_SINK_H
@@ -43,6 +45,79 @@ static inline char *slurp(const char *path)
 		buf = xstrdup("");
 	buf[len] = '\0';
 	return buf;
+}
+
+/* Runs argv with stdout and stderr to /dev/null; its exit status or -1. */
+static inline int sink_run_quiet(const char *const *argv)
+{
+	pid_t pid = fork();
+	int st, fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* The first interpreter ($SW_PYTHON, python3, /usr/bin/python3) that can
+ * run "import IMPORTS" (imports: "aiosmtpd", "http.server, hmac"), or
+ * NULL. */
+static inline const char *sink_find_python(const char *imports)
+{
+	const char *cands[] = {getenv("SW_PYTHON"), "python3", "/usr/bin/python3"};
+	char code[128];
+	size_t i;
+
+	snprintf(code, sizeof code, "import %s", imports);
+	for (i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+		const char *argv[] = {cands[i], "-c", code, NULL};
+
+		if (cands[i] && *cands[i] && sink_run_quiet(argv) == 0)
+			return cands[i];
+	}
+	return NULL;
+}
+
+/* The source tree's top into out: $SW_SRCDIR when probe (a path in the
+ * tree, "tests/tools/smtp_sink.py") is there, else what precedes
+ * "tests/unit/" in me (the test's __FILE__), else ".".  True if probe is
+ * readable under it. */
+static inline bool sink_srcdir(char *out, size_t len, const char *me, const char *probe)
+{
+	const char *src = getenv("SW_SRCDIR"), *cut = strstr(me, "tests/unit/");
+	char path[PATH_MAX + 256];
+
+	if (src && *src) {
+		snprintf(out, len, "%s", src);
+		snprintf(path, sizeof path, "%s/%s", out, probe);
+		if (access(path, R_OK) == 0)
+			return true;
+	}
+	snprintf(out, len, "%.*s.", cut ? (int)(cut - me) : 0, me);
+	snprintf(path, sizeof path, "%s/%s", out, probe);
+	return access(path, R_OK) == 0;
+}
+
+/* Writes text to path, created or truncated, with mode (whatever the
+ * umask: a secret file's 0600, a world-readable one's 0644). */
+static inline void sink_spew(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			perror(path);
+		fchmod(fd, mode);
+		close(fd);
+	}
 }
 
 struct sink {

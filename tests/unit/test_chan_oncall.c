@@ -61,64 +61,13 @@ static char srcdir[PATH_MAX];
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static int run_quiet(const char *const *argv)
-{
-	pid_t pid = fork();
-	int st, fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static const char *find_python(void)
-{
-	const char *cands[] = {getenv("SW_PYTHON"), "python3", "/usr/bin/python3"};
-	size_t i;
-
-	for (i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-		const char *argv[] = {cands[i], "-c", "import http.server, hmac, select", NULL};
-
-		if (cands[i] && *cands[i] && run_quiet(argv) == 0)
-			return cands[i];
-	}
-	return NULL;
-}
-
-static void find_srcdir(void)
-{
-	const char *src = getenv("SW_SRCDIR"), *me = __FILE__, *cut;
-
-	if (src && *src)
-		snprintf(srcdir, sizeof srcdir, "%s", src);
-	else if ((cut = strstr(me, "tests/unit/test_chan_oncall.c")) != NULL)
-		snprintf(srcdir, sizeof srcdir, "%.*s.", (int)(cut - me), me);
-	else
-		snprintf(srcdir, sizeof srcdir, ".");
-}
-
+/* Writes tmpdir/name with mode. */
 static void spew(const char *name, const char *text, mode_t mode)
 {
 	char path[PATH_MAX + 64];
-	int fd;
 
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0)
-			perror(path);
-		fchmod(fd, mode);
-		close(fd);
-	}
+	sink_spew(path, text, mode);
 }
 
 /* text with every @DIR@ replaced by tmpdir (new string). */
@@ -724,8 +673,8 @@ int main(void)
 		return 1;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	find_srcdir();
-	python = find_python();
+	sink_srcdir(srcdir, sizeof srcdir, __FILE__, "tests/tools/oncall_sink.py");
+	python = sink_find_python("http.server, hmac, select");
 	unsetenv("SW_TEST_UNSET_VAR");
 	spew("hook.secret", HOOK_SECRET "\n", 0600);
 	spew("open.secret", HOOK_SECRET "\n", 0644);
@@ -737,7 +686,7 @@ int main(void)
 	test_receiver_cases();
 	test_no_own_section();
 	test_live();
-	run_quiet(rm);
+	sink_run_quiet(rm);
 	curl_global_cleanup();
 	return tap_done();
 }

@@ -61,70 +61,6 @@ static const char hindi_text[] = "नमस्ते आशा,\nआपका �
 
 /* ---- helpers: processes and files ---------------------------------------- */
 
-/* Runs argv with stdout and stderr to /dev/null; its exit status or -1. */
-static int run_quiet(const char *const *argv)
-{
-	pid_t pid = fork();
-	int st, fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-/* The first interpreter that can import module, or NULL. */
-static const char *find_python(const char *module)
-{
-	const char *cands[] = {getenv("SW_PYTHON"), "python3", "/usr/bin/python3"};
-	char code[64];
-	size_t i;
-
-	snprintf(code, sizeof code, "import %s", module);
-	for (i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-		const char *argv[] = {cands[i], "-c", code, NULL};
-
-		if (cands[i] && *cands[i] && run_quiet(argv) == 0)
-			return cands[i];
-	}
-	return NULL;
-}
-
-static bool find_srcdir(void)
-{
-	const char *src = getenv("SW_SRCDIR"), *me = __FILE__, *cut;
-	char probe[PATH_MAX + 64];
-
-	if (src && *src)
-		snprintf(srcdir, sizeof srcdir, "%s", src);
-	else if ((cut = strstr(me, "tests/unit/test_channel.c")) != NULL)
-		snprintf(srcdir, sizeof srcdir, "%.*s.", (int)(cut - me), me);
-	else
-		snprintf(srcdir, sizeof srcdir, ".");
-	snprintf(probe, sizeof probe, "%s/tests/tools/webhook_sink.py", srcdir);
-	return access(probe, R_OK) == 0;
-}
-
-static void spew(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0)
-			perror(path);
-		fchmod(fd, mode);
-		close(fd);
-	}
-}
-
 /* ---- the sinks ------------------------------------------------------------ */
 
 /* Starts tests/tools/SCRIPT in tmpdir/name on port (0: any) with extra
@@ -374,7 +310,7 @@ static void test_webhook_conf(void)
 	void *cc = NULL;
 
 	snprintf(secret_path, sizeof secret_path, "%s/webhook.secret", tmpdir);
-	spew(secret_path, SECRET "\n", 0600);
+	sink_spew(secret_path, SECRET "\n", 0600);
 
 	t = webhook_text("http://shop.example/slipwatch", NULL);
 	snprintf(want, sizeof want,
@@ -425,13 +361,13 @@ static void test_webhook_conf(void)
 		     "refused.conf:3: [customer_webhook] secret: secrets are not written in "
 		     "the file");
 	snprintf(short_path, sizeof short_path, "%s/short.secret", tmpdir);
-	spew(short_path, "tooshort\n", 0600);
+	sink_spew(short_path, "tooshort\n", 0600);
 	t = xasprintf("[customer_webhook]\nurl = https://shop.example/x\nsecret_file = %s\n",
 		      short_path);
 	conf_refused("a secret under 16 bytes", t, "secret: shorter than 16 bytes");
 	free(t);
 	snprintf(open_path, sizeof open_path, "%s/open.secret", tmpdir);
-	spew(open_path, SECRET "\n", 0644);
+	sink_spew(open_path, SECRET "\n", 0644);
 	t = xasprintf("[customer_webhook]\nurl = https://shop.example/x\nsecret_file = %s\n",
 		      open_path);
 	conf_refused("a secret file every user can read", t, "secret_file: readable by every");
@@ -842,7 +778,7 @@ static void test_webhook_wrong_secret(struct sink *s)
 	json_t *j;
 
 	snprintf(path, sizeof path, "%s/other.secret", tmpdir);
-	spew(path, "another-secret-0123456789\n", 0600);
+	sink_spew(path, "another-secret-0123456789\n", 0600);
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", s->port);
 	text = xasprintf("[customer_webhook]\nurl = %s\nsecret_file = %s\n", url, path);
 	if (load_text(&sw_chan_webhook, "other", text, &cc, err, sizeof err) == SW_OK &&
@@ -872,7 +808,7 @@ static void test_webhook_tls(void)
 	struct sink s = {0};
 	json_t *j;
 
-	if (run_quiet(version) != 0) {
+	if (sink_run_quiet(version) != 0) {
 		ok(1, "https # SKIP openssl CLI not found");
 		return;
 	}
@@ -882,7 +818,7 @@ static void test_webhook_tls(void)
 				   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
 				   "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
 				   "subjectAltName=IP:127.0.0.1,DNS:localhost", NULL};
-	if (!ok(run_quiet(req) == 0, "self-signed certificate made with openssl req -x509"))
+	if (!ok(sink_run_quiet(req) == 0, "self-signed certificate made with openssl req -x509"))
 		return;
 	const char *const args[] = {"--secret", SECRET, "--tls-cert", cert, "--tls-key", key, NULL};
 	if (!ok(sink_start(&s, "webhook_sink.py", "tls", 0, args), "https sink started"))
@@ -958,18 +894,19 @@ int main(void)
 	test_helpers();
 	test_webhook_conf();
 	/* one interpreter for both sinks: with aiosmtpd if there is one */
-	python = find_python("aiosmtpd");
+	python = sink_find_python("aiosmtpd");
 	have_aiosmtpd = python != NULL;
 	if (!python)
-		python = find_python("http.server, hmac");
-	if (!python || !find_srcdir()) {
+		python = sink_find_python("http.server, hmac");
+	if (!python ||
+	    !sink_srcdir(srcdir, sizeof srcdir, __FILE__, "tests/tools/webhook_sink.py")) {
 		ok(1, "live channels # SKIP python3 or tests/tools/webhook_sink.py not found");
 	} else {
 		test_email();
 		test_webhook();
 		test_webhook_tls();
 	}
-	run_quiet(rm);
+	sink_run_quiet(rm);
 	curl_global_cleanup();
 	return tap_done();
 }

@@ -44,7 +44,7 @@
 
 static char tmpdir[] = "/tmp/sw-test-mail.XXXXXX";
 static const char *python;
-static char sink_script[PATH_MAX];
+static char sink_script[PATH_MAX + 64];
 
 /* A 120-byte Hindi subject ("Your order 1001 will arrive late - we are
  * sorry") and a name. */
@@ -53,26 +53,6 @@ static const char hindi_name[] = "आशा वर्मा";
 static const char hindi_text[] = "नमस्ते आशा,\nआपका ऑर्डर देर से है।\nधन्यवाद\n";
 
 /* ---- helpers: processes and files ---------------------------------------- */
-
-/* Runs argv with stdout and stderr to /dev/null; its exit status or -1. */
-static int run_quiet(const char *const *argv)
-{
-	pid_t pid = fork();
-	int st, fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
 
 /* Runs argv with stdout to the file out, stderr to /dev/null; its exit
  * status or -1. */
@@ -122,44 +102,14 @@ static json_t *describe_file(const char *path)
 	return j;
 }
 
-/* The first interpreter that can import aiosmtpd, or NULL. */
-static const char *find_python(void)
-{
-	const char *cands[] = {getenv("SW_PYTHON"), "python3", "/usr/bin/python3"};
-	size_t i;
-
-	for (i = 0; i < sizeof cands / sizeof cands[0]; i++) {
-		const char *argv[] = {cands[i], "-c", "import aiosmtpd", NULL};
-
-		if (cands[i] && *cands[i] && run_quiet(argv) == 0)
-			return cands[i];
-	}
-	return NULL;
-}
-
+/* tests/tools/smtp_sink.py of the source tree into sink_script. */
 static bool find_sink_script(void)
 {
-	const char *src = getenv("SW_SRCDIR"), *me = __FILE__, *cut;
+	char top[PATH_MAX];
+	bool found = sink_srcdir(top, sizeof top, __FILE__, "tests/tools/smtp_sink.py");
 
-	if (src && *src) {
-		snprintf(sink_script, sizeof sink_script, "%s/tests/tools/smtp_sink.py", src);
-		if (access(sink_script, R_OK) == 0)
-			return true;
-	}
-	cut = strstr(me, "tests/unit/test_mail.c");
-	snprintf(sink_script, sizeof sink_script, "%.*stests/tools/smtp_sink.py",
-		 cut ? (int)(cut - me) : 0, me);
-	return access(sink_script, R_OK) == 0;
-}
-
-static void spew(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	snprintf(sink_script, sizeof sink_script, "%s/tests/tools/smtp_sink.py", top);
+	return found;
 }
 
 static double now_s(void)
@@ -990,10 +940,8 @@ static void test_auth(void)
 		return;
 	snprintf(pwfile, sizeof pwfile, "%s/smtp.pw", tmpdir);
 	snprintf(badfile, sizeof badfile, "%s/bad.pw", tmpdir);
-	spew(pwfile, "Tr0ub4dor-3-x\n");
-	spew(badfile, "wr0ng-Passw0rd\n");
-	chmod(pwfile, 0600);
-	chmod(badfile, 0600);
+	sink_spew(pwfile, "Tr0ub4dor-3-x\n", 0600);
+	sink_spew(badfile, "wr0ng-Passw0rd\n", 0600);
 
 	m = mailer("url = smtp://127.0.0.1:%d\nfrom = orders@shop.example\nusername = shopuser\n"
 		   "password_file = %s\n",
@@ -1033,7 +981,7 @@ static void test_tls(struct sink *plain)
 	struct sw_mail_msg msg;
 	json_t *j;
 
-	if (run_quiet(version) != 0) {
+	if (sink_run_quiet(version) != 0) {
 		ok(1, "# SKIP openssl CLI not found: no STARTTLS or smtps checks");
 		return;
 	}
@@ -1058,7 +1006,7 @@ static void test_tls(struct sink *plain)
 				   "-addext",
 				   "subjectAltName=IP:127.0.0.1,DNS:localhost",
 				   NULL};
-	if (!ok(run_quiet(req) == 0, "self-signed certificate made with openssl req -x509"))
+	if (!ok(sink_run_quiet(req) == 0, "self-signed certificate made with openssl req -x509"))
 		return;
 	const char *const args[] = {"--tls-cert", cert, "--tls-key", key, NULL};
 	if (!ok(sink_start(&s, "tls", 0, args), "sink offering STARTTLS"))
@@ -1205,7 +1153,7 @@ static void cleanup(void)
 	const char *const rm[] = {"rm", "-rf", tmpdir, NULL};
 
 	if (!getenv("SW_TEST_KEEP"))
-		run_quiet(rm);
+		sink_run_quiet(rm);
 	else
 		printf("# kept %s\n", tmpdir);
 }
@@ -1218,7 +1166,7 @@ int main(void)
 	    "^relay@:554/5.7.1", NULL};
 
 	setenv("TZ", "UTC", 1);
-	python = find_python();
+	python = sink_find_python("aiosmtpd");
 	if (!python) {
 		printf("1..0 # SKIP python3 with aiosmtpd not found (Debian: python3-aiosmtpd)\n");
 		return 0;
