@@ -262,6 +262,10 @@ static void thresholds(const struct sw_page_rule *r, char *buf, size_t len)
 	int n = 0;
 
 	buf[0] = 0;
+	if (!r->has_warning && !r->has_critical) {
+		snprintf(buf, len, "no thresholds (the rule is gone)");
+		return;
+	}
 	if (r->has_warning)
 		n = snprintf(buf, len, "warning %s %g%s", cmp, r->warning, unit);
 	if (r->has_critical && n >= 0 && (size_t)n < len)
@@ -629,37 +633,75 @@ static enum sw_err page_labels(const struct sw_page_rule *r, const char *id, cha
 	return sw_labels_canon(tmp, labels, llen, err, sizeof(err));
 }
 
+/* The tail of one page's evaluation, inside the transaction the caller
+ * began: the acknowledgement read, notifications decided and queued, the
+ * page written, committed (rolled back on failure, err set). */
+static enum sw_err finish(struct sw_pages *p, struct eval *e, char *err, size_t len)
+{
+	struct sw_page *pg = e->pg;
+	char *acked_by = NULL;
+	bool acked = false;
+	int64_t acked_at;
+	enum sw_err rc = SW_OK;
+
+	if (!pg->id && sw_store_page_put(p->st, pg, &pg->id) != SW_OK)
+		rc = SW_ESTORE;
+	labels_sev(pg, sev_now(pg), e->labels, sizeof(e->labels));
+	if (rc == SW_OK && pg->state != SW_PAGE_OK && pg->incident > 0) {
+		if (sw_store_page_acked(p->st, pg->id, pg->incident, &acked, &acked_at, &acked_by))
+			rc = SW_ESTORE;
+		e->acked_by = acked ? (acked_by ? acked_by : "someone") : NULL;
+	}
+	if (rc == SW_OK && (notify(e, err, len) != SW_OK ||
+			    sw_store_page_put(p->st, pg, NULL) != SW_OK ||
+			    sw_store_commit(p->st) != SW_OK))
+		rc = SW_ESTORE;
+	if (rc != SW_OK) {
+		snprintf(err, len, "%s", sw_store_errmsg(p->st));
+		sw_store_rollback(p->st);
+	} else {
+		p->stats.firing += pg->state == SW_PAGE_FIRING;
+		p->stats.pending += pg->state == SW_PAGE_PENDING;
+		p->stats.nodata += pg->state == SW_PAGE_NODATA;
+	}
+	free(acked_by);
+	return rc;
+}
+
 /* One rule on one subject, in one transaction. */
 static enum sw_err eval_one(struct sw_pages *p, const struct sw_page_rule *r, const char *id,
 			    const struct sw_sig_value *v, int64_t now, char *err, size_t len)
 {
-	char subject[200], labels[LABELS_LEN], *acked_by = NULL;
+	char subject[200], labels[LABELS_LEN];
 	struct sw_page *stored = NULL, pg = { 0 };
 	struct eval e = { .p = p, .r = r, .pg = &pg, .v = v, .now = now };
-	bool acked = false;
-	int64_t acked_at;
 	enum sw_err rc;
 
 	if (page_labels(r, id, subject, sizeof(subject), labels, sizeof(labels)) != SW_OK)
 		return SW_OK; /* an id no label can hold: signals never give one */
 	if (r->match && !sw_matchers_match(r->match, labels))
 		return SW_OK;
-	if (sw_store_begin(p->st) != SW_OK)
-		goto store_err;
+	if (sw_store_begin(p->st) != SW_OK) {
+		snprintf(err, len, "%s", sw_store_errmsg(p->st));
+		return SW_ESTORE;
+	}
 	rc = sw_store_page_get(p->st, r->name, subject, &stored);
-	if (rc == SW_ENOTFOUND) {
-		if (!v->has_data) { /* never had data: nothing to say */
-			sw_store_rollback(p->st);
-			return SW_OK;
-		}
+	if (rc == SW_ENOTFOUND && !v->has_data) { /* never had data: nothing to say */
+		sw_store_rollback(p->st);
+		return SW_OK;
+	}
+	if (rc != SW_OK && rc != SW_ENOTFOUND) {
+		snprintf(err, len, "%s", sw_store_errmsg(p->st));
+		sw_store_rollback(p->st);
+		return SW_ESTORE;
+	}
+	if (stored) {
+		pg = *stored;
+	} else {
 		pg.rule = r->name;
 		pg.subject = subject;
 		pg.state_since = now;
 		pg.flap_start = now;
-	} else if (rc != SW_OK) {
-		goto store_err_rb;
-	} else {
-		pg = *stored;
 	}
 	pg.labels = labels;
 	pg.evaluated_at = now;
@@ -668,33 +710,63 @@ static enum sw_err eval_one(struct sw_pages *p, const struct sw_page_rule *r, co
 	pg.value = v->value;
 	pg.summary = v->text[0] ? v->text : NULL;
 	pg.figures = v->figures[0] ? v->figures : NULL;
-	if (!pg.id && sw_store_page_put(p->st, &pg, &pg.id) != SW_OK)
-		goto store_err_rb;
-	labels_sev(&pg, sev_now(&pg), e.labels, sizeof(e.labels));
-	if (pg.state != SW_PAGE_OK && pg.incident > 0) {
-		if (sw_store_page_acked(p->st, pg.id, pg.incident, &acked, &acked_at, &acked_by))
-			goto store_err_rb;
-		e.acked_by = acked ? (acked_by ? acked_by : "someone") : NULL;
-	}
-	if (notify(&e, err, len) != SW_OK || sw_store_page_put(p->st, &pg, NULL) != SW_OK ||
-	    sw_store_commit(p->st) != SW_OK)
-		goto store_err_rb;
-	p->stats.firing += pg.state == SW_PAGE_FIRING;
-	p->stats.pending += pg.state == SW_PAGE_PENDING;
-	p->stats.nodata += pg.state == SW_PAGE_NODATA;
-	free(acked_by);
+	rc = finish(p, &e, err, len);
 	sw_store_page_free(stored, 1);
-	return SW_OK;
-store_err_rb:
-	if (!*err || strstr(err, "store") == NULL)
+	return rc;
+}
+
+/*
+ * A page whose rule is no longer in the configuration: it is ok now, and
+ * receivers that were told it fires are told it is resolved (saying why),
+ * so no incident stays open at a receiver for a rule that is gone.
+ */
+static enum sw_err retire(struct sw_pages *p, const struct sw_page *stored, int64_t now,
+			  char *err, size_t len)
+{
+	char sig[64] = "";
+	struct sw_page_rule r = { 0 };
+	struct sw_sig_value v;
+	struct sw_page pg = *stored;
+	struct eval e = { .p = p, .r = &r, .pg = &pg, .v = &v, .now = now };
+
+	sw_labels_get(stored->labels, "signal", sig, sizeof(sig));
+	r.name = (char *)stored->rule;
+	r.signal = sw_signal_find(sig) ? sw_signal_find(sig) : sw_signal_table[0];
+	r.description = (char *)"the rule was removed from the configuration";
+	memset(&v, 0, sizeof(v));
+	v.has_data = v.enough = true;
+	snprintf(v.text, sizeof(v.text), "[page %s] is no longer in the configuration",
+		 stored->rule);
+	snprintf(v.figures, sizeof(v.figures), "%s", stored->figures ? stored->figures : "{}");
+	if (sw_store_begin(p->st) != SW_OK) {
 		snprintf(err, len, "%s", sw_store_errmsg(p->st));
-	sw_store_rollback(p->st);
-	free(acked_by);
-	sw_store_page_free(stored, 1);
-	return SW_ESTORE;
-store_err:
-	snprintf(err, len, "%s", sw_store_errmsg(p->st));
-	return SW_ESTORE;
+		return SW_ESTORE;
+	}
+	sw_log_notice("pages", "page %s %s: its rule is gone: resolved", stored->rule,
+		      stored->subject);
+	pg.evaluated_at = now;
+	set_state(p->conf, &pg, SW_PAGE_OK, now);
+	pg.has_value = false;
+	pg.summary = v.text;
+	pg.flap_changes = 0; /* told at once, whatever it did before */
+	return finish(p, &e, err, len);
+}
+
+/* Retires the open pages whose rule is not configured any more. */
+static enum sw_err retire_orphans(struct sw_pages *p, const struct sw_page *pages, size_t n,
+				  int64_t now, char *err, size_t len)
+{
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; rc == SW_OK && i < n; i++) {
+		bool known = false;
+
+		for (size_t j = 0; !known && j < p->conf->n_rules; j++)
+			known = strcmp(p->conf->rules[j].name, pages[i].rule) == 0;
+		if (!known)
+			rc = retire(p, &pages[i], now, err, len);
+	}
+	return rc;
 }
 
 /* The subjects of r now: the signal's, plus those of r's pages that are
@@ -743,7 +815,7 @@ enum sw_err sw_pages_eval(struct sw_pages *p, int64_t now, char *err, size_t len
 
 	err[0] = 0;
 	p->stats.firing = p->stats.pending = p->stats.nodata = 0;
-	if (!p->conf || p->conf->n_rules == 0)
+	if (!p->conf)
 		return SW_OK;
 	if ((rc = silences_load(p, now, err, len)))
 		return rc;
@@ -751,6 +823,7 @@ enum sw_err sw_pages_eval(struct sw_pages *p, int64_t now, char *err, size_t len
 		snprintf(err, len, "%s", sw_store_errmsg(p->st));
 		return SW_ESTORE;
 	}
+	rc = retire_orphans(p, pages, n_pages, now, err, len);
 	for (size_t i = 0; rc == SW_OK && i < p->conf->n_rules; i++) {
 		const struct sw_page_rule *r = &p->conf->rules[i];
 		struct sw_sig_args a = { now, r->window_s, r->min_count, r->nodata_after_s };

@@ -439,6 +439,32 @@ static void test_flapping(void)
 	rule.for_s = 300;
 }
 
+static void test_rule_removed(void)
+{
+	struct sw_pages *p;
+	char err[256];
+	struct sw_page *pg = NULL;
+
+	fresh_store();
+	p = sw_pages_new(st, &ctx, &pc, NULL);
+	eval_at(p, T0, 20);
+	eval_at(p, T0 + 300, 20);
+	is_str(notes(), "trigger@pd", "firing, paged");
+	pc.n_rules = 0; /* a reload without the rule */
+	script.calls = 0;
+	ok(sw_pages_eval(p, T0 + 360, err, sizeof(err)) == SW_OK, "evaluated without the rule");
+	is_str(notes(), "trigger@pd resolve@pd", "the rule is gone: its page is resolved");
+	is_int(script.calls, 0, "  nothing measured");
+	sw_store_page_get(st, "late-wh", "warehouse=w1", &pg);
+	ok(pg && pg->state == SW_PAGE_OK && pg->notified_state == SW_PAGE_OK &&
+	       strstr(pg->summary, "no longer in the configuration"),
+	   "  ok, told ok, and why");
+	sw_store_page_free(pg, 1);
+	sw_pages_eval(p, T0 + 420, err, sizeof(err));
+	is_str(notes(), "trigger@pd resolve@pd", "  once");
+	sw_pages_free(p);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -454,6 +480,7 @@ int main(void)
 	test_ack_and_escalation();
 	test_repeat();
 	test_flapping();
+	test_rule_removed();
 	sw_store_close(st);
 	{
 		char cmd[300];
