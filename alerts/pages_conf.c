@@ -63,6 +63,8 @@ conf_err(const struct sw_conf *file, const char *kind, const char *name, const c
 	va_start(ap, fmt);
 	vsnprintf(err + n, len - (size_t)n, fmt, ap);
 	va_end(ap);
+	for (char *p = err; *p; p++) /* one clean line: a tab in a value shows as ? */
+		*p = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 	return SW_ECONF;
 }
 
