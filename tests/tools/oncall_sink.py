@@ -65,49 +65,26 @@ FILES IN DIR
              status (about to be answered; 0 for hang), answer (body text)
 
 Exits 0 on SIGTERM or SIGINT, 2 on bad arguments, 1 if it cannot listen.
+
+The server, the log, the signature check and the life cycle are
+tests/tools/sinklib.py, shared with webhook_sink.py; this file is the
+validation and the answers.
 """
 
-import argparse
-import hashlib
-import hmac
-import http.server
 import json
 import os
 import select
-import signal
 import sys
-import threading
 import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sinklib  # noqa: E402  (tests/tools/sinklib.py, beside this file)
 
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
 PD_SEVERITIES = ("critical", "error", "warning", "info")
 SLACK_REFUSALS = {400: "invalid_payload", 403: "action_prohibited", 404: "channel_not_found",
                   410: "channel_is_archived", 429: "rate_limited", 500: "rollup_error"}
-
-
-def write_atomic(path, data):
-    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def read_text(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return ""
-
-
-def signature_ok(secret, headers, body):
-    ts = headers.get("X-Slipwatch-Timestamp")
-    sig = headers.get("X-Slipwatch-Signature")
-    if secret is None or ts is None or sig is None:
-        return False
-    want = "sha256=" + hmac.new(secret, ts.encode("ascii", "replace") + b"." + body,
-                                hashlib.sha256).hexdigest()
-    return hmac.compare_digest(want.encode(), sig.encode("ascii", "replace"))
 
 
 def check_hook(j):
@@ -184,23 +161,14 @@ def check_pd(j):
     return p
 
 
-class Sink:
+class Sink(sinklib.Log):
     def __init__(self, args):
-        self.dir = args.dir
+        super().__init__(args.dir)
         self.secret = args.secret.encode() if args.secret is not None else None
-        self.lock = threading.Lock()
-        self.n = 0
 
     def mode(self, route):
-        return read_text(os.path.join(self.dir, f"mode.{route}")) or \
-            read_text(os.path.join(self.dir, "mode")) or "ok"
-
-    def log(self, entry):
-        with self.lock:
-            self.n += 1
-            with open(os.path.join(self.dir, "log.jsonl"), "a", encoding="utf-8") as f:
-                f.write(json.dumps({"n": self.n, **entry}, ensure_ascii=False) + "\n")
-                f.flush()
+        return sinklib.read_text(os.path.join(self.dir, f"mode.{route}")) or \
+            sinklib.read_text(os.path.join(self.dir, "mode")) or "ok"
 
 
 def pd_error(errors, message="Event object is invalid"):
@@ -210,7 +178,7 @@ def pd_error(errors, message="Event object is invalid"):
 def validate(sink, route, headers, body, j):
     """(valid, problems, sig_ok, answer-when-ok (status, body, content type))."""
     if route == "hook":
-        sig = signature_ok(sink.secret, headers, body)
+        sig = sinklib.signature_ok(sink.secret, headers, body)
         p = check_hook(j) + ([] if sig else ["bad signature"])
         if not sig:
             return False, p, sig, (401, "bad signature", "text/plain")
@@ -252,12 +220,8 @@ def mode_answer(route, mode, path, body):
     return code, f"sink: mode {code}", "text/plain"
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(sinklib.Handler):
     server_version = "oncall_sink/1"
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
 
     def reply(self, status, text, ctype, headers=()):
         out = text.encode("utf-8")
@@ -286,8 +250,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         sink = self.server.sink
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n > 0 else b""
+        body = self.read_body()
         route = self.path.split("?")[0].strip("/").split("/")[0]
         try:
             j = json.loads(body.decode("utf-8"))
@@ -308,7 +271,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "hang":
             return self.hang(sink, route, mode)
         headers = []
-        retry = read_text(os.path.join(sink.dir, "retry_after"))
+        retry = sinklib.read_text(os.path.join(sink.dir, "retry_after"))
         if answer[0] == 429 and retry:
             headers.append(("Retry-After", retry))
         try:
@@ -317,42 +280,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
-    p = argparse.ArgumentParser(description="fake on-call receiver for slipwatch tests")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--dir", required=True)
+    p = sinklib.arg_parser("fake on-call receiver for slipwatch tests")
     p.add_argument("--secret")
-    p.add_argument("--max-seconds", type=float, default=900)
-    args = p.parse_args()
-    if not os.path.isdir(args.dir):
-        p.error(f"--dir: not a directory: {args.dir}")
-    try:
-        server = Server(("127.0.0.1", args.port), Handler)
-    except OSError as e:
-        sys.stderr.write(f"oncall_sink: {e}\n")
+    args = sinklib.parse_args(p)
+    server = sinklib.listen("oncall_sink", args.port, Handler)
+    if server is None:
         return 1
     server.sink = Sink(args)
-    port = server.server_address[1]
-    write_atomic(os.path.join(args.dir, "pid"), b"%d\n" % os.getpid())
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    write_atomic(os.path.join(args.dir, "ready"), b"%d\n" % port)
-    stop.wait(args.max_seconds)
-    try:
-        os.unlink(os.path.join(args.dir, "ready"))
-    except FileNotFoundError:
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
+    return sinklib.serve(server, args.dir, args.max_seconds)
 
 
 if __name__ == "__main__":

@@ -56,38 +56,20 @@ FILES IN DIR
   text as the body (answered 204, not logged).
 
 Exits 0 on SIGTERM or SIGINT, 2 on bad arguments, 1 if it cannot listen.
+
+The server, the log, the signature check and the life cycle are
+tests/tools/sinklib.py, shared with oncall_sink.py; this file is the
+mode file and the answers.
 """
 
-import argparse
-import hashlib
-import hmac
-import http.server
 import json
 import os
-import signal
-import ssl
-import socketserver
 import sys
-import threading
 import time
 
-
-def write_atomic(path, data):
-    """Writes bytes to path through a temporary name and a rename."""
-    tmp = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def signature_ok(secret, headers, body):
-    ts = headers.get("X-Slipwatch-Timestamp")
-    sig = headers.get("X-Slipwatch-Signature")
-    if ts is None or sig is None:
-        return False
-    want = "sha256=" + hmac.new(secret, ts.encode("ascii", "replace") + b"." + body,
-                                hashlib.sha256).hexdigest()
-    return hmac.compare_digest(want.encode(), sig.encode("ascii", "replace"))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sinklib  # noqa: E402  (tests/tools/sinklib.py, beside this file)
 
 
 def parse_mode(text):
@@ -126,49 +108,31 @@ def parse_mode(text):
     return m
 
 
-class Sink:
+class Sink(sinklib.Log):
     """State shared by all connections: counters, the log, the mode."""
 
     def __init__(self, args):
-        self.dir = args.dir
+        super().__init__(args.dir)
         self.secret = args.secret.encode()
         self.require = args.require_signature
-        self.lock = threading.Lock()
-        self.n = 0
         self.conns = 0
 
     def mode(self):
-        try:
-            with open(os.path.join(self.dir, "mode"), encoding="utf-8") as f:
-                return parse_mode(f.read())
-        except FileNotFoundError:
-            return parse_mode("")
+        return parse_mode(sinklib.read_text(os.path.join(self.dir, "mode")))
 
     def new_connection(self):
         with self.lock:
             self.conns += 1
-            write_atomic(os.path.join(self.dir, "connections"), b"%d\n" % self.conns)
+            sinklib.write_atomic(os.path.join(self.dir, "connections"), b"%d\n" % self.conns)
             return self.conns
 
-    def log(self, entry):
-        with self.lock:
-            self.n += 1
-            entry = {"n": self.n, **entry}
-            with open(os.path.join(self.dir, "log.jsonl"), "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                f.flush()
 
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(sinklib.Handler):
     server_version = "webhook_sink/1"
 
     def setup(self):
         super().setup()
         self.conn_no = self.server.sink.new_connection()
-
-    def log_message(self, fmt, *args):  # to stderr (the sink's log file)
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
 
     def reply(self, status, body=b"", headers=()):
         self.send_response(status)
@@ -179,10 +143,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if body:
             self.wfile.write(body)
 
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
     def do_PUT(self):
         body = self.read_body()
         if self.path != "/_sink/mode":
@@ -191,7 +151,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             parse_mode(body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as e:
             return self.reply(400, str(e).encode())
-        write_atomic(os.path.join(self.server.sink.dir, "mode"), body)
+        sinklib.write_atomic(os.path.join(self.server.sink.dir, "mode"), body)
         return self.reply(204)
 
     def do_GET(self):
@@ -201,7 +161,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         sink = self.server.sink
         body = self.read_body()
-        sig_ok = signature_ok(sink.secret, self.headers, body)
+        sig_ok = sinklib.signature_ok(sink.secret, self.headers, body)
         try:
             parsed = json.loads(body.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
@@ -240,53 +200,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True  # the client stopped reading (big)
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
-    p = argparse.ArgumentParser(description="webhook receiver for slipwatch tests")
-    p.add_argument("--port", type=int, required=True)
-    p.add_argument("--dir", required=True)
+    p = sinklib.arg_parser("webhook receiver for slipwatch tests")
     p.add_argument("--secret", required=True)
     p.add_argument("--require-signature", action="store_true")
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
-    p.add_argument("--max-seconds", type=float, default=900)
-    args = p.parse_args()
-    if not os.path.isdir(args.dir):
-        p.error(f"--dir: not a directory: {args.dir}")
+    args = sinklib.parse_args(p)
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
-    try:
-        server = Server(("127.0.0.1", args.port), Handler)
-        if args.tls_cert:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(args.tls_cert, args.tls_key)
-            server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    except (OSError, ssl.SSLError) as e:
-        sys.stderr.write(f"webhook_sink: {e}\n")
+    server = sinklib.listen("webhook_sink", args.port, Handler, args.tls_cert, args.tls_key)
+    if server is None:
         return 1
     server.sink = Sink(args)
-    port = server.server_address[1]
-    write_atomic(os.path.join(args.dir, "pid"), b"%d\n" % os.getpid())
-    write_atomic(os.path.join(args.dir, "port"), b"%d\n" % port)
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    write_atomic(os.path.join(args.dir, "ready"), b"%d\n" % port)
-    stop.wait(args.max_seconds)
-    try:
-        os.unlink(os.path.join(args.dir, "ready"))
-    except FileNotFoundError:
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
+    return sinklib.serve(server, args.dir, args.max_seconds, port_file=True)
 
 
 if __name__ == "__main__":
