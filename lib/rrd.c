@@ -21,6 +21,10 @@
  * sent and rrdcached resolves it against its -b directory, which must be
  * the same directory as seen by the daemon (-R lets it create
  * subdirectories).
+ *
+ * What the reader (rrd_read.c) does the same way is defined here and
+ * declared in rrd_int.h: librrd's error text, SIGPIPE held around socket
+ * calls, whether an rrdcached address is TCP and the name a file gets.
  */
 #include "config.h"
 
@@ -40,6 +44,7 @@
 
 #include "slipwatch/metrics.h"
 #include "lib/rrd.h"
+#include "lib/rrd_int.h"
 #include "lib/xmalloc.h"
 
 #ifndef LOCALSTATEDIR
@@ -131,10 +136,9 @@ struct sw_rrd {
 	size_t n_err;
 };
 
-/* ---- helpers ------------------------------------------------------------- */
+/* ---- shared with the reader (rrd_int.h) --------------------------------- */
 
-/* librrd's error text, cleared afterwards; never NULL. */
-static const char *rrd_err(char *buf, size_t len)
+const char *sw_rrd_err(char *buf, size_t len)
 {
 	const char *e = rrd_get_error();
 
@@ -142,6 +146,40 @@ static const char *rrd_err(char *buf, size_t len)
 	rrd_clear_error();
 	return buf;
 }
+
+void sw_rrd_pipe_block(sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+void sw_rrd_pipe_restore(const sigset_t *old)
+{
+	sigset_t s, pending;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGPIPE))
+		sigtimedwait(&s, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+bool sw_rrd_daemon_tcp(const char *addr)
+{
+	return strncmp(addr, "unix:", 5) != 0 && addr[0] != '/';
+}
+
+char *sw_rrd_daemon_path(const char *dir, const char *name, bool tcp)
+{
+	return tcp ? xasprintf("%s.rrd", name) : xasprintf("%s/%s.rrd", dir, name);
+}
+
+/* ---- helpers ------------------------------------------------------------- */
 
 /* Records an error of one file (or of the writer when f is NULL). */
 static void __attribute__((format(printf, 4, 5)))
@@ -165,13 +203,13 @@ report(struct sw_rrd *w, struct file *f, enum sw_err rc, const char *fmt, ...)
 
 static char *local_path(const struct sw_rrd *w, const char *name)
 {
-	return xasprintf("%s/%s.rrd", w->dir, name);
+	return sw_rrd_daemon_path(w->dir, name, false);
 }
 
 /* The name librrd or rrdcached gets for a file. */
 static char *api_path(const struct sw_rrd *w, const char *name)
 {
-	return w->tcp ? xasprintf("%s.rrd", name) : local_path(w, name);
+	return sw_rrd_daemon_path(w->dir, name, w->tcp);
 }
 
 /* Creates the directories above path (mkdir -p of its dirname). */
@@ -192,29 +230,6 @@ static enum sw_err mkdirs(const char *path, char *errbuf, size_t errlen)
 	}
 	free(p);
 	return rc;
-}
-
-/* Blocks SIGPIPE around rrdcached socket calls; discards one raised. */
-static void pipe_block(sigset_t *old)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, old);
-}
-
-static void pipe_restore(const sigset_t *old)
-{
-	sigset_t s, pending;
-	struct timespec zero = { 0, 0 };
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 &&
-	    sigismember(&pending, SIGPIPE))
-		sigtimedwait(&s, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 static void build_rras(struct sw_rrd *w)
@@ -449,13 +464,13 @@ static enum sw_err read_info(struct sw_rrd *w, const char *name, rrd_info_t **re
 		}
 		*ret_info = rrd_info_r(path);
 	} else {
-		pipe_block(&old);
+		sw_rrd_pipe_block(&old);
 		*ret_info = rrdc_info(path);
 		w->connected = rrdc_is_any_connected();
-		pipe_restore(&old);
+		sw_rrd_pipe_restore(&old);
 	}
 	if (*ret_info == NULL) {
-		rrd_err(e, sizeof(e));
+		sw_rrd_err(e, sizeof(e));
 		if (w->daemon && !w->connected)
 			rc = SW_EAGAIN;
 		else if (w->daemon || strstr(e, "No such file"))
@@ -498,15 +513,16 @@ static enum sw_err create_file(struct sw_rrd *w, const char *name, const struct 
 	if (w->daemon) {
 		sigset_t old;
 
-		pipe_block(&old);
+		sw_rrd_pipe_block(&old);
 		r = rrdc_create(path, w->step, (time_t)start, 1, argc, argv);
 		w->connected = rrdc_is_any_connected();
-		pipe_restore(&old);
+		sw_rrd_pipe_restore(&old);
 	} else {
 		r = rrd_create_r2(path, w->step, (time_t)start, 1, NULL, NULL, argc, argv);
 	}
 	if (r != 0) {
-		snprintf(errbuf, errlen, "%s.rrd: cannot create: %s", name, rrd_err(e, sizeof(e)));
+		snprintf(errbuf, errlen, "%s.rrd: cannot create: %s", name,
+			 sw_rrd_err(e, sizeof(e)));
 		rc = w->daemon && !w->connected ? SW_EAGAIN : SW_EIO;
 	} else {
 		w->st.created++;
@@ -599,17 +615,17 @@ static bool try_connect(struct sw_rrd *w, int64_t now)
 		return true;
 	if (now < w->next_connect)
 		return false;
-	pipe_block(&old);
+	sw_rrd_pipe_block(&old);
 	r = rrdc_connect(w->daemon);
 	w->connected = r == 0 && rrdc_is_any_connected();
-	pipe_restore(&old);
+	sw_rrd_pipe_restore(&old);
 	if (w->connected) {
 		w->backoff = 0;
 		w->st.reconnects++;
 		rrd_clear_error();
 		return true;
 	}
-	rrd_err(e, sizeof(e));
+	sw_rrd_err(e, sizeof(e));
 	w->st.conn_errors++;
 	w->backoff = w->backoff ? 2 * w->backoff : BACKOFF_MIN;
 	if (w->backoff > w->backoff_max)
@@ -631,10 +647,10 @@ static enum sw_err write_line(struct sw_rrd *w, struct file *f, const char *tmpl
 	if (w->daemon) {
 		sigset_t old;
 
-		pipe_block(&old);
+		sw_rrd_pipe_block(&old);
 		r = rrdc_update(path, 1, argv);
 		w->connected = rrdc_is_any_connected();
-		pipe_restore(&old);
+		sw_rrd_pipe_restore(&old);
 	} else {
 		r = rrd_updatex_r(path, tmpl, 0, 1, argv);
 	}
@@ -646,7 +662,7 @@ static enum sw_err write_line(struct sw_rrd *w, struct file *f, const char *tmpl
 		queue_drop_head(w, f);
 		return SW_OK;
 	}
-	rrd_err(e, sizeof(e));
+	sw_rrd_err(e, sizeof(e));
 	if (w->daemon && !w->connected) {
 		w->st.conn_errors++;
 		w->next_connect = 0; /* first retry at once, then back off */
@@ -849,7 +865,7 @@ enum sw_err sw_rrd_new(const struct sw_rrd_conf *conf, struct sw_rrd **ret_w, ch
 	w->step = (unsigned long)(conf->step_ms / 1000);
 	if (conf->rrdcached && conf->rrdcached[0]) {
 		w->daemon = xstrdup(conf->rrdcached);
-		w->tcp = strncmp(w->daemon, "unix:", 5) != 0 && w->daemon[0] != '/';
+		w->tcp = sw_rrd_daemon_tcp(w->daemon);
 	}
 	w->backoff_max = conf->reconnect_max_ms >= 1000 ? conf->reconnect_max_ms / 1000 : 300;
 	build_rras(w);
@@ -867,9 +883,9 @@ void sw_rrd_free(struct sw_rrd *w)
 	if (w->daemon && w->connected) {
 		sigset_t old;
 
-		pipe_block(&old);
+		sw_rrd_pipe_block(&old);
 		rrdc_disconnect();
-		pipe_restore(&old);
+		sw_rrd_pipe_restore(&old);
 		rrd_clear_error();
 	}
 	for (size_t i = 0; i < w->n_files; i++)
@@ -969,10 +985,10 @@ enum sw_err sw_rrd_migrate(struct sw_rrd *w, const char *file, int64_t now, char
 		char *path = api_path(w, file);
 		sigset_t sig;
 
-		pipe_block(&sig);
+		sw_rrd_pipe_block(&sig);
 		rrdc_flush(path);
 		rrdc_forget(path);
-		pipe_restore(&sig);
+		sw_rrd_pipe_restore(&sig);
 		rrd_clear_error();
 		free(path);
 	}

@@ -8,7 +8,9 @@
  * a file with extra or reordered sources still reads right, and a missing
  * one is an error naming it).  Paths are built only from names that
  * sw_rrd_kind_find accepts: no id reaches the filesystem unless it is one
- * segment of [A-Za-z0-9_.-] not starting with '.'.
+ * segment of [A-Za-z0-9_.-] not starting with '.'.  The writer's way with
+ * librrd and rrdcached (error text, SIGPIPE, the address and the name a
+ * file gets over TCP or a socket) is shared through rrd_int.h.
  */
 #include "config.h"
 
@@ -26,6 +28,7 @@
 #include <rrd.h>
 #include <rrd_client.h>
 
+#include "lib/rrd_int.h"
 #include "lib/rrd_read.h"
 #include "lib/xmalloc.h"
 
@@ -47,48 +50,9 @@ static void fetched_free(struct fetched *f)
 	free(f->data);
 }
 
-/* librrd's error text, cleared afterwards; never NULL. */
-static const char *rrd_err(char *buf, size_t len)
-{
-	const char *e = rrd_get_error();
-
-	snprintf(buf, len, "%s", e && *e ? e : "unknown librrd error");
-	rrd_clear_error();
-	return buf;
-}
-
-/* Blocks SIGPIPE around rrdcached socket calls; discards one raised (as
- * the writer does: the process may keep SIGPIPE at its default). */
-static void pipe_block(sigset_t *old)
-{
-	sigset_t s;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, old);
-}
-
-static void pipe_restore(const sigset_t *old)
-{
-	sigset_t s, pending;
-	struct timespec zero = {0, 0};
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	if (!sigismember(old, SIGPIPE) && sigpending(&pending) == 0 &&
-	    sigismember(&pending, SIGPIPE))
-		sigtimedwait(&s, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, old, NULL);
-}
-
 static bool daemon_set(const struct sw_rrd_conf *conf)
 {
 	return conf->rrdcached && conf->rrdcached[0];
-}
-
-static bool daemon_tcp(const struct sw_rrd_conf *conf)
-{
-	return strncmp(conf->rrdcached, "unix:", 5) != 0 && conf->rrdcached[0] != '/';
 }
 
 /* Checks the arguments; SW_OK or SW_EINVAL with err set. */
@@ -126,19 +90,19 @@ static enum sw_err check_args(const char *file, const char *const *ds, size_t n_
 static enum sw_err via_daemon(const struct sw_rrd_conf *conf, const char *file, struct fetched *f,
 			      bool *ret_done, char *err, size_t len)
 {
-	bool tcp = daemon_tcp(conf);
-	char *path = tcp ? xasprintf("%s.rrd", file) : xasprintf("%s/%s.rrd", conf->dir, file);
+	bool tcp = sw_rrd_daemon_tcp(conf->rrdcached);
+	char *path = sw_rrd_daemon_path(conf->dir, file, tcp);
 	char e[ERR_MAX];
 	enum sw_err rc = SW_OK;
 	sigset_t old;
 
 	*ret_done = false;
-	pipe_block(&old);
+	sw_rrd_pipe_block(&old);
 	if (rrdc_connect(conf->rrdcached) != 0 || !rrdc_is_any_connected()) {
-		snprintf(err, len, "rrdcached %s: %s", conf->rrdcached, rrd_err(e, sizeof(e)));
+		snprintf(err, len, "rrdcached %s: %s", conf->rrdcached, sw_rrd_err(e, sizeof(e)));
 		rc = SW_EAGAIN;
 	} else if (rrdc_flush(path) != 0) {
-		rrd_err(e, sizeof(e));
+		sw_rrd_err(e, sizeof(e));
 		rc = !rrdc_is_any_connected()	 ? SW_EAGAIN
 		     : strstr(e, "No such file") ? SW_ENOTFOUND
 						 : SW_EIO;
@@ -146,14 +110,14 @@ static enum sw_err via_daemon(const struct sw_rrd_conf *conf, const char *file, 
 	} else if (tcp) {
 		if (rrdc_fetch(path, "AVERAGE", &f->start, &f->end, &f->step, &f->n_names,
 			       &f->names, &f->data) != 0) {
-			rrd_err(e, sizeof(e));
+			sw_rrd_err(e, sizeof(e));
 			rc = !rrdc_is_any_connected() ? SW_EAGAIN : SW_EIO;
 			snprintf(err, len, "%s.rrd: rrdcached %s: fetch: %s", file, conf->rrdcached,
 				 e);
 		}
 		*ret_done = rc == SW_OK;
 	}
-	pipe_restore(&old);
+	sw_rrd_pipe_restore(&old);
 	free(path);
 	return rc;
 }
@@ -180,7 +144,8 @@ static enum sw_err fetch(const struct sw_rrd_conf *conf, const char *file, int64
 			rc = SW_ENOTFOUND;
 		} else if (rrd_fetch_r(path, "AVERAGE", &f->start, &f->end, &f->step, &f->n_names,
 				       &f->names, &f->data) != 0) {
-			snprintf(err, len, "%s.rrd: cannot read: %s", file, rrd_err(e, sizeof(e)));
+			snprintf(err, len, "%s.rrd: cannot read: %s", file,
+				 sw_rrd_err(e, sizeof(e)));
 			rc = SW_EIO;
 		}
 	}
