@@ -1,7 +1,8 @@
 /*
  * test_rrd.c - unit tests for lib/rrd.c and lib/rrd_catalogue.c with real
- * librrd files and a real rrdcached (started here on a unix socket and on a
- * free loopback TCP port, killed at exit even on failure).
+ * librrd files and a real rrdcached (started on a unix socket and on a
+ * free loopback TCP port with tests/rrdcached.h, killed at exit even on
+ * failure).
  *
  * Steps are 10 s and timestamps lie in the past (T0, aligned), so the test
  * never waits for the clock.  Values are read back with rrd_fetch_r:
@@ -35,6 +36,7 @@
 #include "lib/rrd.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
+#include "tests/rrdcached.h"
 #include "tests/tap.h"
 
 #define STEP 10
@@ -42,91 +44,19 @@
 #define NSTEPS 4
 
 static char tmpdir[] = "/tmp/test_rrd.XXXXXX";
-static pid_t daemon_pid = -1;
-
-static void stop_daemon(void)
-{
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, NULL, 0);
-		daemon_pid = -1;
-	}
-}
-
 static void cleanup(void)
 {
-	char *cmd;
-
-	stop_daemon();
-	cmd = xasprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# cleanup failed: %s\n", cmd);
-	free(cmd);
+	rrdcached_cleanup(tmpdir);
 }
 
-static bool can_connect(const char *addr, int port)
-{
-	int fd, r;
-
-	if (port == 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", addr);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	} else {
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	close(fd);
-	return r == 0;
-}
-
-/* Starts rrdcached on listen (unix:PATH or 127.0.0.1:PORT) with base dir. */
+/* rrdcached over base (rrdcached.h), its log in tmpdir. */
 static bool start_daemon(const char *listen, const char *base, const char *sock, int port)
 {
-	char *pidf = xasprintf("%s/rrdcached.pid", base), *jdir = xasprintf("%s/journal", base);
 	char *log = xasprintf("%s/rrdcached.log", tmpdir);
+	bool started = rrdcached_start(listen, base, sock, port, log);
 
-	mkdir(jdir, 0700);
-	unlink(pidf);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		execl("/usr/bin/rrdcached", "rrdcached", "-g", "-B", "-R", "-F", "-b", base, "-l",
-		      listen, "-p", pidf, "-j", jdir, "-w", "3600", "-f", "7200", "-o", log,
-		      (char *)NULL);
-		_exit(127);
-	}
-	free(pidf);
-	free(jdir);
 	free(log);
-	for (int i = 0; i < 1200; i++) { /* 60 s: only a failure bound */
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		if (can_connect(sock, port))
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		port = -1;
-	else
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	return started;
 }
 
 static bool flushcached(const char *addr, const char *file)
@@ -497,7 +427,7 @@ static void test_daemon(const char *what, const char *listen, const char *sock, 
 	check_step(path, 0, what);
 	check_step(path, 1, what);
 
-	stop_daemon();
+	rrdcached_stop();
 	for (; k < 4; k++) {
 		feed(m, "warehouse/w1", k);
 		rc = sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
@@ -543,7 +473,7 @@ static void test_daemon(const char *what, const char *listen, const char *sock, 
 	ok(sw_rrd_file_error(w, "warehouse/w1") == NULL, "%s: file error cleared", what);
 free:
 	sw_rrd_free(w);
-	stop_daemon();
+	rrdcached_stop();
 out:
 	sw_metrics_free(m);
 	free(path);
@@ -569,7 +499,7 @@ int main(void)
 	char *listen = xasprintf("unix:%s", sock);
 	test_daemon("unix", listen, sock, 0);
 	free(listen);
-	int port = free_port();
+	int port = rrdcached_free_port();
 	if (ok(port > 0, "free loopback port %d", port)) {
 		listen = xasprintf("127.0.0.1:%d", port);
 		test_daemon("tcp", listen, NULL, port);

@@ -4,8 +4,9 @@
  * times (10 s steps in the past, aligned: the wall clock is never read),
  * gaps that turn rows unknown, files of another layout, broken files,
  * names that try to leave the directory, the listing of a kind's files,
- * and reads through a real rrdcached (unix socket and loopback TCP) that
- * holds every update in memory (-w 3600) until the reader flushes it.
+ * and reads through a real rrdcached (unix socket and loopback TCP;
+ * tests/rrdcached.h) that holds every update in memory (-w 3600) until
+ * the reader flushes it.
  */
 #include "config.h"
 
@@ -31,6 +32,7 @@
 #include "lib/rrd_read.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
+#include "tests/rrdcached.h"
 #include "tests/tap.h"
 
 #define STEP 10
@@ -38,26 +40,9 @@
 #define T(k) (T0 + (int64_t)(k)*STEP)
 
 static char tmpdir[] = "/tmp/test_rrd_read.XXXXXX";
-static pid_t daemon_pid = -1;
-
-static void stop_daemon(void)
-{
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		waitpid(daemon_pid, NULL, 0);
-		daemon_pid = -1;
-	}
-}
-
 static void cleanup(void)
 {
-	char *cmd;
-
-	stop_daemon();
-	cmd = xasprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# cleanup failed: %s\n", cmd);
-	free(cmd);
+	rrdcached_cleanup(tmpdir);
 }
 
 static struct sw_rrd_conf conf_of(const char *dir, const char *daemon)
@@ -277,67 +262,6 @@ out:
 
 /* ---- through rrdcached -------------------------------------------------------- */
 
-static bool can_connect(const char *sock, int port)
-{
-	int fd, r;
-
-	if (port == 0) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	} else {
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	close(fd);
-	return r == 0;
-}
-
-static bool start_daemon(const char *listen, const char *base, const char *sock, int port)
-{
-	char *pidf = xasprintf("%s/rrdcached.pid", tmpdir), *jdir = xasprintf("%s/journal", base);
-
-	mkdir(base, 0755);
-	mkdir(jdir, 0700);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		execl("/usr/bin/rrdcached", "rrdcached", "-g", "-B", "-R", "-F", "-b", base, "-l",
-		      listen, "-p", pidf, "-j", jdir, "-w", "3600", "-f", "7200", (char *)NULL);
-		_exit(127);
-	}
-	free(pidf);
-	free(jdir);
-	for (int i = 0; i < 1200; i++) { /* 60 s: only a failure bound */
-		struct timespec ts = {0, 50 * 1000 * 1000};
-
-		if (can_connect(sock, port))
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		port = -1;
-	else
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 static void test_daemon(const char *what, const char *listen, const char *sock, int port)
 {
 	char *base = xasprintf("%s/%s", tmpdir, what), err[512] = "";
@@ -346,7 +270,7 @@ static void test_daemon(const char *what, const char *listen, const char *sock, 
 	struct sw_rrd_sum s;
 	enum sw_err rc = SW_OK;
 
-	if (!ok(start_daemon(listen, base, sock, port), "%s: rrdcached started", what))
+	if (!ok(rrdcached_start(listen, base, sock, port, NULL), "%s: rrdcached started", what))
 		goto out;
 	sw_rrd_new(&via, &w, err, sizeof(err));
 	for (int k = 1; k <= 4; k++)
@@ -365,7 +289,7 @@ static void test_daemon(const char *what, const char *listen, const char *sock, 
 	ok(rc == SW_ENOTFOUND, "%s: a missing file through the daemon: %s (%s)", what,
 	   sw_strerror(rc), err);
 	sw_rrd_free(w);
-	stop_daemon();
+	rrdcached_stop();
 	rc = sw_rrd_read_sum(&via, "courier/fedex", ds2, 2, T(0), T(4), &s, err, sizeof(err));
 	is_int(rc, SW_EAGAIN, "%s: daemon gone: SW_EAGAIN (%s)", what, err);
 out:
@@ -394,7 +318,7 @@ int main(void)
 	listen = xasprintf("unix:%s", sock);
 	test_daemon("unix", listen, sock, 0);
 	free(listen);
-	port = free_port();
+	port = rrdcached_free_port();
 	if (ok(port > 0, "free loopback port %d", port)) {
 		listen = xasprintf("127.0.0.1:%d", port);
 		test_daemon("tcp", listen, NULL, port);
