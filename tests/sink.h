@@ -47,8 +47,9 @@ static inline char *slurp(const char *path)
 	return buf;
 }
 
-/* Runs argv with stdout and stderr to /dev/null; its exit status or -1. */
-static inline int sink_run_quiet(const char *const *argv)
+/* Runs argv with stdout to the file out (NULL: /dev/null) and stderr to
+ * /dev/null; its exit status or -1. */
+static inline int sink_run_to(const char *const *argv, const char *out)
 {
 	pid_t pid = fork();
 	int st, fd;
@@ -56,8 +57,10 @@ static inline int sink_run_quiet(const char *const *argv)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		fd = open("/dev/null", O_WRONLY);
+		fd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+			 : open("/dev/null", O_WRONLY);
 		dup2(fd, 1);
+		fd = open("/dev/null", O_WRONLY);
 		dup2(fd, 2);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
@@ -65,6 +68,12 @@ static inline int sink_run_quiet(const char *const *argv)
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
+}
+
+/* Runs argv with stdout and stderr to /dev/null; its exit status or -1. */
+static inline int sink_run_quiet(const char *const *argv)
+{
+	return sink_run_to(argv, NULL);
 }
 
 /* The first interpreter ($SW_PYTHON, python3, /usr/bin/python3) that can

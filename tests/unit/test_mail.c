@@ -54,28 +54,6 @@ static const char hindi_text[] = "नमस्ते आशा,\nआपका �
 
 /* ---- helpers: processes and files ---------------------------------------- */
 
-/* Runs argv with stdout to the file out, stderr to /dev/null; its exit
- * status or -1. */
-static int run_to_file(const char *const *argv, const char *out)
-{
-	pid_t pid = fork();
-	int st, fd;
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 1);
-		fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 /* What the sink's parser (smtp_sink.describe, Python's email package)
  * makes of the message in file path, as JSON; NULL on failure. */
 static json_t *describe_file(const char *path)
@@ -96,7 +74,7 @@ static json_t *describe_file(const char *path)
 	    dir,
 	    path,
 	    NULL};
-	if (run_to_file(argv, out) != 0)
+	if (sink_run_to(argv, out) != 0)
 		return NULL;
 	j = json_load_file(out, 0, NULL);
 	return j;
