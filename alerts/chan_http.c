@@ -252,26 +252,44 @@ add(char *detail, size_t len, size_t *o, const char *fmt, ...)
 		*o += (size_t)w;
 }
 
-/* The detail and retry hint of an answer with a status. */
+enum sw_chan_result sw_http_answer(const struct sw_http_answer *a, int64_t now,
+				   sw_http_reason_fn reason, bool *ret_fault,
+				   int64_t *ret_retry_after_s, char *detail, size_t len)
+{
+	char why[SW_HTTP_REASON_MAX + 8];
+	enum sw_chan_result r = classify_status(a->status, ret_fault);
+	size_t o = 0;
+
+	*ret_retry_after_s = 0;
+	add(detail, len, &o, "HTTP %ld", a->status);
+	why[0] = '\0';
+	if ((reason ? reason : sw_http_reason_text)(a->status, a->body ? a->body : "", a->n, why,
+						    sizeof why) &&
+	    why[0])
+		add(detail, len, &o, "%s%s", r == SW_CHAN_SENT ? " " : ": ", why);
+	if (r == SW_CHAN_TEMPFAIL && a->retry_after &&
+	    (*ret_retry_after_s = sw_channel_retry_after(a->retry_after, now)) > 0)
+		add(detail, len, &o, " (retry after %" PRId64 " s)", *ret_retry_after_s);
+	if (a->over)
+		add(detail, len, &o, " (response body over %zu bytes, not read)", a->max);
+	return r;
+}
+
+/* The detail and retry hint of the answer h got (sw_http_answer). */
 static enum sw_chan_result answered(struct sw_http *h, long status, int64_t now,
 				    sw_http_reason_fn reason, int64_t *ret_retry_after_s,
 				    char *detail, size_t len)
 {
-	char why[SW_HTTP_REASON_MAX + 8];
-	enum sw_chan_result r = classify_status(status, &h->server_fault);
-	size_t o = 0;
+	const struct sw_http_answer a = {
+	    .status = status,
+	    .body = h->resp.data,
+	    .n = h->resp.len,
+	    .over = h->resp_over,
+	    .max = h->resp.max,
+	    .retry_after = h->retry_after,
+	};
 
-	add(detail, len, &o, "HTTP %ld", status);
-	why[0] = '\0';
-	if (reason(status, h->resp.data ? h->resp.data : "", h->resp.len, why, sizeof why) &&
-	    why[0])
-		add(detail, len, &o, "%s%s", r == SW_CHAN_SENT ? " " : ": ", why);
-	if (r == SW_CHAN_TEMPFAIL &&
-	    (*ret_retry_after_s = sw_channel_retry_after(h->retry_after, now)) > 0)
-		add(detail, len, &o, " (retry after %" PRId64 " s)", *ret_retry_after_s);
-	if (h->resp_over)
-		add(detail, len, &o, " (response body over %zu bytes, not read)", h->resp.max);
-	return r;
+	return sw_http_answer(&a, now, reason, &h->server_fault, ret_retry_after_s, detail, len);
 }
 
 enum sw_chan_result sw_http_post(struct sw_http *h, const char *body, size_t body_len,

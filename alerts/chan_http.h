@@ -95,6 +95,34 @@ enum sw_chan_result sw_http_post(struct sw_http *h, const char *body, size_t bod
 				 sw_http_reason_fn reason, int64_t *ret_retry_after_s, char *detail,
 				 size_t len);
 
+/* What a receiver answered with a status line (for sw_http_answer). */
+struct sw_http_answer {
+	long status;
+	const char *body; /* the bytes read (NULL: none) */
+	size_t n;
+	bool over; /* the body was over max bytes, not read */
+	size_t max;
+	const char *retry_after; /* the Retry-After value (NULL or "": none) */
+};
+
+/*
+ * What sw_http_post makes of an answer with a status, without a
+ * transfer (tests and fuzz targets feed it any answer): the result and
+ * the detail as described there, with reason (NULL: sw_http_reason_text)
+ * and the Retry-After hint of a TEMPFAIL in *ret_retry_after_s (0:
+ * none); *ret_fault is true for an answer that is the server's or the
+ * path's fault.  The detail is not yet scrubbed of secrets (sw_http_post
+ * does that).
+ */
+enum sw_chan_result sw_http_answer(const struct sw_http_answer *a, int64_t now,
+				   sw_http_reason_fn reason, bool *ret_fault,
+				   int64_t *ret_retry_after_s, char *detail, size_t len);
+
+/* PagerDuty's reason (chan_pagerduty.c): "dedup_key D" for a 2xx, "M: E;
+ * E" for an error with Events v2 JSON ({"message": M, "errors": [E]}),
+ * else sw_http_reason_text. */
+size_t sw_http_pagerduty_reason(long status, const char *body, size_t n, char *out, size_t outlen);
+
 /* The last post was a TEMPFAIL that was the server's or the path's fault. */
 bool sw_http_server_fault(const struct sw_http *h);
 

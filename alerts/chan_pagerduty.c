@@ -226,7 +226,7 @@ out:
 
 /* "dedup_key D" for a 2xx; "M: E; E" for an error with PagerDuty's JSON;
  * else the body as text. */
-static size_t pd_reason(long status, const char *body, size_t n, char *out, size_t outlen)
+size_t sw_http_pagerduty_reason(long status, const char *body, size_t n, char *out, size_t outlen)
 {
 	json_t *j = json_loadb(body, n, 0, NULL), *errs, *e;
 	const char *msg = json_string_value(json_object_get(j, "message"));
@@ -269,7 +269,7 @@ static enum sw_chan_result pd_send(void *state, const struct sw_notice *n,
 {
 	/* the body holds the routing key: the post wipes it */
 	return sw_http_chan_send_page(state, "pagerduty", n, build_body, "application/json",
-				      pd_reason, ret_retry_after_s, detail, len);
+				      sw_http_pagerduty_reason, ret_retry_after_s, detail, len);
 }
 
 static enum sw_err pd_open(const void *conf, void **ret_state, char *err, size_t len)
