@@ -38,7 +38,7 @@
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
 
-#define NOW	   INT64_C(1445412420) /* Wed, 21 Oct 2015 07:27:00 GMT */
+#define NOW	   INT64_C(1445412420)		  /* Wed, 21 Oct 2015 07:27:00 GMT */
 #define DETAIL_MAX (64 + SW_HTTP_REASON_MAX + 64) /* status, reason, notes */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -117,7 +117,7 @@ static enum sw_chan_result expected(long status, bool *ret_fault)
 
 static void check_reason(const struct answer *ans, sw_http_reason_fn reason)
 {
-	static const size_t sizes[] = { SW_HTTP_REASON_MAX + 8, 17, 2, 1 };
+	static const size_t sizes[] = {SW_HTTP_REASON_MAX + 8, 17, 2, 1};
 	char out[SW_HTTP_REASON_MAX + 8];
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {

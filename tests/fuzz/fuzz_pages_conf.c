@@ -49,13 +49,13 @@
 #include "lib/store_pages.h"
 #include "lib/xmalloc.h"
 
-#define NAME	"fuzz.conf"
-#define ERR_LEN 1024
+#define NAME	 "fuzz.conf"
+#define ERR_LEN	 1024
 #define DUMP_MAX (1 << 22)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const section_words[] = { "[pages]", "[page ", "[route ", "[receiver ", NULL };
+static const char *const section_words[] = {"[pages]", "[page ", "[route ", "[receiver ", NULL};
 
 /* One line, no control bytes, "NAME..." and a section named. */
 static void check_error(const char *err, const char *name)
@@ -126,8 +126,8 @@ static void check_conf(const struct sw_pages_conf *c)
 		const struct sw_page_route *r = &c->routes[i];
 
 		if (!sw_pages_receiver(c, r->receiver) ||
-		    (r->escalate_to && (!sw_pages_receiver(c, r->escalate_to) ||
-					r->escalate_after_s <= 0)))
+		    (r->escalate_to &&
+		     (!sw_pages_receiver(c, r->escalate_to) || r->escalate_after_s <= 0)))
 			abort();
 	}
 }
@@ -150,8 +150,8 @@ static char *secrets_back(const char *dump)
 {
 	static const struct {
 		const char *from, *suffix;
-	} kinds[] = { { "(secret from file ", "_file" },
-		      { "(secret from environment variable ", "_env" } };
+	} kinds[] = {{"(secret from file ", "_file"},
+		     {"(secret from environment variable ", "_env"}};
 	struct sw_buf b;
 	char *s;
 
@@ -160,7 +160,8 @@ static char *secrets_back(const char *dump)
 		size_t n = strcspn(p, "\n"), k = strcspn(p, " ");
 		bool done = false;
 
-		for (size_t i = 0; i < 2 && !done && k + 3 < n && strncmp(p + k, " = ", 3) == 0; i++) {
+		for (size_t i = 0; i < 2 && !done && k + 3 < n && strncmp(p + k, " = ", 3) == 0;
+		     i++) {
 			const char *v = p + k + 3;
 			size_t fl = strlen(kinds[i].from);
 
