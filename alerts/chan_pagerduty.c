@@ -51,6 +51,7 @@
 #include "alerts/chan_http.h"
 #include "alerts/channel.h"
 #include "lib/buf.h"
+#include "lib/xmalloc.h"
 
 #define SECTION	    "pagerduty" /* reserved: never read (pages_only) */
 #define KEY_LEN	    32
@@ -235,11 +236,16 @@ size_t sw_http_pagerduty_reason(long status, const char *body, size_t n, char *o
 	size_t i, w;
 
 	if (status >= 200 && status <= 299) {
-		w = 0;
-		if (dk)
-			w = (size_t)snprintf(out, outlen, "dedup_key %s", dk);
+		char *line = dk ? xasprintf("dedup_key %s", dk) : NULL;
+
+		/* PagerDuty's key may hold escapes: one clean, bounded line */
+		w = line ? sw_channel_excerpt(line, strlen(line), SW_HTTP_REASON_MAX, out, outlen)
+			 : 0;
+		if (!line && outlen)
+			out[0] = '\0';
+		free(line);
 		json_decref(j);
-		return w < outlen ? w : outlen - 1;
+		return w;
 	}
 	if (!msg) {
 		json_decref(j);

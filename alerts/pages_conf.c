@@ -633,7 +633,7 @@ static void dump_secs(struct sw_buf *out, const char *key, int64_t s)
 static void dump_str(struct sw_buf *out, const char *key, const char *v)
 {
 	if (v && *v)
-		sw_buf_printf(out, "%s = %s\n", key, v);
+		sw_conf_dump_kv(out, key, v);
 	else
 		sw_buf_printf(out, "; %s is not set\n", key);
 }

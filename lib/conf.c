@@ -1286,7 +1286,7 @@ static enum sw_err dump_row(const struct sw_conf_opt *o, const void *f,
 	case SW_CONF_PATH:
 		if (!*(char *const *)f)
 			return sw_buf_printf(out, "; %s is not set\n", o->name);
-		return sw_buf_printf(out, "%s = %s\n", o->name, *(char *const *)f);
+		return sw_conf_dump_kv(out, o->name, *(char *const *)f);
 	case SW_CONF_SECRET:
 		if (!((const struct sw_conf_secret *)f)->source)
 			return sw_buf_printf(out, "; %s is not set\n", o->name);
@@ -1295,6 +1295,13 @@ static enum sw_err dump_row(const struct sw_conf_opt *o, const void *f,
 	default:
 		return SW_OK;
 	}
+}
+
+enum sw_err sw_conf_dump_kv(struct sw_buf *out, const char *key, const char *value)
+{
+	bool tight = value[0] == ';' || strlen(key) + strlen(value) + 3 > SW_CONF_MAX_LINE;
+
+	return sw_buf_printf(out, tight ? "%s=%s\n" : "%s = %s\n", key, value);
 }
 
 enum sw_err sw_conf_dump(const char *kind, const char *name,

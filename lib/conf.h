@@ -217,6 +217,13 @@ bool sw_conf_text_only(const struct sw_conf *conf);
  * durations and sizes in their largest exact unit, unset fields as
  * "; key is not set" comments, secrets as "key = (secret from file /p)".
  * Never writes a secret value.  SW_OK, or SW_ETOOBIG when out is full. */
+/* Appends one "key = value" line for a text value, written so that it
+ * loads back as the same value: "key=value" (no blanks) when the value
+ * begins with ';' (after a blank that would start a comment) or when the
+ * blanks would push the line over SW_CONF_MAX_LINE.  SW_OK or
+ * SW_ETOOBIG. */
+enum sw_err sw_conf_dump_kv(struct sw_buf *out, const char *key, const char *value);
+
 enum sw_err sw_conf_dump(const char *kind, const char *name,
 			 const struct sw_conf_opt *table, const void *s,
 			 struct sw_buf *out);
