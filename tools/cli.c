@@ -37,6 +37,7 @@
 #include "lib/swtime.h"
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
+#include "lib/store_report.h"
 #include "tools/cli.h"
 
 /* ---- messages ------------------------------------------------------------ */
@@ -492,4 +493,26 @@ int no_more_args(const char *cmd, int argc, char **argv)
 	if (optind < argc)
 		return usage_err(cmd, "unexpected argument '%s'", argv[optind]);
 	return 0;
+}
+
+/* ---- shared JSON shapes ---------------------------------------------------- */
+
+json_t *cli_outbox_json(const struct sw_report_outbox *m)
+{
+	json_t *j = json_object();
+
+	jset_int(j, "id", m->id);
+	jset_str(j, "entity", m->entity);
+	jset_str(j, "slip_kind", m->slip_kind);
+	jset_str(j, "promise", m->promise);
+	jset_str(j, "channel", m->channel);
+	jset_str(j, "recipient", m->recipient);
+	jset_str(j, "state", m->state);
+	jset_int(j, "attempts", m->attempts);
+	jset_utc(j, "next_attempt_at", m->next_attempt_at);
+	jset_str(j, "last_error", m->last_error);
+	jset_utc(j, "created_at", m->created_at);
+	jset_utc(j, "sent_at", m->sent_at);
+	jset_str(j, "receiver", m->receiver);
+	return j;
 }

@@ -127,6 +127,11 @@ json_t *jstr(const char *s); /* null if NULL; invalid UTF-8 cleaned */
 void jset_str(json_t *o, const char *key, const char *s);
 void jset_int(json_t *o, const char *key, int64_t v);
 void jset_utc(json_t *o, const char *key, int64_t at);		/* null when 0 */
+
+struct sw_report_outbox;
+/* One outbox row as `slipwatch outbox --json` shows it (also pages'
+ * last_notification). */
+json_t *cli_outbox_json(const struct sw_report_outbox *m);
 void jset_stamp(json_t *o, const char *key, struct sw_stamp v); /* key, key_utc */
 /* Prints v (taking it) on stdout.  0 or EXIT_RUNTIME. */
 int json_print(json_t *v);

@@ -41,6 +41,7 @@
 #include "lib/store_pages.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
+#include "lib/store_report.h"
 #include "tools/cli.h"
 
 #define MAX_WHO	       64			     /* bytes of --by */
@@ -209,24 +210,26 @@ static void page_text_row(struct table *t, const struct sw_page *p, const struct
 }
 
 /* An outbox row as `slipwatch outbox --json` shows one. */
+/* A page row in the shape of an element of `slipwatch outbox --json`. */
 static json_t *note_json(const struct sw_outbox_msg *m)
 {
-	json_t *j = json_object();
+	const struct sw_report_outbox r = {
+	    .id = m->id,
+	    .entity = (char *)m->entity,
+	    .slip_kind = (char *)m->slip_kind,
+	    .promise = (char *)m->promise,
+	    .channel = (char *)m->channel,
+	    .recipient = (char *)m->recipient,
+	    .state = (char *)sw_store_outbox_state_name(m->state),
+	    .attempts = m->attempts,
+	    .next_attempt_at = m->next_attempt_at,
+	    .last_error = (char *)m->last_error,
+	    .created_at = m->created_at,
+	    .sent_at = m->sent_at,
+	    .receiver = (char *)m->receiver,
+	};
 
-	jset_int(j, "id", m->id);
-	jset_str(j, "entity", m->entity);
-	jset_str(j, "slip_kind", m->slip_kind);
-	jset_str(j, "promise", m->promise);
-	jset_str(j, "channel", m->channel);
-	jset_str(j, "recipient", m->recipient);
-	jset_str(j, "state", sw_store_outbox_state_name(m->state));
-	jset_int(j, "attempts", m->attempts);
-	jset_utc(j, "next_attempt_at", m->next_attempt_at);
-	jset_str(j, "last_error", m->last_error);
-	jset_utc(j, "created_at", m->created_at);
-	jset_utc(j, "sent_at", m->sent_at);
-	jset_str(j, "receiver", m->receiver);
-	return j;
+	return cli_outbox_json(&r);
 }
 
 static json_t *page_json(const struct sw_page *p, const struct page_extra *x)

@@ -616,26 +616,6 @@ static json_t *alert_json(const struct sw_report_alert *a)
 	return j;
 }
 
-static json_t *outbox_json(const struct sw_report_outbox *m)
-{
-	json_t *j = json_object();
-
-	jset_int(j, "id", m->id);
-	jset_str(j, "entity", m->entity);
-	jset_str(j, "slip_kind", m->slip_kind);
-	jset_str(j, "promise", m->promise);
-	jset_str(j, "channel", m->channel);
-	jset_str(j, "recipient", m->recipient);
-	jset_str(j, "state", m->state);
-	jset_int(j, "attempts", m->attempts);
-	jset_utc(j, "next_attempt_at", m->next_attempt_at);
-	jset_str(j, "last_error", m->last_error);
-	jset_utc(j, "created_at", m->created_at);
-	jset_utc(j, "sent_at", m->sent_at);
-	jset_str(j, "receiver", m->receiver);
-	return j;
-}
-
 static int timeline_json(const struct sw_report_timeline *t)
 {
 	json_t *o = json_object(), *a;
@@ -655,7 +635,7 @@ static int timeline_json(const struct sw_report_timeline *t)
 	json_object_set_new(o, "alerts", a);
 	a = json_array();
 	for (size_t i = 0; i < t->n_outbox; i++)
-		json_array_append_new(a, outbox_json(&t->outbox[i]));
+		json_array_append_new(a, cli_outbox_json(&t->outbox[i]));
 	json_object_set_new(o, "outbox", a);
 	return json_print(o);
 }
@@ -746,7 +726,7 @@ static int cmd_outbox(const struct cli *cli, int argc, char **argv)
 
 		jlist_named(&l, "outbox");
 		for (size_t i = 0; i < n; i++)
-			jlist_add(&l, outbox_json(&rows[i]));
+			jlist_add(&l, cli_outbox_json(&rows[i]));
 		status = jlist_end(&l, "}\n");
 	} else if (n == 0) {
 		printf("no outbox rows match\n");
