@@ -370,6 +370,11 @@ static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen
 	k = sw_rrd_kind_find("notify");
 	for (size_t i = 0; k && i < k->n_ds; i++)
 		sw_metrics_count(a->metrics, "notify", k->ds[i].metric, 0);
+	/* oncall.rrd likewise, once paging is configured */
+	k = sw_rrd_kind_find("oncall");
+	for (size_t i = 0; k && a->conf->pages.n_rules && i < k->n_ds; i++)
+		if (k->ds[i].type == SW_RRD_ABSOLUTE)
+			sw_metrics_count(a->metrics, "oncall", k->ds[i].metric, 0);
 	rc = sw_engine_new(d->store, &a->conf->alerts, &a->conf->rules, a->metrics, &a->engine,
 			   errbuf, errlen);
 	if (rc == SW_OK)

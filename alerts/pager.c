@@ -162,6 +162,13 @@ static void notice_of(const struct sw_outbox_msg *m, json_t *facts, char *key, s
 	n->page = pn;
 }
 
+/* One more in oncall.rrd's registry data source ds. */
+static void count(struct sw_pager *pg, const char *ds)
+{
+	if (pg->metrics)
+		sw_metrics_count(pg->metrics, "oncall", ds, 1);
+}
+
 /* Marks m after a send that returned res. */
 static enum sw_err settle(struct sw_pager *pg, const struct sw_outbox_msg *m,
 			  enum sw_chan_result res, int64_t retry, const char *detail, int64_t now)
@@ -171,6 +178,7 @@ static enum sw_err settle(struct sw_pager *pg, const struct sw_outbox_msg *m,
 	switch (res) {
 	case SW_CHAN_SENT:
 		pg->stats.sent++;
+		count(pg, "sent");
 		sw_log_info("pages", "page row %lld (%s) to %s: sent: %s", (long long)m->id,
 			    m->slip_kind, m->receiver, detail);
 		return sw_store_outbox_mark_sent(pg->st, m->id, now, detail);
@@ -181,6 +189,7 @@ static enum sw_err settle(struct sw_pager *pg, const struct sw_outbox_msg *m,
 			break;
 		}
 		pg->stats.deferred++;
+		count(pg, "deferred");
 		return sw_store_outbox_mark_deferred(
 		    pg->st, m->id, now + (retry > 0 ? retry : backoff_s(pg, m->attempts)), detail);
 	default:
@@ -188,6 +197,7 @@ static enum sw_err settle(struct sw_pager *pg, const struct sw_outbox_msg *m,
 		break;
 	}
 	pg->stats.failed++;
+	count(pg, "failed");
 	sw_log_warn("pages", "page row %lld (%s) to %s failed: %s", (long long)m->id, m->slip_kind,
 		    m->receiver, why);
 	return sw_store_outbox_mark_failed(pg->st, m->id, why);

@@ -93,6 +93,13 @@ void sw_pages_get_stats(const struct sw_pages *p, struct sw_pages_stats *ret)
 	*ret = p->stats;
 }
 
+/* Counts n in oncall.rrd's registry data source ds (no registry: nothing). */
+static void count(struct sw_pages *p, const char *ds, uint64_t n)
+{
+	if (p->metrics)
+		sw_metrics_count(p->metrics, "oncall", ds, n);
+}
+
 /* ---- thresholds ---------------------------------------------------------------- */
 
 /* The severity value v crosses (NONE: neither threshold). */
@@ -490,6 +497,7 @@ static enum sw_err queue(struct eval *e, const char *event, const char *name, bo
 		return SW_ESTORE;
 	}
 	e->p->stats.queued++;
+	count(e->p, "queued", 1);
 	return SW_OK;
 }
 
@@ -597,10 +605,12 @@ static enum sw_err notify(struct eval *e, char *err, size_t len)
 		return SW_OK;
 	if (flapping(e->p->conf, pg, e->now)) {
 		e->p->stats.held_flapping++;
+		count(e->p, "held_flapping", 1);
 		return SW_OK;
 	}
 	if (silenced(e->p, e->labels)) {
 		e->p->stats.held_silenced++;
+		count(e->p, "held_silenced", 1);
 		return SW_OK;
 	}
 	if (lv != SW_PAGE_OK)
@@ -838,6 +848,7 @@ enum sw_err sw_pages_eval(struct sw_pages *p, int64_t now, char *err, size_t len
 			p->stats.evaluations++;
 			if (r->signal->measure(p->ctx, ids[j], &a, &v, merr, sizeof(merr)) != SW_OK) {
 				p->stats.errors++;
+				count(p, "errors", 1);
 				if (!err[0])
 					snprintf(err, len, "[page %s] %s: %s", r->name, ids[j], merr);
 				continue;
@@ -847,5 +858,10 @@ enum sw_err sw_pages_eval(struct sw_pages *p, int64_t now, char *err, size_t len
 		sw_signal_ids_free(ids, n);
 	}
 	sw_store_page_free(pages, n_pages);
+	if (p->metrics && rc == SW_OK) {
+		sw_metrics_gauge(p->metrics, "oncall", "firing", (double)p->stats.firing);
+		sw_metrics_gauge(p->metrics, "oncall", "pending", (double)p->stats.pending);
+		sw_metrics_gauge(p->metrics, "oncall", "nodata", (double)p->stats.nodata);
+	}
 	return rc;
 }

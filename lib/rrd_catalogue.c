@@ -96,6 +96,19 @@ static const struct sw_rrd_ds notify_ds[] = {
 	ABS("held", "events", "notices held: the courier's feed could not confirm them", "held"),
 };
 
+static const struct sw_rrd_ds oncall_ds[] = {
+	ABS("queued", "events", "page notifications queued (trigger, acknowledge, resolve)", "queued"),
+	ABS("sent", "events", "page notifications the receiver took", "sent"),
+	ABS("deferred", "events", "page notifications deferred (the receiver failed for now)", "deferred"),
+	ABS("failed", "events", "page notifications failed for good", "failed"),
+	ABS("held_silence", "events", "notifications held by a silence", "held_silenced"),
+	ABS("held_flap", "events", "notifications held by flap damping", "held_flapping"),
+	ABS("errors", "events", "rule measurements that failed", "errors"),
+	GAUGE("firing", "pages", "pages firing", "firing"),
+	GAUGE("pending", "pages", "pages pending", "pending"),
+	GAUGE("nodata", "pages", "pages without data", "nodata"),
+};
+
 static const struct sw_rrd_ds collector_ds[] = {
 	ABS("rej_too_big", "events", "rejected: payload too big", "rejected_too_big"),
 	ABS("rej_not_json", "events", "rejected: not JSON", "rejected_not_json"),
@@ -119,8 +132,9 @@ static const struct sw_rrd_ds probe_ds[] = {
 const struct sw_rrd_kind sw_rrd_catalogue[] = {
 	{ "warehouse/*", "one warehouse's order flow", warehouse_ds, N(warehouse_ds) },
 	{ "courier/*", "one courier's parcels and tracking API", courier_ds, N(courier_ds) },
-	{ "notify", "notifications to customers and on-call", notify_ds, N(notify_ds) },
+	{ "notify", "notifications to customers", notify_ds, N(notify_ds) },
 	{ "collector", "warehouse events rejected by the collector", collector_ds, N(collector_ds) },
+	{ "oncall", "on-call pages and their notifications", oncall_ds, N(oncall_ds) },
 	{ "probe/*", "one synthetic probe", probe_ds, N(probe_ds) },
 };
 const size_t sw_rrd_catalogue_len = N(sw_rrd_catalogue);

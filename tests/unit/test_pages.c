@@ -224,6 +224,27 @@ static void test_fire_once_resolve_once(void)
 	sw_pages_free(p);
 }
 
+/* oncall.rrd's registry data sources follow the evaluations. */
+static void test_metrics(void)
+{
+	struct sw_metrics *m = sw_metrics_new();
+	const struct sw_metric_value *v;
+	struct sw_pages *p;
+
+	fresh_store();
+	p = sw_pages_new(st, &ctx, &pc, m);
+	eval_at(p, T0, 20);
+	v = sw_metrics_peek(m, "oncall", "pending");
+	ok(v && v->gauge == 1, "metrics: one pending");
+	eval_at(p, T0 + 300, 20);
+	v = sw_metrics_peek(m, "oncall", "firing");
+	ok(v && v->gauge == 1, "metrics: one firing");
+	v = sw_metrics_peek(m, "oncall", "queued");
+	ok(v && v->count == 1, "metrics: one notification queued");
+	sw_pages_free(p);
+	sw_metrics_free(m);
+}
+
 static void test_pending_clears(void)
 {
 	struct sw_pages *p;
@@ -473,6 +494,7 @@ int main(void)
 	}
 	test_fire_once_resolve_once();
 	test_pending_clears();
+	test_metrics();
 	test_resolve_while_down();
 	test_nodata();
 	test_severity_and_routes();
