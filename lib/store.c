@@ -404,6 +404,29 @@ static const char schema_v6[] =
     "CREATE INDEX outbox_customer_created ON outbox (created_at)"
     " WHERE receiver IS NULL;";
 
+/*
+ * Schema version 7: feeds as dependencies (lib/store_feeds.h).
+ * - warehouse_health: when each warehouse last published an event the
+ *   collector stored, one upsert per warehouse per committed batch (not
+ *   an index over the journal), so "has it published in the last N
+ *   minutes" is one primary-key read.
+ * - courier_polls: per courier and UTC minute, how many parcel answers
+ *   were useful (found, not found) and how many failed, written with
+ *   courier_health; the engine sums the minutes of its feed_window for
+ *   the courier's error rate.  Rows older than SW_FEEDS_KEEP are pruned
+ *   by the writer.
+ */
+static const char schema_v7[] =
+    "CREATE TABLE warehouse_health ("
+    " warehouse_id TEXT PRIMARY KEY,"
+    " last_event_at INTEGER NOT NULL);"
+    "CREATE TABLE courier_polls ("
+    " courier TEXT NOT NULL,"
+    " minute INTEGER NOT NULL," /* unix s, a multiple of 60 */
+    " ok INTEGER NOT NULL DEFAULT 0,"
+    " failed INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (courier, minute)) WITHOUT ROWID;";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -413,6 +436,7 @@ static const char *const migrations[] = {
     schema_v4,
     schema_v5,
     schema_v6,
+    schema_v7,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");

@@ -1,0 +1,52 @@
+/*
+ * store_feeds.h - the store's side of "feeds are dependencies" (design.md):
+ * when each warehouse last published, and how a courier's API answers
+ * went minute by minute (schema 7: warehouse_health, courier_polls).
+ *
+ * Written by the collector inside the transactions it already commits
+ * (a batch of warehouse events, a batch of poll answers); read by the
+ * alert engine to hold customer notices while a feed is unhealthy and by
+ * the ops rules' feed signals.  Conventions as in store.h: SW_OK,
+ * SW_EINVAL for bad arguments, SW_ESTORE with sw_store_errmsg() set; a
+ * handle is used by one thread at a time.
+ */
+#ifndef SW_STORE_FEEDS_H
+#define SW_STORE_FEEDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+#include "lib/store.h"
+
+/* courier_polls rows older than this (s) are pruned by the writer; it is
+ * [alerts] feed_window's maximum plus a day. */
+#define SW_FEEDS_KEEP (8LL * 86400)
+
+/* Notes that warehouse_id published an event at `at` (unix s): its
+ * last_event_at becomes the later of the stored one and at.  One upsert;
+ * call it once per warehouse per batch, inside the batch's transaction. */
+enum sw_err sw_store_warehouse_seen(struct sw_store *st, const char *warehouse_id, int64_t at);
+
+/* The warehouse's last event time into *ret_at: 0 (and SW_OK) when it
+ * never published. */
+enum sw_err sw_store_warehouse_last_event(struct sw_store *st, const char *warehouse_id,
+					  int64_t *ret_at);
+
+/* The warehouses in warehouse_health, sorted (bytewise), as a new array
+ * of new strings (NULL, 0 when none; free with sw_store_sig_ids_free of
+ * store_signals.h). */
+enum sw_err sw_store_feed_warehouses(struct sw_store *st, char ***ret_ids, size_t *ret_n);
+
+/* Adds ok useful answers and failed failures of courier's API to the UTC
+ * minute of `at` (both >= 0), and prunes that courier's minutes older
+ * than at - SW_FEEDS_KEEP.  Call it with courier_health's note. */
+enum sw_err sw_store_courier_polls_note(struct sw_store *st, const char *courier, int64_t at,
+					int64_t ok, int64_t failed);
+
+/* The courier's answers in the minutes starting at or after since:
+ * useful ones into *ret_ok, failures into *ret_failed (0, 0 when none). */
+enum sw_err sw_store_courier_polls_sum(struct sw_store *st, const char *courier, int64_t since,
+				       int64_t *ret_ok, int64_t *ret_failed);
+
+#endif /* SW_STORE_FEEDS_H */

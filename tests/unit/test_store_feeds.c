@@ -1,0 +1,108 @@
+/*
+ * test_store_feeds.c - unit tests for lib/store_feeds.h (schema 7):
+ * warehouse_health (last event per warehouse, never moving back) and
+ * courier_polls (answers per courier and minute, summed over a window,
+ * old minutes pruned), on a store in a private temp dir at a fixed "now".
+ * Rows are also checked on a raw connection (tests/sqlite_raw.h).
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/error.h"
+#include "lib/store.h"
+#include "lib/store_feeds.h"
+#include "lib/store_signals.h"
+#include "lib/xmalloc.h"
+#include "tests/sqlite_raw.h"
+#include "tests/tap.h"
+
+#define NOW INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
+
+static char tmpdir[] = "/tmp/test_store_feeds.XXXXXX";
+static char *store_path;
+
+static void test_warehouse_health(struct sw_store *st)
+{
+	int64_t at = -1;
+	char **ids = NULL;
+	size_t n = 0;
+
+	is_int(sw_store_warehouse_last_event(st, "w1", &at), SW_OK, "warehouse never seen: SW_OK");
+	is_int(at, 0, "  last event 0");
+	is_int(sw_store_warehouse_seen(st, "w1", NOW - 60), SW_OK, "w1 seen");
+	is_int(sw_store_warehouse_seen(st, "w1", NOW), SW_OK, "w1 seen later");
+	is_int(sw_store_warehouse_seen(st, "w1", NOW - 600), SW_OK, "w1 seen earlier (late batch)");
+	is_int(sw_store_warehouse_last_event(st, "w1", &at), SW_OK, "w1 read");
+	is_int(at, NOW, "  the latest time wins, never moves back");
+	is_int(sw_store_warehouse_seen(st, "a0", NOW - 5), SW_OK, "a0 seen");
+	is_int(raw_int(store_path, "SELECT count(*) FROM warehouse_health"), 2,
+	       "  one row per warehouse");
+	is_int(sw_store_feed_warehouses(st, &ids, &n), SW_OK, "warehouses listed");
+	ok(n == 2 && strcmp(ids[0], "a0") == 0 && strcmp(ids[1], "w1") == 0, "  sorted: a0, w1");
+	sw_store_sig_ids_free(ids, n);
+	is_int(sw_store_warehouse_seen(st, "", NOW), SW_EINVAL, "empty warehouse refused");
+	is_int(sw_store_warehouse_seen(st, "w1", 0), SW_EINVAL, "no time refused");
+	is_int(sw_store_warehouse_last_event(st, NULL, &at), SW_EINVAL, "NULL warehouse refused");
+}
+
+static void test_courier_polls(struct sw_store *st)
+{
+	int64_t okn = -1, failed = -1;
+
+	is_int(sw_store_courier_polls_sum(st, "dhl", NOW - 3600, &okn, &failed), SW_OK,
+	       "no answers: SW_OK");
+	ok(okn == 0 && failed == 0, "  0 and 0");
+	is_int(sw_store_courier_polls_note(st, "dhl", NOW - 7200, 10, 0), SW_OK, "2 h ago: 10 ok");
+	is_int(sw_store_courier_polls_note(st, "dhl", NOW - 1800, 3, 1), SW_OK, "30 m ago: 3/1");
+	is_int(sw_store_courier_polls_note(st, "dhl", NOW - 1790, 1, 5), SW_OK,
+	       "same minute: 1/5 more");
+	is_int(sw_store_courier_polls_note(st, "ups", NOW - 60, 0, 9), SW_OK, "ups: 9 failed");
+	is_int(sw_store_courier_polls_note(st, "dhl", NOW, 0, 0), SW_OK, "nothing to add: SW_OK");
+	is_int(raw_int(store_path, "SELECT count(*) FROM courier_polls WHERE courier = 'dhl'"), 2,
+	       "  one row per courier and minute, none for 0/0");
+	is_int(sw_store_courier_polls_sum(st, "dhl", NOW - 3600, &okn, &failed), SW_OK,
+	       "dhl over the last hour");
+	ok(okn == 4 && failed == 6, "  4 ok, 6 failed (the 2 h old minute is outside)");
+	is_int(sw_store_courier_polls_sum(st, "dhl", NOW - 3 * 3600, &okn, &failed), SW_OK,
+	       "dhl over 3 hours");
+	ok(okn == 14 && failed == 6, "  14 ok, 6 failed");
+	is_int(sw_store_courier_polls_note(st, "dhl", NOW + SW_FEEDS_KEEP - 3600, 1, 0), SW_OK,
+	       "a note SW_FEEDS_KEEP later");
+	is_int(raw_int(store_path, "SELECT count(*) FROM courier_polls WHERE courier = 'dhl'"), 2,
+	       "  prunes the minute older than SW_FEEDS_KEEP");
+	is_int(raw_int(store_path, "SELECT count(*) FROM courier_polls WHERE courier = 'ups'"), 1,
+	       "  and only that courier's");
+	is_int(sw_store_courier_polls_note(st, "dhl", NOW, -1, 0), SW_EINVAL, "negative refused");
+	is_int(sw_store_courier_polls_note(st, "", NOW, 1, 0), SW_EINVAL, "empty courier refused");
+}
+
+int main(void)
+{
+	struct sw_store *st = NULL;
+	char err[512] = "";
+	char *cmd;
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	store_path = xasprintf("%s/store.db", tmpdir);
+	if (!ok(sw_store_open(store_path, 0, &st, err, sizeof(err)) == SW_OK, "open store")) {
+		printf("#   %s\n", err);
+		return tap_done();
+	}
+	test_warehouse_health(st);
+	test_courier_polls(st);
+	sw_store_close(st);
+	cmd = xasprintf("rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	free(cmd);
+	free(store_path);
+	return tap_done();
+}
