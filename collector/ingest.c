@@ -19,6 +19,12 @@
  * - Metrics and counts are recorded as pending operations and replayed into
  *   the registry on commit (dropped on abort): the registry is never told
  *   about an event the broker will deliver again.
+ * - Each warehouse with a stored event in the batch (applied or duplicate:
+ *   either way it published) is remembered with the latest receive time,
+ *   and written to warehouse_health (store_feeds.h) once per warehouse
+ *   just before the batch commits, in its transaction: the alert engine's
+ *   "has this warehouse's feed gone silent" costs one upsert per
+ *   warehouse per batch, not per event.
  */
 #include "config.h"
 
@@ -31,6 +37,7 @@
 #include <jansson.h>
 
 #include "collector/ingest.h"
+#include "lib/store_feeds.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
@@ -48,6 +55,12 @@ struct pending {
 	double value;
 };
 
+/* A warehouse that published in the open batch, and when (received). */
+struct wh_seen {
+	char *wh;
+	int64_t at;
+};
+
 struct sw_ingest {
 	struct sw_store *st;
 	struct sw_ingest_opts opts;
@@ -59,6 +72,8 @@ struct sw_ingest {
 	struct sw_ingest_stats batch; /* pending: applied, dups, rejects */
 	char **backlog_whs;	      /* warehouses seen or with gauges, sorted */
 	size_t n_backlog_whs;
+	struct wh_seen *seen; /* warehouses with events in the open batch */
+	size_t n_seen;
 	char errmsg[512];
 };
 
@@ -128,6 +143,9 @@ static void pending_clear(struct sw_ingest *ing)
 		free(ing->pend[i].file);
 	ing->n_pend = 0;
 	memset(&ing->batch, 0, sizeof(ing->batch));
+	for (i = 0; i < ing->n_seen; i++)
+		free(ing->seen[i].wh);
+	ing->n_seen = 0;
 }
 
 static void backlog_whs_free(struct sw_ingest *ing)
@@ -147,6 +165,7 @@ void sw_ingest_free(struct sw_ingest *ing)
 		return;
 	sw_ingest_abort(ing);
 	free(ing->pend);
+	free(ing->seen);
 	backlog_whs_free(ing);
 	free(ing);
 }
@@ -260,6 +279,32 @@ static void set_errmsg(struct sw_ingest *ing, const char *what)
 	snprintf(ing->errmsg, sizeof(ing->errmsg), "%s: %s", what, sw_store_errmsg(ing->st));
 }
 
+/* Remembers that wh published at `at` in the open batch.  Batches hold
+ * events of few warehouses, so a linear search is enough. */
+static void seen_note(struct sw_ingest *ing, const char *wh, int64_t at)
+{
+	for (size_t i = 0; i < ing->n_seen; i++)
+		if (strcmp(ing->seen[i].wh, wh) == 0) {
+			if (at > ing->seen[i].at)
+				ing->seen[i].at = at;
+			return;
+		}
+	ing->seen = xreallocarray(ing->seen, ing->n_seen + 1, sizeof(*ing->seen));
+	ing->seen[ing->n_seen].wh = xstrdup(wh);
+	ing->seen[ing->n_seen++].at = at;
+}
+
+/* Writes the batch's warehouses to warehouse_health (inside the batch). */
+static enum sw_err seen_write(struct sw_ingest *ing)
+{
+	for (size_t i = 0; i < ing->n_seen; i++)
+		if (sw_store_warehouse_seen(ing->st, ing->seen[i].wh, ing->seen[i].at) != SW_OK) {
+			set_errmsg(ing, "warehouse health");
+			return SW_ESTORE;
+		}
+	return SW_OK;
+}
+
 enum sw_err sw_ingest_commit(struct sw_ingest *ing)
 {
 	enum sw_err rc;
@@ -271,6 +316,14 @@ enum sw_err sw_ingest_commit(struct sw_ingest *ing)
 		return SW_ESTORE;
 	}
 	if (ing->in_batch) {
+		if (seen_write(ing) != SW_OK) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%.200s", ing->errmsg);
+			sw_ingest_abort(ing);
+			snprintf(ing->errmsg, sizeof(ing->errmsg), "%s; batch rolled back", why);
+			return SW_ESTORE;
+		}
 		ing->in_batch = 0;
 		rc = sw_store_commit(ing->st);
 		if (rc != SW_OK) {
@@ -448,6 +501,8 @@ static enum sw_ingest_result store_event(struct sw_ingest *ing, const struct sw_
 			set_errmsg(ing, "release");
 			goto retry;
 		}
+		if (received_at > 0)
+			seen_note(ing, ev->warehouse_id, received_at);
 		if (rc == SW_EDUP) {
 			ing->batch.duplicates++;
 			pend_wh(ing, OP_COUNT, ev->warehouse_id, "duplicates", 1);

@@ -43,6 +43,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
+#include "lib/store_feeds.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
@@ -1088,6 +1089,10 @@ static void apply_results(struct courier *c, const struct batch *b,
 		rc = sw_store_courier_health_note(st, c->cf->name, t.found + t.not_found > 0, now_s,
 						  t.found + t.not_found > 0 ? NULL
 									    : res[0].message);
+	/* and its error rate, minute by minute (store_feeds.h) */
+	if (rc == SW_OK)
+		rc = sw_store_courier_polls_note(st, c->cf->name, now_s, t.found + t.not_found,
+						 t.errors);
 	if (rc != SW_OK) {
 		sw_store_rollback(st);
 		goto fail;

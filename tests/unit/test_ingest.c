@@ -209,6 +209,10 @@ static void test_stream(void)
 	is_int(stats.rejected, 2, "stats rejected");
 	is_int(stats.rejected_by[SW_EVENT_NOT_JSON], 1, "stats rejected not_json");
 	is_int(stats.commits, 1, "stats commits");
+	is_int(db_int("SELECT count(*) FROM warehouse_health"), 1,
+	       "warehouse_health: one row, for w1 (w2's payload was refused)");
+	is_int(db_int("SELECT last_event_at FROM warehouse_health WHERE warehouse_id = 'w1'"),
+	       T0 + 7200, "  w1's last event: the batch's receive time");
 
 	/* Batch 2: o2's created arrives after its picked; packed and two
 	 * parcels for o1; duplicates across batches. */
@@ -264,8 +268,12 @@ static void test_abort(void)
 	       "created o3");
 	is_res(send(ev_stage("w1", "p3", "picked", "o3", 10)), SW_INGEST_APPLIED, "picked o3");
 	is_res(send(xstrdup("[]")), SW_INGEST_REJECTED, "a reject in the batch");
+	is_res(send_to(ing, "w9", ev_stage("w9", "x9", "picked", "o9", 10), NULL),
+	       SW_INGEST_APPLIED, "an event of w9 in the batch");
 	is_int(sw_ingest_abort(ing), SW_OK, "abort");
 	is_int(journal_count(), j0, "abort leaves no journal entry");
+	is_int(db_int("SELECT count(*) FROM warehouse_health WHERE warehouse_id = 'w9'"), 0,
+	       "abort notes no warehouse event (w9)");
 	o = order("w1", "o3");
 	ok(o == NULL, "abort leaves no order");
 	sw_store_order_free(o);

@@ -27,6 +27,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/store.h"
+#include "lib/store_feeds.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
 #include "tests/tap.h"
@@ -471,6 +472,13 @@ static void test_dhl_end_to_end(void)
 	is_int(stats(&e, "dhl").found, 3, "  three found");
 	is_int(stats(&e, "dhl").not_found, 1, "  one not found");
 	is_int(stats(&e, "dhl").requests, 4, "  one request each (max_batch 1)");
+	{
+		int64_t okn = -1, failed = -1;
+
+		sw_store_courier_polls_sum(store, "dhl", 0, &okn, &failed);
+		ok(okn == 4 && failed == 0, "  courier_polls: 4 useful answers, 0 failed (%lld, %lld)",
+		   (long long)okn, (long long)failed);
+	}
 	is_int(journal_count() - j0, 2 + 3 + 3, "  every event journaled once");
 	is_int(stats(&e, "dhl").events_new, 8, "  events_new");
 	is_int(counter("courier/dhl", "events"), 8, "  events counter");
