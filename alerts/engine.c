@@ -20,6 +20,7 @@
 #include "alerts/dueq.h"
 #include "alerts/engine.h"
 #include "alerts/eval.h"
+#include "alerts/stage.h"
 #include "lib/log.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
@@ -46,6 +47,7 @@ struct sw_engine {
 	int64_t *touched;
 	size_t n_touched, cap_touched;
 	struct sw_engine_stats stats;
+	struct sw_stage_table *stages; /* lanes' p90 per stage (stage.h) */
 };
 
 static void set_err(char *errbuf, size_t errlen, const char *what, struct sw_store *st)
@@ -70,6 +72,7 @@ enum sw_err sw_engine_new(struct sw_store *st, const struct sw_alerts_conf *conf
 		return SW_ESTORE;
 	}
 	e->q = sw_dueq_new();
+	e->stages = sw_stage_new();
 	*ret_engine = e;
 	return SW_OK;
 }
@@ -83,6 +86,7 @@ void sw_engine_free(struct sw_engine *e)
 	free(e->health);
 	free(e->touched);
 	sw_dueq_free(e->q);
+	sw_stage_free(e->stages);
 	free(e);
 }
 
@@ -280,6 +284,22 @@ static enum sw_err queue_email(struct sw_engine *e, const struct sw_track *t,
 	return rc;
 }
 
+/* The stage of a slip: the one that ran over its lane's p90 (stage.h),
+ * else eval's static one.  Baselines are re-read at most hourly. */
+static const char *stage_of(struct sw_engine *e, const struct sw_track *t,
+			    const struct sw_eval_slip *s, int64_t now)
+{
+	struct sw_stage_verdict v;
+	int64_t days = e->conf->stage_baseline_days, min = e->conf->stage_min_samples;
+
+	if (sw_stage_refresh(e->stages, e->st, now, days > 0 ? days : SW_STAGE_DEFAULT_DAYS,
+			     min > 0 ? min : SW_STAGE_DEFAULT_SAMPLES, false) != SW_OK)
+		sw_log_warn("alerts", "stage baselines: %s", sw_store_errmsg(e->st));
+	if (sw_stage_judge_unit(e->stages, e->st, t->order, t->parcel, now, &v) != SW_OK)
+		sw_log_warn("alerts", "stage marks: %s", sw_store_errmsg(e->st));
+	return sw_stage_pick(&v, s->stage);
+}
+
 /* Records one slip; a new one queues its email. */
 static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 			  const struct sw_rule *rule, const struct sw_eval_slip *s, int64_t now)
@@ -293,7 +313,7 @@ static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 	a.entity = entity;
 	a.kind = sw_slip_name(s->kind);
 	a.promise = s->promise;
-	a.stage = s->stage;
+	a.stage = stage_of(e, t, s, now);
 	a.detected_at = now;
 	/* an order found late while still in the warehouse stays that one
 	 * slip after it ships: its parcels are not late a second time, and
@@ -316,7 +336,7 @@ static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 		return rc;
 	e->stats.slips++;
 	count(e, "slips");
-	sw_log_info("alerts", "%s: %s (%s, %s)", entity, a.kind, s->stage,
+	sw_log_info("alerts", "%s: %s (%s, %s)", entity, a.kind, a.stage,
 		    *s->promise ? s->promise : "no promise");
 	return queue_email(e, t, rule, s, entity, now);
 }

@@ -100,6 +100,10 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
     { "channel", SW_CONF_STRING, A(channel), 0, 0, 0, 0, NULL, "email", 0,
       "how customers are told, unless their order says otherwise: email or webhook "
       "([customer_webhook])" },
+    { "stage_baseline_days", SW_CONF_INT, A(stage_baseline_days), 1, 365, 0, 0, NULL, "28", 0,
+      "the days of history behind each lane's usual (p90) stage durations" },
+    { "stage_min_samples", SW_CONF_INT, A(stage_min_samples), 1, 100000, 0, 0, NULL, "20", 0,
+      "fewest durations a lane needs for its p90; fewer: the warehouse's or courier's" },
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef A

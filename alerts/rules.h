@@ -69,6 +69,8 @@ struct sw_alerts_conf {
 	int64_t settle_ms;	 /* default hold of a customer notice */
 	char *followup;		 /* kinds earning a good-news follow-up */
 	char *channel;		 /* customers' default channel: email, webhook */
+	int64_t stage_baseline_days; /* the window of the stages' p90 baselines */
+	int64_t stage_min_samples;   /* fewest durations behind a lane's p90 */
 	/* derived from quiet_hours and urgent by sw_rules_load */
 	int quiet_start_min, quiet_end_min; /* minutes after local midnight */
 	bool has_quiet;
