@@ -669,6 +669,16 @@ struct sw_store *sw_engine_store(struct sw_engine *e)
 	return e->st;
 }
 
+const struct sw_alerts_conf *sw_engine_conf(const struct sw_engine *e)
+{
+	return e->conf;
+}
+
+const struct sw_rules *sw_engine_rules(const struct sw_engine *e)
+{
+	return e->rules;
+}
+
 int64_t sw_engine_next_due(struct sw_engine *e)
 {
 	return sw_dueq_next(e->q);

@@ -89,6 +89,11 @@ enum sw_err sw_engine_due(struct sw_engine *e, int64_t now, int *ret_count, char
 /* The store the engine works on (borrowed). */
 struct sw_store *sw_engine_store(struct sw_engine *e);
 
+/* The settings and rules the engine works with now (borrowed; replaced by
+ * sw_engine_set_conf): the re-check's feed judgments read them. */
+const struct sw_alerts_conf *sw_engine_conf(const struct sw_engine *e);
+const struct sw_rules *sw_engine_rules(const struct sw_engine *e);
+
 /* The earliest deadline in the queue, 0 if none. */
 int64_t sw_engine_next_due(struct sw_engine *e);
 
