@@ -10,6 +10,11 @@
  * pure slip logic (eval.c) as detection: what no longer holds is never
  * sent.  A follow-up is the mirror image: it goes only while its slip
  * stays resolved, and says what actually happened.
+ *
+ * Feeds are dependencies (feeds.h): a true slip whose feed is unhealthy
+ * is held, not sent (re-checked every SW_EVAL_RECHECK until the feed
+ * recovers or give_up_after makes it obsolete): the courier's feed for
+ * the kinds judged on its word, the warehouse's for ship_late.
  */
 #include "config.h"
 
@@ -17,6 +22,7 @@
 #include <string.h>
 
 #include "alerts/engine.h"
+#include "alerts/feeds.h"
 #include "lib/store.h"
 
 #define PART_MAX 256
@@ -50,14 +56,38 @@ static bool courier_judged(enum sw_slip k)
 struct seen {
 	bool slip_true, feed_down, shipped;
 	int parcels, delivered, bad; /* bad: returning, returned, exception ... */
-	const char *down_courier;
-	char status[24];
+	char down_why[160]; /* the unhealthy feed, as feeds.h words it */
 };
 
 static bool bad_status(enum sw_ship_status s)
 {
 	return s == SW_SHIP_RETURNING || s == SW_SHIP_RETURNED || s == SW_SHIP_EXPIRED ||
 	       s == SW_SHIP_CANCELLED || s == SW_SHIP_EXCEPTION || s == SW_SHIP_ATTEMPT_FAIL;
+}
+
+/* Notes whether the feed unit t's slip of kind k depends on is unhealthy
+ * (the first unhealthy feed found is the one named). */
+static void feed_check(struct sw_engine *e, const struct sw_track *t, enum sw_slip k, bool healthy,
+		       int64_t now, struct seen *sn)
+{
+	const struct sw_alerts_conf *c = sw_engine_conf(e);
+	struct sw_store *st = sw_engine_store(e);
+
+	if (sn->feed_down)
+		return;
+	if (k == SW_SLIP_SHIP_LATE && t->order)
+		sn->feed_down = sw_feeds_warehouse_down(st, c, sw_engine_rules(e),
+							t->order->warehouse_id, now, sn->down_why,
+							sizeof(sn->down_why));
+	else if (courier_judged(k) && t->parcel && t->polled) {
+		sn->feed_down = sw_feeds_courier_down(st, c, t->parcel->courier, now, sn->down_why,
+						      sizeof(sn->down_why));
+		if (!sn->feed_down && !healthy) { /* the engine's cached view */
+			sn->feed_down = true;
+			snprintf(sn->down_why, sizeof(sn->down_why),
+				 "the %s tracking API is not answering", t->parcel->courier);
+		}
+	}
 }
 
 /* Evaluates every unit of the list, noting what the verdict needs. */
@@ -73,16 +103,13 @@ static void look(struct sw_engine *e, const struct sw_track *list, size_t n, enu
 		for (int j = 0; j < ev.n; j++)
 			if (ev.slips[j].kind == k && strcmp(ev.slips[j].promise, promise) == 0)
 				sn->slip_true = true;
+		feed_check(e, &list[i], k, healthy, now, sn);
 		if (!p)
 			continue;
 		sn->shipped = true;
 		sn->parcels++;
 		sn->delivered += p->status == SW_SHIP_DELIVERED;
 		sn->bad += bad_status(p->status);
-		if (!healthy && courier_judged(k) && !sn->feed_down) {
-			sn->feed_down = true;
-			sn->down_courier = p->courier;
-		}
 		if (!out->eta[0] && p->eta_date)
 			snprintf(out->eta, sizeof(out->eta), "%s", p->eta_date);
 		if (!out->status[0]) {
@@ -107,10 +134,8 @@ static void judge_slip(const struct sw_outbox_msg *m, enum sw_slip k, const stru
 	char why[sizeof(out->why)];
 
 	if (sn->slip_true && sn->feed_down) {
-		snprintf(why, sizeof(why),
-			 "held: the %s tracking API is not answering, the %s notice waits "
-			 "for its word",
-			 sn->down_courier, m->slip_kind);
+		snprintf(why, sizeof(why), "held: %.120s, the %.20s notice waits for its word",
+			 sn->down_why, m->slip_kind);
 		verdict(out, SW_RECHECK_HOLD, why);
 		out->hold_until = now + SW_EVAL_RECHECK;
 	} else if (sn->slip_true) {

@@ -100,6 +100,16 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
     { "channel", SW_CONF_STRING, A(channel), 0, 0, 0, 0, NULL, "email", 0,
       "how customers are told, unless their order says otherwise: email or webhook "
       "([customer_webhook])" },
+    { "warehouse_feed_window", SW_CONF_DURATION, A(warehouse_feed_window_ms), MIN_MS(60000),
+      MIN_MS(7LL * 86400000), 0, 0, NULL, "30m", 0,
+      "a warehouse that published nothing for this long within its working hours is "
+      "unhealthy: its ship_late notices are held" },
+    { "feed_error_rate", SW_CONF_DOUBLE, A(feed_error_rate), 0, 0, 0, 100, NULL, "50", 0,
+      "a courier whose API failed more than this % of its answers within feed_window is "
+      "unhealthy: its stalled, no_first_scan and late notices are held" },
+    { "working_hours", SW_CONF_STRING, A(working_hours), 0, 0, 0, 0, NULL, "", 0,
+      "warehouses' working hours (START-END, local to default_timezone) unless their "
+      "[warehouse NAME] says; empty: all day" },
     { "stage_baseline_days", SW_CONF_INT, A(stage_baseline_days), 1, 365, 0, 0, NULL, "28", 0,
       "the days of history behind each lane's usual (p90) stage durations" },
     { "stage_min_samples", SW_CONF_INT, A(stage_min_samples), 1, 100000, 0, 0, NULL, "20", 0,
@@ -251,6 +261,22 @@ static enum sw_err parse_quiet(struct sw_alerts_conf *c, const struct sw_conf *c
 	return SW_OK;
 }
 
+/* "START-END" into h (empty or NULL: all day); false if malformed. */
+static bool parse_hours(const char *text, struct sw_wh_hours *h)
+{
+	const char *dash = text ? strchr(text, '-') : NULL;
+
+	h->all_day = !text || !*text;
+	if (h->all_day)
+		return true;
+	if (!dash)
+		return false;
+	h->start_min = parse_hhmm(text, (size_t)(dash - text));
+	h->end_min = strcmp(dash + 1, "24:00") == 0 ? 24 * 60
+						     : parse_hhmm(dash + 1, strlen(dash + 1));
+	return h->start_min >= 0 && h->end_min >= 0 && h->start_min != h->end_min;
+}
+
 /* Cross-key checks of [alerts]. */
 static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *conf,
 				char *errbuf, size_t errlen)
@@ -260,6 +286,14 @@ static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *
 
 	if ((rc = parse_quiet(c, conf, errbuf, errlen)))
 		return rc;
+	struct sw_wh_hours probe = { 0 };
+	if (!parse_hours(c->working_hours, &probe)) {
+		snprintf(errbuf, errlen,
+			 "%s: [alerts] working_hours: '%.40s' is not START-END in 24 h local time "
+			 "(e.g. 08:00-20:00; empty for all day)",
+			 alerts_where(conf, "working_hours", where), c->working_hours);
+		return SW_ECONF;
+	}
 	if ((rc = parse_kinds(c->urgent, c->is_urgent, alerts_where(conf, "urgent", where),
 			      "[alerts] urgent", errbuf, errlen)))
 		return rc;
@@ -448,6 +482,85 @@ static enum sw_err rules_read(struct sw_conf *conf, int64_t settle_ms, struct sw
 	return SW_OK;
 }
 
+/* ---- [warehouse NAME] ------------------------------------------------------ */
+
+struct wh_raw {
+	char *working_hours, *timezone;
+};
+
+#define W(f) offsetof(struct wh_raw, f)
+static const struct sw_conf_opt wh_table[] = {
+    { "working_hours", SW_CONF_STRING, W(working_hours), 0, 0, 0, 0, NULL, NULL, 0,
+      "START-END local time (e.g. 08:00-20:00, 22:00-06:00; 00:00-24:00 all day); "
+      "default: [alerts] working_hours" },
+    { "timezone", SW_CONF_STRING, W(timezone), 0, 0, 0, 0, NULL, NULL, 0,
+      "IANA zone of the working hours; default: [alerts] default_timezone" },
+    { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
+};
+#undef W
+
+/* One [warehouse NAME] into h. */
+static enum sw_err wh_read(struct sw_conf *conf, const char *name, const struct sw_alerts_conf *c,
+			   struct sw_wh_hours *h, char *errbuf, size_t errlen)
+{
+	struct wh_raw raw = { 0 };
+	char where[WHERE_LEN];
+	enum sw_err rc = sw_conf_apply(conf, "warehouse", name, wh_table, &raw, errbuf, errlen);
+	const char *hours = raw.working_hours ? raw.working_hours : c->working_hours;
+	const char *zone = raw.timezone ? raw.timezone : c->default_timezone;
+
+	if (rc != SW_OK)
+		return rc;
+	if (!parse_hours(hours, h)) {
+		snprintf(errbuf, errlen,
+			 "%s: [warehouse %s] working_hours: '%.40s' is not START-END in 24 h "
+			 "local time (e.g. 08:00-20:00)",
+			 sw_conf_where(conf, "warehouse", name, "working_hours", where,
+				       sizeof(where)),
+			 name, hours);
+		rc = SW_ECONF;
+	} else if (!sw_tz_valid(zone)) {
+		snprintf(errbuf, errlen, "%s: [warehouse %s] timezone: '%.60s' is not an IANA zone",
+			 sw_conf_where(conf, "warehouse", name, "timezone", where, sizeof(where)),
+			 name, zone);
+		rc = SW_ECONF;
+	} else {
+		h->warehouse = xstrdup(name);
+		h->timezone = xstrdup(zone);
+	}
+	sw_conf_free_struct(wh_table, &raw);
+	return rc;
+}
+
+/* The default hours and every [warehouse NAME]. */
+static enum sw_err whs_read(struct sw_conf *conf, const struct sw_alerts_conf *c,
+			    struct sw_rules *r, char *errbuf, size_t errlen)
+{
+	const char *name;
+	size_t n = 0;
+	enum sw_err rc;
+
+	parse_hours(c->working_hours, &r->wh_default); /* checked by alerts_check */
+	r->wh_default.timezone = xstrdup(c->default_timezone);
+	while (sw_conf_named(conf, "warehouse", n))
+		n++;
+	r->whs = n ? xcalloc(n, sizeof(*r->whs)) : NULL;
+	for (size_t i = 0; (name = sw_conf_named(conf, "warehouse", i)) != NULL; i++) {
+		if ((rc = wh_read(conf, name, c, &r->whs[r->n_whs], errbuf, errlen)))
+			return rc;
+		r->n_whs++;
+	}
+	return SW_OK;
+}
+
+const struct sw_wh_hours *sw_rules_warehouse(const struct sw_rules *r, const char *warehouse)
+{
+	for (size_t i = 0; warehouse && i < r->n_whs; i++)
+		if (strcmp(r->whs[i].warehouse, warehouse) == 0)
+			return &r->whs[i];
+	return &r->wh_default;
+}
+
 enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
 			  struct sw_rules *ret_rules, char *errbuf, size_t errlen)
 {
@@ -460,6 +573,8 @@ enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
 		rc = alerts_check(ret_conf, conf, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = rules_read(conf, ret_conf->settle_ms, ret_rules, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = whs_read(conf, ret_conf, ret_rules, errbuf, errlen);
 	if (rc != SW_OK) {
 		sw_alerts_conf_free(ret_conf);
 		sw_rules_free(ret_rules);
@@ -479,6 +594,15 @@ void sw_rules_free(struct sw_rules *r)
 	free(r->rules);
 	r->rules = NULL;
 	r->n = 0;
+	for (size_t i = 0; i < r->n_whs; i++) {
+		free(r->whs[i].warehouse);
+		free(r->whs[i].timezone);
+	}
+	free(r->whs);
+	r->whs = NULL;
+	r->n_whs = 0;
+	free(r->wh_default.timezone);
+	r->wh_default.timezone = NULL;
 }
 
 /* -1 if a match key of rule excludes the parcel, else its precedence:
@@ -551,6 +675,18 @@ void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r, str
 			if (!rule->off[k])
 				sw_buf_printf(out, "settle_%s = %llds\n", slip_names[k],
 					      (long long)(rule->settle_ms[k] / 1000));
+	}
+	for (size_t i = 0; i < r->n_whs; i++) {
+		const struct sw_wh_hours *h = &r->whs[i];
+
+		sw_buf_printf(out, "\n[warehouse %s]\n", h->warehouse);
+		if (h->all_day)
+			sw_buf_printf(out, "working_hours = 00:00-24:00\n");
+		else
+			sw_buf_printf(out, "working_hours = %02d:%02d-%02d:%02d\n",
+				      h->start_min / 60, h->start_min % 60, h->end_min / 60,
+				      h->end_min % 60);
+		sw_buf_printf(out, "timezone = %s\n", h->timezone);
 	}
 }
 

@@ -10,6 +10,11 @@
  * service_level beats courier beats warehouse.  Two rules with the same
  * match keys and values are a configuration error.  A threshold a rule
  * does not set is the default rule's.
+ *
+ * [warehouse NAME] gives a warehouse's working hours and zone (its feed
+ * is judged only inside them: silence outside them is not unhealthy);
+ * a warehouse without a section works [alerts] working_hours in
+ * default_timezone.
  */
 #ifndef SW_ALERTS_RULES_H
 #define SW_ALERTS_RULES_H
@@ -69,6 +74,9 @@ struct sw_alerts_conf {
 	int64_t settle_ms;	 /* default hold of a customer notice */
 	char *followup;		 /* kinds earning a good-news follow-up */
 	char *channel;		 /* customers' default channel: email, webhook */
+	int64_t warehouse_feed_window_ms; /* working time without an event: unhealthy */
+	double feed_error_rate;	 /* % of failed courier answers: unhealthy above */
+	char *working_hours;	 /* warehouses' default working hours, "" all day */
 	int64_t stage_baseline_days; /* the window of the stages' p90 baselines */
 	int64_t stage_min_samples;   /* fewest durations behind a lane's p90 */
 	/* derived from quiet_hours and urgent by sw_rules_load */
@@ -81,10 +89,22 @@ struct sw_alerts_conf {
 
 extern const struct sw_conf_opt sw_alerts_conf_table[];
 
+/* A warehouse's working hours ([warehouse NAME], or the default). */
+struct sw_wh_hours {
+	char *warehouse; /* NULL for the default */
+	char *timezone;	 /* IANA zone the hours are in */
+	bool all_day;	 /* no hours: always working */
+	int start_min, end_min; /* minutes after local midnight; start > end
+				 * wraps midnight */
+};
+
 /* The rules of one configuration. */
 struct sw_rules {
 	struct sw_rule *rules; /* rules[0] is the default */
 	size_t n;
+	struct sw_wh_hours *whs; /* [warehouse NAME] sections, file order */
+	size_t n_whs;
+	struct sw_wh_hours wh_default; /* [alerts] working_hours, default_timezone */
 };
 
 /*
@@ -105,6 +125,10 @@ void sw_rules_free(struct sw_rules *r);
  * which only a rule without that match key matches).  Never NULL. */
 const struct sw_rule *sw_rules_pick(const struct sw_rules *r, const char *warehouse,
 				    const char *courier, const char *service_level);
+
+/* The working hours of warehouse (its section, else the default).  Never
+ * NULL; borrowed from r. */
+const struct sw_wh_hours *sw_rules_warehouse(const struct sw_rules *r, const char *warehouse);
 
 /* Appends [alerts] and every rule, resolved, to out (-t -v). */
 void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r,

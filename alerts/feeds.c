@@ -1,0 +1,102 @@
+/*
+ * feeds.c - feed health for held customer notices (see feeds.h).
+ *
+ * Every judgment reads the store afresh (primary-key seeks: courier_health,
+ * courier_polls' minutes of one window, warehouse_health), because it is
+ * made only when a notice is about to go, not per event.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alerts/feeds.h"
+#include "lib/store_feeds.h"
+#include "lib/swtime.h"
+
+#define DAY_MIN (24 * 60)
+
+int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, int64_t last, int64_t now)
+{
+	struct sw_tz_local lt;
+	int cur, since, start = h->start_min, end = h->end_min;
+	int64_t from;
+
+	if (h->all_day)
+		return now > last ? now - last : 0;
+	if (sw_tz_utc_to_local(h->timezone, now, &lt) != SW_OK &&
+	    sw_tz_utc_to_local("UTC", now, &lt) != SW_OK)
+		return 0;
+	cur = lt.hour * 60 + lt.min;
+	if (start < end ? (cur < start || cur >= end) : (cur < start && cur >= end))
+		return 0; /* outside working hours */
+	since = (cur - start + DAY_MIN) % DAY_MIN;
+	from = now - (int64_t)since * 60 - lt.sec; /* the period's start */
+	if (last > from)
+		from = last;
+	return now > from ? now - from : 0;
+}
+
+/* "2 h 10 min", "45 min", "30 s". */
+static void span(int64_t s, char *buf, size_t len)
+{
+	if (s >= 3600)
+		snprintf(buf, len, "%lld h %lld min", (long long)(s / 3600),
+			 (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, len, "%lld min", (long long)(s / 60));
+	else
+		snprintf(buf, len, "%lld s", (long long)s);
+}
+
+bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
+			   const char *courier, int64_t now, char *why, size_t whylen)
+{
+	int64_t window = c->feed_window_ms / 1000, ok_at, fail_at, okn, failed;
+	char ago[32];
+
+	enum sw_err rc = sw_store_courier_health_get(st, courier, &ok_at, &fail_at);
+
+	if ((rc != SW_OK && rc != SW_ENOTFOUND) || /* not found: never answered */
+	    sw_store_courier_polls_sum(st, courier, now - window, &okn, &failed) != SW_OK) {
+		snprintf(why, whylen, "the %s tracking API's health cannot be read", courier);
+		return true;
+	}
+	if (ok_at < now - window) {
+		if (ok_at)
+			span(now - ok_at, ago, sizeof(ago));
+		snprintf(why, whylen, "the %s tracking API has not answered usefully %s%s",
+			 courier, ok_at ? "for " : "yet", ok_at ? ago : "");
+		return true;
+	}
+	if (failed > 0 && (double)failed * 100.0 > c->feed_error_rate * (double)(okn + failed)) {
+		span(window, ago, sizeof(ago));
+		snprintf(why, whylen,
+			 "the %s tracking API failed %lld of its %lld answers in the last %s",
+			 courier, (long long)failed, (long long)(okn + failed), ago);
+		return true;
+	}
+	return false;
+}
+
+bool sw_feeds_warehouse_down(struct sw_store *st, const struct sw_alerts_conf *c,
+			     const struct sw_rules *r, const char *warehouse, int64_t now,
+			     char *why, size_t whylen)
+{
+	int64_t last, silent;
+	char ago[32];
+
+	if (sw_store_warehouse_last_event(st, warehouse, &last) != SW_OK) {
+		snprintf(why, whylen, "warehouse %s's feed health cannot be read", warehouse);
+		return true;
+	}
+	if (last == 0)
+		return false; /* never published: cannot be judged */
+	silent = sw_feeds_working_silence(sw_rules_warehouse(r, warehouse), last, now);
+	if (silent < c->warehouse_feed_window_ms / 1000)
+		return false;
+	span(silent, ago, sizeof(ago));
+	snprintf(why, whylen, "warehouse %s has published nothing for %s of its working hours",
+		 warehouse, ago);
+	return true;
+}

@@ -1,0 +1,51 @@
+/*
+ * feeds.h - feeds are dependencies (design.md "Slips"): is a courier's or
+ * a warehouse's feed healthy enough for a customer notice that depends on
+ * it to be believed?
+ *
+ * A courier's feed is unhealthy when it has not answered usefully within
+ * [alerts] feed_window (its API is down, or the collector itself is: no
+ * poll at all leaves courier_health.last_ok_at stale), or when more than
+ * [alerts] feed_error_rate % of its answers within feed_window failed
+ * (courier_polls).  A warehouse's feed is unhealthy when it published
+ * nothing for [alerts] warehouse_feed_window of its working hours
+ * (rules.h sw_wh_hours; silence outside them does not count).  A
+ * warehouse that never published since schema 7 (no warehouse_health
+ * row) cannot be judged and counts as healthy.
+ *
+ * The re-check before a customer notice goes (recheck.c) holds a notice
+ * whose feed is unhealthy: courier feeds hold stalled, no_first_scan and
+ * late (every kind judged on the courier's word), warehouse feeds hold
+ * ship_late.
+ */
+#ifndef SW_ALERTS_FEEDS_H
+#define SW_ALERTS_FEEDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerts/rules.h"
+#include "lib/store.h"
+
+/*
+ * Seconds of working time the warehouse has been silent at now, given its
+ * last event at last (unix s, > 0): 0 when now is outside its working
+ * hours, else now minus the later of last and the start of the current
+ * working period (all day: now - last).  Local wall-clock minutes: a DST
+ * change inside the period moves its start by the change.  Pure.
+ */
+int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, int64_t last, int64_t now);
+
+/* The courier's feed at now: true when unhealthy, with why (a clause for
+ * "held: ..." texts, e.g. "the dhl tracking API has not answered usefully
+ * for 2 h 10 min").  A store error counts as unhealthy (the notice waits). */
+bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
+			   const char *courier, int64_t now, char *why, size_t whylen);
+
+/* The warehouse's feed at now, as sw_feeds_courier_down. */
+bool sw_feeds_warehouse_down(struct sw_store *st, const struct sw_alerts_conf *c,
+			     const struct sw_rules *r, const char *warehouse, int64_t now,
+			     char *why, size_t whylen);
+
+#endif /* SW_ALERTS_FEEDS_H */

@@ -1,0 +1,191 @@
+/*
+ * test_feeds.c - feeds as dependencies (alerts/feeds.h): [warehouse NAME]
+ * working hours and the [alerts] feed settings as rules.c reads them
+ * (errors naming FILE:LINE), working-time silence (all day, a day shift,
+ * a night shift across midnight, another zone), and the courier and
+ * warehouse judgments on a real store in a private temp dir.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alerts/feeds.h"
+#include "alerts/rules.h"
+#include "lib/conf.h"
+#include "lib/store.h"
+#include "lib/store_feeds.h"
+#include "lib/swtime.h"
+#include "lib/xmalloc.h"
+#include "tap.h"
+
+#define H 3600
+#define BASE "[alerts]\nemail = yes\nshop_name = Shop\nunsubscribe_url = https://s.example/u?e={email}\n"
+
+static enum sw_err load(const char *text, struct sw_alerts_conf *c, struct sw_rules *r,
+			char *err, size_t len)
+{
+	struct sw_conf *conf;
+	enum sw_err rc;
+
+	if ((rc = sw_conf_load_string(text, "t.conf", &conf, err, len)))
+		return rc;
+	rc = sw_rules_load(conf, c, r, err, len);
+	sw_conf_free(conf);
+	return rc;
+}
+
+/* A UTC instant of a local wall clock. */
+static int64_t at(const char *zone, int d, int h, int m)
+{
+	int64_t t = 0;
+
+	sw_tz_local_to_utc(zone, 2027, 1, d, h, m, 0, 0, &t, NULL);
+	return t;
+}
+
+static void test_conf(void)
+{
+	struct sw_alerts_conf c;
+	struct sw_rules r;
+	const struct sw_wh_hours *h;
+	char err[512];
+
+	is_int(load(BASE, &c, &r, err, sizeof(err)), SW_OK, "defaults load");
+	is_int(c.warehouse_feed_window_ms, 30 * 60 * 1000, "warehouse_feed_window 30m");
+	ok(c.feed_error_rate == 50.0, "feed_error_rate 50 %%");
+	h = sw_rules_warehouse(&r, "w1");
+	ok(h->all_day && h == &r.wh_default, "no [warehouse]: the default, all day");
+	sw_alerts_conf_free(&c);
+	sw_rules_free(&r);
+
+	is_int(load(BASE "working_hours = 07:00-19:00\n"
+			 "[warehouse w1]\nworking_hours = 08:00-20:00\ntimezone = Europe/Berlin\n"
+			 "[warehouse night]\nworking_hours = 22:00-06:00\n",
+		    &c, &r, err, sizeof(err)),
+	       SW_OK, "[warehouse NAME] sections load");
+	h = sw_rules_warehouse(&r, "w1");
+	ok(!h->all_day && h->start_min == 8 * 60 && h->end_min == 20 * 60 &&
+		   strcmp(h->timezone, "Europe/Berlin") == 0,
+	   "w1: 08:00-20:00 Europe/Berlin");
+	h = sw_rules_warehouse(&r, "night");
+	ok(h->start_min == 22 * 60 && h->end_min == 6 * 60 && strcmp(h->timezone, "UTC") == 0,
+	   "night: 22:00-06:00 in default_timezone");
+	h = sw_rules_warehouse(&r, "other");
+	ok(!h->all_day && h->start_min == 7 * 60 && h->end_min == 19 * 60,
+	   "other: [alerts] working_hours");
+	sw_alerts_conf_free(&c);
+	sw_rules_free(&r);
+
+	is_int(load(BASE "[warehouse w1]\nworking_hours = 8-20\n", &c, &r, err, sizeof(err)),
+	       SW_ECONF, "malformed working hours refused");
+	ok(strstr(err, "t.conf:6: [warehouse w1] working_hours: '8-20'") != NULL, "  %s", err);
+	is_int(load(BASE "[warehouse w1]\ntimezone = Mars/Olympus\n", &c, &r, err, sizeof(err)),
+	       SW_ECONF, "unknown zone refused");
+	ok(strstr(err, "t.conf:6: [warehouse w1] timezone: 'Mars/Olympus'") != NULL, "  %s", err);
+	is_int(load(BASE "working_hours = 09:00-09:00\n", &c, &r, err, sizeof(err)), SW_ECONF,
+	       "[alerts] working_hours of no length refused");
+	ok(strstr(err, "t.conf:5: [alerts] working_hours") != NULL, "  %s", err);
+	is_int(load(BASE "feed_error_rate = 120\n", &c, &r, err, sizeof(err)), SW_ECONF,
+	       "feed_error_rate over 100 refused");
+}
+
+static void test_silence(void)
+{
+	struct sw_wh_hours day = { NULL, "Europe/Berlin", false, 8 * 60, 20 * 60 };
+	struct sw_wh_hours night = { NULL, "UTC", false, 22 * 60, 6 * 60 };
+	struct sw_wh_hours all = { NULL, "UTC", true, 0, 0 };
+	const char *B = "Europe/Berlin";
+
+	is_int(sw_feeds_working_silence(&all, at("UTC", 5, 3, 0), at("UTC", 5, 4, 0)), H,
+	       "all day: an hour of silence at 04:00 is an hour");
+	is_int(sw_feeds_working_silence(&day, at(B, 5, 10, 0), at(B, 5, 10, 45)), 45 * 60,
+	       "day shift: silent 10:00-10:45 Berlin: 45 min");
+	is_int(sw_feeds_working_silence(&day, at(B, 4, 19, 50), at(B, 5, 2, 0)), 0,
+	       "day shift: silent since yesterday 19:50, at 02:00: outside hours, 0");
+	is_int(sw_feeds_working_silence(&day, at(B, 4, 19, 50), at(B, 5, 8, 10)), 10 * 60,
+	       "day shift: at 08:10 only the 10 working minutes count");
+	is_int(sw_feeds_working_silence(&day, at(B, 5, 9, 0), at(B, 5, 20, 0)), 0,
+	       "day shift: 20:00 is outside (the end is exclusive)");
+	is_int(sw_feeds_working_silence(&night, at("UTC", 4, 23, 0), at("UTC", 5, 1, 0)), 2 * H,
+	       "night shift: silent 23:00-01:00: 2 h across midnight");
+	is_int(sw_feeds_working_silence(&night, at("UTC", 4, 5, 0), at("UTC", 5, 0, 30)),
+	       2 * H + 30 * 60, "night shift: at 00:30, working since 22:00: 2 h 30");
+	is_int(sw_feeds_working_silence(&night, at("UTC", 4, 5, 0), at("UTC", 5, 12, 0)), 0,
+	       "night shift: noon is outside");
+}
+
+static void test_judgments(void)
+{
+	char dir[] = "/tmp/test_feeds.XXXXXX", err[512], why[160];
+	struct sw_alerts_conf c;
+	struct sw_rules r;
+	struct sw_store *st = NULL;
+	int64_t now = at("UTC", 5, 12, 0);
+	char *path, *cmd;
+
+	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
+		return;
+	path = xasprintf("%s/s.db", dir);
+	if (!ok(load(BASE "feed_window = 1h\n[warehouse w1]\nworking_hours = 08:00-20:00\n"
+			  "[warehouse w2]\nworking_hours = 13:00-20:00\n",
+		     &c, &r, err, sizeof(err)) == SW_OK &&
+		    sw_store_open(path, 0, &st, err, sizeof(err)) == SW_OK,
+		"config and store: %s", err))
+		goto out;
+	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)), "courier never answered: down");
+	ok(strstr(why, "has not answered usefully yet") != NULL, "  %s", why);
+	sw_store_courier_health_note(st, "dhl", 1, now - 2 * H, NULL);
+	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),
+	   "last useful answer 2 h ago, window 1 h: down (API or collector down)");
+	ok(strstr(why, "for 2 h 0 min") != NULL, "  %s", why);
+	sw_store_courier_health_note(st, "dhl", 1, now - 60, NULL);
+	sw_store_courier_polls_note(st, "dhl", now - 30 * 60, 10, 10);
+	ok(!sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),
+	   "answered a minute ago, 50 %% failed: not above the rate, healthy");
+	sw_store_courier_polls_note(st, "dhl", now - 60, 0, 1);
+	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),
+	   "11 of 21 failed: above 50 %%, down");
+	ok(strstr(why, "failed 11 of its 21 answers in the last 1 h 0 min") != NULL, "  %s", why);
+	sw_store_courier_health_note(st, "dhl", 1, now + 2 * H - 1200, NULL);
+	sw_store_courier_polls_note(st, "dhl", now + 2 * H - 1200, 1, 0);
+	ok(!sw_feeds_courier_down(st, &c, "dhl", now + 2 * H - 1200, why, sizeof(why)),
+	   "2 h later, one useful answer: the failures left the window, healthy");
+
+	ok(!sw_feeds_warehouse_down(st, &c, &r, "w1", now, why, sizeof(why)),
+	   "a warehouse that never published cannot be judged: healthy");
+	sw_store_warehouse_seen(st, "w1", now - 29 * 60);
+	ok(!sw_feeds_warehouse_down(st, &c, &r, "w1", now, why, sizeof(why)),
+	   "w1 silent 29 min at noon: healthy");
+	ok(sw_feeds_warehouse_down(st, &c, &r, "w1", now + 60, why, sizeof(why)),
+	   "w1 silent 30 min at noon: down");
+	ok(strstr(why, "warehouse w1 has published nothing for 30 min of its working hours") !=
+		   NULL,
+	   "  %s", why);
+	ok(!sw_feeds_warehouse_down(st, &c, &r, "w1", at("UTC", 5, 21, 0), why, sizeof(why)),
+	   "w1 silent at 21:00, after its hours: healthy");
+	sw_store_warehouse_seen(st, "w2", now - 5 * H);
+	ok(!sw_feeds_warehouse_down(st, &c, &r, "w2", at("UTC", 5, 13, 20), why, sizeof(why)),
+	   "w2 silent since 07:00, its hours began at 13:00: 20 min, healthy");
+	ok(sw_feeds_warehouse_down(st, &c, &r, "w2", at("UTC", 5, 13, 30), why, sizeof(why)),
+	   "  and down at 13:30");
+out:
+	sw_store_close(st);
+	sw_alerts_conf_free(&c);
+	sw_rules_free(&r);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	free(cmd);
+	free(path);
+}
+
+int main(void)
+{
+	test_conf();
+	test_silence();
+	test_judgments();
+	return tap_done();
+}
