@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "alerts/rules.h"
+#include "alerts/stage.h"
 #include "lib/daemon.h"
 #include "lib/store.h"
 #include "lib/store_report.h"
@@ -519,10 +520,98 @@ static void outbox_table(const struct sw_report_outbox *m, size_t n, const char 
 	table_print(&t, indent);
 }
 
-static void timeline_text(const struct sw_report_timeline *t)
+/* ---- the stages of an order's parcels against their lanes' p90 -------------- */
+
+/* The baselines (the default window and sample floor of [alerts]), read
+ * once per command; a failure leaves them empty and says so. */
+static struct sw_stage_table *stage_table(struct sw_store *st, int64_t now)
+{
+	struct sw_stage_table *t = sw_stage_new();
+
+	if (sw_stage_refresh(t, st, now, SW_STAGE_DEFAULT_DAYS, SW_STAGE_DEFAULT_SAMPLES, true))
+		fprintf(stderr, "slipwatch: stage baselines: %s\n", sw_store_errmsg(st));
+	return t;
+}
+
+/* The verdict of the timeline's unit i: parcel i, or the order alone. */
+static void timeline_verdict(const struct sw_report_timeline *t, size_t i,
+			     const struct sw_stage_table *tbl, struct sw_store *st, int64_t now,
+			     struct sw_stage_verdict *v)
+{
+	sw_stage_judge_unit(tbl, st, t->order, t->n_parcels ? t->parcels[i] : NULL, now, v);
+}
+
+static void stages_text(const struct sw_report_timeline *t, const struct sw_stage_table *tbl,
+			struct sw_store *st, int64_t now)
+{
+	static const char *const head[] = {"PARCEL",   "STAGE", "TOOK",
+					   "LANE P90", "RATIO", "BASELINE"};
+	char took[TBUF + 16], sp[TBUF], p90[TBUF], ratio[24], line[320];
+	size_t units = t->n_parcels ? t->n_parcels : 1;
+	struct table tb;
+
+	printf("\nstages:\n");
+	table_init(&tb, 6);
+	table_row(&tb, head);
+	for (size_t i = 0; i < units; i++) {
+		struct sw_stage_verdict v;
+
+		timeline_verdict(t, i, tbl, st, now, &v);
+		for (int k = 0; k < SW_LEG_LAST; k++) {
+			const struct sw_stage_leg *l = &v.leg[k];
+			const char *cells[6] = {t->n_parcels ? t->parcels[i]->tracking_number : "-",
+						sw_leg_name((enum sw_leg)k),
+						took,
+						l->scope ? p90 : "-",
+						l->scope ? ratio : "-",
+						l->scope ? l->scope : "none"};
+
+			if (!l->start)
+				continue;
+			snprintf(took, sizeof(took), "%s%s", fmt_span(l->end - l->start, sp),
+				 l->running ? " so far" : "");
+			fmt_span(l->p90_s, p90);
+			snprintf(ratio, sizeof(ratio), "%.1fx", l->ratio);
+			table_row(&tb, cells);
+		}
+		sw_stage_describe(&v, line, sizeof(line));
+		printf("  %s\n", line);
+	}
+	table_print(&tb, "  ");
+}
+
+static json_t *stages_json(const struct sw_stage_verdict *v)
+{
+	json_t *j = json_object(), *legs = json_object();
+
+	jset_str(j, "stage_over", v->over >= 0 ? sw_leg_name((enum sw_leg)v->over) : NULL);
+	json_object_set_new(j, "stage_ratio", v->over >= 0 ? json_real(v->ratio) : json_null());
+	jset_str(j, "lane", v->lane);
+	for (int k = 0; k < SW_LEG_LAST; k++) {
+		const struct sw_stage_leg *l = &v->leg[k];
+		json_t *o;
+
+		if (!l->start)
+			continue;
+		o = json_object();
+		jset_int(o, "seconds", l->end - l->start);
+		json_object_set_new(o, "running", json_boolean(l->running));
+		json_object_set_new(o, "p90_s", l->scope ? json_integer(l->p90_s) : json_null());
+		json_object_set_new(o, "ratio", l->scope ? json_real(l->ratio) : json_null());
+		jset_str(o, "baseline", l->scope);
+		json_object_set_new(o, "samples", json_integer(l->samples));
+		json_object_set_new(legs, sw_leg_name((enum sw_leg)k), o);
+	}
+	json_object_set_new(j, "legs", legs);
+	return j;
+}
+
+static void timeline_text(const struct sw_report_timeline *t, const struct sw_stage_table *tbl,
+			  struct sw_store *st, int64_t now)
 {
 	order_text_head(t->order);
 	parcels_text(t->parcels, t->n_parcels);
+	stages_text(t, tbl, st, now);
 	events_text(t->events, t->n_events);
 	printf("\nalerts: %zu\n", t->n_alerts);
 	if (t->n_alerts)
@@ -616,14 +705,23 @@ static json_t *alert_json(const struct sw_report_alert *a)
 	return j;
 }
 
-static int timeline_json(const struct sw_report_timeline *t)
+static int timeline_json(const struct sw_report_timeline *t, const struct sw_stage_table *tbl,
+			 struct sw_store *st, int64_t now)
 {
-	json_t *o = json_object(), *a;
+	json_t *o = json_object(), *a, *j;
+	struct sw_stage_verdict v;
 
-	json_object_set_new(o, "order", order_json(t->order));
+	json_object_set_new(o, "order", j = order_json(t->order));
+	if (!t->n_parcels) {
+		timeline_verdict(t, 0, tbl, st, now, &v);
+		json_object_set_new(j, "stages", stages_json(&v));
+	}
 	a = json_array();
-	for (size_t i = 0; i < t->n_parcels; i++)
-		json_array_append_new(a, parcel_json(t->parcels[i]));
+	for (size_t i = 0; i < t->n_parcels; i++) {
+		json_array_append_new(a, j = parcel_json(t->parcels[i]));
+		timeline_verdict(t, i, tbl, st, now, &v);
+		json_object_set_new(j, "stages", stages_json(&v));
+	}
 	json_object_set_new(o, "parcels", a);
 	a = json_array();
 	for (size_t i = 0; i < t->n_events; i++)
@@ -647,6 +745,8 @@ static int cmd_order(const struct cli *cli, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct sw_report_timeline *t = NULL;
+	struct sw_stage_table *tbl = NULL;
+	int64_t now = (int64_t)time(NULL);
 	struct sw_store *st;
 	bool json = false;
 	enum sw_err rc;
@@ -668,12 +768,15 @@ static int cmd_order(const struct cli *cli, int argc, char **argv)
 	if ((status = open_store(cli, SW_STORE_RDONLY, &st)))
 		return status;
 	rc = sw_store_report_timeline(st, argv[optind], argv[optind + 1], &t);
+	if (rc == SW_OK)
+		tbl = stage_table(st, now);
 	if (rc != SW_OK)
 		status = fail("%s", sw_store_errmsg(st));
 	else if (json)
-		status = timeline_json(t);
+		status = timeline_json(t, tbl, st, now);
 	else
-		timeline_text(t);
+		timeline_text(t, tbl, st, now);
+	sw_stage_free(tbl);
 	sw_store_report_timeline_free(t);
 	sw_store_close(st);
 	return status;
