@@ -16,15 +16,17 @@
 
 #define DAY_MIN (24 * 60)
 
-int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, int64_t last, int64_t now)
+int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, const char *default_zone,
+				 int64_t last, int64_t now)
 {
+	const char *zone = h->timezone ? h->timezone : default_zone;
 	struct sw_tz_local lt;
 	int cur, since, start = h->start_min, end = h->end_min;
 	int64_t from;
 
 	if (h->all_day)
 		return now > last ? now - last : 0;
-	if (sw_tz_utc_to_local(h->timezone, now, &lt) != SW_OK &&
+	if (sw_tz_utc_to_local(zone, now, &lt) != SW_OK &&
 	    sw_tz_utc_to_local("UTC", now, &lt) != SW_OK)
 		return 0;
 	cur = lt.hour * 60 + lt.min;
@@ -92,7 +94,8 @@ bool sw_feeds_warehouse_down(struct sw_store *st, const struct sw_alerts_conf *c
 	}
 	if (last == 0)
 		return false; /* never published: cannot be judged */
-	silent = sw_feeds_working_silence(sw_rules_warehouse(r, warehouse), last, now);
+	silent = sw_feeds_working_silence(sw_rules_warehouse(r, warehouse), c->default_timezone,
+					  last, now);
 	if (silent < c->warehouse_feed_window_ms / 1000)
 		return false;
 	span(silent, ago, sizeof(ago));

@@ -9,7 +9,7 @@
  * [alerts] feed_error_rate % of its answers within feed_window failed
  * (courier_polls).  A warehouse's feed is unhealthy when it published
  * nothing for [alerts] warehouse_feed_window of its working hours
- * (rules.h sw_wh_hours; silence outside them does not count).  A
+ * (a rule's working_hours, rules.h; silence outside them does not count).  A
  * warehouse that never published since schema 7 (no warehouse_health
  * row) cannot be judged and counts as healthy.
  *
@@ -31,11 +31,13 @@
 /*
  * Seconds of working time the warehouse has been silent at now, given its
  * last event at last (unix s, > 0): 0 when now is outside its working
- * hours, else now minus the later of last and the start of the current
- * working period (all day: now - last).  Local wall-clock minutes: a DST
- * change inside the period moves its start by the change.  Pure.
+ * hours h (in h's zone, else default_zone), else now minus the later of
+ * last and the start of the current working period (all day: now - last).
+ * Local wall-clock minutes: a DST change inside the period moves its start
+ * by the change.  Pure.
  */
-int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, int64_t last, int64_t now);
+int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, const char *default_zone,
+				 int64_t last, int64_t now);
 
 /* The courier's feed at now: true when unhealthy, with why (a clause for
  * "held: ..." texts, e.g. "the dhl tracking API has not answered usefully

@@ -107,9 +107,6 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
     { "feed_error_rate", SW_CONF_DOUBLE, A(feed_error_rate), 0, 0, 0, 100, NULL, "50", 0,
       "a courier whose API failed more than this % of its answers within feed_window is "
       "unhealthy: its stalled, no_first_scan and late notices are held" },
-    { "working_hours", SW_CONF_STRING, A(working_hours), 0, 0, 0, 0, NULL, "", 0,
-      "warehouses' working hours (START-END, local to default_timezone) unless their "
-      "[warehouse NAME] says; empty: all day" },
     { "stage_baseline_days", SW_CONF_INT, A(stage_baseline_days), 1, 365, 0, 0, NULL, "28", 0,
       "the days of history behind each lane's usual (p90) stage durations" },
     { "stage_min_samples", SW_CONF_INT, A(stage_min_samples), 1, 100000, 0, 0, NULL, "20", 0,
@@ -123,6 +120,7 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
 /* What one [rule NAME] section holds, as parsed. */
 struct rule_raw {
 	char *warehouse, *courier, *service_level, *off;
+	char *working_hours, *working_timezone;
 	int64_t after_ms[SW_SLIP_LAST];
 	int64_t settle_ms[SW_SLIP_LAST];
 };
@@ -130,6 +128,7 @@ struct rule_raw {
 /* The same keys as strings, only to see which ones were set. */
 struct rule_set {
 	char *warehouse, *courier, *service_level, *off;
+	char *working_hours, *working_timezone;
 	char *after[SW_SLIP_LAST];
 	char *settle[SW_SLIP_LAST];
 };
@@ -144,7 +143,11 @@ struct rule_set {
 	    { "service_level", SW_CONF_STRING, M(service_level), 0, 0, 0, 0, NULL, NULL, 0,        \
 	      "match: this service level only" },                                                  \
 	    { "off", SW_CONF_STRING, M(off), 0, 0, 0, 0, NULL, NULL, 0,                            \
-	      "slip kinds not detected under this rule, comma-separated" }
+	      "slip kinds not detected under this rule, comma-separated" },                        \
+	    { "working_hours", SW_CONF_STRING, M(working_hours), 0, 0, 0, 0, NULL, NULL, 0,        \
+	      "the warehouse's working hours, START-END local time, for its feed's health" },     \
+	    { "working_timezone", SW_CONF_STRING, M(working_timezone), 0, 0, 0, 0, NULL, NULL, 0,  \
+	      "IANA zone of working_hours (default: [alerts] default_timezone)" }
 #define DURATION_ROW(id, name, def_ms, help)                                                       \
 	{ name, SW_CONF_DURATION, R(after_ms[SW_SLIP_##id]), 0, MIN_MS(365LL * 86400000), 0, 0,    \
 	  NULL, NULL, 0, help },
@@ -286,14 +289,6 @@ static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *
 
 	if ((rc = parse_quiet(c, conf, errbuf, errlen)))
 		return rc;
-	struct sw_wh_hours probe = { 0 };
-	if (!parse_hours(c->working_hours, &probe)) {
-		snprintf(errbuf, errlen,
-			 "%s: [alerts] working_hours: '%.40s' is not START-END in 24 h local time "
-			 "(e.g. 08:00-20:00; empty for all day)",
-			 alerts_where(conf, "working_hours", where), c->working_hours);
-		return SW_ECONF;
-	}
 	if ((rc = parse_kinds(c->urgent, c->is_urgent, alerts_where(conf, "urgent", where),
 			      "[alerts] urgent", errbuf, errlen)))
 		return rc;
@@ -345,6 +340,41 @@ static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *
 
 static void rule_free(struct sw_rule *r);
 
+/* A rule's working_hours and working_timezone into h, inheriting what it
+ * does not set from def (NULL: all day in default_timezone). */
+static enum sw_err hours_read(struct sw_conf *conf, const char *name, const struct rule_raw *raw,
+			      const struct sw_rule *def, struct sw_wh_hours *h, char *errbuf,
+			      size_t errlen)
+{
+	char where[WHERE_LEN];
+	const char *zone = raw->working_timezone;
+
+	if (def)
+		*h = def->hours;
+	else
+		h->all_day = true;
+	h->timezone = NULL;
+	if (raw->working_hours && !parse_hours(raw->working_hours, h)) {
+		snprintf(errbuf, errlen,
+			 "%s: [rule %s] working_hours: '%.40s' is not START-END in 24 h local time "
+			 "(e.g. 08:00-20:00, 22:00-06:00; 00:00-24:00 all day)",
+			 sw_conf_where(conf, "rule", name, "working_hours", where, sizeof(where)),
+			 name, raw->working_hours);
+		return SW_ECONF;
+	}
+	if (!zone && def)
+		zone = def->hours.timezone;
+	if (zone && !sw_tz_valid(zone)) {
+		snprintf(errbuf, errlen, "%s: [rule %s] working_timezone: '%.60s' is not an IANA zone",
+			 sw_conf_where(conf, "rule", name, "working_timezone", where,
+				       sizeof(where)),
+			 name, zone);
+		return SW_ECONF;
+	}
+	h->timezone = zone ? xstrdup(zone) : NULL;
+	return SW_OK;
+}
+
 /* Fills a resolved rule from its section; inherits from def (NULL: the
  * built-in defaults are in raw already). */
 static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struct sw_rule *def,
@@ -370,7 +400,9 @@ static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struc
 		ret->after_ms[k] = set.after[k] || !def ? raw.after_ms[k] : def->after_ms[k];
 		ret->settle_ms[k] = set.settle[k] || !def ? raw.settle_ms[k] : def->settle_ms[k];
 	}
-	if (set.off) {
+	if ((rc = hours_read(conf, name, &raw, def, &ret->hours, errbuf, errlen)) != SW_OK) {
+		/* errbuf set */
+	} else if (set.off) {
 		sw_conf_where(conf, "rule", name, "off", where, sizeof(where));
 		snprintf(where + strlen(where), sizeof(where) - strlen(where), ": [rule %s]", name);
 		rc = parse_kinds(raw.off, ret->off, where, "off", errbuf, errlen);
@@ -386,6 +418,7 @@ static enum sw_err rule_read(struct sw_conf *conf, const char *name, const struc
 
 static void rule_free(struct sw_rule *r)
 {
+	free(r->hours.timezone);
 	free(r->name);
 	free(r->warehouse);
 	free(r->courier);
@@ -396,6 +429,7 @@ static void builtin_default(struct sw_rule *r, int64_t settle_ms)
 {
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup("(built-in)");
+	r->hours.all_day = true;
 	memcpy(r->after_ms, slip_defaults_ms, sizeof(r->after_ms));
 	for (int k = 0; k < SW_SLIP_LAST; k++)
 		r->settle_ms[k] = settle_ms;
@@ -482,83 +516,9 @@ static enum sw_err rules_read(struct sw_conf *conf, int64_t settle_ms, struct sw
 	return SW_OK;
 }
 
-/* ---- [warehouse NAME] ------------------------------------------------------ */
-
-struct wh_raw {
-	char *working_hours, *timezone;
-};
-
-#define W(f) offsetof(struct wh_raw, f)
-static const struct sw_conf_opt wh_table[] = {
-    { "working_hours", SW_CONF_STRING, W(working_hours), 0, 0, 0, 0, NULL, NULL, 0,
-      "START-END local time (e.g. 08:00-20:00, 22:00-06:00; 00:00-24:00 all day); "
-      "default: [alerts] working_hours" },
-    { "timezone", SW_CONF_STRING, W(timezone), 0, 0, 0, 0, NULL, NULL, 0,
-      "IANA zone of the working hours; default: [alerts] default_timezone" },
-    { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
-};
-#undef W
-
-/* One [warehouse NAME] into h. */
-static enum sw_err wh_read(struct sw_conf *conf, const char *name, const struct sw_alerts_conf *c,
-			   struct sw_wh_hours *h, char *errbuf, size_t errlen)
-{
-	struct wh_raw raw = { 0 };
-	char where[WHERE_LEN];
-	enum sw_err rc = sw_conf_apply(conf, "warehouse", name, wh_table, &raw, errbuf, errlen);
-	const char *hours = raw.working_hours ? raw.working_hours : c->working_hours;
-	const char *zone = raw.timezone ? raw.timezone : c->default_timezone;
-
-	if (rc != SW_OK)
-		return rc;
-	if (!parse_hours(hours, h)) {
-		snprintf(errbuf, errlen,
-			 "%s: [warehouse %s] working_hours: '%.40s' is not START-END in 24 h "
-			 "local time (e.g. 08:00-20:00)",
-			 sw_conf_where(conf, "warehouse", name, "working_hours", where,
-				       sizeof(where)),
-			 name, hours);
-		rc = SW_ECONF;
-	} else if (!sw_tz_valid(zone)) {
-		snprintf(errbuf, errlen, "%s: [warehouse %s] timezone: '%.60s' is not an IANA zone",
-			 sw_conf_where(conf, "warehouse", name, "timezone", where, sizeof(where)),
-			 name, zone);
-		rc = SW_ECONF;
-	} else {
-		h->warehouse = xstrdup(name);
-		h->timezone = xstrdup(zone);
-	}
-	sw_conf_free_struct(wh_table, &raw);
-	return rc;
-}
-
-/* The default hours and every [warehouse NAME]. */
-static enum sw_err whs_read(struct sw_conf *conf, const struct sw_alerts_conf *c,
-			    struct sw_rules *r, char *errbuf, size_t errlen)
-{
-	const char *name;
-	size_t n = 0;
-	enum sw_err rc;
-
-	parse_hours(c->working_hours, &r->wh_default); /* checked by alerts_check */
-	r->wh_default.timezone = xstrdup(c->default_timezone);
-	while (sw_conf_named(conf, "warehouse", n))
-		n++;
-	r->whs = n ? xcalloc(n, sizeof(*r->whs)) : NULL;
-	for (size_t i = 0; (name = sw_conf_named(conf, "warehouse", i)) != NULL; i++) {
-		if ((rc = wh_read(conf, name, c, &r->whs[r->n_whs], errbuf, errlen)))
-			return rc;
-		r->n_whs++;
-	}
-	return SW_OK;
-}
-
 const struct sw_wh_hours *sw_rules_warehouse(const struct sw_rules *r, const char *warehouse)
 {
-	for (size_t i = 0; warehouse && i < r->n_whs; i++)
-		if (strcmp(r->whs[i].warehouse, warehouse) == 0)
-			return &r->whs[i];
-	return &r->wh_default;
+	return &sw_rules_pick(r, warehouse, NULL, NULL)->hours;
 }
 
 enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
@@ -573,8 +533,6 @@ enum sw_err sw_rules_load(struct sw_conf *conf, struct sw_alerts_conf *ret_conf,
 		rc = alerts_check(ret_conf, conf, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = rules_read(conf, ret_conf->settle_ms, ret_rules, errbuf, errlen);
-	if (rc == SW_OK)
-		rc = whs_read(conf, ret_conf, ret_rules, errbuf, errlen);
 	if (rc != SW_OK) {
 		sw_alerts_conf_free(ret_conf);
 		sw_rules_free(ret_rules);
@@ -594,15 +552,6 @@ void sw_rules_free(struct sw_rules *r)
 	free(r->rules);
 	r->rules = NULL;
 	r->n = 0;
-	for (size_t i = 0; i < r->n_whs; i++) {
-		free(r->whs[i].warehouse);
-		free(r->whs[i].timezone);
-	}
-	free(r->whs);
-	r->whs = NULL;
-	r->n_whs = 0;
-	free(r->wh_default.timezone);
-	r->wh_default.timezone = NULL;
 }
 
 /* -1 if a match key of rule excludes the parcel, else its precedence:
@@ -647,6 +596,19 @@ const struct sw_rule *sw_rules_pick(const struct sw_rules *r, const char *wareho
 	return best;
 }
 
+/* A rule's working hours, as keys that load back. */
+static void hours_dump(const struct sw_wh_hours *h, const struct sw_alerts_conf *c,
+		       struct sw_buf *out)
+{
+	if (h->all_day)
+		sw_buf_printf(out, "working_hours = 00:00-24:00\n");
+	else
+		sw_buf_printf(out, "working_hours = %02d:%02d-%02d:%02d\n", h->start_min / 60,
+			      h->start_min % 60, h->end_min / 60, h->end_min % 60);
+	sw_buf_printf(out, "working_timezone = %s\n",
+		      h->timezone ? h->timezone : c->default_timezone);
+}
+
 void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r, struct sw_buf *out)
 {
 	sw_conf_dump("alerts", NULL, sw_alerts_conf_table, c, out);
@@ -675,18 +637,7 @@ void sw_rules_dump(const struct sw_alerts_conf *c, const struct sw_rules *r, str
 			if (!rule->off[k])
 				sw_buf_printf(out, "settle_%s = %llds\n", slip_names[k],
 					      (long long)(rule->settle_ms[k] / 1000));
-	}
-	for (size_t i = 0; i < r->n_whs; i++) {
-		const struct sw_wh_hours *h = &r->whs[i];
-
-		sw_buf_printf(out, "\n[warehouse %s]\n", h->warehouse);
-		if (h->all_day)
-			sw_buf_printf(out, "working_hours = 00:00-24:00\n");
-		else
-			sw_buf_printf(out, "working_hours = %02d:%02d-%02d:%02d\n",
-				      h->start_min / 60, h->start_min % 60, h->end_min / 60,
-				      h->end_min % 60);
-		sw_buf_printf(out, "timezone = %s\n", h->timezone);
+		hours_dump(&rule->hours, c, out);
 	}
 }
 

@@ -11,10 +11,11 @@
  * match keys and values are a configuration error.  A threshold a rule
  * does not set is the default rule's.
  *
- * [warehouse NAME] gives a warehouse's working hours and zone (its feed
- * is judged only inside them: silence outside them is not unhealthy);
- * a warehouse without a section works [alerts] working_hours in
- * default_timezone.
+ * A rule also gives a warehouse's working hours (working_hours,
+ * working_timezone): its feed is judged only inside them, silence outside
+ * them is not unhealthy.  They are read from the rule that matches the
+ * warehouse alone (no courier, no service level) or else the default rule;
+ * unset: all day.
  */
 #ifndef SW_ALERTS_RULES_H
 #define SW_ALERTS_RULES_H
@@ -39,6 +40,14 @@ const char *sw_slip_name(enum sw_slip k);
 /* SW_OK and *ret, or SW_ENOTFOUND for an unknown name (NULL too). */
 enum sw_err sw_slip_from_name(const char *name, enum sw_slip *ret);
 
+/* A warehouse's working hours (a rule's working_hours, working_timezone). */
+struct sw_wh_hours {
+	char *timezone;	 /* IANA zone the hours are in; NULL: default_timezone */
+	bool all_day;	 /* no hours: always working */
+	int start_min, end_min; /* minutes after local midnight; start > end
+				 * wraps midnight */
+};
+
 /* One rule, resolved: every threshold known (defaults filled in). */
 struct sw_rule {
 	char *name;	     /* section name, "(built-in)" for the default */
@@ -49,6 +58,7 @@ struct sw_rule {
 	int64_t settle_ms[SW_SLIP_LAST]; /* its notice waits this long, then is
 					  * re-checked ([alerts] settle) */
 	bool off[SW_SLIP_LAST];		/* kind not detected under this rule */
+	struct sw_wh_hours hours;	/* the warehouse's working hours */
 };
 
 /* [alerts] */
@@ -76,7 +86,6 @@ struct sw_alerts_conf {
 	char *channel;		 /* customers' default channel: email, webhook */
 	int64_t warehouse_feed_window_ms; /* working time without an event: unhealthy */
 	double feed_error_rate;	 /* % of failed courier answers: unhealthy above */
-	char *working_hours;	 /* warehouses' default working hours, "" all day */
 	int64_t stage_baseline_days; /* the window of the stages' p90 baselines */
 	int64_t stage_min_samples;   /* fewest durations behind a lane's p90 */
 	/* derived from quiet_hours and urgent by sw_rules_load */
@@ -89,22 +98,11 @@ struct sw_alerts_conf {
 
 extern const struct sw_conf_opt sw_alerts_conf_table[];
 
-/* A warehouse's working hours ([warehouse NAME], or the default). */
-struct sw_wh_hours {
-	char *warehouse; /* NULL for the default */
-	char *timezone;	 /* IANA zone the hours are in */
-	bool all_day;	 /* no hours: always working */
-	int start_min, end_min; /* minutes after local midnight; start > end
-				 * wraps midnight */
-};
 
 /* The rules of one configuration. */
 struct sw_rules {
 	struct sw_rule *rules; /* rules[0] is the default */
 	size_t n;
-	struct sw_wh_hours *whs; /* [warehouse NAME] sections, file order */
-	size_t n_whs;
-	struct sw_wh_hours wh_default; /* [alerts] working_hours, default_timezone */
 };
 
 /*
@@ -126,8 +124,8 @@ void sw_rules_free(struct sw_rules *r);
 const struct sw_rule *sw_rules_pick(const struct sw_rules *r, const char *warehouse,
 				    const char *courier, const char *service_level);
 
-/* The working hours of warehouse (its section, else the default).  Never
- * NULL; borrowed from r. */
+/* The working hours of warehouse: the rule picked for the warehouse alone
+ * (no courier, no service level).  Never NULL; borrowed from r. */
 const struct sw_wh_hours *sw_rules_warehouse(const struct sw_rules *r, const char *warehouse);
 
 /* Appends [alerts] and every rule, resolved, to out (-t -v). */

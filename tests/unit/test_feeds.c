@@ -1,5 +1,5 @@
 /*
- * test_feeds.c - feeds as dependencies (alerts/feeds.h): [warehouse NAME]
+ * test_feeds.c - feeds as dependencies (alerts/feeds.h): a rule's
  * working hours and the [alerts] feed settings as rules.c reads them
  * (errors naming FILE:LINE), working-time silence (all day, a day shift,
  * a night shift across midnight, another zone), and the courier and
@@ -57,63 +57,67 @@ static void test_conf(void)
 	is_int(c.warehouse_feed_window_ms, 30 * 60 * 1000, "warehouse_feed_window 30m");
 	ok(c.feed_error_rate == 50.0, "feed_error_rate 50 %%");
 	h = sw_rules_warehouse(&r, "w1");
-	ok(h->all_day && h == &r.wh_default, "no [warehouse]: the default, all day");
+	ok(h->all_day && h->timezone == NULL, "no rules: all day, default_timezone");
 	sw_alerts_conf_free(&c);
 	sw_rules_free(&r);
 
-	is_int(load(BASE "working_hours = 07:00-19:00\n"
-			 "[warehouse w1]\nworking_hours = 08:00-20:00\ntimezone = Europe/Berlin\n"
-			 "[warehouse night]\nworking_hours = 22:00-06:00\n",
+	is_int(load(BASE "[rule std]\nworking_hours = 07:00-19:00\n"
+			 "[rule w1]\nwarehouse = w1\nworking_hours = 08:00-20:00\n"
+			 "working_timezone = Europe/Berlin\n"
+			 "[rule w1-dhl]\nwarehouse = w1\ncourier = dhl\nworking_hours = 01:00-02:00\n"
+			 "[rule night]\nwarehouse = night\nworking_hours = 22:00-06:00\n",
 		    &c, &r, err, sizeof(err)),
-	       SW_OK, "[warehouse NAME] sections load");
+	       SW_OK, "rules with working hours load");
 	h = sw_rules_warehouse(&r, "w1");
-	ok(!h->all_day && h->start_min == 8 * 60 && h->end_min == 20 * 60 &&
+	ok(!h->all_day && h->start_min == 8 * 60 && h->end_min == 20 * 60 && h->timezone &&
 		   strcmp(h->timezone, "Europe/Berlin") == 0,
-	   "w1: 08:00-20:00 Europe/Berlin");
+	   "w1: its own rule, 08:00-20:00 Europe/Berlin (not the w1-dhl rule's)");
 	h = sw_rules_warehouse(&r, "night");
-	ok(h->start_min == 22 * 60 && h->end_min == 6 * 60 && strcmp(h->timezone, "UTC") == 0,
+	ok(h->start_min == 22 * 60 && h->end_min == 6 * 60 && h->timezone == NULL,
 	   "night: 22:00-06:00 in default_timezone");
 	h = sw_rules_warehouse(&r, "other");
 	ok(!h->all_day && h->start_min == 7 * 60 && h->end_min == 19 * 60,
-	   "other: [alerts] working_hours");
+	   "other: the default rule's hours");
 	sw_alerts_conf_free(&c);
 	sw_rules_free(&r);
 
-	is_int(load(BASE "[warehouse w1]\nworking_hours = 8-20\n", &c, &r, err, sizeof(err)),
+	is_int(load(BASE "[rule w1]\nwarehouse = w1\nworking_hours = 8-20\n", &c, &r, err,
+		    sizeof(err)),
 	       SW_ECONF, "malformed working hours refused");
-	ok(strstr(err, "t.conf:6: [warehouse w1] working_hours: '8-20'") != NULL, "  %s", err);
-	is_int(load(BASE "[warehouse w1]\ntimezone = Mars/Olympus\n", &c, &r, err, sizeof(err)),
+	ok(strstr(err, "t.conf:7: [rule w1] working_hours: '8-20'") != NULL, "  %s", err);
+	is_int(load(BASE "[rule w1]\nwarehouse = w1\nworking_timezone = Mars/Olympus\n", &c, &r,
+		    err, sizeof(err)),
 	       SW_ECONF, "unknown zone refused");
-	ok(strstr(err, "t.conf:6: [warehouse w1] timezone: 'Mars/Olympus'") != NULL, "  %s", err);
-	is_int(load(BASE "working_hours = 09:00-09:00\n", &c, &r, err, sizeof(err)), SW_ECONF,
-	       "[alerts] working_hours of no length refused");
-	ok(strstr(err, "t.conf:5: [alerts] working_hours") != NULL, "  %s", err);
+	ok(strstr(err, "t.conf:7: [rule w1] working_timezone: 'Mars/Olympus'") != NULL, "  %s",
+	   err);
+	is_int(load(BASE "[rule d]\nworking_hours = 09:00-09:00\n", &c, &r, err, sizeof(err)),
+	       SW_ECONF, "working hours of no length refused");
 	is_int(load(BASE "feed_error_rate = 120\n", &c, &r, err, sizeof(err)), SW_ECONF,
 	       "feed_error_rate over 100 refused");
 }
 
 static void test_silence(void)
 {
-	struct sw_wh_hours day = { NULL, "Europe/Berlin", false, 8 * 60, 20 * 60 };
-	struct sw_wh_hours night = { NULL, "UTC", false, 22 * 60, 6 * 60 };
-	struct sw_wh_hours all = { NULL, "UTC", true, 0, 0 };
+	struct sw_wh_hours day = { "Europe/Berlin", false, 8 * 60, 20 * 60 };
+	struct sw_wh_hours night = { NULL, false, 22 * 60, 6 * 60 };
+	struct sw_wh_hours all = { NULL, true, 0, 0 };
 	const char *B = "Europe/Berlin";
 
-	is_int(sw_feeds_working_silence(&all, at("UTC", 5, 3, 0), at("UTC", 5, 4, 0)), H,
+	is_int(sw_feeds_working_silence(&all, "UTC", at("UTC", 5, 3, 0), at("UTC", 5, 4, 0)), H,
 	       "all day: an hour of silence at 04:00 is an hour");
-	is_int(sw_feeds_working_silence(&day, at(B, 5, 10, 0), at(B, 5, 10, 45)), 45 * 60,
+	is_int(sw_feeds_working_silence(&day, "UTC", at(B, 5, 10, 0), at(B, 5, 10, 45)), 45 * 60,
 	       "day shift: silent 10:00-10:45 Berlin: 45 min");
-	is_int(sw_feeds_working_silence(&day, at(B, 4, 19, 50), at(B, 5, 2, 0)), 0,
+	is_int(sw_feeds_working_silence(&day, "UTC", at(B, 4, 19, 50), at(B, 5, 2, 0)), 0,
 	       "day shift: silent since yesterday 19:50, at 02:00: outside hours, 0");
-	is_int(sw_feeds_working_silence(&day, at(B, 4, 19, 50), at(B, 5, 8, 10)), 10 * 60,
+	is_int(sw_feeds_working_silence(&day, "UTC", at(B, 4, 19, 50), at(B, 5, 8, 10)), 10 * 60,
 	       "day shift: at 08:10 only the 10 working minutes count");
-	is_int(sw_feeds_working_silence(&day, at(B, 5, 9, 0), at(B, 5, 20, 0)), 0,
+	is_int(sw_feeds_working_silence(&day, "UTC", at(B, 5, 9, 0), at(B, 5, 20, 0)), 0,
 	       "day shift: 20:00 is outside (the end is exclusive)");
-	is_int(sw_feeds_working_silence(&night, at("UTC", 4, 23, 0), at("UTC", 5, 1, 0)), 2 * H,
+	is_int(sw_feeds_working_silence(&night, "UTC", at("UTC", 4, 23, 0), at("UTC", 5, 1, 0)), 2 * H,
 	       "night shift: silent 23:00-01:00: 2 h across midnight");
-	is_int(sw_feeds_working_silence(&night, at("UTC", 4, 5, 0), at("UTC", 5, 0, 30)),
+	is_int(sw_feeds_working_silence(&night, "UTC", at("UTC", 4, 5, 0), at("UTC", 5, 0, 30)),
 	       2 * H + 30 * 60, "night shift: at 00:30, working since 22:00: 2 h 30");
-	is_int(sw_feeds_working_silence(&night, at("UTC", 4, 5, 0), at("UTC", 5, 12, 0)), 0,
+	is_int(sw_feeds_working_silence(&night, "UTC", at("UTC", 4, 5, 0), at("UTC", 5, 12, 0)), 0,
 	       "night shift: noon is outside");
 }
 
@@ -129,8 +133,8 @@ static void test_judgments(void)
 	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
 		return;
 	path = xasprintf("%s/s.db", dir);
-	if (!ok(load(BASE "feed_window = 1h\n[warehouse w1]\nworking_hours = 08:00-20:00\n"
-			  "[warehouse w2]\nworking_hours = 13:00-20:00\n",
+	if (!ok(load(BASE "feed_window = 1h\n[rule w1]\nwarehouse = w1\nworking_hours = 08:00-20:00\n"
+			  "[rule w2]\nwarehouse = w2\nworking_hours = 13:00-20:00\n",
 		     &c, &r, err, sizeof(err)) == SW_OK &&
 		    sw_store_open(path, 0, &st, err, sizeof(err)) == SW_OK,
 		"config and store: %s", err))
