@@ -127,13 +127,18 @@ static void verdict(struct sw_recheck_out *out, enum sw_recheck v, const char *w
 	snprintf(out->why, sizeof(out->why), "%s", why);
 }
 
-/* A slip notice: still true, held for the courier's word, or obsolete. */
+/* A slip notice: held while its feed is unhealthy (unless what the store
+ * knows already makes it obsolete: delivered, or shipped for ship_late),
+ * else still true or obsolete. */
 static void judge_slip(const struct sw_outbox_msg *m, enum sw_slip k, const struct seen *sn,
 		       int64_t now, struct sw_recheck_out *out)
 {
 	char why[sizeof(out->why)];
 
-	if (sn->slip_true && sn->feed_down) {
+	if (sn->feed_down && !(sn->parcels && sn->delivered == sn->parcels) &&
+	    !(k == SW_SLIP_SHIP_LATE && sn->shipped)) {
+		/* true or not, only the feed can say (stalled is not even
+		 * judged while it is silent): wait for its word */
 		snprintf(why, sizeof(why), "held: %.120s, the %.20s notice waits for its word",
 			 sn->down_why, m->slip_kind);
 		verdict(out, SW_RECHECK_HOLD, why);

@@ -22,6 +22,10 @@
  *                        unusable answer): failures 1, last_error set, so
  *                        the parcel has no answer from its courier]
  *   health  courier, ok (time of the last useful answer)
+ *   warehouse  wh, last_event (time): the warehouse's last published event
+ *           (warehouse_health, as the collector notes it per batch)
+ *   polls   courier, ok, failed (counts), [at (default NOW)]: the courier's
+ *           useful and failed answers in at's minute (courier_polls)
  *   unsub   email
  *   bulk    n, courier, [wh, status, event_at, deliver_by, email_domain]:
  *           n orders with one parcel each, in one transaction (benchmarks)
@@ -40,6 +44,7 @@
 #include <jansson.h>
 
 #include "lib/store.h"
+#include "lib/store_feeds.h"
 #include "lib/swtime.h"
 
 static int64_t now;
@@ -285,6 +290,17 @@ static void apply(struct sw_store *st, const json_t *o)
 		if (sw_store_courier_health_note(st, str(o, "courier"), 1, stamp(o, "ok").at,
 						 NULL) != SW_OK)
 			die("health", st);
+	} else if (strcmp(op, "warehouse") == 0) {
+		if (sw_store_warehouse_seen(st, str(o, "wh"), stamp(o, "last_event").at) != SW_OK)
+			die("warehouse", st);
+	} else if (strcmp(op, "polls") == 0) {
+		int64_t at = json_object_get(o, "at") ? stamp(o, "at").at : now;
+
+		if (sw_store_courier_polls_note(st, str(o, "courier"), at,
+						json_integer_value(json_object_get(o, "ok")),
+						json_integer_value(json_object_get(o, "failed"))) !=
+		    SW_OK)
+			die("polls", st);
 	} else if (strcmp(op, "unsub") == 0) {
 		enum sw_err rc = sw_store_unsub_add(st, str(o, "email"), "test");
 
