@@ -16,6 +16,11 @@
  *   store knows.  An id only becomes a file name when it is one segment of
  *   [A-Za-z0-9_.-] not starting with '.' (the catalogue's own rule), so no
  *   subject escapes the RRD directory; other ids are refused with an error.
+ * - The feed signals (courier_feed_silent, warehouse_feed) read what the
+ *   collector notes per batch in the store (courier_health,
+ *   warehouse_health, courier_polls: store_feeds.h), the same facts the
+ *   customer notices are held on (feeds.h), so the one page about a feed
+ *   and the held notices agree.
  * - Figures are a flat JSON object of numbers built with snprintf (ids
  *   never go into it); text is one line for a tired on-call engineer.
  */
@@ -27,8 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/feeds.h"
 #include "alerts/signals.h"
 #include "lib/rrd_read.h"
+#include "lib/store_feeds.h"
 #include "lib/store_signals.h"
 #include "lib/xmalloc.h"
 
@@ -477,6 +484,104 @@ static enum sw_err m_pick_backlog(const struct sw_sig_ctx *ctx, const char *id,
 	return SW_OK;
 }
 
+/* ---- feed signals (store) --------------------------------------------------- */
+
+/* Warehouses that ever published (warehouse_health), store only. */
+static enum sw_err feed_warehouse_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids,
+					   size_t *ret_n, char *err, size_t len)
+{
+	enum sw_err rc = sw_store_feed_warehouses(ctx->st, ret_ids, ret_n);
+
+	return rc ? store_failed(ctx, rc, err, len) : SW_OK;
+}
+
+/* Couriers whose answers were ever noted (courier_health), store only. */
+static enum sw_err feed_courier_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids,
+					 size_t *ret_n, char *err, size_t len)
+{
+	enum sw_err rc = sw_store_sig_couriers(ctx->st, ret_ids, ret_n);
+
+	return rc ? store_failed(ctx, rc, err, len) : SW_OK;
+}
+
+static enum sw_err m_courier_feed_silent(const struct sw_sig_ctx *ctx, const char *id,
+					 const struct sw_sig_args *a, struct sw_sig_value *out,
+					 char *err, size_t len)
+{
+	int64_t ok_at, fail_at, okn, failed, silent;
+	char d[32], w[32];
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "courier");
+	rc = sw_store_courier_health_get(ctx->st, id, &ok_at, &fail_at);
+	if (rc == SW_OK || rc == SW_ENOTFOUND)
+		rc = sw_store_courier_polls_sum(ctx->st, id, a->now - a->window_s, &okn, &failed);
+	if (rc)
+		return store_failed(ctx, rc, err, len);
+	dur_text(a->window_s, w, sizeof(w));
+	out->count = okn + failed;
+	if (!ok_at) { /* never a useful answer: nothing to measure from */
+		put(out->figures, sizeof(out->figures), "{\"answers\":%lld,\"failed\":%lld}",
+		    (long long)(okn + failed), (long long)failed);
+		put(out->text, sizeof(out->text),
+		    "the tracking API never answered usefully; %lld of %lld answers failed in "
+		    "the last %s",
+		    (long long)failed, (long long)(okn + failed), w);
+		return SW_OK;
+	}
+	silent = a->now > ok_at ? a->now - ok_at : 0;
+	dur_text(silent, d, sizeof(d));
+	out->has_data = true;
+	out->enough = true;
+	out->value = (double)silent / 60.0;
+	put(out->figures, sizeof(out->figures),
+	    "{\"silent_min\":%.1f,\"last_ok_at\":%lld,\"last_fail_at\":%lld,\"answers\":%lld,"
+	    "\"failed\":%lld,\"window_s\":%lld}",
+	    out->value, (long long)ok_at, (long long)fail_at, (long long)(okn + failed),
+	    (long long)failed, (long long)a->window_s);
+	put(out->text, sizeof(out->text),
+	    "last useful answer from the tracking API %s ago (no answer at all: the API or the "
+	    "collector is down); %lld of %lld answers failed in the last %s",
+	    d, (long long)failed, (long long)(okn + failed), w);
+	return SW_OK;
+}
+
+static enum sw_err m_warehouse_feed(const struct sw_sig_ctx *ctx, const char *id,
+				    const struct sw_sig_args *a, struct sw_sig_value *out,
+				    char *err, size_t len)
+{
+	static const struct sw_wh_hours all_day = { NULL, true, 0, 0 };
+	const struct sw_wh_hours *h = ctx->rules ? sw_rules_warehouse(ctx->rules, id) : &all_day;
+	const char *zone = ctx->alerts ? ctx->alerts->default_timezone : "UTC";
+	int64_t last, silent;
+	char d[32], l[32];
+	enum sw_err rc;
+
+	snprintf(out->stage, sizeof(out->stage), "warehouse");
+	if ((rc = sw_store_warehouse_last_event(ctx->st, id, &last)))
+		return store_failed(ctx, rc, err, len);
+	if (!last) {
+		put(out->figures, sizeof(out->figures), "{\"last_event_at\":0}");
+		put(out->text, sizeof(out->text), "the warehouse never published an event");
+		return SW_OK;
+	}
+	silent = sw_feeds_working_silence(h, zone, last, a->now);
+	dur_text(silent, d, sizeof(d));
+	dur_text(a->now - last, l, sizeof(l));
+	out->has_data = true;
+	out->enough = true;
+	out->value = (double)silent / 60.0;
+	put(out->figures, sizeof(out->figures),
+	    "{\"silent_min\":%.1f,\"last_event_at\":%lld}", out->value, (long long)last);
+	if (silent || a->now <= last)
+		put(out->text, sizeof(out->text),
+		    "no warehouse event for %s of its working hours (the last %s ago)", d, l);
+	else
+		put(out->text, sizeof(out->text),
+		    "outside its working hours; the last warehouse event %s ago", l);
+	return SW_OK;
+}
+
 /* ---- global signals ------------------------------------------------------- */
 
 static enum sw_err m_email_failures(const struct sw_sig_ctx *ctx, const char *id,
@@ -602,6 +707,30 @@ static const struct sw_signal sig_feed_silent = {
     .measure = m_feed_silent,
 };
 
+static const struct sw_signal sig_courier_feed_silent = {
+    .name = "courier_feed_silent",
+    .subject = SW_SIG_COURIER,
+    .above = true,
+    .unit = "min",
+    .what = "minutes since the courier's tracking API last answered usefully (store: "
+	    "courier_health; the API or the collector down)",
+    .rrd = false,
+    .subjects = feed_courier_subjects,
+    .measure = m_courier_feed_silent,
+};
+
+static const struct sw_signal sig_warehouse_feed = {
+    .name = "warehouse_feed",
+    .subject = SW_SIG_WAREHOUSE,
+    .above = true,
+    .unit = "min",
+    .what = "minutes of the warehouse's working hours without an event (store: "
+	    "warehouse_health; 0 outside working hours)",
+    .rrd = false,
+    .subjects = feed_warehouse_subjects,
+    .measure = m_warehouse_feed,
+};
+
 static const struct sw_signal sig_email_failures = {
     .name = "email_failures",
     .subject = SW_SIG_GLOBAL,
@@ -627,7 +756,8 @@ static const struct sw_signal sig_journal_lag = {
 
 const struct sw_signal *const sw_signal_table[] = {
     &sig_courier_ontime, &sig_courier_api_errors, &sig_ship_late,   &sig_pick_backlog,
-    &sig_feed_silent,	 &sig_email_failures,	  &sig_journal_lag, NULL,
+    &sig_feed_silent,	 &sig_courier_feed_silent, &sig_warehouse_feed, &sig_email_failures,
+    &sig_journal_lag,	 NULL,
 };
 
 const struct sw_signal *sw_signal_find(const char *name)

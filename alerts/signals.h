@@ -61,6 +61,10 @@ struct sw_sig_ctx {
 	const struct sw_rrd_conf *rrd;	/* [rrd]: dir, step, daemon (rrdcached:
 					   flushed before a read) */
 	const char *cursor;		/* the engine's journal cursor name */
+	/* warehouse_feed's working hours (rules.h sw_rules_warehouse) and
+	 * their default zone; NULL: every warehouse works all day, in UTC */
+	const struct sw_rules *rules;
+	const struct sw_alerts_conf *alerts;
 };
 
 /* What a rule asks of one measurement. */

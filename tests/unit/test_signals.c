@@ -20,7 +20,10 @@
 
 #include <jansson.h>
 
+#include "alerts/rules.h"
 #include "alerts/signals.h"
+#include "lib/conf.h"
+#include "lib/store_feeds.h"
 #include "lib/rrd.h"
 #include "lib/store.h"
 #include "lib/xmalloc.h"
@@ -256,7 +259,7 @@ static void test_table(void)
 		ok((s->subject == SW_SIG_GLOBAL) == (s->subjects == NULL),
 		   "%s: subjects() exactly when it has subjects", s->name);
 	}
-	is_int(n, 7, "seven signals");
+	is_int(n, 9, "nine signals");
 	ok(sw_signal_find("nope") == NULL && sw_signal_find(NULL) == NULL, "unknown name: NULL");
 	is_str(sw_signal_subject_label(sw_signal_find("courier_ontime")), "courier",
 	       "courier label");
@@ -487,6 +490,69 @@ static void test_journal(void)
 	json_decref(j);
 }
 
+/* courier_feed_silent and warehouse_feed on the store's feed tables. */
+static void test_feeds(void)
+{
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	const struct sw_signal *sig = sw_signal_find("warehouse_feed");
+	struct sw_alerts_conf ac;
+	struct sw_rules r;
+	struct sw_conf *conf = NULL;
+	struct sw_sig_value v;
+	char err[512], **ids = NULL;
+	size_t n = 0;
+	enum sw_err rc;
+	json_t *j;
+
+	sw_store_courier_health_note(st, "fx", 1, NOW - 1500, NULL);
+	sw_store_courier_polls_note(st, "fx", NOW - 600, 1, 9);
+	j = measure("courier_feed_silent", "fx", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && fabs(v.value - 25.0) < 1e-9,
+	   "courier feed: 25 min since the last useful answer (%g)", v.value);
+	is_int(fig(j, "failed"), 9, "courier feed: figures count the window's failures");
+	ok(strstr(v.text, "9 of 10 answers failed in the last 1h") != NULL, "courier feed: %s",
+	   v.text);
+	json_decref(j);
+	sw_store_courier_health_note(st, "nx", 0, NOW - 60, "HTTP 503");
+	j = measure("courier_feed_silent", "nx", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data, "courier feed: never answered usefully: no data");
+	json_decref(j);
+
+	ok(sig && sig->subjects(&ctx, &ids, &n, err, sizeof(err)) == SW_OK && n == 0,
+	   "warehouse feed: no warehouse published yet, no subjects");
+	sw_signal_ids_free(ids, n);
+	sw_store_warehouse_seen(st, "w9", NOW - 3 * 3600);
+	ok(sig->subjects(&ctx, &ids, &n, err, sizeof(err)) == SW_OK && n == 1 &&
+		   strcmp(ids[0], "w9") == 0,
+	   "warehouse feed: subjects from warehouse_health");
+	sw_signal_ids_free(ids, n);
+	j = measure("warehouse_feed", "w9", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && fabs(v.value - 180.0) < 1e-9,
+	   "warehouse feed: no hours known: all day, 180 min (%g)", v.value);
+	json_decref(j);
+	/* NOW is 2026-11-24 (UTC): working 00:00-00:01 only, so now is outside */
+	if (sw_conf_load_string("[rule w9]\nwarehouse = w9\nworking_hours = 00:00-00:01\n", "t.conf",
+				&conf, err, sizeof(err)) == SW_OK &&
+	    sw_rules_load(conf, &ac, &r, err, sizeof(err)) == SW_OK) {
+		ctx.rules = &r;
+		ctx.alerts = &ac;
+		j = measure("warehouse_feed", "w9", &a, &v, &rc, err, sizeof(err));
+		ok(rc == SW_OK && v.has_data && v.value == 0.0,
+		   "warehouse feed: outside its working hours: 0 (%g)", v.value);
+		ok(strstr(v.text, "outside its working hours") != NULL, "warehouse feed: %s", v.text);
+		json_decref(j);
+		ctx.rules = NULL;
+		ctx.alerts = NULL;
+		sw_alerts_conf_free(&ac);
+		sw_rules_free(&r);
+	} else
+		ok(0, "rules load: %s", err);
+	sw_conf_free(conf);
+	j = measure("warehouse_feed", "w0", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data, "warehouse feed: never published: no data");
+	json_decref(j);
+}
+
 static void test_hostile(void)
 {
 	const char *bad[] = {"../escape", "..", ".hidden", "a/b", "", "dhl/../dhl"};
@@ -557,6 +623,7 @@ int main(void)
 	test_orders();
 	test_email();
 	test_journal();
+	test_feeds();
 	test_hostile();
 
 	sw_store_close(st);
