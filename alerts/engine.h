@@ -131,9 +131,12 @@ struct sw_recheck_out {
 /*
  * Re-reads the order and parcels behind outbox row m and judges its
  * notice again at now (alerts/recheck.c): a slip notice is true while the
- * same slip (kind and promise) still evaluates true, held while a polled
- * parcel's courier feed is unhealthy, obsolete once resolved, cancelled or
- * delivered; a follow-up ("resolved_KIND") is true while its slip stays
+ * same slip (kind and promise) still evaluates true; held while the feed
+ * it depends on is unhealthy (alerts/feeds.h: the courier's for stalled,
+ * no_first_scan and late of a polled parcel, no useful answer within
+ * feed_window or errors above feed_error_rate; the warehouse's for
+ * ship_late, silent for warehouse_feed_window of its working hours);
+ * obsolete once resolved, cancelled or delivered; a follow-up ("resolved_KIND") is true while its slip stays
  * resolved and there is good news to tell (out->news).  SW_OK, or
  * SW_ESTORE (errbuf set; nothing decided).
  */

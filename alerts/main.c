@@ -318,6 +318,8 @@ static void pages_follow(struct alerts *a, struct sw_alerts_state *c)
 	a->sig.st = a->d->store;
 	a->sig.rrd = &c->rrd;
 	a->sig.cursor = SW_ENGINE_CURSOR;
+	a->sig.rules = &c->rules;
+	a->sig.alerts = &c->alerts;
 	if (!a->pages) {
 		a->pages = sw_pages_new(a->d->store, &a->sig, &c->pages, a->metrics);
 		a->pager = sw_pager_new(a->d->store, &c->pages, a->metrics);

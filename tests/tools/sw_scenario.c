@@ -109,6 +109,8 @@ static void load_pages(struct scen *s, struct sw_conf *conf)
 	s->sig.st = NULL; /* set once the store is open */
 	s->sig.rrd = &s->rrd;
 	s->sig.cursor = SW_ENGINE_CURSOR;
+	s->sig.rules = &s->rules;
+	s->sig.alerts = &s->ac;
 }
 
 static void load_conf(struct scen *s, const char *path)
