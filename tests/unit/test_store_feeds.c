@@ -19,12 +19,11 @@
 #include "lib/store_signals.h"
 #include "lib/xmalloc.h"
 #include "tests/sqlite_raw.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define NOW INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
 
-static char tmpdir[] = "/tmp/test_store_feeds.XXXXXX";
-static char *store_path;
 
 static void test_warehouse_health(struct sw_store *st)
 {
@@ -83,26 +82,11 @@ static void test_courier_polls(struct sw_store *st)
 
 int main(void)
 {
-	struct sw_store *st = NULL;
-	char err[512] = "";
-	char *cmd;
+	struct sw_store *st = store_tmp_open();
 
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	store_path = xasprintf("%s/store.db", tmpdir);
-	if (!ok(sw_store_open(store_path, 0, &st, err, sizeof(err)) == SW_OK, "open store")) {
-		printf("#   %s\n", err);
-		return tap_done();
-	}
+	if (!st)
+		return store_tmp_done(NULL);
 	test_warehouse_health(st);
 	test_courier_polls(st);
-	sw_store_close(st);
-	cmd = xasprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	free(cmd);
-	free(store_path);
-	return tap_done();
+	return store_tmp_done(st);
 }

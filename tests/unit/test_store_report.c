@@ -20,6 +20,7 @@
 #include "lib/store.h"
 #include "lib/store_report.h"
 #include "lib/xmalloc.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define NOW	    INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
@@ -28,8 +29,6 @@
 #define IST	    19800		/* +05:30 */
 #define END_OF_1127 INT64_C(1795823999) /* 2026-11-27T23:59:59Z */
 
-static char tmpdir[] = "/tmp/test_store_report.XXXXXX";
-static char *store_path;
 
 /* ---- building the store ------------------------------------------------- */
 
@@ -574,19 +573,10 @@ static int raw_exec(const char *sql)
 
 int main(void)
 {
-	struct sw_store *st = NULL;
-	char err[512] = "";
-	char *cmd;
+	struct sw_store *st = store_tmp_open();
 
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	store_path = xasprintf("%s/store.db", tmpdir);
-	if (!ok(sw_store_open(store_path, 0, &st, err, sizeof(err)) == SW_OK, "open store")) {
-		printf("#   %s\n", err);
-		return tap_done();
-	}
+	if (!st)
+		return store_tmp_done(NULL);
 	seed_units(st);
 	/* nothing in the store API resolves an alert yet: do it behind its back */
 	ok(raw_exec("UPDATE alerts SET resolved_at = 1795518000 "
@@ -599,11 +589,6 @@ int main(void)
 	test_outbox(st);
 	test_alerts(st);
 	sw_store_close(st);
-	test_rdonly();
-	cmd = xasprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	free(cmd);
-	free(store_path);
-	return tap_done();
+	test_rdonly(); /* on the file, with no writer open */
+	return store_tmp_done(NULL);
 }
