@@ -12,6 +12,7 @@
  *   warehouse_feed_silent   warehouse  above      min     RRD event counts
  *   email_failures          -          above      emails  store (customer outbox)
  *   journal_lag             -          above      s       store (journal vs cursor)
+ *   cohort_slips            lane       above      parcels store (open parcel slips)
  *
  * A measurement says one of three things:
  *   has_data false          the series stopped (RRD: no known value in the
@@ -87,7 +88,8 @@ struct sw_sig_value {
 					     (75.0%) in the last 1h" */
 };
 
-enum sw_sig_subject { SW_SIG_GLOBAL, SW_SIG_WAREHOUSE, SW_SIG_COURIER };
+/* SW_SIG_LANE: a cohort, "COURIER/WAREHOUSE/DEST" (sw_signal_cohort_id). */
+enum sw_sig_subject { SW_SIG_GLOBAL, SW_SIG_WAREHOUSE, SW_SIG_COURIER, SW_SIG_LANE };
 
 struct sw_signal {
 	const char *name;
@@ -115,8 +117,18 @@ extern const struct sw_signal *const sw_signal_table[];
 /* The row named name, or NULL. */
 const struct sw_signal *sw_signal_find(const char *name);
 
-/* "warehouse", "courier" or NULL (global): the label naming a subject. */
+/* "warehouse", "courier", "lane" or NULL (global): the label naming a
+ * subject. */
 const char *sw_signal_subject_label(const struct sw_signal *sig);
+
+/*
+ * The cohort_slips subject of a lane into buf (len > 0): "COURIER/WH/DEST"
+ * with every byte that a label value cannot hold (blanks, ',', '=', '!',
+ * '~', '"', '/', non-ASCII) as '_', cut to SW_LABEL_VALUE_MAX bytes:
+ * "dhl/w1/IN_560".  Pure.
+ */
+void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest,
+			 char *buf, size_t len);
 
 /* Frees an id list from subjects(). */
 void sw_signal_ids_free(char **ids, size_t n);

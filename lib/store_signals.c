@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "lib/store.h"
 #include "lib/store_int.h"
 #include "lib/store_signals.h"
+#include "lib/store_stage.h"
 #include "lib/xmalloc.h"
 
 /* ---- SQL ------------------------------------------------------------------ */
@@ -83,6 +85,37 @@ static const char journal_sql[] =
     "SELECT (SELECT coalesce(max(seq), 0) FROM journal),"
     " (SELECT count(*) FROM journal WHERE seq > :cur),"
     " (SELECT received_at FROM journal WHERE seq > :cur ORDER BY seq LIMIT 1)";
+
+/*
+ * Open parcel slips with their lanes: the partial index alerts_open (open
+ * slips only), each parcel by its UNIQUE (courier, tracking_number) key
+ * cut out of the entity "parcel:COURIER:TN" (a courier id has no ':'),
+ * its order by id.  One row per parcel: the stage of its latest slip.
+ */
+#define ENTITY_COURIER "substr(a.entity, 8, instr(substr(a.entity, 8), ':') - 1)"
+#define ENTITY_TN      "substr(a.entity, 8 + instr(substr(a.entity, 8), ':'))"
+static const char open_slips_sql[] =
+    "SELECT a.entity, p.courier, o.warehouse_id, o.dest_country, o.dest_postal_code,"
+    " o.dest_city, a.stage, max(a.detected_at)"
+    " FROM alerts a INDEXED BY alerts_open"
+    " JOIN parcels p ON p.courier = " ENTITY_COURIER " AND p.tracking_number = " ENTITY_TN
+    " JOIN orders o ON o.id = p.order_ref"
+    " WHERE a.resolved_at IS NULL AND substr(a.entity, 1, 7) = 'parcel:'"
+    " GROUP BY a.entity ORDER BY a.entity";
+
+/* A lane's parcels: the courier's (the parcels' unique index by courier)
+ * of one warehouse, undelivered or shipped since :bs; whether each has an
+ * open slip, or ever had one (the alerts' UNIQUE (entity, ...) index). */
+#define PARCEL_ENTITY "'parcel:' || p.courier || ':' || p.tracking_number"
+static const char lane_sql[] =
+    "SELECT o.dest_country, o.dest_postal_code, o.dest_city, p.shipped_at, p.delivered_at,"
+    " o.promised_delivery_at,"
+    " EXISTS (SELECT 1 FROM alerts a WHERE a.entity = " PARCEL_ENTITY
+    "  AND a.resolved_at IS NULL),"
+    " EXISTS (SELECT 1 FROM alerts a WHERE a.entity = " PARCEL_ENTITY ")"
+    " FROM parcels p JOIN orders o ON o.id = p.order_ref"
+    " WHERE p.courier = :c AND o.warehouse_id = :wh"
+    " AND (p.delivered_at IS NULL OR p.shipped_at >= :bs)";
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -258,6 +291,119 @@ enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
 	ret->newest = sqlite3_column_int64(s, 0);
 	ret->behind = sqlite3_column_int64(s, 1);
 	ret->oldest_received_at = sqlite3_column_int64(s, 2);
+	sqlite3_finalize(s);
+	return SW_OK;
+}
+
+/* ---- cohorts ------------------------------------------------------------ */
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+enum sw_err sw_store_sig_open_slips(struct sw_store *st, struct sw_sig_slip **ret, size_t *ret_n)
+{
+	sqlite3_stmt *s = prepare(st, open_slips_sql, "signal open slips");
+	struct sw_sig_slip *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!s)
+		return SW_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sw_sig_slip *x;
+
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			list = xreallocarray(list, cap, sizeof(*list));
+		}
+		x = &list[n++];
+		x->entity = xstrdup(col_text(s, 0));
+		x->courier = xstrdup(col_text(s, 1));
+		x->warehouse_id = xstrdup(col_text(s, 2));
+		sw_store_stage_dest(col_text(s, 3), col_text(s, 4), col_text(s, 5), x->dest,
+				    sizeof(x->dest));
+		x->stage = col_text(s, 6) ? xstrdup(col_text(s, 6)) : NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		sw_store_int_dberr(st, "signal open slips");
+		sqlite3_finalize(s);
+		sw_store_sig_slips_free(list, n);
+		return SW_ESTORE;
+	}
+	sqlite3_finalize(s);
+	*ret = list;
+	*ret_n = n;
+	return SW_OK;
+}
+
+void sw_store_sig_slips_free(struct sw_sig_slip *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].entity);
+		free(list[i].courier);
+		free(list[i].warehouse_id);
+		free(list[i].stage);
+	}
+	free(list);
+}
+
+/* Adds one parcel row of lane_sql to ret (its destination already
+ * matched). */
+static void lane_row(sqlite3_stmt *s, int64_t since, int64_t base_since, struct sw_sig_lane *ret)
+{
+	int64_t shipped = sqlite3_column_int64(s, 3), delivered = sqlite3_column_int64(s, 4);
+	int64_t promised = sqlite3_column_int64(s, 5);
+	bool open = sqlite3_column_int(s, 6), ever = sqlite3_column_int(s, 7);
+
+	if (open) {
+		ret->active++; /* a member: always part of its cohort */
+		return;
+	}
+	if (!delivered && shipped >= since)
+		ret->active++;
+	if (shipped >= base_since && shipped < since) {
+		ret->base_parcels++;
+		if (ever || (delivered && promised && delivered > promised))
+			ret->base_slipped++;
+	}
+}
+
+enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const char *warehouse_id,
+			      const char *dest, int64_t since, int64_t base_since,
+			      struct sw_sig_lane *ret)
+{
+	char d[SW_STAGE_DEST_MAX];
+	sqlite3_stmt *s;
+	enum sw_err e;
+	int rc;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!courier || !*courier || !dest)
+		return sw_store_int_err(st, SW_EINVAL, "signal: empty courier or destination");
+	if ((e = check_wh(st, warehouse_id)))
+		return e;
+	if (!(s = prepare(st, lane_sql, "signal lane")))
+		return SW_ESTORE;
+	if (bind_text(s, ":c", courier) | bind_text(s, ":wh", warehouse_id) |
+	    bind_int(s, ":bs", base_since)) {
+		sw_store_int_dberr(st, "signal lane");
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		sw_store_stage_dest(col_text(s, 0), col_text(s, 1), col_text(s, 2), d, sizeof(d));
+		if (strcmp(d, dest) == 0)
+			lane_row(s, since, base_since, ret);
+	}
+	if (rc != SQLITE_DONE) {
+		sw_store_int_dberr(st, "signal lane");
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
 	sqlite3_finalize(s);
 	return SW_OK;
 }

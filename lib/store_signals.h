@@ -15,6 +15,7 @@
 
 #include "lib/error.h"
 #include "lib/store.h"
+#include "lib/store_stage.h"
 
 /* The distinct warehouse ids of orders, sorted (bytewise), as a new array
  * of new strings (NULL, 0 when none; free with sw_store_sig_ids_free).
@@ -79,5 +80,47 @@ struct sw_sig_journal {
  * events behind over the journal's primary key: proportional to the lag. */
 enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
 				 struct sw_sig_journal *ret);
+
+/* ---- cohorts of open parcel slips (alerts/signals.c cohort_slips) ---- */
+
+/* One parcel with an open slip, and its lane. */
+struct sw_sig_slip {
+	char *entity;	    /* "parcel:COURIER:TN" */
+	char *courier;
+	char *warehouse_id;
+	char dest[SW_STAGE_DEST_MAX]; /* sw_store_stage_dest of its order */
+	char *stage;	    /* alerts.stage of its latest open slip; NULL if none */
+};
+
+/*
+ * Every parcel with an open slip (alerts with resolved_at NULL and an
+ * entity "parcel:..."), once per parcel however many kinds are open,
+ * whose parcel and order the store has, ordered by entity, as a new array
+ * (NULL, 0 when none; free with sw_store_sig_slips_free).  Walks the
+ * partial index alerts_open: cost follows the open slips.
+ */
+enum sw_err sw_store_sig_open_slips(struct sw_store *st, struct sw_sig_slip **ret, size_t *ret_n);
+
+void sw_store_sig_slips_free(struct sw_sig_slip *list, size_t n);
+
+/* One lane's parcels (courier + warehouse + destination). */
+struct sw_sig_lane {
+	int64_t active;	      /* not delivered and shipped at or after since, or
+				 with an open slip: the cohort's size */
+	int64_t base_parcels; /* shipped in [base_since, since), no open slip */
+	int64_t base_slipped; /* ... of them delivered after their promise or
+				 with a slip ever recorded (resolved) */
+};
+
+/*
+ * Counts the lane courier / warehouse_id / dest (as sw_store_stage_dest
+ * builds it; compared in C) at since and base_since (<= since).  Reads
+ * the courier's parcels of that warehouse that are undelivered or shipped
+ * since base_since (the parcels' UNIQUE (courier, tracking_number) index,
+ * then each order by id).  SW_OK, SW_EINVAL (empty id), SW_ESTORE.
+ */
+enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const char *warehouse_id,
+			      const char *dest, int64_t since, int64_t base_since,
+			      struct sw_sig_lane *ret);
 
 #endif /* SW_STORE_SIGNALS_H */

@@ -23,6 +23,7 @@
 #include "alerts/rules.h"
 #include "alerts/signals.h"
 #include "lib/conf.h"
+#include "lib/matcher.h"
 #include "lib/store_feeds.h"
 #include "lib/rrd.h"
 #include "lib/store.h"
@@ -259,7 +260,7 @@ static void test_table(void)
 		ok((s->subject == SW_SIG_GLOBAL) == (s->subjects == NULL),
 		   "%s: subjects() exactly when it has subjects", s->name);
 	}
-	is_int(n, 9, "nine signals");
+	is_int(n, 10, "ten signals");
 	ok(sw_signal_find("nope") == NULL && sw_signal_find(NULL) == NULL, "unknown name: NULL");
 	is_str(sw_signal_subject_label(sw_signal_find("courier_ontime")), "courier",
 	       "courier label");
@@ -584,6 +585,186 @@ static void test_hostile(void)
 	free(path);
 }
 
+/* ---- cohort_slips ---------------------------------------------------------------- */
+
+#define DAY 86400
+
+/* n parcels of one lane, numbered from first: shipped at shipped,
+ * promised by promised, delivered at delivered (0: in transit), and with
+ * an open slip of kind (NULL: none; stage every second one "first_mile",
+ * else stage) or a resolved one when resolved. */
+struct lane_batch {
+	const char *courier, *wh, *country, *postal;
+	int first, n;
+	int64_t shipped, promised, delivered;
+	const char *kind, *stage;
+	bool resolved;
+};
+
+static int lane_seed(const struct lane_batch *b)
+{
+	int bad = 0;
+
+	for (int i = b->first; i < b->first + b->n; i++) {
+		char oid[48], tn[48], entity[96];
+		struct sw_order o = {.warehouse_id = b->wh, .order_id = oid};
+		struct sw_parcel_update u = {.status = b->delivered ? SW_SHIP_DELIVERED
+								    : SW_SHIP_IN_TRANSIT};
+
+		snprintf(oid, sizeof(oid), "%s-%s-%d", b->courier, b->postal, i);
+		snprintf(tn, sizeof(tn), "%s-%s-%d", b->wh, b->postal, i);
+		o.dest_country = b->country;
+		o.dest_postal_code = b->postal;
+		o.promised_delivery_by =
+		    (struct sw_promise){SW_PROMISE_INSTANT, "promise", {b->promised, 0}};
+		o.stage[SW_STAGE_CREATED].at = b->shipped - 3600;
+		o.stage[SW_STAGE_SHIPPED].at = b->shipped;
+		u.event_at.at = b->delivered ? b->delivered : b->shipped + 600;
+		u.delivered_at.at = b->delivered;
+		bad |= sw_store_order_upsert(st, &o) != SW_OK;
+		bad |= sw_store_parcel_upsert(st, b->courier, tn, b->wh, oid,
+					      (struct sw_stamp){b->shipped, 0}) != SW_OK;
+		bad |= sw_store_parcel_set_status(st, b->courier, tn, &u) != SW_OK;
+		if (!b->kind)
+			continue;
+		snprintf(entity, sizeof(entity), "parcel:%s:%s", b->courier, tn);
+		bad |= sw_store_alert_record(st, &(struct sw_alert){entity, b->kind, "",
+								    i % 4 ? b->stage : "first_mile",
+								    NOW - 600},
+					     NULL) != SW_OK;
+		if (b->resolved)
+			bad |= sw_store_alert_resolve(st, entity, NULL, NOW - 300, NULL) != SW_OK;
+	}
+	return bad;
+}
+
+/* 200 stalled parcels of dhl w1 -> IN 560 among 5,000 on time across
+ * lanes; ups w2 -> IN 110 with its usual 2% late, now as before. */
+static void seed_cohorts(void)
+{
+	static const struct lane_batch b[] = {
+	    /* dhl w1 -> IN 560: 200 stalled two days, 800 in transit since
+	     * an hour, 1,000 delivered on time ten days ago */
+	    {"dhl", "w1", "IN", "560001", 0, 200, NOW - 2 * DAY, NOW + DAY, 0, "stalled",
+	     "line_haul", false},
+	    {"dhl", "w1", "IN", "560001", 200, 800, NOW - 3600, NOW + DAY, 0, NULL, NULL, false},
+	    {"dhl", "w1", "in", "560099", 1000, 1000, NOW - 10 * DAY, NOW - 7 * DAY,
+	     NOW - 8 * DAY, NULL, NULL, false},
+	    /* other lanes on time: 1,230 delivered, 500 in transit */
+	    {"dhl", "w1", "IN", "110001", 0, 730, NOW - 9 * DAY, NOW - 6 * DAY, NOW - 8 * DAY,
+	     NULL, NULL, false},
+	    {"dhl", "w2", "IN", "560001", 0, 500, NOW - 9 * DAY, NOW - 6 * DAY, NOW - 8 * DAY,
+	     NULL, NULL, false},
+	    {"ups", "w1", "IN", "400001", 0, 500, NOW - 3600, NOW + DAY, 0, NULL, NULL, false},
+	    /* ups w2 -> IN 110: 980 on time and 20 late ten days ago (2%), 490 in
+	     * transit and 10 late now (2%) */
+	    {"ups", "w2", "IN", "110001", 0, 980, NOW - 10 * DAY, NOW - 7 * DAY, NOW - 8 * DAY,
+	     NULL, NULL, false},
+	    {"ups", "w2", "IN", "110001", 980, 10, NOW - 10 * DAY, NOW - 9 * DAY, NOW - 7 * DAY,
+	     NULL, NULL, false},
+	    {"ups", "w2", "IN", "110001", 990, 10, NOW - 10 * DAY, NOW - 9 * DAY, NOW - 7 * DAY,
+	     "late", "last_mile", true},
+	    {"ups", "w2", "IN", "110001", 1000, 490, NOW - 3600, NOW + DAY, 0, NULL, NULL, false},
+	    {"ups", "w2", "IN", "110001", 1490, 10, NOW - 3 * DAY, NOW - 3600, 0, "late",
+	     "last_mile", false},
+	};
+	int bad = sw_store_begin(st) != SW_OK;
+
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		bad |= lane_seed(&b[i]);
+	bad |= sw_store_commit(st) != SW_OK;
+	is_int(bad, 0, "cohorts seeded: %s", bad ? sw_store_errmsg(st) : "ok");
+	is_int(raw_int(dbpath, "SELECT count(*) FROM parcels WHERE order_ref IN (SELECT id FROM "
+			       "orders WHERE warehouse_id IN ('w1', 'w2'))"),
+	       5230, "5,230 parcels: 200 stalled, 30 late, 5,000 on time");
+}
+
+static void test_cohort_id(void)
+{
+	char id[SW_LABEL_VALUE_MAX + 1], big[400];
+
+	sw_signal_cohort_id("dhl", "w1", "IN 560", id, sizeof(id));
+	is_str(id, "dhl/w1/IN_560", "a cohort id: blanks as '_'");
+	sw_signal_cohort_id("a,b=c", "w/1", "FR saint-\xc3\xa9tienne", id, sizeof(id));
+	is_str(id, "a_b_c/w_1/FR_saint-__tienne", "what a label cannot hold is '_'");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sw_signal_cohort_id(big, "w1", "IN", id, sizeof(id));
+	is_int(strlen(id), SW_LABEL_VALUE_MAX, "cut to a label value's length");
+}
+
+static void test_cohorts(void)
+{
+	const struct sw_signal *sig = sw_signal_find("cohort_slips");
+	struct sw_sig_args a = args(NOW, 3 * DAY, 100);
+	char err[512] = "", **ids = NULL;
+	struct sw_sig_value v;
+	size_t n = 0;
+	enum sw_err rc;
+	json_t *j;
+
+	test_cohort_id();
+	is_str(sw_signal_subject_label(sig), "lane", "cohorts are per lane");
+	rc = sig->subjects(&ctx, &ids, &n, err, sizeof(err));
+	is_int(rc, SW_OK, "cohort subjects %s", err);
+	ok(n == 0, "no open parcel slips: no cohort (%zu)", n);
+	sw_signal_ids_free(ids, n);
+	seed_cohorts();
+	rc = sig->subjects(&ctx, &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 2 && strcmp(ids[0], "dhl/w1/IN_560") == 0 &&
+	       strcmp(ids[1], "ups/w2/IN_110") == 0,
+	   "two cohorts, by lane, sorted (%zu: %s)", n, n ? ids[0] : "");
+	sw_signal_ids_free(ids, n);
+
+	j = measure("cohort_slips", "dhl/w1/IN_560", &a, &v, &rc, err, sizeof(err));
+	is_int(rc, SW_OK, "stalled lane measured %s", err);
+	ok(v.has_data && v.enough && v.count == 200 && v.value == 200.0,
+	   "200 stalled of the lane: value 200 (%lld, %.0f)", (long long)v.count, v.value);
+	ok(fig(j, "size") == 1000 && fig(j, "baseline_parcels") == 1000 &&
+	       fig(j, "baseline_slipped") == 0 && json_is_true(json_object_get(j, "unusual")),
+	   "size 1,000, usual 0 of 1,000: unusual");
+	ok(fabs(figr(j, "share_pct") - 20.0) < 0.01 && figr(j, "factor") == 3.0,
+	   "share 20%%, factor 3");
+	is_str(json_string_value(json_object_get(j, "stage")), "line_haul", "mostly line_haul");
+	is_str(v.stage, "line_haul", "the stage that ran over");
+	ok(json_array_size(json_object_get(j, "members")) >= 5 &&
+	       json_array_size(json_object_get(j, "members")) <= 20 &&
+	       strncmp(json_string_value(json_array_get(json_object_get(j, "members"), 0)),
+		       "parcel:dhl:w1-560001-", 21) == 0,
+	   "members listed, as many as fit (%zu)",
+	   json_array_size(json_object_get(j, "members")));
+	is_str(v.text,
+	       "200 of 1,000 parcels dhl w1 -> IN 560 slipped (20.0%, usual 0.0%), mostly "
+	       "line_haul",
+	       "the text");
+	json_decref(j);
+
+	a.min_count = 1001;
+	json_decref(measure("cohort_slips", "dhl/w1/IN_560", &a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && !v.enough, "a lane smaller than min_count: not enough to judge");
+	a.min_count = 100;
+
+	j = measure("cohort_slips", "ups/w2/IN_110", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.count == 10 && v.value == 0.0 && v.enough,
+	   "the lane's usual 2%%: count 10, value 0 (%.0f)", v.value);
+	ok(fig(j, "size") == 500 && fig(j, "baseline_parcels") == 1000 &&
+	       fig(j, "baseline_slipped") == 20 && json_is_false(json_object_get(j, "unusual")),
+	   "size 500, usual 20 of 1,000 (late or slipped): not unusual");
+	ok(strstr(v.text, "(2.0%, usual 2.0%), mostly last_mile: as usual") != NULL,
+	   "text says as usual: %s", v.text);
+	json_decref(j);
+
+	j = measure("cohort_slips", "dhl/w9/XX", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.enough && v.count == 0 && v.value == 0.0,
+	   "a lane with no open slips (a cohort gone): value 0, judged (resolves)");
+	json_decref(j);
+
+	/* the stalled parcels delivered, their slips resolved: the cohort is gone */
+	raw_int(dbpath, "UPDATE alerts SET resolved_at = 1 WHERE entity LIKE 'parcel:dhl:%'");
+	json_decref(measure("cohort_slips", "dhl/w1/IN_560", &a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && v.count == 0 && v.value == 0.0, "slips resolved: value 0");
+}
+
 int main(void)
 {
 	char err[512];
@@ -625,6 +806,7 @@ int main(void)
 	test_journal();
 	test_feeds();
 	test_hostile();
+	test_cohorts();
 
 	sw_store_close(st);
 	free(rrddir);
