@@ -27,8 +27,12 @@
  *   polls   courier, ok, failed (counts), [at (default NOW)]: the courier's
  *           useful and failed answers in at's minute (courier_polls)
  *   unsub   email
- *   bulk    n, courier, [wh, status, event_at, deliver_by, email_domain]:
- *           n orders with one parcel each, in one transaction (benchmarks)
+ *   bulk    n, courier, [wh, status, event_at, deliver_by, email_domain,
+ *           prefix (of order ids and tracking numbers, so that several
+ *           bulk lines do not meet; default none), country, postal, city
+ *           (the destination), shipped (default -80000), delivered]:
+ *           n orders with one parcel each, in one transaction (benchmarks,
+ *           cohorts of a lane)
  * Every op except bulk also journals an event (source "seed", a fresh id)
  * naming what it touched, as the collector would, so a running engine
  * notices.  Exit 0, or 1 with "line N: what" on stderr.
@@ -237,20 +241,26 @@ static void op_bulk(struct sw_store *st, const json_t *o)
 	json_int_t n = json_integer_value(json_object_get(o, "n"));
 	const char *courier = str(o, "courier"), *wh = str(o, "wh") ? str(o, "wh") : "bulk";
 	const char *domain = str(o, "email_domain") ? str(o, "email_domain") : "example.com";
+	const char *prefix = str(o, "prefix") ? str(o, "prefix") : "";
+	struct sw_stamp shipped = json_object_get(o, "shipped") ? stamp(o, "shipped")
+								: (struct sw_stamp){ now - 80000, 0 };
 	struct sw_parcel_update u = { 0 };
-	char oid[32], tn[32], email[96];
+	char oid[80], tn[80], email[96];
 
 	if (sw_store_ship_status_parse(str(o, "status") ? str(o, "status") : "in_transit",
 				       &u.status) != SW_OK)
 		die("bad status", NULL);
 	u.event_at = stamp(o, "event_at");
 	u.first_scan_at = u.event_at;
+	u.delivered_at = stamp(o, "delivered");
+	if (strlen(prefix) > 40)
+		die("bulk: prefix longer than 40", NULL);
 	for (json_int_t i = 0; i < n; i++) {
 		struct sw_poll sp = { 0 };
 		struct sw_order ord = { 0 };
 
-		snprintf(oid, sizeof(oid), "B%lld", (long long)i);
-		snprintf(tn, sizeof(tn), "T%lld", (long long)i);
+		snprintf(oid, sizeof(oid), "%sB%lld", prefix, (long long)i);
+		snprintf(tn, sizeof(tn), "%sT%lld", prefix, (long long)i);
 		snprintf(email, sizeof(email), "c%lld@%s", (long long)i, domain);
 		ord.warehouse_id = wh;
 		ord.order_id = oid;
@@ -258,9 +268,12 @@ static void op_bulk(struct sw_store *st, const json_t *o)
 		ord.customer_timezone = "Asia/Kolkata";
 		ord.customer_locale = i % 2 ? "hi-IN" : "en-IN";
 		ord.customer_name = "Bulk Customer";
+		ord.dest_country = str(o, "country");
+		ord.dest_postal_code = str(o, "postal");
+		ord.dest_city = str(o, "city");
 		promise(o, "Asia/Kolkata", &ord.promised_delivery_by);
-		ord.stage[SW_STAGE_CREATED].at = now - 86400;
-		ord.stage[SW_STAGE_SHIPPED].at = now - 80000;
+		ord.stage[SW_STAGE_CREATED].at = shipped.at - 3600 < now - 86400 ? shipped.at - 3600 : now - 86400;
+		ord.stage[SW_STAGE_SHIPPED] = shipped;
 		if (sw_store_order_upsert(st, &ord) != SW_OK ||
 		    sw_store_parcel_upsert(st, courier, tn, wh, oid, ord.stage[SW_STAGE_SHIPPED]) !=
 			    SW_OK ||
