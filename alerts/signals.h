@@ -1,7 +1,7 @@
 /*
  * signals.h - what an ops rule ([page NAME] signal = ...) can watch: one
  * descriptor table, one row per signal, each measuring one subject (a
- * warehouse, a courier, or the whole installation) at a time from the
+ * warehouse, a courier, a lane, or the whole installation) at a time from the
  * store and the RRD series the collector and the alert engine write.
  *
  *   signal                  subject    direction  unit    source
@@ -33,7 +33,9 @@
  * courier rates are enough with at least min_count (and 1) deliveries or
  * requests in the window.  The store signals (warehouse_ship_late,
  * warehouse_pick_backlog, email_failures, journal_lag) always have data
- * and are always enough.  A subject id that is not one segment of
+ * and are always enough, except cohort_slips: enough when its lane has at
+ * least min_count parcels (always when it has no open slip, so a cohort
+ * that is gone resolves).  A subject id that is not one segment of
  * [A-Za-z0-9_.-] not starting with '.' is refused (SW_EINVAL) by the RRD
  * signals and never offered by their subjects(); doc/metrics.md ("What
  * ops rules read") has the details.
