@@ -114,10 +114,14 @@ struct sw_sig_lane {
 
 /*
  * Counts the lane courier / warehouse_id / dest (as sw_store_stage_dest
- * builds it; compared in C) at since and base_since (<= since).  Reads
- * the courier's parcels of that warehouse that are undelivered or shipped
- * since base_since (the parcels' UNIQUE (courier, tracking_number) index,
- * then each order by id).  SW_OK, SW_EINVAL (empty id), SW_ESTORE.
+ * builds it; compared in C) at since and base_since (<= since).  Walks
+ * every parcel of the courier (the parcels' UNIQUE (courier,
+ * tracking_number) index; no index has parcels by shipping time), each
+ * order by id, and for those undelivered or shipped since base_since two
+ * look-ups of the alerts' entity index: cost follows the courier's
+ * parcels ever, fine for a test store or a young one, a schema index
+ * (courier, shipped_at) or an hourly cache for a large one.  SW_OK,
+ * SW_EINVAL (empty id), SW_ESTORE.
  */
 enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const char *warehouse_id,
 			      const char *dest, int64_t since, int64_t base_since,
