@@ -563,7 +563,7 @@ static enum sw_err m_warehouse_feed(const struct sw_sig_ctx *ctx, const char *id
 				    const struct sw_sig_args *a, struct sw_sig_value *out,
 				    char *err, size_t len)
 {
-	static const struct sw_wh_hours all_day = { NULL, true, 0, 0 };
+	static const struct sw_wh_hours all_day = {NULL, true, 0, 0};
 	const struct sw_wh_hours *h = ctx->rules ? sw_rules_warehouse(ctx->rules, id) : &all_day;
 	const char *zone = ctx->alerts ? ctx->alerts->default_timezone : "UTC";
 	int64_t last, silent;
@@ -584,8 +584,8 @@ static enum sw_err m_warehouse_feed(const struct sw_sig_ctx *ctx, const char *id
 	out->has_data = true;
 	out->enough = true;
 	out->value = (double)silent / 60.0;
-	put(out->figures, sizeof(out->figures),
-	    "{\"silent_min\":%.1f,\"last_event_at\":%lld}", out->value, (long long)last);
+	put(out->figures, sizeof(out->figures), "{\"silent_min\":%.1f,\"last_event_at\":%lld}",
+	    out->value, (long long)last);
 	if (silent || a->now <= last)
 		put(out->text, sizeof(out->text),
 		    "no warehouse event for %s of its working hours (the last %s ago)", d, l);
@@ -597,11 +597,11 @@ static enum sw_err m_warehouse_feed(const struct sw_sig_ctx *ctx, const char *id
 
 /* ---- cohorts of slipped parcels (store) ------------------------------------ */
 
-#define COHORT_FACTOR	   3.0 /* unusual at this many times the lane's usual */
-#define COHORT_FLOOR_PCT   1.0 /* ... and never below this share */
-#define COHORT_DAYS	   28  /* baseline days without [alerts] */
-#define COHORT_MEMBERS	   20  /* member entities listed in the figures */
-#define COHORT_STAGES	   8   /* distinct stages counted for "mostly" */
+#define COHORT_FACTOR	 3.0 /* unusual at this many times the lane's usual */
+#define COHORT_FLOOR_PCT 1.0 /* ... and never below this share */
+#define COHORT_DAYS	 28  /* baseline days without [alerts] */
+#define COHORT_MEMBERS	 20  /* member entities listed in the figures */
+#define COHORT_STAGES	 8   /* distinct stages counted for "mostly" */
 
 static void cohort_part(const char *in, char *buf, size_t len, size_t *at)
 {
@@ -613,8 +613,8 @@ static void cohort_part(const char *in, char *buf, size_t len, size_t *at)
 	buf[*at] = '\0';
 }
 
-void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest,
-			 char *buf, size_t len)
+void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest, char *buf,
+			 size_t len)
 {
 	size_t at = 0;
 
@@ -776,8 +776,8 @@ static enum sw_err cohort_judge(const struct sw_sig_ctx *ctx, const struct sw_si
 	enum sw_err rc;
 
 	c->days = ctx->alerts && ctx->alerts->stage_baseline_days > 0
-			  ? ctx->alerts->stage_baseline_days
-			  : COHORT_DAYS;
+		      ? ctx->alerts->stage_baseline_days
+		      : COHORT_DAYS;
 	c->factor = COHORT_FACTOR;
 	base_since = since - c->days * 86400;
 	rc = sw_store_sig_lane(ctx->st, c->first->courier, c->first->warehouse_id, c->first->dest,
@@ -793,10 +793,10 @@ static enum sw_err cohort_judge(const struct sw_sig_ctx *ctx, const struct sw_si
 }
 
 static enum sw_err m_cohort_slips(const struct sw_sig_ctx *ctx, const char *id,
-				  const struct sw_sig_args *a, struct sw_sig_value *out,
-				  char *err, size_t len)
+				  const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
+				  size_t len)
 {
-	struct cohort c = { 0 };
+	struct cohort c = {0};
 	struct sw_sig_slip *sl;
 	char n1[32], n2[32];
 	size_t ns;
@@ -1019,9 +1019,17 @@ static const struct sw_signal sig_cohort_slips = {
 };
 
 const struct sw_signal *const sw_signal_table[] = {
-    &sig_courier_ontime, &sig_courier_api_errors, &sig_ship_late,   &sig_pick_backlog,
-    &sig_feed_silent,	 &sig_courier_feed_silent, &sig_warehouse_feed, &sig_email_failures,
-    &sig_journal_lag,	 &sig_cohort_slips, NULL,
+    &sig_courier_ontime,
+    &sig_courier_api_errors,
+    &sig_ship_late,
+    &sig_pick_backlog,
+    &sig_feed_silent,
+    &sig_courier_feed_silent,
+    &sig_warehouse_feed,
+    &sig_email_failures,
+    &sig_journal_lag,
+    &sig_cohort_slips,
+    NULL,
 };
 
 const struct sw_signal *sw_signal_find(const char *name)

@@ -60,10 +60,10 @@
 
 /* Where a measurement comes from.  Borrowed for the call. */
 struct sw_sig_ctx {
-	struct sw_store *st;		/* the engine's store handle */
-	const struct sw_rrd_conf *rrd;	/* [rrd]: dir, step, daemon (rrdcached:
-					   flushed before a read) */
-	const char *cursor;		/* the engine's journal cursor name */
+	struct sw_store *st;	       /* the engine's store handle */
+	const struct sw_rrd_conf *rrd; /* [rrd]: dir, step, daemon (rrdcached:
+					  flushed before a read) */
+	const char *cursor;	       /* the engine's journal cursor name */
 	/* warehouse_feed's working hours (rules.h sw_rules_warehouse) and
 	 * their default zone; NULL: every warehouse works all day, in UTC */
 	const struct sw_rules *rules;
@@ -82,9 +82,9 @@ struct sw_sig_value {
 	bool has_data;
 	bool enough;
 	double value;
-	int64_t count;	 /* the orders, parcels, requests or emails behind it */
-	char stage[16];	 /* what ran over: "warehouse", "courier", "engine",
-			    "email" */
+	int64_t count;			  /* the orders, parcels, requests or emails behind it */
+	char stage[16];			  /* what ran over: "warehouse", "courier", "engine",
+					     "email" */
 	char figures[SW_SIG_FIGURES_LEN]; /* JSON object: the numbers */
 	char text[SW_SIG_TEXT_LEN];	  /* e.g. "45 of 60 deliveries on time
 					     (75.0%) in the last 1h" */
@@ -109,8 +109,8 @@ struct sw_signal {
 	 * else an error with err set (the store or a file failed: the rule
 	 * keeps its state and the engine logs it). */
 	enum sw_err (*measure)(const struct sw_sig_ctx *ctx, const char *id,
-			       const struct sw_sig_args *args, struct sw_sig_value *out,
-			       char *err, size_t len);
+			       const struct sw_sig_args *args, struct sw_sig_value *out, char *err,
+			       size_t len);
 };
 
 /* Every signal, NULL-terminated. */
@@ -129,8 +129,8 @@ const char *sw_signal_subject_label(const struct sw_signal *sig);
  * '~', '"', '/', non-ASCII) as '_', cut to SW_LABEL_VALUE_MAX bytes:
  * "dhl/w1/IN_560".  Pure.
  */
-void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest,
-			 char *buf, size_t len);
+void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest, char *buf,
+			 size_t len);
 
 /* Frees an id list from subjects(). */
 void sw_signal_ids_free(char **ids, size_t n);

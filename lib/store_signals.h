@@ -85,11 +85,11 @@ enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
 
 /* One parcel with an open slip, and its lane. */
 struct sw_sig_slip {
-	char *entity;	    /* "parcel:COURIER:TN" */
+	char *entity; /* "parcel:COURIER:TN" */
 	char *courier;
 	char *warehouse_id;
 	char dest[SW_STAGE_DEST_MAX]; /* sw_store_stage_dest of its order */
-	char *stage;	    /* alerts.stage of its latest open slip; NULL if none */
+	char *stage;		      /* alerts.stage of its latest open slip; NULL if none */
 };
 
 /*

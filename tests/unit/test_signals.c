@@ -524,7 +524,7 @@ static void test_feeds(void)
 	sw_signal_ids_free(ids, n);
 	sw_store_warehouse_seen(st, "w9", NOW - 3 * 3600);
 	ok(sig->subjects(&ctx, &ids, &n, err, sizeof(err)) == SW_OK && n == 1 &&
-		   strcmp(ids[0], "w9") == 0,
+	       strcmp(ids[0], "w9") == 0,
 	   "warehouse feed: subjects from warehouse_health");
 	sw_signal_ids_free(ids, n);
 	j = measure("warehouse_feed", "w9", &a, &v, &rc, err, sizeof(err));
@@ -532,15 +532,16 @@ static void test_feeds(void)
 	   "warehouse feed: no hours known: all day, 180 min (%g)", v.value);
 	json_decref(j);
 	/* NOW is 2026-11-24 (UTC): working 00:00-00:01 only, so now is outside */
-	if (sw_conf_load_string("[rule w9]\nwarehouse = w9\nworking_hours = 00:00-00:01\n", "t.conf",
-				&conf, err, sizeof(err)) == SW_OK &&
+	if (sw_conf_load_string("[rule w9]\nwarehouse = w9\nworking_hours = 00:00-00:01\n",
+				"t.conf", &conf, err, sizeof(err)) == SW_OK &&
 	    sw_rules_load(conf, &ac, &r, err, sizeof(err)) == SW_OK) {
 		ctx.rules = &r;
 		ctx.alerts = &ac;
 		j = measure("warehouse_feed", "w9", &a, &v, &rc, err, sizeof(err));
 		ok(rc == SW_OK && v.has_data && v.value == 0.0,
 		   "warehouse feed: outside its working hours: 0 (%g)", v.value);
-		ok(strstr(v.text, "outside its working hours") != NULL, "warehouse feed: %s", v.text);
+		ok(strstr(v.text, "outside its working hours") != NULL, "warehouse feed: %s",
+		   v.text);
 		json_decref(j);
 		ctx.rules = NULL;
 		ctx.alerts = NULL;
@@ -628,9 +629,10 @@ static int lane_seed(const struct lane_batch *b)
 		if (!b->kind)
 			continue;
 		snprintf(entity, sizeof(entity), "parcel:%s:%s", b->courier, tn);
-		bad |= sw_store_alert_record(st, &(struct sw_alert){entity, b->kind, "",
-								    i % 4 ? b->stage : "first_mile",
-								    NOW - 600},
+		bad |= sw_store_alert_record(st,
+					     &(struct sw_alert){entity, b->kind, "",
+								i % 4 ? b->stage : "first_mile",
+								NOW - 600},
 					     NULL) != SW_OK;
 		if (b->resolved)
 			bad |= sw_store_alert_resolve(st, entity, NULL, NOW - 300, NULL) != SW_OK;
@@ -648,13 +650,13 @@ static void seed_cohorts(void)
 	    {"dhl", "w1", "IN", "560001", 0, 200, NOW - 2 * DAY, NOW + DAY, 0, "stalled",
 	     "line_haul", false},
 	    {"dhl", "w1", "IN", "560001", 200, 800, NOW - 3600, NOW + DAY, 0, NULL, NULL, false},
-	    {"dhl", "w1", "in", "560099", 1000, 1000, NOW - 10 * DAY, NOW - 7 * DAY,
-	     NOW - 8 * DAY, NULL, NULL, false},
+	    {"dhl", "w1", "in", "560099", 1000, 1000, NOW - 10 * DAY, NOW - 7 * DAY, NOW - 8 * DAY,
+	     NULL, NULL, false},
 	    /* other lanes on time: 1,230 delivered, 500 in transit */
-	    {"dhl", "w1", "IN", "110001", 0, 730, NOW - 9 * DAY, NOW - 6 * DAY, NOW - 8 * DAY,
-	     NULL, NULL, false},
-	    {"dhl", "w2", "IN", "560001", 0, 500, NOW - 9 * DAY, NOW - 6 * DAY, NOW - 8 * DAY,
-	     NULL, NULL, false},
+	    {"dhl", "w1", "IN", "110001", 0, 730, NOW - 9 * DAY, NOW - 6 * DAY, NOW - 8 * DAY, NULL,
+	     NULL, false},
+	    {"dhl", "w2", "IN", "560001", 0, 500, NOW - 9 * DAY, NOW - 6 * DAY, NOW - 8 * DAY, NULL,
+	     NULL, false},
 	    {"ups", "w1", "IN", "400001", 0, 500, NOW - 3600, NOW + DAY, 0, NULL, NULL, false},
 	    /* ups w2 -> IN 110: 980 on time and 20 late ten days ago (2%), 490 in
 	     * transit and 10 late now (2%) */
@@ -673,9 +675,10 @@ static void seed_cohorts(void)
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
 		bad |= lane_seed(&b[i]);
 	/* a second open kind of one member: still one parcel */
-	bad |= sw_store_alert_record(st, &(struct sw_alert){"parcel:dhl:w1-560001-1", "late", "",
-							    "last_mile", NOW - 60},
-				     NULL) != SW_OK;
+	bad |=
+	    sw_store_alert_record(
+		st, &(struct sw_alert){"parcel:dhl:w1-560001-1", "late", "", "last_mile", NOW - 60},
+		NULL) != SW_OK;
 	bad |= sw_store_commit(st) != SW_OK;
 	is_int(bad, 0, "cohorts seeded: %s", bad ? sw_store_errmsg(st) : "ok");
 	is_int(raw_int(dbpath, "SELECT count(*) FROM parcels WHERE order_ref IN (SELECT id FROM "
@@ -723,7 +726,8 @@ static void test_cohorts(void)
 	j = measure("cohort_slips", "dhl/w1/IN_560", &a, &v, &rc, err, sizeof(err));
 	is_int(rc, SW_OK, "stalled lane measured %s", err);
 	ok(v.has_data && v.enough && v.count == 200 && v.value == 200.0,
-	   "200 stalled of the lane (one with two kinds open): value 200 (%lld, %.0f)", (long long)v.count, v.value);
+	   "200 stalled of the lane (one with two kinds open): value 200 (%lld, %.0f)",
+	   (long long)v.count, v.value);
 	ok(fig(j, "size") == 1000 && fig(j, "baseline_parcels") == 1000 &&
 	       fig(j, "baseline_slipped") == 0 && json_is_true(json_object_get(j, "unusual")),
 	   "size 1,000, usual 0 of 1,000: unusual");
@@ -735,8 +739,7 @@ static void test_cohorts(void)
 	       json_array_size(json_object_get(j, "members")) <= 20 &&
 	       strncmp(json_string_value(json_array_get(json_object_get(j, "members"), 0)),
 		       "parcel:dhl:w1-560001-", 21) == 0,
-	   "members listed, as many as fit (%zu)",
-	   json_array_size(json_object_get(j, "members")));
+	   "members listed, as many as fit (%zu)", json_array_size(json_object_get(j, "members")));
 	is_str(v.text,
 	       "200 of 1,000 parcels dhl w1 -> IN 560 slipped (20.0%, usual 0.0%), mostly "
 	       "line_haul",
