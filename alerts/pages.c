@@ -836,7 +836,14 @@ enum sw_err sw_pages_eval(struct sw_pages *p, int64_t now, char *err, size_t len
 	rc = retire_orphans(p, pages, n_pages, now, err, len);
 	for (size_t i = 0; rc == SW_OK && i < p->conf->n_rules; i++) {
 		const struct sw_page_rule *r = &p->conf->rules[i];
-		struct sw_sig_args a = { now, r->window_s, r->min_count, r->nodata_after_s };
+		struct sw_sig_args a = {
+		    .now = now,
+		    .window_s = r->window_s,
+		    .min_count = r->min_count,
+		    .nodata_after_s = r->nodata_after_s,
+		    .baseline_days = r->baseline_days,
+		    .factor = r->factor,
+		};
 		char **ids;
 		size_t n;
 

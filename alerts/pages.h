@@ -92,6 +92,10 @@ struct sw_page_rule {
 					   over the subject's labels */
 	char *labels;			/* extra labels, canonical; may be "" */
 	char *description;		/* added to every page; may be NULL */
+	int64_t baseline_days;		/* cohort_slips: the lane's history (0:
+					   [alerts] stage_baseline_days) */
+	double factor;			/* cohort_slips: unusual at this many
+					   times the usual rate (default 3) */
 };
 
 /* [route NAME] */

@@ -198,7 +198,8 @@ static enum sw_err pages_load(struct sw_conf *file, struct sw_pages_conf *c, cha
 struct rule_raw {
 	char *signal;
 	double warning, critical, recover;
-	int64_t for_ms, window_ms, min_count, nodata_after_ms;
+	int64_t for_ms, window_ms, min_count, nodata_after_ms, baseline_days;
+	double factor;
 	int nodata_severity; /* index into severity_words */
 	char *match, *labels, *description;
 };
@@ -231,6 +232,11 @@ static const struct sw_conf_opt rule_table[] = {
       "k=v,k=v added to the rule's pages (routes and silences match them)" },
     { "description", SW_CONF_STRING, R(description), 0, 0, 0, 0, NULL, NULL, 0,
       "a line added to every page of the rule" },
+    { "baseline_days", SW_CONF_INT, R(baseline_days), 0, 365, 0, 0, NULL, "0", 0,
+      "cohort_slips: days of the lane's history behind its usual rate (0: [alerts] "
+      "stage_baseline_days)" },
+    { "factor", SW_CONF_DOUBLE, R(factor), 0, 0, 1, 1000, NULL, "3", 0,
+      "cohort_slips: a cohort is unusual at this many times its lane's usual slip rate" },
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef R
@@ -332,6 +338,8 @@ static enum sw_err rule_times(const struct sw_conf *file, const struct rule_raw 
 		    NODATA_STEPS * step_s > NODATA_MIN_S ? NODATA_STEPS * step_s : NODATA_MIN_S;
 	}
 	r->min_count = raw->min_count;
+	r->baseline_days = raw->baseline_days;
+	r->factor = raw->factor;
 	r->nodata_severity = raw->nodata_severity == 1 ? SW_SEV_CRITICAL : SW_SEV_WARNING;
 	return SW_OK;
 }
@@ -664,6 +672,8 @@ static void dump_rule(const struct sw_page_rule *r, struct sw_buf *out)
 	dump_str(out, "match", r->match ? sw_matchers_text(r->match) : NULL);
 	dump_str(out, "labels", r->labels);
 	dump_str(out, "description", r->description);
+	sw_buf_printf(out, "baseline_days = %" PRId64 "\n", r->baseline_days);
+	sw_buf_printf(out, "factor = %.15g\n", r->factor);
 }
 
 static void dump_route(const struct sw_page_route *r, struct sw_buf *out)

@@ -775,10 +775,13 @@ static enum sw_err cohort_judge(const struct sw_sig_ctx *ctx, const struct sw_si
 	int64_t since = a->now - a->window_s, base_since;
 	enum sw_err rc;
 
-	c->days = ctx->alerts && ctx->alerts->stage_baseline_days > 0
-		      ? ctx->alerts->stage_baseline_days
-		      : COHORT_DAYS;
-	c->factor = COHORT_FACTOR;
+	if (a->baseline_days > 0)
+		c->days = a->baseline_days;
+	else
+		c->days = ctx->alerts && ctx->alerts->stage_baseline_days > 0
+			      ? ctx->alerts->stage_baseline_days
+			      : COHORT_DAYS;
+	c->factor = a->factor >= 1 ? a->factor : COHORT_FACTOR;
 	base_since = since - c->days * 86400;
 	rc = sw_store_sig_lane(ctx->st, c->first->courier, c->first->warehouse_id, c->first->dest,
 			       since, base_since, &c->lane);

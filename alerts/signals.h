@@ -76,6 +76,10 @@ struct sw_sig_args {
 	int64_t window_s;	/* look back this far (rates, counts) */
 	int64_t min_count;	/* fewer samples: not enough to judge */
 	int64_t nodata_after_s; /* RRD: no known value this long: no data */
+	int64_t baseline_days;	/* cohort_slips: history behind the usual
+				   rate (0: [alerts] stage_baseline_days) */
+	double factor;		/* cohort_slips: unusual at factor x usual
+				   (below 1: the default, 3) */
 };
 
 struct sw_sig_value {

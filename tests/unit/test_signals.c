@@ -760,6 +760,11 @@ static void test_cohorts(void)
 	ok(strstr(v.text, "(2.0%, usual 2.0%), mostly last_mile: as usual") != NULL,
 	   "text says as usual: %s", v.text);
 	json_decref(j);
+	a.factor = 1; /* the rule's factor: any share at its usual rate counts */
+	json_decref(measure("cohort_slips", "ups/w2/IN_110", &a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && v.value == 10.0, "factor 1: the same lane is unusual, value 10 (%.0f)",
+	   v.value);
+	a.factor = 0;
 
 	j = measure("cohort_slips", "dhl/w9/XX", &a, &v, &rc, err, sizeof(err));
 	ok(rc == SW_OK && v.has_data && v.enough && v.count == 0 && v.value == 0.0,
