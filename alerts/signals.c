@@ -836,6 +836,68 @@ static enum sw_err m_cohort_slips(const struct sw_sig_ctx *ctx, const char *id,
 	return SW_OK;
 }
 
+/* The open slips' entities in lane id, sorted (open slips come by entity). */
+static enum sw_err cohort_member_list(const struct sw_sig_ctx *ctx, const char *id,
+				      char ***ret_ids, size_t *ret_n, char *err, size_t len)
+{
+	char mine[SW_LABEL_VALUE_MAX + 1], **ids = NULL;
+	struct sw_sig_slip *sl;
+	size_t n = 0, ns;
+	enum sw_err rc;
+
+	*ret_ids = NULL;
+	*ret_n = 0;
+	if ((rc = sw_store_sig_open_slips(ctx->st, &sl, &ns)))
+		return store_failed(ctx, rc, err, len);
+	for (size_t i = 0; i < ns; i++) {
+		slip_id(&sl[i], mine, sizeof(mine));
+		if (strcmp(mine, id) != 0)
+			continue;
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = xstrdup(sl[i].entity);
+	}
+	sw_store_sig_slips_free(sl, ns);
+	*ret_ids = ids;
+	*ret_n = n;
+	return SW_OK;
+}
+
+/* The lane of a parcel entity: its courier, its order's warehouse and
+ * destination. */
+static enum sw_err cohort_subject_of(const struct sw_sig_ctx *ctx, const char *entity, char *id,
+				     size_t idlen, char *err, size_t len)
+{
+	char courier[SW_LABEL_VALUE_MAX + 1], dest[SW_STAGE_DEST_MAX];
+	const char *rest, *colon;
+	struct sw_track *list = NULL;
+	size_t n = 0, cl;
+	enum sw_err rc;
+
+	if (idlen)
+		id[0] = '\0';
+	if (strncmp(entity, "parcel:", 7) != 0)
+		return SW_ENOTFOUND;
+	rest = entity + 7;
+	colon = strchr(rest, ':');
+	cl = colon ? (size_t)(colon - rest) : 0;
+	if (!colon || cl == 0 || cl >= sizeof(courier) || !colon[1])
+		return SW_ENOTFOUND;
+	snprintf(courier, sizeof(courier), "%.*s", (int)cl, rest);
+	if ((rc = sw_store_track_parcel(ctx->st, courier, colon + 1, &list, &n)))
+		return store_failed(ctx, rc, err, len);
+	rc = SW_ENOTFOUND;
+	if (n > 0 && list[0].parcel && list[0].order) {
+		const struct sw_order *o = list[0].order;
+
+		sw_store_stage_dest(o->dest_country, o->dest_postal_code, o->dest_city, dest,
+				    sizeof(dest));
+		sw_signal_cohort_id(courier, o->warehouse_id, dest, id, idlen);
+		rc = SW_OK;
+	}
+	sw_store_track_free(list, n);
+	return rc;
+}
+
 /* ---- global signals ------------------------------------------------------- */
 
 static enum sw_err m_email_failures(const struct sw_sig_ctx *ctx, const char *id,
@@ -1019,6 +1081,8 @@ static const struct sw_signal sig_cohort_slips = {
     .rrd = false,
     .subjects = cohort_subjects,
     .measure = m_cohort_slips,
+    .subject_of = cohort_subject_of,
+    .members = cohort_member_list,
 };
 
 const struct sw_signal *const sw_signal_table[] = {
@@ -1055,6 +1119,30 @@ const char *sw_signal_subject_label(const struct sw_signal *sig)
 	default:
 		return NULL;
 	}
+}
+
+enum sw_err sw_signal_members(const struct sw_signal *sig, const struct sw_sig_ctx *ctx,
+			      const char *id, char ***ret_ids, size_t *ret_n, char *err, size_t len)
+{
+	*ret_ids = NULL;
+	*ret_n = 0;
+	if (!sig->members) {
+		put(err, len, "signal %s has no members (not a cohort signal)", sig->name);
+		return SW_EINVAL;
+	}
+	return sig->members(ctx, id, ret_ids, ret_n, err, len);
+}
+
+enum sw_err sw_signal_subject_of(const struct sw_signal *sig, const struct sw_sig_ctx *ctx,
+				 const char *entity, char *id, size_t idlen, char *err, size_t len)
+{
+	if (idlen)
+		id[0] = '\0';
+	if (!sig->subject_of) {
+		put(err, len, "signal %s has no cohorts", sig->name);
+		return SW_EINVAL;
+	}
+	return sig->subject_of(ctx, entity, id, idlen, err, len);
 }
 
 void sw_signal_ids_free(char **ids, size_t n)

@@ -115,6 +115,19 @@ struct sw_signal {
 	enum sw_err (*measure)(const struct sw_sig_ctx *ctx, const char *id,
 			       const struct sw_sig_args *args, struct sw_sig_value *out, char *err,
 			       size_t len);
+	/* Cohort signals (NULL for the others): the subject id an entity
+	 * ("parcel:COURIER:TN", "order:WH:ID") falls in now, into id
+	 * (idlen > SW_LABEL_VALUE_MAX): SW_OK; SW_ENOTFOUND when the store
+	 * does not know the entity or it is not one of this signal's units
+	 * (an order for a parcel cohort); else the store's error, err set.
+	 * Whether the entity is a member (has an open slip) is not asked. */
+	enum sw_err (*subject_of)(const struct sw_sig_ctx *ctx, const char *entity, char *id,
+				  size_t idlen, char *err, size_t len);
+	/* Cohort signals: every member of subject id now (the entities with
+	 * an open slip that measure counts), sorted, as a new array of new
+	 * strings (NULL, 0 when none; sw_signal_ids_free). */
+	enum sw_err (*members)(const struct sw_sig_ctx *ctx, const char *id, char ***ret_ids,
+			       size_t *ret_n, char *err, size_t len);
 };
 
 /* Every signal, NULL-terminated. */
@@ -136,7 +149,17 @@ const char *sw_signal_subject_label(const struct sw_signal *sig);
 void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest, char *buf,
 			 size_t len);
 
-/* Frees an id list from subjects(). */
+/* sig's members of subject id (see members above); SW_EINVAL with err
+ * set when sig has none (not a cohort signal). */
+enum sw_err sw_signal_members(const struct sw_signal *sig, const struct sw_sig_ctx *ctx,
+			      const char *id, char ***ret_ids, size_t *ret_n, char *err, size_t len);
+
+/* sig's subject of entity (see subject_of above); SW_EINVAL with err set
+ * when sig has none. */
+enum sw_err sw_signal_subject_of(const struct sw_signal *sig, const struct sw_sig_ctx *ctx,
+				 const char *entity, char *id, size_t idlen, char *err, size_t len);
+
+/* Frees an id list from subjects() or members(). */
 void sw_signal_ids_free(char **ids, size_t n);
 
 #endif /* SW_ALERTS_SIGNALS_H */

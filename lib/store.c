@@ -427,6 +427,23 @@ static const char schema_v7[] =
     " failed INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (courier, minute)) WITHOUT ROWID;";
 
+/*
+ * Schema version 8: cohorts and the stage that ran over (issue 13).
+ * - parcels_courier_shipped: a courier's parcels by shipping time, so a
+ *   lane's counts (store_signals.h sw_store_sig_lane) read the parcels
+ *   shipped in the window and its baseline days, not every parcel ever.
+ * - alerts.stage_ratio: how far the stage that ran over went past its
+ *   lane's p90 (duration / p90, > 1), NULL when no stage did.
+ * - warehouse_health.resumed_at, resumed_gap: when the warehouse last
+ *   published again after a pause, and how long that pause was (the
+ *   backlog it buffered lands first: feeds.h settles on it).
+ */
+static const char schema_v8[] =
+    "CREATE INDEX parcels_courier_shipped ON parcels (courier, shipped_at);"
+    "ALTER TABLE alerts ADD COLUMN stage_ratio REAL;"
+    "ALTER TABLE warehouse_health ADD COLUMN resumed_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE warehouse_health ADD COLUMN resumed_gap INTEGER NOT NULL DEFAULT 0;";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -437,6 +454,7 @@ static const char *const migrations[] = {
     schema_v5,
     schema_v6,
     schema_v7,
+    schema_v8,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
