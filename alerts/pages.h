@@ -11,7 +11,8 @@
  *   [page NAME]      one ops rule: signal (signals.h), warning, critical,
  *                    recover, for, window, min_count, nodata_after,
  *                    nodata_severity, match (which subjects), labels,
- *                    description
+ *                    description, customer_message (cohort signals:
+ *                    the customers' wording, notify.h)
  *   [route NAME]     in file order, the first whose match holds: receiver,
  *                    escalate_to, escalate_after, repeat_interval
  *   [receiver NAME]  channel = email | webhook | slack | pagerduty and the
@@ -96,6 +97,9 @@ struct sw_page_rule {
 					   [alerts] stage_baseline_days) */
 	double factor;			/* cohort_slips: unusual at this many
 					   times the usual rate (default 3) */
+	bool cohort_message;		/* customer_message = cohort: members of
+					   a firing incident get the cohort
+					   email (signals with subject_of) */
 };
 
 /* [route NAME] */

@@ -202,9 +202,11 @@ struct rule_raw {
 	double factor;
 	int nodata_severity; /* index into severity_words */
 	char *match, *labels, *description;
+	int customer_message; /* index into message_words */
 };
 
 static const char *const severity_words[] = { "warning", "critical", NULL };
+static const char *const message_words[] = { "per_parcel", "cohort", NULL };
 
 #define R(f) offsetof(struct rule_raw, f)
 static const struct sw_conf_opt rule_table[] = {
@@ -237,6 +239,10 @@ static const struct sw_conf_opt rule_table[] = {
       "stage_baseline_days)" },
     { "factor", SW_CONF_DOUBLE, R(factor), 0, 0, 1, 1000, NULL, "3", 0,
       "cohort_slips: a cohort is unusual at this many times its lane's usual slip rate" },
+    { "customer_message", SW_CONF_ENUM, R(customer_message), 0, 0, 0, 0, message_words,
+      "per_parcel", 0,
+      "cohort signals: members of a firing incident get one cohort email per order (cohort) "
+      "or the usual per-parcel wording (per_parcel)" },
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef R
@@ -250,6 +256,33 @@ static void signal_names(char *buf, size_t len)
 	for (size_t i = 0; sw_signal_table[i] && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
 				      sw_signal_table[i]->name);
+}
+
+/* "cohort_slips, ...": the signals with cohorts (subject_of), for errors. */
+static void cohort_signal_names(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; sw_signal_table[i] && n < len; i++)
+		if (sw_signal_table[i]->subject_of)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+					      sw_signal_table[i]->name);
+}
+
+/* customer_message = cohort needs a signal that can say which cohort a
+ * customer's parcel or order is in. */
+static enum sw_err rule_message(const struct sw_conf *file, const struct rule_raw *raw,
+				struct sw_page_rule *r, char *err, size_t len)
+{
+	char names[512];
+
+	r->cohort_message = raw->customer_message == 1;
+	if (!r->cohort_message || r->signal->subject_of)
+		return SW_OK;
+	cohort_signal_names(names, sizeof(names));
+	return conf_err(file, "page", r->name, "customer_message", err, len,
+			"only for a cohort signal (%s), not %s: 'cohort'", names, r->signal->name);
 }
 
 /* A threshold (or recover) value: a percentage in 0..100, else >= 0. */
@@ -367,7 +400,8 @@ static enum sw_err rule_fill(const struct sw_conf *file, const struct rule_raw *
 	if ((rc = check_thresholds(file, r, err, len)) ||
 	    (rc = rule_times(file, raw, step_s, r, err, len)) ||
 	    (rc = parse_match(file, "page", r->name, raw->match, &r->match, err, len)) ||
-	    (rc = rule_labels(file, r, raw->labels, err, len)))
+	    (rc = rule_labels(file, r, raw->labels, err, len)) ||
+	    (rc = rule_message(file, raw, r, err, len)))
 		return rc;
 	r->description = dup_or_null(raw->description);
 	return SW_OK;
@@ -674,6 +708,7 @@ static void dump_rule(const struct sw_page_rule *r, struct sw_buf *out)
 	dump_str(out, "description", r->description);
 	sw_buf_printf(out, "baseline_days = %" PRId64 "\n", r->baseline_days);
 	sw_buf_printf(out, "factor = %.15g\n", r->factor);
+	sw_buf_printf(out, "customer_message = %s\n", r->cohort_message ? "cohort" : "per_parcel");
 }
 
 static void dump_route(const struct sw_page_route *r, struct sw_buf *out)

@@ -335,6 +335,7 @@ static void test_rule_fields(void)
 	is_int(c.rules[0].nodata_severity, SW_SEV_CRITICAL, "nodata_severity critical");
 	is_str(c.rules[0].labels, "", "labels: empty, not NULL");
 	ok(c.rules[0].match == NULL && c.rules[0].description == NULL, "no match, no description");
+	ok(!c.rules[0].cohort_message, "customer_message per_parcel by default");
 	ok(c.rules[1].has_warning && !c.rules[1].has_critical, "warning only");
 	ok(c.rules[1].recover == 97.5, "recover defaults to warning");
 	is_int(c.rules[1].nodata_severity, SW_SEV_WARNING, "nodata_severity warning by default");
