@@ -1,6 +1,7 @@
 /*
  * store_feeds.c - the SQLite side of store_feeds.h: warehouse_health and
- * courier_polls (schema 7).
+ * courier_polls (schema 7; warehouse_health.resumed_at and resumed_gap,
+ * schema 8).
  *
  * Design (as store_signals.c): statements are prepared per call through
  * store_int.h.  The writes ride the collector's own transactions, once
@@ -22,12 +23,18 @@
 #include "lib/store_signals.h"
 #include "lib/xmalloc.h"
 
+/* The SET expressions all read the row as it was (SQL semantics), so
+ * resumed_* compare the new time with the old last_event_at. */
 static const char wh_seen_sql[] =
     "INSERT INTO warehouse_health (warehouse_id, last_event_at) VALUES (:wh, :at)"
     " ON CONFLICT (warehouse_id) DO UPDATE SET"
+    " resumed_at = CASE WHEN excluded.last_event_at - last_event_at > :pause"
+    " THEN excluded.last_event_at ELSE resumed_at END,"
+    " resumed_gap = CASE WHEN excluded.last_event_at - last_event_at > :pause"
+    " THEN excluded.last_event_at - last_event_at ELSE resumed_gap END,"
     " last_event_at = max(last_event_at, excluded.last_event_at)";
-static const char wh_get_sql[] =
-    "SELECT last_event_at FROM warehouse_health WHERE warehouse_id = :wh";
+static const char wh_get_sql[] = "SELECT last_event_at, resumed_at, resumed_gap"
+				 " FROM warehouse_health WHERE warehouse_id = :wh";
 static const char wh_list_sql[] = "SELECT warehouse_id FROM warehouse_health ORDER BY warehouse_id";
 static const char polls_note_sql[] =
     "INSERT INTO courier_polls (courier, minute, ok, failed) VALUES (:courier, :minute, :ok, "
@@ -89,27 +96,39 @@ enum sw_err sw_store_warehouse_seen(struct sw_store *st, const char *warehouse_i
 	if (empty(warehouse_id) || at <= 0)
 		return sw_store_int_err(st, SW_EINVAL,
 					"warehouse health: warehouse id and time are required");
-	return exec_done(
-	    st, prep(st, wh_seen_sql, what, ":wh", warehouse_id, ":at", at, NULL, 0, NULL, 0),
-	    what);
+	return exec_done(st,
+			 prep(st, wh_seen_sql, what, ":wh", warehouse_id, ":at", at, ":pause",
+			      SW_FEEDS_PAUSE, NULL, 0),
+			 what);
 }
 
 enum sw_err sw_store_warehouse_last_event(struct sw_store *st, const char *warehouse_id,
 					  int64_t *ret_at)
 {
+	int64_t resumed_at, gap;
+
+	return sw_store_warehouse_health(st, warehouse_id, ret_at, &resumed_at, &gap);
+}
+
+enum sw_err sw_store_warehouse_health(struct sw_store *st, const char *warehouse_id,
+				      int64_t *ret_last, int64_t *ret_resumed_at,
+				      int64_t *ret_resumed_gap)
+{
 	const char *what = "warehouse health";
 	sqlite3_stmt *s;
 	int rc;
 
-	*ret_at = 0;
+	*ret_last = *ret_resumed_at = *ret_resumed_gap = 0;
 	if (empty(warehouse_id))
 		return sw_store_int_err(st, SW_EINVAL, "warehouse health: empty warehouse id");
 	if (!(s = prep(st, wh_get_sql, what, ":wh", warehouse_id, NULL, 0, NULL, 0, NULL, 0)))
 		return SW_ESTORE;
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*ret_at = sqlite3_column_int64(s, 0);
-	else if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW) {
+		*ret_last = sqlite3_column_int64(s, 0);
+		*ret_resumed_at = sqlite3_column_int64(s, 1);
+		*ret_resumed_gap = sqlite3_column_int64(s, 2);
+	} else if (rc != SQLITE_DONE) {
 		sw_store_int_dberr(st, what);
 		sqlite3_finalize(s);
 		return SW_ESTORE;

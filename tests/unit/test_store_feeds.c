@@ -1,12 +1,14 @@
 /*
  * test_store_feeds.c - unit tests for lib/store_feeds.h (schema 7):
- * warehouse_health (last event per warehouse, never moving back) and
+ * warehouse_health (last event per warehouse, never moving back; the last
+ * resume after a pause and its length, out-of-order times included) and
  * courier_polls (answers per courier and minute, summed over a window,
  * old minutes pruned), on a store in a private temp dir at a fixed "now".
  * Rows are also checked on a raw connection (tests/sqlite_raw.h).
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,58 @@ static void test_warehouse_health(struct sw_store *st)
 	is_int(sw_store_warehouse_last_event(st, NULL, &at), SW_EINVAL, "NULL warehouse refused");
 }
 
+/* Reads w's row into last, resumed_at, gap; true when it was read. */
+static bool health(struct sw_store *st, const char *w, int64_t *last, int64_t *at, int64_t *gap)
+{
+	return sw_store_warehouse_health(st, w, last, at, gap) == SW_OK;
+}
+
+static void test_warehouse_resumed(struct sw_store *st)
+{
+	int64_t last = -1, at = -1, gap = -1;
+
+	ok(health(st, "r1", &last, &at, &gap) && last == 0 && at == 0 && gap == 0,
+	   "never published: 0, 0, 0");
+	sw_store_warehouse_seen(st, "r1", NOW - 3600);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 3600 && at == 0 && gap == 0,
+	   "first row: no resume (the pause before it is unknown)");
+	sw_store_warehouse_seen(st, "r1", NOW - 3600 + SW_FEEDS_PAUSE);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 3600 + 60 && at == 0 && gap == 0,
+	   "%d s later: not a pause (last %lld, resumed %lld)", SW_FEEDS_PAUSE,
+	   (long long)(last - NOW), (long long)at);
+	sw_store_warehouse_seen(st, "r1", NOW - 1200);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 1200 && at == NOW - 1200 &&
+		   gap == 2340,
+	   "39 min later: resumed then, after 2340 s (got %lld, %lld)", (long long)(at - NOW),
+	   (long long)gap);
+	sw_store_warehouse_seen(st, "r1", NOW - 1170);
+	sw_store_warehouse_seen(st, "r1", NOW - 1110);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 1110 && at == NOW - 1200 &&
+		   gap == 2340,
+	   "the backlog's batches 30 s and 60 s apart keep the resume");
+	sw_store_warehouse_seen(st, "r1", NOW - 3000);
+	sw_store_warehouse_seen(st, "r1", NOW - 1110);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 1110 && at == NOW - 1200 &&
+		   gap == 2340,
+	   "an older time (late batch) and the same time again move nothing");
+	sw_store_warehouse_seen(st, "r1", NOW - 1000);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 1000 && at == NOW - 1000 &&
+		   gap == 110,
+	   "110 s later: a new resume, after 110 s (the backlog had landed)");
+	sw_store_warehouse_seen(st, "r1", NOW - 2000);
+	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 1000 && at == NOW - 1000 &&
+		   gap == 110,
+	   "a time 1000 s older after it: nothing moves back");
+	is_int(raw_int(store_path, "SELECT resumed_at FROM warehouse_health WHERE warehouse_id = 'r1'"),
+	       NOW - 1000, "  the row holds resumed_at");
+	is_int(raw_int(store_path, "SELECT resumed_gap FROM warehouse_health WHERE warehouse_id = 'r1'"),
+	       110, "  and resumed_gap");
+	is_int(sw_store_warehouse_last_event(st, "r1", &last), SW_OK, "last event alone");
+	is_int(last, NOW - 1000, "  agrees");
+	is_int(sw_store_warehouse_health(st, "", &last, &at, &gap), SW_EINVAL,
+	       "empty warehouse refused");
+}
+
 static void test_courier_polls(struct sw_store *st)
 {
 	int64_t okn = -1, failed = -1;
@@ -87,6 +141,7 @@ int main(void)
 	if (!st)
 		return store_tmp_done(NULL);
 	test_warehouse_health(st);
+	test_warehouse_resumed(st);
 	test_courier_polls(st);
 	return store_tmp_done(st);
 }
