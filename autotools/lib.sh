@@ -12,6 +12,13 @@ SW_PKGS_BUILD="gcc make pkg-config autoconf automake
 # Test and run: the real daemons the integration tests and demo start.
 SW_PKGS_RUN="mosquitto mosquitto-clients rrdtool rrdcached python3
 	python3-aiosmtpd sqlite3 tzdata ca-certificates procps curl"
+# Test only: the real browser the dashboard tests load the generated site
+# in (tests/tools/browser_check.py: headless Chromium driven by Selenium
+# through Debian's own chromedriver, so the versions always match; a font so
+# that screenshots show text).  Large (~300 MB with its libraries), so a
+# list of its own; autotools/deps installs it with the others.
+SW_PKGS_BROWSER="chromium chromium-driver python3-selenium fonts-dejavu-core"
+SW_PKGS_RUN="$SW_PKGS_RUN $SW_PKGS_BROWSER"
 
 sw_say() { printf '==> %s\n' "$*"; }
 sw_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
