@@ -6,21 +6,21 @@
 #   - the clean pages pass (exit 0), each gets a PNG screenshot and a text
 #     dump, and the escaped page shows its HTML-looking data as text;
 #   - each faulty page is reported, for its own fault, and makes it exit 1;
-#   - a missing browser is a skip (77) saying what to install; bad usage
-#     is exit 2.
+#   - a missing browser is a skip (77) saying what to install, one that
+#     does not start an error (99); bad usage is exit 2.
 # Screenshots are kept in $SW_BUILDDIR/tests/artefacts/590-browser-check/.
 # Skips (TAP "1..0 # SKIP") only when Chromium, chromedriver or Selenium
 # is not installed; autotools/deps installs them.
 . "$SW_SRCDIR/tests/integration/lib.sh"
 CHECK=("$PY3" "$SW_SRCDIR/tests/tools/browser_check.py")
-SITE=$SW_TEST_DATA/browser
+SITE=$(cd "$SW_TEST_DATA/browser" && pwd -P) || bail "no fixture site in $SW_TEST_DATA/browser"
 ART=$SW_BUILDDIR/tests/artefacts/590-browser-check
 TIMEOUT=$((20 * T_WAIT_SCALE)) # a failure bound per page, never expected
 
 "${CHECK[@]}" --probe >"$T_DIR/probe.out" 2>&1
 case $? in
 0) echo "# $(cat "$T_DIR/probe.out")" ;;
-77) echo "1..0 # SKIP $(tail -n 1 "$T_DIR/probe.out")"; exit 0 ;;
+77) echo "1..0 # SKIP $(tail -n 1 "$T_DIR/probe.out" | sed "s/^browser_check: SKIP: //")"; exit 0 ;;
 *) bail "browser_check --probe failed: $(cat "$T_DIR/probe.out")" ;;
 esac
 rm -rf "$ART"
@@ -52,6 +52,9 @@ is "$?" 77 "no Chromium: exit 77 (automake SKIP)"
 contains "$out" "Chromium is not installed (/nonexistent/chromium)" "no Chromium: says what is missing"
 out=$(SW_CHROMEDRIVER=/nonexistent/chromedriver "${CHECK[@]}" "$T_DIR/x" "$SITE/clean.html" 2>&1)
 is "$?" 77 "no chromedriver: exit 77"
+out=$(SW_CHROMIUM=/bin/false "${CHECK[@]}" "$T_DIR/x" "$SITE/clean.html" 2>&1)
+is "$?" 99 "a browser that does not start: an error (99), not a skip"
+contains "$out" "cannot start Chromium" "and it says so"
 out=$("${CHECK[@]}" "$T_DIR/x" 2>&1)
 is "$?" 2 "no page: usage error"
 out=$("${CHECK[@]}" "$T_DIR/x" "http://192.0.2.1/index.html" 2>&1)

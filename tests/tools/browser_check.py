@@ -436,6 +436,12 @@ def text_report(results):
     return "\n".join(lines)
 
 
+def short(e):
+    """An exception's message without chromedriver's native stack trace."""
+    text = (getattr(e, "msg", None) or str(e)).split("\nStacktrace:")[0]
+    return " ".join(text.split()) or type(e).__name__
+
+
 def run_pages(args, urls, chromium, driver_path):
     os.makedirs(args.artefacts, exist_ok=True)
     artefacts = os.path.abspath(args.artefacts)
@@ -446,8 +452,7 @@ def run_pages(args, urls, chromium, driver_path):
             drv = start_browser(chromium, driver_path, profile, artefacts, args.timeout)
         except Exception as e:  # selenium raises many kinds; all mean "cannot start"
             raise RuntimeError("cannot start Chromium through chromedriver: %s (see %s)"
-                               % (str(e).strip() or type(e).__name__,
-                                  os.path.join(artefacts, "chromedriver.log"))) from None
+                               % (short(e), os.path.join(artefacts, "chromedriver.log"))) from None
         results = [check_page(drv, a, u, n, artefacts) for n, (a, u) in enumerate(urls, 1)]
         versions = drv.capabilities.get("browserVersion", "")
     finally:
@@ -485,8 +490,7 @@ def main(argv):
         print("browser_check: SKIP: %s" % e, file=sys.stderr)
         return EXIT_SKIP
     except Exception as e:  # the browser died or could not be driven
-        print("browser_check: error: %s: %s" % (type(e).__name__, str(e).strip()),
-              file=sys.stderr)
+        print("browser_check: error: %s: %s" % (type(e).__name__, short(e)), file=sys.stderr)
         return EXIT_ERROR
 
 
