@@ -24,7 +24,9 @@ USAGE
   --probe      only say whether Chromium, chromedriver and Selenium are
                installed (exit 0 and their versions, or 77 and why not)
 
-A PAGE IS CLEAN WHEN, after its load event (document.readyState complete):
+A PAGE IS CLEAN WHEN, after its load event (document.readyState complete;
+a <meta> refresh then scheduled is cancelled, so a self-refreshing page
+stays put while it is checked):
   - every <img> is complete, decodes and has naturalWidth > 0 (lazy
     images are switched to eager and waited for first);
   - every <object>/<embed> showing a document (SVG) has one;
@@ -387,6 +389,10 @@ def check_page(drv, arg, url, n, artefacts):
         drv.get(url)
     except TimeoutException:
         result["problems"].append("did not finish loading (load event) within the timeout")
+    # Cancel a scheduled <meta http-equiv="refresh"> (the dashboards reload
+    # themselves) so the page checked is the page shot.  After the load
+    # event only lazy images are still to come, and they start afterwards.
+    drv.execute_script("window.stop()")
     result["ready_state"] = drv.execute_script("return document.readyState")
     result["title"] = drv.title
     if result["ready_state"] == "complete":
