@@ -1,5 +1,10 @@
 /*
  * notice.c - one customer message from the rows of one order (notice.h).
+ *
+ * A part's kind is its template kind: "cohort" for a cohort notice, a
+ * follow-up's news, else its slip kind; an item's issue always tells the
+ * slip itself (own_kind), so a cohort message still says what happened
+ * to each parcel.
  */
 #include "config.h"
 
@@ -25,17 +30,29 @@ static const char *jstr(const json_t *o, const char *key)
 /* Most serious first (notice.h); every kind of kinds.h has its place. */
 static const enum sw_tpl_kind rank_order[] = {
 	SW_TPL_RETURNING, SW_TPL_EXCEPTION, SW_TPL_ATTEMPT_FAIL, SW_TPL_AVAILABLE_FOR_PICKUP,
-	SW_TPL_LATE, SW_TPL_STALLED, SW_TPL_NO_FIRST_SCAN, SW_TPL_ETA_SLIP, SW_TPL_SHIP_LATE,
-	SW_TPL_DELIVERED, SW_TPL_SHIPPED, SW_TPL_MOVING,
+	SW_TPL_COHORT, SW_TPL_LATE, SW_TPL_STALLED, SW_TPL_NO_FIRST_SCAN, SW_TPL_ETA_SLIP,
+	SW_TPL_SHIP_LATE, SW_TPL_DELIVERED, SW_TPL_SHIPPED, SW_TPL_MOVING,
 };
 _Static_assert(sizeof(rank_order) / sizeof(rank_order[0]) == SW_TPL_KIND_LAST,
 	       "a kind of kinds.h without its place in rank_order");
 
-static const char *part_kind(const struct sw_notice_part *p)
+static bool is_followup(const struct sw_notice_part *p)
+{
+	return strncmp(p->row->slip_kind, "resolved_", 9) == 0;
+}
+
+/* The row's own kind: its slip, or a follow-up's news. */
+static const char *own_kind(const struct sw_notice_part *p)
 {
 	const char *k = p->row->slip_kind;
 
-	return strncmp(k, "resolved_", 9) == 0 && p->chk.news[0] ? p->chk.news : k;
+	return is_followup(p) && p->chk.news[0] ? p->chk.news : k;
+}
+
+/* Its template kind (a follow-up is never a cohort notice). */
+static const char *part_kind(const struct sw_notice_part *p)
+{
+	return p->cohort.on && !is_followup(p) ? sw_tpl_kind_name(SW_TPL_COHORT) : own_kind(p);
 }
 
 int sw_notice_rank(const struct sw_notice_part *p)
@@ -182,6 +199,7 @@ struct build {
 	struct item_text it[ITEMS_MAX];
 	size_t n_items;
 	bool several_issues; /* a parcel listed has more than one issue */
+	bool lead_cohort;    /* the message is a cohort notice */
 };
 
 /* A part's parcel: the queued one, else (a follow-up of an order slip)
@@ -200,7 +218,7 @@ static const char *part_tracking(const struct sw_notice_part *p)
 	return t ? t : p->chk.tracking[0] ? p->chk.tracking : NULL;
 }
 
-/* Adds the summary of p's kind to an item's issue (each kind once). */
+/* Adds the summary of p's own kind to an item's issue (each kind once). */
 static void add_issue(struct item_text *t, const struct sw_notice_part *p,
 		      const struct sw_tpl_set *tpl, const struct sw_tpl *lead)
 {
@@ -208,7 +226,7 @@ static void add_issue(struct item_text *t, const struct sw_notice_part *p,
 	const char *sum;
 	size_t used = strlen(t->issue);
 
-	if (sw_notice_tpl_kind(p, &k) != SW_OK)
+	if (sw_tpl_kind_from_name(own_kind(p), &k) != SW_OK)
 		return;
 	sum = sw_tpl_summary(sw_tpl_pick(tpl, k, sw_tpl_locale(lead)));
 	if (!sum || !*sum || strstr(t->issue, sum))
@@ -259,6 +277,35 @@ static void add_items(struct build *b, const struct sw_tpl *lead)
 	}
 }
 
+/* The stages a cohort message words (template.h: stage_*), in the order
+ * of its stage values. */
+static const char *const cohort_stages[] = { "warehouse", "first_mile", "line_haul", "last_mile" };
+#define N_COHORT_STAGES (sizeof(cohort_stages) / sizeof(cohort_stages[0]))
+
+/* The index of stage in cohort_stages, or N_COHORT_STAGES: unknown. */
+static size_t cohort_stage(const char *stage)
+{
+	size_t i;
+
+	for (i = 0; i < N_COHORT_STAGES && strcmp(stage, cohort_stages[i]) != 0; i++)
+		;
+	return i;
+}
+
+/* The facts of a cohort notice: which incident it tells about. */
+static json_t *cohort_json(const struct sw_notice_cohort *c)
+{
+	json_t *o = json_object();
+	size_t st = cohort_stage(c->stage);
+
+	json_object_set_new(o, "rule", json_string(c->rule));
+	json_object_set_new(o, "subject", json_string(c->subject));
+	json_object_set_new(o, "incident", json_integer(c->incident));
+	json_object_set_new(o, "stage", json_string(st < N_COHORT_STAGES ? cohort_stages[st]
+									 : "unknown"));
+	return o;
+}
+
 /* The facts of the message as JSON (the webhook's "facts"). */
 static char *facts_json(const struct build *b)
 {
@@ -267,7 +314,7 @@ static char *facts_json(const struct build *b)
 	char *text;
 
 	for (size_t i = 0; i < b->n; i++)
-		json_array_append_new(kinds, json_string(part_kind(&b->parts[i])));
+		json_array_append_new(kinds, json_string(own_kind(&b->parts[i])));
 	for (size_t i = 0; i < b->n_items; i++) {
 		json_t *p = json_object();
 
@@ -283,11 +330,24 @@ static char *facts_json(const struct build *b)
 	}
 	json_object_set_new(f, "kinds", kinds);
 	json_object_set_new(f, "parcels", parcels);
+	if (b->lead_cohort)
+		json_object_set_new(f, "cohort", cohort_json(&b->parts[0].cohort));
 	if (jstr(lv, "promise_text"))
 		json_object_set_new(f, "delivery_promise", json_string(jstr(lv, "promise_text")));
 	text = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(f);
 	return text;
+}
+
+/* The cohort template's cause: exactly one stage value set
+ * (template.h). */
+static void stage_values(const char *stage, struct sw_tpl_values *v)
+{
+	const char **set[N_COHORT_STAGES + 1] = { &v->stage_warehouse, &v->stage_first_mile,
+						  &v->stage_line_haul, &v->stage_last_mile,
+						  &v->stage_unknown };
+
+	*set[cohort_stage(stage)] = "yes";
 }
 
 /* The values of the lead template. */
@@ -329,6 +389,8 @@ static void lead_values(struct build *b, const struct sw_notice_part *lead, enum
 	v->others = b->n_items > 1 || b->several_issues ? "yes" : NULL;
 	v->items = b->items;
 	v->n_items = b->n_items;
+	if (k == SW_TPL_COHORT)
+		stage_values(lead->cohort.stage, v);
 }
 
 static void fill_notice(const struct build *b, const struct sw_notice_part *lead,
@@ -385,6 +447,7 @@ enum sw_err sw_notice_build(const struct sw_alerts_conf *conf, const struct sw_t
 		snprintf(err, errlen, "no template kind '%s'", part_kind(&parts[0]));
 		goto out;
 	}
+	b->lead_cohort = k == SW_TPL_COHORT;
 	lt = sw_tpl_pick(tpl, k, jstr(b->lv, "locale"));
 	sw_tpl_format_locale(lt, jstr(b->lv, "locale"), b->loc, sizeof(b->loc));
 	add_items(b, lt);

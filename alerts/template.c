@@ -85,7 +85,7 @@ struct sw_tpl_set {
 
 #define KIND_NAME(id, name, ...) [SW_TPL_##id] = name,
 static const char *const kind_names[SW_TPL_KIND_LAST] = {
-	SW_SLIP_KINDS(KIND_NAME) SW_FOLLOWUP_KINDS(KIND_NAME)
+	SW_SLIP_KINDS(KIND_NAME) SW_FOLLOWUP_KINDS(KIND_NAME) SW_SHARED_KINDS(KIND_NAME)
 };
 #undef KIND_NAME
 
@@ -94,6 +94,7 @@ enum var {
 	V_CUSTOMER_NAME, V_ORDER_ID, V_TRACKING_NUMBER, V_COURIER, V_TRACKING_LINK,
 	V_PROMISED_DATE, V_NEW_DATE, V_SHOP_NAME, V_UNSUBSCRIBE_LINK, V_DELIVERY_DATE,
 	V_SHIP_BY_DATE, V_PARCEL_COUNT, V_FOLLOWUP, V_OTHERS,
+	V_STAGE_WAREHOUSE, V_STAGE_FIRST_MILE, V_STAGE_LINE_HAUL, V_STAGE_LAST_MILE, V_STAGE_UNKNOWN,
 	V_P_COURIER, V_P_TRACKING_NUMBER, V_P_TRACKING_LINK, V_P_ISSUE, V_P_NEW_DATE,
 	V_PARCELS,
 	N_VARS
@@ -122,6 +123,11 @@ static const struct {
 	[V_PARCEL_COUNT] = { "parcel_count", E(parcel_count) },
 	[V_FOLLOWUP] = { "followup", E(followup) },
 	[V_OTHERS] = { "others", E(others) },
+	[V_STAGE_WAREHOUSE] = { "stage_warehouse", E(stage_warehouse) },
+	[V_STAGE_FIRST_MILE] = { "stage_first_mile", E(stage_first_mile) },
+	[V_STAGE_LINE_HAUL] = { "stage_line_haul", E(stage_line_haul) },
+	[V_STAGE_LAST_MILE] = { "stage_last_mile", E(stage_last_mile) },
+	[V_STAGE_UNKNOWN] = { "stage_unknown", E(stage_unknown) },
 	[V_P_COURIER] = { "p_courier", I(courier) },
 	[V_P_TRACKING_NUMBER] = { "p_tracking_number", I(tracking_number) },
 	[V_P_TRACKING_LINK] = { "p_tracking_link", I(tracking_link) },

@@ -82,10 +82,13 @@
 
 /* Template kinds (kinds.h): the slip kinds, with the same values as enum
  * sw_slip, then the good-news follow-ups that a slip the customer was told
- * about earns when it resolves.  SW_TPL_SHIP_LATE, ..., SW_TPL_SHIPPED,
- * ... */
+ * about earns when it resolves, then the shared messages (a cohort
+ * incident's).  SW_TPL_SHIP_LATE, ..., SW_TPL_SHIPPED, ..., SW_TPL_COHORT */
 #define SW_TPL_ENUM_(id, name, ...) SW_TPL_##id,
-enum sw_tpl_kind { SW_SLIP_KINDS(SW_TPL_ENUM_) SW_FOLLOWUP_KINDS(SW_TPL_ENUM_) SW_TPL_KIND_LAST };
+enum sw_tpl_kind {
+	SW_SLIP_KINDS(SW_TPL_ENUM_) SW_FOLLOWUP_KINDS(SW_TPL_ENUM_) SW_SHARED_KINDS(SW_TPL_ENUM_)
+	    SW_TPL_KIND_LAST
+};
 #undef SW_TPL_ENUM_
 
 #define SW_TPL_FILE_MAX (64 * 1024)    /* largest template file */
@@ -153,6 +156,19 @@ struct sw_tpl_values {
 	const struct sw_tpl_item *items; /* {{*parcels}}: the parcels of the
 					    email, the lead's first */
 	size_t n_items;               /* items[0..n_items); 0: none */
+	/* The stage that ran over for the cohort of a cohort message (the
+	 * incident's most frequent): exactly one is set (non-empty) there,
+	 * stage_unknown when the incident names none; all NULL elsewhere.
+	 * Each locale words the cause from them. */
+	const char *stage_warehouse;  /* {{stage_warehouse}}: created ->
+					 shipped (the warehouse is behind) */
+	const char *stage_first_mile; /* {{stage_first_mile}}: shipped ->
+					 the courier's first scan */
+	const char *stage_line_haul;  /* {{stage_line_haul}}: first scan ->
+					 out for delivery (hubs) */
+	const char *stage_last_mile;  /* {{stage_last_mile}}: out for
+					 delivery -> delivered */
+	const char *stage_unknown;    /* {{stage_unknown}}: no stage known */
 };
 
 /* A rendered email; every string is NUL-terminated and owned by the

@@ -441,6 +441,41 @@ static void test_render(void)
 	is_int(sw_tpl_render(t, &v, &m, NULL, 0), SW_EINVAL,
 	       "tracking_link NULL inside html href is an error (no section there)");
 
+	sw_tpl_free(s);
+
+	/* the cohort template's stage values: set/unset, like any value */
+	t = one(&s, 11, "Subject: s\n\n"
+		       "{{#stage_warehouse}}W{{stage_warehouse}}{{/stage_warehouse}}"
+		       "{{#stage_first_mile}}F{{/stage_first_mile}}"
+		       "{{#stage_line_haul}}H{{/stage_line_haul}}"
+		       "{{#stage_last_mile}}L{{/stage_last_mile}}"
+		       "{{#stage_unknown}}U{{/stage_unknown}}"
+		       "{{^stage_line_haul}}!h{{/stage_line_haul}}\n"
+		       "=== html ===\n");
+	if (ok(t != NULL, "the stage_* names are known")) {
+		v = full;
+		rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
+		ok(rc == SW_OK && strcmp(m.text, "!h\n") == 0, "no stage value: none shown");
+		sw_tpl_msg_free(&m);
+		v.stage_line_haul = "yes";
+		rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
+		ok(rc == SW_OK && strcmp(m.text, "H\n") == 0, "stage_line_haul: its section only");
+		sw_tpl_msg_free(&m);
+		v.stage_line_haul = NULL;
+		v.stage_warehouse = "x";
+		v.stage_unknown = "yes";
+		rc = sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf));
+		ok(rc == SW_OK && strcmp(m.text, "WxU!h\n") == 0, "stage_warehouse, stage_unknown");
+		sw_tpl_msg_free(&m);
+	}
+	sw_tpl_free(s);
+	t = one(&s, 12, "Subject: s\n\n{{stage_line_haul}}\n=== html ===\n");
+	v = full;
+	is_int(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)), SW_EINVAL,
+	       "{{stage_line_haul}} with no value is an error like any value's");
+	sw_tpl_free(s);
+	t = one(&s, 13, "Subject: s\n\nx\n=== html ===\n");
+
 	v = full;
 	is_int(sw_tpl_render(NULL, &v, &m, errbuf, sizeof(errbuf)), SW_EINVAL, "NULL tpl");
 	is_int(sw_tpl_render(t, NULL, &m, errbuf, sizeof(errbuf)), SW_EINVAL, "NULL values");
@@ -883,6 +918,7 @@ static const char *const en_subjects[SW_TPL_KIND_LAST] = {
 	[SW_TPL_SHIPPED] = "Good news: your order A-1001 has shipped",
 	[SW_TPL_DELIVERED] = "Your parcel for order A-1001 has arrived",
 	[SW_TPL_MOVING] = "Your parcel for order A-1001 is on its way again",
+	[SW_TPL_COHORT] = "Your order A-1001 is delayed by a problem affecting many deliveries",
 };
 
 /* Kinds whose shipped templates tell the courier's new date (the others
@@ -895,7 +931,8 @@ static bool shows_new_date(int k)
 
 static bool has_followup(int k)
 {
-	return k < SW_TPL_SHIPPED && k != SW_TPL_RETURNING && k != SW_TPL_AVAILABLE_FOR_PICKUP;
+	return (k < SW_TPL_SHIPPED && k != SW_TPL_RETURNING && k != SW_TPL_AVAILABLE_FOR_PICKUP) ||
+	       k == SW_TPL_COHORT;
 }
 
 /* The values a template of kind k cannot do without (template headers:
@@ -909,7 +946,7 @@ static void min_values(int k, struct sw_tpl_values *v)
 	if (k == SW_TPL_LATE || k == SW_TPL_ETA_SLIP)
 		v->delivery_date = "Thu, 26 Nov 2026";
 	if (k != SW_TPL_SHIP_LATE && k != SW_TPL_LATE && k != SW_TPL_SHIPPED &&
-	    k != SW_TPL_DELIVERED) {
+	    k != SW_TPL_DELIVERED && k != SW_TPL_COHORT) {
 		v->courier = "DHL";
 		v->tracking_number = "1Z999";
 	}
@@ -1023,6 +1060,72 @@ static void test_shipped(void)
 	sw_tpl_free(s);
 }
 
+/* The cohort template in every shipped locale: each stage value words its
+ * own cause (exactly one is set), with and without a courier (an order
+ * cohort has none); no stage value: no cause paragraph, nothing broken. */
+static void test_shipped_cohort(void)
+{
+	const char *src = getenv("SW_SRCDIR");
+	char *dir = xasprintf("%s/alerts/templates", src && *src ? src : ".");
+	static const char *const locales[] = { "default", "hi", "gu", "ne" };
+	static const char *const en_cause[] = {
+		"Our warehouse is behind with dispatching orders",
+		"Many parcels handed to DHL are taking longer than usual to be collected",
+		"A problem at DHL's hubs is delaying deliveries to your area",
+		"DHL's local deliveries in your area are running behind",
+		"A problem affecting many deliveries like yours",
+	};
+	struct sw_tpl_set *s = NULL;
+
+	if (!ok(sw_tpl_load(dir, &s, errbuf, sizeof(errbuf)) == SW_OK, "cohort: templates load")) {
+		printf("#   %s\n", errbuf);
+		free(dir);
+		return;
+	}
+	free(dir);
+	for (size_t l = 0; l < sizeof(locales) / sizeof(locales[0]); l++) {
+		const struct sw_tpl *t = sw_tpl_pick(s, SW_TPL_COHORT, locales[l]);
+		char *texts[5] = { NULL };
+		struct sw_tpl_msg m;
+		bool distinct = true, courier_named = true;
+
+		for (int st = 0; st < 5; st++) {
+			struct sw_tpl_values v = full;
+			const char **stage[] = { &v.stage_warehouse, &v.stage_first_mile,
+						 &v.stage_line_haul, &v.stage_last_mile,
+						 &v.stage_unknown };
+
+			*stage[st] = "yes";
+			errbuf[0] = '\0';
+			if (!ok(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)) == SW_OK,
+				"%s cohort, stage %d: renders%s%s", locales[l], st, *errbuf ? ": " : "",
+				errbuf))
+				continue;
+			if (strcmp(locales[l], "default") == 0)
+				ok(strstr(m.text, en_cause[st]) && strstr(m.html, en_cause[st]),
+				   "  English cause: %s", en_cause[st]);
+			courier_named = courier_named && (st == 0 || strstr(m.text, "DHL"));
+			for (int o = 0; o < st; o++)
+				distinct = distinct && texts[o] && strcmp(texts[o], m.text) != 0;
+			texts[st] = xstrdup(m.text);
+			sw_tpl_msg_free(&m);
+
+			v.courier = NULL; /* an order cohort: no courier, no parcel */
+			v.tracking_number = NULL;
+			v.tracking_link = NULL;
+			ok(sw_tpl_render(t, &v, &m, errbuf, sizeof(errbuf)) == SW_OK && no_tags(&m) &&
+				   !strstr(m.text, "\n\n\n"),
+			   "  and without a courier or parcel%s%s", *errbuf ? ": " : "", errbuf);
+			sw_tpl_msg_free(&m);
+		}
+		ok(distinct, "%s cohort: each stage words its own cause", locales[l]);
+		ok(courier_named, "%s cohort: a courier's stage names the courier", locales[l]);
+		for (int st = 0; st < 5; st++)
+			free(texts[st]);
+	}
+	sw_tpl_free(s);
+}
+
 /* A Nepali customer's late email end to end: the locale, the date in it,
  * the item issue from another kind's Summary in the same language. */
 static void test_shipped_nepali(void)
@@ -1082,6 +1185,7 @@ int main(void)
 	test_numbers();
 	test_shipped();
 	test_shipped_nepali();
+	test_shipped_cohort();
 	sw_tz_cache_clear();
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
