@@ -268,6 +268,8 @@ static void notify_follow(struct alerts *a, struct sw_alerts_state *c)
 	if (a->notify) {
 		sw_notify_set(a->notify, &c->alerts, c->tpl);
 		sw_notify_set_channels(a->notify, a->chs, a->n_chs);
+		/* a->sig is filled by pages_follow, before the loop runs a round */
+		sw_notify_set_pages(a->notify, &c->pages, &a->sig);
 	}
 }
 

@@ -5,7 +5,11 @@
  * the group's rows are re-checked one by one (recheck.c), what is still
  * true becomes one message (notice.c), and the message goes through the
  * lead row's channel (channel.h).  Every row ends the round in a state
- * that says what happened to it and why.
+ * that says what happened to it and why.  Between the re-check and the
+ * message, each row still true is looked up in the cohort incidents of
+ * the [page] rules that want a cohort message (one subject_of and one
+ * page read per row and rule): the page's state, read from the store as
+ * the pages engine left it, decides its wording or a hold.
  */
 #include "config.h"
 
@@ -18,7 +22,9 @@
 
 #include "alerts/notice.h"
 #include "alerts/notify.h"
+#include "alerts/pages.h"
 #include "lib/log.h"
+#include "lib/store_pages.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
@@ -35,6 +41,8 @@ struct sw_notify {
 	struct sw_notify_stats stats;
 	struct sw_log_complain send_c;
 	bool (*interrupt)(void);
+	const struct sw_pages_conf *pages; /* cohort rules; NULL: none */
+	const struct sw_sig_ctx *sig;
 };
 
 /* What one round knows besides the rows. */
@@ -70,6 +78,13 @@ void sw_notify_set_channels(struct sw_notify *n, struct sw_channel *const *chs, 
 	n->n_chs = n_chs < SW_NOTIFY_CHANNELS ? n_chs : SW_NOTIFY_CHANNELS;
 	for (size_t i = 0; i < n->n_chs; i++)
 		n->chs[i] = chs[i];
+}
+
+void sw_notify_set_pages(struct sw_notify *n, const struct sw_pages_conf *pages,
+			 const struct sw_sig_ctx *ctx)
+{
+	n->pages = pages;
+	n->sig = ctx;
 }
 
 void sw_notify_set_interrupt(struct sw_notify *n, bool (*fn)(void))
@@ -214,6 +229,163 @@ static enum sw_err recheck_all(struct sw_notify *n, struct group *g, int64_t now
 	return rc;
 }
 
+/* ---- cohort incidents ------------------------------------------------------ */
+
+/* What the cohort incidents say about a group: hold it until, and why. */
+struct cohort_hold {
+	bool hold;
+	int64_t until;
+	char why[SW_LABEL_VALUE_MAX * 2 + 64];
+};
+
+/* The page's figures "stage" into c->stage ("" if none). */
+static void figures_stage(const char *figures, struct sw_notice_cohort *c)
+{
+	json_t *f = figures ? json_loads(figures, 0, NULL) : NULL;
+	const char *st = json_string_value(json_object_get(f, "stage"));
+
+	snprintf(c->stage, sizeof(c->stage), "%s", st ? st : "");
+	json_decref(f);
+}
+
+/* Until when row m waits for the forming incident pg of r: the next
+ * evaluation, at most until pg should have fired and never past m's
+ * give_up_after; 0 when that is past (m goes out in its own wording). */
+static int64_t forming_until(const struct sw_notify *n, const struct sw_page_rule *r,
+			     const struct sw_page *pg, const struct sw_outbox_msg *m, int64_t now)
+{
+	int64_t every = n->pages->interval_ms / 1000 > 0 ? n->pages->interval_ms / 1000 : 1;
+	int64_t limit = pg->state_since + r->for_s + 2 * every;
+	int64_t give_up = m->created_at + n->conf->give_up_ms / 1000;
+
+	if (give_up < limit)
+		limit = give_up;
+	if (now >= limit)
+		return 0;
+	return now + every < limit ? now + every : limit;
+}
+
+/* The page of r whose subject m's entity falls in now (id: the subject
+ * id), into *ret_pg (the caller's: sw_store_page_free(pg, 1)); NULL when
+ * m is none of r's cohorts, r has no page there, or r's match does not
+ * hold for it.  SW_OK, or a store error with errbuf set. */
+static enum sw_err cohort_page(struct sw_notify *n, const struct sw_page_rule *r,
+			       const struct sw_outbox_msg *m, char *id, size_t idlen,
+			       struct sw_page **ret_pg, char *errbuf, size_t errlen)
+{
+	char subject[SW_LABEL_KEY_MAX + SW_LABEL_VALUE_MAX + 2], err[256];
+	const char *key = sw_signal_subject_label(r->signal);
+	enum sw_err rc;
+
+	*ret_pg = NULL;
+	rc = sw_signal_subject_of(r->signal, n->sig, m->entity, id, idlen, err, sizeof(err));
+	if (rc == SW_ENOTFOUND)
+		return SW_OK;
+	if (rc != SW_OK) {
+		snprintf(errbuf, errlen, "notice %lld: the [page %s] cohort of %s: %s",
+			 (long long)m->id, r->name, m->entity, err);
+		return rc;
+	}
+	if (key)
+		snprintf(subject, sizeof(subject), "%s=%s", key, id);
+	else
+		subject[0] = '\0';
+	rc = sw_store_page_get(n->st, r->name, subject, ret_pg);
+	if (rc == SW_ENOTFOUND)
+		return SW_OK;
+	if (rc != SW_OK) {
+		snprintf(errbuf, errlen, "notice %lld: page %s %s: %s", (long long)m->id, r->name,
+			 subject, sw_store_errmsg(n->st));
+		return SW_ESTORE;
+	}
+	if (r->match && !sw_matchers_match(r->match, (*ret_pg)->labels ? (*ret_pg)->labels : "")) {
+		sw_store_page_free(*ret_pg, 1);
+		*ret_pg = NULL;
+	}
+	return SW_OK;
+}
+
+/* Marks p a cohort notice of pg (r's, subject id). */
+static void cohort_set(struct sw_notice_part *p, const struct sw_page_rule *r,
+		       const struct sw_page *pg)
+{
+	struct sw_notice_cohort *c = &p->cohort;
+
+	c->on = true;
+	snprintf(c->rule, sizeof(c->rule), "%s", r->name);
+	snprintf(c->subject, sizeof(c->subject), "%s", pg->subject);
+	c->incident = pg->incident;
+	figures_stage(pg->figures, c);
+	sw_log_info("notify", "notice %lld (%s, %s): the cohort incident %s %s (#%lld) fires: a "
+			      "cohort notice",
+		    (long long)p->row->id, p->row->slip_kind, p->row->entity, r->name, pg->subject,
+		    (long long)pg->incident);
+}
+
+/* p in the cohort rules, in file order: the first whose incident over p
+ * fires makes p a cohort notice, or, forming, holds p's group (*h). */
+static enum sw_err cohort_one(struct sw_notify *n, struct sw_notice_part *p, int64_t now,
+			      struct cohort_hold *h, char *errbuf, size_t errlen)
+{
+	char id[SW_LABEL_VALUE_MAX + 1];
+	bool decided = false;
+	enum sw_err rc = SW_OK;
+
+	for (size_t i = 0; !decided && rc == SW_OK && i < n->pages->n_rules; i++) {
+		const struct sw_page_rule *r = &n->pages->rules[i];
+		struct sw_page *pg = NULL;
+		int64_t until;
+
+		if (!r->cohort_message ||
+		    (rc = cohort_page(n, r, p->row, id, sizeof(id), &pg, errbuf, errlen)) || !pg)
+			continue;
+		if (pg->state == SW_PAGE_FIRING) {
+			cohort_set(p, r, pg);
+			decided = true;
+		} else if (pg->state == SW_PAGE_PENDING && (until = forming_until(n, r, pg, p->row, now))) {
+			if (!h->hold || until < h->until)
+				h->until = until;
+			if (!h->hold)
+				snprintf(h->why, sizeof(h->why),
+					 "held: the cohort incident %s/%s is forming", r->name, id);
+			h->hold = decided = true;
+		} else if (pg->state == SW_PAGE_PENDING) {
+			sw_log_info("notify", "notice %lld: the cohort incident %s/%s is still forming: "
+					      "sent in its own wording",
+				    (long long)p->row->id, r->name, id);
+		}
+		sw_store_page_free(pg, 1);
+	}
+	return rc;
+}
+
+/* The group's rows in the cohort rules (follow-ups never are cohort
+ * notices); *ret_held when the group was held for a forming incident. */
+static enum sw_err cohort_all(struct sw_notify *n, struct group *g, int64_t now, bool *ret_held,
+			      char *errbuf, size_t errlen)
+{
+	struct cohort_hold h = { 0 };
+	enum sw_err rc = SW_OK;
+
+	*ret_held = false;
+	if (!n->pages || !n->sig)
+		return SW_OK;
+	for (size_t i = 0; i < g->n && rc == SW_OK; i++)
+		if (strncmp(g->parts[i].row->slip_kind, "resolved_", 9) != 0)
+			rc = cohort_one(n, &g->parts[i], now, &h, errbuf, errlen);
+	if (rc != SW_OK || !h.hold)
+		return rc;
+	*ret_held = true;
+	for (size_t i = 0; i < g->n && rc == SW_OK; i++)
+		if ((rc = defer(n, g->parts[i].row, h.until, h.why)) == SW_OK) {
+			n->stats.held++;
+			count(n, "held");
+		}
+	sw_log_info("notify", "notice %lld (%zu rows) %s", (long long)g->parts[0].row->id, g->n,
+		    h.why);
+	return rc;
+}
+
 typedef enum sw_err (*mark_fn)(struct sw_notify *, const struct sw_outbox_msg *, const char *,
 			       const char *);
 
@@ -322,10 +494,12 @@ static enum sw_err mark_sent(struct sw_notify *n, struct group *g, int64_t now,
 	enum sw_err rc = sw_store_outbox_mark_sent(n->st, lead->id, now, detail);
 
 	n->stats.sent++;
+	n->stats.cohort += g->parts[0].cohort.on;
 	count(n, "sent");
 	sw_log_release(&n->send_c, SW_LOG_NOTICE, "notify", "sending notices again");
-	sw_log_info("notify", "notice %lld (%s, %s, %zu rows) sent: %s", (long long)lead->id,
-		    lead->slip_kind, lead->channel, g->n, detail);
+	sw_log_info("notify", "notice %lld (%s%s, %s, %zu rows) sent: %s", (long long)lead->id,
+		    lead->slip_kind, g->parts[0].cohort.on ? " as a cohort notice" : "",
+		    lead->channel, g->n, detail);
 	for (size_t i = 1; i < g->n && rc == SW_OK; i++) {
 		rc = sw_store_outbox_mark_merged(n->st, g->parts[i].row->id, lead->id, now);
 		n->stats.merged++;
@@ -380,7 +554,8 @@ static enum sw_err handle_group(struct sw_notify *n, struct group *g, struct rou
 	enum sw_err rc;
 
 	*ret_tried = false;
-	if ((rc = recheck_all(n, g, r->now, errbuf, errlen)) || g->n == 0)
+	if ((rc = recheck_all(n, g, r->now, errbuf, errlen)) || g->n == 0 ||
+	    (rc = cohort_all(n, g, r->now, &done, errbuf, errlen)) || done)
 		return rc;
 	sw_notice_sort(g->parts, g->n);
 	if (!r->stopping && n->interrupt && n->interrupt())

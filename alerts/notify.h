@@ -12,6 +12,19 @@
  *     with the reason; cannot be confirmed (courier feed down) -> held
  *     (deferred) and judged again later, obsolete once older than
  *     give_up_after
+ *   cohorts (sw_notify_set_pages): a row whose entity falls in the
+ *     subject of a [page NAME] with customer_message = cohort
+ *     (sw_signal_subject_of, the rule's match holding) and whose page
+ *     is firing becomes a cohort notice (notice.h); if that page is
+ *     pending (the incident is forming) the whole group is held
+ *     ("held: the cohort incident RULE/ID is forming") until the next
+ *     evaluation, so that nobody gets the per-parcel wording a minute
+ *     before the cohort one, at most until the page should have fired
+ *     (its state_since + the rule's for + two [pages] intervals) and
+ *     never past give_up_after: then the slip's own wording.  ok, no
+ *     data or no page: the slip's own wording.  Follow-ups never are
+ *     cohort notices.  The first such rule (file order) whose page over
+ *     the row fires or forms decides.
  *   the rows left make one message led by the most serious (notice.h):
  *   unsubscribed address           -> suppressed ("unsubscribed")
  *   customer's quiet hours, unless
@@ -54,9 +67,12 @@
 #define SW_NOTIFY_CHANNELS 8 /* open channels at most */
 
 struct sw_notify;
+struct sw_pages_conf; /* pages.h */
+struct sw_sig_ctx;    /* signals.h */
 
 struct sw_notify_stats {
 	uint64_t sent, deferred, failed, suppressed, quiet, obsolete, merged, held;
+	uint64_t cohort; /* messages sent as cohort notices */
 };
 
 /* A new sender.  All arguments are borrowed until sw_notify_set or free;
@@ -74,6 +90,13 @@ void sw_notify_set(struct sw_notify *n, const struct sw_alerts_conf *conf,
  * SW_NOTIFY_CHANNELS; a row whose channel is not among them fails with
  * "channel NAME is not configured"). */
 void sw_notify_set_channels(struct sw_notify *n, struct sw_channel *const *chs, size_t n_chs);
+
+/* The ops rules whose cohort incidents change what customers are told
+ * ([page NAME] customer_message = cohort) and the signal context their
+ * subjects are found in; both borrowed until the next call or free (call
+ * again on reload).  NULL (the default): no cohort notices. */
+void sw_notify_set_pages(struct sw_notify *n, const struct sw_pages_conf *pages,
+			 const struct sw_sig_ctx *ctx);
 
 void sw_notify_free(struct sw_notify *n);
 

@@ -155,6 +155,7 @@ static void start(struct scen *s)
 		die(s, "engine", err);
 	s->notify = sw_notify_new(s->st, &s->ac, s->tpl, s->engine, NULL);
 	sw_notify_set_channels(s->notify, s->chs, s->n_chs);
+	sw_notify_set_pages(s->notify, &s->pc, &s->sig);
 	s->sig.st = s->st;
 	s->pages = sw_pages_new(s->st, &s->sig, &s->pc, NULL);
 	s->pager = sw_pager_new(s->st, &s->pc, NULL);
