@@ -32,12 +32,19 @@ stays put while it is checked):
   - every <object>/<embed> showing a document (SVG) has one;
   - no request failed: a file:// resource that is missing, an HTTP answer
     >= 400, or any request off loopback (all are refused: see NETWORK);
+    the browser's own look for /favicon.ico, made when a page links no
+    icon, does not count;
   - nothing was logged at level error: console.error, an uncaught
     exception or rejected promise, a CSP or other browser error;
   - no alert(), confirm(), prompt() or print() was called: they are
     replaced before any page script runs by a stub that logs an error, so
     markup injected through data (<script>alert(1)</script>, <img
     onerror=alert(1)>) that runs is caught even when it does nothing else.
+
+ENVIRONMENT
+  SW_CHROMIUM, SW_CHROMEDRIVER  the programs to use (default: Debian's
+  /usr/lib/chromium/chromium, the binary behind the /usr/bin/chromium
+  wrapper, and chromedriver in PATH)
 
 EXIT STATUS
   0 every page clean; 1 some page not clean (the report says what, per
