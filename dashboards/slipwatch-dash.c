@@ -1,0 +1,367 @@
+/*
+ * slipwatch-dash.c - writes slipwatch's dashboards as a static site: the
+ * graphs of the definitions in [dash] defs (dashboards/NAME.dash, see
+ * dash_defs.h) drawn from the RRD files for 4 hours, a day, a week, a
+ * month and a year, as HTML pages with SVG (or PNG) images.
+ *
+ *   slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | --once] [-t]
+ *
+ * Design: one thread.  Each generation is written whole into a fresh
+ * directory and swapped in atomically (dash_site.h); with --every the
+ * next one starts SECONDS after the last one started (at once if it took
+ * longer).  SIGTERM and SIGINT are blocked and waited for with
+ * sigtimedwait between generations, and polled between graphs, so a stop
+ * never leaves a half-written site: an unfinished generation is removed.
+ * The configuration is judged whole, as every slipwatch program judges
+ * it (lib/daemon.h); the definitions are read again before each
+ * generation, so an edited file takes effect without a restart (a broken
+ * edit is reported, and the last good definitions are kept).
+ *
+ * Exit status: 0 done (--once: every graph drawn or "no data yet";
+ * --every: stopped by a signal), 1 a configuration, definition or site
+ * error, or (--once) a graph librrd refused, 2 usage.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/registry.h"
+#include "dashboards/dash_conf.h"
+#include "dashboards/dash_defs.h"
+#include "dashboards/dash_render.h"
+#include "dashboards/dash_site.h"
+#include "lib/daemon.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+#define ERR_LEN 1024
+#define EVERY_MAX 86400
+
+static const struct sw_daemon_desc dash_desc = {
+	.name = "dash",
+	.summary = "write slipwatch's dashboards as a static site",
+	.part = &sw_dash_part,
+	.registry = sw_registry,
+};
+
+struct args {
+	const char *conf_path;
+	const char *out, *defs; /* overrides of [dash] out, defs; NULL: none */
+	bool png, test;
+	long every; /* seconds; 0: once */
+};
+
+struct run {
+	struct args args;
+	struct sw_dash_state *conf;
+	struct sw_dash_defs defs;
+	struct sw_dash_site *site;
+	struct sw_dash_opts opts;
+	sigset_t stop_set;
+	struct sw_log_complain defs_complain, site_complain, graph_complain;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | "
+		"--once] [-t]\n"
+		"       slipwatch-dash -h | --version\n"
+		"write slipwatch's dashboards as a static site (HTML and SVG graphs from the RRD "
+		"files)\n\n"
+		"  -c, --config FILE    configuration file (default %s)\n"
+		"  -o, --out DIR        the site, a symbolic link swapped to each new generation\n"
+		"                       (default [dash] out)\n"
+		"  -d, --defs DIR       dashboard definitions NAME.dash (default [dash] defs)\n"
+		"      --png            PNG images instead of SVG\n"
+		"      --every SECONDS  write the site again every SECONDS until SIGTERM or "
+		"SIGINT\n"
+		"      --once           write the site once and exit (the default)\n"
+		"  -t, --test           check the configuration and the definitions, and exit\n"
+		"  -h, --help           this text\n"
+		"      --version        print the version\n"
+		"Exit status: 0 done, 1 a configuration, definition, site or graph error, 2 usage "
+		"error.\n",
+		sw_daemon_default_conf());
+}
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "slipwatch-dash: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	return 2;
+}
+
+/* --every's value: whole seconds 1..EVERY_MAX, or -1. */
+static long seconds(const char *s)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return *end || errno || v < 1 || v > EVERY_MAX ? -1 : v;
+}
+
+/* Parses argv into *a: -1 to go on, else the exit status (help, version,
+ * usage errors). */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
+		{"defs", required_argument, NULL, 'd'},	  {"png", no_argument, NULL, 'P'},
+		{"every", required_argument, NULL, 'E'},  {"once", no_argument, NULL, '1'},
+		{"test", no_argument, NULL, 't'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	};
+	bool once = false;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->conf_path = sw_daemon_default_conf();
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:o:d:th", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': a->conf_path = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'd': a->defs = optarg; break;
+		case 'P': a->png = true; break;
+		case '1': once = true; break;
+		case 't': a->test = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("slipwatch-dash %s\n", PACKAGE_VERSION); return 0;
+		case 'E':
+			if ((a->every = seconds(optarg)) < 0)
+				return usage_error("--every: want whole seconds 1..86400: '%s'",
+						   optarg);
+			break;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("bad option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (once && a->every)
+		return usage_error("--once and --every exclude each other");
+	if (!*a->conf_path || (a->out && !*a->out) || (a->defs && !*a->defs))
+		return usage_error("an empty file name is not a file");
+	return -1;
+}
+
+/* SIGTERM or SIGINT is pending (polled between graphs). */
+static bool stop_pending(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return false;
+	return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
+/* Reads the definitions again; a broken edit keeps the last good ones. */
+static void reload_defs(struct run *r)
+{
+	struct sw_dash_defs fresh;
+	char err[ERR_LEN];
+
+	if (sw_dash_defs_load(r->conf->dash.defs, &fresh, err, sizeof(err)) != SW_OK) {
+		sw_log_complain(&r->defs_complain, SW_LOG_ERR, "definitions",
+				"%s (the last good definitions are drawn)", err);
+		return;
+	}
+	sw_log_release(&r->defs_complain, SW_LOG_NOTICE, "definitions", "read again");
+	sw_dash_defs_free(&r->defs);
+	r->defs = fresh;
+}
+
+/* The graphs librrd refused in a generation: each generation with --once,
+ * rate-limited with --every. */
+static void report_graphs(struct run *r, const struct sw_dash_stats *st)
+{
+	if (st->failed == 0) {
+		sw_log_release(&r->graph_complain, SW_LOG_NOTICE, "graphs", "all drawn again");
+		return;
+	}
+	if (r->args.every)
+		sw_log_complain(&r->graph_complain, SW_LOG_ERR, "graphs",
+				"%zu of %zu failed (shown on their pages); the first: %s",
+				st->failed, st->graphs, st->first_error);
+	else
+		sw_log_err("graphs", "%zu of %zu failed (shown on their pages); the first: %s",
+			   st->failed, st->graphs, st->first_error);
+}
+
+/* One generation: 0 written, 1 failed, 2 stopped. */
+static int generation(struct run *r)
+{
+	struct sw_dash_stats st;
+	const char *dir, *warn;
+	char err[ERR_LEN];
+	enum sw_err rc;
+
+	rc = sw_dash_site_begin(r->site, &dir, err, sizeof(err));
+	if (rc == SW_OK)
+		rc = sw_dash_render(&r->defs, &r->opts, dir, (int64_t)time(NULL), stop_pending,
+				    &st, err, sizeof(err));
+	if (rc == SW_EAGAIN) {
+		sw_dash_site_abort(r->site);
+		return 2;
+	}
+	if (rc == SW_OK)
+		rc = sw_dash_site_commit(r->site, &warn, err, sizeof(err));
+	if (rc) {
+		sw_dash_site_abort(r->site);
+		sw_log_complain(&r->site_complain, SW_LOG_ERR, "site", "%s", err);
+		return 1;
+	}
+	sw_log_release(&r->site_complain, SW_LOG_NOTICE, "site", "written again");
+	if (warn)
+		sw_log_warn("site", "%s", warn);
+	sw_log_at(r->args.every ? SW_LOG_DEBUG : SW_LOG_INFO, "site",
+		  "%s: %zu pages, %zu graphs (%zu images, %zu no data yet, %zu failed)",
+		  r->conf->dash.out, st.pages, st.graphs, st.images, st.nodata, st.failed);
+	report_graphs(r, &st);
+	return st.failed ? 1 : 0;
+}
+
+/* Waits until next (CLOCK_MONOTONIC); true when a stop signal came. */
+static bool wait_until(struct run *r, const struct timespec *next)
+{
+	for (;;) {
+		struct timespec now, left;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = next->tv_sec - now.tv_sec;
+		left.tv_nsec = next->tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		if (left.tv_sec < 0)
+			return stop_pending();
+		if (sigtimedwait(&r->stop_set, NULL, &left) > 0)
+			return true;
+		if (errno == EAGAIN)
+			return false; /* the time has come */
+	}
+}
+
+/* --once, or --every until a stop signal.  The exit status. */
+static int run(struct run *r)
+{
+	struct timespec next;
+	int status;
+
+	for (bool first = true;; first = false) {
+		clock_gettime(CLOCK_MONOTONIC, &next);
+		next.tv_sec += r->args.every;
+		if (!first)
+			reload_defs(r);
+		status = generation(r);
+		if (!r->args.every)
+			return status == 2 ? 0 : status;
+		if (status == 2 || wait_until(r, &next))
+			break;
+	}
+	sw_log_notice(NULL, "stopped");
+	return 0;
+}
+
+/* The options of the site from the configuration. */
+static void set_opts(struct run *r)
+{
+	struct sw_dash_conf *d = &r->conf->dash;
+
+	r->opts.rrd = &r->conf->rrd;
+	r->opts.site_title = d->title;
+	r->opts.zone = d->timezone;
+	r->opts.target = d->target;
+	r->opts.refresh = d->refresh_ms / 1000;
+	r->opts.width = (int)d->width;
+	r->opts.height = (int)d->height;
+	r->opts.png = r->args.png;
+	if (d->timezone[0]) {
+		setenv("TZ", d->timezone, 1); /* librrd's axes follow the process's zone */
+		tzset();
+	}
+}
+
+/* Loads the configuration and the definitions: 0, or 1 (printed). */
+static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf *dconf)
+{
+	char err[ERR_LEN];
+	void *state = NULL;
+
+	if (sw_daemon_load_conf(&dash_desc, r->args.conf_path, ret_file, dconf, &state, err,
+				sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s\n", err);
+		return 1;
+	}
+	r->conf = state;
+	sw_log_init("dash", (enum sw_log_level)dconf->log_level, SW_LOG_DEST_STDERR);
+	if (r->args.out) {
+		free(r->conf->dash.out);
+		r->conf->dash.out = xstrdup(r->args.out);
+	}
+	if (r->args.defs) {
+		free(r->conf->dash.defs);
+		r->conf->dash.defs = xstrdup(r->args.defs);
+	}
+	if (sw_dash_defs_load(r->conf->dash.defs, &r->defs, err, sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s\n", err);
+		return 1;
+	}
+	set_opts(r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = {.graph_complain = SW_LOG_COMPLAIN_INIT};
+	struct sw_daemon_conf dconf = {0};
+	struct sw_conf *file = NULL;
+	char err[ERR_LEN];
+	int status = parse_args(argc, argv, &r.args);
+
+	if (status >= 0)
+		return status;
+	sigemptyset(&r.stop_set);
+	sigaddset(&r.stop_set, SIGTERM);
+	sigaddset(&r.stop_set, SIGINT);
+	sigprocmask(SIG_BLOCK, &r.stop_set, NULL);
+	status = load(&r, &file, &dconf);
+	if (status == 0 && r.args.test)
+		printf("%s: configuration OK; %zu dashboard definitions in %s\n", r.args.conf_path,
+		       r.defs.n, r.conf->dash.defs);
+	else if (status == 0 &&
+		 sw_dash_site_open(r.conf->dash.out, &r.site, err, sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s\n", err);
+		status = 1;
+	} else if (status == 0) {
+		status = run(&r);
+	}
+	sw_dash_site_close(r.site);
+	sw_dash_defs_free(&r.defs);
+	if (r.conf)
+		sw_dash_part.free_state(r.conf);
+	sw_daemon_conf_free(&dconf);
+	sw_conf_free(file);
+	sw_log_fini();
+	return status;
+}
