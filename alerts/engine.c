@@ -285,9 +285,10 @@ static enum sw_err queue_email(struct sw_engine *e, const struct sw_track *t,
 }
 
 /* The stage of a slip: the one that ran over its lane's p90 (stage.h),
- * else eval's static one.  Baselines are re-read at most hourly. */
+ * with how far into *ret_ratio, else eval's static one (*ret_ratio 0).
+ * Baselines are re-read at most hourly. */
 static const char *stage_of(struct sw_engine *e, const struct sw_track *t,
-			    const struct sw_eval_slip *s, int64_t now)
+			    const struct sw_eval_slip *s, int64_t now, double *ret_ratio)
 {
 	struct sw_stage_verdict v;
 	int64_t days = e->conf->stage_baseline_days, min = e->conf->stage_min_samples;
@@ -297,6 +298,7 @@ static const char *stage_of(struct sw_engine *e, const struct sw_track *t,
 		sw_log_warn("alerts", "stage baselines: %s", sw_store_errmsg(e->st));
 	if (sw_stage_judge_unit(e->stages, e->st, t->order, t->parcel, now, &v) != SW_OK)
 		sw_log_warn("alerts", "stage marks: %s", sw_store_errmsg(e->st));
+	*ret_ratio = v.over >= 0 ? v.ratio : 0;
 	return sw_stage_pick(&v, s->stage);
 }
 
@@ -313,7 +315,7 @@ static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 	a.entity = entity;
 	a.kind = sw_slip_name(s->kind);
 	a.promise = s->promise;
-	a.stage = stage_of(e, t, s, now);
+	a.stage = stage_of(e, t, s, now, &a.stage_ratio);
 	a.detected_at = now;
 	/* an order found late while still in the warehouse stays that one
 	 * slip after it ships: its parcels are not late a second time, and

@@ -257,3 +257,30 @@ int sw_stage_describe(const struct sw_stage_verdict *v, char *buf, size_t len)
 	    span(l->end - l->start, took, sizeof(took)), l->running ? " so far" : "",
 	    span(l->p90_s, usual, sizeof(usual)), l->scope, v->lane, (long long)l->samples);
 }
+
+const char *sw_stage_words(const char *name)
+{
+	static const struct {
+		const char *name, *words;
+	} words[] = {
+	    {"warehouse", "warehouse"}, {"first_mile", "first mile"}, {"line_haul", "line haul"},
+	    {"last_mile", "last mile"}, {"courier", "courier"},	      {"engine", "engine"},
+	    {"email", "email"},
+	};
+
+	if (!name || !*name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(name, words[i].name) == 0)
+			return words[i].words;
+	return name;
+}
+
+int sw_stage_with_ratio(const char *name, double ratio, char *buf, size_t len)
+{
+	if (!name || !*name)
+		return snprintf(buf, len, "%s", "");
+	if (ratio > 0)
+		return snprintf(buf, len, "%s %.1fx p90", name, ratio);
+	return snprintf(buf, len, "%s", name);
+}

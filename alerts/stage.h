@@ -94,4 +94,22 @@ const char *sw_stage_pick(const struct sw_stage_verdict *v, const char *static_s
  */
 int sw_stage_describe(const struct sw_stage_verdict *v, char *buf, size_t len);
 
+/*
+ * A stage as words for people (pages, emails and chat to staff): a leg
+ * ("first_mile" -> "first mile", "line_haul" -> "line haul"), or one of
+ * the static stages slips and signals name ("warehouse", "courier",
+ * "engine", "email") as itself.  Any other name comes back unchanged
+ * (borrowed), NULL or "" as NULL.  The one place that words a stage:
+ * every page channel goes through it.  Pure; static strings.
+ */
+const char *sw_stage_words(const char *name);
+
+/*
+ * A recorded slip's stage for listings (the CLI): "line_haul 2.4x p90"
+ * (the name as stored, then the ratio when ratio > 0), "warehouse" (a
+ * static stage, no ratio), "" for a NULL or empty name; into buf, always
+ * terminated.  Returns what snprintf returns.
+ */
+int sw_stage_with_ratio(const char *name, double ratio, char *buf, size_t len);
+
 #endif /* SW_ALERTS_STAGE_H */

@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -766,8 +767,8 @@ static const char *const stmt_sql[ST_LAST] = {
 		    "s.next_poll_at <= :before AND p.terminal = 0 "
 		    "ORDER BY s.next_poll_at, s.parcel_ref LIMIT :limit",
 
-    [ST_ALERT_INSERT] = "INSERT INTO alerts (entity, kind, promise, stage, detected_at) "
-			"VALUES (:entity, :kind, :promise, :stage, :at) "
+    [ST_ALERT_INSERT] = "INSERT INTO alerts (entity, kind, promise, stage, stage_ratio, "
+			"detected_at) VALUES (:entity, :kind, :promise, :stage, :ratio, :at) "
 			"ON CONFLICT (entity, kind, promise) DO NOTHING RETURNING id",
     [ST_ALERT_ID] = "SELECT id FROM alerts WHERE entity = :entity AND "
 		    "kind = :kind AND promise = :promise",
@@ -836,8 +837,8 @@ static const char *const stmt_sql[ST_LAST] = {
     [ST_OUTBOX_MERGED] = "UPDATE outbox SET state = 'merged', sent_at = :at, "
 			 "smtp_response = :response, last_error = NULL "
 			 "WHERE id = :id AND state = 'sending'",
-    [ST_ALERT_OPEN] = "SELECT kind, promise FROM alerts WHERE entity = :entity AND "
-		      "resolved_at IS NULL ORDER BY id",
+    [ST_ALERT_OPEN] = "SELECT kind, promise, stage, coalesce(stage_ratio, 0), detected_at "
+		      "FROM alerts WHERE entity = :entity AND resolved_at IS NULL ORDER BY id",
     [ST_OUTBOX_SENT_SINCE] = "SELECT count(*) FROM outbox WHERE recipient = :recipient "
 			     "AND state = 'sent' AND sent_at >= :since",
     [ST_HEALTH_OK] = "INSERT INTO courier_health (courier, last_ok_at) VALUES (:courier, :at) "
@@ -1048,6 +1049,14 @@ static int b_text(sqlite3_stmt *s, const char *name, const char *v)
 static int b_int(sqlite3_stmt *s, const char *name, int64_t v)
 {
 	return sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, name), v);
+}
+
+/* A ratio: 0 binds SQL NULL ("none"). */
+static int b_ratio(sqlite3_stmt *s, const char *name, double v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	return v != 0 ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
 }
 
 static int b_time(sqlite3_stmt *s, const char *name, int64_t v)
@@ -2409,10 +2418,14 @@ enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a,
 
 	if (!nonempty(a->entity) || !nonempty(a->kind) || a->detected_at < 0)
 		return set_err(st, SW_EINVAL, "alert: entity and kind are required");
+	if (!isfinite(a->stage_ratio) || a->stage_ratio < 0)
+		return set_err(st, SW_EINVAL, "alert %s %s: stage_ratio %g is not a ratio",
+			       a->entity, a->kind, a->stage_ratio);
 	if (!(s = stmt(st, ST_ALERT_INSERT)))
 		return SW_ESTORE;
 	if (b_text(s, ":entity", a->entity) | b_text(s, ":kind", a->kind) |
 	    b_text(s, ":promise", promise) | b_text(s, ":stage", a->stage) |
+	    b_ratio(s, ":ratio", a->stage_ratio) |
 	    b_int(s, ":at", a->detected_at ? a->detected_at : (int64_t)time(NULL)))
 		return bind_failed(st, s);
 	if ((rc = query_int(st, s, "alert record", &id, &found)))
@@ -2974,6 +2987,9 @@ static void open_alert_fill(sqlite3_stmt *s, void *elem)
 
 	a->kind = col_str(s, 0);
 	a->promise = col_str(s, 1);
+	a->stage = col_str(s, 2);
+	a->stage_ratio = sqlite3_column_double(s, 3);
+	a->detected_at = sqlite3_column_int64(s, 4);
 }
 
 void sw_store_alert_free(struct sw_alert *list, size_t n)

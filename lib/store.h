@@ -456,14 +456,20 @@ struct sw_alert {
 	const char *entity;
 	const char *kind;    /* slip kind: ship_late, stalled, late, ... */
 	const char *promise; /* NULL means "" */
-	const char *stage;   /* order stage or parcel status seen, or NULL */
+	const char *stage;   /* the stage that ran over its lane's p90
+				(alerts/stage.h: warehouse, first_mile,
+				line_haul, last_mile), else the static one
+				("warehouse", "courier"), or NULL */
+	double stage_ratio;  /* how far that stage went past its p90
+				(duration / p90, > 1); 0: no stage ran
+				over (stored as NULL) */
 	int64_t detected_at; /* 0: now */
 };
 
 /* Records a slip once.  SW_OK with *ret_id (may be NULL); SW_EDUP if entity
  * + kind + promise is already recorded (*ret_id the existing row; if it
- * had been resolved it is open again, nothing else changes); SW_EINVAL;
- * SW_ESTORE. */
+ * had been resolved it is open again, nothing else changes); SW_EINVAL
+ * (also for a stage_ratio that is negative or not finite); SW_ESTORE. */
 enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a, int64_t *ret_id);
 
 /*
@@ -481,8 +487,9 @@ enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const
 				  const char *promise, int *ret_exists);
 
 /* The open (unresolved) slips of entity, oldest first, as a new array
- * with kind and promise set (the rest NULL/0); free with
- * sw_store_alert_free.  SW_OK, SW_EINVAL, SW_ESTORE. */
+ * with kind, promise, stage, stage_ratio and detected_at set (entity
+ * NULL); free with sw_store_alert_free.  One indexed read.  SW_OK,
+ * SW_EINVAL, SW_ESTORE. */
 enum sw_err sw_store_alert_open(struct sw_store *st, const char *entity,
 				struct sw_alert **ret_list, size_t *ret_n);
 

@@ -119,7 +119,8 @@ static const char timeline_events_sql[] =
     "  WHERE p.order_ref = :ref)"
     " ORDER BY occurred_at, seq";
 
-#define ALERT_COLS "id, entity, kind, promise, stage, detected_at, resolved_at"
+#define ALERT_COLS                                                                                 \
+	"id, entity, kind, promise, stage, detected_at, resolved_at, coalesce(stage_ratio, 0)"
 #define OUTBOX_COLS                                                                                \
 	"id, entity, slip_kind, promise, channel, recipient, state, attempts, "                    \
 	"next_attempt_at, last_error, created_at, sent_at, receiver"
@@ -423,6 +424,7 @@ static void alert_fill(sqlite3_stmt *s, void *elem, void *arg)
 	a->stage = col_str(s, 4);
 	a->detected_at = col_int(s, 5);
 	a->resolved_at = col_int(s, 6);
+	a->stage_ratio = sqlite3_column_double(s, 7);
 }
 
 void sw_store_report_alerts_free(struct sw_report_alert *rows, size_t n)

@@ -157,7 +157,8 @@ struct sw_report_alert {
 	char *entity;	     /* as struct sw_alert */
 	char *kind;	     /* slip kind */
 	char *promise;	     /* "" when none applies */
-	char *stage;	     /* stage or status seen, or NULL */
+	char *stage;	     /* as struct sw_alert, or NULL */
+	double stage_ratio;  /* as struct sw_alert: 0 when no stage ran over */
 	int64_t detected_at; /* UTC */
 	int64_t resolved_at; /* UTC; 0 while open */
 };

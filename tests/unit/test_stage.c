@@ -280,6 +280,29 @@ static void test_last_mile(struct sw_store *st)
 	sw_stage_free(t);
 }
 
+/* One wording of a stage for people, one listing form for the CLI. */
+static void test_words(void)
+{
+	char buf[64];
+
+	is_str(sw_stage_words("line_haul"), "line haul", "line_haul in words");
+	is_str(sw_stage_words("first_mile"), "first mile", "first_mile in words");
+	is_str(sw_stage_words("last_mile"), "last mile", "last_mile in words");
+	is_str(sw_stage_words("warehouse"), "warehouse", "warehouse as itself");
+	is_str(sw_stage_words("courier"), "courier", "a static stage as itself");
+	is_str(sw_stage_words("hub_x"), "hub_x", "an unknown name unchanged");
+	ok(sw_stage_words(NULL) == NULL && sw_stage_words("") == NULL, "none: NULL");
+	for (int k = 0; k < SW_LEG_LAST; k++)
+		ok(!strchr(sw_stage_words(sw_leg_name((enum sw_leg)k)), '_'),
+		   "every leg has words (%s)", sw_leg_name((enum sw_leg)k));
+	sw_stage_with_ratio("line_haul", 2.4, buf, sizeof(buf));
+	is_str(buf, "line_haul 2.4x p90", "a listing: the stage and its ratio");
+	sw_stage_with_ratio("warehouse", 0, buf, sizeof(buf));
+	is_str(buf, "warehouse", "no ratio: the stage alone");
+	sw_stage_with_ratio(NULL, 3, buf, sizeof(buf));
+	is_str(buf, "", "no stage: empty");
+}
+
 int main(void)
 {
 	struct sw_store *st = NULL;
@@ -293,6 +316,7 @@ int main(void)
 		return 99;
 	}
 	test_dest();
+	test_words();
 	seed_lane(st, "W1", "IN", "560001", "dhl", 30);
 	seed_lane(st, "W1", "DE", "10115", "dhl", 3);
 	seed_lane(st, "W1", "IN", "400002", "ups", 5);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1359,7 +1360,7 @@ static void test_outbox(struct sw_store *st)
 
 static void test_alerts(struct sw_store *st)
 {
-	struct sw_alert a = {"order:w1:A-100", "ship_late", NULL, "picked", 0};
+	struct sw_alert a = {.entity = "order:w1:A-100", .kind = "ship_late", .stage = "picked"};
 	int64_t id = 0, id2 = 0;
 
 	is_int(sw_store_alert_record(st, &a, &id), SW_OK, "alert record");
@@ -1371,7 +1372,8 @@ static void test_alerts(struct sw_store *st)
 	is_int(sw_store_alert_record(st, &a, NULL), SW_EINVAL, "no kind");
 
 	/* resolve what is not kept, reopen what is seen again */
-	struct sw_alert b = {"parcel:dhl:R1", "stalled", "p", "courier", 0};
+	struct sw_alert b = {
+	    .entity = "parcel:dhl:R1", .kind = "stalled", .promise = "p", .stage = "courier"};
 	int resolved = -1, exists = 0;
 
 	sw_store_alert_record(st, &b, &id);
@@ -1393,6 +1395,44 @@ static void test_alerts(struct sw_store *st)
 	       "exists");
 	is_int(exists, 1, "  a resolved slip still exists (one email per promise, ever)");
 	is_int(sw_store_alert_resolve(st, "", ",", 1, NULL), SW_EINVAL, "resolve: empty entity");
+}
+
+/* alerts.stage_ratio: written with the slip, NULL when no stage ran over,
+ * read back by the open list; a ratio that is not one is refused. */
+static void test_alert_stage_ratio(struct sw_store *st, const char *path)
+{
+	struct sw_alert over = {.entity = "parcel:dhl:SR1",
+				.kind = "stalled",
+				.stage = "line_haul",
+				.stage_ratio = 2.4,
+				.detected_at = 5000};
+	struct sw_alert none = {.entity = "parcel:dhl:SR1", .kind = "late", .stage = "courier"};
+	struct sw_alert *open = NULL;
+	size_t n = 0;
+
+	is_int(sw_store_alert_record(st, &over, NULL), SW_OK, "a slip with a stage that ran over");
+	is_int(sw_store_alert_record(st, &none, NULL), SW_OK, "a slip without one");
+	is_int(sw_store_alert_open(st, "parcel:dhl:SR1", &open, &n), SW_OK, "open slips");
+	ok(n == 2 && strcmp(open[0].kind, "stalled") == 0 &&
+	       strcmp(open[0].stage, "line_haul") == 0 && open[0].stage_ratio == 2.4 &&
+	       open[0].detected_at == 5000,
+	   "the open list reads the stage, its ratio and when");
+	ok(n == 2 && strcmp(open[1].stage, "courier") == 0 && open[1].stage_ratio == 0,
+	   "  and ratio 0 for the slip whose stage did not run over");
+	sw_store_alert_free(open, n);
+	/* what is in the column: a REAL, and NULL (not 0) for none */
+	is_int(raw_int(path,
+		       "SELECT count(*) FROM alerts WHERE entity = 'parcel:dhl:SR1' AND "
+		       "kind = 'stalled' AND typeof(stage_ratio) = 'real' AND stage_ratio = 2.4"),
+	       1, "stored as REAL");
+	is_int(raw_int(path, "SELECT count(*) FROM alerts WHERE entity = 'parcel:dhl:SR1' AND "
+			     "kind = 'late' AND stage_ratio IS NULL"),
+	       1, "  and NULL when none");
+	over.kind = "exception";
+	over.stage_ratio = -1;
+	is_int(sw_store_alert_record(st, &over, NULL), SW_EINVAL, "a negative ratio is refused");
+	over.stage_ratio = NAN;
+	is_int(sw_store_alert_record(st, &over, NULL), SW_EINVAL, "so is NaN");
 }
 
 static void test_unsubscribes(struct sw_store *st)
@@ -1656,6 +1696,7 @@ int main(void)
 		test_outbox(st);
 		test_deadletters(st, path);
 		test_alerts(st);
+		test_alert_stage_ratio(st, path);
 		test_track_polls(st);
 		test_unsubscribes(st);
 		test_injection(st, path);
