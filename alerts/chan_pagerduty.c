@@ -23,7 +23,11 @@
  *                notice's warehouse), "group": RULE, "class": the signal
  *                label, else RULE,
  *                "custom_details": {"details": TEXT, "state": STATE,
- *                                   "labels": {...}, "figures": {...}}},
+ *                                   "labels": {...}, "figures": {...},
+ *                                   "stage": "line_haul" (the stage that
+ *                                   ran over; absent when none)}},
+ *    (custom_details is free-form JSON in Events v2: PagerDuty shows
+ *    its members as they are)
  *    "client": "slipwatch"}
  * An acknowledge or resolve carries routing_key, event_action and
  * dedup_key only (PagerDuty finds the alert by dedup_key).  A repeat is a
@@ -197,6 +201,8 @@ static json_t *trigger_payload(const struct sw_notice *n, char *why, size_t whyl
 	json_object_set_new(cd, "state", sw_http_jtext(p->state));
 	json_object_set_new(cd, "labels", labels);
 	json_object_set_new(cd, "figures", figures);
+	if (p->stage && *p->stage)
+		json_object_set_new(cd, "stage", sw_http_jtext(p->stage));
 	json_object_set_new(pl, "custom_details", cd);
 	return pl;
 }

@@ -18,7 +18,9 @@
  *      {"type": "header", "text": {"type": "plain_text", "text": TITLE}},
  *      {"type": "section", "text": {"type": "mrkdwn", "text": SUMMARY + DETAILS}},
  *      {"type": "section", "fields": [state, severity, rule, source,
- *                                     figures..., at most 10]},
+ *                                     "Stage that ran over" (in words,
+ *                                     "line haul"; only when there is
+ *                                     one), figures..., at most 10]},
  *      {"type": "context", "elements": [{"type": "mrkdwn", "text":
  *                                        "since ... labels ..."}]}]}
  * TITLE says what happened: "Firing (critical): SUMMARY", "Still firing",
@@ -52,6 +54,7 @@
 
 #include "alerts/chan_http.h"
 #include "alerts/channel.h"
+#include "alerts/stage.h"
 #include "lib/buf.h"
 #include "lib/xmalloc.h"
 
@@ -208,6 +211,7 @@ static json_t *fields_block(const struct sw_page_notice *p, json_t *figures, str
 	add_field(fields, b, "Severity", p->severity);
 	add_field(fields, b, "Rule", p->rule);
 	add_field(fields, b, "Source", p->source);
+	add_field(fields, b, "Stage that ran over", sw_stage_words(p->stage));
 	json_object_foreach(figures, k, v)
 	{
 		text = json_is_string(v) ? xstrdup(json_string_value(v))

@@ -41,7 +41,8 @@
  *    "dedup_key": "slipwatch/RULE/SUBJECT/INCIDENT", "state": "firing",
  *    "severity": "critical", "rule": R, "source": "warehouse w1",
  *    "summary": SUBJECT, "details": TEXT, "labels": {"k": "v", ...},
- *    "figures": {...}, "since": "2026-11-24T09:15:00Z",
+ *    "figures": {...}, "stage": "line_haul"|null (the stage that ran
+ *    over, as slips name it), "since": "2026-11-24T09:15:00Z",
  *    "acked_by": null|WHO, "repeat": false, "escalation": false,
  *    "receiver": NAME, "created_at": "2026-11-24T09:16:00Z"}
  * One incident's notifications share dedup_key; a receiver folds resends
@@ -269,6 +270,7 @@ static bool page_body(const struct sw_notice *n, json_t *root, char *why, size_t
 	json_object_set_new(root, "details", sw_http_jtext(n->text));
 	json_object_set_new(root, "labels", sw_http_labels(p->labels));
 	json_object_set_new(root, "figures", figures);
+	json_object_set_new(root, "stage", sw_http_jtext(p->stage && *p->stage ? p->stage : NULL));
 	json_object_set_new(root, "since", json_string(since));
 	json_object_set_new(root, "acked_by", sw_http_jtext(p->acked_by));
 	json_object_set_new(root, "repeat", json_boolean(p->repeat));

@@ -84,6 +84,10 @@ struct sw_page_notice {
 				  "courier dhl", or [pages] source */
 	const char *labels;    /* "k=v,k=v" */
 	const char *figures_json; /* JSON object: the numbers behind it */
+	const char *stage;	  /* the stage that ran over, as named by
+				     slips and signals ("line_haul",
+				     "warehouse"; sw_stage_words in
+				     alerts/stage.h words it); NULL: none */
 	const char *acked_by;  /* acknowledge: who; else NULL */
 	const char *receiver;  /* [receiver NAME] */
 	int64_t since;	       /* incident start (unix s) */

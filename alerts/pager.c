@@ -144,6 +144,10 @@ static void notice_of(const struct sw_outbox_msg *m, json_t *facts, char *key, s
 	pn->source = jstr(facts, "source");
 	pn->labels = jstr(facts, "labels");
 	pn->figures_json = figures;
+	/* a row queued before pages carried "stage": its figures' (cohorts) */
+	pn->stage = jstr(facts, "stage");
+	if (!pn->stage)
+		pn->stage = jstr(json_object_get(facts, "figures"), "stage");
 	pn->acked_by = jstr(facts, "acked_by");
 	pn->receiver = m->receiver;
 	pn->since = json_integer_value(json_object_get(facts, "since"));

@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "alerts/pages.h"
+#include "alerts/stage.h"
 #include "lib/log.h"
 #include "lib/store_pages.h"
 #include "lib/xmalloc.h"
@@ -305,12 +306,14 @@ static void summary_of(const struct sw_page_rule *r, const struct sw_page *pg,
 			 pg->summary ? pg->summary : "");
 }
 
-/* The details: what, where, since when, how many, the stage, the figures. */
+/* The details: what, where, since when, how many, the stage (NULL:
+ * none), the figures. */
 static void details_of(const struct sw_page_rule *r, const struct sw_page *pg,
-		       const struct sw_sig_value *v, const char *event, int64_t now, char *buf,
-		       size_t len)
+		       const struct sw_sig_value *v, const char *stage, const char *event,
+		       int64_t now, char *buf, size_t len)
 {
 	char where[160], since[40], age[24], th[200];
+	const char *words = sw_stage_words(stage);
 
 	where_of(pg->subject, where, sizeof(where));
 	fmt_time(pg->active_since ? pg->active_since : pg->state_since, since, sizeof(since));
@@ -318,7 +321,8 @@ static void details_of(const struct sw_page_rule *r, const struct sw_page *pg,
 	thresholds(r, th, sizeof(th));
 	snprintf(buf, len,
 		 "What:      %s (%s)\n"
-		 "Where:     %s (stage: %s)\n"
+		 "Where:     %s\n"
+		 "%s%s%s"
 		 "State:     %s%s, severity %s\n"
 		 "Since:     %s (%s ago)\n"
 		 "Value:     %s\n"
@@ -327,7 +331,8 @@ static void details_of(const struct sw_page_rule *r, const struct sw_page *pg,
 		 "Figures:   %s\n"
 		 "Labels:    %s\n"
 		 "%s%s%s",
-		 r->signal->what, r->signal->name, where, v->stage[0] ? v->stage : "-",
+		 r->signal->what, r->signal->name, where, words ? "Stage that ran over: " : "",
+		 words ? words : "", words ? "\n" : "",
 		 strcmp(event, "resolve") == 0 ? "resolved" : sw_page_state_name(pg->state),
 		 strcmp(event, "acknowledge") == 0 ? " (acknowledged)" : "",
 		 sw_page_severity_name(pg->severity), since, age,
@@ -406,14 +411,47 @@ struct eval {
 	const struct sw_page_rule *r;
 	struct sw_page *pg;
 	const struct sw_sig_value *v;
+	const char *prev_figures; /* the page row's figures before this
+				     evaluation, or NULL */
 	int64_t now;
 	char labels[LABELS_LEN]; /* with severity */
 	const char *acked_by;	 /* NULL: not acknowledged */
 };
 
+/* The "stage" of figures (JSON object text; a cohort's figures have
+ * one) into buf: true if there is one. */
+static bool figures_stage(const char *figures, char *buf, size_t len)
+{
+	const char *st;
+	json_t *fig;
+
+	buf[0] = 0;
+	if (!figures || !*figures || !(fig = json_loads(figures, 0, NULL)))
+		return false;
+	st = json_string_value(json_object_get(fig, "stage"));
+	snprintf(buf, len, "%s", st ? st : "");
+	json_decref(fig);
+	return buf[0] != 0;
+}
+
+/*
+ * The stage that ran over, for a notification of event (NULL: none): the
+ * signal's (v->stage), else the figures' (all a retired page has left).
+ * A resolve says the stage of the incident it ends, from the figures it
+ * fired with: a cohort that is gone has no stage any more.
+ */
+static const char *stage_of(const struct eval *e, const char *event, char *buf, size_t len)
+{
+	if (strcmp(event, "resolve") == 0 && figures_stage(e->prev_figures, buf, len))
+		return buf;
+	if (e->v->stage[0])
+		return e->v->stage;
+	return figures_stage(e->v->figures, buf, len) ? buf : NULL;
+}
+
 /* The facts every channel reads from the row (struct sw_page_notice). */
-static char *facts_json(const struct eval *e, const char *event, const char *receiver,
-			bool repeat, bool escalation)
+static char *facts_json(const struct eval *e, const char *event, const char *stg,
+			const char *receiver, bool repeat, bool escalation)
 {
 	char dedup[512], source[200];
 	json_t *o = json_object(), *fig = NULL;
@@ -437,6 +475,7 @@ static char *facts_json(const struct eval *e, const char *event, const char *rec
 	json_object_set_new(o, "source", json_string(source));
 	json_object_set_new(o, "labels", json_string(e->labels));
 	json_object_set_new(o, "figures", fig ? fig : json_object());
+	json_object_set_new(o, "stage", stg ? json_string(stg) : json_null());
 	json_object_set_new(o, "since", json_integer(e->pg->active_since ? e->pg->active_since
 									 : e->pg->state_since));
 	json_object_set_new(o, "incident", json_integer(e->pg->incident));
@@ -456,8 +495,9 @@ static enum sw_err queue(struct eval *e, const char *event, const char *name, bo
 			 bool escalation, char *err, size_t len)
 {
 	const struct sw_receiver_conf *rc = sw_pages_receiver(e->p->conf, name);
-	char summary[SUMMARY_LEN], details[DETAILS_LEN], entity[40], promise[300];
+	char summary[SUMMARY_LEN], details[DETAILS_LEN], entity[40], promise[300], stage[32];
 	struct sw_outbox_msg m = { 0 };
+	const char *stg;
 	char *facts;
 	enum sw_err r = SW_OK;
 
@@ -468,9 +508,10 @@ static enum sw_err queue(struct eval *e, const char *event, const char *name, bo
 	}
 	if (strcmp(event, "resolve") == 0 && !rc->send_resolved)
 		return SW_OK;
+	stg = stage_of(e, event, stage, sizeof(stage));
 	summary_of(e->r, e->pg, event, summary, sizeof(summary));
-	details_of(e->r, e->pg, e->v, event, e->now, details, sizeof(details));
-	facts = facts_json(e, event, name, repeat, escalation);
+	details_of(e->r, e->pg, e->v, stg, event, e->now, details, sizeof(details));
+	facts = facts_json(e, event, stg, name, repeat, escalation);
 	snprintf(entity, sizeof(entity), "page:%" PRId64, e->pg->id);
 	m.entity = entity;
 	m.slip_kind = event;
@@ -707,6 +748,7 @@ static enum sw_err eval_one(struct sw_pages *p, const struct sw_page_rule *r, co
 	}
 	if (stored) {
 		pg = *stored;
+		e.prev_figures = stored->figures;
 	} else {
 		pg.rule = r->name;
 		pg.subject = subject;
@@ -737,7 +779,8 @@ static enum sw_err retire(struct sw_pages *p, const struct sw_page *stored, int6
 	struct sw_page_rule r = { 0 };
 	struct sw_sig_value v;
 	struct sw_page pg = *stored;
-	struct eval e = { .p = p, .r = &r, .pg = &pg, .v = &v, .now = now };
+	struct eval e = {
+	    .p = p, .r = &r, .pg = &pg, .v = &v, .prev_figures = stored->figures, .now = now};
 
 	sw_labels_get(stored->labels, "signal", sig, sizeof(sig));
 	r.name = (char *)stored->rule;

@@ -27,6 +27,7 @@
 #     py EXPR               a Python expression over L (the sink's
 #                           requests, log.jsonl objects) is true
 #     emails N / email TO TEXT   the SMTP sink (as in 460)
+#     mailtext TO TEXT      an email to TO has TEXT in its text/plain part
 #     sql QUERY => VALUE    the store answers VALUE
 # After every scenario: every request the sink got was valid for its
 # service and every webhook signature verified.
@@ -133,6 +134,10 @@ check_line() { # check_line NAME LINE
 		export SW_TEXT=${rest#* }
 		check "$name: an email to ${rest%% *} has '${rest#* }' in its subject" \
 			[ "$(sink_json "sum(1 for m in $(msgs_to "${rest%% *}") if __import__('os').environ['SW_TEXT'] in m['subject'])")" -ge 1 ] ;;
+	mailtext)
+		export SW_TEXT=${rest#* }
+		check "$name: an email to ${rest%% *} has '${rest#* }' in its text" \
+			[ "$(sink_json "sum(1 for m in $(msgs_to "${rest%% *}") for p in m['parts'] if p['content_type'] == 'text/plain' and __import__('os').environ['SW_TEXT'] in (p['body'] or ''))")" -ge 1 ] ;;
 	sql)
 		q=${rest% => *}; want=${rest##* => }
 		is "$(sql "$q")" "$want" "$name: $q" ;;

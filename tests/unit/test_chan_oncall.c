@@ -301,6 +301,7 @@ static struct sw_page_notice page_of(const char *event)
 	p.source = "warehouse w1";
 	p.labels = "courier=dhl,severity=critical,signal=late_share,warehouse=w1";
 	p.figures_json = "{\"value\": 0.25, \"threshold\": 0.1, \"orders\": 480}";
+	p.stage = "line_haul";
 	p.acked_by = strcmp(event, "acknowledge") == 0 ? "asha" : NULL;
 	p.receiver = "ops";
 	p.since = SINCE;
@@ -433,8 +434,25 @@ static void test_slack(void)
 	ok(strstr(jpath(json_array_get(blocks, 1), "text", "text", NULL),
 		  "*Late share 25% at w1 &lt;dhl&gt; &amp; more*\n480 orders") != NULL,
 	   "slack: the section has the summary and the details, mrkdwn-escaped");
-	ok(json_array_size(json_object_get(json_array_get(blocks, 2), "fields")) == 7,
-	   "slack: fields for state, severity, rule, source and the three figures");
+	ok(json_array_size(json_object_get(json_array_get(blocks, 2), "fields")) == 8,
+	   "slack: fields for state, severity, rule, source, the stage and the three figures");
+	is_str(jpath(json_array_get(json_object_get(json_array_get(blocks, 2), "fields"), 4),
+		     "text", NULL),
+	       "*Stage that ran over*\nline haul", "slack: the stage is a field, in words");
+	json_decref(j);
+	p.stage = NULL;
+	is_int(send_n(ch, &n, &after, detail, sizeof detail), SW_CHAN_SENT,
+	       "slack trigger without a stage: sent");
+	j = last();
+	blocks = json_object_get(json_object_get(j, "json"), "blocks");
+	ok(json_is_true(json_object_get(j, "valid")) &&
+	       json_array_size(json_object_get(json_array_get(blocks, 2), "fields")) == 7 &&
+	       !strstr(
+		   jpath(json_array_get(json_object_get(json_array_get(blocks, 2), "fields"), 4),
+			 "text", NULL),
+		   "Stage"),
+	   "slack: no stage, no stage field");
+	p.stage = "line_haul";
 	ok(strstr(jpath(json_array_get(json_object_get(json_array_get(blocks, 3), "elements"), 0),
 			"text", NULL),
 		  "since 2026-11-18T10:56:40Z") != NULL,
@@ -512,6 +530,18 @@ static void test_pagerduty(void)
 	       json_object_get(json_object_get(pl, "custom_details"), "figures"), "orders")) == 480,
 	   "custom_details.figures");
 	is_str(jpath(pl, "custom_details", "details", NULL), n.text, "custom_details.details");
+	is_str(jpath(pl, "custom_details", "stage", NULL), "line_haul",
+	       "custom_details.stage: the stage that ran over");
+	json_decref(j);
+	p.stage = NULL;
+	is_int(send_n(ch, &n, &after, detail, sizeof detail), SW_CHAN_SENT,
+	       "pagerduty trigger without a stage");
+	j = last();
+	pl = json_object_get(json_object_get(j, "json"), "payload");
+	ok(json_is_true(json_object_get(j, "valid")) &&
+	       json_object_get(json_object_get(pl, "custom_details"), "details") &&
+	       !json_object_get(json_object_get(pl, "custom_details"), "stage"),
+	   "...has no custom_details.stage");
 	json_decref(j);
 
 	p = page_of("resolve");
@@ -593,6 +623,7 @@ static void test_webhook_page(void)
 	is_str(jpath(body, "labels", "warehouse", NULL), "w1", "labels as an object");
 	ok(json_real_value(json_object_get(json_object_get(body, "figures"), "value")) == 0.25,
 	   "figures as JSON");
+	is_str(jpath(body, "stage", NULL), "line_haul", "stage: the stage that ran over");
 	is_str(jpath(body, "since", NULL), "2026-11-18T10:56:40Z", "since RFC 3339");
 	is_str(jpath(body, "created_at", NULL), "2026-11-18T11:06:40Z", "created_at");
 	is_str(jpath(body, "receiver", NULL), "ops", "receiver");
@@ -611,6 +642,14 @@ static void test_webhook_page(void)
 	       strcmp(jpath(body, "acked_by", NULL), "asha") == 0 &&
 	       json_is_true(json_object_get(body, "repeat")),
 	   "acknowledge: acked_by, repeat, signed");
+	json_decref(j);
+	p.stage = NULL;
+	send_n(ch, &n, &after, detail, sizeof detail);
+	j = last();
+	body = json_object_get(j, "json");
+	ok(json_is_true(json_object_get(j, "valid")) && json_object_get(body, "stage") &&
+	       json_is_null(json_object_get(body, "stage")),
+	   "a page without a stage: stage null");
 	json_decref(j);
 
 	n.page = NULL; /* the same channel still takes customer notices */
