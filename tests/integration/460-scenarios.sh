@@ -16,6 +16,7 @@
 #                   emails N                 the SMTP sink got exactly N messages
 #                   email TO TEXT            a message to TO has TEXT in its subject
 #                   noemail TO               no message to TO
+#                   mails TO N               exactly N messages to TO
 #                   body TO TEXT             the text part of a message to TO has TEXT
 #                   nobody TO TEXT           no text part of a message to TO has TEXT
 #                   hooks N                  the webhook receiver took exactly N notices
@@ -77,6 +78,9 @@ check_line() { # check_line NAME LINE
 			check "$name: an email to $to has '$text' in its $([ "$verb" = email ] && echo subject || echo text)" [ "$got" -ge 1 ]
 		fi ;;
 	noemail) is "$(sink_json "len($(msgs_to "$rest"))")" 0 "$name: no email to $rest" ;;
+	mails)
+		to=${rest%% *}
+		is "$(sink_json "len($(msgs_to "$to"))")" "${rest#* }" "$name: exactly ${rest#* } emails to $to" ;;
 	hooks)
 		is "$(hook_json "sum(1 for r in L if r['status'] // 100 == 2)")" "$rest" "$name: $rest notices taken by the webhook receiver"
 		is "$(hook_json "sum(1 for r in L if not r['sig_ok'])")" 0 "$name: every webhook signature verifies" ;;
