@@ -4,6 +4,12 @@
  * Every judgment reads the store afresh (primary-key seeks: courier_health,
  * courier_polls' minutes of one window, warehouse_health), because it is
  * made only when a notice is about to go, not per event.
+ *
+ * Settling (feeds.h) measures the pause a warehouse resumed from with the
+ * same working-time silence as the down judgment, taken at the moment it
+ * resumed: so it settles exactly when its feed was unhealthy just before
+ * its first event back, and a night outside its working hours, which
+ * never made it unhealthy, does not hold the morning's notices.
  */
 #include "config.h"
 
@@ -81,25 +87,52 @@ bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
 	return false;
 }
 
+/* Whether the warehouse is settling at now: it resumed at resumed_at
+ * after a pause of gap seconds whose working part (the silence the feed
+ * was judged by the moment it resumed) reached the window, less than
+ * settle seconds ago.  The working part into *ret_pause. */
+static bool settling(const struct sw_alerts_conf *c, const struct sw_wh_hours *h,
+		     int64_t resumed_at, int64_t gap, int64_t now, int64_t *ret_pause)
+{
+	int64_t settle = c->warehouse_feed_settle_ms / 1000;
+
+	*ret_pause = 0;
+	if (settle <= 0 || resumed_at <= 0 || gap <= 0 || now - resumed_at >= settle)
+		return false;
+	*ret_pause = sw_feeds_working_silence(h, c->default_timezone, resumed_at - gap, resumed_at);
+	return *ret_pause >= c->warehouse_feed_window_ms / 1000;
+}
+
 bool sw_feeds_warehouse_down(struct sw_store *st, const struct sw_alerts_conf *c,
 			     const struct sw_rules *r, const char *warehouse, int64_t now,
 			     char *why, size_t whylen)
 {
-	int64_t last, silent;
-	char ago[32];
+	const struct sw_wh_hours *h;
+	int64_t last, resumed_at, gap, silent, pause;
+	char ago[32], paused[32];
 
-	if (sw_store_warehouse_last_event(st, warehouse, &last) != SW_OK) {
+	if (sw_store_warehouse_health(st, warehouse, &last, &resumed_at, &gap) != SW_OK) {
 		snprintf(why, whylen, "warehouse %s's feed health cannot be read", warehouse);
 		return true;
 	}
 	if (last == 0)
 		return false; /* never published: cannot be judged */
-	silent = sw_feeds_working_silence(sw_rules_warehouse(r, warehouse), c->default_timezone,
-					  last, now);
-	if (silent < c->warehouse_feed_window_ms / 1000)
+	h = sw_rules_warehouse(r, warehouse);
+	silent = sw_feeds_working_silence(h, c->default_timezone, last, now);
+	if (silent >= c->warehouse_feed_window_ms / 1000) {
+		span(silent, ago, sizeof(ago));
+		snprintf(why, whylen,
+			 "warehouse %s has published nothing for %s of its working hours",
+			 warehouse, ago);
+		return true;
+	}
+	if (!settling(c, h, resumed_at, gap, now, &pause))
 		return false;
-	span(silent, ago, sizeof(ago));
-	snprintf(why, whylen, "warehouse %s has published nothing for %s of its working hours",
-		 warehouse, ago);
+	span(now > resumed_at ? now - resumed_at : 0, ago, sizeof(ago));
+	span(pause, paused, sizeof(paused));
+	snprintf(why, whylen,
+		 "the warehouse %s feed resumed %s ago after %s of silence; its backlog is still "
+		 "landing",
+		 warehouse, ago, paused);
 	return true;
 }

@@ -13,6 +13,20 @@
  * warehouse that never published since schema 7 (no warehouse_health
  * row) cannot be judged and counts as healthy.
  *
+ * A warehouse that comes back replays what it buffered, and the first
+ * event of the backlog would make its feed healthy before, say, the
+ * order.shipped that makes a held ship_late untrue has landed.  So after
+ * it resumes from a pause that made its feed unhealthy its feed is still
+ * unhealthy ("settling") for [alerts] warehouse_feed_settle (0: off).
+ * The pause counts in working time, measured when the warehouse resumed:
+ * its silence within the working period that first event falls in, as
+ * the down judgment would have seen it just before (a warehouse back at
+ * 08:05 from a night off its 08:00-20:00 hours paused 5 min, not 12 h,
+ * and does not hold the morning's notices).  The settle time itself is
+ * wall time: a backlog lands whatever the hours.  An event after a quiet
+ * spell of over a minute within it ends settling early (store_feeds.h
+ * SW_FEEDS_PAUSE: what was buffered had landed before the spell).
+ *
  * The re-check before a customer notice goes (recheck.c) holds a notice
  * whose feed is unhealthy: courier feeds hold stalled, no_first_scan and
  * late (every kind judged on the courier's word), warehouse feeds hold
@@ -45,7 +59,10 @@ int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, const char *defaul
 bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
 			   const char *courier, int64_t now, char *why, size_t whylen);
 
-/* The warehouse's feed at now, as sw_feeds_courier_down. */
+/* The warehouse's feed at now, as sw_feeds_courier_down: down while silent
+ * for warehouse_feed_window of its working hours, or while settling
+ * (why: "the warehouse w1 feed resumed 2 min ago after 40 min of silence;
+ * its backlog is still landing"). */
 bool sw_feeds_warehouse_down(struct sw_store *st, const struct sw_alerts_conf *c,
 			     const struct sw_rules *r, const char *warehouse, int64_t now,
 			     char *why, size_t whylen);

@@ -104,6 +104,10 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
       MIN_MS(7LL * 86400000), 0, 0, NULL, "30m", 0,
       "a warehouse that published nothing for this long within its working hours is "
       "unhealthy: its ship_late notices are held" },
+    { "warehouse_feed_settle", SW_CONF_DURATION, A(warehouse_feed_settle_ms), 0,
+      MIN_MS(3600000), 0, 0, NULL, "5m", 0,
+      "a warehouse feed that resumes after being unhealthy stays so this long, while the "
+      "backlog it buffered lands (0: off)" },
     { "feed_error_rate", SW_CONF_DOUBLE, A(feed_error_rate), 0, 0, 0, 100, NULL, "50", 0,
       "a courier whose API failed more than this % of its answers within feed_window is "
       "unhealthy: its stalled, no_first_scan and late notices are held" },

@@ -85,6 +85,7 @@ struct sw_alerts_conf {
 	char *followup;		 /* kinds earning a good-news follow-up */
 	char *channel;		 /* customers' default channel: email, webhook */
 	int64_t warehouse_feed_window_ms; /* working time without an event: unhealthy */
+	int64_t warehouse_feed_settle_ms; /* unhealthy this long after resuming; 0 off */
 	double feed_error_rate;	 /* % of failed courier answers: unhealthy above */
 	int64_t stage_baseline_days; /* the window of the stages' p90 baselines */
 	int64_t stage_min_samples;   /* fewest durations behind a lane's p90 */

@@ -3,7 +3,8 @@
  * working hours and the [alerts] feed settings as rules.c reads them
  * (errors naming FILE:LINE), working-time silence (all day, a day shift,
  * a night shift across midnight, another zone), and the courier and
- * warehouse judgments on a real store in a private temp dir.
+ * warehouse judgments on a real store in a private temp dir, settling
+ * after a warehouse resumes included.
  */
 #include "config.h"
 
@@ -55,6 +56,7 @@ static void test_conf(void)
 
 	is_int(load(BASE, &c, &r, err, sizeof(err)), SW_OK, "defaults load");
 	is_int(c.warehouse_feed_window_ms, 30 * 60 * 1000, "warehouse_feed_window 30m");
+	is_int(c.warehouse_feed_settle_ms, 5 * 60 * 1000, "warehouse_feed_settle 5m");
 	ok(c.feed_error_rate == 50.0, "feed_error_rate 50 %%");
 	h = sw_rules_warehouse(&r, "w1");
 	ok(h->all_day && h->timezone == NULL, "no rules: all day, default_timezone");
@@ -94,6 +96,10 @@ static void test_conf(void)
 	       SW_ECONF, "working hours of no length refused");
 	is_int(load(BASE "feed_error_rate = 120\n", &c, &r, err, sizeof(err)), SW_ECONF,
 	       "feed_error_rate over 100 refused");
+	is_int(load(BASE "warehouse_feed_settle = 2h\n", &c, &r, err, sizeof(err)), SW_ECONF,
+	       "warehouse_feed_settle over 1h refused");
+	ok(strstr(err, "t.conf:5") != NULL && strstr(err, "warehouse_feed_settle") != NULL, "  %s",
+	   err);
 }
 
 static void test_silence(void)
@@ -121,6 +127,67 @@ static void test_silence(void)
 	       "night shift: noon is outside");
 }
 
+/* down(now) of warehouse w, its why into the caller's why. */
+#define WH_DOWN(w, t) sw_feeds_warehouse_down(st, c, r, w, t, why, sizeof(why))
+
+/* Settling after a resume: all day (the pause's length and the settle
+ * time, each across its boundary; a quiet spell ending it), working hours
+ * (a night off is no pause, a pause from the start of the hours is), and
+ * warehouse_feed_settle = 0. */
+static void test_settling(struct sw_store *st, const struct sw_alerts_conf *c,
+			  const struct sw_rules *r)
+{
+	int64_t t = at("UTC", 6, 12, 0);
+	struct sw_alerts_conf off;
+	struct sw_rules roff;
+	char why[160], err[256];
+
+	sw_store_warehouse_seen(st, "s1", t - 40 * 60);
+	sw_store_warehouse_seen(st, "s1", t); /* back after 40 min */
+	ok(WH_DOWN("s1", t), "all day, back after 40 min: settling at once");
+	ok(WH_DOWN("s1", t + 299), "  and 4 min 59 s later");
+	ok(strstr(why, "the warehouse s1 feed resumed 4 min ago after 40 min of silence; its "
+		       "backlog is still landing") != NULL,
+	   "  %s", why);
+	ok(!WH_DOWN("s1", t + 300), "  healthy 5 min after (warehouse_feed_settle)");
+	sw_store_warehouse_seen(st, "s1", t + 40);
+	sw_store_warehouse_seen(st, "s1", t + 90);
+	ok(WH_DOWN("s1", t + 120), "  backlog batches 40 and 50 s apart: still settling");
+	sw_store_warehouse_seen(st, "s1", t + 200);
+	ok(!WH_DOWN("s1", t + 201), "  an event after 110 s of quiet: the backlog landed, healthy");
+
+	sw_store_warehouse_seen(st, "s2", t - 30 * 60 + 1);
+	sw_store_warehouse_seen(st, "s2", t);
+	ok(!WH_DOWN("s2", t + 1), "back after 29 min 59 s (under the 30 min window): healthy");
+	sw_store_warehouse_seen(st, "s3", t - 30 * 60);
+	sw_store_warehouse_seen(st, "s3", t);
+	ok(WH_DOWN("s3", t + 1), "back after 30 min: settling");
+
+	sw_store_warehouse_seen(st, "d1", at("UTC", 5, 13, 0));
+	sw_store_warehouse_seen(st, "d1", at("UTC", 6, 8, 10));
+	ok(!WH_DOWN("d1", at("UTC", 6, 8, 12)),
+	   "08:00-20:00, silent since yesterday 13:00, back at 08:10: 10 working min, healthy");
+	sw_store_warehouse_seen(st, "d1", at("UTC", 6, 19, 30));
+	sw_store_warehouse_seen(st, "d1", at("UTC", 6, 20, 30));
+	ok(!WH_DOWN("d1", at("UTC", 6, 20, 31)),
+	   "  back at 20:30 after an hour (after its hours: no silence counted), healthy");
+	sw_store_warehouse_seen(st, "d2", at("UTC", 6, 7, 0));
+	sw_store_warehouse_seen(st, "d2", at("UTC", 6, 8, 40));
+	ok(WH_DOWN("d2", at("UTC", 6, 8, 42)),
+	   "08:00-20:00, silent since 07:00, back at 08:40: 40 working min, settling");
+	ok(strstr(why, "resumed 2 min ago after 40 min of silence") != NULL, "  %s", why);
+
+	if (!ok(load(BASE "warehouse_feed_settle = 0\n", &off, &roff, err, sizeof(err)) == SW_OK,
+		"warehouse_feed_settle = 0 loads: %s", err))
+		return;
+	ok(!sw_feeds_warehouse_down(st, &off, &roff, "s3", t + 1, why, sizeof(why)),
+	   "  settle 0: back after 30 min is healthy at once");
+	ok(sw_feeds_warehouse_down(st, &off, &roff, "s3", t + 30 * 60, why, sizeof(why)),
+	   "  and silence is still judged");
+	sw_alerts_conf_free(&off);
+	sw_rules_free(&roff);
+}
+
 static void test_judgments(void)
 {
 	char dir[] = "/tmp/test_feeds.XXXXXX", err[512], why[160];
@@ -134,7 +201,9 @@ static void test_judgments(void)
 		return;
 	path = xasprintf("%s/s.db", dir);
 	if (!ok(load(BASE "feed_window = 1h\n[rule w1]\nwarehouse = w1\nworking_hours = 08:00-20:00\n"
-			  "[rule w2]\nwarehouse = w2\nworking_hours = 13:00-20:00\n",
+			  "[rule w2]\nwarehouse = w2\nworking_hours = 13:00-20:00\n"
+			  "[rule d1]\nwarehouse = d1\nworking_hours = 08:00-20:00\n"
+			  "[rule d2]\nwarehouse = d2\nworking_hours = 08:00-20:00\n",
 		     &c, &r, err, sizeof(err)) == SW_OK &&
 		    sw_store_open(path, 0, &st, err, sizeof(err)) == SW_OK,
 		"config and store: %s", err))
@@ -175,6 +244,7 @@ static void test_judgments(void)
 	   "w2 silent since 07:00, its hours began at 13:00: 20 min, healthy");
 	ok(sw_feeds_warehouse_down(st, &c, &r, "w2", at("UTC", 5, 13, 30), why, sizeof(why)),
 	   "  and down at 13:30");
+	test_settling(st, &c, &r);
 out:
 	sw_store_close(st);
 	sw_alerts_conf_free(&c);

@@ -93,9 +93,11 @@ static void test_warehouse_resumed(struct sw_store *st)
 	ok(health(st, "r1", &last, &at, &gap) && last == NOW - 1000 && at == NOW - 1000 &&
 		   gap == 110,
 	   "a time 1000 s older after it: nothing moves back");
-	is_int(raw_int(store_path, "SELECT resumed_at FROM warehouse_health WHERE warehouse_id = 'r1'"),
+	is_int(raw_int(store_path,
+		       "SELECT resumed_at FROM warehouse_health WHERE warehouse_id = 'r1'"),
 	       NOW - 1000, "  the row holds resumed_at");
-	is_int(raw_int(store_path, "SELECT resumed_gap FROM warehouse_health WHERE warehouse_id = 'r1'"),
+	is_int(raw_int(store_path,
+		       "SELECT resumed_gap FROM warehouse_health WHERE warehouse_id = 'r1'"),
 	       110, "  and resumed_gap");
 	is_int(sw_store_warehouse_last_event(st, "r1", &last), SW_OK, "last event alone");
 	is_int(last, NOW - 1000, "  agrees");
