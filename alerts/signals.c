@@ -1,6 +1,6 @@
 /*
  * signals.c - what ops rules watch (see signals.h): the signal table and
- * one measure function per row.
+ * one measure function per row (the cohort rows' in sig_cohort.c).
  *
  * Design:
  * - RRD signals read the collector's files through lib/rrd_read.h: the sum
@@ -21,21 +21,15 @@
  *   warehouse_health, courier_polls: store_feeds.h), the same facts the
  *   customer notices are held on (feeds.h), so the one page about a feed
  *   and the held notices agree.
- * - cohort_slips groups the open parcel slips by lane (courier, origin
- *   warehouse, destination as sw_store_stage_dest keys it) and weighs each
- *   cohort against the lane: its size (parcels not delivered that shipped
- *   in the window, plus the members) and its usual slip rate over the
- *   baseline days before the window.  Its value is the count only when
- *   the share is unusual, else 0, so a lane's usual few late parcels never
- *   reach a threshold, and the page lifecycle gives one incident per lane.
+ * - The cohort signals (cohort_slips, cohort_ship_late) live in
+ *   sig_cohort.c: this file keeps their rows in the table, the wrappers of
+ *   their subject_of and members hooks, and the helpers both files share
+ *   (signals_int.h).
  * - Figures are a flat JSON object of numbers built with snprintf (ids
- *   never go into it), except cohort_slips' (jansson: it lists member
- *   entities, escaped, as many as fit); text is one line for a tired
- *   on-call engineer.
+ *   never go into it); text is one line for a tired on-call engineer.
  */
 #include "config.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,16 +39,28 @@
 #include "alerts/feeds.h"
 #include "alerts/rules.h"
 #include "alerts/signals.h"
+#include "alerts/signals_int.h"
 #include "lib/matcher.h"
 #include "lib/rrd_read.h"
 #include "lib/store_feeds.h"
 #include "lib/store_signals.h"
-#include "lib/store_stage.h"
 #include "lib/xmalloc.h"
 
 #define ID_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
-/* ---- small helpers ---------------------------------------------------- */
+/* ---- small helpers (signals_int.h) --------------------------------------------- */
+
+#define put	     sw_sig_int_put
+#define pct	     sw_sig_int_pct
+#define sort_unique  sw_sig_int_sort_unique
+#define store_failed sw_sig_int_store_failed
+
+enum sw_err sw_sig_int_store_failed(const struct sw_sig_ctx *ctx, enum sw_err rc, char *err,
+				    size_t len)
+{
+	put(err, len, "%s", sw_store_errmsg(ctx->st));
+	return rc;
+}
 
 /* An id that can name an RRD file: one safe path segment. */
 static bool id_ok(const char *id)
@@ -94,7 +100,7 @@ static void dur_text(int64_t s, char *out, size_t len)
 	}
 }
 
-static void __attribute__((format(printf, 3, 4))) put(char *out, size_t len, const char *fmt, ...)
+void sw_sig_int_put(char *out, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,7 +114,7 @@ static int64_t count_of(double x)
 	return isfinite(x) && x > 0 ? (int64_t)llround(x) : 0;
 }
 
-static double pct(int64_t part, int64_t whole)
+double sw_sig_int_pct(int64_t part, int64_t whole)
 {
 	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
 }
@@ -126,8 +132,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorts and dedups ids in place; *n shrinks. */
-static void sort_unique(char **ids, size_t *n)
+void sw_sig_int_sort_unique(char **ids, size_t *n)
 {
 	size_t out = 0;
 
@@ -430,12 +435,6 @@ static enum sw_err m_feed_silent(const struct sw_sig_ctx *ctx, const char *id,
 	return SW_OK;
 }
 
-static enum sw_err store_failed(const struct sw_sig_ctx *ctx, enum sw_err rc, char *err, size_t len)
-{
-	put(err, len, "%s", sw_store_errmsg(ctx->st));
-	return rc;
-}
-
 static enum sw_err m_ship_late(const struct sw_sig_ctx *ctx, const char *id,
 			       const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
 			       size_t len)
@@ -593,309 +592,6 @@ static enum sw_err m_warehouse_feed(const struct sw_sig_ctx *ctx, const char *id
 		put(out->text, sizeof(out->text),
 		    "outside its working hours; the last warehouse event %s ago", l);
 	return SW_OK;
-}
-
-/* ---- cohorts of slipped parcels (store) ------------------------------------ */
-
-#define COHORT_FACTOR	 3.0 /* unusual at this many times the lane's usual */
-#define COHORT_FLOOR_PCT 1.0 /* ... and never below this share */
-#define COHORT_DAYS	 28  /* baseline days without [alerts] */
-#define COHORT_MEMBERS	 20  /* member entities listed in the figures */
-#define COHORT_STAGES	 8   /* distinct stages counted for "mostly" */
-
-static void cohort_part(const char *in, char *buf, size_t len, size_t *at)
-{
-	for (const char *c = in ? in : ""; *c && *at + 1 < len; c++) {
-		bool bad = *c <= ' ' || *c > '~' || strchr(",=!~\"/", *c);
-
-		buf[(*at)++] = bad ? '_' : *c;
-	}
-	buf[*at] = '\0';
-}
-
-void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest, char *buf,
-			 size_t len)
-{
-	size_t at = 0;
-
-	if (len == 0)
-		return;
-	if (len > SW_LABEL_VALUE_MAX + 1)
-		len = SW_LABEL_VALUE_MAX + 1;
-	buf[0] = '\0';
-	cohort_part(courier, buf, len, &at);
-	if (at + 1 < len)
-		buf[at++] = '/';
-	cohort_part(warehouse_id, buf, len, &at);
-	if (at + 1 < len)
-		buf[at++] = '/';
-	cohort_part(dest, buf, len, &at);
-}
-
-static void slip_id(const struct sw_sig_slip *x, char *buf, size_t len)
-{
-	sw_signal_cohort_id(x->courier, x->warehouse_id, x->dest, buf, len);
-}
-
-static enum sw_err cohort_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids, size_t *ret_n,
-				   char *err, size_t len)
-{
-	char id[SW_LABEL_VALUE_MAX + 1], **ids = NULL;
-	struct sw_sig_slip *sl;
-	size_t n = 0, ns;
-	enum sw_err rc;
-
-	*ret_ids = NULL;
-	*ret_n = 0;
-	if ((rc = sw_store_sig_open_slips(ctx->st, &sl, &ns)))
-		return store_failed(ctx, rc, err, len);
-	for (size_t i = 0; i < ns; i++) {
-		slip_id(&sl[i], id, sizeof(id));
-		if (n && strcmp(ids[n - 1], id) == 0)
-			continue; /* most repeats are neighbours; sort_unique does the rest */
-		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		ids[n++] = xstrdup(id);
-	}
-	sw_store_sig_slips_free(sl, ns);
-	sort_unique(ids, &n);
-	if (n == 0) {
-		free(ids);
-		ids = NULL;
-	}
-	*ret_ids = ids;
-	*ret_n = n;
-	return SW_OK;
-}
-
-/* One cohort as measured. */
-struct cohort {
-	const struct sw_sig_slip *first; /* a member: the lane's courier etc. */
-	int64_t count;
-	const char *members[COHORT_MEMBERS];
-	size_t n_members;
-	const char *stage; /* the most frequent member stage; NULL: none */
-	struct sw_sig_lane lane;
-	double share, base, factor;
-	int64_t days;
-	bool unusual;
-};
-
-/* The members of id among the open slips, and their most frequent stage. */
-static void cohort_members(const struct sw_sig_slip *sl, size_t ns, const char *id,
-			   struct cohort *c)
-{
-	const char *stage[COHORT_STAGES];
-	int64_t hits[COHORT_STAGES], best = 0;
-	size_t n_st = 0, k;
-	char mine[SW_LABEL_VALUE_MAX + 1];
-
-	for (size_t i = 0; i < ns; i++) {
-		slip_id(&sl[i], mine, sizeof(mine));
-		if (strcmp(mine, id) != 0)
-			continue;
-		if (!c->first)
-			c->first = &sl[i];
-		c->count++;
-		if (c->n_members < COHORT_MEMBERS)
-			c->members[c->n_members++] = sl[i].entity;
-		if (!sl[i].stage)
-			continue;
-		for (k = 0; k < n_st && strcmp(stage[k], sl[i].stage) != 0; k++)
-			;
-		if (k == n_st && n_st < COHORT_STAGES) {
-			stage[n_st] = sl[i].stage;
-			hits[n_st++] = 0;
-		}
-		if (k < n_st && ++hits[k] > best) {
-			best = hits[k];
-			c->stage = stage[k];
-		}
-	}
-}
-
-/* "1,480" */
-static void thousands(int64_t v, char *out, size_t len)
-{
-	char digits[32];
-	size_t n, at = 0;
-
-	n = (size_t)snprintf(digits, sizeof(digits), "%lld", (long long)(v < 0 ? 0 : v));
-	for (size_t i = 0; i < n && at + 1 < len; i++) {
-		if (i && (n - i) % 3 == 0 && at + 2 < len)
-			out[at++] = ',';
-		out[at++] = digits[i];
-	}
-	out[at] = '\0';
-}
-
-/* The figures: the numbers, then as many of the members as fit. */
-static void cohort_figures(const struct cohort *c, const struct sw_sig_args *a,
-			   struct sw_sig_value *out)
-{
-	json_t *o = json_object(), *m = json_array();
-	char *text = NULL;
-
-	json_object_set_new(o, "count", json_integer(c->count));
-	json_object_set_new(o, "size", json_integer(c->lane.active));
-	json_object_set_new(o, "share_pct", json_real(round(c->share * 10) / 10));
-	json_object_set_new(o, "baseline_pct", json_real(round(c->base * 100) / 100));
-	json_object_set_new(o, "baseline_parcels", json_integer(c->lane.base_parcels));
-	json_object_set_new(o, "baseline_slipped", json_integer(c->lane.base_slipped));
-	json_object_set_new(o, "baseline_days", json_integer(c->days));
-	json_object_set_new(o, "factor", json_real(c->factor));
-	json_object_set_new(o, "unusual", json_boolean(c->unusual));
-	json_object_set_new(o, "window_s", json_integer(a->window_s));
-	if (c->stage)
-		json_object_set_new(o, "stage", json_string(c->stage));
-	json_object_set_new(o, "members", m);
-	for (size_t i = 0; i < c->n_members; i++) {
-		char *t;
-
-		json_array_append_new(m, json_string(c->members[i]));
-		t = json_dumps(o, JSON_COMPACT);
-		if (!t || strlen(t) >= sizeof(out->figures)) {
-			free(t);
-			json_array_remove(m, json_array_size(m) - 1);
-			break;
-		}
-		free(text);
-		text = t;
-	}
-	if (!text)
-		text = json_dumps(o, JSON_COMPACT);
-	put(out->figures, sizeof(out->figures), "%s", text ? text : "{}");
-	free(text);
-	json_decref(o);
-}
-
-/* The lane's counts, usual rate and whether the cohort is unusual. */
-static enum sw_err cohort_judge(const struct sw_sig_ctx *ctx, const struct sw_sig_args *a,
-				struct cohort *c, char *err, size_t len)
-{
-	int64_t since = a->now - a->window_s, base_since;
-	enum sw_err rc;
-
-	if (a->baseline_days > 0)
-		c->days = a->baseline_days;
-	else
-		c->days = ctx->alerts && ctx->alerts->stage_baseline_days > 0
-			      ? ctx->alerts->stage_baseline_days
-			      : COHORT_DAYS;
-	c->factor = a->factor >= 1 ? a->factor : COHORT_FACTOR;
-	base_since = since - c->days * 86400;
-	rc = sw_store_sig_lane(ctx->st, c->first->courier, c->first->warehouse_id, c->first->dest,
-			       since, base_since, &c->lane);
-	if (rc)
-		return store_failed(ctx, rc, err, len);
-	if (c->lane.active < c->count)
-		c->lane.active = c->count; /* a member delivered meanwhile still counts */
-	c->share = pct(c->count, c->lane.active);
-	c->base = pct(c->lane.base_slipped, c->lane.base_parcels);
-	c->unusual = c->share >= c->factor * c->base && c->share >= COHORT_FLOOR_PCT;
-	return SW_OK;
-}
-
-static enum sw_err m_cohort_slips(const struct sw_sig_ctx *ctx, const char *id,
-				  const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
-				  size_t len)
-{
-	struct cohort c = {0};
-	struct sw_sig_slip *sl;
-	char n1[32], n2[32];
-	size_t ns;
-	enum sw_err rc;
-
-	if ((rc = sw_store_sig_open_slips(ctx->st, &sl, &ns)))
-		return store_failed(ctx, rc, err, len);
-	cohort_members(sl, ns, id, &c);
-	out->has_data = true;
-	out->enough = true; /* no members: nothing slipped, judged ok */
-	snprintf(out->stage, sizeof(out->stage), "%s", c.stage ? c.stage : "courier");
-	if (!c.first) {
-		put(out->figures, sizeof(out->figures), "{\"count\":0,\"size\":0}");
-		put(out->text, sizeof(out->text), "no open parcel slips in the lane %s", id);
-		sw_store_sig_slips_free(sl, ns);
-		return SW_OK;
-	}
-	if ((rc = cohort_judge(ctx, a, &c, err, len))) {
-		sw_store_sig_slips_free(sl, ns);
-		return rc;
-	}
-	out->count = c.count;
-	out->enough = c.lane.active >= a->min_count;
-	out->value = c.unusual ? (double)c.count : 0.0;
-	cohort_figures(&c, a, out);
-	thousands(c.count, n1, sizeof(n1));
-	thousands(c.lane.active, n2, sizeof(n2));
-	put(out->text, sizeof(out->text),
-	    "%s of %s parcels %s %s -> %s slipped (%.1f%%, usual %.1f%%)%s%s%s", n1, n2,
-	    c.first->courier, c.first->warehouse_id, c.first->dest[0] ? c.first->dest : "?",
-	    c.share, c.base, c.stage ? ", mostly " : "", c.stage ? c.stage : "",
-	    c.unusual ? "" : ": as usual for the lane");
-	sw_store_sig_slips_free(sl, ns);
-	return SW_OK;
-}
-
-/* The open slips' entities in lane id, sorted (open slips come by entity). */
-static enum sw_err cohort_member_list(const struct sw_sig_ctx *ctx, const char *id,
-				      char ***ret_ids, size_t *ret_n, char *err, size_t len)
-{
-	char mine[SW_LABEL_VALUE_MAX + 1], **ids = NULL;
-	struct sw_sig_slip *sl;
-	size_t n = 0, ns;
-	enum sw_err rc;
-
-	*ret_ids = NULL;
-	*ret_n = 0;
-	if ((rc = sw_store_sig_open_slips(ctx->st, &sl, &ns)))
-		return store_failed(ctx, rc, err, len);
-	for (size_t i = 0; i < ns; i++) {
-		slip_id(&sl[i], mine, sizeof(mine));
-		if (strcmp(mine, id) != 0)
-			continue;
-		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		ids[n++] = xstrdup(sl[i].entity);
-	}
-	sw_store_sig_slips_free(sl, ns);
-	*ret_ids = ids;
-	*ret_n = n;
-	return SW_OK;
-}
-
-/* The lane of a parcel entity: its courier, its order's warehouse and
- * destination. */
-static enum sw_err cohort_subject_of(const struct sw_sig_ctx *ctx, const char *entity, char *id,
-				     size_t idlen, char *err, size_t len)
-{
-	char courier[SW_LABEL_VALUE_MAX + 1], dest[SW_STAGE_DEST_MAX];
-	const char *rest, *colon;
-	struct sw_track *list = NULL;
-	size_t n = 0, cl;
-	enum sw_err rc;
-
-	if (idlen)
-		id[0] = '\0';
-	if (strncmp(entity, "parcel:", 7) != 0)
-		return SW_ENOTFOUND;
-	rest = entity + 7;
-	colon = strchr(rest, ':');
-	cl = colon ? (size_t)(colon - rest) : 0;
-	if (!colon || cl == 0 || cl >= sizeof(courier) || !colon[1])
-		return SW_ENOTFOUND;
-	snprintf(courier, sizeof(courier), "%.*s", (int)cl, rest);
-	if ((rc = sw_store_track_parcel(ctx->st, courier, colon + 1, &list, &n)))
-		return store_failed(ctx, rc, err, len);
-	rc = SW_ENOTFOUND;
-	if (n > 0 && list[0].parcel && list[0].order) {
-		const struct sw_order *o = list[0].order;
-
-		sw_store_stage_dest(o->dest_country, o->dest_postal_code, o->dest_city, dest,
-				    sizeof(dest));
-		sw_signal_cohort_id(courier, o->warehouse_id, dest, id, idlen);
-		rc = SW_OK;
-	}
-	sw_store_track_free(list, n);
-	return rc;
 }
 
 /* ---- global signals ------------------------------------------------------- */
@@ -1070,21 +766,6 @@ static const struct sw_signal sig_journal_lag = {
     .measure = m_journal_lag,
 };
 
-static const struct sw_signal sig_cohort_slips = {
-    .name = "cohort_slips",
-    .subject = SW_SIG_LANE,
-    .above = true,
-    .unit = "parcels",
-    .what = "open parcel slips of one courier + warehouse + destination lane when their share "
-	    "of the lane's parcels is unusual (factor x the lane's usual slip rate), else 0 "
-	    "(store)",
-    .rrd = false,
-    .subjects = cohort_subjects,
-    .measure = m_cohort_slips,
-    .subject_of = cohort_subject_of,
-    .members = cohort_member_list,
-};
-
 const struct sw_signal *const sw_signal_table[] = {
     &sig_courier_ontime,
     &sig_courier_api_errors,
@@ -1095,7 +776,8 @@ const struct sw_signal *const sw_signal_table[] = {
     &sig_warehouse_feed,
     &sig_email_failures,
     &sig_journal_lag,
-    &sig_cohort_slips,
+    &sw_sig_cohort_slips,
+    &sw_sig_cohort_ship_late,
     NULL,
 };
 
@@ -1116,6 +798,8 @@ const char *sw_signal_subject_label(const struct sw_signal *sig)
 		return "courier";
 	case SW_SIG_LANE:
 		return "lane";
+	case SW_SIG_SHIP_DAY:
+		return "warehouse"; /* "w1/2027-01-15": a warehouse's day */
 	default:
 		return NULL;
 	}

@@ -1,8 +1,9 @@
 /*
  * signals.h - what an ops rule ([page NAME] signal = ...) can watch: one
  * descriptor table, one row per signal, each measuring one subject (a
- * warehouse, a courier, a lane, or the whole installation) at a time from the
- * store and the RRD series the collector and the alert engine write.
+ * warehouse, a courier, a lane, a warehouse's ship day, or the whole
+ * installation) at a time from the store and the RRD series the collector
+ * and the alert engine write.
  *
  *   signal                  subject    direction  unit    source
  *   courier_ontime          courier    below      %       RRD delivered_ontime/_late
@@ -12,7 +13,18 @@
  *   warehouse_feed_silent   warehouse  above      min     RRD event counts
  *   email_failures          -          above      emails  store (customer outbox)
  *   journal_lag             -          above      s       store (journal vs cursor)
+ *   courier_feed_silent     courier    above      min     store (courier_health)
+ *   warehouse_feed          warehouse  above      min     store (warehouse_health, hours)
  *   cohort_slips            lane       above      parcels store (open parcel slips)
+ *   cohort_ship_late        warehouse  above      orders  store (open ship_late slips)
+ *                           (its day)
+ *
+ * The cohort signals (sig_cohort.c) group slips sharing a cause: a lane
+ * "COURIER/WH/DEST" (sw_signal_cohort_id), a warehouse's ship day
+ * "WH/YYYY-MM-DD" (sw_signal_ship_day_id, label warehouse); their value is
+ * the count of open slips when their share of the group is unusual
+ * (factor x the group's usual rate over baseline_days, and at least 1%),
+ * else 0.
  *
  * A measurement says one of three things:
  *   has_data false          the series stopped (RRD: no known value in the
@@ -33,8 +45,9 @@
  * courier rates are enough with at least min_count (and 1) deliveries or
  * requests in the window.  The store signals (warehouse_ship_late,
  * warehouse_pick_backlog, email_failures, journal_lag) always have data
- * and are always enough, except cohort_slips: enough when its lane has at
- * least min_count parcels (always when it has no open slip, so a cohort
+ * and are always enough, except the cohort signals: enough when the group
+ * (the lane's parcels on their way, the warehouse's orders due that day)
+ * has at least min_count (always when it has no open slip, so a cohort
  * that is gone resolves).  A subject id that is not one segment of
  * [A-Za-z0-9_.-] not starting with '.' is refused (SW_EINVAL) by the RRD
  * signals and never offered by their subjects(); doc/metrics.md ("What
@@ -76,9 +89,9 @@ struct sw_sig_args {
 	int64_t window_s;	/* look back this far (rates, counts) */
 	int64_t min_count;	/* fewer samples: not enough to judge */
 	int64_t nodata_after_s; /* RRD: no known value this long: no data */
-	int64_t baseline_days;	/* cohort_slips: history behind the usual
+	int64_t baseline_days;	/* cohort signals: history behind the usual
 				   rate (0: [alerts] stage_baseline_days) */
-	double factor;		/* cohort_slips: unusual at factor x usual
+	double factor;		/* cohort signals: unusual at factor x usual
 				   (below 1: the default, 3) */
 };
 
@@ -94,8 +107,10 @@ struct sw_sig_value {
 					     (75.0%) in the last 1h" */
 };
 
-/* SW_SIG_LANE: a cohort, "COURIER/WAREHOUSE/DEST" (sw_signal_cohort_id). */
-enum sw_sig_subject { SW_SIG_GLOBAL, SW_SIG_WAREHOUSE, SW_SIG_COURIER, SW_SIG_LANE };
+/* SW_SIG_LANE: a cohort, "COURIER/WAREHOUSE/DEST" (sw_signal_cohort_id),
+ * label lane; SW_SIG_SHIP_DAY: a warehouse's ship day, "WH/YYYY-MM-DD"
+ * (sw_signal_ship_day_id), label warehouse. */
+enum sw_sig_subject { SW_SIG_GLOBAL, SW_SIG_WAREHOUSE, SW_SIG_COURIER, SW_SIG_LANE, SW_SIG_SHIP_DAY };
 
 struct sw_signal {
 	const char *name;
@@ -136,8 +151,8 @@ extern const struct sw_signal *const sw_signal_table[];
 /* The row named name, or NULL. */
 const struct sw_signal *sw_signal_find(const char *name);
 
-/* "warehouse", "courier", "lane" or NULL (global): the label naming a
- * subject. */
+/* "warehouse" (a warehouse or its ship day), "courier", "lane" or NULL
+ * (global): the label naming a subject. */
 const char *sw_signal_subject_label(const struct sw_signal *sig);
 
 /*
@@ -148,6 +163,17 @@ const char *sw_signal_subject_label(const struct sw_signal *sig);
  */
 void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const char *dest, char *buf,
 			 size_t len);
+
+/*
+ * The cohort_ship_late subject of an order of warehouse_id promised to
+ * ship by ship_by (unix s) into buf (len > 0): "WH/YYYY-MM-DD", the date
+ * of ship_by in the warehouse's zone (ctx->rules: the working_timezone of
+ * the rule picked for the warehouse alone, as the feeds read it; else
+ * ctx->alerts' default_timezone; else UTC), the warehouse id sanitised as
+ * sw_signal_cohort_id does: "w1/2027-01-15".  Reads no store.
+ */
+void sw_signal_ship_day_id(const struct sw_sig_ctx *ctx, const char *warehouse_id,
+			   int64_t ship_by, char *buf, size_t len);
 
 /* sig's members of subject id (see members above); SW_EINVAL with err
  * set when sig has none (not a cohort signal). */

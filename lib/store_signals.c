@@ -103,19 +103,47 @@ static const char open_slips_sql[] =
     " WHERE a.resolved_at IS NULL AND substr(a.entity, 1, 7) = 'parcel:'"
     " GROUP BY a.entity ORDER BY a.entity";
 
-/* A lane's parcels: the courier's (the parcels' unique index by courier)
- * of one warehouse, undelivered or shipped since :bs; whether each has an
- * open slip, or ever had one (the alerts' UNIQUE (entity, ...) index). */
+/* A lane's parcels: the courier's shipped since :bs (the index
+ * parcels_courier_shipped, schema 8), of one warehouse; whether each has
+ * an open slip and, for the baseline ones, whether it ever had one (the
+ * alerts' UNIQUE (entity, ...) index; CASE evaluates lazily). */
 #define PARCEL_ENTITY "'parcel:' || p.courier || ':' || p.tracking_number"
 static const char lane_sql[] =
     "SELECT o.dest_country, o.dest_postal_code, o.dest_city, p.shipped_at, p.delivered_at,"
-    " o.promised_delivery_at,"
+    " p.terminal, o.promised_delivery_at,"
     " EXISTS (SELECT 1 FROM alerts a WHERE a.entity = " PARCEL_ENTITY
     "  AND a.resolved_at IS NULL),"
-    " EXISTS (SELECT 1 FROM alerts a WHERE a.entity = " PARCEL_ENTITY ")"
-    " FROM parcels p JOIN orders o ON o.id = p.order_ref"
-    " WHERE p.courier = :c AND o.warehouse_id = :wh"
-    " AND (p.delivered_at IS NULL OR p.shipped_at >= :bs)";
+    " CASE WHEN p.shipped_at < :since THEN EXISTS (SELECT 1 FROM alerts a"
+    "  WHERE a.entity = " PARCEL_ENTITY ") ELSE 0 END"
+    " FROM parcels p INDEXED BY parcels_courier_shipped JOIN orders o ON o.id = p.order_ref"
+    " WHERE p.courier = :c AND p.shipped_at >= :bs AND o.warehouse_id = :wh";
+
+/*
+ * Open ship_late slips with their orders: the partial index alerts_open,
+ * each order by its UNIQUE (warehouse_id, order_id) key cut out of the
+ * entity "order:WH:ID" (a warehouse id has no ':', as alerts/recheck.c
+ * splits it).  One row per order: the stage of its latest slip.
+ */
+#define ENTITY_WH  "substr(a.entity, 7, instr(substr(a.entity, 7), ':') - 1)"
+#define ENTITY_OID "substr(a.entity, 7 + instr(substr(a.entity, 7), ':'))"
+static const char open_ship_late_sql[] =
+    "SELECT a.entity, o.warehouse_id, o.promised_ship_by_at, a.stage, max(a.detected_at)"
+    " FROM alerts a INDEXED BY alerts_open"
+    " JOIN orders o ON o.warehouse_id = " ENTITY_WH " AND o.order_id = " ENTITY_OID
+    " WHERE a.resolved_at IS NULL AND a.kind = 'ship_late'"
+    " AND substr(a.entity, 1, 6) = 'order:' AND o.promised_ship_by_at IS NOT NULL"
+    " GROUP BY a.entity ORDER BY a.entity";
+
+/* One warehouse's orders by ship-by: the equality warehouse_id = :wh of
+ * the orders' UNIQUE (warehouse_id, order_id) index, every order of the
+ * warehouse read (no index has them all by ship-by). */
+static const char ship_day_sql[] =
+    "SELECT coalesce(sum(promised_ship_by_at >= :ds), 0),"
+    " coalesce(sum(promised_ship_by_at < :ds), 0),"
+    " coalesce(sum(promised_ship_by_at < :ds AND (shipped_at > promised_ship_by_at"
+    "  OR (shipped_at IS NULL AND promised_ship_by_at < :now))), 0)"
+    " FROM orders WHERE warehouse_id = :wh AND cancelled_at IS NULL"
+    " AND promised_ship_by_at >= :bs AND promised_ship_by_at < :de";
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -353,23 +381,22 @@ void sw_store_sig_slips_free(struct sw_sig_slip *list, size_t n)
 
 /* Adds one parcel row of lane_sql to ret (its destination already
  * matched). */
-static void lane_row(sqlite3_stmt *s, int64_t since, int64_t base_since, struct sw_sig_lane *ret)
+static void lane_row(sqlite3_stmt *s, int64_t since, struct sw_sig_lane *ret)
 {
 	int64_t shipped = sqlite3_column_int64(s, 3), delivered = sqlite3_column_int64(s, 4);
-	int64_t promised = sqlite3_column_int64(s, 5);
-	bool open = sqlite3_column_int(s, 6), ever = sqlite3_column_int(s, 7);
+	int64_t promised = sqlite3_column_int64(s, 6);
+	bool finished = sqlite3_column_int(s, 5) || delivered;
+	bool open = sqlite3_column_int(s, 7), ever = sqlite3_column_int(s, 8);
 
-	if (open) {
-		ret->active++; /* a member: always part of its cohort */
+	if (open)
+		return; /* a member: the caller counts it */
+	if (shipped >= since) {
+		ret->others += !finished;
 		return;
 	}
-	if (!delivered && shipped >= since)
-		ret->active++;
-	if (shipped >= base_since && shipped < since) {
-		ret->base_parcels++;
-		if (ever || (delivered && promised && delivered > promised))
-			ret->base_slipped++;
-	}
+	ret->base_parcels++;
+	if (ever || (delivered && promised && delivered > promised))
+		ret->base_slipped++;
 }
 
 enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const char *warehouse_id,
@@ -386,10 +413,12 @@ enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const ch
 		return sw_store_int_err(st, SW_EINVAL, "signal: empty courier or destination");
 	if ((e = check_wh(st, warehouse_id)))
 		return e;
+	if (base_since > since)
+		return sw_store_int_err(st, SW_EINVAL, "signal: lane baseline after its window");
 	if (!(s = prepare(st, lane_sql, "signal lane")))
 		return SW_ESTORE;
 	if (bind_text(s, ":c", courier) | bind_text(s, ":wh", warehouse_id) |
-	    bind_int(s, ":bs", base_since)) {
+	    bind_int(s, ":bs", base_since) | bind_int(s, ":since", since)) {
 		sw_store_int_dberr(st, "signal lane");
 		sqlite3_finalize(s);
 		return SW_ESTORE;
@@ -397,13 +426,93 @@ enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const ch
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		sw_store_stage_dest(col_text(s, 0), col_text(s, 1), col_text(s, 2), d, sizeof(d));
 		if (strcmp(d, dest) == 0)
-			lane_row(s, since, base_since, ret);
+			lane_row(s, since, ret);
 	}
 	if (rc != SQLITE_DONE) {
 		sw_store_int_dberr(st, "signal lane");
 		sqlite3_finalize(s);
 		return SW_ESTORE;
 	}
+	sqlite3_finalize(s);
+	return SW_OK;
+}
+
+/* ---- ship-late cohorts -------------------------------------------------- */
+
+enum sw_err sw_store_sig_open_ship_late(struct sw_store *st, struct sw_sig_late_order **ret,
+					size_t *ret_n)
+{
+	sqlite3_stmt *s = prepare(st, open_ship_late_sql, "signal open ship_late");
+	struct sw_sig_late_order *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!s)
+		return SW_ESTORE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sw_sig_late_order *x;
+
+		if (sqlite3_column_int64(s, 2) == 0)
+			continue; /* no ship-by: no ship day */
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			list = xreallocarray(list, cap, sizeof(*list));
+		}
+		x = &list[n++];
+		x->entity = xstrdup(col_text(s, 0));
+		x->warehouse_id = xstrdup(col_text(s, 1));
+		x->ship_by = sqlite3_column_int64(s, 2);
+		x->stage = col_text(s, 3) ? xstrdup(col_text(s, 3)) : NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		sw_store_int_dberr(st, "signal open ship_late");
+		sqlite3_finalize(s);
+		sw_store_sig_late_orders_free(list, n);
+		return SW_ESTORE;
+	}
+	sqlite3_finalize(s);
+	*ret = list;
+	*ret_n = n;
+	return SW_OK;
+}
+
+void sw_store_sig_late_orders_free(struct sw_sig_late_order *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].entity);
+		free(list[i].warehouse_id);
+		free(list[i].stage);
+	}
+	free(list);
+}
+
+enum sw_err sw_store_sig_ship_day(struct sw_store *st, const char *warehouse_id, int64_t base_since,
+				  int64_t day_start, int64_t day_end, int64_t now,
+				  struct sw_sig_ship_day *ret)
+{
+	sqlite3_stmt *s;
+	enum sw_err rc;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((rc = check_wh(st, warehouse_id)))
+		return rc;
+	if (base_since > day_start || day_start >= day_end)
+		return sw_store_int_err(st, SW_EINVAL, "signal: bad ship day range");
+	if (!(s = prepare(st, ship_day_sql, "signal ship day")))
+		return SW_ESTORE;
+	if (bind_text(s, ":wh", warehouse_id) | bind_int(s, ":bs", base_since) |
+	    bind_int(s, ":ds", day_start) | bind_int(s, ":de", day_end) | bind_int(s, ":now", now)) {
+		sw_store_int_dberr(st, "signal ship day");
+		sqlite3_finalize(s);
+		return SW_ESTORE;
+	}
+	if ((rc = one_row(st, s, "signal ship day")))
+		return rc;
+	ret->due = sqlite3_column_int64(s, 0);
+	ret->base_orders = sqlite3_column_int64(s, 1);
+	ret->base_late = sqlite3_column_int64(s, 2);
 	sqlite3_finalize(s);
 	return SW_OK;
 }

@@ -81,7 +81,7 @@ struct sw_sig_journal {
 enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
 				 struct sw_sig_journal *ret);
 
-/* ---- cohorts of open parcel slips (alerts/signals.c cohort_slips) ---- */
+/* ---- cohorts of open parcel slips (alerts/sig_cohort.c cohort_slips) ---- */
 
 /* One parcel with an open slip, and its lane. */
 struct sw_sig_slip {
@@ -103,10 +103,13 @@ enum sw_err sw_store_sig_open_slips(struct sw_store *st, struct sw_sig_slip **re
 
 void sw_store_sig_slips_free(struct sw_sig_slip *list, size_t n);
 
-/* One lane's parcels (courier + warehouse + destination). */
+/* One lane's parcels (courier + warehouse + destination) besides the
+ * cohort's members (the parcels with an open slip, which the caller
+ * knows from sw_store_sig_open_slips, wherever they shipped). */
 struct sw_sig_lane {
-	int64_t active;	      /* not delivered and shipped at or after since, or
-				 with an open slip: the cohort's size */
+	int64_t others;	      /* no open slip, not finished (delivered,
+				 returned, ...), shipped at or after since:
+				 the cohort's size is these plus its members */
 	int64_t base_parcels; /* shipped in [base_since, since), no open slip */
 	int64_t base_slipped; /* ... of them delivered after their promise or
 				 with a slip ever recorded (resolved) */
@@ -114,17 +117,67 @@ struct sw_sig_lane {
 
 /*
  * Counts the lane courier / warehouse_id / dest (as sw_store_stage_dest
- * builds it; compared in C) at since and base_since (<= since).  Walks
- * every parcel of the courier (the parcels' UNIQUE (courier,
- * tracking_number) index; no index has parcels by shipping time), each
- * order by id, and for those undelivered or shipped since base_since two
- * look-ups of the alerts' entity index: cost follows the courier's
- * parcels ever, fine for a test store or a young one, a schema index
- * (courier, shipped_at) or an hourly cache for a large one.  SW_OK,
+ * builds it; compared in C) at since and base_since (<= since).  Reads
+ * the courier's parcels shipped at or after base_since over the index
+ * parcels_courier_shipped (schema 8), each order by id, and for those of
+ * the warehouse one look-up of the alerts' entity index (open slip?),
+ * two for those shipped before since (a slip ever?): cost follows the
+ * courier's parcels of the last window + baseline days, not its parcels
+ * ever.  A parcel never shipped (shipped_at NULL) is in no count.  SW_OK,
  * SW_EINVAL (empty id), SW_ESTORE.
  */
 enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const char *warehouse_id,
 			      const char *dest, int64_t since, int64_t base_since,
 			      struct sw_sig_lane *ret);
+
+/* ---- cohorts of orders past their ship-by (alerts/sig_cohort.c) ---- */
+
+/* One order with an open ship_late slip. */
+struct sw_sig_late_order {
+	char *entity; /* "order:WH:ID" */
+	char *warehouse_id;
+	int64_t ship_by; /* promised_ship_by_at, unix s (never 0: orders
+			    without one are left out) */
+	char *stage;	 /* alerts.stage of its latest open ship_late slip;
+			    NULL if none */
+};
+
+/*
+ * Every order with an open ship_late slip (alerts with resolved_at NULL,
+ * kind ship_late, entity "order:WH:ID", the warehouse id without ':'),
+ * once per order, whose order the store has with a promised ship-by,
+ * ordered by entity, as a new array (NULL, 0 when none; free with
+ * sw_store_sig_late_orders_free).  Walks the partial index alerts_open
+ * and each order by its UNIQUE (warehouse_id, order_id) key: cost follows
+ * the open slips.
+ */
+enum sw_err sw_store_sig_open_ship_late(struct sw_store *st, struct sw_sig_late_order **ret,
+					size_t *ret_n);
+
+void sw_store_sig_late_orders_free(struct sw_sig_late_order *list, size_t n);
+
+/* One warehouse's orders due to ship on one day, and before it. */
+struct sw_sig_ship_day {
+	int64_t due;	      /* promised ship-by in [day_start, day_end), not
+				 cancelled: the cohort's size */
+	int64_t base_orders;  /* promised ship-by in [base_since, day_start),
+				 not cancelled */
+	int64_t base_late;    /* ... of them shipped after their ship-by, or
+				 not shipped and past it at now */
+};
+
+/*
+ * Counts warehouse_id's orders by promised ship-by (base_since <=
+ * day_start < day_end), at now.  Walks the warehouse's orders over the
+ * UNIQUE (warehouse_id, order_id) index and filters the ship-by of each:
+ * no index has all of a warehouse's orders by ship-by (orders_late_wh
+ * holds the unshipped ones only), so the cost follows the warehouse's
+ * orders ever (one index range, a row read each), fine for a young store;
+ * an index (warehouse_id, promised_ship_by_at) over every order would
+ * make it the baseline days' orders.  SW_OK, SW_EINVAL (empty id, bad range), SW_ESTORE.
+ */
+enum sw_err sw_store_sig_ship_day(struct sw_store *st, const char *warehouse_id, int64_t base_since,
+				  int64_t day_start, int64_t day_end, int64_t now,
+				  struct sw_sig_ship_day *ret);
 
 #endif /* SW_STORE_SIGNALS_H */

@@ -16,6 +16,13 @@
  * - Who acts (--by) defaults to $USER, then the login name; operator text
  *   (who, comments) is refused with control characters and kept short, and
  *   everything shown from the store goes through clean() (tools/cli.h).
+ * - pages --members ID lists the members of a cohort page as its signal
+ *   finds them now (sw_signal_members), each with what the store says of
+ *   it (its order, its status, its open slips and their stages: a few
+ *   indexed reads per member).  The signal is the page's rule's in the
+ *   configuration (read text only: no secret is opened); with --store and
+ *   no -c no configuration is read, and the signal the page's labels name
+ *   is used.
  * - JSON follows the other commands: one object, lists under a named key,
  *   times in UTC RFC 3339 (null when absent), field names as in the store
  *   (a page's last notification is an outbox row in the shape of
@@ -36,7 +43,13 @@
 
 #include <jansson.h>
 
+#include "alerts/engine.h"
+#include "alerts/pages.h"
+#include "alerts/rules.h"
+#include "alerts/signals.h"
+#include "alerts/stage.h"
 #include "lib/matcher.h"
+#include "lib/rrd.h"
 #include "lib/store.h"
 #include "lib/store_pages.h"
 #include "lib/swtime.h"
@@ -321,24 +334,339 @@ static int pages_show(struct sw_store *st, const struct sw_page *list, size_t n,
 	return status;
 }
 
+/* ---- pages --members ------------------------------------------------------------ */
+
+/* What --members reads from the configuration: the rules and what a
+ * signal's context needs.  Each part's flag says it is loaded. */
+struct members_conf {
+	struct sw_conf *file;
+	struct sw_pages_conf pc;
+	struct sw_alerts_conf ac;
+	struct sw_rules rules;
+	struct sw_rrd_conf rrd;
+	bool pc_loaded, rules_loaded, rrd_loaded;
+};
+
+static void members_conf_free(struct members_conf *mc)
+{
+	if (mc->pc_loaded)
+		sw_pages_conf_free(&mc->pc);
+	if (mc->rules_loaded) {
+		sw_rules_free(&mc->rules);
+		sw_alerts_conf_free(&mc->ac);
+	}
+	if (mc->rrd_loaded)
+		sw_conf_free_struct(sw_rrd_conf_table, &mc->rrd);
+	sw_conf_free(mc->file);
+}
+
+/* Loads the configuration as text only (open_store has judged the whole
+ * file already).  0 or EXIT_RUNTIME. */
+static int members_conf_load(const struct cli *cli, struct members_conf *mc)
+{
+	char err[1024];
+
+	if (sw_conf_load(cli->conf_path, &mc->file, err, sizeof(err)) != SW_OK)
+		return fail("%s", err);
+	sw_conf_set_text_only(mc->file, true);
+	if (sw_pages_conf_load(mc->file, &mc->pc, err, sizeof(err)) != SW_OK)
+		return fail("%s", err);
+	mc->pc_loaded = true;
+	if (sw_rules_load(mc->file, &mc->ac, &mc->rules, err, sizeof(err)) != SW_OK)
+		return fail("%s", err);
+	mc->rules_loaded = true;
+	if (sw_rrd_conf_load(mc->file, &mc->rrd, err, sizeof(err)) != SW_OK)
+		return fail("%s", err);
+	mc->rrd_loaded = true;
+	return 0;
+}
+
+/* The signal of page p: its rule's in the configuration, else (no
+ * configuration read) the one its labels name.  0 or EXIT_RUNTIME with
+ * the reason. */
+static int members_signal(const struct cli *cli, const struct members_conf *mc,
+			  const struct sw_page *p, const struct sw_signal **ret)
+{
+	char name[64] = "";
+
+	*ret = NULL;
+	if (mc->pc_loaded) {
+		for (size_t i = 0; i < mc->pc.n_rules; i++)
+			if (strcmp(mc->pc.rules[i].name, p->rule) == 0)
+				*ret = mc->pc.rules[i].signal;
+		if (!*ret)
+			return fail("page %" PRId64 " (rule %s): [page %s] is no longer in %s, so "
+				    "its signal and members are unknown",
+				    p->id, p->rule, p->rule, cli->conf_path);
+		return 0;
+	}
+	if (sw_labels_get(p->labels, "signal", name, sizeof(name)) && (*ret = sw_signal_find(name)))
+		return 0;
+	return fail("page %" PRId64 " (rule %s): no configuration read and its labels name no "
+		    "signal; give -c FILE",
+		    p->id, p->rule);
+}
+
+/* One member as the store knows it now. */
+struct member {
+	const char *entity;	/* borrowed from the signal's list */
+	struct sw_track *track; /* a parcel with its order, or NULL */
+	size_t n_track;
+	struct sw_order *order; /* an order member's order, or NULL */
+	struct sw_alert *slips; /* its open slips, oldest first */
+	size_t n_slips;
+};
+
+static void member_free(struct member *m)
+{
+	sw_store_track_free(m->track, m->n_track);
+	sw_store_order_free(m->order);
+	sw_store_alert_free(m->slips, m->n_slips);
+}
+
+/* Splits "KIND:A:B" (B may hold ':') into a and b.  False if it is not
+ * one. */
+static bool entity_split(const char *entity, const char *kind, char *a, size_t alen, char *b,
+			 size_t blen)
+{
+	size_t k = strlen(kind), n;
+	const char *colon;
+
+	if (strncmp(entity, kind, k) != 0 || entity[k] != ':')
+		return false;
+	entity += k + 1;
+	if (!(colon = strchr(entity, ':')) || colon == entity || !colon[1])
+		return false;
+	n = (size_t)(colon - entity);
+	if (n >= alen || strlen(colon + 1) >= blen)
+		return false;
+	snprintf(a, alen, "%.*s", (int)n, entity);
+	snprintf(b, blen, "%s", colon + 1);
+	return true;
+}
+
+/* Reads what the store says of m->entity.  An entity it does not know
+ * (gone meanwhile) is kept with nothing but its slips.  SW_OK or the
+ * store's error. */
+static enum sw_err member_read(struct sw_store *st, struct member *m)
+{
+	char a[256], b[256];
+	enum sw_err rc = SW_OK;
+
+	if (entity_split(m->entity, "parcel", a, sizeof(a), b, sizeof(b)))
+		rc = sw_store_track_parcel(st, a, b, &m->track, &m->n_track);
+	else if (entity_split(m->entity, "order", a, sizeof(a), b, sizeof(b)))
+		rc = sw_store_order_get(st, a, b, &m->order);
+	if (rc != SW_OK && rc != SW_ENOTFOUND)
+		return rc;
+	return sw_store_alert_open(st, m->entity, &m->slips, &m->n_slips);
+}
+
+static const struct sw_order *member_order(const struct member *m)
+{
+	return m->order ? m->order : m->n_track ? m->track[0].order : NULL;
+}
+
+static const struct sw_parcel *member_parcel(const struct member *m)
+{
+	return m->n_track ? m->track[0].parcel : NULL;
+}
+
+/* The parcel's status, else the order's ("shipped"), else NULL. */
+static const char *member_status(const struct member *m)
+{
+	const struct sw_parcel *p = member_parcel(m);
+	const struct sw_order *o = member_order(m);
+
+	if (p)
+		return sw_store_ship_status_name(p->status);
+	return o ? sw_store_stage_name(o->status) : NULL;
+}
+
+/* The open slip whose stage ran over most, else the first with a stage. */
+static const struct sw_alert *member_stage(const struct member *m)
+{
+	const struct sw_alert *best = NULL;
+
+	for (size_t i = 0; i < m->n_slips; i++)
+		if (m->slips[i].stage && (!best || m->slips[i].stage_ratio > best->stage_ratio))
+			best = &m->slips[i];
+	return best;
+}
+
+static void members_text(const struct sw_page *p, const struct member *m, size_t n)
+{
+	static const char *const head[] = {"MEMBER", "WAREHOUSE", "ORDER",
+					   "STATUS", "SLIPS",	  "STAGE"};
+	char stage[64], *shown = clean(p->subject, NULL);
+	struct table t;
+
+	printf("page %" PRId64 " (rule %s, %s): %zu member%s now\n", p->id, p->rule, shown, n,
+	       n == 1 ? "" : "s");
+	free(shown);
+	if (!n)
+		return;
+	table_init(&t, 6);
+	table_row(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_order *o = member_order(&m[i]);
+		const struct sw_alert *a = member_stage(&m[i]);
+		char *slips = xstrdup("");
+		const char *cells[6] = {m[i].entity,
+					o ? o->warehouse_id : NULL,
+					o ? o->order_id : NULL,
+					member_status(&m[i]),
+					NULL,
+					stage};
+
+		for (size_t k = 0; k < m[i].n_slips; k++) {
+			char *t2 = xasprintf("%s%s%s", slips, k ? "," : "", m[i].slips[k].kind);
+
+			free(slips);
+			slips = t2;
+		}
+		cells[4] = slips;
+		sw_stage_with_ratio(a ? a->stage : NULL, a ? a->stage_ratio : 0, stage,
+				    sizeof(stage));
+		table_row(&t, cells);
+		free(slips);
+	}
+	table_print(&t, "");
+}
+
+static json_t *member_json(const struct member *m)
+{
+	const struct sw_order *o = member_order(m);
+	const struct sw_parcel *p = member_parcel(m);
+	json_t *j = json_object(), *slips = json_array();
+
+	jset_str(j, "entity", m->entity);
+	jset_str(j, "courier", p ? p->courier : NULL);
+	jset_str(j, "tracking_number", p ? p->tracking_number : NULL);
+	jset_str(j, "warehouse_id", o ? o->warehouse_id : NULL);
+	jset_str(j, "order_id", o ? o->order_id : NULL);
+	jset_str(j, "status", member_status(m));
+	for (size_t i = 0; i < m->n_slips; i++) {
+		const struct sw_alert *a = &m->slips[i];
+		json_t *s = json_object();
+
+		jset_str(s, "slip_kind", a->kind);
+		jset_str(s, "promise", a->promise);
+		jset_str(s, "stage", a->stage);
+		json_object_set_new(s, "stage_ratio",
+				    a->stage_ratio > 0 ? json_real(a->stage_ratio) : json_null());
+		jset_utc(s, "detected_at", a->detected_at);
+		json_array_append_new(slips, s);
+	}
+	json_object_set_new(j, "slips", slips);
+	return j;
+}
+
+static int members_json(const struct sw_page *p, const struct sw_signal *sig,
+			const struct member *m, size_t n)
+{
+	json_t *o = json_object(), *pg = json_object(), *list = json_array();
+
+	jset_int(pg, "id", p->id);
+	jset_str(pg, "rule", p->rule);
+	jset_str(pg, "subject", p->subject);
+	jset_str(pg, "signal", sig->name);
+	json_object_set_new(o, "page", pg);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, member_json(&m[i]));
+	json_object_set_new(o, "members", list);
+	return json_print(o);
+}
+
+/* Lists the members of page p's cohort now, read before anything is
+ * printed.  0 or EXIT_RUNTIME. */
+static int members_list(struct sw_store *st, const struct members_conf *mc, const struct sw_page *p,
+			const struct sw_signal *sig, bool json)
+{
+	struct sw_sig_ctx ctx = {.st = st, .cursor = SW_ENGINE_CURSOR};
+	const char *eq = strchr(p->subject, '=');
+	struct member *m = NULL;
+	char **ids = NULL, err[512];
+	size_t n = 0;
+	int status = 0;
+
+	if (mc->rrd_loaded)
+		ctx.rrd = &mc->rrd;
+	if (mc->rules_loaded) {
+		ctx.rules = &mc->rules;
+		ctx.alerts = &mc->ac;
+	}
+	if (sw_signal_members(sig, &ctx, eq ? eq + 1 : "", &ids, &n, err, sizeof(err)) != SW_OK)
+		return fail("page %" PRId64 " (rule %s): %s", p->id, p->rule, err);
+	m = xcalloc(n ? n : 1, sizeof(*m));
+	for (size_t i = 0; status == 0 && i < n; i++) {
+		m[i].entity = ids[i];
+		if (member_read(st, &m[i]) != SW_OK)
+			status = fail("%s", sw_store_errmsg(st));
+	}
+	if (status == 0 && json)
+		status = members_json(p, sig, m, n);
+	else if (status == 0)
+		members_text(p, m, n);
+	for (size_t i = 0; i < n; i++)
+		member_free(&m[i]);
+	free(m);
+	sw_signal_ids_free(ids, n);
+	return status;
+}
+
+/* pages --members ID: the page, its signal, its members. */
+static int pages_members(const struct cli *cli, int64_t id, bool json)
+{
+	struct members_conf mc = {0};
+	const struct sw_signal *sig = NULL;
+	struct sw_page *p = NULL;
+	struct sw_store *st;
+	int status;
+
+	if ((status = open_store(cli, SW_STORE_RDONLY, &st)))
+		return status;
+	if (sw_store_page_get_id(st, id, &p) != SW_OK)
+		status = fail("%s", sw_store_errmsg(st));
+	/* --store alone reads no configuration (as everywhere in slipwatch) */
+	if (status == 0 && !(cli->store_opt && !cli->conf_given))
+		status = members_conf_load(cli, &mc);
+	if (status == 0)
+		status = members_signal(cli, &mc, p, &sig);
+	if (status == 0 && !sig->members)
+		status = fail("page %" PRId64 " (rule %s) is not a cohort page: its signal %s has "
+			      "no members",
+			      p->id, p->rule, sig->name);
+	if (status == 0)
+		status = members_list(st, &mc, p, sig, json);
+	members_conf_free(&mc);
+	sw_store_page_free(p, p ? 1 : 0);
+	sw_store_close(st);
+	return status;
+}
+
 int cmd_pages(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"all", no_argument, NULL, 'a'},
 	    {"state", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"members", required_argument, NULL, 'm'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct sw_page *list = NULL;
 	struct sw_store *st;
 	bool all = false, json = false;
 	int c, state = -1, status = 0;
+	int64_t members = 0;
 	size_t n = 0;
 
 	opts_begin();
 	while (status == 0 && (c = next_opt("pages", argc, argv, opts)) != -1) {
 		if (c == 'a')
 			all = true;
+		else if (c == 'm')
+			status = parse_id("pages", "page", optarg, &members);
 		else if (c == 's' &&
 			 !(status = choice_arg("pages", "--state", &page_states, optarg)))
 			state = sw_page_state_parse(optarg);
@@ -347,6 +675,11 @@ int cmd_pages(const struct cli *cli, int argc, char **argv)
 		else if (c != 's')
 			status = EXIT_USAGE;
 	}
+	if (status == 0 && members && (all || state >= 0))
+		status =
+		    usage_err("pages", "--members does not go with %s", all ? "--all" : "--state");
+	if (status == 0 && members && !(status = no_more_args("pages", argc, argv)))
+		return pages_members(cli, members, json);
 	if (status || (status = no_more_args("pages", argc, argv)) ||
 	    (status = open_store(cli, SW_STORE_RDONLY, &st)))
 		return status;

@@ -465,21 +465,19 @@ static void alerts_table(const struct sw_report_alert *a, size_t n, const char *
 {
 	static const char *const head[] = {"ID",      "DETECTED (UTC)", "ENTITY",	 "SLIP",
 					   "PROMISE", "STAGE",		"RESOLVED (UTC)"};
-	char id[24], det[TBUF], res[TBUF];
+	char id[24], det[TBUF], res[TBUF], stage[64];
 	struct table t;
 
 	table_init(&t, 7);
 	table_row(&t, head);
 	for (size_t i = 0; i < n; i++) {
-		const char *cells[7] = {id,
-					fmt_utc(a[i].detected_at, det),
-					a[i].entity,
-					a[i].kind,
-					a[i].promise,
-					a[i].stage,
-					fmt_utc(a[i].resolved_at, res)};
+		const char *cells[7] = {
+		    id,	   fmt_utc(a[i].detected_at, det), a[i].entity, a[i].kind, a[i].promise,
+		    stage, fmt_utc(a[i].resolved_at, res)};
 
 		snprintf(id, sizeof(id), "%" PRId64, a[i].id);
+		/* "line_haul 2.4x p90": the stage that ran over and how far */
+		sw_stage_with_ratio(a[i].stage, a[i].stage_ratio, stage, sizeof(stage));
 		table_row(&t, cells);
 	}
 	table_print(&t, indent);
@@ -700,6 +698,8 @@ static json_t *alert_json(const struct sw_report_alert *a)
 	jset_str(j, "slip_kind", a->kind); /* the alerts table's "kind" */
 	jset_str(j, "promise", a->promise);
 	jset_str(j, "stage", a->stage);
+	json_object_set_new(j, "stage_ratio",
+			    a->stage_ratio > 0 ? json_real(a->stage_ratio) : json_null());
 	jset_utc(j, "detected_at", a->detected_at);
 	jset_utc(j, "resolved_at", a->resolved_at);
 	return j;
@@ -1047,7 +1047,10 @@ static const struct command commands[] = {
      "  unsubscribe remove ADDR\n"
      "  unsubscribe list [--json]",
      cmd_unsubscribe},
-    {"pages", "pages [--all] [--state S] [--json]", cmd_pages},
+    {"pages",
+     "pages [--all] [--state S] [--json]\n"
+     "  pages --members ID [--json]",
+     cmd_pages},
     {"ack", "ack ID [--by WHO] [--comment TEXT]", cmd_ack},
     {"silence",
      "silence add MATCHERS (--duration D | --until TIME) [--start TIME]\n"

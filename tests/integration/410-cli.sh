@@ -139,6 +139,8 @@ now_s=$(date +%s)
 sql -cmd '.timeout 5000' "
 INSERT INTO alerts (entity, kind, promise, stage, detected_at)
  VALUES ('parcel:dhl:JDLATE1', 'late', 'p1', 'in_transit', $now_s - 60);
+INSERT INTO alerts (entity, kind, promise, stage, stage_ratio, detected_at)
+ VALUES ('parcel:dhl:JDLATE1', 'exception', 'p1', 'line_haul', 2.4, $now_s - 120);
 INSERT INTO outbox (entity, slip_kind, promise, channel, recipient, state, next_attempt_at, created_at)
  VALUES ('parcel:dhl:JDLATE1', 'late', 'p1', 'email', 'asha@example.com', 'deferred', $now_s + 3600, $now_s - 50),
         ('parcel:dhl:JDLATE1', 'resolved_late', 'p1', 'email', 'asha@example.com', 'queued', $now_s + 60, $now_s - 40);"
@@ -152,6 +154,17 @@ is "$st:$(python3 -c 'import json,sys; r=json.load(sys.stdin)["outbox"]; print(l
 out=$("$CLI" -c "$conf" alerts --kind late); st=$?
 is "$st" 0 "alerts --kind late exits 0"
 contains "$out" "parcel:dhl:JDLATE1" "and lists the open slip"
+# The stage that ran over, and how far past its lane's p90.
+out=$("$CLI" -c "$conf" alerts)
+contains "$(printf '%s\n' "$out" | grep exception)" "line_haul 2.4x p90" \
+	"alerts shows the stage that ran over and its ratio"
+contains "$(printf '%s\n' "$out" | grep ' late ')" " in_transit " "a stage without a ratio alone"
+case "$(printf '%s\n' "$out" | grep ' late ')" in *x\ p90*) not_ok "and no ratio for it" ;; *) ok "and no ratio for it" ;; esac
+is "$("$CLI" -c "$conf" alerts --json | python3 -c 'import json,sys
+a={r["slip_kind"]: r for r in json.load(sys.stdin)["alerts"]}
+print(a["exception"]["stage"], a["exception"]["stage_ratio"], a["late"]["stage"], a["late"]["stage_ratio"])')" \
+	"line_haul 2.4 in_transit None" "alerts --json: stage_ratio, null when no stage ran over"
+contains "$("$CLI" -c "$conf" order blr1 ORD-LATE)" "line_haul 2.4x p90" "order lists its slips with the ratio too"
 out=$("$CLI" -c "$conf" alerts --kind stalled); st=$?
 is "$st" 0 "alerts --kind with no match exits 0"
 contains "$out" "no open alerts match" "and says so"

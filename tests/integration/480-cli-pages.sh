@@ -8,7 +8,12 @@
 # exist (exit 1); `silence add/list/expire` stores the canonical matchers,
 # refuses malformed matchers, bad durations and a missing comment (exit 2,
 # naming the problem, nothing stored); a missing store is exit 1 and is
-# not created.
+# not created.  `pages --members ID` lists a cohort page's members now
+# (each with its order, status, open slips and the stage that ran over),
+# as text and JSON, its signal found through the page's rule in the
+# configuration (or, with --store alone, the page's signal label), and
+# refuses an unknown page, a page whose rule is gone and a page that is
+# not a cohort's (exit 1, saying which).
 . "$SW_SRCDIR/tests/integration/lib.sh"
 CLI=$SW_BUILDDIR/tools/slipwatch
 
@@ -170,9 +175,108 @@ out=$(run silence mute courier=dhl 2>&1); st=$?
 is "$st" 2 "an unknown action is a usage error"
 contains "$out" "unknown action 'mute'" "naming it"
 
+# --- pages --members ----------------------------------------------------------------------
+# The lane dhl w1 -> IN 560: five parcels in transit, three with open
+# slips (one with two), one slip resolved; page 5 is its cohort page,
+# page 6 a cohort page whose rule is gone.  Page 1 (backlog) is not a
+# cohort's.
+"$SEED" "$T_DIR/store.db" <<'JSON' || bail "sw_seed could not add the lane"
+{"op":"bulk","n":5,"courier":"dhl","wh":"w1","prefix":"L","country":"IN","postal":"560001","shipped":-86400,"event_at":-80000,"deliver_by":86400}
+JSON
+sql "
+INSERT INTO alerts (entity, kind, stage, stage_ratio, detected_at) VALUES
+ ('parcel:dhl:LT0', 'stalled', 'line_haul', 2.4, $now - 600),
+ ('parcel:dhl:LT0', 'late', 'last_mile', 1.5, $now - 300),
+ ('parcel:dhl:LT1', 'stalled', 'line_haul', 3.1, $now - 600),
+ ('parcel:dhl:LT2', 'stalled', 'courier', NULL, $now - 600);
+INSERT INTO alerts (entity, kind, stage, detected_at, resolved_at) VALUES
+ ('parcel:dhl:LT3', 'stalled', 'line_haul', $now - 900, $now - 60);
+INSERT INTO pages (rule, subject, labels, state, severity, value, summary, figures,
+ state_since, active_since, firing_since, incident, evaluated_at, notified_state,
+ notified_severity, notified_incident, receiver)
+VALUES
+ ('lane-cohort', 'lane=dhl/w1/IN_560', 'lane=dhl/w1/IN_560,rule=lane-cohort,signal=cohort_slips',
+  'firing', 1, 3, '3 of 5 parcels slipped', '{\"count\": 3, \"stage\": \"line_haul\"}',
+  $now - 600, $now - 600, $now - 600, 1, $now - 30, 'firing', 1, 1, 'oncall'),
+ ('old-cohort', 'lane=dhl/w1/IN_560', 'lane=dhl/w1/IN_560,rule=old-cohort,signal=cohort_slips',
+  'firing', 1, 3, '3 of 5', NULL, $now - 600, $now - 600, $now - 600, 1, $now - 30, 'firing', 1,
+  1, 'oncall');" || bail "could not add the lane's slips and pages"
+is "$(sql "SELECT group_concat(id) FROM pages WHERE rule LIKE '%cohort'")" "5,6" "the cohort pages are 5 and 6"
+cat >"$T_DIR/members.conf" <<CONF
+[store]
+path = $T_DIR/store.db
+[smtp]
+url = smtp://127.0.0.1:2525
+from = slipwatch <slipwatch@ops.example>
+[pages]
+receiver = oncall
+[receiver oncall]
+channel = email
+to = oncall@ops.example
+[page backlog]
+signal = warehouse_pick_backlog
+warning = 100
+[page lane-cohort]
+signal = cohort_slips
+warning = 40
+CONF
+runc() { "$CLI" -c "$T_DIR/members.conf" "$@"; }
+out=$(runc pages --members 5 2>&1); st=$?
+is "$st" 0 "pages --members exits 0"
+contains "$out" "page 5 (rule lane-cohort, lane=dhl/w1/IN_560): 3 members now" "it names the page and counts its members"
+contains "$out" "MEMBER" "a header"
+is "$(printf '%s\n' "$out" | grep -c '^parcel:dhl:LT')" 3 "one line per member (the resolved slip's parcel is not one)"
+line=$(printf '%s\n' "$out" | grep '^parcel:dhl:LT1 ')
+contains "$line" " w1 " "a member's warehouse"
+contains "$line" " LB1 " "its order"
+contains "$line" " in_transit " "its parcel's status"
+contains "$line" " stalled " "its open slip"
+contains "$line" "line_haul 3.1x p90" "and the stage that ran over, with how far"
+line=$(printf '%s\n' "$out" | grep '^parcel:dhl:LT0 ')
+contains "$line" " stalled,late " "a member with two open slips lists both"
+contains "$line" "line_haul 2.4x p90" "and the stage that ran over most"
+contains "$(printf '%s\n' "$out" | grep '^parcel:dhl:LT2 ')" " courier" "a slip whose stage did not run over: its static stage"
+json=$(runc pages --members 5 --json); st=$?
+is "$st" 0 "pages --members --json exits 0"
+is "$(python3 - "$json" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+m = {x["entity"]: x for x in d["members"]}
+zero = m["parcel:dhl:LT0"]
+print(d["page"]["id"], d["page"]["rule"], d["page"]["signal"], sorted(m),
+      zero["courier"], zero["tracking_number"], zero["warehouse_id"], zero["order_id"], zero["status"],
+      [(s["slip_kind"], s["stage"], s["stage_ratio"]) for s in zero["slips"]],
+      m["parcel:dhl:LT2"]["slips"][0]["stage_ratio"], zero["slips"][0]["detected_at"].endswith("Z"))
+PY
+)" "5 lane-cohort cohort_slips ['parcel:dhl:LT0', 'parcel:dhl:LT1', 'parcel:dhl:LT2'] dhl LT0 w1 LB0 in_transit [('stalled', 'line_haul', 2.4), ('late', 'last_mile', 1.5)] None True" \
+	"pages --members --json: the page, and each member with its order, status and open slips"
+# the members are the lane's now: one more slip, one more member
+sql "INSERT INTO alerts (entity, kind, stage, detected_at) VALUES ('parcel:dhl:LT4', 'stalled', 'first_mile', $now)"
+contains "$(runc pages --members 5)" "4 members now" "the list is the store's now, not the page's figures"
+out=$(run pages --members 5 2>&1); st=$?
+is "$st" 0 "with --store alone the page's signal label is used"
+contains "$out" "4 members now" "and lists the same members"
+out=$(runc pages --members 1 2>&1); st=$?
+is "$st" 1 "a page that is not a cohort's exits 1"
+contains "$out" "page 1 (rule backlog) is not a cohort page" "saying so"
+out=$(runc pages --members 6 2>&1); st=$?
+is "$st" 1 "a page whose rule is gone exits 1"
+contains "$out" "page 6 (rule old-cohort): [page old-cohort] is no longer in $T_DIR/members.conf" "saying so"
+out=$(runc pages --members 99 2>&1); st=$?
+is "$st" 1 "no such page exits 1"
+contains "$out" "page 99: no such page" "naming it"
+out=$(run pages --members 3 2>&1); st=$?
+is "$st" 1 "with --store alone, a page whose labels name no signal exits 1"
+contains "$out" "give -c FILE" "saying what to do"
+out=$(run pages --members seven 2>&1); st=$?
+is "$st" 2 "a page id that is not a number is a usage error"
+out=$(run pages --members 5 --all 2>&1); st=$?
+is "$st" 2 "--members with --all is a usage error"
+contains "$out" "--members does not go with --all" "saying so"
+
 # --- every --json is one object; help; a missing store ---------------------------------
 bad=
-for c in "pages" "pages --all" "silence list" "silence list --all"; do
+for c in "pages" "pages --all" "pages --members 5" "silence list" "silence list --all"; do
 	# shellcheck disable=SC2086
 	run $c --json | python3 -c 'import json,sys; sys.exit(not isinstance(json.load(sys.stdin), dict))' ||
 		bad="$bad [$c]"
@@ -180,6 +284,7 @@ done
 is "$bad" "" "every --json output is one JSON object"
 out=$("$CLI" help)
 contains "$out" "pages [--all]" "help lists pages"
+contains "$out" "pages --members ID" "and pages --members"
 contains "$out" "ack ID" "ack"
 contains "$out" "silence add MATCHERS" "and silence"
 out=$("$CLI" --store "$T_DIR/none.db" ack 1 --by ann 2>&1); st=$?

@@ -30,9 +30,11 @@
  *   bulk    n, courier, [wh, status, event_at, deliver_by, email_domain,
  *           prefix (of order ids and tracking numbers, so that several
  *           bulk lines do not meet; default none), country, postal, city
- *           (the destination), shipped (default -80000), delivered]:
+ *           (the destination), shipped (default -80000), delivered,
+ *           ship_by, service_level, parcel (false: orders only, shipped
+ *           only if "shipped" is given; courier then unused)]:
  *           n orders with one parcel each, in one transaction (benchmarks,
- *           cohorts of a lane)
+ *           cohorts of a lane or of a warehouse's ship day)
  * Every op except bulk also journals an event (source "seed", a fresh id)
  * naming what it touched, as the collector would, so a running engine
  * notices.  Exit 0, or 1 with "line N: what" on stderr.
@@ -40,6 +42,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,14 +239,25 @@ static void op_parcel(struct sw_store *st, const json_t *o)
 	journal(st, "parcel.status", str(o, "wh"), str(o, "id"), courier, tn);
 }
 
+/* The creation time of a bulk order: an hour before it shipped (or, not
+ * shipped, two before its ship-by), and at least a day before now. */
+static int64_t bulk_created(int64_t shipped, int64_t ship_by)
+{
+	int64_t at = shipped ? shipped - 3600 : ship_by ? ship_by - 7200 : now;
+
+	return at < now - 86400 ? at : now - 86400;
+}
+
 static void op_bulk(struct sw_store *st, const json_t *o)
 {
 	json_int_t n = json_integer_value(json_object_get(o, "n"));
 	const char *courier = str(o, "courier"), *wh = str(o, "wh") ? str(o, "wh") : "bulk";
 	const char *domain = str(o, "email_domain") ? str(o, "email_domain") : "example.com";
 	const char *prefix = str(o, "prefix") ? str(o, "prefix") : "";
+	bool parcel = !json_is_false(json_object_get(o, "parcel"));
 	struct sw_stamp shipped = json_object_get(o, "shipped") ? stamp(o, "shipped")
-								: (struct sw_stamp){ now - 80000, 0 };
+				  : parcel		       ? (struct sw_stamp){ now - 80000, 0 }
+							       : (struct sw_stamp){ 0, 0 };
 	struct sw_parcel_update u = { 0 };
 	char oid[80], tn[80], email[96];
 
@@ -271,11 +285,16 @@ static void op_bulk(struct sw_store *st, const json_t *o)
 		ord.dest_country = str(o, "country");
 		ord.dest_postal_code = str(o, "postal");
 		ord.dest_city = str(o, "city");
+		ord.service_level = str(o, "service_level");
+		ord.promised_ship_by = stamp(o, "ship_by");
 		promise(o, "Asia/Kolkata", &ord.promised_delivery_by);
-		ord.stage[SW_STAGE_CREATED].at = shipped.at - 3600 < now - 86400 ? shipped.at - 3600 : now - 86400;
+		ord.stage[SW_STAGE_CREATED].at = bulk_created(shipped.at, ord.promised_ship_by.at);
 		ord.stage[SW_STAGE_SHIPPED] = shipped;
-		if (sw_store_order_upsert(st, &ord) != SW_OK ||
-		    sw_store_parcel_upsert(st, courier, tn, wh, oid, ord.stage[SW_STAGE_SHIPPED]) !=
+		if (sw_store_order_upsert(st, &ord) != SW_OK)
+			die("bulk order", st);
+		if (!parcel)
+			continue;
+		if (sw_store_parcel_upsert(st, courier, tn, wh, oid, ord.stage[SW_STAGE_SHIPPED]) !=
 			    SW_OK ||
 		    sw_store_parcel_set_status(st, courier, tn, &u) != SW_OK)
 			die("bulk", st);

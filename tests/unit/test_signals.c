@@ -27,6 +27,7 @@
 #include "lib/store_feeds.h"
 #include "lib/rrd.h"
 #include "lib/store.h"
+#include "lib/store_signals.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
 #include "tests/sqlite_raw.h"
@@ -259,14 +260,18 @@ static void test_table(void)
 		   "row %s is complete and found by name", s->name);
 		ok((s->subject == SW_SIG_GLOBAL) == (s->subjects == NULL),
 		   "%s: subjects() exactly when it has subjects", s->name);
+		ok((s->subject_of == NULL) == (s->members == NULL),
+		   "%s: subject_of and members come together (cohort signals)", s->name);
 	}
-	is_int(n, 10, "ten signals");
+	is_int(n, 11, "eleven signals");
 	ok(sw_signal_find("nope") == NULL && sw_signal_find(NULL) == NULL, "unknown name: NULL");
 	is_str(sw_signal_subject_label(sw_signal_find("courier_ontime")), "courier",
 	       "courier label");
 	is_str(sw_signal_subject_label(sw_signal_find("warehouse_feed_silent")), "warehouse",
 	       "warehouse label");
 	ok(sw_signal_subject_label(sw_signal_find("journal_lag")) == NULL, "global: no label");
+	is_str(sw_signal_subject_label(sw_signal_find("cohort_ship_late")), "warehouse",
+	       "a warehouse's ship day: the warehouse label (reserved)");
 	ok(!sw_signal_find("courier_ontime")->above && sw_signal_find("courier_api_errors")->above,
 	   "directions");
 }
@@ -630,9 +635,12 @@ static int lane_seed(const struct lane_batch *b)
 			continue;
 		snprintf(entity, sizeof(entity), "parcel:%s:%s", b->courier, tn);
 		bad |= sw_store_alert_record(st,
-					     &(struct sw_alert){entity, b->kind, "",
-								i % 4 ? b->stage : "first_mile",
-								NOW - 600},
+					     &(struct sw_alert){.entity = entity,
+								.kind = b->kind,
+								.promise = "",
+								.stage = i % 4 ? b->stage
+									       : "first_mile",
+								.detected_at = NOW - 600},
 					     NULL) != SW_OK;
 		if (b->resolved)
 			bad |= sw_store_alert_resolve(st, entity, NULL, NOW - 300, NULL) != SW_OK;
@@ -675,10 +683,12 @@ static void seed_cohorts(void)
 	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
 		bad |= lane_seed(&b[i]);
 	/* a second open kind of one member: still one parcel */
-	bad |=
-	    sw_store_alert_record(
-		st, &(struct sw_alert){"parcel:dhl:w1-560001-1", "late", "", "last_mile", NOW - 60},
-		NULL) != SW_OK;
+	bad |= sw_store_alert_record(st,
+				     &(struct sw_alert){.entity = "parcel:dhl:w1-560001-1",
+							.kind = "late",
+							.stage = "last_mile",
+							.detected_at = NOW - 60},
+				     NULL) != SW_OK;
 	bad |= sw_store_commit(st) != SW_OK;
 	is_int(bad, 0, "cohorts seeded: %s", bad ? sw_store_errmsg(st) : "ok");
 	is_int(raw_int(dbpath, "SELECT count(*) FROM parcels WHERE order_ref IN (SELECT id FROM "
@@ -777,6 +787,321 @@ static void test_cohorts(void)
 	ok(rc == SW_OK && v.count == 0 && v.value == 0.0, "slips resolved: value 0");
 }
 
+/* ---- a lane's counts: its members wherever and whenever they shipped ------------- */
+
+/* fedex w3 -> IN 600: three members (one shipped before the baseline
+ * days, one delivered with its slip still open, one shipped in the
+ * baseline days), four others on their way (a fifth returned), two
+ * delivered in the window; twelve in the baseline days, two of them
+ * slipped (one delivered late, one with a resolved slip); one before the
+ * baseline days; three of another destination. */
+static void seed_lane_counts(void)
+{
+	static const struct lane_batch b[] = {
+	    {"fedex", "w3", "IN", "600001", 0, 1, NOW - 60 * DAY, NOW - 50 * DAY, 0, "stalled",
+	     "line_haul", false},
+	    {"fedex", "w3", "IN", "600001", 1, 1, NOW - 2 * DAY, NOW - DAY, NOW - 3600, "late",
+	     "last_mile", false},
+	    {"fedex", "w3", "IN", "600001", 2, 1, NOW - 10 * DAY, NOW - 9 * DAY, 0, "stalled",
+	     "line_haul", false},
+	    {"fedex", "w3", "IN", "600001", 3, 5, NOW - DAY, NOW + DAY, 0, NULL, NULL, false},
+	    {"fedex", "w3", "IN", "600001", 8, 2, NOW - DAY, NOW + DAY, NOW - 3600, NULL, NULL,
+	     false},
+	    {"fedex", "w3", "IN", "600001", 10, 10, NOW - 10 * DAY, NOW - 8 * DAY, NOW - 9 * DAY,
+	     NULL, NULL, false},
+	    {"fedex", "w3", "IN", "600001", 20, 1, NOW - 10 * DAY, NOW - 9 * DAY, NOW - 8 * DAY,
+	     NULL, NULL, false},
+	    {"fedex", "w3", "IN", "600001", 21, 1, NOW - 10 * DAY, NOW - 8 * DAY, NOW - 9 * DAY,
+	     "late", "last_mile", true},
+	    {"fedex", "w3", "IN", "600001", 22, 1, NOW - 40 * DAY, NOW - 38 * DAY, NOW - 39 * DAY,
+	     NULL, NULL, false},
+	    {"fedex", "w3", "IN", "110001", 0, 3, NOW - DAY, NOW + DAY, 0, NULL, NULL, false},
+	};
+	int bad = sw_store_begin(st) != SW_OK;
+
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		bad |= lane_seed(&b[i]);
+	bad |= sw_store_commit(st) != SW_OK;
+	is_int(bad, 0, "lane counts seeded: %s", bad ? sw_store_errmsg(st) : "ok");
+	raw_int(dbpath, "UPDATE parcels SET status = 'returned', terminal = 1"
+			" WHERE tracking_number = 'w3-600001-7'");
+	is_int(raw_int(dbpath, "SELECT count(*) FROM parcels WHERE courier = 'fedex'"
+			       " AND terminal = 1 AND delivered_at IS NULL"),
+	       1, "one of the lane's parcels returned");
+}
+
+static void test_lane_counts(void)
+{
+	const struct sw_signal *sig = sw_signal_find("cohort_slips");
+	struct sw_sig_args a = args(NOW, 3 * DAY, 1);
+	char err[512] = "", id[SW_LABEL_VALUE_MAX + 1], **ids = NULL;
+	struct sw_sig_lane lane;
+	struct sw_sig_value v;
+	size_t n = 0;
+	enum sw_err rc;
+	json_t *j;
+
+	seed_lane_counts();
+	rc = sw_store_sig_lane(st, "fedex", "w3", "IN 600", NOW - 3 * DAY, NOW - 31 * DAY, &lane);
+	is_int(rc, SW_OK, "lane counted %s", rc ? sw_store_errmsg(st) : "");
+	ok(lane.others == 4 && lane.base_parcels == 12 && lane.base_slipped == 2,
+	   "others 4 (not the members, the delivered or the returned), baseline 12, 2 slipped "
+	   "(%lld, %lld, %lld)",
+	   (long long)lane.others, (long long)lane.base_parcels, (long long)lane.base_slipped);
+	rc = sw_store_sig_lane(st, "fedex", "w3", "IN 600", NOW - 3 * DAY, NOW, &lane);
+	ok(rc == SW_EINVAL, "a baseline after the window: SW_EINVAL");
+	rc = sw_store_sig_lane(st, "fedex", "", "IN 600", NOW - 3 * DAY, NOW - 31 * DAY, &lane);
+	ok(rc == SW_EINVAL, "no warehouse: SW_EINVAL");
+
+	j = measure("cohort_slips", "fedex/w3/IN_600", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.count == 3 && fig(j, "size") == 7 && fig(j, "baseline_parcels") == 12 &&
+	       fig(j, "baseline_slipped") == 2,
+	   "size = 3 members (one shipped 60 days ago, one delivered) + 4 others: 7 (%lld, %lld)",
+	   (long long)v.count, (long long)fig(j, "size"));
+	json_decref(j);
+
+	rc = sw_signal_members(sig, &ctx, "fedex/w3/IN_600", &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 3 && strcmp(ids[0], "parcel:fedex:w3-600001-0") == 0 &&
+	       strcmp(ids[1], "parcel:fedex:w3-600001-1") == 0 &&
+	       strcmp(ids[2], "parcel:fedex:w3-600001-2") == 0,
+	   "members: the three, sorted (%zu)", n);
+	sw_signal_ids_free(ids, n);
+	rc = sw_signal_members(sig, &ctx, "fedex/w3/IN_110", &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 0 && ids == NULL, "a lane without slips: no members");
+	rc = sw_signal_members(sw_signal_find("journal_lag"), &ctx, "", &ids, &n, err,
+			       sizeof(err));
+	ok(rc == SW_EINVAL && strstr(err, "not a cohort signal") && ids == NULL,
+	   "members of a signal without cohorts: SW_EINVAL (%s)", err);
+
+	rc = sw_signal_subject_of(sig, &ctx, "parcel:fedex:w3-600001-0", id, sizeof(id), err,
+				  sizeof(err));
+	ok(rc == SW_OK && strcmp(id, "fedex/w3/IN_600") == 0, "subject_of a member: its lane (%s)",
+	   id);
+	rc = sw_signal_subject_of(sig, &ctx, "parcel:fedex:w3-110001-1", id, sizeof(id), err,
+				  sizeof(err));
+	ok(rc == SW_OK && strcmp(id, "fedex/w3/IN_110") == 0,
+	   "subject_of a parcel without a slip: its lane all the same (%s)", id);
+	ok(sw_signal_subject_of(sig, &ctx, "parcel:fedex:nope", id, sizeof(id), err,
+				sizeof(err)) == SW_ENOTFOUND &&
+	       id[0] == '\0',
+	   "an unknown parcel: SW_ENOTFOUND, id empty");
+	ok(sw_signal_subject_of(sig, &ctx, "order:blr1:o1", id, sizeof(id), err, sizeof(err)) ==
+	       SW_ENOTFOUND,
+	   "an order is not a parcel cohort's unit: SW_ENOTFOUND");
+	ok(sw_signal_subject_of(sig, &ctx, "parcel:", id, sizeof(id), err, sizeof(err)) ==
+		   SW_ENOTFOUND &&
+	       sw_signal_subject_of(sig, &ctx, "parcel:fedex:", id, sizeof(id), err,
+				    sizeof(err)) == SW_ENOTFOUND &&
+	       sw_signal_subject_of(sig, &ctx, "junk", id, sizeof(id), err, sizeof(err)) ==
+		   SW_ENOTFOUND,
+	   "malformed entities: SW_ENOTFOUND");
+	ok(sw_signal_subject_of(sw_signal_find("courier_ontime"), &ctx, "parcel:fedex:x", id,
+				sizeof(id), err, sizeof(err)) == SW_EINVAL,
+	   "subject_of with a signal without cohorts: SW_EINVAL");
+}
+
+/* ---- cohort_ship_late: a warehouse's ship day --------------------------------------- */
+
+/* n orders of wh ids PREFIX-i, due to ship by ship_by, shipped at shipped
+ * (0: not), cancelled at cancelled, with an open ship_late slip when
+ * slip. */
+static int ship_batch(const char *wh, const char *prefix, int n, int64_t ship_by, int64_t shipped,
+		      int64_t cancelled, bool slip)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		char id[48], entity[96];
+
+		snprintf(id, sizeof(id), "%s-%02d", prefix, i);
+		order(wh, id, ship_by, ship_by - DAY, 0, shipped, cancelled);
+		if (!slip)
+			continue;
+		snprintf(entity, sizeof(entity), "order:%s:%s", wh, id);
+		bad |= sw_store_alert_record(st,
+					     &(struct sw_alert){.entity = entity,
+								.kind = "ship_late",
+								.stage = "warehouse",
+								.detected_at = ship_by + 60},
+					     NULL) != SW_OK;
+	}
+	return bad;
+}
+
+/*
+ * NOW is 2023-11-15T01:00Z, 06:30 in Asia/Kolkata (wsl's zone), whose
+ * 2023-11-15 runs from NOW - 6h30 to NOW + 17h30.
+ * wsl: 30 of the 120 orders due that day are past their ship-by (5 of
+ * them at 01:30 IST, still 2023-11-14 in UTC); 70 shipped on time, 20
+ * due later, one cancelled; one from 2023-11-14 (IST) still waiting; 200
+ * due five days ago, 4 shipped late (2%).
+ * wus (UTC): 12 of 100 due today waiting, as usual (10 of 100 before).
+ */
+static void seed_ship_days(void)
+{
+	int bad = sw_store_begin(st) != SW_OK;
+
+	bad |= ship_batch("wsl", "late", 25, NOW - 3600, 0, 0, true);
+	bad |= ship_batch("wsl", "early", 5, NOW - 5 * 3600, 0, 0, true);
+	bad |= ship_batch("wsl", "ok", 70, NOW - 3600, NOW - 7200, 0, false);
+	bad |= ship_batch("wsl", "later", 20, NOW + 10 * 3600, 0, 0, false);
+	bad |= ship_batch("wsl", "cancel", 1, NOW - 3600, 0, NOW - 7200, false);
+	bad |= ship_batch("wsl", "yday", 1, NOW - 20 * 3600, 0, 0, true);
+	bad |= ship_batch("wsl", "base", 196, NOW - 5 * DAY, NOW - 5 * DAY - 3600, 0, false);
+	bad |= ship_batch("wsl", "baselate", 4, NOW - 5 * DAY, NOW - 5 * DAY + 3600, 0, false);
+	bad |= ship_batch("wsl", "old", 1, NOW - 40 * DAY, NOW - 39 * DAY, 0, false);
+	bad |= ship_batch("wus", "base", 90, NOW - 5 * DAY, NOW - 5 * DAY - 3600, 0, false);
+	bad |= ship_batch("wus", "baselate", 10, NOW - 5 * DAY, NOW - 4 * DAY, 0, false);
+	bad |= ship_batch("wus", "ok", 88, NOW - 3600, NOW - 7200, 0, false);
+	bad |= ship_batch("wus", "late", 12, NOW - 3600, 0, 0, true);
+	bad |= sw_store_commit(st) != SW_OK;
+	is_int(bad, 0, "ship days seeded: %s", bad ? sw_store_errmsg(st) : "ok");
+	is_int(raw_int(dbpath, "SELECT count(*) FROM orders WHERE warehouse_id IN ('wsl', 'wus')"),
+	       523, "523 orders of wsl and wus");
+}
+
+/* Loads "[rule wsl] working_timezone = Asia/Kolkata" into ctx. */
+static bool ist_rules(struct sw_alerts_conf *ac, struct sw_rules *r)
+{
+	struct sw_conf *conf = NULL;
+	char err[512];
+	bool good =
+	    sw_conf_load_string("[rule wsl]\nwarehouse = wsl\nworking_timezone = Asia/Kolkata\n",
+				"t.conf", &conf, err, sizeof(err)) == SW_OK &&
+	    sw_rules_load(conf, ac, r, err, sizeof(err)) == SW_OK;
+
+	ok(good, "rules with wsl's zone: %s", good ? "loaded" : err);
+	sw_conf_free(conf);
+	if (good) {
+		ctx.rules = r;
+		ctx.alerts = ac;
+	}
+	return good;
+}
+
+static void test_ship_day_ids(void)
+{
+	const struct sw_signal *sig = sw_signal_find("cohort_ship_late");
+	char id[SW_LABEL_VALUE_MAX + 1], err[256], **ids = NULL;
+	size_t n = 0;
+
+	sw_signal_ship_day_id(&ctx, "wsl", NOW - 5 * 3600, id, sizeof(id));
+	is_str(id, "wsl/2023-11-15", "ship day in the warehouse's zone: 01:30 IST is the 15th");
+	sw_signal_ship_day_id(&ctx, "wus", NOW - 5 * 3600, id, sizeof(id));
+	is_str(id, "wus/2023-11-14", "a warehouse without a zone: default_timezone (UTC)");
+	sw_signal_ship_day_id(&ctx, "w/1 x,y", NOW, id, sizeof(id));
+	is_str(id, "w_1_x_y/2023-11-15", "what a label cannot hold is '_'");
+	ok(sw_signal_subject_of(sig, &ctx, "order:wsl:early-03", id, sizeof(id), err,
+				sizeof(err)) == SW_OK &&
+	       strcmp(id, "wsl/2023-11-15") == 0,
+	   "subject_of an order: its warehouse's ship day (%s)", id);
+	ok(sw_signal_subject_of(sig, &ctx, "order:wsl:ok-03", id, sizeof(id), err, sizeof(err)) ==
+		   SW_OK &&
+	       strcmp(id, "wsl/2023-11-15") == 0,
+	   "subject_of an order shipped on time: its ship day all the same");
+	ok(sw_signal_subject_of(sig, &ctx, "parcel:fedex:w3-600001-0", id, sizeof(id), err,
+				sizeof(err)) == SW_ENOTFOUND,
+	   "a parcel is not an order cohort's unit: SW_ENOTFOUND");
+	ok(sw_signal_subject_of(sig, &ctx, "order:wsl:nope", id, sizeof(id), err, sizeof(err)) ==
+		   SW_ENOTFOUND &&
+	       sw_signal_subject_of(sig, &ctx, "order:blr1:", id, sizeof(id), err, sizeof(err)) ==
+		   SW_ENOTFOUND,
+	   "an unknown or malformed order: SW_ENOTFOUND");
+	order("wsl", "noshipby", 0, NOW - DAY, 0, 0, 0);
+	ok(sw_signal_subject_of(sig, &ctx, "order:wsl:noshipby", id, sizeof(id), err,
+				sizeof(err)) == SW_ENOTFOUND,
+	   "an order without a ship-by has no ship day: SW_ENOTFOUND");
+	ok(sig->subjects(&ctx, &ids, &n, err, sizeof(err)) == SW_OK && n == 3 &&
+	       strcmp(ids[0], "wsl/2023-11-14") == 0 && strcmp(ids[1], "wsl/2023-11-15") == 0 &&
+	       strcmp(ids[2], "wus/2023-11-15") == 0,
+	   "subjects: the days with open ship_late slips, sorted (%zu)", n);
+	sw_signal_ids_free(ids, n);
+}
+
+static void test_ship_days(void)
+{
+	const struct sw_signal *sig = sw_signal_find("cohort_ship_late");
+	struct sw_sig_args a = args(NOW, DAY, 50);
+	char err[512] = "", **ids = NULL;
+	struct sw_sig_ship_day d;
+	struct sw_alerts_conf ac;
+	struct sw_sig_value v;
+	struct sw_rules r;
+	size_t n = 0;
+	enum sw_err rc;
+	json_t *j;
+
+	seed_ship_days();
+	/* without the rules, every day is UTC's */
+	ok(sw_signal_members(sig, &ctx, "wsl/2023-11-15", &ids, &n, err, sizeof(err)) == SW_OK &&
+	       n == 25,
+	   "UTC: the 15th has 25 members (%zu)", n);
+	sw_signal_ids_free(ids, n);
+	if (!ist_rules(&ac, &r))
+		return;
+	test_ship_day_ids();
+	rc = sw_signal_members(sig, &ctx, "wsl/2023-11-15", &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 30 && strcmp(ids[0], "order:wsl:early-00") == 0 &&
+	       strcmp(ids[29], "order:wsl:late-24") == 0,
+	   "IST: the 15th has 30 members, sorted (%zu)", n);
+	sw_signal_ids_free(ids, n);
+	rc = sw_store_sig_ship_day(st, "wsl", NOW - 6 * 3600 - 1800 - 28 * DAY,
+				   NOW - 6 * 3600 - 1800, NOW + 17 * 3600 + 1800, NOW, &d);
+	ok(rc == SW_OK && d.due == 120 && d.base_orders == 201 && d.base_late == 5,
+	   "the day's 120 due (not the cancelled one), 201 before, 5 late (%lld, %lld, %lld)",
+	   (long long)d.due, (long long)d.base_orders, (long long)d.base_late);
+	ok(sw_store_sig_ship_day(st, "wsl", NOW, NOW, NOW, NOW, &d) == SW_EINVAL,
+	   "an empty day: SW_EINVAL");
+
+	j = measure("cohort_ship_late", "wsl/2023-11-15", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.enough && v.count == 30 && v.value == 30.0,
+	   "a missed cut-off: 30 of 120, value 30 (%lld, %.0f)", (long long)v.count, v.value);
+	ok(fig(j, "size") == 120 && fig(j, "baseline_orders") == 201 &&
+	       fig(j, "baseline_late") == 5 && fabs(figr(j, "share_pct") - 25.0) < 0.01 &&
+	       json_is_true(json_object_get(j, "unusual")),
+	   "figures: size 120, usual 5 of 201, share 25%%, unusual");
+	is_str(json_string_value(json_object_get(j, "ship_day")), "2023-11-15", "figures: the day");
+	is_str(json_string_value(json_object_get(j, "stage")), "warehouse", "figures: the stage");
+	is_str(v.stage, "warehouse", "the stage that ran over: the warehouse");
+	ok(json_array_size(json_object_get(j, "members")) == 20 &&
+	       strcmp(json_string_value(json_array_get(json_object_get(j, "members"), 0)),
+		      "order:wsl:early-00") == 0,
+	   "figures: members as many as listed (%zu)",
+	   json_array_size(json_object_get(j, "members")));
+	is_str(v.text,
+	       "30 of 120 orders of wsl due to ship on 2023-11-15 not shipped by their ship-by "
+	       "(25.0%, usual 2.5% late)",
+	       "the text");
+	json_decref(j);
+
+	j = measure("cohort_ship_late", "wus/2023-11-15", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.enough && v.count == 12 && v.value == 0.0 &&
+	       json_is_false(json_object_get(j, "unusual")),
+	   "the warehouse's usual few (12%% against 10%%): value 0 (%.0f)", v.value);
+	ok(strstr(v.text, "(12.0%, usual 10.0% late): as usual for the warehouse") != NULL,
+	   "text says as usual: %s", v.text);
+	json_decref(j);
+	a.factor = 1;
+	json_decref(measure("cohort_ship_late", "wus/2023-11-15", &a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && v.value == 12.0, "factor 1: unusual, value 12 (%.0f)", v.value);
+	a.factor = 0;
+
+	json_decref(measure("cohort_ship_late", "wsl/2023-11-14", &a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && v.count == 1 && !v.enough,
+	   "yesterday's one late order: a day of 1 order, below min_count");
+
+	/* the warehouse catches up: the slips resolve */
+	raw_int(dbpath, "UPDATE alerts SET resolved_at = 1 WHERE entity LIKE 'order:wsl:%'");
+	j = measure("cohort_ship_late", "wsl/2023-11-15", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.enough && v.count == 0 && v.value == 0.0,
+	   "shipped: no members, value 0, judged (resolves)");
+	json_decref(j);
+	ctx.rules = NULL;
+	ctx.alerts = NULL;
+	sw_alerts_conf_free(&ac);
+	sw_rules_free(&r);
+}
+
 int main(void)
 {
 	char err[512];
@@ -819,6 +1144,8 @@ int main(void)
 	test_feeds();
 	test_hostile();
 	test_cohorts();
+	test_lane_counts();
+	test_ship_days();
 
 	sw_store_close(st);
 	free(rrddir);
