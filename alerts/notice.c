@@ -301,8 +301,8 @@ static json_t *cohort_json(const struct sw_notice_cohort *c)
 	json_object_set_new(o, "rule", json_string(c->rule));
 	json_object_set_new(o, "subject", json_string(c->subject));
 	json_object_set_new(o, "incident", json_integer(c->incident));
-	json_object_set_new(o, "stage", json_string(st < N_COHORT_STAGES ? cohort_stages[st]
-									 : "unknown"));
+	json_object_set_new(o, "stage",
+			    json_string(st < N_COHORT_STAGES ? cohort_stages[st] : "unknown"));
 	return o;
 }
 

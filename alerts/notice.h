@@ -47,11 +47,11 @@
  * customer_message = cohort and the incident is firing (notify.c decides;
  * never for a follow-up). */
 struct sw_notice_cohort {
-	bool on;					   /* the row is a cohort notice */
-	char rule[SW_LABEL_VALUE_MAX + 1];		   /* [page NAME] */
+	bool on;						 /* the row is a cohort notice */
+	char rule[SW_LABEL_VALUE_MAX + 1];			 /* [page NAME] */
 	char subject[SW_LABEL_KEY_MAX + SW_LABEL_VALUE_MAX + 2]; /* "lane=dhl/w1/IN_560" */
-	char stage[16];	 /* the page's figures "stage": "warehouse", "first_mile",
-			    "line_haul", "last_mile"; "" (or another): unknown */
+	char stage[16];	  /* the page's figures "stage": "warehouse", "first_mile",
+			     "line_haul", "last_mile"; "" (or another): unknown */
 	int64_t incident; /* the page's incident number */
 };
 

@@ -316,8 +316,9 @@ static void cohort_set(struct sw_notice_part *p, const struct sw_page_rule *r,
 	snprintf(c->subject, sizeof(c->subject), "%s", pg->subject);
 	c->incident = pg->incident;
 	figures_stage(pg->figures, c);
-	sw_log_info("notify", "notice %lld (%s, %s): the cohort incident %s %s (#%lld) fires: a "
-			      "cohort notice",
+	sw_log_info("notify",
+		    "notice %lld (%s, %s): the cohort incident %s %s (#%lld) fires: a "
+		    "cohort notice",
 		    (long long)p->row->id, p->row->slip_kind, p->row->entity, r->name, pg->subject,
 		    (long long)pg->incident);
 }
@@ -342,7 +343,8 @@ static enum sw_err cohort_one(struct sw_notify *n, struct sw_notice_part *p, int
 		if (pg->state == SW_PAGE_FIRING) {
 			cohort_set(p, r, pg);
 			decided = true;
-		} else if (pg->state == SW_PAGE_PENDING && (until = forming_until(n, r, pg, p->row, now))) {
+		} else if (pg->state == SW_PAGE_PENDING &&
+			   (until = forming_until(n, r, pg, p->row, now))) {
 			if (!h->hold || until < h->until)
 				h->until = until;
 			if (!h->hold)
@@ -350,8 +352,9 @@ static enum sw_err cohort_one(struct sw_notify *n, struct sw_notice_part *p, int
 					 "held: the cohort incident %s/%s is forming", r->name, id);
 			h->hold = decided = true;
 		} else if (pg->state == SW_PAGE_PENDING) {
-			sw_log_info("notify", "notice %lld: the cohort incident %s/%s is still forming: "
-					      "sent in its own wording",
+			sw_log_info("notify",
+				    "notice %lld: the cohort incident %s/%s is still forming: "
+				    "sent in its own wording",
 				    (long long)p->row->id, r->name, id);
 		}
 		sw_store_page_free(pg, 1);

@@ -114,8 +114,8 @@ static void test_rank(void)
 	   "a follow-up is never a cohort notice: its news");
 	sw_notice_sort(p, 4);
 	ok(strcmp(p[0].row->slip_kind, "attempt_fail") == 0 &&
-		   strcmp(p[1].row->slip_kind, "stalled") == 0 &&
-		   strcmp(p[2].row->slip_kind, "late") == 0,
+	       strcmp(p[1].row->slip_kind, "stalled") == 0 &&
+	       strcmp(p[2].row->slip_kind, "late") == 0,
 	   "a cohort row ranks after what the customer must act on, before late");
 	for (int i = 0; i < 4; i++)
 		json_decref(p[i].vars);
@@ -156,33 +156,33 @@ static void test_build_english(void)
 	       "the cohort template's subject");
 	is_str(b.notice.kind, "cohort", "the notice's kind is cohort (the webhook's type)");
 	ok(strstr(b.notice.text, "A problem at DHL's hubs is delaying deliveries to your area") !=
-		   NULL,
+	       NULL,
 	   "the cause from the stage that ran over (line haul)");
 	ok(strstr(b.notice.text, "Parcel S1 (DHL) has not moved for a while.") &&
-		   strstr(b.notice.text, "Parcel L1 (DHL) has not arrived by the promised date."),
+	       strstr(b.notice.text, "Parcel L1 (DHL) has not arrived by the promised date."),
 	   "each parcel listed with its own slip's issue");
 	if (!ok(strstr(b.notice.text, "We promised delivery by Wednesday, 20 January") != NULL,
-	   "the delivery promise, in the customer's English"))
+		"the delivery promise, in the customer's English"))
 		printf("# %s\n", b.notice.text);
 	facts = json_loads(b.notice.facts_json, 0, NULL);
 	c = json_object_get(facts, "cohort");
 	ok(json_is_object(c) &&
-		   strcmp(json_string_value(json_object_get(c, "rule")), "lane-cohort") == 0 &&
-		   strcmp(json_string_value(json_object_get(c, "subject")), "lane=dhl/w1/IN_560") ==
-			   0 &&
-		   strcmp(json_string_value(json_object_get(c, "stage")), "line_haul") == 0 &&
-		   json_integer_value(json_object_get(c, "incident")) == 3,
+	       strcmp(json_string_value(json_object_get(c, "rule")), "lane-cohort") == 0 &&
+	       strcmp(json_string_value(json_object_get(c, "subject")), "lane=dhl/w1/IN_560") ==
+		   0 &&
+	       strcmp(json_string_value(json_object_get(c, "stage")), "line_haul") == 0 &&
+	       json_integer_value(json_object_get(c, "incident")) == 3,
 	   "the facts name the incident: rule, subject, stage, incident");
 	ok(json_array_size(json_object_get(facts, "kinds")) == 2 &&
-		   strcmp(json_string_value(json_array_get(json_object_get(facts, "kinds"), 0)),
-			  "stalled") == 0,
+	       strcmp(json_string_value(json_array_get(json_object_get(facts, "kinds"), 0)),
+		      "stalled") == 0,
 	   "the facts' kinds are the slips'");
 	json_decref(facts);
 	sw_notice_built_free(&b);
 
 	build("en", "courier", &b, err, sizeof(err), &rc);
 	ok(rc == SW_OK && strstr(b.notice.text, "A problem affecting many deliveries like yours") &&
-		   strstr(b.notice.facts_json, "\"stage\":\"unknown\""),
+	       strstr(b.notice.facts_json, "\"stage\":\"unknown\""),
 	   "a stage no template words (courier): the unknown cause");
 	sw_notice_built_free(&b);
 	build("en", "warehouse", &b, err, sizeof(err), &rc);
@@ -198,16 +198,16 @@ static void test_build_locales(void)
 	static const struct {
 		const char *customer, *subject_has;
 	} locs[] = {
-		{ "hi-IN", "कई डिलीवरी पर असर डालने वाली एक समस्या" },
-		{ "gu", "ઘણી ડિલિવરીને અસર કરતી એક સમસ્યાને" },
-		{ "ne-NP", "धेरै डेलिभरीलाई असर गर्ने एउटा समस्याले" },
-		{ "mr-IN", "is delayed by a problem affecting many deliveries" },
+	    {"hi-IN", "कई डिलीवरी पर असर डालने वाली एक समस्या"},
+	    {"gu", "ઘણી ડિલિવરીને અસર કરતી એક સમસ્યાને"},
+	    {"ne-NP", "धेरै डेलिभरीलाई असर गर्ने एउटा समस्याले"},
+	    {"mr-IN", "is delayed by a problem affecting many deliveries"},
 	};
-	static const char *const stages[] = { "warehouse", "first_mile", "line_haul", "last_mile",
-					      "" };
+	static const char *const stages[] = {"warehouse", "first_mile", "line_haul", "last_mile",
+					     ""};
 
 	for (size_t l = 0; l < sizeof(locs) / sizeof(locs[0]); l++) {
-		char *seen[5] = { NULL };
+		char *seen[5] = {NULL};
 		bool all = true, distinct = true;
 
 		for (size_t s = 0; s < 5; s++) {
