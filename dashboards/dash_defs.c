@@ -38,9 +38,13 @@
 enum section { SEC_NONE, SEC_DASHBOARD, SEC_GRAPH };
 
 /* Keys said once per section: the line that set each, 0 if none yet. */
-enum once_key { K_TITLE, K_MENU, K_EACH, K_VLABEL, K_FILE, K_CF, K_SCALE, K_LOWER, K_UPPER, K_LAST };
+enum once_key {
+	K_TITLE, K_MENU, K_EACH, K_ORDER, /* [dashboard] */
+	K_VLABEL, K_FILE, K_CF, K_SCALE, K_LOWER, K_UPPER, /* [graph], and K_TITLE */
+	K_LAST
+};
 static const char *const once_names[K_LAST] = {
-	"title", "menu", "each", "vertical_label", "file", "cf", "scale", "lower", "upper",
+	"title", "menu", "each", "order", "vertical_label", "file", "cf", "scale", "lower", "upper",
 };
 
 struct parse {
@@ -450,39 +454,53 @@ static enum sw_err once(struct parse *p, enum once_key k, const char *label)
 	return SW_OK;
 }
 
+/* each = KIND: a catalogue pattern "KIND/ *". */
+static enum sw_err set_each(struct parse *p, const char *v)
+{
+	char *probe = xasprintf("%s/x", v), q[QBUF];
+	bool good = is_lower_name(v) && sw_rrd_kind_find(probe);
+
+	free(probe);
+	if (!good)
+		return perr(p, p->line, "[dashboard] each: not a kind of RRD file KIND/NAME.rrd "
+			    "of the metric catalogue: '%s'", quote(q, v, strlen(v)));
+	p->def->each = xstrdup(v);
+	return SW_OK;
+}
+
+static enum sw_err set_order(struct parse *p, const char *v)
+{
+	char q[QBUF];
+	double d;
+
+	if (!number(v, &d) || d != (int)d || d < 0 || d > 1000)
+		return perr(p, p->line, "[dashboard] order: want a whole number 0..1000: '%s'",
+			    quote(q, v, strlen(v)));
+	p->def->order = (int)d;
+	return SW_OK;
+}
+
 static enum sw_err on_dashboard_key(struct parse *p, const char *key, const char *v)
 {
 	struct sw_dash_def *d = p->def;
 	char q[QBUF];
-	enum sw_err rc;
 
-	for (enum once_key k = K_TITLE; k <= K_EACH; k++) {
+	for (enum once_key k = K_TITLE; k <= K_ORDER; k++) {
 		if (strcmp(key, once_names[k]) != 0)
 			continue;
-		if ((rc = once(p, k, "[dashboard]")))
-			return rc;
-		if (k != K_EACH && (!*v || !text_ok(v)))
+		if (once(p, k, "[dashboard]"))
+			return SW_ECONF;
+		if (k == K_EACH)
+			return set_each(p, v);
+		if (k == K_ORDER)
+			return set_order(p, v);
+		if (!*v || !text_ok(v))
 			return perr(p, p->line, "[dashboard] %s: want text of 1..%d bytes without "
 				    "'\\': '%s'", key, SW_DASH_TEXT_MAX, quote(q, v, strlen(v)));
-		if (k == K_TITLE)
-			d->title = xstrdup(v);
-		else if (k == K_MENU)
-			d->menu = xstrdup(v);
-		else
-			d->each = xstrdup(v);
-		if (k == K_EACH) {
-			char *probe = xasprintf("%s/x", v);
-			bool good = is_lower_name(v) && sw_rrd_kind_find(probe);
-
-			free(probe);
-			if (!good)
-				return perr(p, p->line, "[dashboard] each: not a kind of RRD file "
-					    "KIND/NAME.rrd of the metric catalogue: '%s'",
-					    quote(q, v, strlen(v)));
-		}
+		*(k == K_TITLE ? &d->title : &d->menu) = xstrdup(v);
 		return SW_OK;
 	}
-	return perr(p, p->line, "[dashboard]: unknown key (want title, menu, each): '%s'",
+	return perr(p, p->line, "[dashboard]: unknown key (want title, menu, each, order): '%s'",
 		    quote(q, key, strlen(key)));
 }
 
@@ -555,7 +573,7 @@ static enum sw_err on_graph_key(struct parse *p, const char *key, const char *v)
 		if (strcmp(key, elem_names[k]) == 0)
 			return on_elem(p, (enum sw_dash_elem_kind)k, v);
 	for (enum once_key k = K_TITLE; k < K_LAST; k++)
-		if (k != K_MENU && k != K_EACH && strcmp(key, once_names[k]) == 0)
+		if ((k == K_TITLE || k >= K_VLABEL) && strcmp(key, once_names[k]) == 0)
 			return on_graph_setting(p, k, v);
 	return perr(p, p->line,
 		    "[graph %s]: unknown key (want title, vertical_label, file, cf, scale, "
@@ -680,9 +698,12 @@ static char *reader(char *str, int num, void *stream)
 			return NULL;
 		}
 	if (len > SW_DASH_MAX_LINE || len > (size_t)num - 2) {
-		perr(p, p->line, "line too long (max %d bytes): '%s'", SW_DASH_MAX_LINE,
-		     quote(q, s, len));
-		return NULL;
+		if (*s != ';' && *s != '#') {
+			perr(p, p->line, "line too long (max %d bytes): '%s'", SW_DASH_MAX_LINE,
+			     quote(q, s, len));
+			return NULL;
+		}
+		len = 1; /* a comment: what is cut is ignored anyway */
 	}
 	if (len && *s == '[') {
 		if (on_header(p, s, len))
@@ -803,6 +824,7 @@ enum sw_err sw_dash_def_parse(const char *text, size_t len, const char *path,
 	memset(&p, 0, sizeof(p));
 	p.def = xcalloc(1, sizeof(*p.def));
 	p.def->name = name;
+	p.def->order = SW_DASH_ORDER_DEFAULT;
 	p.def->path = xstrdup(path);
 	p.text = text;
 	p.len = len;
@@ -890,7 +912,9 @@ static int cmp_def(const void *a, const void *b)
 	const struct sw_dash_def *y = *(struct sw_dash_def *const *)b;
 	int ox = strcmp(x->name, "overview") == 0, oy = strcmp(y->name, "overview") == 0;
 
-	return ox != oy ? oy - ox : strcmp(x->name, y->name);
+	if (ox != oy)
+		return oy - ox;
+	return x->order != y->order ? x->order - y->order : strcmp(x->name, y->name);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -14,6 +14,8 @@
  *   each = warehouse                one page per RRD file of that kind
  *                                   (a catalogue pattern "KIND/ *"); absent:
  *                                   one page
+ *   order = 10                      place in the navigation, 0..1000
+ *                                   (default 50; then by name)
  *   [graph picks]                   NAME: [a-z0-9_], unique in the file
  *   title = Pick time               {id} allowed
  *   vertical_label = minutes
@@ -58,6 +60,7 @@
 #define SW_DASH_MAX_DEFS 64	     /* definition files in a directory */
 #define SW_DASH_NAME_MAX 32	     /* bytes in a graph, cdef or file name */
 #define SW_DASH_TEXT_MAX 100	     /* bytes in a title, label or legend */
+#define SW_DASH_ORDER_DEFAULT 50     /* [dashboard] order when not said */
 
 enum sw_dash_elem_kind {
 	SW_DASH_CDEF,  /* a computed value */
@@ -118,6 +121,7 @@ struct sw_dash_def {
 	char *title; /* may hold {id} (with each) */
 	char *menu;  /* never NULL */
 	char *each;  /* the kind's directory ("warehouse"), or NULL: one page */
+	int order;   /* place in the navigation (overview first, then by order, name) */
 	struct sw_dash_graph *graph;
 	size_t n_graph;
 };
@@ -139,7 +143,7 @@ enum sw_err sw_dash_def_load(const char *path, struct sw_dash_def **ret, char *e
 
 void sw_dash_def_free(struct sw_dash_def *d);
 
-/* Every NAME.dash of a directory, overview first, then by name. */
+/* Every NAME.dash of a directory, overview first, then by order and name. */
 struct sw_dash_defs {
 	struct sw_dash_def **def;
 	size_t n;

@@ -178,12 +178,50 @@ static void add_values(struct args *a, size_t i, const char *v)
 	add(a, "GPRINT:G%zum:max " VALUE_FMT "\\l", i);
 }
 
-/* One element of the definition, as rrd_graph arguments. */
-static void add_elem(struct args *a, const struct sw_dash_elem *e, size_t i,
-		     const struct sw_dash_opts *o, const char *id)
+/* Characters (not bytes) of UTF-8 text. */
+static size_t chars(const char *s)
 {
-	char *subst = sw_dash_subst(e->legend, id), *legend = colon_escape(subst);
-	bool has = legend[0] != '\0';
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The widest legend followed by values (lines and areas), so that the
+ * values line up in columns. */
+static size_t legend_width(const struct sw_dash_graph *g, const char *id)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < g->n_elem; i++) {
+		const struct sw_dash_elem *e = &g->elem[i];
+		char *t;
+
+		if (e->kind != SW_DASH_LINE && e->kind != SW_DASH_AREA)
+			continue;
+		t = sw_dash_subst(e->legend, id);
+		w = chars(t) > w ? chars(t) : w;
+		free(t);
+	}
+	return w;
+}
+
+/* One element of the definition, as rrd_graph arguments; legends before
+ * values are padded to width. */
+static void add_elem(struct args *a, const struct sw_dash_elem *e, size_t i,
+		     const struct sw_dash_opts *o, const char *id, size_t width)
+{
+	char *subst = sw_dash_subst(e->legend, id), *legend;
+	bool has = subst[0] != '\0';
+
+	if (has && (e->kind == SW_DASH_LINE || e->kind == SW_DASH_AREA)) {
+		char *padded = xasprintf("%s%*s", subst, (int)(width - chars(subst)), "");
+
+		free(subst);
+		subst = padded;
+	}
+	legend = colon_escape(subst);
 
 	switch (e->kind) {
 	case SW_DASH_CDEF:
@@ -309,8 +347,10 @@ enum sw_dash_drawn sw_dash_graph_draw(const struct sw_dash_graph *g, const struc
 		add(&a, "%s", path);
 		add_options(&a, g, o, r, now, title);
 		add_sources(&a, g, o, f, n);
+		size_t width = legend_width(g, subj->id);
+
 		for (size_t i = 0; i < g->n_elem; i++)
-			add_elem(&a, &g->elem[i], i, o, subj->id);
+			add_elem(&a, &g->elem[i], i, o, subj->id, width);
 		add_known(&a, g);
 		drawn = call(&a, path, ret_w, ret_h, err, errlen);
 	}
