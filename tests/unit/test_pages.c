@@ -29,6 +29,8 @@ static struct {
 	bool has_data, enough;
 	double value;
 	int calls;
+	const char *stage;     /* NULL: "warehouse" */
+	const char *fig_stage; /* the figures' "stage" (a cohort's); NULL: none */
 } script;
 
 static enum sw_err fake_subjects(const struct sw_sig_ctx *ctx, char ***ret, size_t *n, char *err,
@@ -49,8 +51,12 @@ static enum sw_err fake_measure(const struct sw_sig_ctx *ctx, const char *id,
 	out->enough = script.enough;
 	out->value = script.value;
 	out->count = (int64_t)script.value;
-	snprintf(out->stage, sizeof(out->stage), "warehouse");
-	snprintf(out->figures, sizeof(out->figures), "{\"late\":%g}", script.value);
+	snprintf(out->stage, sizeof(out->stage), "%s", script.stage ? script.stage : "warehouse");
+	if (script.fig_stage)
+		snprintf(out->figures, sizeof(out->figures), "{\"late\":%g,\"stage\":\"%s\"}",
+			 script.value, script.fig_stage);
+	else
+		snprintf(out->figures, sizeof(out->figures), "{\"late\":%g}", script.value);
 	snprintf(out->text, sizeof(out->text), "%g orders past ship-by", script.value);
 	return SW_OK;
 }
@@ -150,6 +156,30 @@ static const char *notes(void)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return notes_buf;
+}
+
+/* One text value of query on the store ("(none)" without a row). */
+static const char *sql_text(const char *query)
+{
+	static char buf[512];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	snprintf(buf, sizeof(buf), "(error)");
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, query, -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return buf;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(buf, sizeof(buf), "%s",
+			 sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
+						   : "(null)");
+	else
+		snprintf(buf, sizeof(buf), "(none)");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return buf;
 }
 
 static const char *state(void)
@@ -486,6 +516,54 @@ static void test_rule_removed(void)
 	sw_pages_free(p);
 }
 
+/* The stage that ran over travels with each page row (its facts, for the
+ * channels, and its body, for email); a resolve keeps the incident's. */
+static void test_stage(void)
+{
+	struct sw_pages *p;
+
+	fresh_store();
+	rule.for_s = 0;
+	p = sw_pages_new(st, &ctx, &pc, NULL);
+	script.stage = script.fig_stage = "line_haul";
+	eval_at(p, T0, 20);
+	is_str(notes(), "trigger@pd", "a cohort fires");
+	is_str(sql_text("SELECT json_extract(template_vars, '$.stage') FROM outbox"), "line_haul",
+	       "the row's facts carry its stage");
+	is_str(sql_text("SELECT count(*) FROM outbox WHERE body LIKE "
+			"'%Where:     warehouse w1\nStage that ran over: line haul\n%'"),
+	       "1", "its details say it in words, after where");
+	/* the cohort is gone: its signal's stage falls back, its figures have none */
+	script.stage = "courier";
+	script.fig_stage = NULL;
+	eval_at(p, T0 + 60, 0);
+	is_str(notes(), "trigger@pd resolve@pd", "it resolves");
+	is_str(
+	    sql_text("SELECT json_extract(template_vars, '$.stage') FROM outbox WHERE slip_kind ="
+		     " 'resolve'"),
+	    "line_haul", "the resolve says the stage of the incident it ends");
+	/* a measurement without a stage of its own: its figures' */
+	script.stage = "";
+	script.fig_stage = "last_mile";
+	eval_at(p, T0 + 120, 20);
+	is_str(
+	    sql_text("SELECT json_extract(template_vars, '$.stage') FROM outbox ORDER BY id DESC"),
+	    "last_mile", "no signal stage: the figures' stage");
+	/* neither: no stage, no line */
+	script.stage = "";
+	script.fig_stage = NULL;
+	eval_at(p, T0 + 180, 60);
+	is_str(sql_text("SELECT coalesce(json_type(template_vars, '$.stage'), 'absent') FROM outbox"
+			" ORDER BY id DESC"),
+	       "null", "no stage at all: stage null");
+	is_str(sql_text("SELECT count(*) FROM outbox WHERE id = (SELECT max(id) FROM outbox) AND "
+			"body NOT LIKE '%Stage that ran over%'"),
+	       "1", "  and no line in the details");
+	script.stage = script.fig_stage = NULL;
+	rule.for_s = 300;
+	sw_pages_free(p);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -503,6 +581,7 @@ int main(void)
 	test_repeat();
 	test_flapping();
 	test_rule_removed();
+	test_stage();
 	sw_store_close(st);
 	{
 		char cmd[300];
