@@ -269,8 +269,8 @@ void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const ch
  * as the feeds read it), else [alerts] default_timezone, else UTC. */
 static const char *wh_zone(const struct sw_sig_ctx *ctx, const char *warehouse_id)
 {
-	const struct sw_wh_hours *h = ctx->rules ? sw_rules_warehouse(ctx->rules, warehouse_id)
-						 : NULL;
+	const struct sw_wh_hours *h =
+	    ctx->rules ? sw_rules_warehouse(ctx->rules, warehouse_id) : NULL;
 
 	if (h && h->timezone && sw_tz_valid(h->timezone))
 		return h->timezone;
@@ -309,8 +309,8 @@ static void ship_day(const struct sw_sig_ctx *ctx, const char *warehouse_id, int
 	}
 }
 
-void sw_signal_ship_day_id(const struct sw_sig_ctx *ctx, const char *warehouse_id,
-			   int64_t ship_by, char *buf, size_t len)
+void sw_signal_ship_day_id(const struct sw_sig_ctx *ctx, const char *warehouse_id, int64_t ship_by,
+			   char *buf, size_t len)
 {
 	char day[32];
 

@@ -766,20 +766,13 @@ static const struct sw_signal sig_journal_lag = {
     .measure = m_journal_lag,
 };
 
+/* clang-format off: one row a line */
 const struct sw_signal *const sw_signal_table[] = {
-    &sig_courier_ontime,
-    &sig_courier_api_errors,
-    &sig_ship_late,
-    &sig_pick_backlog,
-    &sig_feed_silent,
-    &sig_courier_feed_silent,
-    &sig_warehouse_feed,
-    &sig_email_failures,
-    &sig_journal_lag,
-    &sw_sig_cohort_slips,
-    &sw_sig_cohort_ship_late,
-    NULL,
+    &sig_courier_ontime, &sig_courier_api_errors,  &sig_ship_late,	     &sig_pick_backlog,
+    &sig_feed_silent,	 &sig_courier_feed_silent, &sig_warehouse_feed,	     &sig_email_failures,
+    &sig_journal_lag,	 &sw_sig_cohort_slips,	   &sw_sig_cohort_ship_late, NULL,
 };
+/* clang-format on */
 
 const struct sw_signal *sw_signal_find(const char *name)
 {

@@ -110,7 +110,13 @@ struct sw_sig_value {
 /* SW_SIG_LANE: a cohort, "COURIER/WAREHOUSE/DEST" (sw_signal_cohort_id),
  * label lane; SW_SIG_SHIP_DAY: a warehouse's ship day, "WH/YYYY-MM-DD"
  * (sw_signal_ship_day_id), label warehouse. */
-enum sw_sig_subject { SW_SIG_GLOBAL, SW_SIG_WAREHOUSE, SW_SIG_COURIER, SW_SIG_LANE, SW_SIG_SHIP_DAY };
+enum sw_sig_subject {
+	SW_SIG_GLOBAL,
+	SW_SIG_WAREHOUSE,
+	SW_SIG_COURIER,
+	SW_SIG_LANE,
+	SW_SIG_SHIP_DAY
+};
 
 struct sw_signal {
 	const char *name;
@@ -172,13 +178,14 @@ void sw_signal_cohort_id(const char *courier, const char *warehouse_id, const ch
  * ctx->alerts' default_timezone; else UTC), the warehouse id sanitised as
  * sw_signal_cohort_id does: "w1/2027-01-15".  Reads no store.
  */
-void sw_signal_ship_day_id(const struct sw_sig_ctx *ctx, const char *warehouse_id,
-			   int64_t ship_by, char *buf, size_t len);
+void sw_signal_ship_day_id(const struct sw_sig_ctx *ctx, const char *warehouse_id, int64_t ship_by,
+			   char *buf, size_t len);
 
 /* sig's members of subject id (see members above); SW_EINVAL with err
  * set when sig has none (not a cohort signal). */
 enum sw_err sw_signal_members(const struct sw_signal *sig, const struct sw_sig_ctx *ctx,
-			      const char *id, char ***ret_ids, size_t *ret_n, char *err, size_t len);
+			      const char *id, char ***ret_ids, size_t *ret_n, char *err,
+			      size_t len);
 
 /* sig's subject of entity (see subject_of above); SW_EINVAL with err set
  * when sig has none. */

@@ -503,7 +503,8 @@ enum sw_err sw_store_sig_ship_day(struct sw_store *st, const char *warehouse_id,
 	if (!(s = prepare(st, ship_day_sql, "signal ship day")))
 		return SW_ESTORE;
 	if (bind_text(s, ":wh", warehouse_id) | bind_int(s, ":bs", base_since) |
-	    bind_int(s, ":ds", day_start) | bind_int(s, ":de", day_end) | bind_int(s, ":now", now)) {
+	    bind_int(s, ":ds", day_start) | bind_int(s, ":de", day_end) |
+	    bind_int(s, ":now", now)) {
 		sw_store_int_dberr(st, "signal ship day");
 		sqlite3_finalize(s);
 		return SW_ESTORE;

@@ -158,12 +158,12 @@ void sw_store_sig_late_orders_free(struct sw_sig_late_order *list, size_t n);
 
 /* One warehouse's orders due to ship on one day, and before it. */
 struct sw_sig_ship_day {
-	int64_t due;	      /* promised ship-by in [day_start, day_end), not
-				 cancelled: the cohort's size */
-	int64_t base_orders;  /* promised ship-by in [base_since, day_start),
-				 not cancelled */
-	int64_t base_late;    /* ... of them shipped after their ship-by, or
-				 not shipped and past it at now */
+	int64_t due;	     /* promised ship-by in [day_start, day_end), not
+				cancelled: the cohort's size */
+	int64_t base_orders; /* promised ship-by in [base_since, day_start),
+				not cancelled */
+	int64_t base_late;   /* ... of them shipped after their ship-by, or
+				not shipped and past it at now */
 };
 
 /*

@@ -255,12 +255,14 @@ static void op_bulk(struct sw_store *st, const json_t *o)
 	const char *domain = str(o, "email_domain") ? str(o, "email_domain") : "example.com";
 	const char *prefix = str(o, "prefix") ? str(o, "prefix") : "";
 	bool parcel = !json_is_false(json_object_get(o, "parcel"));
-	struct sw_stamp shipped = json_object_get(o, "shipped") ? stamp(o, "shipped")
-				  : parcel		       ? (struct sw_stamp){ now - 80000, 0 }
-							       : (struct sw_stamp){ 0, 0 };
+	struct sw_stamp shipped = { 0, 0 };
 	struct sw_parcel_update u = { 0 };
 	char oid[80], tn[80], email[96];
 
+	if (json_object_get(o, "shipped"))
+		shipped = stamp(o, "shipped");
+	else if (parcel)
+		shipped.at = now - 80000;
 	if (sw_store_ship_status_parse(str(o, "status") ? str(o, "status") : "in_transit",
 				       &u.status) != SW_OK)
 		die("bad status", NULL);

@@ -634,14 +634,14 @@ static int lane_seed(const struct lane_batch *b)
 		if (!b->kind)
 			continue;
 		snprintf(entity, sizeof(entity), "parcel:%s:%s", b->courier, tn);
-		bad |= sw_store_alert_record(st,
-					     &(struct sw_alert){.entity = entity,
-								.kind = b->kind,
-								.promise = "",
-								.stage = i % 4 ? b->stage
-									       : "first_mile",
-								.detected_at = NOW - 600},
-					     NULL) != SW_OK;
+		bad |= sw_store_alert_record(
+			   st,
+			   &(struct sw_alert){.entity = entity,
+					      .kind = b->kind,
+					      .promise = "",
+					      .stage = i % 4 ? b->stage : "first_mile",
+					      .detected_at = NOW - 600},
+			   NULL) != SW_OK;
 		if (b->resolved)
 			bad |= sw_store_alert_resolve(st, entity, NULL, NOW - 300, NULL) != SW_OK;
 	}
@@ -868,8 +868,7 @@ static void test_lane_counts(void)
 	sw_signal_ids_free(ids, n);
 	rc = sw_signal_members(sig, &ctx, "fedex/w3/IN_110", &ids, &n, err, sizeof(err));
 	ok(rc == SW_OK && n == 0 && ids == NULL, "a lane without slips: no members");
-	rc = sw_signal_members(sw_signal_find("journal_lag"), &ctx, "", &ids, &n, err,
-			       sizeof(err));
+	rc = sw_signal_members(sw_signal_find("journal_lag"), &ctx, "", &ids, &n, err, sizeof(err));
 	ok(rc == SW_EINVAL && strstr(err, "not a cohort signal") && ids == NULL,
 	   "members of a signal without cohorts: SW_EINVAL (%s)", err);
 
@@ -881,8 +880,8 @@ static void test_lane_counts(void)
 				  sizeof(err));
 	ok(rc == SW_OK && strcmp(id, "fedex/w3/IN_110") == 0,
 	   "subject_of a parcel without a slip: its lane all the same (%s)", id);
-	ok(sw_signal_subject_of(sig, &ctx, "parcel:fedex:nope", id, sizeof(id), err,
-				sizeof(err)) == SW_ENOTFOUND &&
+	ok(sw_signal_subject_of(sig, &ctx, "parcel:fedex:nope", id, sizeof(id), err, sizeof(err)) ==
+		   SW_ENOTFOUND &&
 	       id[0] == '\0',
 	   "an unknown parcel: SW_ENOTFOUND, id empty");
 	ok(sw_signal_subject_of(sig, &ctx, "order:blr1:o1", id, sizeof(id), err, sizeof(err)) ==
@@ -890,8 +889,8 @@ static void test_lane_counts(void)
 	   "an order is not a parcel cohort's unit: SW_ENOTFOUND");
 	ok(sw_signal_subject_of(sig, &ctx, "parcel:", id, sizeof(id), err, sizeof(err)) ==
 		   SW_ENOTFOUND &&
-	       sw_signal_subject_of(sig, &ctx, "parcel:fedex:", id, sizeof(id), err,
-				    sizeof(err)) == SW_ENOTFOUND &&
+	       sw_signal_subject_of(sig, &ctx, "parcel:fedex:", id, sizeof(id), err, sizeof(err)) ==
+		   SW_ENOTFOUND &&
 	       sw_signal_subject_of(sig, &ctx, "junk", id, sizeof(id), err, sizeof(err)) ==
 		   SW_ENOTFOUND,
 	   "malformed entities: SW_ENOTFOUND");
