@@ -2,10 +2,12 @@
  * fuzz_template.c - fuzz target for the email template loader and renderer
  * (alerts/template.c).
  *
- * Input: template file text, then up to nineteen values, each after a NUL
- * byte; a missing value is NULL: the fourteen strings of struct
+ * Input: template file text, then up to twenty-four values, each after a
+ * NUL byte; a missing value is NULL: the first fourteen strings of struct
  * sw_tpl_values in its order, then the five of one struct sw_tpl_item,
- * which is listed twice for {{*parcels}} when any of its values is given.
+ * which is listed twice for {{*parcels}} when any of its values is given,
+ * then the five stage values of a cohort message (stage_warehouse ...
+ * stage_unknown).
  * Link values get "https://" put in front so that rendering gets past the
  * URL check.  The
  * text is written as default/late.tmpl of a private template directory
@@ -32,8 +34,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define N_VALUES 19
-#define ITEM0 14 /* first item value */
+#define N_VALUES 24
+#define ITEM0 14  /* first item value */
+#define STAGE0 19 /* first stage value */
 static const int link_at[] = { 4, 8, ITEM0 + 2 };
 
 static char dir[] = "/tmp/sw_fuzz_template_XXXXXX";
@@ -120,13 +123,15 @@ static void to_values(const char *const vals[N_VALUES], struct sw_tpl_values *v,
 		.courier = vals[3], .tracking_link = vals[4], .promised_date = vals[5],
 		.new_date = vals[6], .shop_name = vals[7], .unsubscribe_link = vals[8],
 		.delivery_date = vals[9], .ship_by_date = vals[10], .parcel_count = vals[11],
-		.followup = vals[12], .others = vals[13],
+		.followup = vals[12], .others = vals[13], .stage_warehouse = vals[STAGE0],
+		.stage_first_mile = vals[STAGE0 + 1], .stage_line_haul = vals[STAGE0 + 2],
+		.stage_last_mile = vals[STAGE0 + 3], .stage_unknown = vals[STAGE0 + 4],
 	};
 	it[0] = (struct sw_tpl_item){ .courier = vals[ITEM0], .tracking_number = vals[ITEM0 + 1],
 				      .tracking_link = vals[ITEM0 + 2], .issue = vals[ITEM0 + 3],
 				      .new_date = vals[ITEM0 + 4] };
 	it[1] = it[0];
-	for (int i = ITEM0; i < N_VALUES; i++)
+	for (int i = ITEM0; i < STAGE0; i++)
 		if (vals[i] != NULL) {
 			v->items = it;
 			v->n_items = 2;
