@@ -433,6 +433,9 @@ static const char schema_v7[] =
  * - parcels_courier_shipped: a courier's parcels by shipping time, so a
  *   lane's counts (store_signals.h sw_store_sig_lane) read the parcels
  *   shipped in the window and its baseline days, not every parcel ever.
+ * - orders_wh_ship_by: a warehouse's orders by promised ship-by, so a
+ *   ship day's counts (sw_store_sig_ship_day) read that day and its
+ *   baseline days, not every order of the warehouse.
  * - alerts.stage_ratio: how far the stage that ran over went past its
  *   lane's p90 (duration / p90, > 1), NULL when no stage did.
  * - warehouse_health.resumed_at, resumed_gap: when the warehouse last
@@ -441,6 +444,7 @@ static const char schema_v7[] =
  */
 static const char schema_v8[] =
     "CREATE INDEX parcels_courier_shipped ON parcels (courier, shipped_at);"
+    "CREATE INDEX orders_wh_ship_by ON orders (warehouse_id, promised_ship_by_at);"
     "ALTER TABLE alerts ADD COLUMN stage_ratio REAL;"
     "ALTER TABLE warehouse_health ADD COLUMN resumed_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE warehouse_health ADD COLUMN resumed_gap INTEGER NOT NULL DEFAULT 0;";

@@ -134,9 +134,8 @@ static const char open_ship_late_sql[] =
     " AND substr(a.entity, 1, 6) = 'order:' AND o.promised_ship_by_at IS NOT NULL"
     " GROUP BY a.entity ORDER BY a.entity";
 
-/* One warehouse's orders by ship-by: the equality warehouse_id = :wh of
- * the orders' UNIQUE (warehouse_id, order_id) index, every order of the
- * warehouse read (no index has them all by ship-by). */
+/* One warehouse's orders by ship-by: a range of orders_wh_ship_by
+ * (schema 8), the orders due from :bs to the day's end only. */
 static const char ship_day_sql[] =
     "SELECT coalesce(sum(promised_ship_by_at >= :ds), 0),"
     " coalesce(sum(promised_ship_by_at < :ds), 0),"

@@ -168,13 +168,9 @@ struct sw_sig_ship_day {
 
 /*
  * Counts warehouse_id's orders by promised ship-by (base_since <=
- * day_start < day_end), at now.  Walks the warehouse's orders over the
- * UNIQUE (warehouse_id, order_id) index and filters the ship-by of each:
- * no index has all of a warehouse's orders by ship-by (orders_late_wh
- * holds the unshipped ones only), so the cost follows the warehouse's
- * orders ever (one index range, a row read each), fine for a young store;
- * an index (warehouse_id, promised_ship_by_at) over every order would
- * make it the baseline days' orders.  SW_OK, SW_EINVAL (empty id, bad range), SW_ESTORE.
+ * day_start < day_end), at now.  One range of orders_wh_ship_by
+ * (schema 8): the cost follows the orders due from base_since to
+ * day_end.  SW_OK, SW_EINVAL (empty id, bad range), SW_ESTORE.
  */
 enum sw_err sw_store_sig_ship_day(struct sw_store *st, const char *warehouse_id, int64_t base_since,
 				  int64_t day_start, int64_t day_end, int64_t now,
