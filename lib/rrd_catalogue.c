@@ -93,7 +93,7 @@ static const struct sw_rrd_ds notify_ds[] = {
 	ABS("slips", "events", "slips detected (each slip of each promise once)", "slips"),
 	ABS("obsolete", "events", "notices not sent: no longer true when due (re-check)", "obsolete"),
 	ABS("merged", "events", "notices sent inside another of the order's messages", "merged"),
-	ABS("held", "events", "notices held: the courier's feed could not confirm them", "held"),
+	ABS("held", "events", "notices held: a feed could not confirm them, or a cohort incident was forming", "held"),
 };
 
 static const struct sw_rrd_ds oncall_ds[] = {
