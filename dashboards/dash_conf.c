@@ -17,25 +17,55 @@
 #define D(f) offsetof(struct sw_dash_conf, f)
 
 const struct sw_conf_opt sw_dash_conf_table[] = {
-	{ .name = "out", .type = SW_CONF_PATH, .offset = D(out),
-	  .def = LOCALSTATEDIR "/lib/slipwatch/dash",
-	  .help = "the site: a symlink to its current generation, swapped atomically" },
-	{ .name = "defs", .type = SW_CONF_PATH, .offset = D(defs), .def = DATADIR "/dashboards",
-	  .help = "directory of the dashboard definitions (NAME.dash)" },
-	{ .name = "title", .type = SW_CONF_STRING, .offset = D(title), .def = "slipwatch",
-	  .help = "the site's name on every page" },
-	{ .name = "timezone", .type = SW_CONF_STRING, .offset = D(timezone), .def = "",
-	  .help = "IANA time zone of the graphs' axes and the pages' times; empty = the system's" },
-	{ .name = "target", .type = SW_CONF_DOUBLE, .offset = D(target), .dmin = 0, .dmax = 100,
-	  .def = "95", .help = "on-time target in % (graphs draw it with hrule = target)" },
-	{ .name = "refresh", .type = SW_CONF_DURATION, .offset = D(refresh_ms), .min = 0,
-	  .max = 86400000, .def = "60s",
-	  .help = "pages reload themselves this often (whole seconds); 0 = never" },
-	{ .name = "width", .type = SW_CONF_INT, .offset = D(width), .min = 100, .max = 4000,
-	  .def = "500", .help = "width of a graph's canvas in pixels" },
-	{ .name = "height", .type = SW_CONF_INT, .offset = D(height), .min = 40, .max = 2000,
-	  .def = "140", .help = "height of a graph's canvas in pixels" },
-	{ .name = NULL },
+    {.name = "out",
+     .type = SW_CONF_PATH,
+     .offset = D(out),
+     .def = LOCALSTATEDIR "/lib/slipwatch/dash",
+     .help = "the site: a symlink to its current generation, swapped atomically"},
+    {.name = "defs",
+     .type = SW_CONF_PATH,
+     .offset = D(defs),
+     .def = DATADIR "/dashboards",
+     .help = "directory of the dashboard definitions (NAME.dash)"},
+    {.name = "title",
+     .type = SW_CONF_STRING,
+     .offset = D(title),
+     .def = "slipwatch",
+     .help = "the site's name on every page"},
+    {.name = "timezone",
+     .type = SW_CONF_STRING,
+     .offset = D(timezone),
+     .def = "",
+     .help = "IANA time zone of the graphs' axes and the pages' times; empty = the system's"},
+    {.name = "target",
+     .type = SW_CONF_DOUBLE,
+     .offset = D(target),
+     .dmin = 0,
+     .dmax = 100,
+     .def = "95",
+     .help = "on-time target in % (graphs draw it with hrule = target)"},
+    {.name = "refresh",
+     .type = SW_CONF_DURATION,
+     .offset = D(refresh_ms),
+     .min = 0,
+     .max = 86400000,
+     .def = "60s",
+     .help = "pages reload themselves this often (whole seconds); 0 = never"},
+    {.name = "width",
+     .type = SW_CONF_INT,
+     .offset = D(width),
+     .min = 100,
+     .max = 4000,
+     .def = "500",
+     .help = "width of a graph's canvas in pixels"},
+    {.name = "height",
+     .type = SW_CONF_INT,
+     .offset = D(height),
+     .min = 40,
+     .max = 2000,
+     .def = "140",
+     .help = "height of a graph's canvas in pixels"},
+    {.name = NULL},
 };
 
 static const char *const dash_kinds[] = {"dash", "rrd", NULL};
@@ -69,8 +99,9 @@ static enum sw_err check(struct sw_conf *file, const struct sw_dash_conf *c, cha
 	if (rc == SW_OK)
 		return SW_OK;
 	snprintf(errbuf, errlen, "[dash] timezone: %s: '%s'",
-		 rc == SW_EINVAL ? "not an IANA zone name" : rc == SW_ENOTFOUND ? "no such zone"
-									   : sw_strerror(rc),
+		 rc == SW_EINVAL      ? "not an IANA zone name"
+		 : rc == SW_ENOTFOUND ? "no such zone"
+				      : sw_strerror(rc),
 		 c->timezone);
 	sw_conf_locate(file, errbuf, errlen);
 	return SW_ECONF;
@@ -103,9 +134,9 @@ static void dump(const void *p, struct sw_buf *out)
 }
 
 const struct sw_daemon_part sw_dash_part = {
-	.name = "dash",
-	.kinds = dash_kinds,
-	.configure = configure,
-	.dump = dump,
-	.free_state = state_free,
+    .name = "dash",
+    .kinds = dash_kinds,
+    .configure = configure,
+    .dump = dump,
+    .free_state = state_free,
 };

@@ -33,18 +33,26 @@
 #include "lib/xmalloc.h"
 
 #define QUOTE_MAX 60 /* bytes of bad text shown in an error */
-#define QBUF 72
+#define QBUF	  72
 
 enum section { SEC_NONE, SEC_DASHBOARD, SEC_GRAPH };
 
 /* Keys said once per section: the line that set each, 0 if none yet. */
 enum once_key {
-	K_TITLE, K_MENU, K_EACH, K_ORDER, /* [dashboard] */
-	K_VLABEL, K_FILE, K_CF, K_SCALE, K_LOWER, K_UPPER, /* [graph], and K_TITLE */
+	K_TITLE,
+	K_MENU,
+	K_EACH,
+	K_ORDER, /* [dashboard] */
+	K_VLABEL,
+	K_FILE,
+	K_CF,
+	K_SCALE,
+	K_LOWER,
+	K_UPPER, /* [graph], and K_TITLE */
 	K_LAST
 };
 static const char *const once_names[K_LAST] = {
-	"title", "menu", "each", "order", "vertical_label", "file", "cf", "scale", "lower", "upper",
+    "title", "menu", "each", "order", "vertical_label", "file", "cf", "scale", "lower", "upper",
 };
 
 struct parse {
@@ -67,9 +75,9 @@ static const char *const cf_names[SW_DASH_CF_LAST] = {"AVERAGE", "MAX"};
 /* RPN operators a cdef may use (rrdgraph_rpn(1)), all upper case: names
  * of values are lower case, so the two never meet. */
 static const char *const rpn_ops[] = {
-	"+", "-", "*", "/", "%", "ADDNAN", "UN", "ISINF", "IF", "LT", "LE", "GT", "GE",
-	"EQ", "NE", "MIN", "MAX", "MINNAN", "MAXNAN", "LIMIT", "ABS", "UNKN", "INF",
-	"NEGINF", "DUP", "POP", "EXC", "SQRT", "FLOOR", "CEIL", "AVG", "PREV", NULL,
+    "+",   "-",	     "*",   "/",   "%",	  "ADDNAN", "UN",     "ISINF",	"IF",	 "LT",	 "LE",
+    "GT",  "GE",     "EQ",  "NE",  "MIN", "MAX",    "MINNAN", "MAXNAN", "LIMIT", "ABS",	 "UNKN",
+    "INF", "NEGINF", "DUP", "POP", "EXC", "SQRT",   "FLOOR",  "CEIL",	"AVG",	 "PREV", NULL,
 };
 
 const char *sw_dash_elem_name(enum sw_dash_elem_kind kind)
@@ -144,7 +152,8 @@ static bool colour_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return s[0] == '#' && (n == 7 || n == 9) && strspn(s + 1, "0123456789abcdefABCDEF") == n - 1;
+	return s[0] == '#' && (n == 7 || n == 9) &&
+	       strspn(s + 1, "0123456789abcdefABCDEF") == n - 1;
 }
 
 /* A finite number, the whole of s. */
@@ -328,9 +337,10 @@ static enum sw_err resolve(struct parse *p, struct sw_dash_graph *g, size_t idx,
 			    g->name, elem_names[e->kind], g->kind->pattern,
 			    quote(q, name, strlen(name)));
 	if (g->sum && ds->stat != SW_RRD_STAT_VALUE)
-		return perr(p, e->line,
-			    "[graph %s] %s: %s.rrd adds files up, and a quantile does not add: '%s'",
-			    g->name, elem_names[e->kind], g->file, name);
+		return perr(
+		    p, e->line,
+		    "[graph %s] %s: %s.rrd adds files up, and a quantile does not add: '%s'",
+		    g->name, elem_names[e->kind], g->file, name);
 	use_ds(g, name);
 	return SW_OK;
 }
@@ -365,8 +375,10 @@ static enum sw_err resolve_cdef(struct parse *p, struct sw_dash_graph *g, size_t
 			if (is_lower_name(t))
 				rc = resolve(p, g, idx, t);
 			else
-				rc = perr(p, e->line, "[graph %s] cdef %s: not a number, name or "
-					  "RPN operator: '%s'", g->name, e->a, quote(q, t, n));
+				rc = perr(p, e->line,
+					  "[graph %s] cdef %s: not a number, name or "
+					  "RPN operator: '%s'",
+					  g->name, e->a, quote(q, t, n));
 		}
 		free(t);
 		if (rc || s[n] == '\0')
@@ -389,20 +401,23 @@ static enum sw_err resolve_file(struct parse *p, struct sw_dash_graph *g, const 
 	slash = strrchr(name, '/');
 	g->per_id = slash && strcmp(slash + 1, "{id}") == 0;
 	g->sum = slash && strcmp(slash + 1, "*") == 0;
-	probe = g->per_id || g->sum ? xasprintf("%.*s/x", (int)(slash - name), name)
-				    : xstrdup(name);
+	probe =
+	    g->per_id || g->sum ? xasprintf("%.*s/x", (int)(slash - name), name) : xstrdup(name);
 	g->kind = sw_rrd_kind_find(probe);
 	free(probe);
 	free(g->file);
 	g->file = name;
 	if (g->kind == NULL)
-		return perr(p, line, "[graph %s] file: not a file of the metric catalogue "
-			    "(doc/metrics.md): '%s'", g->name, quote(q, v, n));
-	if (g->per_id && (each == NULL || strncmp(name, each, strlen(each)) != 0 ||
-			  name[strlen(each)] != '/'))
-		return perr(p, line, "[graph %s] file: {id} is the page's entity, so it needs "
-			    "[dashboard] each = %.*s: '%s'", g->name, (int)(slash - name), name,
-			    quote(q, v, n));
+		return perr(p, line,
+			    "[graph %s] file: not a file of the metric catalogue "
+			    "(doc/metrics.md): '%s'",
+			    g->name, quote(q, v, n));
+	if (g->per_id &&
+	    (each == NULL || strncmp(name, each, strlen(each)) != 0 || name[strlen(each)] != '/'))
+		return perr(p, line,
+			    "[graph %s] file: {id} is the page's entity, so it needs "
+			    "[dashboard] each = %.*s: '%s'",
+			    g->name, (int)(slash - name), name, quote(q, v, n));
 	return SW_OK;
 }
 
@@ -429,12 +444,14 @@ static enum sw_err finish_graph(struct parse *p)
 		if (rc == SW_OK && e->kind == SW_DASH_BAND)
 			rc = resolve(p, g, i, e->b);
 		if (rc == SW_OK && e->stack && !drawn)
-			rc = perr(p, e->line, "[graph %s] area: stack needs a line, area or band "
-				  "before it", g->name);
+			rc = perr(p, e->line,
+				  "[graph %s] area: stack needs a line, area or band "
+				  "before it",
+				  g->name);
 		if (rc)
 			return rc;
-		drawn |= e->kind == SW_DASH_LINE || e->kind == SW_DASH_AREA ||
-			 e->kind == SW_DASH_BAND;
+		drawn |=
+		    e->kind == SW_DASH_LINE || e->kind == SW_DASH_AREA || e->kind == SW_DASH_BAND;
 	}
 	if (!drawn)
 		return perr(p, g->line, "[graph %s]: nothing to draw (no line, area or band)",
@@ -462,8 +479,10 @@ static enum sw_err set_each(struct parse *p, const char *v)
 
 	free(probe);
 	if (!good)
-		return perr(p, p->line, "[dashboard] each: not a kind of RRD file KIND/NAME.rrd "
-			    "of the metric catalogue: '%s'", quote(q, v, strlen(v)));
+		return perr(p, p->line,
+			    "[dashboard] each: not a kind of RRD file KIND/NAME.rrd "
+			    "of the metric catalogue: '%s'",
+			    quote(q, v, strlen(v)));
 	p->def->each = xstrdup(v);
 	return SW_OK;
 }
@@ -495,8 +514,10 @@ static enum sw_err on_dashboard_key(struct parse *p, const char *key, const char
 		if (k == K_ORDER)
 			return set_order(p, v);
 		if (!*v || !text_ok(v))
-			return perr(p, p->line, "[dashboard] %s: want text of 1..%d bytes without "
-				    "'\\': '%s'", key, SW_DASH_TEXT_MAX, quote(q, v, strlen(v)));
+			return perr(p, p->line,
+				    "[dashboard] %s: want text of 1..%d bytes without "
+				    "'\\': '%s'",
+				    key, SW_DASH_TEXT_MAX, quote(q, v, strlen(v)));
 		*(k == K_TITLE ? &d->title : &d->menu) = xstrdup(v);
 		return SW_OK;
 	}
@@ -648,16 +669,20 @@ static enum sw_err on_header(struct parse *p, const char *s, size_t len)
 				perr(p, p->line, "[graph %s] twice (first on line %d)", name,
 				     p->def->graph[i].line);
 		if (!p->dashboard_line)
-			perr(p, p->line, "[graph %s] before [dashboard]: the file starts with "
-			     "[dashboard]", name);
+			perr(p, p->line,
+			     "[graph %s] before [dashboard]: the file starts with "
+			     "[dashboard]",
+			     name);
 		else if (p->def->n_graph >= SW_DASH_MAX_GRAPHS)
 			perr(p, p->line, "too many graphs (max %d)", SW_DASH_MAX_GRAPHS);
 		else
 			p->cur = graph_add(p->def, name, p->line);
 		p->sec = SEC_GRAPH;
 	} else {
-		perr(p, p->line, "unknown section (want [dashboard] or [graph NAME], NAME of "
-		     "[a-z0-9_], at most %d bytes): '%s'", SW_DASH_NAME_MAX, q);
+		perr(p, p->line,
+		     "unknown section (want [dashboard] or [graph NAME], NAME of "
+		     "[a-z0-9_], at most %d bytes): '%s'",
+		     SW_DASH_NAME_MAX, q);
 	}
 	free(kind);
 	free(name);
@@ -815,9 +840,10 @@ enum sw_err sw_dash_def_parse(const char *text, size_t len, const char *path,
 
 	*ret = NULL;
 	if (name == NULL || len > SW_DASH_MAX_FILE) {
-		snprintf(err, errlen, name ? "%s: larger than %d bytes"
-				      : "%s: a definition is NAME.dash, NAME of [a-z0-9_]", path,
-			 SW_DASH_MAX_FILE);
+		snprintf(err, errlen,
+			 name ? "%s: larger than %d bytes"
+			      : "%s: a definition is NAME.dash, NAME of [a-z0-9_]",
+			 path, SW_DASH_MAX_FILE);
 		free(name);
 		return name ? SW_ETOOBIG : SW_ECONF;
 	}
@@ -881,8 +907,7 @@ static enum sw_err slurp(const char *path, char **ret, size_t *ret_len, char *er
 	return SW_OK;
 }
 
-enum sw_err sw_dash_def_load(const char *path, struct sw_dash_def **ret, char *err,
-			     size_t errlen)
+enum sw_err sw_dash_def_load(const char *path, struct sw_dash_def **ret, char *err, size_t errlen)
 {
 	size_t len;
 	char *text;
@@ -951,8 +976,7 @@ static enum sw_err list_dir(const char *dir, char ***ret, size_t *ret_n, char *e
 	return SW_OK;
 }
 
-enum sw_err sw_dash_defs_load(const char *dir, struct sw_dash_defs *ret, char *err,
-			      size_t errlen)
+enum sw_err sw_dash_defs_load(const char *dir, struct sw_dash_defs *ret, char *err, size_t errlen)
 {
 	enum sw_err rc;
 	char **names;

@@ -53,17 +53,17 @@
 #include "lib/error.h"
 #include "lib/rrd.h"
 
-#define SW_DASH_MAX_FILE (64 * 1024) /* bytes in one definition file */
-#define SW_DASH_MAX_LINE 192	     /* bytes in one line (as slipwatch.conf) */
-#define SW_DASH_MAX_GRAPHS 64	     /* graphs in one definition */
-#define SW_DASH_MAX_ELEMS 32	     /* elements in one graph */
-#define SW_DASH_MAX_DEFS 64	     /* definition files in a directory */
-#define SW_DASH_NAME_MAX 32	     /* bytes in a graph, cdef or file name */
-#define SW_DASH_TEXT_MAX 100	     /* bytes in a title, label or legend */
-#define SW_DASH_ORDER_DEFAULT 50     /* [dashboard] order when not said */
+#define SW_DASH_MAX_FILE      (64 * 1024) /* bytes in one definition file */
+#define SW_DASH_MAX_LINE      192	  /* bytes in one line (as slipwatch.conf) */
+#define SW_DASH_MAX_GRAPHS    64	  /* graphs in one definition */
+#define SW_DASH_MAX_ELEMS     32	  /* elements in one graph */
+#define SW_DASH_MAX_DEFS      64	  /* definition files in a directory */
+#define SW_DASH_NAME_MAX      32	  /* bytes in a graph, cdef or file name */
+#define SW_DASH_TEXT_MAX      100	  /* bytes in a title, label or legend */
+#define SW_DASH_ORDER_DEFAULT 50	  /* [dashboard] order when not said */
 
 enum sw_dash_elem_kind {
-	SW_DASH_CDEF,  /* a computed value */
+	SW_DASH_CDEF, /* a computed value */
 	SW_DASH_LINE,
 	SW_DASH_AREA,
 	SW_DASH_BAND,  /* LOW..HIGH shaded */
@@ -74,25 +74,21 @@ enum sw_dash_elem_kind {
 /* The element's key ("line"); "?" out of range. */
 const char *sw_dash_elem_name(enum sw_dash_elem_kind kind);
 
-enum sw_dash_cf {
-	SW_DASH_AVERAGE,
-	SW_DASH_MAX,
-	SW_DASH_CF_LAST
-};
+enum sw_dash_cf { SW_DASH_AVERAGE, SW_DASH_MAX, SW_DASH_CF_LAST };
 
 /* "AVERAGE", "MAX"; "?" out of range. */
 const char *sw_dash_cf_name(enum sw_dash_cf cf);
 
 struct sw_dash_elem {
 	enum sw_dash_elem_kind kind;
-	char *a;	  /* CDEF: its name; LINE, AREA: the value; BAND: low */
-	char *b;	  /* CDEF: the RPN; BAND: high; else NULL */
-	double value;	  /* HRULE: the value, unless target */
-	bool target;	  /* HRULE: at [dash] target */
-	bool stack;	  /* AREA: stacked on the element before */
-	char colour[10];  /* "#rrggbb" or "#rrggbbaa"; "" for CDEF */
-	char *legend;	  /* never NULL; may be "" */
-	int line;	  /* in the definition file */
+	char *a;	 /* CDEF: its name; LINE, AREA: the value; BAND: low */
+	char *b;	 /* CDEF: the RPN; BAND: high; else NULL */
+	double value;	 /* HRULE: the value, unless target */
+	bool target;	 /* HRULE: at [dash] target */
+	bool stack;	 /* AREA: stacked on the element before */
+	char colour[10]; /* "#rrggbb" or "#rrggbbaa"; "" for CDEF */
+	char *legend;	 /* never NULL; may be "" */
+	int line;	 /* in the definition file */
 };
 
 struct sw_dash_graph {
@@ -105,7 +101,7 @@ struct sw_dash_graph {
 	bool per_id;			/* the file is the page's entity */
 	bool sum;			/* every file of the kind added up */
 	enum sw_dash_cf cf;
-	double scale;			/* > 0 */
+	double scale; /* > 0 */
 	bool has_lower, has_upper;
 	double lower, upper;
 	struct sw_dash_elem *elem;
@@ -138,8 +134,7 @@ enum sw_err sw_dash_def_parse(const char *text, size_t len, const char *path,
 
 /* Reads and parses the regular file at path: as sw_dash_def_parse, or
  * SW_EIO ("PATH: cannot open: ...").  Blocks on the read. */
-enum sw_err sw_dash_def_load(const char *path, struct sw_dash_def **ret, char *err,
-			     size_t errlen);
+enum sw_err sw_dash_def_load(const char *path, struct sw_dash_def **ret, char *err, size_t errlen);
 
 void sw_dash_def_free(struct sw_dash_def *d);
 
@@ -153,8 +148,7 @@ struct sw_dash_defs {
  * with sw_dash_defs_free; empty on error).  SW_OK; SW_EIO (the directory
  * is unreadable, or has no definition); or the first file's error in name
  * order.  err holds the text. */
-enum sw_err sw_dash_defs_load(const char *dir, struct sw_dash_defs *ret, char *err,
-			      size_t errlen);
+enum sw_err sw_dash_defs_load(const char *dir, struct sw_dash_defs *ret, char *err, size_t errlen);
 
 void sw_dash_defs_free(struct sw_dash_defs *d);
 

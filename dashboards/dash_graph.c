@@ -145,8 +145,8 @@ static size_t files(const struct sw_dash_graph *g, const struct sw_dash_opts *o,
 
 /* DEFs of every data source in every file, and the CDEF that gives each
  * data source its own name: the files added up, times the scale. */
-static void add_sources(struct args *a, const struct sw_dash_graph *g,
-			const struct sw_dash_opts *o, char **f, size_t n)
+static void add_sources(struct args *a, const struct sw_dash_graph *g, const struct sw_dash_opts *o,
+			char **f, size_t n)
 {
 	for (size_t d = 0; d < g->n_ds; d++) {
 		char *rpn = NULL;
@@ -272,9 +272,8 @@ static void add_known(struct args *a, const struct sw_dash_graph *g)
 	free(rpn);
 }
 
-static void add_options(struct args *a, const struct sw_dash_graph *g,
-			const struct sw_dash_opts *o, const struct sw_dash_range *r,
-			int64_t now, const char *title)
+static void add_options(struct args *a, const struct sw_dash_graph *g, const struct sw_dash_opts *o,
+			const struct sw_dash_range *r, int64_t now, const char *title)
 {
 	add(a, "--imgformat=%s", o->png ? "PNG" : "SVG");
 	add(a, "--width=%d", o->width);

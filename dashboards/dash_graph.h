@@ -23,8 +23,8 @@ enum sw_dash_drawn {
 /* What the graph reads: the entity id of a per-id graph, or the files
  * of a sum graph (names under the kind's directory). */
 struct sw_dash_subject {
-	const char *id;		   /* per_id: the page's entity; else NULL */
-	const char *const *names;  /* sum: the kind's files */
+	const char *id;		  /* per_id: the page's entity; else NULL */
+	const char *const *names; /* sum: the kind's files */
 	size_t n_names;
 };
 

@@ -28,12 +28,23 @@ enum sw_err sw_html_escape(struct sw_buf *out, const char *s)
 		enum sw_err rc;
 
 		switch (len == 1 ? *p : 0) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			break;
 		}
 		if (len == 0 || (cp < 0x20 && cp != '\t' && cp != '\n') ||
 		    (cp >= 0x7f && cp < 0xa0))
@@ -50,19 +61,19 @@ enum sw_err sw_html_escape(struct sw_buf *out, const char *s)
 }
 
 static const char css[] =
-	"body{font-family:sans-serif;margin:0;color:#222;background:#fff}\n"
-	"header{background:#2c3e50;color:#fff;padding:.5em 1em}\n"
-	"header h1{font-size:1.2em;margin:0 0 .3em 0}\n"
-	"nav a{color:#fff;margin-right:1em}\n"
-	"main{padding:0 1em}\n"
-	"section.graph{margin:1em 0;border-top:1px solid #ddd}\n"
-	".ranges{display:flex;flex-wrap:wrap;gap:.5em}\n"
-	"figure{margin:0}\n"
-	"figcaption{font-size:.85em;color:#555}\n"
-	".nodata{display:flex;align-items:center;justify-content:center;min-width:20em;"
-	"min-height:8em;background:#f4f4f4;color:#777;margin:0}\n"
-	".failed{background:#fdecea;color:#a00}\n"
-	"footer{font-size:.8em;color:#777;padding:1em}\n";
+    "body{font-family:sans-serif;margin:0;color:#222;background:#fff}\n"
+    "header{background:#2c3e50;color:#fff;padding:.5em 1em}\n"
+    "header h1{font-size:1.2em;margin:0 0 .3em 0}\n"
+    "nav a{color:#fff;margin-right:1em}\n"
+    "main{padding:0 1em}\n"
+    "section.graph{margin:1em 0;border-top:1px solid #ddd}\n"
+    ".ranges{display:flex;flex-wrap:wrap;gap:.5em}\n"
+    "figure{margin:0}\n"
+    "figcaption{font-size:.85em;color:#555}\n"
+    ".nodata{display:flex;align-items:center;justify-content:center;min-width:20em;"
+    "min-height:8em;background:#f4f4f4;color:#777;margin:0}\n"
+    ".failed{background:#fdecea;color:#a00}\n"
+    "footer{font-size:.8em;color:#777;padding:1em}\n";
 
 const char *sw_dash_css(void)
 {

@@ -29,11 +29,11 @@
 #include "lib/xmalloc.h"
 
 #define PAGE_MAX (16 * 1024 * 1024) /* bytes of one page's HTML */
-#define ERR_LEN 512
+#define ERR_LEN	 512
 
 const struct sw_dash_range sw_dash_ranges[SW_DASH_RANGES] = {
-	{"4h", "4 hours", "end-4h"}, {"day", "day", "end-1d"},	     {"week", "week", "end-1w"},
-	{"month", "month", "end-1mon"}, {"year", "year", "end-1y"},
+    {"4h", "4 hours", "end-4h"},    {"day", "day", "end-1d"},	{"week", "week", "end-1w"},
+    {"month", "month", "end-1mon"}, {"year", "year", "end-1y"},
 };
 
 /* The files of one kind ("warehouse"), listed once per generation. */
@@ -58,8 +58,8 @@ struct site {
 
 /* ---- files ----------------------------------------------------------------- */
 
-static enum sw_err write_file(const struct site *s, const char *rel, const char *data,
-			      size_t len, char *err, size_t errlen)
+static enum sw_err write_file(const struct site *s, const char *rel, const char *data, size_t len,
+			      char *err, size_t errlen)
 {
 	char *path = xasprintf("%s/%s", s->dir, rel);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -99,8 +99,8 @@ static enum sw_err make_dir(const struct site *s, const char *rel, char *err, si
 /* ---- entities ---------------------------------------------------------------- */
 
 /* The files of kind ("warehouse"), listed on first use. */
-static enum sw_err listing(struct site *s, const char *kind, const struct listing **ret,
-			   char *err, size_t errlen)
+static enum sw_err listing(struct site *s, const char *kind, const struct listing **ret, char *err,
+			   size_t errlen)
 {
 	struct listing *l;
 	enum sw_err rc;
@@ -135,7 +135,7 @@ static char *page_file(const struct sw_dash_def *d, const char *id)
 	if (id)
 		return xasprintf("%s-%s.html", d->name, id);
 	return strcmp(d->name, "overview") == 0 ? xstrdup("index.html")
-						 : xasprintf("%s.html", d->name);
+						: xasprintf("%s.html", d->name);
 }
 
 static void nav_link(struct sw_buf *b, const char *href, const char *text)
@@ -157,7 +157,8 @@ static void build_nav(struct site *s)
 	nav_link(&b, "index.html", overview ? s->defs->def[0]->menu : "Overview");
 	for (size_t i = overview ? 1 : 0; i < s->defs->n; i++) {
 		const struct sw_dash_def *d = s->defs->def[i];
-		char *href = d->each ? xasprintf("index.html#list-%s", d->name) : page_file(d, NULL);
+		char *href =
+		    d->each ? xasprintf("index.html#list-%s", d->name) : page_file(d, NULL);
 
 		nav_link(&b, href, d->menu);
 		free(href);
@@ -197,7 +198,8 @@ static void figure(struct site *s, const struct sw_dash_graph *g,
 		sw_buf_adds(body, "<p class=\"nodata\">no data yet</p>");
 	} else {
 		if (s->st->failed++ == 0)
-			snprintf(s->st->first_error, sizeof(s->st->first_error), "%.150s: graph %.40s: %.300s", stem, g->name, err);
+			snprintf(s->st->first_error, sizeof(s->st->first_error),
+				 "%.150s: graph %.40s: %.300s", stem, g->name, err);
 		sw_buf_adds(body, "<p class=\"nodata failed\">graph failed: ");
 		sw_html_escape(body, err);
 		sw_buf_adds(body, "</p>");
@@ -249,13 +251,13 @@ static enum sw_err write_page(struct site *s, const char *file, const char *titl
 			      const char *headline, const char *body, char *err, size_t errlen)
 {
 	struct sw_dash_page pg = {
-		.site_title = s->o->site_title,
-		.title = title,
-		.nav = s->nav,
-		.headline = headline,
-		.body = body,
-		.footer = s->footer,
-		.refresh = s->o->refresh,
+	    .site_title = s->o->site_title,
+	    .title = title,
+	    .nav = s->nav,
+	    .headline = headline,
+	    .body = body,
+	    .footer = s->footer,
+	    .refresh = s->o->refresh,
 	};
 	struct sw_buf b;
 	enum sw_err rc;
@@ -349,8 +351,7 @@ static enum sw_err page(struct site *s, const struct sw_dash_def *d, const char 
 }
 
 /* Every page of d: one, or one per file of its kind. */
-static enum sw_err def_pages(struct site *s, const struct sw_dash_def *d, char *err,
-			     size_t errlen)
+static enum sw_err def_pages(struct site *s, const struct sw_dash_def *d, char *err, size_t errlen)
 {
 	const struct listing *l;
 	enum sw_err rc;

@@ -28,7 +28,7 @@ struct sw_dash_site {
 	char *parent; /* OUT's directory */
 	char *base;   /* OUT's last component */
 	int lock_fd;
-	char *gen;    /* the generation begun (full path), or NULL */
+	char *gen; /* the generation begun (full path), or NULL */
 };
 
 /* mkdir -p of path (0755). */
@@ -69,8 +69,7 @@ static void split(struct sw_dash_site *s, const char *out)
 	free(copy);
 }
 
-enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *err,
-			      size_t errlen)
+enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *err, size_t errlen)
 {
 	struct sw_dash_site *s = xcalloc(1, sizeof(*s));
 	struct stat st;
@@ -90,8 +89,10 @@ enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *
 		goto fail;
 	}
 	if (lstat(out, &st) == 0 && !S_ISLNK(st.st_mode)) {
-		snprintf(err, errlen, "%s: exists and is not a symbolic link; slipwatch-dash keeps "
-			 "it as a link to the current site (move it away)", out);
+		snprintf(err, errlen,
+			 "%s: exists and is not a symbolic link; slipwatch-dash keeps "
+			 "it as a link to the current site (move it away)",
+			 out);
 		goto fail;
 	}
 	lock = xasprintf("%s/%s.lock", s->parent, s->base);
@@ -99,7 +100,8 @@ enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *
 	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		bool busy = s->lock_fd >= 0 && errno == EWOULDBLOCK;
 
-		snprintf(err, errlen, "%s: %s%s", lock, busy ? "another slipwatch-dash writes " : "",
+		snprintf(err, errlen, "%s: %s%s", lock,
+			 busy ? "another slipwatch-dash writes " : "",
 			 busy ? out : strerror(errno));
 		free(lock);
 		sw_dash_site_close(s);

@@ -31,8 +31,7 @@ struct sw_dash_site; /* opaque */
  * replace).  SW_OK and *ret (free with sw_dash_site_close); SW_EDUP
  * (another writer holds the lock); SW_EIO (err says why).
  */
-enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *err,
-			      size_t errlen);
+enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *err, size_t errlen);
 
 /* Releases the lock; an unfinished generation is removed.  NULL: no-op. */
 void sw_dash_site_close(struct sw_dash_site *s);

@@ -4,7 +4,7 @@
  * dash_defs.h) drawn from the RRD files for 4 hours, a day, a week, a
  * month and a year, as HTML pages with SVG (or PNG) images.
  *
- *   slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | --once] [-t]
+ *   slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | --once] [-t [-v]]
  *
  * Design: one thread.  Each generation is written whole into a fresh
  * directory and swapped in atomically (dash_site.h); with --every the
@@ -38,24 +38,25 @@
 #include "dashboards/dash_defs.h"
 #include "dashboards/dash_render.h"
 #include "dashboards/dash_site.h"
+#include "lib/buf.h"
 #include "lib/daemon.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
-#define ERR_LEN 1024
+#define ERR_LEN	  1024
 #define EVERY_MAX 86400
 
 static const struct sw_daemon_desc dash_desc = {
-	.name = "dash",
-	.summary = "write slipwatch's dashboards as a static site",
-	.part = &sw_dash_part,
-	.registry = sw_registry,
+    .name = "dash",
+    .summary = "write slipwatch's dashboards as a static site",
+    .part = &sw_dash_part,
+    .registry = sw_registry,
 };
 
 struct args {
 	const char *conf_path;
 	const char *out, *defs; /* overrides of [dash] out, defs; NULL: none */
-	bool png, test;
+	bool png, test, verbose;
 	long every; /* seconds; 0: once */
 };
 
@@ -73,7 +74,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | "
-		"--once] [-t]\n"
+		"--once] [-t [-v]]\n"
 		"       slipwatch-dash -h | --version\n"
 		"write slipwatch's dashboards as a static site (HTML and SVG graphs from the RRD "
 		"files)\n\n"
@@ -86,6 +87,7 @@ static void usage(FILE *out)
 		"SIGINT\n"
 		"      --once           write the site once and exit (the default)\n"
 		"  -t, --test           check the configuration and the definitions, and exit\n"
+		"  -v, --verbose        with -t, print the effective [dash] and [rrd] settings\n"
 		"  -h, --help           this text\n"
 		"      --version        print the version\n"
 		"Exit status: 0 done, 1 a configuration, definition, site or graph error, 2 usage "
@@ -124,11 +126,17 @@ static long seconds(const char *s)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"out", required_argument, NULL, 'o'},
-		{"defs", required_argument, NULL, 'd'},	  {"png", no_argument, NULL, 'P'},
-		{"every", required_argument, NULL, 'E'},  {"once", no_argument, NULL, '1'},
-		{"test", no_argument, NULL, 't'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"defs", required_argument, NULL, 'd'},
+	    {"png", no_argument, NULL, 'P'},
+	    {"every", required_argument, NULL, 'E'},
+	    {"once", no_argument, NULL, '1'},
+	    {"test", no_argument, NULL, 't'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool once = false;
 	int c;
@@ -136,27 +144,50 @@ static int parse_args(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	a->conf_path = sw_daemon_default_conf();
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:o:d:th", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:o:d:tvh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': a->conf_path = optarg; break;
-		case 'o': a->out = optarg; break;
-		case 'd': a->defs = optarg; break;
-		case 'P': a->png = true; break;
-		case '1': once = true; break;
-		case 't': a->test = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("slipwatch-dash %s\n", PACKAGE_VERSION); return 0;
+		case 'c':
+			a->conf_path = optarg;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'd':
+			a->defs = optarg;
+			break;
+		case 'P':
+			a->png = true;
+			break;
+		case '1':
+			once = true;
+			break;
+		case 't':
+			a->test = true;
+			break;
+		case 'v':
+			a->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("slipwatch-dash %s\n", PACKAGE_VERSION);
+			return 0;
 		case 'E':
 			if ((a->every = seconds(optarg)) < 0)
 				return usage_error("--every: want whole seconds 1..86400: '%s'",
 						   optarg);
 			break;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("bad option '%s'", argv[optind - 1]);
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("bad option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (a->verbose && !a->test)
+		return usage_error("-v goes with -t");
 	if (once && a->every)
 		return usage_error("--once and --every exclude each other");
 	if (!*a->conf_path || (a->out && !*a->out) || (a->defs && !*a->defs))
@@ -217,8 +248,8 @@ static int generation(struct run *r)
 
 	rc = sw_dash_site_begin(r->site, &dir, err, sizeof(err));
 	if (rc == SW_OK)
-		rc = sw_dash_render(&r->defs, &r->opts, dir, (int64_t)time(NULL), stop_pending,
-				    &st, err, sizeof(err));
+		rc = sw_dash_render(&r->defs, &r->opts, dir, (int64_t)time(NULL), stop_pending, &st,
+				    err, sizeof(err));
 	if (rc == SW_EAGAIN) {
 		sw_dash_site_abort(r->site);
 		return 2;
@@ -331,6 +362,21 @@ static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf 
 	return 0;
 }
 
+/* -t: the configuration and definitions are good; -v: the settings. */
+static void report_check(const struct run *r)
+{
+	struct sw_buf out;
+
+	if (r->args.verbose) {
+		sw_buf_init(&out, 1 << 20);
+		sw_dash_part.dump(r->conf, &out);
+		fputs(sw_buf_str(&out), stdout);
+		sw_buf_free(&out);
+	}
+	printf("%s: configuration OK; %zu dashboard definitions in %s\n", r->args.conf_path,
+	       r->defs.n, r->conf->dash.defs);
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = {.graph_complain = SW_LOG_COMPLAIN_INIT};
@@ -347,8 +393,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &r.stop_set, NULL);
 	status = load(&r, &file, &dconf);
 	if (status == 0 && r.args.test)
-		printf("%s: configuration OK; %zu dashboard definitions in %s\n", r.args.conf_path,
-		       r.defs.n, r.conf->dash.defs);
+		report_check(&r);
 	else if (status == 0 &&
 		 sw_dash_site_open(r.conf->dash.out, &r.site, err, sizeof(err)) != SW_OK) {
 		fprintf(stderr, "slipwatch-dash: %s\n", err);

@@ -45,8 +45,8 @@ static void definition(const uint8_t *data, size_t size)
 {
 	struct sw_dash_def *d = NULL, *again = NULL;
 	char err[1024];
-	enum sw_err rc = sw_dash_def_parse((const char *)data, size, "fuzz.dash", &d, err,
-					   sizeof(err));
+	enum sw_err rc =
+	    sw_dash_def_parse((const char *)data, size, "fuzz.dash", &d, err, sizeof(err));
 
 	if (rc != SW_OK) {
 		if (d || strchr(err, '\n') || strncmp(err, "fuzz.dash:", 10) != 0)
@@ -58,7 +58,7 @@ static void definition(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < d->n_graph; i++)
 		check_graph(&d->graph[i]);
 	if (sw_dash_def_parse((const char *)data, size, "fuzz.dash", &again, err, sizeof(err)) !=
-		    SW_OK ||
+		SW_OK ||
 	    again->n_graph != d->n_graph)
 		abort();
 	sw_dash_def_free(again);

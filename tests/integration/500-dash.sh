@@ -215,6 +215,21 @@ else
 	ok "# SKIP rrdcached is not installed"
 fi
 
+# --- installed definitions -------------------------------------------------------------------
+# make install puts the definitions where [dash] defs looks by default.
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SW_BUILDDIR" "$@"; }
+pkgdatadir=$(printf 'sw-dirs:\n\t@echo "$(pkgdatadir)"\n' | mk -f Makefile -f - sw-dirs) ||
+	bail "cannot read pkgdatadir from $SW_BUILDDIR/Makefile"
+mk install-dist_swdashDATA DESTDIR="$T_DIR/root" >"$T_DIR/install.log" 2>&1
+is "$?" 0 "make install-dist_swdashDATA exits 0"
+for f in "$SW_SRCDIR"/dashboards/*.dash; do
+	check "${f##*/} installed in $pkgdatadir/dashboards" cmp -s "$f" "$T_DIR/root$pkgdatadir/dashboards/${f##*/}"
+done
+out=$("$DASH" -c "$T_DIR/c.conf" -t 2>&1)
+contains "$out" "$pkgdatadir/dashboards" "[dash] defs defaults to them"
+out=$("$DASH" -c "$T_DIR/c.conf" -d "$T_DIR/root$pkgdatadir/dashboards" -t 2>&1); st=$?
+is "$st" 0 "the installed definitions load"
+
 # --- configuration, usage ----------------------------------------------------------------------
 out=$("$DASH" -c "$T_DIR/c.conf" -d "$SW_SRCDIR/dashboards" -t 2>&1); st=$?
 is "$st" 0 "-t accepts the configuration and the definitions"
@@ -235,7 +250,27 @@ printf '[dash]\nwidht = 5\n' >"$T_DIR/typo.conf"
 out=$("$DASH" -c "$T_DIR/typo.conf" 2>&1); st=$?
 is "$st" 1 "an unknown key in [dash]: exit 1"
 contains "$out" "typo.conf:2: unknown key 'widht' in [dash]" "naming it"
-for bad in "--every 0" "--every 1x" "--once --every 5" "--bogus" "extra"; do
+# The example's [dash] (shipped disabled with ';'), enabled, is accepted,
+# and documents every key slipwatch-dash has, as slipwatch.conf(5) does.
+example=$SW_SRCDIR/slipwatch.conf.example
+{ printf '[store]\npath = %s/store.db\n' "$T_DIR"; sed -n '/^;\[dash\]/,/^$/p' "$example" | sed 's/^;\([a-z[]\)/\1/'; } >"$T_DIR/example.conf"
+out=$("$DASH" -c "$T_DIR/example.conf" -d "$SW_SRCDIR/dashboards" -t -v 2>&1); st=$?
+is "$st" 0 "the example's [dash], enabled, passes -t"
+section=
+while IFS= read -r line; do
+	case "$line" in
+	\[*\]) section=$line ;;
+	*' = '* | *' =')
+		[ "$section" = "[dash]" ] || continue
+		key=${line%% =*}
+		grep -qE "^;${key} = " "$example" && ok "[dash] $key is in the example" ||
+			not_ok "[dash] $key is in the example"
+		grep -qE "^\.BR \"?$key" "$SW_SRCDIR/man/slipwatch.conf.5" && ok "[dash] $key is in slipwatch.conf(5)" ||
+			not_ok "[dash] $key is in slipwatch.conf(5)"
+		;;
+	esac
+done <<<"$out"
+for bad in "--every 0" "--every 1x" "--once --every 5" "--bogus" "extra" "-v"; do
 	out=$("$DASH" -c "$T_DIR/c.conf" $bad 2>&1); st=$?
 	is "$st" 2 "usage error: $bad"
 done

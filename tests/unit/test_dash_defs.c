@@ -187,7 +187,8 @@ static void legends(void)
 	if (ok(d && d->n_graph == 1, "c003 loads")) {
 		is_str(d->title, "Probes", "a comment after a value is cut");
 		is_str(d->graph[0].name, "lat", "blanks inside the header");
-		is_str(d->graph[0].elem[0].legend, "runs;ok", "';' without a blank before it stays");
+		is_str(d->graph[0].elem[0].legend, "runs;ok",
+		       "';' without a blank before it stays");
 	}
 	sw_dash_def_free(d);
 	d = load_case("c004_ok_legend_stack_word.dash");
@@ -268,7 +269,8 @@ static void directories(void)
 	free(dir);
 	dir = xasprintf("%s/dash", data_dir());
 	want = xasprintf("%s/c101_graph_first.dash:3: [graph g] before [dashboard]: the file "
-			 "starts with [dashboard]", dir);
+			 "starts with [dashboard]",
+			 dir);
 	is_int(sw_dash_defs_load(dir, &defs, err, sizeof(err)), SW_ECONF,
 	       "a directory with a bad definition");
 	is_str(err, want, "names the first bad file in name order");

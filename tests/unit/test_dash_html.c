@@ -17,23 +17,25 @@
 static const struct {
 	const char *in, *out, *what;
 } cases[] = {
-	{"plain text 123", "plain text 123", "plain text unchanged"},
-	{"a<b>&\"'", "a&lt;b&gt;&amp;&quot;&#39;", "the five markup characters"},
-	{"<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;", "a script tag"},
-	{"\" onerror=\"x", "&quot; onerror=&quot;x", "cannot leave an attribute"},
-	{"&amp;", "&amp;amp;", "an entity is text"},
-	{"Bengaluru \xe2\x80\x93 \xe0\xb2\xac\xe0\xb3\x86", "Bengaluru \xe2\x80\x93 \xe0\xb2\xac\xe0\xb3\x86",
-	 "UTF-8 kept"},
-	{"tab\tnew\nline", "tab\tnew\nline", "tab and newline kept"},
-	{"a\x01z", "a" FFFD "z", "a control character replaced"},
-	{"\x1b[31mred", FFFD "[31mred", "ESC replaced"},
-	{"a\x7f" "b", "a" FFFD "b", "DEL replaced"},
-	{"c1\xc2\x85", "c1" FFFD, "a C1 control replaced"},
-	{"bad\xff", "bad" FFFD, "an invalid byte replaced"},
-	{"\xc0\xbc", FFFD FFFD, "an overlong '<' is two bad bytes, never '<'"},
-	{"cut\xe2\x80", "cut" FFFD FFFD, "a sequence cut short"},
-	{"\xed\xa0\x80", FFFD FFFD FFFD, "a surrogate"},
-	{"", "", "empty"},
+    {"plain text 123", "plain text 123", "plain text unchanged"},
+    {"a<b>&\"'", "a&lt;b&gt;&amp;&quot;&#39;", "the five markup characters"},
+    {"<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;", "a script tag"},
+    {"\" onerror=\"x", "&quot; onerror=&quot;x", "cannot leave an attribute"},
+    {"&amp;", "&amp;amp;", "an entity is text"},
+    {"Bengaluru \xe2\x80\x93 \xe0\xb2\xac\xe0\xb3\x86",
+     "Bengaluru \xe2\x80\x93 \xe0\xb2\xac\xe0\xb3\x86", "UTF-8 kept"},
+    {"tab\tnew\nline", "tab\tnew\nline", "tab and newline kept"},
+    {"a\x01z", "a" FFFD "z", "a control character replaced"},
+    {"\x1b[31mred", FFFD "[31mred", "ESC replaced"},
+    {"a\x7f"
+     "b",
+     "a" FFFD "b", "DEL replaced"},
+    {"c1\xc2\x85", "c1" FFFD, "a C1 control replaced"},
+    {"bad\xff", "bad" FFFD, "an invalid byte replaced"},
+    {"\xc0\xbc", FFFD FFFD, "an overlong '<' is two bad bytes, never '<'"},
+    {"cut\xe2\x80", "cut" FFFD FFFD, "a sequence cut short"},
+    {"\xed\xa0\x80", FFFD FFFD FFFD, "a surrogate"},
+    {"", "", "empty"},
 };
 
 static void escaping(void)
@@ -59,12 +61,12 @@ static void escaping(void)
 static void page(void)
 {
 	struct sw_dash_page pg = {
-		.site_title = "Shop <b>",
-		.title = "Warehouse <script>x</script>",
-		.nav = "<a href=\"index.html\">Overview</a>",
-		.body = "<section>graphs</section>\n",
-		.footer = "made at 10:00 & on time",
-		.refresh = 60,
+	    .site_title = "Shop <b>",
+	    .title = "Warehouse <script>x</script>",
+	    .nav = "<a href=\"index.html\">Overview</a>",
+	    .body = "<section>graphs</section>\n",
+	    .footer = "made at 10:00 & on time",
+	    .refresh = 60,
 	};
 	struct sw_buf b;
 	const char *s;
