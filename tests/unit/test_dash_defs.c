@@ -75,7 +75,7 @@ static void one_case(const char *dir, const char *name)
 		if (!ok(rc == SW_OK && d, "%s: loads", name))
 			printf("#   %s\n", err);
 		if (d && graphs)
-			is_int(d->n_graph, atoi(graphs), "%s: %s graphs", name, graphs);
+			is_int(d->n_graph, strtol(graphs, NULL, 10), "%s: %s graphs", name, graphs);
 	} else {
 		char *want = xasprintf("%s:%s", path, expect);
 
