@@ -102,7 +102,7 @@ struct sw_notice {
 	const char *key;	    /* idempotency key, stable across retries of
 				       this notice: 1..SW_CHAN_KEY_MAX bytes of
 				       printable ASCII without spaces */
-	const char *kind;	    /* lead kind: "late", "ship_late", "shipped", ... */
+	const char *kind;	    /* lead kind: "late", "ship_late", "shipped", "cohort", ... */
 	const char *recipient;	    /* email address (email) / customer email or
 				       phone (webhook) */
 	const char *recipient_name; /* may be NULL */

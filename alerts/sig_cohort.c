@@ -389,7 +389,7 @@ static enum sw_err m_cohort_slips(const struct sw_sig_ctx *ctx, const char *id,
 	}
 	out->has_data = true;
 	out->enough = true; /* no members: nothing slipped, judged ok */
-	snprintf(out->stage, sizeof(out->stage), "%s", c.stage ? c.stage : "courier");
+	snprintf(out->stage, sizeof(out->stage), "%s", c.stage ? c.stage : "");
 	if (!first) {
 		put(out->figures, sizeof(out->figures), "{\"count\":0,\"size\":0}");
 		put(out->text, sizeof(out->text), "no open parcel slips in the lane %s", id);

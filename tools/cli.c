@@ -434,7 +434,7 @@ void jset_stamp(json_t *o, const char *key, struct sw_stamp v)
 /* Prints v (taking it) on stdout.  0 or EXIT_RUNTIME. */
 int json_print(json_t *v)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	int status = 0;
 
 	json_decref(v);
@@ -470,7 +470,7 @@ void jlist_named(struct jlist *l, const char *key)
 void jlist_add(struct jlist *l, json_t *v)
 {
 	fputs(l->n++ ? ",\n" : "\n", stdout);
-	if (!v || json_dumpf(v, stdout, JSON_PRESERVE_ORDER) != 0)
+	if (!v || json_dumpf(v, stdout, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) != 0)
 		l->failed = true;
 	json_decref(v);
 }
