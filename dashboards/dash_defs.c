@@ -541,6 +541,7 @@ static enum sw_err on_graph_setting(struct parse *p, enum once_key k, const char
 	case K_VLABEL:
 		if ((k == K_TITLE && !*v) || !text_ok(v))
 			break;
+		free(k == K_TITLE ? g->title : g->vlabel);
 		*(k == K_TITLE ? &g->title : &g->vlabel) = xstrdup(v);
 		return SW_OK;
 	case K_FILE:
