@@ -253,10 +253,11 @@ printf '[dash]\nwidht = 5\n' >"$T_DIR/typo.conf"
 out=$("$DASH" -c "$T_DIR/typo.conf" 2>&1); st=$?
 is "$st" 1 "an unknown key in [dash]: exit 1"
 contains "$out" "typo.conf:2: unknown key 'widht' in [dash]" "naming it"
-# The example's [dash] (shipped disabled with ';'), enabled, is accepted,
-# and documents every key slipwatch-dash has, as slipwatch.conf(5) does.
+# The example's [dash] (enabled, if it is shipped disabled with ';') is
+# accepted, and documents every key slipwatch-dash has, as
+# slipwatch.conf(5) does.
 example=$SW_SRCDIR/slipwatch.conf.example
-{ printf '[store]\npath = %s/store.db\n' "$T_DIR"; sed -n '/^;\[dash\]/,/^$/p' "$example" | sed 's/^;\([a-z[]\)/\1/'; } >"$T_DIR/example.conf"
+{ printf '[store]\npath = %s/store.db\n' "$T_DIR"; sed -n '/^;\{0,1\}\[dash\]/,/^$/p' "$example" | sed 's/^;\([a-z[]\)/\1/'; } >"$T_DIR/example.conf"
 out=$("$DASH" -c "$T_DIR/example.conf" -d "$SW_SRCDIR/dashboards" -t -v 2>&1); st=$?
 is "$st" 0 "the example's [dash], enabled, passes -t"
 section=
@@ -266,7 +267,7 @@ while IFS= read -r line; do
 	*' = '* | *' =')
 		[ "$section" = "[dash]" ] || continue
 		key=${line%% =*}
-		grep -qE "^;${key} = " "$example" && ok "[dash] $key is in the example" ||
+		grep -qE "^;?${key} = " "$example" && ok "[dash] $key is in the example" ||
 			not_ok "[dash] $key is in the example"
 		grep -qE "^\.BR \"?$key" "$SW_SRCDIR/man/slipwatch.conf.5" && ok "[dash] $key is in slipwatch.conf(5)" ||
 			not_ok "[dash] $key is in slipwatch.conf(5)"
