@@ -11,9 +11,11 @@
 #include "alerts/conf.h"
 #include "collector/conf.h"
 #include "conf/registry.h"
+#include "dashboards/dash_conf.h"
 
 const struct sw_daemon_part *const sw_registry[] = {
     &sw_collector_part,
     &sw_alerts_part,
+    &sw_dash_part,
     NULL,
 };

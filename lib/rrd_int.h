@@ -2,8 +2,9 @@
  * rrd_int.h - what the RRD writer (lib/rrd.c) and the reader
  * (lib/rrd_read.c) share to talk to librrd and rrdcached the same way:
  * librrd's error text, SIGPIPE held around socket calls, and how an
- * rrdcached address names a file.  Defined in lib/rrd.c; internal to the
- * RRD layer (no other module includes it).  Single thread, like both.
+ * rrdcached address names a file.  Defined in lib/rrd.c; shared by the
+ * RRD layer and the dashboard renderer (dashboards/dash_graph.c), which
+ * reads through librrd the same way.  Single thread, like all three.
  */
 #ifndef SW_RRD_INT_H
 #define SW_RRD_INT_H

@@ -23,14 +23,16 @@ is "$st" 0 "make install DESTDIR=... exits 0"
 [ "$st" = 0 ] || sed 's/^/# /' "$T_DIR/install.log" | tail -n 20
 
 # --- programs, man pages, templates --------------------------------------------
-for p in "$sbindir/slipwatch-collector" "$sbindir/slipwatch-alerts" "$sbindir/slipwatch-rrd" "$bindir/slipwatch"; do
+for p in "$sbindir/slipwatch-collector" "$sbindir/slipwatch-alerts" "$sbindir/slipwatch-rrd" "$bindir/slipwatch" "$bindir/slipwatch-dash"; do
 	check "$p is installed and executable" test -x "$ROOT$p"
 done
 contains "$("$ROOT$sbindir/slipwatch-rrd" --version 2>&1)" "slipwatch-rrd " "the installed slipwatch-rrd runs"
-for m in man1/slipwatch.1 man5/slipwatch.conf.5 man8/slipwatch-collector.8 man8/slipwatch-alerts.8 man8/slipwatch-rrd.8; do
+for m in man1/slipwatch.1 man5/slipwatch.conf.5 man8/slipwatch-collector.8 man8/slipwatch-alerts.8 man8/slipwatch-rrd.8 man1/slipwatch-dash.1; do
 	check "man page $m" test -s "$ROOT$mandir/$m"
 done
 check "customer templates" test -s "$ROOT$pkgdatadir/templates/default/late.tmpl"
+check "dashboard definitions" test -s "$ROOT$pkgdatadir/dashboards/overview.dash"
+check "the cohort template" test -s "$ROOT$pkgdatadir/templates/default/cohort.tmpl"
 
 # --- configuration -----------------------------------------------------------------
 check "the example configuration in $sysconfdir/slipwatch" test -s "$ROOT$sysconfdir/slipwatch/slipwatch.conf.example"
@@ -52,10 +54,11 @@ for d in "$SW_SRCDIR"/doc/*.md; do
 done
 is "$missing" "" "every doc/*.md is installed in $docdir/doc"
 # every relative link of the installed README leads to an installed file
-# (bench/README.md and ../shared/ are for readers of the source tree)
+# (bench/README.md, tests/README.md and ../shared/ are for readers of the
+# source tree)
 missing=
 for l in $(grep -oE '\]\([^)#:]+\)' "$ROOT$docdir/README.md" | sed -e 's/^](//' -e 's/)$//' | sort -u); do
-	case "$l" in bench/* | ../*) continue ;; esac
+	case "$l" in bench/* | tests/* | ../*) continue ;; esac
 	[ -e "$ROOT$docdir/$l" ] || missing="$missing $l"
 done
 is "$missing" "" "the installed README's links resolve"
