@@ -27,6 +27,7 @@
 #include "dashboards/dash_defs.h"
 #include "lib/error.h"
 #include "lib/rrd.h"
+#include "lib/store.h"
 
 struct sw_dash_opts {
 	const struct sw_rrd_conf *rrd; /* [rrd]: dir, rrdcached */
@@ -36,6 +37,8 @@ struct sw_dash_opts {
 	int64_t refresh;	       /* seconds; 0: pages do not reload */
 	int width, height;	       /* graph canvas */
 	bool png;		       /* PNG instead of SVG */
+	struct sw_store *store;	       /* [store] path, read-only; NULL: not
+					  available (the store's parts say so) */
 };
 
 /* What one generation did. */

@@ -15,7 +15,10 @@
  * The configuration is judged whole, as every slipwatch program judges
  * it (lib/daemon.h); the definitions are read again before each
  * generation, so an edited file takes effect without a restart (a broken
- * edit is reported, and the last good definitions are kept).
+ * edit is reported, and the last good definitions are kept).  The store
+ * ([store] path) is opened read-only; one that cannot be opened (not
+ * created yet, a newer schema) is no error: its parts of the pages say
+ * "store not available", and each later generation tries again.
  *
  * Exit status: 0 done (--once: every graph drawn or "no data yet";
  * --every: stopped by a signal), 1 a configuration, definition or site
@@ -41,6 +44,7 @@
 #include "lib/buf.h"
 #include "lib/daemon.h"
 #include "lib/log.h"
+#include "lib/store.h"
 #include "lib/xmalloc.h"
 
 #define ERR_LEN	  1024
@@ -66,8 +70,10 @@ struct run {
 	struct sw_dash_defs defs;
 	struct sw_dash_site *site;
 	struct sw_dash_opts opts;
+	const char *store_path; /* [store] path */
+	char store_err[ERR_LEN];  /* why opts.store is NULL */
 	sigset_t stop_set;
-	struct sw_log_complain defs_complain, site_complain, graph_complain;
+	struct sw_log_complain defs_complain, site_complain, graph_complain, store_complain;
 };
 
 static void usage(FILE *out)
@@ -238,6 +244,24 @@ static void report_graphs(struct run *r, const struct sw_dash_stats *st)
 			   st->failed, st->graphs, st->first_error);
 }
 
+/* Opens the store read-only unless it is open: one missing at start (the
+ * collector has not made it yet) is found by a later generation.  On
+ * failure opts.store stays NULL and store_err says why. */
+static void open_store(struct run *r, bool quiet)
+{
+	if (r->opts.store)
+		return;
+	if (sw_store_open(r->store_path, SW_STORE_RDONLY, &r->opts.store, r->store_err,
+			  sizeof(r->store_err)) == SW_OK) {
+		r->store_err[0] = '\0';
+		sw_log_release(&r->store_complain, SW_LOG_NOTICE, "store", "open");
+		return;
+	}
+	if (!quiet)
+		sw_log_complain(&r->store_complain, SW_LOG_WARNING, "store",
+				"%s (pages say the store is not available)", r->store_err);
+}
+
 /* One generation: 0 written, 1 failed, 2 stopped. */
 static int generation(struct run *r)
 {
@@ -246,6 +270,7 @@ static int generation(struct run *r)
 	char err[ERR_LEN];
 	enum sw_err rc;
 
+	open_store(r, false);
 	rc = sw_dash_site_begin(r->site, &dir, err, sizeof(err));
 	if (rc == SW_OK)
 		rc = sw_dash_render(&r->defs, &r->opts, dir, (int64_t)time(NULL), stop_pending, &st,
@@ -345,6 +370,7 @@ static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf 
 		return 1;
 	}
 	r->conf = state;
+	r->store_path = dconf->store_path;
 	sw_log_init("dash", (enum sw_log_level)dconf->log_level, SW_LOG_DEST_STDERR);
 	if (r->args.out) {
 		free(r->conf->dash.out);
@@ -363,7 +389,7 @@ static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf 
 }
 
 /* -t: the configuration and definitions are good; -v: the settings. */
-static void report_check(const struct run *r)
+static void report_check(struct run *r)
 {
 	struct sw_buf out;
 
@@ -375,11 +401,17 @@ static void report_check(const struct run *r)
 	}
 	printf("%s: configuration OK; %zu dashboard definitions in %s\n", r->args.conf_path,
 	       r->defs.n, r->conf->dash.defs);
+	if (r->opts.store)
+		printf("store %s: open read-only (schema %d)\n", r->store_path,
+		       sw_store_schema_version(r->opts.store));
+	else
+		printf("store not available (pages will say so): %s\n", r->store_err);
 }
 
 int main(int argc, char **argv)
 {
-	struct run r = {.graph_complain = SW_LOG_COMPLAIN_INIT};
+	struct run r = {.graph_complain = SW_LOG_COMPLAIN_INIT,
+			.store_complain = SW_LOG_COMPLAIN_INIT};
 	struct sw_daemon_conf dconf = {0};
 	struct sw_conf *file = NULL;
 	char err[ERR_LEN];
@@ -392,8 +424,10 @@ int main(int argc, char **argv)
 	sigaddset(&r.stop_set, SIGINT);
 	sigprocmask(SIG_BLOCK, &r.stop_set, NULL);
 	status = load(&r, &file, &dconf);
-	if (status == 0 && r.args.test)
+	if (status == 0 && r.args.test) {
+		open_store(&r, true);
 		report_check(&r);
+	}
 	else if (status == 0 &&
 		 sw_dash_site_open(r.conf->dash.out, &r.site, err, sizeof(err)) != SW_OK) {
 		fprintf(stderr, "slipwatch-dash: %s\n", err);
@@ -402,6 +436,7 @@ int main(int argc, char **argv)
 		status = run(&r);
 	}
 	sw_dash_site_close(r.site);
+	sw_store_close(r.opts.store);
 	sw_dash_defs_free(&r.defs);
 	if (r.conf)
 		sw_dash_part.free_state(r.conf);
