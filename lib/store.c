@@ -441,13 +441,44 @@ static const char schema_v7[] =
  * - warehouse_health.resumed_at, resumed_gap: when the warehouse last
  *   published again after a pause, and how long that pause was (the
  *   backlog it buffered lands first: feeds.h settles on it).
+ * - The promise report (store_promise.h, issue 14):
+ *   parcels.first_eta_date, the courier's first estimate (set once, by
+ *   sw_store_parcel_set_status, when an ETA first appears; a parcel from
+ *   before this version gets the ETA it had then), and
+ *   parcels.first_attempt_at/_off, the first delivery attempt (a courier
+ *   event attempt_fail or available_for_pickup with a known zone): the
+ *   earliest of what the status updates and the journal's parcel.status
+ *   events say, kept by sw_store_parcel_set_status and by the trigger
+ *   parcels_first_attempt on each journaled event (the collector journals
+ *   every event of a poll, the update carries only the latest), and
+ *   backfilled from the journal for parcels from before this version.
  */
+#define ATTEMPT_EVENT(j)                                                                           \
+	"CASE WHEN json_valid(" j ".payload) THEN"                                                 \
+	" json_extract(" j ".payload, '$.status') IN ('attempt_fail', 'available_for_pickup')"     \
+	" AND json_extract(" j ".payload, '$.zone_known') IS NOT 0 END"
 static const char schema_v8[] =
     "CREATE INDEX parcels_courier_shipped ON parcels (courier, shipped_at);"
     "CREATE INDEX orders_wh_ship_by ON orders (warehouse_id, promised_ship_by_at);"
     "ALTER TABLE alerts ADD COLUMN stage_ratio REAL;"
     "ALTER TABLE warehouse_health ADD COLUMN resumed_at INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE warehouse_health ADD COLUMN resumed_gap INTEGER NOT NULL DEFAULT 0;";
+    "ALTER TABLE warehouse_health ADD COLUMN resumed_gap INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE parcels ADD COLUMN first_eta_date TEXT;"
+    "ALTER TABLE parcels ADD COLUMN first_attempt_at INTEGER;"
+    "ALTER TABLE parcels ADD COLUMN first_attempt_off INTEGER;"
+    "UPDATE parcels SET first_eta_date = eta_date;"
+    "UPDATE parcels SET (first_attempt_at, first_attempt_off) = ("
+    " SELECT j.occurred_at, j.occurred_off FROM journal j"
+    " WHERE j.courier = parcels.courier AND j.tracking_number = parcels.tracking_number"
+    " AND j.kind = 'parcel.status' AND " ATTEMPT_EVENT("j") " ORDER BY j.occurred_at LIMIT 1)"
+    " WHERE first_scan_at IS NOT NULL;"
+    "CREATE TRIGGER parcels_first_attempt AFTER INSERT ON journal"
+    " WHEN NEW.kind = 'parcel.status' AND NEW.tracking_number IS NOT NULL"
+    " AND " ATTEMPT_EVENT("NEW") " BEGIN"
+    " UPDATE parcels SET first_attempt_at = NEW.occurred_at,"
+    " first_attempt_off = NEW.occurred_off"
+    " WHERE courier = NEW.courier AND tracking_number = NEW.tracking_number"
+    " AND (first_attempt_at IS NULL OR NEW.occurred_at < first_attempt_at); END;";
 
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
@@ -625,6 +656,10 @@ enum stmt_id {
 /* clang-format on */
 
 #define PARCEL_FRESH "coalesce(:event_at, 0) >= coalesce(last_event_at, 0)"
+/* An update reporting a delivery attempt earlier than any known (schema 8). */
+#define PARCEL_ATTEMPT                                                                             \
+	":status IN ('attempt_fail', 'available_for_pickup') AND :event_at IS NOT NULL AND "       \
+	"(first_attempt_at IS NULL OR :event_at < first_attempt_at)"
 #define OUTBOX_COLS SW_STORE_OUTBOX_COLS
 #define POLL_COLS                                                                                  \
 	"s.parcel_ref, p.courier, p.tracking_number, s.next_poll_at, "                             \
@@ -732,6 +767,11 @@ static const char *const stmt_sql[ST_LAST] = {
 			 "ELSE terminal END, "
 			 "eta_date = CASE WHEN " PARCEL_FRESH " AND :eta IS NOT NULL "
 			 "THEN :eta ELSE eta_date END, "
+			 "first_eta_date = coalesce(first_eta_date, :eta), "
+			 "first_attempt_off = CASE WHEN " PARCEL_ATTEMPT " THEN :event_off "
+			 "ELSE first_attempt_off END, "
+			 "first_attempt_at = CASE WHEN " PARCEL_ATTEMPT " THEN :event_at "
+			 "ELSE first_attempt_at END, "
 			 "last_event_off = CASE WHEN " PARCEL_FRESH " AND :event_at IS "
 			 "NOT NULL THEN :event_off ELSE last_event_off END, "
 			 "last_event_at = CASE WHEN " PARCEL_FRESH " AND :event_at IS "
