@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,16 @@ const struct sw_conf_opt sw_dash_conf_table[] = {
      .max = 2000,
      .def = "140",
      .help = "height of a graph's canvas in pixels"},
+    {.name = "listen",
+     .type = SW_CONF_STRING,
+     .offset = D(listen),
+     .def = "",
+     .help = "serve the site over HTTP on IPV4:PORT or [IPV6]:PORT; empty = do not serve"},
+    {.name = "listen_public",
+     .type = SW_CONF_BOOL,
+     .offset = D(listen_public),
+     .def = "no",
+     .help = "allow listen to be a non-loopback address (other machines can read the site)"},
     {.name = NULL},
 };
 
@@ -114,6 +126,95 @@ static enum sw_err check(struct sw_conf *file, const struct sw_dash_conf *c, cha
 	return SW_ECONF;
 }
 
+/* The numeric host text[0..len) (IPv4 or IPv6 by family) into ret's
+ * address and loopback: SW_OK or SW_ECONF. */
+static enum sw_err listen_host(const char *text, size_t len, int family, struct sw_dash_listen *ret)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct sockaddr_in *in = (struct sockaddr_in *)&ret->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ret->addr;
+
+	if (len == 0 || len >= sizeof(host))
+		return SW_ECONF;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	if (family == AF_INET) {
+		in->sin_family = AF_INET;
+		ret->len = sizeof(*in);
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return SW_ECONF;
+		ret->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+		return SW_OK;
+	}
+	in6->sin6_family = AF_INET6;
+	ret->len = sizeof(*in6);
+	if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+		return SW_ECONF;
+	ret->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+			(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+	return SW_OK;
+}
+
+enum sw_err sw_dash_listen_parse(const char *text, bool public_ok, struct sw_dash_listen *ret,
+				 char *err, size_t errlen)
+{
+	const char *host = text, *port, *end;
+	int family = AF_INET;
+	char *stop;
+	long p;
+
+	memset(ret, 0, sizeof(*ret));
+	if (text[0] == '[') {
+		family = AF_INET6;
+		host = text + 1;
+		end = strchr(host, ']');
+		port = end && end[1] == ':' ? end + 2 : NULL;
+	} else {
+		end = strrchr(text, ':');
+		port = end && end == strchr(text, ':') ? end + 1 : NULL;
+	}
+	if (port == NULL || strlen(text) >= sizeof(ret->text)) {
+		snprintf(err, errlen, "want IPV4:PORT or [IPV6]:PORT (127.0.0.1:8080, [::1]:8080)");
+		return SW_ECONF;
+	}
+	p = *port >= '0' && *port <= '9' ? strtol(port, &stop, 10) : 0;
+	if (p < 1 || p > 65535 || *stop) {
+		snprintf(err, errlen, "the port: want 1..65535");
+		return SW_ECONF;
+	}
+	if (listen_host(host, (size_t)(end - host), family, ret) != SW_OK) {
+		snprintf(err, errlen, "not a numeric %s address", family == AF_INET ? "IPv4" : "IPv6");
+		return SW_ECONF;
+	}
+	if (family == AF_INET)
+		((struct sockaddr_in *)&ret->addr)->sin_port = htons((uint16_t)p);
+	else
+		((struct sockaddr_in6 *)&ret->addr)->sin6_port = htons((uint16_t)p);
+	if (!ret->loopback && !public_ok) {
+		snprintf(err, errlen,
+			 "not a loopback address: set [dash] listen_public = yes to serve other "
+			 "machines");
+		return SW_ECONF;
+	}
+	snprintf(ret->text, sizeof(ret->text), "%s", text);
+	return SW_OK;
+}
+
+/* [dash] listen, when set, is an address we may listen on. */
+static enum sw_err check_listen(struct sw_conf *file, const struct sw_dash_conf *c, char *errbuf,
+				size_t errlen)
+{
+	struct sw_dash_listen l;
+	char why[256];
+
+	if (c->listen[0] == '\0' ||
+	    sw_dash_listen_parse(c->listen, c->listen_public, &l, why, sizeof(why)) == SW_OK)
+		return SW_OK;
+	snprintf(errbuf, errlen, "[dash] listen: %s: '%s'", why, c->listen);
+	sw_conf_locate(file, errbuf, errlen);
+	return SW_ECONF;
+}
+
 static enum sw_err configure(struct sw_conf *file, void **ret_state, char *errbuf, size_t errlen)
 {
 	struct sw_dash_state *s = xcalloc(1, sizeof(*s));
@@ -122,6 +223,8 @@ static enum sw_err configure(struct sw_conf *file, void **ret_state, char *errbu
 	rc = sw_conf_apply(file, "dash", NULL, sw_dash_conf_table, &s->dash, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = check(file, &s->dash, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = check_listen(file, &s->dash, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_rrd_conf_load(file, &s->rrd, errbuf, errlen);
 	if (rc) {
