@@ -13,6 +13,11 @@
 #   mail   channel = email, to oncall@ops.example and lead@ops.example
 # A scenario directory holds:
 #   pages.keys    [pages] keys (receiver = pd unless it says otherwise)
+#   alerts.keys   [alerts] keys (email = no unless it says otherwise: no
+#                 customer notices; a scenario that checks them too says
+#                 email = yes, shop_name and unsubscribe_url, and its
+#                 customers' emails reach the same SMTP sink as the mail
+#                 receiver's)
 #   conf          its sections: [page ...], [route ...], ...
 #   script        sw_scenario steps (clock, seed ... end, run, restart,
 #                 sql and sh with @NOW, rrd FILE DS=V ...)
@@ -77,7 +82,7 @@ path = $T_DIR/store.db
 [log]
 level = info
 [alerts]
-email = no
+$(cat "$1/alerts.keys" 2>/dev/null || echo "email = no")
 templates = $SW_SRCDIR/alerts/templates
 [smtp]
 url = smtp://127.0.0.1:$SINK_PORT
