@@ -8,7 +8,7 @@ SW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Build: compiler, autotools, -dev libraries.
 SW_PKGS_BUILD="gcc make pkg-config autoconf automake
 	libcurl4-openssl-dev libmosquitto-dev librrd-dev libjansson-dev
-	libsqlite3-dev libinih-dev libicu-dev libssl-dev"
+	libsqlite3-dev libinih-dev libicu-dev libssl-dev libmicrohttpd-dev"
 # Test and run: the real daemons the integration tests and demo start.
 SW_PKGS_RUN="mosquitto mosquitto-clients rrdtool rrdcached python3
 	python3-aiosmtpd sqlite3 tzdata ca-certificates procps curl"

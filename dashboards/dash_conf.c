@@ -150,8 +150,9 @@ static enum sw_err listen_host(const char *text, size_t len, int family, struct 
 	ret->len = sizeof(*in6);
 	if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
 		return SW_ECONF;
-	ret->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-			(IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+	ret->loopback =
+	    IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+	    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
 	return SW_OK;
 }
 
@@ -183,7 +184,8 @@ enum sw_err sw_dash_listen_parse(const char *text, bool public_ok, struct sw_das
 		return SW_ECONF;
 	}
 	if (listen_host(host, (size_t)(end - host), family, ret) != SW_OK) {
-		snprintf(err, errlen, "not a numeric %s address", family == AF_INET ? "IPv4" : "IPv6");
+		snprintf(err, errlen, "not a numeric %s address",
+			 family == AF_INET ? "IPv4" : "IPv6");
 		return SW_ECONF;
 	}
 	if (family == AF_INET)

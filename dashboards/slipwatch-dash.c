@@ -4,9 +4,12 @@
  * dash_defs.h) drawn from the RRD files for 4 hours, a day, a week, a
  * month and a year, as HTML pages with SVG (or PNG) images.
  *
- *   slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | --once] [-t [-v]]
+ *   slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | --once]
+ *                  [--listen ADDR:PORT] [-t [-v]]
  *
- * Design: one thread.  Each generation is written whole into a fresh
+ * Design: one thread draws (with --listen, libmicrohttpd serves the site
+ * from a thread of its own, dash_serve.h; --once then serves until a stop
+ * signal).  Each generation is written whole into a fresh
  * directory and swapped in atomically (dash_site.h); with --every the
  * next one starts SECONDS after the last one started (at once if it took
  * longer).  SIGTERM and SIGINT are blocked and waited for with
@@ -40,6 +43,7 @@
 #include "dashboards/dash_conf.h"
 #include "dashboards/dash_defs.h"
 #include "dashboards/dash_render.h"
+#include "dashboards/dash_serve.h"
 #include "dashboards/dash_site.h"
 #include "lib/buf.h"
 #include "lib/daemon.h"
@@ -60,6 +64,7 @@ static const struct sw_daemon_desc dash_desc = {
 struct args {
 	const char *conf_path;
 	const char *out, *defs; /* overrides of [dash] out, defs; NULL: none */
+	const char *listen;	/* override of [dash] listen; NULL: none */
 	bool png, test, verbose;
 	long every; /* seconds; 0: once */
 };
@@ -69,6 +74,8 @@ struct run {
 	struct sw_dash_state *conf;
 	struct sw_dash_defs defs;
 	struct sw_dash_site *site;
+	struct sw_dash_serve *serve; /* --listen: the site over HTTP; NULL: off */
+	struct sw_dash_listen listen;
 	struct sw_dash_opts opts;
 	const char *store_path; /* [store] path */
 	char store_err[ERR_LEN];  /* why opts.store is NULL */
@@ -80,7 +87,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: slipwatch-dash [-c FILE] [-o DIR] [-d DIR] [--png] [--every SECONDS | "
-		"--once] [-t [-v]]\n"
+		"--once]\n"
+		"                      [--listen ADDR:PORT] [-t [-v]]\n"
 		"       slipwatch-dash -h | --version\n"
 		"write slipwatch's dashboards as a static site (HTML and SVG graphs from the RRD "
 		"files)\n\n"
@@ -92,6 +100,9 @@ static void usage(FILE *out)
 		"      --every SECONDS  write the site again every SECONDS until SIGTERM or "
 		"SIGINT\n"
 		"      --once           write the site once and exit (the default)\n"
+		"      --listen ADDR:PORT\n"
+		"                       also serve the site over HTTP, e.g. 127.0.0.1:8080\n"
+		"                       or [::1]:8080 (with --once: until SIGTERM or SIGINT)\n"
 		"  -t, --test           check the configuration and the definitions, and exit\n"
 		"  -v, --verbose        with -t, print the effective [dash] and [rrd] settings\n"
 		"  -h, --help           this text\n"
@@ -138,6 +149,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"png", no_argument, NULL, 'P'},
 	    {"every", required_argument, NULL, 'E'},
 	    {"once", no_argument, NULL, '1'},
+	    {"listen", required_argument, NULL, 'L'},
 	    {"test", no_argument, NULL, 't'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -166,6 +178,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case '1':
 			once = true;
+			break;
+		case 'L':
+			a->listen = optarg;
 			break;
 		case 't':
 			a->test = true;
@@ -198,6 +213,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return usage_error("--once and --every exclude each other");
 	if (!*a->conf_path || (a->out && !*a->out) || (a->defs && !*a->defs))
 		return usage_error("an empty file name is not a file");
+	if (a->listen && !*a->listen)
+		return usage_error("--listen: want ADDRESS:PORT");
 	return -1;
 }
 
@@ -318,6 +335,15 @@ static bool wait_until(struct run *r, const struct timespec *next)
 	}
 }
 
+/* --once with --listen: the site is served until a stop signal. */
+static void serve_until_stop(struct run *r)
+{
+	int sig;
+
+	sigwait(&r->stop_set, &sig);
+	sw_log_notice(NULL, "stopped");
+}
+
 /* --once, or --every until a stop signal.  The exit status. */
 static int run(struct run *r)
 {
@@ -330,6 +356,8 @@ static int run(struct run *r)
 		if (!first)
 			reload_defs(r);
 		status = generation(r);
+		if (!r->args.every && r->serve && status != 2)
+			serve_until_stop(r);
 		if (!r->args.every)
 			return status == 2 ? 0 : status;
 		if (status == 2 || wait_until(r, &next))
@@ -379,6 +407,17 @@ static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf 
 	if (r->args.defs) {
 		free(r->conf->dash.defs);
 		r->conf->dash.defs = xstrdup(r->args.defs);
+	}
+	if (r->args.listen) {
+		free(r->conf->dash.listen);
+		r->conf->dash.listen = xstrdup(r->args.listen);
+	}
+	if (r->conf->dash.listen[0] &&
+	    sw_dash_listen_parse(r->conf->dash.listen, r->conf->dash.listen_public, &r->listen, err,
+				 sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s: %s: '%s'\n",
+			r->args.listen ? "--listen" : "[dash] listen", err, r->conf->dash.listen);
+		return 1;
 	}
 	if (sw_dash_defs_load(r->conf->dash.defs, &r->defs, err, sizeof(err)) != SW_OK) {
 		fprintf(stderr, "slipwatch-dash: %s\n", err);
@@ -432,9 +471,15 @@ int main(int argc, char **argv)
 		 sw_dash_site_open(r.conf->dash.out, &r.site, err, sizeof(err)) != SW_OK) {
 		fprintf(stderr, "slipwatch-dash: %s\n", err);
 		status = 1;
+	} else if (status == 0 && r.conf->dash.listen[0] &&
+		   sw_dash_serve_start(r.conf->dash.out, &r.listen, &r.serve, err, sizeof(err)) !=
+		       SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s\n", err);
+		status = 1;
 	} else if (status == 0) {
 		status = run(&r);
 	}
+	sw_dash_serve_stop(r.serve);
 	sw_dash_site_close(r.site);
 	sw_store_close(r.opts.store);
 	sw_dash_defs_free(&r.defs);
