@@ -411,6 +411,7 @@ static enum sw_err m_cohort_slips(const struct sw_sig_ctx *ctx, const char *id,
 	    first->courier, first->warehouse_id, first->dest[0] ? first->dest : "?", c.share,
 	    c.base, c.stage ? ", mostly " : "", c.stage ? c.stage : "",
 	    c.unusual ? "" : ": as usual for the lane");
+	sw_sig_int_feed_held(ctx, first->courier, NULL, a->now, out);
 	sw_store_sig_slips_free(sl, ns);
 	return SW_OK;
 }
@@ -564,6 +565,7 @@ static enum sw_err m_cohort_ship_late(const struct sw_sig_ctx *ctx, const char *
 	    "usual %.1f%% late)%s",
 	    n1, n2, first->warehouse_id, day, c.share, c.base,
 	    c.unusual ? "" : ": as usual for the warehouse");
+	sw_sig_int_feed_held(ctx, NULL, first->warehouse_id, a->now, out);
 	sw_store_sig_late_orders_free(lo, nl);
 	return SW_OK;
 }

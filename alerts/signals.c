@@ -435,6 +435,27 @@ static enum sw_err m_feed_silent(const struct sw_sig_ctx *ctx, const char *id,
 	return SW_OK;
 }
 
+bool sw_sig_int_feed_held(const struct sw_sig_ctx *ctx, const char *courier,
+			  const char *warehouse, int64_t now, struct sw_sig_value *out)
+{
+	int64_t ok_at, fail_at;
+	char why[SW_SIG_TEXT_LEN - 40];
+	bool down = false;
+
+	if (!ctx->alerts)
+		return false;
+	if (warehouse)
+		down = sw_feeds_warehouse_down(ctx->st, ctx->alerts, ctx->rules, warehouse, now, why,
+					       sizeof(why));
+	else if (courier && sw_store_courier_health_get(ctx->st, courier, &ok_at, &fail_at) == SW_OK)
+		down = sw_feeds_courier_down(ctx->st, ctx->alerts, courier, now, why, sizeof(why));
+	if (!down)
+		return false;
+	out->enough = false;
+	put(out->text, sizeof(out->text), "not judged while its feed is unhealthy: %s", why);
+	return true;
+}
+
 static enum sw_err m_ship_late(const struct sw_sig_ctx *ctx, const char *id,
 			       const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
 			       size_t len)
@@ -463,6 +484,7 @@ static enum sw_err m_ship_late(const struct sw_sig_ctx *ctx, const char *id,
 		    (long long)o.count, d);
 	else
 		put(out->text, sizeof(out->text), "no orders past their promised ship-by");
+	sw_sig_int_feed_held(ctx, NULL, id, a->now, out);
 	return SW_OK;
 }
 
@@ -493,6 +515,7 @@ static enum sw_err m_pick_backlog(const struct sw_sig_ctx *ctx, const char *id,
 		    (long long)o.count, d);
 	else
 		put(out->text, sizeof(out->text), "no orders waiting to be picked");
+	sw_sig_int_feed_held(ctx, NULL, id, a->now, out);
 	return SW_OK;
 }
 

@@ -48,7 +48,11 @@
  * and are always enough, except the cohort signals: enough when the group
  * (the lane's parcels on their way, the warehouse's orders due that day)
  * has at least min_count (always when it has no open slip, so a cohort
- * that is gone resolves).  A subject id that is not one segment of
+ * that is gone resolves).  Feeds are dependencies here too
+ * (signals_int.h sw_sig_int_feed_held): warehouse_ship_late,
+ * warehouse_pick_backlog and cohort_ship_late are not enough while the
+ * warehouse's feed is down or settling, cohort_slips while the lane's
+ * courier's feed is unhealthy.  A subject id that is not one segment of
  * [A-Za-z0-9_.-] not starting with '.' is refused (SW_EINVAL) by the RRD
  * signals and never offered by their subjects(); doc/metrics.md ("What
  * ops rules read") has the details.

@@ -8,6 +8,7 @@
 #ifndef SW_ALERTS_SIGNALS_INT_H
 #define SW_ALERTS_SIGNALS_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,18 @@ double sw_sig_int_pct(int64_t part, int64_t whole);
 
 /* Sorts ids (new strings) bytewise and frees duplicates; *n shrinks. */
 void sw_sig_int_sort_unique(char **ids, size_t *n);
+
+/*
+ * Feeds are dependencies for ops rules too (feeds.h): when the feed the
+ * measurement rests on is unhealthy (the warehouse's, given warehouse;
+ * else the courier's, given courier, when the courier has ever been
+ * polled), the figures cannot be believed: out->enough becomes false (the
+ * rule keeps its state: nothing fires, nothing resolves) and out->text
+ * says why.  The one page about the feed is the feed rule's.  True when
+ * held.  No [alerts] in ctx: never held.
+ */
+bool sw_sig_int_feed_held(const struct sw_sig_ctx *ctx, const char *courier,
+			  const char *warehouse, int64_t now, struct sw_sig_value *out);
 
 /* The cohort rows of sw_signal_table[] (sig_cohort.c). */
 extern const struct sw_signal sw_sig_cohort_slips;
