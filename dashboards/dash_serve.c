@@ -101,6 +101,38 @@ bool sw_dash_serve_path_ok(const char *path)
 	}
 }
 
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decodes s in place (the path and the query's names and values)
+ * as libmicrohttpd's own unescaping does, except that "%00" and malformed
+ * escapes stay as they are: a NUL would cut the path short ("/x%00.svg"
+ * would be "/x"), and a '%' left in a path fails sw_dash_serve_path_ok.
+ * The new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+	int hi, lo;
+
+	for (const char *r = s; *r;) {
+		if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 /* Opens rel (a path sw_dash_serve_path_ok allowed, without its leading
  * '/') under the directory gen, one segment at a time, never following a
  * symbolic link.  The descriptor, or -1 with errno set. */
@@ -324,17 +356,24 @@ static struct MHD_Daemon *start_mhd(struct sw_dash_serve *s, int fd)
 	sigset_t pipe_set, old;
 	int e;
 
-	/* the thread inherits this mask: SIGPIPE of a closed peer stays
+	/* the logger first, so that libmicrohttpd says nothing on its own;
+	 * the thread inherits this mask: SIGPIPE of a closed peer stays
 	 * pending on it, harmless; libmicrohttpd is told so */
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	/* one option and its values a line */
+	/* clang-format off */
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-			       0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
+			       0, NULL, NULL, on_request, s,
+			       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+			       MHD_OPTION_LISTEN_SOCKET, fd,
 			       MHD_OPTION_CONNECTION_LIMIT, (unsigned)SW_DASH_SERVE_CONNECTIONS,
 			       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SW_DASH_SERVE_TIMEOUT,
-			       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-			       MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
+			       MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
+			       MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+			       MHD_OPTION_END);
+	/* clang-format on */
 	e = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (mhd == NULL && fcntl(fd, F_GETFD) >= 0)
