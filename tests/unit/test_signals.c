@@ -710,6 +710,43 @@ static void test_cohort_id(void)
 	is_int(strlen(id), SW_LABEL_VALUE_MAX, "cut to a label value's length");
 }
 
+/* Feeds are dependencies: with [alerts] known, a lane whose courier's
+ * feed is unhealthy is not judged. */
+static void cohort_feed_held(const struct sw_sig_args *a)
+{
+	struct sw_conf *conf = NULL;
+	struct sw_alerts_conf ac;
+	struct sw_sig_value v;
+	struct sw_rules r;
+	char err[512] = "";
+	enum sw_err rc;
+
+	if (sw_conf_load_string("[alerts]\nfeed_window = 30m\n", "t.conf", &conf, err,
+				sizeof(err)) != SW_OK ||
+	    sw_rules_load(conf, &ac, &r, err, sizeof(err)) != SW_OK) {
+		ok(0, "rules load: %s", err);
+		sw_conf_free(conf);
+		return;
+	}
+	ctx.rules = &r;
+	ctx.alerts = &ac;
+	json_decref(measure("cohort_slips", "dhl/w1/IN_560", a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && v.enough && v.value == 200.0, "dhl answered a minute ago: judged (%s)",
+	   v.text);
+	json_decref(measure("cohort_slips", "ups/w2/IN_110", a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && !v.enough, "ups never answered usefully: its lane is not judged");
+	ok(strstr(v.text, "not judged while its feed is unhealthy: the ups tracking API") != NULL,
+	   "and says why: %s", v.text);
+	ctx.alerts = NULL;
+	json_decref(measure("cohort_slips", "ups/w2/IN_110", a, &v, &rc, err, sizeof(err)));
+	ok(rc == SW_OK && v.enough, "without [alerts] (the CLI) it is judged as ever");
+	ctx.rules = NULL;
+	ctx.alerts = NULL;
+	sw_alerts_conf_free(&ac);
+	sw_rules_free(&r);
+	sw_conf_free(conf);
+}
+
 static void test_cohorts(void)
 {
 	const struct sw_signal *sig = sw_signal_find("cohort_slips");
@@ -755,6 +792,7 @@ static void test_cohorts(void)
 	       "line_haul",
 	       "the text");
 	json_decref(j);
+	cohort_feed_held(&a);
 
 	a.min_count = 1001;
 	json_decref(measure("cohort_slips", "dhl/w1/IN_560", &a, &v, &rc, err, sizeof(err)));
