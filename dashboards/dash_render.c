@@ -7,8 +7,11 @@
  * once; each page is its definition's graphs, each graph a <section> with
  * one <figure> per range, and the page is put together by
  * sw_dash_page_html from parts (write_page): the overview's headline
- * figures will be one more part.  Every text from outside (ids, titles,
- * legends, librrd's errors) goes through sw_html_escape.
+ * figures are one more part.  The store is read before the first page,
+ * in one read transaction (read_store): the late units and the headline's
+ * figures, so every page of a generation tells the same story.  Every
+ * text from outside (ids, titles, legends, librrd's errors, everything
+ * from the store) goes through sw_html_escape.
  */
 #include "config.h"
 
@@ -22,14 +25,17 @@
 #include <unistd.h>
 
 #include "dashboards/dash_graph.h"
+#include "dashboards/dash_headline.h"
 #include "dashboards/dash_html.h"
 #include "dashboards/dash_render.h"
+#include "dashboards/dash_tables.h"
 #include "lib/buf.h"
 #include "lib/rrd_read.h"
 #include "lib/xmalloc.h"
 
-#define PAGE_MAX (16 * 1024 * 1024) /* bytes of one page's HTML */
-#define ERR_LEN	 512
+#define PAGE_MAX  (16 * 1024 * 1024) /* bytes of one page's HTML */
+#define ERR_LEN	  512
+#define LATE_PAGE "late.html"
 
 const struct sw_dash_range sw_dash_ranges[SW_DASH_RANGES] = {
     {"4h", "4 hours", "end-4h"},    {"day", "day", "end-1d"},	{"week", "week", "end-1w"},
@@ -52,8 +58,10 @@ struct site {
 	struct sw_dash_stats *st;
 	struct listing *lists;
 	size_t n_lists;
-	char *nav;    /* HTML */
-	char *footer; /* text */
+	char *nav;			   /* HTML */
+	char *footer;			   /* text */
+	struct sw_dash_late *late;	   /* NULL: the store is not available */
+	struct sw_dash_headline *headline; /* likewise */
 };
 
 /* ---- files ----------------------------------------------------------------- */
@@ -155,6 +163,7 @@ static void build_nav(struct site *s)
 
 	sw_buf_init(&b, PAGE_MAX);
 	nav_link(&b, "index.html", overview ? s->defs->def[0]->menu : "Overview");
+	nav_link(&b, LATE_PAGE, "Late");
 	for (size_t i = overview ? 1 : 0; i < s->defs->n; i++) {
 		const struct sw_dash_def *d = s->defs->def[i];
 		char *href =
@@ -324,27 +333,99 @@ static enum sw_err lists(struct site *s, struct sw_buf *body, char *err, size_t 
 	return SW_OK;
 }
 
-/* One page of d (id NULL: single); index.html also gets the lists. */
+/* ---- the store's parts -------------------------------------------------------------- */
+
+/* Reads the late units and the headline's figures in one read
+ * transaction.  A store that is not available or fails leaves them NULL
+ * (the parts say so; st->store_error says why): the graphs are still
+ * worth writing. */
+static void read_store(struct site *s)
+{
+	struct sw_store *store = s->o->store;
+	struct sw_dash_late_opts lo = {
+	    .now = s->now, .within_s = s->o->at_risk_s, .tracking_url = s->o->tracking_url};
+	char *err = s->st->store_error;
+	size_t errlen = sizeof(s->st->store_error);
+
+	if (!store)
+		return;
+	if (sw_store_begin(store) != SW_OK) {
+		snprintf(err, errlen, "read transaction: %s", sw_store_errmsg(store));
+		return;
+	}
+	if (sw_dash_late_read(store, &lo, &s->late, err, errlen) == SW_OK &&
+	    sw_dash_headline_read(store, s->now, s->o->zone, &s->headline, err, errlen) != SW_OK) {
+		sw_dash_late_free(s->late);
+		s->late = NULL;
+	}
+	sw_store_rollback(store); /* read only: nothing to keep */
+}
+
+/* The overview's headline figures (HTML, new). */
+static char *headline(const struct site *s)
+{
+	struct sw_dash_headline_opts ho = {
+	    .within_s = s->o->at_risk_s, .target = s->o->target, .late_href = LATE_PAGE};
+	struct sw_buf b;
+
+	sw_buf_init(&b, PAGE_MAX);
+	sw_dash_headline_html(s->headline, s->late, &ho, &b);
+	return sw_buf_steal(&b, NULL);
+}
+
+/* A warehouse's or a courier's own late units, under its graphs. */
+static void entity_table(const struct site *s, const struct sw_dash_def *d, const char *id,
+			 struct sw_buf *body)
+{
+	if (!id || !d->each)
+		return;
+	if (strcmp(d->each, "warehouse") == 0)
+		sw_dash_late_table(s->late, SW_DASH_WAREHOUSE, id, body);
+	else if (strcmp(d->each, "courier") == 0)
+		sw_dash_late_table(s->late, SW_DASH_COURIER, id, body);
+}
+
+/* late.html: every late and at-risk unit. */
+static enum sw_err late_page(struct site *s, char *err, size_t errlen)
+{
+	struct sw_buf body;
+	enum sw_err rc;
+
+	sw_buf_init(&body, PAGE_MAX);
+	sw_dash_late_table(s->late, SW_DASH_ALL, NULL, &body);
+	rc = write_page(s, LATE_PAGE, "Late and at-risk parcels", NULL, sw_buf_str(&body), err,
+			errlen);
+	sw_buf_free(&body);
+	return rc;
+}
+
+/* One page of d (id NULL: single); index.html also gets the headline and
+ * the lists, an entity's page its late units. */
 static enum sw_err page(struct site *s, const struct sw_dash_def *d, const char *id, char *err,
 			size_t errlen)
 {
 	char *file = d ? page_file(d, id) : xstrdup("index.html");
 	char *title = d ? sw_dash_subst(d->title, id) : xstrdup("Overview");
+	bool index = strcmp(file, "index.html") == 0;
+	char *head = index ? headline(s) : NULL;
 	struct sw_buf body;
 	enum sw_err rc = SW_OK;
 
 	sw_buf_init(&body, PAGE_MAX);
 	if (d)
 		rc = graphs(s, d, id, &body, err, errlen);
-	if (rc == SW_OK && strcmp(file, "index.html") == 0)
+	if (rc == SW_OK && d)
+		entity_table(s, d, id, &body);
+	if (rc == SW_OK && index)
 		rc = lists(s, &body, err, errlen);
-	if (rc == SW_OK && body.len >= PAGE_MAX) {
+	if (rc == SW_OK && body.len + 1 >= PAGE_MAX) {
 		snprintf(err, errlen, "%s: the page is larger than %d bytes", file, PAGE_MAX);
 		rc = SW_EIO;
 	}
 	if (rc == SW_OK)
-		rc = write_page(s, file, title, NULL, sw_buf_str(&body), err, errlen);
+		rc = write_page(s, file, title, head, sw_buf_str(&body), err, errlen);
 	sw_buf_free(&body);
+	free(head);
 	free(title);
 	free(file);
 	return rc;
@@ -386,6 +467,18 @@ static void site_free(struct site *s)
 	free(s->lists);
 	free(s->nav);
 	free(s->footer);
+	sw_dash_late_free(s->late);
+	sw_dash_headline_free(s->headline);
+}
+
+/* The stylesheet: the pages' and the store parts'. */
+static enum sw_err write_css(const struct site *s, char *err, size_t errlen)
+{
+	char *css = xasprintf("%s%s", sw_dash_css(), sw_dash_tables_css());
+	enum sw_err rc = write_file(s, "style.css", css, strlen(css), err, errlen);
+
+	free(css);
+	return rc;
 }
 
 enum sw_err sw_dash_render(const struct sw_dash_defs *defs, const struct sw_dash_opts *o,
@@ -394,17 +487,19 @@ enum sw_err sw_dash_render(const struct sw_dash_defs *defs, const struct sw_dash
 {
 	struct site s = {.defs = defs, .o = o, .dir = dir, .now = now, .stop = stop, .st = st};
 	bool overview = defs->n && strcmp(defs->def[0]->name, "overview") == 0;
-	const char *css = sw_dash_css();
 	enum sw_err rc;
 
 	memset(st, 0, sizeof(*st));
 	build_nav(&s);
 	s.footer = footer(o, now);
+	read_store(&s);
 	rc = make_dir(&s, "img", err, errlen);
 	if (rc == SW_OK)
-		rc = write_file(&s, "style.css", css, strlen(css), err, errlen);
+		rc = write_css(&s, err, errlen);
 	if (rc == SW_OK && !overview)
 		rc = page(&s, NULL, NULL, err, errlen);
+	if (rc == SW_OK)
+		rc = late_page(&s, err, errlen);
 	for (size_t i = 0; rc == SW_OK && i < defs->n; i++)
 		rc = def_pages(&s, defs->def[i], err, errlen);
 	if (rc == SW_EAGAIN)

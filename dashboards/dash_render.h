@@ -4,14 +4,17 @@
  * librrd (rrd_graph_v) for five ranges, written into a fresh directory
  * that dash_site.h then swaps in.
  *
- * Pages: index.html (overview.dash, then a list of the entity pages),
- * NAME.html for a definition without "each", NAME-ID.html per RRD file
- * of its kind (ID from the file name, a catalogue segment
- * [A-Za-z0-9_.-]).  Images: img/PAGE/GRAPH-RANGE.svg (.png with png).
- * Every link is relative.  A graph whose RRD file is missing or empty, or
- * has no known value in the range, shows "no data yet" instead of an
- * image; one librrd refuses shows "graph failed" and librrd's words (both
- * as text, never a broken image).
+ * Pages: index.html (the headline figures, overview.dash, then a list
+ * of the entity pages), late.html (the late and at-risk parcels and
+ * orders), NAME.html for a definition without "each", NAME-ID.html per
+ * RRD file of its kind (ID from the file name, a catalogue segment
+ * [A-Za-z0-9_.-]); a warehouse's and a courier's page end with its own
+ * table of late and at-risk units.  The store's parts (dash_headline.h,
+ * dash_tables.h) are read once per generation in one read transaction;
+ * without a store they say "store not available".  Images:
+ * img/PAGE/GRAPH-RANGE.svg (.png with png).  Every link is relative.  A graph whose RRD file is
+ * missing or empty, or has no known value in the range, shows "no data yet" instead of an image;
+ * one librrd refuses shows "graph failed" and librrd's words (both as text, never a broken image).
  *
  * librrd's graph API is not thread-safe (global error text, rrdcached
  * connection): one thread.  Times on the axes follow the process's TZ,
@@ -39,6 +42,8 @@ struct sw_dash_opts {
 	bool png;		       /* PNG instead of SVG */
 	struct sw_store *store;	       /* [store] path, read-only; NULL: not
 					  available (the store's parts say so) */
+	int64_t at_risk_s;	       /* [dash] at_risk_within */
+	const char *tracking_url;      /* [alerts] tracking_url; NULL: no links */
 };
 
 /* What one generation did. */
@@ -49,6 +54,7 @@ struct sw_dash_stats {
 	size_t nodata; /* "no data yet" */
 	size_t failed; /* librrd refused */
 	char first_error[512];
+	char store_error[512]; /* why the store's parts were not read; "" */
 };
 
 /* The ranges every graph is drawn for, in page order. */

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts/rules.h"
 #include "conf/registry.h"
 #include "dashboards/dash_conf.h"
 #include "dashboards/dash_defs.h"
@@ -77,8 +78,9 @@ struct run {
 	struct sw_dash_serve *serve; /* --listen: the site over HTTP; NULL: off */
 	struct sw_dash_listen listen;
 	struct sw_dash_opts opts;
-	const char *store_path; /* [store] path */
-	char store_err[ERR_LEN];  /* why opts.store is NULL */
+	const char *store_path;	      /* [store] path */
+	struct sw_alerts_conf alerts; /* [alerts], for its tracking_url */
+	char store_err[ERR_LEN];      /* why opts.store is NULL */
 	sigset_t stop_set;
 	struct sw_log_complain defs_complain, site_complain, graph_complain, store_complain;
 };
@@ -142,6 +144,7 @@ static long seconds(const char *s)
  * usage errors). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
+	/* clang-format off */
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"out", required_argument, NULL, 'o'},
@@ -156,6 +159,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
+	/* clang-format on */
 	bool once = false;
 	int c;
 
@@ -271,12 +275,29 @@ static void open_store(struct run *r, bool quiet)
 	if (sw_store_open(r->store_path, SW_STORE_RDONLY, &r->opts.store, r->store_err,
 			  sizeof(r->store_err)) == SW_OK) {
 		r->store_err[0] = '\0';
-		sw_log_release(&r->store_complain, SW_LOG_NOTICE, "store", "open");
 		return;
 	}
 	if (!quiet)
 		sw_log_complain(&r->store_complain, SW_LOG_WARNING, "store",
 				"%s (pages say the store is not available)", r->store_err);
+}
+
+/* After a generation: a store that could not be read is closed, so that
+ * the next generation opens it afresh (a schema the collector upgraded
+ * meanwhile is then judged again). */
+static void report_store(struct run *r, const struct sw_dash_stats *st)
+{
+	if (!r->opts.store)
+		return;
+	if (st->store_error[0] == '\0') {
+		sw_log_release(&r->store_complain, SW_LOG_NOTICE, "store", "read");
+		return;
+	}
+	sw_log_complain(&r->store_complain, SW_LOG_WARNING, "store",
+			"%s: %s (pages say the store is not available)", r->store_path,
+			st->store_error);
+	sw_store_close(r->opts.store);
+	r->opts.store = NULL;
 }
 
 /* One generation: 0 written, 1 failed, 2 stopped. */
@@ -310,6 +331,7 @@ static int generation(struct run *r)
 		  "%s: %zu pages, %zu graphs (%zu images, %zu no data yet, %zu failed)",
 		  r->conf->dash.out, st.pages, st.graphs, st.images, st.nodata, st.failed);
 	report_graphs(r, &st);
+	report_store(r, &st);
 	return st.failed ? 1 : 0;
 }
 
@@ -380,10 +402,31 @@ static void set_opts(struct run *r)
 	r->opts.width = (int)d->width;
 	r->opts.height = (int)d->height;
 	r->opts.png = r->args.png;
+	r->opts.at_risk_s = d->at_risk_ms / 1000;
+	r->opts.tracking_url = r->alerts.tracking_url;
 	if (d->timezone[0]) {
 		setenv("TZ", d->timezone, 1); /* librrd's axes follow the process's zone */
 		tzset();
 	}
+}
+
+/* [alerts] tracking_url, the customers' tracking page the tables link:
+ * read with the alert engine's own table (text only: its secrets are not
+ * ours), already judged by the registry.  0, or 1 (printed). */
+static int read_alerts(struct run *r, struct sw_conf *file)
+{
+	char err[ERR_LEN];
+	enum sw_err rc;
+
+	sw_conf_set_text_only(file, true);
+	rc =
+	    sw_conf_apply(file, "alerts", NULL, sw_alerts_conf_table, &r->alerts, err, sizeof(err));
+	sw_conf_set_text_only(file, false);
+	if (rc != SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 /* Loads the configuration and the definitions: 0, or 1 (printed). */
@@ -423,6 +466,8 @@ static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf 
 		fprintf(stderr, "slipwatch-dash: %s\n", err);
 		return 1;
 	}
+	if (read_alerts(r, *ret_file) != 0)
+		return 1;
 	set_opts(r);
 	return 0;
 }
@@ -466,9 +511,8 @@ int main(int argc, char **argv)
 	if (status == 0 && r.args.test) {
 		open_store(&r, true);
 		report_check(&r);
-	}
-	else if (status == 0 &&
-		 sw_dash_site_open(r.conf->dash.out, &r.site, err, sizeof(err)) != SW_OK) {
+	} else if (status == 0 &&
+		   sw_dash_site_open(r.conf->dash.out, &r.site, err, sizeof(err)) != SW_OK) {
 		fprintf(stderr, "slipwatch-dash: %s\n", err);
 		status = 1;
 	} else if (status == 0 && r.conf->dash.listen[0] &&
@@ -482,6 +526,7 @@ int main(int argc, char **argv)
 	sw_dash_serve_stop(r.serve);
 	sw_dash_site_close(r.site);
 	sw_store_close(r.opts.store);
+	sw_conf_free_struct(sw_alerts_conf_table, &r.alerts);
 	sw_dash_defs_free(&r.defs);
 	if (r.conf)
 		sw_dash_part.free_state(r.conf);
