@@ -39,6 +39,7 @@
 #include "lib/store_report.h"
 #include "lib/xmalloc.h"
 #include "tools/cli.h"
+#include "tools/cli_report.h"
 
 #define DEFAULT_LIMIT  100
 #define DEFAULT_WITHIN "24h"
@@ -1042,6 +1043,10 @@ static const struct command commands[] = {
     {"order", "order WAREHOUSE ORDER_ID [--json]", cmd_order},
     {"outbox", "outbox [--state S] [--kind K] [--to ADDR] [--limit N] [--json]", cmd_outbox},
     {"alerts", "alerts [--all] [--kind K] [--limit N] [--json]", cmd_alerts},
+    {"report",
+     "report [--by none|warehouse|courier|service|lane|region] [--period day|week|month]\n"
+     "      [--from DATE] [--to DATE] [--zone ZONE] [--target PCT] [--json | --csv]",
+     cmd_report},
     {"unsubscribe",
      "unsubscribe add ADDR [--reason TEXT]\n"
      "  unsubscribe remove ADDR\n"
@@ -1085,8 +1090,10 @@ static void usage(FILE *out)
 		"      --version      print the version\n"
 		"late reports parcels and unshipped orders whose promise has passed, and those\n"
 		"at risk: due within --within (default %s), courier ETA after the promise,\n"
-		"or an open slip.  --limit defaults to %d.  Exit status: 0 done, 1 failed,\n"
-		"2 usage error.  See slipwatch(1).\n",
+		"or an open slip.  --limit defaults to %d.  report gives the on-time rate of\n"
+		"the orders promised in [--from, --to) (default: the last 14 days, 8 weeks or\n"
+		"6 months to today in --zone, default UTC); see doc/promise-report.md.\n"
+		"Exit status: 0 done, 1 failed, 2 usage error.  See slipwatch(1).\n",
 		sw_daemon_default_conf(), DEFAULT_WITHIN, DEFAULT_LIMIT);
 }
 
