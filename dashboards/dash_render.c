@@ -28,6 +28,7 @@
 #include "dashboards/dash_headline.h"
 #include "dashboards/dash_html.h"
 #include "dashboards/dash_render.h"
+#include "dashboards/dash_report.h"
 #include "dashboards/dash_tables.h"
 #include "lib/buf.h"
 #include "lib/rrd_read.h"
@@ -164,6 +165,7 @@ static void build_nav(struct site *s)
 	sw_buf_init(&b, PAGE_MAX);
 	nav_link(&b, "index.html", overview ? s->defs->def[0]->menu : "Overview");
 	nav_link(&b, LATE_PAGE, "Late");
+	nav_link(&b, SW_DASH_REPORT_PAGE, "Promise report");
 	for (size_t i = overview ? 1 : 0; i < s->defs->n; i++) {
 		const struct sw_dash_def *d = s->defs->def[i];
 		char *href =
@@ -500,6 +502,8 @@ enum sw_err sw_dash_render(const struct sw_dash_defs *defs, const struct sw_dash
 		rc = page(&s, NULL, NULL, err, errlen);
 	if (rc == SW_OK)
 		rc = late_page(&s, err, errlen);
+	if (rc == SW_OK)
+		rc = sw_dash_report_write(o, dir, s.nav, s.footer, now, st, err, errlen);
 	for (size_t i = 0; rc == SW_OK && i < defs->n; i++)
 		rc = def_pages(&s, defs->def[i], err, errlen);
 	if (rc == SW_EAGAIN)
