@@ -86,14 +86,16 @@ static void period_th(struct sw_buf *b, const struct sw_promise_report *r, size_
  * the counts in its title. */
 static void rate_td(struct sw_buf *b, const struct sw_promise_cell *c)
 {
+	if (!c->judged && !c->pending) {
+		sw_buf_adds(b, "<td>&ndash;</td>");
+		return;
+	}
 	sw_buf_printf(b, "<td%s title=\"%lld on time, %lld late, %lld not judged yet\">",
 		      c->below ? " class=\"below\"" : "", (long long)c->on_time, (long long)c->late,
 		      (long long)c->pending);
 	if (!c->judged) {
-		sw_buf_adds(b, "&ndash;");
-		if (c->pending)
-			sw_buf_printf(b, " <span class=\"n\">%lld pending</span>",
-				      (long long)c->pending);
+		sw_buf_printf(b, "&ndash; <span class=\"n\">%lld pending</span>",
+			      (long long)c->pending);
 	} else {
 		sw_buf_printf(b, "%.1f%% <span class=\"n\">%lld/%lld</span>", c->rate,
 			      (long long)c->on_time, (long long)c->judged);
