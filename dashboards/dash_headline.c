@@ -248,25 +248,35 @@ static void late_figures(struct sw_buf *b, const struct sw_dash_headline *h,
 	figure(b, "pick-backlog", NULL, v, "pick backlog: orders created, not picked", NULL);
 }
 
-/* The open pages: the count, by state, and the most urgent few. */
-static void page_figures(struct sw_buf *b, const struct sw_dash_headline *h)
+static int64_t open_pages(const struct sw_dash_headline *h)
 {
-	int64_t open =
-	    h->pages[SW_PAGE_FIRING] + h->pages[SW_PAGE_PENDING] + h->pages[SW_PAGE_NODATA];
+	return h->pages[SW_PAGE_FIRING] + h->pages[SW_PAGE_PENDING] + h->pages[SW_PAGE_NODATA];
+}
+
+/* The open pages: how many, by state. */
+static void page_figure(struct sw_buf *b, const struct sw_dash_headline *h)
+{
 	char v[32], w[128];
 
-	count(v, sizeof(v), open, false);
+	count(v, sizeof(v), open_pages(h), false);
 	snprintf(w, sizeof(w), "open incidents and pages: %lld firing, %lld pending, %lld no data",
 		 (long long)h->pages[SW_PAGE_FIRING], (long long)h->pages[SW_PAGE_PENDING],
 		 (long long)h->pages[SW_PAGE_NODATA]);
 	figure(b, "pages", h->pages[SW_PAGE_FIRING] ? "bad" : NULL, v, w, NULL);
+}
+
+/* The most urgent open pages by name, under the figures. */
+static void named_pages(struct sw_buf *b, const struct sw_dash_headline *h)
+{
+	int64_t open = open_pages(h);
+
 	if (h->n_named == 0)
 		return;
 	sw_buf_adds(b, "<div class=\"openpages\" id=\"open-pages\"><ul>\n");
 	for (size_t i = 0; i < h->n_named; i++) {
 		const struct named_page *p = &h->named[i];
 
-		sw_buf_printf(b, "<li class=\"%s\"><b>%s</b>", sw_page_state_name(p->state),
+		sw_buf_printf(b, "<li class=\"page-%s\"><b>%s</b>", sw_page_state_name(p->state),
 			      sw_page_state_name(p->state));
 		if (p->severity != SW_SEV_NONE)
 			sw_buf_printf(b, " %s", sw_page_severity_name(p->severity));
@@ -320,6 +330,7 @@ void sw_dash_headline_html(const struct sw_dash_headline *h, const struct sw_das
 		return;
 	}
 	late_figures(out, h, late, o);
-	page_figures(out, h);
+	page_figure(out, h);
 	headline_ontime(out, h, o);
+	named_pages(out, h);
 }

@@ -395,8 +395,7 @@ static enum sw_err late_page(struct site *s, char *err, size_t errlen)
 
 	sw_buf_init(&body, PAGE_MAX);
 	sw_dash_late_table(s->late, SW_DASH_ALL, NULL, &body);
-	rc = write_page(s, LATE_PAGE, "Late and at-risk parcels", NULL, sw_buf_str(&body), err,
-			errlen);
+	rc = write_page(s, LATE_PAGE, "Late", NULL, sw_buf_str(&body), err, errlen);
 	sw_buf_free(&body);
 	return rc;
 }

@@ -321,17 +321,17 @@ char *sw_dash_tracking_link(const char *tmpl, const char *courier, const char *t
 
 /* ---- the table --------------------------------------------------------------------- */
 
-/* "2 d 3 h", "5 h 12 min", "40 min" (s >= 0). */
+/* "2 d 3 h", "2 d", "5 h 12 min", "5 h", "40 min" (s >= 0). */
 static void span(int64_t s, char *buf, size_t len)
 {
-	int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+	long long d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
 
 	if (d)
-		snprintf(buf, len, "%lld d %lld h", (long long)d, (long long)h);
+		snprintf(buf, len, h ? "%lld d %lld h" : "%lld d", d, h);
 	else if (h)
-		snprintf(buf, len, "%lld h %lld min", (long long)h, (long long)m);
+		snprintf(buf, len, m ? "%lld h %lld min" : "%lld h", h, m);
 	else
-		snprintf(buf, len, "%lld min", (long long)m);
+		snprintf(buf, len, "%lld min", m);
 }
 
 /* A time in the process's zone ([dash] timezone). */
@@ -536,17 +536,20 @@ void sw_dash_late_table(const struct sw_dash_late *l, enum sw_dash_filter f, con
 	sw_buf_adds(out, "</section>\n");
 }
 
-static const char css[] = ".headline{display:flex;flex-wrap:wrap;gap:.5em;margin:1em 0}\n"
-			  ".fig{border:1px solid #ddd;padding:.4em .8em;min-width:9em}\n"
-			  ".fig .v{display:block;font-size:1.6em;font-weight:bold}\n"
-			  ".fig .w{font-size:.85em;color:#555}\n"
-			  ".fig.bad .v{color:#b00}\n.fig.good .v{color:#080}\n"
-			  ".openpages{flex-basis:100%}\n"
-			  "section.late table{border-collapse:collapse;font-size:.85em}\n"
-			  "section.late th,section.late td{border:1px solid #ddd;padding:.2em .4em;"
-			  "text-align:left;vertical-align:top}\n"
-			  "tr.late td.due{color:#b00}\ntr.risk td.due{color:#a60}\n"
-			  ".ctext{color:#555}\n";
+static const char css[] =
+    ".headline{display:flex;flex-wrap:wrap;gap:.5em;margin:1em 0}\n"
+    ".fig{border:1px solid #ddd;padding:.4em .8em;min-width:9em}\n"
+    ".fig .v{display:block;font-size:1.6em;font-weight:bold}\n"
+    ".fig .w{font-size:.85em;color:#555}\n"
+    ".fig.bad .v{color:#b00}\n.fig.good .v{color:#080}\n"
+    ".openpages{flex-basis:100%}\n.openpages ul{margin:0;padding-left:1.2em}\n"
+    ".page-firing b{color:#b00}\n.page-nodata b{color:#a60}\n"
+    ".page-pending b{color:#555}\n"
+    "section.late table{border-collapse:collapse;font-size:.85em}\n"
+    "section.late th,section.late td{border:1px solid #ddd;padding:.2em .4em;"
+    "text-align:left;vertical-align:top}\n"
+    "tr.late td.due{color:#b00}\ntr.risk td.due{color:#a60}\n"
+    ".ctext{color:#555}\n";
 
 const char *sw_dash_tables_css(void)
 {
