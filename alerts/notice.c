@@ -14,10 +14,10 @@
 
 #include "alerts/notice.h"
 #include "lib/swtime.h"
+#include "lib/urltmpl.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier_info.h"
 
-#define URL_MAX 2048
 #define ITEMS_MAX 32 /* parcels listed in one message */
 
 static const char *jstr(const json_t *o, const char *key)
@@ -88,61 +88,6 @@ enum sw_err sw_notice_tpl_kind(const struct sw_notice_part *p, enum sw_tpl_kind 
 }
 
 /* ---- values ---------------------------------------------------------------- */
-
-/* Percent-encodes s (RFC 3986 unreserved kept) onto out. */
-static void url_escape(const char *s, char *out, size_t len, size_t *pos)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s && *pos + 4 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[(*pos)++] = (char)c;
-		} else {
-			out[(*pos)++] = '%';
-			out[(*pos)++] = hex[c >> 4];
-			out[(*pos)++] = hex[c & 15];
-		}
-	}
-}
-
-/* Expands {name} placeholders of a URL template with escaped values;
- * names: courier, tracking, email, order.  NULL if tmpl is unset, a value
- * is missing or the result does not fit. */
-static char *expand_url(const char *tmpl, const char *courier, const char *tracking,
-			const char *email, const char *order)
-{
-	static const char *const names[] = { "courier", "tracking", "email", "order" };
-	const char *vals[] = { courier, tracking, email, order };
-	char out[URL_MAX];
-	size_t pos = 0;
-
-	if (!tmpl || !*tmpl)
-		return NULL;
-	for (const char *p = tmpl; *p; p++) {
-		const char *close = *p == '{' ? strchr(p, '}') : NULL;
-		int which = -1;
-
-		for (int i = 0; close && i < 4; i++)
-			if ((size_t)(close - p - 1) == strlen(names[i]) &&
-			    strncmp(p + 1, names[i], strlen(names[i])) == 0)
-				which = i;
-		if (which >= 0) {
-			if (!vals[which])
-				return NULL; /* e.g. a tracking link before shipping */
-			url_escape(vals[which], out, sizeof(out), &pos);
-			p = close;
-		} else if (pos + 1 < sizeof(out)) {
-			out[pos++] = *p;
-		}
-		if (pos + 4 >= sizeof(out))
-			return NULL;
-	}
-	out[pos] = '\0';
-	return xstrdup(out);
-}
 
 /* The delivery promise, in the customer's zone and language. */
 static void delivery_date(const json_t *vars, const char *zone, const char *loc, char *buf,
@@ -265,7 +210,7 @@ static void add_items(struct build *b, const struct sw_tpl *lead)
 		memset(item, 0, sizeof(*item));
 		item->courier = sw_courier_info_display_name(courier);
 		item->tracking_number = tn;
-		t->link = expand_url(b->conf->tracking_url, courier, tn, b->recipient,
+		t->link = sw_url_expand(b->conf->tracking_url, courier, tn, b->recipient,
 				     jstr(p->vars, "order_id"));
 		item->tracking_link = t->link;
 		t->issue[0] = '\0';
@@ -366,9 +311,9 @@ static void lead_values(struct build *b, const struct sw_notice_part *lead, enum
 	sw_tpl_format_number(lead->chk.parcels > (int)b->n_items ? lead->chk.parcels
 								 : (int64_t)b->n_items,
 			     b->loc, count, 32);
-	out->tracking_link = expand_url(b->conf->tracking_url, part_courier(lead),
+	out->tracking_link = sw_url_expand(b->conf->tracking_url, part_courier(lead),
 					part_tracking(lead), b->recipient, jstr(lv, "order_id"));
-	out->unsub_link = expand_url(b->conf->unsubscribe_url, part_courier(lead),
+	out->unsub_link = sw_url_expand(b->conf->unsubscribe_url, part_courier(lead),
 				     part_tracking(lead), b->recipient, jstr(lv, "order_id"));
 	v->customer_name = jstr(lv, "name");
 	v->order_id = jstr(lv, "order_id");
