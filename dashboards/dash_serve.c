@@ -332,21 +332,28 @@ fail:
 	return -1;
 }
 
-/* OUT's directory and last segment into s. */
+/* OUT's directory and last segment into s ("DIR/" is the link DIR, as
+ * dash_site.c takes it). */
 static enum sw_err open_parent(struct sw_dash_serve *s, const char *out, char *err, size_t errlen)
 {
-	const char *slash = strrchr(out, '/');
-	char *dir;
+	char *path = xstrdup(out), *slash, *dir;
+	size_t n = strlen(path);
 
-	s->name = xstrdup(slash ? slash + 1 : out);
-	dir = slash == out ? xstrdup("/")
-	      : slash	   ? xstrndup(out, (size_t)(slash - out))
-			   : xstrdup(".");
-	s->parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->parent < 0)
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	slash = strrchr(path, '/');
+	s->name = xstrdup(slash ? slash + 1 : path);
+	dir = slash == path ? xstrdup("/")
+	      : slash	    ? xstrndup(path, (size_t)(slash - path))
+			    : xstrdup(".");
+	free(path);
+	if (s->name[0] == '\0') {
+		snprintf(err, errlen, "the site %s: not a link's name", out);
+	} else if ((s->parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "the site's directory %s: %s", dir, strerror(errno));
+	}
 	free(dir);
-	return s->parent < 0 || !s->name[0] ? SW_EIO : SW_OK;
+	return s->parent < 0 ? SW_EIO : SW_OK;
 }
 
 /* libmicrohttpd with its thread, on the socket fd (closed on failure). */
