@@ -21,9 +21,8 @@
 #include "dashboards/dash_html.h"
 #include "dashboards/dash_tables.h"
 #include "lib/store_report.h"
+#include "lib/urltmpl.h"
 #include "lib/xmalloc.h"
-
-#define URL_MAX 2048
 
 /* What a shown row adds to its unit. */
 struct detail {
@@ -267,56 +266,10 @@ void sw_dash_late_free(struct sw_dash_late *l)
 
 /* ---- links --------------------------------------------------------------------- */
 
-/* Percent-encodes s (RFC 3986 unreserved kept) onto out[*pos..len). */
-static void url_escape(const char *s, char *out, size_t len, size_t *pos)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s && *pos + 4 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[(*pos)++] = (char)c;
-		} else {
-			out[(*pos)++] = '%';
-			out[(*pos)++] = hex[c >> 4];
-			out[(*pos)++] = hex[c & 15];
-		}
-	}
-}
-
 char *sw_dash_tracking_link(const char *tmpl, const char *courier, const char *tracking,
 			    const char *order)
 {
-	static const char *const names[] = {"courier", "tracking", "order", "email"};
-	const char *vals[] = {courier, tracking, order, NULL};
-	char out[URL_MAX];
-	size_t pos = 0;
-
-	if (!tmpl || !*tmpl)
-		return NULL;
-	for (const char *p = tmpl; *p; p++) {
-		const char *close = *p == '{' ? strchr(p, '}') : NULL;
-		int which = -1;
-
-		for (int i = 0; close && i < 4; i++)
-			if ((size_t)(close - p - 1) == strlen(names[i]) &&
-			    strncmp(p + 1, names[i], strlen(names[i])) == 0)
-				which = i;
-		if (which >= 0) {
-			if (!vals[which])
-				return NULL;
-			url_escape(vals[which], out, sizeof(out), &pos);
-			p = close;
-		} else if (pos + 1 < sizeof(out)) {
-			out[pos++] = *p;
-		}
-		if (pos + 4 >= sizeof(out))
-			return NULL;
-	}
-	out[pos] = '\0';
-	return xstrdup(out);
+	return sw_url_expand(tmpl, courier, tracking, NULL, order);
 }
 
 /* ---- the table --------------------------------------------------------------------- */

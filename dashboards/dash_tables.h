@@ -90,9 +90,10 @@ void sw_dash_late_table(const struct sw_dash_late *l, enum sw_dash_filter f, con
 void sw_dash_late_free(struct sw_dash_late *l);
 
 /* The tracking link of a parcel: tmpl's {courier}, {tracking} and {order}
- * percent-encoded ({email} is not known here).  NULL when tmpl is NULL or
- * empty, a value it names is missing, or the result is longer than 2 kB.
- * New string. */
+ * percent-encoded as the customer emails fill them (lib/urltmpl.h;
+ * {email} is not known here).  NULL when tmpl is NULL or empty, a value
+ * it names is missing, or the result is longer than SW_URL_MAX.  New
+ * string. */
 char *sw_dash_tracking_link(const char *tmpl, const char *courier, const char *tracking,
 			    const char *order);
 
