@@ -78,6 +78,9 @@ enum sw_err sw_dash_site_open(const char *out, struct sw_dash_site **ret, char *
 	*ret = NULL;
 	s->out = xstrdup(out);
 	s->lock_fd = -1;
+	for (size_t n = strlen(s->out); n > 1 && s->out[n - 1] == '/';)
+		s->out[--n] = '\0'; /* "site/" names the link "site" */
+	out = s->out;
 	split(s, out);
 	if (!s->base[0] || strcmp(s->base, ".") == 0 || strcmp(s->base, "..") == 0 ||
 	    strcmp(s->base, "/") == 0) {

@@ -16,7 +16,12 @@
  * doubling interval, recovery logged once.
  *
  * This is the only module that prints.  Single-threaded: call from the
- * daemon's loop thread only.  Usable before sw_log_init() (component
+ * daemon's loop thread only, except sw_log_write and the level wrappers,
+ * which change no state after sw_log_init() (buffers on the stack, one
+ * locked stdio or syslog call per line) and may be called from another
+ * thread once it
+ * has run (slipwatch-dash's HTTP server thread logs its access lines);
+ * the complain helpers may not.  Usable before sw_log_init() (component
  * "slipwatch", level info, stderr).
  */
 #ifndef SW_LOG_H
