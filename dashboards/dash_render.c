@@ -475,7 +475,7 @@ static void site_free(struct site *s)
 /* The stylesheet: the pages' and the store parts'. */
 static enum sw_err write_css(const struct site *s, char *err, size_t errlen)
 {
-	char *css = xasprintf("%s%s", sw_dash_css(), sw_dash_tables_css());
+	char *css = xasprintf("%s%s%s", sw_dash_css(), sw_dash_tables_css(), sw_dash_report_css());
 	enum sw_err rc = write_file(s, "style.css", css, strlen(css), err, errlen);
 
 	free(css);
