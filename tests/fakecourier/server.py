@@ -11,11 +11,16 @@ USAGE
             [--token-lifetime 3600] [--max-seconds 600] [--verbose]
             [--api-key K] [--client-id ID] [--client-secret S]
             [--sr-email E] [--sr-password P]
+            [--tls-cert PEM --tls-key PEM]
   The first line on stdout is the port actually bound (flushed).  Stops by
   itself after --max-seconds, and on SIGTERM/SIGINT.  Credentials not given
   on the command line accept any non-empty value (--api-key is for DHL and
   AfterShip, --client-id/--client-secret for FedEx and UPS).  Fixtures
   default to ../data/couriers relative to this file.
+  --tls-cert/--tls-key: serve HTTPS with that certificate and key instead
+  of HTTP (the probes' tests: certificate days left, a self-signed
+  certificate not trusted); base URLs then start with https://.  A client
+  that rejects the certificate only ends its own connection.
 
 BASE URLS A TEST CONFIGURES ([courier NAME] base_url; auth_url left unset)
   dhl         http://127.0.0.1:PORT/dhl/track
@@ -1044,7 +1049,11 @@ def main():
     ap.add_argument("--sr-email")
     ap.add_argument("--sr-password")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     if not 0 <= args.port <= 65535 or args.max_seconds <= 0 or \
             args.token_lifetime < 0:
         ap.error("bad --port, --max-seconds or --token-lifetime")
@@ -1060,6 +1069,11 @@ def main():
 
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = state
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(srv.server_address[1], flush=True)
 
     # The handler only sets a flag: Event.set() from a signal handler could
