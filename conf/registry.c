@@ -12,10 +12,12 @@
 #include "collector/conf.h"
 #include "conf/registry.h"
 #include "dashboards/dash_conf.h"
+#include "probes/conf.h"
 
 const struct sw_daemon_part *const sw_registry[] = {
     &sw_collector_part,
     &sw_alerts_part,
     &sw_dash_part,
+    &sw_probes_part,
     NULL,
 };

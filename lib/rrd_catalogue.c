@@ -126,6 +126,12 @@ static const struct sw_rrd_ds probe_ds[] = {
 	ABS("fail", "events", "probe runs that failed", "fail"),
 	QUANT("lat_p50", "probe latency, median", "latency", SW_RRD_STAT_P50),
 	QUANT("lat_max", "probe latency, maximum", "latency", SW_RRD_STAT_MAX),
+	ABS("sent", "samples", "probe samples tried", "sent"),
+	ABS("lost", "samples", "probe samples that failed", "lost"),
+	QUANT("lat_min", "probe latency, minimum", "latency", SW_RRD_STAT_MIN),
+	QUANT("lat_p10", "probe latency, 10th percentile", "latency", SW_RRD_STAT_P10),
+	QUANT("lat_p90", "probe latency, 90th percentile", "latency", SW_RRD_STAT_P90),
+	GAUGE("value", "value", "the kind's own figure (TLS days left, feed silence s)", "value"),
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -452,6 +452,10 @@ static const char schema_v7[] =
  *   parcels_first_attempt on each journaled event (the collector journals
  *   every event of a poll, the update carries only the latest), and
  *   backfilled from the journal for parcels from before this version.
+ * - probe_results (store_probes.h, issue 15): the latest run of every
+ *   probe instance, one row each, upserted by slipwatch-probes; the
+ *   history is in the RRD files.  failing_since is kept across failing
+ *   runs and cleared by a passing one (0).
  */
 #define ATTEMPT_EVENT(j)                                                                           \
 	"CASE WHEN json_valid(" j ".payload) THEN"                                                 \
@@ -478,7 +482,20 @@ static const char schema_v8[] =
     " UPDATE parcels SET first_attempt_at = NEW.occurred_at,"
     " first_attempt_off = NEW.occurred_off"
     " WHERE courier = NEW.courier AND tracking_number = NEW.tracking_number"
-    " AND (first_attempt_at IS NULL OR NEW.occurred_at < first_attempt_at); END;";
+    " AND (first_attempt_at IS NULL OR NEW.occurred_at < first_attempt_at); END;"
+    "CREATE TABLE probe_results ("
+    " name TEXT PRIMARY KEY,"
+    " kind TEXT NOT NULL,"
+    " at INTEGER NOT NULL,"
+    " ok INTEGER NOT NULL,"
+    " sent INTEGER NOT NULL,"
+    " lost INTEGER NOT NULL,"
+    " lat_p50 REAL NOT NULL," /* s; -1 without a sample */
+    " lat_max REAL NOT NULL,"
+    " value REAL," /* NULL: the kind has none */
+    " reason TEXT,"
+    " detail TEXT,"
+    " failing_since INTEGER NOT NULL DEFAULT 0);";
 
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */

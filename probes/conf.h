@@ -14,6 +14,7 @@
  *   kinds = ...        the kinds to run, comma-separated (default: all of
  *                      sw_probe_table that have instances)
  *   topic = slipwatch/probe   broker: the topic prefix it publishes to
+ *   feed_max_silence = 30m    feed: a warehouse silent longer fails
  *
  *   [canary NAME]      NAME: a catalogue segment, the instance id
  *   courier = dhl      a [courier NAME] section
@@ -46,6 +47,7 @@ struct sw_probes_conf {
 	int64_t timeout_ms;
 	char *kinds;	/* NULL: every kind */
 	char *topic;	/* broker probe topic prefix */
+	int64_t feed_max_silence_ms; /* feed: longer without an event fails */
 	struct sw_canary_conf *canaries;
 	size_t n_canaries;
 	struct sw_poll_conf *poll;     /* every [courier NAME]; never NULL */
