@@ -48,7 +48,7 @@
 /* One run's client and what its callbacks saw. */
 struct bprobe {
 	struct mosquitto *mosq;
-	char target[300];	   /* "HOST:PORT" */
+	char target[112];	   /* "HOST:PORT", the host cut to 100 */
 	char topic[300];	   /* "<topic>/<token>" */
 	char want[PAYLOAD_MAX];	   /* the payload awaited now ("" none) */
 	bool connected;		   /* CONNACK accepted */
@@ -57,7 +57,7 @@ struct bprobe {
 	bool sub_refused;	   /* SUBACK refused the filter */
 	bool arrived;		   /* want came back */
 	bool gone;		   /* the connection ended */
-	char why[160];		   /* why it ended (errno or libmosquitto text) */
+	char why[96];		   /* why it ended (errno or libmosquitto text) */
 };
 
 static double mono_s(void)
@@ -209,7 +209,7 @@ static bool open_session(struct bprobe *b, const struct sw_mqtt_conf *c, double 
 	rc = mosquitto_subscribe(b->mosq, NULL, b->topic, 1);
 	if (rc == MOSQ_ERR_SUCCESS && pump(b, &b->subscribed, mono_s() + tmo))
 		return true;
-	snprintf(reason, len, "broker %s: subscription to %s %s", b->target, b->topic,
+	snprintf(reason, len, "broker %s: subscription to %.50s %.60s", b->target, b->topic,
 		 b->sub_refused ? "refused" : b->why[0] ? b->why : "not acknowledged in time");
 	return false;
 }
@@ -270,11 +270,11 @@ static void measure(struct bprobe *b, const struct sw_probe_env *env, const char
 	}
 	if (b->gone && out->lost)
 		snprintf(out->reason, sizeof(out->reason),
-			 "broker %.100s: the connection ended mid-run (%.80s); %d of %d messages lost",
+			 "broker %s: the connection ended mid-run (%.80s); %d of %d messages lost",
 			 b->target, b->why[0] ? b->why : "closed", out->lost, out->sent);
 	else if (out->lost)
 		snprintf(out->reason, sizeof(out->reason),
-			 "broker %.100s: %d of %d QoS 1 messages did not come back within %lld ms",
+			 "broker %s: %d of %d QoS 1 messages did not come back within %lld ms",
 			 b->target, late, out->sent, (long long)env->timeout_ms);
 	mosquitto_disconnect(b->mosq);
 	mosquitto_loop(b->mosq, 50, 1); /* let the DISCONNECT out */
@@ -314,7 +314,7 @@ static enum sw_err broker_run(const struct sw_probe_env *env, const char *id,
 		snprintf(err, errlen, "broker: libmosquitto could not be initialised");
 		return SW_EIO;
 	}
-	snprintf(b.target, sizeof(b.target), strchr(c->host, ':') ? "[%s]:%lld" : "%s:%lld",
+	snprintf(b.target, sizeof(b.target), strchr(c->host, ':') ? "[%.100s]:%lld" : "%.100s:%lld",
 		 c->host, (long long)c->port);
 	random_token(token, sizeof(token));
 	snprintf(b.topic, sizeof(b.topic), "%s/%s", prefix, token);
@@ -331,7 +331,7 @@ static enum sw_err broker_run(const struct sw_probe_env *env, const char *id,
 		out->ok = out->sent > 0 && out->lost == 0;
 		if (out->ok)
 			out->reason[0] = '\0';
-		snprintf(out->detail, sizeof(out->detail), "%d of %d messages back via %.180s",
+		snprintf(out->detail, sizeof(out->detail), "%d of %d messages back via %.120s",
 			 out->n_lat, out->sent, b.topic);
 	}
 	mosquitto_destroy(b.mosq);

@@ -306,7 +306,7 @@ static enum sw_err smtp_run(const struct sw_probe_env *env, const char *id,
 			    struct sw_probe_result *out, char *err, size_t errlen)
 {
 	const struct sw_mail_conf *c = env->conf ? env->conf->smtp : NULL;
-	char why[SW_PROBE_REASON_MAX - 80];
+	char why[SW_PROBE_REASON_MAX - 56];
 	double lat;
 	bool broken;
 
