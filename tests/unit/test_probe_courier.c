@@ -377,10 +377,12 @@ static void test_canary(void)
 	int refused = closed_port();
 	char *text = xasprintf("[courier dhl]\nbase_url = http://127.0.0.1:%d/dhl/track\n"
 			       "api_key_env = SW_TEST_DHL_KEY\n"
+			       "[courier fedex]\nbase_url = http://127.0.0.1:%d/fedex\n"
+			       "api_key_env = SW_TEST_DHL_KEY\napi_secret_env = SW_TEST_DHL_KEY\n"
 			       "[courier gone]\nadapter = dhl\n"
 			       "base_url = http://127.0.0.1:%d/dhl/track\n"
 			       "api_key_env = SW_TEST_DHL_KEY\n",
-			       fk.port, refused);
+			       fk.port, fk.port, refused);
 	struct sw_probes_conf *pc = conf_of(text);
 	struct sw_probe_env env = {.conf = pc, .samples = 3, .timeout_ms = 5000};
 	struct sw_probe_result r;
@@ -394,8 +396,9 @@ static void test_canary(void)
 	conf_add_canary(pc, "nf", "dhl", "NF0000001", 30 * 86400);
 	conf_add_canary(pc, "gone", "gone", "GM6051122700845103", 30 * 86400);
 	conf_add_canary(pc, "lost", "nosuch", "GM1", 30 * 86400);
+	conf_add_canary(pc, "fedex", "fedex", "794600000001", 30 * 86400);
 	is_int(sw_probe_canary.instances(&env, &ids, &n, err, sizeof(err)), SW_OK, "instances");
-	ok(n == 6 && strcmp(ids[0], "changed") == 0 && strcmp(ids[5], "zdhl") == 0,
+	ok(n == 7 && strcmp(ids[0], "changed") == 0 && strcmp(ids[6], "zdhl") == 0,
 	   "one instance per [canary NAME], sorted");
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
@@ -430,6 +433,11 @@ static void test_canary(void)
 	   "new status code: status unknown");
 	r = run(&sw_probe_canary, pc, "nf", NOW_2025, NULL);
 	ok(!r.ok && has(r.reason, "'NF0000001' not found"), "number no longer known: not found");
+
+	r = run(&sw_probe_canary, pc, "fedex", 1745000000 /* 2025-04-18 */, NULL);
+	ok(r.ok && r.sent == 1 && r.lost == 0 && has(r.detail, "in_transit"),
+	   "fedex canary: through its token endpoint, parsed by its adapter");
+	is_int(fake_count(&fk, "fedex", "auth"), 1, "fedex canary: one token request");
 
 	fake_control(&fk, "{\"fault\":\"malformed\",\"courier\":\"dhl\",\"count\":1}");
 	r = run(&sw_probe_canary, pc, "zdhl", NOW_2025, NULL);
