@@ -61,9 +61,10 @@ const struct sw_courier *sw_probe_courier_adapter(const struct sw_poll_courier_c
  * token endpoint and tok holds none, then the tracking request, each
  * bounded by what is left of timeout_ms.  now (unix s) dates the
  * certificate's days left.  Fills *ret (clear with sw_probe_lookup_clear).
- * SW_OK whatever the courier did (see ret->answered), or SW_EINVAL when
- * the adapter refuses to build the request (missing credentials, a bad
- * number), with err set.
+ * SW_OK whatever the courier did (see ret->answered; a token request the
+ * adapter cannot build is such a failure: "cannot build the token
+ * request"), or SW_EINVAL with err set when cf has no adapter or the
+ * adapter refuses to build the tracking request (a bad number, no key).
  */
 enum sw_err sw_probe_courier_lookup(const struct sw_poll_courier_conf *cf, const char *number,
 				    int64_t timeout_ms, int64_t now, struct sw_probe_token *tok,
