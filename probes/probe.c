@@ -1,6 +1,7 @@
 /*
- * probe.c - what every kind of probe shares (probe.h): finding a kind in
- * the table, naming an instance, and the samples of one run.
+ * probe.c - what every kind of probe shares (probe.h): naming an instance
+ * and the samples of one run.  Nothing here reads the table (table.c has
+ * sw_probe_find), so a kind's tests link this file alone.
  *
  * The latencies are kept as they come and sorted on demand: a run has at
  * most SW_PROBE_SAMPLES_MAX of them, so an insertion sort is all it takes.
@@ -11,14 +12,6 @@
 #include <string.h>
 
 #include "probes/probe.h"
-
-const struct sw_probe_desc *sw_probe_find(const char *kind)
-{
-	for (size_t i = 0; kind && sw_probe_table[i]; i++)
-		if (strcmp(sw_probe_table[i]->kind, kind) == 0)
-			return sw_probe_table[i];
-	return NULL;
-}
 
 /* A catalogue segment: [A-Za-z0-9_.-]+, not starting with '.'. */
 static bool segment_ok(const char *s)
