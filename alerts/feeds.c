@@ -2,8 +2,9 @@
  * feeds.c - feed health for held customer notices (see feeds.h).
  *
  * Every judgment reads the store afresh (primary-key seeks: courier_health,
- * courier_polls' minutes of one window, warehouse_health), because it is
- * made only when a notice is about to go, not per event.
+ * courier_polls' minutes of one window, warehouse_health, the courier's
+ * courier_api probe row), because it is made only when a notice is about
+ * to go, not per event.
  *
  * Settling (feeds.h) measures the pause a warehouse resumed from with the
  * same working-time silence as the down judgment, taken at the moment it
@@ -18,6 +19,7 @@
 
 #include "alerts/feeds.h"
 #include "lib/store_feeds.h"
+#include "lib/store_probes.h"
 #include "lib/swtime.h"
 
 #define DAY_MIN (24 * 60)
@@ -57,6 +59,33 @@ static void span(int64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%lld s", (long long)s);
 }
 
+/* The courier's API probe (courier_api-COURIER, store_probes.h): down
+ * when its latest result is fresh (within window) and failed.  No row, or
+ * a stale one (slipwatch-probes not running), says nothing. */
+static bool probe_down(struct sw_store *st, const char *courier, int64_t now, int64_t window,
+		       char *why, size_t whylen)
+{
+	char name[160];
+	struct sw_probe_row *r = NULL;
+	enum sw_err rc;
+	bool down;
+
+	snprintf(name, sizeof(name), "courier_api-%s", courier);
+	rc = sw_store_probe_get(st, name, &r);
+	if (rc == SW_ENOTFOUND)
+		return false;
+	if (rc != SW_OK) {
+		snprintf(why, whylen, "the %s API probe's result cannot be read", courier);
+		return true;
+	}
+	down = !r->ok && r->at > now - window;
+	if (down)
+		snprintf(why, whylen, "the %s API probe fails: %s", courier,
+			 r->reason && *r->reason ? r->reason : "no reason given");
+	sw_store_probe_rows_free(r, 1);
+	return down;
+}
+
 bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
 			   const char *courier, int64_t now, char *why, size_t whylen)
 {
@@ -84,7 +113,7 @@ bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
 			 courier, (long long)failed, (long long)(okn + failed), ago);
 		return true;
 	}
-	return false;
+	return probe_down(st, courier, now, window, why, whylen);
 }
 
 /* Whether the warehouse is settling at now: it resumed at resumed_at

@@ -7,7 +7,9 @@
  * [alerts] feed_window (its API is down, or the collector itself is: no
  * poll at all leaves courier_health.last_ok_at stale), or when more than
  * [alerts] feed_error_rate % of its answers within feed_window failed
- * (courier_polls).  A warehouse's feed is unhealthy when it published
+ * (courier_polls), or when its courier_api probe (slipwatch-probes:
+ * probe_results row "courier_api-COURIER") ran within feed_window and
+ * failed: "the dhl API probe fails: <its reason>".  A warehouse's feed is unhealthy when it published
  * nothing for [alerts] warehouse_feed_window of its working hours
  * (a rule's working_hours, rules.h; silence outside them does not count).  A
  * warehouse that never published since schema 7 (no warehouse_health

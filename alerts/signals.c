@@ -43,6 +43,7 @@
 #include "lib/matcher.h"
 #include "lib/rrd_read.h"
 #include "lib/store_feeds.h"
+#include "lib/store_probes.h"
 #include "lib/store_signals.h"
 #include "lib/xmalloc.h"
 
@@ -617,6 +618,110 @@ static enum sw_err m_warehouse_feed(const struct sw_sig_ctx *ctx, const char *id
 	return SW_OK;
 }
 
+/* ---- probes (store: probe_results) ------------------------------------------ */
+
+/* Every probe with a stored result. */
+static enum sw_err probe_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids, size_t *ret_n,
+				  char *err, size_t len)
+{
+	struct sw_probe_row *rows = NULL;
+	size_t n = 0;
+	enum sw_err rc = sw_store_probe_list(ctx->st, &rows, &n);
+
+	*ret_ids = NULL;
+	*ret_n = 0;
+	if (rc)
+		return store_failed(ctx, rc, err, len);
+	if (n)
+		*ret_ids = xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		(*ret_ids)[i] = xstrdup(rows[i].name);
+	*ret_n = n;
+	sort_unique(*ret_ids, ret_n);
+	sw_store_probe_rows_free(rows, n);
+	return SW_OK;
+}
+
+/* The stage a kind of probe stands for (what would run over). */
+static const char *probe_stage(const char *kind)
+{
+	if (strcmp(kind, "courier_api") == 0 || strcmp(kind, "canary") == 0)
+		return "courier";
+	if (strcmp(kind, "smtp") == 0)
+		return "email";
+	if (strcmp(kind, "feed") == 0 || strcmp(kind, "broker") == 0)
+		return "warehouse";
+	return "";
+}
+
+/* The figures of a row: numbers only (-1: no latency; null: no value). */
+static void probe_figures(const struct sw_probe_row *r, struct sw_sig_value *out)
+{
+	char value[40];
+
+	if (r->has_value && isfinite(r->value))
+		snprintf(value, sizeof(value), "%.3f", r->value);
+	else
+		snprintf(value, sizeof(value), "null");
+	put(out->figures, sizeof(out->figures),
+	    "{\"failing\":%d,\"sent\":%d,\"lost\":%d,\"lat_p50\":%.6f,\"lat_max\":%.6f,"
+	    "\"value\":%s,\"at\":%lld,\"failing_since\":%lld}",
+	    r->ok ? 0 : 1, r->sent, r->lost, isfinite(r->lat_p50) ? r->lat_p50 : -1.0,
+	    isfinite(r->lat_max) ? r->lat_max : -1.0, value, (long long)r->at,
+	    (long long)r->failing_since);
+}
+
+/* "failing for 12m: <reason> (5 of 5 samples lost)". */
+static void failing_text(const struct sw_probe_row *r, int64_t now, struct sw_sig_value *out)
+{
+	char f[32] = "";
+
+	if (r->failing_since > 0 && now > r->failing_since)
+		dur_text(now - r->failing_since, f, sizeof(f));
+	put(out->text, sizeof(out->text), "failing%s%s: %s (%d of %d samples lost)",
+	    f[0] ? " for " : "", f, r->reason && *r->reason ? r->reason : "no reason given",
+	    r->lost, r->sent);
+}
+
+static enum sw_err m_probe(const struct sw_sig_ctx *ctx, const char *id,
+			   const struct sw_sig_args *a, struct sw_sig_value *out, char *err,
+			   size_t len)
+{
+	int64_t stale = a->nodata_after_s > 0 ? a->nodata_after_s : a->window_s;
+	struct sw_probe_row *r = NULL;
+	char d[32];
+	enum sw_err rc = sw_store_probe_get(ctx->st, id, &r);
+
+	if (rc == SW_ENOTFOUND) {
+		put(out->figures, sizeof(out->figures), "{\"at\":0}");
+		put(out->text, sizeof(out->text),
+		    "no data: the probe %s has no stored result (is slipwatch-probes running it?)",
+		    id);
+		return SW_OK;
+	}
+	if (rc)
+		return store_failed(ctx, rc, err, len);
+	snprintf(out->stage, sizeof(out->stage), "%s", probe_stage(r->kind));
+	probe_figures(r, out);
+	out->count = r->sent;
+	dur_text(a->now > r->at ? a->now - r->at : 0, d, sizeof(d));
+	if (stale > 0 && r->at <= a->now - stale) {
+		put(out->text, sizeof(out->text),
+		    "no data: the probe %s last ran %s ago (slipwatch-probes stopped?)", id, d);
+	} else {
+		out->has_data = true;
+		out->enough = true;
+		out->value = r->ok ? 0 : 1;
+		if (r->ok)
+			put(out->text, sizeof(out->text), "passing: %s",
+			    r->detail && *r->detail ? r->detail : "ok");
+		else
+			failing_text(r, a->now, out);
+	}
+	sw_store_probe_rows_free(r, 1);
+	return SW_OK;
+}
+
 /* ---- global signals ------------------------------------------------------- */
 
 static enum sw_err m_email_failures(const struct sw_sig_ctx *ctx, const char *id,
@@ -789,11 +894,24 @@ static const struct sw_signal sig_journal_lag = {
     .measure = m_journal_lag,
 };
 
+static const struct sw_signal sig_probe = {
+    .name = "probe",
+    .subject = SW_SIG_PROBE,
+    .above = true,
+    .unit = "failing",
+    .what = "1 when the probe's latest run failed, 0 when it passed (store: probe_results; "
+	    "no data when older than nodata_after)",
+    .rrd = false,
+    .subjects = probe_subjects,
+    .measure = m_probe,
+};
+
 /* clang-format off: one row a line */
 const struct sw_signal *const sw_signal_table[] = {
     &sig_courier_ontime, &sig_courier_api_errors,  &sig_ship_late,	     &sig_pick_backlog,
     &sig_feed_silent,	 &sig_courier_feed_silent, &sig_warehouse_feed,	     &sig_email_failures,
-    &sig_journal_lag,	 &sw_sig_cohort_slips,	   &sw_sig_cohort_ship_late, NULL,
+    &sig_journal_lag,	 &sw_sig_cohort_slips,	   &sw_sig_cohort_ship_late, &sig_probe,
+    NULL,
 };
 /* clang-format on */
 
@@ -816,6 +934,8 @@ const char *sw_signal_subject_label(const struct sw_signal *sig)
 		return "lane";
 	case SW_SIG_SHIP_DAY:
 		return "warehouse"; /* "w1/2027-01-15": a warehouse's day */
+	case SW_SIG_PROBE:
+		return "probe";
 	default:
 		return NULL;
 	}

@@ -18,6 +18,8 @@
  *   cohort_slips            lane       above      parcels store (open parcel slips)
  *   cohort_ship_late        warehouse  above      orders  store (open ship_late slips)
  *                           (its day)
+ *   probe                   probe      above      failing store (probe_results: 1 when
+ *                                                         the probe's last run failed)
  *
  * The cohort signals (sig_cohort.c) group slips sharing a cause: a lane
  * "COURIER/WH/DEST" (sw_signal_cohort_id), a warehouse's ship day
@@ -54,7 +56,11 @@
  * warehouse's feed is down or settling, cohort_slips while the lane's
  * courier's feed is unhealthy.  A subject id that is not one segment of
  * [A-Za-z0-9_.-] not starting with '.' is refused (SW_EINVAL) by the RRD
- * signals and never offered by their subjects(); doc/metrics.md ("What
+ * signals and never offered by their subjects().  The probe signal reads
+ * the latest result slipwatch-probes stored per probe (store_probes.h):
+ * no data while there is none or it is older than nodata_after (the
+ * window when nodata_after is 0), else 1 when it failed, 0 when it
+ * passed, with its reason as the text; doc/metrics.md ("What
  * ops rules read") has the details.
  *
  * Adding a signal is one row in sw_signal_table[] (signals.c) and its
@@ -119,7 +125,8 @@ enum sw_sig_subject {
 	SW_SIG_WAREHOUSE,
 	SW_SIG_COURIER,
 	SW_SIG_LANE,
-	SW_SIG_SHIP_DAY
+	SW_SIG_SHIP_DAY,
+	SW_SIG_PROBE /* a probe instance, "courier_api-dhl" (label probe) */
 };
 
 struct sw_signal {
@@ -161,8 +168,8 @@ extern const struct sw_signal *const sw_signal_table[];
 /* The row named name, or NULL. */
 const struct sw_signal *sw_signal_find(const char *name);
 
-/* "warehouse" (a warehouse or its ship day), "courier", "lane" or NULL
- * (global): the label naming a subject. */
+/* "warehouse" (a warehouse or its ship day), "courier", "lane", "probe"
+ * or NULL (global): the label naming a subject. */
 const char *sw_signal_subject_label(const struct sw_signal *sig);
 
 /*

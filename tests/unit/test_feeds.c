@@ -18,6 +18,7 @@
 #include "lib/conf.h"
 #include "lib/store.h"
 #include "lib/store_feeds.h"
+#include "lib/store_probes.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "tap.h"
@@ -188,6 +189,33 @@ static void test_settling(struct sw_store *st, const struct sw_alerts_conf *c,
 	sw_rules_free(&roff);
 }
 
+/* A courier whose courier_api probe fails (a fresh row) has an unhealthy
+ * feed, whatever its polls say; a stale or passing row says nothing. */
+static void test_probe_row(struct sw_store *st, const struct sw_alerts_conf *c, int64_t t)
+{
+	struct sw_probe_row r = {.name = "courier_api-dhl", .kind = "courier_api", .at = t - 120,
+				 .ok = false, .sent = 5, .lost = 5, .lat_p50 = -1, .lat_max = -1,
+				 .reason = "dhl: TLS certificate not trusted (self-signed)"};
+	char why[200];
+
+	ok(sw_store_probe_put(st, &r) == SW_OK, "courier_api-dhl probe row, failing 2 min ago");
+	ok(sw_feeds_courier_down(st, c, "dhl", t, why, sizeof(why)),
+	   "a failing API probe: the feed is unhealthy though polls answer");
+	is_str(why, "the dhl API probe fails: dhl: TLS certificate not trusted (self-signed)",
+	       "  the probe's reason");
+	ok(!sw_feeds_courier_down(st, c, "dhl", t + H - 60, why, sizeof(why)),
+	   "the same row older than feed_window (1 h 1 min) says nothing: healthy");
+	r.at = t - 60;
+	r.ok = true;
+	r.lost = 0;
+	r.reason = NULL;
+	ok(sw_store_probe_put(st, &r) == SW_OK && !sw_feeds_courier_down(st, c, "dhl", t, why,
+									  sizeof(why)),
+	   "the probe passing again: healthy");
+	ok(!sw_feeds_courier_down(st, c, "ups", t, why, sizeof(why)) || strstr(why, "probe") == NULL,
+	   "no probe row for ups: the probe says nothing");
+}
+
 static void test_judgments(void)
 {
 	char dir[] = "/tmp/test_feeds.XXXXXX", err[512], why[160];
@@ -226,6 +254,7 @@ static void test_judgments(void)
 	sw_store_courier_polls_note(st, "dhl", now + 2 * H - 1200, 1, 0);
 	ok(!sw_feeds_courier_down(st, &c, "dhl", now + 2 * H - 1200, why, sizeof(why)),
 	   "2 h later, one useful answer: the failures left the window, healthy");
+	test_probe_row(st, &c, now + 2 * H - 1200);
 
 	ok(!sw_feeds_warehouse_down(st, &c, &r, "w1", now, why, sizeof(why)),
 	   "a warehouse that never published cannot be judged: healthy");

@@ -25,6 +25,7 @@
 #include "lib/conf.h"
 #include "lib/matcher.h"
 #include "lib/store_feeds.h"
+#include "lib/store_probes.h"
 #include "lib/rrd.h"
 #include "lib/store.h"
 #include "lib/store_signals.h"
@@ -263,7 +264,7 @@ static void test_table(void)
 		ok((s->subject_of == NULL) == (s->members == NULL),
 		   "%s: subject_of and members come together (cohort signals)", s->name);
 	}
-	is_int(n, 11, "eleven signals");
+	is_int(n, 12, "twelve signals");
 	ok(sw_signal_find("nope") == NULL && sw_signal_find(NULL) == NULL, "unknown name: NULL");
 	is_str(sw_signal_subject_label(sw_signal_find("courier_ontime")), "courier",
 	       "courier label");
@@ -274,6 +275,7 @@ static void test_table(void)
 	       "a warehouse's ship day: the warehouse label (reserved)");
 	ok(!sw_signal_find("courier_ontime")->above && sw_signal_find("courier_api_errors")->above,
 	   "directions");
+	is_str(sw_signal_subject_label(sw_signal_find("probe")), "probe", "probe label");
 }
 
 static void test_subjects(void)
@@ -493,6 +495,67 @@ static void test_journal(void)
 	sw_store_cursor_set(st, "alerts", 3);
 	j = measure("journal_lag", "", &a, &v, &rc, err, sizeof(err));
 	ok(rc == SW_OK && v.value == 0 && v.count == 0 && v.has_data, "journal: caught up: 0");
+	json_decref(j);
+}
+
+/* The probe signal on probe_results rows (store_probes.h). */
+static void test_probe(void)
+{
+	struct sw_probe_row smtp = {.name = "smtp", .kind = "smtp", .at = NOW - 60, .ok = false,
+				    .sent = 5, .lost = 5, .lat_p50 = -1, .lat_max = -1,
+				    .reason = "smtp://relay: 554 5.3.2 no service (at the greeting)"};
+	struct sw_probe_row api = {.name = "courier_api-dhl", .kind = "courier_api", .at = NOW - 30,
+				   .ok = true, .sent = 5, .lat_p50 = 0.120, .lat_max = 0.300,
+				   .has_value = true, .value = 41, .detail = "HTTP 200"};
+	struct sw_probe_row old = {.name = "broker", .kind = "broker", .at = NOW - 3600, .ok = false,
+				   .sent = 5, .lost = 5, .lat_p50 = -1, .lat_max = -1,
+				   .reason = "broker 127.0.0.1:1883: cannot connect"};
+	struct sw_sig_args a = args(NOW, 3600, 1);
+	struct sw_sig_value v;
+	char err[512] = "", **ids = NULL;
+	size_t n = 0;
+	enum sw_err rc;
+	json_t *j;
+
+	ok(sw_store_probe_put(st, &smtp) == SW_OK && sw_store_probe_put(st, &api) == SW_OK &&
+		   sw_store_probe_put(st, &old) == SW_OK,
+	   "probe rows stored");
+	rc = sw_signal_find("probe")->subjects(&ctx, &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 3 && strcmp(ids[0], "broker") == 0 &&
+		   strcmp(ids[1], "courier_api-dhl") == 0 && strcmp(ids[2], "smtp") == 0,
+	   "probe subjects: every stored probe, sorted (%zu) %s", n, err);
+	sw_signal_ids_free(ids, n);
+
+	j = measure("probe", "smtp", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.enough && v.value == 1, "probe smtp failing: 1");
+	ok(strstr(v.text, "554 5.3.2 no service") && strstr(v.text, "5 of 5"),
+	   "probe smtp: the reason in the text: %s", v.text);
+	ok(fig(j, "sent") == 5 && fig(j, "lost") == 5 && figr(j, "lat_p50") == -1 &&
+		   json_is_null(json_object_get(j, "value")) && fig(j, "failing") == 1,
+	   "probe smtp: figures sent, lost, lat_p50, value");
+	is_str(v.stage, "email", "probe smtp: stage email");
+	json_decref(j);
+
+	j = measure("probe", "courier_api-dhl", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.value == 0, "probe courier_api-dhl passing: 0");
+	ok(fabs(figr(j, "lat_p50") - 0.12) < 1e-9 && fabs(figr(j, "lat_max") - 0.3) < 1e-9 &&
+		   figr(j, "value") == 41,
+	   "probe courier_api-dhl: latencies and value in the figures");
+	is_str(v.stage, "courier", "probe courier_api: stage courier");
+	json_decref(j);
+
+	j = measure("probe", "broker", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data && strstr(v.text, "no data") && strstr(v.text, "1h"),
+	   "probe broker an hour old (nodata_after 15m): no data: %s", v.text);
+	json_decref(j);
+	a.nodata_after_s = 2 * 3600;
+	j = measure("probe", "broker", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.value == 1, "probe broker within nodata_after 2h: 1");
+	json_decref(j);
+
+	j = measure("probe", "nope", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && !v.has_data && strstr(v.text, "no stored result"),
+	   "probe without a row: no data: %s", v.text);
 	json_decref(j);
 }
 
@@ -1178,6 +1241,7 @@ int main(void)
 	test_orders();
 	test_email();
 	test_journal();
+	test_probe();
 	test_feeds();
 	test_hostile();
 	test_cohorts();
