@@ -23,11 +23,11 @@ is "$st" 0 "make install DESTDIR=... exits 0"
 [ "$st" = 0 ] || sed 's/^/# /' "$T_DIR/install.log" | tail -n 20
 
 # --- programs, man pages, templates --------------------------------------------
-for p in "$sbindir/slipwatch-collector" "$sbindir/slipwatch-alerts" "$sbindir/slipwatch-rrd" "$bindir/slipwatch" "$bindir/slipwatch-dash"; do
+for p in "$sbindir/slipwatch-collector" "$sbindir/slipwatch-alerts" "$sbindir/slipwatch-probes" "$sbindir/slipwatch-rrd" "$bindir/slipwatch" "$bindir/slipwatch-dash"; do
 	check "$p is installed and executable" test -x "$ROOT$p"
 done
 contains "$("$ROOT$sbindir/slipwatch-rrd" --version 2>&1)" "slipwatch-rrd " "the installed slipwatch-rrd runs"
-for m in man1/slipwatch.1 man5/slipwatch.conf.5 man8/slipwatch-collector.8 man8/slipwatch-alerts.8 man8/slipwatch-rrd.8 man1/slipwatch-dash.1; do
+for m in man1/slipwatch.1 man5/slipwatch.conf.5 man8/slipwatch-collector.8 man8/slipwatch-alerts.8 man8/slipwatch-probes.8 man8/slipwatch-rrd.8 man1/slipwatch-dash.1; do
 	check "man page $m" test -s "$ROOT$mandir/$m"
 done
 check "customer templates" test -s "$ROOT$pkgdatadir/templates/default/late.tmpl"
@@ -68,7 +68,7 @@ check "the broker snippet is the shipped one" cmp -s "$SW_SRCDIR/etc/mosquitto-s
 if [ -z "$unitdir" ]; then
 	T_N=$((T_N + 1)); echo "ok $T_N # SKIP no systemd units: configured --with-systemdsystemunitdir=no"
 else
-	for d in collector alerts; do
+	for d in collector alerts probes; do
 		u=$ROOT$unitdir/slipwatch-$d.service
 		if [ ! -s "$u" ]; then
 			not_ok "slipwatch-$d.service in $unitdir"
@@ -99,7 +99,7 @@ else
 		T_N=$((T_N + 1)); echo "ok $T_N # SKIP systemd-analyze verify: systemd-analyze is not installed"
 	else
 		mkdir -p "$T_DIR/units"
-		for d in collector alerts; do
+		for d in collector alerts probes; do
 			sed -e "s|=$sbindir/|=$ROOT$sbindir/|g" "$ROOT$unitdir/slipwatch-$d.service" >"$T_DIR/units/slipwatch-$d.service"
 			out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no --generators=no \
 				"$T_DIR/units/slipwatch-$d.service" 2>&1); st=$?
