@@ -83,11 +83,11 @@ static bool port_open(int port)
 	return up;
 }
 
-static void run(const struct sw_probe_desc *d, const struct sw_probes_conf *c, int samples,
-		struct sw_probe_result *out)
+static void run_t(const struct sw_probe_desc *d, const struct sw_probes_conf *c, int samples,
+		  int64_t timeout_ms, struct sw_probe_result *out)
 {
 	struct sw_probe_env env = {.conf = c, .now = (int64_t)time(NULL), .samples = samples,
-				   .timeout_ms = 5000};
+				   .timeout_ms = timeout_ms};
 	char err[256] = "";
 	enum sw_err rc;
 
@@ -98,6 +98,12 @@ static void run(const struct sw_probe_desc *d, const struct sw_probes_conf *c, i
 		printf("# %s: %s\n", d->kind, err);
 	printf("# %s: ok %d sent %d lost %d reason '%s' detail '%s'\n", out->name, out->ok,
 	       out->sent, out->lost, out->reason, out->detail);
+}
+
+static void run(const struct sw_probe_desc *d, const struct sw_probes_conf *c, int samples,
+		struct sw_probe_result *out)
+{
+	run_t(d, c, samples, 5000, out);
 }
 
 /* ---- broker ------------------------------------------------------------------ */
@@ -167,6 +173,13 @@ static void test_broker(void)
 	ok(!r.ok && r.sent == 3 && r.lost == 3 && r.n_lat == 0, "broker down: 3 of 3 lost");
 	ok(strstr(r.reason, "127.0.0.1:") && strstr(r.reason, "cannot connect"),
 	   "broker down: the reason says it cannot connect: %s", r.reason);
+	mq.username = "probe";
+	mq.password.value = "s3cret-pw";
+	run(&sw_probe_broker, &c, 1, &r);
+	ok(r.lost == 1 && !strstr(r.reason, "s3cret-pw") && !strstr(r.detail, "s3cret-pw"),
+	   "broker with a password: never in the reason or detail");
+	mq.username = NULL;
+	mq.password.value = NULL;
 
 	if (!broker_start(port)) {
 		ok(1, "# SKIP no mosquitto to run (SW_MOSQUITTO or /usr/sbin/mosquitto)");
@@ -218,7 +231,7 @@ static void test_smtp_plain(const char *python, const char *script)
 	struct sw_probes_conf c = {.smtp = &m};
 	struct sw_probe_result r;
 	struct sink s = {0};
-	int port;
+	int port, mute;
 	pid_t pid;
 
 	m.url = xasprintf("smtp://127.0.0.1:%d", closed_port());
@@ -227,6 +240,14 @@ static void test_smtp_plain(const char *python, const char *script)
 	ok(strstr(r.reason, m.url) && strstr(r.reason, "onnect"),
 	   "smtp refused: the reason names the relay and the connect: %s", r.reason);
 	free(m.url);
+
+	mute = listen_any(&port); /* connects (the kernel's backlog), never greets */
+	m.url = xasprintf("smtp://127.0.0.1:%d", port);
+	run_t(&sw_probe_smtp, &c, 1, 300, &r);
+	ok(!r.ok && r.lost == 1 && strstr(r.reason, "no answer in time"),
+	   "smtp: a relay that never greets: lost, timed out: %s", r.reason);
+	free(m.url);
+	close(mute);
 
 	pid = greet_554(&port);
 	m.url = xasprintf("smtp://127.0.0.1:%d", port);
@@ -248,6 +269,11 @@ static void test_smtp_plain(const char *python, const char *script)
 	ok(r.lat[0] > 0 && !r.has_value, "smtp: positive latencies, no TLS: no value");
 	is_int(sink_connections(&s), 3, "smtp: one fresh connection per sample");
 	is_int(sink_count(&s), 0, "smtp: no message sent");
+	m.tls = SW_MAIL_TLS_STARTTLS;
+	run(&sw_probe_smtp, &c, 1, &r);
+	ok(!r.ok && r.lost == 1 && strstr(r.reason, "TLS"),
+	   "smtp: STARTTLS required, not offered: lost: %s", r.reason);
+	m.tls = SW_MAIL_TLS_OFF;
 	free(m.url);
 	sink_stop(&s);
 }
