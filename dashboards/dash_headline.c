@@ -82,7 +82,8 @@ static enum sw_err read_pages(struct sw_store *st, struct sw_dash_headline *h)
 			h->pages[list[i].state]++;
 			open[n_open++] = &list[i];
 		}
-	qsort(open, n_open, sizeof(*open), by_urgency);
+	if (n_open > 1)
+		qsort(open, n_open, sizeof(*open), by_urgency);
 	for (size_t i = 0; i < n_open && h->n_named < SW_DASH_HEADLINE_PAGES; i++) {
 		struct named_page *np = &h->named[h->n_named++];
 

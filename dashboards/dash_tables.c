@@ -88,7 +88,8 @@ static void mark_ranks(struct sw_dash_late *l, enum sw_dash_filter f)
 	for (size_t i = 0; i < l->n; i++)
 		if (unit_key(&l->units[i], f))
 			r[n++] = (struct ranked){unit_key(&l->units[i], f), i};
-	qsort(r, n, sizeof(*r), by_key);
+	if (n > 1)
+		qsort(r, n, sizeof(*r), by_key);
 	for (size_t i = 0; i < n; i++) {
 		rank = i && strcmp(r[i - 1].key, r[i].key) == 0 ? rank + 1 : 0;
 		if (rank < l->max_rows)

@@ -820,7 +820,8 @@ static int cmp_mpair(const void *x, const void *y)
 /* Rates, marks, means and medians of every cell. */
 static void finish(struct agg *a)
 {
-	qsort(a->m, a->n_m, sizeof(*a->m), cmp_mpair);
+	if (a->n_m > 1)
+		qsort(a->m, a->n_m, sizeof(*a->m), cmp_mpair);
 	for (size_t i = 0, j = 0; i < a->n_all; i++) {
 		struct sw_promise_cell *c = a->at[i];
 		size_t k = j;
