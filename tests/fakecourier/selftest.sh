@@ -105,7 +105,9 @@ cat >"$TMP/scen.json" <<'EOF'
  "ups": {"1ZSEQ00001": ["not_found", {"fixture": "delivered"}]}}
 EOF
 
-start_server "$TMP/out" --scenario "$TMP/scen.json" --max-seconds 60
+# (--max-seconds is only a safety net against a stray server: generous, so a
+# slow, loaded machine never sees it stop in the middle of the test)
+start_server "$TMP/out" --scenario "$TMP/scen.json" --max-seconds 900
 case $PORT in
 '' | *[!0-9]*) PORT= ;;
 esac
