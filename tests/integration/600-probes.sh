@@ -7,7 +7,10 @@
 #     writes neither the store nor an RRD file;
 #   - the daemon (interval 1s) writes probe/feed-w1.rrd, whose rrdtool
 #     fetch holds the value, and the store's probe_results rows (w1 failing
-#     since a run, w2 passing); SIGTERM stops it with exit 0;
+#     since a run, w2 passing); SIGHUP applies a new feed_max_silence;
+#     SIGTERM stops it with exit 0;
+#   - -T with the broker kind against mosquitto and the smtp kind against
+#     a closed port: a line each, with their samples and the reason;
 #   - a [probes] section is part of every program's file (the collector's
 #     -t accepts it) and a bad one is refused by name.
 . "$SW_SRCDIR/tests/integration/lib.sh"
@@ -51,6 +54,28 @@ out=$("$PROBES" -c "$T_DIR/quiet.conf" -T 2>&1); st=$?
 is "$st" 0 "-T exits 0 when every probe passes"
 contains "$out" "feed-w1                  ok" "  feed-w1 passes with feed_max_silence = 1h"
 
+# --- -T with the broker (a real mosquitto) and the SMTP relay (a closed port) --------
+start_broker
+CLOSED=$(free_port)
+conf "$T_DIR/net.conf" "samples = 3
+timeout = 2s
+[mqtt]
+port = $BROKER_PORT
+[smtp]
+url = smtp://127.0.0.1:$CLOSED
+"
+sed -i 's/^kinds = feed$/kinds = broker, smtp/' "$T_DIR/net.conf"
+out=$("$PROBES" -c "$T_DIR/net.conf" -T 2>&1); st=$?
+is "$st" 1 "-T with a relay down exits 1"
+is "$(printf '%s\n' "$out" | grep -c .)" 2 "one line each for the broker and the relay"
+line=$(printf '%s\n' "$out" | grep '^broker ')
+read -r name verdict sent lost rest <<<"$line"
+is "$verdict $sent $lost" "ok sent=3 lost=0" "broker: 3 samples back from mosquitto"
+line=$(printf '%s\n' "$out" | grep '^smtp ')
+read -r name verdict sent lost med max value rest <<<"$line"
+is "$verdict $sent $lost $med $max" "FAIL sent=3 lost=3 median=- max=-" "smtp: 3 samples lost, no latency"
+contains "$rest" "127.0.0.1:$CLOSED" "  the reason names the relay"
+
 # --- the configuration --------------------------------------------------------------
 conf "$T_DIR/bad.conf" "samples = 0
 "
@@ -74,6 +99,13 @@ row=$(sqlite3 -separator ' ' "$DB" "SELECT ok, sent, lost, value >= $((42 * 60))
 contains "$row" "0 1 0 1 w1: no event for" "  feed-w1: failed, one sample, its silence and reason"
 is "$(sqlite3 "$DB" "SELECT kind, ok, failing_since FROM probe_results WHERE name = 'feed-w2'")" \
 	"feed|1|0" "  feed-w2: passing, not failing"
+# SIGHUP: the next rounds use the new bound, and w1 passes.
+conf "$T_DIR/c.conf" "feed_max_silence = 1h
+"
+kill -HUP "$PID"
+w1_ok() { [ "$(sqlite3 "$DB" "SELECT ok, failing_since FROM probe_results WHERE name = 'feed-w1'")" = "1|0" ]; }
+check "SIGHUP: feed_max_silence = 1h applies, feed-w1 passes and is no longer failing" wait_for 20 w1_ok
+kill -USR1 "$PID"
 kill -TERM "$PID"
 wait_exit "$PID" 20
 is "$EXIT_STATUS" 0 "SIGTERM: exit 0"
