@@ -216,7 +216,10 @@ static int64_t round_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 {
 	struct probes *p = arg;
 	int64_t interval = p->conf->interval_ms, t0 = mono_ms(), took;
-	struct round_ctx ctx = {.p = p, .now = (wall_ms() + 500) / interval * interval / 1000};
+	/* the boundary this round is for: the timer fires at or just after
+	 * it (a little slack for the wall clock and the monotonic one to
+	 * disagree) */
+	struct round_ctx ctx = {.p = p, .now = (wall_ms() + 200) / interval * interval / 1000};
 	size_t n;
 
 	(void)loop;
