@@ -41,23 +41,23 @@
 #include "probes/kinds.h"
 #include "probes/probe.h"
 
-#define DEFAULT_TOPIC  "slipwatch/probe"
-#define SYSTEM_CA_DIR  "/etc/ssl/certs" /* as collector/mqtt.c */
-#define PAYLOAD_MAX    96
+#define DEFAULT_TOPIC "slipwatch/probe"
+#define SYSTEM_CA_DIR "/etc/ssl/certs" /* as collector/mqtt.c */
+#define PAYLOAD_MAX   96
 
 /* One run's client and what its callbacks saw. */
 struct bprobe {
 	struct mosquitto *mosq;
-	char target[112];	   /* "HOST:PORT", the host cut to 100 */
-	char topic[300];	   /* "<topic>/<token>" */
-	char want[PAYLOAD_MAX];	   /* the payload awaited now ("" none) */
-	bool connected;		   /* CONNACK accepted */
-	int connack;		   /* CONNACK code when refused, else -1 */
-	bool subscribed;	   /* SUBACK with QoS 1 granted */
-	bool sub_refused;	   /* SUBACK refused the filter */
-	bool arrived;		   /* want came back */
-	bool gone;		   /* the connection ended */
-	char why[96];		   /* why it ended (errno or libmosquitto text) */
+	char target[112];	/* "HOST:PORT", the host cut to 100 */
+	char topic[300];	/* "<topic>/<token>" */
+	char want[PAYLOAD_MAX]; /* the payload awaited now ("" none) */
+	bool connected;		/* CONNACK accepted */
+	int connack;		/* CONNACK code when refused, else -1 */
+	bool subscribed;	/* SUBACK with QoS 1 granted */
+	bool sub_refused;	/* SUBACK refused the filter */
+	bool arrived;		/* want came back */
+	bool gone;		/* the connection ended */
+	char why[96];		/* why it ended (errno or libmosquitto text) */
 };
 
 static double mono_s(void)
@@ -189,8 +189,8 @@ static bool setup(struct bprobe *b, const struct sw_mqtt_conf *c, char *err, siz
 
 /* Connects and subscribes; false with reason set when the broker is not
  * there for us. */
-static bool open_session(struct bprobe *b, const struct sw_mqtt_conf *c, double tmo,
-			 char *reason, size_t len)
+static bool open_session(struct bprobe *b, const struct sw_mqtt_conf *c, double tmo, char *reason,
+			 size_t len)
 {
 	int keepalive = (int)(c->keepalive / 1000), rc;
 
@@ -213,7 +213,9 @@ static bool open_session(struct bprobe *b, const struct sw_mqtt_conf *c, double 
 	if (rc == MOSQ_ERR_SUCCESS && pump(b, &b->subscribed, mono_s() + tmo))
 		return true;
 	snprintf(reason, len, "broker %s: subscription to %.50s %.60s", b->target, b->topic,
-		 b->sub_refused ? "refused" : b->why[0] ? b->why : "not acknowledged in time");
+		 b->sub_refused ? "refused"
+		 : b->why[0]	? b->why
+				: "not acknowledged in time");
 	return false;
 }
 
@@ -283,8 +285,8 @@ static void measure(struct bprobe *b, const struct sw_probe_env *env, const char
 	mosquitto_loop(b->mosq, 50, 1); /* let the DISCONNECT out */
 }
 
-static enum sw_err broker_instances(const struct sw_probe_env *env, char ***ret_ids,
-				    size_t *ret_n, char *err, size_t errlen)
+static enum sw_err broker_instances(const struct sw_probe_env *env, char ***ret_ids, size_t *ret_n,
+				    char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
@@ -302,8 +304,8 @@ static enum sw_err broker_run(const struct sw_probe_env *env, const char *id,
 			      struct sw_probe_result *out, char *err, size_t errlen)
 {
 	const struct sw_mqtt_conf *c = env->conf ? env->conf->mqtt : NULL;
-	const char *prefix = env->conf && env->conf->topic && *env->conf->topic ? env->conf->topic
-										  : DEFAULT_TOPIC;
+	const char *prefix =
+	    env->conf && env->conf->topic && *env->conf->topic ? env->conf->topic : DEFAULT_TOPIC;
 	struct bprobe b = {.connack = -1};
 	char token[24], *cid;
 	enum sw_err rc = SW_OK;

@@ -47,11 +47,11 @@
 
 /* What one session said: the last command sent, the first refusal. */
 struct trace {
-	char verb[12];		   /* the last command sent ("" before any) */
-	int fail_code;		   /* first 4xx/5xx reply, 0: none */
-	char fail_verb[12];	   /* what it answered ("" : the greeting) */
+	char verb[12];		    /* the last command sent ("" before any) */
+	int fail_code;		    /* first 4xx/5xx reply, 0: none */
+	char fail_verb[12];	    /* what it answered ("" : the greeting) */
 	char fail_reply[REPLY_MAX]; /* its line, printable ASCII */
-	bool tls;		   /* STARTTLS sent (or smtps://) */
+	bool tls;		    /* STARTTLS sent (or smtps://) */
 };
 
 static void printable(char *s)
@@ -199,8 +199,8 @@ static bool setup(CURL *h, const struct sw_mail_conf *c, const struct sw_probe_e
 		  struct trace *t, char *ebuf, char *err, size_t errlen)
 {
 	int64_t cto = c->connect_timeout > 0 && c->connect_timeout < env->timeout_ms
-			      ? c->connect_timeout
-			      : env->timeout_ms;
+			  ? c->connect_timeout
+			  : env->timeout_ms;
 	bool smtps;
 	long ssl = use_ssl(c, &smtps);
 	CURLcode rc = CURLE_OK;
@@ -233,8 +233,7 @@ static bool setup(CURL *h, const struct sw_mail_conf *c, const struct sw_probe_e
 }
 
 /* Why a session failed, into why. */
-static void loss_reason(const struct trace *t, CURLcode rc, const char *ebuf, char *why,
-			size_t len)
+static void loss_reason(const struct trace *t, CURLcode rc, const char *ebuf, char *why, size_t len)
 {
 	const char *text = ebuf[0] ? ebuf : curl_easy_strerror(rc);
 

@@ -73,7 +73,8 @@ static int closed_port(void)
 
 static bool port_open(int port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	bool up = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
@@ -86,8 +87,8 @@ static bool port_open(int port)
 static void run_t(const struct sw_probe_desc *d, const struct sw_probes_conf *c, int samples,
 		  int64_t timeout_ms, struct sw_probe_result *out)
 {
-	struct sw_probe_env env = {.conf = c, .now = (int64_t)time(NULL), .samples = samples,
-				   .timeout_ms = timeout_ms};
+	struct sw_probe_env env = {
+	    .conf = c, .now = (int64_t)time(NULL), .samples = samples, .timeout_ms = timeout_ms};
 	char err[256] = "";
 	enum sw_err rc;
 
@@ -157,7 +158,7 @@ static void test_broker(void)
 	int port = closed_port();
 
 	ok(sw_probe_broker.instances(&env, &ids, &n, err, sizeof(err)) == SW_OK && n == 1 &&
-		   strcmp(ids[0], "") == 0,
+	       strcmp(ids[0], "") == 0,
 	   "broker: one instance with [mqtt]");
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
@@ -226,8 +227,8 @@ static pid_t greet_554(int *ret_port)
 
 static void test_smtp_plain(const char *python, const char *script)
 {
-	struct sw_mail_conf m = {.tls = SW_MAIL_TLS_OFF, .tls_verify = true,
-				 .connect_timeout = 5000};
+	struct sw_mail_conf m = {
+	    .tls = SW_MAIL_TLS_OFF, .tls_verify = true, .connect_timeout = 5000};
 	struct sw_probes_conf c = {.smtp = &m};
 	struct sw_probe_result r;
 	struct sink s = {0};
@@ -282,8 +283,8 @@ static void test_smtp_tls(const char *python, const char *script)
 {
 	const char *const version[] = {"openssl", "version", NULL};
 	char cert[PATH_MAX], key[PATH_MAX];
-	struct sw_mail_conf m = {.tls = SW_MAIL_TLS_STARTTLS, .tls_verify = true,
-				 .connect_timeout = 5000};
+	struct sw_mail_conf m = {
+	    .tls = SW_MAIL_TLS_STARTTLS, .tls_verify = true, .connect_timeout = 5000};
 	struct sw_probes_conf c = {.smtp = &m};
 	struct sw_probe_result r;
 	struct sink s = {0};
@@ -294,10 +295,25 @@ static void test_smtp_tls(const char *python, const char *script)
 	}
 	snprintf(cert, sizeof cert, "%s/cert.pem", tmpdir);
 	snprintf(key, sizeof key, "%s/key.pem", tmpdir);
-	const char *const req[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-				   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-				   "-out", cert, "-days", "30", "-subj", "/CN=127.0.0.1",
-				   "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", NULL};
+	const char *const req[] = {"openssl",
+				   "req",
+				   "-x509",
+				   "-newkey",
+				   "ec",
+				   "-pkeyopt",
+				   "ec_paramgen_curve:prime256v1",
+				   "-nodes",
+				   "-keyout",
+				   key,
+				   "-out",
+				   cert,
+				   "-days",
+				   "30",
+				   "-subj",
+				   "/CN=127.0.0.1",
+				   "-addext",
+				   "subjectAltName=IP:127.0.0.1,DNS:localhost",
+				   NULL};
 	if (!ok(sink_run_quiet(req) == 0, "self-signed certificate made"))
 		return;
 	const char *const args[] = {"--tls-cert", cert, "--tls-key", key, NULL};
@@ -326,7 +342,7 @@ static void test_smtp(void)
 	size_t n = 0;
 
 	ok(sw_probe_smtp.instances(&env, &ids, &n, err, sizeof(err)) == SW_OK && n == 1 &&
-		   strcmp(ids[0], "") == 0,
+	       strcmp(ids[0], "") == 0,
 	   "smtp: one instance with [smtp]");
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
