@@ -40,7 +40,7 @@
 
 /* Label keys slipwatch sets itself on every page. */
 static const char *const reserved_labels[] = {
-    "rule", "signal", "severity", "warehouse", "courier", "lane", NULL,
+    "rule", "signal", "severity", "warehouse", "courier", "lane", "probe", NULL,
 };
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -347,7 +347,7 @@ static enum sw_err rule_labels(const struct sw_conf *file, struct sw_page_rule *
 		if (sw_labels_get(canon, *k, v, sizeof(v)))
 			return conf_err(file, "page", r->name, "labels", err, len,
 					"'%s' is set by slipwatch (rule, signal, severity, "
-					"warehouse, courier, lane are reserved): '%s'",
+					"warehouse, courier, lane, probe are reserved): '%s'",
 					*k, text);
 	r->labels = xstrdup(canon);
 	return SW_OK;
