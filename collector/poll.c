@@ -163,7 +163,7 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
 };
 #undef C
 
-static void conf_courier_view(const struct sw_poll_courier_conf *cf, struct sw_courier_conf *cc)
+void sw_poll_courier_view(const struct sw_poll_courier_conf *cf, struct sw_courier_conf *cc)
 {
 	memset(cc, 0, sizeof(*cc));
 	cc->base_url = cf->base_url && *cf->base_url ? cf->base_url : NULL;
@@ -175,9 +175,9 @@ static void conf_courier_view(const struct sw_poll_courier_conf *cf, struct sw_c
 	cc->generic = cf->spec;
 }
 
-static const struct sw_courier *adapter_of(const struct sw_poll_courier_conf *cf)
+const struct sw_courier *sw_poll_adapter(const struct sw_poll_courier_conf *cf)
 {
-	if (cf->adapter <= SW_POLL_ADAPTER_AUTO || cf->adapter >= SW_POLL_ADAPTER_LAST)
+	if (cf == NULL || cf->adapter <= SW_POLL_ADAPTER_AUTO || cf->adapter >= SW_POLL_ADAPTER_LAST)
 		return NULL;
 	if (cf->adapter == SW_POLL_ADAPTER_GENERIC) /* not in sw_courier_table */
 		return &sw_courier_generic;
@@ -250,8 +250,8 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 	}
 	if (conf_check_generic(file, line, cf, errbuf, errlen) != SW_OK)
 		return SW_ECONF;
-	ad = adapter_of(cf);
-	conf_courier_view(cf, &cc);
+	ad = sw_poll_adapter(cf);
+	sw_poll_courier_view(cf, &cc);
 	if (ad == NULL || !creds_ok(ad, &cc)) {
 		snprintf(errbuf, errlen, "%s:%d: [courier %s] credentials: the %s adapter needs %s",
 			 file, line, cf->name, sw_poll_adapter_words[cf->adapter],
@@ -1620,7 +1620,7 @@ enum sw_err sw_poll_new(struct sw_loop *loop, struct sw_store *store, struct sw_
 		return SW_EINVAL;
 	}
 	for (size_t i = 0; i < conf->n; i++)
-		if (adapter_of(&conf->couriers[i]) == NULL) {
+		if (sw_poll_adapter(&conf->couriers[i]) == NULL) {
 			snprintf(errbuf, errlen, "courier %s: no adapter", conf->couriers[i].name);
 			return SW_EINVAL;
 		}
@@ -1655,8 +1655,8 @@ enum sw_err sw_poll_new(struct sw_loop *loop, struct sw_store *store, struct sw_
 
 		c->p = p;
 		c->cf = &conf->couriers[i];
-		c->ad = adapter_of(c->cf);
-		conf_courier_view(c->cf, &c->cc);
+		c->ad = sw_poll_adapter(c->cf);
+		sw_poll_courier_view(c->cf, &c->cc);
 		c->target = xasprintf("courier %s", c->cf->name);
 		c->file = xasprintf("courier/%s", c->cf->name);
 		c->source = xasprintf("courier:%s", c->cf->name);

@@ -143,6 +143,15 @@ void sw_poll_conf_free(struct sw_poll_conf *pc);
 /* The courier section named name in pc, or NULL. */
 struct sw_poll_courier_conf *sw_poll_conf_find(struct sw_poll_conf *pc, const char *name);
 
+/* The adapter of a courier section (its resolved adapter; the generic one
+ * for adapter generic), or NULL when it has none (cf NULL, adapter auto
+ * not resolved).  Shared with the probes (probes/courier_http.c). */
+const struct sw_courier *sw_poll_adapter(const struct sw_poll_courier_conf *cf);
+
+/* The adapter's view of a courier section: URLs, credentials (borrowed
+ * from cf, never copied), the generic description.  Zeroes cc first. */
+void sw_poll_courier_view(const struct sw_poll_courier_conf *cf, struct sw_courier_conf *cc);
+
 struct sw_poll_engine; /* opaque */
 
 /*

@@ -37,24 +37,7 @@ struct xfer {
 
 const struct sw_courier *sw_probe_courier_adapter(const struct sw_poll_courier_conf *cf)
 {
-	if (cf == NULL || cf->adapter <= SW_POLL_ADAPTER_AUTO || cf->adapter >= SW_POLL_ADAPTER_LAST)
-		return NULL;
-	if (cf->adapter == SW_POLL_ADAPTER_GENERIC) /* not in sw_courier_table */
-		return &sw_courier_generic;
-	return sw_courier_table[cf->adapter - 1];
-}
-
-/* The adapter's view of the section (as collector/poll.c builds it). */
-static void conf_view(const struct sw_poll_courier_conf *cf, struct sw_courier_conf *cc)
-{
-	memset(cc, 0, sizeof(*cc));
-	cc->base_url = cf->base_url && *cf->base_url ? cf->base_url : NULL;
-	cc->auth_url = cf->auth_url && *cf->auth_url ? cf->auth_url : NULL;
-	cc->api_key = cf->api_key.value;
-	cc->api_secret = cf->api_secret.value;
-	cc->username = cf->username;
-	cc->password = cf->password.value;
-	cc->generic = cf->spec;
+	return sw_poll_adapter(cf);
 }
 
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -293,7 +276,7 @@ enum sw_err sw_probe_courier_lookup(const struct sw_poll_courier_conf *cf, const
 		snprintf(err, errlen, "courier %s: no adapter", cf ? cf->name : "?");
 		return SW_EINVAL;
 	}
-	conf_view(cf, &cc);
+	sw_poll_courier_view(cf, &cc);
 	if (ad->build_auth_request && tok->token == NULL &&
 	    !get_token(cf, ad, &cc, timeout_ms, now, tok, ret))
 		return SW_OK;
