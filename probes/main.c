@@ -374,6 +374,8 @@ static int test_probes(int argc, char **argv)
 		fprintf(stderr, "slipwatch-probes: %s\n", err);
 		return 2;
 	}
+	if (args.help || args.version || args.check_only) /* they win, as without -T */
+		return sw_daemon_main(argc, argv, &probes_desc);
 	if (sw_daemon_load_conf(&probes_desc, args.conf_path, &file, &dconf, &state, err,
 				sizeof(err)) != SW_OK) {
 		fprintf(stderr, "slipwatch-probes: %s\n", err);
