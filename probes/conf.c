@@ -96,8 +96,8 @@ static const struct sw_conf_opt canary_table[] = {
     {.name = NULL},
 };
 
-static const char *const probes_kinds[] = {"probes", "canary", "courier", "mqtt", "smtp", "rrd",
-					   NULL};
+static const char *const probes_kinds[] = {"probes", "canary", "courier", "mqtt",
+					   "smtp",   "rrd",    NULL};
 
 static void conf_free(void *p)
 {
@@ -125,8 +125,7 @@ static void conf_free(void *p)
 }
 
 /* Every name in kinds is a row of sw_probe_table. */
-static enum sw_err check_kinds(struct sw_conf *file, const char *kinds, char *errbuf,
-			       size_t errlen)
+static enum sw_err check_kinds(struct sw_conf *file, const char *kinds, char *errbuf, size_t errlen)
 {
 	char where[4200], word[64];
 	const char *p = kinds;
@@ -179,17 +178,18 @@ static enum sw_err load_canary(struct sw_conf *file, struct sw_probes_conf *c, c
 	enum sw_err rc;
 
 	rc = sw_conf_apply(file, "canary", name, canary_table, &o, errbuf, errlen);
-	if (rc == SW_OK && (o.courier[0] == '\0' || sw_poll_conf_find(c->poll, o.courier) == NULL)) {
+	if (rc == SW_OK &&
+	    (o.courier[0] == '\0' || sw_poll_conf_find(c->poll, o.courier) == NULL)) {
 		snprintf(errbuf, errlen, "%s: [canary %s] courier: no [courier %s] section: '%s'",
 			 sw_conf_where(file, "canary", name, "courier", where, sizeof(where)), name,
 			 o.courier, o.courier);
 		rc = SW_ECONF;
 	}
 	if (rc == SW_OK && o.tracking_number[0] == '\0') {
-		snprintf(errbuf, errlen, "%s: [canary %s] tracking_number: empty",
-			 sw_conf_where(file, "canary", name, "tracking_number", where,
-				       sizeof(where)),
-			 name);
+		snprintf(
+		    errbuf, errlen, "%s: [canary %s] tracking_number: empty",
+		    sw_conf_where(file, "canary", name, "tracking_number", where, sizeof(where)),
+		    name);
 		rc = SW_ECONF;
 	}
 	if (rc) {

@@ -89,8 +89,8 @@ static bool kind_wanted(const char *list, const char *kind)
  * gives a failed result saying why (the round goes on).  Returns the
  * number of instances.
  */
-static size_t run_kind(const struct sw_probe_env *env, const struct sw_probe_desc *k,
-		       round_fn *fn, void *arg)
+static size_t run_kind(const struct sw_probe_env *env, const struct sw_probe_desc *k, round_fn *fn,
+		       void *arg)
 {
 	struct sw_probe_result r;
 	char err[ERR_LEN], **ids = NULL;
@@ -125,11 +125,8 @@ static size_t run_kind(const struct sw_probe_env *env, const struct sw_probe_des
 static size_t run_round(const struct sw_probes_conf *c, struct sw_store *st, int64_t now,
 			round_fn *fn, void *arg)
 {
-	struct sw_probe_env env = {.conf = c,
-				   .st = st,
-				   .now = now,
-				   .samples = c->samples,
-				   .timeout_ms = c->timeout_ms};
+	struct sw_probe_env env = {
+	    .conf = c, .st = st, .now = now, .samples = c->samples, .timeout_ms = c->timeout_ms};
 	size_t n = 0;
 
 	for (size_t i = 0; sw_probe_table[i]; i++)
@@ -227,8 +224,9 @@ static int64_t round_timer_cb(struct sw_loop *loop, uint64_t id, void *arg)
 	n = run_round(p->conf, p->d->store, ctx.now, on_result, &ctx);
 	took = mono_ms() - t0;
 	if (took > interval)
-		sw_log_warn("probes", "a round of %zu probes took %lld ms, over the interval of %lld ms",
-			    n, (long long)took, (long long)interval);
+		sw_log_warn("probes",
+			    "a round of %zu probes took %lld ms, over the interval of %lld ms", n,
+			    (long long)took, (long long)interval);
 	else
 		sw_log_debug("probes", "round of %zu probes in %lld ms", n, (long long)took);
 	return to_boundary(interval);
@@ -263,8 +261,7 @@ static enum sw_err probes_start(struct sw_daemon *d, char *errbuf, size_t errlen
 				 &p->timer);
 }
 
-static enum sw_err probes_reload(struct sw_daemon *d, void *new_state, char *errbuf,
-				 size_t errlen)
+static enum sw_err probes_reload(struct sw_daemon *d, void *new_state, char *errbuf, size_t errlen)
 {
 	struct probes *p = &probes;
 	struct sw_probes_conf *c = new_state;

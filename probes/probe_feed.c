@@ -84,8 +84,8 @@ static enum sw_err feed_run(const struct sw_probe_env *env, const char *id,
 }
 
 const struct sw_probe_desc sw_probe_feed = {
-	.kind = "feed",
-	.what = "seconds since each warehouse's last event (store), against feed_max_silence",
-	.instances = feed_instances,
-	.run = feed_run,
+    .kind = "feed",
+    .what = "seconds since each warehouse's last event (store), against feed_max_silence",
+    .instances = feed_instances,
+    .run = feed_run,
 };

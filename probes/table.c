@@ -12,12 +12,7 @@
 #include "probes/kinds.h"
 
 const struct sw_probe_desc *const sw_probe_table[] = {
-	&sw_probe_courier_api,
-	&sw_probe_canary,
-	&sw_probe_broker,
-	&sw_probe_smtp,
-	&sw_probe_feed,
-	NULL,
+    &sw_probe_courier_api, &sw_probe_canary, &sw_probe_broker, &sw_probe_smtp, &sw_probe_feed, NULL,
 };
 
 const struct sw_probe_desc *sw_probe_find(const char *kind)

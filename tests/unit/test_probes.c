@@ -32,8 +32,8 @@
 #include "tests/store_tmp.h"
 #include "tests/tap.h"
 
-#define ERR_LEN 8192
-#define NOW	INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
+#define ERR_LEN			       8192
+#define NOW			       INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
 #define is_double(got, want, eps, ...) ok(fabs((got) - (want)) <= (eps), __VA_ARGS__)
 
 /* ---- probe.c and the table ------------------------------------------------ */
@@ -94,8 +94,8 @@ static void test_find(void)
 	ok(sw_probe_find("nope") == NULL, "an unknown kind is not");
 	ok(sw_probe_find(NULL) == NULL, "NULL is not");
 	for (size_t i = 0; sw_probe_table[i]; i++)
-		ok(sw_probe_table[i]->kind && sw_probe_table[i]->what && sw_probe_table[i]->instances &&
-		       sw_probe_table[i]->run,
+		ok(sw_probe_table[i]->kind && sw_probe_table[i]->what &&
+		       sw_probe_table[i]->instances && sw_probe_table[i]->run,
 		   "row %zu (%s) is complete", i, sw_probe_table[i]->kind);
 }
 
@@ -183,7 +183,8 @@ static void good_case(const char *name, const char *text, void *state)
 		if (strncmp(p, "; dump-has: ", 12) == 0) {
 			char *want = xasprintf("%.*s", (int)(n - 12), p + 12);
 
-			if (!ok(has_line(sw_buf_str(&b), want), "%s: the dump has '%s'", name, want))
+			if (!ok(has_line(sw_buf_str(&b), want), "%s: the dump has '%s'", name,
+				want))
 				printf("# dump:\n%s", sw_buf_str(&b));
 			free(want);
 		}
@@ -248,8 +249,8 @@ static void test_conf_cases(void)
 		const char *s = e->d_name;
 		size_t len = strlen(s);
 
-		if (len > 16 && strspn(s, "0123456789") == 3 && strncmp(s + 3, "-probes-", 8) == 0 &&
-		    strcmp(s + len - 5, ".conf") == 0) {
+		if (len > 16 && strspn(s, "0123456789") == 3 &&
+		    strncmp(s + 3, "-probes-", 8) == 0 && strcmp(s + len - 5, ".conf") == 0) {
 			names = xreallocarray(names, n + 1, sizeof(*names));
 			names[n++] = xstrdup(s);
 		}
@@ -310,8 +311,8 @@ static void test_conf_fields(void)
 static void test_feed(struct sw_store *st)
 {
 	struct sw_probes_conf c = {.feed_max_silence_ms = 30 * 60 * 1000};
-	struct sw_probe_env env = {.conf = &c, .st = st, .now = NOW, .samples = 5,
-				   .timeout_ms = 1000};
+	struct sw_probe_env env = {
+	    .conf = &c, .st = st, .now = NOW, .samples = 5, .timeout_ms = 1000};
 	struct sw_probe_result r;
 	char err[ERR_LEN], **ids = NULL;
 	size_t n = 0;
@@ -347,7 +348,8 @@ static void test_feed(struct sw_store *st)
 	sw_probe_feed.run(&env, "w2", &r, err, sizeof(err));
 	ok(r.ok && r.value == 0, "an event after now (clock skew): 0 s, passes");
 	env.st = NULL;
-	ok(sw_probe_feed.instances(&env, &ids, &n, err, sizeof(err)) != SW_OK, "no store: an error");
+	ok(sw_probe_feed.instances(&env, &ids, &n, err, sizeof(err)) != SW_OK,
+	   "no store: an error");
 	is_str(err, "feed: no store to read", "  saying so");
 }
 
