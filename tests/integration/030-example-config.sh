@@ -48,7 +48,7 @@ out=$("$ALERTS" -t -c "$T_DIR/example.conf" 2>&1); st=$?
 is "$st" 0 "slipwatch-alerts -t does not need the courier keys"
 
 export SLIPWATCH_DHL_API_KEY=example-key SLIPWATCH_ACME_API_KEY=example-key
-for prog in "$COLLECTOR" "$ALERTS"; do
+for prog in "$COLLECTOR" "$ALERTS" "$SW_BUILDDIR/probes/slipwatch-probes"; do
 	name=$(basename "$prog")
 	out=$("$prog" -t -v -c "$T_DIR/example.conf" 2>&1); st=$?
 	is "$st" 0 "$name accepts the example configuration with its couriers"
