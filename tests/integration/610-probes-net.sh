@@ -8,6 +8,9 @@
 #     connection per sample and kept no message;
 #   - the broker and the relay gone: -T exits 1, both FAIL with every
 #     sample lost and a reason naming what failed;
+#   - the daemon, both up, writes the spread of each step's samples to
+#     probe/broker.rrd and probe/smtp.rrd (rrdtool fetch: sent, lost, and
+#     min <= p10 <= median <= p90 <= max);
 #   - the daemon stores those results (probe_results: failed, the reason,
 #     failing_since), where the alert engine reads them.
 # No timing is asserted.
@@ -59,6 +62,38 @@ check "  and never the collector's" sh -c "! grep -q 'as sw-collector-610 ' '$T_
 is "$(cat "$SINK_DIR/connections")" 3 "the sink: one connection per sample"
 is "$(sink_count)" 0 "  and no message"
 is "$(sqlite3 "$DB" 'SELECT count(*) FROM probe_results')" 0 "-T writes nothing to the store"
+
+# --- the spread in the RRD files (the daemon, both up) --------------------------
+# Each round is one 1 s step: 3 samples sent, none lost, and the latency
+# quantiles of that step in order (min <= p10 <= median <= p90 <= max), all
+# known and positive.  Read back by name with rrdtool fetch.
+sw_spawn "$T_DIR/probes-up.log" "$PROBES" -c "$T_DIR/c.conf" -f
+PID=$SPAWNED
+# spread_row FILE: the first step of FILE with its samples' data sources
+# known (value is the kind's own figure: none for these two), as
+# "sent lost min p10 p50 p90 max" (counts per step: ABSOLUTE x the 1 s step)
+spread_row() {
+	rrdtool fetch "$1" AVERAGE -s -120 -r 1 2>/dev/null | awk '
+		BEGIN { split("sent lost lat_min lat_p10 lat_p50 lat_p90 lat_max", w, " "); for (i in w) want[w[i]] = 1 }
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i + 1; next }
+		NF > 1 {
+			for (k in want) if ($col[k] ~ /nan/) next
+			printf "%.0f %.0f %s %s %s %s %s\n", $col["sent"], $col["lost"], $col["lat_min"],
+				$col["lat_p10"], $col["lat_p50"], $col["lat_p90"], $col["lat_max"]; exit }'
+}
+spread_in() { [ -n "$(spread_row "$T_DIR/rrd/probe/$1.rrd")" ]; } # written every 1 s step
+for p in broker smtp; do
+	check "probe/$p.rrd gets a step with its samples' figures known" wait_for 60 spread_in "$p"
+	read -r sent lost mn p10 p50 p90 mx <<<"$(spread_row "$T_DIR/rrd/probe/$p.rrd")"
+	is "$sent $lost" "3 0" "  $p: 3 samples sent, none lost, in that step"
+	check "  $p: min <= p10 <= median <= p90 <= max, min > 0 ($mn $p10 $p50 $p90 $mx)" \
+		awk -v a="$mn" -v b="$p10" -v c="$p50" -v d="$p90" -v e="$mx" \
+		'BEGIN { exit !(a > 0 && a <= b && b <= c && c <= d && d <= e) }'
+done
+kill -TERM "$PID"
+wait_exit "$PID" 20
+is "$EXIT_STATUS" 0 "SIGTERM: exit 0"
+sqlite3 "$DB" 'DELETE FROM probe_results'
 
 # --- both gone ------------------------------------------------------------------
 stop_broker
