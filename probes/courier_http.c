@@ -217,14 +217,14 @@ static bool get_token(const struct sw_poll_courier_conf *cf, const struct sw_cou
 	account(ret, &x);
 	if (x.res != CURLE_OK) {
 		why_of(&x, timeout_ms, err, sizeof(err));
-		snprintf(ret->why, sizeof(ret->why), "token endpoint: %s", err);
+		snprintf(ret->why, sizeof(ret->why), "token endpoint: %.150s", err);
 		xfer_clear(&x);
 		return false;
 	}
 	xfer_response(&x, &resp);
 	rc = ad->parse_auth_response(&resp, &t, err, sizeof(err));
 	if (rc != SW_OK)
-		snprintf(ret->why, sizeof(ret->why), "authentication failed: HTTP %ld: %s", x.http,
+		snprintf(ret->why, sizeof(ret->why), "authentication failed: HTTP %ld: %.120s", x.http,
 			 err[0] ? err : sw_strerror(rc));
 	else
 		tok->token = xstrdup(t.token);

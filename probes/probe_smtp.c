@@ -238,15 +238,15 @@ static void loss_reason(const struct trace *t, CURLcode rc, const char *ebuf, ch
 	const char *text = ebuf[0] ? ebuf : curl_easy_strerror(rc);
 
 	if (t->fail_code)
-		snprintf(why, len, "%s (at %s)", t->fail_reply,
+		snprintf(why, len, "%.150s (at %s)", t->fail_reply,
 			 t->fail_verb[0] ? t->fail_verb : "the greeting");
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
-		snprintf(why, len, "no answer in time: %s", text);
+		snprintf(why, len, "no answer in time: %.150s", text);
 	else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
 		 rc == CURLE_USE_SSL_FAILED || rc == CURLE_SSL_CACERT_BADFILE)
-		snprintf(why, len, "TLS: %s", text);
+		snprintf(why, len, "TLS: %.150s", text);
 	else
-		snprintf(why, len, "%s", text);
+		snprintf(why, len, "%.150s", text);
 }
 
 /* One session; true when it went through, with its latency. */
