@@ -8,11 +8,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dashboards/dash_html.h"
 #include "lib/utf8.h"
+#include "lib/xmalloc.h"
 
 #define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 
@@ -132,5 +138,32 @@ enum sw_err sw_dash_page_html(const struct sw_dash_page *pg, struct sw_buf *out)
 		rc = sw_html_escape(out, pg->footer);
 	if (rc == SW_OK)
 		rc = sw_buf_adds(out, "</footer>\n</body>\n</html>\n");
+	return rc;
+}
+
+enum sw_err sw_dash_write_file(const char *dir, const char *rel, const char *data, size_t len,
+			       char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	size_t done = 0;
+	enum sw_err rc = SW_OK;
+
+	while (fd >= 0 && done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		done += n > 0 ? (size_t)n : 0;
+	}
+	if (fd < 0 || done < len || close(fd) < 0) {
+		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+		if (fd >= 0 && done < len)
+			close(fd);
+		if (fd >= 0)
+			unlink(path); /* not half a file */
+		rc = SW_EIO;
+	}
+	free(path);
 	return rc;
 }

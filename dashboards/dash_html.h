@@ -3,7 +3,9 @@
  * function every value from outside goes through (entity ids from RRD
  * file names, titles and legends from definition files, and later the
  * store's order ids, customer names and courier texts), and a page put
- * together from parts.
+ * together from parts, and the one way a page or image file of a
+ * generation is written (sw_dash_write_file, the only function here that
+ * touches the file system).
  *
  * Pages are plain HTML5 with one stylesheet (style.css, written by
  * sw_dash_css) and no script; every link is relative, so a site works
@@ -48,5 +50,13 @@ enum sw_err sw_dash_page_html(const struct sw_dash_page *page, struct sw_buf *ou
 
 /* The stylesheet every page links as "style.css". */
 const char *sw_dash_css(void);
+
+/* Writes data[0..len) as the new file dir/rel of a generation: created
+ * exclusively (an existing file or a symlink planted there is refused,
+ * never written through), whole or not at all.  SW_OK, or SW_EIO with err
+ * naming the path and why. */
+enum sw_err sw_dash_write_file(const char *dir, const char *rel, const char *data, size_t len,
+			       char *err, size_t errlen);
+
 
 #endif /* SW_DASH_HTML_H */

@@ -29,6 +29,7 @@
 #include "dashboards/dash_html.h"
 #include "dashboards/dash_render.h"
 #include "dashboards/dash_report.h"
+#include "dashboards/dash_site.h"
 #include "dashboards/dash_tables.h"
 #include "lib/buf.h"
 #include "lib/rrd_read.h"
@@ -70,26 +71,7 @@ struct site {
 static enum sw_err write_file(const struct site *s, const char *rel, const char *data, size_t len,
 			      char *err, size_t errlen)
 {
-	char *path = xasprintf("%s/%s", s->dir, rel);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	size_t done = 0;
-
-	while (fd >= 0 && done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno != EINTR)
-			break;
-		done += n > 0 ? (size_t)n : 0;
-	}
-	if (fd < 0 || done < len || close(fd) < 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-		if (fd >= 0 && done < len)
-			close(fd);
-		free(path);
-		return SW_EIO;
-	}
-	free(path);
-	return SW_OK;
+	return sw_dash_write_file(s->dir, rel, data, len, err, errlen);
 }
 
 static enum sw_err make_dir(const struct site *s, const char *rel, char *err, size_t errlen)

@@ -356,31 +356,6 @@ enum sw_err sw_dash_report_body(const struct sw_promise_data *d, const char *why
 
 /* ---- the page ------------------------------------------------------------------- */
 
-static enum sw_err write_whole(const char *dir, const char *data, size_t len, char *err,
-			       size_t errlen)
-{
-	char *path = xasprintf("%s/%s", dir, SW_DASH_REPORT_PAGE);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	size_t done = 0;
-	enum sw_err rc = SW_OK;
-
-	while (fd >= 0 && done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno != EINTR)
-			break;
-		done += n > 0 ? (size_t)n : 0;
-	}
-	if (fd < 0 || done < len || close(fd) < 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-		if (fd >= 0 && done < len)
-			close(fd);
-		rc = SW_EIO;
-	}
-	free(path);
-	return rc;
-}
-
 /* The first day of the oldest month shown: the data's start. */
 static void data_from(const struct sw_date *today, struct sw_date *ret)
 {
@@ -445,7 +420,7 @@ enum sw_err sw_dash_report_write(const struct sw_dash_opts *o, const char *dir, 
 		snprintf(err, errlen, "%s: the page is larger than %d bytes", SW_DASH_REPORT_PAGE,
 			 PAGE_MAX);
 	else
-		rc = write_whole(dir, page.data, page.len, err, errlen);
+		rc = sw_dash_write_file(dir, SW_DASH_REPORT_PAGE, page.data, page.len, err, errlen);
 	if (rc == SW_OK)
 		st->pages++;
 	sw_buf_free(&body);
