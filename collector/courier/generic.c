@@ -775,6 +775,8 @@ static enum sw_err generic_build(const struct sw_courier_conf *conf, const char 
 	return SW_OK;
 }
 
+const char *const sw_generic_method_words[] = {"GET", "POST", NULL};
+
 const struct sw_courier sw_courier_generic = {
     .name = "generic",
     .info = NULL, /* no courier of its own */

@@ -63,6 +63,68 @@ struct sw_generic_conf {
 	char *status_map[SW_GENERIC_MAPS]; /* "CODE=status, ..." */
 };
 
+/* Words of the method option (enum sw_courier_method). */
+extern const char *const sw_generic_method_words[];
+
+/* The generic adapter's rows of the [courier NAME] option table
+ * (collector/poll_conf.c), C(f) being offsetof the section's struct, whose
+ * member generic is a struct sw_generic_conf.  One row per key; add keys
+ * here. */
+#define G_(f) C(generic.f)
+#define SW_GENERIC_CONF_ROWS(C)                                                                    \
+    {.name = "url", .type = SW_CONF_STRING, .offset = G_(url),                                     \
+     .help = "generic: tracking URL template, http(s), {tracking} and {api_key} URL-escaped"},     \
+    {.name = "method", .type = SW_CONF_ENUM, .offset = G_(method), .words = sw_generic_method_words, \
+     .def = "GET", .help = "generic: GET or POST"},                                                \
+    {.name = "body", .type = SW_CONF_STRING, .offset = G_(body),                                   \
+     .help = "generic: POST body template ({tracking} {api_key} JSON-escaped)"},                   \
+    {.name = "header_1", .type = SW_CONF_STRING, .offset = G_(header[0]),                          \
+     .help = "generic: 'Name: value' header; credentials only as {api_key}"},                      \
+    {.name = "header_2", .type = SW_CONF_STRING, .offset = G_(header[1]),                          \
+     .help = "generic: another 'Name: value' header"},                                             \
+    {.name = "header_3", .type = SW_CONF_STRING, .offset = G_(header[2]),                          \
+     .help = "generic: another 'Name: value' header"},                                             \
+    {.name = "header_4", .type = SW_CONF_STRING, .offset = G_(header[3]),                          \
+     .help = "generic: another 'Name: value' header"},                                             \
+    {.name = "path_shipment", .type = SW_CONF_STRING, .offset = G_(path_shipment),                 \
+     .help = "generic: path from the root to the shipment, e.g. data.items[awb={tracking}]"},      \
+    {.name = "path_status", .type = SW_CONF_STRING, .offset = G_(path_status),                     \
+     .help = "generic: shipment status code (mapped by status_map)"},                              \
+    {.name = "path_status_text", .type = SW_CONF_STRING, .offset = G_(path_status_text),           \
+     .help = "generic: shipment status text"},                                                     \
+    {.name = "path_events", .type = SW_CONF_STRING, .offset = G_(path_events),                     \
+     .help = "generic: the shipment's array of events"},                                           \
+    {.name = "path_event_time", .type = SW_CONF_STRING, .offset = G_(path_event_time),             \
+     .help = "generic: event time (read with time_format)"},                                       \
+    {.name = "path_event_code", .type = SW_CONF_STRING, .offset = G_(path_event_code),             \
+     .help = "generic: event code (mapped by status_map)"},                                        \
+    {.name = "path_event_text", .type = SW_CONF_STRING, .offset = G_(path_event_text),             \
+     .help = "generic: event description"},                                                        \
+    {.name = "path_event_location", .type = SW_CONF_STRING,                                        \
+     .offset = G_(path_event_location), .help = "generic: event place"},                           \
+    {.name = "path_event_offset", .type = SW_CONF_STRING, .offset = G_(path_event_offset),         \
+     .help = "generic: UTC offset of a zone-less event time ('+05:30')"},                          \
+    {.name = "path_eta", .type = SW_CONF_STRING, .offset = G_(path_eta),                           \
+     .help = "generic: estimated delivery date (kept as written)"},                                \
+    {.name = "path_delivered_at", .type = SW_CONF_STRING, .offset = G_(path_delivered_at),         \
+     .help = "generic: delivery time"},                                                            \
+    {.name = "path_not_found", .type = SW_CONF_STRING, .offset = G_(path_not_found),               \
+     .help = "generic: path from the root whose presence means not found"},                        \
+    {.name = "not_found_status", .type = SW_CONF_INT, .offset = G_(not_found_status),              \
+     .min = 0, .max = 499, .def = "0", .help = "generic: HTTP status meaning not found; 0: none"}, \
+    {.name = "time_format", .type = SW_CONF_STRING, .offset = G_(time_format),                     \
+     .help = "generic: rfc3339 (default), epoch, epoch_ms or a pattern like %d/%m/%Y %H:%M"},      \
+    {.name = "time_zone", .type = SW_CONF_STRING, .offset = G_(time_zone),                         \
+     .help = "generic: IANA zone of zone-less times (default: flagged zone-unknown)"},             \
+    {.name = "status_map", .type = SW_CONF_STRING, .offset = G_(status_map[0]),                    \
+     .help = "generic: CODE=status, ... (canonical statuses; unmapped codes: unknown)"},           \
+    {.name = "status_map_2", .type = SW_CONF_STRING, .offset = G_(status_map[1]),                  \
+     .help = "generic: more of status_map"},                                                       \
+    {.name = "status_map_3", .type = SW_CONF_STRING, .offset = G_(status_map[2]),                  \
+     .help = "generic: more of status_map"},                                                       \
+    {.name = "status_map_4", .type = SW_CONF_STRING, .offset = G_(status_map[3]),                  \
+     .help = "generic: more of status_map"},                                                       \
+
 /* The adapter (not in sw_courier_table: it needs its configuration). */
 extern const struct sw_courier sw_courier_generic;
 

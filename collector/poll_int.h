@@ -1,0 +1,137 @@
+/*
+ * poll_int.h - the poll engine's state and the functions its files share
+ * (internal to collector/poll*.c; the contract is poll.h).
+ *
+ *   poll.c        helpers, transfers, tokens, libcurl on the loop, API
+ *   poll_conf.c   [courier NAME] option table and checks
+ *   poll_sched.c  courier health (pause, backoff, 429) and scheduling
+ *   poll_apply.c  reading answers and applying them to the store
+ */
+#ifndef SW_POLL_INT_H
+#define SW_POLL_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "collector/poll.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "slipwatch/courier.h"
+
+#define TOKEN_MARGIN_MS ((int64_t)60 * 1000) /* renew a token this early */
+#define RETRY_AFTER_MAX_S 86400               /* longest Retry-After honoured */
+#define SEED_SPREAD_DIV 10                    /* new parcels spread over interval/10 */
+
+/* ---- engine state ------------------------------------------------------- */
+
+/* One parcel in a batch, with its schedule as read from the store. */
+struct item {
+	char *tn;
+	int interval_s;
+	int failures;
+};
+
+/* Parcels asked about in one request. */
+struct batch {
+	struct batch *next;
+	struct item *items;
+	size_t n;
+	bool auth_retried; /* already retried once after a 401 */
+};
+
+struct courier;
+
+/* One HTTP transfer in flight. */
+struct xfer {
+	struct xfer *next;
+	struct courier *c;
+	bool is_auth;        /* token request (else tracking) */
+	struct batch *b;     /* tracking: what was asked; owned */
+	uint64_t token_gen;  /* tracking: the token generation it carried */
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct sw_courier_request req; /* kept alive: libcurl reads the body */
+	struct sw_buf body;
+	bool too_big;        /* the body passed max_response */
+	int64_t started_ms;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct courier {
+	struct sw_poll_engine *p;
+	const struct sw_poll_courier_conf *cf;
+	const struct sw_courier *ad;
+	struct sw_courier_conf cc;
+	char *target; /* "courier NAME" for logs */
+	char *file;   /* "courier/NAME" for metrics */
+	char *source; /* "courier:NAME" for the journal */
+	struct xfer *xfers;
+	int in_flight;
+	struct batch *waiting; /* to resend with a fresh token */
+	double bucket;
+	int64_t bucket_ms;
+	int64_t paused_until; /* loop ms */
+	int64_t backoff;      /* ms; 0 = healthy */
+	int64_t quota_day;    /* UTC day number of quota_used */
+	int64_t quota_used;
+	char *token;
+	int64_t token_until; /* loop ms */
+	uint64_t token_gen;  /* bumped on every new token */
+	bool token_busy;     /* a token request is in flight */
+	int64_t seed_upto;   /* parcels up to this id were seeded */
+	struct sw_log_complain api_c, auth_c, store_c, parse_c;
+	struct sw_poll_stats st;
+};
+
+struct sw_poll_engine {
+	struct sw_loop *loop;
+	struct sw_store *store;
+	struct sw_metrics *metrics;
+	const struct sw_poll_conf *conf;
+	CURLM *multi;
+	struct courier *cs;
+	size_t n;
+	uint64_t curl_timer, sched_timer, seed_timer, gauge_timer;
+	bool in_curl_timer, curl_timer_touched;
+	uint64_t rng;
+};
+
+
+/* ---- shared inside the engine ------------------------------------------ */
+
+/* poll.c: small helpers, transfers, tokens */
+uint64_t pl_rnd(struct sw_poll_engine *p);
+int64_t pl_jitter(struct sw_poll_engine *p, int64_t v); /* v +- 10 %, >= 1 */
+bool pl_needs_token(const struct courier *c);
+bool pl_token_ok(const struct courier *c, int64_t now);
+void pl_token_drop(struct courier *c);
+void pl_batch_free(struct batch *b);
+void pl_kick(struct sw_poll_engine *p); /* run the scheduler soon */
+void pl_count(struct courier *c, const char *ds, uint64_t n);
+void pl_count_status(struct courier *c, long http);
+void pl_xfer_free(struct xfer *x);
+enum sw_err pl_xfer_start(struct courier *c, struct sw_courier_request *req, struct batch *b);
+void pl_xfer_unlink(struct xfer *x);
+void pl_xfer_response(struct xfer *x, struct sw_courier_response *resp);
+void pl_auth_start(struct courier *c);
+void pl_auth_done(struct courier *c, struct xfer *x, CURLcode res);
+
+/* poll_sched.c: courier health and scheduling */
+void pl_pause_for(struct courier *c, int64_t ms);
+int64_t pl_backoff(struct courier *c);
+void pl_fail_api(struct courier *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pl_api_ok(struct courier *c);
+int64_t pl_retry_after(CURL *easy);
+void pl_rate_limited(struct courier *c, CURL *easy, const char *what);
+void pl_pump(struct courier *c);
+int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg);
+
+/* poll_apply.c: answers */
+enum sw_err pl_reschedule(struct courier *c, const struct item *it, int64_t now_s, int interval_s,
+			  int failures, const char *error);
+int pl_secs(int64_t ms); /* ms as whole seconds, >= 1 */
+void pl_track_done(struct courier *c, struct xfer *x, CURLcode res);
+
+#endif /* SW_POLL_INT_H */
