@@ -71,7 +71,7 @@ int64_t pl_jitter(struct sw_poll_engine *p, int64_t v)
 
 bool pl_needs_token(const struct courier *c)
 {
-	return c->ad->build_auth_request != NULL;
+	return sw_courier_needs_token(c->ad, &c->cc);
 }
 
 bool pl_token_ok(const struct courier *c, int64_t now)
@@ -293,7 +293,7 @@ void pl_auth_done(struct courier *c, struct xfer *x, CURLcode res)
 		pl_rate_limited(c, x->easy, "token request: ");
 		return;
 	}
-	rc = c->ad->parse_auth_response(&resp, &tok, err, sizeof(err));
+	rc = sw_courier_parse_auth(c->ad, &c->cc, &resp, &tok, err, sizeof(err));
 	if (rc != SW_OK) {
 		sw_courier_token_clear(&tok);
 		if (rc == SW_EAUTH) {

@@ -206,6 +206,20 @@ struct sw_poll_stats {
 enum sw_err sw_poll_get_stats(const struct sw_poll_engine *p, const char *name,
 			      struct sw_poll_stats *ret_stats);
 
+/*
+ * A tracking update pushed by courier name's webhook (collector/push*.c),
+ * already verified and parsed into r (outcome FOUND, r->tracking_number
+ * set): applied like a poll answer (events journaled once: the same event
+ * pushed twice, or pushed and polled, is journaled once), and the courier
+ * is noted as pushing, so its parcels are polled only as a fallback
+ * (push.h) until pushes stop.  Returns SW_OK, SW_ENOTFOUND (no courier
+ * section name, or no such parcel: nothing changed), SW_EINVAL (r not
+ * FOUND), SW_ESTORE (the store failed: the sender should retry).  From the
+ * loop's thread.
+ */
+enum sw_err sw_poll_push(struct sw_poll_engine *p, const char *name,
+			 const struct sw_courier_result *r, uint64_t *ret_new_events);
+
 /* Runs the scheduler now (as its timer would); for tests and for a
  * "poll now" command.  Not from a callback of this engine. */
 void sw_poll_kick(struct sw_poll_engine *p);

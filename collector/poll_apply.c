@@ -419,9 +419,7 @@ void pl_track_done(struct courier *c, struct xfer *x, CURLcode res)
 	results = xcalloc(b->n, sizeof(*results));
 	for (size_t i = 0; i < b->n; i++)
 		names[i] = b->items[i].tn;
-	if ((c->ad->parse_response_conf
-		 ? c->ad->parse_response_conf(&c->cc, &resp, names, b->n, results)
-		 : c->ad->parse_response(&resp, names, b->n, results)) != SW_OK) {
+	if (sw_courier_parse(c->ad, &c->cc, &resp, names, b->n, results) != SW_OK) {
 		pl_fail_api(c, "adapter refused the batch"); /* a bug: cannot happen */
 		goto out;
 	}

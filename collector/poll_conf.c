@@ -116,7 +116,7 @@ static bool creds_ok(const struct sw_courier *ad, const struct sw_courier_conf *
 	const char *num[] = {"SW0000000001"};
 	enum sw_err rc;
 
-	if (ad->build_auth_request)
+	if (sw_courier_needs_token(ad, cc))
 		rc = ad->build_auth_request(cc, &req);
 	else
 		rc = ad->build_request(cc, "token", NULL, num, 1, &req);

@@ -128,10 +128,22 @@ void pl_rate_limited(struct courier *c, CURL *easy, const char *what);
 void pl_pump(struct courier *c);
 int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg);
 
+/* poll_sched.c (quota planner): the interval the daily quota allows a
+ * parcel now in state cur whose schedule would otherwise be interval_s
+ * (never shorter than interval_s). */
+int pl_plan_interval(struct courier *c, const struct sw_parcel *cur, int interval_s);
+
 /* poll_apply.c: answers */
 enum sw_err pl_reschedule(struct courier *c, const struct item *it, int64_t now_s, int interval_s,
 			  int failures, const char *error);
 int pl_secs(int64_t ms); /* ms as whole seconds, >= 1 */
 void pl_track_done(struct courier *c, struct xfer *x, CURLcode res);
+/* Applies a pushed FOUND result r about parcel tn of c in its own store
+ * transaction, as a poll answer would be (journal with duplicates skipped,
+ * status, delivery counting, schedule: removed when terminal, else next
+ * poll after next_s seconds).  SW_OK, SW_ENOTFOUND (no such parcel:
+ * nothing changed), SW_EINVAL (r not FOUND), SW_ESTORE. */
+enum sw_err pl_apply_push(struct courier *c, const char *tn, const struct sw_courier_result *r,
+			  int next_s, int *ret_new_events);
 
 #endif /* SW_POLL_INT_H */

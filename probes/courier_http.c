@@ -222,7 +222,7 @@ static bool get_token(const struct sw_poll_courier_conf *cf, const struct sw_cou
 		return false;
 	}
 	xfer_response(&x, &resp);
-	rc = ad->parse_auth_response(&resp, &t, err, sizeof(err));
+	rc = sw_courier_parse_auth(ad, cc, &resp, &t, err, sizeof(err));
 	if (rc != SW_OK)
 		snprintf(ret->why, sizeof(ret->why), "authentication failed: HTTP %ld: %.120s", x.http,
 			 err[0] ? err : sw_strerror(rc));
@@ -251,8 +251,7 @@ static void track(const struct sw_poll_courier_conf *cf, const struct sw_courier
 		return;
 	}
 	xfer_response(&x, &resp);
-	rc = ad->parse_response_conf ? ad->parse_response_conf(cc, &resp, nums, 1, &ret->res)
-				     : ad->parse_response(&resp, nums, 1, &ret->res);
+	rc = sw_courier_parse(ad, cc, &resp, nums, 1, &ret->res);
 	if (rc == SW_OK)
 		ret->answered = true;
 	else
@@ -277,7 +276,7 @@ enum sw_err sw_probe_courier_lookup(const struct sw_poll_courier_conf *cf, const
 		return SW_EINVAL;
 	}
 	sw_poll_courier_view(cf, &cc);
-	if (ad->build_auth_request && tok->token == NULL &&
+	if (sw_courier_needs_token(ad, &cc) && tok->token == NULL &&
 	    !get_token(cf, ad, &cc, timeout_ms, now, tok, ret))
 		return SW_OK;
 	rc = ad->build_request(&cc, tok->token, NULL, nums, 1, &req);

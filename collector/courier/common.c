@@ -37,8 +37,9 @@ const char *sw_courier_outcome_name(enum sw_courier_outcome o)
 
 const char *sw_courier_errkind_name(enum sw_courier_errkind k)
 {
-	static const char *const names[] = {"none",   "rate_limited", "unauthorized",
-					    "server", "bad_response", "other"};
+	static const char *const names[] = {"none",	    "rate_limited", "unauthorized",
+					    "server",	    "bad_response", "other",
+					    "rejected",	    "batch"};
 
 	return (unsigned)k < SW_COURIER_ERR_LAST ? names[k] : "?";
 }
@@ -56,6 +57,46 @@ const char *sw_courier_auth_keys(enum sw_courier_auth a)
 					   "username and password"};
 
 	return (unsigned)a < SW_COURIER_AUTH_LAST ? keys[a] : "?";
+}
+
+enum sw_courier_auth sw_courier_auth_of(const struct sw_courier *ad,
+					const struct sw_courier_conf *conf)
+{
+	return ad->auth_of ? ad->auth_of(conf) : ad->auth;
+}
+
+bool sw_courier_needs_token(const struct sw_courier *ad, const struct sw_courier_conf *conf)
+{
+	enum sw_courier_auth a = sw_courier_auth_of(ad, conf);
+
+	return ad->build_auth_request != NULL && (a == SW_COURIER_AUTH_OAUTH || a == SW_COURIER_AUTH_LOGIN);
+}
+
+size_t sw_courier_max_batch(const struct sw_courier *ad, const struct sw_courier_conf *conf)
+{
+	size_t n = ad->max_batch_of ? ad->max_batch_of(conf) : ad->max_batch;
+
+	return n ? n : 1;
+}
+
+enum sw_err sw_courier_parse_auth(const struct sw_courier *ad, const struct sw_courier_conf *conf,
+				  const struct sw_courier_response *resp,
+				  struct sw_courier_token *ret_tok, char *errbuf, size_t errlen)
+{
+	if (ad->parse_auth_response_conf)
+		return ad->parse_auth_response_conf(conf, resp, ret_tok, errbuf, errlen);
+	if (ad->parse_auth_response)
+		return ad->parse_auth_response(resp, ret_tok, errbuf, errlen);
+	return SW_EINVAL;
+}
+
+enum sw_err sw_courier_parse(const struct sw_courier *ad, const struct sw_courier_conf *conf,
+			     const struct sw_courier_response *resp, const char *const *numbers,
+			     size_t n, struct sw_courier_result *ret_results)
+{
+	if (ad->parse_response_conf)
+		return ad->parse_response_conf(conf, resp, numbers, n, ret_results);
+	return ad->parse_response(resp, numbers, n, ret_results);
 }
 
 const char *sw_courier_method_name(enum sw_courier_method m)

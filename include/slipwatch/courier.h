@@ -89,7 +89,21 @@ enum sw_courier_errkind {
 	SW_COURIER_ERR_BAD_RESPONSE, /* malformed or truncated JSON, wrong
 					content type, empty or oversized body,
 					unexpected shape, too many events */
-	SW_COURIER_ERR_OTHER,	     /* anything else (400 bad number, ...) */
+	SW_COURIER_ERR_OTHER,	     /* anything else the courier said about
+					the request as a whole */
+	SW_COURIER_ERR_REJECTED,     /* the courier refused THIS number (invalid,
+					unknown format, a per-number error in a
+					batch answer, or the number a whole-batch
+					rejection names): only this parcel backs
+					off (doubling interval, given up after
+					give_up_after); never a courier failure */
+	SW_COURIER_ERR_BATCH,	     /* no word on this number because the
+					request as a whole was refused for
+					another number's sake (one REJECTED in
+					the same answer) or for a bad number it
+					does not name: the engine resends it
+					without the rejected ones (bisecting when
+					none is named); never a courier failure */
 	SW_COURIER_ERR_LAST
 };
 
@@ -257,7 +271,51 @@ struct sw_courier {
 					   const struct sw_courier_response *resp,
 					   const char *const *numbers, size_t n,
 					   struct sw_courier_result *ret_results);
+
+	/*
+	 * Optional, for adapters whose authentication and batch size come
+	 * from the configuration (the generic adapter); NULL for the built-in
+	 * ones.  Callers go through sw_courier_auth_of, sw_courier_max_batch
+	 * and sw_courier_parse_auth below, never the fields directly.
+	 *   auth_of:  the authentication conf asks for (auth is then a
+	 *             default only).  A token is fetched (build_auth_request,
+	 *             parse_auth_response_conf) for AUTH_OAUTH and AUTH_LOGIN.
+	 *   max_batch_of: most numbers per build_request for conf (1..
+	 *             SW_COURIER_BATCH_MAX).
+	 *   parse_auth_response_conf: parse_auth_response with the conf
+	 *             given to build_auth_request (the token's field, its
+	 *             lifetime's field).
+	 */
+	enum sw_courier_auth (*auth_of)(const struct sw_courier_conf *conf);
+	size_t (*max_batch_of)(const struct sw_courier_conf *conf);
+	enum sw_err (*parse_auth_response_conf)(const struct sw_courier_conf *conf,
+						const struct sw_courier_response *resp,
+						struct sw_courier_token *ret_tok, char *errbuf,
+						size_t errlen);
 };
+
+/* The authentication adapter ad uses with conf (auth_of, else ad->auth). */
+enum sw_courier_auth sw_courier_auth_of(const struct sw_courier *ad,
+					const struct sw_courier_conf *conf);
+
+/* true if ad with conf needs a bearer token fetched before tracking
+ * requests (AUTH_OAUTH, AUTH_LOGIN with a build_auth_request). */
+bool sw_courier_needs_token(const struct sw_courier *ad, const struct sw_courier_conf *conf);
+
+/* Most numbers per request for ad with conf (max_batch_of, else
+ * ad->max_batch; at least 1). */
+size_t sw_courier_max_batch(const struct sw_courier *ad, const struct sw_courier_conf *conf);
+
+/* ad's parse_auth_response_conf(conf, ...) when set, else
+ * parse_auth_response(...); SW_EINVAL when ad has neither. */
+enum sw_err sw_courier_parse_auth(const struct sw_courier *ad, const struct sw_courier_conf *conf,
+				  const struct sw_courier_response *resp,
+				  struct sw_courier_token *ret_tok, char *errbuf, size_t errlen);
+
+/* ad's parse_response_conf(conf, ...) when set, else parse_response(...). */
+enum sw_err sw_courier_parse(const struct sw_courier *ad, const struct sw_courier_conf *conf,
+			     const struct sw_courier_response *resp, const char *const *numbers,
+			     size_t n, struct sw_courier_result *ret_results);
 
 /* The first line of a built-in adapter's descriptor: name and info from
  * the row id of SW_COURIER_LIST, as in
