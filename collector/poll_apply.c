@@ -235,6 +235,7 @@ static enum sw_err apply_found(struct courier *c, const struct item *it,
 		interval = it->interval_s * 2;
 	else
 		interval = pl_secs(c->cf->interval_max);
+	interval = pl_plan_interval(c, cur, interval);
 	rc = pl_reschedule(c, it, now_s, interval, 0, NULL);
 out:
 	sw_store_parcel_free(old);
