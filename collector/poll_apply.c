@@ -198,9 +198,11 @@ static void count_delivery(struct courier *c, const struct sw_parcel *old,
 }
 
 /* A FOUND result: journal, status, schedule (inside the caller's
- * transaction). */
+ * transaction).  next_s > 0 fixes the next poll of a parcel still moving
+ * (a push); 0 picks it from the parcel's change as a poll does. */
 static enum sw_err apply_found(struct courier *c, const struct item *it,
-			       const struct sw_courier_result *r, int64_t now_s, int *ret_new)
+			       const struct sw_courier_result *r, int64_t now_s, int next_s,
+			       int *ret_new)
 {
 	struct sw_store *st = c->p->store;
 	struct sw_parcel *old = NULL, *cur = NULL;
@@ -227,7 +229,9 @@ static enum sw_err apply_found(struct courier *c, const struct item *it,
 		rc = rc == SW_ENOTFOUND ? SW_OK : rc;
 		goto out;
 	}
-	if (cur->status == SW_SHIP_OUT_FOR_DELIVERY)
+	if (next_s > 0)
+		interval = next_s;
+	else if (cur->status == SW_SHIP_OUT_FOR_DELIVERY)
 		interval = pl_secs(c->cf->interval_near);
 	else if (*ret_new > 0 || cur->status != old->status)
 		interval = pl_secs(c->cf->interval);
@@ -235,7 +239,8 @@ static enum sw_err apply_found(struct courier *c, const struct item *it,
 		interval = it->interval_s * 2;
 	else
 		interval = pl_secs(c->cf->interval_max);
-	interval = pl_plan_interval(c, cur, interval);
+	if (next_s <= 0)
+		interval = pl_plan_interval(c, cur, interval);
 	rc = pl_reschedule(c, it, now_s, interval, 0, NULL);
 out:
 	sw_store_parcel_free(old);
@@ -257,7 +262,7 @@ static enum sw_err apply_one(struct courier *c, const struct item *it,
 
 	switch (r->outcome) {
 	case SW_COURIER_FOUND:
-		rc = apply_found(c, it, r, now_s, &n);
+		rc = apply_found(c, it, r, now_s, 0, &n);
 		if (rc == SW_OK) {
 			t->found++;
 			t->events += (uint64_t)n;
@@ -457,3 +462,40 @@ out:
 	free(names);
 }
 
+
+/* ---- pushed results ----------------------------------------------------- */
+
+enum sw_err pl_apply_push(struct courier *c, const char *tn, const struct sw_courier_result *r,
+			  int next_s, int *ret_new_events)
+{
+	struct sw_store *st = c->p->store;
+	struct item it = {.tn = (char *)tn, .interval_s = next_s > 0 ? next_s : 1};
+	struct sw_parcel *old = NULL;
+	enum sw_err rc;
+	int n = 0;
+
+	if (ret_new_events)
+		*ret_new_events = 0;
+	if (tn == NULL || r == NULL || r->outcome != SW_COURIER_FOUND)
+		return SW_EINVAL;
+	if ((rc = sw_store_begin(st)) != SW_OK)
+		return SW_ESTORE;
+	rc = sw_store_parcel_get(st, c->cf->name, tn, &old);
+	sw_store_parcel_free(old);
+	if (rc == SW_OK)
+		rc = apply_found(c, &it, r, time(NULL), next_s > 0 ? next_s : pl_secs(c->cf->interval),
+				 &n);
+	if (rc == SW_OK)
+		rc = sw_store_commit(st) == SW_OK ? SW_OK : SW_ESTORE;
+	else
+		sw_store_rollback(st);
+	if (rc != SW_OK)
+		return rc == SW_ENOTFOUND ? SW_ENOTFOUND : SW_ESTORE;
+	c->st.found++;
+	c->st.events_new += (uint64_t)n;
+	if (n > 0)
+		pl_count(c, "events", (uint64_t)n);
+	if (ret_new_events)
+		*ret_new_events = n;
+	return SW_OK;
+}
