@@ -35,6 +35,7 @@
 
 #define SW_GENERIC_HEADERS 4 /* header_1 .. header_4 */
 #define SW_GENERIC_MAPS	   4 /* status_map, status_map_2 .. _4 */
+#define SW_GENERIC_RULES   8 /* status_rule_1 .. status_rule_8 */
 
 /* The raw settings of one generic section (strings owned by the caller's
  * option table; NULL when not set). */
@@ -61,7 +62,30 @@ struct sw_generic_conf {
 					      pattern */
 	char *time_zone;		   /* IANA zone for zone-less times */
 	char *status_map[SW_GENERIC_MAPS]; /* "CODE=status, ..." */
+	char *status_rule[SW_GENERIC_RULES]; /* "COND & COND -> status" */
+	char *eta_unless;		   /* "COND & COND": no ETA then */
+	int auth;			   /* sw_generic_auth_words index */
+	int auth_body;			   /* 0 form, 1 json (auth = oauth) */
+	char *auth_scope;		   /* OAuth scope, or NULL */
+	char *login_user_field;		   /* login JSON key of username */
+	char *token_path;		   /* in the token answer */
+	char *token_lifetime_path;	   /* in the token answer */
+	int64_t token_lifetime;		   /* ms, when the answer has none */
+	int64_t batch_max;		   /* numbers per request, 1..50 */
+	char *batch_separator;		   /* between numbers in url */
+	char *batch_item;		   /* {numbers} element template */
+	char *path_error;		   /* from the root: error message */
+	char *path_error_code;		   /* from the root: error code */
+	char *path_rejected;		   /* from the root: per-number error */
+	int64_t invalid_status;		   /* HTTP status: number invalid */
+	char *invalid_codes;		   /* error codes: number invalid */
 };
+
+/* Words of the auth option: static key in templates, HTTP Basic from
+ * api_key:api_secret, OAuth2 client credentials, login for a token. */
+extern const char *const sw_generic_auth_words[];
+/* Words of the auth_body option. */
+extern const char *const sw_generic_auth_body_words[];
 
 /* Words of the method option (enum sw_courier_method). */
 extern const char *const sw_generic_method_words[];
@@ -124,6 +148,56 @@ extern const char *const sw_generic_method_words[];
      .help = "generic: more of status_map"},                                                       \
     {.name = "status_map_4", .type = SW_CONF_STRING, .offset = G_(status_map[3]),                  \
      .help = "generic: more of status_map"},                                                       \
+    {.name = "status_rule_1", .type = SW_CONF_STRING, .offset = G_(status_rule[0]),                \
+     .help = "generic: 'COND & COND -> status', tried before status_map (first match wins)"},     \
+    {.name = "status_rule_2", .type = SW_CONF_STRING, .offset = G_(status_rule[1]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "status_rule_3", .type = SW_CONF_STRING, .offset = G_(status_rule[2]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "status_rule_4", .type = SW_CONF_STRING, .offset = G_(status_rule[3]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "status_rule_5", .type = SW_CONF_STRING, .offset = G_(status_rule[4]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "status_rule_6", .type = SW_CONF_STRING, .offset = G_(status_rule[5]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "status_rule_7", .type = SW_CONF_STRING, .offset = G_(status_rule[6]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "status_rule_8", .type = SW_CONF_STRING, .offset = G_(status_rule[7]),                \
+     .help = "generic: another status rule"},                                                      \
+    {.name = "eta_unless", .type = SW_CONF_STRING, .offset = G_(eta_unless),                       \
+     .help = "generic: 'COND & COND': drop the ETA when they hold (@status=returned)"},            \
+    {.name = "auth", .type = SW_CONF_ENUM, .offset = G_(auth), .words = sw_generic_auth_words,     \
+     .def = "header", .help = "generic: header ({api_key} in templates), basic, oauth or login"}, \
+    {.name = "auth_body", .type = SW_CONF_ENUM, .offset = G_(auth_body),                           \
+     .words = sw_generic_auth_body_words, .def = "form",                                           \
+     .help = "generic: OAuth token request body: form or json"},                                   \
+    {.name = "auth_scope", .type = SW_CONF_STRING, .offset = G_(auth_scope),                       \
+     .help = "generic: OAuth scope sent with the token request"},                                  \
+    {.name = "login_user_field", .type = SW_CONF_STRING, .offset = G_(login_user_field),           \
+     .help = "generic: login JSON key of the username (default email)"},                           \
+    {.name = "token_path", .type = SW_CONF_STRING, .offset = G_(token_path),                       \
+     .help = "generic: token in the token answer (default access_token)"},                         \
+    {.name = "token_lifetime_path", .type = SW_CONF_STRING, .offset = G_(token_lifetime_path),     \
+     .help = "generic: seconds the token lives, in the answer (default expires_in)"},              \
+    {.name = "token_lifetime", .type = SW_CONF_DURATION, .offset = G_(token_lifetime),             \
+     .min = 60000, .max = INT64_C(30) * 86400000, .def = "1h",                                     \
+     .help = "generic: token lifetime when the answer gives none"},                                \
+    {.name = "batch_max", .type = SW_CONF_INT, .offset = G_(batch_max), .min = 1,                  \
+     .max = SW_COURIER_BATCH_MAX, .def = "1", .help = "generic: numbers per request"},             \
+    {.name = "batch_separator", .type = SW_CONF_STRING, .offset = G_(batch_separator),             \
+     .help = "generic: between the numbers {tracking} gives in url (default ,)"},                  \
+    {.name = "batch_item", .type = SW_CONF_STRING, .offset = G_(batch_item),                       \
+     .help = "generic: JSON template of one element of {numbers} (default \"{tracking}\")"},      \
+    {.name = "path_error", .type = SW_CONF_STRING, .offset = G_(path_error),                       \
+     .help = "generic: path from the root to an error message (answer is an error)"},              \
+    {.name = "path_error_code", .type = SW_CONF_STRING, .offset = G_(path_error_code),             \
+     .help = "generic: path from the root to an error code (see invalid_codes)"},                  \
+    {.name = "path_rejected", .type = SW_CONF_STRING, .offset = G_(path_rejected),                 \
+     .help = "generic: path from the root to a per-number error, e.g. errors[awb={tracking}]"},    \
+    {.name = "invalid_status", .type = SW_CONF_INT, .offset = G_(invalid_status), .min = 0,        \
+     .max = 499, .def = "0", .help = "generic: HTTP status meaning the number is invalid; 0: none"}, \
+    {.name = "invalid_codes", .type = SW_CONF_STRING, .offset = G_(invalid_codes),                 \
+     .help = "generic: CODE, ...: error codes meaning the number is invalid"},                     \
 
 /* The adapter (not in sw_courier_table: it needs its configuration). */
 extern const struct sw_courier sw_courier_generic;

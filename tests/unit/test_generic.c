@@ -390,7 +390,7 @@ static const struct bad_case bad_cases[] = {
     {"429", 429, "application/json", "{}", "rate_limited"},
     {"401", 401, "application/json", "{\"message\":\"bad key\"}", "unauthorized"},
     {"503", 503, "text/html", "<html>", "server"},
-    {"400", 400, "application/json", "{}", "other"},
+    {"409", 409, "application/json", "{}", "other"},
     {"no HTTP", 0, NULL, "", "other"},
 };
 
@@ -482,7 +482,7 @@ static const struct conf_case conf_cases[] = {
      "t.conf:1: [courier acme] status_map_2: code mapped twice: 'man'"},
     {"status_map status_map_2", "", "t.conf:1: [courier acme] status_map: required"},
     {"url", "url = https://acme.example/t?awb={trackin}\n",
-     "t.conf:1: [courier acme] url: unknown placeholder (want {tracking} or {api_key}): "
+     "t.conf:1: [courier acme] url: unknown placeholder (want {tracking} {api_key} {token} {numbers}): "
      "'{trackin}'"},
     {"url", "url = https://acme.example/t\n",
      "t.conf:1: [courier acme] url: neither url nor body uses {tracking}"},
