@@ -44,7 +44,7 @@ const struct sw_conf_opt sw_collector_conf_table[] = {
     {.name = NULL},
 };
 
-static const char *const collector_kinds[] = {"collector", "mqtt", "rrd", "courier", NULL};
+static const char *const collector_kinds[] = {"collector", "mqtt", "rrd", "courier", "push", NULL};
 
 static void conf_free(void *p)
 {
@@ -56,6 +56,7 @@ static void conf_free(void *p)
 	sw_mqtt_conf_free(&c->mqtt);
 	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
 	sw_poll_conf_free(c->poll);
+	sw_push_conf_free(c->push);
 	free(c);
 }
 
@@ -107,6 +108,8 @@ static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbu
 		rc = sw_rrd_conf_load(file, &c->rrd, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_poll_conf_load(file, &c->poll, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = sw_push_conf_load(file, c->poll, &c->push, errbuf, errlen);
 	if (rc) {
 		conf_free(c);
 		return rc;
@@ -125,6 +128,7 @@ static void conf_dump(const void *p, struct sw_buf *out)
 	for (size_t i = 0; c->poll && i < c->poll->n; i++)
 		sw_conf_dump("courier", c->poll->couriers[i].name, sw_poll_courier_table,
 			     &c->poll->couriers[i], out);
+	sw_push_conf_dump(c->push, out);
 }
 
 const struct sw_daemon_part sw_collector_part = {

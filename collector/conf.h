@@ -14,6 +14,7 @@
 
 #include "collector/mqtt.h"
 #include "collector/poll.h"
+#include "collector/push.h"
 #include "lib/daemon.h"
 #include "lib/rrd.h"
 
@@ -25,6 +26,7 @@ struct sw_collector_conf {
 	struct sw_mqtt_conf mqtt;  /* [mqtt] */
 	struct sw_rrd_conf rrd;	   /* [rrd] */
 	struct sw_poll_conf *poll; /* every [courier NAME]; never NULL */
+	struct sw_push_conf *push; /* [push], every [push NAME]; never NULL */
 };
 
 /* The option table for [collector] (NULL-name terminated). */
@@ -34,7 +36,8 @@ extern const struct sw_conf_opt sw_collector_conf_table[];
  * The collector's part.  configure applies, in this order, [collector]
  * (deadletter_file: its directory must let us create and append to it),
  * [mqtt] (sw_mqtt_conf_load), [rrd] (sw_rrd_conf_load) and every
- * [courier NAME] (sw_poll_conf_load), into a struct sw_collector_conf.
+ * [courier NAME] (sw_poll_conf_load), [push] and [push NAME]
+ * (sw_push_conf_load), into a struct sw_collector_conf.
  */
 extern const struct sw_daemon_part sw_collector_part;
 

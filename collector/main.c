@@ -18,7 +18,10 @@
  *
  * Couriers named in [courier NAME] sections are polled by collector/poll.c
  * on the same loop (libcurl multi); their answers go to the journal and
- * the parcels.  Metrics of both go to RRD once per step.
+ * the parcels.  Metrics of both go to RRD once per step.  Couriers that push
+ * ([push NAME] sections: AfterShip, EasyPost webhooks) are heard by
+ * collector/push.c's listener on the same loop, whose updates go through
+ * the poll engine (sw_poll_push); polling stays their fallback.
  */
 #include "config.h"
 
@@ -36,6 +39,7 @@
 #include "collector/ingest.h"
 #include "collector/mqtt.h"
 #include "collector/poll.h"
+#include "collector/push.h"
 #include "conf/registry.h"
 #include "lib/daemon.h"
 #include "lib/rrd.h"
@@ -54,6 +58,7 @@ struct collector {
 	struct sw_ingest *ing;
 	struct sw_mqtt *mqtt;
 	struct sw_poll_engine *poll; /* courier polling, NULL without couriers */
+	struct sw_push *push;	     /* webhook listener, NULL without [push NAME] */
 	uint64_t applied_seen;       /* ingest's applied count at the last seed */
 	struct sw_daemon_series series; /* time series writer and its timer */
 	int deadletter;              /* open deadletter_file (O_APPEND), or -1 */
@@ -351,7 +356,26 @@ static enum sw_err collector_start(struct sw_daemon *d, char *errbuf, size_t err
 			 errlen);
 	if (rc == SW_OK)
 		rc = sw_poll_start(col->poll);
+	if (rc == SW_OK && col->conf->push->n > 0)
+		rc = sw_push_start(d->loop, col->poll, col->conf->push, &col->push, errbuf, errlen);
 	return rc;
+}
+
+/* On reload: the listener again with the new [push] sections (the old one
+ * is closed first, as both may want one port).  Refused settings leave
+ * no listener, said loudly: pushes are retried by their senders, and
+ * polling goes on. */
+static void push_reload(struct collector *col, const struct sw_push_conf *pc)
+{
+	char err[512];
+
+	sw_push_stop(col->push);
+	col->push = NULL;
+	if (col->poll == NULL || pc->n == 0)
+		return;
+	if (sw_push_start(col->d->loop, col->poll, pc, &col->push, err, sizeof(err)) != SW_OK)
+		sw_log_err("push", "reload: %s; webhooks are not taken until the next reload",
+			   err);
 }
 
 static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *errbuf,
@@ -407,6 +431,7 @@ static enum sw_err collector_reload(struct sw_daemon *d, void *new_state, char *
 	 * settings): the reload must not be refused. */
 	if (sw_mqtt_start(col->mqtt) != SW_OK)
 		sw_log_err("mqtt", "reload: cannot start the new connection");
+	push_reload(col, c->push);
 	return SW_OK;
 }
 
@@ -424,6 +449,8 @@ static void collector_stop(struct sw_daemon *d)
 		sw_dlq_free(col->dlq);
 		col->dlq = NULL;
 	}
+	sw_push_stop(col->push); /* before the engine it hands updates to */
+	col->push = NULL;
 	if (col->poll) {
 		sw_poll_stop(col->poll); /* transfers aborted; schedules kept */
 		sw_poll_free(col->poll);

@@ -83,6 +83,9 @@ struct courier {
 	int64_t seed_upto;   /* parcels up to this id were seeded */
 	struct sw_log_complain api_c, auth_c, store_c, parse_c;
 	struct sw_poll_stats st;
+	int64_t push_last;    /* poll_push.c: loop ms of the last push; 0: not pushing */
+	int push_next_s;      /* poll_push.c: next poll of a pushed parcel, s; 0: interval */
+	int64_t push_silence; /* poll_push.c: ms without a push before polls resume */
 };
 
 struct sw_poll_engine {

@@ -16,7 +16,8 @@
  * without an offset (zone-unknown when without).  Estimated delivery, as a
  * date as written: latest_estimated_delivery.datetime, else
  * aftership_estimated_delivery_date.estimated_delivery_date, else
- * expected_delivery.
+ * expected_delivery.  The tracking object reader is shared with the
+ * tracking webhook (aftership.h, collector/push_aftership.c).
  */
 #include "config.h"
 
@@ -26,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "collector/courier/aftership.h"
 #include "collector/courier/common.h"
 #include "lib/xmalloc.h"
 
@@ -102,6 +104,11 @@ static void as_tracking(struct sw_courier_result *r, json_t *t)
 	r->has_eta = sw_courier_date(eta, &r->eta);
 	r->has_delivered = sw_courier_time(sw_cj_str(t, "shipment_delivery_date"), &r->delivered);
 	r->signer = sw_cj_dup(t, "signed_by");
+}
+
+void sw_aftership_tracking(struct sw_courier_result *r, json_t *t)
+{
+	as_tracking(r, t);
 }
 
 static void as_list(json_t *list, const char *const *numbers, size_t n,
