@@ -771,7 +771,8 @@ static void add_headers(const struct sw_courier_generic *g, const struct sw_cour
 	}
 	if (!g->has_accept)
 		sw_courier_req_header(req, "Accept", "application/json");
-	if ((g->auth == GP_AUTH_OAUTH || g->auth == GP_AUTH_LOGIN) && !g->has_auth_hdr)
+	if ((g->auth == GP_AUTH_OAUTH || g->auth == GP_AUTH_LOGIN) && !g->token_hdr &&
+	    !g->has_auth_hdr)
 		sw_courier_req_header(req, "Authorization", "Bearer %s", v->token);
 	if (g->auth == GP_AUTH_BASIC) {
 		char *b =

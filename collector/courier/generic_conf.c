@@ -240,6 +240,7 @@ static enum sw_err compile_header(struct sw_courier_generic *g, const char *key,
 	g->has_accept |= strcasecmp(h->name, "Accept") == 0;
 	g->has_ctype |= strcasecmp(h->name, "Content-Type") == 0;
 	g->has_auth_hdr |= strcasecmp(h->name, "Authorization") == 0;
+	g->token_hdr |= (mine & USE_TOKEN) != 0;
 	g->n_hdr++;
 	*uses |= mine;
 	return SW_OK;

@@ -89,7 +89,7 @@ struct sw_courier_generic {
 	enum sw_courier_method method;
 	struct gp_header hdr[SW_GENERIC_HEADERS];
 	size_t n_hdr;
-	bool has_accept, has_ctype, has_auth_hdr, needs_key;
+	bool has_accept, has_ctype, has_auth_hdr, token_hdr, needs_key;
 	struct gp_path *shipment, *status, *status_text, *events, *ev_time, *ev_code, *ev_text,
 	    *ev_loc, *ev_offset, *eta, *delivered, *not_found, *error, *error_code, *rejected,
 	    *token, *token_life;

@@ -482,7 +482,8 @@ static const struct conf_case conf_cases[] = {
      "t.conf:1: [courier acme] status_map_2: code mapped twice: 'man'"},
     {"status_map status_map_2", "", "t.conf:1: [courier acme] status_map: required"},
     {"url", "url = https://acme.example/t?awb={trackin}\n",
-     "t.conf:1: [courier acme] url: unknown placeholder (want {tracking} {api_key} {token} {numbers}): "
+     "t.conf:1: [courier acme] url: unknown placeholder (want {tracking} {api_key} {token} "
+     "{numbers}): "
      "'{trackin}'"},
     {"url", "url = https://acme.example/t\n",
      "t.conf:1: [courier acme] url: neither url nor body uses {tracking}"},
@@ -515,6 +516,77 @@ static const struct conf_case conf_cases[] = {
      "t.conf:1: [courier acme] base_url: not used by the generic adapter"},
     {"api_key_env", "", "t.conf:1: [courier acme] credentials: the generic adapter needs api_key"},
     {NULL, "path_shipment2 = x\n", "t.conf:23: unknown key 'path_shipment2'"},
+    /* rules, conditions, nested selectors */
+    {NULL, "status_rule_1 = state.code=RT\n",
+     "t.conf:1: [courier acme] status_rule_1: want 'COND & COND -> status': 'state.code=RT'"},
+    {NULL, "status_rule_2 = state.code=RT -> retourned\n",
+     "t.conf:1: [courier acme] status_rule_2: unknown canonical status after ->: 'retourned'"},
+    {NULL, "status_rule_1 = state.code=RT & -> returning\n",
+     "t.conf:1: [courier acme] status_rule_1: empty condition: ' '"},
+    {NULL, "status_rule_1 = state.code= -> returning\n",
+     "t.conf:1: [courier acme] status_rule_1: want values of 1 to 64 bytes after the operator: "
+     "'state.code= '"},
+    {NULL, "status_rule_1 = state..code=RT -> returning\n",
+     "t.conf:1: [courier acme] status_rule_1: bad path (want key.key[N].key[field=value]): "
+     "'state..code=RT '"},
+    {NULL, "status_rule_1 = @status=returning -> returned\n",
+     "t.conf:1: [courier acme] status_rule_1: @status only in eta_unless: '@status=returning '"},
+    {NULL, "status_rule_1 = a & b & c & d & e & f & g & h & i -> returned\n",
+     "t.conf:1: [courier acme] status_rule_1: too many conditions (max 8): ' i '"},
+    {NULL, "status_rule_1 = x -> a -> returned\n",
+     "t.conf:1: [courier acme] status_rule_1: want 'COND & COND -> status'"},
+    {NULL, "eta_unless = @status=retour\n",
+     "t.conf:1: [courier acme] eta_unless: @status wants = or != and canonical statuses: "
+     "'@status=retour'"},
+    {NULL, "eta_unless = @status~returned\n",
+     "t.conf:1: [courier acme] eta_unless: @status wants = or != and canonical statuses"},
+    {"path_eta", "eta_unless = @status=returned\n",
+     "t.conf:1: [courier acme] eta_unless: needs path_eta: '@status=returned'"},
+    {"path_shipment", "path_shipment = result.parcels[.awb={tracking}]\n",
+     "t.conf:1: [courier acme] path_shipment: bad selector (want [N], [field=value] or "
+     "[a.b=value])"},
+    {"path_shipment", "path_shipment = result.parcels[a..b={tracking}]\n",
+     "t.conf:1: [courier acme] path_shipment: bad selector"},
+    /* authentication */
+    {"header_1", "header_1 = Authorization: Bearer {token}\n",
+     "t.conf:1: [courier acme] auth: {token} needs auth = oauth or login: 'header'"},
+    {"header_1", "auth = basic\nheader_1 = Authorization: Basic {api_key}\n",
+     "t.conf:1: [courier acme] auth: basic sets the Authorization header itself"},
+    {NULL, "token_path = jwt\n",
+     "t.conf:1: [courier acme] auth: auth_body, auth_scope, login_user_field and token_* need "
+     "auth = oauth or login: 'header'"},
+    {NULL, "auth = oauth\nlogin_user_field = user\n",
+     "t.conf:1: [courier acme] login_user_field: only with auth = login: 'user'"},
+    {NULL, "auth = login\nauth_scope = tracking\n",
+     "t.conf:1: [courier acme] auth_scope: only with auth = oauth: 'tracking'"},
+    {NULL, "auth = login\nlogin_user_field = e mail\n",
+     "t.conf:1: [courier acme] login_user_field: want a plain JSON key: 'e mail'"},
+    {NULL, "auth = sso\n",
+     "t.conf:23: [courier acme] auth: 'sso' is not one of: header, basic, oauth, login"},
+    {NULL, "auth = oauth\nauth_url = https://acme.example/token\n",
+     "t.conf:1: [courier acme] credentials: the generic adapter needs"},
+    /* batches and errors */
+    {"path_shipment", "batch_max = 10\npath_shipment = result.parcels[0]\n",
+     "t.conf:1: [courier acme] batch_max: needs path_shipment with a [field={tracking}] "
+     "selector (answers are matched back by it): '10'"},
+    {NULL, "batch_max = 51\n", "t.conf:23: [courier acme] batch_max: '51' is out of range (1..50)"},
+    {NULL, "batch_max = 5\nbatch_separator = a b\n",
+     "t.conf:1: [courier acme] batch_separator: want 1 to 8 URL characters: 'a b'"},
+    {"url", "url = https://acme.example/t\nmethod = POST\nbody = {\"awbs\":{numbers}}\n",
+     "t.conf:1: [courier acme] body: {numbers} needs batch_max above 1"},
+    {"url", "url = https://acme.example/{numbers}\n",
+     "t.conf:1: [courier acme] url: placeholder not allowed here: '{numbers}'"},
+    {NULL, "method = POST\nbatch_max = 2\nbody = {\"a\":{numbers}}\nbatch_item = {\"n\":1}\n",
+     "t.conf:1: [courier acme] batch_item: does not use {tracking}"},
+    {NULL, "batch_item = {\"n\":\"{tracking}\"}\n",
+     "t.conf:1: [courier acme] batch_item: only with {numbers} in body"},
+    {NULL, "invalid_status = 429\n",
+     "t.conf:1: [courier acme] invalid_status: want a 4xx other than 401 403 429: '429'"},
+    {NULL, "invalid_status = 404\n",
+     "t.conf:1: [courier acme] invalid_status: same as not_found_status: '404'"},
+    {NULL, "invalid_codes = E1, E2\n",
+     "t.conf:1: [courier acme] invalid_codes: needs path_error_code: 'E1, E2'"},
+    {NULL, "path_error = error..message\n", "t.conf:1: [courier acme] path_error: bad path"},
 };
 
 static void test_conf_errors(void)
@@ -560,6 +632,413 @@ static void test_conf_errors(void)
 	sw_conf_free(conf);
 	is_int(sw_conf_table_check(sw_poll_courier_table, errtbl, sizeof(errtbl)), SW_OK,
 	       "option table well-formed");
+}
+
+/* ---- the worked examples of doc/couriers.md -------------------------------- */
+
+/* The [courier NAME] block after "<!-- generic-example: NAME -->" in
+ * doc/couriers.md (the tests use the documented text itself); new string,
+ * "" if absent. */
+static char *example_text(const char *name)
+{
+	const char *dir = getenv("SW_SRCDIR");
+	char *path = xasprintf("%s/doc/couriers.md", dir && *dir ? dir : ".");
+	char *mark = xasprintf("<!-- generic-example: %s -->\n```ini\n", name);
+	FILE *f = fopen(path, "rb");
+	char *buf = xcalloc(1, 256 * 1024), *at, *end;
+	size_t len = f ? fread(buf, 1, 256 * 1024 - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[len] = '\0';
+	at = strstr(buf, mark);
+	end = at ? strstr(at + strlen(mark), "```") : NULL;
+	if (end == NULL)
+		printf("# no example %s in %s\n", name, path);
+	at = end ? xstrndup(at + strlen(mark), (size_t)(end - at - strlen(mark))) : xstrdup("");
+	free(buf);
+	free(mark);
+	free(path);
+	return at;
+}
+
+/* Loads the documented example name (plus extra lines) into a. */
+static bool example_load(struct acme *a, const char *name, const char *extra)
+{
+	char err[512] = "";
+	char *block = example_text(name), *text = xasprintf("%s%s", block, extra ? extra : "");
+	enum sw_err rc = load(text, &a->conf, &a->pc, err, sizeof(err));
+	struct sw_poll_courier_conf *cf;
+
+	free(block);
+	free(text);
+	memset(&a->cc, 0, sizeof(a->cc));
+	if (!ok(rc == SW_OK, "example %s loads", name)) {
+		printf("# config: %s\n", err);
+		return false;
+	}
+	cf = sw_poll_conf_find(a->pc, name);
+	sw_poll_courier_view(cf, &a->cc);
+	return cf->spec != NULL;
+}
+
+/* The result of number in the answer body (HTTP http) to numbers[0..n). */
+static enum sw_err parse_n(const struct acme *a, long http, const char *body,
+			   const char *const *numbers, size_t n, struct sw_courier_result *res)
+{
+	struct sw_courier_response resp = {http, "application/json", body, strlen(body)};
+
+	return sw_courier_parse(&sw_courier_generic, &a->cc, &resp, numbers, n, res);
+}
+
+static void auth_answer(const struct acme *a, long http, const char *body,
+			struct sw_courier_token *tok, enum sw_err want, const char *what)
+{
+	struct sw_courier_response resp = {http, "application/json", body, strlen(body)};
+	char err[256] = "";
+
+	is_int(sw_courier_parse_auth(&sw_courier_generic, &a->cc, &resp, tok, err, sizeof(err)),
+	       want, "%s", what);
+	if (want != SW_OK)
+		printf("#   %s\n", err);
+}
+
+static void test_usps(void)
+{
+	struct acme a;
+	struct sw_courier_request req;
+	struct sw_courier_token tok = {0};
+	struct sw_courier_result r;
+	const char *nums[] = {"9400100000000000000001"};
+	size_t len;
+	char *body;
+
+	if (!example_load(&a, "usps", NULL))
+		return;
+	is_int(sw_courier_auth_of(&sw_courier_generic, &a.cc), SW_COURIER_AUTH_OAUTH,
+	       "usps: oauth");
+	ok(sw_courier_needs_token(&sw_courier_generic, &a.cc), "usps: needs a token");
+	is_int(sw_courier_max_batch(&sw_courier_generic, &a.cc), 1, "usps: one number a request");
+	is_int(sw_courier_generic.build_auth_request(&a.cc, &req), SW_OK, "usps: token request");
+	is_str(req.url, "https://apis.usps.com/oauth2/v3/token", "  to auth_url");
+	is_int(req.method, SW_COURIER_POST, "  POST");
+	is_str(sw_courier_request_header(&req, "Content-Type"), "application/json", "  JSON");
+	is_str(req.body,
+	       "{\"client_id\":\"usps-id\",\"client_secret\":\"usps-s\\\"ecret\","
+	       "\"grant_type\":\"client_credentials\"}",
+	       "  client credentials in a JSON body, escaped");
+	sw_courier_request_free(&req);
+
+	body = slurp("usps_token.json", &len);
+	auth_answer(&a, 200, body, &tok, SW_OK, "usps: token answer read");
+	is_str(tok.token, "usps-test-token-1", "  access_token");
+	is_int(tok.lifetime_s, 28799, "  expires_in");
+	sw_courier_token_clear(&tok);
+	free(body);
+	auth_answer(&a, 200, "{\"access_token\":\"t2\",\"expires_in\":\"600\"}", &tok, SW_OK,
+		    "usps: expires_in as a digit string");
+	is_int(tok.lifetime_s, 600, "  600 s");
+	sw_courier_token_clear(&tok);
+	auth_answer(&a, 200, "{\"access_token\":\"t3\"}", &tok, SW_OK, "usps: no expires_in");
+	is_int(tok.lifetime_s, 3600, "  token_lifetime's default");
+	sw_courier_token_clear(&tok);
+	auth_answer(&a, 200, "{\"access_token\":\"t4\",\"expires_in\":\"soon\"}", &tok, SW_EPROTO,
+		    "usps: bad expires_in is a protocol error");
+	auth_answer(&a, 200, "{\"token\":\"t5\"}", &tok, SW_EPROTO, "usps: no access_token");
+	auth_answer(&a, 401,
+		    "{\"error\":{\"code\":\"401\",\"message\":\"The client application identifier "
+		    "is invalid.\"}}",
+		    &tok, SW_EAUTH, "usps: refused credentials");
+	auth_answer(&a, 503, "<html>", &tok, SW_EAGAIN, "usps: 503 retried later");
+
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 1, &req), SW_EAUTH,
+	       "usps: no token, no request");
+	sw_courier_request_free(&req);
+	is_int(sw_courier_generic.build_request(&a.cc, "tk-1", NULL, nums, 1, &req), SW_OK,
+	       "usps: tracking request");
+	is_str(req.url,
+	       "https://apis.usps.com/tracking/v3/tracking/9400100000000000000001?expand=DETAIL",
+	       "  URL");
+	is_str(sw_courier_request_header(&req, "Authorization"), "Bearer tk-1", "  bearer token");
+	sw_courier_request_free(&req);
+
+	parse_file(&a, "usps_delivered.json", nums[0], &r);
+	is_str(sw_store_ship_status_name(r.status), "delivered", "usps: statusCategory Delivered");
+	is_int(r.n_events, 6, "  6 events");
+	is_str(r.n_events ? r.events[0].code : NULL, "GX", "  newest-first list sorted: GX first");
+	is_str(r.n_events ? sw_store_ship_status_name(r.events[5].status) : NULL, "delivered",
+	       "  event 01 delivered");
+	ok(r.has_delivered, "  delivered time from the 01 event");
+	is_str(utc(&r.delivered), "2024-11-18T17:06:00Z", "  its GMTTimestamp");
+	ok(r.has_eta, "  ETA kept");
+	is_str(date(&r.eta), "2024-11-18", "  ETA as written");
+	sw_courier_result_clear(&r);
+	parse_file(&a, "usps_return.json", "9400100000000000000002", &r);
+	is_str(sw_store_ship_status_name(r.status), "returning",
+	       "usps: 'Return to Sender' text beats category In Transit (rule)");
+	ok(!r.has_eta, "  ETA dropped (eta_unless)");
+	sw_courier_result_clear(&r);
+
+	body = slurp("usps_not_found.json", &len);
+	parse(&a, 404, "application/json", body, len, nums[0], &r);
+	is_str(sw_courier_outcome_name(r.outcome), "not_found", "usps: 404 not found");
+	is_str(r.message, "Tracking is not available for this item at this time.",
+	       "  message from error.message");
+	sw_courier_result_clear(&r);
+	free(body);
+	body = slurp("usps_invalid.json", &len);
+	parse(&a, 400, "application/json", body, len, nums[0], &r);
+	is_str(sw_courier_errkind_name(r.errkind), "rejected", "usps: 400 rejects the number");
+	is_str(r.message, "HTTP 400: The tracking number is not valid.", "  with its message");
+	sw_courier_result_clear(&r);
+	parse(&a, 401, "application/json", body, len, nums[0], &r);
+	is_str(sw_courier_errkind_name(r.errkind), "unauthorized", "usps: 401 unauthorized");
+	is_str(r.message, "HTTP 401: The tracking number is not valid.", "  envelope message");
+	sw_courier_result_clear(&r);
+	free(body);
+	acme_free(&a);
+}
+
+static void check_one(const struct sw_courier_result *r, const char *outcome, const char *status,
+		      const char *what)
+{
+	is_str(sw_courier_outcome_name(r->outcome), outcome, "%s: %s", what, outcome);
+	if (status != NULL)
+		is_str(sw_store_ship_status_name(r->status), status, "  %s", status);
+}
+
+static void test_delhivery(void)
+{
+	struct acme a;
+	struct sw_courier_request req;
+	struct sw_courier_result r[6];
+	const char *nums[] = {"1490000000001", "1490000000002", "1490000000003",
+			      "1490000000004", "1490000000005", "1490000000099"};
+	size_t len;
+	char *body;
+
+	if (!example_load(&a, "delhivery", NULL))
+		return;
+	is_int(sw_courier_auth_of(&sw_courier_generic, &a.cc), SW_COURIER_AUTH_API_KEY,
+	       "delhivery: static key");
+	ok(!sw_courier_needs_token(&sw_courier_generic, &a.cc), "  no token");
+	is_int(sw_courier_max_batch(&sw_courier_generic, &a.cc), 50, "delhivery: 50 a request");
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 3, &req), SW_OK,
+	       "delhivery: batch request");
+	is_str(req.url,
+	       "https://track.delhivery.com/api/v1/packages/json/"
+	       "?waybill=1490000000001,1490000000002,1490000000003",
+	       "  waybills joined");
+	is_str(sw_courier_request_header(&req, "Authorization"), "Token dl-key", "  Token header");
+	sw_courier_request_free(&req);
+
+	body = slurp("delhivery_batch.json", &len);
+	is_int(parse_n(&a, 200, body, nums, 6, r), SW_OK, "delhivery: batch answer read");
+	check_one(&r[0], "found", "in_transit", "UD + In Transit");
+	is_int(r[0].n_events, 3, "  3 scans");
+	is_str(r[0].n_events ? utc(&r[0].events[0].at) : NULL, "2024-09-20T04:32:31.4Z",
+	       "  zone-less IST time, one fractional digit");
+	is_str(r[0].n_events ? utc(&r[0].events[2].at) : NULL, "2024-09-21T12:41:04.124Z",
+	       "  three fractional digits");
+	is_str(r[0].n_events ? utc(&r[0].events[1].at) : NULL, "2024-09-20T15:06:53Z", "  none");
+	ok(r[0].has_eta, "  ETA kept");
+	is_str(date(&r[0].eta), "2024-09-24", "  ExpectedDeliveryDate as written");
+	check_one(&r[1], "found", "returning", "RT + In Transit");
+	ok(!r[1].has_eta, "  stale forward ETA dropped");
+	check_one(&r[2], "found", "returned", "RT + RTO");
+	ok(!r[2].has_eta, "  ETA dropped after RTO");
+	check_one(&r[3], "found", "delivered", "DL + Delivered");
+	is_str(utc(&r[3].delivered), "2024-09-22T08:32:11.5Z", "  DeliveryDate in IST");
+	ok(r[3].has_eta, "  delivered parcel keeps its ETA");
+	check_one(&r[4], "found", "attempt_fail", "UD + Pending + NDR code");
+	check_one(&r[5], "not_found", NULL, "number left out of the answer");
+	for (size_t i = 0; i < 6; i++)
+		sw_courier_result_clear(&r[i]);
+	free(body);
+
+	parse_n(&a, 200, "{\"ShipmentData\":[]}", nums, 2, r);
+	check_one(&r[0], "not_found", NULL, "delhivery: empty ShipmentData");
+	check_one(&r[1], "not_found", NULL, "  for every number");
+	sw_courier_result_clear(&r[0]);
+	sw_courier_result_clear(&r[1]);
+	parse_n(&a, 200, "{\"Error\":\"x\"}", nums, 2, r);
+	is_str(sw_courier_errkind_name(r[0].errkind), "bad_response",
+	       "delhivery: no ShipmentData is a bad answer");
+	sw_courier_result_clear(&r[0]);
+	sw_courier_result_clear(&r[1]);
+	acme_free(&a);
+}
+
+static void test_easypost(void)
+{
+	struct acme a;
+	struct sw_courier_request req;
+	struct sw_courier_result r;
+	const char *nums[] = {"EZ2000000002"};
+	size_t len;
+	char *body, *b64, *want;
+
+	if (!example_load(&a, "easypost", NULL))
+		return;
+	is_int(sw_courier_auth_of(&sw_courier_generic, &a.cc), SW_COURIER_AUTH_API_KEY,
+	       "easypost: key");
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 1, &req), SW_OK,
+	       "easypost: request");
+	is_str(req.url, "https://api.easypost.com/v2/trackers", "  POST /v2/trackers");
+	is_str(req.body, "{\"tracker\":{\"tracking_code\":\"EZ2000000002\"}}", "  body");
+	b64 = xstrdup("ZXAta2V5Og=="); /* "ep-key:" */
+	want = xasprintf("Basic %s", b64);
+	is_str(sw_courier_request_header(&req, "Authorization"), want,
+	       "  Basic, key as user, empty password");
+	free(b64);
+	free(want);
+	sw_courier_request_free(&req);
+
+	body = slurp("easypost_in_transit.json", &len);
+	parse(&a, 200, "application/json", body, len, nums[0], &r);
+	check_one(&r, "found", "in_transit", "easypost: tracker");
+	is_int(r.n_events, 3, "  3 tracking_details");
+	is_str(r.n_events ? sw_store_ship_status_name(r.events[0].status) : NULL, "info_received",
+	       "  pre_transit");
+	is_str(r.n_events ? r.events[2].location : NULL, "MEMPHIS", "  tracking_location.city");
+	is_str(date(&r.eta), "2024-11-19", "  est_delivery_date");
+	sw_courier_result_clear(&r);
+	free(body);
+	parse(&a, 200, "application/json", "{\"status\":\"canceled\"}", 21, nums[0], &r);
+	check_one(&r, "found", "unknown", "easypost: 'canceled' spelling");
+	sw_courier_result_clear(&r);
+	body = slurp("easypost_error.json", &len);
+	parse(&a, 422, "application/json", body, len, nums[0], &r);
+	is_str(sw_courier_errkind_name(r.errkind), "rejected", "easypost: 422 rejects the number");
+	is_str(r.message, "HTTP 422: Invalid tracking code for this carrier.", "  error.message");
+	sw_courier_result_clear(&r);
+	parse(&a, 200, "application/json", body, len, nums[0], &r);
+	is_str(sw_courier_errkind_name(r.errkind), "rejected",
+	       "easypost: error envelope in a 200 with an invalid code");
+	sw_courier_result_clear(&r);
+	parse(&a, 500, "application/json", body, len, nums[0], &r);
+	is_str(sw_courier_errkind_name(r.errkind), "server", "easypost: 500 stays a server error");
+	sw_courier_result_clear(&r);
+	free(body);
+	acme_free(&a);
+}
+
+/* Batches of the made-up acme API: per-number errors, envelopes. */
+static void test_acme_batch(void)
+{
+	static const char answer[] =
+	    "{\"result\":{\"parcels\":[{\"awb\":\"N1\",\"state\":{\"code\":\"OFD\"}},"
+	    "{\"awb\":\"N3\",\"state\":{\"code\":\"DLV\"}}],"
+	    "\"rejected\":[{\"awb\":\"N2\",\"message\":\"N2 is not ours\"}]}}";
+	struct acme a;
+	struct sw_courier_request req;
+	struct sw_courier_result r[4];
+	const char *nums[] = {"N1", "N2", "N3", "N4"};
+
+	if (!acme_load(&a, "url",
+		       "url = https://acme.example/t?awb={tracking}\nbatch_max = 4\n"
+		       "batch_separator = +\npath_rejected = result.rejected[awb={tracking}]\n"
+		       "path_error = fault.text\npath_error_code = fault.code\n"
+		       "invalid_codes = BAD_AWB\n")) {
+		ok(0, "acme batch loads");
+		return;
+	}
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 4, &req), SW_OK,
+	       "acme: 4 numbers");
+	is_str(req.url, "https://acme.example/t?awb=N1+N2+N3+N4", "  separator +");
+	sw_courier_request_free(&req);
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 5, &req), SW_ERANGE,
+	       "acme: 5 is above batch_max");
+	sw_courier_request_free(&req);
+	parse_n(&a, 200, answer, nums, 4, r);
+	check_one(&r[0], "found", "out_for_delivery", "acme batch: N1");
+	is_str(sw_courier_errkind_name(r[1].errkind), "rejected", "acme batch: N2 rejected alone");
+	is_str(r[1].message, "N2 is not ours", "  its own message");
+	check_one(&r[2], "found", "delivered", "acme batch: N3 unharmed");
+	check_one(&r[3], "not_found", NULL, "acme batch: N4 missing from a good answer");
+	for (size_t i = 0; i < 4; i++)
+		sw_courier_result_clear(&r[i]);
+	parse_n(&a, 200, "{\"fault\":{\"code\":\"BAD_AWB\",\"text\":\"bad awb\"}}", nums, 2, r);
+	is_str(sw_courier_errkind_name(r[0].errkind), "batch",
+	       "acme: envelope naming no number in a batch: resend (batch)");
+	is_str(r[0].message, "bad awb", "  envelope message");
+	sw_courier_result_clear(&r[0]);
+	sw_courier_result_clear(&r[1]);
+	parse_n(&a, 200, "{\"fault\":{\"code\":\"BAD_AWB\",\"text\":\"bad awb\"}}", nums, 1, r);
+	is_str(sw_courier_errkind_name(r[0].errkind), "rejected", "acme: same for one: rejected");
+	sw_courier_result_clear(&r[0]);
+	parse_n(&a, 200, "{\"fault\":{\"code\":\"DOWN\",\"text\":\"maintenance\"}}", nums, 2, r);
+	is_str(sw_courier_errkind_name(r[1].errkind), "other", "acme: other envelope: other");
+	sw_courier_result_clear(&r[0]);
+	sw_courier_result_clear(&r[1]);
+	parse_n(&a, 404, "{}", nums, 2, r);
+	is_str(sw_courier_errkind_name(r[0].errkind), "batch",
+	       "acme: not_found_status for a batch names no number: batch");
+	sw_courier_result_clear(&r[0]);
+	sw_courier_result_clear(&r[1]);
+	acme_free(&a);
+}
+
+/* OAuth with a form body, login, {numbers} in a JSON body. */
+static void test_acme_auth(void)
+{
+	struct acme a;
+	struct sw_courier_request req;
+	struct sw_courier_token tok = {0};
+	const char *nums[] = {"N1", "N\"2"};
+	struct sw_poll_courier_conf *cf;
+
+	if (acme_load(&a, "header_1",
+		      "auth = oauth\nauth_url = https://acme.example/oauth\nauth_scope = track "
+		      "read\napi_secret_env = SWT_ACME_SECRET\n")) {
+		is_int(sw_courier_generic.build_auth_request(&a.cc, &req), SW_EAUTH,
+		       "oauth: no secret in cc, no token request");
+		cf = sw_poll_conf_find(a.pc, "acme");
+		sw_poll_courier_view(cf, &a.cc);
+		is_int(sw_courier_generic.build_auth_request(&a.cc, &req), SW_OK, "oauth: form");
+		is_str(req.body,
+		       "grant_type=client_credentials&client_id=k-acme&client_secret=s%26%3Dx&"
+		       "scope=track%20read",
+		       "  form-encoded");
+		is_str(sw_courier_request_header(&req, "Content-Type"),
+		       "application/x-www-form-urlencoded", "  form type");
+		sw_courier_request_free(&req);
+		is_int(sw_courier_generic.build_request(&a.cc, "tok", NULL, nums, 1, &req), SW_OK,
+		       "oauth: request");
+		is_str(sw_courier_request_header(&req, "Authorization"), "Bearer tok",
+		       "  Bearer added without an Authorization header");
+		sw_courier_request_free(&req);
+		acme_free(&a);
+	} else {
+		ok(0, "oauth acme loads");
+	}
+	if (acme_load(&a, "header_1 api_key_env url",
+		      "url = https://acme.example/t\nauth = login\nauth_url = "
+		      "https://acme.example/login\nusername = ops@example.com\npassword_env = "
+		      "SWT_ACME_SECRET\ntoken_path = data.jwt\ntoken_lifetime = 240h\n"
+		      "header_1 = X-Auth: JWT {token}\nmethod = POST\nbatch_max = 2\n"
+		      "body = {\"awbs\":{numbers}}\n")) {
+		sw_poll_courier_view(sw_poll_conf_find(a.pc, "acme"), &a.cc);
+		is_int(sw_courier_auth_of(&sw_courier_generic, &a.cc), SW_COURIER_AUTH_LOGIN,
+		       "login: auth kind");
+		is_int(sw_courier_generic.build_auth_request(&a.cc, &req), SW_OK, "login: request");
+		is_str(req.body, "{\"email\":\"ops@example.com\",\"password\":\"s&=x\"}",
+		       "  JSON login");
+		sw_courier_request_free(&req);
+		auth_answer(&a, 200, "{\"data\":{\"jwt\":\"j1\"}}", &tok, SW_OK, "login: token");
+		is_str(tok.token, "j1", "  at token_path");
+		is_int(tok.lifetime_s, 864000, "  token_lifetime");
+		sw_courier_token_clear(&tok);
+		is_int(sw_courier_generic.build_request(&a.cc, "j1", NULL, nums, 2, &req), SW_OK,
+		       "login: batch request");
+		is_str(req.body, "{\"awbs\":[\"N1\",\"N\\\"2\"]}", "  {numbers} a JSON array");
+		is_str(sw_courier_request_header(&req, "X-Auth"), "JWT j1", "  {token} header");
+		ok(sw_courier_request_header(&req, "Authorization") == NULL, "  no extra bearer");
+		sw_courier_request_free(&req);
+		acme_free(&a);
+	} else {
+		ok(0, "login acme loads");
+	}
 }
 
 /* ---- end to end ----------------------------------------------------------- */
@@ -729,6 +1208,16 @@ int main(void)
 	test_errors();
 	test_too_many_events();
 	test_conf_errors();
+	setenv("USPS_CLIENT_ID", "usps-id", 1);
+	setenv("USPS_CLIENT_SECRET", "usps-s\"ecret", 1);
+	setenv("DELHIVERY_TOKEN", "dl-key", 1);
+	setenv("EASYPOST_API_KEY", "ep-key", 1);
+	setenv("SWT_ACME_SECRET", "s&=x", 1);
+	test_usps();
+	test_delhivery();
+	test_easypost();
+	test_acme_batch();
+	test_acme_auth();
 	test_end_to_end();
 	return tap_done();
 }
