@@ -19,6 +19,7 @@
 
 #include "collector/courier/generic.h"
 #include "collector/poll.h"
+#include "collector/plan.h"
 #include "collector/poll_int.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -74,21 +75,22 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
      .max = INT64_C(30) * 86400000, .def = "12h",
      .help = "unchanged parcels back off up to this"},
     {.name = "daily_quota", .type = SW_CONF_INT, .offset = C(daily_quota), .min = 0,
-     .max = INT64_C(1000000000), .def = "0", .help = "requests per UTC day; 0: no limit"},
+     .max = INT64_C(1000000000), .def = "0",
+     .help = "requests per quota day (quota_reset in quota_zone); 0: no limit"},
+    /* the quota day and its planner (doc/quota.md) */
+    {.name = "quota_reset", .type = SW_CONF_STRING, .offset = C(quota_reset), .def = "00:00",
+     .help = "HH:MM the courier's quota day starts, in quota_zone"},
+    {.name = "quota_zone", .type = SW_CONF_STRING, .offset = C(quota_zone), .def = "UTC",
+     .help = "zone of quota_reset: UTC or an IANA name (Asia/Kolkata)"},
+    {.name = "quota_reserve", .type = SW_CONF_INT, .offset = C(quota_reserve), .min = 0,
+     .max = INT64_C(1000000000), .def = "0",
+     .help = "requests of daily_quota the planner leaves for new parcels and retries"},
     {.name = "cooldown", .type = SW_CONF_DURATION, .offset = C(cooldown), .min = 1000,
      .max = 86400000, .def = "60s", .help = "pause after a 429 without Retry-After"},
     {.name = "backoff_min", .type = SW_CONF_DURATION, .offset = C(backoff_min), .min = 1000,
      .max = 86400000, .def = "30s", .help = "first pause after an API failure"},
     {.name = "backoff_max", .type = SW_CONF_DURATION, .offset = C(backoff_max), .min = 1000,
      .max = 86400000, .def = "1h", .help = "longest pause after repeated failures"},
-    /* per-parcel backoff (doc/polling.md) */
-    {.name = "not_found_max", .type = SW_CONF_DURATION, .offset = C(not_found_max),
-     .min = 1000, .max = INT64_C(30) * 86400000, .def = "1d",
-     .help = "a number the courier does not know or refuses is polled at a doubling "
-	     "interval up to this"},
-    {.name = "give_up_after", .type = SW_CONF_DURATION, .offset = C(give_up_after), .min = 0,
-     .max = INT64_C(365) * 86400000, .def = "14d",
-     .help = "stop polling such a number this long after it shipped; 0: never"},
     /* adapter = generic only (collector/courier/generic.h) */
     SW_GENERIC_CONF_ROWS(C)
     {.name = NULL},
@@ -197,12 +199,6 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 			 file, line, cf->name, cf->interval_max / 1000);
 		return SW_ECONF;
 	}
-	if (cf->not_found_max < cf->interval) {
-		snprintf(errbuf, errlen,
-			 "%s:%d: [courier %s] not_found_max: shorter than interval: '%" PRId64 "s'",
-			 file, line, cf->name, cf->not_found_max / 1000);
-		return SW_ECONF;
-	}
 	if (cf->backoff_min > cf->backoff_max) {
 		snprintf(errbuf, errlen,
 			 "%s:%d: [courier %s] backoff_max: shorter than backoff_min: '%" PRId64 "s'",
@@ -259,6 +255,39 @@ static enum sw_err conf_check_urls(const struct sw_conf *conf, const struct sw_p
 	return SW_OK;
 }
 
+/* The quota block (doc/quota.md): quota_reset a time of day, quota_zone a
+ * zone that loads, quota_reserve below daily_quota. */
+static enum sw_err conf_check_quota(const struct sw_conf *conf, struct sw_poll_courier_conf *cf,
+				    char *errbuf, size_t errlen)
+{
+	const char *zone = cf->quota_zone && *cf->quota_zone ? cf->quota_zone : "UTC";
+	char where[4200];
+	enum sw_err rc;
+
+	if (sw_plan_parse_reset(cf->quota_reset ? cf->quota_reset : "00:00",
+				&cf->quota_reset_min) != SW_OK) {
+		sw_conf_where(conf, "courier", cf->name, "quota_reset", where, sizeof(where));
+		snprintf(errbuf, errlen, "%s: [courier %s] quota_reset: not a time HH:MM: '%s'",
+			 where, cf->name, cf->quota_reset);
+		return SW_ECONF;
+	}
+	if (strcmp(zone, "UTC") != 0 && (rc = sw_tz_check(zone)) != SW_OK) {
+		sw_conf_where(conf, "courier", cf->name, "quota_zone", where, sizeof(where));
+		snprintf(errbuf, errlen, "%s: [courier %s] quota_zone: %s: '%s'", where, cf->name,
+			 rc == SW_ENOTFOUND ? "no such zone" : "not a usable IANA zone", zone);
+		return SW_ECONF;
+	}
+	if (cf->quota_reserve > 0 && cf->quota_reserve >= cf->daily_quota) {
+		sw_conf_where(conf, "courier", cf->name, "quota_reserve", where, sizeof(where));
+		snprintf(errbuf, errlen,
+			 "%s: [courier %s] quota_reserve: not below daily_quota (%" PRId64
+			 "): '%" PRId64 "'",
+			 where, cf->name, cf->daily_quota, cf->quota_reserve);
+		return SW_ECONF;
+	}
+	return SW_OK;
+}
+
 enum sw_err sw_poll_conf_load(struct sw_conf *conf, struct sw_poll_conf **ret_conf, char *errbuf,
 			      size_t errlen)
 {
@@ -287,6 +316,8 @@ enum sw_err sw_poll_conf_load(struct sw_conf *conf, struct sw_poll_conf **ret_co
 			rc = conf_check(sw_conf_file(conf), line, cf, errbuf, errlen);
 		if (rc == SW_OK)
 			rc = conf_check_urls(conf, cf, errbuf, errlen);
+		if (rc == SW_OK)
+			rc = conf_check_quota(conf, cf, errbuf, errlen);
 		if (rc != SW_OK)
 			goto fail;
 	}

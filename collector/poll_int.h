@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "collector/plan.h"
 #include "collector/poll.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -74,8 +75,8 @@ struct courier {
 	int64_t bucket_ms;
 	int64_t paused_until; /* loop ms */
 	int64_t backoff;      /* ms; 0 = healthy */
-	int64_t quota_day;    /* UTC day number of quota_used */
-	int64_t quota_used;
+	struct sw_quota_state quota; /* poll_sched.c: window and plan */
+	int64_t quota_used;   /* requests sent in quota.from .. quota.until */
 	char *token;
 	int64_t token_until; /* loop ms */
 	uint64_t token_gen;  /* bumped on every new token */
@@ -122,6 +123,7 @@ void pl_auth_start(struct courier *c);
 void pl_auth_done(struct courier *c, struct xfer *x, CURLcode res);
 
 /* poll_sched.c: courier health and scheduling */
+void pl_rate_headers(struct courier *c, CURL *easy); /* X-RateLimit-*: pause at 0 left */
 void pl_pause_for(struct courier *c, int64_t ms);
 int64_t pl_backoff(struct courier *c);
 void pl_fail_api(struct courier *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

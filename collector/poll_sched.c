@@ -1,11 +1,28 @@
 /*
  * poll_sched.c - the poll engine's scheduling and courier health: pauses,
- * error backoff, Retry-After, the token bucket, the daily quota, and
- * building and sending batches of due parcels.
+ * error backoff, Retry-After and rate-limit headers, the token bucket, the
+ * daily quota and its planner, and building and sending batches of due
+ * parcels.
+ *
+ * The quota (doc/quota.md).  A courier's quota day runs from one
+ * quota_reset (HH:MM in quota_zone) to the next: struct sw_quota_state
+ * holds the window, in wall-clock unix seconds.  Requests are counted in
+ * memory; when a window is first seen (at start, or at a reset) the count
+ * starts from what the store noted for the window (courier_polls: every
+ * parcel answered, so a restart does not hand out the day's quota again;
+ * requests answered by nobody, a 429 or a 5xx, are not in it).  While a
+ * quota applies, the planner (plan.h) spreads what is left, less
+ * quota_reserve, over the courier's scheduled parcels by priority class
+ * until the reset: pl_plan_interval stretches the interval of each parcel
+ * rescheduled after an answer, and while the quota left cannot cover the
+ * due parcels, they are sent in priority order (store_pollplan.h).  The
+ * class counts are re-read at most every PLAN_COUNTS_MS; the plan itself
+ * is recomputed (pure, cheap) with the quota left at every use.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,12 +36,14 @@
 #include <jansson.h>
 
 #include "collector/courier/generic.h"
+#include "collector/plan.h"
 #include "collector/poll.h"
 #include "collector/poll_int.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/store_feeds.h"
+#include "lib/store_pollplan.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
@@ -105,11 +124,81 @@ int64_t pl_retry_after(CURL *easy)
 	return s < 0 ? 0 : (s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : s);
 }
 
-/* A 429: pauses the whole courier for Retry-After, else cooldown. */
+/* A header of a finished transfer as a non-negative integer, or -1 if
+ * absent or not one. */
+static int64_t header_int(CURL *easy, const char *name)
+{
+	struct curl_header *h = NULL;
+	const char *v;
+	char *end;
+	long long n;
+
+	if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+		return -1;
+	v = h->value;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	n = strtoll(v, &end, 10);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	return *end == '\0' && n >= 0 ? n : -1;
+}
+
+/* Values of X-RateLimit-Reset above this are unix times (AfterShip,
+ * GitHub), below it seconds from now (others): no API resets a window
+ * more than 30 years away. */
+#define RESET_EPOCH_MIN INT64_C(1000000000)
+
+/* Seconds until the courier's rate-limit window resets, from
+ * X-RateLimit-Reset (unix seconds as AfterShip documents it; a small value
+ * is read as seconds from now) or RateLimit-Reset (seconds from now, IETF
+ * draft; header names are case-insensitive, so ratelimit-reset too), or
+ * -1 if neither is there; at most RETRY_AFTER_MAX_S. */
+static int64_t reset_after(CURL *easy)
+{
+	int64_t v = header_int(easy, "X-RateLimit-Reset"), s;
+
+	if (v >= RESET_EPOCH_MIN)
+		s = v - (int64_t)time(NULL);
+	else if (v >= 0)
+		s = v;
+	else if ((v = header_int(easy, "RateLimit-Reset")) >= 0)
+		s = v;
+	else
+		return -1;
+	if (s < 0)
+		s = 0;
+	return s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : s;
+}
+
+/* Any answer: when X-RateLimit-Remaining (or RateLimit-Remaining) says
+ * nothing is left, pauses the courier until the window's reset (at least
+ * 1 s; nothing when no reset is given: the next request learns more). */
+void pl_rate_headers(struct courier *c, CURL *easy)
+{
+	int64_t left = header_int(easy, "X-RateLimit-Remaining"), s;
+
+	if (left < 0)
+		left = header_int(easy, "RateLimit-Remaining");
+	if (left != 0 || (s = reset_after(easy)) < 0)
+		return;
+	pl_pause_for(c, (s > 0 ? s : 1) * 1000);
+	sw_log_complain(&c->api_c, SW_LOG_NOTICE, c->target,
+			"rate limit used up, next request in %" PRId64 " s", s > 0 ? s : 1);
+}
+
+/* A 429: pauses the whole courier for Retry-After, else until the
+ * rate-limit reset the headers give, else cooldown. */
 void pl_rate_limited(struct courier *c, CURL *easy, const char *what)
 {
 	int64_t s = pl_retry_after(easy);
-	int64_t ms = s >= 0 ? s * 1000 : c->cf->cooldown;
+	int64_t ms;
+
+	if (s < 0)
+		s = reset_after(easy);
+	ms = s >= 0 ? s * 1000 : c->cf->cooldown;
 
 	if (ms < 1000)
 		ms = 1000;
@@ -132,24 +221,104 @@ static void refill(struct courier *c, int64_t now)
 	c->bucket_ms = now;
 }
 
+/* ---- the quota ---------------------------------------------------------- */
+
+#define PLAN_COUNTS_MS ((int64_t)60 * 1000) /* re-count classes at most this often */
+
+/* Moves c's quota window to the one holding now_s (unix s) when it is not
+ * there yet: the count of a new window starts from the store's
+ * (courier_polls since its start), so a restart does not start from 0. */
+static void quota_window(struct courier *c, int64_t now_s)
+{
+	struct sw_quota_state *q = &c->quota;
+	int64_t from, until, ok = 0, failed = 0;
+
+	if (q->until != 0 && now_s >= q->from && now_s < q->until)
+		return;
+	if (sw_plan_window(c->cf->quota_zone, c->cf->quota_reset_min, now_s, &from, &until) !=
+	    SW_OK) {
+		/* the zone was checked at load; tzdata changed since: UTC */
+		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
+				"quota_zone %s cannot be loaded: the quota day is UTC's",
+				c->cf->quota_zone);
+		sw_plan_window("UTC", c->cf->quota_reset_min, now_s, &from, &until);
+	}
+	q->from = from;
+	q->until = until;
+	q->plan_at = 0;
+	q->told = false;
+	c->quota_used = 0;
+	if (c->cf->daily_quota <= 0)
+		return;
+	if (sw_store_courier_polls_sum(c->p->store, c->cf->name, from, &ok, &failed) != SW_OK)
+		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
+				"cannot read today's requests (counting from 0): %s",
+				sw_store_errmsg(c->p->store));
+	c->quota_used = ok + failed;
+}
+
+/* Requests left in the window (never below 0); -1 without a quota. */
+static int64_t quota_left(const struct courier *c)
+{
+	int64_t left = c->cf->daily_quota - c->quota_used;
+
+	if (c->cf->daily_quota <= 0)
+		return -1;
+	return left > 0 ? left : 0;
+}
+
+/* Brings c's plan up to date at now_s: class counts re-read when older
+ * than PLAN_COUNTS_MS, the plan recomputed with the quota left. */
+static void plan_update(struct courier *c, int64_t now_s)
+{
+	struct sw_quota_state *q = &c->quota;
+	int64_t now = sw_loop_now_ms(c->p->loop), left;
+
+	quota_window(c, now_s);
+	if (q->plan_at == 0 || now - q->plan_at >= PLAN_COUNTS_MS) {
+		if (sw_store_pollplan_counts(c->p->store, c->cf->name, now_s, q->in.cls) != SW_OK)
+			sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
+					"cannot count parcels for the quota plan: %s",
+					sw_store_errmsg(c->p->store));
+		q->plan_at = now > 0 ? now : 1;
+	}
+	left = quota_left(c);
+	if (left > 0)
+		left = left > c->cf->quota_reserve ? left - c->cf->quota_reserve : 0;
+	q->in.quota_left = left;
+	q->in.secs_left = q->until - now_s > 0 ? q->until - now_s : 1;
+	q->in.per_request = (int64_t)sw_courier_max_batch(c->ad, &c->cc);
+	sw_plan_compute(&q->in, &q->plan);
+}
+
+/* true (and counted) if the quota holds c back now. */
+static bool quota_held(struct courier *c)
+{
+	if (c->cf->daily_quota <= 0)
+		return false;
+	quota_window(c, time(NULL));
+	if (c->quota_used < c->cf->daily_quota)
+		return false;
+	c->st.quota_waits++;
+	if (!c->quota.told) {
+		c->quota.told = true;
+		sw_log_notice(c->target,
+			      "daily quota of %" PRId64
+			      " requests used up, next after the reset in "
+			      "%" PRId64 " min",
+			      c->cf->daily_quota, (c->quota.until - (int64_t)time(NULL) + 59) / 60);
+	}
+	return true;
+}
+
 /* true if c may send one more tracking request now. */
 static bool can_send(struct courier *c, int64_t now)
 {
-	int64_t day = (int64_t)time(NULL) / 86400;
-
 	if (now < c->paused_until || c->in_flight >= c->cf->concurrency || c->bucket < 1)
 		return false;
 	if (pl_needs_token(c) && !pl_token_ok(c, now))
 		return false;
-	if (day != c->quota_day) {
-		c->quota_day = day;
-		c->quota_used = 0;
-	}
-	if (c->cf->daily_quota > 0 && c->quota_used >= c->cf->daily_quota) {
-		c->st.quota_waits++;
-		return false;
-	}
-	return true;
+	return !quota_held(c);
 }
 
 /* A tracking number the adapter will not take (too long, bad bytes): its
@@ -160,7 +329,7 @@ static void park(struct courier *c, const struct item *it)
 	struct sw_store *st = c->p->store;
 
 	if (pl_reschedule(c, it, time(NULL), pl_secs(c->cf->interval_max), it->failures + 1,
-		       "tracking number rejected by the adapter") != SW_OK)
+			  "tracking number rejected by the adapter") != SW_OK)
 		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target, "cannot park a parcel: %s",
 				sw_store_errmsg(st));
 	sw_log_warn(c->target, "tracking number '%s' rejected by the %s adapter", it->tn,
@@ -251,6 +420,17 @@ static size_t busy_count(const struct courier *c)
 	return n;
 }
 
+/* true if c's quota is short: the plan stretches intervals, or fewer
+ * requests are left than the room requests this pass could send (due
+ * parcels then go in priority order). */
+static bool quota_short(struct courier *c, int64_t room)
+{
+	if (c->cf->daily_quota <= 0)
+		return false;
+	plan_update(c, time(NULL));
+	return c->quota.plan.is_short || quota_left(c) < room;
+}
+
 /* Sends new batches of due parcels while c may send. */
 static void send_due(struct courier *c, int64_t now)
 {
@@ -263,10 +443,15 @@ static void send_due(struct courier *c, int64_t now)
 
 	if (limit > SW_STORE_MAX_BATCH)
 		limit = SW_STORE_MAX_BATCH;
-	rc = sw_store_poll_due_courier(c->p->store, c->cf->name, time(NULL), (int)limit, &due, &n);
+	if (quota_short(c, room))
+		rc = sw_store_pollplan_due(c->p->store, c->cf->name, time(NULL), time(NULL),
+					   (int)limit, &due, &n);
+	else
+		rc = sw_store_poll_due_courier(c->p->store, c->cf->name, time(NULL), (int)limit,
+					       &due, &n);
 	if (rc != SW_OK) {
-		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target, "cannot read the poll schedule: %s",
-				sw_store_errmsg(c->p->store));
+		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
+				"cannot read the poll schedule: %s", sw_store_errmsg(c->p->store));
 		return;
 	}
 	while (i < n && can_send(c, now)) {
@@ -324,10 +509,64 @@ int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg)
 	return p->conf->tick_ms;
 }
 
+/* ---- the quota planner's intervals -------------------------------------- */
 
 int pl_plan_interval(struct courier *c, const struct sw_parcel *cur, int interval_s)
 {
-	(void)c;
-	(void)cur;
-	return interval_s; /* replaced by the quota planner (issue 16) */
+	enum sw_poll_class cls = SW_POLL_CLASS_OTHER;
+	int64_t now_s = time(NULL), v;
+
+	if (c->cf->daily_quota <= 0 || cur == NULL || cur->terminal)
+		return interval_s;
+	plan_update(c, now_s);
+	if (!c->quota.plan.is_short && !c->quota.plan.exhausted)
+		return interval_s;
+	if (sw_store_pollplan_class(c->p->store, c->cf->name, cur->tracking_number, now_s, &cls) !=
+	    SW_OK)
+		cls = SW_POLL_CLASS_OTHER; /* the least: never polls faster than planned */
+	v = sw_plan_interval(&c->quota.plan, cls, interval_s, c->quota.until - now_s);
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
+
+void sw_plan_describe_courier(struct sw_store *st, const struct sw_poll_courier_conf *cf,
+			      int64_t now, struct sw_buf *out)
+{
+	struct sw_plan_in in;
+	struct sw_plan plan;
+	int64_t from, until, ok = 0, failed = 0;
+
+	memset(&in, 0, sizeof(in));
+	if (sw_plan_window(cf->quota_zone, cf->quota_reset_min, now, &from, &until) != SW_OK)
+		sw_plan_window("UTC", cf->quota_reset_min, now, &from, &until);
+	if (st && (sw_store_courier_polls_sum(st, cf->name, from, &ok, &failed) != SW_OK ||
+		   sw_store_pollplan_counts(st, cf->name, now, in.cls) != SW_OK)) {
+		sw_buf_printf(out, "courier %s: cannot read the store: %s\n", cf->name,
+			      sw_store_errmsg(st));
+		return;
+	}
+	in.quota_left = -1;
+	if (cf->daily_quota > 0) {
+		in.quota_left = cf->daily_quota - ok - failed - cf->quota_reserve;
+		in.quota_left = in.quota_left > 0 ? in.quota_left : 0;
+		sw_buf_printf(
+		    out,
+		    "courier %s: daily_quota %" PRId64 " from %s %s, %" PRId64
+		    " used, reserve %" PRId64 "\n",
+		    cf->name, cf->daily_quota, cf->quota_reset ? cf->quota_reset : "00:00",
+		    cf->quota_zone ? cf->quota_zone : "UTC", ok + failed, cf->quota_reserve);
+	}
+	if (st == NULL) {
+		sw_buf_printf(out, "courier %s: parcels not counted (no store)\n", cf->name);
+		return;
+	}
+	in.secs_left = until - now;
+	in.per_request = 1;
+	if (cf->adapter > SW_POLL_ADAPTER_AUTO && cf->adapter < SW_POLL_ADAPTER_LAST) {
+		struct sw_courier_conf cc;
+
+		sw_poll_courier_view(cf, &cc);
+		in.per_request = (int64_t)sw_courier_max_batch(sw_poll_adapter(cf), &cc);
+	}
+	sw_plan_compute(&in, &plan);
+	sw_plan_describe(cf->name, &in, &plan, out);
 }
