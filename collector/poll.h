@@ -20,14 +20,35 @@
  *             when out for delivery; doubled up to interval_max while
  *             nothing changes; back to interval on change); a terminal
  *             status removes the schedule.
- *   NOT_FOUND parcel untouched, polled again after interval.
+ *   NOT_FOUND, and ERROR rejected (the courier refused this number):
+ *             parcel untouched; only this parcel backs off: its interval
+ *             doubles (at least interval) up to not_found_max, failures
+ *             stay 0 (the courier's word, which the alert engine's
+ *             no_first_scan reads), last_error "not found: TEXT" or
+ *             "rejected: TEXT".  Once give_up_after has passed since the
+ *             parcel shipped, it is given up: its schedule row is kept with
+ *             last_error "given up after 14d: not found: TEXT" and its next
+ *             poll ten years away (a push or a found answer revives it).
+ *   ERROR batch (no word on this number because the request was refused
+ *             for another one): resent at once without the rejected
+ *             numbers; when the refusal names none, the batch is split in
+ *             halves and each resent, until the bad number is alone (then
+ *             it is rejected).  Never a courier failure; no token dropped.
  *   ERROR     parcel never changed.  429: the whole courier pauses for
  *             Retry-After (or cooldown); 5xx, timeouts, connection errors:
  *             the courier backs off (doubling from backoff_min to
  *             backoff_max, with jitter) and is restored on the next success;
- *             401 with a token: the token is dropped and the batch retried
- *             once with a fresh one; an unparseable answer counts parse_fail
- *             and the parcel is polled again after interval.
+ *             401/403 with a token: the token is dropped and the batch
+ *             retried once with a fresh one (no other 4xx drops a token).
+ *             An answer that says nothing usable about any number
+ *             (unparseable or truncated JSON, a type other than JSON such
+ *             as an HTML page with 200, an empty or oversized body, an
+ *             unexpected shape, a request-level 4xx) is a courier failure:
+ *             it backs off with the reason logged, parse_fail counted, and
+ *             its parcels are rescheduled with failures + 1 and a doubled
+ *             interval (up to interval_max), status unchanged.  One bad
+ *             result among usable ones (too many events for one number)
+ *             does the same to that parcel alone.
  * Tokens (OAuth, login) are fetched through the same multi handle, cached
  * until their lifetime minus a margin, and requests wait for them.
  * Schedules of parcels that have none are created periodically (seed), and
@@ -101,6 +122,11 @@ struct sw_poll_courier_conf {
 	int64_t cooldown;                 /* 429 without Retry-After, ms */
 	int64_t backoff_min;              /* first error backoff, ms */
 	int64_t backoff_max;              /* error backoff cap, ms */
+	int64_t not_found_max;            /* a number the courier does not
+					     know or refuses: its interval
+					     doubles up to this, ms */
+	int64_t give_up_after;            /* ... and it is given up this long
+					     after shipping, ms; 0 = never */
 	struct sw_generic_conf generic;   /* adapter generic: url, path_*, ...
 					     (rejected for other adapters) */
 	struct sw_courier_generic *spec;  /* compiled from generic by
@@ -193,6 +219,10 @@ struct sw_poll_stats {
 	uint64_t tokens;        /* tokens obtained */
 	uint64_t token_drops;   /* tokens dropped after a 401 */
 	uint64_t found, not_found, errors; /* per parcel result */
+	uint64_t rejected;      /* numbers the courier refused (per parcel) */
+	uint64_t given_up;      /* parcels given up (give_up_after) */
+	uint64_t resent;        /* numbers resent after a batch was refused
+				   for another number's sake */
 	uint64_t events_new;    /* events journaled (duplicates not counted) */
 	uint64_t rate_limited;  /* 429 answers (tracking and token) */
 	uint64_t backoffs;      /* times the courier backed off on errors */

@@ -250,13 +250,80 @@ out:
 
 /* Tallies of one answer, counted once it is committed. */
 struct tally {
-	uint64_t found, not_found, errors, events, store_fail;
+	uint64_t found, not_found, rejected, given_up, errors, events, store_fail;
 };
+
+#define GIVE_UP_PARK_S ((int64_t)10 * 366 * 86400) /* a given-up parcel's next poll */
+
+/* The interval after a refusal: the parcel's own doubled, at least
+ * base_ms, at most cap_ms (in s). */
+static int doubled(const struct item *it, int64_t base_ms, int64_t cap_ms)
+{
+	int64_t base = pl_secs(base_ms), cap = pl_secs(cap_ms), next = (int64_t)it->interval_s * 2;
+
+	if (next < base)
+		next = base;
+	return (int)(next > cap ? cap : next);
+}
+
+/* A duration as the configuration writes it: "14d", "36h", "90m", "45s". */
+static void fmt_duration(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		int64_t ms;
+		char unit;
+	} units[] = {{86400000, 'd'}, {3600000, 'h'}, {60000, 'm'}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms >= units[i].ms && ms % units[i].ms == 0) {
+			snprintf(buf, len, "%" PRId64 "%c", ms / units[i].ms, units[i].unit);
+			return;
+		}
+	snprintf(buf, len, "%" PRId64 "s", ms / 1000);
+}
+
+/* A number the courier does not know (NOT_FOUND) or refuses (REJECTED):
+ * only this parcel backs off, with failures 0 (the courier's word: the
+ * alert engine's no_first_scan reads it), and is given up give_up_after
+ * past its shipping (never without a shipping time). */
+static enum sw_err refused(struct courier *c, const struct item *it, int64_t now_s,
+			   const char *msg, struct tally *t)
+{
+	struct sw_parcel *par = NULL;
+	struct sw_poll sp = {0};
+	char text[320], age[32];
+	int64_t shipped;
+	enum sw_err rc;
+
+	rc = sw_store_parcel_get(c->p->store, c->cf->name, it->tn, &par);
+	if (rc != SW_OK)
+		return rc == SW_ENOTFOUND ? SW_OK : rc;
+	shipped = par->shipped_at.at;
+	sw_store_parcel_free(par);
+	if (c->cf->give_up_after <= 0 || shipped <= 0 ||
+	    now_s - shipped < c->cf->give_up_after / 1000)
+		return pl_reschedule(c, it, now_s, doubled(it, c->cf->interval, c->cf->not_found_max),
+				     0, msg);
+	fmt_duration(c->cf->give_up_after, age, sizeof(age));
+	snprintf(text, sizeof(text), "given up after %s: %s", age, msg);
+	sp.courier = c->cf->name;
+	sp.tracking_number = it->tn;
+	sp.interval_s = pl_secs(c->cf->not_found_max);
+	sp.next_poll_at = now_s + GIVE_UP_PARK_S;
+	sp.last_polled_at = now_s;
+	sp.last_error = text;
+	rc = sw_store_poll_upsert(c->p->store, &sp);
+	if (rc == SW_OK) {
+		t->given_up++;
+		sw_log_notice(c->target, "parcel %s given up: %s", it->tn, text);
+	}
+	return rc == SW_ENOTFOUND ? SW_OK : rc;
+}
 
 static enum sw_err apply_one(struct courier *c, const struct item *it,
 			     const struct sw_courier_result *r, int64_t now_s, struct tally *t)
 {
-	char msg[200];
+	char msg[256];
 	enum sw_err rc;
 	int n = 0;
 
@@ -272,12 +339,17 @@ static enum sw_err apply_one(struct courier *c, const struct item *it,
 		snprintf(msg, sizeof(msg), "not found%s%s", r->message ? ": " : "",
 			 r->message ? r->message : "");
 		t->not_found++;
-		return pl_reschedule(c, it, now_s, pl_secs(c->cf->interval), 0, msg);
+		return refused(c, it, now_s, msg, t);
 	default:
 		snprintf(msg, sizeof(msg), "%s%s%s", sw_courier_errkind_name(r->errkind),
 			 r->message ? ": " : "", r->message ? r->message : "");
+		if (r->errkind == SW_COURIER_ERR_REJECTED) {
+			t->rejected++;
+			return refused(c, it, now_s, msg, t);
+		}
 		t->errors++;
-		return pl_reschedule(c, it, now_s, pl_secs(c->cf->interval), it->failures + 1, msg);
+		return pl_reschedule(c, it, now_s, doubled(it, c->cf->interval, c->cf->interval_max),
+				     it->failures + 1, msg);
 	}
 }
 
@@ -288,6 +360,7 @@ static void apply_results(struct courier *c, const struct batch *b,
 	struct sw_store *st = c->p->store;
 	struct tally t = {0};
 	int64_t now_s = time(NULL);
+	uint64_t answered;
 	enum sw_err rc;
 
 	if ((rc = sw_store_begin(st)) != SW_OK)
@@ -309,14 +382,13 @@ static void apply_results(struct courier *c, const struct batch *b,
 			break;
 	}
 	/* the feed's health, for the alert engine's `stalled` */
+	answered = t.found + t.not_found + t.rejected;
 	if (rc == SW_OK)
-		rc = sw_store_courier_health_note(st, c->cf->name, t.found + t.not_found > 0, now_s,
-						  t.found + t.not_found > 0 ? NULL
-									    : res[0].message);
+		rc = sw_store_courier_health_note(st, c->cf->name, answered > 0, now_s,
+						  answered > 0 ? NULL : res[0].message);
 	/* and its error rate, minute by minute (store_feeds.h) */
 	if (rc == SW_OK)
-		rc = sw_store_courier_polls_note(st, c->cf->name, now_s, t.found + t.not_found,
-						 t.errors);
+		rc = sw_store_courier_polls_note(st, c->cf->name, now_s, answered, t.errors);
 	if (rc != SW_OK) {
 		sw_store_rollback(st);
 		goto fail;
@@ -325,6 +397,8 @@ static void apply_results(struct courier *c, const struct batch *b,
 		goto fail;
 	c->st.found += t.found;
 	c->st.not_found += t.not_found;
+	c->st.rejected += t.rejected;
+	c->st.given_up += t.given_up;
 	c->st.errors += t.errors;
 	c->st.events_new += t.events;
 	c->st.store_fail += t.store_fail;
@@ -342,7 +416,7 @@ fail:
 }
 
 /* Marks every parcel of b as failed with reason (an answer we could not
- * use for any of them) and schedules it after interval. */
+ * use for any of them): failures + 1, a doubled interval, status kept. */
 static void fail_batch(struct courier *c, const struct batch *b, const char *reason)
 {
 	struct sw_courier_result *res = xcalloc(b->n, sizeof(*res));
@@ -354,6 +428,16 @@ static void fail_batch(struct courier *c, const struct batch *b, const char *rea
 	}
 	apply_results(c, b, res);
 	free(res);
+}
+
+/* An answer that says nothing usable about any number: a courier failure
+ * (backoff, reason logged, parse_fail), then every parcel failed. */
+static void bad_answer(struct courier *c, const struct batch *b, const char *reason)
+{
+	pl_count(c, "parse_fail", 1);
+	c->st.parse_fail++;
+	pl_fail_api(c, "unusable answer: %s", reason);
+	fail_batch(c, b, reason);
 }
 
 /* The worst courier-wide error kind among results, or NONE. */
@@ -374,8 +458,93 @@ static enum sw_courier_errkind batch_kind(const struct sw_courier_result *res, s
 	return server ? SW_COURIER_ERR_SERVER : SW_COURIER_ERR_NONE;
 }
 
+/* true if no result says anything about its number: every one an error
+ * of the whole answer (bad_response, other).  *ret_msg: the first text. */
+static bool nothing_usable(const struct sw_courier_result *res, size_t n, const char **ret_msg)
+{
+	*ret_msg = n ? res[0].message : NULL;
+	for (size_t i = 0; i < n; i++)
+		if (res[i].outcome != SW_COURIER_ERROR ||
+		    (res[i].errkind != SW_COURIER_ERR_BAD_RESPONSE &&
+		     res[i].errkind != SW_COURIER_ERR_OTHER))
+			return false;
+	return true;
+}
+
+/* Queues items[0..n-1] (copied) as a new batch to send at once. */
+static void resend(struct courier *c, const struct item *const *items, size_t n)
+{
+	struct batch *b, **pp = &c->waiting;
+
+	if (n == 0)
+		return;
+	b = xcalloc(1, sizeof(*b));
+	b->items = xcalloc(n, sizeof(*b->items));
+	for (size_t i = 0; i < n; i++) {
+		b->items[i] = *items[i];
+		b->items[i].tn = xstrdup(items[i]->tn);
+	}
+	b->n = n;
+	while (*pp) /* at the end: a token retry keeps its place */
+		pp = &(*pp)->next;
+	*pp = b;
+	c->st.resent += n;
+}
+
+/* Batch isolation: the BATCH results of b (no word because the request
+ * was refused for another number's sake) are resent without the
+ * rejected ones; when the refusal named none, in two halves (bisection,
+ * until the bad number is alone).  A BATCH result of a number asked alone
+ * is that number's own refusal: it becomes REJECTED.  Returns how many
+ * were queued; their results are left for the caller to skip. */
+static size_t isolate(struct courier *c, const struct batch *b, struct sw_courier_result *res)
+{
+	const struct item **q = xcalloc(b->n, sizeof(*q));
+	size_t nq = 0, named = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (res[i].outcome != SW_COURIER_ERROR)
+			continue;
+		if (res[i].errkind == SW_COURIER_ERR_BATCH)
+			q[nq++] = &b->items[i];
+		else if (res[i].errkind == SW_COURIER_ERR_REJECTED)
+			named++;
+	}
+	if (nq == 1 && b->n == 1) {
+		res[0].errkind = SW_COURIER_ERR_REJECTED;
+		nq = 0;
+	} else if (named == 0 && nq == b->n) {
+		resend(c, q, nq / 2);
+		resend(c, q + nq / 2, nq - nq / 2);
+	} else {
+		resend(c, q, nq);
+	}
+	free(q);
+	return nq;
+}
+
+/* Applies the results of b that were not queued again (not BATCH). */
+static void apply_answered(struct courier *c, const struct batch *b,
+			   const struct sw_courier_result *res)
+{
+	struct batch sub = {0};
+	struct sw_courier_result *r = xcalloc(b->n, sizeof(*r));
+
+	sub.items = xcalloc(b->n, sizeof(*sub.items));
+	for (size_t i = 0; i < b->n; i++)
+		if (res[i].outcome != SW_COURIER_ERROR || res[i].errkind != SW_COURIER_ERR_BATCH) {
+			sub.items[sub.n] = b->items[i]; /* borrowed: not freed here */
+			r[sub.n++] = res[i];
+		}
+	if (sub.n > 0)
+		apply_results(c, &sub, r);
+	free(sub.items);
+	free(r); /* shallow copies: the caller clears res */
+}
+
 /* A 401/403 on a tracking request: with a token, drop it (unless a newer
- * one came meanwhile) and retry the batch once; else an error. */
+ * one came meanwhile) and retry the batch once; else an error.  Nothing
+ * else drops a token. */
 static void unauthorized(struct courier *c, struct xfer *x, long http)
 {
 	if (pl_needs_token(c) && !x->b->auth_retried) {
@@ -393,6 +562,32 @@ static void unauthorized(struct courier *c, struct xfer *x, long http)
 	sw_log_complain(&c->auth_c, SW_LOG_ERR, c->target, "HTTP %ld: credentials refused", http);
 }
 
+/* An answer with something to say about its numbers (no courier-wide
+ * error): isolate refused batches, count bad results, apply. */
+static void answered(struct courier *c, const struct batch *b, struct sw_courier_result *res)
+{
+	const char *msg;
+
+	if (nothing_usable(res, b->n, &msg)) {
+		bad_answer(c, b, msg ? msg : "no result");
+		return;
+	}
+	pl_api_ok(c);
+	for (size_t i = 0; i < b->n; i++)
+		if (res[i].outcome == SW_COURIER_ERROR &&
+		    res[i].errkind == SW_COURIER_ERR_BAD_RESPONSE) {
+			pl_count(c, "parse_fail", 1);
+			c->st.parse_fail++;
+			sw_log_complain(&c->parse_c, SW_LOG_WARNING, c->target,
+					"unusable answer for %s: %s", b->items[i].tn,
+					res[i].message ? res[i].message : "?");
+			break;
+		}
+	if (isolate(c, b, res) > 0)
+		pl_kick(c->p);
+	apply_answered(c, b, res);
+}
+
 void pl_track_done(struct courier *c, struct xfer *x, CURLcode res)
 {
 	struct sw_courier_response resp;
@@ -405,13 +600,10 @@ void pl_track_done(struct courier *c, struct xfer *x, CURLcode res)
 	pl_xfer_response(x, &resp);
 	if (x->too_big || res == CURLE_FILESIZE_EXCEEDED) {
 		pl_count_status(c, resp.http_status);
-		pl_count(c, "parse_fail", 1);
 		c->st.too_big++;
-		c->st.parse_fail++;
 		snprintf(why, sizeof(why), "answer larger than %" PRId64 " bytes",
 			 c->cf->max_response);
-		sw_log_complain(&c->parse_c, SW_LOG_WARNING, c->target, "%s", why);
-		fail_batch(c, b, why);
+		bad_answer(c, b, why);
 		return;
 	}
 	if (res != CURLE_OK) {
@@ -442,18 +634,7 @@ void pl_track_done(struct courier *c, struct xfer *x, CURLcode res)
 			pl_pause_for(c, pl_retry_after(x->easy) * 1000);
 		break;
 	default:
-		pl_api_ok(c);
-		for (size_t i = 0; i < b->n; i++)
-			if (results[i].outcome == SW_COURIER_ERROR &&
-			    results[i].errkind == SW_COURIER_ERR_BAD_RESPONSE) {
-				pl_count(c, "parse_fail", 1);
-				c->st.parse_fail++;
-				sw_log_complain(&c->parse_c, SW_LOG_WARNING, c->target,
-						"unusable answer: %s",
-						results[i].message ? results[i].message : "?");
-				break;
-			}
-		apply_results(c, b, results);
+		answered(c, b, results);
 	}
 out:
 	for (size_t i = 0; i < b->n; i++)
@@ -461,7 +642,6 @@ out:
 	free(results);
 	free(names);
 }
-
 
 /* ---- pushed results ----------------------------------------------------- */
 

@@ -91,6 +91,14 @@ const struct sw_conf_opt sw_poll_courier_table[] = {
      .max = 86400000, .def = "30s", .help = "first pause after an API failure"},
     {.name = "backoff_max", .type = SW_CONF_DURATION, .offset = C(backoff_max), .min = 1000,
      .max = 86400000, .def = "1h", .help = "longest pause after repeated failures"},
+    /* per-parcel backoff (doc/polling.md) */
+    {.name = "not_found_max", .type = SW_CONF_DURATION, .offset = C(not_found_max),
+     .min = 1000, .max = INT64_C(30) * 86400000, .def = "1d",
+     .help = "a number the courier does not know or refuses is polled at a doubling "
+	     "interval up to this"},
+    {.name = "give_up_after", .type = SW_CONF_DURATION, .offset = C(give_up_after), .min = 0,
+     .max = INT64_C(365) * 86400000, .def = "14d",
+     .help = "stop polling such a number this long after it shipped; 0: never"},
     /* adapter = generic only (collector/courier/generic.h) */
     SW_GENERIC_CONF_ROWS(C)
     {.name = NULL},
@@ -197,6 +205,12 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 			 "%s:%d: [courier %s] interval_max: shorter than interval or "
 			 "interval_near: '%" PRId64 "s'",
 			 file, line, cf->name, cf->interval_max / 1000);
+		return SW_ECONF;
+	}
+	if (cf->not_found_max < cf->interval) {
+		snprintf(errbuf, errlen,
+			 "%s:%d: [courier %s] not_found_max: shorter than interval: '%" PRId64 "s'",
+			 file, line, cf->name, cf->not_found_max / 1000);
 		return SW_ECONF;
 	}
 	if (cf->backoff_min > cf->backoff_max) {

@@ -482,9 +482,51 @@ json_t *sw_courier_open(const struct sw_courier_response *resp, const char *cons
 	msg = sw_courier_body_message(root);
 	sw_courier_set_error_all(results, n, kind ? kind : SW_COURIER_ERR_OTHER, "HTTP %ld%s%s", st,
 				 msg ? ": " : "", msg ? msg : "");
+	if (st == 400 || st == 422)
+		sw_courier_set_refused(resp, numbers, n, results);
 	free(msg);
 	json_decref(root);
 	return NULL;
+}
+
+/* true if body[0..len) names number as a whole word (not inside a longer
+ * run of letters and digits). */
+static bool body_names(const char *body, size_t len, const char *number)
+{
+	size_t nl = strlen(number);
+
+	for (size_t i = 0; nl > 0 && i + nl <= len; i++) {
+		if (memcmp(body + i, number, nl) != 0)
+			continue;
+		if ((i == 0 || !isalnum((unsigned char)body[i - 1])) &&
+		    (i + nl == len || !isalnum((unsigned char)body[i + nl])))
+			return true;
+	}
+	return false;
+}
+
+void sw_courier_set_refused(const struct sw_courier_response *resp, const char *const *numbers,
+			    size_t n, struct sw_courier_result *results)
+{
+	const char *body = resp->body ? resp->body : "";
+	size_t len = resp->body ? resp->len : 0;
+	bool named[SW_COURIER_BATCH_MAX] = {false};
+	char *msg;
+
+	for (size_t i = 0; i < n && i < SW_COURIER_BATCH_MAX; i++)
+		named[i] = n == 1 || body_names(body, len, numbers[i]);
+	for (size_t i = 0; i < n && i < SW_COURIER_BATCH_MAX; i++) {
+		msg = results[i].message;
+		results[i].message = NULL;
+		if (named[i])
+			sw_courier_set_error(&results[i], SW_COURIER_ERR_REJECTED, "%s",
+					     msg ? msg : "refused");
+		else
+			sw_courier_set_error(&results[i], SW_COURIER_ERR_BATCH,
+					     "batch refused for another number%s%s",
+					     msg ? ": " : "", msg ? msg : "");
+		free(msg);
+	}
 }
 
 bool sw_courier_events_fit(struct sw_courier_result *r, json_t *arr, const char *what)

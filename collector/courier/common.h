@@ -81,6 +81,15 @@ bool sw_courier_date(const char *s, struct sw_date *ret_date);
 json_t *sw_courier_open(const struct sw_courier_response *resp, const char *const *numbers,
 			size_t n, struct sw_courier_result *results, bool accept_404);
 
+/* A refusal of the request as a whole (sw_courier_open does it for HTTP
+ * 400 and 422, which are neither credentials, rate nor route): a number
+ * the body names (as a whole word), or the only number asked, becomes
+ * ERROR rejected; the others ERROR batch (the engine resends them without
+ * the rejected ones, or bisects when none is named).  Messages are kept.
+ * Also for a 2xx answer that refuses the batch (Shiprocket's 404 body). */
+void sw_courier_set_refused(const struct sw_courier_response *resp, const char *const *numbers,
+			    size_t n, struct sw_courier_result *results);
+
 /* A short error text from a JSON error body (detail, message, title,
  * errors[0].message, response.errors[0].message, meta.message), capped; or
  * NULL. */

@@ -10,7 +10,11 @@
  * The answer is output.completeTrackResults[], one per number, each with
  * trackResults[] (several when a number was reused: the first without an
  * error is used).  Not found is HTTP 200 with trackResults[0].error
- * TRACKING.TRACKINGNUMBER.NOTFOUND.  Status: latestStatusDetail.code, then
+ * TRACKING.TRACKINGNUMBER.NOTFOUND; any other per-number error there
+ * (TRACKING.TRACKINGNUMBER.INVALID) is that number's rejection, and a
+ * number left out of an answer about the others is asked again (batch).
+ * A whole-batch 400 names the bad number in its message: that one is
+ * rejected, the others resent (sw_courier_set_refused).  Status: latestStatusDetail.code, then
  * .derivedCode, then the newest scan; DE is attempt_fail when an ancillary
  * reason or deliveryAttempts > 0 shows an attempt.  Events map on
  * eventType, never on derivedStatusCode (live data has OD with derived IT).
@@ -162,8 +166,8 @@ static void fedex_one(struct sw_courier_result *r, json_t *ctr)
 	emsg = sw_cj_str(tr, "error.message");
 	if (ecode != NULL && strstr(ecode, "NOTFOUND") != NULL)
 		sw_courier_set_not_found(r, emsg ? emsg : ecode);
-	else if (ecode != NULL)
-		sw_courier_set_error(r, SW_COURIER_ERR_OTHER, "%s: %s", ecode, emsg ? emsg : "");
+	else if (ecode != NULL) /* about this number only (INVALID, ...) */
+		sw_courier_set_error(r, SW_COURIER_ERR_REJECTED, "%s: %s", ecode, emsg ? emsg : "");
 	else
 		sw_courier_set_error(r, SW_COURIER_ERR_BAD_RESPONSE, "no usable trackResults");
 }
@@ -173,8 +177,8 @@ static enum sw_err fedex_parse(const struct sw_courier_response *resp, const cha
 {
 	bool seen[SW_COURIER_BATCH_MAX] = {false};
 	json_t *root, *ctrs, *ctr;
+	size_t i, n_seen = 0;
 	char *msg;
-	size_t i;
 
 	if (resp == NULL || numbers == NULL || res == NULL || n == 0 ||
 	    n > sw_courier_fedex.max_batch)
@@ -198,9 +202,15 @@ static enum sw_err fedex_parse(const struct sw_courier_response *resp, const cha
 		 * numbers not asked are ignored */
 		if (k >= 0 && !seen[k]) {
 			seen[k] = true;
+			n_seen++;
 			fedex_one(&res[k], ctr);
 		}
 	}
+	/* numbers left out of an answer about the others: asked again */
+	for (i = 0; n_seen > 0 && i < n; i++)
+		if (!seen[i])
+			sw_courier_set_error(&res[i], SW_COURIER_ERR_BATCH,
+					     "number not in the courier's answer");
 	json_decref(root);
 	return SW_OK;
 }

@@ -8,8 +8,18 @@
  * are POST {base}/v1/external/courier/track/awbs {"awbs":[...]}, answered
  * by an object keyed by AWB whose values hold "tracking_data" (an array of
  * such objects is accepted too; the batch shape is not in the fixtures).
- * A number missing from a batch answer stays an error, never "not found".
- * Default base https://apiv2.shiprocket.in.
+ * A number missing from a batch answer about others is asked again
+ * (errkind batch), never "not found".  Default base
+ * https://apiv2.shiprocket.in.
+ *
+ * A missing AWB is HTTP 404 {"message","status_code":404} (couriers.md
+ * 5a): "not found" on the single endpoint, and for an entry of a batch
+ * object.  The same 404 for the batch endpoint as a whole names no AWB:
+ * every AWB is "batch" (asked again in halves, until the unknown one is
+ * alone and its own 404 says "not found"), so one unknown AWB never marks
+ * its neighbours not found.  A 404 without that body (a wrong base_url, an
+ * HTML page) is a request error.  After a return to origin (returning,
+ * returned) etd is the forward delivery's estimate and is dropped.
  *
  * "No activities yet" is HTTP 200 with track_status 0 and an error text:
  * that is FOUND and pending (EXPECTED.md), not an error.  A missing AWB is
@@ -119,7 +129,9 @@ static void sr_tracking(struct sw_courier_result *r, json_t *td)
 	eta = sw_cj_str(td, "etd");
 	if (eta == NULL)
 		eta = sw_cj_str(td, "shipment_track.0.edd");
-	r->has_eta = sw_courier_date(eta, &r->eta);
+	/* etd is the forward delivery's: stale once the parcel goes back */
+	if (r->status != SW_SHIP_RETURNING && r->status != SW_SHIP_RETURNED)
+		r->has_eta = sw_courier_date(eta, &r->eta);
 	r->has_delivered = sr_time(sw_cj_str(td, "shipment_track.0.delivered_date"), &r->delivered);
 }
 
@@ -151,6 +163,8 @@ static bool sr_body_error(struct sw_courier_result *r, json_t *root)
 static void sr_batch_object(json_t *obj, const char *const *numbers, size_t n,
 			    struct sw_courier_result *res, bool *seen)
 {
+	if (!json_is_object(obj))
+		return;
 	const char *key;
 	json_t *val;
 
@@ -168,6 +182,20 @@ static void sr_batch_object(json_t *obj, const char *const *numbers, size_t n,
 	}
 }
 
+/* AWBs left out of a batch answer about others: asked again (batch). */
+static void sr_unseen(const char *const *numbers, size_t n, struct sw_courier_result *res,
+		      const bool *seen)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += seen[i];
+	for (size_t i = 0; k > 0 && i < n; i++)
+		if (!seen[i])
+			sw_courier_set_error(&res[i], SW_COURIER_ERR_BATCH, "%s: %s", numbers[i],
+					     "AWB not in the courier's answer");
+}
+
 static enum sw_err sr_parse(const struct sw_courier_response *resp, const char *const *numbers,
 			    size_t n, struct sw_courier_result *res)
 {
@@ -182,7 +210,13 @@ static enum sw_err sr_parse(const struct sw_courier_response *resp, const char *
 	if (root == NULL)
 		return SW_OK;
 	td = sw_cj_get(root, "tracking_data");
-	if (json_is_object(root) && sw_cj_get(root, "status_code") != NULL) {
+	if (n > 1 && json_is_object(root) && resp->http_status == 404 &&
+	    sw_cj_get(root, "status_code") != NULL) {
+		/* the batch endpoint's 404 for one unknown AWB among good ones:
+		 * no word on any; resent in halves until the unknown one is
+		 * asked alone, where its 404 is "not found" */
+		sw_courier_set_refused(resp, numbers, n, res);
+	} else if (json_is_object(root) && sw_cj_get(root, "status_code") != NULL) {
 		for (i = 0; i < n; i++)
 			if (!sr_body_error(&res[i], root))
 				sw_courier_set_error(&res[i], SW_COURIER_ERR_BAD_RESPONSE,
@@ -200,6 +234,7 @@ static enum sw_err sr_parse(const struct sw_courier_response *resp, const char *
 		sw_courier_set_error_all(res, n, SW_COURIER_ERR_BAD_RESPONSE,
 					 "unexpected answer shape");
 	}
+	sr_unseen(numbers, n, res, seen);
 	json_decref(root);
 	return SW_OK;
 }

@@ -219,6 +219,38 @@ check "shiprocket: batch keyed by AWB" \
 req "$B/shiprocket/v1/external/courier/track/awb/A1"
 check "shiprocket: no token is 401" test "$code" = 401
 
+# --- batches with one bad number (batch_errors) ----------------------------
+FX_IV='{"includeDetailedScans":true,"trackingInfo":[{"trackingNumberInfo":{"trackingNumber":"794600000002"}},{"trackingNumberInfo":{"trackingNumber":"IV7946"}}]}'
+fxreq() {
+	req -H "Authorization: Bearer $FTOK" -H 'Content-Type: application/json' -d "$1" \
+		"$B/fedex/track/v1/trackingnumbers"
+}
+fxreq "$FX_IV"
+checkj "fedex: IV is a per-number INVALID error inside 200" \
+	"$code" 200 'd["output"]["completeTrackResults"][1]["trackResults"][0]["error"]["code"] == "TRACKING.TRACKINGNUMBER.INVALID" and "latestStatusDetail" in d["output"]["completeTrackResults"][0]["trackResults"][0]'
+ctl '{"batch_errors":"whole"}' >/dev/null
+fxreq "$FX_IV"
+checkj "batch_errors whole: fedex 400 INVALID naming the number" \
+	"$code" 400 'd["errors"][0]["code"] == "TRACKING.TRACKINGNUMBER.INVALID" and "IV7946" in d["errors"][0]["message"]'
+fxreq '{"includeDetailedScans":true,"trackingInfo":[{"trackingNumberInfo":{"trackingNumber":"IV7946"}}]}'
+checkj "batch_errors whole: fedex IV alone keeps its own 200 answer" \
+	"$code" 200 'd["output"]["completeTrackResults"][0]["trackResults"][0]["error"]["code"] == "TRACKING.TRACKINGNUMBER.INVALID"'
+fxreq '{"includeDetailedScans":true,"trackingInfo":[{"trackingNumberInfo":{"trackingNumber":"794600000002"}},{"trackingNumberInfo":{"trackingNumber":"NF7946"}}]}'
+check "batch_errors whole: fedex NOTFOUND is no refusal" test "$code" = 200
+req -H "Authorization: Bearer $STOK" -H 'Content-Type: application/json' \
+	-d '{"awbs":["A1","NF3"]}' "$B/shiprocket/v1/external/courier/track/awbs"
+checkj "batch_errors whole: shiprocket batch with an unknown AWB is 404" \
+	"$code" 404 'd == {"message": "404 Not Found", "status_code": 404}'
+req -H "Authorization: Bearer $STOK" -H 'Content-Type: application/json' \
+	-d '{"awbs":["A1","DL2"]}' "$B/shiprocket/v1/external/courier/track/awbs"
+check "batch_errors whole: shiprocket batch of known AWBs is 200" test "$code" = 200
+ctl '{"batch_errors":"whole_anonymous"}' >/dev/null
+fxreq "$FX_IV"
+checkj "batch_errors whole_anonymous: fedex 400 naming no number" \
+	"$code" 400 '"IV7946" not in json.dumps(d)'
+check "batch_errors: an unknown mode is refused" test "$(ctl '{"batch_errors":"sometimes"}')" = 400
+ctl '{"batch_errors":"per_number"}' >/dev/null
+
 # --- AfterShip ---------------------------------------------------------
 req "$B/aftership/tracking/2024-04/trackings/abc123"
 checkj "aftership: no as-api-key is 401 meta.code 401" \

@@ -64,7 +64,9 @@ ENDPOINTS
 
 PARCEL DATA
   Without a scenario, per number: prefix "NF" not found, "DL" delivered,
-  "NA" (Shiprocket only) no_activity, anything else in_transit.  Fixture
+  "NA" (Shiprocket only) no_activity, "IV" (FedEx only) invalid (HTTP 200
+  with trackResults[0].error TRACKING.TRACKINGNUMBER.INVALID), anything
+  else in_transit.  Fixture
   bodies are served with the fixture's own tracking number (and AfterShip
   id) replaced by the number asked.
   --scenario FILE (or control {"scenario": {...}}) is JSON:
@@ -114,6 +116,18 @@ CONTROL (POST /_control, JSON object or query parameters; answer: state)
   {"expire_tokens": true}  every token issued so far is now invalid
   {"token_lifetime": S}    lifetime of tokens issued from now on
   {"scenario": {...}}      replace the scenario (positions restart)
+  {"batch_errors": M}      how a FedEx or Shiprocket batch answers when one
+                           of its numbers is bad (FedEx: its answer carries
+                           an error other than NOTFOUND; Shiprocket: its
+                           answer is a 404):
+    per_number       (default) each number's own answer in the 200 body
+    whole            the whole batch refused: FedEx 400 TRACKING.
+                     TRACKINGNUMBER.INVALID naming the first bad number in
+                     its message; Shiprocket 404 {"message":"404 Not
+                     Found","status_code":404}, naming none
+    whole_anonymous  as whole, FedEx's message naming no number
+    A batch is two or more numbers; one number alone always gets its own
+    answer.  Kept by reset.
   Several keys may be combined; reset/clear happen before a new fault.
   curl examples:
     curl -s -d '{"courier":"ups","fault":"429","count":2,"retry_after":3}' \
@@ -287,6 +301,8 @@ NUMBER_PATHS = {
                   ("data", "tracking", "tracking_number")],
 }
 
+BATCH_MODES = ("per_number", "whole", "whole_anonymous")
+
 FIXTURE_STATUS = {("dhl", "not_found"): (404, PROBLEM_CT),
                   ("aftership", "not_found"): (404, JSON_CT)}
 
@@ -341,6 +357,8 @@ def default_fixture(courier, number):
         return "delivered"
     if courier == "shiprocket" and number.startswith("NA"):
         return "no_activity"
+    if courier == "fedex" and number.startswith("IV"):
+        return "invalid"
     return "in_transit"
 
 
@@ -377,6 +395,7 @@ class State:
         self.scenario = {}
         self.positions = {}
         self.faults = []
+        self.batch_errors = "per_number"
         self.started = time.monotonic()
         self.reset_stats()
 
@@ -528,13 +547,19 @@ class State:
             with self.lock:
                 self.scenario = scen
                 self.positions = {}
+        if "batch_errors" in req:
+            if req["batch_errors"] not in BATCH_MODES:
+                raise ValueError("batch_errors: one of %s" % ", ".join(BATCH_MODES))
+            with self.lock:
+                self.batch_errors = req["batch_errors"]
         if "fault" in req:
             f = make_fault(req)
             with self.lock:
                 self.faults.append(f)
         with self.lock:
             return {"ok": True, "faults": copy.deepcopy(self.faults),
-                    "token_lifetime": self.token_lifetime}
+                    "token_lifetime": self.token_lifetime,
+                    "batch_errors": self.batch_errors}
 
 
 def truthy(v):
@@ -700,6 +725,7 @@ def fedex_track(st, h, q):
                 pass
         return Reply(status, body, ctype)
     results = []
+    bad = None
     for n in nums:
         status, ctype, body = st.answer_for("fedex", n)
         try:
@@ -708,7 +734,16 @@ def fedex_track(st, h, q):
             return Reply(status, body, ctype)     # custom non-JSON body
         if status != 200:
             return Reply(status, body, ctype)     # an error answers all
-        results += dig(part, "output", "completeTrackResults") or []
+        ctrs = dig(part, "output", "completeTrackResults") or []
+        code = dig(ctrs, 0, "trackResults", 0, "error", "code")
+        if bad is None and isinstance(code, str) and "NOTFOUND" not in code:
+            bad = n
+        results += ctrs
+    if bad is not None and st.batch_errors != "per_number":
+        msg = "Invalid tracking number: %s." % bad \
+            if st.batch_errors == "whole" else "Invalid tracking number."
+        return err_reply("fedex", 400, "bad",
+                         ("TRACKING.TRACKINGNUMBER.INVALID", msg))
     doc = {"transactionId": secrets.token_hex(8),
            "output": {"completeTrackResults": results}}
     if ctid is not None:
@@ -797,12 +832,16 @@ def sr_track_batch(st, h, q):
                          "The awbs may not have more than 50 items.")
     h.numbers = awbs
     out = {}
+    unknown = False
     for a in awbs:
         status, ctype, body = st.answer_for("shiprocket", a)
         try:
             out[a] = json.loads(body)
         except ValueError:
             return Reply(status, body, ctype)
+        unknown = unknown or status == 404
+    if unknown and len(awbs) > 1 and st.batch_errors != "per_number":
+        return err_reply("shiprocket", 404, "notfound")
     return Reply(200, jdump(out))
 
 

@@ -545,8 +545,9 @@ static const struct err_case err_cases[] = {
     {"trailing garbage", 200, "application/json", "{} x", "bad_response"},
     {"NUL in body", 200, "application/json", "{\"a\":\"\\u0000\"}", "bad_response"},
     {"no HTTP status", 0, NULL, "", "other"},
+    /* a 400 refuses the request; the only number asked is the one refused */
     {"400", 400, "application/json", "{\"errors\":[{\"code\":\"BAD\",\"message\":\"x\"}]}",
-     "other"},
+     "rejected"},
     {"302", 302, "text/html", "", "other"},
     {"404 HTML", 404, "text/html", "<html>Not Found</html>", "other"},
 };
@@ -611,7 +612,7 @@ static void test_courier_specific_errors(void)
 	b = "{\"response\":{\"errors\":[{\"code\":\"TV1002\",\"message\":\"Invalid inquiry "
 	    "number\"}]}}";
 	parse1(&sw_courier_ups, 400, "application/json", b, strlen(b), "1Z1234567", &r);
-	is_str(sw_courier_errkind_name(r.errkind), "other", "ups: 400 TV1002 is other");
+	is_str(sw_courier_errkind_name(r.errkind), "rejected", "ups: 400 TV1002 rejects the number");
 	ok(r.message && strstr(r.message, "Invalid inquiry number"), "ups: message kept");
 	sw_courier_result_clear(&r);
 
@@ -646,7 +647,7 @@ static void test_courier_specific_errors(void)
 
 	b = "{\"meta\":{\"code\":4005,\"message\":\"Invalid\"},\"data\":{}}";
 	parse1(&sw_courier_aftership, 400, "application/json", b, strlen(b), "A1", &r);
-	is_str(sw_courier_errkind_name(r.errkind), "other", "aftership: 4005 is other");
+	is_str(sw_courier_errkind_name(r.errkind), "rejected", "aftership: 400 4005 rejects it");
 	sw_courier_result_clear(&r);
 
 	b = "{\"title\":\"x\"}";
@@ -798,8 +799,8 @@ static void test_batch_parse(void)
 	is_int(r[0].outcome, SW_COURIER_FOUND, "fedex batch: first number found");
 	is_int(r[0].status, SW_SHIP_IN_TRANSIT, "fedex batch: first number in transit");
 	is_int(r[1].outcome, SW_COURIER_NOT_FOUND, "fedex batch: second not found");
-	is_str(sw_courier_errkind_name(r[2].errkind), "bad_response",
-	       "fedex batch: number missing from the answer is an error");
+	is_str(sw_courier_errkind_name(r[2].errkind), "batch",
+	       "fedex batch: number missing from an answer about others is asked again");
 	is_str(r[2].tracking_number, "555555555555", "fedex batch: results keep the numbers asked");
 	for (size_t i = 0; i < 3; i++)
 		sw_courier_result_clear(&r[i]);
@@ -825,7 +826,8 @@ static void test_batch_parse(void)
 	is_int(r[0].status, SW_SHIP_DELIVERED, "shiprocket batch: delivered");
 	is_int(r[0].n_events, 4, "shiprocket batch: events");
 	is_int(r[1].status, SW_SHIP_PENDING, "shiprocket batch: no activity is pending");
-	is_int(r[2].outcome, SW_COURIER_ERROR, "shiprocket batch: missing AWB unanswered");
+	ok(r[2].outcome == SW_COURIER_ERROR && r[2].errkind == SW_COURIER_ERR_BATCH,
+	   "shiprocket batch: missing AWB unanswered, asked again");
 	for (size_t i = 0; i < 3; i++)
 		sw_courier_result_clear(&r[i]);
 	free(body);
@@ -836,6 +838,126 @@ static void test_batch_parse(void)
 	       "dhl: parse of 2 numbers refused");
 	is_int(sw_courier_fedex.parse_response(&resp, nums, 0, r), SW_EINVAL,
 	       "fedex: parse of 0 numbers refused");
+}
+
+/* ---- batch isolation (REJECTED, BATCH) ----------------------------------------------- */
+
+/* Parses body (HTTP status) for nums[0..n-1] with c into r. */
+static void parse_n(const struct sw_courier *c, long status, const char *body, const char **nums,
+		    size_t n, struct sw_courier_result *r)
+{
+	struct sw_courier_response resp = {status, "application/json", body, strlen(body)};
+
+	if (c->parse_response(&resp, nums, n, r) != SW_OK)
+		printf("# parse_response refused %zu numbers\n", n);
+}
+
+static void clear_n(struct sw_courier_result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sw_courier_result_clear(&r[i]);
+}
+
+static void test_batch_isolation(void)
+{
+	const char *nums[3] = {"794612345678", "IV12", "IV1"};
+	struct sw_courier_result r[3];
+	json_t *a = load_json("fedex", "in_transit.json"), *b = load_json("fedex", "invalid.json");
+	char *body;
+
+	/* FedEx: a per-number error other than NOTFOUND inside 200 */
+	json_object_set_new(sw_cj_get(b, "output.completeTrackResults.0"), "trackingNumber",
+			    json_string("IV12"));
+	json_array_append(sw_cj_get(a, "output.completeTrackResults"),
+			  sw_cj_get(b, "output.completeTrackResults.0"));
+	body = json_dumps(a, JSON_COMPACT);
+	parse_n(&sw_courier_fedex, 200, body, nums, 2, r);
+	is_int(r[0].outcome, SW_COURIER_FOUND, "fedex: the good number of a batch found");
+	ok(r[1].outcome == SW_COURIER_ERROR && r[1].errkind == SW_COURIER_ERR_REJECTED,
+	   "fedex: INVALID inside 200 rejects that number only (%s)",
+	   sw_courier_errkind_name(r[1].errkind));
+	ok(r[1].message && strstr(r[1].message, "TRACKING.TRACKINGNUMBER.INVALID"),
+	   "  message '%s'", r[1].message ? r[1].message : "");
+	clear_n(r, 2);
+	free(body);
+	json_decref(a);
+	json_decref(b);
+
+	/* a whole-batch 400 naming a number (as a word: IV1 is not in IV12) */
+	body = "{\"errors\":[{\"code\":\"TRACKING.TRACKINGNUMBER.INVALID\","
+	       "\"message\":\"Invalid tracking number: IV12.\"}]}";
+	parse_n(&sw_courier_fedex, 400, body, nums, 3, r);
+	ok(r[1].errkind == SW_COURIER_ERR_REJECTED, "fedex 400: the named number rejected");
+	ok(r[0].errkind == SW_COURIER_ERR_BATCH && r[2].errkind == SW_COURIER_ERR_BATCH,
+	   "fedex 400: the others resent (%s, %s)", sw_courier_errkind_name(r[0].errkind),
+	   sw_courier_errkind_name(r[2].errkind));
+	ok(r[0].outcome == SW_COURIER_ERROR && r[0].status == SW_SHIP_LAST, "  no status");
+	clear_n(r, 3);
+	body = "{\"errors\":[{\"code\":\"TRACKING.TRACKINGNUMBER.INVALID\","
+	       "\"message\":\"Invalid tracking number.\"}]}";
+	parse_n(&sw_courier_fedex, 400, body, nums, 3, r);
+	ok(r[0].errkind == SW_COURIER_ERR_BATCH && r[1].errkind == SW_COURIER_ERR_BATCH &&
+	       r[2].errkind == SW_COURIER_ERR_BATCH,
+	   "fedex 400 naming none: every number batch (bisected by the engine)");
+	clear_n(r, 3);
+	parse_n(&sw_courier_fedex, 400, body, nums, 1, r);
+	is_str(sw_courier_errkind_name(r[0].errkind), "rejected", "fedex 400 for one: rejected");
+	clear_n(r, 1);
+	parse_n(&sw_courier_fedex, 401, body, nums, 3, r);
+	is_str(sw_courier_errkind_name(r[0].errkind), "unauthorized", "fedex 401 stays unauthorized");
+	clear_n(r, 3);
+
+	/* Shiprocket: the batch endpoint's 404 names no AWB: none is not found */
+	body = "{\"message\":\"404 Not Found\",\"status_code\":404}";
+	nums[0] = "19041788231417";
+	nums[1] = "NF3";
+	parse_n(&sw_courier_shiprocket, 404, body, nums, 2, r);
+	ok(r[0].outcome == SW_COURIER_ERROR && r[0].errkind == SW_COURIER_ERR_BATCH &&
+	       r[1].errkind == SW_COURIER_ERR_BATCH,
+	   "shiprocket batch 404: no AWB marked not found, all asked again");
+	clear_n(r, 2);
+	parse_n(&sw_courier_shiprocket, 404, body, nums + 1, 1, r);
+	is_int(r[0].outcome, SW_COURIER_NOT_FOUND, "shiprocket single 404: not found");
+	clear_n(r, 1);
+	body = "<html>404</html>";
+	{
+		struct sw_courier_response resp = {404, "text/html", body, strlen(body)};
+
+		sw_courier_shiprocket.parse_response(&resp, nums + 1, 1, r);
+		ok(r[0].outcome == SW_COURIER_ERROR && r[0].errkind == SW_COURIER_ERR_OTHER,
+		   "shiprocket: a 404 page (wrong URL) is a request error, not not-found");
+		clear_n(r, 1);
+	}
+}
+
+/* After a return to origin Shiprocket's etd is the forward delivery's. */
+static void test_shiprocket_stale_etd(void)
+{
+	static const struct {
+		int code;
+		const char *status;
+		bool eta;
+	} cases[] = {{18, "in_transit", true}, {9, "returning", false}, {10, "returned", false}};
+	struct sw_courier_result r;
+	json_t *a = load_json("shiprocket", "in_transit.json");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *body;
+
+		json_object_set_new(sw_cj_get(a, "tracking_data"), "shipment_status",
+				    json_integer(cases[i].code));
+		json_object_set_new(sw_cj_get(a, "tracking_data"), "etd",
+				    json_string("2025-05-02 18:00:00"));
+		body = json_dumps(a, JSON_COMPACT);
+		parse1(&sw_courier_shiprocket, 200, "application/json", body, strlen(body),
+		       "19041788231415", &r);
+		is_str(sw_store_ship_status_name(r.status), cases[i].status, "shiprocket %d: %s",
+		       cases[i].code, cases[i].status);
+		ok(r.has_eta == cases[i].eta, "  %s", cases[i].eta ? "etd kept" : "stale etd dropped");
+		sw_courier_result_clear(&r);
+		free(body);
+	}
+	json_decref(a);
 }
 
 /* ---- requests ------------------------------------------------------------------------ */
@@ -1269,6 +1391,8 @@ int main(void)
 	test_request_details();
 	test_fedex_batch();
 	test_shiprocket_batch();
+	test_batch_isolation();
+	test_shiprocket_stale_etd();
 	test_auth_requests();
 	test_auth_answers();
 	test_table();

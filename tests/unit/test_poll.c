@@ -292,7 +292,7 @@ static bool settled(struct eng *e)
 {
 	struct sw_poll_stats st = stats(e, cond_name);
 
-	return st.found + st.not_found + st.errors >= cond_want && st.in_flight == 0;
+	return st.found + st.not_found + st.errors + st.rejected >= cond_want && st.in_flight == 0;
 }
 
 static bool backed_off(struct eng *e)
@@ -464,7 +464,7 @@ static void test_dhl_end_to_end(void)
 	add_parcel("dhl", "DL001", 10);
 	add_parcel("dhl", "NF001", 10);
 	add_parcel("dhl", "OF001", 10);
-	if (!eng_start(&e, "dhl", ""))
+	if (!eng_start(&e, "dhl", "give_up_after = 0\n"))
 		return;
 	cond_name = "dhl";
 	cond_want = 4;
@@ -529,7 +529,8 @@ static void test_dhl_end_to_end(void)
 		free(le);
 	}
 	if (ok(schedule_of("dhl", "NF001", &sp), "  still scheduled"))
-		is_int(sp.interval_s, 10, "  retried at interval");
+		ok(sp.interval_s == 20 && sp.failures == 0,
+		   "  not found: its own interval doubled (%d), failures 0", sp.interval_s);
 
 	/* the same answer again: no new events, interval doubles */
 	make_due("dhl", "JD001");
@@ -720,6 +721,7 @@ static void test_too_big(void)
 	ok(run_until(&e, settled, 5000), "oversized answers handled");
 	is_int(stats(&e, "dhl_big").too_big, 2, "  both too big (length known, streamed)");
 	is_int(stats(&e, "dhl_big").errors, 2, "  parcel errors");
+	ok(stats(&e, "dhl_big").backoffs >= 1, "  a courier failure: backed off");
 	is_int(counter("courier/dhl_big", "parse_fail"), 2, "  parse_fail");
 	sw_store_parcel_get(store, "dhl_big", "BGS001", &par);
 	if (ok(par != NULL, "  parcel"))
@@ -729,11 +731,204 @@ static void test_too_big(void)
 	ok(le && strstr(le, "larger than 16384 bytes"), "  last_error '%s'", le ? le : "");
 	free(le);
 	if (ok(schedule_of("dhl_big", "BIG001", &sp), "  scheduled"))
-		ok(sp.failures == 1 && sp.next_poll_at > time(NULL), "  retried at interval");
-	is_int(stats(&e, "dhl_big").backoffs, 0, "  not a courier failure");
+		ok(sp.failures == 1 && sp.interval_s == 20 && sp.next_poll_at > time(NULL),
+		   "  rescheduled: failures 1, interval doubled (%d)", sp.interval_s);
 	eng_end(&e);
 	sw_store_poll_remove(store, "dhl_big", "BIG001");
 	sw_store_poll_remove(store, "dhl_big", "BGS001");
+}
+
+/* A parcel of courier due now, shipped at shipped (unix s). */
+static void add_shipped(const char *courier, const char *tn, int64_t shipped)
+{
+	struct sw_poll sp = {0};
+
+	sw_store_parcel_upsert(store, courier, tn, NULL, NULL, (struct sw_stamp){shipped, 0});
+	sp.courier = courier;
+	sp.tracking_number = tn;
+	sp.next_poll_at = time(NULL) - 1;
+	sp.interval_s = 10;
+	sw_store_poll_upsert(store, &sp);
+}
+
+static void set_in_transit(const char *courier, const char *tn)
+{
+	struct sw_parcel_update u = {0};
+
+	u.status = SW_SHIP_IN_TRANSIT;
+	u.raw_code = "transit";
+	sw_store_parcel_set_status(store, courier, tn, &u);
+}
+
+/* Truncated JSON and an HTML page with 200: courier failures (backoff,
+ * parse_fail, reason logged); the parcels are never changed. */
+static void test_bad_answers(void)
+{
+	static const char *const tns[] = {"TR001", "HT001"};
+	struct sw_parcel *par = NULL;
+	struct sw_poll sp;
+	struct eng e;
+	char *le;
+
+	for (size_t i = 0; i < 2; i++) {
+		add_parcel("dhl_bad", tns[i], 10);
+		set_in_transit("dhl_bad", tns[i]);
+	}
+	loglen = 0;
+	if (!eng_start(&e, "dhl_bad", ""))
+		return;
+	cond_name = "dhl_bad";
+	cond_want = 2;
+	ok(run_until(&e, settled, 5000), "bad answers handled");
+	is_int(stats(&e, "dhl_bad").found, 0, "  nothing found");
+	is_int(stats(&e, "dhl_bad").parse_fail, 2, "  parse_fail counted for each");
+	is_int(counter("courier/dhl_bad", "parse_fail"), 2, "  parse_fail metric");
+	ok(stats(&e, "dhl_bad").backoffs >= 1, "  the courier backed off (%llu)",
+	   (unsigned long long)stats(&e, "dhl_bad").backoffs);
+	ok(stats(&e, "dhl_bad").paused_ms > 0, "  and is paused");
+	ok(strstr(logbuf, "courier dhl_bad: unusable answer: HTTP 200: ") != NULL,
+	   "  reason logged: %.*s", (int)strcspn(logbuf, "\n"), logbuf);
+	for (size_t i = 0; i < 2; i++) {
+		par = NULL;
+		sw_store_parcel_get(store, "dhl_bad", tns[i], &par);
+		ok(par && par->status == SW_SHIP_IN_TRANSIT && strcmp(par->raw_code, "transit") == 0,
+		   "  %s: status unchanged", tns[i]);
+		sw_store_parcel_free(par);
+		if (ok(schedule_of("dhl_bad", tns[i], &sp), "  %s: scheduled", tns[i]))
+			ok(sp.failures == 1 && sp.interval_s == 20,
+			   "  %s: failures 1, interval doubled (%d, %d)", tns[i], sp.failures,
+			   sp.interval_s);
+	}
+	le = last_error_of("dhl_bad", "TR001");
+	ok(le && strstr(le, "bad JSON"), "  TR001 last_error '%s'", le ? le : "");
+	free(le);
+	le = last_error_of("dhl_bad", "HT001");
+	ok(le && strstr(le, "content type is not JSON"), "  HT001 last_error '%s'", le ? le : "");
+	free(le);
+	eng_end(&e);
+	for (size_t i = 0; i < 2; i++)
+		sw_store_poll_remove(store, "dhl_bad", tns[i]);
+}
+
+/* A number the courier calls invalid: only that parcel backs off, on a
+ * doubling interval up to not_found_max, failures 0; given up after
+ * give_up_after since shipping, the row kept with the reason. */
+static void test_rejected_backoff(void)
+{
+	static const int want[] = {20, 40, 60, 60};
+	struct sw_poll sp;
+	struct eng e;
+	char *le;
+	int64_t now = time(NULL);
+
+	add_shipped("dhl_iv", "IV001", now - 3600);
+	add_shipped("dhl_iv", "IV002", now - 20 * 86400);
+	if (!eng_start(&e, "dhl_iv", "not_found_max = 60s\ngive_up_after = 14d\n"))
+		return;
+	cond_name = "dhl_iv";
+	cond_want = 2;
+	ok(run_until(&e, requests_done, 5000), "invalid numbers answered");
+	is_int(stats(&e, "dhl_iv").rejected, 2, "  two rejected");
+	is_int(stats(&e, "dhl_iv").backoffs, 0, "  not a courier failure");
+	is_int(stats(&e, "dhl_iv").errors, 0, "  no parcel errors");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (i > 0) {
+			make_due("dhl_iv", "IV001");
+			cond_want = 2 + i;
+			run_until(&e, requests_done, 5000);
+		}
+		if (ok(schedule_of("dhl_iv", "IV001", &sp), "  IV001 scheduled"))
+			ok(sp.interval_s == want[i] && sp.failures == 0,
+			   "  poll %zu: interval %d (want %d), failures %d", i + 1, sp.interval_s,
+			   want[i], sp.failures);
+	}
+	le = last_error_of("dhl_iv", "IV001");
+	ok(le && strncmp(le, "rejected: HTTP 400", 18) == 0, "  last_error '%s'", le ? le : "");
+	free(le);
+	if (ok(schedule_of("dhl_iv", "IV002", &sp), "shipped 20 days ago: row kept"))
+		ok(sp.failures == 0 && sp.next_poll_at > now + 365 * 86400,
+		   "  given up: next poll years away, failures 0");
+	le = last_error_of("dhl_iv", "IV002");
+	ok(le && strncmp(le, "given up after 14d: rejected: HTTP 400", 38) == 0,
+	   "  reason recorded: '%s'", le ? le : "");
+	free(le);
+	is_int(stats(&e, "dhl_iv").given_up, 1, "  given_up counted");
+	eng_end(&e);
+	sw_store_poll_remove(store, "dhl_iv", "IV001");
+	sw_store_poll_remove(store, "dhl_iv", "IV002");
+}
+
+/* FedEx batches with one bad number: a per-number error, a 400 naming it,
+ * a 400 naming none (bisected).  The good parcels all get their status;
+ * the bad one is rejected alone; no token is dropped for a 400. */
+static void test_batch_isolation(void)
+{
+	static const char fx[] = "[courier %s]\n"
+				 "adapter = fedex\n"
+				 "base_url = http://127.0.0.1:%d/fedex\n"
+				 "api_key_env = SWT_FX_ID\n"
+				 "api_secret_env = SWT_FX_SECRET\n"
+				 "rate = 50\n"
+				 "burst = 50\n"
+				 "concurrency = 1\n"
+				 "interval = 60s\n"
+				 "interval_near = 5s\n"
+				 "interval_max = 4m\n";
+	static const struct {
+		const char *name, *bad;
+		uint64_t max_requests;
+	} cases[] = {
+	    {"fx_pe", "PE001", 2}, /* 401 (odd token), then one answer */
+	    {"fx_px", "PX001", 3}, /* 401, 400 naming PX001, the rest resent */
+	    {"fx_pa", "PA001", 6},  /* 401, [6] 400, [3] ok, [3] 400, [1] [2] */
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const char *name = cases[k].name;
+		char *extra = xasprintf(fx, name, stub_port), tn[16];
+		struct sw_poll_stats st;
+		struct sw_poll sp;
+		struct eng e;
+		int good = 0;
+
+		for (int i = 1; i <= 6; i++) {
+			snprintf(tn, sizeof(tn), "FB%03d", i);
+			add_shipped(name, i == 4 ? cases[k].bad : tn, time(NULL) - 3600);
+		}
+		if (!eng_start(&e, "dhl_unused", extra)) {
+			free(extra);
+			continue;
+		}
+		cond_name = name;
+		cond_want = 5;
+		ok(run_until(&e, found_n, 8000), "%s: the five good parcels found", name);
+		cond_want = 6;
+		run_until(&e, settled, 5000);
+		st = stats(&e, name);
+		is_int(st.found, 5, "  five found");
+		is_int(st.rejected, 1, "  the bad number rejected");
+		is_int(st.errors, 0, "  no parcel errors");
+		ok(st.requests <= cases[k].max_requests, "  %llu requests (at most %llu)",
+		   (unsigned long long)st.requests, (unsigned long long)cases[k].max_requests);
+		ok(st.token_drops <= 1 && st.auth_requests <= 2,
+		   "  no token loop (%llu drops, %llu token requests)",
+		   (unsigned long long)st.token_drops, (unsigned long long)st.auth_requests);
+		is_int(st.backoffs, 0, "  no courier backoff");
+		for (int i = 1; i <= 6; i++) {
+			struct sw_parcel *par = NULL;
+
+			snprintf(tn, sizeof(tn), "FB%03d", i);
+			sw_store_parcel_get(store, name, i == 4 ? cases[k].bad : tn, &par);
+			good += par && par->status == SW_SHIP_IN_TRANSIT;
+			sw_store_parcel_free(par);
+		}
+		is_int(good, 5, "  five parcels in transit");
+		if (ok(schedule_of(name, cases[k].bad, &sp), "  %s scheduled", cases[k].bad))
+			ok(sp.failures == 0 && sp.interval_s == 60, "  backed off alone (%d, %d)",
+			   sp.failures, sp.interval_s);
+		eng_end(&e);
+		free(extra);
+	}
 }
 
 static void test_timeout_and_stop(void)
@@ -822,6 +1017,9 @@ int main(void)
 	test_server_error();
 	test_token_refresh();
 	test_too_big();
+	test_bad_answers();
+	test_rejected_backoff();
+	test_batch_isolation();
 	test_timeout_and_stop();
 	test_quota();
 

@@ -13,9 +13,15 @@ appends one JSON line per request to LOGFILE: {"t": unix time, "path",
         BGS* 200 with a 200 kB body streamed without Content-Length
         SLOW* answers after 3 s              DL*  delivered
         OF*  out for delivery                else in transit (2 events)
+        IV*  400 problem+json naming the number (an invalid number)
+        TR*  200 JSON cut in half            HT*  200 text/html page
   FedEx POST /fedex/oauth/token  -> access_token "tokK" (K = 1, 2, ...)
         POST /fedex/track/v1/trackingnumbers: a token with odd K is
         "expired" (401); AL* numbers get 401 whatever the token.
+        PE*, PX*, PA* numbers get a per-number TRACKING.TRACKINGNUMBER.
+        INVALID error inside 200 when asked alone (PE* also in a batch);
+        a batch of two or more with a PX* number is refused whole with a
+        400 naming it, one with a PA* number with a 400 naming none.
 """
 import json
 import sys
@@ -50,8 +56,13 @@ def dhl_body(tn):
                            "estimatedTimeOfDelivery": "2026-03-12"}]}
 
 
+def fedex_bad(n):
+    return {"trackingNumber": n, "trackResults": [{"error": {
+        "code": "TRACKING.TRACKINGNUMBER.INVALID", "message": "Invalid tracking number."}}]}
+
+
 def fedex_body(numbers):
-    res = [{"trackingNumber": n, "trackResults": [{
+    res = [fedex_bad(n) if n[:2] in ("PE", "PX", "PA") else {"trackingNumber": n, "trackResults": [{
         "latestStatusDetail": {"code": "IT", "description": "In transit"},
         "scanEvents": [{"date": "2026-03-10T10:00:00-05:00", "eventType": "AR",
                         "eventDescription": "At local FedEx facility",
@@ -97,6 +108,16 @@ class Handler(BaseHTTPRequestHandler):
                              "application/problem+json")
         if tn.startswith("SE"):
             return self.send(500, {"title": "Internal Server Error", "status": 500})
+        if tn.startswith("IV"):
+            return self.send(400, {"title": "Bad Request", "status": 400,
+                                   "detail": "Invalid tracking number %s" % tn},
+                             "application/problem+json")
+        if tn.startswith("TR"):
+            data = json.dumps(dhl_body(tn)).encode()
+            return self.send(200, data[:len(data) // 2])
+        if tn.startswith("HT"):
+            return self.send(200, b"<html><body>Service Unavailable</body></html>",
+                             "text/html; charset=UTF-8")
         if tn.startswith("RL") and n == 1:
             return self.send(429, {"title": "Too many requests", "status": 429},
                              extra={"Retry-After": "2"})
@@ -143,6 +164,12 @@ class Handler(BaseHTTPRequestHandler):
         if k % 2 == 1 or any(n.startswith("AL") for n in numbers):
             return self.send(401, {"errors": [{"code": "NOT.AUTHORIZED.ERROR",
                                                "message": "token expired"}]})
+        bad = [n for n in numbers if n[:2] in ("PX", "PA")]
+        if bad and len(numbers) > 1:
+            msg = "Invalid tracking number: %s." % bad[0] if bad[0][:2] == "PX" \
+                else "Invalid tracking number."
+            return self.send(400, {"errors": [{"code": "TRACKING.TRACKINGNUMBER.INVALID",
+                                               "message": msg}]})
         return self.send(200, fedex_body(numbers))
 
 
