@@ -116,4 +116,13 @@ struct sw_store;
 void sw_plan_describe_courier(struct sw_store *st, const struct sw_poll_courier_conf *cf,
 			      int64_t now, struct sw_buf *out);
 
+struct sw_poll_conf;
+
+/* sw_plan_describe_courier for every courier of pc that has a daily
+ * quota, now, reading the store at store_path opened read-only (NULL, or
+ * a store that cannot be opened: the settings alone, the reason appended
+ * once).  Nothing for couriers without a quota.  The call for -t -v. */
+void sw_plan_describe_all(const struct sw_poll_conf *pc, const char *store_path,
+			  struct sw_buf *out);
+
 #endif /* SW_PLAN_H */

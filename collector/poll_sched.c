@@ -570,3 +570,22 @@ void sw_plan_describe_courier(struct sw_store *st, const struct sw_poll_courier_
 	sw_plan_compute(&in, &plan);
 	sw_plan_describe(cf->name, &in, &plan, out);
 }
+
+void sw_plan_describe_all(const struct sw_poll_conf *pc, const char *store_path, struct sw_buf *out)
+{
+	struct sw_store *st = NULL;
+	bool any = false;
+	char err[512] = "";
+
+	for (size_t i = 0; pc && i < pc->n; i++)
+		any |= pc->couriers[i].daily_quota > 0;
+	if (!any)
+		return;
+	if (store_path &&
+	    sw_store_open(store_path, SW_STORE_RDONLY, &st, err, sizeof(err)) != SW_OK)
+		sw_buf_printf(out, "quota plans without parcel counts: %s\n", err);
+	for (size_t i = 0; i < pc->n; i++)
+		if (pc->couriers[i].daily_quota > 0)
+			sw_plan_describe_courier(st, &pc->couriers[i], time(NULL), out);
+	sw_store_close(st);
+}

@@ -49,6 +49,7 @@ static char *stub_log;
 static struct sw_loop *loop;
 static struct sw_store *store;
 static struct sw_metrics *metrics;
+static char *store_path;
 
 static char logbuf[65536];
 static size_t loglen;
@@ -404,6 +405,19 @@ static void test_priority_and_restart(void)
 					      "counted (no store)\n"),
 		   "  without a store: the settings alone");
 		sw_buf_free(&b);
+		sw_buf_init(&b, 4096);
+		sw_plan_describe_all(e.pc, store_path, &b);
+		ok(strstr(sw_buf_str(&b), "daily_quota 2 from ") &&
+		       strstr(sw_buf_str(&b), "covers 0 of 5"),
+		   "  all couriers, the store opened read-only: %.*s",
+		   (int)strcspn(sw_buf_str(&b), "\n"), sw_buf_str(&b));
+		sw_buf_free(&b);
+		sw_buf_init(&b, 4096);
+		sw_plan_describe_all(e.pc, "/nonexistent/store.db", &b);
+		ok(strncmp(sw_buf_str(&b), "quota plans without parcel counts: ", 35) == 0 &&
+		       strstr(sw_buf_str(&b), "parcels not counted (no store)"),
+		   "  a store that cannot be opened: said, settings alone");
+		sw_buf_free(&b);
 	}
 	eng_end(&e);
 
@@ -521,6 +535,7 @@ int main(void)
 	}
 	sw_log_set_sink(sink, NULL);
 	path = xasprintf("%s/store.db", tmpdir);
+	store_path = path;
 	if (sw_store_open(path, 0, &store, err, sizeof(err)) != SW_OK) {
 		printf("# store: %s\n", err);
 		stop_stub();
