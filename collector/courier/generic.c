@@ -553,7 +553,7 @@ static enum sw_err generic_parse_conf(const struct sw_courier_conf *conf,
 	const struct sw_courier_generic *g = conf ? conf->generic : NULL;
 	json_t *root;
 	char *whole;
-	bool invalid;
+	bool invalid = false;
 
 	if (g == NULL || resp == NULL || numbers == NULL || res == NULL || n == 0 ||
 	    n > g->batch_max)
