@@ -1,27 +1,37 @@
 /*
  * generic.h - the generic courier adapter: a tracking API described
  * entirely in the configuration ([courier NAME] with adapter = generic).
+ * doc/couriers.md ("The generic adapter") is the reference of the keys,
+ * with three worked examples (USPS v3, Delhivery, EasyPost).
  *
  * The poll engine's option table fills struct sw_generic_conf (raw texts);
  * sw_generic_compile() checks every text and turns it into an opaque
  * struct sw_courier_generic, which the engine hands to the adapter in
- * struct sw_courier_conf.generic.  The adapter (sw_courier_generic) builds
- * one request per number from the templates and reads answers through its
- * parse_response_conf hook (plain parse_response answers SW_EINVAL: it
- * cannot know the paths).
+ * struct sw_courier_conf.generic.  The adapter (sw_courier_generic) answers
+ * its auth kind (auth_of), batch size (max_batch_of), builds token requests
+ * (OAuth2 client credentials with a form or JSON body, or a JSON login) and
+ * reads their answers (parse_auth_response_conf), builds tracking requests
+ * from the templates and reads answers through parse_response_conf (plain
+ * parse_response answers SW_EINVAL: it cannot know the paths).
  *
- * Templates (url, body, header values) take {tracking} and {api_key};
- * "{word}" with any other lowercase word is an error, any other '{' is
- * literal (JSON bodies).  In url both values are percent-encoded, in body
- * they are escaped for a JSON string, in headers they are inserted as they
- * are (control bytes refused).
+ * Templates (url, body, header values) take {tracking} (the numbers of a
+ * batch joined by batch_separator), {api_key}, {token} (headers only) and
+ * {numbers} (body only: a JSON array); "{word}" with any other lowercase
+ * word is an error, any other '{' is literal (JSON bodies).  In url values
+ * are percent-encoded, in body escaped for a JSON string, in headers
+ * inserted as they are (control bytes refused).
  *
  * Paths are '.'-separated object keys, each optionally followed by array
  * selectors: [N] (index) or [field=value] (first element whose field is
- * the string or integer value; value may be {tracking}).  Example:
- * "result.parcels[awb={tracking}].history".  path_shipment is read from
- * the root, path_not_found from the root, all others from the shipment,
- * path_event_* from each element of path_events.
+ * the string, integer or boolean value; field may be dotted, a.b; value
+ * may be {tracking}).  Example: "ShipmentData[Shipment.AWB={tracking}]".
+ * path_shipment, path_not_found, path_rejected and path_error* are read
+ * from the root, path_event_* from each element of path_events, the
+ * others (and rule conditions) from the shipment.
+ *
+ * Conditions (status_rule_N "COND & COND -> status", eta_unless "COND &
+ * COND"): path=a|b, path!=a|b, path~text, path, !path, and in eta_unless
+ * @status=a|b / @status!=a|b on the status decided.
  */
 #ifndef SW_COURIER_GENERIC_H
 #define SW_COURIER_GENERIC_H
@@ -40,45 +50,45 @@
 /* The raw settings of one generic section (strings owned by the caller's
  * option table; NULL when not set). */
 struct sw_generic_conf {
-	char *url;			   /* template, http(s)://... */
-	int method;			   /* enum sw_courier_method */
-	char *body;			   /* template, POST only */
-	char *header[SW_GENERIC_HEADERS];  /* "Name: value template" */
-	char *path_shipment;		   /* from the root; NULL: root */
-	char *path_status;		   /* shipment status code */
-	char *path_status_text;		   /* shipment status text */
-	char *path_events;		   /* array of events */
-	char *path_event_time;		   /* in an event */
-	char *path_event_code;		   /* in an event */
-	char *path_event_text;		   /* in an event */
-	char *path_event_location;	   /* in an event */
-	char *path_event_offset;	   /* in an event: "+05:30" */
-	char *path_eta;			   /* estimated delivery date */
-	char *path_delivered_at;	   /* delivery time */
-	char *path_not_found;		   /* from the root: present = NF */
-	int64_t not_found_status;	   /* HTTP status meaning NF; 0 none */
-	char *time_format;		   /* rfc3339 (NULL), epoch, epoch_ms
-					      or a %Y %m %d %H %M %S %z %b
-					      pattern */
-	char *time_zone;		   /* IANA zone for zone-less times */
-	char *status_map[SW_GENERIC_MAPS]; /* "CODE=status, ..." */
+	char *url;			     /* template, http(s)://... */
+	int method;			     /* enum sw_courier_method */
+	char *body;			     /* template, POST only */
+	char *header[SW_GENERIC_HEADERS];    /* "Name: value template" */
+	char *path_shipment;		     /* from the root; NULL: root */
+	char *path_status;		     /* shipment status code */
+	char *path_status_text;		     /* shipment status text */
+	char *path_events;		     /* array of events */
+	char *path_event_time;		     /* in an event */
+	char *path_event_code;		     /* in an event */
+	char *path_event_text;		     /* in an event */
+	char *path_event_location;	     /* in an event */
+	char *path_event_offset;	     /* in an event: "+05:30" */
+	char *path_eta;			     /* estimated delivery date */
+	char *path_delivered_at;	     /* delivery time */
+	char *path_not_found;		     /* from the root: present = NF */
+	int64_t not_found_status;	     /* HTTP status meaning NF; 0 none */
+	char *time_format;		     /* rfc3339 (NULL), epoch, epoch_ms
+						or a %Y %m %d %H %M %S %z %b
+						pattern */
+	char *time_zone;		     /* IANA zone for zone-less times */
+	char *status_map[SW_GENERIC_MAPS];   /* "CODE=status, ..." */
 	char *status_rule[SW_GENERIC_RULES]; /* "COND & COND -> status" */
-	char *eta_unless;		   /* "COND & COND": no ETA then */
-	int auth;			   /* sw_generic_auth_words index */
-	int auth_body;			   /* 0 form, 1 json (auth = oauth) */
-	char *auth_scope;		   /* OAuth scope, or NULL */
-	char *login_user_field;		   /* login JSON key of username */
-	char *token_path;		   /* in the token answer */
-	char *token_lifetime_path;	   /* in the token answer */
-	int64_t token_lifetime;		   /* ms, when the answer has none */
-	int64_t batch_max;		   /* numbers per request, 1..50 */
-	char *batch_separator;		   /* between numbers in url */
-	char *batch_item;		   /* {numbers} element template */
-	char *path_error;		   /* from the root: error message */
-	char *path_error_code;		   /* from the root: error code */
-	char *path_rejected;		   /* from the root: per-number error */
-	int64_t invalid_status;		   /* HTTP status: number invalid */
-	char *invalid_codes;		   /* error codes: number invalid */
+	char *eta_unless;		     /* "COND & COND": no ETA then */
+	int auth;			     /* sw_generic_auth_words index */
+	int auth_body;			     /* 0 form, 1 json (auth = oauth) */
+	char *auth_scope;		     /* OAuth scope, or NULL */
+	char *login_user_field;		     /* login JSON key of username */
+	char *token_path;		     /* in the token answer */
+	char *token_lifetime_path;	     /* in the token answer */
+	int64_t token_lifetime;		     /* ms, when the answer has none */
+	int64_t batch_max;		     /* numbers per request, 1..50 */
+	char *batch_separator;		     /* between numbers in url */
+	char *batch_item;		     /* {numbers} element template */
+	char *path_error;		     /* from the root: error message */
+	char *path_error_code;		     /* from the root: error code */
+	char *path_rejected;		     /* from the root: per-number error */
+	int64_t invalid_status;		     /* HTTP status: number invalid */
+	char *invalid_codes;		     /* error codes: number invalid */
 };
 
 /* Words of the auth option: static key in templates, HTTP Basic from

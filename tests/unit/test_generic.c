@@ -979,6 +979,31 @@ static void test_acme_batch(void)
 	acme_free(&a);
 }
 
+/* A POST of an array of objects, one per number (USPS v3r2-like). */
+static void test_acme_items(void)
+{
+	struct acme a;
+	struct sw_courier_request req;
+	const char *nums[] = {"N1", "N2"};
+
+	if (!acme_load(&a, "url",
+		       "url = https://acme.example/t\nmethod = POST\nbatch_max = 35\n"
+		       "body = {\"items\":{numbers},\"key\":\"{api_key}\"}\n"
+		       "batch_item = {\"trackingNumber\":\"{tracking}\",\"x\":1}\n")) {
+		ok(0, "acme items loads");
+		return;
+	}
+	is_int(sw_courier_max_batch(&sw_courier_generic, &a.cc), 35, "items: batch_max 35");
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 2, &req), SW_OK,
+	       "items: request");
+	is_str(req.body,
+	       "{\"items\":[{\"trackingNumber\":\"N1\",\"x\":1},{\"trackingNumber\":\"N2\","
+	       "\"x\":1}],\"key\":\"k-acme\"}",
+	       "  batch_item per number");
+	sw_courier_request_free(&req);
+	acme_free(&a);
+}
+
 /* OAuth with a form body, login, {numbers} in a JSON body. */
 static void test_acme_auth(void)
 {
@@ -1217,6 +1242,7 @@ int main(void)
 	test_delhivery();
 	test_easypost();
 	test_acme_batch();
+	test_acme_items();
 	test_acme_auth();
 	test_end_to_end();
 	return tap_done();
