@@ -49,15 +49,16 @@ enum sw_err sw_poll_push(struct sw_poll_engine *p, const char *name,
 	if (rc != SW_OK)
 		return rc;
 	if (c->push_last == 0 && c->push_next_s > 0)
-		sw_log_info(c->target, "pushes arrive: pushed parcels are polled every %d s", next_s);
+		sw_log_info(c->target, "pushes arrive: pushed parcels are polled every %d s",
+			    next_s);
 	c->push_last = sw_loop_now_ms(p->loop);
 	if (ret_new_events)
 		*ret_new_events = n > 0 ? (uint64_t)n : 0;
 	return SW_OK;
 }
 
-enum sw_err sw_poll_push_setup(struct sw_poll_engine *p, const char *name,
-			       int64_t while_pushing_ms, int64_t silence_ms)
+enum sw_err sw_poll_push_setup(struct sw_poll_engine *p, const char *name, int64_t while_pushing_ms,
+			       int64_t silence_ms)
 {
 	struct courier *c = find(p, name);
 
@@ -93,7 +94,8 @@ int64_t sw_poll_push_idle(struct sw_poll_engine *p)
 	for (size_t i = 0; i < p->n; i++) {
 		struct courier *c = &p->cs[i];
 
-		if (c->push_last == 0 || c->push_next_s == 0 || now - c->push_last < c->push_silence)
+		if (c->push_last == 0 || c->push_next_s == 0 ||
+		    now - c->push_last < c->push_silence)
 			continue;
 		if (!resume(c, &n))
 			continue; /* tried again on the next call */

@@ -37,12 +37,12 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
-#define BACKLOG 64
-#define CONNECTIONS 64		/* connections at once */
-#define CONN_TIMEOUT_S 30	/* an idle or slow connection is closed */
-#define TICK_MAX_MS 1000	/* longest wait between MHD_run calls */
-#define TLS_FILE_MAX (1 << 20)	/* bytes of a PEM file */
-#define REPLY_MAX 256		/* bytes of an answer's text */
+#define BACKLOG	       64
+#define CONNECTIONS    64	 /* connections at once */
+#define CONN_TIMEOUT_S 30	 /* an idle or slow connection is closed */
+#define TICK_MAX_MS    1000	 /* longest wait between MHD_run calls */
+#define TLS_FILE_MAX   (1 << 20) /* bytes of a PEM file */
+#define REPLY_MAX      256	 /* bytes of an answer's text */
 
 struct hook {
 	const struct sw_push_hook_conf *cf;
@@ -159,7 +159,8 @@ static enum MHD_Result answer(struct sw_push *ps, struct MHD_Connection *c, stru
 	if (q->too_big) {
 		ps->st.too_big++;
 		sw_log_complain(&h->bad_c, SW_LOG_WARNING, h->target,
-				"refused a body over max_body (%" PRId64 " bytes)", ps->conf->max_body);
+				"refused a body over max_body (%" PRId64 " bytes)",
+				ps->conf->max_body);
 		return reply(ps, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
 	}
 	sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, h->kind->sig_header);
@@ -329,7 +330,9 @@ static char *read_pem(const char *path, const char *what, char *err, size_t errl
 	close(fd);
 	if (n != 0 || b.len == 0) {
 		snprintf(err, errlen, "[push] %s %s: %s", what, path,
-			 n < 0 ? strerror(errno) : b.len ? "larger than 1 MiB" : "empty");
+			 n < 0	 ? strerror(errno)
+			 : b.len ? "larger than 1 MiB"
+				 : "empty");
 		sw_buf_free(&b);
 		return NULL;
 	}
@@ -413,7 +416,8 @@ static enum sw_err listen_on(struct sw_push *ps, char *err, size_t errlen)
 	if ((fd = bind_socket(&addr, err, errlen)) < 0)
 		return SW_EIO;
 	if ((ps->mhd = start_mhd(ps, fd)) == NULL) {
-		snprintf(err, errlen, "[push] cannot start the HTTP%s server on %s (libmicrohttpd%s)",
+		snprintf(err, errlen,
+			 "[push] cannot start the HTTP%s server on %s (libmicrohttpd%s)",
 			 ps->cert ? "S" : "", pc->listen,
 			 ps->cert ? ": are tls_cert and tls_key a matching PEM pair?" : "");
 		return SW_EIO;
@@ -445,7 +449,8 @@ enum sw_err sw_push_start(struct sw_loop *loop, struct sw_poll_engine *poll,
 		if (sw_poll_push_setup(poll, ps->hooks[i].cf->courier,
 				       ps->hooks[i].cf->poll_while_pushing,
 				       ps->hooks[i].cf->silence) != SW_OK) {
-			snprintf(errbuf, errlen, "[push %s] courier %s: not polled by this collector",
+			snprintf(errbuf, errlen,
+				 "[push %s] courier %s: not polled by this collector",
 				 ps->hooks[i].cf->name, ps->hooks[i].cf->courier);
 			goto fail;
 		}

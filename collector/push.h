@@ -112,22 +112,22 @@ bool sw_push_equal(const void *a, const void *b, size_t n);
 
 /* One [push NAME] section. */
 struct sw_push_hook_conf {
-	char *name;			/* NAME (not from the table); owned */
-	int kind;			/* enum sw_push_kind_id */
-	char *courier;			/* [courier NAME] of its parcels */
-	struct sw_conf_secret secret;	/* secret_file / secret_env */
-	char *path;			/* URL path; NULL: /push/NAME */
-	int64_t poll_while_pushing;	/* ms; next poll of a pushed parcel */
-	int64_t silence;		/* ms without a push: polling resumes */
+	char *name;		      /* NAME (not from the table); owned */
+	int kind;		      /* enum sw_push_kind_id */
+	char *courier;		      /* [courier NAME] of its parcels */
+	struct sw_conf_secret secret; /* secret_file / secret_env */
+	char *path;		      /* URL path; NULL: /push/NAME */
+	int64_t poll_while_pushing;   /* ms; next poll of a pushed parcel */
+	int64_t silence;	      /* ms without a push: polling resumes */
 };
 
 /* [push] and every [push NAME]. */
 struct sw_push_conf {
-	char *listen;	       /* IPV4:PORT or [IPV6]:PORT */
-	bool listen_public;    /* a non-loopback listen address allowed */
-	char *tls_cert;	       /* PEM files; both or neither */
+	char *listen;	    /* IPV4:PORT or [IPV6]:PORT */
+	bool listen_public; /* a non-loopback listen address allowed */
+	char *tls_cert;	    /* PEM files; both or neither */
 	char *tls_key;
-	int64_t max_body;      /* bytes */
+	int64_t max_body;		 /* bytes */
 	struct sw_push_hook_conf *hooks; /* n, file order */
 	size_t n;
 };
@@ -161,15 +161,15 @@ struct sw_push; /* opaque */
 
 /* Counters since sw_push_start (tests, logs). */
 struct sw_push_stats {
-	uint64_t requests;    /* requests answered */
-	uint64_t applied;     /* updates the store took (2xx) */
-	uint64_t events_new;  /* events journaled */
-	uint64_t ignored;     /* 2xx with nothing to apply */
-	uint64_t unknown;     /* updates for a parcel we do not know */
-	uint64_t bad_sig;     /* 401 */
-	uint64_t malformed;   /* 400 */
-	uint64_t too_big;     /* 413 */
-	uint64_t store_fail;  /* 500 */
+	uint64_t requests;   /* requests answered */
+	uint64_t applied;    /* updates the store took (2xx) */
+	uint64_t events_new; /* events journaled */
+	uint64_t ignored;    /* 2xx with nothing to apply */
+	uint64_t unknown;    /* updates for a parcel we do not know */
+	uint64_t bad_sig;    /* 401 */
+	uint64_t malformed;  /* 400 */
+	uint64_t too_big;    /* 413 */
+	uint64_t store_fail; /* 500 */
 };
 
 /*
@@ -196,8 +196,8 @@ void sw_push_get_stats(const struct sw_push *ps, struct sw_push_stats *ret);
  * while_pushing_ms; silence_ms without a push brings its parcels back to
  * the normal interval.  SW_OK or SW_ENOTFOUND (no such courier).
  */
-enum sw_err sw_poll_push_setup(struct sw_poll_engine *p, const char *name,
-			       int64_t while_pushing_ms, int64_t silence_ms);
+enum sw_err sw_poll_push_setup(struct sw_poll_engine *p, const char *name, int64_t while_pushing_ms,
+			       int64_t silence_ms);
 
 /*
  * For every courier that was pushing and has had no push for its

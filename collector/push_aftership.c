@@ -26,8 +26,7 @@
 
 #define B64_LEN 44 /* base64 of 32 bytes, padded */
 
-static bool as_verify(const char *key, size_t keylen, const char *sig, const char *body,
-		      size_t len)
+static bool as_verify(const char *key, size_t keylen, const char *sig, const char *body, size_t len)
 {
 	unsigned char mac[32], want[B64_LEN + 1];
 	size_t n;

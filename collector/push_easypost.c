@@ -30,11 +30,10 @@
 #include "collector/push.h"
 #include "lib/xmalloc.h"
 
-#define PREFIX "hmac-sha256-hex="
+#define PREFIX	   "hmac-sha256-hex="
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 
-static bool ep_verify(const char *key, size_t keylen, const char *sig, const char *body,
-		      size_t len)
+static bool ep_verify(const char *key, size_t keylen, const char *sig, const char *body, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	char want[PREFIX_LEN + 64], got[PREFIX_LEN + 64];

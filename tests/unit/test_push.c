@@ -5,20 +5,25 @@
  * so a wrong HMAC, encoding or prefix fails; the documented payloads of
  * tests/data/push/ parsed into results; events that carry no update
  * ignored; malformed bodies refused; the configuration's checks with their
- * FILE:LINE texts.
+ * FILE:LINE texts; and the store's side of the fallback
+ * (sw_store_poll_pull_in: only that courier's far, non-terminal
+ * schedules move).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collector/poll.h"
 #include "collector/push.h"
 #include "lib/conf.h"
+#include "lib/store_push.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
 #include "tap.h"
+#include "store_tmp.h"
 
 /* RFC 4231, test case 2. */
 static const char rfc_key[] = "Jefe";
@@ -53,7 +58,8 @@ static void test_verify(void)
 	ok(!as->verify(rfc_key, kl, rfc_b64, rfc_data, dl - 1), "aftership: a shorter body fails");
 	ok(!as->verify("Jeff", kl, rfc_b64, rfc_data, dl), "aftership: another key fails");
 	ok(!as->verify(rfc_key, kl, NULL, rfc_data, dl), "aftership: no header fails");
-	ok(!as->verify(rfc_key, kl, rfc_hex, rfc_data, dl), "aftership: hex instead of base64 fails");
+	ok(!as->verify(rfc_key, kl, rfc_hex, rfc_data, dl),
+	   "aftership: hex instead of base64 fails");
 	ok(!as->verify(rfc_key, kl, "", rfc_data, dl), "aftership: empty header fails");
 	ok(ep->verify(rfc_key, kl, hdr, rfc_data, dl), "easypost: RFC 4231 #2 verifies");
 	for (char *p = up + strlen("hmac-sha256-hex="); *p; p++)
@@ -139,8 +145,10 @@ static void test_easypost(void)
 	static const struct {
 		const char *word;
 		enum sw_ship_status want;
-	} map[] = {{"return_to_sender", SW_SHIP_RETURNING}, {"failure", SW_SHIP_EXCEPTION},
-		   {"canceled", SW_SHIP_CANCELLED},	     {"error", SW_SHIP_UNKNOWN},
+	} map[] = {{"return_to_sender", SW_SHIP_RETURNING},
+		   {"failure", SW_SHIP_EXCEPTION},
+		   {"canceled", SW_SHIP_CANCELLED},
+		   {"error", SW_SHIP_UNKNOWN},
 		   {"available_for_pickup", SW_SHIP_AVAILABLE_FOR_PICKUP}};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		b = xasprintf("{\"object\":\"Event\",\"description\":\"tracker.updated\","
@@ -165,7 +173,8 @@ static void test_easypost(void)
 	    "{\"object\":\"Event\",\"description\":\"tracker.updated\","
 	    "\"result\":{\"tracking_code\":\"EZ1\"}}",
 	    "{\"object\":\"Event\",\"description\":\"tracker.updated\","
-	    "\"result\":{\"tracking_code\":\"EZ1\",\"status\":\"delivered\",\"tracking_details\":7}}",
+	    "\"result\":{\"tracking_code\":\"EZ1\",\"status\":\"delivered\",\"tracking_details\":7}"
+	    "}",
 	    "{\"object\":\"Event\",\"object\":\"Event\"}",
 	    "not json",
 	};
@@ -208,9 +217,11 @@ static void test_conf(void)
 	     "t.conf:9: [push b] path: already the path of another [push NAME]: '/push/a'"},
 	    {"[push a]\nkind = aftership\ncourier = as\nsecret_env = SWT_SECRET\npath = push\n",
 	     "t.conf:5: [push a] path: want an absolute path"},
-	    {"[push]\nlisten = 192.0.2.1:8787\n", "t.conf:2: [push] listen: not a loopback address"},
+	    {"[push]\nlisten = 192.0.2.1:8787\n",
+	     "t.conf:2: [push] listen: not a loopback address"},
 	    {"[push]\nlisten = localhost:80\n", "t.conf:2: [push] listen: not a numeric"},
-	    {"[push]\ntls_cert = /etc/hostname\n", "t.conf:1: [push] tls_key: tls_cert and tls_key"},
+	    {"[push]\ntls_cert = /etc/hostname\n",
+	     "t.conf:1: [push] tls_key: tls_cert and tls_key"},
 	    {"[push]\nmax_body = 10\n", "t.conf:2: [push] max_body"},
 	};
 	struct sw_push_conf *pc;
@@ -221,8 +232,8 @@ static void test_conf(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		is_int(load(bad[i].text, &pc, err, sizeof(err)), SW_ECONF, "conf %zu refused", i);
-		ok(strncmp(err, bad[i].want, strlen(bad[i].want)) == 0, "conf %zu says where: %s", i,
-		   err);
+		ok(strncmp(err, bad[i].want, strlen(bad[i].want)) == 0, "conf %zu says where: %s",
+		   i, err);
 		ok(pc == NULL, "conf %zu: nothing returned", i);
 	}
 	is_int(load("[push]\nlisten = 127.0.0.1:9000\n[push a]\nkind = easypost\ncourier = ep\n"
@@ -234,20 +245,84 @@ static void test_conf(void)
 		is_str(pc->hooks[0].path, "/push/a", "the path defaults to /push/NAME");
 		is_int(pc->hooks[0].kind, SW_PUSH_KIND_EASYPOST, "its kind");
 		is_int(pc->hooks[0].silence, 300000, "push_silence in ms");
-		is_int(pc->hooks[0].poll_while_pushing, 86400000, "poll_interval_while_pushing 24h");
+		is_int(pc->hooks[0].poll_while_pushing, 86400000,
+		       "poll_interval_while_pushing 24h");
 		is_int(pc->max_body, 1 << 20, "max_body 1M");
 		ok(!pc->listen_public, "loopback by default");
 	}
 	sw_push_conf_free(pc);
 	is_int(load("", &pc, err, sizeof(err)), SW_OK, "no [push]: fine");
-	ok(pc && pc->n == 0 && strcmp(pc->listen, "127.0.0.1:8787") == 0, "no webhooks, default listen");
+	ok(pc && pc->n == 0 && strcmp(pc->listen, "127.0.0.1:8787") == 0,
+	   "no webhooks, default listen");
 	sw_push_conf_free(pc);
 	err[0] = '\0';
-	is_int(sw_conf_table_check(sw_push_table, err, sizeof(err)), SW_OK, "[push] table: %s", err);
+	is_int(sw_conf_table_check(sw_push_table, err, sizeof(err)), SW_OK, "[push] table: %s",
+	       err);
 	is_int(sw_conf_table_check(sw_push_hook_table, err, sizeof(err)), SW_OK,
 	       "[push NAME] table: %s", err);
 	for (int k = 0; k < SW_PUSH_KIND_LAST; k++)
 		is_str(sw_push_kinds[k]->name, sw_push_kind_words[k], "kind %d is its word", k);
+}
+
+/* A parcel of courier with a schedule next_poll_at, interval 86400. */
+static void add(struct sw_store *st, const char *courier, const char *tn, int64_t next)
+{
+	struct sw_poll sp = {
+	    .courier = courier, .tracking_number = tn, .next_poll_at = next, .interval_s = 86400};
+
+	sw_store_parcel_upsert(st, courier, tn, NULL, NULL, (struct sw_stamp){next - 86400, 0});
+	sw_store_poll_upsert(st, &sp);
+}
+
+/* The schedule of tn of courier (due before 3 days from now), or 0s. */
+static struct sw_poll sched(struct sw_store *st, const char *courier, const char *tn)
+{
+	struct sw_poll *ps = NULL, r = {0};
+	size_t n = 0;
+
+	sw_store_poll_due_courier(st, courier, time(NULL) + 3 * 86400, 100, &ps, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ps[i].tracking_number, tn) == 0)
+			r = (struct sw_poll){.next_poll_at = ps[i].next_poll_at,
+					     .interval_s = ps[i].interval_s};
+	sw_store_poll_free(ps, n);
+	return r;
+}
+
+static int test_pull_in(void)
+{
+	struct sw_store *st = store_tmp_open();
+	struct sw_parcel_update done = {.status = SW_SHIP_DELIVERED};
+	int64_t now = time(NULL), n = -1;
+	struct sw_poll a;
+
+	if (st == NULL)
+		return store_tmp_done(st);
+	add(st, "as", "FAR", now + 86400);
+	add(st, "as", "NEAR", now + 100);
+	add(st, "as", "DONE", now + 86400);
+	add(st, "ep", "OTHER", now + 86400);
+	sw_store_parcel_set_status(st, "as", "DONE", &done);
+	is_int(sw_store_poll_pull_in(st, "as", now + 3600, now + 1, 3600, 3600, &n), SW_OK,
+	       "pull_in: SW_OK");
+	is_int(n, 1, "pull_in: one schedule moved (the far, not terminal one of that courier)");
+	a = sched(st, "as", "FAR");
+	ok(a.next_poll_at >= now + 1 && a.next_poll_at < now + 3601,
+	   "pull_in: the far one is due within the interval (%lld)",
+	   (long long)(a.next_poll_at - now));
+	is_int(a.interval_s, 3600, "pull_in: with the normal interval");
+	is_int(sched(st, "as", "NEAR").next_poll_at, now + 100, "pull_in: a near one is untouched");
+	is_int(sched(st, "ep", "OTHER").next_poll_at, now + 86400,
+	       "pull_in: another courier's is untouched");
+	is_int(sw_store_poll_pull_in(st, "as", now + 3600, now + 1, 3600, 3600, &n), SW_OK,
+	       "pull_in again: SW_OK");
+	is_int(n, 0, "pull_in again: nothing left to move");
+	is_int(sw_store_poll_pull_in(st, "", now, now, 1, 1, NULL), SW_EINVAL,
+	       "empty courier: EINVAL");
+	is_int(sw_store_poll_pull_in(st, "as", now, 0, 1, 1, NULL), SW_EINVAL, "at 0: EINVAL");
+	is_int(sw_store_poll_pull_in(st, "as", now, now, 0, 1, NULL), SW_EINVAL,
+	       "spread 0: EINVAL");
+	return store_tmp_done(st);
 }
 
 int main(void)
@@ -256,5 +331,5 @@ int main(void)
 	test_aftership();
 	test_easypost();
 	test_conf();
-	return tap_done();
+	return test_pull_in(); /* ends with tap_done() */
 }
