@@ -2,6 +2,17 @@
  * poll_apply.c - the poll engine's answers: reading a finished tracking
  * transfer through its adapter and applying the per-parcel results to the
  * store (journal, status, schedule) in one transaction per answer.
+ *
+ * Design (doc/polling.md).  Courier-wide errors (429, 401/403, 5xx) touch
+ * no parcel.  An answer with nothing usable about any number is a courier
+ * failure (pl_fail_api) and each of its parcels is failed (failures + 1,
+ * interval doubled), status kept.  Otherwise the numbers the courier gave
+ * no word on because the request was refused for another (errkind batch)
+ * are queued again at once on c->waiting, without the rejected ones, or
+ * in halves when none was named (isolate); the rest is applied.  Refused
+ * (rejected) and unknown (not found) numbers back off alone with
+ * failures 0 (refused) and are given up after give_up_after.  Pushed
+ * results (pl_apply_push) go through the same apply_found.
  */
 #include "config.h"
 

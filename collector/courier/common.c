@@ -8,7 +8,9 @@
  * kind for every courier.  Results start as ERROR bad_response and only an
  * adapter that finds a number in the answer turns them into FOUND or
  * NOT_FOUND; a number missing from a batched answer therefore stays an
- * error.  JSON is read through typed path helpers that return NULL for
+ * error.  A 400 or 422 refuses the request as a whole: the numbers its
+ * body names (or the only one asked) are rejected, the others "batch"
+ * (sw_courier_set_refused; the poll engine resends or bisects them).  JSON is read through typed path helpers that return NULL for
  * anything missing or of the wrong type.
  */
 #include "config.h"

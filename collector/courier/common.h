@@ -75,8 +75,9 @@ bool sw_courier_date(const char *s, struct sw_date *ret_date);
  * checks the HTTP status, content type, size and JSON syntax.  Returns the
  * parsed root (caller json_decref's) when the status is 2xx, or when it is
  * 404 and accept_404 is set, with a JSON body; *ret_status gets the HTTP
- * status.  Otherwise every result is set to ERROR of the right kind and
- * NULL is returned.
+ * status.  Otherwise every result is set to ERROR of the right kind (a
+ * 400 or 422: rejected and batch, as sw_courier_set_refused) and NULL is
+ * returned.
  */
 json_t *sw_courier_open(const struct sw_courier_response *resp, const char *const *numbers,
 			size_t n, struct sw_courier_result *results, bool accept_404);

@@ -343,6 +343,10 @@ static void test_conf(void)
 	     "t.conf:1: [courier dhl] interval_max"},
 	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nbackoff_min = 2h\n",
 	     "t.conf:1: [courier dhl] backoff_max"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nnot_found_max = 1h\n",
+	     "t.conf:1: [courier dhl] not_found_max: shorter than interval: '3600s'"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\ngive_up_after = 400d\n", "t.conf:3:"},
+	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\ngive_up_after = soon\n", "t.conf:3:"},
 	    {"[courier dhl]\napi_key = k-dhl\n", "t.conf:2:"},
 	    {"[courier dhl]\napi_key_env = SWT_DHL_KEY\nbase_url = http://api.dhl.example/track\n",
 	     "t.conf:3: [courier dhl] base_url: http:// to a non-loopback host would send the API "
@@ -422,6 +426,8 @@ static void test_conf(void)
 		is_int(cf->interval_max, 43200000, "  interval_max default 12h");
 		is_int(cf->cooldown, 60000, "  cooldown default 60 s");
 		is_int(cf->backoff_max, 3600000, "  backoff_max default 1h");
+		is_int(cf->not_found_max, 86400000, "  not_found_max default 1d");
+		is_int(cf->give_up_after, INT64_C(14) * 86400000, "  give_up_after default 14d");
 		is_str(cf->api_key.value, "k-dhl", "  key from the environment");
 		ok(cf->base_url == NULL, "  base_url: adapter default");
 	}
