@@ -116,28 +116,31 @@ static enum MHD_Result apply(struct sw_push *ps, struct MHD_Connection *c, struc
 {
 	uint64_t n = 0;
 	enum sw_err rc;
+	char tn[65];
 
 	rc = sw_poll_push(ps->poll, h->cf->courier, r, &n);
 	if (rc == SW_ENOTFOUND && alt != NULL && strcmp(alt, r->tracking_number) != 0) {
-		char *tn = r->tracking_number;
+		char *keep = r->tracking_number;
 
 		r->tracking_number = alt;
 		rc = sw_poll_push(ps->poll, h->cf->courier, r, &n);
-		r->tracking_number = tn;
+		r->tracking_number = keep;
 	}
+	snprintf(tn, sizeof(tn), "%s", r->tracking_number);
+	sw_push_oneline(tn); /* from the body: for the log */
 	if (rc == SW_OK) {
 		ps->st.applied++;
 		ps->st.events_new += n;
 		sw_log_release(&h->store_c, SW_LOG_NOTICE, h->target, "storing pushes again");
-		sw_log_debug(h->target, "%s: %s, %" PRIu64 " new events", r->tracking_number,
+		sw_log_debug(h->target, "%s: %s, %" PRIu64 " new events", tn,
 			     sw_store_ship_status_name(r->status), n);
 		return reply(ps, c, MHD_HTTP_OK, "ok: %" PRIu64 " new events", n);
 	}
 	if (rc == SW_ENOTFOUND) {
 		ps->st.unknown++;
 		sw_log_complain(&h->unknown_c, SW_LOG_INFO, h->target,
-				"update for a parcel of %s we do not know: %.64s (ignored)",
-				h->cf->courier, r->tracking_number);
+				"update for a parcel of %s we do not know: %s (ignored)",
+				h->cf->courier, tn);
 		return reply(ps, c, MHD_HTTP_OK, "ignored: no such parcel");
 	}
 	ps->st.store_fail++;

@@ -104,6 +104,11 @@ extern const char *const sw_push_kind_words[];
 bool sw_push_hmac(const char *key, size_t keylen, const char *data, size_t len,
 		  unsigned char mac[32]);
 
+/* Makes s one printable line in place: control bytes (newlines included)
+ * become '?'.  For reasons and numbers that came from a body and go to the
+ * log or an answer.  Returns s. */
+char *sw_push_oneline(char *s);
+
 /* true if a[0..n) equals b[0..n), in time independent of where they
  * differ. */
 bool sw_push_equal(const void *a, const void *b, size_t n);

@@ -137,6 +137,7 @@ static enum sw_push_parsed ep_parse(const char *body, size_t len, struct sw_cour
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		snprintf(err, errlen, "not JSON: %s (at byte %d)", jerr.text, jerr.position);
+		sw_push_oneline(err);
 		return SW_PUSH_MALFORMED;
 	}
 	obj = sw_cj_str(root, "object");
@@ -162,6 +163,7 @@ static enum sw_push_parsed ep_parse(const char *body, size_t len, struct sw_cour
 		}
 	}
 	json_decref(root);
+	sw_push_oneline(err); /* jansson's text quotes the body */
 	return out;
 }
 

@@ -4,8 +4,8 @@
  * header line, then the body.  The signature check must not crash on any
  * header; the parser's answer must hold push.h's contract: an update is a
  * FOUND result with a tracking number, a status in range, events sorted
- * and capped, strings capped; anything else leaves no key and a one-line
- * reason.
+ * and capped, strings capped; anything else leaves no key and a reason
+ * that is one printable line (it is logged and answered).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,8 +65,11 @@ static void fp_run(const struct sw_push_kind *k, const uint8_t *data, size_t siz
 		abort();
 	if (p == SW_PUSH_UPDATE)
 		fp_check_update(&r, alt);
-	else if (alt != NULL || err[0] == '\0' || strchr(err, '\n') != NULL)
+	else if (alt != NULL || err[0] == '\0')
 		abort();
+	for (const char *e = err; p != SW_PUSH_UPDATE && *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f) /* one printable line */
+			abort();
 	sw_courier_result_clear(&r);
 	free(alt);
 	free(sig);
