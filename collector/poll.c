@@ -20,8 +20,9 @@
  * with a savepoint per parcel so one bad row does not lose the others.
  *
  * Times: loop milliseconds (monotonic) for pauses, buckets and tokens;
- * wall-clock unix seconds for the store's schedule.  The daily quota is
- * counted per UTC day in memory (a restart forgets what was used).
+ * wall-clock unix seconds for the store's schedule.  The daily quota runs
+ * from quota_reset in quota_zone and is planned over the parcels by
+ * priority (poll_sched.c, collector/plan.c, doc/quota.md).
  */
 #include "config.h"
 

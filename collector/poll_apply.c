@@ -623,6 +623,8 @@ void pl_track_done(struct courier *c, struct xfer *x, CURLcode res)
 		return;
 	}
 	pl_count_status(c, resp.http_status);
+	if (resp.http_status != 429) /* a 429 is paused by pl_rate_limited */
+		pl_rate_headers(c, x->easy); /* Remaining: 0 pauses until the reset */
 	sw_metrics_sample(c->p->metrics, c->file, "api_latency", (double)(now - x->started_ms) / 1000);
 	names = xcalloc(b->n, sizeof(*names));
 	results = xcalloc(b->n, sizeof(*results));

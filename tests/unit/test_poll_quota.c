@@ -502,8 +502,38 @@ static void check_reset_429(const char *name, const char *tn, double min_gap)
 	eng_end(&e);
 }
 
+/* A 200 that says X-RateLimit-Remaining: 0 pauses the courier until the
+ * reset (the stub's whole second + 2): one request at a time, the second
+ * parcel's request comes only after the pause, however busy the machine
+ * (a lower bound on the stub's own arrival times). */
+static void check_remaining_zero(void)
+{
+	char tns[4][16];
+	double ts[4];
+	struct eng e;
+	int n;
+
+	add_parcel("q_z0", "Z0001", time(NULL) - 2, 10);
+	add_parcel("q_z0", "Z0002", time(NULL) - 1, 10);
+	loglen = 0;
+	if (!eng_start(&e, "q_z0", "concurrency = 1\ncooldown = 1h\n"))
+		return;
+	cond_name = "q_z0";
+	cond_want = 2;
+	ok(run_until(&e, found_n, 10000), "Remaining 0: both parcels answered");
+	is_int(stats(&e, "q_z0").rate_limited, 0, "  no 429");
+	n = requests("Z0", tns, ts, 4);
+	if (ok(n == 2, "  two requests (%d)", n))
+		ok(ts[1] - ts[0] >= 0.9, "  the second waited %.2f s for the reset (>= 0.9)",
+		   ts[1] - ts[0]);
+	ok(strstr(logbuf, "rate limit used up, next request in ") != NULL, "  logged: %.*s",
+	   (int)strcspn(logbuf, "\n"), logbuf);
+	eng_end(&e);
+}
+
 static void test_rate_headers(void)
 {
+	check_remaining_zero();
 	/* X-RateLimit-Reset = the stub's whole second + 2: at least 1 s */
 	check_reset_429("q_xr", "XR001", 0.9);
 	/* ratelimit-reset: 2 (seconds), the pause counted from the answer */
