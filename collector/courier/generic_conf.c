@@ -163,6 +163,8 @@ const char *sw_generic_conf_used(const struct sw_generic_conf *gc)
 		return "auth";
 	if (gc->auth_body != 0)
 		return "auth_body";
+	if (gc->token_lifetime != 0 && gc->token_lifetime != 3600000) /* its default */
+		return "token_lifetime";
 	return gc->method != SW_COURIER_GET ? "method" : NULL;
 }
 

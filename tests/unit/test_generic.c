@@ -623,6 +623,16 @@ static void test_conf_errors(void)
 	sw_poll_conf_free(pc);
 	sw_conf_free(conf);
 	conf = NULL;
+	if (load("[courier dhl]\napi_key_env = SWT_ACME_KEY\ntoken_lifetime = 2h\n", &conf, &pc,
+		 err, sizeof(err)) == SW_OK)
+		err[0] = '\0';
+	is_str(err,
+	       "t.conf:1: [courier dhl] token_lifetime: only with adapter = generic: "
+	       "'token_lifetime'",
+	       "generic token_lifetime refused for dhl");
+	sw_poll_conf_free(pc);
+	sw_conf_free(conf);
+	conf = NULL;
 	if (load("[courier dhl]\napi_key_env = SWT_ACME_KEY\n", &conf, &pc, err, sizeof(err)) ==
 	    SW_OK)
 		is_int(pc->couriers[0].spec == NULL, 1, "dhl section still loads, no spec");
