@@ -9,8 +9,9 @@
 # nested selector, the ETA dropped after a return to origin); then every
 # token is expired on the fake and each token flow is seen, in the fake's
 # own request log, to fetch exactly one new token and go on polling every
-# active parcel with it.  A truncated answer changes no parcel.  No timing
-# is asserted: every wait is for a state.
+# active parcel with it.  A truncated answer changes no parcel; refused
+# credentials are logged and change nothing until they are accepted again.
+# No timing is asserted: every wait is for a state.
 . "$SW_SRCDIR/tests/integration/lib.sh"
 
 python3 "$SW_SRCDIR/tests/fakecourier/generic_apis.py" --port 0 --max-seconds 300 \
@@ -174,6 +175,25 @@ for api in usps acmeform acmelogin; do
 		"$api: the new token was granted"
 done
 is "$(status_of 9400100000000000000002)" returning "USPS parcel kept its status across the expiry"
+
+# Credentials refused at the token endpoint: said in the log (with the
+# envelope's message, without the secret), no parcel changes; once they
+# are accepted again a token is granted and polling goes on.
+ctl '{"reject_credentials":true,"expire_tokens":true}'
+check "a refused USPS token request is logged" wait_for 60 \
+	grep -q 'courier usps: credentials refused by the token endpoint: token request refused: HTTP 401: The client application identifier is invalid.' "$T_DIR/collector.log"
+if grep -q "$USPS_CLIENT_SECRET" "$T_DIR/collector.log"; then
+	not_ok "the client secret is not logged"
+else
+	ok "the client secret is not logged"
+fi
+is "$(status_of 9400100000000000000002)" returning "refused credentials change no parcel"
+t_ok=$(fake "S['now']")
+ctl '{"reject_credentials":false}'
+check "USPS gets a token again once the credentials are accepted" wait_for 60 \
+	fake_is "len(after('usps', $t_ok, kind='token', status=200)) > 0" True
+check "...and polls with it" wait_for 60 \
+	fake_is "len(after('usps', $t_ok, number='9400100000000000000002', status=200)) > 0" True
 is "$(status_of AF0000000001)" out_for_delivery "acmeform parcel kept its status"
 check "the collector is still running" kill -0 "$COLLECTOR_PID"
 kill -TERM "$COLLECTOR_PID"
