@@ -989,6 +989,31 @@ static void test_acme_batch(void)
 	acme_free(&a);
 }
 
+/* HTTP Basic from api_key:api_secret (EasyPost's key-only form is in
+ * test_easypost). */
+static void test_acme_basic(void)
+{
+	struct acme a;
+	struct sw_courier_request req;
+	const char *nums[] = {"N1"};
+
+	if (!acme_load(&a, "header_1", "auth = basic\napi_secret_env = SWT_ACME_SECRET\n")) {
+		ok(0, "acme basic loads");
+		return;
+	}
+	sw_poll_courier_view(sw_poll_conf_find(a.pc, "acme"), &a.cc);
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 1, &req), SW_OK,
+	       "basic: request");
+	is_str(sw_courier_request_header(&req, "Authorization"),
+	       "Basic ay1hY21lOnMmPXg=", "  Basic k-acme:s&=x");
+	sw_courier_request_free(&req);
+	a.cc.api_key = NULL;
+	is_int(sw_courier_generic.build_request(&a.cc, NULL, NULL, nums, 1, &req), SW_EAUTH,
+	       "basic: no key, no request");
+	sw_courier_request_free(&req);
+	acme_free(&a);
+}
+
 /* A POST of an array of objects, one per number (USPS v3r2-like). */
 static void test_acme_items(void)
 {
@@ -1253,6 +1278,7 @@ int main(void)
 	test_easypost();
 	test_acme_batch();
 	test_acme_items();
+	test_acme_basic();
 	test_acme_auth();
 	test_end_to_end();
 	return tap_done();
