@@ -195,9 +195,12 @@ static enum sw_err conf_check(const char *file, int line, struct sw_poll_courier
 	ad = sw_poll_adapter(cf);
 	sw_poll_courier_view(cf, &cc);
 	if (ad == NULL || !creds_ok(ad, &cc)) {
-		snprintf(errbuf, errlen, "%s:%d: [courier %s] credentials: the %s adapter needs %s",
+		snprintf(errbuf, errlen, "%s:%d: [courier %s] credentials: the %s adapter needs %s%s",
 			 file, line, cf->name, sw_poll_adapter_words[cf->adapter],
-			 ad ? sw_courier_auth_keys(ad->auth) : "a known adapter");
+			 ad ? sw_courier_auth_keys(sw_courier_auth_of(ad, &cc)) : "a known adapter",
+			 ad && ad->auth_of && sw_courier_needs_token(ad, &cc) && !cc.auth_url
+				 ? ", and auth_url (the token URL)"
+				 : "");
 		return SW_ECONF;
 	}
 	if (cf->interval > cf->interval_max || cf->interval_near > cf->interval_max) {

@@ -564,7 +564,10 @@ static const struct conf_case conf_cases[] = {
     {NULL, "auth = sso\n",
      "t.conf:23: [courier acme] auth: 'sso' is not one of: header, basic, oauth, login"},
     {NULL, "auth = oauth\nauth_url = https://acme.example/token\n",
-     "t.conf:1: [courier acme] credentials: the generic adapter needs"},
+     "t.conf:1: [courier acme] credentials: the generic adapter needs api_key and api_secret"},
+    {NULL, "auth = oauth\n",
+     "t.conf:1: [courier acme] credentials: the generic adapter needs api_key and api_secret, "
+     "and auth_url (the token URL)"},
     /* batches and errors */
     {"path_shipment", "batch_max = 10\npath_shipment = result.parcels[0]\n",
      "t.conf:1: [courier acme] batch_max: needs path_shipment with a [field={tracking}] "
