@@ -117,11 +117,21 @@ static enum sw_err hook_check(struct sw_conf *conf, const struct sw_poll_conf *p
 			      struct sw_push_conf *pc, size_t i, char *errbuf, size_t errlen)
 {
 	struct sw_push_hook_conf *h = &pc->hooks[i];
+	const struct sw_poll_courier_conf *cf;
 	const char *secret = h->secret.value;
+	char why[160];
 
-	if (sw_poll_conf_find((struct sw_poll_conf *)poll, h->courier) == NULL)
+	cf = sw_poll_conf_find((struct sw_poll_conf *)poll, h->courier);
+	if (cf == NULL)
 		return bad(conf, h->name, "courier", "no [courier NAME] section of that name",
 			   h->courier, errbuf, errlen);
+	if (h->poll_while_pushing <= cf->interval) {
+		snprintf(why, sizeof(why),
+			 "not longer than [courier %.40s] interval (%lld s): pushes would spare "
+			 "no poll",
+			 cf->name, (long long)(cf->interval / 1000));
+		return bad(conf, h->name, "poll_interval_while_pushing", why, NULL, errbuf, errlen);
+	}
 	if (secret == NULL)
 		return bad(conf, h->name, "secret",
 			   "required but not set; use secret_file or secret_env (the webhook "

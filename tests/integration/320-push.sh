@@ -7,7 +7,9 @@
 # twice (200 both times); a bad or missing signature (401), an oversized
 # body (413, with and without Content-Length) and a malformed one (400) are
 # refused and change nothing (journal and parcels compared whole); an
-# unknown parcel is answered 200 and changes nothing.  A pushed parcel's
+# unknown parcel is answered 200 and changes nothing; a store that cannot
+# take the update (its write lock held elsewhere) gives 500 and changes
+# nothing, and the sender's retry is journaled.  A pushed parcel's
 # next poll is poll_interval_while_pushing ahead; after a reload with TLS
 # (a throwaway certificate) and a short push_silence, pushes arrive over
 # HTTPS and the parcel is due again at the courier's normal interval.
@@ -63,17 +65,22 @@ PY
 send() { python3 "$T_DIR/send.py" "$@" 2>>"$T_DIR/send.err" || echo "no answer"; }
 
 push_conf() { # push_conf SILENCE [TLS-LINES]
+	# interval 10d: new parcels are first polled within a day (interval/10),
+	# so no poll of them is in flight while the test pushes (its answer
+	# would move the schedule the push set).
 	write_collector_conf "[courier aftership]
 base_url = http://127.0.0.1:$CLOSED/tracking/2024-04
 api_key_env = SW_TEST_KEY
-interval = 1h
-interval_max = 2h
+interval = 10d
+interval_max = 20d
+not_found_max = 20d
 [courier ep]
 adapter = dhl
 base_url = http://127.0.0.1:$CLOSED/track
 api_key_env = SW_TEST_KEY
-interval = 1h
-interval_max = 2h
+interval = 10d
+interval_max = 20d
+not_found_max = 20d
 [push]
 listen = 127.0.0.1:$PUSH_PORT
 max_body = 8k
@@ -82,13 +89,14 @@ ${2:-}
 kind = aftership
 courier = aftership
 secret_file = $T_DIR/as.secret
-poll_interval_while_pushing = 24h
+poll_interval_while_pushing = 30d
 push_silence = $1
 [push ep]
 kind = easypost
 courier = ep
 secret_env = SW_TEST_EP_SECRET
-path = /hooks/easypost"
+path = /hooks/easypost
+poll_interval_while_pushing = 30d"
 }
 start_broker
 push_conf 2h
@@ -125,8 +133,9 @@ is "$(pushed aftership)" 5 "its 5 checkpoints are journaled"
 is "$(db "SELECT status FROM parcels WHERE tracking_number = '9876543210'")" in_transit "the parcel is in transit"
 is "$(send aftership "$AS" "$AS_SECRET" "$DATA/aftership_tracking_update.json")" 200 "the same push again is answered 200"
 is "$(pushed aftership)" 5 "and journals nothing twice"
-is "$(db "SELECT next_poll_at > strftime('%s','now') + 23 * 3600 FROM poll_schedule s JOIN parcels p ON p.id = s.parcel_ref WHERE p.tracking_number = '9876543210'")" 1 \
-	"the pushed parcel's next poll is poll_interval_while_pushing (24h) ahead"
+# (the engine jitters a schedule by +-10 %: 30d is at least 27d)
+is "$(db "SELECT next_poll_at > strftime('%s','now') + 26 * 86400 FROM poll_schedule s JOIN parcels p ON p.id = s.parcel_ref WHERE p.tracking_number = '9876543210'")" 1 \
+	"the pushed parcel's next poll is poll_interval_while_pushing (30d) ahead"
 
 before=$(state)
 contains "$before" "journal|" "the store's state can be read"
@@ -152,6 +161,31 @@ json.dump(d, open(sys.argv[2], "w"))' "$DATA/aftership_tracking_update.json" "$T
 is "$(send aftership "$AS" "$AS_SECRET" "$T_DIR/unknown.json")" 200 "a parcel we do not know is answered 200 (no retries)"
 is "$(send aftership "$AS" "$AS_SECRET" "$DATA/aftership_pending_time.json")" 200 "an event without a tracking update is answered 200"
 is "$(state)" "$before" "and neither changed anything"
+# The store cannot take it (another process holds its write lock past the
+# busy timeout): 500, so that the sender retries, and nothing changes; the
+# retry once the lock is gone is journaled.
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); c = dict(d["msg"]["checkpoints"][-1])
+c["checkpoint_time"] = "2025-08-06T18:00:00+02:00"; c["message"] = "Arrived at the delivery depot"
+d["msg"]["checkpoints"].append(c)
+json.dump(d, open(sys.argv[2], "w"))' "$DATA/aftership_tracking_update.json" "$T_DIR/newer.json"
+python3 -c 'import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+db.execute("ROLLBACK")' "$T_DIR/store.db" "$T_DIR/locked" "$T_DIR/release" &
+LOCKER=$!
+T_PIDS+=("$LOCKER")
+wait_for 15 test -e "$T_DIR/locked" || bail "could not lock the store"
+is "$(send aftership "$AS" "$AS_SECRET" "$T_DIR/newer.json")" 500 "the store locked: answered 500 (the sender retries)"
+touch "$T_DIR/release"
+wait_exit "$LOCKER" 15
+is "$(state)" "$before" "the failed store changed nothing"
+is "$(send aftership "$AS" "$AS_SECRET" "$T_DIR/newer.json")" 200 "the retry is taken (200)"
+is "$(pushed aftership)" 6 "and journals only its one new checkpoint"
+contains "$(cat "$T_DIR/collector.log")" "push as: cannot store a pushed update" "the store failure is logged"
 contains "$(cat "$T_DIR/collector.log")" "push as: refused: aftership-hmac-sha256 does not match the body" "a bad signature is logged"
 if grep -q -- "$AS_SECRET" "$T_DIR/collector.log"; then not_ok "the secret is never logged"; else ok "the secret is never logged"; fi
 
@@ -182,8 +216,8 @@ is "$(pushed ep)" 4 "and is still journaled once"
 is "$(send easypost "$EP" "$EP_SECRET" "$DATA/easypost_tracker_updated.json")" "no answer" "plain HTTP gets no answer from the TLS listener"
 check "with push_silence 1s, polling of the AfterShip parcels resumes" \
 	wait_for 30 grep -q "courier aftership: no push for 1 s: 1 parcels polled normally again" "$T_DIR/collector.log"
-is "$(db "SELECT next_poll_at <= strftime('%s','now') + 3600 FROM poll_schedule s JOIN parcels p ON p.id = s.parcel_ref WHERE p.tracking_number = '9876543210'")" 1 \
-	"the parcel is due again within the courier's interval (1h)"
+is "$(db "SELECT next_poll_at <= strftime('%s','now') + 10 * 86400 FROM poll_schedule s JOIN parcels p ON p.id = s.parcel_ref WHERE p.tracking_number = '9876543210'")" 1 \
+	"the parcel is due again within the courier's interval (10d)"
 check "the collector is still running" kill -0 "$COLLECTOR_PID"
 kill -TERM "$COLLECTOR_PID"
 wait_exit "$COLLECTOR_PID" 15

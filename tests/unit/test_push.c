@@ -188,7 +188,8 @@ static void test_easypost(void)
 /* sw_push_conf_load on text with courier sections "as" and "ep". */
 static enum sw_err load(const char *text, struct sw_push_conf **ret, char *err, size_t len)
 {
-	struct sw_poll_courier_conf cs[2] = {{.name = "as"}, {.name = "ep"}};
+	struct sw_poll_courier_conf cs[2] = {{.name = "as", .interval = 7200000},
+					     {.name = "ep", .interval = 7200000}};
 	struct sw_poll_conf poll = {.couriers = cs, .n = 2};
 	struct sw_conf *conf = NULL;
 	enum sw_err rc;
@@ -223,6 +224,10 @@ static void test_conf(void)
 	    {"[push]\ntls_cert = /etc/hostname\n",
 	     "t.conf:1: [push] tls_key: tls_cert and tls_key"},
 	    {"[push]\nmax_body = 10\n", "t.conf:2: [push] max_body"},
+	    {"[push a]\nkind = aftership\ncourier = as\nsecret_env = SWT_SECRET\n"
+	     "poll_interval_while_pushing = 2h\n",
+	     "t.conf:5: [push a] poll_interval_while_pushing: not longer than [courier as] "
+	     "interval (7200 s): pushes would spare no poll"},
 	};
 	struct sw_push_conf *pc;
 	char err[512];
