@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "collector/conf.h"
+#include "collector/plan.h"
 #include "lib/xmalloc.h"
 
 const struct sw_conf_opt sw_collector_conf_table[] = {
@@ -57,6 +58,7 @@ static void conf_free(void *p)
 	sw_conf_free_struct(sw_rrd_conf_table, &c->rrd);
 	sw_poll_conf_free(c->poll);
 	sw_push_conf_free(c->push);
+	free(c->store_path);
 	free(c);
 }
 
@@ -94,6 +96,19 @@ static enum sw_err check_deadletter(struct sw_conf *file, const char *path, char
 	return SW_ECONF;
 }
 
+/* The [store] path (the daemon reads it too; the collector keeps a copy
+ * to count the parcels its quota plan covers for -t -v). */
+static enum sw_err store_path(struct sw_conf *file, char **ret_path, char *errbuf, size_t errlen)
+{
+	struct sw_daemon_conf dc = {0};
+	enum sw_err rc = sw_conf_apply(file, "store", NULL, sw_daemon_store_table, &dc, errbuf, errlen);
+
+	if (rc == SW_OK)
+		*ret_path = dc.store_path ? xstrdup(dc.store_path) : NULL;
+	sw_conf_free_struct(sw_daemon_store_table, &dc);
+	return rc;
+}
+
 static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbuf, size_t errlen)
 {
 	struct sw_collector_conf *c = xcalloc(1, sizeof(*c));
@@ -110,6 +125,8 @@ static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbu
 		rc = sw_poll_conf_load(file, &c->poll, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_push_conf_load(file, c->poll, &c->push, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = store_path(file, &c->store_path, errbuf, errlen);
 	if (rc) {
 		conf_free(c);
 		return rc;
@@ -129,6 +146,7 @@ static void conf_dump(const void *p, struct sw_buf *out)
 		sw_conf_dump("courier", c->poll->couriers[i].name, sw_poll_courier_table,
 			     &c->poll->couriers[i], out);
 	sw_push_conf_dump(c->push, out);
+	sw_plan_describe_all(c->poll, c->store_path, out);
 }
 
 const struct sw_daemon_part sw_collector_part = {

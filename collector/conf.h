@@ -27,6 +27,7 @@ struct sw_collector_conf {
 	struct sw_rrd_conf rrd;	   /* [rrd] */
 	struct sw_poll_conf *poll; /* every [courier NAME]; never NULL */
 	struct sw_push_conf *push; /* [push], every [push NAME]; never NULL */
+	char *store_path;	   /* [store] path, for the quota plan of -t -v */
 };
 
 /* The option table for [collector] (NULL-name terminated). */

@@ -50,7 +50,7 @@ static const char *const log_dest_words[] = {
 	NULL,
 };
 
-static const struct sw_conf_opt store_table[] = {
+const struct sw_conf_opt sw_daemon_store_table[] = {
 	{ .name = "path", .type = SW_CONF_PATH, .offset = offsetof(struct sw_daemon_conf, store_path),
 	  .def = LOCALSTATEDIR "/lib/slipwatch/slipwatch.db",
 	  .help = "the SQLite store shared by all slipwatch programs" },
@@ -233,7 +233,7 @@ enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *p
 	rc = sw_conf_load(path, &file, errbuf, errlen);
 	if (rc)
 		return rc;
-	rc = sw_conf_apply(file, "store", NULL, store_table, ret_conf, errbuf, errlen);
+	rc = sw_conf_apply(file, "store", NULL, sw_daemon_store_table, ret_conf, errbuf, errlen);
 	if (rc)
 		goto fail;
 	rc = sw_conf_apply(file, "log", NULL, log_table, ret_conf, errbuf, errlen);
@@ -258,13 +258,13 @@ fail:
 
 void sw_daemon_conf_dump(const struct sw_daemon_conf *conf, struct sw_buf *out)
 {
-	sw_conf_dump("store", NULL, store_table, conf, out);
+	sw_conf_dump("store", NULL, sw_daemon_store_table, conf, out);
 	sw_conf_dump("log", NULL, log_table, conf, out);
 }
 
 void sw_daemon_conf_free(struct sw_daemon_conf *conf)
 {
-	sw_conf_free_struct(store_table, conf);
+	sw_conf_free_struct(sw_daemon_store_table, conf);
 	sw_conf_free_struct(log_table, conf);
 }
 

@@ -50,6 +50,10 @@ struct sw_daemon_conf {
 	int log_dest;     /* [log] destination: SW_DAEMON_LOG_* */
 };
 
+/* The option table of [store] (fills struct sw_daemon_conf.store_path):
+ * for a part that reads the store path itself (-t -v of the collector). */
+extern const struct sw_conf_opt sw_daemon_store_table[];
+
 enum sw_daemon_log_dest {
 	SW_DAEMON_LOG_AUTO,   /* stderr with -f, syslog when detached */
 	SW_DAEMON_LOG_STDERR,

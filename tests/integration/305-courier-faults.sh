@@ -253,4 +253,15 @@ is "$(fake "len(reqs('fedex', kind='auth'))")" 2 "no token re-requested for an i
 check "the collector is still running" kill -0 "$COLLECTOR_PID"
 kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 15
 is "$EXIT_STATUS" 0 "collector exits cleanly"
+
+# -t -v with a daily quota says how many active parcels it covers, counted
+# from this store (opened read-only), per courier.
+sed '/^\[courier shiprocket\]/a daily_quota = 1000000' "$T_DIR/slipwatch.conf" >"$T_DIR/quota.conf"
+"$COLLECTOR" -t -v -c "$T_DIR/quota.conf" >"$T_DIR/plan.out" 2>&1
+is "$?" 0 "-t -v with a daily quota accepts the file"
+active=$(sqlite3 "$T_DIR/store.db" "SELECT count(*) FROM poll_schedule s JOIN parcels p ON p.id = s.parcel_ref WHERE p.courier = 'shiprocket' AND p.terminal = 0")
+check "-t -v: shiprocket's plan counts its $active active parcels" \
+	grep -q "^courier shiprocket: [0-9]* requests left for .*; $active active parcels.*the quota covers $active of $active" "$T_DIR/plan.out"
+check "-t -v: a courier without a quota is not planned" \
+	sh -c "! grep -q '^courier dhl: .*requests left' '$T_DIR/plan.out'"
 done_testing
