@@ -36,6 +36,7 @@
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/store_feeds.h"
+#include "lib/store_pollplan.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
@@ -264,7 +265,7 @@ struct tally {
 	uint64_t found, not_found, rejected, given_up, errors, events, store_fail;
 };
 
-#define GIVE_UP_PARK_S ((int64_t)10 * 366 * 86400) /* a given-up parcel's next poll */
+#define GIVE_UP_PARK_S ((int64_t)SW_POLL_PARK_S) /* a given-up parcel's next poll */
 
 /* The interval after a refusal: the parcel's own doubled, at least
  * base_ms, at most cap_ms (in s). */

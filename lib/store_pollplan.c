@@ -46,7 +46,8 @@
 static const char counts_sql[] = "SELECT " CLASS_SQL " AS cls, count(*), sum(1.0 / s.interval_s)"
 				 " FROM parcels p JOIN poll_schedule s ON s.parcel_ref = p.id"
 				 " LEFT JOIN orders o ON o.id = p.order_ref"
-				 " WHERE p.courier = :courier AND p.terminal = 0 GROUP BY cls";
+				 " WHERE p.courier = :courier AND p.terminal = 0"
+				 " AND s.next_poll_at < :now + " STR(SW_POLL_PARK_S) " / 2 GROUP BY cls";
 
 static const char due_sql[] =
     "SELECT s.parcel_ref, p.courier, p.tracking_number, s.next_poll_at, s.interval_s,"

@@ -34,6 +34,10 @@
 
 #define SW_POLL_NEAR_S	(48 * 3600) /* promise or ETA this close: NEAR */
 #define SW_POLL_MOVED_S (24 * 3600) /* an event this recent: MOVED */
+/* A given-up parcel keeps its schedule row, parked this far ahead
+ * (collector/poll_apply.c); rows parked beyond half of it are not active
+ * and not counted by the plan. */
+#define SW_POLL_PARK_S	(10 * 366 * 86400)
 
 /* Priority classes, most important first (the order of due parcels). */
 enum sw_poll_class {

@@ -256,12 +256,15 @@ is "$EXIT_STATUS" 0 "collector exits cleanly"
 
 # -t -v with a daily quota says how many active parcels it covers, counted
 # from this store (opened read-only), per courier.
-sed '/^\[courier shiprocket\]/a daily_quota = 1000000' "$T_DIR/slipwatch.conf" >"$T_DIR/quota.conf"
+sed -e '/^\[courier shiprocket\]/a daily_quota = 1000000' -e '/^\[courier fxiv\]/a daily_quota = 1000000' \
+	"$T_DIR/slipwatch.conf" >"$T_DIR/quota.conf"
 "$COLLECTOR" -t -v -c "$T_DIR/quota.conf" >"$T_DIR/plan.out" 2>&1
 is "$?" 0 "-t -v with a daily quota accepts the file"
 active=$(sqlite3 "$T_DIR/store.db" "SELECT count(*) FROM poll_schedule s JOIN parcels p ON p.id = s.parcel_ref WHERE p.courier = 'shiprocket' AND p.terminal = 0")
 check "-t -v: shiprocket's plan counts its $active active parcels" \
 	grep -q "^courier shiprocket: [0-9]* requests left for .*; $active active parcels.*the quota covers $active of $active" "$T_DIR/plan.out"
+check "-t -v: fxiv's given-up parcel is not counted as active (1 of its 2)" \
+	grep -q "^courier fxiv: [0-9]* requests left for .*; 1 active parcels" "$T_DIR/plan.out"
 check "-t -v: a courier without a quota is not planned" \
 	sh -c "! grep -q '^courier dhl: .*requests left' '$T_DIR/plan.out'"
 done_testing
