@@ -144,7 +144,8 @@ extern const struct sw_conf_opt sw_push_hook_table[]; /* [push NAME] */
  * Reads [push] and every [push NAME] of conf and checks what the tables
  * cannot: courier names a section of poll (a [courier NAME]) whose
  * interval is shorter than poll_interval_while_pushing, a secret is set
- * (EasyPost's: ASCII, as NFKD normalisation is not done here), paths that start with '/' and differ, tls_cert and tls_key both
+ * (from a file only its owner may read; EasyPost's: ASCII, as NFKD
+ * normalisation is not done here), paths that start with '/' and differ, tls_cert and tls_key both
  * or neither (and readable unless text only), the listen address (a
  * loopback one unless listen_public).  SW_OK with *ret (free with
  * sw_push_conf_free; n 0 without [push NAME]), or SW_ECONF with errbuf

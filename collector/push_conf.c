@@ -137,6 +137,10 @@ static enum sw_err hook_check(struct sw_conf *conf, const struct sw_poll_conf *p
 			   "required but not set; use secret_file or secret_env (the webhook "
 			   "secret of the sender's settings)",
 			   NULL, errbuf, errlen);
+	if (h->secret.world_readable)
+		return bad(conf, h->name, "secret_file",
+			   "readable by every user of this machine (chmod 600 it)", NULL, errbuf,
+			   errlen);
 	if (!sw_conf_text_only(conf) && h->kind == SW_PUSH_KIND_EASYPOST && !ascii(secret))
 		return bad(conf, h->name, "secret",
 			   "not ASCII: EasyPost signs with the NFKD form of the secret, which "

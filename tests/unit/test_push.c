@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collector/poll.h"
 #include "collector/push.h"
@@ -202,6 +204,31 @@ static enum sw_err load(const char *text, struct sw_push_conf **ret, char *err, 
 	return rc;
 }
 
+/* A secret file any user may read is refused, as alerts' webhook does. */
+static void test_conf_world_readable(void)
+{
+	char *path = xasprintf("/tmp/sw-test-push-secret.%d", (int)getpid()), *text, err[512] = "";
+	struct sw_push_conf *pc;
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs("0123456789abcdef\n", f);
+		fclose(f);
+	}
+	chmod(path, 0644);
+	text = xasprintf("[push a]\nkind = aftership\ncourier = as\nsecret_file = %s\n", path);
+	is_int(load(text, &pc, err, sizeof(err)), SW_ECONF, "a world-readable secret file refused");
+	ok(strstr(err, "t.conf:4: [push a] secret_file: readable by every user") == err,
+	   "says so: %s", err);
+	chmod(path, 0600);
+	err[0] = '\0';
+	is_int(load(text, &pc, err, sizeof(err)), SW_OK, "chmod 600: taken (%s)", err);
+	sw_push_conf_free(pc);
+	unlink(path);
+	free(text);
+	free(path);
+}
+
 static void test_conf(void)
 {
 	static const struct {
@@ -256,6 +283,7 @@ static void test_conf(void)
 		ok(!pc->listen_public, "loopback by default");
 	}
 	sw_push_conf_free(pc);
+	test_conf_world_readable();
 	is_int(load("", &pc, err, sizeof(err)), SW_OK, "no [push]: fine");
 	ok(pc && pc->n == 0 && strcmp(pc->listen, "127.0.0.1:8787") == 0,
 	   "no webhooks, default listen");
