@@ -8,7 +8,7 @@
 
 example=$(realpath "$SW_SRCDIR/slipwatch.conf.example") # as the daemons name it
 man5=$SW_SRCDIR/man/slipwatch.conf.5
-unset SLIPWATCH_DHL_API_KEY SLIPWATCH_ACME_API_KEY
+unset SLIPWATCH_DHL_API_KEY SLIPWATCH_ACME_API_KEY SLIPWATCH_AFTERSHIP_WEBHOOK_SECRET
 
 # --- exactly as shipped -------------------------------------------------------
 out=$("$COLLECTOR" -t -c "$example" 2>&1); st=$?
@@ -36,9 +36,15 @@ case "$out" in
 esac
 
 # --- the disabled courier sections enabled ---------------------------------------
-# Their settings are the lines with '#' directly before a key or '['.
+# Their settings are the lines with '#' directly before a key or '['.  The
+# [push] block (';' before a key or '[') is enabled too, its webhook given
+# the example's courier and no TLS files (which the example only names).
 sed -e 's/^#\([^ #]\)/\1/' -e "s|^path = .*|path = $T_DIR/store.db|" \
-	-e "s|^;templates = .*|templates = $SW_SRCDIR/alerts/templates|" "$example" >"$T_DIR/example.conf"
+	-e "s|^;templates = .*|templates = $SW_SRCDIR/alerts/templates|" \
+	-e '/^;\[push\]/,/^\[probes\]/ { s/^;\([a-z[]\)/\1/; s/^courier = .*/courier = dhl/; /^tls_/d; }' \
+	"$example" >"$T_DIR/example.conf"
+grep -q '^\[push aftership\]' "$T_DIR/example.conf" && ok "the example's [push] block can be enabled" ||
+	not_ok "the example's [push] block can be enabled"
 line=$(grep -n '^api_key_env = SLIPWATCH_DHL_API_KEY' "$T_DIR/example.conf" | cut -d: -f1)
 out=$("$COLLECTOR" -t -c "$T_DIR/example.conf" 2>&1); st=$?
 is "$st" 1 "enabled couriers without their keys: slipwatch-collector -t refuses"
@@ -48,6 +54,7 @@ out=$("$ALERTS" -t -c "$T_DIR/example.conf" 2>&1); st=$?
 is "$st" 0 "slipwatch-alerts -t does not need the courier keys"
 
 export SLIPWATCH_DHL_API_KEY=example-key SLIPWATCH_ACME_API_KEY=example-key
+export SLIPWATCH_AFTERSHIP_WEBHOOK_SECRET=example-webhook-secret
 for prog in "$COLLECTOR" "$ALERTS" "$SW_BUILDDIR/probes/slipwatch-probes"; do
 	name=$(basename "$prog")
 	out=$("$prog" -t -v -c "$T_DIR/example.conf" 2>&1); st=$?
