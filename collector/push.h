@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "collector/poll.h"
 #include "lib/conf.h"
 #include "lib/error.h"
@@ -108,6 +110,33 @@ bool sw_push_hmac(const char *key, size_t keylen, const char *data, size_t len,
  * become '?'.  For reasons and numbers that came from a body and go to the
  * log or an answer.  Returns s. */
 char *sw_push_oneline(char *s);
+
+/*
+ * A webhook's documented envelope, for sw_push_parse_envelope: an object
+ * whose type_key (NULL: none checked) is type_value, whose event_key names
+ * the event, one of events carrying the tracking object under object_key,
+ * matched by its number_key and, failing that, its id_key.
+ */
+struct sw_push_envelope {
+	const char *type_key, *type_value; /* EasyPost: "object": "Event" */
+	const char *event_key;		   /* "event", "description" */
+	const char *const *events;	   /* those carrying a tracking, NULL-ended */
+	const char *object_key;		   /* "msg", "result" */
+	const char *number_key;		   /* "tracking_number", "tracking_code" */
+	const char *id_key;		   /* the courier's own id: "id" */
+	const char *not_this;		   /* why the envelope is refused */
+	const char *carries;		   /* what the events above carry */
+	/* Reads the tracking object into r (tracking_number set): FOUND, or
+	 * ERROR with a message. */
+	void (*read)(struct sw_courier_result *r, json_t *obj);
+};
+
+/* The parse of a kind whose payload is envelope env (the contract of
+ * sw_push_kind.parse): JSON (duplicate keys refused), the envelope, then
+ * env->read.  Reasons are one line (sw_push_oneline). */
+enum sw_push_parsed sw_push_parse_envelope(const struct sw_push_envelope *env, const char *body,
+					   size_t len, struct sw_courier_result *r,
+					   char **ret_alt, char *err, size_t errlen);
 
 /* true if a[0..n) equals b[0..n), in time independent of where they
  * differ. */

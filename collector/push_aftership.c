@@ -43,46 +43,23 @@ static bool as_verify(const char *key, size_t keylen, const char *sig, const cha
 	return sw_push_equal(want, sig, B64_LEN);
 }
 
+static const char *const as_events[] = {"tracking_update", "edd_revise", NULL};
+
+static const struct sw_push_envelope as_envelope = {
+    .event_key = "event",
+    .events = as_events,
+    .object_key = "msg",
+    .number_key = "tracking_number",
+    .id_key = "id",
+    .not_this = "no \"event\": not an AfterShip webhook",
+    .carries = "tracking update",
+    .read = sw_aftership_tracking,
+};
+
 static enum sw_push_parsed as_parse(const char *body, size_t len, struct sw_courier_result *r,
 				    char **ret_alt, char *err, size_t errlen)
 {
-	json_t *root, *msg;
-	json_error_t jerr;
-	const char *event, *tn;
-	enum sw_push_parsed out = SW_PUSH_MALFORMED;
-
-	if (ret_alt)
-		*ret_alt = NULL;
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		snprintf(err, errlen, "not JSON: %s (at byte %d)", jerr.text, jerr.position);
-		sw_push_oneline(err);
-		return SW_PUSH_MALFORMED;
-	}
-	event = sw_cj_str(root, "event");
-	msg = sw_cj_get(root, "msg");
-	tn = sw_cj_str(msg, "tracking_number");
-	if (!json_is_object(root) || event == NULL) {
-		snprintf(err, errlen, "no \"event\": not an AfterShip webhook");
-	} else if (strcmp(event, "tracking_update") != 0 && strcmp(event, "edd_revise") != 0) {
-		snprintf(err, errlen, "event %.64s carries no tracking update", event);
-		out = SW_PUSH_IGNORED;
-	} else if (!json_is_object(msg) || tn == NULL) {
-		snprintf(err, errlen, "%s without msg.tracking_number", event);
-	} else {
-		r->tracking_number = sw_courier_strdup(tn);
-		sw_aftership_tracking(r, msg);
-		if (r->outcome == SW_COURIER_FOUND) {
-			out = SW_PUSH_UPDATE;
-			if (ret_alt)
-				*ret_alt = sw_cj_dup(msg, "id");
-		} else {
-			snprintf(err, errlen, "msg: %s", r->message ? r->message : "unusable");
-		}
-	}
-	json_decref(root);
-	sw_push_oneline(err); /* jansson's text quotes the body */
-	return out;
+	return sw_push_parse_envelope(&as_envelope, body, len, r, ret_alt, err, errlen);
 }
 
 const struct sw_push_kind sw_push_aftership = {

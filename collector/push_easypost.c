@@ -124,47 +124,25 @@ static void ep_tracker(struct sw_courier_result *r, json_t *t)
 	r->signer = sw_cj_dup(t, "signed_by");
 }
 
+static const char *const ep_events[] = {"tracker.updated", "tracker.created", NULL};
+
+static const struct sw_push_envelope ep_envelope = {
+    .type_key = "object",
+    .type_value = "Event",
+    .event_key = "description",
+    .events = ep_events,
+    .object_key = "result",
+    .number_key = "tracking_code",
+    .id_key = "id",
+    .not_this = "not an EasyPost Event (object, description)",
+    .carries = "tracker",
+    .read = ep_tracker,
+};
+
 static enum sw_push_parsed ep_parse(const char *body, size_t len, struct sw_courier_result *r,
 				    char **ret_alt, char *err, size_t errlen)
 {
-	json_t *root, *t;
-	json_error_t jerr;
-	const char *obj, *desc, *tn;
-	enum sw_push_parsed out = SW_PUSH_MALFORMED;
-
-	if (ret_alt)
-		*ret_alt = NULL;
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		snprintf(err, errlen, "not JSON: %s (at byte %d)", jerr.text, jerr.position);
-		sw_push_oneline(err);
-		return SW_PUSH_MALFORMED;
-	}
-	obj = sw_cj_str(root, "object");
-	desc = sw_cj_str(root, "description");
-	t = sw_cj_get(root, "result");
-	tn = sw_cj_str(t, "tracking_code");
-	if (obj == NULL || strcmp(obj, "Event") != 0 || desc == NULL) {
-		snprintf(err, errlen, "not an EasyPost Event (object, description)");
-	} else if (strcmp(desc, "tracker.updated") != 0 && strcmp(desc, "tracker.created") != 0) {
-		snprintf(err, errlen, "event %.64s carries no tracker", desc);
-		out = SW_PUSH_IGNORED;
-	} else if (!json_is_object(t) || tn == NULL) {
-		snprintf(err, errlen, "%s without result.tracking_code", desc);
-	} else {
-		r->tracking_number = sw_courier_strdup(tn);
-		ep_tracker(r, t);
-		if (r->outcome == SW_COURIER_FOUND) {
-			out = SW_PUSH_UPDATE;
-			if (ret_alt)
-				*ret_alt = sw_cj_dup(t, "id");
-		} else {
-			snprintf(err, errlen, "result: %s", r->message ? r->message : "unusable");
-		}
-	}
-	json_decref(root);
-	sw_push_oneline(err); /* jansson's text quotes the body */
-	return out;
+	return sw_push_parse_envelope(&ep_envelope, body, len, r, ret_alt, err, errlen);
 }
 
 const struct sw_push_kind sw_push_easypost = {
