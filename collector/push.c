@@ -37,7 +37,6 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
-#define BACKLOG	       64
 #define CONNECTIONS    64	 /* connections at once */
 #define CONN_TIMEOUT_S 30	 /* an idle or slow connection is closed */
 #define TICK_MAX_MS    1000	 /* longest wait between MHD_run calls */
@@ -344,22 +343,12 @@ static char *read_pem(const char *path, const char *what, char *err, size_t errl
 
 static int bind_socket(const struct sw_dash_listen *a, char *err, size_t errlen)
 {
-	int one = 1, fd, e;
+	char why[512];
+	int fd = sw_dash_listen_socket(a, why, sizeof(why));
 
-	fd = socket(a->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->addr.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->addr, a->len) == 0 && listen(fd, BACKLOG) == 0)
-		return fd;
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	snprintf(err, errlen, "[push] cannot listen on %s: %s", a->text, strerror(e));
-	return -1;
+		snprintf(err, errlen, "[push] %s", why);
+	return fd;
 }
 
 /* libmicrohttpd without a thread of its own, on fd (closed on failure). */

@@ -6,11 +6,14 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "dashboards/dash_conf.h"
 #include "lib/swtime.h"
@@ -252,3 +255,23 @@ const struct sw_daemon_part sw_dash_part = {
     .dump = dump,
     .free_state = state_free,
 };
+
+int sw_dash_listen_socket(const struct sw_dash_listen *a, char *err, size_t errlen)
+{
+	int one = 1, fd, e;
+
+	fd = socket(a->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&a->addr, a->len) == 0 && listen(fd, 64) == 0)
+		return fd;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	snprintf(err, errlen, "cannot listen on %s: %s", a->text, strerror(e));
+	return -1;
+}

@@ -64,4 +64,10 @@ struct sw_dash_listen {
 enum sw_err sw_dash_listen_parse(const char *text, bool public_ok, struct sw_dash_listen *ret,
 				 char *err, size_t errlen);
 
+/* The listening socket on a (non-blocking, close-on-exec, SO_REUSEADDR,
+ * IPv6 only for an IPv6 address, backlog 64): the fd, or -1 with err
+ * "cannot listen on TEXT: why".  Shared by slipwatch-dash --listen and the
+ * collector's [push] listener. */
+int sw_dash_listen_socket(const struct sw_dash_listen *a, char *err, size_t errlen);
+
 #endif /* SW_DASH_CONF_H */

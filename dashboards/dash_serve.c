@@ -36,7 +36,6 @@
 
 #define PATH_MAX_REQ 1024 /* bytes of a request's path we look at */
 #define LOG_PATH_MAX 200  /* bytes of it in an access line, escaped */
-#define BACKLOG	     64
 
 struct sw_dash_serve {
 	struct MHD_Daemon *mhd;
@@ -311,26 +310,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	sw_log_debug("http", "libmicrohttpd: %s", msg);
 }
 
-/* The listening socket on a, or -1 with err set. */
-static int bind_socket(const struct sw_dash_listen *a, char *err, size_t errlen)
-{
-	int one = 1, fd, e;
-
-	fd = socket(a->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (a->addr.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)&a->addr, a->len) == 0 && listen(fd, BACKLOG) == 0)
-		return fd;
-fail:
-	e = errno;
-	if (fd >= 0)
-		close(fd);
-	snprintf(err, errlen, "cannot listen on %s: %s", a->text, strerror(e));
-	return -1;
-}
 
 /* OUT's directory and last segment into s ("DIR/" is the link DIR, as
  * dash_site.c takes it). */
@@ -400,7 +379,7 @@ enum sw_err sw_dash_serve_start(const char *out, const struct sw_dash_listen *ad
 	snprintf(s->where, sizeof(s->where), "%s", addr->text);
 	if (open_parent(s, out, err, errlen) != SW_OK)
 		goto fail;
-	fd = bind_socket(addr, err, errlen);
+	fd = sw_dash_listen_socket(addr, err, errlen);
 	if (fd < 0)
 		goto fail;
 	s->mhd = start_mhd(s, fd);
