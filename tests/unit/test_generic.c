@@ -31,6 +31,7 @@
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
 #include "slipwatch/metrics.h"
+#include "tests/stub_proc.h"
 #include "tests/tap.h"
 
 /* The base section; tests drop keys from it and add lines. */
@@ -1108,30 +1109,16 @@ static void test_acme_auth(void)
 
 static char tmpdir[] = "/tmp/test_generic.XXXXXX";
 
-static pid_t start_stub(int *ret_port)
+/* The scripted Acme API (tests/data/generic/stub_generic.py). */
+static void start_stub(struct stub_proc *s)
 {
-	const char *dir = getenv("SW_TEST_DATA");
-	char *script = xasprintf("%s/generic/stub_generic.py", dir && *dir ? dir : "tests/data");
+	char *script = stub_data_path("generic/stub_generic.py");
 	char *portfile = xasprintf("%s/port", tmpdir);
-	FILE *f = NULL;
-	pid_t pid = fork();
+	const char *args[] = {script, portfile, NULL};
 
-	*ret_port = 0;
-	if (pid == 0) {
-		execlp("python3", "python3", script, portfile, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1200 && pid > 0 && f == NULL; i++) /* 60 s: a failure bound */
-		if ((f = fopen(portfile, "r")) == NULL)
-			usleep(50000);
-	if (f) {
-		if (fscanf(f, "%d", ret_port) != 1)
-			*ret_port = 0;
-		fclose(f);
-	}
+	stub_proc_start(s, portfile, false, args);
 	free(script);
 	free(portfile);
-	return pid;
 }
 
 static struct sw_poll_engine *eng;
@@ -1232,28 +1219,24 @@ static void test_end_to_end(void)
 	struct sw_store *store = NULL;
 	struct sw_loop *loop = NULL;
 	char err[256], *path, *cmd;
-	int port;
-	pid_t pid;
+	struct stub_proc stub = {0};
 
 	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0 || !mkdtemp(tmpdir)) {
 		printf("# python3 or a temp dir not available: end-to-end test skipped\n");
 		return;
 	}
-	pid = start_stub(&port);
+	start_stub(&stub);
 	path = xasprintf("%s/store.db", tmpdir);
 	sw_log_set_sink(sink, NULL);
-	if (ok(port > 0, "stub Acme API started") &&
+	if (ok(stub.port > 0, "stub Acme API started") &&
 	    ok(sw_store_open(path, 0, &store, err, sizeof(err)) == SW_OK, "store opened")) {
 		sw_loop_new(&loop);
-		run_engine(store, loop, port);
+		run_engine(store, loop, stub.port);
 		sw_loop_free(loop);
 	}
 	sw_store_close(store);
 	sw_log_set_sink(NULL, NULL);
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
-	}
+	stub_proc_stop(&stub);
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);

@@ -39,10 +39,11 @@
 #include "lib/store.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
+#include "tests/stub_proc.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/test_poll_quota.XXXXXX";
-static pid_t stub_pid;
+static struct stub_proc stub;
 static int stub_port;
 static char *stub_log;
 
@@ -68,27 +69,14 @@ static void sink(enum sw_log_level level, const char *line, void *arg)
 
 static int start_stub(void)
 {
-	const char *dir = getenv("SW_TEST_DATA");
-	char *script = xasprintf("%s/quota/stub.py", dir && *dir ? dir : "tests/data");
+	char *script = stub_data_path("quota/stub.py");
 	char *portfile = xasprintf("%s/port", tmpdir);
-	FILE *f = NULL;
+	const char *args[] = {script, portfile, NULL, NULL};
 
 	stub_log = xasprintf("%s/requests.log", tmpdir);
-	stub_pid = fork();
-	if (stub_pid == 0) {
-		execlp("python3", "python3", script, portfile, stub_log, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1200 && stub_pid > 0; i++) { /* 60 s: a failure bound */
-		if ((f = fopen(portfile, "r")) != NULL)
-			break;
-		usleep(50000);
-	}
-	if (f) {
-		if (fscanf(f, "%d", &stub_port) != 1)
-			stub_port = 0;
-		fclose(f);
-	}
+	args[2] = stub_log;
+	stub_proc_start(&stub, portfile, false, args);
+	stub_port = stub.port;
 	free(script);
 	free(portfile);
 	return stub_port > 0;
@@ -96,10 +84,7 @@ static int start_stub(void)
 
 static void stop_stub(void)
 {
-	if (stub_pid > 0) {
-		kill(stub_pid, SIGTERM);
-		waitpid(stub_pid, NULL, 0);
-	}
+	stub_proc_stop(&stub);
 }
 
 /* The stub's requests whose number starts with prefix, in arrival order:

@@ -28,6 +28,7 @@
 #include "lib/xmalloc.h"
 #include "probes/conf.h"
 #include "probes/kinds.h"
+#include "tests/stub_proc.h"
 #include "tests/tap.h"
 
 #define SECRET "SECRETKEY0123456789"
@@ -40,51 +41,26 @@ const struct sw_probe_desc *const sw_probe_table[] = {&sw_probe_courier_api, &sw
 
 static char tmpdir[] = "/tmp/test_probe_courier.XXXXXX";
 
-struct fake {
-	pid_t pid;
-	int port;
-};
-
 /* Starts the fake courier server with extra arguments (NULL-terminated,
  * at most 4); false if it did not print its port. */
-static bool fake_start(struct fake *f, const char *tag, const char *a1, const char *a2,
+static bool fake_start(struct stub_proc *f, const char *tag, const char *a1, const char *a2,
 		       const char *a3, const char *a4)
 {
 	const char *src = getenv("SW_SRCDIR");
 	char *script = xasprintf("%s/tests/fakecourier/server.py", src && *src ? src : ".");
 	char *out = xasprintf("%s/%s.port", tmpdir, tag);
-	FILE *fp = NULL;
+	const char *args[] = {script, "--port", "0", "--max-seconds", "300", "--api-key", SECRET,
+			      a1, a2, a3, a4, NULL};
+	bool up = stub_proc_start(f, out, true, args);
 
-	f->port = 0;
-	f->pid = fork();
-	if (f->pid == 0) {
-		if (freopen(out, "w", stdout) == NULL)
-			_exit(126);
-		execlp("python3", "python3", script, "--port", "0", "--max-seconds", "300",
-		       "--api-key", SECRET, a1, a2, a3, a4, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 1200 && f->pid > 0 && f->port <= 0; i++) { /* 60 s: a failure bound */
-		if ((fp = fopen(out, "r")) != NULL) {
-			if (fscanf(fp, "%d", &f->port) != 1)
-				f->port = 0;
-			fclose(fp);
-		}
-		if (f->port <= 0)
-			usleep(50000);
-	}
 	free(script);
 	free(out);
-	return f->port > 0;
+	return up;
 }
 
-static void fake_stop(struct fake *f)
+static void fake_stop(struct stub_proc *f)
 {
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		waitpid(f->pid, NULL, 0);
-	}
-	f->pid = 0;
+	stub_proc_stop(f);
 }
 
 static size_t to_buf(char *data, size_t size, size_t nmemb, void *arg)
@@ -101,7 +77,7 @@ static size_t to_buf(char *data, size_t size, size_t nmemb, void *arg)
 
 /* POSTs json to the fake's /_control (or GETs path when json is NULL);
  * the answer in a static buffer. */
-static const char *fake_http(const struct fake *f, const char *path, const char *json)
+static const char *fake_http(const struct stub_proc *f, const char *path, const char *json)
 {
 	static char buf[65536];
 	char *url = xasprintf("http://127.0.0.1:%d%s", f->port, path);
@@ -120,13 +96,13 @@ static const char *fake_http(const struct fake *f, const char *path, const char 
 	return buf;
 }
 
-static void fake_control(const struct fake *f, const char *json)
+static void fake_control(const struct stub_proc *f, const char *json)
 {
 	fake_http(f, "/_control", json);
 }
 
 /* couriers.C.what in the fake's /_stats. */
-static long fake_count(const struct fake *f, const char *c, const char *what)
+static long fake_count(const struct stub_proc *f, const char *c, const char *what)
 {
 	json_t *root = json_loads(fake_http(f, "/_stats", NULL), 0, NULL);
 	json_t *v = json_object_get(json_object_get(json_object_get(root, "couriers"), c), what);
@@ -236,7 +212,7 @@ static int mute_listener(int *ret_fd)
 	return ntohs(a.sin_port);
 }
 
-static struct fake fk;
+static struct stub_proc fk;
 
 static void test_api_answers(void)
 {
@@ -336,7 +312,7 @@ static void test_api_tls(void)
 			      "-days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
 			      ">/dev/null 2>&1",
 			      key, cert);
-	struct fake tls = {0};
+	struct stub_proc tls = {0};
 	struct sw_probes_conf *pc;
 	struct sw_probe_result r;
 	char *text;
