@@ -45,6 +45,10 @@
 # burst as fast as the broker acknowledges).  Every wait is bounded:
 # dur_pub and dur_sub give up after 600 s, the script's waits too.  The
 # full default run takes about 30 minutes.
+# Ends with a RESULT line (bench/lib.sh) when the collector and sub both
+# ran: the collector's end-to-end rate against dur_sub's under the shipped
+# setting (etc/mosquitto-slipwatch.conf: 10000:true; else the first
+# setting), with the collector's peak RSS (VmHWM, the largest of its runs).
 set -u
 : "${SW_SRCDIR:?run through make bench}" "${SW_BUILDDIR:?run through make bench}"
 N=${SW_BENCH_DUR_EVENTS:-100000}
@@ -55,6 +59,7 @@ SETTINGS=${SW_BENCH_DUR_SETTINGS:-1800:false none 10:false 1:false 10000:true 10
 . "$SW_SRCDIR/tests/integration/lib.sh"
 ok() { :; }
 not_ok() { echo "bench: $1" >&2; }
+. "$SW_SRCDIR/bench/lib.sh"
 PUB=$SW_BUILDDIR/bench/dur_pub
 SUB=$SW_BUILDDIR/bench/dur_sub
 TOPIC=warehouse/dur/events
@@ -113,9 +118,9 @@ marker_in_store() { # marker_in_store N
 
 # run SETTING CONSUMER N KILL_AT (0: no kill): one stream of N events;
 # appends "setting consumer n kill_at acked_at_kill lost pub_rate e2e_rate
-# snapshots" to RES.
+# snapshots cpu mb rss" to RES (rss: the collector's peak, kB, or -).
 run() {
-	local setting=$1 cons=$2 n=$3 kill_at=$4 t0 t1 got lost pid nsaves e2e killarg=()
+	local setting=$1 cons=$2 n=$3 kill_at=$4 t0 t1 got lost pid nsaves e2e killarg=() rss=-
 	streams "$n"
 	rm -rf "$T_DIR/broker" "$T_DIR"/store.db* "$T_DIR/collector.log" "$T_DIR/sub.out"
 	bench_broker "$setting"
@@ -164,6 +169,7 @@ run() {
 		wait_for 600 marker_in_store "$n" || { echo "bench: the marker never reached the store" >&2; exit 1; }
 		t1=$(date +%s.%N)
 		got=$(sqlite3 "$T_DIR/store.db" "SELECT count(DISTINCT source_event_id) FROM journal WHERE source_event_id != 'dur-$n'")
+		rss=$(bench_vmhwm "$COLLECTOR_PID")
 		kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 30
 	fi
 	[ "$kill_at" -gt 0 ] || nsaves=$(saves)
@@ -177,7 +183,7 @@ run() {
 	read -r _ _ pubrate _ atkill <"$T_DIR/pub.out"
 	lost=$((n - got))
 	e2e=$(echo "$n / ($t1 - $t0)" | bc)
-	echo "$setting $cons $n $kill_at $atkill $lost $pubrate $e2e $nsaves $cpu $wmb" >>"$RES"
+	echo "$setting $cons $n $kill_at $atkill $lost $pubrate $e2e $nsaves $cpu $wmb $rss" >>"$RES"
 	printf 'bench: %-12s %-9s %6d events, kill at %6s: lost %6d, publish %6s/s, end to end %6s/s, %s snapshots before the kill/end, broker %s CPU s, %s MB written\n' \
 		"$setting" "$cons" "$n" "${atkill/-1/-}" "$lost" "$pubrate" "$e2e" "$nsaves" "$cpu" "$wmb"
 }
@@ -196,12 +202,14 @@ for s in $SETTINGS; do
 	done
 done
 
-python3 - "$RES" "${SETTINGS%% *}" <<'PY'
+python3 - "$RES" "${SETTINGS%% *}" "$T_DIR/headline.txt" <<'PY'
 import sys, statistics as st
 rows = [l.split() for l in open(sys.argv[1])]
 base = sys.argv[2]
-tp, loss, order = {}, {}, []
-for s, c, n, k, ak, lost, pr, e2e, sv, cpu, wmb in rows:
+tp, loss, order, rss = {}, {}, [], {}
+for s, c, n, k, ak, lost, pr, e2e, sv, cpu, wmb, kb in rows:
+    if kb != "-":
+        rss[s] = max(rss.get(s, 0), int(kb))
     if (s, c) not in order:
         order.append((s, c))
     if k == "0":
@@ -222,4 +230,15 @@ for s, c in order:
     bp, be = (med(base, c, 1), med(base, c, 2)) if (base, c) in tp else (pr, e2e)
     l = " ".join(loss.get((s, c), []))
     print(f"{s:14} {c:9} {n:7} {l:>22} {pr:10.0f} {pr / bp:6.2f} {e2e:12.0f} {e2e / be:6.2f} {med(s, c, 3):9.0f} {med(s, c, 4):6.1f} {med(s, c, 5):6.0f}")
+# The headline: the collector against dur_sub, shipped setting if it ran.
+head = next((s for s, c in order if s.split("/")[0] == "10000:true"), base)
+if (head, "collector") in tp and (head, "sub") in tp:
+    with open(sys.argv[3], "w") as f:
+        print(head, tp[(head, "collector")][0][0], f"{med(head, 'collector', 2):.0f}",
+              f"{med(head, 'sub', 2):.0f}", rss.get(head, "-"), file=f)
 PY
+if [ -s "$T_DIR/headline.txt" ]; then
+	read -r s n col sub kb <"$T_DIR/headline.txt"
+	bench_result "durable ingest through mosquitto ($s), $n events, end to end" "$col" "$sub" events/s \
+		keep "$kb"
+fi

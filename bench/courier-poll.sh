@@ -7,7 +7,8 @@
 #
 # Each round runs the bare client, then the engine on a fresh store of N
 # parcels due once; prints every round's rates, then the median rates and
-# the median of the per-round ratios engine/bare.
+# the median of the per-round ratios engine/bare, the engine's peak RSS
+# (the largest of the rounds) and a RESULT line (bench/lib.sh).
 #
 # The fake server is Python (ThreadingHTTPServer, one core under the GIL):
 # it is the ceiling for both clients, so the ratio says how much the
@@ -32,6 +33,7 @@ COURIER=${SW_BENCH_POLL_COURIER:-dhl}
 ROUNDS=${SW_BENCH_POLL_ROUNDS:-3}
 NAGLE=${SW_BENCH_POLL_NAGLE:-0}
 ENGINE=$SW_BUILDDIR/bench/poll_bench
+. "$SW_SRCDIR/bench/lib.sh"
 BARE=$SW_BUILDDIR/bench/curl_bare
 SERVER=$SW_SRCDIR/tests/fakecourier/server.py
 export LC_ALL=C TZ=UTC
@@ -84,7 +86,7 @@ for i in $(seq "$ROUNDS"); do
 		fail "curl_bare: $(cat "$T/bare.err")"
 	b=$(seconds_of "$out")
 	mkdir "$T/r$i" || fail "mkdir"
-	out=$("$ENGINE" "$T/r$i" "$PORT" "$N" "$CONC" "$COURIER" 2>"$T/engine.err") ||
+	out=$(bench_run_rss "$T/rss$i" "$ENGINE" "$T/r$i" "$PORT" "$N" "$CONC" "$COURIER" 2>"$T/engine.err") ||
 		fail "poll_bench: $(cat "$T/engine.err")"
 	e=$(seconds_of "$out")
 	rm -rf "${T:?}/r$i"
@@ -92,7 +94,7 @@ for i in $(seq "$ROUNDS"); do
 	echo "$b $e"
 done >"$T/rounds.txt" || exit 1
 
-awk -v n="$N" '
+awk -v n="$N" -v medians="$T/medians.txt" '
 function median(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -105,4 +107,9 @@ function median(a, k,   i, j, t) {
 END {
 	printf "  median: bare curl multi %7.0f lookups/s  poll engine %7.0f lookups/s  ratio engine/bare %.2f\n",
 		median(br, k), median(er, k), median(ra, k)
+	printf "%.0f %.0f\n", median(er, k), median(br, k) >medians
 }' <"$T/rounds.txt"
+rss=$(bench_rss_max "$T"/rss*)
+echo "  poll engine peak RSS: $rss kB"
+read -r eng bare <"$T/medians.txt" || fail "no medians"
+bench_result "courier lookups, $COURIER, $N parcels" "$eng" "$bare" lookups/s ">= 0.8" "$rss"

@@ -21,7 +21,9 @@
 # librrd, pango and fontconfig), slipwatch-dash first in odd rounds and
 # the baseline first in even ones; the summary gives the medians and the
 # median of the per-round ratios bare/slipwatch-dash (1 = no overhead).
-# Filling the files is timed apart and left out.
+# Filling the files is timed apart and left out.  The peak RSS is
+# slipwatch-dash's in the first run (under the shim, recording); the
+# timed runs are not wrapped.  Ends with a RESULT line (bench/lib.sh).
 # WAREHOUSES: SW_BENCH_DASH_WAREHOUSES (3); COURIERS: SW_BENCH_DASH_COURIERS
 # (2); PROBES: SW_BENCH_DASH_PROBES (3); DAYS: SW_BENCH_DASH_DAYS (31);
 # ROUNDS: SW_BENCH_DASH_ROUNDS (5); SW_BENCH_DASH_PNG=1 draws PNG;
@@ -38,6 +40,7 @@ DASH=$SW_BUILDDIR/dashboards/slipwatch-dash
 BARE=$SW_BUILDDIR/bench/dash_bare
 SHIM=$SW_BUILDDIR/bench/dash_argv.so
 PUT=$SW_BUILDDIR/tests/tools/sw_rrdput
+. "$SW_SRCDIR/bench/lib.sh"
 STEP=60
 export LC_ALL=C TZ=UTC
 
@@ -137,8 +140,8 @@ run_bare() {
 }
 
 # The calls, recorded (and the page cache warmed).
-SW_BENCH_ARGV_FILE=$T/argv LD_PRELOAD=$SHIM "$DASH" -c "$T/dash.conf" --once ${PNG:+--png} \
-	>"$T/first.log" 2>&1 || fail "slipwatch-dash: $(cat "$T/first.log")"
+bench_run_rss "$T/rss" env SW_BENCH_ARGV_FILE="$T/argv" LD_PRELOAD="$SHIM" \
+	"$DASH" -c "$T/dash.conf" --once ${PNG:+--png} >"$T/first.log" 2>&1 || fail "slipwatch-dash: $(cat "$T/first.log")"
 calls=$(python3 -c 'import sys; print(open(sys.argv[1],"rb").read().count(b"\0\0"))' "$T/argv")
 grep -q ' site: ' "$T/first.log" || fail "slipwatch-dash said nothing about the site: $(cat "$T/first.log")"
 echo "  $(grep -o '[0-9]* pages, [0-9]* graphs ([^)]*)' "$T/first.log"); $calls rrd_graph_v calls recorded"
@@ -156,7 +159,7 @@ for r in $(seq "$ROUNDS"); do
 	echo "$ds $dg $di $bs $bc $bi $dc"
 done >"$T/rounds.txt" || exit 1
 
-awk -v g="$((calls / 5))" '
+awk -v g="$((calls / 5))" -v medians="$T/medians.txt" '
 function median(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -170,4 +173,9 @@ function median(a, k,   i, j, t) {
 END {
 	printf "  median: slipwatch-dash --once %.3f s for %d graphs x 5 ranges (%.1f ms per image; all but %.3f s inside rrd_graph_v)  bare rrd_graph_v %.3f s  ratio bare/slipwatch-dash %.2f\n",
 		median(d, k), g, 1000 * median(d, k) / (5 * g), median(own, k), median(b, k), median(ra, k)
+	printf "%.3f %.3f\n", median(d, k), median(b, k) >medians
 }' <"$T/rounds.txt"
+rss=$(bench_rss_of "$T/rss")
+echo "  slipwatch-dash peak RSS: $rss kB"
+read -r dash bare <"$T/medians.txt" || fail "no medians"
+bench_result "dashboard site, $((calls / 5)) graphs x 5 ranges" "$dash" "$bare" s "under 2 s for 50 graphs" "$rss"

@@ -12,7 +12,9 @@
 #   fresh  sw_mail_new/send/free per message: a connection per message,
 #          to show what reuse buys
 # and prints every round's rates and the client's CPU per message, then
-# the medians and the median ratios reuse/bare and fresh/reuse.
+# the medians and the median ratios reuse/bare and fresh/reuse, the
+# mailer's peak RSS in reuse mode (the largest of the rounds) and a RESULT
+# line (bench/lib.sh) for reuse against bare.
 #
 # The sink is Python (aiosmtpd, one core) started with --no-fsync
 # --no-parse --no-store: it is the ceiling for every mode, so the rate
@@ -29,6 +31,7 @@ set -u
 N=${SW_BENCH_MAIL_N:-2000}
 ROUNDS=${SW_BENCH_MAIL_ROUNDS:-3}
 BENCH=$SW_BUILDDIR/bench/mail_bench
+. "$SW_SRCDIR/bench/lib.sh"
 SINK=$SW_SRCDIR/tests/tools/smtp_sink.py
 export LC_ALL=C TZ=UTC
 
@@ -72,7 +75,7 @@ echo "bench email-send: $N messages per mode, $ROUNDS rounds, sink on port $PORT
 for i in $(seq "$ROUNDS"); do
 	line=
 	for mode in bare reuse fresh; do
-		out=$("$BENCH" "$PORT" "$N" "$mode" 2>"$T/bench.err") ||
+		out=$(bench_run_rss "$T/rss-$mode-$i" "$BENCH" "$PORT" "$N" "$mode" 2>"$T/bench.err") ||
 			fail "mail_bench $mode: $(cat "$T/bench.err")"
 		s=$(field seconds "$out")
 		c=$(field cpu_seconds "$out")
@@ -83,7 +86,7 @@ for i in $(seq "$ROUNDS"); do
 	echo "$line"
 done >"$T/rounds.txt" || exit 1
 
-awk -v n="$N" '
+awk -v n="$N" -v medians="$T/medians.txt" '
 function median(a, k,   i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -102,4 +105,9 @@ END {
 	printf "  median: bare libcurl %6.0f msgs/s (%3.0f us cpu/msg)  sw_mail reuse %6.0f msgs/s (%3.0f us)  sw_mail fresh %6.0f msgs/s (%3.0f us)\n",
 		median(br, k), median(bc, k), median(rr, k), median(rc, k), median(fr, k), median(fc, k)
 	printf "  ratio reuse/bare %.2f  fresh/reuse %.2f\n", median(q1, k), median(q2, k)
+	printf "%.0f %.0f\n", median(rr, k), median(br, k) >medians
 }' <"$T/rounds.txt"
+rss=$(bench_rss_max "$T"/rss-reuse-*)
+echo "  sw_mail reuse peak RSS: $rss kB"
+read -r reuse bare <"$T/medians.txt" || fail "no medians"
+bench_result "customer emails, reused connection, $N messages" "$reuse" "$bare" msgs/s ">= 0.9" "$rss"

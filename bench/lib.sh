@@ -66,3 +66,15 @@ bench_rss_of() {
 	case $kb in '' | *[!0-9]*) kb=- ;; esac
 	echo "$kb"
 }
+
+# bench_rss_max RSSFILE...: the largest number among those bench_run_rss
+# wrote (a figure measured over rounds reports its worst round), or "-".
+bench_rss_max() {
+	local f r max=-
+	for f in "$@"; do
+		r=$(bench_rss_of "$f")
+		[ "$r" = - ] && continue
+		if [ "$max" = - ] || [ "$r" -gt "$max" ]; then max=$r; fi
+	done
+	echo "$max"
+}

@@ -6,11 +6,14 @@
 # Both sessions are primed, then N events are published once (queued for
 # both), then each drains its queue alone; the time is from process start
 # to the last event (bare_sub: received; collector: committed to the store).
-# Prints both rates and the ratio.  N: SW_BENCH_EVENTS (default 50000).
+# Prints both rates, the ratio and the collector's peak RSS (VmHWM, read
+# just before it is stopped), then a RESULT line (bench/lib.sh).
+# N: SW_BENCH_EVENTS (default 50000).
 set -u
 : "${SW_SRCDIR:?run through make bench}" "${SW_BUILDDIR:?run through make bench}"
 N=${SW_BENCH_EVENTS:-50000}
 . "$SW_SRCDIR/tests/integration/lib.sh"
+. "$SW_SRCDIR/bench/lib.sh"
 ok() { :; }            # lib.sh's TAP helpers are not wanted here
 not_ok() { echo "bench: $1" >&2; }
 
@@ -38,9 +41,10 @@ while [ "$(journal_count)" -lt "$N" ]; do
 	sleep 0.05
 done
 t1=$(date +%s.%N)
+rss=$(bench_vmhwm "$COLLECTOR_PID")
 commits=$(sqlite3 "$T_DIR/store.db" 'SELECT 1' >/dev/null; kill -TERM "$COLLECTOR_PID"; wait_exit "$COLLECTOR_PID" 15; grep -o '[0-9]* commits' "$T_DIR/collector-bench.log" | tail -1)
 
-python3 - "$N" "$bare_s" "$t0" "$t1" <<'PY'
+python3 - "$N" "$bare_s" "$t0" "$t1" "$rss" <<'PY'
 import sys
 n, bare, t0, t1 = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 col = t1 - t0
@@ -48,4 +52,8 @@ print(f"bench mqtt-ingest: {n} events")
 print(f"  bare libmosquitto subscriber: {n / bare:10.0f} events/s ({bare:.2f} s)")
 print(f"  slipwatch-collector (durable): {n / col:10.0f} events/s ({col:.2f} s)")
 print(f"  ratio collector/bare: {bare / col:.2f}")
+print(f"  collector peak RSS: {sys.argv[5]} kB")
 PY
+read -r col_rate bare_rate < <(awk -v n="$N" -v b="$bare_s" -v a="$t0" -v z="$t1" \
+	'BEGIN { printf "%.0f %.0f\n", n / (z - a), n / b }')
+bench_result "durable MQTT ingest, $N events" "$col_rate" "$bare_rate" events/s ">= 0.8" "$rss"

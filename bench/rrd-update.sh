@@ -15,7 +15,8 @@
 # between rounds (two processes ping-ponging on a unix socket, at the
 # scheduler's mercy), so each mode runs ROUNDS rounds and the summary gives
 # the medians.  Prints every round's rates, then the median rates and the
-# median of the per-round ratios writer/rrdtool.
+# median of the per-round ratios writer/rrdtool, rrd_bench's peak RSS (the
+# largest of the rounds) and a RESULT line per mode (bench/lib.sh).
 # FILES: SW_BENCH_RRD_FILES (default 200); STEPS: SW_BENCH_RRD_STEPS (30);
 # ROUNDS: SW_BENCH_RRD_ROUNDS (3).
 set -u
@@ -24,6 +25,7 @@ FILES=${SW_BENCH_RRD_FILES:-200}
 STEPS=${SW_BENCH_RRD_STEPS:-30}
 ROUNDS=${SW_BENCH_RRD_ROUNDS:-3}
 BENCH=$SW_BUILDDIR/bench/rrd_bench
+. "$(dirname "$0")/lib.sh"
 export LC_ALL=C TZ=UTC
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/sw-rrd-bench.XXXXXX") || exit 1
@@ -41,10 +43,11 @@ trap 'exit 1' INT TERM HUP
 fail() { echo "bench: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 
-# run_writer DIR [ADDR]: prints "CREATE_S UPDATES WRITER_S".
+# run_writer DIR [ADDR]: prints "CREATE_S UPDATES WRITER_S"; rrd_bench's
+# peak RSS goes to $RSSF.
 run_writer() {
 	local out
-	out=$("$BENCH" "$@" 2>"$T/bench.err") || fail "rrd_bench: $(cat "$T/bench.err")"
+	out=$(bench_run_rss "$RSSF" "$BENCH" "$@" 2>"$T/bench.err") || fail "rrd_bench: $(cat "$T/bench.err")"
 	awk '/^create/ { c = $4 } /^updates/ { n = $2; s = $4 } END { print c, n, s }' <<<"$out"
 }
 
@@ -104,9 +107,10 @@ round_cached() {
 	echo "$c $n $w $r"
 }
 
-# summary MODE < rounds: per-round lines, then the medians.
+# summary MODE < rounds: per-round lines, then the medians (also, as
+# "WRITER RRDTOOL" updates/s, to $T/medians.txt).
 summary() {
-	awk -v mode="$1" -v f="$FILES" '
+	awk -v mode="$1" -v f="$FILES" -v medians="$T/medians.txt" '
 	function median(a, k,   i, j, t) {
 		for (i = 2; i <= k; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -120,6 +124,7 @@ summary() {
 	END {
 		printf "  %s median: writer %7.0f updates/s  rrdtool - %7.0f updates/s  ratio writer/rrdtool %.2f\n",
 			mode, median(wr, k), median(rr, k), median(ra, k)
+		printf "%.0f %.0f\n", median(wr, k), median(rr, k) >medians
 	}'
 }
 
@@ -129,8 +134,14 @@ echo "bench rrd-update: $FILES warehouse files x $STEPS steps, $ROUNDS rounds, $
 
 for mode in direct cached; do
 	for i in $(seq "$ROUNDS"); do
+		RSSF=$T/rss-$mode-$i
 		"round_$mode" "$T/$mode-$i" || exit 1
 		rm -rf "${T:?}/$mode-$i"
 	done >"$T/$mode.txt"
-	summary "$([ $mode = cached ] && echo rrdcached || echo direct)" <"$T/$mode.txt"
+	name=$([ $mode = cached ] && echo rrdcached || echo direct)
+	summary "$name" <"$T/$mode.txt"
+	rss=$(bench_rss_max "$T/rss-$mode-"*)
+	echo "  $name rrd_bench peak RSS: $rss kB"
+	read -r w r <"$T/medians.txt" || fail "no medians"
+	bench_result "RRD updates, $name, $FILES files x $STEPS steps" "$w" "$r" updates/s "keep (~1.0 x rrdtool -)" "$rss"
 done
