@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib.sh - sourced by the bench/*.sh scripts: one way to report a
 # headline figure, and the peak RSS of the process a figure measures.
 #
