@@ -423,7 +423,9 @@ static enum sw_err resolve_entity(struct sw_engine *e, const struct sw_track *t,
 			rc = slip_ended(e, t, entity, &open[i], now);
 	}
 	sw_store_alert_free(open, n);
-	return rc ? rc : sw_store_alert_resolve(e->st, entity, keep, now, NULL);
+	if (rc || n == 0) /* nothing open: nothing to resolve */
+		return rc;
+	return sw_store_alert_resolve(e->st, entity, keep, now, NULL);
 }
 
 /* After an event: the unit's open slips that are no longer true are
@@ -562,47 +564,205 @@ enum sw_err sw_engine_scan(struct sw_engine *e, int64_t now, char *errbuf, size_
 	return SW_OK;
 }
 
-struct tail_ctx {
-	struct sw_engine *e;
-	int64_t now;
+/*
+ * The journal tail works a batch at a time: the events are read first and
+ * only the distinct units they name are kept (a parcel by courier +
+ * tracking number, an order by warehouse + order id; an order.shipped
+ * names both and keeps both); then each named unit is read once and each
+ * unit (parcel or parcel-less order, by dueq key) evaluated once, in the
+ * order of its last mention.  Evaluation reads the unit's state now, which
+ * is already the newest any event of the batch left, and uses nothing of
+ * the events but their keys: once per batch gives what once per event gave.
+ */
+struct tail_name {
+	char *key;   /* kind ('p' or 'o'), first part, NUL, second part, NUL */
+	size_t len;  /* bytes of key, both NULs included */
+	size_t last; /* position of the last mention in the batch */
 };
 
-/* Evaluates what one journal event touches. */
+struct tail_ctx {
+	struct sw_engine *e;
+	struct tail_name *names;
+	size_t n, cap;
+	size_t *slot; /* open addressing: index + 1 into names, 0 empty */
+	size_t n_slot;
+	size_t mentions;
+	int64_t seq; /* the last event's seq */
+};
+
+static uint64_t hash_bytes(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ c[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void tail_grow(struct tail_ctx *tc)
+{
+	size_t n_slot = tc->n_slot ? tc->n_slot * 2 : 1024;
+	size_t *slot = xcalloc(n_slot, sizeof(*slot));
+
+	for (size_t i = 0; i < tc->n; i++) {
+		size_t j = (size_t)hash_bytes(tc->names[i].key, tc->names[i].len);
+
+		while (slot[j & (n_slot - 1)])
+			j++;
+		slot[j & (n_slot - 1)] = i + 1;
+	}
+	free(tc->slot);
+	tc->slot = slot;
+	tc->n_slot = n_slot;
+}
+
+/* Notes one mention of unit kind ('p' or 'o') a + b. */
+static void tail_name(struct tail_ctx *tc, char kind, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), len = la + lb + 3;
+	char *key = xmalloc(len);
+	size_t *s;
+
+	key[0] = kind;
+	memcpy(key + 1, a, la + 1);
+	memcpy(key + 2 + la, b, lb + 1);
+	if ((tc->n + 1) * 2 > tc->n_slot)
+		tail_grow(tc);
+	for (size_t j = (size_t)hash_bytes(key, len);; j++) {
+		s = &tc->slot[j & (tc->n_slot - 1)];
+		if (!*s)
+			break;
+		if (tc->names[*s - 1].len == len && memcmp(tc->names[*s - 1].key, key, len) == 0) {
+			tc->names[*s - 1].last = tc->mentions++;
+			free(key);
+			return;
+		}
+	}
+	if (tc->n == tc->cap) {
+		tc->cap = tc->cap ? tc->cap * 2 : 256;
+		tc->names = xreallocarray(tc->names, tc->cap, sizeof(*tc->names));
+	}
+	*s = tc->n + 1;
+	tc->names[tc->n].key = key;
+	tc->names[tc->n].len = len;
+	tc->names[tc->n++].last = tc->mentions++;
+}
+
+/* Notes the units one journal event names. */
 static enum sw_err on_event(const struct sw_journal_event *ev, void *arg)
 {
 	struct tail_ctx *tc = arg;
-	struct sw_engine *e = tc->e;
-	int64_t now = tc->now;
-	struct sw_track *list = NULL;
-	size_t n = 0;
+
+	tc->e->stats.events++;
+	tc->seq = ev->seq;
+	if (ev->courier && ev->tracking_number)
+		tail_name(tc, 'p', ev->courier, ev->tracking_number);
+	/* an order event names its order; order.shipped names both: the
+	 * order unit closes */
+	if (ev->warehouse_id && ev->order_id)
+		tail_name(tc, 'o', ev->warehouse_id, ev->order_id);
+	return SW_OK;
+}
+
+static void tail_free(struct tail_ctx *tc)
+{
+	for (size_t i = 0; i < tc->n; i++)
+		free(tc->names[i].key);
+	free(tc->names);
+	free(tc->slot);
+}
+
+static int by_last(const void *a, const void *b)
+{
+	const struct tail_name *x = a, *y = b;
+
+	return x->last < y->last ? -1 : x->last > y->last;
+}
+
+/* The tracks the batch's names lead to, in the order of last mention. */
+struct tail_units {
+	struct sw_track **lists;
+	size_t *lens, n_lists;
+	struct sw_track **all; /* into lists */
+	size_t n_all;
+};
+
+static void units_free(struct tail_units *u)
+{
+	for (size_t i = 0; i < u->n_lists; i++)
+		sw_store_track_free(u->lists[i], u->lens[i]);
+	free(u->lists);
+	free(u->lens);
+	free(u->all);
+}
+
+static enum sw_err units_read(struct sw_engine *e, struct tail_ctx *tc, struct tail_units *u)
+{
+	size_t n_all = 0;
 	enum sw_err rc = SW_OK;
 
-	e->stats.events++;
-	if (ev->courier && ev->tracking_number)
-		rc = sw_store_track_parcel(e->st, ev->courier, ev->tracking_number, &list, &n);
-	else if (ev->warehouse_id && ev->order_id)
-		rc = sw_store_track_order(e->st, ev->warehouse_id, ev->order_id, &list, &n);
-	if (rc == SW_OK)
-		rc = evaluate_list(e, list, n, now, true);
-	sw_store_track_free(list, n);
-	if (rc == SW_OK && ev->courier && ev->tracking_number && ev->warehouse_id &&
-	    ev->order_id) {
-		/* order.shipped names both: the order unit closes */
-		rc = sw_store_track_order(e->st, ev->warehouse_id, ev->order_id, &list, &n);
-		if (rc == SW_OK)
-			rc = evaluate_list(e, list, n, now, true);
-		sw_store_track_free(list, n);
+	qsort(tc->names, tc->n, sizeof(*tc->names), by_last);
+	u->lists = xcalloc(tc->n ? tc->n : 1, sizeof(*u->lists));
+	u->lens = xcalloc(tc->n ? tc->n : 1, sizeof(*u->lens));
+	for (size_t i = 0; i < tc->n && rc == SW_OK; i++) {
+		const char *a = tc->names[i].key + 1, *b = a + strlen(a) + 1;
+
+		if (tc->names[i].key[0] == 'p')
+			rc = sw_store_track_parcel(e->st, a, b, &u->lists[i], &u->lens[i]);
+		else
+			rc = sw_store_track_order(e->st, a, b, &u->lists[i], &u->lens[i]);
+		u->n_lists = i + 1;
+		n_all += u->lens[i];
 	}
-	if (rc == SW_OK)
-		e->cursor = ev->seq;
+	u->all = xcalloc(n_all ? n_all : 1, sizeof(*u->all));
+	for (size_t i = 0; i < u->n_lists; i++)
+		for (size_t j = 0; j < u->lens[i]; j++)
+			u->all[u->n_all++] = &u->lists[i][j];
+	return rc;
+}
+
+static int64_t unit_key(const struct sw_track *t)
+{
+	return t->parcel ? t->parcel->id : t->order ? -t->order->id : 0;
+}
+
+/* Evaluates each unit of u once, at its last place in the list (a parcel
+ * named itself and through its order counts once). */
+static enum sw_err units_evaluate(struct sw_engine *e, struct tail_units *u, int64_t now)
+{
+	size_t n_slot = 16, *slot;
+	enum sw_err rc = SW_OK;
+
+	while (n_slot < u->n_all * 2)
+		n_slot *= 2;
+	slot = xcalloc(n_slot, sizeof(*slot)); /* key -> last index + 1 */
+	for (size_t i = 0; i < u->n_all; i++) {
+		int64_t k = unit_key(u->all[i]);
+		size_t j = (size_t)hash_bytes(&k, sizeof(k));
+
+		while (slot[j & (n_slot - 1)] && unit_key(u->all[slot[j & (n_slot - 1)] - 1]) != k)
+			j++;
+		slot[j & (n_slot - 1)] = i + 1;
+	}
+	for (size_t i = 0; i < u->n_all && rc == SW_OK; i++) {
+		int64_t k = unit_key(u->all[i]);
+		size_t j = (size_t)hash_bytes(&k, sizeof(k));
+
+		while (unit_key(u->all[slot[j & (n_slot - 1)] - 1]) != k)
+			j++;
+		if (slot[j & (n_slot - 1)] == i + 1)
+			rc = evaluate(e, u->all[i], now, true);
+	}
+	free(slot);
 	return rc;
 }
 
 enum sw_err sw_engine_tail(struct sw_engine *e, int64_t now, int *ret_count, char *errbuf,
 			   size_t errlen)
 {
-	struct tail_ctx tc = { e, now };
-	int64_t old = e->cursor;
+	struct tail_ctx tc = { .e = e };
+	struct tail_units u = { 0 };
 	enum sw_err rc;
 	int n = 0;
 
@@ -610,12 +770,16 @@ enum sw_err sw_engine_tail(struct sw_engine *e, int64_t now, int *ret_count, cha
 		*ret_count = 0;
 	if ((rc = batch_begin(e)) == SW_OK)
 		rc = sw_store_journal_read(e->st, e->cursor, (int)e->conf->batch, on_event, &tc, &n);
-	if (rc == SW_OK && e->cursor != old)
-		rc = sw_store_cursor_set(e->st, SW_ENGINE_CURSOR, e->cursor);
-	if ((rc = batch_end(e, rc, now, errbuf, errlen, "reading the journal"))) {
-		e->cursor = old;
+	if (rc == SW_OK && n > 0 && (rc = units_read(e, &tc, &u)) == SW_OK)
+		rc = units_evaluate(e, &u, now);
+	if (rc == SW_OK && n > 0)
+		rc = sw_store_cursor_set(e->st, SW_ENGINE_CURSOR, tc.seq);
+	units_free(&u);
+	tail_free(&tc);
+	if ((rc = batch_end(e, rc, now, errbuf, errlen, "reading the journal")))
 		return rc;
-	}
+	if (n > 0)
+		e->cursor = tc.seq;
 	e->stats.cursor = e->cursor;
 	if (ret_count)
 		*ret_count = n;

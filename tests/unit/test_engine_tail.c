@@ -1,0 +1,194 @@
+/*
+ * test_engine_tail.c - the alert engine's journal tail (alerts/engine.c,
+ * sw_engine_tail) on a real store: a batch of events evaluates each unit
+ * it touches once, however many events name it (a parcel named by its
+ * own events and through its order's order.shipped counts once), and
+ * finds the same slips as the same events tailed one per batch (what the
+ * tail did for every event before it batched).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alerts/engine.h"
+#include "alerts/rules.h"
+#include "lib/conf.h"
+#include "lib/store.h"
+#include "tests/tap.h"
+
+#define DAY 86400
+
+/* TAP's "Bail out!": the setup failed, nothing further can be checked. */
+static void __attribute__((format(printf, 1, 2), noreturn)) bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	exit(1);
+}
+
+struct run {
+	struct sw_engine_stats stats;
+	int exc_t0, exc_t1;	/* open "exception" slips of T0, T1 */
+	int tails;		    /* sw_engine_tail calls that read events */
+};
+
+/* Order B<i> shipped with parcel dhl T<i>; T0 in exception (a slip),
+ * T1 in transit since an hour ago (none). */
+static void seed(struct sw_store *st, int64_t now)
+{
+	for (int i = 0; i < 2; i++) {
+		struct sw_order o = { 0 };
+		struct sw_parcel_update u = { 0 };
+		struct sw_stamp shipped = { now - 4 * DAY, 0 };
+		char oid[16], tn[16];
+
+		snprintf(oid, sizeof(oid), "B%d", i);
+		snprintf(tn, sizeof(tn), "T%d", i);
+		o.warehouse_id = "wh";
+		o.order_id = oid;
+		o.stage[SW_STAGE_CREATED].at = now - 5 * DAY;
+		o.stage[SW_STAGE_SHIPPED] = shipped;
+		o.promised_ship_by.at = now - 4 * DAY + 3600; /* met: a promise known */
+		u.status = i == 0 ? SW_SHIP_EXCEPTION : SW_SHIP_IN_TRANSIT;
+		u.event_at.at = now - 3600;
+		u.first_scan_at = u.event_at;
+		if (sw_store_order_upsert(st, &o) != SW_OK ||
+		    sw_store_parcel_upsert(st, "dhl", tn, "wh", oid, shipped) != SW_OK ||
+		    sw_store_parcel_set_status(st, "dhl", tn, &u) != SW_OK)
+			bail("seeding: %s", sw_store_errmsg(st));
+	}
+}
+
+/* 20 events: 12 for T0, 7 for T1, and order.shipped of B0 naming both its
+ * order and its parcel T0. */
+static void journal(struct sw_store *st, int64_t now)
+{
+	for (int i = 0; i < 20; i++) {
+		struct sw_journal_event ev = { 0 };
+		char id[16];
+
+		snprintf(id, sizeof(id), "e%d", i);
+		ev.source = "test";
+		ev.source_event_id = id;
+		ev.occurred_at.at = now - 60 + i;
+		if (i == 10) {
+			ev.kind = "order.shipped";
+			ev.warehouse_id = "wh";
+			ev.order_id = "B0";
+			ev.courier = "dhl";
+			ev.tracking_number = "T0";
+		} else {
+			ev.kind = "parcel.status";
+			ev.courier = "dhl";
+			ev.tracking_number = i % 3 == 2 ? "T1" : "T0";
+		}
+		if (sw_store_journal_append(st, &ev, NULL) != SW_OK)
+			bail("journal: %s", sw_store_errmsg(st));
+	}
+}
+
+static int open_exception(struct sw_store *st, const char *entity)
+{
+	struct sw_alert *a;
+	size_t n;
+	int found = 0;
+
+	if (sw_store_alert_open(st, entity, &a, &n) != SW_OK)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		found += strcmp(a[i].kind, "exception") == 0;
+	sw_store_alert_free(a, n);
+	return found;
+}
+
+/* A fresh store in dir/name, seeded and journaled, tailed to the end with
+ * the given batch size. */
+static void tail_all(const char *dir, const char *name, int batch, int64_t now, struct run *r)
+{
+	char path[512], err[512];
+	struct sw_alerts_conf conf;
+	struct sw_rules rules;
+	struct sw_engine *e;
+	struct sw_store *st;
+	struct sw_conf *cf;
+	int got;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK ||
+	    sw_conf_load_string("[alerts]\nemail = no\n[rule default]\n", "test",
+				&cf, err, sizeof(err)) != SW_OK ||
+	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
+		bail("setup: %s", err);
+	seed(st, now);
+	journal(st, now);
+	conf.batch = batch;
+	if (sw_engine_new(st, &conf, &rules, NULL, &e, err, sizeof(err)) != SW_OK)
+		bail("engine: %s", err);
+	do {
+		if (sw_engine_tail(e, now, &got, err, sizeof(err)) != SW_OK)
+			bail("tail: %s", err);
+		r->tails += got > 0;
+	} while (got > 0);
+	sw_engine_get_stats(e, &r->stats);
+	r->exc_t0 = open_exception(st, "parcel:dhl:T0");
+	r->exc_t1 = open_exception(st, "parcel:dhl:T1");
+	sw_engine_free(e);
+	sw_rules_free(&rules);
+	sw_alerts_conf_free(&conf);
+	sw_conf_free(cf);
+	sw_store_close(st);
+}
+
+static void test_batch(const char *dir)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct run one, batch;
+
+	tail_all(dir, "one.db", 1, now, &one);
+	tail_all(dir, "batch.db", 500, now, &batch);
+
+	/* one event per batch: every event evaluates what it names */
+	is_int(one.tails, 20, "one per batch: 20 batches");
+	is_int((int)one.stats.events, 20, "one per batch: 20 events counted");
+	/* (order.shipped names T0 itself and through B0: still one unit) */
+	is_int((int)one.stats.evaluated, 20, "one per batch: 20 evaluations");
+
+	/* one batch: T0 and T1 once each */
+	is_int(batch.tails, 1, "batch: one batch read them all");
+	is_int((int)batch.stats.events, 20, "batch: still 20 events counted");
+	is_int((int)batch.stats.evaluated, 2, "batch: 2 distinct units, 2 evaluations");
+	is_int((int)batch.stats.cursor, (int)one.stats.cursor, "batch: the same cursor");
+
+	/* the same findings */
+	is_int((int)batch.stats.slips, (int)one.stats.slips, "the same number of slips");
+	is_int((int)batch.stats.slips, 1, "one slip: T0 in exception");
+	is_int(one.exc_t0, 1, "one per batch: T0 in exception");
+	is_int(batch.exc_t0, 1, "batch: T0 in exception");
+	is_int(one.exc_t1, 0, "one per batch: T1 has no slip");
+	is_int(batch.exc_t1, 0, "batch: T1 has no slip");
+	is_int((int)batch.stats.open, (int)one.stats.open, "the same units wait for a deadline");
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test_engine_tail.XXXXXX", cmd[600];
+
+	if (!mkdtemp(dir))
+		bail("mkdtemp");
+	test_batch(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}
