@@ -22,6 +22,7 @@
 #include "alerts/eval.h"
 #include "alerts/stage.h"
 #include "lib/log.h"
+#include "lib/store_journal.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
@@ -48,6 +49,12 @@ struct sw_engine {
 	size_t n_touched, cap_touched;
 	struct sw_engine_stats stats;
 	struct sw_stage_table *stages; /* lanes' p90 per stage (stage.h) */
+	/* the tail's batch: whether the unit being evaluated has open slips
+	 * ([0] its own entity, [1] its order's), read for the whole batch
+	 * before any is evaluated; NULL outside the tail, and not trusted
+	 * once a slip was recorded in the batch (hint_stale) */
+	const bool *hint;
+	bool hint_stale;
 };
 
 static void set_err(char *errbuf, size_t errlen, const char *what, struct sw_store *st)
@@ -317,6 +324,7 @@ static enum sw_err record(struct sw_engine *e, const struct sw_track *t,
 	a.promise = s->promise;
 	a.stage = stage_of(e, t, s, now, &a.stage_ratio);
 	a.detected_at = now;
+	e->hint_stale = true; /* a slip may be recorded or reopened below */
 	/* an order found late while still in the warehouse stays that one
 	 * slip after it ships: its parcels are not late a second time, and
 	 * a late parcel keeps (or reopens) the order's slip */
@@ -428,6 +436,13 @@ static enum sw_err resolve_entity(struct sw_engine *e, const struct sw_track *t,
 	return sw_store_alert_resolve(e->st, entity, keep, now, NULL);
 }
 
+/* True if the tail's batch read showed entity i of the unit ([0] its own,
+ * [1] its order's) has no open slip, and no slip was recorded since. */
+static bool known_closed(const struct sw_engine *e, int i)
+{
+	return e->hint && !e->hint_stale && !e->hint[i];
+}
+
 /* After an event: the unit's open slips that are no longer true are
  * resolved (time passing only ever adds slips; events take them away).
  * A shipped order's own slips follow its parcel: only `late` can stay
@@ -446,8 +461,10 @@ static enum sw_err resolve(struct sw_engine *e, const struct sw_track *t,
 		late |= out->slips[i].kind == SW_SLIP_LATE;
 	}
 	entity_of(t, entity, sizeof(entity));
-	if ((rc = resolve_entity(e, t, entity, keep, now)) || !t->parcel || !t->order)
+	if (!known_closed(e, 0) && (rc = resolve_entity(e, t, entity, keep, now)))
 		return rc;
+	if (!t->parcel || !t->order || known_closed(e, 1))
+		return SW_OK;
 	snprintf(entity, sizeof(entity), "order:%s:%s", t->order->warehouse_id,
 		 t->order->order_id);
 	return resolve_entity(e, t, entity, late ? ",late," : ",", now);
@@ -727,12 +744,38 @@ static int64_t unit_key(const struct sw_track *t)
 	return t->parcel ? t->parcel->id : t->order ? -t->order->id : 0;
 }
 
+/* Which of the units to evaluate (at[0..n-1], into u->all) have open
+ * slips, on their own entity and their order's: into hint[2 * i + 0/1]. */
+static void units_hint(struct sw_engine *e, const struct tail_units *u, const size_t *at,
+		       size_t n, bool *hint)
+{
+	char **ent = xcalloc(2 * n + 1, sizeof(*ent)), buf[ENTITY_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sw_track *t = u->all[at[i]];
+
+		entity_of(t, buf, sizeof(buf));
+		ent[2 * i] = xstrdup(buf);
+		if (t->parcel && t->order)
+			snprintf(buf, sizeof(buf), "order:%s:%s", t->order->warehouse_id,
+				 t->order->order_id);
+		ent[2 * i + 1] = xstrdup(buf); /* the own entity again: harmless */
+	}
+	/* on failure every hint is true: each unit is checked as before */
+	if (sw_store_alert_open_among(e->st, (const char *const *)ent, 2 * n, hint) != SW_OK)
+		sw_log_warn("alerts", "open slips of the batch: %s", sw_store_errmsg(e->st));
+	for (size_t i = 0; i < 2 * n; i++)
+		free(ent[i]);
+	free(ent);
+}
+
 /* Evaluates each unit of u once, at its last place in the list (a parcel
  * named itself and through its order counts once). */
 static enum sw_err units_evaluate(struct sw_engine *e, struct tail_units *u, int64_t now)
 {
-	size_t n_slot = 16, *slot;
+	size_t n_slot = 16, *slot, *at, n = 0;
 	enum sw_err rc = SW_OK;
+	bool *hint;
 
 	while (n_slot < u->n_all * 2)
 		n_slot *= 2;
@@ -745,16 +788,27 @@ static enum sw_err units_evaluate(struct sw_engine *e, struct tail_units *u, int
 			j++;
 		slot[j & (n_slot - 1)] = i + 1;
 	}
-	for (size_t i = 0; i < u->n_all && rc == SW_OK; i++) {
+	at = xcalloc(u->n_all + 1, sizeof(*at));
+	for (size_t i = 0; i < u->n_all; i++) {
 		int64_t k = unit_key(u->all[i]);
 		size_t j = (size_t)hash_bytes(&k, sizeof(k));
 
 		while (unit_key(u->all[slot[j & (n_slot - 1)] - 1]) != k)
 			j++;
 		if (slot[j & (n_slot - 1)] == i + 1)
-			rc = evaluate(e, u->all[i], now, true);
+			at[n++] = i;
 	}
 	free(slot);
+	hint = xcalloc(2 * n + 1, sizeof(*hint));
+	units_hint(e, u, at, n, hint);
+	e->hint_stale = false;
+	for (size_t i = 0; i < n && rc == SW_OK; i++) {
+		e->hint = &hint[2 * i];
+		rc = evaluate(e, u->all[at[i]], now, true);
+	}
+	e->hint = NULL;
+	free(hint);
+	free(at);
 	return rc;
 }
 

@@ -39,6 +39,8 @@ static void __attribute__((format(printf, 1, 2), noreturn)) bail(const char *fmt
 struct run {
 	struct sw_engine_stats stats;
 	int exc_t0, exc_t1;	/* open "exception" slips of T0, T1 */
+	int exc_t0_after;	/* T0's after it moved on (round two) */
+	uint64_t evaluated_after, events_after;
 	int tails;		    /* sw_engine_tail calls that read events */
 };
 
@@ -69,11 +71,12 @@ static void seed(struct sw_store *st, int64_t now)
 	}
 }
 
-/* 20 events: 12 for T0, 7 for T1, and order.shipped of B0 naming both its
- * order and its parcel T0. */
-static void journal(struct sw_store *st, int64_t now)
+/* Events from = 0 .. to - 1: for T0 and T1 in turn (two of three for
+ * T0), and event 10 order.shipped of B0 naming both its order and its
+ * parcel T0.  0..19: 12 for T0, 7 for T1. */
+static void journal(struct sw_store *st, int64_t now, int from, int to)
 {
-	for (int i = 0; i < 20; i++) {
+	for (int i = from; i < to; i++) {
 		struct sw_journal_event ev = { 0 };
 		char id[16];
 
@@ -111,6 +114,32 @@ static int open_exception(struct sw_store *st, const char *entity)
 	return found;
 }
 
+/* Round two: T0 moves on (in transit), 6 more events; its exception
+ * resolves. */
+static void drain_round_two(struct sw_store *st, struct sw_engine *e, int64_t now,
+			    struct run *r)
+{
+	struct sw_parcel_update u = { 0 };
+	struct sw_engine_stats before, after;
+	char err[512];
+	int got;
+
+	sw_engine_get_stats(e, &before);
+	u.status = SW_SHIP_IN_TRANSIT;
+	u.event_at.at = now - 60;
+	if (sw_store_parcel_set_status(st, "dhl", "T0", &u) != SW_OK)
+		bail("round two: %s", sw_store_errmsg(st));
+	journal(st, now, 20, 26);
+	do {
+		if (sw_engine_tail(e, now + 1, &got, err, sizeof(err)) != SW_OK)
+			bail("tail: %s", err);
+	} while (got > 0);
+	sw_engine_get_stats(e, &after);
+	r->evaluated_after = after.evaluated - before.evaluated;
+	r->events_after = after.events;
+	r->exc_t0_after = open_exception(st, "parcel:dhl:T0");
+}
+
 /* A fresh store in dir/name, seeded and journaled, tailed to the end with
  * the given batch size. */
 static void tail_all(const char *dir, const char *name, int batch, int64_t now, struct run *r)
@@ -131,7 +160,7 @@ static void tail_all(const char *dir, const char *name, int batch, int64_t now, 
 	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
 		bail("setup: %s", err);
 	seed(st, now);
-	journal(st, now);
+	journal(st, now, 0, 20);
 	conf.batch = batch;
 	if (sw_engine_new(st, &conf, &rules, NULL, &e, err, sizeof(err)) != SW_OK)
 		bail("engine: %s", err);
@@ -143,6 +172,7 @@ static void tail_all(const char *dir, const char *name, int batch, int64_t now, 
 	sw_engine_get_stats(e, &r->stats);
 	r->exc_t0 = open_exception(st, "parcel:dhl:T0");
 	r->exc_t1 = open_exception(st, "parcel:dhl:T1");
+	drain_round_two(st, e, now, r);
 	sw_engine_free(e);
 	sw_rules_free(&rules);
 	sw_alerts_conf_free(&conf);
@@ -178,6 +208,13 @@ static void test_batch(const char *dir)
 	is_int(one.exc_t1, 0, "one per batch: T1 has no slip");
 	is_int(batch.exc_t1, 0, "batch: T1 has no slip");
 	is_int((int)batch.stats.open, (int)one.stats.open, "the same units wait for a deadline");
+
+	/* round two: an open slip resolves the same way */
+	is_int((int)one.evaluated_after, 6, "round two, one per batch: 6 evaluations");
+	is_int((int)batch.evaluated_after, 2, "round two, batch: 2 evaluations");
+	is_int(one.exc_t0_after, 0, "round two, one per batch: T0's exception resolved");
+	is_int(batch.exc_t0_after, 0, "round two, batch: T0's exception resolved");
+	is_int((int)batch.events_after, 26, "round two: 26 events counted");
 }
 
 int main(void)

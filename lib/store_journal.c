@@ -1,0 +1,99 @@
+/*
+ * store_journal.c - the SQLite side of store_journal.h.
+ *
+ * Design (as store_feeds.c): statements are prepared per call through
+ * store_int.h; each function is one call per batch of events, so the
+ * prepare is paid per batch.  The list of entities travels as one JSON
+ * array bound as text and is opened with json_each (SQLite >= 3.35 has
+ * JSON built in), so the SQL is the same whatever the batch's size.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "lib/store_int.h"
+#include "lib/store_journal.h"
+#include "lib/xmalloc.h"
+
+/* The indices (json_each's key) of the listed entities with an open
+ * alert; alerts(entity) is indexed. */
+static const char open_among_sql[] =
+    "SELECT j.key FROM json_each(:list) j WHERE EXISTS (SELECT 1 FROM alerts a"
+    " WHERE a.entity = j.value AND a.resolved_at IS NULL)";
+
+/* Appends s to buf as a JSON string. */
+static void json_str(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t need = *len + strlen(s) * 6 + 4;
+
+	if (need > *cap) {
+		*cap = need * 2;
+		*buf = xreallocarray(*buf, *cap, 1);
+	}
+	(*buf)[(*len)++] = '"';
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			(*buf)[(*len)++] = '\\';
+			(*buf)[(*len)++] = (char)*c;
+		} else if (*c < 0x20) {
+			*len += (size_t)snprintf(*buf + *len, 7, "\\u%04x", *c);
+		} else {
+			(*buf)[(*len)++] = (char)*c;
+		}
+	}
+	(*buf)[(*len)++] = '"';
+	(*buf)[*len] = '\0';
+}
+
+enum sw_err sw_store_alert_open_among(struct sw_store *st, const char *const *entities, size_t n,
+				      bool *ret_open)
+{
+	size_t len = 1, cap = 64;
+	char *list = xmalloc(cap);
+	sqlite3_stmt *s;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		ret_open[i] = true; /* until ruled out */
+	list[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (!entities[i] || !*entities[i]) {
+			free(list);
+			return sw_store_int_err(st, SW_EINVAL, "open alerts: entity %zu is empty", i);
+		}
+		if (i)
+			list[len++] = ',';
+		json_str(&list, &len, &cap, entities[i]);
+	}
+	list = xreallocarray(list, len + 2, 1);
+	memcpy(list + len, "]", 2);
+	if (!(s = sw_store_int_prepare(st, open_among_sql, "open alerts among"))) {
+		free(list);
+		return SW_ESTORE;
+	}
+	if (sw_store_int_bind_text(s, ":list", list) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		free(list);
+		return sw_store_int_dberr(st, "open alerts among");
+	}
+	for (size_t i = 0; i < n; i++)
+		ret_open[i] = false;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		sqlite3_int64 k = sqlite3_column_int64(s, 0);
+
+		if (k >= 0 && (size_t)k < n)
+			ret_open[k] = true;
+	}
+	sqlite3_finalize(s);
+	free(list);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < n; i++)
+			ret_open[i] = true;
+		return sw_store_int_dberr(st, "open alerts among");
+	}
+	return SW_OK;
+}
