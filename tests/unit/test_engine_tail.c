@@ -4,7 +4,8 @@
  * it touches once, however many events name it (a parcel named by its
  * own events and through its order's order.shipped counts once), and
  * finds the same slips as the same events tailed one per batch (what the
- * tail did for every event before it batched).
+ * tail did for every event before it batched).  Also the batch's one
+ * query for open slips (lib/store_journal.h) with awkward entity strings.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include "alerts/rules.h"
 #include "lib/conf.h"
 #include "lib/store.h"
+#include "lib/store_journal.h"
 #include "tests/tap.h"
 
 #define DAY 86400
@@ -217,6 +219,40 @@ static void test_batch(const char *dir)
 	is_int((int)batch.events_after, 26, "round two: 26 events counted");
 }
 
+/* sw_store_alert_open_among: one query for a list, whatever its strings. */
+static void test_open_among(const char *dir)
+{
+	static const char *const ent[] = { "parcel:dhl:a\"b\\c", "order:w:\001x", "parcel:x:y",
+					   "order:w:resolved", "parcel:dhl:a\"b" };
+	bool open[5];
+	const char *empty[] = { "parcel:x:y", "" };
+	char path[512], err[512];
+	struct sw_store *st;
+
+	snprintf(path, sizeof(path), "%s/among.db", dir);
+	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
+		bail("store: %s", err);
+	for (int i = 0; i < 4; i += 1) {
+		struct sw_alert a = { .entity = ent[i], .kind = "stalled", .detected_at = 1000 };
+
+		if (i != 2 && sw_store_alert_record(st, &a, NULL) != SW_OK)
+			bail("alert: %s", sw_store_errmsg(st));
+	}
+	if (sw_store_alert_resolve(st, ent[3], ",", 2000, NULL) != SW_OK)
+		bail("resolve: %s", sw_store_errmsg(st));
+	is_int(sw_store_alert_open_among(st, ent, 5, open), SW_OK, "open among: a list of 5");
+	ok(open[0], "quote and backslash in the entity: open");
+	ok(open[1], "control character in the entity: open");
+	ok(!open[2], "no alert: not open");
+	ok(!open[3], "resolved: not open");
+	ok(!open[4], "a prefix of an open entity: not open");
+	is_int(sw_store_alert_open_among(st, ent, 0, open), SW_OK, "an empty list");
+	is_int(sw_store_alert_open_among(st, empty, 2, open), SW_EINVAL, "an empty entity: EINVAL");
+	ok(strstr(sw_store_errmsg(st), "entity 1 is empty") != NULL, "the message names it: %s",
+	   sw_store_errmsg(st));
+	sw_store_close(st);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_engine_tail.XXXXXX", cmd[600];
@@ -224,6 +260,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		bail("mkdtemp");
 	test_batch(dir);
+	test_open_among(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
