@@ -63,7 +63,8 @@ enum sw_err sw_store_alert_open_among(struct sw_store *st, const char *const *en
 	for (size_t i = 0; i < n; i++) {
 		if (!entities[i] || !*entities[i]) {
 			free(list);
-			return sw_store_int_err(st, SW_EINVAL, "open alerts: entity %zu is empty", i);
+			return sw_store_int_err(st, SW_EINVAL, "open alerts: entity %zu is empty",
+						i);
 		}
 		if (i)
 			list[len++] = ',';

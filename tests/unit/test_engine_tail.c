@@ -40,10 +40,10 @@ static void __attribute__((format(printf, 1, 2), noreturn)) bail(const char *fmt
 
 struct run {
 	struct sw_engine_stats stats;
-	int exc_t0, exc_t1;	/* open "exception" slips of T0, T1 */
-	int exc_t0_after;	/* T0's after it moved on (round two) */
+	int exc_t0, exc_t1; /* open "exception" slips of T0, T1 */
+	int exc_t0_after;   /* T0's after it moved on (round two) */
 	uint64_t evaluated_after, events_after;
-	int tails;		    /* sw_engine_tail calls that read events */
+	int tails; /* sw_engine_tail calls that read events */
 };
 
 /* Order B<i> shipped with parcel dhl T<i>; T0 in exception (a slip),
