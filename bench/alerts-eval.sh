@@ -2,14 +2,12 @@
 # bench/alerts-eval.sh - the alert engine's full evaluation pass (what
 # slipwatch-alerts does at start) over N active parcels, and its memory per
 # active parcel, against a bare read of the same rows (bench/eval_bench).
-# Then the journal tail: SW_BENCH_TAIL_EVENTS (default 100000) events for
-# random seeded parcels, drained by the engine against a bare journal read.
 # N: SW_BENCH_EVAL_PARCELS (default 1000000).  Seeding the store (not
 # timed) takes a while for a million parcels; the store is deleted after.
 # Ends with eval_bench's peak RSS and RESULT lines (bench/lib.sh): the
 # start-up pass (seconds, against the bare scan) and the engine's memory
-# per active parcel.  The journal tail's figure is bench/alerts-tail.sh's
-# (a store of its own); the tail printed here is not in the table.
+# per active parcel.  The journal tail is bench/alerts-tail.sh's (a store
+# of its own: SW_BENCH_TAIL_PARCELS=1000000 for a store this size).
 set -u
 : "${SW_BUILDDIR:?run through make bench}"
 . "$(dirname "$0")/lib.sh"

@@ -8,10 +8,7 @@
  *
  *   eval_bench STORE
  *
- * Then the journal tail: TAIL events naming random seeded parcels are
- * journaled (not timed), and sw_engine_tail drains them (each event: the
- * parcel read with its order, evaluated, its open slips checked, the
- * cursor committed per batch) against a bare read of the same events.
+ * The journal tail is measured by bench/tail_bench.c (alerts-tail.sh).
  *
  * The store is seeded by bench/alerts-eval.sh (tests/tools/sw_seed bulk).
  * Both passes run in the same process on a warm page cache; the engine's
@@ -63,72 +60,6 @@ static size_t bare_pass(struct sw_store *st)
 		sw_store_track_free(list, n);
 	} while (n == 2000);
 	return total;
-}
-
-static enum sw_err count_cb(const struct sw_journal_event *ev, void *arg)
-{
-	(*(size_t *)arg)++;
-	return SW_OK;
-}
-
-/* Journals n events, each naming a random parcel T<i> of the bulk seed. */
-static void journal_events(struct sw_store *st, size_t n, size_t parcels)
-{
-	char id[32], tn[32];
-
-	if (sw_store_begin(st) != SW_OK)
-		exit(1);
-	srand(7);
-	for (size_t i = 0; i < n; i++) {
-		struct sw_journal_event ev = { 0 };
-
-		snprintf(id, sizeof(id), "bench-%zu", i);
-		snprintf(tn, sizeof(tn), "T%zu", (size_t)rand() % parcels);
-		ev.source = "bench";
-		ev.source_event_id = id;
-		ev.kind = "parcel.status";
-		ev.courier = "dhl";
-		ev.tracking_number = tn;
-		ev.occurred_at.at = time(NULL);
-		if (sw_store_journal_append(st, &ev, NULL) != SW_OK) {
-			fprintf(stderr, "eval_bench: %s\n", sw_store_errmsg(st));
-			exit(1);
-		}
-	}
-	if (sw_store_commit(st) != SW_OK)
-		exit(1);
-}
-
-/* The tail: bare journal read against the engine, over the same events. */
-static void tail_bench(struct sw_store *st, struct sw_engine *e, int64_t cursor, size_t n)
-{
-	size_t seen = 0;
-	int64_t after = cursor;
-	double t0, t_bare, t_eng;
-	char err[512];
-	int got;
-
-	t0 = now_mono();
-	do {
-		size_t before = seen;
-
-		if (sw_store_journal_read(st, after, 500, count_cb, &seen, NULL) != SW_OK)
-			exit(1);
-		after += (int64_t)(seen - before);
-		got = (int)(seen - before);
-	} while (got == 500);
-	t_bare = now_mono() - t0;
-	t0 = now_mono();
-	do {
-		if (sw_engine_tail(e, (int64_t)time(NULL), &got, err, sizeof(err)) != SW_OK) {
-			fprintf(stderr, "eval_bench: %s\n", err);
-			exit(1);
-		}
-	} while (got == 500);
-	t_eng = now_mono() - t0;
-	printf("journal tail, %zu events:   bare read %.2f s (%.0f/s), engine %.2f s (%.0f/s), "
-	       "ratio %.2f\n",
-	       n, t_bare, (double)seen / t_bare, t_eng, (double)n / t_eng, t_bare / t_eng);
 }
 
 int main(int argc, char **argv)
@@ -183,18 +114,6 @@ int main(int argc, char **argv)
 	       es.open, (double)es.queue_bytes / (double)(n_bare ? n_bare : 1));
 	printf("RSS growth during pass:    %.1f bytes per active parcel (%ld KiB)\n",
 	       (double)(rss1 - rss0) * 1024.0 / (double)(n_bare ? n_bare : 1), rss1 - rss0);
-	if (n_bare > 0) {
-		size_t tail_n = getenv("SW_BENCH_TAIL_EVENTS")
-					? (size_t)strtoul(getenv("SW_BENCH_TAIL_EVENTS"), NULL, 10)
-					: 100000;
-		int64_t cursor = 0;
-
-		sw_store_cursor_get(st, SW_ENGINE_CURSOR, &cursor);
-		sw_engine_tail(e, (int64_t)time(NULL), NULL, err, sizeof(err)); /* none yet */
-		sw_store_cursor_get(st, SW_ENGINE_CURSOR, &cursor);
-		journal_events(st, tail_n, n_bare);
-		tail_bench(st, e, cursor, tail_n);
-	}
 	sw_engine_free(e);
 	sw_rules_free(&rules);
 	sw_alerts_conf_free(&conf);
