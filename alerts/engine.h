@@ -73,7 +73,10 @@ void sw_engine_set_conf(struct sw_engine *e, const struct sw_alerts_conf *conf,
 enum sw_err sw_engine_scan(struct sw_engine *e, int64_t now, char *errbuf, size_t errlen);
 
 /* Reads up to the configured batch of journal events after the cursor and
- * evaluates the units they touch, in one transaction with the new cursor.
+ * evaluates the units they touch, each once per batch however many of its
+ * events the batch holds (its state in the store is already the newest),
+ * in the order of their last mention, in one transaction with the new
+ * cursor.
  * *ret_count (may be NULL) is the number of events read; fewer than the
  * batch means the journal is drained.  SW_OK or SW_ESTORE (nothing kept;
  * the same events are read again next time). */
