@@ -16,8 +16,11 @@
  * burst), quota left today, no pause, and a token if its API needs one.
  * Courier-wide failures (429, 5xx, timeouts, refused credentials) only set
  * paused_until; parcels are never touched then and simply stay due.
- * Per-parcel outcomes are applied in one store transaction per answer,
- * with a savepoint per parcel so one bad row does not lose the others.
+ * Answers are queued as they finish and the queue is applied at the end
+ * of the next scheduler pass (which every finished transfer kicks, so the
+ * loop's next iteration), after it sent its new requests, all in one
+ * store transaction, with a savepoint per parcel so one bad row does not
+ * lose the others (poll_apply.c); queued parcels count as in flight.
  *
  * Times: loop milliseconds (monotonic) for pauses, buckets and tokens;
  * wall-clock unix seconds for the store's schedule.  The daily quota runs
@@ -343,6 +346,17 @@ static void drain(struct sw_poll_engine *p)
 	}
 }
 
+/* Lets libcurl do now what its timer would ask for in the next
+ * iteration (start the transfers just added); never from a libcurl
+ * callback. */
+void pl_curl_now(struct sw_poll_engine *p)
+{
+	int running;
+
+	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	drain(p);
+}
+
 static void fd_ready(struct sw_loop *loop, int fd, int events, void *arg)
 {
 	struct sw_poll_engine *p = arg;
@@ -566,6 +580,7 @@ void sw_poll_stop(struct sw_poll_engine *p)
 	timer_off(p, &p->sched_timer);
 	timer_off(p, &p->seed_timer);
 	timer_off(p, &p->gauge_timer);
+	pl_answers_flush(p); /* answers already received are kept */
 	for (size_t i = 0; i < p->n; i++) {
 		struct courier *c = &p->cs[i];
 

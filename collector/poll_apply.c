@@ -1,7 +1,7 @@
 /*
  * poll_apply.c - the poll engine's answers: reading a finished tracking
  * transfer through its adapter and applying the per-parcel results to the
- * store (journal, status, schedule) in one transaction per answer.
+ * store (journal, status, schedule).
  *
  * Design (doc/polling.md).  Courier-wide errors (429, 401/403, 5xx) touch
  * no parcel.  An answer with nothing usable about any number is a courier
@@ -13,6 +13,22 @@
  * (rejected) and unknown (not found) numbers back off alone with
  * failures 0 (refused) and are given up after give_up_after.  Pushed
  * results (pl_apply_push) go through the same apply_found.
+ *
+ * Group commit.  An answer is not written when its transfer finishes: it
+ * is queued (pl_answer_queue) and every answer queued since the last
+ * scheduler pass is applied at the end of the next one
+ * (pl_answers_flush), in one transaction with a savepoint per parcel.
+ * The scheduler is kicked by every finished transfer and runs in the
+ * loop's next iteration, so the answers that finish in one iteration (or
+ * two) share one commit and one fdatasync instead of one each; the pass
+ * sends its new requests before it commits, so the courier answers them
+ * while the disk syncs.  A queued parcel counts as busy: the due query
+ * still sees it due, the scheduler does not ask for it again.  Nothing
+ * is counted or logged as stored before the commit, and a parcel's
+ * status, journal and schedule change in the same transaction: the
+ * answer is durable before anything downstream (the alert engine reads
+ * only committed rows) can act on it.  A crash before the commit loses
+ * only the HTTP requests: the parcels are still due and asked again.
  */
 #include "config.h"
 
@@ -260,11 +276,6 @@ out:
 	return rc;
 }
 
-/* Tallies of one answer, counted once it is committed. */
-struct tally {
-	uint64_t found, not_found, rejected, given_up, errors, events, store_fail;
-};
-
 #define GIVE_UP_PARK_S ((int64_t)SW_POLL_PARK_S) /* a given-up parcel's next poll */
 
 /* The interval after a refusal: the parcel's own doubled, at least
@@ -365,66 +376,179 @@ static enum sw_err apply_one(struct courier *c, const struct item *it,
 	}
 }
 
-/* Applies the per-parcel results of one answer in one transaction. */
-static void apply_results(struct courier *c, const struct batch *b,
-			  const struct sw_courier_result *res)
+/* ---- the answer queue: one commit per scheduler pass -------------------- */
+
+void pl_answer_queue(struct courier *c, const struct batch *b, struct sw_courier_result *res)
 {
+	struct sw_poll_engine *p = c->p;
+	struct answer *a = xcalloc(1, sizeof(*a));
+
+	a->c = c;
+	a->n = b->n;
+	a->items = xcalloc(b->n ? b->n : 1, sizeof(*a->items));
+	a->res = xcalloc(b->n ? b->n : 1, sizeof(*a->res));
+	for (size_t i = 0; i < b->n; i++) {
+		a->items[i] = b->items[i];
+		a->items[i].tn = xstrdup(b->items[i].tn);
+		a->res[i] = res[i];
+		memset(&res[i], 0, sizeof(res[i]));
+	}
+	if (p->answers_last)
+		p->answers_last->next = a;
+	else
+		p->answers = a;
+	p->answers_last = a;
+}
+
+static void answer_free(struct answer *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->items[i].tn);
+		sw_courier_result_clear(&a->res[i]);
+	}
+	free(a->items);
+	free(a->res);
+	free(a);
+}
+
+/* Applies the parcels of a, each in its own savepoint (inside the
+ * flush's transaction): a parcel whose writes fail is undone alone.
+ * SW_OK, or the error of a savepoint operation (the transaction is then
+ * unusable). */
+static enum sw_err apply_answer(struct answer *a, int64_t now_s)
+{
+	struct courier *c = a->c;
 	struct sw_store *st = c->p->store;
-	struct tally t = {0};
-	int64_t now_s = time(NULL);
-	uint64_t answered;
 	enum sw_err rc;
 
-	if ((rc = sw_store_begin(st)) != SW_OK)
-		goto fail;
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i < a->n; i++) {
 		if ((rc = sw_store_savepoint(st)) != SW_OK)
-			break;
-		rc = apply_one(c, &b->items[i], &res[i], now_s, &t);
+			return rc;
+		rc = apply_one(c, &a->items[i], &a->res[i], now_s, &a->t);
 		if (rc == SW_OK) {
 			rc = sw_store_savepoint_release(st);
 		} else {
-			t.store_fail++;
+			a->t.store_fail++;
 			sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
-					"cannot store the answer for one parcel: %s",
+					"cannot store the answer for %s: %s", a->items[i].tn,
 					sw_store_errmsg(st));
 			rc = sw_store_savepoint_rollback(st);
 		}
 		if (rc != SW_OK)
-			break;
+			return rc;
 	}
-	/* the feed's health, for the alert engine's `stalled` */
-	answered = t.found + t.not_found + t.rejected;
-	if (rc == SW_OK)
-		rc = sw_store_courier_health_note(st, c->cf->name, answered > 0, now_s,
-						  answered > 0 ? NULL : res[0].message);
-	/* and its error rate, minute by minute (store_feeds.h) */
-	if (rc == SW_OK)
-		rc = sw_store_courier_polls_note(st, c->cf->name, now_s, answered, t.errors);
-	if (rc != SW_OK) {
-		sw_store_rollback(st);
-		goto fail;
+	return SW_OK;
+}
+
+/* The feed's health (courier_health, for the alert engine's `stalled`)
+ * and its error rate minute by minute (courier_polls, store_feeds.h) for
+ * c's answers in list: one note of each kind per courier and flush.  An
+ * answer is useful when it told something about a parcel (found, not
+ * found, refused); the failure text is the last useless answer's. */
+static enum sw_err note_feed(struct courier *c, const struct answer *list, int64_t now_s)
+{
+	struct sw_store *st = c->p->store;
+	uint64_t answered = 0, errors = 0, n = 0;
+	const char *fail_msg = NULL;
+	bool any_ok = false, any_fail = false;
+	enum sw_err rc = SW_OK;
+
+	for (const struct answer *a = list; a; a = a->next) {
+		uint64_t k = a->t.found + a->t.not_found + a->t.rejected;
+
+		if (a->c != c)
+			continue;
+		n++;
+		answered += k;
+		errors += a->t.errors;
+		any_ok |= k > 0;
+		if (k == 0) {
+			any_fail = true;
+			fail_msg = a->n ? a->res[0].message : NULL;
+		}
 	}
-	if ((rc = sw_store_commit(st)) != SW_OK)
-		goto fail;
-	c->st.found += t.found;
-	c->st.not_found += t.not_found;
-	c->st.rejected += t.rejected;
-	c->st.given_up += t.given_up;
-	c->st.errors += t.errors;
-	c->st.events_new += t.events;
-	c->st.store_fail += t.store_fail;
-	if (t.events)
-		pl_count(c, "events", t.events);
-	if (t.store_fail == 0)
+	if (n == 0)
+		return SW_OK;
+	if (any_ok)
+		rc = sw_store_courier_health_note(st, c->cf->name, 1, now_s, NULL);
+	if (rc == SW_OK && any_fail)
+		rc = sw_store_courier_health_note(st, c->cf->name, 0, now_s, fail_msg);
+	if (rc == SW_OK)
+		rc = sw_store_courier_polls_note(st, c->cf->name, now_s, (int64_t)answered,
+						 (int64_t)errors);
+	return rc;
+}
+
+/* a is committed: its counts become the courier's. */
+static void answer_counted(const struct answer *a)
+{
+	struct courier *c = a->c;
+
+	c->st.found += a->t.found;
+	c->st.not_found += a->t.not_found;
+	c->st.rejected += a->t.rejected;
+	c->st.given_up += a->t.given_up;
+	c->st.errors += a->t.errors;
+	c->st.events_new += a->t.events;
+	c->st.store_fail += a->t.store_fail;
+	if (a->t.events)
+		pl_count(c, "events", a->t.events);
+	if (a->t.store_fail == 0)
 		sw_log_release(&c->store_c, SW_LOG_NOTICE, c->target, "storing answers again");
-	return;
-fail:
-	/* the parcels stay due; pause so a broken store is not a busy loop */
-	c->st.store_fail += b->n;
-	pl_backoff(c);
-	sw_log_complain(&c->store_c, SW_LOG_ERR, c->target, "cannot store answers: %s",
-			sw_store_errmsg(st));
+}
+
+/* The flush's transaction failed: nothing of list was kept, its parcels
+ * stay due; each courier concerned pauses once so that a broken store is
+ * not a busy loop. */
+static void flush_failed(struct sw_poll_engine *p, const struct answer *list)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct courier *c = &p->cs[i];
+		uint64_t n = 0;
+
+		for (const struct answer *a = list; a; a = a->next)
+			if (a->c == c)
+				n += a->n;
+		if (n == 0)
+			continue;
+		c->st.store_fail += n;
+		pl_backoff(c);
+		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target, "cannot store answers: %s",
+				sw_store_errmsg(p->store));
+	}
+}
+
+void pl_answers_flush(struct sw_poll_engine *p)
+{
+	struct answer *list = p->answers, *a, *next;
+	struct sw_store *st = p->store;
+	int64_t now_s = time(NULL);
+	enum sw_err rc;
+
+	if (list == NULL)
+		return;
+	p->answers = p->answers_last = NULL; /* a failure below must not apply them twice */
+	if ((rc = sw_store_begin(st)) == SW_OK) {
+		for (a = list; a && rc == SW_OK; a = a->next)
+			rc = apply_answer(a, now_s);
+		for (size_t i = 0; i < p->n && rc == SW_OK; i++)
+			rc = note_feed(&p->cs[i], list, now_s);
+		if (rc == SW_OK)
+			rc = sw_store_commit(st);
+		else
+			sw_store_rollback(st);
+	}
+	if (rc == SW_OK) {
+		p->flushes++;
+		for (a = list; a; a = a->next)
+			answer_counted(a);
+	} else {
+		flush_failed(p, list);
+	}
+	for (a = list; a; a = next) {
+		next = a->next;
+		answer_free(a);
+	}
 }
 
 /* Marks every parcel of b as failed with reason (an answer we could not
@@ -436,9 +560,9 @@ static void fail_batch(struct courier *c, const struct batch *b, const char *rea
 	for (size_t i = 0; i < b->n; i++) {
 		res[i].outcome = SW_COURIER_ERROR;
 		res[i].errkind = SW_COURIER_ERR_BAD_RESPONSE;
-		res[i].message = (char *)reason;
+		res[i].message = xstrdup(reason);
 	}
-	apply_results(c, b, res);
+	pl_answer_queue(c, b, res);
 	free(res);
 }
 
@@ -535,9 +659,10 @@ static size_t isolate(struct courier *c, const struct batch *b, struct sw_courie
 	return nq;
 }
 
-/* Applies the results of b that were not queued again (not BATCH). */
+/* Queues the results of b that were not queued again (not BATCH) as
+ * one answer; those results are taken over (zeroed in res). */
 static void apply_answered(struct courier *c, const struct batch *b,
-			   const struct sw_courier_result *res)
+			   struct sw_courier_result *res)
 {
 	struct batch sub = {0};
 	struct sw_courier_result *r = xcalloc(b->n, sizeof(*r));
@@ -545,13 +670,14 @@ static void apply_answered(struct courier *c, const struct batch *b,
 	sub.items = xcalloc(b->n, sizeof(*sub.items));
 	for (size_t i = 0; i < b->n; i++)
 		if (res[i].outcome != SW_COURIER_ERROR || res[i].errkind != SW_COURIER_ERR_BATCH) {
-			sub.items[sub.n] = b->items[i]; /* borrowed: not freed here */
+			sub.items[sub.n] = b->items[i]; /* borrowed: copied by the queue */
 			r[sub.n++] = res[i];
+			memset(&res[i], 0, sizeof(res[i])); /* moved */
 		}
 	if (sub.n > 0)
-		apply_results(c, &sub, r);
+		pl_answer_queue(c, &sub, r);
 	free(sub.items);
-	free(r); /* shallow copies: the caller clears res */
+	free(r);
 }
 
 /* A 401/403 on a tracking request: with a token, drop it (unless a newer
@@ -672,6 +798,7 @@ enum sw_err pl_apply_push(struct courier *c, const char *tn, const struct sw_cou
 		*ret_new_events = 0;
 	if (tn == NULL || r == NULL || r->outcome != SW_COURIER_FOUND)
 		return SW_EINVAL;
+	pl_answers_flush(c->p); /* answers received earlier land first */
 	if ((rc = sw_store_begin(st)) != SW_OK)
 		return SW_ESTORE;
 	rc = sw_store_parcel_get(st, c->cf->name, tn, &old);

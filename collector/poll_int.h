@@ -5,7 +5,8 @@
  *   poll.c        helpers, transfers, tokens, libcurl on the loop, API
  *   poll_conf.c   [courier NAME] option table and checks
  *   poll_sched.c  courier health (pause, backoff, 429) and scheduling
- *   poll_apply.c  reading answers and applying them to the store
+ *   poll_apply.c  reading answers, queueing them and committing the
+ *                 queue to the store (one transaction per scheduler pass)
  */
 #ifndef SW_POLL_INT_H
 #define SW_POLL_INT_H
@@ -43,6 +44,22 @@ struct batch {
 };
 
 struct courier;
+
+/* What one answer did, counted once its transaction is committed. */
+struct tally {
+	uint64_t found, not_found, rejected, given_up, errors, events, store_fail;
+};
+
+/* An answer waiting for the engine's next commit (poll_apply.c): the
+ * parcels it speaks for and their results, both owned. */
+struct answer {
+	struct answer *next;
+	struct courier *c;
+	struct item *items;
+	struct sw_courier_result *res;
+	size_t n;
+	struct tally t; /* filled while it is applied */
+};
 
 /* One HTTP transfer in flight. */
 struct xfer {
@@ -100,6 +117,8 @@ struct sw_poll_engine {
 	uint64_t curl_timer, sched_timer, seed_timer, gauge_timer;
 	bool in_curl_timer, curl_timer_touched;
 	uint64_t rng;
+	struct answer *answers, *answers_last; /* queued, oldest first */
+	uint64_t flushes; /* transactions that committed queued answers */
 };
 
 
@@ -121,6 +140,7 @@ void pl_xfer_unlink(struct xfer *x);
 void pl_xfer_response(struct xfer *x, struct sw_courier_response *resp);
 void pl_auth_start(struct courier *c);
 void pl_auth_done(struct courier *c, struct xfer *x, CURLcode res);
+void pl_curl_now(struct sw_poll_engine *p); /* libcurl's timeout work, now */
 
 /* poll_sched.c: courier health and scheduling */
 void pl_rate_headers(struct courier *c, CURL *easy); /* X-RateLimit-*: pause at 0 left */
@@ -143,6 +163,19 @@ enum sw_err pl_reschedule(struct courier *c, const struct item *it, int64_t now_
 			  int failures, const char *error);
 int pl_secs(int64_t ms); /* ms as whole seconds, >= 1 */
 void pl_track_done(struct courier *c, struct xfer *x, CURLcode res);
+/* Queues the answer about b's parcels with their results res (b->n of
+ * them, taken over: res[i] is zeroed; b's items are copied) for the next
+ * pl_answers_flush.  Nothing is written or counted before that. */
+void pl_answer_queue(struct courier *c, const struct batch *b, struct sw_courier_result *res);
+/* Applies every queued answer in ONE store transaction, a savepoint per
+ * parcel (a row that fails is undone alone and counted in store_fail),
+ * with one feed-health note per courier, then counts them.  If the
+ * transaction itself fails, nothing is applied: their parcels stay due
+ * and each courier concerned backs off once.  No-op when none is queued.
+ * Runs at the end of a scheduler pass that found answers queued (after
+ * its requests were sent: queued parcels count as busy there), before a
+ * pushed result is applied and when the engine stops. */
+void pl_answers_flush(struct sw_poll_engine *p);
 /* Applies a pushed FOUND result r about parcel tn of c in its own store
  * transaction, as a poll answer would be (journal with duplicates skipped,
  * status, delivery counting, schedule: removed when terminal, else next

@@ -395,9 +395,14 @@ static void send_batch(struct courier *c, struct batch *b)
 	c->st.requests++;
 }
 
-/* true if tracking number tn is in flight or waiting. */
+/* true if tracking number tn is in flight, waiting or answered but not
+ * yet committed (its schedule still says due). */
 static bool busy(const struct courier *c, const char *tn)
 {
+	for (const struct answer *a = c->p->answers; a; a = a->next)
+		for (size_t i = 0; a->c == c && i < a->n; i++)
+			if (strcmp(a->items[i].tn, tn) == 0)
+				return true;
 	for (const struct xfer *x = c->xfers; x; x = x->next)
 		for (size_t i = 0; x->b && i < x->b->n; i++)
 			if (strcmp(x->b->items[i].tn, tn) == 0)
@@ -413,6 +418,8 @@ static size_t busy_count(const struct courier *c)
 {
 	size_t n = 0;
 
+	for (const struct answer *a = c->p->answers; a; a = a->next)
+		n += a->c == c ? a->n : 0;
 	for (const struct xfer *x = c->xfers; x; x = x->next)
 		n += x->b ? x->b->n : 0;
 	for (const struct batch *b = c->waiting; b; b = b->next)
@@ -506,6 +513,12 @@ int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg)
 	(void)id;
 	for (size_t i = 0; i < p->n; i++)
 		pl_pump(&p->cs[i]);
+	if (p->answers) {
+		/* the requests just queued go out before the commit waits on
+		 * the disk, so the courier works while we sync */
+		pl_curl_now(p);
+		pl_answers_flush(p);
+	}
 	return p->conf->tick_ms;
 }
 
