@@ -1,0 +1,347 @@
+/*
+ * test_poll_commit.c - the poll engine's group commit (collector/
+ * poll_apply.c): answers queued as their transfers finish are applied by
+ * pl_answers_flush in ONE store transaction, a savepoint per parcel.
+ *
+ * No courier, no network, no timing: answers are built by hand and
+ * queued through the engine's internal pl_answer_queue (what
+ * pl_track_done does once the adapter has parsed a body), then flushed.
+ * Commits are counted with SQLite's commit hook on the store's
+ * connection (store_int.h).  Checked: N answers queued -> nothing written
+ * or counted before the flush, one commit after it, each parcel's status,
+ * journal and schedule as a lone answer would leave them; a parcel whose
+ * writes fail (a temporary trigger refuses its update) is undone alone and
+ * counted in store_fail, the others kept; a flush whose transaction cannot
+ * start applies nothing, keeps every parcel due and backs the courier
+ * off; a queued parcel is not asked for again by the scheduler.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "collector/poll.h"
+#include "collector/poll_int.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/store.h"
+#include "lib/store_int.h"
+#include "lib/xmalloc.h"
+#include "slipwatch/courier.h"
+#include "slipwatch/metrics.h"
+#include "tests/tap.h"
+
+#define COURIER "dhl"
+
+static char tmpdir[] = "/tmp/test_poll_commit.XXXXXX";
+static struct sw_loop *loop;
+static struct sw_store *store;
+static struct sw_metrics *metrics;
+static struct sw_conf *conf;
+static struct sw_poll_conf *pc;
+static struct sw_poll_engine *eng;
+static int commits;
+
+/* Log lines of the engine. */
+static char logbuf[8192];
+static size_t loglen;
+
+static void sink(enum sw_log_level level, const char *line, void *arg)
+{
+	(void)level;
+	(void)arg;
+	if (loglen + strlen(line) + 2 < sizeof(logbuf))
+		loglen += (size_t)snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", line);
+}
+
+static int on_commit(void *arg)
+{
+	(void)arg;
+	commits++;
+	return 0; /* let it commit */
+}
+
+/* Port 9 (discard) on loopback: nothing listens; no test runs the loop,
+ * so no request is ever sent. */
+static const char conf_text[] = "[courier " COURIER "]\n"
+				"base_url = http://127.0.0.1:9/dhl\n"
+				"api_key_env = SWT_DHL_KEY\n"
+				"concurrency = 2\n"
+				"interval = 10s\n"
+				"interval_near = 5s\n"
+				"interval_max = 40s\n";
+
+static bool setup(void)
+{
+	char err[512] = "", *path = xasprintf("%s/store.db", tmpdir);
+	enum sw_err rc;
+
+	rc = sw_store_open(path, 0, &store, err, sizeof(err));
+	free(path);
+	if (rc == SW_OK)
+		rc = sw_loop_new(&loop);
+	metrics = sw_metrics_new();
+	if (rc == SW_OK)
+		rc = sw_conf_load_string(conf_text, "t.conf", &conf, err, sizeof(err));
+	if (rc == SW_OK)
+		rc = sw_poll_conf_load(conf, &pc, err, sizeof(err));
+	if (rc == SW_OK)
+		rc = sw_poll_new(loop, store, metrics, pc, &eng, err, sizeof(err));
+	if (!ok(rc == SW_OK, "store and engine (not started)"))
+		printf("#   %s: %s\n", sw_err_name(rc), err);
+	if (rc == SW_OK)
+		sqlite3_commit_hook(sw_store_int_db(store), on_commit, NULL);
+	return rc == SW_OK;
+}
+
+/* A parcel of the courier due for ago s, interval 10 s. */
+static void add_parcel_ago(const char *tn, int64_t ago)
+{
+	struct sw_poll sp = {0};
+
+	sw_store_parcel_upsert(store, COURIER, tn, NULL, NULL, (struct sw_stamp){1773000000, 0});
+	sp.courier = COURIER;
+	sp.tracking_number = tn;
+	sp.next_poll_at = time(NULL) - ago;
+	sp.interval_s = 10;
+	sw_store_poll_upsert(store, &sp);
+}
+
+static void add_parcel(const char *tn)
+{
+	add_parcel_ago(tn, 1);
+}
+
+/* A FOUND result in transit with two timed events, as an adapter fills
+ * it (everything owned, cleared by the engine). */
+static struct sw_courier_result found(const char *tn)
+{
+	struct sw_courier_result r = {0};
+	char raw[2][32];
+
+	r.tracking_number = xstrdup(tn);
+	r.outcome = SW_COURIER_FOUND;
+	r.status = SW_SHIP_IN_TRANSIT;
+	r.raw_code = xstrdup("transit");
+	r.raw_text = xstrdup("On its way");
+	r.n_events = 2;
+	r.events = xcalloc(2, sizeof(*r.events));
+	for (int i = 0; i < 2; i++) {
+		snprintf(raw[i], sizeof(raw[i]), "2026-03-1%dT09:00:00Z", i);
+		sw_time_parse(raw[i], &r.events[i].at, NULL, 0);
+		r.events[i].has_time = true;
+		r.events[i].status = i ? SW_SHIP_IN_TRANSIT : SW_SHIP_INFO_RECEIVED;
+		r.events[i].code = xstrdup(i ? "transit" : "pickup");
+		r.events[i].text = xasprintf("event %d of %s", i, tn);
+		r.events[i].raw_time = xstrdup(raw[i]);
+	}
+	r.has_latest = true;
+	r.latest = r.events[1].at;
+	return r;
+}
+
+/* Queues one answer about tn alone, as one finished transfer would. */
+static void queue_found(const char *tn)
+{
+	struct item it = {.tn = (char *)tn, .interval_s = 10, .failures = 0};
+	struct batch b = {.items = &it, .n = 1};
+	struct sw_courier_result r = found(tn);
+
+	pl_answer_queue(&eng->cs[0], &b, &r);
+	ok(r.tracking_number == NULL && r.events == NULL, "  %s: result taken over", tn);
+}
+
+static struct sw_poll_stats stats(void)
+{
+	struct sw_poll_stats s = {0};
+
+	sw_poll_get_stats(eng, COURIER, &s);
+	return s;
+}
+
+static enum sw_ship_status status_of(const char *tn)
+{
+	struct sw_parcel *p = NULL;
+	enum sw_ship_status s = SW_SHIP_LAST;
+
+	if (sw_store_parcel_get(store, COURIER, tn, &p) == SW_OK)
+		s = p->status;
+	sw_store_parcel_free(p);
+	return s;
+}
+
+/* Is tn due now (its schedule not moved by an answer)? */
+static bool due_now(const char *tn)
+{
+	struct sw_poll *due = NULL;
+	size_t n = 0;
+	bool found_it = false;
+
+	sw_store_poll_due_courier(store, COURIER, time(NULL), 1000, &due, &n);
+	for (size_t i = 0; i < n; i++)
+		found_it |= strcmp(due[i].tracking_number, tn) == 0;
+	sw_store_poll_free(due, n);
+	return found_it;
+}
+
+static int64_t journal_count(void)
+{
+	int64_t n = -1;
+
+	sw_store_journal_count(store, &n);
+	return n;
+}
+
+static void test_one_commit(void)
+{
+	static const char *const tns[] = {"GC001", "GC002", "GC003", "GC004", "GC005"};
+	const size_t n = sizeof(tns) / sizeof(tns[0]);
+	int64_t journal0 = journal_count();
+	size_t ok_parcels = 0;
+
+	for (size_t i = 0; i < n; i++)
+		add_parcel(tns[i]);
+	for (size_t i = 0; i < n; i++)
+		queue_found(tns[i]);
+	commits = 0;
+	is_int(stats().found, 0, "five answers queued: none counted before the commit");
+	is_int(status_of(tns[0]), SW_SHIP_PENDING, "  nor written");
+	ok(due_now(tns[0]), "  still due in the store");
+	is_int(commits, 0, "  no commit yet");
+
+	pl_answers_flush(eng);
+	is_int(commits, 1, "flushed: one commit for five answers");
+	is_int(eng->flushes, 1, "  one flush");
+	ok(eng->answers == NULL, "  queue empty");
+	is_int(stats().found, 5, "  five found");
+	is_int(stats().events_new, 10, "  ten new events");
+	is_int(stats().store_fail, 0, "  no store failure");
+	is_int(journal_count() - journal0, 10, "  ten journal rows");
+	for (size_t i = 0; i < n; i++)
+		ok_parcels += status_of(tns[i]) == SW_SHIP_IN_TRANSIT && !due_now(tns[i]);
+	is_int(ok_parcels, 5, "  every parcel in transit and rescheduled");
+
+	commits = 0;
+	pl_answers_flush(eng);
+	is_int(commits, 0, "an empty queue: no transaction");
+}
+
+static void test_bad_row(void)
+{
+	static const char *const tns[] = {"GB001", "GB002", "GB003"};
+	sqlite3 *db = sw_store_int_db(store);
+	struct sw_poll_stats s0 = stats();
+	char *err = NULL;
+	int rc;
+
+	for (size_t i = 0; i < 3; i++)
+		add_parcel(tns[i]);
+	rc = sqlite3_exec(db,
+			  "CREATE TEMP TRIGGER refuse_gb002 BEFORE UPDATE ON parcels "
+			  "WHEN NEW.tracking_number = 'GB002' "
+			  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+			  NULL, NULL, &err);
+	if (!ok(rc == SQLITE_OK, "a trigger refuses GB002's update"))
+		printf("#   %s\n", err ? err : "?");
+	sqlite3_free(err);
+	for (size_t i = 0; i < 3; i++)
+		queue_found(tns[i]);
+	commits = 0;
+	pl_answers_flush(eng);
+	is_int(commits, 1, "one bad row: still one commit");
+	is_int(stats().found - s0.found, 2, "  the two others found");
+	is_int(stats().store_fail - s0.store_fail, 1, "  one store failure");
+	is_int(status_of("GB001"), SW_SHIP_IN_TRANSIT, "  GB001 stored");
+	is_int(status_of("GB003"), SW_SHIP_IN_TRANSIT, "  GB003 stored (after the bad row)");
+	is_int(status_of("GB002"), SW_SHIP_PENDING, "  GB002 unchanged");
+	ok(due_now("GB002"), "  GB002 still due: asked again");
+	ok(strstr(logbuf, "cannot store the answer for GB002") != NULL, "  logged with its number");
+	ok(!due_now("GB001") && !due_now("GB003"), "  the others rescheduled");
+	sqlite3_exec(db, "DROP TRIGGER temp.refuse_gb002", NULL, NULL, NULL);
+}
+
+static void test_failed_flush(void)
+{
+	struct sw_poll_stats s0 = stats();
+
+	add_parcel("GF001");
+	add_parcel("GF002");
+	queue_found("GF001");
+	queue_found("GF002");
+	/* a transaction left open: the flush cannot begin its own */
+	sw_store_begin(store);
+	commits = 0;
+	pl_answers_flush(eng);
+	sw_store_rollback(store);
+	is_int(commits, 0, "a flush that cannot begin: no commit");
+	ok(eng->answers == NULL, "  queue dropped (not applied twice)");
+	is_int(stats().found - s0.found, 0, "  nothing counted");
+	is_int(stats().store_fail - s0.store_fail, 2, "  both in store_fail");
+	ok(stats().backoff_ms > 0 && stats().paused_ms > 0, "  the courier backs off");
+	is_int(status_of("GF001"), SW_SHIP_PENDING, "  GF001 unchanged");
+	ok(due_now("GF001") && due_now("GF002"), "  both still due: asked again later");
+}
+
+/* A queued parcel is in flight for the scheduler: a pass sends the due
+ * parcels that are not queued and leaves the queued one alone. */
+static void test_queued_is_busy(void)
+{
+	struct courier *c = &eng->cs[0];
+	bool q_sent = false, other_sent = false;
+
+	c->paused_until = 0; /* after test_failed_flush */
+	/* due before the parcels left due by the tests above */
+	add_parcel_ago("GQ001", 100);
+	add_parcel_ago("GQ002", 99);
+	queue_found("GQ001");
+	pl_pump(c);
+	for (const struct xfer *x = c->xfers; x; x = x->next)
+		for (size_t i = 0; x->b && i < x->b->n; i++) {
+			q_sent |= strcmp(x->b->items[i].tn, "GQ001") == 0;
+			other_sent |= strcmp(x->b->items[i].tn, "GQ002") == 0;
+		}
+	ok(other_sent, "a pass sends the due parcel that is not queued");
+	ok(!q_sent, "  and not the queued one (due in the store until the flush)");
+	commits = 0;
+	pl_answers_flush(eng);
+	is_int(commits, 1, "  then the queue commits");
+	is_int(status_of("GQ001"), SW_SHIP_IN_TRANSIT, "  GQ001 stored");
+}
+
+int main(void)
+{
+	char *cmd;
+
+	setenv("SWT_DHL_KEY", "k-dhl", 1);
+	setenv("TZ", "UTC", 1);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	sw_log_set_sink(sink, NULL);
+	if (setup()) {
+		test_one_commit();
+		test_bad_row();
+		test_failed_flush();
+		test_queued_is_busy();
+	}
+	sw_poll_free(eng);
+	sw_poll_conf_free(pc);
+	sw_conf_free(conf);
+	sw_metrics_free(metrics);
+	sw_loop_free(loop);
+	sw_store_close(store);
+	sw_log_set_sink(NULL, NULL);
+	cmd = xasprintf("rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	free(cmd);
+	return tap_done();
+}
