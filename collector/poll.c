@@ -627,7 +627,10 @@ enum sw_err sw_poll_get_stats(const struct sw_poll_engine *p, const char *name,
 		if (strcmp(c->cf->name, name) != 0)
 			continue;
 		*ret_stats = c->st;
+		/* an answer queued for the next commit is not done yet */
 		ret_stats->in_flight = c->in_flight;
+		for (const struct answer *a = p->answers; a; a = a->next)
+			ret_stats->in_flight += a->c == c;
 		ret_stats->paused_ms = c->paused_until > now ? c->paused_until - now : 0;
 		ret_stats->backoff_ms = c->backoff;
 		ret_stats->has_token = pl_token_ok(c, now);
