@@ -196,7 +196,7 @@ def stage(f):
     x = sorted(f(i) for i in lat if i in st)
     return f"median {pct(x, 50):.1f} s, max {x[-1]:.1f} s" if x else "-"
 print("  stages (store times are whole seconds):")
-print(f"    published -> journaled (collector): {stage(lambda i: st[i][0] - pub[i])}")
+print(f"    published -> journaled (collector): {stage(lambda i: st[i][0] - math.floor(pub[i]))}")
 print(f"    journaled -> slip detected (engine's tail): {stage(lambda i: st[i][1] - st[i][0])}")
 print(f"    detected -> sent (settle {settle} s, then the sender): {stage(lambda i: st[i][2] - st[i][1])}")
 print("  slowest:", ", ".join(f"#{i} at {pub[i] - t_pub:.0f} s: {lat[i]:.2f} s"
@@ -211,6 +211,6 @@ note=""
 [ "$sustained" = yes ] || note=" (load NOT sustained: $achieved/s)"
 [ "$got" -eq "$ntrig" ] || note="$note ($got of $ntrig emails)"
 bench_result "e2e latency p50, event to email, $RATE events/s, settle ${SETTLE}s$note (RSS: collector)" \
-	"$p50" - s "p99 < 1 s + settle" "$rss_col"
+	"$p50" - s "- (p99 is the goal)" "$rss_col"
 bench_result "e2e latency p99, event to email, $RATE events/s, settle ${SETTLE}s$note (RSS: alert engine)" \
 	"$p99" - s "< $((SETTLE + 1)) s (1 s + settle)" "$rss_alerts"
