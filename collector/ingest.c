@@ -4,14 +4,23 @@
  *
  * Design:
  * - One batch = one store transaction, opened lazily by the first message
- *   that needs the store and closed by sw_ingest_commit/abort.  Each
- *   message runs in a savepoint, so a store failure undoes that message
- *   alone and leaves the batch consistent; the caller still abandons the
- *   batch (SW_INGEST_RETRY) because its PUBACKs must not go out.
- * - Store argument errors (SW_EINVAL/SW_ERANGE) for a parsed event are
- *   deterministic: retrying would redeliver the same poison message
- *   forever, so they are rejects (bad_value), not retries.  The parser is
- *   meant to make them impossible.
+ *   that needs the store and closed by sw_ingest_commit/abort.  A store
+ *   failure (SW_ESTORE) loses the whole batch: the caller abandons it
+ *   (SW_INGEST_RETRY) because its PUBACKs must not go out, and the broker
+ *   delivers it all again.
+ * - Store refusals of an event's values (SW_EINVAL/SW_ERANGE, a constraint
+ *   the row breaks) are deterministic: retrying would redeliver the same
+ *   poison message forever, so they must end as rejects (bad_value), with
+ *   nothing of the message in the store.  The parser is meant to make
+ *   them impossible, so messages are written without a savepoint of their
+ *   own (savepoints and their statement journals were a measurable part of
+ *   ingest).  Each store call checks its values before writing, so a
+ *   refusal of the first write (the journal row) is a plain reject.  A
+ *   refusal after it cannot be undone alone: the batch is abandoned
+ *   (RETRY, counted in stats.careful) and the ingest turns careful: the
+ *   batches that follow run each message in a savepoint, so the
+ *   redelivered message is rolled back alone and rejected, until a batch
+ *   commits.
  * - Stage durations need the stage times before the message: the order is
  *   read before it is changed, in the same transaction.  A duration is
  *   reported by the message that makes both of its stage times known, so
@@ -65,6 +74,8 @@ struct sw_ingest {
 	struct sw_store *st;
 	struct sw_ingest_opts opts;
 	int in_batch; /* our transaction is open */
+	int careful;  /* next batches: a savepoint per message (see top) */
+	int batch_careful; /* the open batch is careful */
 	int broken;   /* a message returned RETRY: only abort is left */
 	struct pending *pend;
 	size_t n_pend, alloc_pend;
@@ -333,6 +344,7 @@ enum sw_err sw_ingest_commit(struct sw_ingest *ing)
 			return SW_ESTORE;
 		}
 		ing->stats.commits++;
+		ing->careful = 0;
 	}
 	pending_flush(ing);
 	return SW_OK;
@@ -377,16 +389,9 @@ static enum sw_ingest_result rejected(struct sw_ingest *ing, const char *topic_w
 static enum sw_err stages_before(struct sw_ingest *ing, const struct sw_event *ev,
 				 struct sw_stamp ret[SW_STAGE_LAST])
 {
-	struct sw_order *o = NULL;
-	enum sw_err rc = sw_store_order_get(ing->st, ev->warehouse_id, ev->order_id, &o);
+	enum sw_err rc = sw_store_order_stages(ing->st, ev->warehouse_id, ev->order_id, ret);
 
-	memset(ret, 0, sizeof(struct sw_stamp) * SW_STAGE_LAST);
-	if (rc == SW_ENOTFOUND)
-		return SW_OK;
-	if (rc == SW_OK)
-		memcpy(ret, o->stage, sizeof(struct sw_stamp) * SW_STAGE_LAST);
-	sw_store_order_free(o);
-	return rc;
+	return rc == SW_ENOTFOUND ? SW_OK : rc;
 }
 
 static void order_details(const struct sw_event *ev, struct sw_order *o)
@@ -405,10 +410,12 @@ static void order_details(const struct sw_event *ev, struct sw_order *o)
 	o->dest_city = ev->dest_city;
 }
 
-/* Journal, order, details, parcel: the store calls of one event, inside
- * the message's savepoint.  SW_EDUP if the event was journaled before. */
+/* Journal, order, details, parcel: the store calls of one event.  SW_EDUP
+ * if the event was journaled before.  *wrote is set once something of the
+ * message is in the batch (each store call checks its values before it
+ * writes, so a refusal of the journal row leaves nothing behind). */
 static enum sw_err apply(struct sw_ingest *ing, const struct sw_event *ev, const char *text,
-			 int64_t received_at, struct sw_stamp before[SW_STAGE_LAST])
+			 int64_t received_at, struct sw_stamp before[SW_STAGE_LAST], int *wrote)
 {
 	struct sw_journal_event j = {0};
 	struct sw_order o = {0};
@@ -427,7 +434,10 @@ static enum sw_err apply(struct sw_ingest *ing, const struct sw_event *ev, const
 	j.payload = text;
 	rc = sw_store_journal_append(ing->st, &j, NULL);
 	free(source);
-	if (rc != SW_OK || (rc = stages_before(ing, ev, before)))
+	if (rc != SW_OK)
+		return rc;
+	*wrote = 1; /* a later failure leaves the journal row in the batch */
+	if ((rc = stages_before(ing, ev, before)))
 		return rc;
 	o.warehouse_id = ev->warehouse_id;
 	o.order_id = ev->order_id;
@@ -468,7 +478,8 @@ static void applied_metrics(struct sw_ingest *ing, const struct sw_event *ev,
 	}
 }
 
-/* Opens the batch if needed and a savepoint for one message. */
+/* Opens the batch if needed, and in careful mode a savepoint for one
+ * message. */
 static enum sw_err open_message(struct sw_ingest *ing)
 {
 	if (!ing->in_batch) {
@@ -477,27 +488,53 @@ static enum sw_err open_message(struct sw_ingest *ing)
 			return SW_ESTORE;
 		}
 		ing->in_batch = 1;
+		ing->batch_careful = ing->careful;
 	}
-	if (sw_store_savepoint(ing->st) != SW_OK) {
+	if (ing->batch_careful && sw_store_savepoint(ing->st) != SW_OK) {
 		set_errmsg(ing, "savepoint");
 		return SW_ESTORE;
 	}
 	return SW_OK;
 }
 
-/* Runs apply() in a savepoint and turns its outcome into a result. */
+/* A store refusal of a message's values (SW_EINVAL/SW_ERANGE): a reject if
+ * nothing of the message is left in the batch, else the batch is lost
+ * (RETRY) and the next ones run careful (see the top of the file). */
+static enum sw_ingest_result refused(struct sw_ingest *ing, enum sw_err rc, int wrote,
+				     struct sw_event_reject *rej)
+{
+	if (rc != SW_EINVAL && rc != SW_ERANGE)
+		return SW_INGEST_RETRY; /* the batch is abandoned as a whole */
+	if (ing->batch_careful) {
+		if (sw_store_savepoint_rollback(ing->st) != SW_OK)
+			return SW_INGEST_RETRY;
+	} else if (wrote) {
+		ing->careful = 1;
+		ing->stats.careful++;
+		return SW_INGEST_RETRY;
+	}
+	rej->reason = SW_EVENT_BAD_VALUE;
+	snprintf(rej->detail, sizeof(rej->detail), "refused by the store: %.150s",
+		 sw_store_errmsg(ing->st));
+	return SW_INGEST_REJECTED;
+}
+
+/* Runs apply() (in careful mode in a savepoint) and turns its outcome into
+ * a result. */
 static enum sw_ingest_result store_event(struct sw_ingest *ing, const struct sw_event *ev,
 					 const char *text, int64_t received_at,
 					 struct sw_event_reject *rej)
 {
 	struct sw_stamp before[SW_STAGE_LAST];
+	enum sw_ingest_result res;
 	enum sw_err rc;
+	int wrote = 0;
 
 	if (open_message(ing))
 		goto retry;
-	rc = apply(ing, ev, text, received_at, before);
+	rc = apply(ing, ev, text, received_at, before, &wrote);
 	if (rc == SW_OK || rc == SW_EDUP) {
-		if (sw_store_savepoint_release(ing->st) != SW_OK) {
+		if (ing->batch_careful && sw_store_savepoint_release(ing->st) != SW_OK) {
 			set_errmsg(ing, "release");
 			goto retry;
 		}
@@ -512,12 +549,8 @@ static enum sw_ingest_result store_event(struct sw_ingest *ing, const struct sw_
 		return SW_INGEST_APPLIED;
 	}
 	set_errmsg(ing, "apply");
-	if (sw_store_savepoint_rollback(ing->st) == SW_OK && (rc == SW_EINVAL || rc == SW_ERANGE)) {
-		rej->reason = SW_EVENT_BAD_VALUE;
-		snprintf(rej->detail, sizeof(rej->detail), "refused by the store: %.150s",
-			 sw_store_errmsg(ing->st));
-		return SW_INGEST_REJECTED;
-	}
+	if ((res = refused(ing, rc, wrote, rej)) == SW_INGEST_REJECTED)
+		return res;
 retry:
 	ing->broken = 1;
 	ing->stats.retries++;

@@ -77,6 +77,8 @@ struct sw_ingest_stats {
 	uint64_t commits;			    /* batches committed */
 	uint64_t aborts;			    /* batches aborted or failed */
 	uint64_t retries;			    /* SW_INGEST_RETRY results */
+	uint64_t careful; /* batches abandoned for a store refusal after a
+			   * message's first write (see ingest.c) */
 };
 
 struct sw_ingest; /* opaque */

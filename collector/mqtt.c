@@ -136,6 +136,8 @@ struct sw_mqtt {
 	bool ever_subscribed;
 	bool complaining;             /* conn_c has an unreleased complaint */
 	bool in_message;              /* inside cb.on_message */
+	bool plain;                   /* v3.1.1 without TLS: bytes are packets */
+	size_t read_bytes;            /* the last loop_read's PUBLISH, 0: unknown */
 	enum drop_reason pending_drop;
 	char why[192];                /* reason set by a library callback */
 	char retry_topic[128];        /* topic of the message that failed */
@@ -572,13 +574,55 @@ static void drop_pending(struct sw_mqtt *m)
  * pokes its internal socketpair for every queued PUBACK and that write
  * fails with EAGAIN once the pair is full, so errno is EAGAIN even when
  * the broker's data is still waiting.  TLS records already decrypted are
- * drained by loop_read itself.
+ * drained by loop_read itself.  *ret_n: the bytes waiting.
  */
-static bool socket_has_data(int fd)
+static bool socket_has_data(int fd, size_t *ret_n)
 {
 	int n = 0;
 
-	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+	*ret_n = 0;
+	if (ioctl(fd, FIONREAD, &n) != 0 || n <= 0)
+		return false;
+	*ret_n = (size_t)n;
+	return true;
+}
+
+/* Bytes of a v3.1.1 PUBLISH on the wire: fixed header (type byte and the
+ * remaining length as a 1-4 byte varint), topic length and topic, packet
+ * id (QoS > 0), payload. */
+static size_t publish_bytes(const struct mosquitto_message *msg)
+{
+	size_t rl = 2 + strlen(msg->topic) + (msg->qos > 0 ? 2 : 0) +
+		    (msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+
+	return 1 + (rl < 128 ? 1 : rl < 16384 ? 2 : rl < 2097152 ? 3 : 4) + rl;
+}
+
+/* Reads one burst: packets one at a time while the socket has data.  The
+ * FIONREAD behind socket_has_data() is a system call per message; with a
+ * plain connection the bytes of what was read are known, so it is asked
+ * again only once the bytes it reported last are used up (a wrong count
+ * costs an extra ioctl or an empty non-blocking read, never a message). */
+static int read_burst(struct sw_mqtt *m, int *ret_errno)
+{
+	size_t waiting = 0;
+	int rc = MOSQ_ERR_SUCCESS, i;
+
+	for (i = 0; i < SW_MQTT_READ_BURST; i++) {
+		errno = 0;
+		m->read_bytes = 0;
+		rc = mosquitto_loop_read(m->mosq, 1);
+		*ret_errno = errno;
+		if (rc || m->pending_drop || mosquitto_socket(m->mosq) != m->fd)
+			break;
+		if (m->plain && m->read_bytes > 0 && m->read_bytes < waiting) {
+			waiting -= m->read_bytes;
+			continue;
+		}
+		if (!socket_has_data(m->fd, &waiting))
+			break;
+	}
+	return rc;
 }
 
 /* Group commit: the owner makes the burst durable before any PUBACK of
@@ -608,22 +652,14 @@ static void burst_end(struct sw_mqtt *m)
 static void fd_ready(struct sw_loop *loop, int fd, int events, void *arg)
 {
 	struct sw_mqtt *m = arg;
-	int rc = MOSQ_ERR_SUCCESS, saved = 0, i;
+	int rc = MOSQ_ERR_SUCCESS, saved = 0;
 
 	(void)loop;
 	(void)fd;
 	if (events & SW_LOOP_READ) {
 		uint64_t before = m->stats.received;
 
-		for (i = 0; i < SW_MQTT_READ_BURST; i++) {
-			errno = 0;
-			rc = mosquitto_loop_read(m->mosq, 1);
-			saved = errno;
-			if (rc || m->pending_drop ||
-			    mosquitto_socket(m->mosq) != m->fd ||
-			    !socket_has_data(m->fd))
-				break;
-		}
+		rc = read_burst(m, &saved);
 		if (m->stats.received != before && m->cb.on_burst_end)
 			burst_end(m);
 		if (m->pending_drop) {
@@ -811,6 +847,7 @@ static void on_message_cb(struct mosquitto *mosq, void *obj,
 	if (m->pending_drop)
 		return; /* going down without PUBACKs: it comes again */
 	m->stats.received++;
+	m->read_bytes = publish_bytes(msg);
 	m->in_message = true;
 	v = m->cb.on_message(m->arg, msg->topic, payload,
 			     msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
@@ -965,6 +1002,7 @@ static void copy_conf(struct sw_mqtt *m, const struct sw_mqtt_conf *c)
 	m->port = (int)c->port;
 	m->keepalive_s = (int)(c->keepalive / 1000);
 	m->protocol = c->protocol;
+	m->plain = !c->tls && c->protocol != SW_MQTT_V5;
 	m->qos = (int)c->qos;
 	m->reconnect_min = c->reconnect_min;
 	m->reconnect_max = c->reconnect_max;

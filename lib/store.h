@@ -35,7 +35,7 @@
 #include "slipwatch/status.h" /* enum sw_stage, enum sw_ship_status, their names */
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 8
+#define SW_STORE_SCHEMA_VERSION 9
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */
@@ -266,6 +266,12 @@ enum sw_err sw_store_order_upsert(struct sw_store *st, const struct sw_order *o)
  * SW_OK, SW_ENOTFOUND (*ret_order NULL), SW_EINVAL, SW_ESTORE. */
 enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, const char *order_id,
 			       struct sw_order **ret_order);
+
+/* The stage times of one order (sw_order.stage without the rest of the
+ * row: what the collector reads before each event): SW_OK, SW_ENOTFOUND
+ * (all zero), SW_EINVAL (empty key) or SW_ESTORE. */
+enum sw_err sw_store_order_stages(struct sw_store *st, const char *warehouse_id,
+				  const char *order_id, struct sw_stamp ret[SW_STAGE_LAST]);
 
 /* Frees an order returned by the store.  NULL is a no-op. */
 void sw_store_order_free(struct sw_order *o);
@@ -565,6 +571,27 @@ enum sw_err sw_store_track_parcel(struct sw_store *st, const char *courier,
 				  size_t *ret_n);
 enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
 				 const char *order_id, struct sw_track **ret_list, size_t *ret_n);
+
+/* A unit's natural key: a parcel's courier + tracking number, or an
+ * order's warehouse + order id. */
+struct sw_track_key {
+	const char *a;
+	const char *b;
+};
+
+/*
+ * sw_store_track_parcel (unit SW_TRACK_PARCEL) or sw_store_track_order
+ * (SW_TRACK_ORDER) for each of keys[0..n-1], in one query: *ret_list is
+ * what those calls return for keys[0], then for keys[1], and so on (a key
+ * not found adds nothing, a key listed twice adds its rows twice).  If
+ * ret_of is not NULL, (*ret_of)[i] is the index in keys of row i (a new
+ * array, free() it; NULL if no rows).  New array (NULL if none, n 0 gives
+ * none).  SW_OK; SW_EINVAL (a bad unit, or a key with an empty or NULL
+ * part: its index named, nothing read); SW_ESTORE.
+ */
+enum sw_err sw_store_track_among(struct sw_store *st, enum sw_track_unit unit,
+				 const struct sw_track_key *keys, size_t n,
+				 struct sw_track **ret_list, size_t **ret_of, size_t *ret_n);
 
 void sw_store_track_free(struct sw_track *list, size_t n);
 

@@ -25,4 +25,17 @@ static inline long long raw_int(const char *path, const char *sql)
 	return v;
 }
 
+/* Runs sql on its own connection (creating the file if needed); the
+ * SQLite result code. */
+static inline int raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
 #endif /* SW_TEST_SQLITE_RAW_H */

@@ -320,6 +320,71 @@ static void test_lock_retry(void)
 	sw_store_set_busy_timeout(st, 5000);
 }
 
+/* A store refusal after the event's journal row (here a trigger that
+ * refuses one parcel, standing for any deterministic refusal of a value
+ * the parser let through): without a savepoint per message the batch is
+ * abandoned (RETRY) and the ingest turns careful; the redelivered batch
+ * then runs message by message in savepoints, the poison event alone is
+ * rejected, the others are applied, and the next batch is fast again. */
+static void test_careful(void)
+{
+	struct sw_ingest_stats stats;
+	struct sw_event_reject rej;
+	long long j0 = journal_count();
+	int pass;
+
+	raw_exec(db_path, "CREATE TRIGGER poison BEFORE INSERT ON parcels "
+			  "WHEN NEW.tracking_number = 'POISON' BEGIN "
+			  "SELECT RAISE(ABORT, 'poisoned parcel'); END");
+	for (pass = 0; pass < 2; pass++) {
+		is_res(send_to(ing, "wc", ev_created("wc", "cf1", "ok1", 0, "Ravi", NULL), NULL),
+		       SW_INGEST_APPLIED, "pass %d: created ok1", pass);
+		is_res(send_to(ing, "wc", ev_created("wc", "cf2", "bad1", 0, "Sita", NULL), NULL),
+		       SW_INGEST_APPLIED, "pass %d: created bad1", pass);
+		is_res(
+		    send_to(ing, "wc", ev_shipped("wc", "cf3", "bad1", 5, "dhl", "POISON"), &rej),
+		    pass == 0 ? SW_INGEST_RETRY : SW_INGEST_REJECTED,
+		    "pass %d: the refused parcel: %s", pass, pass ? "rejected" : "retry");
+		if (pass == 0) {
+			is_int(sw_ingest_commit(ing), SW_ESTORE, "  the batch cannot commit");
+			sw_ingest_abort(ing);
+			is_int(journal_count(), j0, "  nothing of it stays");
+			sw_ingest_stats(ing, &stats);
+			is_int(stats.careful, 1, "  counted as careful");
+			continue;
+		}
+		is_int(rej.reason, SW_EVENT_BAD_VALUE, "  reason bad_value");
+		ok(strstr(rej.detail, "poisoned parcel") != NULL, "  detail: %s", rej.detail);
+		is_res(send_to(ing, "wc", ev_shipped("wc", "cf4", "ok1", 6, "dhl", "GOOD1"), NULL),
+		       SW_INGEST_APPLIED, "  a later event of the batch applied");
+		is_int(sw_ingest_commit(ing), SW_OK, "  the careful batch commits");
+	}
+	is_int(journal_count(), j0 + 3, "three events journaled, the refused one not");
+	is_int(db_int("SELECT count(*) FROM journal WHERE source_event_id = 'cf3'"), 0,
+	       "no journal row of the refused event");
+	is_int(db_int("SELECT count(*) FROM parcels WHERE tracking_number IN "
+		      "('POISON', 'GOOD1')"),
+	       1, "only the good parcel");
+	/* Fast again: a refused journal row (its first write) is a plain
+	 * reject that keeps the batch. */
+	is_res(send_to(ing, "wc", ev_stage("wc", "cf5", "picked", "ok1", 7), NULL),
+	       SW_INGEST_APPLIED, "next batch: applied");
+	is_res(sw_ingest_message(ing, "warehouse/wc/events",
+				 "{\"event_id\":\"cf6\",\"type\":"
+				 "\"order.packed\",\"occurred_at\":\"2026-11-24T04:00:00Z\","
+				 "\"warehouse_id\":\"wc\",\"order_id\":\"ok1\"}",
+				 strlen("{\"event_id\":\"cf6\",\"type\":\"order.packed\","
+					"\"occurred_at\":\"2026-11-24T04:00:00Z\","
+					"\"warehouse_id\":\"wc\",\"order_id\":\"ok1\"}"),
+				 -1, &rej),
+	       SW_INGEST_REJECTED, "a journal row the store refuses (negative receive time)");
+	is_int(sw_ingest_commit(ing), SW_OK, "  and the batch still commits");
+	sw_ingest_stats(ing, &stats);
+	is_int(stats.careful, 1, "careful counted once");
+	is_int(journal_count(), j0 + 4, "the picked event kept");
+	raw_exec(db_path, "DROP TRIGGER poison");
+}
+
 static void test_commit_failure(void)
 {
 	struct rlimit old, lim;
@@ -653,6 +718,7 @@ int main(void)
 	test_stream();
 	test_abort();
 	test_lock_retry();
+	test_careful();
 	test_commit_failure();
 	test_later_created_wins();
 	test_backlog();
