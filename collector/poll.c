@@ -16,11 +16,12 @@
  * burst), quota left today, no pause, and a token if its API needs one.
  * Courier-wide failures (429, 5xx, timeouts, refused credentials) only set
  * paused_until; parcels are never touched then and simply stay due.
- * Answers are queued as they finish and the queue is applied at the end
- * of the next scheduler pass (which every finished transfer kicks, so the
- * loop's next iteration), after it sent its new requests, all in one
- * store transaction, with a savepoint per parcel so one bad row does not
- * lose the others (poll_apply.c); queued parcels count as in flight.
+ * Answers are queued as they finish and the queue is applied by a
+ * scheduler pass (which every finished transfer kicks, so the loop's next
+ * iteration) after it sent its new requests, with a bounded delay, all
+ * in one store transaction, with a savepoint per parcel so one bad row
+ * does not lose the others (poll_apply.c); queued parcels count as in
+ * flight.
  *
  * Times: loop milliseconds (monotonic) for pauses, buckets and tokens;
  * wall-clock unix seconds for the store's schedule.  The daily quota runs

@@ -15,20 +15,23 @@
  * results (pl_apply_push) go through the same apply_found.
  *
  * Group commit.  An answer is not written when its transfer finishes: it
- * is queued (pl_answer_queue) and every answer queued since the last
- * scheduler pass is applied at the end of the next one
- * (pl_answers_flush), in one transaction with a savepoint per parcel.
- * The scheduler is kicked by every finished transfer and runs in the
- * loop's next iteration, so the answers that finish in one iteration (or
- * two) share one commit and one fdatasync instead of one each; the pass
- * sends its new requests before it commits, so the courier answers them
- * while the disk syncs.  A queued parcel counts as busy: the due query
- * still sees it due, the scheduler does not ask for it again.  Nothing
- * is counted or logged as stored before the commit, and a parcel's
- * status, journal and schedule change in the same transaction: the
- * answer is durable before anything downstream (the alert engine reads
- * only committed rows) can act on it.  A crash before the commit loses
- * only the HTTP requests: the parcels are still due and asked again.
+ * is queued (pl_answer_queue) and the queue is applied by a scheduler
+ * pass (pl_answers_flush), in one transaction with a savepoint per
+ * parcel.  The scheduler is kicked by every finished transfer and runs in
+ * the loop's next iteration; it commits the queue once it holds
+ * PL_FLUSH_ANSWERS, once the oldest waited PL_FLUSH_WAIT_MS, or at once
+ * when no transfer is in flight (poll_sched.c), so the answers of several
+ * iterations share one commit and one fdatasync instead of one each, and
+ * an idle engine adds no delay.  Queued answers take no concurrency slot,
+ * and a pass sends its new requests before it commits, so the courier
+ * answers them while the disk syncs.  A queued parcel counts as busy: the
+ * due query still sees it due, the scheduler does not ask for it again.
+ * Nothing is counted or logged as stored before the commit (stats count a
+ * queued answer as in flight), and a parcel's status, journal and
+ * schedule change in the same transaction: the answer is durable before
+ * anything downstream (the alert engine reads only committed rows) can
+ * act on it.  A crash before the commit loses only HTTP answers: their
+ * parcels are still due and asked again.
  */
 #include "config.h"
 
@@ -393,11 +396,14 @@ void pl_answer_queue(struct courier *c, const struct batch *b, struct sw_courier
 		a->res[i] = res[i];
 		memset(&res[i], 0, sizeof(res[i]));
 	}
-	if (p->answers_last)
+	if (p->answers_last) {
 		p->answers_last->next = a;
-	else
+	} else {
 		p->answers = a;
+		p->answers_since = sw_loop_now_ms(p->loop);
+	}
 	p->answers_last = a;
+	p->n_answers++;
 }
 
 static void answer_free(struct answer *a)
@@ -528,6 +534,7 @@ void pl_answers_flush(struct sw_poll_engine *p)
 	if (list == NULL)
 		return;
 	p->answers = p->answers_last = NULL; /* a failure below must not apply them twice */
+	p->n_answers = 0;
 	if ((rc = sw_store_begin(st)) == SW_OK) {
 		for (a = list; a && rc == SW_OK; a = a->next)
 			rc = apply_answer(a, now_s);

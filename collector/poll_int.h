@@ -25,6 +25,11 @@
 #define TOKEN_MARGIN_MS ((int64_t)60 * 1000) /* renew a token this early */
 #define RETRY_AFTER_MAX_S 86400               /* longest Retry-After honoured */
 #define SEED_SPREAD_DIV 10                    /* new parcels spread over interval/10 */
+/* Group commit bounds (poll_sched.c): queued answers are committed once
+ * this many wait, once the oldest waited this long, or when no transfer
+ * is in flight. */
+#define PL_FLUSH_ANSWERS 64
+#define PL_FLUSH_WAIT_MS 20
 
 /* ---- engine state ------------------------------------------------------- */
 
@@ -118,6 +123,8 @@ struct sw_poll_engine {
 	bool in_curl_timer, curl_timer_touched;
 	uint64_t rng;
 	struct answer *answers, *answers_last; /* queued, oldest first */
+	size_t n_answers;      /* how many are queued */
+	int64_t answers_since; /* loop ms the oldest was queued */
 	uint64_t flushes; /* transactions that committed queued answers */
 };
 
@@ -172,9 +179,9 @@ void pl_answer_queue(struct courier *c, const struct batch *b, struct sw_courier
  * with one feed-health note per courier, then counts them.  If the
  * transaction itself fails, nothing is applied: their parcels stay due
  * and each courier concerned backs off once.  No-op when none is queued.
- * Runs at the end of a scheduler pass that found answers queued (after
- * its requests were sent: queued parcels count as busy there), before a
- * pushed result is applied and when the engine stops. */
+ * Runs at the end of a scheduler pass when the queue is due (the bounds
+ * above; after the pass sent its requests: queued parcels count as busy
+ * there), before a pushed result is applied and when the engine stops. */
 void pl_answers_flush(struct sw_poll_engine *p);
 /* Applies a pushed FOUND result r about parcel tn of c in its own store
  * transaction, as a poll answer would be (journal with duplicates skipped,

@@ -505,21 +505,39 @@ void pl_pump(struct courier *c)
 		send_due(c, now);
 }
 
+/* The queue of answers is committed once it holds PL_FLUSH_ANSWERS, once
+ * its oldest waited PL_FLUSH_WAIT_MS, or as soon as no transfer is in
+ * flight (no answer could join it: an idle engine adds no delay). */
+static bool flush_due(const struct sw_poll_engine *p, int64_t now)
+{
+	if (p->answers == NULL)
+		return false;
+	if (p->n_answers >= PL_FLUSH_ANSWERS || now - p->answers_since >= PL_FLUSH_WAIT_MS)
+		return true;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->cs[i].in_flight > 0)
+			return false;
+	return true;
+}
+
 int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg)
 {
 	struct sw_poll_engine *p = arg;
+	int64_t now = sw_loop_now_ms(loop), left;
 
-	(void)loop;
 	(void)id;
 	for (size_t i = 0; i < p->n; i++)
 		pl_pump(&p->cs[i]);
-	if (p->answers) {
+	if (flush_due(p, now)) {
 		/* the requests just queued go out before the commit waits on
 		 * the disk, so the courier works while we sync */
 		pl_curl_now(p);
 		pl_answers_flush(p);
 	}
-	return p->conf->tick_ms;
+	if (p->answers == NULL)
+		return p->conf->tick_ms;
+	left = p->answers_since + PL_FLUSH_WAIT_MS - now;
+	return left < 0 ? 0 : (left < p->conf->tick_ms ? left : p->conf->tick_ms);
 }
 
 /* ---- the quota planner's intervals -------------------------------------- */

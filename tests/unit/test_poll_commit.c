@@ -13,7 +13,9 @@
  * writes fail (a temporary trigger refuses its update) is undone alone and
  * counted in store_fail, the others kept; a flush whose transaction cannot
  * start applies nothing, keeps every parcel due and backs the courier
- * off; a queued parcel is not asked for again by the scheduler.
+ * off; the scheduler commits the queue at once when nothing is in
+ * flight, else once PL_FLUSH_WAIT_MS passed or PL_FLUSH_ANSWERS wait,
+ * and does not ask for a queued parcel again.
  */
 #include "config.h"
 
@@ -23,6 +25,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <sqlite3.h>
 
@@ -68,10 +74,25 @@ static int on_commit(void *arg)
 	return 0; /* let it commit */
 }
 
-/* Port 9 (discard) on loopback: nothing listens; no test runs the loop,
- * so no request is ever sent. */
-static const char conf_text[] = "[courier " COURIER "]\n"
-				"base_url = http://127.0.0.1:9/dhl\n"
+/* The courier: a loopback socket that listens and never accepts, so a
+ * request sent to it stays in flight (the loop never runs: no timeout). */
+static int silent_fd = -1;
+
+static int silent_server(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	silent_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (silent_fd < 0 || bind(silent_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(silent_fd, 16) != 0 || getsockname(silent_fd, (struct sockaddr *)&a, &len) != 0)
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+static const char conf_fmt[] = "[courier " COURIER "]\n"
+				"base_url = http://127.0.0.1:%d/dhl\n"
 				"api_key_env = SWT_DHL_KEY\n"
 				"concurrency = 2\n"
 				"interval = 10s\n"
@@ -80,16 +101,21 @@ static const char conf_text[] = "[courier " COURIER "]\n"
 
 static bool setup(void)
 {
-	char err[512] = "", *path = xasprintf("%s/store.db", tmpdir);
+	char err[512] = "", *path = xasprintf("%s/store.db", tmpdir), *text;
+	int port = silent_server();
 	enum sw_err rc;
 
+	if (!ok(port > 0, "a silent loopback server"))
+		return false;
+	text = xasprintf(conf_fmt, port);
 	rc = sw_store_open(path, 0, &store, err, sizeof(err));
 	free(path);
 	if (rc == SW_OK)
 		rc = sw_loop_new(&loop);
 	metrics = sw_metrics_new();
 	if (rc == SW_OK)
-		rc = sw_conf_load_string(conf_text, "t.conf", &conf, err, sizeof(err));
+		rc = sw_conf_load_string(text, "t.conf", &conf, err, sizeof(err));
+	free(text);
 	if (rc == SW_OK)
 		rc = sw_poll_conf_load(conf, &pc, err, sizeof(err));
 	if (rc == SW_OK)
@@ -147,15 +173,16 @@ static struct sw_courier_result found(const char *tn)
 	return r;
 }
 
-/* Queues one answer about tn alone, as one finished transfer would. */
-static void queue_found(const char *tn)
+/* Queues one answer about tn alone, as one finished transfer would;
+ * true if the queue took the result over (zeroed it). */
+static bool queue_found(const char *tn)
 {
 	struct item it = {.tn = (char *)tn, .interval_s = 10, .failures = 0};
 	struct batch b = {.items = &it, .n = 1};
 	struct sw_courier_result r = found(tn);
 
 	pl_answer_queue(&eng->cs[0], &b, &r);
-	ok(r.tracking_number == NULL && r.events == NULL, "  %s: result taken over", tn);
+	return r.tracking_number == NULL && r.events == NULL;
 }
 
 static struct sw_poll_stats stats(void)
@@ -204,13 +231,14 @@ static void test_one_commit(void)
 	static const char *const tns[] = {"GC001", "GC002", "GC003", "GC004", "GC005"};
 	const size_t n = sizeof(tns) / sizeof(tns[0]);
 	int64_t journal0 = journal_count();
-	size_t ok_parcels = 0;
+	size_t ok_parcels = 0, taken = 0;
 
 	for (size_t i = 0; i < n; i++)
 		add_parcel(tns[i]);
-	for (size_t i = 0; i < n; i++)
-		queue_found(tns[i]);
 	commits = 0;
+	for (size_t i = 0; i < n; i++)
+		taken += queue_found(tns[i]);
+	is_int(taken, 5, "five answers queued, results taken over");
 	is_int(stats().found, 0, "five answers queued: none counted before the commit");
 	is_int(status_of(tns[0]), SW_SHIP_PENDING, "  nor written");
 	ok(due_now(tns[0]), "  still due in the store");
@@ -289,30 +317,81 @@ static void test_failed_flush(void)
 	ok(due_now("GF001") && due_now("GF002"), "  both still due: asked again later");
 }
 
-/* A queued parcel is in flight for the scheduler: a pass sends the due
- * parcels that are not queued and leaves the queued one alone. */
-static void test_queued_is_busy(void)
+/* An answer queued while nothing is in flight is committed by the next
+ * scheduler pass: an idle engine adds no delay.  (The courier is paused,
+ * by test_failed_flush, so the pass sends nothing.) */
+static void test_idle_flush(void)
+{
+	struct courier *c = &eng->cs[0];
+
+	c->paused_until = INT64_MAX / 2;
+	add_parcel("GI001");
+	queue_found("GI001");
+	commits = 0;
+	pl_sched_fired(loop, 0, eng);
+	is_int(commits, 1, "nothing in flight: the next pass commits at once");
+	ok(eng->answers == NULL, "  queue empty");
+	is_int(status_of("GI001"), SW_SHIP_IN_TRANSIT, "  GI001 stored");
+}
+
+/* With transfers in flight (the silent server never answers) the queue
+ * waits for more answers, bounded by PL_FLUSH_WAIT_MS and
+ * PL_FLUSH_ANSWERS; a queued parcel is busy for the scheduler.  The
+ * loop never runs: its clock stands still, the age is set by hand. */
+static void test_flush_bounds(void)
 {
 	struct courier *c = &eng->cs[0];
 	bool q_sent = false, other_sent = false;
+	char tn[16];
+	int64_t d;
+	int stored = 0;
 
-	c->paused_until = 0; /* after test_failed_flush */
+	c->paused_until = 0;
+	c->backoff = 0;
 	/* due before the parcels left due by the tests above */
 	add_parcel_ago("GQ001", 100);
 	add_parcel_ago("GQ002", 99);
 	queue_found("GQ001");
-	pl_pump(c);
+	commits = 0;
+	d = pl_sched_fired(loop, 0, eng);
 	for (const struct xfer *x = c->xfers; x; x = x->next)
 		for (size_t i = 0; x->b && i < x->b->n; i++) {
 			q_sent |= strcmp(x->b->items[i].tn, "GQ001") == 0;
 			other_sent |= strcmp(x->b->items[i].tn, "GQ002") == 0;
 		}
 	ok(other_sent, "a pass sends the due parcel that is not queued");
-	ok(!q_sent, "  and not the queued one (due in the store until the flush)");
-	commits = 0;
-	pl_answers_flush(eng);
-	is_int(commits, 1, "  then the queue commits");
+	ok(!q_sent, "  and not the queued one (due in the store until the commit)");
+	is_int(commits, 0, "  transfers in flight, queue young: not committed yet");
+	ok(d > 0 && d <= PL_FLUSH_WAIT_MS, "  the next pass within the wait bound (%d ms)", (int)d);
+	ok(stats().in_flight >= 2, "  the queued answer counts as in flight (%d)",
+	   stats().in_flight);
+
+	eng->answers_since -= PL_FLUSH_WAIT_MS;
+	d = pl_sched_fired(loop, 0, eng);
+	is_int(commits, 1, "the oldest waited PL_FLUSH_WAIT_MS: committed");
 	is_int(status_of("GQ001"), SW_SHIP_IN_TRANSIT, "  GQ001 stored");
+	ok(c->in_flight > 0, "  transfers still in flight");
+
+	for (int i = 0; i < PL_FLUSH_ANSWERS; i++) {
+		snprintf(tn, sizeof(tn), "GN%03d", i);
+		add_parcel_ago(tn, -3600); /* not due: never sent */
+	}
+	for (int i = 0; i < PL_FLUSH_ANSWERS - 1; i++) {
+		snprintf(tn, sizeof(tn), "GN%03d", i);
+		queue_found(tn);
+	}
+	commits = 0;
+	pl_sched_fired(loop, 0, eng);
+	is_int(commits, 0, "PL_FLUSH_ANSWERS - 1 queued, in flight: waiting");
+	snprintf(tn, sizeof(tn), "GN%03d", PL_FLUSH_ANSWERS - 1);
+	queue_found(tn);
+	pl_sched_fired(loop, 0, eng);
+	is_int(commits, 1, "PL_FLUSH_ANSWERS queued: one commit");
+	for (int i = 0; i < PL_FLUSH_ANSWERS; i++) {
+		snprintf(tn, sizeof(tn), "GN%03d", i);
+		stored += status_of(tn) == SW_SHIP_IN_TRANSIT;
+	}
+	is_int(stored, PL_FLUSH_ANSWERS, "  every one stored");
 }
 
 int main(void)
@@ -330,7 +409,8 @@ int main(void)
 		test_one_commit();
 		test_bad_row();
 		test_failed_flush();
-		test_queued_is_busy();
+		test_idle_flush();
+		test_flush_bounds();
 	}
 	sw_poll_free(eng);
 	sw_poll_conf_free(pc);
@@ -339,6 +419,8 @@ int main(void)
 	sw_loop_free(loop);
 	sw_store_close(store);
 	sw_log_set_sink(NULL, NULL);
+	if (silent_fd >= 0)
+		close(silent_fd);
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);
