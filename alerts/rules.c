@@ -86,7 +86,7 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
     { "lease", SW_CONF_DURATION, A(lease_ms), MIN_MS(1000), MIN_MS(86400000), 0, 0, NULL, "5m",
       0, "a message claimed by a sender that died is retried after this" },
     { "journal_interval", SW_CONF_DURATION, A(journal_ms), MIN_MS(10), MIN_MS(60000), 0, 0, NULL,
-      "1s", 0, "how often the event journal is read for new events" },
+      "250ms", 0, "how often the event journal is read for new events" },
     { "feed_window", SW_CONF_DURATION, A(feed_window_ms), MIN_MS(60000), MIN_MS(7LL * 86400000),
       0, 0, NULL, "2h", 0, "a courier that answered within this is healthy (stalled needs it)" },
     { "batch", SW_CONF_INT, A(batch), 1, 10000, 0, 0, NULL, "500", 0,

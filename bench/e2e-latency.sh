@@ -20,7 +20,7 @@
 # before a notice is re-checked and sent: SW_BENCH_E2E_SETTLE seconds,
 # default 2; reported latencies are also given minus it), quiet_hours off
 # (the benchmark may run at night) and, when SW_BENCH_E2E_JOURNAL_INTERVAL
-# is set (a duration such as 200ms), journal_interval (shipped: 1s).
+# is set (a duration such as 200ms), journal_interval (shipped: 250ms).
 #
 # Prints the achieved publish rate and whether the collector kept up (its
 # journal rate during the run and its backlog when the publisher stopped:
@@ -79,7 +79,7 @@ start_alerts
 
 # --- the run -------------------------------------------------------------------
 echo "bench e2e-latency: $RATE events/s for $SECS s, $TRIG slip triggers," \
-	"settle ${SETTLE}s, journal_interval ${JINT:-1s (shipped)}"
+	"settle ${SETTLE}s, journal_interval ${JINT:-250ms (shipped)}"
 "$LOADPUB" 127.0.0.1 "$BROKER_PORT" warehouse/e2e/events e2e --rate "$RATE" --seconds "$SECS" \
 	--triggers "$TRIG" --trigger-out "$T_DIR/triggers.txt" >"$T_DIR/pub.out" 2>"$T_DIR/pub.err" &
 PUB_PID=$!
