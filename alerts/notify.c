@@ -43,6 +43,20 @@ struct sw_notify {
 	bool (*interrupt)(void);
 	const struct sw_pages_conf *pages; /* cohort rules; NULL: none */
 	const struct sw_sig_ctx *sig;
+	struct unmarked *unm; /* sent, not yet recorded (see unmarked_flush) */
+	size_t n_unm;
+};
+
+/* A row whose message went out but whose outbox update failed (the store
+ * locked past its busy timeout, or failing): recorded again before the
+ * next round claims anything, so that its lease running out can never
+ * send it a second time.  Only a crash in between still can (the
+ * documented duplicate window). */
+struct unmarked {
+	int64_t id;
+	int64_t lead; /* 0: the message's own row, sent; else merged into lead */
+	int64_t at;
+	char *detail;
 };
 
 /* What one round knows besides the rows. */
@@ -94,6 +108,11 @@ void sw_notify_set_interrupt(struct sw_notify *n, bool (*fn)(void))
 
 void sw_notify_free(struct sw_notify *n)
 {
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->n_unm; i++)
+		free(n->unm[i].detail);
+	free(n->unm);
 	free(n);
 }
 
@@ -489,7 +508,39 @@ static enum sw_err care(struct sw_notify *n, struct group *g, int64_t now, bool 
 	return SW_OK;
 }
 
-/* The lead is sent; the other rows went inside its message. */
+static void unmarked_add(struct sw_notify *n, int64_t id, int64_t lead, int64_t at,
+			 const char *detail)
+{
+	n->unm = xreallocarray(n->unm, n->n_unm + 1, sizeof(*n->unm));
+	n->unm[n->n_unm++] = (struct unmarked){id, lead, at, detail ? xstrdup(detail) : NULL};
+}
+
+/* Records the rows sent but not recorded, oldest first; stops at the first
+ * failure (the rest wait for the next round). */
+static enum sw_err unmarked_flush(struct sw_notify *n)
+{
+	enum sw_err rc = SW_OK;
+	size_t i;
+
+	for (i = 0; i < n->n_unm && rc == SW_OK; i++) {
+		const struct unmarked *u = &n->unm[i];
+
+		rc = u->lead ? sw_store_outbox_mark_merged(n->st, u->id, u->lead, u->at)
+			     : sw_store_outbox_mark_sent(n->st, u->id, u->at, u->detail);
+		if (rc != SW_OK)
+			break;
+		sw_log_notice("notify", "notice %lld: sent earlier, now recorded as %s",
+			      (long long)u->id, u->lead ? "merged" : "sent");
+		free(u->detail);
+	}
+	memmove(n->unm, n->unm + i, (n->n_unm - i) * sizeof(*n->unm));
+	n->n_unm -= i;
+	return rc;
+}
+
+/* The lead is sent; the other rows went inside its message.  A row the
+ * store does not take now is remembered (unmarked_add): the message went
+ * out either way. */
 static enum sw_err mark_sent(struct sw_notify *n, struct group *g, int64_t now,
 			     const char *detail)
 {
@@ -503,8 +554,13 @@ static enum sw_err mark_sent(struct sw_notify *n, struct group *g, int64_t now,
 	sw_log_info("notify", "notice %lld (%s%s, %s, %zu rows) sent: %s", (long long)lead->id,
 		    lead->slip_kind, g->parts[0].cohort.on ? " as a cohort notice" : "",
 		    lead->channel, g->n, detail);
-	for (size_t i = 1; i < g->n && rc == SW_OK; i++) {
-		rc = sw_store_outbox_mark_merged(n->st, g->parts[i].row->id, lead->id, now);
+	if (rc != SW_OK)
+		unmarked_add(n, lead->id, 0, now, detail);
+	for (size_t i = 1; i < g->n; i++) {
+		if (rc == SW_OK)
+			rc = sw_store_outbox_mark_merged(n->st, g->parts[i].row->id, lead->id, now);
+		if (rc != SW_OK)
+			unmarked_add(n, g->parts[i].row->id, lead->id, now, NULL);
 		n->stats.merged++;
 		count(n, "merged");
 	}
@@ -640,6 +696,11 @@ enum sw_err sw_notify_run(struct sw_notify *n, int64_t now, int64_t now_ms, int6
 	*ret_delay_ms = poll_ms;
 	if (errlen > 0)
 		errbuf[0] = '\0';
+	if ((rc = unmarked_flush(n)) != SW_OK) {
+		snprintf(errbuf, errlen, "recording notices already sent: %s",
+			 sw_store_errmsg(n->st));
+		return rc;
+	}
 	refill(n, now_ms);
 	if (n->tokens < 1) {
 		*ret_delay_ms = token_wait_ms(n);

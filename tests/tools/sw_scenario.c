@@ -20,6 +20,9 @@
  *                  then the ops rules are evaluated once (when the file
  *                  has [page] sections) and the pager sends every page
  *                  row due, until nothing is left
+ *   run_failing TEXT  as run, but the sender must fail with an error
+ *                  containing TEXT (the round stops there; e.g. the store
+ *                  refusing to record a notice it just sent)
  *   rrd FILE DS=V ...  one RRD update of FILE (e.g. courier/dhl) at the
  *                  clock, through the tool SW_RRDPUT (env: its path)
  *   restart        the engine and sender are freed and made again (a
@@ -199,7 +202,9 @@ static void run_pages(struct scen *s)
 		 ++guard < 10000);
 }
 
-static void run(struct scen *s)
+/* expect_fail: NULL, or a text the sender's error must contain (the
+ * round then ends there). */
+static void run(struct scen *s, const char *expect_fail)
 {
 	char err[1024] = "";
 	int64_t delay;
@@ -215,9 +220,14 @@ static void run(struct scen *s)
 	} while (n > 0 && sw_engine_next_due(s->engine) && sw_engine_next_due(s->engine) <= s->now);
 	do {
 		s->mono_ms += 60000; /* a minute of tokens per round: never rate-bound */
-		if (sw_notify_run(s->notify, s->now, s->mono_ms, 1000, &delay, err, sizeof(err)))
-			die(s, "sending", err);
+		if (sw_notify_run(s->notify, s->now, s->mono_ms, 1000, &delay, err, sizeof(err))) {
+			if (!expect_fail || !strstr(err, expect_fail))
+				die(s, "sending", err);
+			return; /* the failure wanted */
+		}
 	} while (delay == 0 && ++guard < 10000);
+	if (expect_fail)
+		die(s, "run_failing: the sender did not fail with", expect_fail);
 	run_pages(s);
 }
 
@@ -310,7 +320,11 @@ static void step(struct scen *s, char *line, FILE *in)
 	} else if (strcmp(line, "seed") == 0) {
 		seed(s, in);
 	} else if (strcmp(line, "run") == 0) {
-		run(s);
+		run(s, NULL);
+	} else if (strcmp(line, "run_failing") == 0) {
+		if (!*arg)
+			die(s, "run_failing", "the expected error text is missing");
+		run(s, arg);
 	} else if (strcmp(line, "restart") == 0) {
 		stop(s);
 		start(s);
