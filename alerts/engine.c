@@ -697,46 +697,59 @@ static int by_last(const void *a, const void *b)
 	return x->last < y->last ? -1 : x->last > y->last;
 }
 
-/* The tracks the batch's names lead to, in the order of last mention. */
+/* The tracks the batch's names lead to, in the order of last mention:
+ * one read per unit kind (sw_store_track_among), [0] parcels, [1] orders. */
 struct tail_units {
-	struct sw_track **lists;
-	size_t *lens, n_lists;
-	struct sw_track **all; /* into lists */
+	struct sw_track *lists[2];
+	size_t *of[2], lens[2]; /* of: each row's key index in its read */
+	struct sw_track **all;	/* into lists */
 	size_t n_all;
 };
 
 static void units_free(struct tail_units *u)
 {
-	for (size_t i = 0; i < u->n_lists; i++)
-		sw_store_track_free(u->lists[i], u->lens[i]);
-	free(u->lists);
-	free(u->lens);
+	for (int k = 0; k < 2; k++) {
+		sw_store_track_free(u->lists[k], u->lens[k]);
+		free(u->of[k]);
+	}
 	free(u->all);
 }
 
 static enum sw_err units_read(struct sw_engine *e, struct tail_ctx *tc, struct tail_units *u)
 {
-	size_t n_all = 0;
+	struct sw_track_key *keys[2];
+	size_t n_keys[2] = { 0, 0 }, next[2] = { 0, 0 }, n_all;
 	enum sw_err rc = SW_OK;
 
 	qsort(tc->names, tc->n, sizeof(*tc->names), by_last);
-	u->lists = xcalloc(tc->n ? tc->n : 1, sizeof(*u->lists));
-	u->lens = xcalloc(tc->n ? tc->n : 1, sizeof(*u->lens));
-	for (size_t i = 0; i < tc->n && rc == SW_OK; i++) {
-		const char *a = tc->names[i].key + 1, *b = a + strlen(a) + 1;
+	for (int k = 0; k < 2; k++)
+		keys[k] = xcalloc(tc->n ? tc->n : 1, sizeof(*keys[k]));
+	for (size_t i = 0; i < tc->n; i++) {
+		int k = tc->names[i].key[0] == 'p' ? 0 : 1;
+		struct sw_track_key *key = &keys[k][n_keys[k]++];
 
-		if (tc->names[i].key[0] == 'p')
-			rc = sw_store_track_parcel(e->st, a, b, &u->lists[i], &u->lens[i]);
-		else
-			rc = sw_store_track_order(e->st, a, b, &u->lists[i], &u->lens[i]);
-		u->n_lists = i + 1;
-		n_all += u->lens[i];
+		key->a = tc->names[i].key + 1;
+		key->b = key->a + strlen(key->a) + 1;
 	}
+	for (int k = 0; k < 2 && rc == SW_OK; k++)
+		rc = sw_store_track_among(e->st, k ? SW_TRACK_ORDER : SW_TRACK_PARCEL, keys[k],
+					  n_keys[k], &u->lists[k], &u->of[k], &u->lens[k]);
+	free(keys[0]);
+	free(keys[1]);
+	if (rc != SW_OK)
+		return rc;
+	/* back into the names' order: each read's rows come in key order */
+	n_all = u->lens[0] + u->lens[1];
 	u->all = xcalloc(n_all ? n_all : 1, sizeof(*u->all));
-	for (size_t i = 0; i < u->n_lists; i++)
-		for (size_t j = 0; j < u->lens[i]; j++)
-			u->all[u->n_all++] = &u->lists[i][j];
-	return rc;
+	n_keys[0] = n_keys[1] = 0;
+	for (size_t i = 0; i < tc->n; i++) {
+		int k = tc->names[i].key[0] == 'p' ? 0 : 1;
+		size_t at = n_keys[k]++;
+
+		while (next[k] < u->lens[k] && u->of[k][next[k]] == at)
+			u->all[u->n_all++] = &u->lists[k][next[k]++];
+	}
+	return SW_OK;
 }
 
 static int64_t unit_key(const struct sw_track *t)

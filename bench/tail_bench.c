@@ -9,7 +9,8 @@
  * (tests/tools/sw_seed bulk: courier dhl, tracking numbers T0..T<n-1>).
  * EVENTS parcel.status events naming random ones of them are journaled
  * first (not timed).  The bare read goes first and warms the page cache
- * for both.  Prints both rates, the ratio, the units the engine evaluated
+ * for both.  Prints both rates, the ratio, the units the engine evaluated,
+ * the CPU time of each (steadier than the wall clock on a shared machine)
  * and the peak RSS (getrusage), then one line for the script:
  *   RESULT-TAIL <engine events/s> <bare events/s> <peak RSS KiB>
  */
@@ -40,6 +41,15 @@ static enum sw_err nothing_cb(const struct sw_journal_event *ev, void *arg)
 	(void)ev;
 	(void)arg;
 	return SW_OK;
+}
+
+/* The process's CPU time (user + system), in seconds. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Journals n events in one transaction, each naming a random parcel. */
@@ -112,7 +122,7 @@ int main(int argc, char **argv)
 	struct sw_conf *cf;
 	struct rusage ru;
 	char err[512];
-	double t0, t_bare, t_eng;
+	double t0, t_bare, t_eng, c0, c_bare, c_eng;
 	long parcels, events, n_bare, n_eng;
 	int64_t cursor;
 
@@ -136,11 +146,15 @@ int main(int argc, char **argv)
 	journal_events(st, events, parcels);
 
 	t0 = now_mono();
+	c0 = cpu_s();
 	n_bare = bare_read(st, cursor, (int)conf.batch);
 	t_bare = now_mono() - t0;
+	c_bare = cpu_s() - c0;
 	t0 = now_mono();
+	c0 = cpu_s();
 	n_eng = engine_drain(e);
 	t_eng = now_mono() - t0;
+	c_eng = cpu_s() - c0;
 	sw_engine_get_stats(e, &es);
 	getrusage(RUSAGE_SELF, &ru);
 
@@ -151,6 +165,8 @@ int main(int argc, char **argv)
 	printf("engine tail:          %ld events in %.3f s (%.0f/s), %llu unit evaluations\n",
 	       n_eng, t_eng, (double)n_eng / t_eng, (unsigned long long)es.evaluated);
 	printf("ratio engine/bare:    %.3f\n", t_bare / t_eng);
+	printf("CPU time:             bare %.3f s, engine %.3f s (%.1f us per event)\n", c_bare,
+	       c_eng, c_eng * 1e6 / (double)(n_eng ? n_eng : 1));
 	printf("peak RSS:             %ld KiB\n", ru.ru_maxrss);
 	printf("RESULT-TAIL %.0f %.0f %ld\n", (double)n_eng / t_eng, (double)n_bare / t_bare,
 	       ru.ru_maxrss);

@@ -4,8 +4,10 @@
  * it touches once, however many events name it (a parcel named by its
  * own events and through its order's order.shipped counts once), and
  * finds the same slips as the same events tailed one per batch (what the
- * tail did for every event before it batched).  Also the batch's one
- * query for open slips (lib/store_journal.h) with awkward entity strings.
+ * tail did for every event before it batched), parcels and orders alike
+ * (an order event names every parcel of its order; an order without one
+ * is a unit of its own).  Also the batch's one query for open slips
+ * (lib/store_journal.h) with awkward entity strings.
  */
 #include "config.h"
 
@@ -219,6 +221,114 @@ static void test_batch(const char *dir)
 	is_int((int)batch.events_after, 26, "round two: 26 events counted");
 }
 
+/* Order M shipped as parcels dhl M1 and M2, order N still in the
+ * warehouse (no parcel), its ship-by passed an hour ago (a slip). */
+static void seed_orders(struct sw_store *st, int64_t now)
+{
+	struct sw_order m = { 0 }, n = { 0 };
+	struct sw_stamp shipped = { now - DAY, 0 };
+
+	m.warehouse_id = n.warehouse_id = "wh";
+	m.order_id = "M";
+	n.order_id = "N";
+	m.stage[SW_STAGE_CREATED].at = n.stage[SW_STAGE_CREATED].at = now - 2 * DAY;
+	m.stage[SW_STAGE_SHIPPED] = shipped;
+	m.promised_ship_by.at = now - DAY + 3600;
+	n.promised_ship_by.at = now - 3600;
+	if (sw_store_order_upsert(st, &m) != SW_OK || sw_store_order_upsert(st, &n) != SW_OK ||
+	    sw_store_parcel_upsert(st, "dhl", "M1", "wh", "M", shipped) != SW_OK ||
+	    sw_store_parcel_upsert(st, "dhl", "M2", "wh", "M", shipped) != SW_OK)
+		bail("seeding orders: %s", sw_store_errmsg(st));
+}
+
+/* Events naming M (both its parcels), M1, N, M1, N, M2. */
+static void journal_orders(struct sw_store *st, int64_t now)
+{
+	static const char *const names[][2] = { { "M", NULL }, { NULL, "M1" }, { "N", NULL },
+						 { NULL, "M1" }, { "N", NULL }, { NULL, "M2" } };
+
+	for (int i = 0; i < 6; i++) {
+		struct sw_journal_event ev = { 0 };
+		char id[16];
+
+		snprintf(id, sizeof(id), "o%d", i);
+		ev.source = "test";
+		ev.source_event_id = id;
+		ev.occurred_at.at = now - 60 + i;
+		ev.kind = names[i][0] ? "order.packed" : "parcel.status";
+		ev.warehouse_id = names[i][0] ? "wh" : NULL;
+		ev.order_id = names[i][0];
+		ev.courier = names[i][1] ? "dhl" : NULL;
+		ev.tracking_number = names[i][1];
+		if (sw_store_journal_append(st, &ev, NULL) != SW_OK)
+			bail("journal: %s", sw_store_errmsg(st));
+	}
+}
+
+/* Tails the order events with the given batch size. */
+static void tail_orders(const char *dir, const char *name, int batch, int64_t now,
+			struct sw_engine_stats *ret, int *ret_late_n)
+{
+	char path[512], err[512];
+	struct sw_alerts_conf conf;
+	struct sw_rules rules;
+	struct sw_engine *e;
+	struct sw_store *st;
+	struct sw_conf *cf;
+	struct sw_alert *a;
+	size_t n;
+	int got;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK ||
+	    sw_conf_load_string("[alerts]\nemail = no\n[rule default]\n", "test", &cf, err,
+				sizeof(err)) != SW_OK ||
+	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
+		bail("setup: %s", err);
+	seed_orders(st, now);
+	journal_orders(st, now);
+	conf.batch = batch;
+	if (sw_engine_new(st, &conf, &rules, NULL, &e, err, sizeof(err)) != SW_OK)
+		bail("engine: %s", err);
+	do {
+		if (sw_engine_tail(e, now, &got, err, sizeof(err)) != SW_OK)
+			bail("tail: %s", err);
+	} while (got > 0);
+	sw_engine_get_stats(e, ret);
+	*ret_late_n = -1;
+	if (sw_store_alert_open(st, "order:wh:N", &a, &n) == SW_OK) {
+		*ret_late_n = 0;
+		for (size_t i = 0; i < n; i++)
+			*ret_late_n += strcmp(a[i].kind, "ship_late") == 0;
+		sw_store_alert_free(a, n);
+	}
+	sw_engine_free(e);
+	sw_rules_free(&rules);
+	sw_alerts_conf_free(&conf);
+	sw_conf_free(cf);
+	sw_store_close(st);
+}
+
+/* Orders in the batch: an order names all its parcels, an order without
+ * parcels is its own unit; each unit still once per batch. */
+static void test_batch_orders(const char *dir)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct sw_engine_stats one, batch;
+	int late_one, late_batch;
+
+	tail_orders(dir, "orders-one.db", 1, now, &one, &late_one);
+	tail_orders(dir, "orders-batch.db", 500, now, &batch, &late_batch);
+	/* M: M1 + M2; M1; N; M1; N; M2 */
+	is_int((int)one.evaluated, 7, "orders, one per batch: 7 evaluations");
+	is_int((int)batch.evaluated, 3, "orders, batch: M1, M2 and N once each");
+	is_int((int)batch.events, 6, "orders, batch: 6 events counted");
+	is_int(late_one, 1, "orders, one per batch: N late to ship");
+	is_int(late_batch, 1, "orders, batch: N late to ship");
+	is_int((int)batch.slips, (int)one.slips, "orders: the same number of slips");
+	is_int((int)batch.open, (int)one.open, "orders: the same units wait for a deadline");
+}
+
 /* sw_store_alert_open_among: one query for a list, whatever its strings. */
 static void test_open_among(const char *dir)
 {
@@ -260,6 +370,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		bail("mkdtemp");
 	test_batch(dir);
+	test_batch_orders(dir);
 	test_open_among(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
