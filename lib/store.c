@@ -66,6 +66,19 @@
 	"WHEN backordered_at = " ORDER_LATEST " THEN 'backordered' "                               \
 	"WHEN created_at = " ORDER_LATEST " THEN 'created' "                                       \
 	"ELSE NULL END WHERE id = NEW.id;"
+/* The same status from six expressions for the stage times (created,
+ * picked, packed, shipped, cancelled, backordered): what the order upsert
+ * writes itself since schema 9 (the triggers are gone, see schema_v9). */
+#define ORDER_LATEST_OF(c, p, k, s, x, b)                                                          \
+	"max(coalesce(" c ", -1), coalesce(" p ", -1), coalesce(" k ", -1), coalesce(" s          \
+	", -1), coalesce(" x ", -1), coalesce(" b ", -1))"
+#define ORDER_STATUS_OF(c, p, k, s, x, b)                                                          \
+	"CASE WHEN " x " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'cancelled' "               \
+	"WHEN " s " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'shipped' "                      \
+	"WHEN " k " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'packed' "                       \
+	"WHEN " p " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'picked' "                       \
+	"WHEN " b " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'backordered' "                  \
+	"WHEN " c " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'created' ELSE NULL END"
 #define SHIP_STATUSES                                                                              \
 	"'pending','info_received','in_transit','out_for_delivery',"                               \
 	"'attempt_fail','available_for_pickup','delivered','exception',"                           \
@@ -511,8 +524,16 @@ static const char schema_v8[] =
  * stored content valid is an edit of sqlite_schema under writable_schema
  * with the schema cookie incremented (lang_altertable.html, "otheralter"),
  * done by check_in_rewrite() below.
+ *
+ * It also drops the two triggers that kept orders.status, the latest
+ * stage, by running an UPDATE of the row after every insert and update of
+ * a stage time (a sub-program and a second write of the row: a third of
+ * the order upsert).  The only statement that writes stage times, the
+ * order upsert (ST_ORDER_UPSERT), now computes the status itself with the
+ * same rule (ORDER_STATUS_OF); rows already stored keep theirs.
  */
-static const char schema_v9[] = "";
+static const char schema_v9[] = "DROP TRIGGER orders_status_ins;"
+				"DROP TRIGGER orders_status_upd;";
 
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
@@ -619,6 +640,11 @@ enum stmt_id {
 	  "WHEN " c "_at IS NULL OR excluded." c "_at < " c "_at THEN "                            \
 	  "excluded." c "_at ELSE " c "_at END"
 #define KEEP(c) c " = coalesce(excluded." c ", " c ")"
+/* A stage time as KEEP_EARLIEST leaves it (an upsert's SET expressions all
+ * read the row as it was). */
+#define MERGED_AT(c)                                                                               \
+	"(CASE WHEN " c "_at IS NULL OR excluded." c "_at < " c "_at THEN excluded." c "_at "      \
+	"ELSE " c "_at END)"
 
 #define ORDER_COLS                                                                                 \
 	"id, warehouse_id, order_id, customer_name, customer_email, "                              \
@@ -774,14 +800,19 @@ static const char *const stmt_sql[ST_LAST] = {
 			"dest_country, dest_postal_code, dest_city, created_at, "
 			"created_off, picked_at, picked_off, packed_at, packed_off, "
 			"shipped_at, shipped_off, cancelled_at, cancelled_off, "
-			"backordered_at, backordered_off) VALUES (:wh, :oid, :cname, "
+			"backordered_at, backordered_off, status) VALUES (:wh, :oid, :cname, "
 			":cemail, :clocale, :ctz, :cphone, :cchannel, :ship_by_at, "
 			":ship_by_off, :pd_kind, :pd_text, :pd_at, :pd_off, :service, "
 			":country, :postal, :city, :created_at, :created_off, "
 			":picked_at, :picked_off, :packed_at, :packed_off, :shipped_at, "
 			":shipped_off, :cancelled_at, :cancelled_off, :backordered_at, "
-			":backordered_off) ON CONFLICT (warehouse_id, order_id) "
-			"DO UPDATE SET " ORDER_UPSERT_SET,
+			":backordered_off, " ORDER_STATUS_OF(":created_at", ":picked_at", ":packed_at",
+							      ":shipped_at", ":cancelled_at",
+							      ":backordered_at") ") "
+			"ON CONFLICT (warehouse_id, order_id) "
+			"DO UPDATE SET " ORDER_UPSERT_SET ", status = " ORDER_STATUS_OF(
+			    MERGED_AT("created"), MERGED_AT("picked"), MERGED_AT("packed"),
+			    MERGED_AT("shipped"), MERGED_AT("cancelled"), MERGED_AT("backordered")),
     [ST_ORDER_STAGES] = "SELECT created_at, created_off, picked_at, picked_off, packed_at, "
 			"packed_off, shipped_at, shipped_off, cancelled_at, cancelled_off, "
 			"backordered_at, backordered_off FROM orders WHERE "
