@@ -1138,6 +1138,41 @@ static enum sw_err db_err(struct sw_store *st, const char *what)
 	return set_err(st, SW_ESTORE, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
+/*
+ * Parameter numbers by name, remembered: sqlite3_bind_parameter_index() is
+ * a linear search comparing names, a tenth of the collector's instructions
+ * per event.  Keyed by the statement's and the name's addresses (the names
+ * are string literals), for the handle's cached statements only (the b_*
+ * helpers below are used with nothing else); emptied whenever one of
+ * those is finalized (stmt() after a failed prepare, sw_store_close), so
+ * a new statement at a freed one's address never finds its numbers.  A
+ * collision only costs a lookup.
+ */
+#define PIDX_SLOTS 1024
+static _Thread_local struct { /* handles are per thread (store.h) */
+	const sqlite3_stmt *s;
+	const char *name;
+	int idx;
+} pidx_cache[PIDX_SLOTS];
+
+static int pidx(sqlite3_stmt *s, const char *name)
+{
+	uintptr_t h = ((uintptr_t)s >> 4) * 2654435761u ^ ((uintptr_t)name >> 2);
+	size_t slot = (size_t)(h ^ (h >> 11)) % PIDX_SLOTS;
+
+	if (pidx_cache[slot].s != s || pidx_cache[slot].name != name) {
+		pidx_cache[slot].s = s;
+		pidx_cache[slot].name = name;
+		pidx_cache[slot].idx = sqlite3_bind_parameter_index(s, name);
+	}
+	return pidx_cache[slot].idx;
+}
+
+static void pidx_forget(void)
+{
+	memset(pidx_cache, 0, sizeof(pidx_cache));
+}
+
 /* The cached statement id, reset and ready to bind; NULL on error. */
 static sqlite3_stmt *stmt(struct sw_store *st, enum stmt_id id)
 {
@@ -1153,6 +1188,7 @@ static sqlite3_stmt *stmt(struct sw_store *st, enum stmt_id id)
 	if (rc != SQLITE_OK) {
 		db_err(st, "prepare");
 		sqlite3_finalize(st->stmt[id]);
+		pidx_forget();
 		st->stmt[id] = NULL;
 	}
 	return st->stmt[id];
@@ -1214,7 +1250,7 @@ static enum sw_err run_id(struct sw_store *st, enum stmt_id id, const char *what
  * returns an SQLite code; callers OR them and check once. */
 static int b_text(sqlite3_stmt *s, const char *name, const char *v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = pidx(s, name);
 
 	if (v == NULL)
 		return sqlite3_bind_null(s, i);
@@ -1226,7 +1262,7 @@ static int b_text(sqlite3_stmt *s, const char *name, const char *v)
  * per-event writes, where the copies were a measurable share of ingest. */
 static int b_text_ref(sqlite3_stmt *s, const char *name, const char *v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = pidx(s, name);
 
 	if (v == NULL)
 		return sqlite3_bind_null(s, i);
@@ -1235,27 +1271,27 @@ static int b_text_ref(sqlite3_stmt *s, const char *name, const char *v)
 
 static int b_int(sqlite3_stmt *s, const char *name, int64_t v)
 {
-	return sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, name), v);
+	return sqlite3_bind_int64(s, pidx(s, name), v);
 }
 
 /* A ratio: 0 binds SQL NULL ("none"). */
 static int b_ratio(sqlite3_stmt *s, const char *name, double v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = pidx(s, name);
 
 	return v != 0 ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
 }
 
 static int b_time(sqlite3_stmt *s, const char *name, int64_t v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = pidx(s, name);
 
 	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
 }
 
 static int b_stamp(sqlite3_stmt *s, const char *at_name, const char *off_name, struct sw_stamp v)
 {
-	int i = sqlite3_bind_parameter_index(s, off_name);
+	int i = pidx(s, off_name);
 	int rc = b_time(s, at_name, v.at);
 
 	if (v.at)
@@ -1828,6 +1864,7 @@ void sw_store_close(struct sw_store *st)
 		return;
 	for (i = 0; i < ST_LAST; i++)
 		sqlite3_finalize(st->stmt[i]);
+	pidx_forget();
 	if (st->db && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(st->db);
@@ -2160,11 +2197,20 @@ static enum sw_err order_check(struct sw_store *st, const struct sw_order *o)
 	return SW_OK;
 }
 
+/* The stage parameters of the order statements, in enum sw_stage order
+ * (literals: pidx() keys on the name's address). */
+static const char *const stage_at_params[SW_STAGE_LAST] = {
+    ":created_at", ":picked_at", ":packed_at", ":shipped_at", ":cancelled_at", ":backordered_at",
+};
+static const char *const stage_off_params[SW_STAGE_LAST] = {
+    ":created_off", ":picked_off", ":packed_off", ":shipped_off", ":cancelled_off",
+    ":backordered_off",
+};
+
 static int order_bind(sqlite3_stmt *s, const struct sw_order *o)
 {
 	const struct sw_promise *pd = &o->promised_delivery_by;
 	int has_pd = pd->kind != SW_PROMISE_NONE;
-	char at[32], off[32];
 	int i, rc;
 
 	rc = b_text_ref(s, ":wh", o->warehouse_id) | b_text_ref(s, ":oid", o->order_id) |
@@ -2177,11 +2223,8 @@ static int order_bind(sqlite3_stmt *s, const struct sw_order *o)
 	     b_stamp(s, ":pd_at", ":pd_off", pd->at) | b_text_ref(s, ":service", o->service_level) |
 	     b_text_ref(s, ":country", o->dest_country) | b_text_ref(s, ":postal", o->dest_postal_code) |
 	     b_text_ref(s, ":city", o->dest_city);
-	for (i = 0; i < SW_STAGE_LAST; i++) {
-		snprintf(at, sizeof(at), ":%s_at", stage_names[i]);
-		snprintf(off, sizeof(off), ":%s_off", stage_names[i]);
-		rc |= b_stamp(s, at, off, o->stage[i]);
-	}
+	for (i = 0; i < SW_STAGE_LAST; i++)
+		rc |= b_stamp(s, stage_at_params[i], stage_off_params[i], o->stage[i]);
 	return rc;
 }
 
