@@ -585,9 +585,11 @@ enum sw_err sw_engine_scan(struct sw_engine *e, int64_t now, char *errbuf, size_
  * The journal tail works a batch at a time: the events are read first and
  * only the distinct units they name are kept (a parcel by courier +
  * tracking number, an order by warehouse + order id; an order.shipped
- * names both and keeps both); then each named unit is read once and each
- * unit (parcel or parcel-less order, by dueq key) evaluated once, in the
- * order of its last mention.  Evaluation reads the unit's state now, which
+ * names both and keeps both); then the named units are read, one query
+ * for all the parcels and one for all the orders (sw_store_track_among:
+ * per unit the rows cost, not the queries), and each unit (parcel or
+ * parcel-less order, by dueq key) evaluated once, in the order of its
+ * last mention.  Evaluation reads the unit's state now, which
  * is already the newest any event of the batch left, and uses nothing of
  * the events but their keys: once per batch gives what once per event gave.
  */
