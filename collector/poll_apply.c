@@ -102,21 +102,108 @@ static struct sw_stamp stamp_of(const struct sw_time *t)
 	return s;
 }
 
-static char *event_payload(const struct sw_courier_result *r, const struct sw_courier_event *e)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one
+ * (overlong, surrogate, above U+10FFFF, truncated): jansson's rules. */
+static size_t utf8_len(const unsigned char *s)
 {
-	json_t *o = json_object();
-	char *text;
+	uint32_t cp;
+	size_t n;
 
-	json_object_set_new(o, "status", json_string(sw_store_ship_status_name(e->status)));
-	json_object_set_new(o, "shipment_status", json_string(sw_store_ship_status_name(r->status)));
-	json_object_set_new(o, "code", e->code ? json_string(e->code) : json_null());
-	json_object_set_new(o, "text", e->text ? json_string(e->text) : json_null());
-	json_object_set_new(o, "location", e->location ? json_string(e->location) : json_null());
-	json_object_set_new(o, "time", e->raw_time ? json_string(e->raw_time) : json_null());
-	json_object_set_new(o, "zone_known", json_boolean(e->has_time && is_instant(&e->at)));
-	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o);
-	return text;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Appends "key":value, value s as a JSON string exactly as jansson's
+ * compact dump writes it (\" \\ \b \f \n \r \t, other controls
+ * \u00XX, the rest as is), or null for NULL; a string that is not valid
+ * UTF-8 is left out (jansson refuses it: the key was absent). */
+static void json_member(struct sw_buf *b, const char *key, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k;
+
+	for (size_t i = 0; s && u[i]; i += k)
+		if ((k = utf8_len(u + i)) == 0)
+			return;
+	sw_buf_printf(b, "%s\"%s\":", b->len > 1 ? "," : "", key);
+	if (s == NULL) {
+		sw_buf_adds(b, "null");
+		return;
+	}
+	sw_buf_adds(b, "\"");
+	for (; *u; u++) {
+		const char *esc = NULL;
+		char ctl[7] = "\\u00";
+		size_t run = 0;
+
+		while (u[run] >= 0x20 && u[run] != '"' && u[run] != '\\')
+			run++;
+		if (run > 0) { /* a run that needs no escape, at once */
+			sw_buf_add(b, u, run);
+			u += run - 1;
+			continue;
+		}
+
+		switch (*u) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			if (*u < 0x20) {
+				ctl[4] = hex[*u >> 4];
+				ctl[5] = hex[*u & 0xf];
+				esc = ctl;
+			}
+		}
+		if (esc)
+			sw_buf_adds(b, esc);
+		else
+			sw_buf_add(b, u, 1);
+	}
+	sw_buf_adds(b, "\"");
+}
+
+/* The journal payload of event e of r: what json_dumps(JSON_COMPACT |
+ * JSON_SORT_KEYS) made of it, byte for byte (test_poll_commit compares),
+ * written directly: jansson's object building and dump cost as much as
+ * the journal insert. */
+char *pl_event_payload(const struct sw_courier_result *r, const struct sw_courier_event *e)
+{
+	struct sw_buf b;
+
+	sw_buf_init(&b, SIZE_MAX / 2); /* parts bounded by max_response */
+	sw_buf_adds(&b, "{");
+	json_member(&b, "code", e->code);
+	json_member(&b, "location", e->location);
+	json_member(&b, "shipment_status", sw_store_ship_status_name(r->status));
+	json_member(&b, "status", sw_store_ship_status_name(e->status));
+	json_member(&b, "text", e->text);
+	json_member(&b, "time", e->raw_time);
+	sw_buf_printf(&b, "%s\"zone_known\":%s}", b.len > 1 ? "," : "",
+		      e->has_time && is_instant(&e->at) ? "true" : "false");
+	return sw_buf_steal(&b, NULL);
 }
 
 /* Journals r's events; *ret_new counts those not seen before. */
@@ -129,7 +216,7 @@ static enum sw_err journal_events(struct courier *c, const struct sw_courier_res
 	for (size_t i = 0; i < r->n_events && rc == SW_OK; i++) {
 		const struct sw_courier_event *e = &r->events[i];
 		struct sw_journal_event ev = {0};
-		char *id = event_id(tn, e), *payload = event_payload(r, e);
+		char *id = event_id(tn, e), *payload = pl_event_payload(r, e);
 
 		ev.source = c->source;
 		ev.source_event_id = id;

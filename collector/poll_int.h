@@ -170,6 +170,10 @@ enum sw_err pl_reschedule(struct courier *c, const struct item *it, int64_t now_
 			  int failures, const char *error);
 int pl_secs(int64_t ms); /* ms as whole seconds, >= 1 */
 void pl_track_done(struct courier *c, struct xfer *x, CURLcode res);
+/* The journal payload of event e of result r (a new string): compact
+ * JSON, keys sorted, as json_dumps(JSON_COMPACT | JSON_SORT_KEYS) of
+ * {code, location, shipment_status, status, text, time, zone_known}. */
+char *pl_event_payload(const struct sw_courier_result *r, const struct sw_courier_event *e);
 /* Queues the answer about b's parcels with their results res (b->n of
  * them, taken over: res[i] is zeroed; b's items are copied) for the next
  * pl_answers_flush.  Nothing is written or counted before that. */

@@ -15,7 +15,8 @@
  * start applies nothing, keeps every parcel due and backs the courier
  * off; the scheduler commits the queue at once when nothing is in
  * flight, else once PL_FLUSH_WAIT_MS passed or PL_FLUSH_ANSWERS wait,
- * and does not ask for a queued parcel again.
+ * and does not ask for a queued parcel again.  The journal payloads
+ * written without jansson match jansson's, byte for byte.
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "collector/poll.h"
@@ -39,6 +41,7 @@
 #include "lib/loop.h"
 #include "lib/store.h"
 #include "lib/store_int.h"
+#include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
 #include "slipwatch/metrics.h"
@@ -394,6 +397,62 @@ static void test_flush_bounds(void)
 	is_int(stored, PL_FLUSH_ANSWERS, "  every one stored");
 }
 
+/* The payload as the engine built it with jansson before
+ * pl_event_payload: the reference. */
+static char *jansson_payload(const struct sw_courier_result *r, const struct sw_courier_event *e)
+{
+	json_t *o = json_object();
+	char *text;
+
+	json_object_set_new(o, "status", json_string(sw_store_ship_status_name(e->status)));
+	json_object_set_new(o, "shipment_status", json_string(sw_store_ship_status_name(r->status)));
+	json_object_set_new(o, "code", e->code ? json_string(e->code) : json_null());
+	json_object_set_new(o, "text", e->text ? json_string(e->text) : json_null());
+	json_object_set_new(o, "location", e->location ? json_string(e->location) : json_null());
+	json_object_set_new(o, "time", e->raw_time ? json_string(e->raw_time) : json_null());
+	json_object_set_new(o, "zone_known",
+			    json_boolean(e->has_time && (e->at.flags & SW_TIME_HAS_OFFSET)));
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
+static void test_payload(void)
+{
+	static const char *const texts[] = {
+	    NULL, "", "plain", "quote \" and back\\slash", "tab\tnl\ncr\rbs\bff\f",
+	    "ctl \x01\x1f\x7f end", "slash / kept", "utf-8 \xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x93\xa6",
+	    "bad \xc3", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "big \xf4\x90\x80\x80",
+	    "\"", "\\\\\"\"",
+	};
+	const size_t n = sizeof(texts) / sizeof(texts[0]);
+	struct sw_courier_result r = {0};
+	struct sw_courier_event e = {0};
+	size_t same = 0;
+
+	r.status = SW_SHIP_IN_TRANSIT;
+	for (size_t i = 0; i < n; i++) {
+		char *mine, *ref;
+
+		e.code = (char *)texts[i];
+		e.text = (char *)texts[(i + 1) % n];
+		e.location = (char *)texts[(i + 5) % n];
+		e.raw_time = (char *)texts[(i + 9) % n];
+		e.status = (enum sw_ship_status)(i % (SW_SHIP_LAST + 1));
+		e.has_time = i % 2;
+		e.at.flags = i % 4 == 1 ? SW_TIME_HAS_OFFSET : 0;
+		mine = pl_event_payload(&r, &e);
+		ref = jansson_payload(&r, &e);
+		if (ref && strcmp(mine, ref) == 0)
+			same++;
+		else
+			printf("#   case %zu: %s\n#   jansson %s\n", i, mine, ref ? ref : "(null)");
+		free(mine);
+		free(ref);
+	}
+	is_int(same, n, "journal payloads byte for byte as jansson wrote them (%zu cases)", n);
+}
+
 int main(void)
 {
 	char *cmd;
@@ -412,6 +471,7 @@ int main(void)
 		test_idle_flush();
 		test_flush_bounds();
 	}
+	test_payload();
 	sw_poll_free(eng);
 	sw_poll_conf_free(pc);
 	sw_conf_free(conf);
