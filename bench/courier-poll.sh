@@ -12,7 +12,7 @@
 #
 # The fake server is Python (ThreadingHTTPServer, one core under the GIL):
 # it is the ceiling for both clients, so the ratio says how much the
-# engine's own work (store transaction per answer, journaling, parsing)
+# engine's own work (group-committed store transactions, journaling, parsing)
 # costs relative to what that server can answer, not relative to a real
 # courier API.  The server is started with TCP_NODELAY on its sockets
 # (Handler.disable_nagle_algorithm, set from here without touching

@@ -19,8 +19,10 @@
  * result (sw_poll_get_stats: found + not_found + errors = N); fails unless
  * all N were found, without store failures.  Everything the engine does per
  * answer is in the time: HTTP, parsing by the adapter, journaling the
- * events, the status update and the schedule, one store transaction
- * (synchronous=FULL: an fsync) per answer.
+ * events, the status update and the schedule, and the store transactions
+ * that commit them (synchronous=FULL: an fdatasync per commit; answers
+ * are committed in groups, see collector/poll_apply.c, and counted as
+ * found only once committed, so the last commit is in the time too).
  *
  * Prints: "lookups N seconds S" and "requests R events E".
  */
