@@ -838,7 +838,7 @@ enum sw_err sw_engine_tail(struct sw_engine *e, int64_t now, int *ret_count, cha
 	if (ret_count)
 		*ret_count = 0;
 	if ((rc = batch_begin(e)) == SW_OK)
-		rc = sw_store_journal_read(e->st, e->cursor, (int)e->conf->batch, on_event, &tc, &n);
+		rc = sw_store_journal_keys(e->st, e->cursor, (int)e->conf->batch, on_event, &tc, &n);
 	if (rc == SW_OK && n > 0 && (rc = units_read(e, &tc, &u)) == SW_OK)
 		rc = units_evaluate(e, &u, now);
 	if (rc == SW_OK && n > 0)

@@ -25,6 +25,54 @@ static const char open_among_sql[] =
     "SELECT j.key FROM json_each(:list) j WHERE EXISTS (SELECT 1 FROM alerts a"
     " WHERE a.entity = j.value AND a.resolved_at IS NULL)";
 
+/* What the tail needs of the journal: the keys of the units each event
+ * names (the whole row, payload included, is sw_store_journal_read's). */
+static const char keys_sql[] =
+    "SELECT seq, kind, warehouse_id, order_id, courier, tracking_number FROM journal"
+    " WHERE seq > :after ORDER BY seq LIMIT :limit";
+
+enum sw_err sw_store_journal_keys(struct sw_store *st, int64_t after_seq, int limit,
+				  enum sw_err (*cb)(const struct sw_journal_event *ev, void *arg),
+				  void *arg, int *ret_count)
+{
+	enum sw_err rc = SW_OK;
+	sqlite3_stmt *s;
+	int n = 0, step;
+
+	if (ret_count)
+		*ret_count = 0;
+	if (cb == NULL)
+		return sw_store_int_err(st, SW_EINVAL, "journal keys: no callback");
+	if (limit < 1 || limit > SW_STORE_MAX_BATCH)
+		return sw_store_int_err(st, SW_ERANGE, "journal keys: limit %d not in 1..%d", limit,
+					SW_STORE_MAX_BATCH);
+	if (!(s = sw_store_int_prepare(st, keys_sql, "journal keys")))
+		return SW_ESTORE;
+	if (sw_store_int_bind_int(s, ":after", after_seq) |
+	    sw_store_int_bind_int(s, ":limit", limit)) {
+		sqlite3_finalize(s);
+		return sw_store_int_dberr(st, "journal keys");
+	}
+	while (rc == SW_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sw_journal_event ev = { 0 };
+
+		ev.seq = sqlite3_column_int64(s, 0);
+		ev.kind = (const char *)sqlite3_column_text(s, 1);
+		ev.warehouse_id = (const char *)sqlite3_column_text(s, 2);
+		ev.order_id = (const char *)sqlite3_column_text(s, 3);
+		ev.courier = (const char *)sqlite3_column_text(s, 4);
+		ev.tracking_number = (const char *)sqlite3_column_text(s, 5);
+		rc = cb(&ev, arg);
+		n++;
+	}
+	if (rc == SW_OK && step != SQLITE_DONE)
+		rc = sw_store_int_dberr(st, "journal keys");
+	sqlite3_finalize(s);
+	if (ret_count)
+		*ret_count = n;
+	return rc;
+}
+
 /* Appends s to buf as a JSON string. */
 static void json_str(char **buf, size_t *len, size_t *cap, const char *s)
 {

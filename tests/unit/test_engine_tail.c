@@ -6,8 +6,9 @@
  * finds the same slips as the same events tailed one per batch (what the
  * tail did for every event before it batched), parcels and orders alike
  * (an order event names every parcel of its order; an order without one
- * is a unit of its own).  Also the batch's one query for open slips
- * (lib/store_journal.h) with awkward entity strings.
+ * is a unit of its own).  Also the batch's reads of lib/store_journal.h:
+ * the journal's keys only, and one query for open slips with awkward
+ * entity strings.
  */
 #include "config.h"
 
@@ -329,6 +330,60 @@ static void test_batch_orders(const char *dir)
 	is_int((int)batch.open, (int)one.open, "orders: the same units wait for a deadline");
 }
 
+/* The events as text: "seq kind wh/oid courier/tn;" each. */
+struct ev_text {
+	char buf[4096];
+	size_t len;
+};
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static enum sw_err note_event(const struct sw_journal_event *ev, void *arg)
+{
+	struct ev_text *t = arg;
+
+	t->len += (size_t)snprintf(t->buf + t->len, sizeof(t->buf) - t->len,
+				   "%lld %s %s/%s %s/%s;", (long long)ev->seq, ev->kind,
+				   or_dash(ev->warehouse_id), or_dash(ev->order_id),
+				   or_dash(ev->courier), or_dash(ev->tracking_number));
+	return t->len < 3000 ? SW_OK : SW_ERANGE;
+}
+
+/* sw_store_journal_keys: the keys sw_store_journal_read gives, pages and
+ * limits alike. */
+static void test_journal_keys(const char *dir)
+{
+	struct ev_text full = { .len = 0 }, keys = { .len = 0 };
+	char path[512], err[512];
+	struct sw_store *st;
+	int n_full = 0, n_keys = 0, n;
+
+	snprintf(path, sizeof(path), "%s/keys.db", dir);
+	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
+		bail("store: %s", err);
+	journal(st, 1000000, 0, 20);
+	journal_orders(st, 1000000);
+	for (int64_t after = 0;; after += 7) {
+		if (sw_store_journal_read(st, after, 7, note_event, &full, &n) != SW_OK)
+			bail("read: %s", sw_store_errmsg(st));
+		n_full += n;
+		is_int(sw_store_journal_keys(st, after, 7, note_event, &keys, &n), SW_OK,
+		       "keys after %lld", (long long)after);
+		n_keys += n;
+		if (n < 7)
+			break;
+	}
+	is_int(n_keys, 26, "keys: all 26 events");
+	is_int(n_full, n_keys, "as many as the full read");
+	ok(full.len > 0 && strcmp(full.buf, keys.buf) == 0, "the same seqs, kinds and keys");
+	is_int(sw_store_journal_keys(st, 0, 0, note_event, &keys, &n), SW_ERANGE, "limit 0");
+	is_int(sw_store_journal_keys(st, 0, 5, NULL, NULL, &n), SW_EINVAL, "no callback");
+	sw_store_close(st);
+}
+
 /* sw_store_alert_open_among: one query for a list, whatever its strings. */
 static void test_open_among(const char *dir)
 {
@@ -371,6 +426,7 @@ int main(void)
 		bail("mkdtemp");
 	test_batch(dir);
 	test_batch_orders(dir);
+	test_journal_keys(dir);
 	test_open_among(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
