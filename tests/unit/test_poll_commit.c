@@ -95,12 +95,12 @@ static int silent_server(void)
 }
 
 static const char conf_fmt[] = "[courier " COURIER "]\n"
-				"base_url = http://127.0.0.1:%d/dhl\n"
-				"api_key_env = SWT_DHL_KEY\n"
-				"concurrency = 2\n"
-				"interval = 10s\n"
-				"interval_near = 5s\n"
-				"interval_max = 40s\n";
+			       "base_url = http://127.0.0.1:%d/dhl\n"
+			       "api_key_env = SWT_DHL_KEY\n"
+			       "concurrency = 2\n"
+			       "interval = 10s\n"
+			       "interval_near = 5s\n"
+			       "interval_max = 40s\n";
 
 static bool setup(void)
 {
@@ -405,7 +405,8 @@ static char *jansson_payload(const struct sw_courier_result *r, const struct sw_
 	char *text;
 
 	json_object_set_new(o, "status", json_string(sw_store_ship_status_name(e->status)));
-	json_object_set_new(o, "shipment_status", json_string(sw_store_ship_status_name(r->status)));
+	json_object_set_new(o, "shipment_status",
+			    json_string(sw_store_ship_status_name(r->status)));
 	json_object_set_new(o, "code", e->code ? json_string(e->code) : json_null());
 	json_object_set_new(o, "text", e->text ? json_string(e->text) : json_null());
 	json_object_set_new(o, "location", e->location ? json_string(e->location) : json_null());
@@ -420,10 +421,20 @@ static char *jansson_payload(const struct sw_courier_result *r, const struct sw_
 static void test_payload(void)
 {
 	static const char *const texts[] = {
-	    NULL, "", "plain", "quote \" and back\\slash", "tab\tnl\ncr\rbs\bff\f",
-	    "ctl \x01\x1f\x7f end", "slash / kept", "utf-8 \xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x93\xa6",
-	    "bad \xc3", "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "big \xf4\x90\x80\x80",
-	    "\"", "\\\\\"\"",
+	    NULL,
+	    "",
+	    "plain",
+	    "quote \" and back\\slash",
+	    "tab\tnl\ncr\rbs\bff\f",
+	    "ctl \x01\x1f\x7f end",
+	    "slash / kept",
+	    "utf-8 \xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x93\xa6",
+	    "bad \xc3",
+	    "overlong \xc0\xaf",
+	    "surrogate \xed\xa0\x80",
+	    "big \xf4\x90\x80\x80",
+	    "\"",
+	    "\\\\\"\"",
 	};
 	const size_t n = sizeof(texts) / sizeof(texts[0]);
 	struct sw_courier_result r = {0};
