@@ -675,11 +675,13 @@ static enum sw_err on_event(const struct sw_journal_event *ev, void *arg)
 
 	tc->e->stats.events++;
 	tc->seq = ev->seq;
-	if (ev->courier && ev->tracking_number)
+	/* a key with an empty part names nothing (the store keeps no such
+	 * unit, and reading it would fail the batch again and again) */
+	if (ev->courier && *ev->courier && ev->tracking_number && *ev->tracking_number)
 		tail_name(tc, 'p', ev->courier, ev->tracking_number);
 	/* an order event names its order; order.shipped names both: the
 	 * order unit closes */
-	if (ev->warehouse_id && ev->order_id)
+	if (ev->warehouse_id && *ev->warehouse_id && ev->order_id && *ev->order_id)
 		tail_name(tc, 'o', ev->warehouse_id, ev->order_id);
 	return SW_OK;
 }
@@ -723,7 +725,8 @@ static enum sw_err units_read(struct sw_engine *e, struct tail_ctx *tc, struct t
 	size_t n_keys[2] = { 0, 0 }, next[2] = { 0, 0 }, n_all;
 	enum sw_err rc = SW_OK;
 
-	qsort(tc->names, tc->n, sizeof(*tc->names), by_last);
+	if (tc->n > 1) /* names is NULL when the events named nothing */
+		qsort(tc->names, tc->n, sizeof(*tc->names), by_last);
 	for (int k = 0; k < 2; k++)
 		keys[k] = xcalloc(tc->n ? tc->n : 1, sizeof(*keys[k]));
 	for (size_t i = 0; i < tc->n; i++) {

@@ -242,13 +242,16 @@ static void seed_orders(struct sw_store *st, int64_t now)
 		bail("seeding orders: %s", sw_store_errmsg(st));
 }
 
-/* Events naming M (both its parcels), M1, N, M1, N, M2. */
+/* Events naming M (both its parcels), M1, N, M1, N, M2, then an order
+ * event without order id and a parcel event without tracking number. */
 static void journal_orders(struct sw_store *st, int64_t now)
 {
+	/* and two whose keys have an empty part: they name nothing */
 	static const char *const names[][2] = { { "M", NULL }, { NULL, "M1" }, { "N", NULL },
-						 { NULL, "M1" }, { "N", NULL }, { NULL, "M2" } };
+						 { NULL, "M1" }, { "N", NULL }, { NULL, "M2" },
+						 { "", NULL },	 { NULL, "" } };
 
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 8; i++) {
 		struct sw_journal_event ev = { 0 };
 		char id[16];
 
@@ -323,7 +326,7 @@ static void test_batch_orders(const char *dir)
 	/* M: M1 + M2; M1; N; M1; N; M2 */
 	is_int((int)one.evaluated, 7, "orders, one per batch: 7 evaluations");
 	is_int((int)batch.evaluated, 3, "orders, batch: M1, M2 and N once each");
-	is_int((int)batch.events, 6, "orders, batch: 6 events counted");
+	is_int((int)batch.events, 8, "orders, batch: 8 events counted (empty keys too)");
 	is_int(late_one, 1, "orders, one per batch: N late to ship");
 	is_int(late_batch, 1, "orders, batch: N late to ship");
 	is_int((int)batch.slips, (int)one.slips, "orders: the same number of slips");
@@ -376,7 +379,7 @@ static void test_journal_keys(const char *dir)
 		if (n < 7)
 			break;
 	}
-	is_int(n_keys, 26, "keys: all 26 events");
+	is_int(n_keys, 28, "keys: all 28 events");
 	is_int(n_full, n_keys, "as many as the full read");
 	ok(full.len > 0 && strcmp(full.buf, keys.buf) == 0, "the same seqs, kinds and keys");
 	is_int(sw_store_journal_keys(st, 0, 0, note_event, &keys, &n), SW_ERANGE, "limit 0");
