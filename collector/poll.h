@@ -231,7 +231,7 @@ struct sw_poll_stats {
 	uint64_t store_fail;    /* results the store could not take */
 	uint64_t quota_waits;   /* scheduler passes stopped by the quota */
 	uint64_t seeded;        /* schedules created by seeding */
-	int in_flight;          /* transfers now in flight */
+	int in_flight;          /* transfers in flight, or answered and not yet committed */
 	int64_t paused_ms;      /* ms until the courier may send again; 0 */
 	int64_t backoff_ms;     /* current error backoff; 0 when healthy */
 	bool has_token;         /* a usable token is cached */

@@ -1412,6 +1412,26 @@ int sw_store_int_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 	return i ? sqlite3_bind_int64(s, i, v) : SQLITE_RANGE;
 }
 
+void sw_store_int_json_str(struct sw_buf *b, const char *s)
+{
+	char esc[8];
+
+	sw_buf_adds(b, "\"");
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*c;
+			sw_buf_add(b, esc, 2);
+		} else if (*c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *c);
+			sw_buf_adds(b, esc);
+		} else {
+			sw_buf_add(b, c, 1);
+		}
+	}
+	sw_buf_adds(b, "\"");
+}
+
 char *sw_store_int_col_str(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
@@ -3654,54 +3674,30 @@ enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
 	return sw_store_track_get(st, SW_TRACK_ORDER, id, ret_list, ret_n);
 }
 
-/* Appends s to buf (room for it reserved by the caller) as a JSON
- * string. */
-static void track_json_str(char *buf, size_t *len, const char *s)
-{
-	buf[(*len)++] = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			buf[(*len)++] = '\\';
-			buf[(*len)++] = (char)*c;
-		} else if (*c < 0x20) {
-			*len += (size_t)snprintf(buf + *len, 7, "\\u%04x", *c);
-		} else {
-			buf[(*len)++] = (char)*c;
-		}
-	}
-	buf[(*len)++] = '"';
-}
-
 /* keys as the JSON array of [a, b] pairs the among statements read; NULL
  * (SW_EINVAL set, naming the key) if a part is empty. */
 static char *track_key_list(struct sw_store *st, enum sw_track_unit unit,
 			    const struct sw_track_key *keys, size_t n)
 {
-	size_t len = 0, cap = 0;
-	char *buf;
+	struct sw_buf b;
 
+	sw_buf_init(&b, SW_STORE_INT_JSON_MAX);
+	sw_buf_adds(&b, "[");
 	for (size_t i = 0; i < n; i++) {
 		if (!nonempty(keys[i].a) || !nonempty(keys[i].b)) {
+			sw_buf_free(&b);
 			set_err(st, SW_EINVAL, "%s key %zu of %zu: both parts are required",
 				unit == SW_TRACK_PARCEL ? "parcel" : "order", i, n);
 			return NULL;
 		}
-		cap += (strlen(keys[i].a) + strlen(keys[i].b)) * 6 + 8; /* ["a","b"], */
+		sw_buf_adds(&b, i ? ",[" : "[");
+		sw_store_int_json_str(&b, keys[i].a);
+		sw_buf_adds(&b, ",");
+		sw_store_int_json_str(&b, keys[i].b);
+		sw_buf_adds(&b, "]");
 	}
-	buf = xmalloc(cap + 3);
-	buf[len++] = '[';
-	for (size_t i = 0; i < n; i++) {
-		buf[len++] = i ? ',' : '[';
-		if (i)
-			buf[len++] = '[';
-		track_json_str(buf, &len, keys[i].a);
-		buf[len++] = ',';
-		track_json_str(buf, &len, keys[i].b);
-		buf[len++] = ']';
-	}
-	buf[len++] = ']';
-	buf[len] = '\0';
-	return buf;
+	sw_buf_adds(&b, "]");
+	return sw_buf_steal(&b, NULL);
 }
 
 /* Puts list[0..n-1] in key order (of[i] < n_keys, rows of one key keeping

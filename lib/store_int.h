@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/buf.h"
 #include "lib/error.h"
 #include "lib/store.h"
 
@@ -36,6 +37,13 @@ sqlite3_stmt *sw_store_int_prepare(struct sw_store *st, const char *sql, const c
  * a bug (SQLITE_RANGE).  SQLite codes, to be ORed by callers. */
 int sw_store_int_bind_text(sqlite3_stmt *s, const char *name, const char *v);
 int sw_store_int_bind_int(sqlite3_stmt *s, const char *name, int64_t v);
+
+/* The most a JSON key list built with sw_store_int_json_str may hold. */
+#define SW_STORE_INT_JSON_MAX ((size_t)1 << 30)
+
+/* Appends s to b as a JSON string (quotes, backslashes and control
+ * characters escaped): the key lists the json_each queries read. */
+void sw_store_int_json_str(struct sw_buf *b, const char *s);
 
 /* The outbox columns every outbox query selects, in the order
  * sw_store_int_outbox_fill reads them. */

@@ -73,53 +73,30 @@ enum sw_err sw_store_journal_keys(struct sw_store *st, int64_t after_seq, int li
 	return rc;
 }
 
-/* Appends s to buf as a JSON string. */
-static void json_str(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	size_t need = *len + strlen(s) * 6 + 4;
-
-	if (need > *cap) {
-		*cap = need * 2;
-		*buf = xreallocarray(*buf, *cap, 1);
-	}
-	(*buf)[(*len)++] = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			(*buf)[(*len)++] = '\\';
-			(*buf)[(*len)++] = (char)*c;
-		} else if (*c < 0x20) {
-			*len += (size_t)snprintf(*buf + *len, 7, "\\u%04x", *c);
-		} else {
-			(*buf)[(*len)++] = (char)*c;
-		}
-	}
-	(*buf)[(*len)++] = '"';
-	(*buf)[*len] = '\0';
-}
-
 enum sw_err sw_store_alert_open_among(struct sw_store *st, const char *const *entities, size_t n,
 				      bool *ret_open)
 {
-	size_t len = 1, cap = 64;
-	char *list = xmalloc(cap);
+	struct sw_buf b;
+	char *list;
 	sqlite3_stmt *s;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		ret_open[i] = true; /* until ruled out */
-	list[0] = '[';
+	sw_buf_init(&b, SW_STORE_INT_JSON_MAX);
+	sw_buf_adds(&b, "[");
 	for (size_t i = 0; i < n; i++) {
 		if (!entities[i] || !*entities[i]) {
-			free(list);
+			sw_buf_free(&b);
 			return sw_store_int_err(st, SW_EINVAL, "open alerts: entity %zu is empty",
 						i);
 		}
 		if (i)
-			list[len++] = ',';
-		json_str(&list, &len, &cap, entities[i]);
+			sw_buf_adds(&b, ",");
+		sw_store_int_json_str(&b, entities[i]);
 	}
-	list = xreallocarray(list, len + 2, 1);
-	memcpy(list + len, "]", 2);
+	sw_buf_adds(&b, "]");
+	list = sw_buf_steal(&b, NULL);
 	if (!(s = sw_store_int_prepare(st, open_among_sql, "open alerts among"))) {
 		free(list);
 		return SW_ESTORE;
