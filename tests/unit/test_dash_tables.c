@@ -22,18 +22,6 @@
 
 #define NOW 1800000000LL
 
-static void __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("Bail out! ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
-
 static void link_is(const char *tmpl, const char *courier, const char *tn, const char *order,
 		    const char *want, const char *what)
 {
@@ -80,7 +68,7 @@ static void order(struct sw_store *st, const char *wh, const char *id, const cha
 	o.stage[SW_STAGE_CREATED].at = NOW - 300000;
 	o.stage[SW_STAGE_SHIPPED].at = NOW - 200000;
 	if (sw_store_order_upsert(st, &o) != SW_OK)
-		die("order %s: %s", id, sw_store_errmsg(st));
+		tap_bail("order %s: %s", id, sw_store_errmsg(st));
 }
 
 static void parcel(struct sw_store *st, const char *courier, const char *tn, const char *wh,
@@ -91,7 +79,7 @@ static void parcel(struct sw_store *st, const char *courier, const char *tn, con
 	u.event_at.at = NOW - 1000;
 	if (sw_store_parcel_upsert(st, courier, tn, wh, id, (struct sw_stamp){NOW - 200000, 0}) ||
 	    sw_store_parcel_set_status(st, courier, tn, &u))
-		die("parcel %s: %s", tn, sw_store_errmsg(st));
+		tap_bail("parcel %s: %s", tn, sw_store_errmsg(st));
 }
 
 static void slip(struct sw_store *st, const char *entity, const char *kind, const char *stage,
@@ -104,7 +92,7 @@ static void slip(struct sw_store *st, const char *entity, const char *kind, cons
 			     .detected_at = NOW - 500};
 
 	if (sw_store_alert_record(st, &a, NULL))
-		die("alert %s: %s", entity, sw_store_errmsg(st));
+		tap_bail("alert %s: %s", entity, sw_store_errmsg(st));
 }
 
 /* SQL beside the API (notices in any state, with or without a receiver). */
@@ -115,7 +103,7 @@ static void sql(const char *q)
 
 	if (sqlite3_open(store_path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
-		die("sql: %s: %s", q, err ? err : sqlite3_errmsg(db));
+		tap_bail("sql: %s: %s", q, err ? err : sqlite3_errmsg(db));
 	sqlite3_close(db);
 }
 
@@ -180,7 +168,7 @@ static struct sw_dash_late *late(struct sw_store *st, size_t max_rows)
 
 	if (!ok(sw_dash_late_read(st, &o, &l, err, sizeof(err)) == SW_OK, "read (%zu rows)",
 		max_rows))
-		die("%s", err);
+		tap_bail("%s", err);
 	return l;
 }
 

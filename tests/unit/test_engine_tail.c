@@ -12,7 +12,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +26,6 @@
 #include "tests/tap.h"
 
 #define DAY 86400
-
-/* TAP's "Bail out!": the setup failed, nothing further can be checked. */
-static void __attribute__((format(printf, 1, 2), noreturn)) bail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("Bail out! ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
 
 struct run {
 	struct sw_engine_stats stats;
@@ -72,7 +58,7 @@ static void seed(struct sw_store *st, int64_t now)
 		if (sw_store_order_upsert(st, &o) != SW_OK ||
 		    sw_store_parcel_upsert(st, "dhl", tn, "wh", oid, shipped) != SW_OK ||
 		    sw_store_parcel_set_status(st, "dhl", tn, &u) != SW_OK)
-			bail("seeding: %s", sw_store_errmsg(st));
+			tap_bail("seeding: %s", sw_store_errmsg(st));
 	}
 }
 
@@ -101,7 +87,7 @@ static void journal(struct sw_store *st, int64_t now, int from, int to)
 			ev.tracking_number = i % 3 == 2 ? "T1" : "T0";
 		}
 		if (sw_store_journal_append(st, &ev, NULL) != SW_OK)
-			bail("journal: %s", sw_store_errmsg(st));
+			tap_bail("journal: %s", sw_store_errmsg(st));
 	}
 }
 
@@ -133,11 +119,11 @@ static void drain_round_two(struct sw_store *st, struct sw_engine *e, int64_t no
 	u.status = SW_SHIP_IN_TRANSIT;
 	u.event_at.at = now - 60;
 	if (sw_store_parcel_set_status(st, "dhl", "T0", &u) != SW_OK)
-		bail("round two: %s", sw_store_errmsg(st));
+		tap_bail("round two: %s", sw_store_errmsg(st));
 	journal(st, now, 20, 26);
 	do {
 		if (sw_engine_tail(e, now + 1, &got, err, sizeof(err)) != SW_OK)
-			bail("tail: %s", err);
+			tap_bail("tail: %s", err);
 	} while (got > 0);
 	sw_engine_get_stats(e, &after);
 	r->evaluated_after = after.evaluated - before.evaluated;
@@ -163,15 +149,15 @@ static void tail_all(const char *dir, const char *name, int batch, int64_t now, 
 	    sw_conf_load_string("[alerts]\nemail = no\n[rule default]\n", "test",
 				&cf, err, sizeof(err)) != SW_OK ||
 	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
-		bail("setup: %s", err);
+		tap_bail("setup: %s", err);
 	seed(st, now);
 	journal(st, now, 0, 20);
 	conf.batch = batch;
 	if (sw_engine_new(st, &conf, &rules, NULL, &e, err, sizeof(err)) != SW_OK)
-		bail("engine: %s", err);
+		tap_bail("engine: %s", err);
 	do {
 		if (sw_engine_tail(e, now, &got, err, sizeof(err)) != SW_OK)
-			bail("tail: %s", err);
+			tap_bail("tail: %s", err);
 		r->tails += got > 0;
 	} while (got > 0);
 	sw_engine_get_stats(e, &r->stats);
@@ -239,7 +225,7 @@ static void seed_orders(struct sw_store *st, int64_t now)
 	if (sw_store_order_upsert(st, &m) != SW_OK || sw_store_order_upsert(st, &n) != SW_OK ||
 	    sw_store_parcel_upsert(st, "dhl", "M1", "wh", "M", shipped) != SW_OK ||
 	    sw_store_parcel_upsert(st, "dhl", "M2", "wh", "M", shipped) != SW_OK)
-		bail("seeding orders: %s", sw_store_errmsg(st));
+		tap_bail("seeding orders: %s", sw_store_errmsg(st));
 }
 
 /* Events naming M (both its parcels), M1, N, M1, N, M2, then an order
@@ -265,7 +251,7 @@ static void journal_orders(struct sw_store *st, int64_t now)
 		ev.courier = names[i][1] ? "dhl" : NULL;
 		ev.tracking_number = names[i][1];
 		if (sw_store_journal_append(st, &ev, NULL) != SW_OK)
-			bail("journal: %s", sw_store_errmsg(st));
+			tap_bail("journal: %s", sw_store_errmsg(st));
 	}
 }
 
@@ -288,15 +274,15 @@ static void tail_orders(const char *dir, const char *name, int batch, int64_t no
 	    sw_conf_load_string("[alerts]\nemail = no\n[rule default]\n", "test", &cf, err,
 				sizeof(err)) != SW_OK ||
 	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
-		bail("setup: %s", err);
+		tap_bail("setup: %s", err);
 	seed_orders(st, now);
 	journal_orders(st, now);
 	conf.batch = batch;
 	if (sw_engine_new(st, &conf, &rules, NULL, &e, err, sizeof(err)) != SW_OK)
-		bail("engine: %s", err);
+		tap_bail("engine: %s", err);
 	do {
 		if (sw_engine_tail(e, now, &got, err, sizeof(err)) != SW_OK)
-			bail("tail: %s", err);
+			tap_bail("tail: %s", err);
 	} while (got > 0);
 	sw_engine_get_stats(e, ret);
 	*ret_late_n = -1;
@@ -366,12 +352,12 @@ static void test_journal_keys(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/keys.db", dir);
 	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
-		bail("store: %s", err);
+		tap_bail("store: %s", err);
 	journal(st, 1000000, 0, 20);
 	journal_orders(st, 1000000);
 	for (int64_t after = 0;; after += 7) {
 		if (sw_store_journal_read(st, after, 7, note_event, &full, &n) != SW_OK)
-			bail("read: %s", sw_store_errmsg(st));
+			tap_bail("read: %s", sw_store_errmsg(st));
 		n_full += n;
 		is_int(sw_store_journal_keys(st, after, 7, note_event, &keys, &n), SW_OK,
 		       "keys after %lld", (long long)after);
@@ -399,15 +385,15 @@ static void test_open_among(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/among.db", dir);
 	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
-		bail("store: %s", err);
+		tap_bail("store: %s", err);
 	for (int i = 0; i < 4; i += 1) {
 		struct sw_alert a = { .entity = ent[i], .kind = "stalled", .detected_at = 1000 };
 
 		if (i != 2 && sw_store_alert_record(st, &a, NULL) != SW_OK)
-			bail("alert: %s", sw_store_errmsg(st));
+			tap_bail("alert: %s", sw_store_errmsg(st));
 	}
 	if (sw_store_alert_resolve(st, ent[3], ",", 2000, NULL) != SW_OK)
-		bail("resolve: %s", sw_store_errmsg(st));
+		tap_bail("resolve: %s", sw_store_errmsg(st));
 	is_int(sw_store_alert_open_among(st, ent, 5, open), SW_OK, "open among: a list of 5");
 	ok(open[0], "quote and backslash in the entity: open");
 	ok(open[1], "control character in the entity: open");
@@ -426,7 +412,7 @@ int main(void)
 	char dir[] = "/tmp/test_engine_tail.XXXXXX", cmd[600];
 
 	if (!mkdtemp(dir))
-		bail("mkdtemp");
+		tap_bail("mkdtemp");
 	test_batch(dir);
 	test_batch_orders(dir);
 	test_journal_keys(dir);

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +20,6 @@
 #include "tests/tap.h"
 
 #define T0 1800000000
-
-/* TAP's "Bail out!": the setup failed, nothing further can be checked. */
-static void __attribute__((format(printf, 1, 2), noreturn)) bail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("Bail out! ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	exit(1);
-}
 
 static const char *s_(const char *s)
 {
@@ -90,7 +76,7 @@ static void order(struct sw_store *st, const char *oid, int stages, const char *
 	for (int i = 0; i < stages; i++)
 		o.stage[i].at = T0 + i * 60;
 	if (sw_store_order_upsert(st, &o) != SW_OK)
-		bail("order %s: %s", oid, sw_store_errmsg(st));
+		tap_bail("order %s: %s", oid, sw_store_errmsg(st));
 }
 
 static void parcel(struct sw_store *st, const char *courier, const char *tn, const char *oid,
@@ -104,7 +90,7 @@ static void parcel(struct sw_store *st, const char *courier, const char *tn, con
 	if (sw_store_parcel_upsert(st, courier, tn, oid ? "wh" : NULL, oid,
 				   (struct sw_stamp){ T0 + 600, 345 }) != SW_OK ||
 	    sw_store_parcel_set_status(st, courier, tn, &u) != SW_OK)
-		bail("parcel %s: %s", tn, sw_store_errmsg(st));
+		tap_bail("parcel %s: %s", tn, sw_store_errmsg(st));
 }
 
 /* Orders A (3 parcels), B (none), C (cancelled, none); parcels of A: dhl
@@ -129,7 +115,7 @@ static void seed(struct sw_store *st)
 	parcel(st, "dhl", "a\"b\\c\t", "Q\"\\", SW_SHIP_IN_TRANSIT);
 	parcel(st, "ups", "P4", NULL, SW_SHIP_IN_TRANSIT);
 	if (sw_store_poll_upsert(st, &ok) != SW_OK || sw_store_poll_upsert(st, &bad) != SW_OK)
-		bail("poll: %s", sw_store_errmsg(st));
+		tap_bail("poll: %s", sw_store_errmsg(st));
 }
 
 /* The rows the per-key call gives for keys[0..n-1], one after another. */
@@ -147,7 +133,7 @@ static void per_key(struct sw_store *st, enum sw_track_unit unit, const struct s
 					 : sw_store_track_order(st, keys[k].a, keys[k].b, &list, &m);
 
 		if (rc != SW_OK)
-			bail("per key %zu: %s", k, sw_store_errmsg(st));
+			tap_bail("per key %zu: %s", k, sw_store_errmsg(st));
 		text = realloc(text, (total + m + 1) * sizeof(*text));
 		of = realloc(of, (total + m + 1) * sizeof(*of));
 		for (size_t i = 0; i < m; i++) {
@@ -221,7 +207,7 @@ static void test_orders(struct sw_store *st)
 
 	/* what the per-key reads are known to give */
 	if (sw_store_track_among(st, SW_TRACK_ORDER, keys, 2, &list, &of, &n) != SW_OK)
-		bail("among: %s", sw_store_errmsg(st));
+		tap_bail("among: %s", sw_store_errmsg(st));
 	is_int((int)n, 4, "B then A: 4 rows");
 	ok(n == 4 && !list[0].parcel && of[0] == 0 && strcmp(list[0].order->order_id, "B") == 0,
 	   "row 0: order B alone");
@@ -269,10 +255,10 @@ int main(void)
 	struct sw_store *st;
 
 	if (!mkdtemp(dir))
-		bail("mkdtemp");
+		tap_bail("mkdtemp");
 	snprintf(path, sizeof(path), "%s/store.db", dir);
 	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
-		bail("store: %s", err);
+		tap_bail("store: %s", err);
 	seed(st);
 	test_parcels(st);
 	test_orders(st);
