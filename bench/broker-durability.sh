@@ -57,8 +57,6 @@ TP_ROUNDS=${SW_BENCH_DUR_TP_ROUNDS:-3}
 CONSUMERS=${SW_BENCH_DUR_CONSUMERS:-sub collector offline}
 SETTINGS=${SW_BENCH_DUR_SETTINGS:-1800:false none 10:false 1:false 10000:true 1000:true 100:true 10:true/20000 1:true/5000}
 . "$SW_SRCDIR/tests/integration/lib.sh"
-ok() { :; }
-not_ok() { echo "bench: $1" >&2; }
 . "$SW_SRCDIR/bench/lib.sh"
 PUB=$SW_BUILDDIR/bench/dur_pub
 SUB=$SW_BUILDDIR/bench/dur_sub

@@ -28,9 +28,6 @@ done
 [ "$C" -le "$N" ] || C=$N
 . "$SW_SRCDIR/tests/integration/lib.sh"
 . "$SW_SRCDIR/bench/lib.sh"
-ok() { :; }            # lib.sh's TAP helpers are not wanted here
-not_ok() { echo "bench: $1" >&2; }
-fail() { echo "bench: $*" >&2; exit 1; }
 LOADPUB=$SW_BUILDDIR/bench/load_pub
 [ -x "$LOADPUB" ] || fail "$LOADPUB not built (make)"
 

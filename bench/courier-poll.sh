@@ -50,7 +50,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() { echo "bench: $*" >&2; exit 1; }
 
 command -v python3 >/dev/null || fail "python3 not found"
 case $COURIER in dhl | fedex) ;; *) fail "SW_BENCH_POLL_COURIER: dhl or fedex, not '$COURIER'" ;; esac

@@ -48,7 +48,6 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/sw-dash-bench.XXXXXX") || exit 1
 trap 'if [ -n "${SW_BENCH_KEEP:-}" ]; then echo "  kept $T"; else rm -rf "$T"; fi' EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() { echo "bench: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 for p in "$DASH" "$BARE" "$SHIM" "$PUT"; do
 	[ -x "$p" ] || fail "$p not built (make, and make tests/tools/sw_rrdput)"

@@ -42,9 +42,6 @@ for v in RATE SECS TRIG SETTLE; do
 done
 . "$SW_SRCDIR/tests/integration/lib.sh"
 . "$SW_SRCDIR/bench/lib.sh"
-ok() { :; }            # lib.sh's TAP helpers are not wanted here
-not_ok() { echo "bench: $1" >&2; }
-fail() { echo "bench: $*" >&2; exit 1; }
 LOADPUB=$SW_BUILDDIR/bench/load_pub
 [ -x "$LOADPUB" ] || fail "$LOADPUB not built (make)"
 "$PY3" -c 'import aiosmtpd' 2>/dev/null || fail "no python3 with aiosmtpd (Debian: python3-aiosmtpd)"

@@ -47,7 +47,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() { echo "bench: $*" >&2; exit 1; }
 
 PY=
 for p in "${SW_PYTHON:-}" python3 /usr/bin/python3; do

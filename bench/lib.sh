@@ -14,6 +14,13 @@
 # process still lives (bench_vmhwm), or by running the command under
 # bench_run_rss, which reads the children's ru_maxrss once it has exited.
 
+# Messages: a script that fails says why on stderr, "bench: ..." (fail),
+# and the TAP helpers of tests/integration/lib.sh, which the scripts that
+# start daemons source before this file, print nothing here but failures.
+fail() { echo "bench: $*" >&2; exit 1; }
+ok() { :; }
+not_ok() { echo "bench: $1" >&2; }
+
 # bench_result FIGURE VALUE BASELINE UNIT GOAL RSS_KB: print the RESULT
 # line (RATIO = VALUE/BASELINE to 2 decimals, "-" when BASELINE is "-", 0
 # or not a number) and append it to "$SW_BENCH_RESULTS" when that is set.

@@ -14,8 +14,6 @@ set -u
 N=${SW_BENCH_EVENTS:-50000}
 . "$SW_SRCDIR/tests/integration/lib.sh"
 . "$SW_SRCDIR/bench/lib.sh"
-ok() { :; }            # lib.sh's TAP helpers are not wanted here
-not_ok() { echo "bench: $1" >&2; }
 
 start_broker
 write_collector_conf

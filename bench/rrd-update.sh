@@ -40,7 +40,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() { echo "bench: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 
 # run_writer DIR [ADDR]: prints "CREATE_S UPDATES WRITER_S"; rrd_bench's
