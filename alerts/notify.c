@@ -533,8 +533,10 @@ static enum sw_err unmarked_flush(struct sw_notify *n)
 			      (long long)u->id, u->lead ? "merged" : "sent");
 		free(u->detail);
 	}
-	memmove(n->unm, n->unm + i, (n->n_unm - i) * sizeof(*n->unm));
-	n->n_unm -= i;
+	if (i > 0) {
+		memmove(n->unm, n->unm + i, (n->n_unm - i) * sizeof(*n->unm));
+		n->n_unm -= i;
+	}
 	return rc;
 }
 
