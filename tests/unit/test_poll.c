@@ -31,6 +31,7 @@
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
 #include "tests/stub_proc.h"
+#include "tests/log_capture.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/test_poll.XXXXXX";
@@ -41,18 +42,6 @@ static char *stub_log;
 static struct sw_loop *loop;
 static struct sw_store *store;
 static struct sw_metrics *metrics;
-
-/* Log lines captured from the engine (to check texts and secrets). */
-static char logbuf[65536];
-static size_t loglen;
-
-static void sink(enum sw_log_level level, const char *line, void *arg)
-{
-	(void)level;
-	(void)arg;
-	if (loglen + strlen(line) + 2 < sizeof(logbuf))
-		loglen += (size_t)snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", line);
-}
 
 static int start_stub(void)
 {
@@ -987,7 +976,7 @@ int main(void)
 		stop_stub();
 		return tap_done();
 	}
-	sw_log_set_sink(sink, NULL);
+	sw_log_set_sink(log_capture, NULL);
 	path = xasprintf("%s/store.db", tmpdir);
 	if (sw_store_open(path, 0, &store, err, sizeof(err)) != SW_OK) {
 		printf("# store: %s\n", err);

@@ -45,6 +45,7 @@
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
 #include "slipwatch/metrics.h"
+#include "tests/log_capture.h"
 #include "tests/tap.h"
 
 #define COURIER "dhl"
@@ -57,18 +58,6 @@ static struct sw_conf *conf;
 static struct sw_poll_conf *pc;
 static struct sw_poll_engine *eng;
 static int commits;
-
-/* Log lines of the engine. */
-static char logbuf[8192];
-static size_t loglen;
-
-static void sink(enum sw_log_level level, const char *line, void *arg)
-{
-	(void)level;
-	(void)arg;
-	if (loglen + strlen(line) + 2 < sizeof(logbuf))
-		loglen += (size_t)snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", line);
-}
 
 static int on_commit(void *arg)
 {
@@ -474,7 +463,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	sw_log_set_sink(sink, NULL);
+	sw_log_set_sink(log_capture, NULL);
 	if (setup()) {
 		test_one_commit();
 		test_bad_row();

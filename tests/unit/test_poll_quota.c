@@ -40,6 +40,7 @@
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
 #include "tests/stub_proc.h"
+#include "tests/log_capture.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/test_poll_quota.XXXXXX";
@@ -52,20 +53,9 @@ static struct sw_store *store;
 static struct sw_metrics *metrics;
 static char *store_path;
 
-static char logbuf[65536];
-static size_t loglen;
-
 /* The quota day: resets 12 h from now (UTC), as "HH:MM" and minutes. */
 static char reset_text[8];
 static int reset_min;
-
-static void sink(enum sw_log_level level, const char *line, void *arg)
-{
-	(void)level;
-	(void)arg;
-	if (loglen + strlen(line) + 2 < sizeof(logbuf))
-		loglen += (size_t)snprintf(logbuf + loglen, sizeof(logbuf) - loglen, "%s\n", line);
-}
 
 static int start_stub(void)
 {
@@ -548,7 +538,7 @@ int main(void)
 		stop_stub();
 		return tap_done();
 	}
-	sw_log_set_sink(sink, NULL);
+	sw_log_set_sink(log_capture, NULL);
 	path = xasprintf("%s/store.db", tmpdir);
 	store_path = path;
 	if (sw_store_open(path, 0, &store, err, sizeof(err)) != SW_OK) {
