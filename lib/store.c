@@ -2327,6 +2327,22 @@ static void *order_conv(sqlite3_stmt *s)
 	return order_row(s);
 }
 
+/* Statement id with an order's key (warehouse, order id) bound. */
+static enum sw_err order_key_stmt(struct sw_store *st, enum stmt_id id, const char *warehouse_id,
+				  const char *order_id, const char *what, sqlite3_stmt **ret_s)
+{
+	sqlite3_stmt *s;
+
+	if (!nonempty(warehouse_id) || !nonempty(order_id))
+		return set_err(st, SW_EINVAL, "%s: empty key", what);
+	if (!(s = stmt(st, id)))
+		return SW_ESTORE;
+	if (b_text(s, ":wh", warehouse_id) | b_text(s, ":oid", order_id))
+		return bind_failed(st, s);
+	*ret_s = s;
+	return SW_OK;
+}
+
 enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, const char *order_id,
 			       struct sw_order **ret_order)
 {
@@ -2335,12 +2351,8 @@ enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, co
 	enum sw_err rc;
 
 	*ret_order = NULL;
-	if (!nonempty(warehouse_id) || !nonempty(order_id))
-		return set_err(st, SW_EINVAL, "order get: empty key");
-	if (!(s = stmt(st, ST_ORDER_GET)))
-		return SW_ESTORE;
-	if (b_text(s, ":wh", warehouse_id) | b_text(s, ":oid", order_id))
-		return bind_failed(st, s);
+	if ((rc = order_key_stmt(st, ST_ORDER_GET, warehouse_id, order_id, "order get", &s)))
+		return rc;
 	rc = get_one(st, s, "order get", order_conv, &o);
 	*ret_order = o;
 	return rc;
@@ -2350,15 +2362,12 @@ enum sw_err sw_store_order_stages(struct sw_store *st, const char *warehouse_id,
 				  const char *order_id, struct sw_stamp ret[SW_STAGE_LAST])
 {
 	sqlite3_stmt *s;
+	enum sw_err e;
 	int rc, i;
 
 	memset(ret, 0, sizeof(struct sw_stamp) * SW_STAGE_LAST);
-	if (!nonempty(warehouse_id) || !nonempty(order_id))
-		return set_err(st, SW_EINVAL, "order stages: empty key");
-	if (!(s = stmt(st, ST_ORDER_STAGES)))
-		return SW_ESTORE;
-	if (b_text(s, ":wh", warehouse_id) | b_text(s, ":oid", order_id))
-		return bind_failed(st, s);
+	if ((e = order_key_stmt(st, ST_ORDER_STAGES, warehouse_id, order_id, "order stages", &s)))
+		return e;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		for (i = 0; i < SW_STAGE_LAST; i++)
