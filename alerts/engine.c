@@ -55,6 +55,9 @@ struct sw_engine {
 	 * once a slip was recorded in the batch (hint_stale) */
 	const bool *hint;
 	bool hint_stale;
+	/* the last customer zone found valid: most parcels share a few zones,
+	 * and the pass asks for each (sw_tz_valid builds a path each time) */
+	char zone_ok[64];
 };
 
 static void set_err(char *errbuf, size_t errlen, const char *what, struct sw_store *st)
@@ -133,6 +136,20 @@ static const char *unit_zone(const struct sw_engine *e, const struct sw_order *o
 	if (o && o->customer_timezone && sw_tz_valid(o->customer_timezone))
 		return o->customer_timezone;
 	return e->conf->default_timezone;
+}
+
+/* unit_zone for the evaluation of every unit, with the last valid zone
+ * remembered. */
+static const char *eval_zone(struct sw_engine *e, const struct sw_order *o)
+{
+	const char *z = o ? o->customer_timezone : NULL;
+
+	if (z && strcmp(z, e->zone_ok) == 0)
+		return z;
+	z = unit_zone(e, o);
+	if (o && z == o->customer_timezone && strlen(z) < sizeof(e->zone_ok))
+		strcpy(e->zone_ok, z);
+	return z;
 }
 
 static void entity_of(const struct sw_track *t, char *buf, size_t len)
@@ -482,7 +499,7 @@ const struct sw_rule *sw_engine_eval_unit(struct sw_engine *e, const struct sw_t
 	in.parcel = p;
 	in.rule = sw_rules_pick(e->rules, o ? o->warehouse_id : NULL, p ? p->courier : NULL,
 				o ? o->service_level : NULL);
-	in.zone = unit_zone(e, o);
+	in.zone = eval_zone(e, o);
 	in.now = now;
 	in.feed_ok_at = p ? feed_ok_at(e, p->courier, now) : 0;
 	in.feed_window = e->conf->feed_window_ms / 1000;

@@ -192,6 +192,17 @@ static void eval_parcel(struct ctx *c)
 	}
 }
 
+/* buf = prefix + text, cut to fit like snprintf (no format to parse: this
+ * runs once per unit in every evaluation pass). */
+static void key_join(char *buf, size_t len, const char *prefix, const char *text)
+{
+	size_t p = strnlen(prefix, len - 1), t = strnlen(text, len - 1 - p);
+
+	memcpy(buf, prefix, p);
+	memcpy(buf + p, text, t);
+	buf[p + t] = '\0';
+}
+
 void sw_eval(const struct sw_eval_in *in, struct sw_eval_out *out)
 {
 	struct ctx c = { in, out, "" };
@@ -199,7 +210,7 @@ void sw_eval(const struct sw_eval_in *in, struct sw_eval_out *out)
 
 	memset(out, 0, sizeof(*out));
 	if (o && o->promised_delivery_by.kind != SW_PROMISE_NONE && o->promised_delivery_by.text)
-		snprintf(c.delivery_key, sizeof(c.delivery_key), "delivery:%s",
+		key_join(c.delivery_key, sizeof(c.delivery_key), "delivery:",
 			 o->promised_delivery_by.text);
 	if (in->parcel)
 		eval_parcel(&c);

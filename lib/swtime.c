@@ -871,6 +871,7 @@ struct tz_type {
 
 struct tz_zone {
 	char *path;           /* cache key */
+	char *zone, *dir;     /* the name and TZDIR it was loaded under */
 	struct tz_zone *next;
 	size_t timecnt, typecnt;
 	int64_t *trans;       /* ascending transition instants */
@@ -1020,6 +1021,8 @@ static void tz_free(struct tz_zone *z)
 	if (!z)
 		return;
 	free(z->path);
+	free(z->zone);
+	free(z->dir);
 	free(z->trans);
 	free(z->idx);
 	free(z->types);
@@ -1067,9 +1070,17 @@ static enum sw_err tz_read_file(const char *path, unsigned char **ret_data,
 }
 
 /* Name rules from the header; builds the full path into path. */
-static enum sw_err tz_path(const char *zone, char *path, size_t len)
+/* The zone directory: $TZDIR, or the system's. */
+static const char *tz_dir(void)
 {
 	const char *dir = getenv("TZDIR");
+
+	return dir && *dir ? dir : TZ_DEFAULT_DIR;
+}
+
+static enum sw_err tz_path(const char *zone, char *path, size_t len)
+{
+	const char *dir = tz_dir();
 	size_t n;
 	int w;
 
@@ -1091,10 +1102,19 @@ static enum sw_err tz_path(const char *zone, char *path, size_t len)
 	/* Host configuration, not zones: "localtime" is the server's zone. */
 	if (strcmp(zone, "localtime") == 0 || strcmp(zone, "posixrules") == 0)
 		return SW_EINVAL;
-	if (!dir || !*dir)
-		dir = TZ_DEFAULT_DIR;
 	w = snprintf(path, len, "%s/%s", dir, zone);
 	return w < 0 || (size_t)w >= len ? SW_EINVAL : SW_OK;
+}
+
+/* Moves the cache entry *pp to the front; returns it. */
+static struct tz_zone *tz_front(struct tz_zone **pp)
+{
+	struct tz_zone *z = *pp;
+
+	*pp = z->next;
+	z->next = tz_cache;
+	tz_cache = z;
+	return z;
 }
 
 /* Finds or loads zone; the result stays owned by the cache. */
@@ -1102,19 +1122,25 @@ static enum sw_err tz_get(const char *zone, struct tz_zone **ret)
 {
 	char path[PATH_MAX];
 	struct tz_zone **pp, *z;
+	const char *dir;
 	unsigned char *data;
 	size_t len;
 	enum sw_err rc;
 
+	/* A zone already loaded under this TZDIR, by name: no path to build
+	 * (the evaluation pass asks once per parcel). */
+	dir = tz_dir();
+	for (pp = &tz_cache; zone && *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->zone, zone) == 0 && strcmp((*pp)->dir, dir) == 0) {
+			*ret = tz_front(pp);
+			return SW_OK;
+		}
+	}
 	if ((rc = tz_path(zone, path, sizeof(path))))
 		return rc;
 	for (pp = &tz_cache; *pp; pp = &(*pp)->next) {
 		if (strcmp((*pp)->path, path) == 0) {
-			z = *pp;
-			*pp = z->next;
-			z->next = tz_cache;
-			tz_cache = z;
-			*ret = z;
+			*ret = tz_front(pp);
 			return SW_OK;
 		}
 	}
@@ -1128,6 +1154,8 @@ static enum sw_err tz_get(const char *zone, struct tz_zone **ret)
 	}
 	free(data);
 	z->path = xstrdup(path);
+	z->zone = xstrdup(zone);
+	z->dir = xstrdup(dir);
 	z->next = tz_cache;
 	tz_cache = z;
 	*ret = z;
