@@ -143,12 +143,14 @@ static const char *unit_zone(const struct sw_engine *e, const struct sw_order *o
 static const char *eval_zone(struct sw_engine *e, const struct sw_order *o)
 {
 	const char *z = o ? o->customer_timezone : NULL;
+	size_t n;
 
 	if (z && strcmp(z, e->zone_ok) == 0)
 		return z;
 	z = unit_zone(e, o);
-	if (o && z == o->customer_timezone && strlen(z) < sizeof(e->zone_ok))
-		strcpy(e->zone_ok, z);
+	n = strlen(z);
+	if (o && z == o->customer_timezone && n < sizeof(e->zone_ok))
+		memcpy(e->zone_ok, z, n + 1);
 	return z;
 }
 
