@@ -33,6 +33,7 @@
 #include "alerts/rules.h"
 #include "alerts/template.h"
 #include "conf/registry.h"
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "lib/xmalloc.h"
 
@@ -68,15 +69,12 @@ static struct alerts alerts;
 
 static int64_t now_s(void)
 {
-	return (int64_t)time(NULL);
+	return sw_clock_now();
 }
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sw_clock_mono_ms();
 }
 
 static void store_trouble(struct alerts *a, const char *err)

@@ -56,7 +56,7 @@ struct sw_clock_spec {
 };
 
 /* Parses spec (see above).  SW_OK, or SW_EINVAL with err saying what is
- * wrong and where ("SLIPWATCH_CLOCK: speed '-3' is not a positive number"). */
+ * wrong and where ("SLIPWATCH_CLOCK: speed '-3' is not a number >= 0"). */
 enum sw_err sw_clock_parse(const char *spec, struct sw_clock_spec *ret, char *err, size_t errlen);
 
 /* Makes the clock simulated (or stepped) from now on, per spec. */
