@@ -614,6 +614,14 @@ int sw_daemon_main(int argc, char **argv, const struct sw_daemon_desc *desc)
 		fprintf(stderr, "slipwatch-%s: %s\n", desc->name, err);
 		goto out;
 	}
+	if (sw_clock_simulated() && sw_clock_speed() == 0) {
+		/* nothing in a daemon steps it: its timers would never fire */
+		fprintf(stderr,
+			"slipwatch-%s: %s: speed 0 is a stepped clock, for tests and the slipwatch "
+			"command; a daemon needs a clock that runs\n",
+			desc->name, d.args.clock_spec ? "--clock" : SW_CLOCK_ENV);
+		goto out;
+	}
 	if (d.args.check_only) {
 		status = report_check(&d);
 		goto out;
