@@ -238,6 +238,11 @@ int64_t sw_clock_mono_ms(void)
 	}
 }
 
+int64_t sw_clock_real_mono_ms(void)
+{
+	return real_mono_ms();
+}
+
 int64_t sw_clock_real_wait_ms(int64_t sim_ms)
 {
 	if (sim_ms <= 0)

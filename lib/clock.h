@@ -87,6 +87,11 @@ int64_t sw_clock_now(void);
 int64_t sw_clock_now_ms(void);
 int64_t sw_clock_mono_ms(void);
 
+/* The real monotonic clock in milliseconds, whatever the clock is set to:
+ * for real durations measured on purpose (how long a piece of work took,
+ * a bounded drain at exit), never for deadlines. */
+int64_t sw_clock_real_mono_ms(void);
+
 /* Real milliseconds to wait for a simulated delay of sim_ms (>= 0),
  * rounded up so a timer never fires early: sim_ms / speed; sim_ms for the
  * real clock; -1 (wait for other events only) for a stepped clock when

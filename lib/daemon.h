@@ -175,7 +175,8 @@ void sw_daemon_series_flush(struct sw_daemon_series *s, bool now_too);
  * Safe on a series never started. */
 void sw_daemon_series_stop(struct sw_daemon *d, struct sw_daemon_series *s);
 
-/* How long the loop keeps running after desc->stop to let work finish. */
+/* How long (real ms, whatever the clock) the loop keeps running after
+ * desc->stop to let work finish. */
 #define SW_DAEMON_DRAIN_MS 2000
 
 /*

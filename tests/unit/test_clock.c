@@ -136,6 +136,13 @@ static void test_apply_past_anchor(void)
 	sw_clock_apply(&s);
 	ok(sw_clock_now_ms() < T0, "far future anchor: before the start, no overflow");
 	ok(sw_clock_mono_ms() < T0, "and the monotonic reading too");
+	m1 = sw_clock_real_mono_ms();
+	s = (struct sw_clock_spec){ .start_ms = T0, .speed = 1000, .anchor_ms = -1 };
+	sw_clock_apply(&s);
+	m2 = sw_clock_real_mono_ms();
+	ok(m2 >= m1 && m2 < T0, "the real monotonic clock is not the simulated one");
+	sw_clock_set_stepped(T0);
+	ok(sw_clock_real_mono_ms() >= m2, "nor the stepped one");
 	sw_clock_reset();
 	ok(!sw_clock_simulated(), "reset: the real clock again");
 	ok(sw_clock_now_ms() >= real, "reading the real time");
