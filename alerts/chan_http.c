@@ -26,6 +26,7 @@
 
 #include "alerts/chan_http.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/netaddr.h"
 #include "lib/utf8.h"
 #include "lib/xmalloc.h"
@@ -415,7 +416,7 @@ enum sw_chan_result sw_http_chan_send_page(struct sw_http_chan *c, const char *r
 					   const char *content_type, sw_http_reason_fn reason,
 					   int64_t *ret_retry_after_s, char *detail, size_t len)
 {
-	int64_t now = n->date > 0 ? n->date : (int64_t)time(NULL);
+	int64_t now = n->date > 0 ? n->date : sw_clock_now();
 	char why[256], *body;
 
 	if (!n->page) {

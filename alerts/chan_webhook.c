@@ -96,6 +96,7 @@
 
 #include "alerts/chan_http.h"
 #include "alerts/channel.h"
+#include "lib/clock.h"
 #include "lib/xmalloc.h"
 
 #define SECTION	   "customer_webhook"
@@ -331,7 +332,7 @@ static enum sw_chan_result webhook_send(void *state, const struct sw_notice *n,
 					int64_t *ret_retry_after_s, char *detail, size_t len)
 {
 	struct sw_http_chan *w = state;
-	int64_t now = n->date > 0 ? n->date : (int64_t)time(NULL);
+	int64_t now = n->date > 0 ? n->date : sw_clock_now();
 	char why[256], ts[24], sig[80];
 	struct curl_slist *h = NULL;
 	char *body;

@@ -33,6 +33,7 @@
 
 #include "alerts/mail.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/conf.h"
 #include "lib/error.h"
 #include "lib/netaddr.h"
@@ -866,7 +867,7 @@ static bool build_headers(const struct sw_mail *m, const struct sw_mail_msg *msg
 	bool https = false, ok = false;
 
 	sw_buf_init(&b, HDR_FIELD_MAX);
-	if (sw_mail_format_date(msg->date > 0 ? msg->date : (int64_t)time(NULL), date,
+	if (sw_mail_format_date(msg->date > 0 ? msg->date : sw_clock_now(), date,
 				sizeof date)) {
 		put_text(why, whylen, "date out of range");
 		goto out;

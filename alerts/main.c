@@ -33,6 +33,7 @@
 #include "alerts/rules.h"
 #include "alerts/template.h"
 #include "conf/registry.h"
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "lib/xmalloc.h"
 
@@ -68,15 +69,12 @@ static struct alerts alerts;
 
 static int64_t now_s(void)
 {
-	return (int64_t)time(NULL);
+	return sw_clock_now();
 }
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sw_clock_mono_ms();
 }
 
 static void store_trouble(struct alerts *a, const char *err)
@@ -357,7 +355,7 @@ static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen
 	struct alerts *a = &alerts;
 	const struct sw_rrd_kind *k;
 	struct sw_engine_stats st;
-	int64_t t0 = mono_ms();
+	int64_t t0 = sw_clock_real_mono_ms(); /* the pass's real duration, logged */
 	enum sw_err rc;
 
 	a->d = d;
@@ -389,7 +387,7 @@ static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen
 	sw_log_notice("alerts",
 		      "start-up pass: %llu units in %lld ms, %zu waiting for a deadline, "
 		      "%llu new slips; journal from seq %lld",
-		      (unsigned long long)st.evaluated, (long long)(mono_ms() - t0), st.open,
+		      (unsigned long long)st.evaluated, (long long)(sw_clock_real_mono_ms() - t0), st.open,
 		      (unsigned long long)st.slips, (long long)st.cursor);
 	if ((rc = sw_daemon_series_start(d, &a->series, &a->conf->rrd, a->metrics, NULL, NULL,
 					 errbuf, errlen)))

@@ -46,6 +46,7 @@
 #include <jansson.h>
 
 #include "collector/ingest.h"
+#include "lib/clock.h"
 #include "lib/store_feeds.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
@@ -672,7 +673,7 @@ enum sw_err sw_ingest_refresh_backlog(struct sw_ingest *ing)
 		return SW_EINVAL;
 	if (ing->opts.metrics == NULL)
 		return SW_OK;
-	if (sw_store_order_backlog(ing->st, (int64_t)time(NULL), &bl, &n) != SW_OK) {
+	if (sw_store_order_backlog(ing->st, sw_clock_now(), &bl, &n) != SW_OK) {
 		set_errmsg(ing, "backlog");
 		return SW_ESTORE;
 	}

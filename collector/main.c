@@ -41,6 +41,7 @@
 #include "collector/poll.h"
 #include "collector/push.h"
 #include "conf/registry.h"
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "lib/rrd.h"
 #include "lib/xmalloc.h"
@@ -93,7 +94,7 @@ static enum sw_err deadletter_stage(struct collector *col, const char *topic,
 	if (col->deadletter < 0 && dl_topic == NULL)
 		return SW_OK;
 	sw_buf_init(&b, DEADLETTER_MAX);
-	if (sw_ingest_deadletter(topic, payload, len, rej, time(NULL), &b) != SW_OK) {
+	if (sw_ingest_deadletter(topic, payload, len, rej, sw_clock_now(), &b) != SW_OK) {
 		sw_buf_free(&b); /* cannot happen: the letter shrinks to fit */
 		return SW_OK;
 	}
@@ -165,7 +166,7 @@ static int on_message(void *arg, const char *topic, const void *payload, size_t 
 	struct sw_event_reject rej;
 	enum sw_ingest_result r;
 
-	r = sw_ingest_message(col->ing, topic, payload, len, time(NULL), &rej);
+	r = sw_ingest_message(col->ing, topic, payload, len, sw_clock_now(), &rej);
 	switch (r) {
 	case SW_INGEST_APPLIED:
 	case SW_INGEST_DUPLICATE:

@@ -47,6 +47,7 @@
 #include "collector/poll.h"
 #include "collector/poll_int.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/store_feeds.h"
@@ -437,7 +438,7 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 static int64_t seed_fired(struct sw_loop *loop, uint64_t id, void *arg)
 {
 	struct sw_poll_engine *p = arg;
-	int64_t now_s = time(NULL), added;
+	int64_t now_s = sw_clock_now(), added;
 
 	(void)loop;
 	(void)id;

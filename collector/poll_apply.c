@@ -52,6 +52,7 @@
 #include "collector/poll.h"
 #include "collector/poll_int.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/store_feeds.h"
@@ -629,7 +630,7 @@ void pl_answers_flush(struct sw_poll_engine *p)
 {
 	struct answer *list = p->answers, *a, *next;
 	struct sw_store *st = p->store;
-	int64_t now_s = time(NULL);
+	int64_t now_s = sw_clock_now();
 	enum sw_err rc;
 
 	if (list == NULL)
@@ -912,7 +913,7 @@ enum sw_err pl_apply_push(struct courier *c, const char *tn, const struct sw_cou
 	rc = sw_store_parcel_get(st, c->cf->name, tn, &old);
 	sw_store_parcel_free(old);
 	if (rc == SW_OK)
-		rc = apply_found(c, &it, r, time(NULL), next_s > 0 ? next_s : pl_secs(c->cf->interval),
+		rc = apply_found(c, &it, r, sw_clock_now(), next_s > 0 ? next_s : pl_secs(c->cf->interval),
 				 &n);
 	if (rc == SW_OK)
 		rc = sw_store_commit(st) == SW_OK ? SW_OK : SW_ESTORE;

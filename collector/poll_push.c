@@ -21,6 +21,7 @@
 
 #include "collector/poll_int.h"
 #include "collector/push.h"
+#include "lib/clock.h"
 #include "lib/store_push.h"
 
 static struct courier *find(const struct sw_poll_engine *p, const char *name)
@@ -73,7 +74,7 @@ enum sw_err sw_poll_push_setup(struct sw_poll_engine *p, const char *name, int64
 static bool resume(struct courier *c, int64_t *ret_n)
 {
 	int interval_s = pl_secs(c->cf->interval);
-	int64_t now_s = (int64_t)time(NULL);
+	int64_t now_s = sw_clock_now();
 	enum sw_err rc;
 
 	rc = sw_store_poll_pull_in(c->p->store, c->cf->name, now_s + interval_s, now_s + 1,

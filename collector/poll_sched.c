@@ -40,6 +40,7 @@
 #include "collector/poll.h"
 #include "collector/poll_int.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/netaddr.h"
 #include "lib/store_feeds.h"
@@ -120,7 +121,7 @@ int64_t pl_retry_after(CURL *easy)
 	t = curl_getdate(v, NULL);
 	if (t == (time_t)-1)
 		return -1;
-	s = (long long)(t - time(NULL));
+	s = (long long)(t - sw_clock_now());
 	return s < 0 ? 0 : (s > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : s);
 }
 
@@ -161,7 +162,7 @@ static int64_t reset_after(CURL *easy)
 	int64_t v = header_int(easy, "X-RateLimit-Reset"), s;
 
 	if (v >= RESET_EPOCH_MIN)
-		s = v - (int64_t)time(NULL);
+		s = v - sw_clock_now();
 	else if (v >= 0)
 		s = v;
 	else if ((v = header_int(easy, "RateLimit-Reset")) >= 0)
@@ -296,7 +297,7 @@ static bool quota_held(struct courier *c)
 {
 	if (c->cf->daily_quota <= 0)
 		return false;
-	quota_window(c, time(NULL));
+	quota_window(c, sw_clock_now());
 	if (c->quota_used < c->cf->daily_quota)
 		return false;
 	c->st.quota_waits++;
@@ -306,7 +307,7 @@ static bool quota_held(struct courier *c)
 			      "daily quota of %" PRId64
 			      " requests used up, next after the reset in "
 			      "%" PRId64 " min",
-			      c->cf->daily_quota, (c->quota.until - (int64_t)time(NULL) + 59) / 60);
+			      c->cf->daily_quota, (c->quota.until - sw_clock_now() + 59) / 60);
 	}
 	return true;
 }
@@ -328,7 +329,7 @@ static void park(struct courier *c, const struct item *it)
 {
 	struct sw_store *st = c->p->store;
 
-	if (pl_reschedule(c, it, time(NULL), pl_secs(c->cf->interval_max), it->failures + 1,
+	if (pl_reschedule(c, it, sw_clock_now(), pl_secs(c->cf->interval_max), it->failures + 1,
 			  "tracking number rejected by the adapter") != SW_OK)
 		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target, "cannot park a parcel: %s",
 				sw_store_errmsg(st));
@@ -434,7 +435,7 @@ static bool quota_short(struct courier *c, int64_t room)
 {
 	if (c->cf->daily_quota <= 0)
 		return false;
-	plan_update(c, time(NULL));
+	plan_update(c, sw_clock_now());
 	return c->quota.plan.is_short || quota_left(c) < room;
 }
 
@@ -451,10 +452,10 @@ static void send_due(struct courier *c, int64_t now)
 	if (limit > SW_STORE_MAX_BATCH)
 		limit = SW_STORE_MAX_BATCH;
 	if (quota_short(c, room))
-		rc = sw_store_pollplan_due(c->p->store, c->cf->name, time(NULL), time(NULL),
+		rc = sw_store_pollplan_due(c->p->store, c->cf->name, sw_clock_now(), sw_clock_now(),
 					   (int)limit, &due, &n);
 	else
-		rc = sw_store_poll_due_courier(c->p->store, c->cf->name, time(NULL), (int)limit,
+		rc = sw_store_poll_due_courier(c->p->store, c->cf->name, sw_clock_now(), (int)limit,
 					       &due, &n);
 	if (rc != SW_OK) {
 		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
@@ -545,7 +546,7 @@ int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg)
 int pl_plan_interval(struct courier *c, const struct sw_parcel *cur, int interval_s)
 {
 	enum sw_poll_class cls = SW_POLL_CLASS_OTHER;
-	int64_t now_s = time(NULL), v;
+	int64_t now_s = sw_clock_now(), v;
 
 	if (c->cf->daily_quota <= 0 || cur == NULL || cur->terminal)
 		return interval_s;
@@ -617,6 +618,6 @@ void sw_plan_describe_all(const struct sw_poll_conf *pc, const char *store_path,
 		sw_buf_printf(out, "quota plans without parcel counts: %s\n", err);
 	for (size_t i = 0; i < pc->n; i++)
 		if (pc->couriers[i].daily_quota > 0)
-			sw_plan_describe_courier(st, &pc->couriers[i], time(NULL), out);
+			sw_plan_describe_courier(st, &pc->couriers[i], sw_clock_now(), out);
 	sw_store_close(st);
 }

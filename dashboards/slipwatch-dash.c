@@ -47,6 +47,7 @@
 #include "dashboards/dash_serve.h"
 #include "dashboards/dash_site.h"
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "lib/log.h"
 #include "lib/store.h"
@@ -311,7 +312,7 @@ static int generation(struct run *r)
 	open_store(r, false);
 	rc = sw_dash_site_begin(r->site, &dir, err, sizeof(err));
 	if (rc == SW_OK)
-		rc = sw_dash_render(&r->defs, &r->opts, dir, (int64_t)time(NULL), stop_pending, &st,
+		rc = sw_dash_render(&r->defs, &r->opts, dir, sw_clock_now(), stop_pending, &st,
 				    err, sizeof(err));
 	if (rc == SW_EAGAIN) {
 		sw_dash_site_abort(r->site);
@@ -335,22 +336,18 @@ static int generation(struct run *r)
 	return st.failed ? 1 : 0;
 }
 
-/* Waits until next (CLOCK_MONOTONIC); true when a stop signal came. */
-static bool wait_until(struct run *r, const struct timespec *next)
+/* Waits until next (sw_clock_mono_ms: on a simulated clock the wait is
+ * shorter); true when a stop signal came. */
+static bool wait_until(struct run *r, int64_t next)
 {
 	for (;;) {
-		struct timespec now, left;
+		int64_t ms = sw_clock_real_wait_ms(next - sw_clock_mono_ms());
+		struct timespec left = {.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L};
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = next->tv_sec - now.tv_sec;
-		left.tv_nsec = next->tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0)
+		if (ms == 0)
 			return stop_pending();
-		if (sigtimedwait(&r->stop_set, NULL, &left) > 0)
+		/* ms < 0: a stepped clock nobody steps here; only a signal ends it */
+		if (sigtimedwait(&r->stop_set, NULL, ms > 0 ? &left : NULL) > 0)
 			return true;
 		if (errno == EAGAIN)
 			return false; /* the time has come */
@@ -369,12 +366,11 @@ static void serve_until_stop(struct run *r)
 /* --once, or --every until a stop signal.  The exit status. */
 static int run(struct run *r)
 {
-	struct timespec next;
+	int64_t next;
 	int status;
 
 	for (bool first = true;; first = false) {
-		clock_gettime(CLOCK_MONOTONIC, &next);
-		next.tv_sec += r->args.every;
+		next = sw_clock_mono_ms() + (int64_t)r->args.every * 1000;
 		if (!first)
 			reload_defs(r);
 		status = generation(r);
@@ -382,7 +378,7 @@ static int run(struct run *r)
 			serve_until_stop(r);
 		if (!r->args.every)
 			return status == 2 ? 0 : status;
-		if (status == 2 || wait_until(r, &next))
+		if (status == 2 || wait_until(r, next))
 			break;
 	}
 	sw_log_notice(NULL, "stopped");
@@ -442,7 +438,15 @@ static int load(struct run *r, struct sw_conf **ret_file, struct sw_daemon_conf 
 	}
 	r->conf = state;
 	r->store_path = dconf->store_path;
+	if (sw_daemon_clock(dconf, r->args.conf_path, NULL, err, sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-dash: %s\n", err);
+		return 1;
+	}
 	sw_log_init("dash", (enum sw_log_level)dconf->log_level, SW_LOG_DEST_STDERR);
+	if (sw_clock_simulated() && !r->args.test) {
+		sw_daemon_clock_describe(err, sizeof(err));
+		sw_log_notice(NULL, "clock: %s", err);
+	}
 	if (r->args.out) {
 		free(r->conf->dash.out);
 		r->conf->dash.out = xstrdup(r->args.out);
@@ -482,6 +486,12 @@ static void report_check(struct run *r)
 		sw_dash_part.dump(r->conf, &out);
 		fputs(sw_buf_str(&out), stdout);
 		sw_buf_free(&out);
+	}
+	if (sw_clock_simulated()) {
+		char clock[128];
+
+		sw_daemon_clock_describe(clock, sizeof(clock));
+		printf("clock: %s\n", clock);
 	}
 	printf("%s: configuration OK; %zu dashboard definitions in %s\n", r->args.conf_path,
 	       r->defs.n, r->conf->dash.defs);

@@ -45,6 +45,16 @@ static int64_t real_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* base + delta (simulated ms), kept within +-2^62 so that a far anchor at a
+ * high speed saturates instead of overflowing the conversion. */
+static int64_t sim_add(int64_t base, double delta)
+{
+	const double lim = 4611686018427387904.0; /* 2^62 */
+	double v = (double)base + delta;
+
+	return (int64_t)(v > lim ? lim : v < -lim ? -lim : v);
+}
+
 /* ---- the spec ------------------------------------------------------------- */
 
 /* Writes the message into err (when there is one); SW_EINVAL. */
@@ -141,7 +151,7 @@ void sw_clock_apply(const struct sw_clock_spec *spec)
 	clk.anchor_ms = anchor;
 	clk.speed = spec->speed;
 	clk.mono0_real = real_mono_ms();
-	clk.mono0_sim = start + (int64_t)((double)(real - anchor) * spec->speed);
+	clk.mono0_sim = sim_add(start, (double)(real - anchor) * spec->speed);
 	clk.last_mono = clk.mono0_sim;
 }
 
@@ -195,7 +205,7 @@ int64_t sw_clock_now_ms(void)
 {
 	switch (clk.mode) {
 	case SIMULATED:
-		return clk.start_ms + (int64_t)((double)(real_wall_ms() - clk.anchor_ms) * clk.speed);
+		return sim_add(clk.start_ms, (double)(real_wall_ms() - clk.anchor_ms) * clk.speed);
 	case STEPPED:
 		return clk.stepped_ms;
 	default:
@@ -216,7 +226,7 @@ int64_t sw_clock_mono_ms(void)
 
 	switch (clk.mode) {
 	case SIMULATED:
-		v = clk.mono0_sim + (int64_t)((double)(real_mono_ms() - clk.mono0_real) * clk.speed);
+		v = sim_add(clk.mono0_sim, (double)(real_mono_ms() - clk.mono0_real) * clk.speed);
 		if (v < clk.last_mono)
 			v = clk.last_mono;
 		clk.last_mono = v;
@@ -226,6 +236,11 @@ int64_t sw_clock_mono_ms(void)
 	default:
 		return real_mono_ms();
 	}
+}
+
+int64_t sw_clock_real_mono_ms(void)
+{
+	return real_mono_ms();
 }
 
 int64_t sw_clock_real_wait_ms(int64_t sim_ms)
@@ -242,9 +257,18 @@ int64_t sw_clock_real_wait_ms(int64_t sim_ms)
 	}
 }
 
+/* The speed as the parser reads it back exactly: short when %g is exact. */
+static const char *speed_text(double v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, len, "%.17g", v);
+	return buf;
+}
+
 void sw_clock_spec_string(char *buf, size_t len)
 {
-	char start[SW_TIME_STRLEN];
+	char start[SW_TIME_STRLEN], speed[32];
 	struct sw_time t = { 0 };
 	int64_t start_ms = clk.mode == STEPPED ? clk.stepped_ms : clk.start_ms;
 
@@ -260,6 +284,6 @@ void sw_clock_spec_string(char *buf, size_t len)
 	if (clk.mode == STEPPED)
 		snprintf(buf, len, "%s*0", start);
 	else
-		snprintf(buf, len, "%s*%g@%lld.%03lld", start, clk.speed,
+		snprintf(buf, len, "%s*%s@%lld.%03lld", start, speed_text(clk.speed, speed, sizeof(speed)),
 			 (long long)(clk.anchor_ms / 1000), (long long)(clk.anchor_ms % 1000));
 }

@@ -56,7 +56,7 @@ struct sw_clock_spec {
 };
 
 /* Parses spec (see above).  SW_OK, or SW_EINVAL with err saying what is
- * wrong and where ("SLIPWATCH_CLOCK: speed '-3' is not a positive number"). */
+ * wrong and where ("SLIPWATCH_CLOCK: speed '-3' is not a number >= 0"). */
 enum sw_err sw_clock_parse(const char *spec, struct sw_clock_spec *ret, char *err, size_t errlen);
 
 /* Makes the clock simulated (or stepped) from now on, per spec. */
@@ -86,6 +86,11 @@ double sw_clock_speed(void);
 int64_t sw_clock_now(void);
 int64_t sw_clock_now_ms(void);
 int64_t sw_clock_mono_ms(void);
+
+/* The real monotonic clock in milliseconds, whatever the clock is set to:
+ * for real durations measured on purpose (how long a piece of work took,
+ * a bounded drain at exit), never for deadlines. */
+int64_t sw_clock_real_mono_ms(void);
 
 /* Real milliseconds to wait for a simulated delay of sim_ms (>= 0),
  * rounded up so a timer never fires early: sim_ms / speed; sim_ms for the

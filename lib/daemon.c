@@ -23,7 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/daemon.h"
+#include "lib/swtime.h"
 #include "lib/xmalloc.h"
 
 #ifndef SYSCONFDIR
@@ -34,7 +36,7 @@
 #endif
 
 /* Section kinds every program reads here, before the parts. */
-static const char *const own_sections[] = { "store", "log", NULL };
+static const char *const own_sections[] = { "store", "log", "simulation", NULL };
 
 static const char *const log_level_words[] = {
 	[SW_LOG_ERR] = "error", [SW_LOG_WARNING] = "warning", [SW_LOG_NOTICE] = "notice",
@@ -63,6 +65,13 @@ static const struct sw_conf_opt log_table[] = {
 	{ .name = "destination", .type = SW_CONF_ENUM,
 	  .offset = offsetof(struct sw_daemon_conf, log_dest), .words = log_dest_words,
 	  .def = "auto", .help = "stderr, syslog, or auto (stderr with -f, else syslog)" },
+	{ .name = NULL },
+};
+
+static const struct sw_conf_opt simulation_table[] = {
+	{ .name = "enabled", .type = SW_CONF_BOOL,
+	  .offset = offsetof(struct sw_daemon_conf, sim_enabled), .def = "no",
+	  .help = "allow a simulated clock (SLIPWATCH_CLOCK, --clock): tests, demos, slipwatch-sim" },
 	{ .name = NULL },
 };
 
@@ -100,6 +109,7 @@ enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *r
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "clock", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -131,6 +141,9 @@ enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *r
 		case 'V':
 			ret_args->version = true;
 			break;
+		case 'C':
+			ret_args->clock_spec = optarg;
+			break;
 		case ':':
 			snprintf(errbuf, errlen, "option '%s' needs an argument", argv[optind - 1]);
 			return SW_EINVAL;
@@ -141,6 +154,10 @@ enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *r
 	}
 	if (optind < argc) {
 		snprintf(errbuf, errlen, "unexpected argument '%s'", argv[optind]);
+		return SW_EINVAL;
+	}
+	if (ret_args->clock_spec && !ret_args->clock_spec[0]) {
+		snprintf(errbuf, errlen, "--clock: an empty spec is not a clock");
 		return SW_EINVAL;
 	}
 	if (ret_args->conf_path[0] == '\0' || (ret_args->pid_file && ret_args->pid_file[0] == '\0')) {
@@ -239,6 +256,9 @@ enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *p
 	rc = sw_conf_apply(file, "log", NULL, log_table, ret_conf, errbuf, errlen);
 	if (rc)
 		goto fail;
+	rc = sw_conf_apply(file, "simulation", NULL, simulation_table, ret_conf, errbuf, errlen);
+	if (rc)
+		goto fail;
 	rc = apply_parts(desc, file, &state, errbuf, errlen);
 	if (rc)
 		goto fail;
@@ -260,18 +280,71 @@ void sw_daemon_conf_dump(const struct sw_daemon_conf *conf, struct sw_buf *out)
 {
 	sw_conf_dump("store", NULL, sw_daemon_store_table, conf, out);
 	sw_conf_dump("log", NULL, log_table, conf, out);
+	sw_conf_dump("simulation", NULL, simulation_table, conf, out);
 }
 
 void sw_daemon_conf_free(struct sw_daemon_conf *conf)
 {
 	sw_conf_free_struct(sw_daemon_store_table, conf);
 	sw_conf_free_struct(log_table, conf);
+	sw_conf_free_struct(simulation_table, conf);
+}
+
+/* ---- the clock ------------------------------------------------------------- */
+
+enum sw_err sw_daemon_clock(const struct sw_daemon_conf *conf, const char *conf_path,
+			    const char *opt_spec, char *errbuf, size_t errlen)
+{
+	const char *spec = opt_spec ? opt_spec : getenv(SW_CLOCK_ENV);
+	const char *from = opt_spec ? "--clock is given" : SW_CLOCK_ENV " is set";
+	struct sw_clock_spec parsed;
+	char why[256];
+
+	if (!spec || !*spec)
+		return SW_OK;
+	if (sw_clock_parse(spec, &parsed, why, sizeof(why)) != SW_OK) {
+		/* the parser names the variable; the option names itself */
+		const char *text = why;
+
+		if (opt_spec && strncmp(why, SW_CLOCK_ENV ": ", strlen(SW_CLOCK_ENV) + 2) == 0)
+			text += strlen(SW_CLOCK_ENV) + 2;
+		snprintf(errbuf, errlen, "%s%s", opt_spec ? "--clock: " : "", text);
+		return SW_EINVAL;
+	}
+	if (!conf->sim_enabled) {
+		snprintf(errbuf, errlen,
+			 "%s but %s has no [simulation] enabled = yes: a simulated clock is "
+			 "refused in a production configuration",
+			 from, conf_path);
+		return SW_EINVAL;
+	}
+	sw_clock_apply(&parsed);
+	return SW_OK;
+}
+
+void sw_daemon_clock_describe(char *buf, size_t len)
+{
+	int64_t ms = sw_clock_now_ms();
+	struct sw_time t = { 0 };
+	char at[SW_TIME_STRLEN];
+
+	if (!sw_clock_simulated()) {
+		snprintf(buf, len, "real");
+		return;
+	}
+	t.utc_sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	if (sw_time_format_utc(&t, at, sizeof(at)) != SW_OK)
+		snprintf(at, sizeof(at), "%lld ms", (long long)ms);
+	if (sw_clock_speed() == 0)
+		snprintf(buf, len, "stepped, %s (moves only when stepped)", at);
+	else
+		snprintf(buf, len, "simulated, %s at %gx", at, sw_clock_speed());
 }
 
 static void usage(const struct sw_daemon_desc *desc, FILE *out)
 {
 	fprintf(out,
-		"usage: slipwatch-%s [-c FILE] [-p FILE] [-t [-v]] [-f]\n"
+		"usage: slipwatch-%s [-c FILE] [-p FILE] [-t [-v]] [-f] [--clock SPEC]\n"
 		"       slipwatch-%s -h | --version\n"
 		"%s\n\n"
 		"  -c, --config FILE    configuration file (default %s)\n"
@@ -281,6 +354,8 @@ static void usage(const struct sw_daemon_desc *desc, FILE *out)
 		"  -f, --foreground     stay in the foreground, log to stderr\n"
 		"  -h, --help           this text\n"
 		"      --version        print the version\n"
+		"      --clock SPEC     run on a simulated clock, START[*SPEED][@ANCHOR] (as\n"
+		"                       SLIPWATCH_CLOCK); only with [simulation] enabled = yes\n"
 		"Signals: SIGHUP reloads the configuration, SIGTERM drains and exits.\n",
 		desc->name, desc->name, desc->summary, sw_daemon_default_conf());
 }
@@ -297,6 +372,12 @@ static int report_check(struct sw_daemon *d)
 			d->desc->part->dump(d->state, &out);
 		fputs(sw_buf_str(&out), stdout);
 		sw_buf_free(&out);
+	}
+	if (sw_clock_simulated()) {
+		char clock[128];
+
+		sw_daemon_clock_describe(clock, sizeof(clock));
+		printf("clock: %s\n", clock);
 	}
 	printf("%s: configuration OK\n", d->args.conf_path);
 	return 0;
@@ -399,6 +480,16 @@ static void on_reload(struct sw_loop *loop, int signo, void *arg)
 		return;
 	}
 	sw_conf_free(file);
+	if (sw_clock_simulated() && !conf.sim_enabled) {
+		sw_log_err(NULL,
+			   "reload refused, keeping the running configuration: the clock is "
+			   "simulated and %s no longer has [simulation] enabled = yes",
+			   d->args.conf_path);
+		if (state)
+			d->desc->part->free_state(state);
+		sw_daemon_conf_free(&conf);
+		return;
+	}
 	if (strcmp(conf.store_path, d->conf.store_path) != 0)
 		sw_log_warn(NULL, "reload: [store] path changed to %s; a restart is needed to use it",
 			    conf.store_path);
@@ -473,8 +564,10 @@ static void daemon_finish(struct sw_daemon *d)
 
 	if (d->loop && d->desc->stop) {
 		d->desc->stop(d);
-		deadline = sw_loop_now_ms(d->loop) + SW_DAEMON_DRAIN_MS;
-		while (sw_loop_timer_count(d->loop) > 0 && sw_loop_now_ms(d->loop) < deadline)
+		/* real time: the drain lets I/O in flight finish, and a simulated
+		 * clock at 100x would cut it to 20 ms */
+		deadline = sw_clock_real_mono_ms() + SW_DAEMON_DRAIN_MS;
+		while (sw_loop_timer_count(d->loop) > 0 && sw_clock_real_mono_ms() < deadline)
 			if (sw_loop_run_once(d->loop, 100) != SW_OK)
 				break;
 	}
@@ -518,6 +611,19 @@ int sw_daemon_main(int argc, char **argv, const struct sw_daemon_desc *desc)
 		goto out;
 	}
 	sw_conf_free(file);
+	if (sw_daemon_clock(&d.conf, d.args.conf_path, d.args.clock_spec, err, sizeof(err)) !=
+	    SW_OK) {
+		fprintf(stderr, "slipwatch-%s: %s\n", desc->name, err);
+		goto out;
+	}
+	if (sw_clock_simulated() && sw_clock_speed() == 0) {
+		/* nothing in a daemon steps it: its timers would never fire */
+		fprintf(stderr,
+			"slipwatch-%s: %s: speed 0 is a stepped clock, for tests and the slipwatch "
+			"command; a daemon needs a clock that runs\n",
+			desc->name, d.args.clock_spec ? "--clock" : SW_CLOCK_ENV);
+		goto out;
+	}
 	if (d.args.check_only) {
 		status = report_check(&d);
 		goto out;
@@ -545,6 +651,10 @@ int sw_daemon_main(int argc, char **argv, const struct sw_daemon_desc *desc)
 	}
 	sw_log_notice(NULL, "started (slipwatch %s, store %s, schema %d)", PACKAGE_VERSION,
 		      d.conf.store_path, sw_store_schema_version(d.store));
+	if (sw_clock_simulated()) {
+		sw_daemon_clock_describe(err, sizeof(err));
+		sw_log_notice(NULL, "clock: %s", err);
+	}
 	detach_end(notify, 0);
 	rc = sw_loop_run(d.loop);
 	if (rc) {
@@ -567,7 +677,7 @@ out:
 
 void sw_daemon_series_flush(struct sw_daemon_series *s, bool now_too)
 {
-	int64_t now = time(NULL);
+	int64_t now = sw_clock_now();
 	char err[1024];
 	enum sw_err rc;
 
@@ -587,14 +697,11 @@ void sw_daemon_series_flush(struct sw_daemon_series *s, bool now_too)
 				"%s", err);
 }
 
-/* ms until just after the next step boundary of the wall clock. */
+/* ms until just after the next step boundary of the (one) wall clock. */
 static int64_t series_next_delay(const struct sw_daemon_series *s)
 {
-	struct timespec ts;
-	int64_t now_ms;
+	int64_t now_ms = sw_clock_now_ms();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	return s->step_ms - now_ms % s->step_ms + 50;
 }
 

@@ -6,8 +6,9 @@
  * A daemon is a const struct sw_daemon_desc (its name and hooks) handed to
  * sw_daemon_main() from main().  The sequence is fixed:
  *
- *   parse argv -> load the file -> apply [store] [log] -> every part of
- *   the registry (the daemon's own into its state) -> (-t: report and
+ *   parse argv -> load the file -> apply [store] [log] [simulation] ->
+ *   every part of the registry (the daemon's own into its state) -> the
+ *   clock (--clock or SLIPWATCH_CLOCK, lib/clock.h) -> (-t: report and
  *   exit) -> open the store -> detach (unless -f) -> loop + signals ->
  *   desc->start -> run ... SIGHUP: reload ... SIGTERM -> desc->stop ->
  *   close the store -> exit 0
@@ -43,11 +44,12 @@
 #include "lib/rrd.h"
 #include "lib/store.h"
 
-/* Settings every daemon reads: sections [store] and [log]. */
+/* Settings every daemon reads: sections [store], [log] and [simulation]. */
 struct sw_daemon_conf {
 	char *store_path; /* [store] path */
 	int log_level;    /* [log] level: enum sw_log_level */
 	int log_dest;     /* [log] destination: SW_DAEMON_LOG_* */
+	bool sim_enabled; /* [simulation] enabled: a simulated clock is allowed */
 };
 
 /* The option table of [store] (fills struct sw_daemon_conf.store_path):
@@ -70,6 +72,7 @@ struct sw_daemon_args {
 	bool foreground;       /* -f */
 	bool help;             /* -h */
 	bool version;          /* --version */
+	const char *clock_spec; /* --clock SPEC; NULL for none (SLIPWATCH_CLOCK) */
 };
 
 /* What a running daemon's hooks get. */
@@ -172,17 +175,35 @@ void sw_daemon_series_flush(struct sw_daemon_series *s, bool now_too);
  * Safe on a series never started. */
 void sw_daemon_series_stop(struct sw_daemon *d, struct sw_daemon_series *s);
 
-/* How long the loop keeps running after desc->stop to let work finish. */
+/* How long (real ms, whatever the clock) the loop keeps running after
+ * desc->stop to let work finish. */
 #define SW_DAEMON_DRAIN_MS 2000
+
+/*
+ * Sets the one clock (lib/clock.h) the program runs on from opt_spec (a
+ * --clock option) or, when it is NULL, from SLIPWATCH_CLOCK; neither leaves
+ * the real clock.  A simulated clock is applied only when conf (loaded
+ * from conf_path) says [simulation] enabled = yes, so that a production
+ * configuration never runs on one by accident.  SW_OK, or SW_EINVAL with
+ * errbuf saying what is wrong: a bad spec, or the refusal naming the file.
+ * The clock is unchanged on error.  Call once, at start, after loading.
+ */
+enum sw_err sw_daemon_clock(const struct sw_daemon_conf *conf, const char *conf_path,
+			    const char *opt_spec, char *errbuf, size_t errlen);
+
+/* The clock as it runs, for -t and the start-up log line: "real",
+ * "simulated, 2026-03-02T02:30:00Z at 100x" (its reading now), or
+ * "stepped, ...". */
+void sw_daemon_clock_describe(char *buf, size_t len);
 
 /* The default configuration file: SYSCONFDIR "/slipwatch/slipwatch.conf". */
 const char *sw_daemon_default_conf(void);
 
 /*
- * Parses the command line: -c FILE, -p FILE, -t, -v, -f, -h, --version and
- * the long forms --config, --pid-file, --test, --verbose, --foreground,
- * --help.  SW_OK and *ret_args filled, or SW_EINVAL with errbuf naming the
- * bad argument.  Does not print.  Uses getopt_long (resets optind).
+ * Parses the command line: -c FILE, -p FILE, -t, -v, -f, -h, --version,
+ * --clock SPEC and the long forms --config, --pid-file, --test, --verbose,
+ * --foreground, --help.  SW_OK and *ret_args filled, or SW_EINVAL with
+ * errbuf naming the bad argument.  Does not print.  Uses getopt_long (resets optind).
  */
 enum sw_err sw_daemon_parse_args(int argc, char **argv, struct sw_daemon_args *ret_args,
 				 char *errbuf, size_t errlen);

@@ -14,6 +14,11 @@
  *   counter, never reused.  A timer is taken off the heap while its
  *   callback runs; only timers armed before the iteration began fire in
  *   it, so a 0 ms re-arm cannot starve the loop.
+ * - Time is the one clock's (lib/clock.h): due times are in its monotonic
+ *   milliseconds, and the wait for the next timer is converted to real
+ *   milliseconds by sw_clock_real_wait_ms(), so on a simulated clock the
+ *   timers run at its speed and on a stepped one they fire only once the
+ *   clock has been stepped past them.
  * - Signals: the handler only sets sig_atomic_t flags.  Watched signals
  *   stay blocked except inside epoll_pwait(), whose mask unblocks them, so
  *   one arriving just before the wait interrupts it (no lost wakeup).
@@ -28,9 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/loop.h"
 #include "lib/xmalloc.h"
 
@@ -103,10 +108,7 @@ static void loop_sig_handler(int signo)
 
 static void loop_update_now(struct sw_loop *loop)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	loop->now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	loop->now = sw_clock_mono_ms();
 }
 
 enum sw_err sw_loop_new(struct sw_loop **ret_loop)
@@ -598,13 +600,13 @@ static int loop_timeout(const struct sw_loop *loop, int max_wait_ms)
 	if (loop->stop || sig_any)
 		return 0;
 	if (loop->heap_len) {
-		int64_t d = loop->heap[0]->when - loop->now;
+		/* real ms for the clock's delay; -1: a stepped clock that has
+		 * not reached the timer (only events can wake the wait) */
+		int64_t d = sw_clock_real_wait_ms(loop->heap[0]->when - loop->now);
 
-		if (d < 0)
-			d = 0;
 		if (d > INT_MAX)
 			d = INT_MAX;
-		if (timeout < 0 || d < timeout)
+		if (d >= 0 && (timeout < 0 || d < timeout))
 			timeout = (int)d;
 	}
 	return timeout;

@@ -2,7 +2,8 @@
  * loop.h - the single-threaded event loop every slipwatch daemon runs on.
  *
  * Modelled on redis's ae.c, Linux epoll only: file events on fds, timers on
- * CLOCK_MONOTONIC with millisecond resolution, a before-sleep hook, and
+ * the one clock's monotonic reading (lib/clock.h: CLOCK_MONOTONIC, or a
+ * simulated or stepped clock) in milliseconds, a before-sleep hook, and
  * signals delivered as ordinary callbacks from the loop.  One loop per
  * daemon, no threads; none of these functions may be called from another
  * thread or from a signal handler.
@@ -136,7 +137,7 @@ enum sw_err sw_loop_timer_del(struct sw_loop *loop, uint64_t id);
 size_t sw_loop_timer_count(const struct sw_loop *loop);
 
 /*
- * Returns CLOCK_MONOTONIC in ms as read once per iteration, right after
+ * Returns sw_clock_mono_ms() as read once per iteration, right after
  * the loop woke up; all callbacks of one iteration see the same value.
  * Outside the loop it is the time of the last iteration, loop creation,
  * or timer add/set made outside the loop, whichever was latest.
@@ -177,8 +178,9 @@ enum sw_err sw_loop_unwatch_signal(struct sw_loop *loop, int signo);
 enum sw_err sw_loop_run(struct sw_loop *loop);
 
 /*
- * Runs one iteration: before-sleep hook, wait at most max_wait_ms (-1 = as
- * long as needed for the next timer or event, 0 = poll), then signals,
+ * Runs one iteration: before-sleep hook, wait at most max_wait_ms of real
+ * time (-1 = as long as needed for the next timer or event, 0 = poll; on
+ * a stepped clock a timer not yet due does not end the wait), then signals,
  * file events and due timers.  Returns SW_OK or SW_EIO as sw_loop_run().
  * For tests and for draining work at shutdown.
  */

@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/store.h"
 #include "lib/store_int.h"
 #include "lib/xmalloc.h"
@@ -1706,7 +1707,7 @@ static enum sw_err migrate_step(struct sw_store *st, int to)
 				"applied_at) VALUES (?1, ?2)",
 				-1, &s, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 1, to) | sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
+		rc = sqlite3_bind_int(s, 1, to) | sqlite3_bind_int64(s, 2, sw_clock_now());
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(s);
 	sqlite3_finalize(s);
@@ -2049,7 +2050,7 @@ enum sw_err sw_store_journal_append(struct sw_store *st, const struct sw_journal
 	    b_text_ref(s, ":oid", ev->order_id) | b_text_ref(s, ":courier", ev->courier) |
 	    b_text_ref(s, ":tn", ev->tracking_number) | b_int(s, ":at", ev->occurred_at.at) |
 	    b_int(s, ":off", ev->occurred_at.offset) |
-	    b_int(s, ":recv", ev->received_at ? ev->received_at : (int64_t)time(NULL)) |
+	    b_int(s, ":recv", ev->received_at ? ev->received_at : sw_clock_now()) |
 	    b_text_ref(s, ":payload", ev->payload))
 		return bind_failed(st, s);
 	/* No RETURNING: SQLite collects RETURNING rows in a temporary b-tree
@@ -2190,7 +2191,7 @@ enum sw_err sw_store_cursor_set(struct sw_store *st, const char *name, int64_t s
 	if (!(s = stmt(st, ST_CURSOR_SET)))
 		return SW_ESTORE;
 	if (b_text(s, ":name", name) | b_int(s, ":seq", seq) |
-	    b_int(s, ":now", (int64_t)time(NULL)))
+	    b_int(s, ":now", sw_clock_now()))
 		return bind_failed(st, s);
 	return run(st, s, "cursor set");
 }
@@ -2902,7 +2903,7 @@ enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a,
 	if (b_text(s, ":entity", a->entity) | b_text(s, ":kind", a->kind) |
 	    b_text(s, ":promise", promise) | b_text(s, ":stage", a->stage) |
 	    b_ratio(s, ":ratio", a->stage_ratio) |
-	    b_int(s, ":at", a->detected_at ? a->detected_at : (int64_t)time(NULL)))
+	    b_int(s, ":at", a->detected_at ? a->detected_at : sw_clock_now()))
 		return bind_failed(st, s);
 	if ((rc = query_int(st, s, "alert record", &id, &found)))
 		return rc;
@@ -2969,7 +2970,7 @@ enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_
 				    int64_t *ret_id)
 {
 	const char *promise = m->promise ? m->promise : "";
-	int64_t now = (int64_t)time(NULL), id;
+	int64_t now = sw_clock_now(), id;
 	sqlite3_stmt *s;
 	enum sw_err rc;
 	int found;
@@ -3197,7 +3198,7 @@ static enum sw_err unsub_run(struct sw_store *st, enum stmt_id id, const char *e
 		return SW_ESTORE;
 	if (b_text(s, ":email", email) ||
 	    (id == ST_UNSUB_ADD &&
-	     (b_text(s, ":reason", reason) | b_int(s, ":now", (int64_t)time(NULL)))))
+	     (b_text(s, ":reason", reason) | b_int(s, ":now", sw_clock_now()))))
 		return bind_failed(st, s);
 	if ((rc = run(st, s, "unsubscribe")))
 		return rc;
@@ -3827,7 +3828,7 @@ enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic, 
 	if (b_text(s, ":topic", topic) |
 	    sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":payload"), len ? payload : "",
 			      (int)len, SQLITE_TRANSIENT) |
-	    b_int(s, ":at", created_at ? created_at : (int64_t)time(NULL)))
+	    b_int(s, ":at", created_at ? created_at : sw_clock_now()))
 		return bind_failed(st, s);
 	if ((rc = query_int(st, s, "dead letter enqueue", &id, NULL)))
 		return rc;

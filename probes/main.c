@@ -28,6 +28,7 @@
 
 #include "collector/mqtt.h"
 #include "conf/registry.h"
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "lib/store_probes.h"
 #include "lib/store_signals.h"
@@ -52,20 +53,16 @@ struct probes {
 
 static struct probes probes;
 
+/* The one clock (lib/clock.h): rounds fall on boundaries of its wall
+ * clock, and a round's length is judged against the interval on it. */
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sw_clock_mono_ms();
 }
 
 static int64_t wall_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sw_clock_now_ms();
 }
 
 /* True if kind is in the comma-separated list (NULL: every kind). */
@@ -378,11 +375,18 @@ static int test_probes(int argc, char **argv)
 		fprintf(stderr, "slipwatch-probes: %s\n", err);
 		return 1;
 	}
+	if (sw_daemon_clock(&dconf, args.conf_path, args.clock_spec, err, sizeof(err)) != SW_OK) {
+		fprintf(stderr, "slipwatch-probes: %s\n", err);
+		sw_probes_part.free_state(state);
+		sw_daemon_conf_free(&dconf);
+		sw_conf_free(file);
+		return 1;
+	}
 	sw_log_init("probes", (enum sw_log_level)dconf.log_level, SW_LOG_DEST_STDERR);
 	if (sw_store_open(dconf.store_path, SW_STORE_RDONLY, &st, err, sizeof(err)) != SW_OK)
 		fprintf(stderr, "slipwatch-probes: %s (the feed probe cannot run)\n", err);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	n = run_round(state, st, (int64_t)time(NULL), print_result, &ctx);
+	n = run_round(state, st, sw_clock_now(), print_result, &ctx);
 	if (n == 0)
 		fprintf(stderr, "slipwatch-probes: no probe has anything to check\n");
 	curl_global_cleanup();

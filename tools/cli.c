@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "conf/registry.h"
+#include "lib/clock.h"
 #include "lib/conf.h"
 #include "lib/daemon.h"
 #include "lib/store.h"
@@ -231,6 +232,29 @@ static int store_path(const struct cli *cli, char **ret_path)
 	sw_daemon_conf_free(&conf);
 	sw_conf_free(file);
 	return 0;
+}
+
+int cli_clock(const struct cli *cli)
+{
+	const char *spec = getenv(SW_CLOCK_ENV);
+	struct sw_conf *file = NULL;
+	struct sw_daemon_conf conf;
+	void *state = NULL;
+	char err[1024];
+	int status = 0;
+
+	if (!spec || !*spec)
+		return 0;
+	if (sw_daemon_load_conf(&cli_desc, cli->conf_path, &file, &conf, &state, err,
+				sizeof(err)) != SW_OK)
+		return fail("%s is set, and a simulated clock needs a configuration that allows "
+			    "it: %s",
+			    SW_CLOCK_ENV, err);
+	if (sw_daemon_clock(&conf, cli->conf_path, NULL, err, sizeof(err)) != SW_OK)
+		status = fail("%s", err);
+	sw_daemon_conf_free(&conf);
+	sw_conf_free(file);
+	return status;
 }
 
 /* Opens the store with flags.  0, or EXIT_RUNTIME with the store's own

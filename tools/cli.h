@@ -87,6 +87,11 @@ int choice_arg(const char *cmd, const char *opt, const struct choices *c, const 
 
 /* ---- the store ----------------------------------------------------------------- */
 
+/* The clock (lib/clock.h): with SLIPWATCH_CLOCK set, the configuration
+ * must say [simulation] enabled = yes (as for the daemons, lib/daemon.h
+ * sw_daemon_clock), and the commands then run on that clock.  0, or
+ * EXIT_RUNTIME with the message printed. */
+int cli_clock(const struct cli *cli);
 /* Opens the store (--store, else [store] path of the configuration) with
  * flags.  0, or EXIT_RUNTIME with the message printed. */
 int open_store(const struct cli *cli, unsigned flags, struct sw_store **ret_st);

@@ -48,6 +48,7 @@
 #include "alerts/rules.h"
 #include "alerts/signals.h"
 #include "alerts/stage.h"
+#include "lib/clock.h"
 #include "lib/matcher.h"
 #include "lib/rrd.h"
 #include "lib/store.h"
@@ -323,7 +324,7 @@ static int pages_show(struct sw_store *st, const struct sw_page *list, size_t n,
 	if (status == 0 && json)
 		status = pages_json(list, n, state, x);
 	else if (status == 0 && shown)
-		pages_text(list, n, state, x, (int64_t)time(NULL));
+		pages_text(list, n, state, x, sw_clock_now());
 	else if (status == 0)
 		printf("no %spages%s%s\n", all || state >= 0 ? "" : "open ",
 		       state >= 0 ? " in state " : "",
@@ -702,7 +703,7 @@ static int ack_page(struct sw_store *st, const struct sw_page *p, const char *by
 	char when[TBUF], *at_by = NULL, *shown;
 	int64_t at = 0;
 	bool acked = false;
-	enum sw_err rc = sw_store_page_ack(st, p->id, p->incident, by, comment, time(NULL));
+	enum sw_err rc = sw_store_page_ack(st, p->id, p->incident, by, comment, sw_clock_now());
 
 	if (rc == SW_OK) {
 		shown = clean(by, NULL);
@@ -1061,7 +1062,7 @@ int cmd_silence(const struct cli *cli, int argc, char **argv)
 	struct silence_args a = {0};
 	struct sw_silence s = {0};
 	struct sw_store *st = NULL;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = sw_clock_now();
 	bool list = false, add = false;
 	int status = silence_args(argc, argv, &a);
 

@@ -35,6 +35,7 @@
 
 #include <jansson.h>
 
+#include "lib/clock.h"
 #include "lib/store.h"
 #include "lib/store_promise.h"
 #include "lib/swtime.h"
@@ -227,7 +228,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	if ((status = check_zone(a->zone)))
 		return status;
 	a->q.zone = a->zone;
-	a->q.now = (int64_t)time(NULL);
+	a->q.now = sw_clock_now();
 	default_range(a, a->q.now, a->from != NULL, a->to != NULL);
 	return range_check(a);
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/conf.h"
 #include "lib/daemon.h"
 #include "lib/rrd.h"
@@ -100,7 +101,7 @@ static int run(const char *cmd, int argc, char **argv)
 	}
 	if (strcmp(cmd, "migrate") == 0 && argc > 0) {
 		for (int i = 0; i < argc; i++) {
-			if (sw_rrd_migrate(writer, argv[i], time(NULL), err, sizeof(err)) !=
+			if (sw_rrd_migrate(writer, argv[i], sw_clock_now(), err, sizeof(err)) !=
 			    SW_OK) {
 				printf("ERROR      %s\n", err);
 				bad = 1;

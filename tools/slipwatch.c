@@ -34,6 +34,7 @@
 
 #include "alerts/rules.h"
 #include "alerts/stage.h"
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "lib/store.h"
 #include "lib/store_report.h"
@@ -314,7 +315,7 @@ static int cmd_late(const struct cli *cli, int argc, char **argv)
 	if (status || (status = no_more_args("late", argc, argv)) ||
 	    (status = open_store(cli, SW_STORE_RDONLY, &st)))
 		return status;
-	q.now = (int64_t)time(NULL);
+	q.now = sw_clock_now();
 	if (sw_store_report_late(st, &q, &rows, &n, &total) != SW_OK) {
 		status = fail("%s", sw_store_errmsg(st));
 	} else if (json) {
@@ -747,7 +748,7 @@ static int cmd_order(const struct cli *cli, int argc, char **argv)
 	};
 	struct sw_report_timeline *t = NULL;
 	struct sw_stage_table *tbl = NULL;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = sw_clock_now();
 	struct sw_store *st;
 	bool json = false;
 	enum sw_err rc;
@@ -1149,5 +1150,7 @@ int main(int argc, char **argv)
 	}
 	if (!(cmd = find_command(argv[first])))
 		return usage_err(NULL, "unknown command '%s'", argv[first]);
+	if ((status = cli_clock(&cli)))
+		return status;
 	return cmd->run(&cli, argc - first, argv + first);
 }

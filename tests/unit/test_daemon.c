@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/daemon.h"
 #include "tap.h"
 
@@ -60,6 +61,77 @@ static void test_args(void)
 	is_int(parse(&a, err, sizeof(err), "extra", NULL), SW_EINVAL, "stray argument refused");
 	is_str(err, "unexpected argument 'extra'", "error names the stray argument");
 	is_int(parse(&a, err, sizeof(err), "-c", "", NULL), SW_EINVAL, "empty config path refused");
+	is_int(parse(&a, err, sizeof(err), NULL), SW_OK, "no --clock");
+	ok(a.clock_spec == NULL, "no clock spec");
+	is_int(parse(&a, err, sizeof(err), "--clock", "now*100", "-t", NULL), SW_OK, "--clock SPEC");
+	is_str(a.clock_spec, "now*100", "--clock sets the spec (parsed later, with the file)");
+	is_int(parse(&a, err, sizeof(err), "--clock", NULL), SW_EINVAL, "--clock without spec refused");
+	is_str(err, "option '--clock' needs an argument", "error says what is missing");
+	is_int(parse(&a, err, sizeof(err), "--clock=", NULL), SW_EINVAL, "empty --clock refused");
+	is_str(err, "--clock: an empty spec is not a clock", "error says why");
+}
+
+/* sw_daemon_clock: the spec from --clock or SLIPWATCH_CLOCK, applied only
+ * with [simulation] enabled = yes; the clock unchanged on every refusal. */
+struct clock_case {
+	bool enabled;    /* [simulation] enabled */
+	const char *env; /* SLIPWATCH_CLOCK, NULL unset */
+	const char *opt; /* --clock, NULL none */
+	const char *err; /* NULL: accepted */
+	bool simulated;  /* the clock afterwards */
+};
+
+static const struct clock_case clock_cases[] = {
+	{ false, NULL, NULL, NULL, false },
+	{ false, "", NULL, NULL, false },
+	{ true, NULL, NULL, NULL, false },
+	{ true, "2026-03-02T02:30:00Z*0", NULL, NULL, true },
+	{ true, "junk", "2026-03-02T02:30:00Z*0", NULL, true },
+	{ false, "2026-03-02T02:30:00Z*100", NULL,
+	  "SLIPWATCH_CLOCK is set but /etc/sw.conf has no [simulation] enabled = yes: a simulated "
+	  "clock is refused in a production configuration",
+	  false },
+	{ false, NULL, "now",
+	  "--clock is given but /etc/sw.conf has no [simulation] enabled = yes: a simulated clock "
+	  "is refused in a production configuration",
+	  false },
+	{ false, "now*x", NULL, "SLIPWATCH_CLOCK: speed 'x' is not a number >= 0", false },
+	{ true, "now*x", NULL, "SLIPWATCH_CLOCK: speed 'x' is not a number >= 0", false },
+	{ true, NULL, "now*x", "--clock: speed 'x' is not a number >= 0", false },
+	{ true, NULL, "tomorrow", "--clock: start 'tomorrow' is not an RFC 3339 instant with an offset",
+	  false },
+};
+
+static void test_clock(void)
+{
+	char err[512], what[64];
+
+	for (size_t i = 0; i < sizeof(clock_cases) / sizeof(clock_cases[0]); i++) {
+		const struct clock_case *c = &clock_cases[i];
+		struct sw_daemon_conf conf = { .sim_enabled = c->enabled };
+		enum sw_err rc;
+
+		if (c->env)
+			setenv(SW_CLOCK_ENV, c->env, 1);
+		else
+			unsetenv(SW_CLOCK_ENV);
+		snprintf(what, sizeof(what), "clock case %zu", i + 1);
+		err[0] = '\0';
+		rc = sw_daemon_clock(&conf, "/etc/sw.conf", c->opt, err, sizeof(err));
+		is_int(rc, c->err ? SW_EINVAL : SW_OK, "%s: %s", what, c->err ? "refused" : "accepted");
+		is_str(err, c->err ? c->err : "", "%s: the message", what);
+		ok(sw_clock_simulated() == c->simulated, "%s: the clock is %s", what,
+		   c->simulated ? "simulated" : "real");
+		if (c->simulated) {
+			sw_daemon_clock_describe(err, sizeof(err));
+			is_str(err, "stepped, 2026-03-02T02:30:00Z (moves only when stepped)",
+			       "%s: described", what);
+		}
+		sw_clock_reset();
+	}
+	unsetenv(SW_CLOCK_ENV);
+	sw_daemon_clock_describe(err, sizeof(err));
+	is_str(err, "real", "the real clock is described as real");
 }
 
 static char *data(const char *name)
@@ -288,6 +360,7 @@ static void test_registry(void)
 int main(void)
 {
 	test_args();
+	test_clock();
 	test_load();
 	test_registry();
 	return tap_done();

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/loop.h"
 #include "tests/tap.h"
 
@@ -534,6 +535,110 @@ static void test_timer_setup_clock(void)
 	sw_loop_free(loop);
 }
 
+/* ---- timers on the one clock (lib/clock.h) ---- */
+
+#define STEP_T0 1772418600000LL /* 2026-03-02T02:30:00Z */
+
+/* On a stepped clock a timer fires only once the clock is stepped past its
+ * due time, in due order, at the stepped reading; waiting in real time
+ * moves nothing. */
+static void test_timer_stepped(void)
+{
+	struct sw_loop *loop;
+	struct tlog log = { 0 };
+	struct tctx c[3];
+	int64_t delays[3] = { 60000, 20000, 40000 };
+	uint64_t id;
+
+	sw_clock_set_stepped(STEP_T0);
+	sw_loop_new(&loop);
+	is_int(sw_loop_now_ms(loop), STEP_T0, "stepped: the loop reads the stepped clock");
+	memset(c, 0, sizeof(c));
+	for (int i = 0; i < 3; i++) {
+		c[i].log = &log;
+		c[i].tag = i;
+		sw_loop_timer_add(loop, delays[i], tctx_cb, &c[i], &id);
+	}
+	sw_loop_run_once(loop, 0);
+	sw_loop_run_once(loop, 50); /* 50 real ms: the clock does not move */
+	is_int(log.n, 0, "stepped: nothing fires before a step");
+	sw_clock_step(19999);
+	sw_loop_run_once(loop, 0);
+	is_int(log.n, 0, "stepped: 1 ms short of the first, nothing fires");
+	sw_clock_step(1);
+	sw_loop_run_once(loop, 0);
+	is_int(log.n, 1, "stepped: stepped to the first due time, it fires");
+	is_int(log.order[0], 1, "stepped: the 20 s timer first");
+	is_int(log.fired_at[0], STEP_T0 + 20000, "stepped: at the stepped reading");
+	sw_clock_step(100000);
+	sw_loop_run_once(loop, 0);
+	is_int(log.n, 3, "stepped past both others: both fire in one iteration");
+	ok(log.order[1] == 2 && log.order[2] == 0, "stepped: in due order (40 s, 60 s)");
+	is_int(log.fired_at[2], STEP_T0 + 120000, "stepped: at the stepped reading");
+	is_int(sw_loop_timer_count(loop), 0, "stepped: all done");
+	sw_loop_free(loop);
+	sw_clock_reset();
+}
+
+/* A re-armed timer on a stepped clock: one firing per step of its delay,
+ * and one only however far one step goes. */
+static void test_timer_stepped_rearm(void)
+{
+	struct sw_loop *loop;
+	struct tlog log = { 0 };
+	struct tctx c = { .log = &log, .repeats = 5, .rearm_ms = 1000 };
+	uint64_t id;
+
+	sw_clock_set_stepped(STEP_T0);
+	sw_loop_new(&loop);
+	sw_loop_timer_add(loop, 1000, tctx_cb, &c, &id);
+	for (int i = 1; i <= 3; i++) {
+		sw_clock_step(1000);
+		sw_loop_run_once(loop, 0);
+		sw_loop_run_once(loop, 0);
+		is_int(c.calls, i, "stepped re-arm: step %d of 1 s, %d firing(s)", i, i);
+	}
+	sw_clock_step(60000);
+	sw_loop_run_once(loop, 0);
+	is_int(c.calls, 4, "stepped re-arm: a long step fires it once");
+	sw_loop_run_once(loop, 0);
+	is_int(c.calls, 4, "stepped re-arm: its next due time is after the step");
+	sw_clock_step(1000);
+	sw_loop_run_once(loop, 0);
+	is_int(c.calls, 5, "stepped re-arm: and comes with the next step");
+	is_int(log.fired_at[4] - log.fired_at[3], 1000, "stepped re-arm: due 1 s after it fired");
+	sw_loop_free(loop);
+	sw_clock_reset();
+}
+
+/* A simulated clock at 1000x: a 60 s timer fires (within the failure bound
+ * of 30 real s, 60 ms expected), not early on the simulated clock, in due
+ * order with a 30 s one. */
+static void test_timer_fast(void)
+{
+	struct sw_clock_spec spec = { .start_ms = STEP_T0, .speed = 1000, .anchor_ms = -1 };
+	struct sw_loop *loop;
+	struct tlog log = { 0 };
+	struct tctx a = { .log = &log, .tag = 0 }, b = { .log = &log, .tag = 1 };
+	int64_t deadline = mono_ms() + 30000; /* only a failure bound */
+	uint64_t id;
+
+	sw_clock_apply(&spec);
+	sw_loop_new(&loop);
+	log.start = sw_loop_now_ms(loop);
+	ok(log.start >= STEP_T0, "1000x: the loop reads the simulated clock");
+	sw_loop_timer_add(loop, 60000, tctx_cb, &a, &id);
+	sw_loop_timer_add(loop, 30000, tctx_cb, &b, &id);
+	while (sw_loop_timer_count(loop) && mono_ms() < deadline)
+		sw_loop_run_once(loop, -1);
+	is_int(log.n, 2, "1000x: both timers fired");
+	ok(log.order[0] == 1 && log.order[1] == 0, "1000x: in due order");
+	ok(log.fired_at[1] - log.start >= 60000, "1000x: the 60 s timer not early (%lld sim ms)",
+	   (long long)(log.fired_at[1] - log.start));
+	sw_loop_free(loop);
+	sw_clock_reset();
+}
+
 /* 1000 timers, a third deleted before running: each survivor fires once,
  * in due order, never early. */
 #define MANY 1000
@@ -877,6 +982,9 @@ int main(void)
 	test_timer_order();
 	test_timer_rearm();
 	test_timer_setup_clock();
+	test_timer_stepped();
+	test_timer_stepped_rearm();
+	test_timer_fast();
 	test_timer_delete_inside();
 	test_timer_many();
 	test_timer_set_many();
