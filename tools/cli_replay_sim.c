@@ -153,6 +153,8 @@ struct sim {
 	struct sw_channel *rchs[MAX_RCHS];
 	struct sw_channel *page_email;
 	int64_t next_pages; /* the next [pages] evaluation, 0: none */
+	int64_t mono_ms;    /* the sender's rate-limiter clock: never goes back */
+	bool ing_open;      /* warehouse events applied, not yet committed */
 	struct replay_counts *counts;
 };
 
@@ -380,14 +382,16 @@ static int courier_ok(struct sim *s, const char *courier, const char *tn, int64_
 
 static void start_parts(struct sim *s)
 {
-	s->notify = sw_notify_new(s->st, &s->ac, s->tpl, s->engine, NULL);
-	sw_notify_set_channels(s->notify, s->chs, s->n_chs);
 	s->sig.st = s->st;
 	s->sig.rrd = &s->rrd;
 	s->sig.cursor = SW_ENGINE_CURSOR;
 	s->sig.rules = &s->rules;
 	s->sig.alerts = &s->ac;
-	sw_notify_set_pages(s->notify, &s->pc, &s->sig);
+	if (s->n_chs > 0) { /* as the daemon: no customer channel, no sender */
+		s->notify = sw_notify_new(s->st, &s->ac, s->tpl, s->engine, NULL);
+		sw_notify_set_channels(s->notify, s->chs, s->n_chs);
+		sw_notify_set_pages(s->notify, &s->pc, &s->sig);
+	}
 	if (s->pc.n_rules > 0) {
 		s->pages = sw_pages_new(s->st, &s->sig, &s->pc, NULL);
 		s->pager = sw_pager_new(s->st, &s->pc, NULL);
@@ -421,11 +425,12 @@ static int run_senders(struct sim *s)
 	int guard = 0;
 
 	do {
-		/* the rate limiter's clock: simulated time, a round apart */
-		if (sw_notify_run(s->notify, s->now, s->now * 1000 + guard * 1000, 1000, &delay,
-				  err, sizeof(err)) != SW_OK)
+		/* the rate limiter's clock: simulated time, rounds a second apart */
+		s->mono_ms = s->mono_ms + 1000 > s->now * 1000 ? s->mono_ms + 1000 : s->now * 1000;
+		if (s->notify && sw_notify_run(s->notify, s->now, s->mono_ms, 1000, &delay, err,
+					       sizeof(err)) != SW_OK)
 			return sim_err(s, "replay: the sender: %s", err);
-	} while (delay == 0 && ++guard < 10000);
+	} while (s->notify && delay == 0 && ++guard < 10000);
 	if (!s->pages)
 		return 0;
 	if (s->next_pages && s->next_pages <= s->now) {
@@ -532,6 +537,18 @@ static void skip(struct sim *s, const struct jrow *r, const char *why)
 			 "seq %" PRId64 " source %.60s: %s", r->seq, r->source, why);
 }
 
+/* Commits the warehouse events applied so far (one batch, as the
+ * collector commits a burst). */
+static int ingest_commit(struct sim *s)
+{
+	if (!s->ing_open)
+		return 0;
+	s->ing_open = false;
+	if (sw_ingest_commit(s->ing) != SW_OK)
+		return sim_err(s, "replay: the scratch store: %s", sw_ingest_errmsg(s->ing));
+	return 0;
+}
+
 static int apply_warehouse(struct sim *s, const struct jrow *r)
 {
 	struct sw_event_reject rej;
@@ -543,8 +560,10 @@ static int apply_warehouse(struct sim *s, const struct jrow *r)
 	}
 	res = sw_ingest_message(s->ing, "replay", r->payload, strlen(r->payload), r->received_at,
 				&rej);
-	if (res == SW_INGEST_RETRY || sw_ingest_commit(s->ing) != SW_OK) {
+	s->ing_open = true;
+	if (res == SW_INGEST_RETRY) {
 		sw_ingest_abort(s->ing);
+		s->ing_open = false;
 		return sim_err(s, "replay: the scratch store refused seq %" PRId64 ": %s", r->seq,
 			       sw_ingest_errmsg(s->ing));
 	}
@@ -736,11 +755,14 @@ static int replay_journal(struct sim *s)
 				 s->counts->skipped;
 		bool warm = r.received_at < s->from;
 
-		if (pending && r.received_at > s->now && (rc = run_at(s)) != 0)
+		if (r.received_at > s->now) { /* the second before is complete */
+			if ((rc = ingest_commit(s)) != 0 || (pending && (rc = run_at(s)) != 0) ||
+			    (rc = advance_to(s, r.received_at)) != 0)
+				break;
+			pending = false;
+		} else if (strncmp(r.source, "warehouse:", 10) != 0 && (rc = ingest_commit(s)) != 0) {
 			break;
-		pending = false;
-		if ((rc = advance_to(s, r.received_at)) != 0)
-			break;
+		}
 		if (strncmp(r.source, "warehouse:", 10) == 0) {
 			rc = apply_warehouse(s, &r);
 			more = sqlite3_step(q) == SQLITE_ROW;
@@ -763,6 +785,8 @@ static int replay_journal(struct sim *s)
 		pending = true;
 	}
 	sqlite3_finalize(q);
+	if (rc == 0)
+		rc = ingest_commit(s);
 	if (rc == 0 && pending)
 		rc = run_at(s);
 	return rc;
