@@ -34,49 +34,7 @@
 #include "tools/cli.h"
 #include "tools/cli_replay.h"
 
-int replay_parse_time(const char *s, int64_t *ret_at, char *err, size_t errlen)
-{
-	enum sw_time_kind kind;
-	struct sw_date d;
-	struct sw_time t;
-	char why[128];
 
-	if (!s || !*s) {
-		snprintf(err, errlen, "an empty time (want RFC 3339 or YYYY-MM-DD)");
-		return -1;
-	}
-	if (sw_time_parse_any(s, &kind, &d, &t, why, sizeof(why)) != SW_OK) {
-		snprintf(err, errlen, "'%.64s' is not a time (%s; want RFC 3339 with a zone, or "
-				      "YYYY-MM-DD)", s, why);
-		return -1;
-	}
-	if (kind == SW_TIME_KIND_DATE) {
-		*ret_at = sw_date_to_days(&d) * 86400;
-		return 0;
-	}
-	if (!(t.flags & SW_TIME_HAS_OFFSET)) {
-		snprintf(err, errlen, "'%.64s' has no zone (add Z or an offset such as +05:30)", s);
-		return -1;
-	}
-	*ret_at = t.utc_sec;
-	return 0;
-}
-
-/* ---- reading the two stores ------------------------------------------------- */
-
-/* One message or page as the comparison sees it. */
-struct item {
-	char *kind;  /* lead slip kind, or the page's event */
-	char *who;   /* recipient, or the receiver */
-	char *what;  /* entity, or "RULE SUBJECT" */
-	char *inc;   /* incident key of a trigger page ("" otherwise) */
-	int64_t at;  /* sent_at */
-};
-
-struct items {
-	struct item *v;
-	size_t n, cap;
-};
 
 static const char emails_sql[] =
     "SELECT slip_kind, recipient, entity, '', sent_at FROM outbox"
@@ -92,6 +50,8 @@ static const char pages_sql[] =
     " WHERE o.receiver IS NOT NULL AND o.state = 'sent' AND o.sent_at BETWEEN ?1 AND ?2"
     " ORDER BY 1, 2, 3, o.sent_at";
 
+/* ---- reading the two stores ------------------------------------------------- */
+
 static char *col(sqlite3_stmt *q, int i)
 {
 	const char *t = (const char *)sqlite3_column_text(q, i);
@@ -101,7 +61,7 @@ static char *col(sqlite3_stmt *q, int i)
 
 /* Reads the rows of sql over [from, to] from the store at path. */
 static int read_items(const char *path, const char *sql, int64_t from, int64_t to,
-		      struct items *ret)
+		      struct replay_items *ret)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
@@ -117,7 +77,7 @@ static int read_items(const char *path, const char *sql, int64_t from, int64_t t
 	sqlite3_bind_int64(q, 1, from);
 	sqlite3_bind_int64(q, 2, to);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct item *it;
+		struct replay_item *it;
 
 		if (ret->n == ret->cap) {
 			ret->cap = ret->cap ? ret->cap * 2 : 64;
@@ -136,95 +96,12 @@ static int read_items(const char *path, const char *sql, int64_t from, int64_t t
 	return rc;
 }
 
-static void items_free(struct items *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].kind);
-		free(l->v[i].who);
-		free(l->v[i].what);
-		free(l->v[i].inc);
-	}
-	free(l->v);
-}
 
-/* Orders by kind, who, what (as the queries do; sent_at is not compared). */
-static int item_cmp(const struct item *a, const struct item *b)
-{
-	int c = strcmp(a->kind, b->kind);
 
-	if (!c)
-		c = strcmp(a->who, b->who);
-	return c ? c : strcmp(a->what, b->what);
-}
-
-/* Distinct non-empty incident keys of l. */
-static size_t incidents(const struct items *l)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < l->n; i++) {
-		bool seen = !*l->v[i].inc;
-
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(l->v[j].inc, l->v[i].inc) == 0;
-		n += !seen;
-	}
-	return n;
-}
 
 /* ---- output ----------------------------------------------------------------------- */
 
-/* Calls fn for each item of a (sorted) missing from b (sorted), as a
- * multiset difference. */
-static void diff(const struct items *a, const struct items *b,
-		 void (*fn)(const struct item *it, void *arg), void *arg)
-{
-	size_t i = 0, j = 0;
-
-	while (i < a->n) {
-		int c = j < b->n ? item_cmp(&a->v[i], &b->v[j]) : -1;
-
-		if (c < 0)
-			fn(&a->v[i++], arg);
-		else if (c > 0)
-			j++;
-		else
-			i++, j++;
-	}
-}
-
-struct kind_count {
-	const char *kind;
-	int64_t replay, sent;
-};
-
-/* Per-kind counts of the two lists (sorted by kind), into a new array. */
-static struct kind_count *by_kind(const struct items *r, const struct items *s, size_t *ret_n)
-{
-	struct kind_count *v = xcalloc(r->n + s->n + 1, sizeof(*v));
-	size_t n = 0;
-
-	for (int side = 0; side < 2; side++) {
-		const struct items *l = side ? s : r;
-
-		for (size_t i = 0; i < l->n; i++) {
-			size_t k = 0;
-
-			while (k < n && strcmp(v[k].kind, l->v[i].kind) != 0)
-				k++;
-			if (k == n)
-				v[n++].kind = l->v[i].kind;
-			if (side)
-				v[k].sent++;
-			else
-				v[k].replay++;
-		}
-	}
-	*ret_n = n;
-	return v;
-}
-
-static void print_item(const struct item *it, void *arg)
+static void print_item(const struct replay_item *it, void *arg)
 {
 	char *k = clean(it->kind, NULL), *w = clean(it->who, NULL), *e = clean(it->what, NULL);
 	char when[SW_TIME_STRLEN];
@@ -235,7 +112,7 @@ static void print_item(const struct item *it, void *arg)
 	free(e);
 }
 
-static void json_item(const struct item *it, void *arg)
+static void json_item(const struct replay_item *it, void *arg)
 {
 	json_t *o = json_object();
 
@@ -250,30 +127,30 @@ struct report {
 	const char *src, *conf;
 	int64_t from, to;
 	const struct replay_counts *c;
-	struct items er, es, pr, ps; /* emails and pages: replay, sent */
+	struct replay_items er, es, pr, ps; /* emails and pages: replay, sent */
 };
 
-static void count_item(const struct item *it, void *arg)
+static void count_item(const struct replay_item *it, void *arg)
 {
 	(*(size_t *)arg)++;
 }
 
 /* The items of a missing from b under a title, if there are any. */
-static void print_section(const char *title, const struct items *a, const struct items *b)
+static void print_section(const char *title, const struct replay_items *a, const struct replay_items *b)
 {
 	size_t n = 0;
 
-	diff(a, b, count_item, &n);
+	replay_diff(a, b, count_item, &n);
 	if (!n)
 		return;
 	printf("%s\n", title);
-	diff(a, b, print_item, NULL);
+	replay_diff(a, b, print_item, NULL);
 }
 
 static int print_text(const struct report *r)
 {
 	char f[SW_TIME_STRLEN], t[SW_TIME_STRLEN];
-	struct kind_count *kc;
+	struct replay_kind_count *kc;
 	size_t n;
 
 	printf("replay of %s from %s to %s with %s\n", r->src, fmt_utc(r->from, f),
@@ -288,18 +165,18 @@ static int print_text(const struct report *r)
 	printf("simulated time: stepped as fast as the machine goes (%" PRId64 " instants)\n",
 	       r->c->steps);
 	printf("%-24s %8s %8s\n", "customer messages", "replay", "sent");
-	kc = by_kind(&r->er, &r->es, &n);
+	kc = replay_by_kind(&r->er, &r->es, &n);
 	for (size_t i = 0; i < n; i++)
 		printf("  %-22s %8" PRId64 " %8" PRId64 "\n", kc[i].kind, kc[i].replay, kc[i].sent);
 	free(kc);
 	printf("  %-22s %8zu %8zu\n", "total", r->er.n, r->es.n);
 	printf("%-24s %8s %8s\n", "pages", "replay", "sent");
-	kc = by_kind(&r->pr, &r->ps, &n);
+	kc = replay_by_kind(&r->pr, &r->ps, &n);
 	for (size_t i = 0; i < n; i++)
 		printf("  %-22s %8" PRId64 " %8" PRId64 "\n", kc[i].kind, kc[i].replay, kc[i].sent);
 	free(kc);
 	printf("  %-22s %8zu %8zu\n", "total", r->pr.n, r->ps.n);
-	printf("%-24s %8zu %8zu\n", "incidents paged", incidents(&r->pr), incidents(&r->ps));
+	printf("%-24s %8zu %8zu\n", "incidents paged", replay_incidents(&r->pr), replay_incidents(&r->ps));
 	print_section("customer messages only in the replay (would be sent, were not):", &r->er,
 		      &r->es);
 	print_section("customer messages only sent (the replay would not send them):", &r->es,
@@ -309,13 +186,13 @@ static int print_text(const struct report *r)
 	return fflush(stdout) == 0 ? 0 : fail("cannot write the output");
 }
 
-static json_t *json_counts(const struct items *a, const struct items *b)
+static json_t *json_counts(const struct replay_items *a, const struct replay_items *b)
 {
 	json_t *o = json_object(), *kinds = json_object();
-	struct kind_count *kc;
+	struct replay_kind_count *kc;
 	size_t n;
 
-	kc = by_kind(a, b, &n);
+	kc = replay_by_kind(a, b, &n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *k = json_object();
 
@@ -330,11 +207,11 @@ static json_t *json_counts(const struct items *a, const struct items *b)
 	return o;
 }
 
-static json_t *json_diff(const struct items *a, const struct items *b)
+static json_t *json_diff(const struct replay_items *a, const struct replay_items *b)
 {
 	json_t *arr = json_array();
 
-	diff(a, b, json_item, arr);
+	replay_diff(a, b, json_item, arr);
 	return arr;
 }
 
@@ -356,8 +233,8 @@ static int print_json(const struct report *r)
 	json_object_set_new(o, "journal", j);
 	json_object_set_new(o, "emails", json_counts(&r->er, &r->es));
 	json_object_set_new(o, "pages", json_counts(&r->pr, &r->ps));
-	jset_int(inc, "replay", (int64_t)incidents(&r->pr));
-	jset_int(inc, "sent", (int64_t)incidents(&r->ps));
+	jset_int(inc, "replay", (int64_t)replay_incidents(&r->pr));
+	jset_int(inc, "sent", (int64_t)replay_incidents(&r->ps));
 	json_object_set_new(o, "incidents", inc);
 	json_object_set_new(o, "emails_only_replay", json_diff(&r->er, &r->es));
 	json_object_set_new(o, "emails_only_sent", json_diff(&r->es, &r->er));
@@ -459,10 +336,10 @@ int cmd_replay(const struct cli *cli, int argc, char **argv)
 		status = read_items(src, pages_sql, a.from, a.to, &r.ps);
 	if (!status)
 		status = a.json ? print_json(&r) : print_text(&r);
-	items_free(&r.er);
-	items_free(&r.es);
-	items_free(&r.pr);
-	items_free(&r.ps);
+	replay_items_free(&r.er);
+	replay_items_free(&r.es);
+	replay_items_free(&r.pr);
+	replay_items_free(&r.ps);
 	replay_scratch_remove(scratch);
 	free(src);
 	return status;

@@ -39,6 +39,45 @@ struct replay_counts {
  */
 int replay_parse_time(const char *s, int64_t *ret_at, char *err, size_t errlen);
 
+/* One customer message or page as the comparison sees it. */
+struct replay_item {
+	char *kind; /* lead slip kind, or the page's event */
+	char *who;  /* recipient, or the receiver */
+	char *what; /* entity, or "RULE SUBJECT" */
+	char *inc;  /* incident key of a trigger page ("" otherwise) */
+	int64_t at; /* sent_at */
+};
+
+struct replay_items {
+	struct replay_item *v;
+	size_t n, cap;
+};
+
+/* Frees the items and their strings (not l itself). */
+void replay_items_free(struct replay_items *l);
+
+/* Orders by kind, who, what (sent_at is not compared).  Pure. */
+int replay_item_cmp(const struct replay_item *a, const struct replay_item *b);
+
+/* The number of distinct non-empty incident keys of l.  Pure. */
+size_t replay_incidents(const struct replay_items *l);
+
+/* Calls fn for each item of a missing from b (both sorted by
+ * replay_item_cmp), as a multiset difference: an item twice in a and
+ * once in b is reported once.  Pure. */
+void replay_diff(const struct replay_items *a, const struct replay_items *b,
+		 void (*fn)(const struct replay_item *it, void *arg), void *arg);
+
+/* The count of each kind in r (replay) and s (sent), kinds in the order
+ * first met (r's, then s's), as a new array (free it) of *ret_n entries;
+ * kind points into the items.  Pure. */
+struct replay_kind_count {
+	const char *kind;
+	int64_t replay, sent;
+};
+struct replay_kind_count *replay_by_kind(const struct replay_items *r,
+					 const struct replay_items *s, size_t *ret_n);
+
 /*
  * Runs the replay: source store at src_path (read only), candidate
  * configuration conf_path, the period [from, to]; the scratch store is
