@@ -257,6 +257,11 @@ int cli_clock(const struct cli *cli)
 	return status;
 }
 
+int cli_store_path(const struct cli *cli, char **ret_path)
+{
+	return store_path(cli, ret_path);
+}
+
 /* Opens the store with flags.  0, or EXIT_RUNTIME with the store's own
  * message (it names the path and the cause). */
 int open_store(const struct cli *cli, unsigned flags, struct sw_store **ret_st)

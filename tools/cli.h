@@ -39,6 +39,7 @@ struct cli {
 int cmd_pages(const struct cli *cli, int argc, char **argv);
 int cmd_ack(const struct cli *cli, int argc, char **argv);
 int cmd_silence(const struct cli *cli, int argc, char **argv);
+int cmd_replay(const struct cli *cli, int argc, char **argv); /* cli_replay.c */
 
 /* ---- messages -------------------------------------------------------------- */
 
@@ -92,6 +93,11 @@ int choice_arg(const char *cmd, const char *opt, const struct choices *c, const 
  * sw_daemon_clock), and the commands then run on that clock.  0, or
  * EXIT_RUNTIME with the message printed. */
 int cli_clock(const struct cli *cli);
+
+/* The store's path into a new *ret_path (free it): --store, else [store]
+ * path of the configuration.  0, or EXIT_RUNTIME with the message printed. */
+int cli_store_path(const struct cli *cli, char **ret_path);
+
 /* Opens the store (--store, else [store] path of the configuration) with
  * flags.  0, or EXIT_RUNTIME with the message printed. */
 int open_store(const struct cli *cli, unsigned flags, struct sw_store **ret_st);

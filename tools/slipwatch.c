@@ -1064,6 +1064,7 @@ static const struct command commands[] = {
      "  silence list [--all] [--json]\n"
      "  silence expire ID",
      cmd_silence},
+    {"replay", "replay --from TIME --to TIME [--config FILE] [--json]", cmd_replay},
     {"help", "help", cmd_help},
 };
 
