@@ -1,0 +1,1 @@
+/* sim/api.c - to be written (issue 18) */

@@ -1,0 +1,1 @@
+/* sim/api_dhl.c - to be written (issue 18) */

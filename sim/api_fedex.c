@@ -1,0 +1,1 @@
+/* sim/api_fedex.c - to be written (issue 18) */

@@ -1,0 +1,1 @@
+/* sim/api_int.h - to be written (issue 18) */

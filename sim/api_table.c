@@ -1,0 +1,1 @@
+/* sim/api_table.c - to be written (issue 18) */

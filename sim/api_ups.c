@@ -1,0 +1,1 @@
+/* sim/api_ups.c - to be written (issue 18) */

@@ -1,0 +1,1 @@
+/* sim/publish.c - to be written (issue 18) */

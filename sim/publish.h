@@ -1,0 +1,1 @@
+/* sim/publish.h - to be written (issue 18) */

@@ -1,0 +1,1 @@
+/* sim/simconf.c - to be written (issue 18) */

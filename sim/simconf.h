@@ -1,0 +1,1 @@
+/* sim/simconf.h - to be written (issue 18) */

@@ -1,0 +1,1 @@
+/* sim/truth.c - to be written (issue 18) */

@@ -1,0 +1,1 @@
+/* sim/truth.h - to be written (issue 18) */

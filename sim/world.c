@@ -1,0 +1,1 @@
+/* sim/world.c - to be written (issue 18) */
