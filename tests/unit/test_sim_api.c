@@ -494,7 +494,7 @@ static void check_fedex_batch(const struct tokens *t)
 	struct answer a;
 	struct sw_courier_request rq = {0};
 	struct sw_courier_response resp;
-	json_t *infos = json_array();
+	json_t *infos = json_array(), *root;
 	size_t found = 0, nf = 0, batch = 0;
 	char *body;
 
@@ -517,8 +517,9 @@ static void check_fedex_batch(const struct tokens *t)
 	for (size_t i = 0; i < 31; i++)
 		json_array_append_new(infos, json_pack("{s:{s:s}}", "trackingNumberInfo",
 						       "trackingNumber", nums[i]));
-	body = json_dumps(json_pack("{s:b,s:o}", "includeDetailedScans", 1, "trackingInfo", infos),
-			  JSON_COMPACT);
+	root = json_pack("{s:b,s:o}", "includeDetailedScans", 1, "trackingInfo", infos);
+	body = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
 	rq.method = SW_COURIER_POST;
 	rq.url = xasprintf("%s/track/v1/trackingnumbers", base_urls[1]);
 	sw_courier_req_header(&rq, "Authorization", "Bearer %s", t->fedex);
@@ -539,6 +540,151 @@ static void check_fedex_batch(const struct tokens *t)
 	is_int(batch, 30, "fedex batch of 31: the adapter resends every number (batch)");
 	sw_courier_request_free(&rq);
 	free(a.body);
+}
+
+/* Requests no adapter would send, answered in the courier's envelope. */
+struct raw_case {
+	const char *name;
+	const char *method;
+	const char *path;	/* after http://127.0.0.1:PORT */
+	const char *hdr[3];	/* "Name: value"; "$FEDEX"/"$UPS": that bearer token */
+	const char *body;	/* NULL: none */
+	long http;
+	const char *needle;	/* in the answer's body */
+	int track;		/* a tracking request (counted as refused) */
+};
+
+static const struct raw_case raw_cases[] = {
+    {"dhl without trackingNumber", "GET", "/dhl/track/shipments", {"DHL-API-Key: k-dhl"}, NULL,
+     400, "trackingNumber must be given", 1},
+    {"fedex body not JSON", "POST", "/fedex/track/v1/trackingnumbers",
+     {"$FEDEX", "Content-Type: application/json"}, "{not json", 400, "INVALID.INPUT.EXCEPTION",
+     1},
+    {"fedex empty trackingInfo", "POST", "/fedex/track/v1/trackingnumbers",
+     {"$FEDEX", "Content-Type: application/json"},
+     "{\"includeDetailedScans\":true,\"trackingInfo\":[]}", 400,
+     "TRACKING.TRACKINGNUMBER.EMPTY", 1},
+    {"fedex number not a string", "POST", "/fedex/track/v1/trackingnumbers",
+     {"$FEDEX", "Content-Type: application/json"},
+     "{\"includeDetailedScans\":true,\"trackingInfo\":[{\"trackingNumberInfo\":"
+     "{\"trackingNumber\":7}}]}",
+     400, "TRACKING.TRACKINGNUMBER.EMPTY", 1},
+    {"fedex without includeDetailedScans", "POST", "/fedex/track/v1/trackingnumbers",
+     {"$FEDEX", "Content-Type: application/json"},
+     "{\"trackingInfo\":[{\"trackingNumberInfo\":{\"trackingNumber\":\"794600000001\"}}]}",
+     400, "includeDetailedScans is required", 1},
+    {"fedex token, wrong grant", "POST", "/fedex/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=password&client_id=cid&client_secret=csec", 400, "BAD.REQUEST.ERROR", 0},
+    {"fedex token, secret given twice", "POST", "/fedex/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials&client_id=cid&client_secret=csec&client_secret=csec", 401,
+     "NOT.AUTHORIZED.ERROR", 0},
+    {"fedex token, percent-encoded", "POST", "/fedex/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials&client_id=%63id&client_secret=c%73ec", 200, "access_token",
+     0},
+    {"fedex token, bad escape", "POST", "/fedex/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials&client_id=cid&client_secret=csec%", 401,
+     "NOT.AUTHORIZED.ERROR", 0},
+    {"ups token without Basic", "POST", "/ups/security/v1/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"}, "grant_type=client_credentials", 401,
+     "10401", 0},
+    {"ups token, Basic not base64", "POST", "/ups/security/v1/oauth/token",
+     {"Authorization: Basic !!!", "Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials", 401, "10401", 0},
+    {"ups token, no grant", "POST", "/ups/security/v1/oauth/token",
+     {"Authorization: Basic Y2lkOmNzZWM="}, "", 400, "10400", 0},
+    {"ups token, Basic cid:csec", "POST", "/ups/security/v1/oauth/token",
+     {"Authorization: Basic Y2lkOmNzZWM=", "Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials", 200, "\"expires_in\":\"14399\"", 0},
+    {"ups number too short", "GET", "/ups/api/track/v1/details/1ZABCD",
+     {"$UPS", "transId: t1", "transactionSrc: test"}, NULL, 400, "TV1002", 1},
+    {"no such route", "GET", "/dhl/track/nothing", {NULL}, NULL, 404, "no route", 0},
+    {"wrong method", "POST", "/dhl/track/shipments", {NULL}, "", 404, "no route", 0},
+};
+
+static void check_raw(const struct raw_case *rc, const struct tokens *t)
+{
+	struct sw_courier_request rq = {0};
+	struct answer a;
+
+	rq.method = strcmp(rc->method, "POST") == 0 ? SW_COURIER_POST : SW_COURIER_GET;
+	rq.url = xasprintf("http://127.0.0.1:%d%s", port, rc->path);
+	for (size_t i = 0; i < 3 && rc->hdr[i]; i++) {
+		const char *h = rc->hdr[i];
+		const char *colon = strchr(h, ':');
+
+		if (strcmp(h, "$FEDEX") == 0 || strcmp(h, "$UPS") == 0)
+			sw_courier_req_header(&rq, "Authorization", "Bearer %s",
+					      h[1] == 'F' ? t->fedex : t->ups);
+		else if (colon == NULL || colon[1] != ' ')
+			tap_bail("raw case %s: header '%s' is not 'Name: value'", rc->name, h);
+		else
+			sw_courier_req_header(&rq, "", "%s", colon + 2);
+		if (colon != NULL) {
+			free(rq.headers[rq.n_headers - 1].name);
+			rq.headers[rq.n_headers - 1].name = xstrndup(h, (size_t)(colon - h));
+		}
+	}
+	if (rc->body != NULL) {
+		rq.body = xstrdup(rc->body);
+		rq.body_len = strlen(rc->body);
+	}
+	send_req(&rq, NULL, &a);
+	if (rc->track)
+		count_want(2);
+	is_int(a.status, rc->http, "%s: HTTP %ld", rc->name, rc->http);
+	ok(a.body && strstr(a.body, rc->needle), "%s: says %s", rc->name, rc->needle);
+	if (a.body && !strstr(a.body, rc->needle))
+		printf("# body: %.300s\n", a.body);
+	sw_courier_request_free(&rq);
+	free(a.body);
+}
+
+/* A body over the limit is refused, not read. */
+static void check_big_body(const struct tokens *t)
+{
+	struct sw_courier_request rq = {0};
+	struct answer a;
+
+	rq.method = SW_COURIER_POST;
+	rq.url = xasprintf("%s/track/v1/trackingnumbers", base_urls[1]);
+	sw_courier_req_header(&rq, "Authorization", "Bearer %s", t->fedex);
+	sw_courier_req_header(&rq, "Content-Type", "application/json");
+	rq.body_len = SIM_API_MAX_BODY + 1;
+	rq.body = xmalloc(rq.body_len + 1);
+	memset(rq.body, ' ', rq.body_len);
+	rq.body[rq.body_len] = '\0';
+	send_req(&rq, NULL, &a);
+	count_want(2);
+	is_int(a.status, 400, "fedex body over %d bytes: HTTP 400", SIM_API_MAX_BODY);
+	ok(a.body && strstr(a.body, "too large"), "fedex body over the limit: says too large");
+	sw_courier_request_free(&rq);
+	free(a.body);
+}
+
+/* The form reader on its own. */
+static void check_form(void)
+{
+	static const struct {
+		const char *body, *key, *want; /* want NULL: false */
+	} cases[] = {
+	    {"a=1&b=2", "b", "2"},	   {"a=1&b=2", "c", NULL},	 {"ab=1", "a", NULL},
+	    {"a=x+y%21", "a", "x y!"},	   {"a=%2", "a", NULL},		 {"a=%zz", "a", NULL},
+	    {"a=%00", "a", NULL},	   {"a=1&a=1", "a", NULL},	 {"a=", "a", ""},
+	    {"&&a=5&", "a", "5"},	   {"", "a", NULL},		 {"a=0123456789", "a", NULL},
+	};
+	char buf[8];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = sim_api_form(cases[i].body, cases[i].key, buf, sizeof(buf));
+
+		ok(got == (cases[i].want != NULL) && (!got || strcmp(buf, cases[i].want) == 0),
+		   "form '%s' key %s: %s", cases[i].body, cases[i].key,
+		   cases[i].want ? cases[i].want : "refused");
+	}
 }
 
 static void check_tokens(struct tokens *t)
@@ -660,6 +806,7 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	sw_clock_set_stepped((int64_t)NOW0 * 1000);
 	check_table();
+	check_form();
 	check_start_errors(&w);
 	if (sim_api_start(&w, &opts, &api, &port, err, sizeof(err)) != SW_OK)
 		tap_bail("sim_api_start: %s", err);
@@ -675,10 +822,21 @@ int main(void)
 	for (size_t i = 0; i < sizeof(now0_cases) / sizeof(now0_cases[0]); i++)
 		check_error(&now0_cases[i], &t);
 	check_fedex_batch(&t);
+	for (size_t i = 0; i < sizeof(raw_cases) / sizeof(raw_cases[0]); i++)
+		check_raw(&raw_cases[i], &t);
+	check_big_body(&t);
 
 	sw_clock_step(2 * HOUR * 1000LL + 30 * 60 * 1000LL); /* BASE + 5.5 h: outage */
 	for (size_t i = 0; i < sizeof(outage_cases) / sizeof(outage_cases[0]); i++)
 		check_error(&outage_cases[i], &t);
+	for (size_t c = 1; c < N_COURIER; c++) {
+		long http;
+		char *tok = get_token(c, "cid", "csec", &http);
+
+		ok(tok == NULL && http == 503, "%s: the token endpoint is down too (HTTP %ld)",
+		   couriers[c], http);
+		free(tok);
+	}
 
 	sw_clock_step(60 * 60 * 1000LL); /* BASE + 6.5 h */
 	check_later(&t);
