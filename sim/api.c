@@ -60,10 +60,20 @@ struct upload {
 	bool too_big;
 };
 
-static const char *const courier_names[] = {"dhl", "fedex", "ups", NULL};
+#define SIM_API_MAX_COURIERS 32
+
+static const char *courier_names[SIM_API_MAX_COURIERS + 1];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void names_fill(void)
+{
+	for (size_t i = 0; i < SIM_API_MAX_COURIERS && sim_api_table[i] != NULL; i++)
+		courier_names[i] = sim_api_table[i]->name;
+}
 
 const char *const *sim_api_couriers(void)
 {
+	pthread_once(&names_once, names_fill);
 	return courier_names;
 }
 

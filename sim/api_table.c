@@ -1,8 +1,8 @@
 /*
  * api_table.c - the couriers slipwatch-sim's API server speaks for, one row
  * per courier module (sim/api_<name>.c exports sim_api_<name>).  Adding a
- * courier is adding its file and its row here (and its name to
- * sim_api_couriers in sim/api.c).
+ * courier is adding its file and its row here (sim_api_couriers lists
+ * the rows' names).
  */
 #include "config.h"
 
