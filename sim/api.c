@@ -33,7 +33,7 @@
 #include "lib/xmalloc.h"
 #include "sim/api_int.h"
 
-#define SIM_API_TOKENS 512 /* tokens remembered (ring) */
+#define SIM_API_TOKENS	  512 /* tokens remembered (ring) */
 #define SIM_API_TOKEN_LEN 64
 
 struct token {
@@ -184,8 +184,8 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-void sim_api_token_issue(struct sim_api *a, const char *courier, int64_t now,
-			 int64_t lifetime_s, char *buf, size_t len)
+void sim_api_token_issue(struct sim_api *a, const char *courier, int64_t now, int64_t lifetime_s,
+			 char *buf, size_t len)
 {
 	struct token *t;
 

@@ -83,7 +83,8 @@ static json_t *dhl_status(const struct sim_scan *s, int32_t off)
 	const char *desc = s->text && s->text[0] ? s->text : c->title;
 	char ts[SIM_API_TIME_LEN];
 
-	if ((c->avoid1 && strcasestr(desc, c->avoid1)) || (c->avoid2 && strcasestr(desc, c->avoid2)))
+	if ((c->avoid1 && strcasestr(desc, c->avoid1)) ||
+	    (c->avoid2 && strcasestr(desc, c->avoid2)))
 		desc = c->title;
 	sim_api_fmt_time(s->at, off, ts);
 	return json_pack("{s:s,s:{s:{s:s?}},s:s,s:s,s:s}", "timestamp", ts, "location", "address",
@@ -100,9 +101,9 @@ static json_t *dhl_shipment(const struct sim_parcel *p, size_t vis)
 
 	for (size_t i = vis; i-- > 0;) /* newest first */
 		json_array_append_new(events, dhl_status(&p->scans[i], off));
-	sh = json_pack("{s:s,s:s,s:o,s:b,s:o}", "id", p->tracking, "service", "ecommerce",
-		       "status", dhl_status(last, off), "returnFlag",
-		       last->status == SW_SHIP_RETURNED, "events", events);
+	sh = json_pack("{s:s,s:s,s:o,s:b,s:o}", "id", p->tracking, "service", "ecommerce", "status",
+		       dhl_status(last, off), "returnFlag", last->status == SW_SHIP_RETURNED,
+		       "events", events);
 	if (p->order != NULL)
 		json_object_set_new(sh, "destination",
 				    json_pack("{s:{s:s?,s:s?,s:s?}}", "address", "addressLocality",

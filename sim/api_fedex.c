@@ -134,13 +134,13 @@ static json_t *fedex_dates(const struct sim_parcel *p, const struct sim_scan *la
 
 	if (p->eta > 0) {
 		sim_api_fmt_time(p->eta, off, ts);
-		json_array_append_new(dates, json_pack("{s:s,s:s}", "type", "ESTIMATED_DELIVERY",
-						       "dateTime", ts));
+		json_array_append_new(
+		    dates, json_pack("{s:s,s:s}", "type", "ESTIMATED_DELIVERY", "dateTime", ts));
 	}
 	if (last->status == SW_SHIP_DELIVERED) {
 		sim_api_fmt_time(last->at, off, ts);
-		json_array_append_new(dates, json_pack("{s:s,s:s}", "type", "ACTUAL_DELIVERY",
-						       "dateTime", ts));
+		json_array_append_new(
+		    dates, json_pack("{s:s,s:s}", "type", "ACTUAL_DELIVERY", "dateTime", ts));
 	}
 	return dates;
 }
@@ -169,8 +169,8 @@ static json_t *fedex_found(const struct sim_parcel *p, size_t vis)
 					      "Customer not available or business closed", "action",
 					      "A new delivery attempt will be made"));
 	return json_pack("{s:{s:s,s:s,s:s},s:o,s:o,s:o,s:{s:s}}", "trackingNumberInfo",
-			 "trackingNumber", p->tracking, "trackingNumberUniqueId", "",
-			 "carrierCode", "FDXE", "latestStatusDetail", latest, "dateAndTimes",
+			 "trackingNumber", p->tracking, "trackingNumberUniqueId", "", "carrierCode",
+			 "FDXE", "latestStatusDetail", latest, "dateAndTimes",
 			 fedex_dates(p, last, off), "scanEvents", scans, "deliveryDetails",
 			 "deliveryAttempts", n_att);
 }
@@ -186,8 +186,7 @@ static json_t *fedex_not_found(const char *num)
 
 /* The numbers of a track request body into nums; false (req answered
  * 400) if the body is not as documented. */
-static bool fedex_numbers(struct sim_api_req *req, json_t *root, const char **nums,
-			  size_t *ret_n)
+static bool fedex_numbers(struct sim_api_req *req, json_t *root, const char **nums, size_t *ret_n)
 {
 	json_t *infos = json_object_get(root, "trackingInfo"), *it;
 	size_t i;
@@ -246,10 +245,9 @@ static void fedex_track(struct sim_api_req *req)
 		const struct sim_parcel *p = sim_api_parcel(req, nums[i], &vis);
 
 		any = any || p != NULL;
-		json_array_append_new(ctrs, json_pack("{s:s,s:[o]}", "trackingNumber", nums[i],
-						      "trackResults",
-						      p ? fedex_found(p, vis)
-							: fedex_not_found(nums[i])));
+		json_array_append_new(
+		    ctrs, json_pack("{s:s,s:[o]}", "trackingNumber", nums[i], "trackResults",
+				    p ? fedex_found(p, vis) : fedex_not_found(nums[i])));
 	}
 	req->status = 200;
 	req->reply = json_pack("{s:s,s:{s:o}}", "transactionId", "sim-fedex", "output",

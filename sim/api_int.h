@@ -51,15 +51,15 @@ struct sim_api_courier;
 struct sim_api_req {
 	struct sim_api *api;
 	const struct sim_api_courier *courier;
-	void *conn;	    /* the libmicrohttpd connection (sim/api.c only) */
-	const char *param;  /* the path's last segment after a prefix route */
-	const char *body;   /* request body (NUL-terminated), "" if none */
+	void *conn;	   /* the libmicrohttpd connection (sim/api.c only) */
+	const char *param; /* the path's last segment after a prefix route */
+	const char *body;  /* request body (NUL-terminated), "" if none */
 	size_t body_len;
-	int64_t now;	    /* simulated Unix seconds */
+	int64_t now; /* simulated Unix seconds */
 	/* the reply, filled by the handler: */
 	unsigned status;
-	const char *ctype;  /* NULL: application/json */
-	json_t *reply;	    /* taken over by the server */
+	const char *ctype; /* NULL: application/json */
+	json_t *reply;	   /* taken over by the server */
 	enum sim_api_outcome outcome;
 };
 
@@ -68,7 +68,7 @@ struct sim_api_req {
 struct sim_api_route {
 	const char *method; /* "GET", "POST" */
 	const char *path;
-	bool track;	    /* a tracking request (counted in stats) */
+	bool track; /* a tracking request (counted in stats) */
 	void (*handle)(struct sim_api_req *req);
 };
 
@@ -114,8 +114,8 @@ bool sim_api_client_ok(const struct sim_api *a, const char *id, const char *secr
 
 /* Issues a bearer token for courier valid lifetime_s simulated seconds
  * from now into buf (at least 64 bytes). */
-void sim_api_token_issue(struct sim_api *a, const char *courier, int64_t now,
-			 int64_t lifetime_s, char *buf, size_t len);
+void sim_api_token_issue(struct sim_api *a, const char *courier, int64_t now, int64_t lifetime_s,
+			 char *buf, size_t len);
 
 /* Whether the "Authorization: Bearer T" header of req carries a live
  * token of req's courier. */

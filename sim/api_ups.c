@@ -67,8 +67,7 @@ static const struct ups_code *ups_code_of(enum sw_ship_status st)
 
 static json_t *ups_envelope(const char *code, const char *msg)
 {
-	return json_pack("{s:{s:[{s:s,s:s}]}}", "response", "errors", "code", code, "message",
-			 msg);
+	return json_pack("{s:{s:[{s:s,s:s}]}}", "response", "errors", "code", code, "message", msg);
 }
 
 static json_t *ups_error(enum sim_api_errkind kind, const char *detail)
@@ -165,9 +164,8 @@ static void ups_token(struct sim_api_req *req)
 	snprintf(issued, sizeof(issued), "%lld", (long long)req->now * 1000);
 	req->status = 200;
 	req->reply = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "token_type", "Bearer",
-			       "issued_at", issued, "client_id", cred, "access_token", tok,
-			       "scope", "", "expires_in", life, "refresh_count", "0", "status",
-			       "approved");
+			       "issued_at", issued, "client_id", cred, "access_token", tok, "scope",
+			       "", "expires_in", life, "refresh_count", "0", "status", "approved");
 }
 
 static json_t *ups_activity(const struct sim_scan *s, int32_t off)
@@ -212,10 +210,10 @@ static json_t *ups_package(const struct sim_parcel *p, size_t vis)
 		strftime(date, sizeof(date), "%Y%m%d", &tm);
 		json_array_append_new(dates, json_pack("{s:s,s:s}", "type", "DEL", "date", date));
 	}
-	return json_pack("{s:s,s:o,s:{s:s},s:o,s:{s:s,s:s,s:s},s:i}", "trackingNumber",
-			 p->tracking, "deliveryDate", dates, "deliveryTime", "type", "EOD",
-			 "activity", acts, "currentStatus", "type", c->type, "description",
-			 c->text, "code", c->status_code, "packageCount", 1);
+	return json_pack("{s:s,s:o,s:{s:s},s:o,s:{s:s,s:s,s:s},s:i}", "trackingNumber", p->tracking,
+			 "deliveryDate", dates, "deliveryTime", "type", "EOD", "activity", acts,
+			 "currentStatus", "type", c->type, "description", c->text, "code",
+			 c->status_code, "packageCount", 1);
 }
 
 static void ups_track(struct sim_api_req *req)
@@ -242,9 +240,9 @@ static void ups_track(struct sim_api_req *req)
 	p = sim_api_parcel(req, num, &vis);
 	req->status = 200;
 	if (p == NULL) {
-		req->reply = json_pack("{s:{s:[{s:s,s:[{s:s,s:s}]}]}}", "trackResponse",
-				       "shipment", "inquiryNumber", num, "warnings", "code",
-				       "TW0001", "message", "Tracking Information Not Found");
+		req->reply = json_pack("{s:{s:[{s:s,s:[{s:s,s:s}]}]}}", "trackResponse", "shipment",
+				       "inquiryNumber", num, "warnings", "code", "TW0001",
+				       "message", "Tracking Information Not Found");
 		req->outcome = SIM_API_OUT_NOT_FOUND;
 		return;
 	}

@@ -75,8 +75,7 @@ const struct sim_parcel *sim_world_parcel(const struct sim_world *w, const char 
 	return NULL;
 }
 
-enum sim_api_state sim_world_api_state(const struct sim_world *w, const char *courier,
-				       int64_t now)
+enum sim_api_state sim_world_api_state(const struct sim_world *w, const char *courier, int64_t now)
 {
 	for (const struct outage *o = w->outages; o->courier; o++)
 		if (strcmp(o->courier, courier) == 0 && now >= o->from && now < o->to)
@@ -139,10 +138,16 @@ static const char *text_of(enum sw_ship_status st)
 }
 
 static struct sim_order orders[2] = {
-    {.order_id = "ORD-1", .timezone = "Asia/Kolkata", .city = "Surat", .postal_code = "395003",
+    {.order_id = "ORD-1",
+     .timezone = "Asia/Kolkata",
+     .city = "Surat",
+     .postal_code = "395003",
      .country = "IN"},
-    {.order_id = "ORD-2", .timezone = "Asia/Kathmandu", .city = "Kathmandu",
-     .postal_code = "44600", .country = "NP"},
+    {.order_id = "ORD-2",
+     .timezone = "Asia/Kathmandu",
+     .city = "Kathmandu",
+     .postal_code = "44600",
+     .country = "NP"},
 };
 
 /* Parcels: per courier and status case, scans info_received @BASE,
@@ -163,10 +168,10 @@ static void add_parcel(struct sim_world *w, const char *courier, const char *tra
 	p->n_scans = n + 1;
 	p->scans = xcalloc(n + 1, sizeof(*p->scans));
 	for (size_t i = 0; i < n; i++)
-		p->scans[i] = (struct sim_scan){first + (int64_t)i * HOUR, sts[i], "Surat",
-						text_of(sts[i])};
-	p->scans[n] = (struct sim_scan){first + 10 * 24 * HOUR, SW_SHIP_DELIVERED, "Surat",
-					"Delivered"};
+		p->scans[i] =
+		    (struct sim_scan){first + (int64_t)i * HOUR, sts[i], "Surat", text_of(sts[i])};
+	p->scans[n] =
+	    (struct sim_scan){first + 10 * 24 * HOUR, SW_SHIP_DELIVERED, "Surat", "Delivered"};
 }
 
 static void tracking_of(size_t courier, size_t i, char *buf, size_t len)
@@ -275,8 +280,8 @@ static const struct sw_courier *adapter(size_t c)
 
 static struct sw_courier_conf conf_of(size_t c, const char *key, const char *secret)
 {
-	struct sw_courier_conf conf = {.base_url = base_urls[c], .api_key = key,
-				       .api_secret = secret};
+	struct sw_courier_conf conf = {
+	    .base_url = base_urls[c], .api_key = key, .api_secret = secret};
 
 	return conf;
 }
@@ -400,35 +405,35 @@ static void check_found(const struct sim_world *w, size_t c, size_t i, const str
 struct err_case {
 	const char *name;
 	size_t courier;
-	const char *number;  /* NULL: the late parcel */
-	int bad_creds;	     /* 1: wrong key / token */
-	const char *skip;    /* header left out */
+	const char *number; /* NULL: the late parcel */
+	int bad_creds;	    /* 1: wrong key / token */
+	const char *skip;   /* header left out */
 	long http;
 	enum sw_courier_outcome outcome;
 	enum sw_courier_errkind kind;
-	int klass;	     /* 0 not_found, 1 outage, 2 refused */
+	int klass; /* 0 not_found, 1 outage, 2 refused */
 };
 
 static const struct err_case now0_cases[] = {
     {"unknown number", 0, "GM404", 0, NULL, 404, SW_COURIER_NOT_FOUND, SW_COURIER_ERR_NONE, 0},
-    {"unknown number", 1, "794600000404", 0, NULL, 200, SW_COURIER_NOT_FOUND,
-     SW_COURIER_ERR_NONE, 0},
-    {"unknown number", 2, "1ZSIM00000404", 0, NULL, 200, SW_COURIER_NOT_FOUND,
-     SW_COURIER_ERR_NONE, 0},
-    {"first scan still to come", 0, NULL, 0, NULL, 404, SW_COURIER_NOT_FOUND,
-     SW_COURIER_ERR_NONE, 0},
-    {"first scan still to come", 1, NULL, 0, NULL, 200, SW_COURIER_NOT_FOUND,
-     SW_COURIER_ERR_NONE, 0},
-    {"first scan still to come", 2, NULL, 0, NULL, 200, SW_COURIER_NOT_FOUND,
-     SW_COURIER_ERR_NONE, 0},
+    {"unknown number", 1, "794600000404", 0, NULL, 200, SW_COURIER_NOT_FOUND, SW_COURIER_ERR_NONE,
+     0},
+    {"unknown number", 2, "1ZSIM00000404", 0, NULL, 200, SW_COURIER_NOT_FOUND, SW_COURIER_ERR_NONE,
+     0},
+    {"first scan still to come", 0, NULL, 0, NULL, 404, SW_COURIER_NOT_FOUND, SW_COURIER_ERR_NONE,
+     0},
+    {"first scan still to come", 1, NULL, 0, NULL, 200, SW_COURIER_NOT_FOUND, SW_COURIER_ERR_NONE,
+     0},
+    {"first scan still to come", 2, NULL, 0, NULL, 200, SW_COURIER_NOT_FOUND, SW_COURIER_ERR_NONE,
+     0},
     {"bad key or token", 0, "GM00000001", 1, NULL, 401, SW_COURIER_ERROR,
      SW_COURIER_ERR_UNAUTHORIZED, 2},
     {"bad key or token", 1, "794600000001", 1, NULL, 401, SW_COURIER_ERROR,
      SW_COURIER_ERR_UNAUTHORIZED, 2},
     {"bad key or token", 2, "1ZSIM00000001", 1, NULL, 401, SW_COURIER_ERROR,
      SW_COURIER_ERR_UNAUTHORIZED, 2},
-    {"no transId", 2, "1ZSIM00000001", 0, "transId", 400, SW_COURIER_ERROR,
-     SW_COURIER_ERR_REJECTED, 2},
+    {"no transId", 2, "1ZSIM00000001", 0, "transId", 400, SW_COURIER_ERROR, SW_COURIER_ERR_REJECTED,
+     2},
     {"no transactionSrc", 2, "1ZSIM00000001", 0, "transactionSrc", 400, SW_COURIER_ERROR,
      SW_COURIER_ERR_REJECTED, 2},
     {"no key header", 0, "GM00000001", 0, "DHL-API-Key", 401, SW_COURIER_ERROR,
@@ -471,10 +476,10 @@ static void check_error(const struct err_case *e, const struct tokens *t)
 	track(e->courier, key, tok, e->skip, nums, 1, &r, &a);
 	count_want(e->klass);
 	is_int(a.status, e->http, "%s %s: HTTP %ld", c, e->name, e->http);
-	is_str(sw_courier_outcome_name(r.outcome), sw_courier_outcome_name(e->outcome),
-	       "%s %s: %s", c, e->name, sw_courier_outcome_name(e->outcome));
-	is_str(sw_courier_errkind_name(r.errkind), sw_courier_errkind_name(e->kind), "%s %s: %s",
-	       c, e->name, sw_courier_errkind_name(e->kind));
+	is_str(sw_courier_outcome_name(r.outcome), sw_courier_outcome_name(e->outcome), "%s %s: %s",
+	       c, e->name, sw_courier_outcome_name(e->outcome));
+	is_str(sw_courier_errkind_name(r.errkind), sw_courier_errkind_name(e->kind), "%s %s: %s", c,
+	       e->name, sw_courier_errkind_name(e->kind));
 	if (e->http != 200)
 		ok(strstr(a.ctype, "json") != NULL && r.message != NULL,
 		   "%s %s: the courier's JSON envelope, with a message (%s)", c, e->name,
@@ -516,8 +521,8 @@ static void check_fedex_batch(const struct tokens *t)
 	is_int(nf, 30 - N_STATUS, "fedex batch of 30: every unknown number not found");
 
 	for (size_t i = 0; i < 31; i++)
-		json_array_append_new(infos, json_pack("{s:{s:s}}", "trackingNumberInfo",
-						       "trackingNumber", nums[i]));
+		json_array_append_new(
+		    infos, json_pack("{s:{s:s}}", "trackingNumberInfo", "trackingNumber", nums[i]));
 	root = json_pack("{s:b,s:o}", "includeDetailedScans", 1, "trackingInfo", infos);
 	body = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
@@ -547,61 +552,128 @@ static void check_fedex_batch(const struct tokens *t)
 struct raw_case {
 	const char *name;
 	const char *method;
-	const char *path;	/* after http://127.0.0.1:PORT */
-	const char *hdr[3];	/* "Name: value"; "$FEDEX"/"$UPS": that bearer token */
-	const char *body;	/* NULL: none */
+	const char *path;   /* after http://127.0.0.1:PORT */
+	const char *hdr[3]; /* "Name: value"; "$FEDEX"/"$UPS": that bearer token */
+	const char *body;   /* NULL: none */
 	long http;
-	const char *needle;	/* in the answer's body */
-	int track;		/* a tracking request (counted as refused) */
+	const char *needle; /* in the answer's body */
+	int track;	    /* a tracking request (counted as refused) */
 };
 
 static const struct raw_case raw_cases[] = {
-    {"dhl without trackingNumber", "GET", "/dhl/track/shipments", {"DHL-API-Key: k-dhl"}, NULL,
-     400, "trackingNumber must be given", 1},
-    {"fedex body not JSON", "POST", "/fedex/track/v1/trackingnumbers",
-     {"$FEDEX", "Content-Type: application/json"}, "{not json", 400, "INVALID.INPUT.EXCEPTION",
+    {"dhl without trackingNumber",
+     "GET",
+     "/dhl/track/shipments",
+     {"DHL-API-Key: k-dhl"},
+     NULL,
+     400,
+     "trackingNumber must be given",
      1},
-    {"fedex empty trackingInfo", "POST", "/fedex/track/v1/trackingnumbers",
+    {"fedex body not JSON",
+     "POST",
+     "/fedex/track/v1/trackingnumbers",
      {"$FEDEX", "Content-Type: application/json"},
-     "{\"includeDetailedScans\":true,\"trackingInfo\":[]}", 400,
-     "TRACKING.TRACKINGNUMBER.EMPTY", 1},
-    {"fedex number not a string", "POST", "/fedex/track/v1/trackingnumbers",
+     "{not json",
+     400,
+     "INVALID.INPUT.EXCEPTION",
+     1},
+    {"fedex empty trackingInfo",
+     "POST",
+     "/fedex/track/v1/trackingnumbers",
+     {"$FEDEX", "Content-Type: application/json"},
+     "{\"includeDetailedScans\":true,\"trackingInfo\":[]}",
+     400,
+     "TRACKING.TRACKINGNUMBER.EMPTY",
+     1},
+    {"fedex number not a string",
+     "POST",
+     "/fedex/track/v1/trackingnumbers",
      {"$FEDEX", "Content-Type: application/json"},
      "{\"includeDetailedScans\":true,\"trackingInfo\":[{\"trackingNumberInfo\":"
      "{\"trackingNumber\":7}}]}",
-     400, "TRACKING.TRACKINGNUMBER.EMPTY", 1},
-    {"fedex without includeDetailedScans", "POST", "/fedex/track/v1/trackingnumbers",
+     400,
+     "TRACKING.TRACKINGNUMBER.EMPTY",
+     1},
+    {"fedex without includeDetailedScans",
+     "POST",
+     "/fedex/track/v1/trackingnumbers",
      {"$FEDEX", "Content-Type: application/json"},
      "{\"trackingInfo\":[{\"trackingNumberInfo\":{\"trackingNumber\":\"794600000001\"}}]}",
-     400, "includeDetailedScans is required", 1},
-    {"fedex token, wrong grant", "POST", "/fedex/oauth/token",
+     400,
+     "includeDetailedScans is required",
+     1},
+    {"fedex token, wrong grant",
+     "POST",
+     "/fedex/oauth/token",
      {"Content-Type: application/x-www-form-urlencoded"},
-     "grant_type=password&client_id=cid&client_secret=csec", 400, "BAD.REQUEST.ERROR", 0},
-    {"fedex token, secret given twice", "POST", "/fedex/oauth/token",
-     {"Content-Type: application/x-www-form-urlencoded"},
-     "grant_type=client_credentials&client_id=cid&client_secret=csec&client_secret=csec", 401,
-     "NOT.AUTHORIZED.ERROR", 0},
-    {"fedex token, percent-encoded", "POST", "/fedex/oauth/token",
-     {"Content-Type: application/x-www-form-urlencoded"},
-     "grant_type=client_credentials&client_id=%63id&client_secret=c%73ec", 200, "access_token",
+     "grant_type=password&client_id=cid&client_secret=csec",
+     400,
+     "BAD.REQUEST.ERROR",
      0},
-    {"fedex token, bad escape", "POST", "/fedex/oauth/token",
+    {"fedex token, secret given twice",
+     "POST",
+     "/fedex/oauth/token",
      {"Content-Type: application/x-www-form-urlencoded"},
-     "grant_type=client_credentials&client_id=cid&client_secret=csec%", 401,
-     "NOT.AUTHORIZED.ERROR", 0},
-    {"ups token without Basic", "POST", "/ups/security/v1/oauth/token",
-     {"Content-Type: application/x-www-form-urlencoded"}, "grant_type=client_credentials", 401,
-     "10401", 0},
-    {"ups token, Basic not base64", "POST", "/ups/security/v1/oauth/token",
+     "grant_type=client_credentials&client_id=cid&client_secret=csec&client_secret=csec",
+     401,
+     "NOT.AUTHORIZED.ERROR",
+     0},
+    {"fedex token, percent-encoded",
+     "POST",
+     "/fedex/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials&client_id=%63id&client_secret=c%73ec",
+     200,
+     "access_token",
+     0},
+    {"fedex token, bad escape",
+     "POST",
+     "/fedex/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials&client_id=cid&client_secret=csec%",
+     401,
+     "NOT.AUTHORIZED.ERROR",
+     0},
+    {"ups token without Basic",
+     "POST",
+     "/ups/security/v1/oauth/token",
+     {"Content-Type: application/x-www-form-urlencoded"},
+     "grant_type=client_credentials",
+     401,
+     "10401",
+     0},
+    {"ups token, Basic not base64",
+     "POST",
+     "/ups/security/v1/oauth/token",
      {"Authorization: Basic !!!", "Content-Type: application/x-www-form-urlencoded"},
-     "grant_type=client_credentials", 401, "10401", 0},
-    {"ups token, no grant", "POST", "/ups/security/v1/oauth/token",
-     {"Authorization: Basic Y2lkOmNzZWM="}, "", 400, "10400", 0},
-    {"ups token, Basic cid:csec", "POST", "/ups/security/v1/oauth/token",
+     "grant_type=client_credentials",
+     401,
+     "10401",
+     0},
+    {"ups token, no grant",
+     "POST",
+     "/ups/security/v1/oauth/token",
+     {"Authorization: Basic Y2lkOmNzZWM="},
+     "",
+     400,
+     "10400",
+     0},
+    {"ups token, Basic cid:csec",
+     "POST",
+     "/ups/security/v1/oauth/token",
      {"Authorization: Basic Y2lkOmNzZWM=", "Content-Type: application/x-www-form-urlencoded"},
-     "grant_type=client_credentials", 200, "\"expires_in\":\"14399\"", 0},
-    {"ups number too short", "GET", "/ups/api/track/v1/details/1ZABCD",
-     {"$UPS", "transId: t1", "transactionSrc: test"}, NULL, 400, "TV1002", 1},
+     "grant_type=client_credentials",
+     200,
+     "\"expires_in\":\"14399\"",
+     0},
+    {"ups number too short",
+     "GET",
+     "/ups/api/track/v1/details/1ZABCD",
+     {"$UPS", "transId: t1", "transactionSrc: test"},
+     NULL,
+     400,
+     "TV1002",
+     1},
     {"no such route", "GET", "/dhl/track/nothing", {NULL}, NULL, 404, "no route", 0},
     {"wrong method", "POST", "/dhl/track/shipments", {NULL}, "", 404, "no route", 0},
 };
@@ -672,10 +744,10 @@ static void check_form(void)
 	static const struct {
 		const char *body, *key, *want; /* want NULL: false */
 	} cases[] = {
-	    {"a=1&b=2", "b", "2"},	   {"a=1&b=2", "c", NULL},	 {"ab=1", "a", NULL},
-	    {"a=x+y%21", "a", "x y!"},	   {"a=%2", "a", NULL},		 {"a=%zz", "a", NULL},
-	    {"a=%00", "a", NULL},	   {"a=1&a=1", "a", NULL},	 {"a=", "a", ""},
-	    {"&&a=5&", "a", "5"},	   {"", "a", NULL},		 {"a=0123456789", "a", NULL},
+	    {"a=1&b=2", "b", "2"},     {"a=1&b=2", "c", NULL}, {"ab=1", "a", NULL},
+	    {"a=x+y%21", "a", "x y!"}, {"a=%2", "a", NULL},    {"a=%zz", "a", NULL},
+	    {"a=%00", "a", NULL},      {"a=1&a=1", "a", NULL}, {"a=", "a", ""},
+	    {"&&a=5&", "a", "5"},      {"", "a", NULL},	       {"a=0123456789", "a", NULL},
 	};
 	char buf[8];
 
@@ -711,10 +783,24 @@ static void check_tokens(struct tokens *t)
  * not yet; then it has too.  The late parcel is found now. */
 static void check_later(struct tokens *t)
 {
-	const struct err_case fedex_expired = {"expired token", 1, "794600000001", 0, NULL, 401,
-					       SW_COURIER_ERROR, SW_COURIER_ERR_UNAUTHORIZED, 2};
-	const struct err_case ups_expired = {"expired token", 2, "1ZSIM00000001", 0, NULL, 401,
-					     SW_COURIER_ERROR, SW_COURIER_ERR_UNAUTHORIZED, 2};
+	const struct err_case fedex_expired = {"expired token",
+					       1,
+					       "794600000001",
+					       0,
+					       NULL,
+					       401,
+					       SW_COURIER_ERROR,
+					       SW_COURIER_ERR_UNAUTHORIZED,
+					       2};
+	const struct err_case ups_expired = {"expired token",
+					     2,
+					     "1ZSIM00000001",
+					     0,
+					     NULL,
+					     401,
+					     SW_COURIER_ERROR,
+					     SW_COURIER_ERR_UNAUTHORIZED,
+					     2};
 	char num[40];
 	const char *nums[1] = {num};
 	struct sw_courier_result r;
@@ -798,8 +884,11 @@ int main(void)
 {
 	static const char *const paths[] = {"/dhl/track", "/fedex", "/ups/api"};
 	struct sim_world w = {0};
-	struct sim_api_opts opts = {.bind = "127.0.0.1", .port = 0, .api_key = "k-dhl",
-				    .client_id = "cid", .client_secret = "csec"};
+	struct sim_api_opts opts = {.bind = "127.0.0.1",
+				    .port = 0,
+				    .api_key = "k-dhl",
+				    .client_id = "cid",
+				    .client_secret = "csec"};
 	struct tokens t = {0};
 	char err[200];
 
