@@ -125,10 +125,12 @@ void sim_format_time(int64_t t, int32_t off, char *buf, size_t len)
 
 /* ---- the base plan ---------------------------------------------------------------- */
 
-/* Orders per hour at local hour h as a share of the peak. */
-static const double curve[24] = {0.08, 0.05, 0.04, 0.04, 0.05, 0.1,  0.2, 0.35,
-				 0.55, 0.75, 0.9,  1.0,  1.0,  0.95, 0.9, 0.85,
-				 0.85, 0.9,  1.0,  0.95, 0.8,  0.6,  0.35, 0.15};
+/* Orders per hour at local hour h as a share of the peak: busy by day, a
+ * fifth of it at night, so that a warehouse's feed never falls silent for
+ * long ([alerts] warehouse_feed_window) outside an injected feed_stop. */
+static const double curve[24] = {0.3,  0.25, 0.2, 0.2,  0.2,  0.25, 0.35, 0.5,
+				 0.65, 0.8,  0.9, 1.0,  1.0,  0.95, 0.9,  0.85,
+				 0.85, 0.9,  1.0, 0.95, 0.8,  0.65, 0.5,  0.4};
 
 static const char *const first_names[] = {"Aarav", "Priya", "Rohan", "Ananya", "Vikram",
 					  "Meera", "Sanjay", "Kavya", "Bikash", "Sita",

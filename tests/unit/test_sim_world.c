@@ -221,7 +221,7 @@ static void check_base(const struct sim_world *w)
 	is_int(found, w->n_parcels, "sim_world_parcel finds every parcel");
 	ok(sim_world_parcel(w, "dhl", "nope") == NULL && sim_world_parcel(w, "dpd", "x") == NULL,
 	   "unknown numbers are not found");
-	ok(night * 4 < day, "the daily curve: %zu orders at night (0-6 h), %zu by day (10-16 h)",
+	ok(night * 3 < day, "the daily curve: %zu orders at night (0-6 h), %zu by day (10-16 h)",
 	   night, day);
 	ok(split > 0 && split < w->n_orders / 4, "some orders are split (%zu)", split);
 	is_int(slips_of(w, "ship_late", false) + slips_of(w, "late", false) +
