@@ -133,6 +133,21 @@ static void test_conf(void)
 	is_int(c.quiet_from, 21 * 60, "quiet from 21:00");
 	is_int(c.quiet_to, 8 * 60, "quiet to 08:00");
 	sim_conf_free(&c);
+	{
+		const char *src = getenv("SW_SRCDIR");
+		char *path = xasprintf("%s/sim/sim.conf.example", src && *src ? src : ".");
+		enum sw_err rc = sim_conf_load(path, &c, err, sizeof(err));
+		if (!ok(rc == SW_OK, "sim/sim.conf.example loads"))
+			printf("#   %s\n", err);
+		if (rc == SW_OK) {
+			ok(c.seed == 1 && c.length == 7 * 86400 && c.stalled == 48 * H &&
+				   c.mqtt_port == 1883 && c.api_port == 0 && c.n_wh == 2 &&
+				   strcmp(c.topic_prefix, "warehouse") == 0,
+			   "the example shows the defaults");
+			sim_conf_free(&c);
+		}
+		free(path);
+	}
 	ok(sim_parse_span("2d6h", &s) == SW_OK && s == 2 * 86400 + 6 * H, "span 2d6h");
 	ok(sim_parse_span("+8h", &s) == SW_OK && s == 8 * H, "span +8h");
 	ok(sim_parse_span("90", &s) == SW_OK && s == 90, "span 90 (seconds)");
