@@ -132,7 +132,7 @@ static enum sw_err write_couriers(const struct sim_conf *c, const char *out, int
 
 	snprintf(dir, sizeof(dir), "%s/secrets", out);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%.900s/secrets: cannot create: %s", out, strerror(errno));
 		return SW_EIO;
 	}
 	if ((rc = sim_write_file(dir, "api-key", c->api_key, err, errlen)) ||
