@@ -86,24 +86,50 @@ static bool probe_down(struct sw_store *st, const char *courier, int64_t now, in
 	return down;
 }
 
+enum sw_err sw_feeds_courier_silence(struct sw_store *st, const char *courier, int64_t now,
+				     int64_t *ret_silent, int64_t *ret_ok_at,
+				     int64_t *ret_fail_at)
+{
+	struct sw_poll *due = NULL;
+	size_t n = 0;
+	int64_t from;
+	enum sw_err rc = sw_store_courier_health_get(st, courier, ret_ok_at, ret_fail_at);
+
+	*ret_silent = -1;
+	if (rc == SW_ENOTFOUND || (rc == SW_OK && !*ret_ok_at))
+		return SW_OK; /* never answered usefully */
+	if (rc != SW_OK)
+		return rc;
+	from = *ret_ok_at;
+	if (*ret_fail_at <= *ret_ok_at) { /* not failing: is anything asked? */
+		if ((rc = sw_store_poll_due_courier(st, courier, now, 1, &due, &n)) != SW_OK)
+			return rc;
+		if (n == 0)
+			from = now; /* idle: nothing due */
+		else if (due[0].next_poll_at > from)
+			from = due[0].next_poll_at;
+		sw_store_poll_free(due, n);
+	}
+	*ret_silent = now > from ? now - from : 0;
+	return SW_OK;
+}
+
 bool sw_feeds_courier_down(struct sw_store *st, const struct sw_alerts_conf *c,
 			   const char *courier, int64_t now, char *why, size_t whylen)
 {
-	int64_t window = c->feed_window_ms / 1000, ok_at, fail_at, okn, failed;
+	int64_t window = c->feed_window_ms / 1000, ok_at, fail_at, okn, failed, silent;
 	char ago[32];
 
-	enum sw_err rc = sw_store_courier_health_get(st, courier, &ok_at, &fail_at);
-
-	if ((rc != SW_OK && rc != SW_ENOTFOUND) || /* not found: never answered */
+	if (sw_feeds_courier_silence(st, courier, now, &silent, &ok_at, &fail_at) != SW_OK ||
 	    sw_store_courier_polls_sum(st, courier, now - window, &okn, &failed) != SW_OK) {
 		snprintf(why, whylen, "the %s tracking API's health cannot be read", courier);
 		return true;
 	}
-	if (ok_at < now - window) {
-		if (ok_at)
-			span(now - ok_at, ago, sizeof(ago));
+	if (silent < 0 || silent > window) {
+		if (silent >= 0)
+			span(silent, ago, sizeof(ago));
 		snprintf(why, whylen, "the %s tracking API has not answered usefully %s%s",
-			 courier, ok_at ? "for " : "yet", ok_at ? ago : "");
+			 courier, silent >= 0 ? "for " : "yet", silent >= 0 ? ago : "");
 		return true;
 	}
 	if (failed > 0 && (double)failed * 100.0 > c->feed_error_rate * (double)(okn + failed)) {

@@ -3,9 +3,10 @@
  * a warehouse's feed healthy enough for a customer notice that depends on
  * it to be believed?
  *
- * A courier's feed is unhealthy when it has not answered usefully within
- * [alerts] feed_window (its API is down, or the collector itself is: no
- * poll at all leaves courier_health.last_ok_at stale), or when more than
+ * A courier's feed is unhealthy when it has been silent for longer than
+ * [alerts] feed_window (sw_feeds_courier_silence: its API is down, or the
+ * collector itself is and its polls fall overdue; a courier with nothing
+ * to ask is idle, not silent), or when more than
  * [alerts] feed_error_rate % of its answers within feed_window failed
  * (courier_polls), or when its courier_api probe (slipwatch-probes:
  * probe_results row "courier_api-COURIER") ran within feed_window and
@@ -54,6 +55,23 @@
  */
 int64_t sw_feeds_working_silence(const struct sw_wh_hours *h, const char *default_zone,
 				 int64_t last, int64_t now);
+
+/*
+ * How long the courier's tracking API has been silent at now, in seconds,
+ * into *ret_silent, with courier_health's last useful answer and last
+ * failure (unix s, 0: none) into *ret_ok_at and *ret_fail_at:
+ * - -1 when it never answered usefully;
+ * - now - last useful answer when an answer failed since (the API is
+ *   failing, for at most that long);
+ * - else 0 when none of its parcels' polls is due (nothing was asked since
+ *   its last useful answer: an idle courier is not a silent one);
+ * - else since the later of its last useful answer and the oldest poll
+ *   due (the collector is not asking: it is down or held back).
+ * SW_OK, or the store's error.
+ */
+enum sw_err sw_feeds_courier_silence(struct sw_store *st, const char *courier, int64_t now,
+				     int64_t *ret_silent, int64_t *ret_ok_at,
+				     int64_t *ret_fail_at);
 
 /* The courier's feed at now: true when unhealthy, with why (a clause for
  * "held: ..." texts, e.g. "the dhl tracking API has not answered usefully

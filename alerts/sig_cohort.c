@@ -5,7 +5,9 @@
  *
  *   cohort_slips      open parcel slips by lane: courier + origin
  *                     warehouse + destination (sw_store_stage_dest),
- *                     subject "COURIER/WH/DEST", label lane
+ *                     subject "COURIER/WH/DEST", label lane; a slip that
+ *                     ran over at the warehouse is its warehouse's
+ *                     cohort, not its lane's (lane_member)
  *   cohort_ship_late  open ship_late slips (orders not shipped by their
  *                     promised ship-by) by warehouse and ship day (the
  *                     ship-by's date in the warehouse's zone), subject
@@ -325,6 +327,17 @@ static void slip_id(const struct sw_sig_slip *x, char *buf, size_t len)
 	sw_signal_cohort_id(x->courier, x->warehouse_id, x->dest, buf, len);
 }
 
+/* Whether an open parcel slip counts for its lane's cohort: not when it
+ * ran over at the warehouse (the parcel left late), which is its
+ * warehouse's cohort (cohort_ship_late, warehouse_ship_late) and pages
+ * there: one page per cause, not one more per lane the late orders went
+ * down.  Subjects still list such a lane, so that it measures 0 and
+ * resolves when only those are left. */
+static bool lane_member(const struct sw_sig_slip *x)
+{
+	return !x->stage || strcmp(x->stage, "warehouse") != 0;
+}
+
 static enum sw_err lane_subjects(const struct sw_sig_ctx *ctx, char ***ret_ids, size_t *ret_n,
 				 char *err, size_t len)
 {
@@ -382,7 +395,7 @@ static enum sw_err m_cohort_slips(const struct sw_sig_ctx *ctx, const char *id,
 		return store_failed(ctx, rc, err, len);
 	for (size_t i = 0; i < ns; i++) {
 		slip_id(&sl[i], mine, sizeof(mine));
-		if (strcmp(mine, id) != 0)
+		if (strcmp(mine, id) != 0 || !lane_member(&sl[i]))
 			continue;
 		first = first ? first : &sl[i];
 		cohort_add(&c, sl[i].entity, sl[i].stage);
@@ -431,7 +444,7 @@ static enum sw_err lane_members(const struct sw_sig_ctx *ctx, const char *id, ch
 		return store_failed(ctx, rc, err, len);
 	for (size_t i = 0; i < ns; i++) {
 		slip_id(&sl[i], mine, sizeof(mine));
-		if (strcmp(mine, id) == 0)
+		if (strcmp(mine, id) == 0 && lane_member(&sl[i]))
 			id_push(&ids, &n, sl[i].entity);
 	}
 	sw_store_sig_slips_free(sl, ns);

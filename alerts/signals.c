@@ -549,14 +549,14 @@ static enum sw_err m_courier_feed_silent(const struct sw_sig_ctx *ctx, const cha
 	enum sw_err rc;
 
 	snprintf(out->stage, sizeof(out->stage), "courier");
-	rc = sw_store_courier_health_get(ctx->st, id, &ok_at, &fail_at);
-	if (rc == SW_OK || rc == SW_ENOTFOUND)
+	rc = sw_feeds_courier_silence(ctx->st, id, a->now, &silent, &ok_at, &fail_at);
+	if (rc == SW_OK)
 		rc = sw_store_courier_polls_sum(ctx->st, id, a->now - a->window_s, &okn, &failed);
 	if (rc)
 		return store_failed(ctx, rc, err, len);
 	dur_text(a->window_s, w, sizeof(w));
 	out->count = okn + failed;
-	if (!ok_at) { /* never a useful answer: nothing to measure from */
+	if (silent < 0) { /* never a useful answer: nothing to measure from */
 		put(out->figures, sizeof(out->figures), "{\"answers\":%lld,\"failed\":%lld}",
 		    (long long)(okn + failed), (long long)failed);
 		put(out->text, sizeof(out->text),
@@ -565,8 +565,6 @@ static enum sw_err m_courier_feed_silent(const struct sw_sig_ctx *ctx, const cha
 		    (long long)failed, (long long)(okn + failed), w);
 		return SW_OK;
 	}
-	silent = a->now > ok_at ? a->now - ok_at : 0;
-	dur_text(silent, d, sizeof(d));
 	out->has_data = true;
 	out->enough = true;
 	out->value = (double)silent / 60.0;
@@ -575,10 +573,17 @@ static enum sw_err m_courier_feed_silent(const struct sw_sig_ctx *ctx, const cha
 	    "\"failed\":%lld,\"window_s\":%lld}",
 	    out->value, (long long)ok_at, (long long)fail_at, (long long)(okn + failed),
 	    (long long)failed, (long long)a->window_s);
-	put(out->text, sizeof(out->text),
-	    "last useful answer from the tracking API %s ago (no answer at all: the API or the "
-	    "collector is down); %lld of %lld answers failed in the last %s",
-	    d, (long long)failed, (long long)(okn + failed), w);
+	dur_text(a->now > ok_at ? a->now - ok_at : 0, d, sizeof(d));
+	if (silent == 0 && fail_at <= ok_at)
+		put(out->text, sizeof(out->text),
+		    "last useful answer from the tracking API %s ago, and no poll is due since "
+		    "(nothing to ask); %lld of %lld answers failed in the last %s",
+		    d, (long long)failed, (long long)(okn + failed), w);
+	else
+		put(out->text, sizeof(out->text),
+		    "last useful answer from the tracking API %s ago (no answer at all: the API "
+		    "or the collector is down); %lld of %lld answers failed in the last %s",
+		    d, (long long)failed, (long long)(okn + failed), w);
 	return SW_OK;
 }
 

@@ -201,12 +201,14 @@ void sw_conf_locate(const struct sw_conf *conf, char *errbuf, size_t errlen);
  * judges the whole file, but only the reader of a section has its secrets
  * and its files.  While on, sw_conf_apply() still checks a secret's keys
  * (NAME_file path not empty, NAME_env a valid variable name, not both)
- * but reads neither: the field's value is SW_CONF_SECRET_UNREAD and its
+ * but reads neither: the field's value is SW_CONF_SECRET_UNREAD (a token
+ * every adapter accepts as a credential: no blank, colon or control
+ * character, so that checks of its shape pass) and its
  * source says where the secret would come from.  Components ask
  * sw_conf_text_only() and skip their own checks that read or stat files a
  * section names (TLS files, templates, directories).  Off after loading.
  */
-#define SW_CONF_SECRET_UNREAD "(not read: checked as text only)"
+#define SW_CONF_SECRET_UNREAD "not-read-checked-as-text-only"
 void sw_conf_set_text_only(struct sw_conf *conf, bool on);
 
 /* True while text-only checking is on; false for NULL. */

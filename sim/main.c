@@ -216,6 +216,11 @@ static void run(const struct sim_world *w, const char *out, struct sim_pub *pub,
 		int64_t now = sw_clock_now(), real = mono_real_ms();
 		int64_t due = sim_pub_next_at(pub), wait;
 
+		/* Nothing after the run's end is published (the truth's
+		 * events_in_run: publish_at <= end). */
+		if (now > w->end)
+			now = w->end;
+
 		if (stop_sig && drain_until < 0)
 			drain_until = real + 2000;
 		if (now >= w->end && drain_until < 0)
