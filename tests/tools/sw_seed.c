@@ -20,7 +20,9 @@
  *                        alert engine counts as the courier's word too;
  *           poll_failed  the last poll failed (transport error, 5xx, 429,
  *                        unusable answer): failures 1, last_error set, so
- *                        the parcel has no answer from its courier]
+ *                        the parcel has no answer from its courier;
+ *           with either, next_poll (time, default NOW + 1 h): when the
+ *           next poll is due (in the past: overdue, the collector down)]
  *   health  courier, ok (time of the last useful answer)
  *   warehouse  wh, last_event (time): the warehouse's last published event
  *           (warehouse_health, as the collector notes it per batch)
@@ -199,7 +201,7 @@ static void poll_schedule(struct sw_store *st, const json_t *o, const char *cour
 		return;
 	sp.courier = courier;
 	sp.tracking_number = tn;
-	sp.next_poll_at = now + 3600;
+	sp.next_poll_at = json_object_get(o, "next_poll") ? stamp(o, "next_poll").at : now + 3600;
 	sp.interval_s = 600;
 	if (polled) {
 		sp.last_polled_at = stamp(o, "polled").at;

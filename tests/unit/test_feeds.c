@@ -216,6 +216,20 @@ static void test_probe_row(struct sw_store *st, const struct sw_alerts_conf *c, 
 	   "no probe row for ups: the probe says nothing");
 }
 
+/* A parcel of courier (order w1/tn) whose next poll is due at due. */
+static bool poll_due_at(struct sw_store *st, const char *courier, const char *tn, int64_t due)
+{
+	struct sw_poll p = {0};
+
+	p.courier = courier;
+	p.tracking_number = tn;
+	p.next_poll_at = due;
+	p.interval_s = 3600;
+	return sw_store_parcel_upsert(st, courier, tn, "w1", tn, (struct sw_stamp){due - 86400, 0}) ==
+		   SW_OK &&
+	       sw_store_poll_upsert(st, &p) == SW_OK;
+}
+
 static void test_judgments(void)
 {
 	char dir[] = "/tmp/test_feeds.XXXXXX", err[512], why[160];
@@ -239,9 +253,24 @@ static void test_judgments(void)
 	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)), "courier never answered: down");
 	ok(strstr(why, "has not answered usefully yet") != NULL, "  %s", why);
 	sw_store_courier_health_note(st, "dhl", 1, now - 2 * H, NULL);
+	ok(!sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),
+	   "last useful answer 2 h ago, window 1 h, no poll due since: idle, not down");
+	ok(poll_due_at(st, "dhl", "JD1", now + H), "a parcel, its poll due in an hour");
+	ok(!sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),
+	   "  still idle: nothing to ask before then");
+	ok(poll_due_at(st, "dhl", "JD2", now - 90 * 60), "a parcel, its poll overdue 90 min");
 	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),
-	   "last useful answer 2 h ago, window 1 h: down (API or collector down)");
-	ok(strstr(why, "for 2 h 0 min") != NULL, "  %s", why);
+	   "  silent since it fell due, 90 min > 1 h: down (API or collector down)");
+	ok(strstr(why, "for 1 h 30 min") != NULL, "  %s", why);
+	ok(poll_due_at(st, "dhl", "JD2", now - 3 * H), "its poll overdue 3 h, before the last answer");
+	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)) &&
+	       strstr(why, "for 2 h 0 min") != NULL,
+	   "  silent since the last useful answer (the later): %s", why);
+	sw_store_courier_health_note(st, "dhl", 0, now - 60, "HTTP 503");
+	ok(poll_due_at(st, "dhl", "JD2", now + H), "  the poll failed a minute ago, retried later");
+	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)) &&
+	       strstr(why, "for 2 h 0 min") != NULL,
+	   "  failing since the last useful answer, whatever is due: down (%s)", why);
 	sw_store_courier_health_note(st, "dhl", 1, now - 60, NULL);
 	sw_store_courier_polls_note(st, "dhl", now - 30 * 60, 10, 10);
 	ok(!sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)),

@@ -576,8 +576,14 @@ static void test_feeds(void)
 	sw_store_courier_health_note(st, "fx", 1, NOW - 1500, NULL);
 	sw_store_courier_polls_note(st, "fx", NOW - 600, 1, 9);
 	j = measure("courier_feed_silent", "fx", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.has_data && v.value == 0.0 && strstr(v.text, "nothing to ask"),
+	   "courier feed: no poll due since the last useful answer: idle, 0 (%g, %s)", v.value,
+	   v.text);
+	json_decref(j);
+	sw_store_courier_health_note(st, "fx", 0, NOW - 1200, "HTTP 503");
+	j = measure("courier_feed_silent", "fx", &a, &v, &rc, err, sizeof(err));
 	ok(rc == SW_OK && v.has_data && fabs(v.value - 25.0) < 1e-9,
-	   "courier feed: 25 min since the last useful answer (%g)", v.value);
+	   "courier feed: failing: 25 min since the last useful answer (%g)", v.value);
 	is_int(fig(j, "failed"), 9, "courier feed: figures count the window's failures");
 	ok(strstr(v.text, "9 of 10 answers failed in the last 1h") != NULL, "courier feed: %s",
 	   v.text);
