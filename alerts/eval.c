@@ -196,8 +196,11 @@ static void eval_parcel(struct ctx *c)
  * runs once per unit in every evaluation pass). */
 static void key_join(char *buf, size_t len, const char *prefix, const char *text)
 {
-	size_t p = strnlen(prefix, len - 1), t = strnlen(text, len - 1 - p);
+	size_t p = strlen(prefix), t;
 
+	if (p > len - 1)
+		p = len - 1;
+	t = strnlen(text, len - 1 - p);
 	memcpy(buf, prefix, p);
 	memcpy(buf + p, text, t);
 	buf[p + t] = '\0';

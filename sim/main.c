@@ -227,7 +227,9 @@ static void run(const struct sim_world *w, const char *out, struct sim_pub *pub,
 			drain_until = real + 10000;
 		if (drain_until >= 0 && (real >= drain_until || sim_pub_idle(pub, now)))
 			break;
-		wait = due > now ? sw_clock_real_wait_ms((due - now) * 1000) : 0;
+		/* due is INT64_MAX when nothing is left to publish */
+		wait = due > now ? sw_clock_real_wait_ms(due - now > 3600 ? 3600000 : (due - now) * 1000)
+				 : 0;
 		if (wait < 0 || wait > 200)
 			wait = 200;
 		sim_pub_step(pub, drain_until >= 0 && stop_sig ? INT64_MIN : now, (int)wait, err,

@@ -31,6 +31,7 @@
 
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
+#include "sim/rng.h"
 #include "sim/world_int.h"
 
 #define H 3600
@@ -39,45 +40,14 @@
 
 /* ---- PRNG ------------------------------------------------------------------- */
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
+static double rng_normal(struct sim_rng *r)
 {
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed, const char *name)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	r->s = seed * 0x2545F4914F6CDD1DULL ^ h;
-	rng_next(r);
-}
-
-static double rng_unit(struct rng *r) /* [0, 1) */
-{
-	return (double)(rng_next(r) >> 11) / 9007199254740992.0;
-}
-
-static int64_t rng_range(struct rng *r, int64_t lo, int64_t hi) /* [lo, hi] */
-{
-	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
-static double rng_normal(struct rng *r)
-{
-	double u = rng_unit(r), v = rng_unit(r);
+	double u = sim_rng_unit(r), v = sim_rng_unit(r);
 	return sqrt(-2.0 * log(1.0 - u)) * cos(2.0 * M_PI * v);
 }
 
 /* Lognormal with this median (seconds), clamped to [lo, hi]. */
-static int64_t rng_lognormal(struct rng *r, double median, double sigma, int64_t lo, int64_t hi)
+static int64_t rng_lognormal(struct sim_rng *r, double median, double sigma, int64_t lo, int64_t hi)
 {
 	double v = median * exp(sigma * rng_normal(r));
 	if (v < (double)lo)
@@ -87,7 +57,7 @@ static int64_t rng_lognormal(struct rng *r, double median, double sigma, int64_t
 	return (int64_t)v;
 }
 
-static unsigned rng_poisson(struct rng *r, double lam)
+static unsigned rng_poisson(struct sim_rng *r, double lam)
 {
 	if (lam > 50) {
 		double v = lam + sqrt(lam) * rng_normal(r);
@@ -97,7 +67,7 @@ static unsigned rng_poisson(struct rng *r, double lam)
 	unsigned k = 0;
 	do {
 		k++;
-		p *= rng_unit(r);
+		p *= sim_rng_unit(r);
 	} while (p > l);
 	return k - 1;
 }
@@ -159,7 +129,7 @@ static double courier_factor(const char *c)
 }
 
 /* The scans of a parcel shipped at s to dest (customer offset off). */
-static void plan_scans(struct rng *r, struct sim_parcel *p, const struct sim_dest *d,
+static void plan_scans(struct sim_rng *r, struct sim_parcel *p, const struct sim_dest *d,
 		       int32_t off, const char *origin)
 {
 	struct vec v = {0};
@@ -170,25 +140,25 @@ static void plan_scans(struct rng *r, struct sim_parcel *p, const struct sim_des
 		f = 0.6;
 	if (f > 1.6)
 		f = 1.6;
-	push(&v, s + rng_range(r, 15 * MIN, 60 * MIN), SW_SHIP_INFO_RECEIVED, origin,
+	push(&v, s + sim_rng_range(r, 15 * MIN, 60 * MIN), SW_SHIP_INFO_RECEIVED, origin,
 	     "Shipment information received");
-	pickup = s + rng_range(r, 90 * MIN, 3 * H);
+	pickup = s + sim_rng_range(r, 90 * MIN, 3 * H);
 	push(&v, pickup, SW_SHIP_IN_TRANSIT, origin, "Picked up");
 	arrive = s + (int64_t)(d->transit_h * H * f);
 	day = local_day_start(arrive, off);
 	if (local_minute(arrive, off) >= 11 * 60)
 		day += DAY;
-	ofd = day + 8 * H + rng_range(r, 0, 90 * MIN);
+	ofd = day + 8 * H + sim_rng_range(r, 0, 90 * MIN);
 	if (ofd < pickup + 4 * H)
 		ofd += DAY;
 	t = pickup;
 	while (ofd - t > 9 * H) {
-		t += rng_range(r, 3 * H, 8 * H);
-		push(&v, t, SW_SHIP_IN_TRANSIT, hubs[rng_next(r) % 8], "Departed facility");
+		t += sim_rng_range(r, 3 * H, 8 * H);
+		push(&v, t, SW_SHIP_IN_TRANSIT, hubs[sim_rng_next(r) % 8], "Departed facility");
 	}
 	push(&v, t + (ofd - t) / 2, SW_SHIP_IN_TRANSIT, d->city, "Arrived at delivery facility");
 	push(&v, ofd, SW_SHIP_OUT_FOR_DELIVERY, d->city, "Out for delivery");
-	push(&v, ofd + rng_range(r, 1 * H, 8 * H), SW_SHIP_DELIVERED, d->city, "Delivered");
+	push(&v, ofd + sim_rng_range(r, 1 * H, 8 * H), SW_SHIP_DELIVERED, d->city, "Delivered");
 	p->scans = v.s;
 	p->n_scans = v.n;
 	p->eta = day + 18 * H;
@@ -202,9 +172,9 @@ static int64_t delivered_at(const struct sim_parcel *p)
 	return 0;
 }
 
-static void tracking(struct rng *r, const char *courier, size_t serial, char *buf, size_t len)
+static void tracking(struct sim_rng *r, const char *courier, size_t serial, char *buf, size_t len)
 {
-	unsigned long long x = rng_next(r) % 100000ULL;
+	unsigned long long x = sim_rng_next(r) % 100000ULL;
 
 	if (strcmp(courier, "dhl") == 0)
 		snprintf(buf, len, "00340434%07zu%05llu", serial, x);
@@ -221,7 +191,7 @@ struct gen {
 };
 
 /* Pick, pack and ship times: at least 3 h before ship-by. */
-static void plan_warehouse(struct rng *r, struct sim_order *o, struct sim_order_x *x,
+static void plan_warehouse(struct sim_rng *r, struct sim_order *o, struct sim_order_x *x,
 			   int64_t ship[2], size_t np)
 {
 	int64_t c = o->created_at, limit = o->promised_ship_by - 3 * H;
@@ -229,7 +199,7 @@ static void plan_warehouse(struct rng *r, struct sim_order *o, struct sim_order_
 	x->picked_at = c + rng_lognormal(r, 1.5 * H, 0.5, 10 * MIN, 6 * H);
 	x->packed_at = x->picked_at + rng_lognormal(r, 30 * MIN, 0.4, 5 * MIN, 2 * H);
 	ship[0] = x->packed_at + rng_lognormal(r, 1 * H, 0.5, 10 * MIN, 4 * H);
-	ship[1] = ship[0] + rng_range(r, 10 * MIN, 90 * MIN);
+	ship[1] = ship[0] + sim_rng_range(r, 10 * MIN, 90 * MIN);
 	if (ship[np - 1] > limit) { /* squeeze into the budget, keeping the order */
 		double k = (double)(limit - c) / (double)(ship[np - 1] - c);
 		x->picked_at = c + (int64_t)((x->picked_at - c) * k);
@@ -239,7 +209,7 @@ static void plan_warehouse(struct rng *r, struct sim_order *o, struct sim_order_
 	}
 }
 
-static void gen_order(struct gen *g, struct rng *r, size_t wi, size_t seq, int64_t created,
+static void gen_order(struct gen *g, struct sim_rng *r, size_t wi, size_t seq, int64_t created,
 		      struct sim_order *o, struct sim_order_x *x)
 {
 	const struct sim_wh_conf *wc = &g->c->wh[wi];
@@ -250,7 +220,7 @@ static void gen_order(struct gen *g, struct rng *r, size_t wi, size_t seq, int64
 	size_t np;
 
 	x->wh = wi;
-	x->dest = wc->lanes[rng_next(r) % wc->n_lanes];
+	x->dest = wc->lanes[sim_rng_next(r) % wc->n_lanes];
 	d += x->dest;
 	x->cust_off = strcmp(d->timezone, "Asia/Kathmandu") == 0 ? 5 * H + 45 * MIN : 5 * H + 30 * MIN;
 	o->warehouse = wc->id;
@@ -259,31 +229,31 @@ static void gen_order(struct gen *g, struct rng *r, size_t wi, size_t seq, int64
 		o->email[p - o->order_id] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 	snprintf(o->email + strlen(o->order_id), sizeof(o->email) - strlen(o->order_id),
 		 "@customers.example.test");
-	o->locale = rng_unit(r) < 0.6 ? d->locale : "en-IN";
+	o->locale = sim_rng_unit(r) < 0.6 ? d->locale : "en-IN";
 	o->timezone = d->timezone;
 	o->postal_code = d->postal;
 	o->city = d->city;
 	o->country = d->country;
 	o->created_at = created;
-	x->name = first_names[rng_next(r) % 16];
+	x->name = first_names[sim_rng_next(r) % 16];
 	x->service_level = "standard";
 	day = local_day_start(created, woff);
 	o->promised_ship_by = day + 20 * H + (local_minute(created, woff) >= 14 * 60 ? DAY : 0);
-	if (rng_unit(r) < g->c->cancel_share) {
+	if (sim_rng_unit(r) < g->c->cancel_share) {
 		o->cancelled = true;
-		x->cancelled_at = created + rng_range(r, 10 * MIN, 60 * MIN);
+		x->cancelled_at = created + sim_rng_range(r, 10 * MIN, 60 * MIN);
 		o->promised_delivery_by =
 		    local_day_start(o->promised_ship_by + 3 * DAY, x->cust_off) + DAY - 1;
 		return;
 	}
-	np = rng_unit(r) < g->c->split_share ? 2 : 1;
+	np = sim_rng_unit(r) < g->c->split_share ? 2 : 1;
 	plan_warehouse(r, o, x, ship, np);
 	o->n_parcels = np;
 	o->parcels = xcalloc(np, sizeof(*o->parcels));
 	int64_t last = 0;
 	for (size_t i = 0; i < np; i++) {
 		struct sim_parcel *p = &o->parcels[i];
-		p->courier = wc->couriers[rng_next(r) % wc->n_couriers];
+		p->courier = wc->couriers[sim_rng_next(r) % wc->n_couriers];
 		tracking(r, p->courier, ++g->serial, p->tracking, sizeof(p->tracking));
 		p->order = o;
 		p->shipped_at = ship[i];
@@ -293,7 +263,7 @@ static void gen_order(struct gen *g, struct rng *r, size_t wi, size_t seq, int64
 	}
 	/* the promise: the end of the delivery day, or of the day after */
 	o->promised_delivery_by = local_day_start(last, x->cust_off) + DAY - 1 +
-				  (rng_unit(r) < 0.5 ? DAY : 0);
+				  (sim_rng_unit(r) < 0.5 ? DAY : 0);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -303,7 +273,7 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* The creation instants of warehouse wi's orders, ascending. */
-static int64_t *gen_times(struct gen *g, struct rng *r, size_t wi, size_t *ret_n)
+static int64_t *gen_times(struct gen *g, struct sim_rng *r, size_t wi, size_t *ret_n)
 {
 	const struct sim_wh_conf *wc = &g->c->wh[wi];
 	double peak = wc->orders_per_hour > 0 ? wc->orders_per_hour : g->c->orders_per_hour;
@@ -315,7 +285,7 @@ static int64_t *gen_times(struct gen *g, struct rng *r, size_t wi, size_t *ret_n
 		int lh = local_minute(h0, g->w->wh_off[wi]) / 60;
 		unsigned k = rng_poisson(r, peak * curve[lh]);
 		for (unsigned i = 0; i < k; i++) {
-			int64_t at = h0 + rng_range(r, 0, H - 1);
+			int64_t at = h0 + sim_rng_range(r, 0, H - 1);
 			if (at >= end)
 				continue;
 			if (n == cap) {
@@ -337,11 +307,11 @@ static void gen_orders(struct gen *g)
 	size_t cap = 0;
 
 	for (size_t wi = 0; wi < g->c->n_wh; wi++) {
-		struct rng r;
+		struct sim_rng r;
 		size_t n;
 		int64_t *t;
 
-		rng_seed(&r, (uint64_t)g->c->seed, g->c->wh[wi].id);
+		sim_rng_seed(&r, (uint64_t)g->c->seed, "", g->c->wh[wi].id);
 		t = gen_times(g, &r, wi, &n);
 		if (w->n_orders + n > cap) {
 			cap = w->n_orders + n + 64;

@@ -14,45 +14,12 @@
 #include "lib/store_stage.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
+#include "sim/rng.h"
 #include "sim/world_int.h"
 
 #define H 3600
 #define MIN 60
 #define DAY 86400
-
-/* The PRNG of world.c, repeated small (a stream per trouble). */
-struct trng {
-	uint64_t s;
-};
-
-static uint64_t tr_next(struct trng *r)
-{
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-static void tr_seed(struct trng *r, uint64_t seed, const char *tag, const char *name)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *p = tag; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	r->s = seed * 0x2545F4914F6CDD1DULL ^ h;
-	tr_next(r);
-}
-
-static double tr_unit(struct trng *r)
-{
-	return (double)(tr_next(r) >> 11) / 9007199254740992.0;
-}
-
-static int64_t tr_range(struct trng *r, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(tr_next(r) % (uint64_t)(hi - lo + 1));
-}
 
 static int64_t day_start(int64_t t, int32_t off)
 {
@@ -68,7 +35,7 @@ struct tctx {
 	const struct sim_trouble_conf *t;
 	struct sim_trouble_x *tx;
 	size_t ti;
-	struct trng r;
+	struct sim_rng r;
 };
 
 static bool match_order(const struct tctx *c, size_t k)
@@ -118,9 +85,9 @@ static void warehouse_late(struct tctx *c, size_t k)
 	char subj[64], day[SW_TIME_STRLEN];
 
 	if (o->created_at < c->tx->from || o->created_at >= c->tx->until ||
-	    !match_parcel(c, &o->parcels[0]) || tr_unit(&c->r) >= c->t->share)
+	    !match_parcel(c, &o->parcels[0]) || sim_rng_unit(&c->r) >= c->t->share)
 		return;
-	delta = o->promised_ship_by + c->t->delay + tr_range(&c->r, 0, H) - o->parcels[0].shipped_at;
+	delta = o->promised_ship_by + c->t->delay + sim_rng_range(&c->r, 0, H) - o->parcels[0].shipped_at;
 	x->picked_at += delta;
 	x->packed_at += delta;
 	for (size_t i = 0; i < o->n_parcels; i++) {
@@ -153,7 +120,7 @@ static void lane_stall(struct tctx *c, size_t k)
 		if (i < 2 || i == p->n_scans ||
 		    (p->scans[i - 1].status != SW_SHIP_IN_TRANSIT &&
 		     p->scans[i - 1].status != SW_SHIP_OUT_FOR_DELIVERY) ||
-		    tr_unit(&c->r) >= c->t->share)
+		    sim_rng_unit(&c->r) >= c->t->share)
 			continue;
 		shift_from(p, c->tx->from, c->tx->until - c->tx->from);
 		hit(c, k, 1);
@@ -181,7 +148,7 @@ static void attempt_fail(struct tctx *c, size_t k)
 		struct sim_scan *ofd = &p->scans[n - 2], *del = &p->scans[n - 1];
 
 		if (!match_parcel(c, p) || ofd->at < c->tx->from || ofd->at >= c->tx->until ||
-		    del->status != SW_SHIP_DELIVERED || tr_unit(&c->r) >= c->t->share)
+		    del->status != SW_SHIP_DELIVERED || sim_rng_unit(&c->r) >= c->t->share)
 			continue;
 		struct sim_scan ofd2 = *ofd, del2 = *del;
 		ofd2.at += DAY;
@@ -208,10 +175,10 @@ static void exception(struct tctx *c, size_t k)
 		       (p->scans[i].status != SW_SHIP_IN_TRANSIT || p->scans[i].at < c->tx->from))
 			i++;
 		if (i + 1 >= p->n_scans || p->scans[i].at >= c->tx->until ||
-		    tr_unit(&c->r) >= c->t->share)
+		    sim_rng_unit(&c->r) >= c->t->share)
 			continue;
 		int64_t gap = p->scans[i + 1].at - p->scans[i].at;
-		int64_t te = p->scans[i].at + tr_range(&c->r, gap / 4, gap / 2);
+		int64_t te = p->scans[i].at + sim_rng_range(&c->r, gap / 4, gap / 2);
 		struct sim_scan e = {te, SW_SHIP_EXCEPTION, p->scans[i].city,
 				     "Shipment on hold: address information needed"};
 		shift_from(p, te + 1, DAY);
@@ -265,7 +232,7 @@ void sim_world_apply_trouble(struct sim_world *w)
 	for (size_t ti = 0; ti < conf->n_trouble; ti++) {
 		struct tctx c = {.w = w, .t = &conf->trouble[ti], .tx = &w->tx[ti], .ti = ti};
 
-		tr_seed(&c.r, (uint64_t)conf->seed, "trouble:", c.t->name);
+		sim_rng_seed(&c.r, (uint64_t)conf->seed, "trouble:", c.t->name);
 		if (c.t->kind == SIM_TROUBLE_API_OUTAGE || c.t->kind == SIM_TROUBLE_FEED_STOP) {
 			feed_subjects(&c);
 			continue;
@@ -444,7 +411,7 @@ void sim_world_derive_slips(struct sim_world *w)
 
 struct evb {
 	struct sim_world *w;
-	struct trng r;
+	struct sim_rng r;
 	size_t cap;
 };
 
@@ -464,18 +431,18 @@ static void ev_add(struct evb *b, uint32_t k, int type, int parcel, int64_t at)
 				w->tx[i].n_orders++;
 			w->ox[k].troubles |= 1u << i;
 		}
-	if (c->reorder_window > 0 && tr_unit(&b->r) < c->reorder_share)
-		e.publish_at += tr_range(&b->r, 1, c->reorder_window);
+	if (c->reorder_window > 0 && sim_rng_unit(&b->r) < c->reorder_share)
+		e.publish_at += sim_rng_range(&b->r, 1, c->reorder_window);
 	if (w->n_events + 2 > b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 1024;
 		w->events = xreallocarray(w->events, b->cap, sizeof(*w->events));
 	}
 	w->events[w->n_events++] = e;
 	w->n_distinct_events++;
-	if (tr_unit(&b->r) < c->duplicate_share) {
+	if (sim_rng_unit(&b->r) < c->duplicate_share) {
 		e.dup = true;
 		if (c->reorder_window > 0)
-			e.publish_at += tr_range(&b->r, 0, c->reorder_window);
+			e.publish_at += sim_rng_range(&b->r, 0, c->reorder_window);
 		w->events[w->n_events++] = e;
 	}
 }
@@ -495,7 +462,7 @@ void sim_world_build_events(struct sim_world *w)
 {
 	struct evb b = {.w = w};
 
-	tr_seed(&b.r, (uint64_t)w->conf->seed, "events", "");
+	sim_rng_seed(&b.r, (uint64_t)w->conf->seed, "events", "");
 	for (uint32_t k = 0; k < w->n_orders; k++) {
 		const struct sim_order *o = &w->orders[k];
 		const struct sim_order_x *x = &w->ox[k];

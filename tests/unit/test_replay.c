@@ -62,8 +62,9 @@ static void list(struct replay_items *l, const char *const *rows)
 						      xstrdup(strcmp(inc, "-") ? inc : ""),
 						      (int64_t)i};
 	}
-	qsort(l->v, l->n, sizeof(*l->v),
-	      (int (*)(const void *, const void *))replay_item_cmp);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v),
+		      (int (*)(const void *, const void *))replay_item_cmp);
 }
 
 static void collect(const struct replay_item *it, void *arg)
