@@ -7,7 +7,7 @@
 # was acknowledged.  SIGTERM stops the sim cleanly (exit 0, summary).
 # The collector runs on the sim's clock (one SLIPWATCH_CLOCK, one anchor).
 # Waits are for states (the store's, the sim's progress file); the run
-# is long (4 simulated days at 3000x, about 115 s) and is stopped once the
+# is long (4 simulated days at 5000x, about 70 s) and is stopped once the
 # states are reached (about 1.5 simulated days), so that they come first.
 . "$SW_SRCDIR/tests/integration/lib.sh"
 
@@ -24,7 +24,7 @@ out = $T_DIR/sim
 port = $BROKER_PORT
 CONF
 ANCHOR_MS=$(($(date +%s%N) / 1000000 + 4000))
-export SLIPWATCH_CLOCK="2026-03-01T18:30:00Z*3000@$((ANCHOR_MS / 1000)).$(printf %03d $((ANCHOR_MS % 1000)))"
+export SLIPWATCH_CLOCK="2026-03-01T18:30:00Z*5000@$((ANCHOR_MS / 1000)).$(printf %03d $((ANCHOR_MS % 1000)))"
 "$SIM" -c "$T_DIR/sim.conf" >"$T_DIR/sim.out" 2>"$T_DIR/sim.log" &
 SIM_PID=$!
 T_PIDS+=("$SIM_PID")
