@@ -454,6 +454,27 @@ static enum sw_err lane_members(const struct sw_sig_ctx *ctx, const char *id, ch
 
 /* The lane of a parcel entity: its courier, its order's warehouse and
  * destination. */
+/* Whether the parcel's latest open slip ran over at the warehouse: then it
+ * is no lane cohort's member (lane_member), and its customer hears of its
+ * own slip, not of the lane's. */
+static bool left_late(const struct sw_sig_ctx *ctx, const char *entity)
+{
+	struct sw_alert *open = NULL;
+	size_t n = 0;
+	bool late = false;
+
+	if (sw_store_alert_open(ctx->st, entity, &open, &n) == SW_OK && n > 0) {
+		const struct sw_alert *last = &open[0];
+
+		for (size_t i = 1; i < n; i++)
+			if (open[i].detected_at >= last->detected_at)
+				last = &open[i];
+		late = last->stage && strcmp(last->stage, "warehouse") == 0;
+	}
+	sw_store_alert_free(open, n);
+	return late;
+}
+
 static enum sw_err lane_subject_of(const struct sw_sig_ctx *ctx, const char *entity, char *id,
 				   size_t idlen, char *err, size_t len)
 {
@@ -470,7 +491,7 @@ static enum sw_err lane_subject_of(const struct sw_sig_ctx *ctx, const char *ent
 	if ((rc = sw_store_track_parcel(ctx->st, courier, tn, &list, &n)))
 		return store_failed(ctx, rc, err, len);
 	rc = SW_ENOTFOUND;
-	if (n > 0 && list[0].parcel && list[0].order) {
+	if (n > 0 && list[0].parcel && list[0].order && !left_late(ctx, entity)) {
 		const struct sw_order *o = list[0].order;
 
 		sw_store_stage_dest(o->dest_country, o->dest_postal_code, o->dest_city, dest,

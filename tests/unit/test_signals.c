@@ -1004,6 +1004,28 @@ static void test_lane_counts(void)
 	ok(sw_signal_subject_of(sw_signal_find("courier_ontime"), &ctx, "parcel:fedex:x", id,
 				sizeof(id), err, sizeof(err)) == SW_EINVAL,
 	   "subject_of with a signal without cohorts: SW_EINVAL");
+
+	/* A member whose latest slip ran over at the warehouse (it left late)
+	 * is its warehouse's cohort, not its lane's. */
+	rc = sw_store_alert_record(st,
+				   &(struct sw_alert){.entity = "parcel:fedex:w3-600001-2",
+						      .kind = "late",
+						      .stage = "warehouse",
+						      .stage_ratio = 1.5,
+						      .detected_at = NOW},
+				   NULL);
+	is_int(rc, SW_OK, "a newer late slip, stage warehouse, for one member");
+	j = measure("cohort_slips", "fedex/w3/IN_600", &a, &v, &rc, err, sizeof(err));
+	ok(rc == SW_OK && v.count == 2, "  the lane counts the other two (%lld)", (long long)v.count);
+	json_decref(j);
+	rc = sw_signal_members(sig, &ctx, "fedex/w3/IN_600", &ids, &n, err, sizeof(err));
+	ok(rc == SW_OK && n == 2 && strcmp(ids[1], "parcel:fedex:w3-600001-1") == 0,
+	   "  and lists them as its members (%zu)", n);
+	sw_signal_ids_free(ids, n);
+	ok(sw_signal_subject_of(sig, &ctx, "parcel:fedex:w3-600001-2", id, sizeof(id), err,
+				sizeof(err)) == SW_ENOTFOUND,
+	   "  subject_of it: no lane (its customer hears of its own slip)");
+	sw_store_alert_resolve(st, "parcel:fedex:w3-600001-2", ",stalled,", NOW, NULL);
 }
 
 /* ---- cohort_ship_late: a warehouse's ship day --------------------------------------- */
