@@ -381,14 +381,6 @@ enum sim_api_state sim_world_api_state(const struct sim_world *w, const char *co
 	return SIM_API_UP;
 }
 
-size_t sim_parcel_visible(const struct sim_parcel *p, int64_t now)
-{
-	size_t n = 0;
-	while (n < p->n_scans && p->scans[n].at <= now)
-		n++;
-	return n;
-}
-
 /* ---- build and free ----------------------------------------------------------------- */
 
 static enum sw_err zone_offset(const char *zone, int64_t at, int32_t *ret, char *err,

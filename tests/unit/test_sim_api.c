@@ -83,15 +83,6 @@ enum sim_api_state sim_world_api_state(const struct sim_world *w, const char *co
 	return SIM_API_UP;
 }
 
-size_t sim_parcel_visible(const struct sim_parcel *p, int64_t now)
-{
-	size_t n = 0;
-
-	while (n < p->n_scans && p->scans[n].at <= now)
-		n++;
-	return n;
-}
-
 /* What each courier's adapter reads back for a parcel ending in a status
  * (the courier has no code for some: documented in sim/api_<name>.c). */
 struct status_case {
