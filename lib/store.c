@@ -28,7 +28,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
+#include "lib/db_sqlite.h"
 
 #include "lib/buf.h"
 #include "lib/clock.h"
@@ -1032,7 +1033,7 @@ static const char *const stmt_sql[ST_LAST] = {
 };
 
 struct sw_store {
-	sqlite3 *db;
+	struct sw_db *db;
 	char *path;
 	unsigned flags;
 	int in_txn;  /* sw_store_begin succeeded, no commit/rollback yet */
@@ -1040,7 +1041,7 @@ struct sw_store {
 	int version; /* schema version of the file */
 	int busy_ms; /* how long a locked write waits (busy_wait) */
 	int64_t busy_since_ns; /* monotonic start of the current wait */
-	sqlite3_stmt *stmt[ST_LAST];
+	struct sw_db_stmt *stmt[ST_LAST];
 	char errmsg[512];
 };
 
@@ -1136,11 +1137,11 @@ int sw_store_ship_status_terminal(enum sw_ship_status s)
 /* Records SQLite's text for the failed operation `what`; SW_ESTORE. */
 static enum sw_err db_err(struct sw_store *st, const char *what)
 {
-	return set_err(st, SW_ESTORE, "%s: %s", what, sqlite3_errmsg(st->db));
+	return set_err(st, SW_ESTORE, "%s: %s", what, sw_db_errmsg(st->db));
 }
 
 /*
- * Parameter numbers by name, remembered: sqlite3_bind_parameter_index() is
+ * Parameter numbers by name, remembered: sw_db_bind_parameter_index() is
  * a linear search comparing names, a tenth of the collector's instructions
  * per event.  Keyed by the statement's and the name's addresses (the names
  * are string literals), for the handle's cached statements only (the b_*
@@ -1151,12 +1152,12 @@ static enum sw_err db_err(struct sw_store *st, const char *what)
  */
 #define PIDX_SLOTS 1024
 static _Thread_local struct { /* handles are per thread (store.h) */
-	const sqlite3_stmt *s;
+	const struct sw_db_stmt *s;
 	const char *name;
 	int idx;
 } pidx_cache[PIDX_SLOTS];
 
-static int pidx(sqlite3_stmt *s, const char *name)
+static int pidx(struct sw_db_stmt *s, const char *name)
 {
 	uintptr_t h = ((uintptr_t)s >> 4) * 2654435761u ^ ((uintptr_t)name >> 2);
 	size_t slot = (size_t)(h ^ (h >> 11)) % PIDX_SLOTS;
@@ -1164,7 +1165,7 @@ static int pidx(sqlite3_stmt *s, const char *name)
 	if (pidx_cache[slot].s != s || pidx_cache[slot].name != name) {
 		pidx_cache[slot].s = s;
 		pidx_cache[slot].name = name;
-		pidx_cache[slot].idx = sqlite3_bind_parameter_index(s, name);
+		pidx_cache[slot].idx = sw_db_bind_parameter_index(s, name);
 	}
 	return pidx_cache[slot].idx;
 }
@@ -1175,20 +1176,19 @@ static void pidx_forget(void)
 }
 
 /* The cached statement id, reset and ready to bind; NULL on error. */
-static sqlite3_stmt *stmt(struct sw_store *st, enum stmt_id id)
+static struct sw_db_stmt *stmt(struct sw_store *st, enum stmt_id id)
 {
 	int rc;
 
 	if (st->stmt[id]) {
-		sqlite3_reset(st->stmt[id]);
-		sqlite3_clear_bindings(st->stmt[id]);
+		sw_db_reset(st->stmt[id]);
+		sw_db_clear_bindings(st->stmt[id]);
 		return st->stmt[id];
 	}
-	rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
-				NULL);
-	if (rc != SQLITE_OK) {
+	rc = sw_db_prepare_persistent(st->db, stmt_sql[id], &st->stmt[id]);
+	if (rc != SW_DB_OK) {
 		db_err(st, "prepare");
-		sqlite3_finalize(st->stmt[id]);
+		sw_db_finalize(st->stmt[id]);
 		pidx_forget();
 		st->stmt[id] = NULL;
 	}
@@ -1196,21 +1196,21 @@ static sqlite3_stmt *stmt(struct sw_store *st, enum stmt_id id)
 }
 
 /* Releases a statement's read state and bound copies after use. */
-static void stmt_done(sqlite3_stmt *s)
+static void stmt_done(struct sw_db_stmt *s)
 {
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	sw_db_reset(s);
+	sw_db_clear_bindings(s);
 }
 
 /* Steps s to completion (no rows expected), resets it.  what names the
  * operation in the error text. */
-static enum sw_err run(struct sw_store *st, sqlite3_stmt *s, const char *what)
+static enum sw_err run(struct sw_store *st, struct sw_db_stmt *s, const char *what)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = sw_db_step(s)) == SW_DB_ROW)
 		;
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		db_err(st, what);
 		stmt_done(s);
 		return SW_ESTORE;
@@ -1223,16 +1223,16 @@ static enum sw_err run(struct sw_store *st, sqlite3_stmt *s, const char *what)
  * breaks (a CHECK, NOT NULL, a trigger's RAISE) refuses the caller's values
  * and is SW_EINVAL, deterministic like the checks in C before it, so that
  * the collector rejects the event rather than retrying it forever. */
-static enum sw_err run_values(struct sw_store *st, sqlite3_stmt *s, const char *what)
+static enum sw_err run_values(struct sw_store *st, struct sw_db_stmt *s, const char *what)
 {
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+	while ((rc = sw_db_step(s)) == SW_DB_ROW)
 		;
-	if (rc != SQLITE_DONE) {
-		enum sw_err e = (rc & 0xff) == SQLITE_CONSTRAINT ? SW_EINVAL : SW_ESTORE;
+	if (rc != SW_DB_DONE) {
+		enum sw_err e = (rc & 0xff) == SW_DB_CONSTRAINT ? SW_EINVAL : SW_ESTORE;
 
-		set_err(st, e, "%s: %s", what, sqlite3_errmsg(st->db));
+		set_err(st, e, "%s: %s", what, sw_db_errmsg(st->db));
 		stmt_done(s);
 		return e;
 	}
@@ -1242,66 +1242,66 @@ static enum sw_err run_values(struct sw_store *st, sqlite3_stmt *s, const char *
 
 static enum sw_err run_id(struct sw_store *st, enum stmt_id id, const char *what)
 {
-	sqlite3_stmt *s = stmt(st, id);
+	struct sw_db_stmt *s = stmt(st, id);
 
 	return s ? run(st, s, what) : SW_ESTORE;
 }
 
 /* Binding by parameter name; NULL text and 0 times bind SQL NULL.  Each
  * returns an SQLite code; callers OR them and check once. */
-static int b_text(sqlite3_stmt *s, const char *name, const char *v)
+static int b_text(struct sw_db_stmt *s, const char *name, const char *v)
 {
 	int i = pidx(s, name);
 
 	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		return sw_db_bind_null(s, i);
+	return sw_db_bind_text(s, i, v, -1, SW_DB_TRANSIENT);
 }
 
 /* As b_text, without SQLite's copy: only for statements stepped to their
  * end (and reset) before the caller's strings go, such as the collector's
  * per-event writes, where the copies were a measurable share of ingest. */
-static int b_text_ref(sqlite3_stmt *s, const char *name, const char *v)
+static int b_text_ref(struct sw_db_stmt *s, const char *name, const char *v)
 {
 	int i = pidx(s, name);
 
 	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+		return sw_db_bind_null(s, i);
+	return sw_db_bind_text(s, i, v, -1, SW_DB_STATIC);
 }
 
-static int b_int(sqlite3_stmt *s, const char *name, int64_t v)
+static int b_int(struct sw_db_stmt *s, const char *name, int64_t v)
 {
-	return sqlite3_bind_int64(s, pidx(s, name), v);
+	return sw_db_bind_int64(s, pidx(s, name), v);
 }
 
 /* A ratio: 0 binds SQL NULL ("none"). */
-static int b_ratio(sqlite3_stmt *s, const char *name, double v)
+static int b_ratio(struct sw_db_stmt *s, const char *name, double v)
 {
 	int i = pidx(s, name);
 
-	return v != 0 ? sqlite3_bind_double(s, i, v) : sqlite3_bind_null(s, i);
+	return v != 0 ? sw_db_bind_double(s, i, v) : sw_db_bind_null(s, i);
 }
 
-static int b_time(sqlite3_stmt *s, const char *name, int64_t v)
+static int b_time(struct sw_db_stmt *s, const char *name, int64_t v)
 {
 	int i = pidx(s, name);
 
-	return v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i);
+	return v ? sw_db_bind_int64(s, i, v) : sw_db_bind_null(s, i);
 }
 
-static int b_stamp(sqlite3_stmt *s, const char *at_name, const char *off_name, struct sw_stamp v)
+static int b_stamp(struct sw_db_stmt *s, const char *at_name, const char *off_name, struct sw_stamp v)
 {
 	int i = pidx(s, off_name);
 	int rc = b_time(s, at_name, v.at);
 
 	if (v.at)
-		return rc | sqlite3_bind_int(s, i, v.offset);
-	return rc | sqlite3_bind_null(s, i);
+		return rc | sw_db_bind_int(s, i, v.offset);
+	return rc | sw_db_bind_null(s, i);
 }
 
 /* A bind failed (a bug, or a value too big for SQLite). */
-static enum sw_err bind_failed(struct sw_store *st, sqlite3_stmt *s)
+static enum sw_err bind_failed(struct sw_store *st, struct sw_db_stmt *s)
 {
 	db_err(st, "bind");
 	stmt_done(s);
@@ -1336,21 +1336,21 @@ static enum sw_err check_limit(struct sw_store *st, int limit)
 }
 
 /* A single-valued query's int64 result (0 if no row). */
-static enum sw_err query_int(struct sw_store *st, sqlite3_stmt *s, const char *what, int64_t *ret,
+static enum sw_err query_int(struct sw_store *st, struct sw_db_stmt *s, const char *what, int64_t *ret,
 			     int *ret_found)
 {
-	int rc = sqlite3_step(s);
+	int rc = sw_db_step(s);
 
 	*ret = 0;
 	if (ret_found)
-		*ret_found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int64(s, 0);
+		*ret_found = rc == SW_DB_ROW;
+	if (rc == SW_DB_ROW) {
+		*ret = sw_db_column_int64(s, 0);
 		/* Run to completion: an INSERT ... RETURNING finishes here. */
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		while ((rc = sw_db_step(s)) == SW_DB_ROW)
 			;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		db_err(st, what);
 		stmt_done(s);
 		return SW_ESTORE;
@@ -1361,7 +1361,7 @@ static enum sw_err query_int(struct sw_store *st, sqlite3_stmt *s, const char *w
 
 /* ---- for the other backend files (store_int.h) ------------------------ */
 
-sqlite3 *sw_store_int_db(struct sw_store *st)
+struct sw_db *sw_store_int_db(struct sw_store *st)
 {
 	return st->db;
 }
@@ -1385,32 +1385,32 @@ enum sw_err sw_store_int_dberr(struct sw_store *st, const char *what)
 	return db_err(st, what);
 }
 
-sqlite3_stmt *sw_store_int_prepare(struct sw_store *st, const char *sql, const char *what)
+struct sw_db_stmt *sw_store_int_prepare(struct sw_store *st, const char *sql, const char *what)
 {
-	sqlite3_stmt *s = NULL;
+	struct sw_db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (sw_db_prepare(st->db, sql, &s) != SW_DB_OK) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return NULL;
 	}
 	return s;
 }
 
-int sw_store_int_bind_text(sqlite3_stmt *s, const char *name, const char *v)
+int sw_store_int_bind_text(struct sw_db_stmt *s, const char *name, const char *v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = sw_db_bind_parameter_index(s, name);
 
 	if (i == 0)
-		return SQLITE_RANGE;
-	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+		return SW_DB_RANGE;
+	return v ? sw_db_bind_text(s, i, v, -1, SW_DB_TRANSIENT) : sw_db_bind_null(s, i);
 }
 
-int sw_store_int_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+int sw_store_int_bind_int(struct sw_db_stmt *s, const char *name, int64_t v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = sw_db_bind_parameter_index(s, name);
 
-	return i ? sqlite3_bind_int64(s, i, v) : SQLITE_RANGE;
+	return i ? sw_db_bind_int64(s, i, v) : SW_DB_RANGE;
 }
 
 void sw_store_int_json_str(struct sw_buf *b, const char *s)
@@ -1433,20 +1433,20 @@ void sw_store_int_json_str(struct sw_buf *b, const char *s)
 	sw_buf_adds(b, "\"");
 }
 
-char *sw_store_int_col_str(sqlite3_stmt *s, int i)
+char *sw_store_int_col_str(struct sw_db_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const unsigned char *t = sw_db_column_text(s, i);
 
-	return t ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, i)) : NULL;
+	return t ? xstrndup((const char *)t, (size_t)sw_db_column_bytes(s, i)) : NULL;
 }
 
-struct sw_stamp sw_store_int_col_stamp(sqlite3_stmt *s, int i)
+struct sw_stamp sw_store_int_col_stamp(struct sw_db_stmt *s, int i)
 {
 	struct sw_stamp v = {0, 0};
 
-	if (sqlite3_column_type(s, i) != SQLITE_NULL) {
-		v.at = sqlite3_column_int64(s, i);
-		v.offset = sqlite3_column_int(s, i + 1);
+	if (sw_db_column_type(s, i) != SW_DB_NULL) {
+		v.at = sw_db_column_int64(s, i);
+		v.offset = sw_db_column_int(s, i + 1);
 	}
 	return v;
 }
@@ -1473,11 +1473,11 @@ static enum sw_err op_end(struct sw_store *st, enum sw_err rc)
 	}
 	memcpy(saved, st->errmsg, sizeof(saved));
 	if (st->in_txn) {
-		if (!sqlite3_get_autocommit(st->db)) {
+		if (!sw_db_get_autocommit(st->db)) {
 			run_id(st, ST_ROLLBACK_TO, "rollback");
 			run_id(st, ST_RELEASE, "rollback");
 		}
-	} else if (!sqlite3_get_autocommit(st->db)) {
+	} else if (!sw_db_get_autocommit(st->db)) {
 		run_id(st, ST_ROLLBACK, "rollback");
 	}
 	memcpy(st->errmsg, saved, sizeof(saved));
@@ -1491,25 +1491,25 @@ static enum sw_err op_end(struct sw_store *st, enum sw_err rc)
 static enum sw_err pragma(struct sw_store *st, const char *sql, int *ret_int, char *ret_text,
 			  size_t text_len)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	struct sw_db_stmt *s = NULL;
+	int rc = sw_db_prepare(st->db, sql, &s);
 
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW && ret_int)
-			*ret_int = sqlite3_column_int(s, 0);
-		if (rc == SQLITE_ROW && ret_text) {
-			const unsigned char *t = sqlite3_column_text(s, 0);
+	if (rc == SW_DB_OK) {
+		rc = sw_db_step(s);
+		if (rc == SW_DB_ROW && ret_int)
+			*ret_int = sw_db_column_int(s, 0);
+		if (rc == SW_DB_ROW && ret_text) {
+			const unsigned char *t = sw_db_column_text(s, 0);
 
 			snprintf(ret_text, text_len, "%s", t ? (const char *)t : "");
 		}
 	}
-	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_err(st, SW_ESTORE, "%s", sqlite3_errmsg(st->db));
-		sqlite3_finalize(s);
+	if (rc != SW_DB_OK && rc != SW_DB_ROW && rc != SW_DB_DONE) {
+		set_err(st, SW_ESTORE, "%s", sw_db_errmsg(st->db));
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
@@ -1637,62 +1637,60 @@ static char *check_in_text(const char *sql)
  * written while a read of it is open. */
 static enum sw_err check_in_rewrite(struct sw_store *st)
 {
-	sqlite3_stmt *s = NULL;
+	struct sw_db_stmt *s = NULL;
 	char *name[SCHEMA_TABLES_MAX], *text[SCHEMA_TABLES_MAX];
 	int n = 0, i, cookie = 0, rc;
 	char sql[96];
 
-	rc = sqlite3_prepare_v2(st->db,
-				"SELECT name, sql FROM sqlite_schema WHERE type = 'table' "
-				"AND sql LIKE '%CHECK (%'",
-				-1, &s, NULL);
-	while (rc == SQLITE_OK && n < SCHEMA_TABLES_MAX && sqlite3_step(s) == SQLITE_ROW)
-		if ((text[n] = check_in_text((const char *)sqlite3_column_text(s, 1))))
-			name[n++] = xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	rc = sw_db_prepare(st->db,
+			   "SELECT name, sql FROM sqlite_schema WHERE type = 'table' "
+			   "AND sql LIKE '%CHECK (%'",
+			   &s);
+	while (rc == SW_DB_OK && n < SCHEMA_TABLES_MAX && sw_db_step(s) == SW_DB_ROW)
+		if ((text[n] = check_in_text((const char *)sw_db_column_text(s, 1))))
+			name[n++] = xstrdup((const char *)sw_db_column_text(s, 0));
+	sw_db_finalize(s);
 	s = NULL;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(st->db, "PRAGMA writable_schema = ON", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(st->db,
-					"UPDATE sqlite_schema SET sql = ?1 WHERE "
-					"type = 'table' AND name = ?2",
-					-1, &s, NULL);
-	for (i = 0; rc == SQLITE_OK && i < n; i++) {
-		sqlite3_bind_text(s, 1, text[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, name[i], -1, SQLITE_STATIC);
-		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-		sqlite3_reset(s);
+	if (rc == SW_DB_OK)
+		rc = sw_db_exec(st->db, "PRAGMA writable_schema = ON");
+	if (rc == SW_DB_OK)
+		rc = sw_db_prepare(st->db,
+				   "UPDATE sqlite_schema SET sql = ?1 WHERE "
+				   "type = 'table' AND name = ?2",
+				   &s);
+	for (i = 0; rc == SW_DB_OK && i < n; i++) {
+		sw_db_bind_text(s, 1, text[i], -1, SW_DB_STATIC);
+		sw_db_bind_text(s, 2, name[i], -1, SW_DB_STATIC);
+		rc = sw_db_step(s) == SW_DB_DONE ? SW_DB_OK : SW_DB_ERROR;
+		sw_db_reset(s);
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	for (i = 0; i < n; i++) {
 		free(name[i]);
 		free(text[i]);
 	}
-	if (rc == SQLITE_OK && pragma(st, "PRAGMA schema_version", &cookie, NULL, 0) == SW_OK) {
+	if (rc == SW_DB_OK && pragma(st, "PRAGMA schema_version", &cookie, NULL, 0) == SW_OK) {
 		/* An integer read from the file, not input. */
 		snprintf(sql, sizeof(sql), "PRAGMA schema_version = %d", cookie + 1);
-		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	} else if (rc == SQLITE_OK)
-		rc = SQLITE_ERROR;
-	if (rc != SQLITE_OK)
+		rc = sw_db_exec(st->db, sql);
+	} else if (rc == SW_DB_OK)
+		rc = SW_DB_ERROR;
+	if (rc != SW_DB_OK)
 		db_err(st, "rewriting the CHECK constraints");
-	sqlite3_exec(st->db, "PRAGMA writable_schema = OFF", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? SW_OK : SW_ESTORE;
+	sw_db_exec(st->db, "PRAGMA writable_schema = OFF");
+	return rc == SW_DB_OK ? SW_OK : SW_ESTORE;
 }
 
 /* Applies one migration step inside the open transaction. */
 static enum sw_err migrate_step(struct sw_store *st, int to)
 {
 	char sql[128];
-	char *msg = NULL;
-	sqlite3_stmt *s = NULL;
+	struct sw_db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_exec(st->db, migrations[to - 1], NULL, NULL, &msg)) {
+	if (sw_db_exec(st->db, migrations[to - 1])) {
 		set_err(st, SW_ESTORE, "migrating to schema version %d: %s", to,
-			msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
+			sw_db_errmsg(st->db));
 		return SW_ESTORE;
 	}
 	if (to == 9 && check_in_rewrite(st) != SW_OK)
@@ -1700,18 +1698,18 @@ static enum sw_err migrate_step(struct sw_store *st, int to)
 	/* Integers from this file only, never input. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d;", to,
 		 STORE_APPLICATION_ID);
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL))
+	if (sw_db_exec(st->db, sql))
 		return db_err(st, "setting the schema version");
-	rc = sqlite3_prepare_v2(st->db,
-				"INSERT INTO schema_migrations (version, "
-				"applied_at) VALUES (?1, ?2)",
-				-1, &s, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(s, 1, to) | sqlite3_bind_int64(s, 2, sw_clock_now());
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	rc = sw_db_prepare(st->db,
+			   "INSERT INTO schema_migrations (version, "
+			   "applied_at) VALUES (?1, ?2)",
+			   &s);
+	if (rc == SW_DB_OK)
+		rc = sw_db_bind_int(s, 1, to) | sw_db_bind_int64(s, 2, sw_clock_now());
+	if (rc == SW_DB_OK)
+		rc = sw_db_step(s);
+	sw_db_finalize(s);
+	if (rc != SW_DB_DONE)
 		return db_err(st, "recording the migration");
 	return SW_OK;
 }
@@ -1724,15 +1722,15 @@ static enum sw_err migrate(struct sw_store *st)
 	enum sw_err rc;
 	int v;
 
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL))
+	if (sw_db_exec(st->db, "BEGIN IMMEDIATE"))
 		return db_err(st, "locking for migration");
 	rc = check_file(st);
 	for (v = st->version + 1; rc == SW_OK && v <= SW_STORE_SCHEMA_VERSION; v++)
 		rc = migrate_step(st, v);
-	if (rc == SW_OK && sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL))
+	if (rc == SW_OK && sw_db_exec(st->db, "COMMIT"))
 		rc = db_err(st, "committing the migration");
 	if (rc != SW_OK) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sw_db_exec(st->db, "ROLLBACK");
 		return rc;
 	}
 	st->version = SW_STORE_SCHEMA_VERSION;
@@ -1790,7 +1788,7 @@ static int busy_wait(void *arg, int tries)
 	if (tries == 0)
 		st->busy_since_ns = now;
 	if (now - st->busy_since_ns >= (int64_t)st->busy_ms * 1000000)
-		return 0; /* SQLITE_BUSY to the caller */
+		return 0; /* SW_DB_BUSY to the caller */
 	nanosleep(&pause, NULL);
 	return 1;
 }
@@ -1799,6 +1797,7 @@ static enum sw_err open_db(struct sw_store *st)
 {
 	int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc, err;
+	sqlite3 *h;
 
 	if (st->flags & SW_STORE_RDONLY)
 		oflags = SQLITE_OPEN_READONLY;
@@ -1807,16 +1806,17 @@ static enum sw_err open_db(struct sw_store *st)
 	/* A handle is used by one thread (the daemons have one loop and no
 	 * threads): no connection mutex, taken and released on every call. */
 	oflags |= SQLITE_OPEN_NOMUTEX;
-	rc = sqlite3_open_v2(st->path, &st->db, oflags, NULL);
-	if (rc != SQLITE_OK) {
-		err = st->db ? sqlite3_system_errno(st->db) : 0;
+	rc = sw_db_sqlite_open(st->path, oflags, &st->db);
+	h = sw_db_sqlite_handle(st->db);
+	if (rc != SW_DB_OK) {
+		err = h ? sqlite3_system_errno(h) : 0;
 		return set_err(st, SW_ESTORE, "cannot open: %s%s%s%s",
-			       st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
-			       err ? " (" : "", err ? strerror(err) : "", err ? ")" : "");
+			       h ? sqlite3_errmsg(h) : sqlite3_errstr(rc), err ? " (" : "",
+			       err ? strerror(err) : "", err ? ")" : "");
 	}
-	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_extended_result_codes(h, 1);
 	st->busy_ms = STORE_BUSY_TIMEOUT_MS;
-	sqlite3_busy_handler(st->db, busy_wait, st);
+	sqlite3_busy_handler(h, busy_wait, st);
 	return SW_OK;
 }
 
@@ -1862,7 +1862,7 @@ enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **re
 	return SW_OK;
 fail:
 	if ((flags & SW_STORE_RDONLY) && st->db &&
-	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_READONLY) {
+	    sw_db_errcode(st->db) == SW_DB_READONLY) {
 		size_t n = strlen(st->errmsg);
 
 		/* WAL: a reader maps PATH-shm, which it must create when no
@@ -1884,11 +1884,11 @@ void sw_store_close(struct sw_store *st)
 	if (st == NULL)
 		return;
 	for (i = 0; i < ST_LAST; i++)
-		sqlite3_finalize(st->stmt[i]);
+		sw_db_finalize(st->stmt[i]);
 	pidx_forget();
-	if (st->db && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(st->db);
+	if (st->db && !sw_db_get_autocommit(st->db))
+		sw_db_exec(st->db, "ROLLBACK");
+	sw_db_close(st->db);
 	free(st->path);
 	free(st);
 }
@@ -1928,7 +1928,7 @@ enum sw_err sw_store_commit(struct sw_store *st)
 		return set_err(st, SW_EINVAL, "commit: no transaction is open");
 	st->in_txn = 0;
 	st->in_sp = 0;
-	if (sqlite3_get_autocommit(st->db))
+	if (sw_db_get_autocommit(st->db))
 		return set_err(st, SW_ESTORE,
 			       "commit: the transaction was already rolled "
 			       "back by an earlier error");
@@ -1944,7 +1944,7 @@ enum sw_err sw_store_rollback(struct sw_store *st)
 		return set_err(st, SW_EINVAL, "rollback: no transaction is open");
 	st->in_txn = 0;
 	st->in_sp = 0;
-	if (sqlite3_get_autocommit(st->db))
+	if (sw_db_get_autocommit(st->db))
 		return SW_OK; /* SQLite already rolled it back */
 	return run_id(st, ST_ROLLBACK, "rollback");
 }
@@ -1957,7 +1957,7 @@ enum sw_err sw_store_savepoint(struct sw_store *st)
 		return set_err(st, SW_EINVAL, "savepoint: %s",
 			       st->in_txn ? "one is already open" : "no transaction is open");
 	/* Outside a transaction SAVEPOINT would start one of its own. */
-	if (sqlite3_get_autocommit(st->db))
+	if (sw_db_get_autocommit(st->db))
 		return set_err(st, SW_ESTORE,
 			       "savepoint: the transaction was already rolled "
 			       "back by an earlier error");
@@ -1971,7 +1971,7 @@ enum sw_err sw_store_savepoint_release(struct sw_store *st)
 {
 	if (!st->in_sp)
 		return set_err(st, SW_EINVAL, "release: no savepoint is open");
-	if (sqlite3_get_autocommit(st->db)) {
+	if (sw_db_get_autocommit(st->db)) {
 		st->in_sp = 0;
 		return set_err(st, SW_ESTORE,
 			       "release: the transaction was already rolled "
@@ -1988,7 +1988,7 @@ enum sw_err sw_store_savepoint_rollback(struct sw_store *st)
 	if (!st->in_sp)
 		return set_err(st, SW_EINVAL, "rollback to: no savepoint is open");
 	st->in_sp = 0;
-	if (sqlite3_get_autocommit(st->db))
+	if (sw_db_get_autocommit(st->db))
 		return set_err(st, SW_ESTORE,
 			       "rollback to: the transaction was already rolled "
 			       "back by an earlier error");
@@ -2022,7 +2022,7 @@ static enum sw_err journal_check(struct sw_store *st, const struct sw_journal_ev
 }
 
 /* Looks up an existing row's id by a key query; result SW_EDUP. */
-static enum sw_err existing_id(struct sw_store *st, sqlite3_stmt *s, const char *what,
+static enum sw_err existing_id(struct sw_store *st, struct sw_db_stmt *s, const char *what,
 			       int64_t *ret_id)
 {
 	int64_t id;
@@ -2038,7 +2038,7 @@ static enum sw_err existing_id(struct sw_store *st, sqlite3_stmt *s, const char 
 enum sw_err sw_store_journal_append(struct sw_store *st, const struct sw_journal_event *ev,
 				    int64_t *ret_seq)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if ((rc = journal_check(st, ev)))
@@ -2058,9 +2058,9 @@ enum sw_err sw_store_journal_append(struct sw_store *st, const struct sw_journal
 	 * last rowid say the same (a trigger's writes count in neither). */
 	if ((rc = run_values(st, s, "journal append")))
 		return rc;
-	if (sqlite3_changes(st->db) == 1) {
+	if (sw_db_changes(st->db) == 1) {
 		if (ret_seq)
-			*ret_seq = sqlite3_last_insert_rowid(st->db);
+			*ret_seq = sw_db_last_insert_rowid(st->db);
 		return SW_OK;
 	}
 	if (!(s = stmt(st, ST_JOURNAL_SEQ)))
@@ -2070,9 +2070,9 @@ enum sw_err sw_store_journal_append(struct sw_store *st, const struct sw_journal
 	return existing_id(st, s, "journal append", ret_seq);
 }
 
-static void journal_row(sqlite3_stmt *s, struct sw_journal_event *ev)
+static void journal_row(struct sw_db_stmt *s, struct sw_journal_event *ev)
 {
-	ev->seq = sqlite3_column_int64(s, 0);
+	ev->seq = sw_db_column_int64(s, 0);
 	ev->source = col_str(s, 1);
 	ev->source_event_id = col_str(s, 2);
 	ev->kind = col_str(s, 3);
@@ -2081,7 +2081,7 @@ static void journal_row(sqlite3_stmt *s, struct sw_journal_event *ev)
 	ev->courier = col_str(s, 6);
 	ev->tracking_number = col_str(s, 7);
 	ev->occurred_at = col_stamp(s, 8);
-	ev->received_at = sqlite3_column_int64(s, 10);
+	ev->received_at = sw_db_column_int64(s, 10);
 	ev->payload = col_str(s, 11);
 }
 
@@ -2108,21 +2108,21 @@ static enum sw_err journal_fetch(struct sw_store *st, int64_t after_seq, int lim
 {
 	struct sw_journal_event *evs = NULL;
 	size_t n = 0, alloc = 0;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	if (!(s = stmt(st, ST_JOURNAL_READ)))
 		return SW_ESTORE;
 	if (b_int(s, ":after", after_seq) | b_int(s, ":limit", limit))
 		return bind_failed(st, s);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 16;
 			evs = xreallocarray(evs, alloc, sizeof(*evs));
 		}
 		journal_row(s, &evs[n++]);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		db_err(st, "journal read");
 		stmt_done(s);
 		journal_free(evs, n);
@@ -2159,7 +2159,7 @@ enum sw_err sw_store_journal_read(struct sw_store *st, int64_t after_seq, int li
 
 enum sw_err sw_store_journal_count(struct sw_store *st, int64_t *ret_count)
 {
-	sqlite3_stmt *s = stmt(st, ST_JOURNAL_COUNT);
+	struct sw_db_stmt *s = stmt(st, ST_JOURNAL_COUNT);
 
 	if (!s)
 		return SW_ESTORE;
@@ -2170,7 +2170,7 @@ enum sw_err sw_store_journal_count(struct sw_store *st, int64_t *ret_count)
 
 enum sw_err sw_store_cursor_get(struct sw_store *st, const char *name, int64_t *ret_seq)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	*ret_seq = 0;
 	if (!nonempty(name))
@@ -2184,7 +2184,7 @@ enum sw_err sw_store_cursor_get(struct sw_store *st, const char *name, int64_t *
 
 enum sw_err sw_store_cursor_set(struct sw_store *st, const char *name, int64_t seq)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	if (!nonempty(name) || seq < 0)
 		return set_err(st, SW_EINVAL, "cursor: empty name or seq < 0");
@@ -2228,7 +2228,7 @@ static const char *const stage_off_params[SW_STAGE_LAST] = {
     ":backordered_off",
 };
 
-static int order_bind(sqlite3_stmt *s, const struct sw_order *o)
+static int order_bind(struct sw_db_stmt *s, const struct sw_order *o)
 {
 	const struct sw_promise *pd = &o->promised_delivery_by;
 	int has_pd = pd->kind != SW_PROMISE_NONE;
@@ -2251,7 +2251,7 @@ static int order_bind(sqlite3_stmt *s, const struct sw_order *o)
 
 enum sw_err sw_store_order_upsert(struct sw_store *st, const struct sw_order *o)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if ((rc = order_check(st, o)))
@@ -2264,14 +2264,14 @@ enum sw_err sw_store_order_upsert(struct sw_store *st, const struct sw_order *o)
 }
 
 /* The order in ORDER_COLS order from column b on. */
-static struct sw_order *order_row_at(sqlite3_stmt *s, int b)
+static struct sw_order *order_row_at(struct sw_db_stmt *s, int b)
 {
 	struct sw_order *o = xcalloc(1, sizeof(*o));
 	struct sw_promise *pd = &o->promised_delivery_by;
 	char *kind;
 	int i;
 
-	o->id = sqlite3_column_int64(s, b);
+	o->id = sw_db_column_int64(s, b);
 	o->warehouse_id = col_str(s, b + 1);
 	o->order_id = col_str(s, b + 2);
 	o->customer_name = col_str(s, b + 3);
@@ -2296,25 +2296,25 @@ static struct sw_order *order_row_at(sqlite3_stmt *s, int b)
 		o->stage[i] = col_stamp(s, b + ORDER_STAGE_COL0 + 2 * i);
 	o->status = (enum sw_stage)name_index(
 	    stage_names, SW_STAGE_LAST,
-	    (const char *)sqlite3_column_text(s, b + ORDER_STAGE_COL0 + 2 * SW_STAGE_LAST));
+	    (const char *)sw_db_column_text(s, b + ORDER_STAGE_COL0 + 2 * SW_STAGE_LAST));
 	return o;
 }
 
-static struct sw_order *order_row(sqlite3_stmt *s)
+static struct sw_order *order_row(struct sw_db_stmt *s)
 {
 	return order_row_at(s, 0);
 }
 
 /* Steps a keyed single-row SELECT and converts the row with conv. */
-static enum sw_err get_one(struct sw_store *st, sqlite3_stmt *s, const char *what,
-			   void *(*conv)(sqlite3_stmt *), void **ret)
+static enum sw_err get_one(struct sw_store *st, struct sw_db_stmt *s, const char *what,
+			   void *(*conv)(struct sw_db_stmt *), void **ret)
 {
-	int rc = sqlite3_step(s);
+	int rc = sw_db_step(s);
 
 	*ret = NULL;
-	if (rc == SQLITE_ROW)
+	if (rc == SW_DB_ROW)
 		*ret = conv(s);
-	else if (rc != SQLITE_DONE) {
+	else if (rc != SW_DB_DONE) {
 		db_err(st, what);
 		stmt_done(s);
 		return SW_ESTORE;
@@ -2323,16 +2323,16 @@ static enum sw_err get_one(struct sw_store *st, sqlite3_stmt *s, const char *wha
 	return *ret ? SW_OK : SW_ENOTFOUND;
 }
 
-static void *order_conv(sqlite3_stmt *s)
+static void *order_conv(struct sw_db_stmt *s)
 {
 	return order_row(s);
 }
 
 /* Statement id with an order's key (warehouse, order id) bound. */
 static enum sw_err order_key_stmt(struct sw_store *st, enum stmt_id id, const char *warehouse_id,
-				  const char *order_id, const char *what, sqlite3_stmt **ret_s)
+				  const char *order_id, const char *what, struct sw_db_stmt **ret_s)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	if (!nonempty(warehouse_id) || !nonempty(order_id))
 		return set_err(st, SW_EINVAL, "%s: empty key", what);
@@ -2347,7 +2347,7 @@ static enum sw_err order_key_stmt(struct sw_store *st, enum stmt_id id, const ch
 enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, const char *order_id,
 			       struct sw_order **ret_order)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *o;
 	enum sw_err rc;
 
@@ -2362,21 +2362,21 @@ enum sw_err sw_store_order_get(struct sw_store *st, const char *warehouse_id, co
 enum sw_err sw_store_order_stages(struct sw_store *st, const char *warehouse_id,
 				  const char *order_id, struct sw_stamp ret[SW_STAGE_LAST])
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err e;
 	int rc, i;
 
 	memset(ret, 0, sizeof(struct sw_stamp) * SW_STAGE_LAST);
 	if ((e = order_key_stmt(st, ST_ORDER_STAGES, warehouse_id, order_id, "order stages", &s)))
 		return e;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	rc = sw_db_step(s);
+	if (rc == SW_DB_ROW)
 		for (i = 0; i < SW_STAGE_LAST; i++)
 			ret[i] = col_stamp(s, 2 * i);
 	stmt_done(s);
-	if (rc == SQLITE_ROW)
+	if (rc == SW_DB_ROW)
 		return SW_OK;
-	return rc == SQLITE_DONE ? SW_ENOTFOUND : db_err(st, "order stages");
+	return rc == SW_DB_DONE ? SW_ENOTFOUND : db_err(st, "order stages");
 }
 
 void sw_store_order_free(struct sw_order *o)
@@ -2399,7 +2399,7 @@ void sw_store_order_free(struct sw_order *o)
 	free(o);
 }
 
-static int details_bind(sqlite3_stmt *s, const struct sw_order *o, int64_t at, const char *key)
+static int details_bind(struct sw_db_stmt *s, const struct sw_order *o, int64_t at, const char *key)
 {
 	const struct sw_promise *pd = &o->promised_delivery_by;
 	int has_pd = pd->kind != SW_PROMISE_NONE;
@@ -2422,7 +2422,7 @@ static int details_bind(sqlite3_stmt *s, const struct sw_order *o, int64_t at, c
 static enum sw_err details_stmts(struct sw_store *st, const struct sw_order *o, int64_t at,
 				 const char *key, int *ret_applied)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if (!(s = stmt(st, ST_ORDER_STUB)))
@@ -2437,7 +2437,7 @@ static enum sw_err details_stmts(struct sw_store *st, const struct sw_order *o, 
 		return bind_failed(st, s);
 	if ((rc = run_values(st, s, "order details")))
 		return rc;
-	*ret_applied = sqlite3_changes(st->db) > 0;
+	*ret_applied = sw_db_changes(st->db) > 0;
 	return SW_OK;
 }
 
@@ -2478,7 +2478,7 @@ static enum sw_err parcel_key_check(struct sw_store *st, const char *courier,
 static enum sw_err parcel_upsert_stmts(struct sw_store *st, const char *courier, const char *tn,
 				       const char *wh, const char *oid, struct sw_stamp shipped)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if (wh) {
@@ -2554,7 +2554,7 @@ enum sw_err sw_store_parcel_set_status(struct sw_store *st, const char *courier,
 				       const char *tracking_number,
 				       const struct sw_parcel_update *u)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if ((rc = parcel_key_check(st, courier, tracking_number)) || (rc = update_check(st, u)))
@@ -2571,25 +2571,25 @@ enum sw_err sw_store_parcel_set_status(struct sw_store *st, const char *courier,
 		return bind_failed(st, s);
 	if ((rc = run(st, s, "parcel status")))
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (sw_db_changes(st->db) == 0)
 		return set_err(st, SW_ENOTFOUND, "parcel %s/%s not found", courier,
 			       tracking_number);
 	return SW_OK;
 }
 
 /* The parcel in ST_PARCEL_GET column order. */
-static struct sw_parcel *parcel_row(sqlite3_stmt *s)
+static struct sw_parcel *parcel_row(struct sw_db_stmt *s)
 {
 	struct sw_parcel *p = xcalloc(1, sizeof(*p));
 	enum sw_ship_status status;
 
-	p->id = sqlite3_column_int64(s, 0);
+	p->id = sw_db_column_int64(s, 0);
 	p->courier = col_str(s, 1);
 	p->tracking_number = col_str(s, 2);
 	p->warehouse_id = col_str(s, 3);
 	p->order_id = col_str(s, 4);
 	p->shipped_at = col_stamp(s, 5);
-	if (sw_store_ship_status_parse((const char *)sqlite3_column_text(s, 7), &status))
+	if (sw_store_ship_status_parse((const char *)sw_db_column_text(s, 7), &status))
 		status = SW_SHIP_UNKNOWN;
 	p->status = status;
 	p->raw_code = col_str(s, 8);
@@ -2598,11 +2598,11 @@ static struct sw_parcel *parcel_row(sqlite3_stmt *s)
 	p->eta_date = col_str(s, 12);
 	p->delivered_at = col_stamp(s, 13);
 	p->first_scan_at = col_stamp(s, 15);
-	p->terminal = sqlite3_column_int(s, 17);
+	p->terminal = sw_db_column_int(s, 17);
 	return p;
 }
 
-static void *parcel_conv(sqlite3_stmt *s)
+static void *parcel_conv(struct sw_db_stmt *s)
 {
 	return parcel_row(s);
 }
@@ -2610,7 +2610,7 @@ static void *parcel_conv(sqlite3_stmt *s)
 enum sw_err sw_store_parcel_get(struct sw_store *st, const char *courier,
 				const char *tracking_number, struct sw_parcel **ret_parcel)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *p;
 	enum sw_err rc;
 
@@ -2644,8 +2644,8 @@ void sw_store_parcel_free(struct sw_parcel *p)
 
 /* Steps s, appending each row (elem_size bytes, filled by fill) to a new
  * array.  On error frees what was filled with free_fn. */
-static enum sw_err list_rows(struct sw_store *st, sqlite3_stmt *s, const char *what,
-			     size_t elem_size, void (*fill)(sqlite3_stmt *, void *),
+static enum sw_err list_rows(struct sw_store *st, struct sw_db_stmt *s, const char *what,
+			     size_t elem_size, void (*fill)(struct sw_db_stmt *, void *),
 			     void (*free_fn)(void *, size_t), void **ret, size_t *ret_n)
 {
 	char *arr = NULL;
@@ -2654,7 +2654,7 @@ static enum sw_err list_rows(struct sw_store *st, sqlite3_stmt *s, const char *w
 
 	*ret = NULL;
 	*ret_n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 8;
 			arr = xreallocarray(arr, alloc, elem_size);
@@ -2663,7 +2663,7 @@ static enum sw_err list_rows(struct sw_store *st, sqlite3_stmt *s, const char *w
 		fill(s, arr + n * elem_size);
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		db_err(st, what);
 		stmt_done(s);
 		free_fn(arr, n);
@@ -2679,10 +2679,10 @@ static enum sw_err list_rows(struct sw_store *st, sqlite3_stmt *s, const char *w
  * new array (*ret NULL and *ret_n 0 first, so that failure leaves them so). */
 static enum sw_err list_all(struct sw_store *st, enum stmt_id id, const char *what,
 			    size_t elem_size,
-			    void (*fill)(sqlite3_stmt *, void *), void (*free_fn)(void *, size_t),
+			    void (*fill)(struct sw_db_stmt *, void *), void (*free_fn)(void *, size_t),
 			    void **ret, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	*ret = NULL;
 	*ret_n = 0;
@@ -2695,7 +2695,7 @@ static enum sw_err list_all(struct sw_store *st, enum stmt_id id, const char *wh
 
 enum sw_err sw_store_poll_upsert(struct sw_store *st, const struct sw_poll *p)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if ((rc = parcel_key_check(st, p->courier, p->tracking_number)))
@@ -2712,7 +2712,7 @@ enum sw_err sw_store_poll_upsert(struct sw_store *st, const struct sw_poll *p)
 		return bind_failed(st, s);
 	if ((rc = run(st, s, "poll upsert")))
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (sw_db_changes(st->db) == 0)
 		return set_err(st, SW_ENOTFOUND, "poll: parcel %s/%s not found", p->courier,
 			       p->tracking_number);
 	return SW_OK;
@@ -2721,7 +2721,7 @@ enum sw_err sw_store_poll_upsert(struct sw_store *st, const struct sw_poll *p)
 enum sw_err sw_store_poll_remove(struct sw_store *st, const char *courier,
 				 const char *tracking_number)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if ((rc = parcel_key_check(st, courier, tracking_number)))
@@ -2732,23 +2732,23 @@ enum sw_err sw_store_poll_remove(struct sw_store *st, const char *courier,
 		return bind_failed(st, s);
 	if ((rc = run(st, s, "poll remove")))
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (sw_db_changes(st->db) == 0)
 		return set_err(st, SW_ENOTFOUND, "poll: no schedule for %s/%s", courier,
 			       tracking_number);
 	return SW_OK;
 }
 
-static void poll_fill(sqlite3_stmt *s, void *elem)
+static void poll_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_poll *p = elem;
 
-	p->parcel_id = sqlite3_column_int64(s, 0);
+	p->parcel_id = sw_db_column_int64(s, 0);
 	p->courier = col_str(s, 1);
 	p->tracking_number = col_str(s, 2);
-	p->next_poll_at = sqlite3_column_int64(s, 3);
-	p->interval_s = sqlite3_column_int(s, 4);
-	p->failures = sqlite3_column_int(s, 5);
-	p->last_polled_at = sqlite3_column_int64(s, 6);
+	p->next_poll_at = sw_db_column_int64(s, 3);
+	p->interval_s = sw_db_column_int(s, 4);
+	p->failures = sw_db_column_int(s, 5);
+	p->last_polled_at = sw_db_column_int64(s, 6);
 	p->last_error = col_str(s, 7);
 }
 
@@ -2760,7 +2760,7 @@ static void poll_free_v(void *arr, size_t n)
 enum sw_err sw_store_poll_due(struct sw_store *st, int64_t before, int limit,
 			      struct sw_poll **ret_polls, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *arr;
 	enum sw_err rc;
 
@@ -2793,7 +2793,7 @@ void sw_store_poll_free(struct sw_poll *polls, size_t n)
 enum sw_err sw_store_poll_due_courier(struct sw_store *st, const char *courier, int64_t before,
 				      int limit, struct sw_poll **ret_polls, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *arr;
 	enum sw_err rc;
 
@@ -2818,7 +2818,7 @@ enum sw_err sw_store_poll_seed(struct sw_store *st, const char *courier, int64_t
 			       int64_t next_poll_at, int spread_s, int interval_s,
 			       int64_t *ret_added, int64_t *ret_upto)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 	int64_t upto;
 
@@ -2840,22 +2840,22 @@ enum sw_err sw_store_poll_seed(struct sw_store *st, const char *courier, int64_t
 	if ((rc = run(st, s, "poll seed")))
 		return rc;
 	if (ret_added)
-		*ret_added = sqlite3_changes(st->db);
+		*ret_added = sw_db_changes(st->db);
 	if (ret_upto)
 		*ret_upto = upto > after_id ? upto : after_id;
 	return SW_OK;
 }
 
-static void count_fill(sqlite3_stmt *s, void *elem)
+static void count_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_status_count *c = elem;
-	const unsigned char *name = sqlite3_column_text(s, 1);
+	const unsigned char *name = sw_db_column_text(s, 1);
 
 	c->courier = col_str(s, 0);
 	c->status = SW_SHIP_UNKNOWN; /* the CHECK constraint makes this moot */
 	if (name)
 		sw_store_ship_status_parse((const char *)name, &c->status);
-	c->count = sqlite3_column_int64(s, 2);
+	c->count = sw_db_column_int64(s, 2);
 }
 
 static void count_free_v(void *arr, size_t n)
@@ -2888,7 +2888,7 @@ void sw_store_status_counts_free(struct sw_status_count *list, size_t n)
 enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a, int64_t *ret_id)
 {
 	const char *promise = a->promise ? a->promise : "";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 	int64_t id;
 	int found;
@@ -2932,7 +2932,7 @@ enum sw_err sw_store_alert_record(struct sw_store *st, const struct sw_alert *a,
 enum sw_err sw_store_alert_resolve(struct sw_store *st, const char *entity, const char *keep,
 				   int64_t now, int *ret_resolved)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if (ret_resolved)
@@ -2946,7 +2946,7 @@ enum sw_err sw_store_alert_resolve(struct sw_store *st, const char *entity, cons
 		return bind_failed(st, s);
 	rc = run(st, s, "alert resolve");
 	if (rc == SW_OK && ret_resolved)
-		*ret_resolved = sqlite3_changes(st->db);
+		*ret_resolved = sw_db_changes(st->db);
 	return rc;
 }
 
@@ -2971,7 +2971,7 @@ enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_
 {
 	const char *promise = m->promise ? m->promise : "";
 	int64_t now = sw_clock_now(), id;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 	int found;
 
@@ -3003,12 +3003,12 @@ enum sw_err sw_store_outbox_enqueue(struct sw_store *st, const struct sw_outbox_
 	return existing_id(st, s, "outbox enqueue", ret_id);
 }
 
-static void outbox_fill(sqlite3_stmt *s, void *elem)
+static void outbox_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_outbox_msg *m = elem;
 	int state;
 
-	m->id = sqlite3_column_int64(s, 0);
+	m->id = sw_db_column_int64(s, 0);
 	m->entity = col_str(s, 1);
 	m->slip_kind = col_str(s, 2);
 	m->promise = col_str(s, 3);
@@ -3018,19 +3018,19 @@ static void outbox_fill(sqlite3_stmt *s, void *elem)
 	m->body = col_str(s, 7);
 	m->template_name = col_str(s, 8);
 	m->template_vars = col_str(s, 9);
-	m->next_attempt_at = sqlite3_column_int64(s, 10);
-	state = name_index(outbox_names, SW_OUTBOX_LAST, (const char *)sqlite3_column_text(s, 11));
+	m->next_attempt_at = sw_db_column_int64(s, 10);
+	state = name_index(outbox_names, SW_OUTBOX_LAST, (const char *)sw_db_column_text(s, 11));
 	m->state = (enum sw_outbox_state)state;
-	m->attempts = sqlite3_column_int(s, 12);
+	m->attempts = sw_db_column_int(s, 12);
 	m->last_error = col_str(s, 13);
-	m->created_at = sqlite3_column_int64(s, 14);
-	m->sent_at = sqlite3_column_int64(s, 15);
+	m->created_at = sw_db_column_int64(s, 14);
+	m->sent_at = sw_db_column_int64(s, 15);
 	m->smtp_response = col_str(s, 16);
 	m->grp = col_str(s, 17);
 	m->receiver = col_str(s, 18);
 }
 
-void sw_store_int_outbox_fill(sqlite3_stmt *s, struct sw_outbox_msg *m)
+void sw_store_int_outbox_fill(struct sw_db_stmt *s, struct sw_outbox_msg *m)
 {
 	outbox_fill(s, m);
 }
@@ -3051,7 +3051,7 @@ static int outbox_cmp(const void *a, const void *b)
 enum sw_err sw_store_outbox_claim(struct sw_store *st, int64_t now, int lease_s, int limit,
 				  struct sw_outbox_msg **ret_msgs, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *arr;
 	enum sw_err rc;
 
@@ -3075,13 +3075,13 @@ enum sw_err sw_store_outbox_claim(struct sw_store *st, int64_t now, int lease_s,
 }
 
 /* Runs one of the mark statements; SW_ENOTFOUND if the row is not sending. */
-static enum sw_err outbox_mark(struct sw_store *st, sqlite3_stmt *s, int64_t id)
+static enum sw_err outbox_mark(struct sw_store *st, struct sw_db_stmt *s, int64_t id)
 {
 	enum sw_err rc = run(st, s, "outbox mark");
 
 	if (rc)
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (sw_db_changes(st->db) == 0)
 		return set_err(st, SW_ENOTFOUND, "outbox: message %lld is not being sent",
 			       (long long)id);
 	return SW_OK;
@@ -3090,7 +3090,7 @@ static enum sw_err outbox_mark(struct sw_store *st, sqlite3_stmt *s, int64_t id)
 enum sw_err sw_store_outbox_mark_sent(struct sw_store *st, int64_t id, int64_t sent_at,
 				      const char *response)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_SENT);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_SENT);
 
 	if (!s)
 		return SW_ESTORE;
@@ -3102,7 +3102,7 @@ enum sw_err sw_store_outbox_mark_sent(struct sw_store *st, int64_t id, int64_t s
 enum sw_err sw_store_outbox_mark_deferred(struct sw_store *st, int64_t id, int64_t next_attempt_at,
 					  const char *error)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_DEFER);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_DEFER);
 
 	if (!s)
 		return SW_ESTORE;
@@ -3113,7 +3113,7 @@ enum sw_err sw_store_outbox_mark_deferred(struct sw_store *st, int64_t id, int64
 
 enum sw_err sw_store_outbox_mark_failed(struct sw_store *st, int64_t id, const char *error)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_FAIL);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_FAIL);
 
 	if (!s)
 		return SW_ESTORE;
@@ -3124,7 +3124,7 @@ enum sw_err sw_store_outbox_mark_failed(struct sw_store *st, int64_t id, const c
 
 enum sw_err sw_store_outbox_get(struct sw_store *st, int64_t id, struct sw_outbox_msg **ret_msg)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_GET);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_GET);
 	void *arr;
 	size_t n;
 	enum sw_err rc;
@@ -3147,7 +3147,7 @@ enum sw_err sw_store_outbox_get(struct sw_store *st, int64_t id, struct sw_outbo
 enum sw_err sw_store_outbox_count(struct sw_store *st, enum sw_outbox_state state,
 				  int64_t *ret_count)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	*ret_count = 0;
 	if ((unsigned)state >= SW_OUTBOX_LAST)
@@ -3189,7 +3189,7 @@ void sw_store_outbox_free(struct sw_outbox_msg *msgs, size_t n)
 static enum sw_err unsub_run(struct sw_store *st, enum stmt_id id, const char *email,
 			     const char *reason, int *ret_changes)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if (!nonempty(email))
@@ -3202,7 +3202,7 @@ static enum sw_err unsub_run(struct sw_store *st, enum stmt_id id, const char *e
 		return bind_failed(st, s);
 	if ((rc = run(st, s, "unsubscribe")))
 		return rc;
-	*ret_changes = sqlite3_changes(st->db);
+	*ret_changes = sw_db_changes(st->db);
 	return SW_OK;
 }
 
@@ -3228,7 +3228,7 @@ enum sw_err sw_store_unsub_remove(struct sw_store *st, const char *email)
 
 enum sw_err sw_store_unsub_check(struct sw_store *st, const char *email, int *ret_unsubscribed)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int64_t one;
 
 	*ret_unsubscribed = 0;
@@ -3241,12 +3241,12 @@ enum sw_err sw_store_unsub_check(struct sw_store *st, const char *email, int *re
 	return query_int(st, s, "unsubscribe check", &one, ret_unsubscribed);
 }
 
-static void unsub_fill(sqlite3_stmt *s, void *elem)
+static void unsub_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_unsub *u = elem;
 
 	u->email = col_str(s, 0);
-	u->added_at = sqlite3_column_int64(s, 1);
+	u->added_at = sw_db_column_int64(s, 1);
 	u->reason = col_str(s, 2);
 }
 
@@ -3267,14 +3267,14 @@ enum sw_err sw_store_unsub_list(struct sw_store *st, struct sw_unsub **ret_list,
 
 /* ---- backlog ----------------------------------------------------------- */
 
-static void backlog_fill(sqlite3_stmt *s, void *elem)
+static void backlog_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_backlog *b = elem;
 
 	b->warehouse_id = col_str(s, 0);
-	b->pick = sqlite3_column_int64(s, 1);
-	b->ship = sqlite3_column_int64(s, 2);
-	b->ship_late = sqlite3_column_int64(s, 3);
+	b->pick = sw_db_column_int64(s, 1);
+	b->ship = sw_db_column_int64(s, 2);
+	b->ship_late = sw_db_column_int64(s, 3);
 }
 
 static void backlog_free_v(void *arr, size_t n)
@@ -3286,7 +3286,7 @@ enum sw_err sw_store_order_backlog(struct sw_store *st, int64_t now, struct sw_b
 				   size_t *ret_n)
 {
 	void *list = NULL;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_list = NULL;
@@ -3325,7 +3325,7 @@ void sw_store_unsub_free(struct sw_unsub *list, size_t n)
 
 enum sw_err sw_store_outbox_mark_suppressed(struct sw_store *st, int64_t id, const char *reason)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_SUPPRESS);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_SUPPRESS);
 
 	if (!s)
 		return SW_ESTORE;
@@ -3337,7 +3337,7 @@ enum sw_err sw_store_outbox_mark_suppressed(struct sw_store *st, int64_t id, con
 enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipient, int64_t since,
 				       int64_t *ret_count)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	*ret_count = 0;
 	if (!nonempty(recipient))
@@ -3353,9 +3353,9 @@ enum sw_err sw_store_outbox_sent_since(struct sw_store *st, const char *recipien
  * bound into *ret_s, for the calls keyed by a slip.  SW_OK, SW_EINVAL
  * (entity or kind empty), SW_ESTORE. */
 static enum sw_err slip_key_stmt(struct sw_store *st, enum stmt_id id, const char *entity,
-				 const char *kind, const char *promise, sqlite3_stmt **ret_s)
+				 const char *kind, const char *promise, struct sw_db_stmt **ret_s)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	if (!nonempty(entity) || !nonempty(kind))
 		return set_err(st, SW_EINVAL, "entity and kind are required");
@@ -3370,7 +3370,7 @@ static enum sw_err slip_key_stmt(struct sw_store *st, enum stmt_id id, const cha
 
 enum sw_err sw_store_outbox_mark_obsolete(struct sw_store *st, int64_t id, const char *reason)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_OBSOLETE);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_OBSOLETE);
 
 	if (!s)
 		return SW_ESTORE;
@@ -3383,7 +3383,7 @@ enum sw_err sw_store_outbox_obsolete_key(struct sw_store *st, const char *entity
 					 const char *kind, const char *promise,
 					 const char *reason, int *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if (ret_n)
@@ -3394,14 +3394,14 @@ enum sw_err sw_store_outbox_obsolete_key(struct sw_store *st, const char *entity
 		return bind_failed(st, s);
 	rc = run(st, s, "outbox obsolete");
 	if (rc == SW_OK && ret_n)
-		*ret_n = sqlite3_changes(st->db);
+		*ret_n = sw_db_changes(st->db);
 	return rc;
 }
 
 enum sw_err sw_store_outbox_get_key(struct sw_store *st, const char *entity, const char *kind,
 				    const char *promise, struct sw_outbox_msg **ret_msg)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *arr;
 	size_t n;
 	enum sw_err rc;
@@ -3423,7 +3423,7 @@ enum sw_err sw_store_outbox_claim_group(struct sw_store *st, const char *grp,
 					const char *channel, int64_t before, int64_t lease_end,
 					struct sw_outbox_msg **ret_msgs, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *arr;
 	enum sw_err rc;
 
@@ -3447,7 +3447,7 @@ enum sw_err sw_store_outbox_claim_group(struct sw_store *st, const char *grp,
 enum sw_err sw_store_outbox_mark_merged(struct sw_store *st, int64_t id, int64_t into_id,
 					int64_t at)
 {
-	sqlite3_stmt *s = stmt(st, ST_OUTBOX_MERGED);
+	struct sw_db_stmt *s = stmt(st, ST_OUTBOX_MERGED);
 	char why[64];
 
 	if (!s)
@@ -3458,15 +3458,15 @@ enum sw_err sw_store_outbox_mark_merged(struct sw_store *st, int64_t id, int64_t
 	return outbox_mark(st, s, id);
 }
 
-static void open_alert_fill(sqlite3_stmt *s, void *elem)
+static void open_alert_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_alert *a = elem;
 
 	a->kind = col_str(s, 0);
 	a->promise = col_str(s, 1);
 	a->stage = col_str(s, 2);
-	a->stage_ratio = sqlite3_column_double(s, 3);
-	a->detected_at = sqlite3_column_int64(s, 4);
+	a->stage_ratio = sw_db_column_double(s, 3);
+	a->detected_at = sw_db_column_int64(s, 4);
 }
 
 void sw_store_alert_free(struct sw_alert *list, size_t n)
@@ -3488,7 +3488,7 @@ static void open_alert_free_v(void *arr, size_t n)
 enum sw_err sw_store_alert_open(struct sw_store *st, const char *entity,
 				struct sw_alert **ret_list, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *arr;
 	enum sw_err rc;
 
@@ -3509,7 +3509,7 @@ enum sw_err sw_store_alert_open(struct sw_store *st, const char *entity,
 enum sw_err sw_store_courier_health_note(struct sw_store *st, const char *courier, int ok,
 					 int64_t at, const char *error)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	if (!nonempty(courier) || at <= 0)
 		return set_err(st, SW_EINVAL, "courier health: courier and time are required");
@@ -3524,7 +3524,7 @@ enum sw_err sw_store_courier_health_note(struct sw_store *st, const char *courie
 enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier,
 					int64_t *ret_last_ok, int64_t *ret_last_fail)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	*ret_last_ok = *ret_last_fail = 0;
@@ -3534,15 +3534,15 @@ enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier
 		return SW_ESTORE;
 	if (b_text(s, ":courier", courier))
 		return bind_failed(st, s);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*ret_last_ok = sqlite3_column_int64(s, 0);
-		*ret_last_fail = sqlite3_column_int64(s, 1);
+	rc = sw_db_step(s);
+	if (rc == SW_DB_ROW) {
+		*ret_last_ok = sw_db_column_int64(s, 0);
+		*ret_last_fail = sw_db_column_int64(s, 1);
 		stmt_done(s);
 		return SW_OK;
 	}
 	stmt_done(s);
-	if (rc != SQLITE_DONE)
+	if (rc != SW_DB_DONE)
 		return db_err(st, "courier health");
 	return SW_ENOTFOUND;
 }
@@ -3550,7 +3550,7 @@ enum sw_err sw_store_courier_health_get(struct sw_store *st, const char *courier
 enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const char *kind,
 				  const char *promise, int *ret_exists)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int64_t n = 0;
 	enum sw_err rc;
 
@@ -3564,16 +3564,16 @@ enum sw_err sw_store_alert_exists(struct sw_store *st, const char *entity, const
 
 /* ---- alert engine: parcels with their orders --------------------------- */
 
-static void track_fill(sqlite3_stmt *s, void *elem)
+static void track_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_track *t = elem;
 
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+	if (sw_db_column_type(s, 0) != SW_DB_NULL)
 		t->parcel = parcel_row(s);
-	if (sqlite3_column_type(s, PARCEL_NCOLS) != SQLITE_NULL)
+	if (sw_db_column_type(s, PARCEL_NCOLS) != SW_DB_NULL)
 		t->order = order_row_at(s, PARCEL_NCOLS);
-	t->polled_ok_at = sqlite3_column_int64(s, PARCEL_NCOLS + ORDER_NCOLS);
-	t->polled = sqlite3_column_int(s, PARCEL_NCOLS + ORDER_NCOLS + 1);
+	t->polled_ok_at = sw_db_column_int64(s, PARCEL_NCOLS + ORDER_NCOLS);
+	t->polled = sw_db_column_int(s, PARCEL_NCOLS + ORDER_NCOLS + 1);
 }
 
 static void track_free_v(void *arr, size_t n)
@@ -3590,7 +3590,7 @@ void sw_store_track_free(struct sw_track *list, size_t n)
 	free(list);
 }
 
-static enum sw_err track_list(struct sw_store *st, sqlite3_stmt *s, struct sw_track **ret_list,
+static enum sw_err track_list(struct sw_store *st, struct sw_db_stmt *s, struct sw_track **ret_list,
 			      size_t *ret_n)
 {
 	return list_rows(st, s, "track", sizeof(struct sw_track), track_fill, track_free_v,
@@ -3600,7 +3600,7 @@ static enum sw_err track_list(struct sw_store *st, sqlite3_stmt *s, struct sw_tr
 enum sw_err sw_store_track_scan(struct sw_store *st, enum sw_track_unit unit, int64_t after_id,
 				int limit, struct sw_track **ret_list, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_list = NULL;
@@ -3618,7 +3618,7 @@ enum sw_err sw_store_track_scan(struct sw_store *st, enum sw_track_unit unit, in
 enum sw_err sw_store_track_get(struct sw_store *st, enum sw_track_unit unit, int64_t id,
 			       struct sw_track **ret_list, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_list = NULL;
@@ -3648,7 +3648,7 @@ enum sw_err sw_store_track_parcel(struct sw_store *st, const char *courier,
 				  const char *tracking_number, struct sw_track **ret_list,
 				  size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_list = NULL;
@@ -3665,7 +3665,7 @@ enum sw_err sw_store_track_parcel(struct sw_store *st, const char *courier,
 enum sw_err sw_store_track_order(struct sw_store *st, const char *warehouse_id,
 				 const char *order_id, struct sw_track **ret_list, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 	int64_t id;
 
@@ -3737,7 +3737,7 @@ static void track_key_order(struct sw_track *list, size_t *of, size_t n, size_t 
 /* Steps an among statement for n_keys keys: the rows as track_list would,
  * in key order, and each row's key index (its last column) into a new
  * *ret_of when wanted. */
-static enum sw_err track_keyed(struct sw_store *st, sqlite3_stmt *s, size_t n_keys,
+static enum sw_err track_keyed(struct sw_store *st, struct sw_db_stmt *s, size_t n_keys,
 			       struct sw_track **ret_list, size_t **ret_of, size_t *ret_n)
 {
 	int sorted = 1;
@@ -3745,7 +3745,7 @@ static enum sw_err track_keyed(struct sw_store *st, sqlite3_stmt *s, size_t n_ke
 	size_t *of = NULL, n = 0, alloc = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 16;
 			list = xreallocarray(list, alloc, sizeof(*list));
@@ -3753,13 +3753,13 @@ static enum sw_err track_keyed(struct sw_store *st, sqlite3_stmt *s, size_t n_ke
 		}
 		memset(&list[n], 0, sizeof(*list));
 		track_fill(s, &list[n]);
-		of[n] = (size_t)sqlite3_column_int64(s, TRACK_KEY_COL);
+		of[n] = (size_t)sw_db_column_int64(s, TRACK_KEY_COL);
 		if (of[n] >= n_keys) /* json_each's key of a list: cannot be */
 			of[n] = n_keys - 1;
 		sorted &= n == 0 || of[n - 1] <= of[n];
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		db_err(st, "track among");
 		stmt_done(s);
 		sw_store_track_free(list, n);
@@ -3782,7 +3782,7 @@ enum sw_err sw_store_track_among(struct sw_store *st, enum sw_track_unit unit,
 				 const struct sw_track_key *keys, size_t n,
 				 struct sw_track **ret_list, size_t **ret_of, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 	char *list;
 
@@ -3801,7 +3801,7 @@ enum sw_err sw_store_track_among(struct sw_store *st, enum sw_track_unit unit,
 		free(list);
 		return SW_ESTORE;
 	}
-	rc = b_text(s, ":list", list) != SQLITE_OK ? bind_failed(st, s)
+	rc = b_text(s, ":list", list) != SW_DB_OK ? bind_failed(st, s)
 						   : track_keyed(st, s, n, ret_list, ret_of, ret_n);
 	free(list);
 	return rc;
@@ -3812,7 +3812,7 @@ enum sw_err sw_store_track_among(struct sw_store *st, enum sw_track_unit unit,
 enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic, const void *payload,
 					size_t len, int64_t created_at, int64_t *ret_id)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int64_t id;
 	enum sw_err rc;
 
@@ -3826,8 +3826,8 @@ enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic, 
 	if (!(s = stmt(st, ST_DL_INSERT)))
 		return SW_ESTORE;
 	if (b_text(s, ":topic", topic) |
-	    sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":payload"), len ? payload : "",
-			      (int)len, SQLITE_TRANSIENT) |
+	    sw_db_bind_blob(s, sw_db_bind_parameter_index(s, ":payload"), len ? payload : "",
+			      (int)len, SW_DB_TRANSIENT) |
 	    b_int(s, ":at", created_at ? created_at : sw_clock_now()))
 		return bind_failed(st, s);
 	if ((rc = query_int(st, s, "dead letter enqueue", &id, NULL)))
@@ -3837,19 +3837,19 @@ enum sw_err sw_store_deadletter_enqueue(struct sw_store *st, const char *topic, 
 	return SW_OK;
 }
 
-static void deadletter_fill(sqlite3_stmt *s, void *elem)
+static void deadletter_fill(struct sw_db_stmt *s, void *elem)
 {
 	struct sw_deadletter *d = elem;
-	const void *p = sqlite3_column_blob(s, 2);
+	const void *p = sw_db_column_blob(s, 2);
 
-	d->id = sqlite3_column_int64(s, 0);
+	d->id = sw_db_column_int64(s, 0);
 	d->topic = col_str(s, 1);
-	d->len = (size_t)sqlite3_column_bytes(s, 2);
+	d->len = (size_t)sw_db_column_bytes(s, 2);
 	d->payload = xmalloc(d->len + 1);
 	if (d->len)
 		memcpy(d->payload, p, d->len);
 	d->payload[d->len] = '\0';
-	d->created_at = sqlite3_column_int64(s, 3);
+	d->created_at = sw_db_column_int64(s, 3);
 }
 
 static void deadletter_free_v(void *arr, size_t n)
@@ -3861,7 +3861,7 @@ enum sw_err sw_store_deadletter_list(struct sw_store *st, int64_t after_id, int 
 				     struct sw_deadletter **ret_list, size_t *ret_n)
 {
 	void *list = NULL;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_list = NULL;
@@ -3891,7 +3891,7 @@ void sw_store_deadletter_free(struct sw_deadletter *list, size_t n)
 
 enum sw_err sw_store_deadletter_delete(struct sw_store *st, int64_t id)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	if (!(s = stmt(st, ST_DL_DELETE)))
@@ -3900,14 +3900,14 @@ enum sw_err sw_store_deadletter_delete(struct sw_store *st, int64_t id)
 		return bind_failed(st, s);
 	if ((rc = run(st, s, "dead letter delete")))
 		return rc;
-	if (sqlite3_changes(st->db) == 0)
+	if (sw_db_changes(st->db) == 0)
 		return set_err(st, SW_ENOTFOUND, "dead letter %lld: not queued", (long long)id);
 	return SW_OK;
 }
 
 enum sw_err sw_store_deadletter_count(struct sw_store *st, int64_t *ret_count)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	*ret_count = 0;
 	if (!(s = stmt(st, ST_DL_COUNT)))

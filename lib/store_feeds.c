@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_feeds.h"
@@ -53,11 +53,11 @@ static bool empty(const char *s)
 
 /* Prepares sql, binds :wh or :courier (key) and up to three integers
  * (names NULL when unused); NULL with the error set on failure. */
-static sqlite3_stmt *prep(struct sw_store *st, const char *sql, const char *what,
+static struct sw_db_stmt *prep(struct sw_store *st, const char *sql, const char *what,
 			  const char *key_name, const char *key, const char *n1, int64_t v1,
 			  const char *n2, int64_t v2, const char *n3, int64_t v3)
 {
-	sqlite3_stmt *s = sw_store_int_prepare(st, sql, what);
+	struct sw_db_stmt *s = sw_store_int_prepare(st, sql, what);
 
 	if (!s)
 		return NULL;
@@ -66,26 +66,26 @@ static sqlite3_stmt *prep(struct sw_store *st, const char *sql, const char *what
 	    (n2 ? sw_store_int_bind_int(s, n2, v2) : 0) |
 	    (n3 ? sw_store_int_bind_int(s, n3, v3) : 0)) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return NULL;
 	}
 	return s;
 }
 
 /* Steps a statement that returns no row, and finalizes it. */
-static enum sw_err exec_done(struct sw_store *st, sqlite3_stmt *s, const char *what)
+static enum sw_err exec_done(struct sw_store *st, struct sw_db_stmt *s, const char *what)
 {
 	int rc;
 
 	if (!s)
 		return SW_ESTORE;
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE) {
+	rc = sw_db_step(s);
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
@@ -115,7 +115,7 @@ enum sw_err sw_store_warehouse_health(struct sw_store *st, const char *warehouse
 				      int64_t *ret_resumed_gap)
 {
 	const char *what = "warehouse health";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	*ret_last = *ret_resumed_at = *ret_resumed_gap = 0;
@@ -123,24 +123,24 @@ enum sw_err sw_store_warehouse_health(struct sw_store *st, const char *warehouse
 		return sw_store_int_err(st, SW_EINVAL, "warehouse health: empty warehouse id");
 	if (!(s = prep(st, wh_get_sql, what, ":wh", warehouse_id, NULL, 0, NULL, 0, NULL, 0)))
 		return SW_ESTORE;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*ret_last = sqlite3_column_int64(s, 0);
-		*ret_resumed_at = sqlite3_column_int64(s, 1);
-		*ret_resumed_gap = sqlite3_column_int64(s, 2);
-	} else if (rc != SQLITE_DONE) {
+	rc = sw_db_step(s);
+	if (rc == SW_DB_ROW) {
+		*ret_last = sw_db_column_int64(s, 0);
+		*ret_resumed_at = sw_db_column_int64(s, 1);
+		*ret_resumed_gap = sw_db_column_int64(s, 2);
+	} else if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
 enum sw_err sw_store_feed_warehouses(struct sw_store *st, char ***ret_ids, size_t *ret_n)
 {
 	const char *what = "warehouse feeds";
-	sqlite3_stmt *s = sw_store_int_prepare(st, wh_list_sql, what);
+	struct sw_db_stmt *s = sw_store_int_prepare(st, wh_list_sql, what);
 	char **ids = NULL;
 	size_t n = 0;
 	int rc;
@@ -149,12 +149,12 @@ enum sw_err sw_store_feed_warehouses(struct sw_store *st, char ***ret_ids, size_
 	*ret_n = 0;
 	if (!s)
 		return SW_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		ids = xreallocarray(ids, n + 1, sizeof(*ids));
-		ids[n++] = xstrdup((const char *)sqlite3_column_text(s, 0));
+		ids[n++] = xstrdup((const char *)sw_db_column_text(s, 0));
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sw_db_finalize(s);
+	if (rc != SW_DB_DONE) {
 		sw_store_sig_ids_free(ids, n);
 		return sw_store_int_dberr(st, what);
 	}
@@ -190,7 +190,7 @@ enum sw_err sw_store_courier_polls_sum(struct sw_store *st, const char *courier,
 				       int64_t *ret_ok, int64_t *ret_failed)
 {
 	const char *what = "courier polls";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	*ret_ok = *ret_failed = 0;
@@ -199,17 +199,17 @@ enum sw_err sw_store_courier_polls_sum(struct sw_store *st, const char *courier,
 	if (!(s = prep(st, polls_sum_sql, what, ":courier", courier, ":since", since, NULL, 0,
 		       NULL, 0)))
 		return SW_ESTORE;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*ret_ok = sqlite3_column_int64(s, 0);
-		*ret_failed = sqlite3_column_int64(s, 1);
-		rc = SQLITE_DONE;
+	rc = sw_db_step(s);
+	if (rc == SW_DB_ROW) {
+		*ret_ok = sw_db_column_int64(s, 0);
+		*ret_failed = sw_db_column_int64(s, 1);
+		rc = SW_DB_DONE;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store_int.h"
 #include "lib/store_journal.h"
@@ -36,7 +36,7 @@ enum sw_err sw_store_journal_keys(struct sw_store *st, int64_t after_seq, int li
 				  void *arg, int *ret_count)
 {
 	enum sw_err rc = SW_OK;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int n = 0, step;
 
 	if (ret_count)
@@ -50,24 +50,24 @@ enum sw_err sw_store_journal_keys(struct sw_store *st, int64_t after_seq, int li
 		return SW_ESTORE;
 	if (sw_store_int_bind_int(s, ":after", after_seq) |
 	    sw_store_int_bind_int(s, ":limit", limit)) {
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return sw_store_int_dberr(st, "journal keys");
 	}
-	while (rc == SW_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+	while (rc == SW_OK && (step = sw_db_step(s)) == SW_DB_ROW) {
 		struct sw_journal_event ev = { 0 };
 
-		ev.seq = sqlite3_column_int64(s, 0);
-		ev.kind = (const char *)sqlite3_column_text(s, 1);
-		ev.warehouse_id = (const char *)sqlite3_column_text(s, 2);
-		ev.order_id = (const char *)sqlite3_column_text(s, 3);
-		ev.courier = (const char *)sqlite3_column_text(s, 4);
-		ev.tracking_number = (const char *)sqlite3_column_text(s, 5);
+		ev.seq = sw_db_column_int64(s, 0);
+		ev.kind = (const char *)sw_db_column_text(s, 1);
+		ev.warehouse_id = (const char *)sw_db_column_text(s, 2);
+		ev.order_id = (const char *)sw_db_column_text(s, 3);
+		ev.courier = (const char *)sw_db_column_text(s, 4);
+		ev.tracking_number = (const char *)sw_db_column_text(s, 5);
 		rc = cb(&ev, arg);
 		n++;
 	}
-	if (rc == SW_OK && step != SQLITE_DONE)
+	if (rc == SW_OK && step != SW_DB_DONE)
 		rc = sw_store_int_dberr(st, "journal keys");
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	if (ret_count)
 		*ret_count = n;
 	return rc;
@@ -78,7 +78,7 @@ enum sw_err sw_store_alert_open_among(struct sw_store *st, const char *const *en
 {
 	struct sw_buf b;
 	char *list;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	for (size_t i = 0; i < n; i++)
@@ -101,22 +101,22 @@ enum sw_err sw_store_alert_open_among(struct sw_store *st, const char *const *en
 		free(list);
 		return SW_ESTORE;
 	}
-	if (sw_store_int_bind_text(s, ":list", list) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (sw_store_int_bind_text(s, ":list", list) != SW_DB_OK) {
+		sw_db_finalize(s);
 		free(list);
 		return sw_store_int_dberr(st, "open alerts among");
 	}
 	for (size_t i = 0; i < n; i++)
 		ret_open[i] = false;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		sqlite3_int64 k = sqlite3_column_int64(s, 0);
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
+		int64_t k = sw_db_column_int64(s, 0);
 
 		if (k >= 0 && (size_t)k < n)
 			ret_open[k] = true;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	free(list);
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		for (size_t i = 0; i < n; i++)
 			ret_open[i] = true;
 		return sw_store_int_dberr(st, "open alerts among");

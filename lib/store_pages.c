@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -96,15 +96,15 @@ static bool page_valid(const struct sw_page *p)
 	       p->notified_severity < SW_SEV_LAST;
 }
 
-static int page_bind(sqlite3_stmt *s, const struct sw_page *p)
+static int page_bind(struct sw_db_stmt *s, const struct sw_page *p)
 {
-	int i = sqlite3_bind_parameter_index(s, ":value");
+	int i = sw_db_bind_parameter_index(s, ":value");
 
 	return bind_text(s, ":rule", p->rule) | bind_text(s, ":subject", p->subject) |
 	       bind_text(s, ":labels", p->labels) |
 	       bind_text(s, ":state", sw_page_state_name(p->state)) |
 	       bind_int(s, ":severity", p->severity) |
-	       (p->has_value ? sqlite3_bind_double(s, i, p->value) : sqlite3_bind_null(s, i)) |
+	       (p->has_value ? sw_db_bind_double(s, i, p->value) : sw_db_bind_null(s, i)) |
 	       bind_text(s, ":summary", p->summary) | bind_text(s, ":figures", p->figures) |
 	       bind_int(s, ":state_since", p->state_since) |
 	       bind_int(s, ":active_since", p->active_since) |
@@ -126,7 +126,7 @@ static int page_bind(sqlite3_stmt *s, const struct sw_page *p)
 enum sw_err sw_store_page_put(struct sw_store *st, const struct sw_page *p, int64_t *ret_id)
 {
 	bool insert = p && p->id == 0;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc = SW_OK;
 	int r;
 
@@ -134,83 +134,83 @@ enum sw_err sw_store_page_put(struct sw_store *st, const struct sw_page *p, int6
 		return sw_store_int_err(st, SW_EINVAL, "page put: incomplete page");
 	if (!(s = prep(st, insert ? page_insert_sql : page_update_sql, "page put")))
 		return SW_ESTORE;
-	if (page_bind(s, p) != SQLITE_OK || (!insert && bind_int(s, ":id", p->id) != SQLITE_OK)) {
+	if (page_bind(s, p) != SW_DB_OK || (!insert && bind_int(s, ":id", p->id) != SW_DB_OK)) {
 		rc = sw_store_int_dberr(st, "page put (bind)");
 		goto out;
 	}
-	r = sqlite3_step(s);
-	if (insert && r == SQLITE_ROW) {
+	r = sw_db_step(s);
+	if (insert && r == SW_DB_ROW) {
 		if (ret_id)
-			*ret_id = sqlite3_column_int64(s, 0);
-		r = sqlite3_step(s);
-	} else if (insert && r == SQLITE_DONE) {
+			*ret_id = sw_db_column_int64(s, 0);
+		r = sw_db_step(s);
+	} else if (insert && r == SW_DB_DONE) {
 		rc = sw_store_int_err(st, SW_EDUP, "page %s %s exists", p->rule, p->subject);
 		goto out;
 	}
-	if (r != SQLITE_DONE)
+	if (r != SW_DB_DONE)
 		rc = sw_store_int_dberr(st, "page put");
-	else if (!insert && sqlite3_changes(sw_store_int_db(st)) == 0)
+	else if (!insert && sw_db_changes(sw_store_int_db(st)) == 0)
 		rc = sw_store_int_err(st, SW_ENOTFOUND, "page %lld (%s %s) not found",
 				      (long long)p->id, p->rule, p->subject);
 	else if (!insert && ret_id)
 		*ret_id = p->id;
 out:
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
-static void page_fill(sqlite3_stmt *s, struct sw_page *p)
+static void page_fill(struct sw_db_stmt *s, struct sw_page *p)
 {
 	int v;
 
 	memset(p, 0, sizeof(*p));
-	p->id = sqlite3_column_int64(s, 0);
+	p->id = sw_db_column_int64(s, 0);
 	p->rule = sw_store_int_col_str(s, 1);
 	p->subject = sw_store_int_col_str(s, 2);
 	p->labels = sw_store_int_col_str(s, 3);
-	v = sw_page_state_parse((const char *)sqlite3_column_text(s, 4));
+	v = sw_page_state_parse((const char *)sw_db_column_text(s, 4));
 	p->state = v < 0 ? SW_PAGE_OK : (enum sw_page_state)v;
-	p->severity = sqlite3_column_int(s, 5);
-	p->has_value = sqlite3_column_type(s, 6) != SQLITE_NULL;
-	p->value = sqlite3_column_double(s, 6);
+	p->severity = sw_db_column_int(s, 5);
+	p->has_value = sw_db_column_type(s, 6) != SW_DB_NULL;
+	p->value = sw_db_column_double(s, 6);
 	p->summary = sw_store_int_col_str(s, 7);
 	p->figures = sw_store_int_col_str(s, 8);
-	p->state_since = sqlite3_column_int64(s, 9);
-	p->active_since = sqlite3_column_int64(s, 10);
-	p->firing_since = sqlite3_column_int64(s, 11);
-	p->incident = sqlite3_column_int64(s, 12);
-	p->evaluated_at = sqlite3_column_int64(s, 13);
-	v = sw_page_state_parse((const char *)sqlite3_column_text(s, 14));
+	p->state_since = sw_db_column_int64(s, 9);
+	p->active_since = sw_db_column_int64(s, 10);
+	p->firing_since = sw_db_column_int64(s, 11);
+	p->incident = sw_db_column_int64(s, 12);
+	p->evaluated_at = sw_db_column_int64(s, 13);
+	v = sw_page_state_parse((const char *)sw_db_column_text(s, 14));
 	p->notified_state = v < 0 ? SW_PAGE_OK : (enum sw_page_state)v;
-	p->notified_severity = sqlite3_column_int(s, 15);
-	p->notified_incident = sqlite3_column_int64(s, 16);
-	p->notified_at = sqlite3_column_int64(s, 17);
-	p->first_notified_at = sqlite3_column_int64(s, 18);
-	p->notify_seq = sqlite3_column_int64(s, 19);
+	p->notified_severity = sw_db_column_int(s, 15);
+	p->notified_incident = sw_db_column_int64(s, 16);
+	p->notified_at = sw_db_column_int64(s, 17);
+	p->first_notified_at = sw_db_column_int64(s, 18);
+	p->notify_seq = sw_db_column_int64(s, 19);
 	p->receiver = sw_store_int_col_str(s, 20);
 	p->escalated_to = sw_store_int_col_str(s, 21);
-	p->escalated_at = sqlite3_column_int64(s, 22);
-	p->ack_notified = sqlite3_column_int(s, 23) != 0;
-	p->flap_start = sqlite3_column_int64(s, 24);
-	p->flap_changes = sqlite3_column_int(s, 25);
+	p->escalated_at = sw_db_column_int64(s, 22);
+	p->ack_notified = sw_db_column_int(s, 23) != 0;
+	p->flap_start = sw_db_column_int64(s, 24);
+	p->flap_changes = sw_db_column_int(s, 25);
 }
 
 /* Runs s (bound) and collects its rows as pages. */
-static enum sw_err page_rows(struct sw_store *st, sqlite3_stmt *s, const char *what,
+static enum sw_err page_rows(struct sw_store *st, struct sw_db_stmt *s, const char *what,
 			     struct sw_page **ret_list, size_t *ret_n)
 {
 	struct sw_page *arr = NULL;
 	size_t n = 0, cap = 0;
 	int r;
 
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = sw_db_step(s)) == SW_DB_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			arr = xreallocarray(arr, cap, sizeof(*arr));
 		}
 		page_fill(s, &arr[n++]);
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SW_DB_DONE) {
 		sw_store_page_free(arr, n);
 		return sw_store_int_dberr(st, what);
 	}
@@ -219,7 +219,7 @@ static enum sw_err page_rows(struct sw_store *st, sqlite3_stmt *s, const char *w
 	return SW_OK;
 }
 
-static enum sw_err page_one(struct sw_store *st, sqlite3_stmt *s, const char *what,
+static enum sw_err page_one(struct sw_store *st, struct sw_db_stmt *s, const char *what,
 			    struct sw_page **ret_page)
 {
 	size_t n = 0;
@@ -233,7 +233,7 @@ static enum sw_err page_one(struct sw_store *st, sqlite3_stmt *s, const char *wh
 enum sw_err sw_store_page_get(struct sw_store *st, const char *rule, const char *subject,
 			      struct sw_page **ret_page)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_page = NULL;
@@ -242,36 +242,36 @@ enum sw_err sw_store_page_get(struct sw_store *st, const char *rule, const char 
 	if (!(s = prep(st, "SELECT " PAGE_COLS " FROM pages WHERE rule = :rule AND"
 			   " subject = :subject", "page get")))
 		return SW_ESTORE;
-	if ((bind_text(s, ":rule", rule) | bind_text(s, ":subject", subject)) != SQLITE_OK)
+	if ((bind_text(s, ":rule", rule) | bind_text(s, ":subject", subject)) != SW_DB_OK)
 		rc = sw_store_int_dberr(st, "page get (bind)");
 	else
 		rc = page_one(st, s, "page get", ret_page);
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
 enum sw_err sw_store_page_get_id(struct sw_store *st, int64_t id, struct sw_page **ret_page)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_page = NULL;
 	if (!(s = prep(st, "SELECT " PAGE_COLS " FROM pages WHERE id = :id", "page get")))
 		return SW_ESTORE;
-	if (bind_int(s, ":id", id) != SQLITE_OK)
+	if (bind_int(s, ":id", id) != SW_DB_OK)
 		rc = sw_store_int_dberr(st, "page get (bind)");
 	else
 		rc = page_one(st, s, "page get", ret_page);
 	if (rc == SW_ENOTFOUND)
 		sw_store_int_err(st, SW_ENOTFOUND, "page %lld: no such page", (long long)id);
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
 enum sw_err sw_store_page_list(struct sw_store *st, bool all, struct sw_page **ret_list,
 			       size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_list = NULL;
@@ -279,11 +279,11 @@ enum sw_err sw_store_page_list(struct sw_store *st, bool all, struct sw_page **r
 	if (!(s = prep(st, "SELECT " PAGE_COLS " FROM pages WHERE :all OR state != 'ok' OR"
 			   " notified_state != 'ok' ORDER BY id", "page list")))
 		return SW_ESTORE;
-	if (bind_int(s, ":all", all) != SQLITE_OK)
+	if (bind_int(s, ":all", all) != SW_DB_OK)
 		rc = sw_store_int_dberr(st, "page list (bind)");
 	else
 		rc = page_rows(st, s, "page list", ret_list, ret_n);
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
@@ -329,14 +329,14 @@ static int msg_cmp(const void *a, const void *b)
 }
 
 /* Runs s (bound) and collects its rows as outbox messages. */
-static enum sw_err msg_rows(struct sw_store *st, sqlite3_stmt *s, const char *what,
+static enum sw_err msg_rows(struct sw_store *st, struct sw_db_stmt *s, const char *what,
 			    struct sw_outbox_msg **ret, size_t *ret_n)
 {
 	struct sw_outbox_msg *arr = NULL;
 	size_t n = 0, cap = 0;
 	int r;
 
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((r = sw_db_step(s)) == SW_DB_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			arr = xreallocarray(arr, cap, sizeof(*arr));
@@ -344,7 +344,7 @@ static enum sw_err msg_rows(struct sw_store *st, sqlite3_stmt *s, const char *wh
 		memset(&arr[n], 0, sizeof(arr[n]));
 		sw_store_int_outbox_fill(s, &arr[n++]);
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SW_DB_DONE) {
 		sw_store_outbox_free(arr, n);
 		return sw_store_int_dberr(st, what);
 	}
@@ -358,7 +358,7 @@ static enum sw_err msg_rows(struct sw_store *st, sqlite3_stmt *s, const char *wh
 enum sw_err sw_store_page_claim(struct sw_store *st, int64_t now, int lease_s, int limit,
 				struct sw_outbox_msg **ret_msgs, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	*ret_msgs = NULL;
@@ -368,11 +368,11 @@ enum sw_err sw_store_page_claim(struct sw_store *st, int64_t now, int lease_s, i
 	if (!(s = prep(st, page_claim_sql, "page claim")))
 		return SW_ESTORE;
 	if ((bind_int(s, ":now", now) | bind_int(s, ":lease_end", now + lease_s) |
-	     bind_int(s, ":limit", limit)) != SQLITE_OK)
+	     bind_int(s, ":limit", limit)) != SW_DB_OK)
 		rc = sw_store_int_dberr(st, "page claim (bind)");
 	else
 		rc = msg_rows(st, s, "page claim", ret_msgs, ret_n);
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
@@ -385,7 +385,7 @@ static void page_entity(int64_t id, char *buf, size_t len)
 enum sw_err sw_store_page_outbox_counts(struct sw_store *st, int64_t page_id,
 					int64_t counts[SW_OUTBOX_LAST])
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	char entity[40];
 	enum sw_err rc = SW_OK;
 	int r;
@@ -395,28 +395,28 @@ enum sw_err sw_store_page_outbox_counts(struct sw_store *st, int64_t page_id,
 	if (!(s = prep(st, "SELECT state, count(*) FROM outbox WHERE entity = :entity AND"
 			   " receiver IS NOT NULL GROUP BY state", "page counts")))
 		return SW_ESTORE;
-	if (bind_text(s, ":entity", entity) != SQLITE_OK) {
+	if (bind_text(s, ":entity", entity) != SW_DB_OK) {
 		rc = sw_store_int_dberr(st, "page counts (bind)");
 		goto out;
 	}
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(s, 0);
+	while ((r = sw_db_step(s)) == SW_DB_ROW) {
+		const char *name = (const char *)sw_db_column_text(s, 0);
 
 		for (int i = 0; name && i < SW_OUTBOX_LAST; i++)
 			if (strcmp(sw_store_outbox_state_name((enum sw_outbox_state)i), name) == 0)
-				counts[i] = sqlite3_column_int64(s, 1);
+				counts[i] = sw_db_column_int64(s, 1);
 	}
-	if (r != SQLITE_DONE)
+	if (r != SW_DB_DONE)
 		rc = sw_store_int_dberr(st, "page counts");
 out:
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
 enum sw_err sw_store_page_last_note(struct sw_store *st, int64_t page_id,
 				    struct sw_outbox_msg **ret_msg)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	char entity[40];
 	size_t n = 0;
 	enum sw_err rc;
@@ -426,13 +426,13 @@ enum sw_err sw_store_page_last_note(struct sw_store *st, int64_t page_id,
 	if (!(s = prep(st, "SELECT " SW_STORE_OUTBOX_COLS " FROM outbox WHERE entity = :entity"
 			   " AND receiver IS NOT NULL ORDER BY id DESC LIMIT 1", "page note")))
 		return SW_ESTORE;
-	if (bind_text(s, ":entity", entity) != SQLITE_OK)
+	if (bind_text(s, ":entity", entity) != SW_DB_OK)
 		rc = sw_store_int_dberr(st, "page note (bind)");
 	else
 		rc = msg_rows(st, s, "page note", ret_msg, &n);
 	if (rc == SW_OK && n == 0)
 		rc = sw_store_int_err(st, SW_ENOTFOUND, "page %lld has no notification",
 				      (long long)page_id);
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -75,17 +75,17 @@ static bool empty(const char *s)
 }
 
 /* Prepares sql with :courier and :now bound; NULL with the error set. */
-static sqlite3_stmt *prep(struct sw_store *st, const char *sql, const char *what,
+static struct sw_db_stmt *prep(struct sw_store *st, const char *sql, const char *what,
 			  const char *courier, int64_t now)
 {
-	sqlite3_stmt *s = sw_store_int_prepare(st, sql, what);
+	struct sw_db_stmt *s = sw_store_int_prepare(st, sql, what);
 
 	if (!s)
 		return NULL;
 	if (sw_store_int_bind_text(s, ":courier", courier) |
 	    sw_store_int_bind_int(s, ":now", now)) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return NULL;
 	}
 	return s;
@@ -95,7 +95,7 @@ enum sw_err sw_store_pollplan_counts(struct sw_store *st, const char *courier, i
 				     struct sw_poll_class_count ret[SW_POLL_CLASS_LAST])
 {
 	const char *what = "poll plan counts";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	memset(ret, 0, sizeof(*ret) * SW_POLL_CLASS_LAST);
@@ -103,30 +103,30 @@ enum sw_err sw_store_pollplan_counts(struct sw_store *st, const char *courier, i
 		return sw_store_int_err(st, SW_EINVAL, "poll plan: empty courier");
 	if (!(s = prep(st, counts_sql, what, courier, now)))
 		return SW_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int cls = sqlite3_column_int(s, 0);
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
+		int cls = sw_db_column_int(s, 0);
 
 		if (cls < 0 || cls >= SW_POLL_CLASS_LAST)
 			continue; /* cannot happen: CLASS_SQL */
-		ret[cls].count = sqlite3_column_int64(s, 1);
-		ret[cls].rate = sqlite3_column_double(s, 2);
+		ret[cls].count = sw_db_column_int64(s, 1);
+		ret[cls].rate = sw_db_column_double(s, 2);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	sw_db_finalize(s);
+	if (rc != SW_DB_DONE)
 		return sw_store_int_dberr(st, what);
 	return SW_OK;
 }
 
-static void due_fill(sqlite3_stmt *s, struct sw_poll *p)
+static void due_fill(struct sw_db_stmt *s, struct sw_poll *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->parcel_id = sqlite3_column_int64(s, 0);
+	p->parcel_id = sw_db_column_int64(s, 0);
 	p->courier = sw_store_int_col_str(s, 1);
 	p->tracking_number = sw_store_int_col_str(s, 2);
-	p->next_poll_at = sqlite3_column_int64(s, 3);
-	p->interval_s = sqlite3_column_int(s, 4);
-	p->failures = sqlite3_column_int(s, 5);
-	p->last_polled_at = sqlite3_column_int64(s, 6);
+	p->next_poll_at = sw_db_column_int64(s, 3);
+	p->interval_s = sw_db_column_int(s, 4);
+	p->failures = sw_db_column_int(s, 5);
+	p->last_polled_at = sw_db_column_int64(s, 6);
 	p->last_error = sw_store_int_col_str(s, 7);
 }
 
@@ -137,7 +137,7 @@ enum sw_err sw_store_pollplan_due(struct sw_store *st, const char *courier, int6
 	const char *what = "poll plan due";
 	struct sw_poll *arr = NULL;
 	size_t n = 0;
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	*ret_polls = NULL;
@@ -151,15 +151,15 @@ enum sw_err sw_store_pollplan_due(struct sw_store *st, const char *courier, int6
 		return SW_ESTORE;
 	if (sw_store_int_bind_int(s, ":before", before) |
 	    sw_store_int_bind_int(s, ":limit", limit)) {
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return sw_store_int_dberr(st, what);
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		arr = xreallocarray(arr, n + 1, sizeof(*arr));
 		due_fill(s, &arr[n++]);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	sw_db_finalize(s);
+	if (rc != SW_DB_DONE) {
 		sw_store_poll_free(arr, n);
 		return sw_store_int_dberr(st, what);
 	}
@@ -173,7 +173,7 @@ enum sw_err sw_store_pollplan_class(struct sw_store *st, const char *courier,
 				    enum sw_poll_class *ret_class)
 {
 	const char *what = "poll plan class";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc, cls = SW_POLL_CLASS_OTHER;
 
 	*ret_class = SW_POLL_CLASS_OTHER;
@@ -184,17 +184,17 @@ enum sw_err sw_store_pollplan_class(struct sw_store *st, const char *courier,
 	if (!(s = prep(st, class_sql, what, courier, now)))
 		return SW_ESTORE;
 	if (sw_store_int_bind_text(s, ":tn", tracking_number)) {
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return sw_store_int_dberr(st, what);
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		cls = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_DONE)
+	rc = sw_db_step(s);
+	if (rc == SW_DB_ROW)
+		cls = sw_db_column_int(s, 0);
+	sw_db_finalize(s);
+	if (rc == SW_DB_DONE)
 		return sw_store_int_err(st, SW_ENOTFOUND, "poll plan: no active parcel %s/%s",
 					courier, tracking_number);
-	if (rc != SQLITE_ROW)
+	if (rc != SW_DB_ROW)
 		return sw_store_int_dberr(st, what);
 	*ret_class =
 	    cls >= 0 && cls < SW_POLL_CLASS_LAST ? (enum sw_poll_class)cls : SW_POLL_CLASS_OTHER;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -41,15 +41,15 @@ static bool empty(const char *s)
 	return s == NULL || s[0] == '\0';
 }
 
-static int bind_real(sqlite3_stmt *s, const char *name, double v)
+static int bind_real(struct sw_db_stmt *s, const char *name, double v)
 {
-	return sqlite3_bind_double(s, sqlite3_bind_parameter_index(s, name), v);
+	return sw_db_bind_double(s, sw_db_bind_parameter_index(s, name), v);
 }
 
 enum sw_err sw_store_probe_put(struct sw_store *st, const struct sw_probe_row *r)
 {
 	const char *what = "probe result";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	if (empty(r->name) || empty(r->kind))
@@ -63,54 +63,54 @@ enum sw_err sw_store_probe_put(struct sw_store *st, const struct sw_probe_row *r
 	     sw_store_int_bind_int(s, ":lost", r->lost) | bind_real(s, ":p50", r->lat_p50) |
 	     bind_real(s, ":max", r->lat_max) |
 	     (r->has_value ? bind_real(s, ":value", r->value)
-			   : sqlite3_bind_null(s, sqlite3_bind_parameter_index(s, ":value"))) |
+			   : sw_db_bind_null(s, sw_db_bind_parameter_index(s, ":value"))) |
 	     sw_store_int_bind_text(s, ":reason", r->ok || empty(r->reason) ? NULL : r->reason) |
 	     sw_store_int_bind_text(s, ":detail", empty(r->detail) ? NULL : r->detail);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-	if (rc != SQLITE_OK)
+	if (rc == SW_DB_OK)
+		rc = sw_db_step(s) == SW_DB_DONE ? SW_DB_OK : SW_DB_ERROR;
+	if (rc != SW_DB_OK)
 		sw_store_int_dberr(st, what);
-	sqlite3_finalize(s);
-	return rc == SQLITE_OK ? SW_OK : SW_ESTORE;
+	sw_db_finalize(s);
+	return rc == SW_DB_OK ? SW_OK : SW_ESTORE;
 }
 
-static void fill(sqlite3_stmt *s, struct sw_probe_row *r)
+static void fill(struct sw_db_stmt *s, struct sw_probe_row *r)
 {
 	r->name = sw_store_int_col_str(s, 0);
 	r->kind = sw_store_int_col_str(s, 1);
-	r->at = sqlite3_column_int64(s, 2);
-	r->ok = sqlite3_column_int(s, 3) != 0;
-	r->sent = sqlite3_column_int(s, 4);
-	r->lost = sqlite3_column_int(s, 5);
-	r->lat_p50 = sqlite3_column_double(s, 6);
-	r->lat_max = sqlite3_column_double(s, 7);
-	r->has_value = sqlite3_column_type(s, 8) != SQLITE_NULL;
-	r->value = r->has_value ? sqlite3_column_double(s, 8) : 0;
+	r->at = sw_db_column_int64(s, 2);
+	r->ok = sw_db_column_int(s, 3) != 0;
+	r->sent = sw_db_column_int(s, 4);
+	r->lost = sw_db_column_int(s, 5);
+	r->lat_p50 = sw_db_column_double(s, 6);
+	r->lat_max = sw_db_column_double(s, 7);
+	r->has_value = sw_db_column_type(s, 8) != SW_DB_NULL;
+	r->value = r->has_value ? sw_db_column_double(s, 8) : 0;
 	r->reason = sw_store_int_col_str(s, 9);
 	r->detail = sw_store_int_col_str(s, 10);
-	r->failing_since = sqlite3_column_int64(s, 11);
+	r->failing_since = sw_db_column_int64(s, 11);
 }
 
 /* Steps s to the end, collecting rows; finalizes s. */
-static enum sw_err collect(struct sw_store *st, sqlite3_stmt *s, const char *what,
+static enum sw_err collect(struct sw_store *st, struct sw_db_stmt *s, const char *what,
 			   struct sw_probe_row **ret, size_t *ret_n)
 {
 	struct sw_probe_row *rows = NULL;
 	size_t n = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		rows = xreallocarray(rows, n + 1, sizeof(*rows));
 		memset(&rows[n], 0, sizeof(rows[n]));
 		fill(s, &rows[n++]);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		sw_store_probe_rows_free(rows, n);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	*ret = rows;
 	*ret_n = n;
 	return SW_OK;
@@ -119,7 +119,7 @@ static enum sw_err collect(struct sw_store *st, sqlite3_stmt *s, const char *wha
 enum sw_err sw_store_probe_get(struct sw_store *st, const char *name, struct sw_probe_row **ret)
 {
 	const char *what = "probe result";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	size_t n = 0;
 	enum sw_err rc;
 
@@ -127,9 +127,9 @@ enum sw_err sw_store_probe_get(struct sw_store *st, const char *name, struct sw_
 	s = sw_store_int_prepare(st, get_sql, what);
 	if (!s)
 		return SW_ESTORE;
-	if (sw_store_int_bind_text(s, ":name", name ? name : "") != SQLITE_OK) {
+	if (sw_store_int_bind_text(s, ":name", name ? name : "") != SW_DB_OK) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	rc = collect(st, s, what, ret, &n);
@@ -142,7 +142,7 @@ enum sw_err sw_store_probe_get(struct sw_store *st, const char *name, struct sw_
 enum sw_err sw_store_probe_list(struct sw_store *st, struct sw_probe_row **ret, size_t *ret_n)
 {
 	const char *what = "probe results";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 
 	*ret = NULL;
 	*ret_n = 0;

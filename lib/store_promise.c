@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -304,14 +304,14 @@ struct reader {
 	struct sw_store *st;
 	const struct sw_promise_query *q;
 	int64_t from_days, to_days;
-	sqlite3_stmt *slips;
+	struct sw_db_stmt *slips;
 	struct sw_promise_data *d;
 	struct rorder cur;
 };
 
-static const char *text(sqlite3_stmt *s, int i)
+static const char *text(struct sw_db_stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(s, i);
+	return (const char *)sw_db_column_text(s, i);
 }
 
 static void rorder_clear(struct rorder *o)
@@ -328,7 +328,7 @@ static void rorder_clear(struct rorder *o)
 
 /* The promise's day: a date promise's own date, else the instant's date
  * in the report's zone. */
-static enum sw_err promise_day(struct reader *r, sqlite3_stmt *s, int64_t *ret)
+static enum sw_err promise_day(struct reader *r, struct sw_db_stmt *s, int64_t *ret)
 {
 	const char *kind = text(s, C_KIND), *t = text(s, C_TEXT);
 	struct sw_tz_local local;
@@ -338,26 +338,26 @@ static enum sw_err promise_day(struct reader *r, sqlite3_stmt *s, int64_t *ret)
 		*ret = sw_date_to_days(&d);
 		return SW_OK;
 	}
-	if (sw_tz_utc_to_local(r->q->zone, sqlite3_column_int64(s, C_PD), &local) != SW_OK)
+	if (sw_tz_utc_to_local(r->q->zone, sw_db_column_int64(s, C_PD), &local) != SW_OK)
 		return sw_store_int_err(r->st, SW_ERANGE,
 					"promise report: order %s/%s: promise %lld"
 					" has no date in %s",
 					text(s, C_WH), text(s, C_OID),
-					(long long)sqlite3_column_int64(s, C_PD), r->q->zone);
+					(long long)sw_db_column_int64(s, C_PD), r->q->zone);
 	*ret = sw_date_to_days(&local.date);
 	return SW_OK;
 }
 
 /* Starts the order of row s. */
-static enum sw_err order_begin(struct reader *r, sqlite3_stmt *s)
+static enum sw_err order_begin(struct reader *r, struct sw_db_stmt *s)
 {
 	struct rorder *o = &r->cur;
 	struct pool *pool = &r->d->pool;
 	char dest[SW_STAGE_DEST_MAX], *lane;
 	enum sw_err rc;
 
-	o->id = sqlite3_column_int64(s, C_ID);
-	o->pd = sqlite3_column_int64(s, C_PD);
+	o->id = sw_db_column_int64(s, C_ID);
+	o->pd = sw_db_column_int64(s, C_PD);
 	if ((rc = promise_day(r, s, &o->day)))
 		return rc;
 	o->in_range = o->day >= r->from_days && o->day < r->to_days;
@@ -379,14 +379,14 @@ static enum sw_err order_begin(struct reader *r, sqlite3_stmt *s)
 }
 
 /* Adds the parcel of row s (if any) to the current order. */
-static void order_parcel(struct reader *r, sqlite3_stmt *s)
+static void order_parcel(struct reader *r, struct sw_db_stmt *s)
 {
 	struct rorder *o = &r->cur;
 	struct rparcel *p;
-	int64_t deliv = sqlite3_column_int64(s, C_DELIV), att = sqlite3_column_int64(s, C_ATTEMPT);
+	int64_t deliv = sw_db_column_int64(s, C_DELIV), att = sw_db_column_int64(s, C_ATTEMPT);
 	struct sw_date eta, got;
 
-	if (!o->in_range || sqlite3_column_type(s, C_COURIER) == SQLITE_NULL)
+	if (!o->in_range || sw_db_column_type(s, C_COURIER) == SW_DB_NULL)
 		return;
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 4;
@@ -401,7 +401,7 @@ static void order_parcel(struct reader *r, sqlite3_stmt *s)
 	if (deliv && text(s, C_FIRST_ETA) &&
 	    sw_date_parse(text(s, C_FIRST_ETA), &eta, NULL, 0) == SW_OK) {
 		/* the delivery's date as the courier wrote it */
-		int64_t local = deliv + sqlite3_column_int64(s, C_DELIV_OFF);
+		int64_t local = deliv + sw_db_column_int64(s, C_DELIV_OFF);
 		int64_t days = local / DAY_S - (local % DAY_S < 0);
 
 		sw_date_from_days(days, &got);
@@ -428,17 +428,17 @@ struct blame {
 static enum sw_err slips_of(struct reader *r, const char *entity, struct blame *b,
 			    int64_t *ret_warn_at)
 {
-	sqlite3_stmt *s = r->slips;
+	struct sw_db_stmt *s = r->slips;
 	int step;
 
 	if (ret_warn_at)
 		*ret_warn_at = 0;
-	sqlite3_reset(s);
-	if (sw_store_int_bind_text(s, ":e", entity) != SQLITE_OK)
+	sw_db_reset(s);
+	if (sw_store_int_bind_text(s, ":e", entity) != SW_DB_OK)
 		return sw_store_int_dberr(r->st, "promise report: slips");
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = sw_db_step(s)) == SW_DB_ROW) {
 		const char *kind = text(s, 0), *stage = text(s, 1);
-		int64_t at = sqlite3_column_int64(s, 2);
+		int64_t at = sw_db_column_int64(s, 2);
 
 		if (strcmp(kind, "exception") == 0 || strcmp(kind, "returning") == 0)
 			b->exception = true;
@@ -451,7 +451,7 @@ static enum sw_err slips_of(struct reader *r, const char *entity, struct blame *
 		    (*ret_warn_at == 0 || at < *ret_warn_at))
 			*ret_warn_at = at;
 	}
-	if (step != SQLITE_DONE)
+	if (step != SW_DB_DONE)
 		return sw_store_int_dberr(r->st, "promise report: slips");
 	return SW_OK;
 }
@@ -562,14 +562,14 @@ static enum sw_err order_end(struct reader *r)
 	return rc;
 }
 
-static enum sw_err read_rows(struct reader *r, sqlite3_stmt *s)
+static enum sw_err read_rows(struct reader *r, struct sw_db_stmt *s)
 {
 	enum sw_err rc = SW_OK;
 	bool have = false;
 	int step;
 
-	while (rc == SW_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, C_ID);
+	while (rc == SW_OK && (step = sw_db_step(s)) == SW_DB_ROW) {
+		int64_t id = sw_db_column_int64(s, C_ID);
 
 		if (have && id != r->cur.id)
 			rc = order_end(r);
@@ -579,7 +579,7 @@ static enum sw_err read_rows(struct reader *r, sqlite3_stmt *s)
 		if (rc == SW_OK)
 			order_parcel(r, s);
 	}
-	if (rc == SW_OK && step != SQLITE_DONE)
+	if (rc == SW_OK && step != SW_DB_DONE)
 		rc = sw_store_int_dberr(r->st, "promise report");
 	if (rc == SW_OK && have)
 		rc = order_end(r);
@@ -612,21 +612,21 @@ static enum sw_err query_check(struct sw_store *st, const struct sw_promise_quer
 /* Runs the statements within one read snapshot. */
 static enum sw_err read_all(struct reader *r, int64_t lo, int64_t hi)
 {
-	sqlite3_stmt *s = sw_store_int_prepare(r->st, orders_sql, "promise report");
+	struct sw_db_stmt *s = sw_store_int_prepare(r->st, orders_sql, "promise report");
 	enum sw_err rc;
 
 	if (!s)
 		return SW_ESTORE;
 	if (!(r->slips = sw_store_int_prepare(r->st, slips_sql, "promise report: slips"))) {
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	if (sw_store_int_bind_int(s, ":lo", lo) | sw_store_int_bind_int(s, ":hi", hi))
 		rc = sw_store_int_dberr(r->st, "promise report");
 	else
 		rc = read_rows(r, s);
-	sqlite3_finalize(r->slips);
-	sqlite3_finalize(s);
+	sw_db_finalize(r->slips);
+	sw_db_finalize(s);
 	return rc;
 }
 
@@ -634,7 +634,7 @@ enum sw_err sw_store_promise_read(struct sw_store *st, const struct sw_promise_q
 				  struct sw_promise_data **ret)
 {
 	struct reader r = {.st = st, .q = q};
-	sqlite3 *db = sw_store_int_db(st);
+	struct sw_db *db = sw_store_int_db(st);
 	int64_t lo, hi;
 	int own;
 	enum sw_err rc;
@@ -649,14 +649,14 @@ enum sw_err sw_store_promise_read(struct sw_store *st, const struct sw_promise_q
 	r.d = xcalloc(1, sizeof(*r.d));
 	r.d->from = q->from;
 	r.d->to = q->to;
-	own = sqlite3_get_autocommit(db);
-	if (own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	own = sw_db_get_autocommit(db);
+	if (own && sw_db_exec(db, "BEGIN") != SW_DB_OK) {
 		sw_promise_data_free(r.d);
 		return sw_store_int_dberr(st, "promise report: begin");
 	}
 	rc = read_all(&r, lo - MARGIN_S, hi + MARGIN_S);
-	if (own && !sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (own && !sw_db_get_autocommit(db))
+		sw_db_exec(db, "ROLLBACK");
 	if (rc) {
 		sw_promise_data_free(r.d);
 		return rc;

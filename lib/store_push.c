@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -19,7 +19,7 @@ static const char pull_in_sql[] =
 enum sw_err sw_store_poll_pull_in(struct sw_store *st, const char *courier, int64_t after,
 				  int64_t at, int spread_s, int interval_s, int64_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int r;
 
 	if (ret_n)
@@ -34,13 +34,13 @@ enum sw_err sw_store_poll_pull_in(struct sw_store *st, const char *courier, int6
 	    sw_store_int_bind_int(s, ":interval", interval_s) |
 	    sw_store_int_bind_int(s, ":after", after) |
 	    sw_store_int_bind_text(s, ":courier", courier);
-	if (r != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+	if (r != SW_DB_OK || sw_db_step(s) != SW_DB_DONE) {
 		sw_store_int_dberr(st, "bring polls back");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	if (ret_n)
-		*ret_n = sqlite3_changes(sw_store_int_db(st));
-	sqlite3_finalize(s);
+		*ret_n = sw_db_changes(sw_store_int_db(st));
+	sw_db_finalize(s);
 	return SW_OK;
 }

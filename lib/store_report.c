@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -165,30 +165,30 @@ static const char alerts_all_sql[] = "SELECT " ALERT_COLS " FROM alerts"
 
 /* Binding by name; a parameter the statement does not use is skipped
  * (index 0).  NULL text binds SQL NULL.  SQLite codes, ORed by callers. */
-static int bind_text(sqlite3_stmt *s, const char *name, const char *v)
+static int bind_text(struct sw_db_stmt *s, const char *name, const char *v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = sw_db_bind_parameter_index(s, name);
 
 	if (i == 0)
-		return SQLITE_OK;
+		return SW_DB_OK;
 	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		return sw_db_bind_null(s, i);
+	return sw_db_bind_text(s, i, v, -1, SW_DB_TRANSIENT);
 }
 
-static int bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+static int bind_int(struct sw_db_stmt *s, const char *name, int64_t v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = sw_db_bind_parameter_index(s, name);
 
-	return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
+	return i == 0 ? SW_DB_OK : sw_db_bind_int64(s, i, v);
 }
 
 #define col_str sw_store_int_col_str
 #define col_stamp sw_store_int_col_stamp
 
-static int64_t col_int(sqlite3_stmt *s, int i)
+static int64_t col_int(struct sw_db_stmt *s, int i)
 {
-	return sqlite3_column_int64(s, i); /* NULL reads 0: "absent" */
+	return sw_db_column_int64(s, i); /* NULL reads 0: "absent" */
 }
 
 static int nonempty(const char *s)
@@ -217,15 +217,15 @@ static enum sw_err check_filter(struct sw_store *st, const char *what, const cha
  * fill(s, elem, arg)) to a new array; finalizes s.  On error frees what was filled with
  * free_fn and returns SW_ESTORE with what in the error text.
  */
-static enum sw_err collect(struct sw_store *st, sqlite3_stmt *s, const char *what, size_t elem_size,
-			   void (*fill)(sqlite3_stmt *, void *, void *), void *arg,
+static enum sw_err collect(struct sw_store *st, struct sw_db_stmt *s, const char *what, size_t elem_size,
+			   void (*fill)(struct sw_db_stmt *, void *, void *), void *arg,
 			   void (*free_fn)(void *, size_t), void **ret, size_t *ret_n)
 {
 	char *arr = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			arr = xreallocarray(arr, cap, elem_size);
@@ -234,15 +234,15 @@ static enum sw_err collect(struct sw_store *st, sqlite3_stmt *s, const char *wha
 		fill(s, arr + n * elem_size, arg);
 		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		free_fn(arr, n);
 		*ret = NULL;
 		*ret_n = 0;
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	*ret = n ? arr : NULL;
 	if (!n)
 		free(arr);
@@ -251,10 +251,10 @@ static enum sw_err collect(struct sw_store *st, sqlite3_stmt *s, const char *wha
 }
 
 /* A bind failed (a bug, or a value SQLite refuses): finalizes s. */
-static enum sw_err bind_failed(struct sw_store *st, sqlite3_stmt *s)
+static enum sw_err bind_failed(struct sw_store *st, struct sw_db_stmt *s)
 {
 	sw_store_int_dberr(st, "report bind");
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_ESTORE;
 }
 
@@ -273,7 +273,7 @@ const char *sw_store_report_why_name(unsigned bit)
 }
 
 /* One row of late_sql; arg is the int64_t total (the same on every row). */
-static void late_fill(sqlite3_stmt *s, void *elem, void *arg)
+static void late_fill(struct sw_db_stmt *s, void *elem, void *arg)
 {
 	struct sw_report_late *r = elem;
 
@@ -325,7 +325,7 @@ enum sw_err sw_store_report_late(struct sw_store *st, const struct sw_report_lat
 				 struct sw_report_late **ret_rows, size_t *ret_n,
 				 int64_t *ret_total)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *rows;
 	int64_t total = 0;
 	enum sw_err rc;
@@ -373,7 +373,7 @@ void sw_store_report_late_free(struct sw_report_late *rows, size_t n)
 
 /* ---- rows of the other reports ------------------------------------------ */
 
-static void event_fill(sqlite3_stmt *s, void *elem, void *arg)
+static void event_fill(struct sw_db_stmt *s, void *elem, void *arg)
 {
 	struct sw_report_event *e = elem;
 
@@ -412,7 +412,7 @@ static void events_free_v(void *rows, size_t n)
 }
 
 /* Columns of ALERT_COLS. */
-static void alert_fill(sqlite3_stmt *s, void *elem, void *arg)
+static void alert_fill(struct sw_db_stmt *s, void *elem, void *arg)
 {
 	struct sw_report_alert *a = elem;
 
@@ -424,7 +424,7 @@ static void alert_fill(sqlite3_stmt *s, void *elem, void *arg)
 	a->stage = col_str(s, 4);
 	a->detected_at = col_int(s, 5);
 	a->resolved_at = col_int(s, 6);
-	a->stage_ratio = sqlite3_column_double(s, 7);
+	a->stage_ratio = sw_db_column_double(s, 7);
 }
 
 void sw_store_report_alerts_free(struct sw_report_alert *rows, size_t n)
@@ -444,7 +444,7 @@ static void alerts_free_v(void *rows, size_t n)
 }
 
 /* Columns of OUTBOX_COLS. */
-static void outbox_fill(sqlite3_stmt *s, void *elem, void *arg)
+static void outbox_fill(struct sw_db_stmt *s, void *elem, void *arg)
 {
 	struct sw_report_outbox *m = elem;
 
@@ -456,7 +456,7 @@ static void outbox_fill(sqlite3_stmt *s, void *elem, void *arg)
 	m->channel = col_str(s, 4);
 	m->recipient = col_str(s, 5);
 	m->state = col_str(s, 6);
-	m->attempts = sqlite3_column_int(s, 7);
+	m->attempts = sw_db_column_int(s, 7);
 	m->next_attempt_at = col_int(s, 8);
 	m->last_error = col_str(s, 9);
 	m->created_at = col_int(s, 10);
@@ -490,10 +490,10 @@ static void outbox_free_v(void *rows, size_t n)
  * snapshot, unless the caller already has a transaction (*ret_own 0). */
 static enum sw_err snapshot_begin(struct sw_store *st, int *ret_own)
 {
-	sqlite3 *db = sw_store_int_db(st);
+	struct sw_db *db = sw_store_int_db(st);
 
-	*ret_own = sqlite3_get_autocommit(db);
-	if (*ret_own && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	*ret_own = sw_db_get_autocommit(db);
+	if (*ret_own && sw_db_exec(db, "BEGIN") != SW_DB_OK) {
 		*ret_own = 0;
 		return sw_store_int_dberr(st, "timeline begin");
 	}
@@ -503,20 +503,20 @@ static enum sw_err snapshot_begin(struct sw_store *st, int *ret_own)
 /* Ends what snapshot_begin opened (it only read: rolling back is ending). */
 static void snapshot_end(struct sw_store *st, int own)
 {
-	sqlite3 *db = sw_store_int_db(st);
+	struct sw_db *db = sw_store_int_db(st);
 
-	if (own && !sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (own && !sw_db_get_autocommit(db))
+		sw_db_exec(db, "ROLLBACK");
 }
 
 /* Runs one of the timeline_*_sql statements for the order o (binding
  * :wh, :oid, :ref as used) and collects its rows. */
 static enum sw_err order_rows(struct sw_store *st, const char *sql, const char *what,
 			      const struct sw_order *o, size_t elem_size,
-			      void (*fill)(sqlite3_stmt *, void *, void *),
+			      void (*fill)(struct sw_db_stmt *, void *, void *),
 			      void (*free_fn)(void *, size_t), void **ret, size_t *ret_n)
 {
-	sqlite3_stmt *s = prepare(st, sql, what);
+	struct sw_db_stmt *s = prepare(st, sql, what);
 
 	if (!s)
 		return SW_ESTORE;
@@ -529,29 +529,29 @@ static enum sw_err order_rows(struct sw_store *st, const char *sql, const char *
 /* The parcels of t->order, each read with sw_store_parcel_get. */
 static enum sw_err timeline_parcels(struct sw_store *st, struct sw_report_timeline *t)
 {
-	sqlite3_stmt *s = prepare(st, timeline_parcels_sql, "timeline parcels");
+	struct sw_db_stmt *s = prepare(st, timeline_parcels_sql, "timeline parcels");
 	size_t cap = 0;
 	enum sw_err rc = SW_OK;
-	int step = SQLITE_DONE;
+	int step = SW_DB_DONE;
 
 	if (!s)
 		return SW_ESTORE;
 	if (bind_int(s, ":ref", t->order->id))
 		return bind_failed(st, s);
-	while (rc == SW_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+	while (rc == SW_OK && (step = sw_db_step(s)) == SW_DB_ROW) {
 		if (t->n_parcels == cap) {
 			cap = cap ? cap * 2 : 4;
 			t->parcels = xreallocarray(t->parcels, cap, sizeof(*t->parcels));
 		}
-		rc = sw_store_parcel_get(st, (const char *)sqlite3_column_text(s, 0),
-					 (const char *)sqlite3_column_text(s, 1),
+		rc = sw_store_parcel_get(st, (const char *)sw_db_column_text(s, 0),
+					 (const char *)sw_db_column_text(s, 1),
 					 &t->parcels[t->n_parcels]);
 		if (rc == SW_OK)
 			t->n_parcels++;
 	}
-	if (rc == SW_OK && step != SQLITE_DONE)
+	if (rc == SW_OK && step != SW_DB_DONE)
 		rc = sw_store_int_dberr(st, "timeline parcels");
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return rc;
 }
 
@@ -627,7 +627,7 @@ void sw_store_report_timeline_free(struct sw_report_timeline *t)
 enum sw_err sw_store_report_outbox(struct sw_store *st, const struct sw_report_outbox_query *q,
 				   struct sw_report_outbox **ret_rows, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *rows = NULL;
 	enum sw_err rc;
 
@@ -653,7 +653,7 @@ enum sw_err sw_store_report_outbox(struct sw_store *st, const struct sw_report_o
 enum sw_err sw_store_report_alerts(struct sw_store *st, const struct sw_report_alerts_query *q,
 				   struct sw_report_alert **ret_rows, size_t *ret_n)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	void *rows = NULL;
 	enum sw_err rc;
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -148,28 +148,28 @@ static const char ship_day_sql[] =
 
 #define prepare sw_store_int_prepare
 
-static int bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+static int bind_int(struct sw_db_stmt *s, const char *name, int64_t v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = sw_db_bind_parameter_index(s, name);
 
-	return i == 0 ? SQLITE_OK : sqlite3_bind_int64(s, i, v);
+	return i == 0 ? SW_DB_OK : sw_db_bind_int64(s, i, v);
 }
 
-static int bind_text(sqlite3_stmt *s, const char *name, const char *v)
+static int bind_text(struct sw_db_stmt *s, const char *name, const char *v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	int i = sw_db_bind_parameter_index(s, name);
 
-	return i == 0 ? SQLITE_OK : sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	return i == 0 ? SW_DB_OK : sw_db_bind_text(s, i, v, -1, SW_DB_TRANSIENT);
 }
 
 /* Steps s to its one row (SW_OK, the row there to read) or fails
  * (finalized, SW_ESTORE). */
-static enum sw_err one_row(struct sw_store *st, sqlite3_stmt *s, const char *what)
+static enum sw_err one_row(struct sw_store *st, struct sw_db_stmt *s, const char *what)
 {
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (sw_db_step(s) == SW_DB_ROW)
 		return SW_OK;
 	sw_store_int_dberr(st, what);
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_ESTORE;
 }
 
@@ -177,7 +177,7 @@ static enum sw_err one_row(struct sw_store *st, sqlite3_stmt *s, const char *wha
 static enum sw_err id_list(struct sw_store *st, const char *sql, const char *what, char ***ret_ids,
 			   size_t *ret_n)
 {
-	sqlite3_stmt *s = prepare(st, sql, what);
+	struct sw_db_stmt *s = prepare(st, sql, what);
 	char **ids = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -186,22 +186,22 @@ static enum sw_err id_list(struct sw_store *st, const char *sql, const char *wha
 	*ret_n = 0;
 	if (!s)
 		return SW_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_type(s, 0) == SQLITE_NULL)
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
+		if (sw_db_column_type(s, 0) == SW_DB_NULL)
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			ids = xreallocarray(ids, cap, sizeof(*ids));
 		}
-		ids[n++] = xstrdup((const char *)sqlite3_column_text(s, 0));
+		ids[n++] = xstrdup((const char *)sw_db_column_text(s, 0));
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		sw_store_sig_ids_free(ids, n);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	*ret_ids = ids;
 	*ret_n = n;
 	return SW_OK;
@@ -218,7 +218,7 @@ static enum sw_err check_wh(struct sw_store *st, const char *wh)
 static enum sw_err orders_count(struct sw_store *st, const char *sql, const char *what,
 				const char *wh, int64_t now, struct sw_sig_orders *ret)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	memset(ret, 0, sizeof(*ret));
@@ -228,14 +228,14 @@ static enum sw_err orders_count(struct sw_store *st, const char *sql, const char
 		return SW_ESTORE;
 	if (bind_text(s, ":wh", wh) | bind_int(s, ":now", now)) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	if ((rc = one_row(st, s, what)))
 		return rc;
-	ret->count = sqlite3_column_int64(s, 0);
-	ret->oldest = sqlite3_column_int64(s, 1); /* NULL reads 0 */
-	sqlite3_finalize(s);
+	ret->count = sw_db_column_int64(s, 0);
+	ret->oldest = sw_db_column_int64(s, 1); /* NULL reads 0 */
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
@@ -272,7 +272,7 @@ enum sw_err sw_store_sig_pick_backlog(struct sw_store *st, const char *warehouse
 
 enum sw_err sw_store_sig_notices(struct sw_store *st, int64_t since, struct sw_sig_notices *ret)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	memset(ret, 0, sizeof(*ret));
@@ -280,25 +280,25 @@ enum sw_err sw_store_sig_notices(struct sw_store *st, int64_t since, struct sw_s
 		return SW_ESTORE;
 	if (bind_int(s, ":since", since)) {
 		sw_store_int_dberr(st, "signal notices");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	if ((rc = one_row(st, s, "signal notices")))
 		return rc;
-	ret->failed = sqlite3_column_int64(s, 0);
-	ret->deferred_fail = sqlite3_column_int64(s, 1);
-	ret->deferred_other = sqlite3_column_int64(s, 2);
-	ret->sent = sqlite3_column_int64(s, 3);
-	ret->waiting = sqlite3_column_int64(s, 4);
-	ret->other = sqlite3_column_int64(s, 5);
-	sqlite3_finalize(s);
+	ret->failed = sw_db_column_int64(s, 0);
+	ret->deferred_fail = sw_db_column_int64(s, 1);
+	ret->deferred_other = sw_db_column_int64(s, 2);
+	ret->sent = sw_db_column_int64(s, 3);
+	ret->waiting = sw_db_column_int64(s, 4);
+	ret->other = sw_db_column_int64(s, 5);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
 enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
 				 struct sw_sig_journal *ret)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	memset(ret, 0, sizeof(*ret));
@@ -310,28 +310,28 @@ enum sw_err sw_store_sig_journal(struct sw_store *st, const char *cursor,
 		return SW_ESTORE;
 	if (bind_int(s, ":cur", ret->cursor)) {
 		sw_store_int_dberr(st, "signal journal");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	if ((rc = one_row(st, s, "signal journal")))
 		return rc;
-	ret->newest = sqlite3_column_int64(s, 0);
-	ret->behind = sqlite3_column_int64(s, 1);
-	ret->oldest_received_at = sqlite3_column_int64(s, 2);
-	sqlite3_finalize(s);
+	ret->newest = sw_db_column_int64(s, 0);
+	ret->behind = sw_db_column_int64(s, 1);
+	ret->oldest_received_at = sw_db_column_int64(s, 2);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
 /* ---- cohorts ------------------------------------------------------------ */
 
-static const char *col_text(sqlite3_stmt *s, int i)
+static const char *col_text(struct sw_db_stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(s, i);
+	return (const char *)sw_db_column_text(s, i);
 }
 
 enum sw_err sw_store_sig_open_slips(struct sw_store *st, struct sw_sig_slip **ret, size_t *ret_n)
 {
-	sqlite3_stmt *s = prepare(st, open_slips_sql, "signal open slips");
+	struct sw_db_stmt *s = prepare(st, open_slips_sql, "signal open slips");
 	struct sw_sig_slip *list = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -340,7 +340,7 @@ enum sw_err sw_store_sig_open_slips(struct sw_store *st, struct sw_sig_slip **re
 	*ret_n = 0;
 	if (!s)
 		return SW_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		struct sw_sig_slip *x;
 
 		if (n == cap) {
@@ -355,13 +355,13 @@ enum sw_err sw_store_sig_open_slips(struct sw_store *st, struct sw_sig_slip **re
 				    sizeof(x->dest));
 		x->stage = col_text(s, 6) ? xstrdup(col_text(s, 6)) : NULL;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, "signal open slips");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		sw_store_sig_slips_free(list, n);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	*ret = list;
 	*ret_n = n;
 	return SW_OK;
@@ -380,12 +380,12 @@ void sw_store_sig_slips_free(struct sw_sig_slip *list, size_t n)
 
 /* Adds one parcel row of lane_sql to ret (its destination already
  * matched). */
-static void lane_row(sqlite3_stmt *s, int64_t since, struct sw_sig_lane *ret)
+static void lane_row(struct sw_db_stmt *s, int64_t since, struct sw_sig_lane *ret)
 {
-	int64_t shipped = sqlite3_column_int64(s, 3), delivered = sqlite3_column_int64(s, 4);
-	int64_t promised = sqlite3_column_int64(s, 6);
-	bool finished = sqlite3_column_int(s, 5) || delivered;
-	bool open = sqlite3_column_int(s, 7), ever = sqlite3_column_int(s, 8);
+	int64_t shipped = sw_db_column_int64(s, 3), delivered = sw_db_column_int64(s, 4);
+	int64_t promised = sw_db_column_int64(s, 6);
+	bool finished = sw_db_column_int(s, 5) || delivered;
+	bool open = sw_db_column_int(s, 7), ever = sw_db_column_int(s, 8);
 
 	if (open)
 		return; /* a member: the caller counts it */
@@ -403,7 +403,7 @@ enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const ch
 			      struct sw_sig_lane *ret)
 {
 	char d[SW_STAGE_DEST_MAX];
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err e;
 	int rc;
 
@@ -419,20 +419,20 @@ enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const ch
 	if (bind_text(s, ":c", courier) | bind_text(s, ":wh", warehouse_id) |
 	    bind_int(s, ":bs", base_since) | bind_int(s, ":since", since)) {
 		sw_store_int_dberr(st, "signal lane");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		sw_store_stage_dest(col_text(s, 0), col_text(s, 1), col_text(s, 2), d, sizeof(d));
 		if (strcmp(d, dest) == 0)
 			lane_row(s, since, ret);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, "signal lane");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
@@ -441,7 +441,7 @@ enum sw_err sw_store_sig_lane(struct sw_store *st, const char *courier, const ch
 enum sw_err sw_store_sig_open_ship_late(struct sw_store *st, struct sw_sig_late_order **ret,
 					size_t *ret_n)
 {
-	sqlite3_stmt *s = prepare(st, open_ship_late_sql, "signal open ship_late");
+	struct sw_db_stmt *s = prepare(st, open_ship_late_sql, "signal open ship_late");
 	struct sw_sig_late_order *list = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
@@ -450,10 +450,10 @@ enum sw_err sw_store_sig_open_ship_late(struct sw_store *st, struct sw_sig_late_
 	*ret_n = 0;
 	if (!s)
 		return SW_ESTORE;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		struct sw_sig_late_order *x;
 
-		if (sqlite3_column_int64(s, 2) == 0)
+		if (sw_db_column_int64(s, 2) == 0)
 			continue; /* no ship-by: no ship day */
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -462,16 +462,16 @@ enum sw_err sw_store_sig_open_ship_late(struct sw_store *st, struct sw_sig_late_
 		x = &list[n++];
 		x->entity = xstrdup(col_text(s, 0));
 		x->warehouse_id = xstrdup(col_text(s, 1));
-		x->ship_by = sqlite3_column_int64(s, 2);
+		x->ship_by = sw_db_column_int64(s, 2);
 		x->stage = col_text(s, 3) ? xstrdup(col_text(s, 3)) : NULL;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, "signal open ship_late");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		sw_store_sig_late_orders_free(list, n);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	*ret = list;
 	*ret_n = n;
 	return SW_OK;
@@ -491,7 +491,7 @@ enum sw_err sw_store_sig_ship_day(struct sw_store *st, const char *warehouse_id,
 				  int64_t day_start, int64_t day_end, int64_t now,
 				  struct sw_sig_ship_day *ret)
 {
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	enum sw_err rc;
 
 	memset(ret, 0, sizeof(*ret));
@@ -505,14 +505,14 @@ enum sw_err sw_store_sig_ship_day(struct sw_store *st, const char *warehouse_id,
 	    bind_int(s, ":ds", day_start) | bind_int(s, ":de", day_end) |
 	    bind_int(s, ":now", now)) {
 		sw_store_int_dberr(st, "signal ship day");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
 	if ((rc = one_row(st, s, "signal ship day")))
 		return rc;
-	ret->due = sqlite3_column_int64(s, 0);
-	ret->base_orders = sqlite3_column_int64(s, 1);
-	ret->base_late = sqlite3_column_int64(s, 2);
-	sqlite3_finalize(s);
+	ret->due = sw_db_column_int64(s, 0);
+	ret->base_orders = sw_db_column_int64(s, 1);
+	ret->base_late = sw_db_column_int64(s, 2);
+	sw_db_finalize(s);
 	return SW_OK;
 }

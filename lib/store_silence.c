@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
+#include "lib/db.h"
 
 #include "lib/store.h"
 #include "lib/store_int.h"
@@ -40,21 +40,21 @@
 
 /* Steps a statement that returns no row (or one RETURNING row into
  * *ret_id when ret_id is given); finalizes it.  SW_OK or SW_ESTORE. */
-static enum sw_err run(struct sw_store *st, sqlite3_stmt *s, const char *what, int64_t *ret_id)
+static enum sw_err run(struct sw_store *st, struct sw_db_stmt *s, const char *what, int64_t *ret_id)
 {
-	int r = sqlite3_step(s);
+	int r = sw_db_step(s);
 
-	if (r == SQLITE_ROW) { /* RETURNING id */
+	if (r == SW_DB_ROW) { /* RETURNING id */
 		if (ret_id)
-			*ret_id = sqlite3_column_int64(s, 0);
-		r = sqlite3_step(s);
+			*ret_id = sw_db_column_int64(s, 0);
+		r = sw_db_step(s);
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SW_DB_DONE) {
 		sw_store_int_dberr(st, what);
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
@@ -69,7 +69,7 @@ static bool nonempty(const char *s)
 
 enum sw_err sw_store_silence_add(struct sw_store *st, const struct sw_silence *s, int64_t *ret_id)
 {
-	sqlite3_stmt *q;
+	struct sw_db_stmt *q;
 
 	if (!s || !nonempty(s->matchers) || !nonempty(s->created_by) || !nonempty(s->comment))
 		return sw_store_int_err(st, SW_EINVAL,
@@ -86,24 +86,24 @@ enum sw_err sw_store_silence_add(struct sw_store *st, const struct sw_silence *s
 	    bind_int(q, ":ends", s->ends_at) | bind_text(q, ":by", s->created_by) |
 	    bind_text(q, ":comment", s->comment) | bind_int(q, ":created", s->created_at)) {
 		sw_store_int_dberr(st, "silence add (bind)");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		return SW_ESTORE;
 	}
 	return run(st, q, "silence add", ret_id);
 }
 
-static void silence_row(sqlite3_stmt *q, struct sw_silence *s)
+static void silence_row(struct sw_db_stmt *q, struct sw_silence *s)
 {
 	char *m = sw_store_int_col_str(q, 1), *by = sw_store_int_col_str(q, 4);
 	char *c = sw_store_int_col_str(q, 5);
 
-	s->id = sqlite3_column_int64(q, 0);
+	s->id = sw_db_column_int64(q, 0);
 	s->matchers = m ? m : xstrdup("");
-	s->starts_at = sqlite3_column_int64(q, 2);
-	s->ends_at = sqlite3_column_int64(q, 3);
+	s->starts_at = sw_db_column_int64(q, 2);
+	s->ends_at = sw_db_column_int64(q, 3);
 	s->created_by = by ? by : xstrdup("");
 	s->comment = c ? c : xstrdup("");
-	s->created_at = sqlite3_column_int64(q, 6);
+	s->created_at = sw_db_column_int64(q, 6);
 }
 
 enum sw_err sw_store_silence_list(struct sw_store *st, int64_t now, bool all,
@@ -111,7 +111,7 @@ enum sw_err sw_store_silence_list(struct sw_store *st, int64_t now, bool all,
 {
 	struct sw_silence *arr = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *q;
+	struct sw_db_stmt *q;
 	int r;
 
 	*ret_list = NULL;
@@ -124,23 +124,23 @@ enum sw_err sw_store_silence_list(struct sw_store *st, int64_t now, bool all,
 		return SW_ESTORE;
 	if (bind_int(q, ":all", all) | bind_int(q, ":now", now)) {
 		sw_store_int_dberr(st, "silence list (bind)");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		return SW_ESTORE;
 	}
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+	while ((r = sw_db_step(q)) == SW_DB_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			arr = xreallocarray(arr, cap, sizeof(*arr));
 		}
 		silence_row(q, &arr[n++]);
 	}
-	if (r != SQLITE_DONE) {
+	if (r != SW_DB_DONE) {
 		sw_store_int_dberr(st, "silence list");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		sw_store_silence_free(arr, n);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(q);
+	sw_db_finalize(q);
 	*ret_list = arr;
 	*ret_n = n;
 	return SW_OK;
@@ -150,7 +150,7 @@ enum sw_err sw_store_silence_list(struct sw_store *st, int64_t now, bool all,
  * (when).  SW_ENOTFOUND with that text, or SW_ESTORE. */
 static enum sw_err expire_why(struct sw_store *st, int64_t id)
 {
-	sqlite3_stmt *q = prep(st, "SELECT ends_at FROM silences WHERE id = :id", "silence expire");
+	struct sw_db_stmt *q = prep(st, "SELECT ends_at FROM silences WHERE id = :id", "silence expire");
 	struct sw_time t = {.flags = SW_TIME_HAS_OFFSET};
 	char when[48];
 	int r;
@@ -159,19 +159,19 @@ static enum sw_err expire_why(struct sw_store *st, int64_t id)
 		return SW_ESTORE;
 	if (bind_int(q, ":id", id)) {
 		sw_store_int_dberr(st, "silence expire (bind)");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		return SW_ESTORE;
 	}
-	r = sqlite3_step(q);
-	if (r == SQLITE_ROW)
-		t.utc_sec = sqlite3_column_int64(q, 0);
-	else if (r != SQLITE_DONE)
+	r = sw_db_step(q);
+	if (r == SW_DB_ROW)
+		t.utc_sec = sw_db_column_int64(q, 0);
+	else if (r != SW_DB_DONE)
 		sw_store_int_dberr(st, "silence expire");
-	sqlite3_finalize(q);
-	if (r == SQLITE_DONE)
+	sw_db_finalize(q);
+	if (r == SW_DB_DONE)
 		return sw_store_int_err(st, SW_ENOTFOUND, "silence %lld: no such silence",
 					(long long)id);
-	if (r != SQLITE_ROW)
+	if (r != SW_DB_ROW)
 		return SW_ESTORE;
 	if (sw_time_format_utc(&t, when, sizeof(when)) != SW_OK)
 		snprintf(when, sizeof(when), "%lld", (long long)t.utc_sec);
@@ -181,7 +181,7 @@ static enum sw_err expire_why(struct sw_store *st, int64_t id)
 
 enum sw_err sw_store_silence_expire(struct sw_store *st, int64_t id, int64_t now)
 {
-	sqlite3_stmt *q;
+	struct sw_db_stmt *q;
 	enum sw_err rc;
 
 	/* A silence still to come gets a one-second window just before now:
@@ -194,12 +194,12 @@ enum sw_err sw_store_silence_expire(struct sw_store *st, int64_t id, int64_t now
 		return SW_ESTORE;
 	if (bind_int(q, ":now", now) | bind_int(q, ":id", id)) {
 		sw_store_int_dberr(st, "silence expire (bind)");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		return SW_ESTORE;
 	}
 	if ((rc = run(st, q, "silence expire", NULL)))
 		return rc;
-	if (sqlite3_changes(sw_store_int_db(st)) == 0)
+	if (sw_db_changes(sw_store_int_db(st)) == 0)
 		return expire_why(st, id);
 	return SW_OK;
 }
@@ -225,7 +225,7 @@ enum sw_err sw_store_page_ack(struct sw_store *st, int64_t page_id, int64_t inci
 			      const char *by, const char *comment, int64_t now)
 {
 	char key[ACK_KEY_MAX];
-	sqlite3_stmt *q;
+	struct sw_db_stmt *q;
 	enum sw_err rc;
 
 	if (page_id <= 0 || incident <= 0 || !nonempty(by))
@@ -243,12 +243,12 @@ enum sw_err sw_store_page_ack(struct sw_store *st, int64_t page_id, int64_t inci
 	    bind_text(q, ":comment", nonempty(comment) ? comment : NULL) |
 	    bind_int(q, ":now", now)) {
 		sw_store_int_dberr(st, "ack (bind)");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		return SW_ESTORE;
 	}
 	if ((rc = run(st, q, "ack", NULL)))
 		return rc;
-	if (sqlite3_changes(sw_store_int_db(st)) == 0)
+	if (sw_db_changes(sw_store_int_db(st)) == 0)
 		return sw_store_int_err(st, SW_EDUP,
 					"page %lld incident %lld: already acknowledged",
 					(long long)page_id, (long long)incident);
@@ -259,7 +259,7 @@ enum sw_err sw_store_page_acked(struct sw_store *st, int64_t page_id, int64_t in
 				bool *ret_acked, int64_t *ret_at, char **ret_by)
 {
 	char key[ACK_KEY_MAX];
-	sqlite3_stmt *q;
+	struct sw_db_stmt *q;
 	int r;
 
 	*ret_acked = false;
@@ -276,19 +276,19 @@ enum sw_err sw_store_page_acked(struct sw_store *st, int64_t page_id, int64_t in
 		return SW_ESTORE;
 	if (bind_text(q, ":key", key)) {
 		sw_store_int_dberr(st, "acked (bind)");
-		sqlite3_finalize(q);
+		sw_db_finalize(q);
 		return SW_ESTORE;
 	}
-	r = sqlite3_step(q);
-	if (r == SQLITE_ROW) {
+	r = sw_db_step(q);
+	if (r == SW_DB_ROW) {
 		*ret_acked = true;
 		if (ret_at)
-			*ret_at = sqlite3_column_int64(q, 0);
+			*ret_at = sw_db_column_int64(q, 0);
 		if (ret_by)
 			*ret_by = sw_store_int_col_str(q, 1);
-	} else if (r != SQLITE_DONE) {
+	} else if (r != SW_DB_DONE) {
 		sw_store_int_dberr(st, "acked");
 	}
-	sqlite3_finalize(q);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? SW_OK : SW_ESTORE;
+	sw_db_finalize(q);
+	return r == SW_DB_ROW || r == SW_DB_DONE ? SW_OK : SW_ESTORE;
 }

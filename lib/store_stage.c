@@ -145,7 +145,7 @@ static enum sw_err leg_p90(struct sw_store *st, enum sw_leg leg, int64_t since, 
 			   struct rows *out)
 {
 	char *sql = xasprintf("%s%s", leg_sql[leg], p90_sql);
-	sqlite3_stmt *s = sw_store_int_prepare(st, sql, "reading leg durations");
+	struct sw_db_stmt *s = sw_store_int_prepare(st, sql, "reading leg durations");
 	int rc;
 
 	free(sql);
@@ -153,7 +153,7 @@ static enum sw_err leg_p90(struct sw_store *st, enum sw_leg leg, int64_t since, 
 		return SW_ESTORE;
 	rc = sw_store_int_bind_int(s, ":since", since) | sw_store_int_bind_int(s, ":now", now) |
 	     sw_store_int_bind_int(s, ":wide", leg == SW_LEG_WAREHOUSE ? 0 : 1);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (rc == SW_DB_OK && (rc = sw_db_step(s)) == SW_DB_ROW) {
 		struct sw_leg_p90 *r;
 
 		if (out->n == out->cap) {
@@ -165,16 +165,16 @@ static enum sw_err leg_p90(struct sw_store *st, enum sw_leg leg, int64_t since, 
 		r->warehouse_id = sw_store_int_col_str(s, 0);
 		r->dest = sw_store_int_col_str(s, 1);
 		r->courier = sw_store_int_col_str(s, 2);
-		r->p90_s = sqlite3_column_int64(s, 3);
-		r->samples = sqlite3_column_int64(s, 4);
-		rc = SQLITE_OK;
+		r->p90_s = sw_db_column_int64(s, 3);
+		r->samples = sw_db_column_int64(s, 4);
+		rc = SW_DB_OK;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SW_DB_DONE) {
 		sw_store_int_dberr(st, "reading leg durations");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	sqlite3_finalize(s);
+	sw_db_finalize(s);
 	return SW_OK;
 }
 
@@ -215,7 +215,7 @@ enum sw_err sw_store_stage_marks(struct sw_store *st, const char *courier,
 {
 	static const char sql[] = "SELECT " MARK_SQL("out_for_delivery") ", " MARK_SQL(
 	    "attempt_fail") " FROM (SELECT :courier AS courier, :tn AS tracking_number) p";
-	sqlite3_stmt *s;
+	struct sw_db_stmt *s;
 	int rc;
 
 	memset(ret_marks, 0, sizeof(*ret_marks));
@@ -225,13 +225,13 @@ enum sw_err sw_store_stage_marks(struct sw_store *st, const char *courier,
 		return SW_ESTORE;
 	rc = sw_store_int_bind_text(s, ":courier", courier) |
 	     sw_store_int_bind_text(s, ":tn", tracking_number);
-	if (rc != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+	if (rc != SW_DB_OK || sw_db_step(s) != SW_DB_ROW) {
 		sw_store_int_dberr(st, "reading a parcel's marks");
-		sqlite3_finalize(s);
+		sw_db_finalize(s);
 		return SW_ESTORE;
 	}
-	ret_marks->out_for_delivery_at = sqlite3_column_int64(s, 0);
-	ret_marks->attempt_at = sqlite3_column_int64(s, 1);
-	sqlite3_finalize(s);
+	ret_marks->out_for_delivery_at = sw_db_column_int64(s, 0);
+	ret_marks->attempt_at = sw_db_column_int64(s, 1);
+	sw_db_finalize(s);
 	return SW_OK;
 }

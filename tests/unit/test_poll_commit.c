@@ -40,6 +40,7 @@
 #include "lib/log.h"
 #include "lib/loop.h"
 #include "lib/store.h"
+#include "lib/db_sqlite.h"
 #include "lib/store_int.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
@@ -115,7 +116,7 @@ static bool setup(void)
 	if (!ok(rc == SW_OK, "store and engine (not started)"))
 		printf("#   %s: %s\n", sw_err_name(rc), err);
 	if (rc == SW_OK)
-		sqlite3_commit_hook(sw_store_int_db(store), on_commit, NULL);
+		sqlite3_commit_hook(sw_db_sqlite_handle(sw_store_int_db(store)), on_commit, NULL);
 	return rc == SW_OK;
 }
 
@@ -256,7 +257,7 @@ static void test_one_commit(void)
 static void test_bad_row(void)
 {
 	static const char *const tns[] = {"GB001", "GB002", "GB003"};
-	sqlite3 *db = sw_store_int_db(store);
+	sqlite3 *db = sw_db_sqlite_handle(sw_store_int_db(store));
 	struct sw_poll_stats s0 = stats();
 	char *err = NULL;
 	int rc;
