@@ -8,10 +8,12 @@ SW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Build: compiler, autotools, -dev libraries.
 SW_PKGS_BUILD="gcc make pkg-config autoconf automake
 	libcurl4-openssl-dev libmosquitto-dev librrd-dev libjansson-dev
-	libsqlite3-dev libinih-dev libicu-dev libssl-dev libmicrohttpd-dev"
+	libsqlite3-dev libinih-dev libicu-dev libssl-dev libmicrohttpd-dev
+	libpq-dev"
 # Test and run: the real daemons the integration tests and demo start.
 SW_PKGS_RUN="mosquitto mosquitto-clients rrdtool rrdcached python3
-	python3-aiosmtpd sqlite3 tzdata ca-certificates procps curl"
+	python3-aiosmtpd sqlite3 tzdata ca-certificates procps curl
+	postgresql"
 # Test only: the real browser the dashboard tests load the generated site
 # in (tests/tools/browser_check.py: headless Chromium driven by Selenium
 # through Debian's own chromedriver, so the versions always match; a font so

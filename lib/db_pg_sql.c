@@ -1,0 +1,332 @@
+/*
+ * db_pg_sql.c - the store's SQL, written in SQLite's dialect, rewritten for
+ * PostgreSQL when the driver prepares it (see db_pg.h for the rules).
+ *
+ * One pass over the text, token by token: quoted strings, quoted names and
+ * comments are copied as they are; parameters are numbered; a few words
+ * are replaced.  Only the forms the store's SQL uses are rewritten: this
+ * is no general SQLite-to-PostgreSQL translator, and test_db_pg_sql.c
+ * holds the cases.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/buf.h"
+#include "lib/db_pg.h"
+#include "lib/xmalloc.h"
+
+#define SQL_MAX	   ((size_t)1 << 20)
+#define PARAMS_MAX 256
+#define DEPTH_MAX  64
+
+struct tr {
+	const char *start; /* the input */
+	const char *p;     /* next input character */
+	struct sw_buf out;
+	char *names[PARAMS_MAX];
+	int nparams;
+	int positional;		      /* last number a bare ? took */
+	const char *append[DEPTH_MAX]; /* text to add before the ) closing depth i */
+	int depth;
+	const char *pending; /* append[] of the next ( */
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct tr *t, const char *what)
+{
+	snprintf(t->err, t->errlen, "%s", what);
+	return -1;
+}
+
+static int is_word_start(int c)
+{
+	return isalpha(c) || c == '_';
+}
+
+static int is_word(int c)
+{
+	return isalnum(c) || c == '_';
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* The length of the word at p (0 if none). */
+static size_t word_len(const char *p)
+{
+	size_t n = 0;
+
+	if (!is_word_start((unsigned char)*p))
+		return 0;
+	while (is_word((unsigned char)p[n]))
+		n++;
+	return n;
+}
+
+static int word_is(const char *p, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(p, w, n) == 0;
+}
+
+/* Copies a quoted run starting at t->p (the quote q), doubled quotes
+ * included. */
+static int copy_quoted(struct tr *t, char q)
+{
+	const char *s = t->p;
+
+	for (t->p++;; t->p++) {
+		if (*t->p == '\0')
+			return fail(t, "unterminated quote");
+		if (*t->p == q) {
+			if (t->p[1] == q) {
+				t->p++;
+				continue;
+			}
+			break;
+		}
+	}
+	t->p++;
+	sw_buf_add(&t->out, s, (size_t)(t->p - s));
+	return 0;
+}
+
+static int copy_comment(struct tr *t)
+{
+	const char *s = t->p;
+	const char *e = t->p[0] == '-' ? strchr(s, '\n') : strstr(s + 2, "*/");
+
+	if (e == NULL && t->p[0] == '/')
+		return fail(t, "unterminated comment");
+	t->p = e ? e + (t->p[0] == '-' ? 0 : 2) : s + strlen(s);
+	sw_buf_add(&t->out, s, (size_t)(t->p - s));
+	return 0;
+}
+
+/* The number of the parameter called name (n characters), new or not. */
+static int param_number(struct tr *t, const char *name, size_t n)
+{
+	int i;
+
+	for (i = 0; i < t->nparams; i++)
+		if (t->names[i] && strlen(t->names[i]) == n && strncmp(t->names[i], name, n) == 0)
+			return i + 1;
+	if (t->nparams >= PARAMS_MAX)
+		return -1;
+	t->names[t->nparams] = xstrndup(name, n);
+	return ++t->nparams;
+}
+
+static int param(struct tr *t)
+{
+	const char *s = t->p;
+	int num;
+
+	if (*s == '?') {
+		t->p++;
+		if (isdigit((unsigned char)*t->p)) {
+			num = (int)strtol(t->p, (char **)&t->p, 10);
+			if (num < 1 || num > PARAMS_MAX)
+				return fail(t, "parameter number out of range");
+		} else {
+			num = ++t->positional;
+		}
+		if (num > PARAMS_MAX)
+			return fail(t, "too many parameters");
+		while (t->nparams < num)
+			t->names[t->nparams++] = NULL;
+	} else {
+		t->p += 1 + word_len(s + 1);
+		if ((num = param_number(t, s, (size_t)(t->p - s))) < 0)
+			return fail(t, "too many parameters");
+	}
+	return sw_buf_printf(&t->out, "$%d", num) == SW_OK ? 0 : fail(t, "statement too long");
+}
+
+/* The number of top-level arguments of the parenthesised list at p
+ * (which points at its "("); -1 if unbalanced. */
+static int count_args(const char *p)
+{
+	int depth = 0, args = 1;
+
+	for (; *p; p++) {
+		if (*p == '\'' || *p == '"') {
+			char q = *p;
+
+			while (*++p && *p != q)
+				;
+			if (!*p)
+				return -1;
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')') {
+			if (--depth == 0)
+				return args;
+		} else if (*p == ',' && depth == 1) {
+			args++;
+		}
+	}
+	return -1;
+}
+
+/* A function name followed by "(": the name PostgreSQL knows it by. */
+static const char *function_name(struct tr *t, const char *w, size_t n, const char *open)
+{
+	int args;
+
+	if (word_is(w, n, "instr"))
+		return "strpos";
+	if (word_is(w, n, "ifnull"))
+		return "coalesce";
+	if (!word_is(w, n, "max") && !word_is(w, n, "min") && !word_is(w, n, "group_concat"))
+		return NULL;
+	args = count_args(open);
+	if (word_is(w, n, "group_concat")) {
+		/* string_agg needs its separator; SQLite's default is "," */
+		if (args == 1)
+			t->pending = ", ','";
+		return "string_agg";
+	}
+	if (args < 2)
+		return NULL; /* the aggregate */
+	return tolower((unsigned char)w[1]) == 'a' ? "greatest" : "least";
+}
+
+/* "IS [NOT] x" where x is no NULL, TRUE, FALSE or DISTINCT: SQLite's
+ * null-safe comparison.  p is after "IS". */
+static int is_compare(struct tr *t, const char *p)
+{
+	const char *q = skip_ws(p);
+	size_t n = word_len(q);
+	int not = word_is(q, n, "not");
+
+	if (not) {
+		q = skip_ws(q + n);
+		n = word_len(q);
+	}
+	if (word_is(q, n, "null") || word_is(q, n, "true") || word_is(q, n, "false") ||
+	    word_is(q, n, "distinct"))
+		return 0;
+	sw_buf_adds(&t->out, not ? "IS DISTINCT FROM " : "IS NOT DISTINCT FROM ");
+	t->p = q;
+	return 1;
+}
+
+static int word(struct tr *t)
+{
+	const char *w = t->p, *after, *open;
+	size_t n = word_len(w);
+	const char *name;
+
+	after = w + n;
+	t->p = after;
+	if (word_is(w, n, "indexed")) {
+		const char *q = skip_ws(after);
+		size_t m = word_len(q);
+
+		if (word_is(q, m, "by")) { /* INDEXED BY idx: a hint, dropped */
+			q = skip_ws(q + m);
+			t->p = q + word_len(q);
+			return 0;
+		}
+	}
+	if (word_is(w, n, "begin")) {
+		const char *q = skip_ws(after);
+		size_t m = word_len(q);
+
+		if (word_is(q, m, "immediate") || word_is(q, m, "deferred") ||
+		    word_is(q, m, "exclusive"))
+			t->p = q + m;
+		sw_buf_adds(&t->out, "BEGIN");
+		return 0;
+	}
+	if (word_is(w, n, "is") && is_compare(t, after))
+		return 0;
+	open = skip_ws(after);
+	if (*open == '(' && (name = function_name(t, w, n, open))) {
+		sw_buf_adds(&t->out, name);
+		return 0;
+	}
+	sw_buf_add(&t->out, w, n);
+	return 0;
+}
+
+static int step(struct tr *t)
+{
+	char c = *t->p;
+
+	if (c == '\'' || c == '"')
+		return copy_quoted(t, c);
+	if ((c == '-' && t->p[1] == '-') || (c == '/' && t->p[1] == '*'))
+		return copy_comment(t);
+	if (c == '?' || ((c == ':' || c == '@' || c == '$') && is_word_start((unsigned char)t->p[1]) &&
+			 (t->p == t->start || t->p[-1] != ':')))
+		return param(t);
+	if (is_word_start((unsigned char)c))
+		return word(t);
+	if (c == '(') {
+		if (++t->depth < DEPTH_MAX)
+			t->append[t->depth] = t->pending;
+		t->pending = NULL;
+	} else if (c == ')') {
+		if (t->depth <= 0)
+			return fail(t, "unbalanced parentheses");
+		if (t->depth < DEPTH_MAX && t->append[t->depth])
+			sw_buf_adds(&t->out, t->append[t->depth]);
+		t->depth--;
+	}
+	t->p++;
+	sw_buf_add(&t->out, &c, 1);
+	return 0;
+}
+
+int sw_db_pg_translate(const char *sql, struct sw_pg_sql *out, char *errbuf, size_t errlen)
+{
+	struct tr t;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	memset(out, 0, sizeof(*out));
+	t.p = t.start = sql;
+	t.err = errbuf;
+	t.errlen = errlen;
+	sw_buf_init(&t.out, SQL_MAX);
+	sw_buf_adds(&t.out, "");
+	while (*t.p)
+		if (step(&t) < 0)
+			goto fail;
+	if (t.depth != 0) {
+		fail(&t, "unbalanced parentheses");
+		goto fail;
+	}
+	out->text = sw_buf_steal(&t.out, NULL);
+	out->nparams = t.nparams;
+	out->names = xcalloc((size_t)t.nparams + 1, sizeof(char *));
+	memcpy(out->names, t.names, (size_t)t.nparams * sizeof(char *));
+	return 0;
+fail:
+	sw_buf_free(&t.out);
+	for (i = 0; i < t.nparams; i++)
+		free(t.names[i]);
+	return -1;
+}
+
+void sw_db_pg_sql_free(struct sw_pg_sql *q)
+{
+	int i;
+
+	for (i = 0; q->names && i < q->nparams; i++)
+		free(q->names[i]);
+	free(q->names);
+	free(q->text);
+	memset(q, 0, sizeof(*q));
+}
