@@ -6,11 +6,12 @@
  *   parameters numbered; bindings are kept as text (binary for blobs) and
  *   sent when the statement is first stepped, which runs it whole: the
  *   rows come back in one result that later steps walk.
- * - Parameter types go with the values: int8 for integers, float8 for
- *   doubles, unknown (the server infers) for text and NULL.  A statement
- *   kept for the connection's life (sw_db_prepare_persistent) is prepared
- *   on the server once per type signature; one-off statements go with
- *   PQexecParams.
+ * - Parameter types are the server's: the first run of a statement
+ *   prepares it and reads back the types PostgreSQL settled (learn()),
+ *   and every value goes as text in that type (a blob as binary).  A
+ *   statement kept for the connection's life (sw_db_prepare_persistent)
+ *   stays prepared on the server under a name; a one-off one runs with
+ *   PQexecParams and the learned types after its first run.
  * - Errors keep the server's text; SQLSTATE class 23 (integrity) is
  *   SW_DB_CONSTRAINT, as SQLite reports a constraint, so the store tells a
  *   refused value from a failing server the same way on both backends.
@@ -18,6 +19,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #define OID_INT8   20
 #define OID_INT2   21
 #define OID_INT4   23
+#define OID_TEXT   25
 #define OID_FLOAT4 700
 #define OID_FLOAT8 701
 #define OID_NUMERIC 1700
@@ -48,12 +51,14 @@ struct pg_db {
 	unsigned next_name; /* server-side statement names: sw1, sw2, ... */
 };
 
+enum { PAR_NULL, PAR_INT, PAR_DOUBLE, PAR_TEXT, PAR_BLOB };
+
 struct pg_param {
+	int kind;	 /* PAR_*: what was bound */
 	char *val;	 /* NULL: SQL NULL */
 	int len;	 /* binary (blob) length */
 	int binary;
 	int owned;	 /* val is ours to free */
-	unsigned oid;	 /* the type sent */
 	char num[32];	 /* integers and doubles as text */
 };
 
@@ -63,8 +68,10 @@ struct pg_stmt {
 	struct sw_pg_sql q;
 	struct pg_param *par;
 	int persistent;
-	char name[16];	      /* server-side statement ("" until prepared) */
-	unsigned *name_types; /* the type signature it was prepared with */
+	char name[16]; /* server-side statement ("" until prepared; one-offs: none) */
+	Oid *ptypes;   /* the parameters' types, as the server settled them */
+	int *guess;    /* learn(): parameters given a type for a NULL */
+	int learned;
 	PGresult *res;
 	int row, nrows, ran;
 	unsigned char *blob; /* the last column_blob, decoded */
@@ -103,7 +110,8 @@ static int pg_prepare(struct sw_db *d, const char *sql, int persistent, struct s
 	s->db = DB(d);
 	s->persistent = persistent;
 	s->par = xcalloc((size_t)s->q.nparams + 1, sizeof(*s->par));
-	s->name_types = xcalloc((size_t)s->q.nparams + 1, sizeof(unsigned));
+	s->ptypes = xcalloc((size_t)s->q.nparams + 1, sizeof(Oid));
+	s->guess = xcalloc((size_t)s->q.nparams + 1, sizeof(int));
 	*ret = &s->base;
 	return SW_DB_OK;
 }
@@ -154,7 +162,8 @@ static void pg_finalize(struct sw_db_stmt *x)
 	}
 	sw_db_pg_sql_free(&s->q);
 	free(s->par);
-	free(s->name_types);
+	free(s->ptypes);
+	free(s->guess);
 	free(s);
 }
 
@@ -191,7 +200,7 @@ static int pg_bind_int64(struct sw_db_stmt *x, int i, int64_t v)
 		return SW_DB_RANGE;
 	snprintf(p->num, sizeof(p->num), "%" PRId64, v);
 	p->val = p->num;
-	p->oid = OID_INT8;
+	p->kind = PAR_INT;
 	return SW_DB_OK;
 }
 
@@ -203,7 +212,7 @@ static int pg_bind_double(struct sw_db_stmt *x, int i, double v)
 		return SW_DB_RANGE;
 	snprintf(p->num, sizeof(p->num), "%.17g", v);
 	p->val = p->num;
-	p->oid = OID_FLOAT8;
+	p->kind = PAR_DOUBLE;
 	return SW_DB_OK;
 }
 
@@ -215,6 +224,7 @@ static int pg_bind_text(struct sw_db_stmt *x, int i, const char *v, int n, int c
 		return SW_DB_RANGE;
 	if (v == NULL)
 		return SW_DB_OK;
+	p->kind = PAR_TEXT;
 	if (n >= 0 || copy) {
 		p->val = n >= 0 ? xstrndup(v, (size_t)n) : xstrdup(v);
 		p->owned = 1;
@@ -235,8 +245,8 @@ static int pg_bind_blob(struct sw_db_stmt *x, int i, const void *v, int n, int c
 	memcpy(p->val, v, (size_t)n);
 	p->len = n;
 	p->binary = 1;
+	p->kind = PAR_BLOB;
 	p->owned = 1;
-	p->oid = OID_BYTEA;
 	return SW_DB_OK;
 }
 
@@ -246,39 +256,113 @@ static int result_error(struct pg_db *db, PGresult *r)
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	int code = state && strncmp(state, "23", 2) == 0 ? SW_DB_CONSTRAINT : SW_DB_ERROR;
 
+	if (state && strcmp(state, "25006") == 0) /* read_only_sql_transaction */
+		code = SW_DB_READONLY;
+
 	return set_error(db, code, NULL, r ? PQresultErrorMessage(r) : PQerrorMessage(db->c));
 }
 
-/* Prepares s on the server for the types now bound, unless it already is. */
-static int server_prepare(struct pg_stmt *s, const Oid *types)
+/* The parameter number a type error names ("$N", in any language the
+ * server speaks), 0 if none. */
+static int error_param(PGresult *r)
 {
-	PGresult *r;
-	int i, same = s->name[0] != '\0';
+	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
-	for (i = 0; same && i < s->q.nparams; i++)
-		same = s->name_types[i] == types[i];
-	if (same)
-		return SW_DB_OK;
-	if (s->name[0]) { /* another signature: a new server statement */
-		char sql[32];
+	for (const char *p = m; p && (p = strchr(p, '$')); p++)
+		if (isdigit((unsigned char)p[1]))
+			return atoi(p + 1);
+	return 0;
+}
 
-		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
-		PQclear(PQexec(s->db->c, sql));
-		s->name[0] = '\0';
+/*
+ * Prepares s on the server as name ("" for the unnamed statement) and
+ * learns its parameters' types.  The SQL was written for SQLite, which has
+ * no parameter types: where PostgreSQL cannot settle one (a parameter
+ * only tested for NULL; one an integer literal and a bigint column both
+ * claim), the parameter is given text or bigint and the prepare tried
+ * again, once per parameter at most.  s->ptypes then holds what the server
+ * decided, which every execution sends.
+ */
+/*
+ * The type for parameter i that PostgreSQL could not settle (42P08 in r):
+ * with a detail ("integer versus bigint") the SQL gives it two integer
+ * types: bigint.  Otherwise the type of the value bound now, and for a
+ * NULL bigint (most NULLs the store binds are absent times), remembered
+ * in s->guess so that a later clash can turn it to text.
+ */
+static Oid guess_type(struct pg_stmt *s, int i, PGresult *r, int *guessed)
+{
+	if (PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL))
+		return OID_INT8;
+	switch (s->par[i].kind) {
+	case PAR_INT:
+		return OID_INT8;
+	case PAR_DOUBLE:
+		return OID_FLOAT8;
+	case PAR_TEXT:
+		return OID_TEXT;
+	case PAR_BLOB:
+		return OID_BYTEA;
+	default:
+		s->guess[(*guessed)++] = i;
+		return OID_INT8;
 	}
-	snprintf(s->name, sizeof(s->name), "sw%u", ++s->db->next_name);
-	r = PQprepare(s->db->c, s->name, s->q.text, s->q.nparams, types);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		int rc = result_error(s->db, r);
+}
+
+static int pop_guess(struct pg_stmt *s, int *guessed)
+{
+	return s->guess[--*guessed];
+}
+
+static int learn(struct pg_stmt *s, const char *name)
+{
+	int n = s->q.nparams, i, tries, rc = SW_DB_OK, guessed = 0;
+	Oid *types = xcalloc((size_t)n + 1, sizeof(Oid));
+	PGresult *r = NULL;
+
+	for (tries = 0; tries <= 2 * n; tries++) {
+		const char *state;
+		int k;
 
 		PQclear(r);
-		s->name[0] = '\0';
+		r = PQprepare(s->db->c, name, s->q.text, n, types);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			break;
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		k = error_param(r);
+		if (state && strcmp(state, "42P08") == 0 && k >= 1 && k <= n && types[k - 1] == 0) {
+			types[k - 1] = guess_type(s, k - 1, r, &guessed);
+			continue;
+		}
+		/* a type clash naming no parameter ("CASE types bigint and
+		 * text", "text < bigint"): the last NULL guessed bigint was
+		 * text, or the other way round */
+		if (state && (strcmp(state, "42804") == 0 || strcmp(state, "42883") == 0) &&
+		    guessed > 0) {
+			k = pop_guess(s, &guessed);
+			types[k] = types[k] == OID_INT8 ? OID_TEXT : OID_INT8;
+			continue;
+		}
+		break;
+	}
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = result_error(s->db, r);
+		PQclear(r);
+		free(types);
 		return rc;
 	}
 	PQclear(r);
-	for (i = 0; i < s->q.nparams; i++)
-		s->name_types[i] = types[i];
-	return SW_DB_OK;
+	r = PQdescribePrepared(s->db->c, name);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = result_error(s->db, r);
+	} else {
+		for (i = 0; i < n && i < PQnparams(r); i++)
+			s->ptypes[i] = PQparamtype(r, i);
+		s->learned = 1;
+	}
+	PQclear(r);
+	free(types);
+	return rc;
 }
 
 static int execute(struct pg_stmt *s)
@@ -287,23 +371,27 @@ static int execute(struct pg_stmt *s)
 	const char **vals = xcalloc((size_t)n + 1, sizeof(char *));
 	int *lens = xcalloc((size_t)n + 1, sizeof(int));
 	int *fmts = xcalloc((size_t)n + 1, sizeof(int));
-	Oid *types = xcalloc((size_t)n + 1, sizeof(Oid));
 	ExecStatusType st;
 
+	if (s->persistent && !s->learned) {
+		snprintf(s->name, sizeof(s->name), "sw%u", ++s->db->next_name);
+		if ((rc = learn(s, s->name)) != SW_DB_OK)
+			s->name[0] = '\0';
+	} else if (!s->learned) {
+		rc = learn(s, "");
+	}
 	for (i = 0; i < n; i++) {
 		vals[i] = s->par[i].val;
 		lens[i] = s->par[i].len;
 		fmts[i] = s->par[i].binary;
-		types[i] = s->par[i].oid;
 	}
-	if (s->persistent && (rc = server_prepare(s, types)) == SW_DB_OK)
+	if (rc == SW_DB_OK && s->name[0])
 		s->res = PQexecPrepared(s->db->c, s->name, n, vals, lens, fmts, 0);
-	else if (!s->persistent)
-		s->res = PQexecParams(s->db->c, s->q.text, n, types, vals, lens, fmts, 0);
+	else if (rc == SW_DB_OK)
+		s->res = PQexecParams(s->db->c, s->q.text, n, s->ptypes, vals, lens, fmts, 0);
 	free(vals);
 	free(lens);
 	free(fmts);
-	free(types);
 	if (rc != SW_DB_OK)
 		return rc;
 	st = PQresultStatus(s->res);
@@ -637,6 +725,32 @@ int sw_db_pg_open(const char *url, const char *password, struct sw_db **ret_db, 
 	PQsetNoticeProcessor(db->c, quiet, NULL);
 	*ret_db = &db->base;
 	return 0;
+}
+
+void sw_db_pg_describe(const char *url, char *out, size_t outlen)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL), *o;
+	const char *host = "", *port = "", *user = "", *dbname = "";
+
+	if (!opts) {
+		snprintf(out, outlen, "PostgreSQL (unparsable address)");
+		return;
+	}
+	for (o = opts; o->keyword; o++) {
+		const char *v = o->val ? o->val : "";
+
+		if (strcmp(o->keyword, "host") == 0)
+			host = v;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = v;
+		else if (strcmp(o->keyword, "user") == 0)
+			user = v;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			dbname = v;
+	}
+	snprintf(out, outlen, "postgresql://%s%s%s%s%s/%s", user, *user ? "@" : "", host,
+		 *port ? ":" : "", port, dbname);
+	PQconninfoFree(opts);
 }
 
 int sw_db_pg_server_version(struct sw_db *d)

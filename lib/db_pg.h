@@ -24,6 +24,10 @@ extern const struct sw_db_driver sw_db_pg_driver;
 int sw_db_pg_open(const char *url, const char *password, struct sw_db **ret_db, char *errbuf,
 		  size_t errlen);
 
+/* url as it may be shown: "postgresql://USER@HOST:PORT/DB", never a
+ * password (or "PostgreSQL (unparsable address)"). */
+void sw_db_pg_describe(const char *url, char *out, size_t outlen);
+
 /* The server's version number (150018 for 15.18), 0 if not connected. */
 int sw_db_pg_server_version(struct sw_db *db);
 
@@ -34,6 +38,8 @@ int sw_db_pg_server_version(struct sw_db *db);
  * a numbered one).  Besides: BEGIN IMMEDIATE/DEFERRED -> BEGIN, "INDEXED BY
  * idx" dropped (a planner hint), max()/min() of two or more arguments ->
  * greatest()/least(), instr() -> strpos(), ifnull() -> coalesce(),
+ * json_each/json_extract/json_valid/date() -> the sw_* functions the
+ * store's PostgreSQL schema defines (lib/store_pg.c),
  * group_concat() -> string_agg(), "IS NOT <literal>" / "IS <literal>" ->
  * IS [NOT] DISTINCT FROM.  Nothing inside quotes or comments is touched.
  * Returns 0, or -1 with errbuf set (unbalanced quotes or parentheses, too

@@ -34,6 +34,16 @@ struct tr {
 	const char *append[DEPTH_MAX]; /* text to add before the ) closing depth i */
 	int depth;
 	const char *pending; /* append[] of the next ( */
+	/* An upsert's DO UPDATE: PostgreSQL has both the row and "excluded" in
+	 * scope there, so a bare column is ambiguous: it gets the table's name
+	 * (the SET targets and function names excepted). */
+	char table[64];	   /* INSERT INTO's table */
+	int qualify;	   /* in DO UPDATE SET ... */
+	int qual_depth;	   /* its parenthesis depth */
+	int assign_next;   /* the next word is a SET target */
+	int subquery_depth; /* in a SELECT inside it: nothing qualified */
+	char prev_word[16]; /* the last two words, lower case */
+	char prev2_word[16];
 	char *err;
 	size_t errlen;
 };
@@ -98,6 +108,26 @@ static int copy_quoted(struct tr *t, char q)
 	t->p++;
 	sw_buf_add(&t->out, s, (size_t)(t->p - s));
 	return 0;
+}
+
+/* A dollar-quoted string ($$...$$, $tag$...$tag$) at t->p, if one is
+ * there: copied whole; 1 if copied, 0 if t->p is no dollar quote. */
+static int copy_dollar(struct tr *t)
+{
+	const char *s = t->p, *e;
+	size_t n = 1 + word_len(s + 1), tag;
+
+	if (s[n] != '$')
+		return 0;
+	tag = n + 1;
+	for (e = s + tag; (e = strchr(e, '$')); e++)
+		if (strncmp(e, s, tag) == 0)
+			break;
+	if (!e)
+		return fail(t, "unterminated dollar quote");
+	t->p = e + tag;
+	sw_buf_add(&t->out, s, (size_t)(t->p - s));
+	return 1;
 }
 
 static int copy_comment(struct tr *t)
@@ -183,10 +213,21 @@ static const char *function_name(struct tr *t, const char *w, size_t n, const ch
 {
 	int args;
 
-	if (word_is(w, n, "instr"))
-		return "strpos";
-	if (word_is(w, n, "ifnull"))
-		return "coalesce";
+	static const char *const renames[][2] = {
+	    {"instr", "strpos"},
+	    {"ifnull", "coalesce"},
+	    /* SQLite's own, as SQL functions of the PostgreSQL schema
+	     * (lib/store_pg.c) */
+	    {"json_each", "sw_json_each"},
+	    {"json_extract", "sw_json_extract"},
+	    {"json_valid", "sw_json_valid"},
+	    {"date", "sw_date"},
+	    {"random", "sw_random"},
+	};
+
+	for (size_t i = 0; i < sizeof(renames) / sizeof(renames[0]); i++)
+		if (word_is(w, n, renames[i][0]))
+			return renames[i][1];
 	if (!word_is(w, n, "max") && !word_is(w, n, "min") && !word_is(w, n, "group_concat"))
 		return NULL;
 	args = count_args(open);
@@ -221,6 +262,99 @@ static int is_compare(struct tr *t, const char *p)
 	return 1;
 }
 
+/* After "CROSS" (at p): whether "JOIN x ... ON" follows before the join's
+ * end, which PostgreSQL's CROSS JOIN does not take. */
+static int cross_join_on(const char *p)
+{
+	int depth = 0;
+	size_t n;
+
+	p = skip_ws(p);
+	if (!word_is(p, word_len(p), "join"))
+		return 0;
+	for (p += 4; *p; p += n ? n : 1) {
+		n = word_len(p);
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth < 0)
+			return 0;
+		else if (*p == '\'' || *p == ';')
+			return 0;
+		if (depth == 0 && n) {
+			if (word_is(p, n, "on"))
+				return 1;
+			if (word_is(p, n, "join") || word_is(p, n, "where") ||
+			    word_is(p, n, "group") || word_is(p, n, "order") ||
+			    word_is(p, n, "limit") || word_is(p, n, "union"))
+				return 0;
+		}
+		if (n == 0 && (isalnum((unsigned char)*p) || *p == '_'))
+			while (is_word((unsigned char)p[1]))
+				p++;
+	}
+	return 0;
+}
+
+static const char *const sql_words[] = {
+    "case", "when", "then", "else", "end", "and", "or", "not", "null", "is", "in", "like",
+    "between", "exists", "distinct", "from", "true", "false", "where", "set", "as", "cast",
+    "collate", "excluded", "returning", "select", "integer", "text", "real", NULL,
+};
+
+/* Whether the word w (n characters, open: what follows) is a bare column
+ * of an upsert's DO UPDATE; tracks where such a clause starts and ends. */
+static int qualify_word(struct tr *t, const char *w, size_t n, const char *open)
+{
+	const char *before = t->out.len ? t->out.data + t->out.len - 1 : "";
+	int i;
+
+	if (n < sizeof(t->prev_word)) {
+		memcpy(t->prev2_word, t->prev_word, sizeof(t->prev_word));
+		for (i = 0; i < (int)n; i++)
+			t->prev_word[i] = (char)tolower((unsigned char)w[i]);
+		t->prev_word[n] = '\0';
+	}
+	if (strcmp(t->prev2_word, "into") == 0 && n < sizeof(t->table) &&
+	    strcmp(t->prev_word, "into") != 0) {
+		memcpy(t->table, w, n); /* INSERT INTO table */
+		t->table[n] = '\0';
+	}
+	if (word_is(w, n, "set") && strcmp(t->prev2_word, "update") == 0 && t->table[0] &&
+	    t->qualify == 0 && t->subquery_depth == 0) {
+		/* "DO UPDATE SET": ours; a plain UPDATE's SET has no excluded */
+		t->qualify = 1;
+		t->qual_depth = t->depth;
+		t->assign_next = 1;
+		return 0;
+	}
+	if (!t->qualify)
+		return 0;
+	if (word_is(w, n, "returning")) {
+		t->qualify = 0;
+		return 0;
+	}
+	if (word_is(w, n, "select") && !t->subquery_depth) {
+		t->subquery_depth = t->depth;
+		return 0;
+	}
+	if (t->subquery_depth)
+		return 0;
+	if (word_is(w, n, "where") && t->depth == t->qual_depth) {
+		t->assign_next = 0;
+		return 0;
+	}
+	for (i = 0; sql_words[i]; i++)
+		if (word_is(w, n, sql_words[i]))
+			return 0;
+	if (*before == '.' || *open == '.' || *open == '(')
+		return 0;
+	if (t->assign_next) {
+		t->assign_next = 0;
+		return 0;
+	}
+	return 1;
+}
+
 static int word(struct tr *t)
 {
 	const char *w = t->p, *after, *open;
@@ -251,11 +385,15 @@ static int word(struct tr *t)
 	}
 	if (word_is(w, n, "is") && is_compare(t, after))
 		return 0;
+	if (word_is(w, n, "cross") && cross_join_on(after)) /* CROSS JOIN x ON: a hint */
+		return 0;
 	open = skip_ws(after);
 	if (*open == '(' && (name = function_name(t, w, n, open))) {
 		sw_buf_adds(&t->out, name);
 		return 0;
 	}
+	if (qualify_word(t, w, n, open))
+		sw_buf_printf(&t->out, "%s.", t->table);
 	sw_buf_add(&t->out, w, n);
 	return 0;
 }
@@ -268,11 +406,25 @@ static int step(struct tr *t)
 		return copy_quoted(t, c);
 	if ((c == '-' && t->p[1] == '-') || (c == '/' && t->p[1] == '*'))
 		return copy_comment(t);
+	if (c == '$') {
+		int rc = copy_dollar(t);
+
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
 	if (c == '?' || ((c == ':' || c == '@' || c == '$') && is_word_start((unsigned char)t->p[1]) &&
 			 (t->p == t->start || t->p[-1] != ':')))
 		return param(t);
 	if (is_word_start((unsigned char)c))
 		return word(t);
+	if (c == ',' && t->qualify && !t->subquery_depth && t->depth == t->qual_depth)
+		t->assign_next = 1;
+	if (c == ';')
+		t->qualify = 0, t->table[0] = '\0';
+	if (c == ')' && t->subquery_depth && t->depth == t->subquery_depth)
+		t->subquery_depth = 0;
+	if (c == ')' && t->qualify && t->depth == t->qual_depth)
+		t->qualify = 0;
 	if (c == '(') {
 		if (++t->depth < DEPTH_MAX)
 			t->append[t->depth] = t->pending;

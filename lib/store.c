@@ -29,12 +29,14 @@
 #include <time.h>
 
 #include "lib/db.h"
+#include "lib/db_pg.h"
 #include "lib/db_sqlite.h"
 
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/store.h"
 #include "lib/store_int.h"
+#include "lib/store_pg.h"
 #include "lib/xmalloc.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -855,7 +857,7 @@ static const char *const stmt_sql[ST_LAST] = {
 			 "SELECT warehouse_id, 0, 0, 1 FROM orders "
 			 "INDEXED BY orders_unshipped "
 			 "WHERE shipped_at IS NULL AND cancelled_at IS NULL "
-			 "AND promised_ship_by_at < :now) "
+			 "AND promised_ship_by_at < :now) AS backlog "
 			 "GROUP BY warehouse_id ORDER BY warehouse_id",
 
     [ST_PARCEL_UPSERT] = "INSERT INTO parcels (order_ref, courier, tracking_number, "
@@ -1833,17 +1835,44 @@ static void lib_config(void)
 	done = 1;
 }
 
+/* Opens the PostgreSQL store at url into st (store_pg.c does the work). */
+static enum sw_err open_pg(struct sw_store *st, const char *url, const char *password)
+{
+	char err[sizeof(st->errmsg)] = "";
+	enum sw_err rc = sw_store_pg_open(url, password, st->flags, &st->db, &st->version, err,
+					  sizeof(err));
+
+	return rc ? set_err(st, rc, "%s", err) : SW_OK;
+}
+
 enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **ret_store,
 			  char *errbuf, size_t errlen)
 {
+	return sw_store_open_pw(path, NULL, flags, ret_store, errbuf, errlen);
+}
+
+enum sw_err sw_store_open_pw(const char *path, const char *password, unsigned flags,
+			     struct sw_store **ret_store, char *errbuf, size_t errlen)
+{
 	struct sw_store *st;
 	enum sw_err rc;
+	char shown[512];
 
 	*ret_store = NULL;
 	if (!nonempty(path) || (flags & ~(SW_STORE_RDONLY | SW_STORE_NOCREATE))) {
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "store: bad path or flags");
 		return SW_EINVAL;
+	}
+	if (sw_db_driver_for(path) == &sw_db_pg_driver) {
+		st = xcalloc(1, sizeof(*st));
+		sw_db_pg_describe(path, shown, sizeof(shown));
+		st->path = xstrdup(shown);
+		st->flags = flags;
+		if ((rc = open_pg(st, path, password)))
+			goto fail;
+		*ret_store = st;
+		return SW_OK;
 	}
 	lib_config();
 	st = xcalloc(1, sizeof(*st));
@@ -1861,7 +1890,7 @@ enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **re
 	*ret_store = st;
 	return SW_OK;
 fail:
-	if ((flags & SW_STORE_RDONLY) && st->db &&
+	if ((flags & SW_STORE_RDONLY) && st->db && sw_db_dialect(st->db) == SW_DB_SQLITE &&
 	    sw_db_errcode(st->db) == SW_DB_READONLY) {
 		size_t n = strlen(st->errmsg);
 

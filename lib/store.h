@@ -103,9 +103,20 @@ const char *sw_store_promise_kind_name(enum sw_promise_kind k);
  *   SW_EINVAL   bad arguments, or an SQLite file that is not a slipwatch
  *               store (not touched).
  * Call from a process's init, before its event loop runs.
+ *
+ * path may instead be a PostgreSQL address ("postgresql://..." or a libpq
+ * "host=... dbname=..." string; lib/db.h): the store is then that
+ * database, created and migrated in it the same way (a database with
+ * other tables is refused), over TLS verified by default (lib/db_pg.h).
+ * Errors name the address without any password.
  */
 enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **ret_store,
 			  char *errbuf, size_t errlen);
+
+/* As sw_store_open, with the PostgreSQL password (NULL: none, or libpq's
+ * own sources); ignored for an SQLite path. */
+enum sw_err sw_store_open_pw(const char *path, const char *password, unsigned flags,
+			     struct sw_store **ret_store, char *errbuf, size_t errlen);
 
 /* Closes the handle; an open transaction is rolled back.  NULL is a no-op. */
 void sw_store_close(struct sw_store *st);
