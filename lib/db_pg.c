@@ -309,9 +309,33 @@ static Oid guess_type(struct pg_stmt *s, int i, PGresult *r, int *guessed)
 	}
 }
 
-static int pop_guess(struct pg_stmt *s, int *guessed)
+/* Of the parameters given a type for a NULL, the one written nearest to
+ * the place (1-based, in characters) the server's error points at; taken
+ * off the list. */
+static int take_guess(struct pg_stmt *s, int *guessed, PGresult *r)
 {
-	return s->guess[--*guessed];
+	const char *at = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+	long pos = at ? atol(at) - 1 : 0, best = -1;
+	int g, pick = *guessed - 1;
+	char tag[16];
+
+	for (g = 0; at && g < *guessed; g++) {
+		int len = snprintf(tag, sizeof(tag), "$%d", s->guess[g] + 1);
+
+		for (const char *p = s->q.text; (p = strstr(p, tag)); p++) {
+			long d = labs((long)(p - s->q.text) - pos);
+
+			if (isdigit((unsigned char)p[len]))
+				continue;
+			if (best < 0 || d < best) {
+				best = d;
+				pick = g;
+			}
+		}
+	}
+	g = s->guess[pick];
+	s->guess[pick] = s->guess[--*guessed];
+	return g;
 }
 
 static int learn(struct pg_stmt *s, const char *name)
@@ -320,7 +344,7 @@ static int learn(struct pg_stmt *s, const char *name)
 	Oid *types = xcalloc((size_t)n + 1, sizeof(Oid));
 	PGresult *r = NULL;
 
-	for (tries = 0; tries <= 2 * n; tries++) {
+	for (tries = 0; tries <= 3 * n; tries++) {
 		const char *state;
 		int k;
 
@@ -335,11 +359,11 @@ static int learn(struct pg_stmt *s, const char *name)
 			continue;
 		}
 		/* a type clash naming no parameter ("CASE types bigint and
-		 * text", "text < bigint"): the last NULL guessed bigint was
-		 * text, or the other way round */
+		 * text", "text < bigint"): the NULL guessed bigint nearest to
+		 * it was text */
 		if (state && (strcmp(state, "42804") == 0 || strcmp(state, "42883") == 0) &&
 		    guessed > 0) {
-			k = pop_guess(s, &guessed);
+			k = take_guess(s, &guessed, r);
 			types[k] = types[k] == OID_INT8 ? OID_TEXT : OID_INT8;
 			continue;
 		}

@@ -42,8 +42,8 @@ struct tr {
 	int qual_depth;	   /* its parenthesis depth */
 	int assign_next;   /* the next word is a SET target */
 	int subquery_depth; /* in a SELECT inside it: nothing qualified */
-	char prev_word[16]; /* the last two words, lower case */
-	char prev2_word[16];
+	char prev_word[64]; /* the last two words, lower case (cut short) */
+	char prev2_word[64];
 	char *err;
 	size_t errlen;
 };
@@ -308,12 +308,10 @@ static int qualify_word(struct tr *t, const char *w, size_t n, const char *open)
 	const char *before = t->out.len ? t->out.data + t->out.len - 1 : "";
 	int i;
 
-	if (n < sizeof(t->prev_word)) {
-		memcpy(t->prev2_word, t->prev_word, sizeof(t->prev_word));
-		for (i = 0; i < (int)n; i++)
-			t->prev_word[i] = (char)tolower((unsigned char)w[i]);
-		t->prev_word[n] = '\0';
-	}
+	memcpy(t->prev2_word, t->prev_word, sizeof(t->prev_word));
+	for (i = 0; i < (int)n && i < (int)sizeof(t->prev_word) - 1; i++)
+		t->prev_word[i] = (char)tolower((unsigned char)w[i]);
+	t->prev_word[i] = '\0';
 	if (strcmp(t->prev2_word, "into") == 0 && n < sizeof(t->table) &&
 	    strcmp(t->prev_word, "into") != 0) {
 		memcpy(t->table, w, n); /* INSERT INTO table */

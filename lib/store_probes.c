@@ -26,12 +26,12 @@
 
 static const char put_sql[] =
     "INSERT INTO probe_results (" COLS ") VALUES (:name, :kind, :at, :ok, :sent, :lost,"
-    " :p50, :max, :value, :reason, :detail, CASE WHEN :ok THEN 0 ELSE :at END)"
+    " :p50, :max, :value, :reason, :detail, CASE WHEN :ok <> 0 THEN 0 ELSE :at END)"
     " ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, at = excluded.at,"
     " ok = excluded.ok, sent = excluded.sent, lost = excluded.lost,"
     " lat_p50 = excluded.lat_p50, lat_max = excluded.lat_max, value = excluded.value,"
     " reason = excluded.reason, detail = excluded.detail,"
-    " failing_since = CASE WHEN excluded.ok THEN 0"
+    " failing_since = CASE WHEN excluded.ok <> 0 THEN 0"
     " WHEN failing_since > 0 THEN failing_since ELSE excluded.at END";
 static const char get_sql[] = "SELECT " COLS " FROM probe_results WHERE name = :name";
 static const char list_sql[] = "SELECT " COLS " FROM probe_results ORDER BY name";

@@ -11,6 +11,7 @@
 
 #include "lib/store.h"
 #include "lib/xmalloc.h"
+#include "tests/sqlite_raw.h"
 #include "tests/tap.h"
 
 static char tmpdir[] = "/tmp/sw-store-test.XXXXXX";
@@ -23,11 +24,17 @@ static inline struct sw_store *store_tmp_open(void)
 	struct sw_store *st = NULL;
 	char err[512] = "";
 
+	const char *url = getenv("SW_TEST_STORE_URL");
+
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		exit(1);
 	}
-	store_path = xasprintf("%s/store.db", tmpdir);
+	/* tests/integration/060-store-pg.sh: that PostgreSQL database,
+	 * emptied, instead of a file */
+	if (url && raw_exec(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public") != 0)
+		printf("# could not empty the PostgreSQL test database\n");
+	store_path = url ? xstrdup(url) : xasprintf("%s/store.db", tmpdir);
 	if (!ok(sw_store_open(store_path, 0, &st, err, sizeof(err)) == SW_OK, "open store")) {
 		printf("#   %s\n", err);
 		return NULL;

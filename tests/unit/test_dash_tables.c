@@ -98,13 +98,10 @@ static void slip(struct sw_store *st, const char *entity, const char *kind, cons
 /* SQL beside the API (notices in any state, with or without a receiver). */
 static void sql(const char *q)
 {
-	sqlite3 *db;
-	char *err = NULL;
+	int rc = raw_exec(store_path, q); /* tests/sqlite_raw.h: either backend */
 
-	if (sqlite3_open(store_path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK)
-		tap_bail("sql: %s: %s", q, err ? err : sqlite3_errmsg(db));
-	sqlite3_close(db);
+	if (rc != SQLITE_OK)
+		tap_bail("sql: %s: code %d", q, rc);
 }
 
 /* A notice about entity in state, sent at sent (0: not sent), to a

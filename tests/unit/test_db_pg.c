@@ -265,6 +265,21 @@ static void test_transactions(struct sw_db *db)
 	sw_db_finalize(ins);
 	sw_db_finalize(cnt);
 	ok(sw_db_get_autocommit(db), "no transaction left open");
+	/* SQLite's optional filters, first run with NULLs: the types the server
+	 * cannot settle are learned from where the error points */
+	is_int(sw_db_prepare(db, "SELECT count(*) FROM t WHERE (:k IS NULL OR k = :k) AND "
+				 "(:n IS NULL OR n = :n) AND (CASE WHEN :x IS NOT NULL THEN :x "
+				 "ELSE k END) = k",
+			     &cnt),
+	       SW_DB_OK, "prepare optional filters");
+	ok(sw_db_step(cnt) == SW_DB_ROW && sw_db_column_int(cnt, 0) == 3,
+	   "all NULL: every row (%s)", sw_db_errmsg(db));
+	sw_db_reset(cnt);
+	sw_db_bind_text(cnt, 1, "c", -1, SW_DB_STATIC);
+	sw_db_bind_int64(cnt, 2, 7);
+	ok(sw_db_step(cnt) == SW_DB_ROW && sw_db_column_int(cnt, 0) == 1,
+	   "then with values: the one row (%s)", sw_db_errmsg(db));
+	sw_db_finalize(cnt);
 }
 
 int main(void)

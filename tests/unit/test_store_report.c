@@ -560,17 +560,6 @@ static void test_rdonly(void)
 	sw_store_close(ro);
 }
 
-static int raw_exec(const char *sql)
-{
-	sqlite3 *db;
-	int rc = sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READWRITE, NULL);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	sqlite3_close(db);
-	return rc;
-}
-
 int main(void)
 {
 	struct sw_store *st = store_tmp_open();
@@ -579,7 +568,7 @@ int main(void)
 		return store_tmp_done(NULL);
 	seed_units(st);
 	/* nothing in the store API resolves an alert yet: do it behind its back */
-	ok(raw_exec("UPDATE alerts SET resolved_at = 1795518000 "
+	ok(raw_exec(store_path, "UPDATE alerts SET resolved_at = 1795518000 "
 		    "WHERE entity = 'parcel:dhl:PM'") == SQLITE_OK,
 	   "resolve one alert");
 	test_late_verdicts(st);
