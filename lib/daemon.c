@@ -56,8 +56,55 @@ const struct sw_conf_opt sw_daemon_store_table[] = {
 	{ .name = "path", .type = SW_CONF_PATH, .offset = offsetof(struct sw_daemon_conf, store_path),
 	  .def = LOCALSTATEDIR "/lib/slipwatch/slipwatch.db",
 	  .help = "the SQLite store shared by all slipwatch programs" },
+	{ .name = "url", .type = SW_CONF_STRING, .offset = offsetof(struct sw_daemon_conf, store_url),
+	  .help = "a PostgreSQL store instead: postgresql://USER@HOST[:PORT]/DB[?sslmode=...]; "
+		  "TLS verify-full unless the server is local" },
+	{ .name = "password", .type = SW_CONF_SECRET,
+	  .offset = offsetof(struct sw_daemon_conf, store_password),
+	  .help = "the PostgreSQL password (password_file or password_env)" },
 	{ .name = NULL },
 };
+
+static enum sw_err store_err(char *errbuf, size_t errlen, struct sw_conf *file, const char *key,
+			     const char *what)
+{
+	char where[256];
+
+	snprintf(errbuf, errlen, "%s: [store] %s: %s",
+		 sw_conf_where(file, "store", NULL, key, where, sizeof(where)), key, what);
+	return SW_EINVAL;
+}
+
+enum sw_err sw_daemon_store_apply(struct sw_conf *file, struct sw_daemon_conf *c, char *errbuf,
+				  size_t errlen)
+{
+	enum sw_err rc = sw_conf_apply(file, "store", NULL, sw_daemon_store_table, c, errbuf,
+				       errlen);
+	const char *u = c->store_url, *at, *colon;
+
+	if (rc != SW_OK || u == NULL || *u == '\0') {
+		if (rc == SW_OK && c->store_password.value)
+			return store_err(errbuf, errlen, file, "password",
+					 "a password is for a PostgreSQL store (url)");
+		return rc;
+	}
+	if (strncmp(u, "postgresql://", 13) != 0 && strncmp(u, "postgres://", 11) != 0)
+		return store_err(errbuf, errlen, file, "url",
+				 "not a PostgreSQL address (postgresql://USER@HOST/DB)");
+	at = strchr(u, '@');
+	colon = at ? memchr(strstr(u, "://") + 3, ':', (size_t)(at - strstr(u, "://") - 3)) : NULL;
+	if (colon || strstr(u, "password="))
+		return store_err(errbuf, errlen, file, "url",
+				 "secrets are not written in the file; use password_file or "
+				 "password_env");
+	if (sw_conf_key_line(file, "store", NULL, "path") > 0)
+		return store_err(errbuf, errlen, file, "url",
+				 "set beside [store] path: give one store, a path or a url");
+	free(c->store_path);
+	c->store_path = xstrdup(u);
+	sw_store_set_password(c->store_password.value);
+	return SW_OK;
+}
 
 static const struct sw_conf_opt log_table[] = {
 	{ .name = "level", .type = SW_CONF_ENUM, .offset = offsetof(struct sw_daemon_conf, log_level),
@@ -250,7 +297,7 @@ enum sw_err sw_daemon_load_conf(const struct sw_daemon_desc *desc, const char *p
 	rc = sw_conf_load(path, &file, errbuf, errlen);
 	if (rc)
 		return rc;
-	rc = sw_conf_apply(file, "store", NULL, sw_daemon_store_table, ret_conf, errbuf, errlen);
+	rc = sw_daemon_store_apply(file, ret_conf, errbuf, errlen);
 	if (rc)
 		goto fail;
 	rc = sw_conf_apply(file, "log", NULL, log_table, ret_conf, errbuf, errlen);

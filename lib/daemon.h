@@ -46,15 +46,24 @@
 
 /* Settings every daemon reads: sections [store], [log] and [simulation]. */
 struct sw_daemon_conf {
-	char *store_path; /* [store] path */
+	char *store_path; /* [store] path, or [store] url when that is set */
+	char *store_url;  /* [store] url: a PostgreSQL store */
+	struct sw_conf_secret store_password; /* [store] password_file/_env */
 	int log_level;    /* [log] level: enum sw_log_level */
 	int log_dest;     /* [log] destination: SW_DAEMON_LOG_* */
 	bool sim_enabled; /* [simulation] enabled: a simulated clock is allowed */
 };
 
-/* The option table of [store] (fills struct sw_daemon_conf.store_path):
- * for a part that reads the store path itself (-t -v of the collector). */
+/* The option table of [store] (fills struct sw_daemon_conf.store_*). */
 extern const struct sw_conf_opt sw_daemon_store_table[];
+
+/* Applies [store] of file to c: the table, then url (a PostgreSQL store:
+ * postgresql:// or postgres://, no password written in it, not beside a
+ * path) in place of store_path, and its password handed to the store
+ * module for every open of this process (sw_store_set_password).  For a
+ * part that reads the store's address itself (-t -v of the collector). */
+enum sw_err sw_daemon_store_apply(struct sw_conf *file, struct sw_daemon_conf *c, char *errbuf,
+				  size_t errlen);
 
 enum sw_daemon_log_dest {
 	SW_DAEMON_LOG_AUTO,   /* stderr with -f, syslog when detached */

@@ -338,7 +338,27 @@ static int take_guess(struct pg_stmt *s, int *guessed, PGresult *r)
 	return g;
 }
 
+static int learn_types(struct pg_stmt *s, const char *name);
+
+/* learn_types, inside a savepoint when a transaction is open: a failed
+ * try would otherwise abort the caller's transaction (PostgreSQL ends a
+ * transaction at its first error, SQLite does not). */
 static int learn(struct pg_stmt *s, const char *name)
+{
+	PGconn *c = s->db->c;
+	int in_txn = PQtransactionStatus(c) == PQTRANS_INTRANS, rc;
+
+	if (in_txn)
+		PQclear(PQexec(c, "SAVEPOINT sw_learn"));
+	rc = learn_types(s, name);
+	if (in_txn)
+		PQclear(PQexec(c, rc == SW_DB_OK ? "RELEASE SAVEPOINT sw_learn"
+						 : "ROLLBACK TO SAVEPOINT sw_learn; "
+						   "RELEASE SAVEPOINT sw_learn"));
+	return rc;
+}
+
+static int learn_types(struct pg_stmt *s, const char *name)
 {
 	int n = s->q.nparams, i, tries, rc = SW_DB_OK, guessed = 0;
 	Oid *types = xcalloc((size_t)n + 1, sizeof(Oid));
@@ -349,6 +369,8 @@ static int learn(struct pg_stmt *s, const char *name)
 		int k;
 
 		PQclear(r);
+		if (tries > 0 && PQtransactionStatus(s->db->c) == PQTRANS_INERROR)
+			PQclear(PQexec(s->db->c, "ROLLBACK TO SAVEPOINT sw_learn"));
 		r = PQprepare(s->db->c, name, s->q.text, n, types);
 		if (PQresultStatus(r) == PGRES_COMMAND_OK)
 			break;

@@ -1845,6 +1845,17 @@ static enum sw_err open_pg(struct sw_store *st, const char *url, const char *pas
 	return rc ? set_err(st, rc, "%s", err) : SW_OK;
 }
 
+static char *pg_password; /* sw_store_set_password */
+
+void sw_store_set_password(const char *password)
+{
+	if (pg_password) {
+		explicit_bzero(pg_password, strlen(pg_password));
+		free(pg_password);
+	}
+	pg_password = password ? xstrdup(password) : NULL;
+}
+
 enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **ret_store,
 			  char *errbuf, size_t errlen)
 {
@@ -1869,7 +1880,7 @@ enum sw_err sw_store_open_pw(const char *path, const char *password, unsigned fl
 		sw_db_pg_describe(path, shown, sizeof(shown));
 		st->path = xstrdup(shown);
 		st->flags = flags;
-		if ((rc = open_pg(st, path, password)))
+		if ((rc = open_pg(st, path, password ? password : pg_password)))
 			goto fail;
 		*ret_store = st;
 		return SW_OK;

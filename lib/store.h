@@ -113,10 +113,15 @@ const char *sw_store_promise_kind_name(enum sw_promise_kind k);
 enum sw_err sw_store_open(const char *path, unsigned flags, struct sw_store **ret_store,
 			  char *errbuf, size_t errlen);
 
-/* As sw_store_open, with the PostgreSQL password (NULL: none, or libpq's
- * own sources); ignored for an SQLite path. */
+/* As sw_store_open, with the PostgreSQL password (NULL: the one set with
+ * sw_store_set_password, or libpq's own sources); ignored for an SQLite
+ * path. */
 enum sw_err sw_store_open_pw(const char *path, const char *password, unsigned flags,
 			     struct sw_store **ret_store, char *errbuf, size_t errlen);
+
+/* The PostgreSQL password every later sw_store_open of this process uses
+ * (a copy is kept; NULL forgets it).  From [store] password_file/_env. */
+void sw_store_set_password(const char *password);
 
 /* Closes the handle; an open transaction is rolled back.  NULL is a no-op. */
 void sw_store_close(struct sw_store *st);
