@@ -28,6 +28,8 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -36,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +65,7 @@ const struct sw_conf_opt sw_rrd_conf_table[] = {
 	  .def = "60s", .help = "RRD step: one update per file per step (whole seconds)" },
 	{ .name = "rrdcached", .type = SW_CONF_STRING,
 	  .offset = offsetof(struct sw_rrd_conf, rrdcached), .def = "",
-	  .help = "rrdcached address: unix:/path, /path or host:port; empty = write files directly" },
+	  .help = "rrdcached address: unix:/path, /path, host:port or [IPv6]:port; empty = write files directly" },
 	{ .name = "reconnect_max", .type = SW_CONF_DURATION,
 	  .offset = offsetof(struct sw_rrd_conf, reconnect_max_ms), .min = 1000,
 	  .max = 3600000, .def = "5m", .help = "longest wait between rrdcached reconnects" },
@@ -819,10 +822,105 @@ static void snap_cb(const struct sw_metric_value *v, void *arg)
 		w->st.unmapped_metrics++;
 }
 
+/* ---- the rrdcached address ------------------------------------------------ */
+
+#define ADDR_FORMS "unix:/path, /path, host:port or [IPv6]:port"
+
+/* Port text: digits only, 1..65535. */
+static bool port_ok(const char *p)
+{
+	unsigned long v = 0;
+
+	if (*p == '\0' || strlen(p) > 5)
+		return false;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* A host name or IPv4 address: letters, digits, '-', '.', '_'. */
+static bool host_ok(const char *h, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr("-._", h[i]))
+			return false;
+	return true;
+}
+
+/* "[v6]:port", optionally "[v6%zone]:port"; NULL or what is wrong. */
+static const char *check_v6(const char *a)
+{
+	const char *close = strchr(a, ']'), *pct;
+	char v6[INET6_ADDRSTRLEN + 1];
+	struct in6_addr in;
+	size_t len;
+
+	if (close == NULL)
+		return "'[' without ']' (the IPv6 form is [ADDRESS]:PORT)";
+	pct = memchr(a + 1, '%', (size_t)(close - a - 1));
+	len = (size_t)((pct ? pct : close) - (a + 1));
+	if (len == 0 || len >= sizeof(v6))
+		return "not an IPv6 address between '[' and ']'";
+	memcpy(v6, a + 1, len);
+	v6[len] = '\0';
+	if (inet_pton(AF_INET6, v6, &in) != 1)
+		return "not an IPv6 address between '[' and ']'";
+	if (pct && !host_ok(pct + 1, (size_t)(close - pct - 1)))
+		return "bad IPv6 zone after '%'";
+	if (close[1] != ':')
+		return "no :PORT after ']' (rrdcached's default port is 42217)";
+	if (!port_ok(close + 2))
+		return "the port is not a number in 1..65535";
+	return NULL;
+}
+
+/* NULL if addr is an address librrd's client connects to as meant, else
+ * what is wrong with it.  The port is required: a bare word is more often
+ * a mistyped socket path than a host on rrdcached's default port, and a
+ * bare IPv6 address is ambiguous (librrd splits at the last ':'). */
+static const char *check_daemon_addr(const char *a)
+{
+	const char *colon, *path;
+
+	for (const char *s = a; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return "contains a space or control character";
+	if (strncmp(a, "unix:", 5) == 0 || a[0] == '/') {
+		path = a[0] == '/' ? a : a + 5;
+		if (path[0] != '/')
+			return "the socket path must be absolute (unix:/path or /path)";
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
+			return "the socket path is too long for a unix socket (107 bytes at most)";
+		return NULL;
+	}
+	if (a[0] == '[')
+		return check_v6(a);
+	colon = strrchr(a, ':');
+	if (colon == NULL)
+		return "neither a socket path nor host:port (" ADDR_FORMS
+		       "; rrdcached's default port is 42217)";
+	if (memchr(a, ':', (size_t)(colon - a)))
+		return "an IPv6 address needs brackets: [ADDRESS]:PORT";
+	if (colon == a)
+		return "no host before ':'";
+	if (!host_ok(a, (size_t)(colon - a)))
+		return "the host is not a host name or address";
+	if (!port_ok(colon + 1))
+		return "the port is not a number in 1..65535";
+	return NULL;
+}
+
 /* ---- API ----------------------------------------------------------------- */
 
 enum sw_err sw_rrd_conf_check(const struct sw_rrd_conf *conf, char *errbuf, size_t errlen)
 {
+	const char *why;
+
 	if (conf->dir == NULL || conf->dir[0] == '\0') {
 		snprintf(errbuf, errlen, "[rrd] dir: must not be empty");
 		return SW_ECONF;
@@ -830,6 +928,11 @@ enum sw_err sw_rrd_conf_check(const struct sw_rrd_conf *conf, char *errbuf, size
 	if (conf->step_ms < 1000 || conf->step_ms > 3600000 || conf->step_ms % 1000) {
 		snprintf(errbuf, errlen, "[rrd] step: not whole seconds in 1s..1h: '%lldms'",
 			 (long long)conf->step_ms);
+		return SW_ECONF;
+	}
+	if (conf->rrdcached && conf->rrdcached[0] &&
+	    (why = check_daemon_addr(conf->rrdcached)) != NULL) {
+		snprintf(errbuf, errlen, "[rrd] rrdcached: %s: '%s'", why, conf->rrdcached);
 		return SW_ECONF;
 	}
 	return SW_OK;

@@ -174,6 +174,67 @@ static struct sw_rrd *writer(const char *dir, const char *daemon)
 
 /* ---- tests --------------------------------------------------------------- */
 
+/* [rrd] rrdcached: what sw_rrd_conf_check accepts (why == NULL) and, for
+ * what it refuses, a part of the reason it gives. */
+static const struct {
+	const char *addr, *why;
+} addr_cases[] = {
+	{ "", NULL },
+	{ "unix:/run/rrdcached.sock", NULL },
+	{ "/run/rrdcached.sock", NULL },
+	{ "127.0.0.1:42217", NULL },
+	{ "rrd.internal:42217", NULL },
+	{ "rrd-1.dc_2.example:1", NULL },
+	{ "[::1]:42217", NULL },
+	{ "[2001:db8::7]:65535", NULL },
+	{ "[fe80::1%eth0]:42217", NULL },
+	{ "unix:", "socket path must be absolute" },
+	{ "unix:rrdcached.sock", "socket path must be absolute" },
+	{ "/run/" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxx.sock", "too long for a unix socket" },
+	{ "rrdcached.sock", "neither a socket path nor host:port" },
+	{ "rrd.internal", "default port is 42217" },
+	{ "rrd.internal:", "port is not a number in 1..65535" },
+	{ "rrd.internal:0", "port is not a number in 1..65535" },
+	{ "rrd.internal:65536", "port is not a number in 1..65535" },
+	{ "rrd.internal:http", "port is not a number in 1..65535" },
+	{ ":42217", "no host before ':'" },
+	{ "rrd/internal:42217", "not a host name or address" },
+	{ "::1:42217", "IPv6 address needs brackets" },
+	{ "::1", "IPv6 address needs brackets" },
+	{ "[::1", "'[' without ']'" },
+	{ "[::1]", "no :PORT after ']'" },
+	{ "[::1]x42217", "no :PORT after ']'" },
+	{ "[::1]:", "port is not a number" },
+	{ "[]:42217", "not an IPv6 address" },
+	{ "[127.0.0.1]:42217", "not an IPv6 address" },
+	{ "[fe80::1%]:42217", "bad IPv6 zone" },
+	{ "127.0.0.1:42217 ", "space or control character" },
+	{ "unix:/run/rrd cached.sock", "space or control character" },
+};
+
+static void test_addresses(void)
+{
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++) {
+		struct sw_rrd_conf c = { .dir = "/x", .step_ms = 60000,
+					 .rrdcached = (char *)addr_cases[i].addr };
+		enum sw_err rc;
+
+		err[0] = '\0';
+		rc = sw_rrd_conf_check(&c, err, sizeof(err));
+		if (addr_cases[i].why == NULL) {
+			is_int(rc, SW_OK, "address '%s' accepted %s", c.rrdcached, err);
+			continue;
+		}
+		is_int(rc, SW_ECONF, "address '%s' refused", c.rrdcached);
+		ok(strncmp(err, "[rrd] rrdcached: ", 17) == 0 && strstr(err, addr_cases[i].why) &&
+		   strstr(err, c.rrdcached),
+		   "...names the key, says '%s' and quotes the value: %s", addr_cases[i].why, err);
+	}
+}
+
 static void test_catalogue(void)
 {
 	char err[256] = "";
@@ -231,6 +292,12 @@ static void test_catalogue(void)
 	is_str(err, "t.conf:3: [rrd] step: not whole seconds in 1s..1h: '1500ms'",
 	       "load: the error names file:line");
 	ok(lc.dir == NULL, "load: nothing kept on error");
+	sw_conf_free(conf);
+	sw_conf_load_string("[rrd]\ndir = /x\nrrdcached = rrdcached.sock\n", "t.conf", &conf, err,
+			    sizeof(err));
+	is_int(sw_rrd_conf_load(conf, &lc, err, sizeof(err)), SW_ECONF, "load: bad address refused");
+	ok(strncmp(err, "t.conf:3: [rrd] rrdcached: neither a socket path nor host:port", 62) == 0,
+	   "load: the address error names file:line and key: %s", err);
 	sw_conf_free(conf);
 	sw_conf_load_string("[rrd]\nstep = 2m\n", "t.conf", &conf, err, sizeof(err));
 	is_int(sw_rrd_conf_load(conf, &lc, err, sizeof(err)), SW_OK, "load: 2m accepted");
@@ -492,6 +559,7 @@ int main(void)
 	unsetenv("RRDCACHED_ADDRESS");
 
 	test_catalogue();
+	test_addresses();
 	test_direct();
 	test_errors();
 
