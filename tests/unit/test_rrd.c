@@ -548,6 +548,65 @@ out:
 	free(base);
 }
 
+/*
+ * rrdcached killed with SIGKILL after accepting steps, restarted on the
+ * same journal: its journal is written through a stdio buffer, so what it
+ * accepted last may be gone.  The writer asks for each file's last update
+ * after reconnecting and sends the rest again; every step ends up in the
+ * file.
+ */
+static void test_daemon_kill9(const char *what, const char *listen, const char *sock, int port)
+{
+	char *base = xasprintf("%s/%s-kill9", tmpdir, what), err[512] = "";
+	char *addr = port ? xasprintf("127.0.0.1:%d", port) : xasprintf("unix:%s", sock);
+	char *path = xasprintf("%s/warehouse/w1.rrd", base);
+	const char *flushname = port ? "warehouse/w1.rrd" : path;
+	struct sw_metrics *m = sw_metrics_new();
+	struct sw_rrd_stats st;
+	struct sw_rrd *w;
+	enum sw_err rc = SW_OK;
+	int k;
+
+	if (!ok(start_daemon(listen, base, sock, port), "%s kill -9: rrdcached started", what))
+		goto out;
+	w = writer(base, addr);
+	for (k = 0; k < 3; k++) {
+		feed(m, "warehouse/w1", k);
+		rc |= sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
+	}
+	is_int(rc, SW_OK, "%s kill -9: three steps accepted %s", what, err);
+	rrdcached_kill9();
+	if (!ok(start_daemon(listen, base, sock, port), "%s kill -9: restarted on its journal", what))
+		goto free;
+	feed(m, "warehouse/w1", k);
+	rc = sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
+	/* Over TCP the first request finds the old connection dead: the step
+	 * is queued, and written with the next one.  Through a unix socket
+	 * librrd reconnects by itself and the writer sees the restart in the
+	 * daemon's counters. */
+	if (rc == SW_EAGAIN) {
+		feed(m, "warehouse/w1", ++k);
+		rc = sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
+	}
+	is_int(rc, SW_OK, "%s kill -9: written after the restart %s", what, err);
+	sw_rrd_get_stats(w, &st);
+	is_int(st.pending, 0, "%s kill -9: nothing left queued", what);
+	is_int(st.data_errors, 0, "%s kill -9: nothing sent twice into the file", what);
+	is_int(st.restarts + (st.reconnects > 1), 1, "%s kill -9: the restart was seen", what);
+	printf("# %s kill -9: %llu steps sent again\n", what, (unsigned long long)st.resent);
+	ok(flushcached(addr, flushname), "%s kill -9: flushcached", what);
+	for (int j = 0; j <= k; j++)
+		check_step(path, j, what);
+free:
+	sw_rrd_free(w);
+	rrdcached_stop();
+out:
+	sw_metrics_free(m);
+	free(path);
+	free(addr);
+	free(base);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -566,11 +625,13 @@ int main(void)
 	char *sock = xasprintf("%s/rrdcached.sock", tmpdir);
 	char *listen = xasprintf("unix:%s", sock);
 	test_daemon("unix", listen, sock, 0);
+	test_daemon_kill9("unix", listen, sock, 0);
 	free(listen);
 	int port = rrdcached_free_port();
 	if (ok(port > 0, "free loopback port %d", port)) {
 		listen = xasprintf("127.0.0.1:%d", port);
 		test_daemon("tcp", listen, NULL, port);
+		test_daemon_kill9("tcp", listen, NULL, port);
 		free(listen);
 	}
 	free(sock);
