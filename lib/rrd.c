@@ -15,6 +15,17 @@
  * the caller's clock.  A daemon that answers with an error rejected the
  * data, not the connection: that line is dropped and counted, no reconnect.
  *
+ * Through rrdcached, a line the daemon accepted stays in the queue too
+ * (the head, f->q_sent lines, trimmed as the queue fills): rrdcached
+ * 1.7 writes its journal (-j) through a stdio buffer and never flushes it
+ * per update, so a daemon killed (-9, OOM, power) loses its last few KiB
+ * of accepted updates, minutes of steps when traffic is low.  After a
+ * reconnect, or when the daemon's counters (STATS, read once per flush)
+ * show that another daemon answers, the writer asks for each file's last
+ * update (LAST, which counts what the daemon holds in memory and replayed
+ * from its journal) and sends again the lines after it: nothing the queue
+ * still holds is lost.
+ *
  * Paths: files live in DIR/<registry file>.rrd.  Direct and through a unix
  * socket, DIR/... is passed (librrd's client resolves it to an absolute
  * path, so rrdcached -B -b must contain DIR); over TCP the relative name is
@@ -28,6 +39,8 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -36,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +76,7 @@ const struct sw_conf_opt sw_rrd_conf_table[] = {
 	  .def = "60s", .help = "RRD step: one update per file per step (whole seconds)" },
 	{ .name = "rrdcached", .type = SW_CONF_STRING,
 	  .offset = offsetof(struct sw_rrd_conf, rrdcached), .def = "",
-	  .help = "rrdcached address: unix:/path, /path or host:port; empty = write files directly" },
+	  .help = "rrdcached address: unix:/path, /path, host:port or [IPv6]:port; empty = write files directly" },
 	{ .name = "reconnect_max", .type = SW_CONF_DURATION,
 	  .offset = offsetof(struct sw_rrd_conf, reconnect_max_ms), .min = 1000,
 	  .max = 3600000, .def = "5m", .help = "longest wait between rrdcached reconnects" },
@@ -101,6 +115,8 @@ struct file {
 	int64_t last_t;                      /* last step queued or in the file */
 	struct pend q[SW_RRD_MAX_PENDING];   /* oldest first */
 	size_t q_len;
+	size_t q_sent;                       /* head lines the daemon accepted, kept
+					      * to send again if it loses them */
 	char *err;                           /* last error, NULL after a good write */
 };
 
@@ -124,6 +140,10 @@ struct sw_rrd {
 
 	bool connected;
 	int64_t next_connect, backoff;
+	bool seen;              /* the daemon's counters below are known */
+	uint64_t seen_updates;  /* its UpdatesReceived and JournalBytes at the */
+	uint64_t seen_journal;  /* last look, and our updates accepted since */
+	uint64_t sent_since;
 
 	struct sw_rrd_stats st;
 
@@ -299,12 +319,28 @@ static struct file *file_get(struct sw_rrd *w, const char *name,
 	return f;
 }
 
+/* Removes line i of f's queue (a sent one or an unsent one). */
+static void queue_remove(struct sw_rrd *w, struct file *f, size_t i)
+{
+	free(f->q[i].line);
+	memmove(&f->q[i], &f->q[i + 1], (f->q_len - i - 1) * sizeof(f->q[0]));
+	f->q_len--;
+	if (i < f->q_sent)
+		f->q_sent--;
+	else
+		w->st.pending--;
+}
+
 static void queue_drop_head(struct sw_rrd *w, struct file *f)
 {
-	free(f->q[0].line);
-	memmove(&f->q[0], &f->q[1], (f->q_len - 1) * sizeof(f->q[0]));
-	f->q_len--;
-	w->st.pending--;
+	queue_remove(w, f, 0);
+}
+
+/* Forgets the lines the daemon accepted (they cannot be checked). */
+static void queue_forget_sent(struct sw_rrd *w, struct file *f)
+{
+	while (f->q_sent)
+		queue_drop_head(w, f);
 }
 
 static void file_free(struct file *f)
@@ -572,6 +608,7 @@ static enum sw_err file_prepare(struct sw_rrd *w, struct file *f)
 	int64_t last = 0;
 	enum sw_err rc;
 
+	queue_forget_sent(w, f);
 	rc = read_info(w, f->name, &info, e, sizeof(e));
 	if (rc == SW_ENOTFOUND) {
 		rc = create_file(w, f->name, f->kind, f->q[0].t - (int64_t)w->step, e, sizeof(e));
@@ -605,6 +642,52 @@ static enum sw_err file_prepare(struct sw_rrd *w, struct file *f)
 
 /* ---- writing ------------------------------------------------------------- */
 
+/*
+ * Just (re)connected: for each file with queued lines, the daemon's last
+ * update.  Lines at or before it are in the daemon (dropped from the
+ * queue); the accepted lines after it were lost with a killed daemon's
+ * journal buffer and become unsent again.  A file whose last update cannot
+ * be read has all its lines sent again (the daemon refuses any it has, as
+ * a data error).  SW_EAGAIN if the connection is lost meanwhile.
+ */
+static enum sw_err recheck_sent(struct sw_rrd *w)
+{
+	char e[ERR_MAX];
+
+	for (size_t i = 0; i < w->n_files; i++) {
+		struct file *f = w->files[i];
+		char *path;
+		sigset_t old;
+		time_t last;
+
+		if (f->q_len == 0 || f->state != FILE_OK)
+			continue;
+		path = api_path(w, f->name);
+		sw_rrd_pipe_block(&old);
+		last = rrdc_last(path);
+		w->connected = rrdc_is_any_connected();
+		sw_rrd_pipe_restore(&old);
+		free(path);
+		if (last == (time_t)-1) {
+			if (!w->connected)
+				return SW_EAGAIN;
+			report(w, f, SW_EIO, "%s.rrd: rrdcached %s: last update unknown: %s; "
+			       "%zu steps sent again", f->name, w->daemon,
+			       sw_rrd_err(e, sizeof(e)), f->q_len);
+			last = 0;
+		}
+		while (f->q_len && f->q[0].t <= (int64_t)last) {
+			if (f->q_sent == 0)
+				w->st.skipped++; /* unsent, but the daemon has it */
+			queue_drop_head(w, f);
+		}
+		w->st.resent += f->q_sent;
+		w->st.pending += f->q_sent;
+		f->q_sent = 0;
+	}
+	return SW_OK;
+}
+
 static bool try_connect(struct sw_rrd *w, int64_t now)
 {
 	char e[ERR_MAX];
@@ -623,9 +706,13 @@ static bool try_connect(struct sw_rrd *w, int64_t now)
 		w->backoff = 0;
 		w->st.reconnects++;
 		rrd_clear_error();
-		return true;
+		w->seen = false; /* a new daemon's counters start again */
+		if (recheck_sent(w) == SW_OK)
+			return true;
+		sw_rrd_err(e, sizeof(e)); /* lost again while asking */
+	} else {
+		sw_rrd_err(e, sizeof(e));
 	}
-	sw_rrd_err(e, sizeof(e));
 	w->st.conn_errors++;
 	w->backoff = w->backoff ? 2 * w->backoff : BACKOFF_MIN;
 	if (w->backoff > w->backoff_max)
@@ -636,11 +723,65 @@ static bool try_connect(struct sw_rrd *w, int64_t now)
 	return false;
 }
 
+/* A counter of rrdcached's STATS answer, 0 when missing. */
+static uint64_t stats_counter(const rrdc_stats_t *s, const char *name)
+{
+	for (; s; s = s->next)
+		if (s->type == RRDC_STATS_TYPE_COUNTER && strcmp(s->name, name) == 0)
+			return s->value.counter;
+	return 0;
+}
+
+/*
+ * librrd's client reconnects by itself when a send fails (a restarted
+ * daemon behind a unix socket), so a restart is not always a lost
+ * connection here.  Once per flush the daemon's counters are read (STATS):
+ * they start again at a restart, so UpdatesReceived (the journal's replay
+ * included) or JournalBytes (new updates only) below what it had plus what
+ * this writer sent since means another daemon answers, and the lines it
+ * may have lost are checked (recheck_sent).  Missed only if other clients
+ * sent the new daemon more than the old one's lifetime counts before this
+ * flush.  SW_EAGAIN if the connection is lost.
+ */
+static enum sw_err watch_daemon(struct sw_rrd *w)
+{
+	rrdc_stats_t *stats = NULL;
+	uint64_t upd, jb;
+	bool restarted;
+	sigset_t old;
+	int r;
+
+	sw_rrd_pipe_block(&old);
+	r = rrdc_stats_get(&stats);
+	w->connected = rrdc_is_any_connected();
+	sw_rrd_pipe_restore(&old);
+	if (r != 0) {
+		rrdc_stats_free(stats);
+		if (!w->connected)
+			return SW_EAGAIN;
+		rrd_clear_error(); /* no STATS: nothing to compare */
+		return SW_OK;
+	}
+	upd = stats_counter(stats, "UpdatesReceived");
+	jb = stats_counter(stats, "JournalBytes");
+	rrdc_stats_free(stats);
+	restarted = w->seen && (upd < w->seen_updates + w->sent_since ||
+				((jb || w->seen_journal) && jb < w->seen_journal + w->sent_since));
+	w->seen = true;
+	w->seen_updates = upd;
+	w->seen_journal = jb;
+	w->sent_since = 0;
+	if (!restarted)
+		return SW_OK;
+	w->st.restarts++;
+	return recheck_sent(w);
+}
+
 /* Writes one queued line.  SW_OK; SW_EAGAIN: connection lost (line kept);
  * SW_EIO: refused (line dropped). */
 static enum sw_err write_line(struct sw_rrd *w, struct file *f, const char *tmpl)
 {
-	const char *argv[1] = { f->q[0].line };
+	const char *argv[1] = { f->q[f->q_sent].line };
 	char *path = api_path(w, f->name), e[ERR_MAX];
 	int r;
 
@@ -659,7 +800,13 @@ static enum sw_err write_line(struct sw_rrd *w, struct file *f, const char *tmpl
 		w->st.updates++;
 		free(f->err);
 		f->err = NULL;
-		queue_drop_head(w, f);
+		if (w->daemon) {
+			f->q_sent++; /* kept until the queue needs the room */
+			w->st.pending--;
+			w->sent_since++;
+		} else {
+			queue_drop_head(w, f);
+		}
 		return SW_OK;
 	}
 	sw_rrd_err(e, sizeof(e));
@@ -671,8 +818,8 @@ static enum sw_err write_line(struct sw_rrd *w, struct file *f, const char *tmpl
 		return SW_EAGAIN;
 	}
 	w->st.data_errors++;
-	report(w, f, SW_EIO, "%s.rrd: update %s refused: %s", f->name, f->q[0].line, e);
-	queue_drop_head(w, f);
+	report(w, f, SW_EIO, "%s.rrd: update %s refused: %s", f->name, f->q[f->q_sent].line, e);
+	queue_remove(w, f, f->q_sent);
 	if (w->daemon == NULL)
 		f->state = FILE_NEW; /* re-check (and re-create) before the next update */
 	return SW_EIO;
@@ -698,15 +845,24 @@ static void write_all(struct sw_rrd *w, int64_t now)
 		return;
 	if (w->daemon && !try_connect(w, now))
 		return;
+	if (w->daemon && watch_daemon(w) == SW_EAGAIN) {
+		char e[ERR_MAX];
+
+		w->st.conn_errors++;
+		report(w, NULL, SW_EAGAIN, "rrdcached %s: %s; steps queued", w->daemon,
+		       sw_rrd_err(e, sizeof(e)));
+		goto lost;
+	}
 	for (size_t i = 0; i < w->n_files; i++) {
 		struct file *f = w->files[i];
 
-		if (f->q_len && f->state == FILE_NEW && file_prepare(w, f) == SW_EAGAIN)
+		if (f->q_sent < f->q_len && f->state == FILE_NEW &&
+		    file_prepare(w, f) == SW_EAGAIN)
 			goto lost;
 		if (f->state != FILE_OK)
 			continue;
 		template_of(f->kind, tmpl, sizeof(tmpl));
-		while (f->q_len && f->state == FILE_OK) {
+		while (f->q_sent < f->q_len && f->state == FILE_OK) {
 			if (write_line(w, f, tmpl) == SW_EAGAIN)
 				goto lost;
 		}
@@ -772,7 +928,8 @@ static void group_end(struct sw_rrd *w)
 			used += (size_t)snprintf(line + used, sizeof(line) - used, ":U");
 	}
 	if (f->q_len == SW_RRD_MAX_PENDING) {
-		w->st.dropped++;
+		if (f->q_sent == 0)
+			w->st.dropped++; /* else only the oldest sent line goes */
 		queue_drop_head(w, f);
 	}
 	f->q[f->q_len++] = (struct pend){ w->t, xstrdup(line) };
@@ -819,10 +976,105 @@ static void snap_cb(const struct sw_metric_value *v, void *arg)
 		w->st.unmapped_metrics++;
 }
 
+/* ---- the rrdcached address ------------------------------------------------ */
+
+#define ADDR_FORMS "unix:/path, /path, host:port or [IPv6]:port"
+
+/* Port text: digits only, 1..65535. */
+static bool port_ok(const char *p)
+{
+	unsigned long v = 0;
+
+	if (*p == '\0' || strlen(p) > 5)
+		return false;
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* A host name or IPv4 address: letters, digits, '-', '.', '_'. */
+static bool host_ok(const char *h, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr("-._", h[i]))
+			return false;
+	return true;
+}
+
+/* "[v6]:port", optionally "[v6%zone]:port"; NULL or what is wrong. */
+static const char *check_v6(const char *a)
+{
+	const char *close = strchr(a, ']'), *pct;
+	char v6[INET6_ADDRSTRLEN + 1];
+	struct in6_addr in;
+	size_t len;
+
+	if (close == NULL)
+		return "'[' without ']' (the IPv6 form is [ADDRESS]:PORT)";
+	pct = memchr(a + 1, '%', (size_t)(close - a - 1));
+	len = (size_t)((pct ? pct : close) - (a + 1));
+	if (len == 0 || len >= sizeof(v6))
+		return "not an IPv6 address between '[' and ']'";
+	memcpy(v6, a + 1, len);
+	v6[len] = '\0';
+	if (inet_pton(AF_INET6, v6, &in) != 1)
+		return "not an IPv6 address between '[' and ']'";
+	if (pct && !host_ok(pct + 1, (size_t)(close - pct - 1)))
+		return "bad IPv6 zone after '%'";
+	if (close[1] != ':')
+		return "no :PORT after ']' (rrdcached's default port is 42217)";
+	if (!port_ok(close + 2))
+		return "the port is not a number in 1..65535";
+	return NULL;
+}
+
+/* NULL if addr is an address librrd's client connects to as meant, else
+ * what is wrong with it.  The port is required: a bare word is more often
+ * a mistyped socket path than a host on rrdcached's default port, and a
+ * bare IPv6 address is ambiguous (librrd splits at the last ':'). */
+static const char *check_daemon_addr(const char *a)
+{
+	const char *colon, *path;
+
+	for (const char *s = a; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return "contains a space or control character";
+	if (strncmp(a, "unix:", 5) == 0 || a[0] == '/') {
+		path = a[0] == '/' ? a : a + 5;
+		if (path[0] != '/')
+			return "the socket path must be absolute (unix:/path or /path)";
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path))
+			return "the socket path is too long for a unix socket (107 bytes at most)";
+		return NULL;
+	}
+	if (a[0] == '[')
+		return check_v6(a);
+	colon = strrchr(a, ':');
+	if (colon == NULL)
+		return "neither a socket path nor host:port (" ADDR_FORMS
+		       "; rrdcached's default port is 42217)";
+	if (memchr(a, ':', (size_t)(colon - a)))
+		return "an IPv6 address needs brackets: [ADDRESS]:PORT";
+	if (colon == a)
+		return "no host before ':'";
+	if (!host_ok(a, (size_t)(colon - a)))
+		return "the host is not a host name or address";
+	if (!port_ok(colon + 1))
+		return "the port is not a number in 1..65535";
+	return NULL;
+}
+
 /* ---- API ----------------------------------------------------------------- */
 
 enum sw_err sw_rrd_conf_check(const struct sw_rrd_conf *conf, char *errbuf, size_t errlen)
 {
+	const char *why;
+
 	if (conf->dir == NULL || conf->dir[0] == '\0') {
 		snprintf(errbuf, errlen, "[rrd] dir: must not be empty");
 		return SW_ECONF;
@@ -830,6 +1082,11 @@ enum sw_err sw_rrd_conf_check(const struct sw_rrd_conf *conf, char *errbuf, size
 	if (conf->step_ms < 1000 || conf->step_ms > 3600000 || conf->step_ms % 1000) {
 		snprintf(errbuf, errlen, "[rrd] step: not whole seconds in 1s..1h: '%lldms'",
 			 (long long)conf->step_ms);
+		return SW_ECONF;
+	}
+	if (conf->rrdcached && conf->rrdcached[0] &&
+	    (why = check_daemon_addr(conf->rrdcached)) != NULL) {
+		snprintf(errbuf, errlen, "[rrd] rrdcached: %s: '%s'", why, conf->rrdcached);
 		return SW_ECONF;
 	}
 	return SW_OK;
@@ -1003,6 +1260,7 @@ enum sw_err sw_rrd_migrate(struct sw_rrd *w, const char *file, int64_t now, char
 	}
 	f = file_find(w, file, NULL);
 	if (f && rc == SW_OK) {
+		queue_forget_sent(w, f);
 		f->state = FILE_NEW;
 		f->last_t = 0;
 		free(f->err);

@@ -110,7 +110,10 @@ enum sw_err sw_rrd_conf_load(struct sw_conf *file, struct sw_rrd_conf *conf, cha
 
 /* ---- writer -------------------------------------------------------------- */
 
-#define SW_RRD_MAX_PENDING 60 /* unwritten steps kept per file while down */
+/* Steps kept per file: unwritten ones while rrdcached is down, and the
+ * last ones it accepted, to send again if it loses them (a kill -9 loses
+ * its journal's unflushed buffer). */
+#define SW_RRD_MAX_PENDING 60
 
 struct sw_rrd; /* opaque writer */
 
@@ -129,6 +132,10 @@ struct sw_rrd_stats {
 	uint64_t conn_errors;     /* rrdcached connection failures */
 	uint64_t reconnects;      /* successful rrdcached (re)connections */
 	uint64_t dropped;         /* queued steps dropped: queue full while down */
+	uint64_t restarts;        /* rrdcached restarts seen (its counters went back) */
+	uint64_t resent;          /* steps sent again after a reconnect: the daemon
+				   * had lost them (killed before its journal
+				   * reached the disk) */
 	size_t pending;           /* steps queued now, all files */
 };
 
@@ -158,7 +165,9 @@ void sw_rrd_free(struct sw_rrd *w);
  * With rrdcached, steps that could not be sent are queued (at most
  * SW_RRD_MAX_PENDING per file, oldest dropped) and sent in order after a
  * reconnect; reconnects back off exponentially (1 s doubling to
- * reconnect_max, measured on now).  Returns SW_OK when every update was
+ * reconnect_max, measured on now).  Steps the daemon accepted stay queued
+ * (room permitting); after a reconnect the ones after the daemon's last
+ * update (LAST) are sent again (stats.resent).  Returns SW_OK when every update was
  * written (or queued only because rrdcached was down: SW_EAGAIN then), or
  * the first error: SW_EVERSION (a file's layout differs; reported once per
  * file), SW_EIO (librrd or the filesystem refused), SW_EAGAIN (rrdcached

@@ -2,8 +2,8 @@
  * rrdcached.h - unit-test helpers for a real rrdcached (test_rrd,
  * test_rrd_read): start one on a unix socket or a loopback TCP port over
  * a base directory, holding every update in memory (-w 3600, -f 7200)
- * until it is flushed, wait until it accepts connections, stop it, and
- * find a free loopback port.  One daemon at a time per test program (its
+ * until it is flushed, wait until it accepts connections, stop it (or
+ * kill it with SIGKILL), and find a free loopback port.  One daemon at a time per test program (its
  * pid is kept here); header-only (static inline); needs lib/xmalloc.h.
  */
 #ifndef SW_TEST_RRDCACHED_H
@@ -32,6 +32,17 @@ static inline void rrdcached_stop(void)
 {
 	if (rrdcached_pid > 0) {
 		kill(rrdcached_pid, SIGTERM);
+		waitpid(rrdcached_pid, NULL, 0);
+		rrdcached_pid = -1;
+	}
+}
+
+/* Kills the daemon with SIGKILL (no flush, no journal close: what a crash
+ * or the OOM killer does) and reaps it; none running: no-op. */
+static inline void rrdcached_kill9(void)
+{
+	if (rrdcached_pid > 0) {
+		kill(rrdcached_pid, SIGKILL);
 		waitpid(rrdcached_pid, NULL, 0);
 		rrdcached_pid = -1;
 	}

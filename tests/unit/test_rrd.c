@@ -174,6 +174,67 @@ static struct sw_rrd *writer(const char *dir, const char *daemon)
 
 /* ---- tests --------------------------------------------------------------- */
 
+/* [rrd] rrdcached: what sw_rrd_conf_check accepts (why == NULL) and, for
+ * what it refuses, a part of the reason it gives. */
+static const struct {
+	const char *addr, *why;
+} addr_cases[] = {
+	{ "", NULL },
+	{ "unix:/run/rrdcached.sock", NULL },
+	{ "/run/rrdcached.sock", NULL },
+	{ "127.0.0.1:42217", NULL },
+	{ "rrd.internal:42217", NULL },
+	{ "rrd-1.dc_2.example:1", NULL },
+	{ "[::1]:42217", NULL },
+	{ "[2001:db8::7]:65535", NULL },
+	{ "[fe80::1%eth0]:42217", NULL },
+	{ "unix:", "socket path must be absolute" },
+	{ "unix:rrdcached.sock", "socket path must be absolute" },
+	{ "/run/" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxx.sock", "too long for a unix socket" },
+	{ "rrdcached.sock", "neither a socket path nor host:port" },
+	{ "rrd.internal", "default port is 42217" },
+	{ "rrd.internal:", "port is not a number in 1..65535" },
+	{ "rrd.internal:0", "port is not a number in 1..65535" },
+	{ "rrd.internal:65536", "port is not a number in 1..65535" },
+	{ "rrd.internal:http", "port is not a number in 1..65535" },
+	{ ":42217", "no host before ':'" },
+	{ "rrd/internal:42217", "not a host name or address" },
+	{ "::1:42217", "IPv6 address needs brackets" },
+	{ "::1", "IPv6 address needs brackets" },
+	{ "[::1", "'[' without ']'" },
+	{ "[::1]", "no :PORT after ']'" },
+	{ "[::1]x42217", "no :PORT after ']'" },
+	{ "[::1]:", "port is not a number" },
+	{ "[]:42217", "not an IPv6 address" },
+	{ "[127.0.0.1]:42217", "not an IPv6 address" },
+	{ "[fe80::1%]:42217", "bad IPv6 zone" },
+	{ "127.0.0.1:42217 ", "space or control character" },
+	{ "unix:/run/rrd cached.sock", "space or control character" },
+};
+
+static void test_addresses(void)
+{
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++) {
+		struct sw_rrd_conf c = { .dir = "/x", .step_ms = 60000,
+					 .rrdcached = (char *)addr_cases[i].addr };
+		enum sw_err rc;
+
+		err[0] = '\0';
+		rc = sw_rrd_conf_check(&c, err, sizeof(err));
+		if (addr_cases[i].why == NULL) {
+			is_int(rc, SW_OK, "address '%s' accepted %s", c.rrdcached, err);
+			continue;
+		}
+		is_int(rc, SW_ECONF, "address '%s' refused", c.rrdcached);
+		ok(strncmp(err, "[rrd] rrdcached: ", 17) == 0 && strstr(err, addr_cases[i].why) &&
+		   strstr(err, c.rrdcached),
+		   "...names the key, says '%s' and quotes the value: %s", addr_cases[i].why, err);
+	}
+}
+
 static void test_catalogue(void)
 {
 	char err[256] = "";
@@ -231,6 +292,12 @@ static void test_catalogue(void)
 	is_str(err, "t.conf:3: [rrd] step: not whole seconds in 1s..1h: '1500ms'",
 	       "load: the error names file:line");
 	ok(lc.dir == NULL, "load: nothing kept on error");
+	sw_conf_free(conf);
+	sw_conf_load_string("[rrd]\ndir = /x\nrrdcached = rrdcached.sock\n", "t.conf", &conf, err,
+			    sizeof(err));
+	is_int(sw_rrd_conf_load(conf, &lc, err, sizeof(err)), SW_ECONF, "load: bad address refused");
+	ok(strncmp(err, "t.conf:3: [rrd] rrdcached: neither a socket path nor host:port", 62) == 0,
+	   "load: the address error names file:line and key: %s", err);
 	sw_conf_free(conf);
 	sw_conf_load_string("[rrd]\nstep = 2m\n", "t.conf", &conf, err, sizeof(err));
 	is_int(sw_rrd_conf_load(conf, &lc, err, sizeof(err)), SW_OK, "load: 2m accepted");
@@ -481,6 +548,65 @@ out:
 	free(base);
 }
 
+/*
+ * rrdcached killed with SIGKILL after accepting steps, restarted on the
+ * same journal: its journal is written through a stdio buffer, so what it
+ * accepted last may be gone.  The writer asks for each file's last update
+ * after reconnecting and sends the rest again; every step ends up in the
+ * file.
+ */
+static void test_daemon_kill9(const char *what, const char *listen, const char *sock, int port)
+{
+	char *base = xasprintf("%s/%s-kill9", tmpdir, what), err[512] = "";
+	char *addr = port ? xasprintf("127.0.0.1:%d", port) : xasprintf("unix:%s", sock);
+	char *path = xasprintf("%s/warehouse/w1.rrd", base);
+	const char *flushname = port ? "warehouse/w1.rrd" : path;
+	struct sw_metrics *m = sw_metrics_new();
+	struct sw_rrd_stats st;
+	struct sw_rrd *w;
+	enum sw_err rc = SW_OK;
+	int k;
+
+	if (!ok(start_daemon(listen, base, sock, port), "%s kill -9: rrdcached started", what))
+		goto out;
+	w = writer(base, addr);
+	for (k = 0; k < 3; k++) {
+		feed(m, "warehouse/w1", k);
+		rc |= sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
+	}
+	is_int(rc, SW_OK, "%s kill -9: three steps accepted %s", what, err);
+	rrdcached_kill9();
+	if (!ok(start_daemon(listen, base, sock, port), "%s kill -9: restarted on its journal", what))
+		goto free;
+	feed(m, "warehouse/w1", k);
+	rc = sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
+	/* Over TCP the first request finds the old connection dead: the step
+	 * is queued, and written with the next one.  Through a unix socket
+	 * librrd reconnects by itself and the writer sees the restart in the
+	 * daemon's counters. */
+	if (rc == SW_EAGAIN) {
+		feed(m, "warehouse/w1", ++k);
+		rc = sw_rrd_flush(w, m, T0 + k * STEP + 3, err, sizeof(err));
+	}
+	is_int(rc, SW_OK, "%s kill -9: written after the restart %s", what, err);
+	sw_rrd_get_stats(w, &st);
+	is_int(st.pending, 0, "%s kill -9: nothing left queued", what);
+	is_int(st.data_errors, 0, "%s kill -9: nothing sent twice into the file", what);
+	is_int(st.restarts + (st.reconnects > 1), 1, "%s kill -9: the restart was seen", what);
+	printf("# %s kill -9: %llu steps sent again\n", what, (unsigned long long)st.resent);
+	ok(flushcached(addr, flushname), "%s kill -9: flushcached", what);
+	for (int j = 0; j <= k; j++)
+		check_step(path, j, what);
+free:
+	sw_rrd_free(w);
+	rrdcached_stop();
+out:
+	sw_metrics_free(m);
+	free(path);
+	free(addr);
+	free(base);
+}
+
 int main(void)
 {
 	if (mkdtemp(tmpdir) == NULL) {
@@ -492,17 +618,20 @@ int main(void)
 	unsetenv("RRDCACHED_ADDRESS");
 
 	test_catalogue();
+	test_addresses();
 	test_direct();
 	test_errors();
 
 	char *sock = xasprintf("%s/rrdcached.sock", tmpdir);
 	char *listen = xasprintf("unix:%s", sock);
 	test_daemon("unix", listen, sock, 0);
+	test_daemon_kill9("unix", listen, sock, 0);
 	free(listen);
 	int port = rrdcached_free_port();
 	if (ok(port > 0, "free loopback port %d", port)) {
 		listen = xasprintf("127.0.0.1:%d", port);
 		test_daemon("tcp", listen, NULL, port);
+		test_daemon_kill9("tcp", listen, NULL, port);
 		free(listen);
 	}
 	free(sock);
