@@ -101,7 +101,7 @@ static enum sw_err check_deadletter(struct sw_conf *file, const char *path, char
 static enum sw_err store_path(struct sw_conf *file, char **ret_path, char *errbuf, size_t errlen)
 {
 	struct sw_daemon_conf dc = {0};
-	enum sw_err rc = sw_conf_apply(file, "store", NULL, sw_daemon_store_table, &dc, errbuf, errlen);
+	enum sw_err rc = sw_daemon_store_apply(file, &dc, errbuf, errlen);
 
 	if (rc == SW_OK)
 		*ret_path = dc.store_path ? xstrdup(dc.store_path) : NULL;
