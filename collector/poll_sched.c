@@ -456,12 +456,16 @@ static int64_t sendable(struct courier *c)
 /* Parcels claimed ahead of what c may send now: at most PL_CLAIM_AHEAD,
  * and no more than its bucket sends in half a lease, so that they go out
  * while the claim holds.  A claim per finished transfer would make one
- * store write per request (poll_lease.c). */
+ * store write per request (poll_lease.c).  None under a daily quota:
+ * what is sent then is chosen by priority pass by pass, and the quota
+ * may hold claimed parcels back past their lease. */
 static int64_t ahead(const struct courier *c, size_t max)
 {
 	double in_lease = c->cf->rate * (double)c->p->lease_s / 2 * (double)max;
 	int64_t n = PL_CLAIM_AHEAD;
 
+	if (c->cf->daily_quota > 0)
+		return 0;
 	if (in_lease < (double)n)
 		n = (int64_t)in_lease;
 	return n > 0 ? n : 0;
