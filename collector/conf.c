@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "collector/conf.h"
 #include "collector/plan.h"
+#include "lib/store_polllease.h"
 #include "lib/xmalloc.h"
 
 const struct sw_conf_opt sw_collector_conf_table[] = {
@@ -42,6 +44,19 @@ const struct sw_conf_opt sw_collector_conf_table[] = {
      .max = 3600000,
      .def = "60s",
      .help = "how often the backlog gauges are recomputed"},
+    {.name = "instance",
+     .type = SW_CONF_STRING,
+     .offset = offsetof(struct sw_collector_conf, instance),
+     .help = "this collector's name in the store's poll leases, unique among the collectors "
+	     "sharing it (default: HOSTNAME:PID)"},
+    {.name = "poll_lease",
+     .type = SW_CONF_DURATION,
+     .offset = offsetof(struct sw_collector_conf, poll_lease),
+     .min = 10000,
+     .max = 3600000,
+     .def = "60s",
+     .help = "how long a claimed parcel stays this collector's; a dead collector's parcels "
+	     "are polled by the others after it"},
     {.name = NULL},
 };
 
@@ -96,6 +111,41 @@ static enum sw_err check_deadletter(struct sw_conf *file, const char *path, char
 	return SW_ECONF;
 }
 
+/* instance: printable ASCII without blanks, at most SW_POLL_HOLDER_MAX
+ * bytes; poll_lease: longer than every courier's timeout (a request still
+ * running when its lease ends may be asked again by another collector). */
+static enum sw_err check_lease(struct sw_conf *file, const struct sw_collector_conf *c,
+			       char *errbuf, size_t errlen)
+{
+	const unsigned char *s = (const unsigned char *)c->instance;
+	char where[4200];
+
+	for (size_t i = 0; s && (s[i] || i == 0); i++)
+		if (i >= SW_POLL_HOLDER_MAX || s[i] <= ' ' || s[i] >= 0x7f) {
+			snprintf(errbuf, errlen,
+				 "%s: [collector] instance: 1 to %d printable ASCII characters "
+				 "without blanks: '%s'",
+				 sw_conf_where(file, "collector", NULL, "instance", where,
+					       sizeof(where)),
+				 SW_POLL_HOLDER_MAX, c->instance);
+			return SW_ECONF;
+		}
+	for (size_t i = 0; i < c->poll->n; i++)
+		if (c->poll->couriers[i].timeout + 5000 > c->poll_lease) {
+			snprintf(errbuf, errlen,
+				 "%s: [collector] poll_lease: must be at least 5 s longer than "
+				 "[courier %s] timeout (%" PRId64 " s): '%" PRId64 "s'",
+				 sw_conf_where(file, "collector", NULL, "poll_lease", where,
+					       sizeof(where)),
+				 c->poll->couriers[i].name, c->poll->couriers[i].timeout / 1000,
+				 c->poll_lease / 1000);
+			return SW_ECONF;
+		}
+	c->poll->instance = c->instance ? xstrdup(c->instance) : NULL;
+	c->poll->lease_ms = c->poll_lease;
+	return SW_OK;
+}
+
 /* The [store] path (the daemon reads it too; the collector keeps a copy
  * to count the parcels its quota plan covers for -t -v). */
 static enum sw_err store_path(struct sw_conf *file, char **ret_path, char *errbuf, size_t errlen)
@@ -123,6 +173,8 @@ static enum sw_err conf_load(struct sw_conf *file, void **ret_state, char *errbu
 		rc = sw_rrd_conf_load(file, &c->rrd, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_poll_conf_load(file, &c->poll, errbuf, errlen);
+	if (rc == SW_OK)
+		rc = check_lease(file, c, errbuf, errlen);
 	if (rc == SW_OK)
 		rc = sw_push_conf_load(file, c->poll, &c->push, errbuf, errlen);
 	if (rc == SW_OK)

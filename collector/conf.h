@@ -23,6 +23,8 @@ struct sw_collector_conf {
 	char *deadletter_file;	   /* [collector] deadletter_file */
 	int64_t topic_level;	   /* [collector] warehouse_topic_level */
 	int64_t backlog_interval;  /* [collector] backlog_interval, ms */
+	char *instance;		   /* [collector] instance; NULL: HOSTNAME:PID */
+	int64_t poll_lease;	   /* [collector] poll_lease, ms */
 	struct sw_mqtt_conf mqtt;  /* [mqtt] */
 	struct sw_rrd_conf rrd;	   /* [rrd] */
 	struct sw_poll_conf *poll; /* every [courier NAME]; never NULL */

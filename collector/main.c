@@ -458,6 +458,14 @@ static void collector_stop(struct sw_daemon *d)
 		col->poll = NULL;
 	}
 	sw_daemon_series_stop(d, &col->series); /* what this step has so far */
+	if (col->ing) { /* the last counts, for whoever shares the stream */
+		struct sw_ingest_stats st;
+
+		sw_ingest_stats(col->ing, &st);
+		sw_log_info("ingest", "at stop: %llu applied, %llu duplicates, %llu rejected",
+			    (unsigned long long)st.applied, (unsigned long long)st.duplicates,
+			    (unsigned long long)st.rejected);
+	}
 	sw_ingest_free(col->ing);
 	col->ing = NULL;
 	sw_buf_free(&col->pending);

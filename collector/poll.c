@@ -8,9 +8,10 @@
  * never start transfers themselves: they kick the scheduler timer, so
  * libcurl is never re-entered from its own callbacks.
  *
- * The scheduler timer runs pump() for every courier: it takes the due
- * parcels of that courier from the store (skipping those already in
- * flight, which stay due until their answer is applied: no lease writes),
+ * The scheduler timer runs pump() for every courier: it claims the due
+ * parcels of that courier in the store for this collector (poll_lease.c;
+ * those already in flight, which stay due until their answer is applied,
+ * are skipped),
  * groups them into batches of max_batch and sends while the courier has
  * room (concurrency), a request token (bucket refilled at rate up to
  * burst), quota left today, no pause, and a token if its API needs one.
@@ -536,6 +537,7 @@ enum sw_err sw_poll_new(struct sw_loop *loop, struct sw_store *store, struct sw_
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	pl_lease_init(p);
 	p->n = conf->n;
 	p->cs = p->n ? xcalloc(p->n, sizeof(*p->cs)) : NULL;
 	for (size_t i = 0; i < p->n; i++) {
@@ -557,6 +559,7 @@ enum sw_err sw_poll_start(struct sw_poll_engine *p)
 {
 	if (p->sched_timer)
 		return SW_EINVAL;
+	pl_lease_release_all(p, "at start"); /* ours from before a restart */
 	sw_loop_timer_add(p->loop, 0, pl_sched_fired, p, &p->sched_timer);
 	sw_loop_timer_add(p->loop, p->conf->seed_ms, seed_fired, p, &p->seed_timer);
 	sw_loop_timer_add(p->loop, p->conf->gauge_ms, gauge_fired, p, &p->gauge_timer);
@@ -576,13 +579,17 @@ void sw_poll_stop(struct sw_poll_engine *p)
 {
 	struct xfer *x;
 	struct batch *b;
+	bool started;
 
 	if (p == NULL)
 		return;
+	started = p->sched_timer != 0;
 	timer_off(p, &p->sched_timer);
 	timer_off(p, &p->seed_timer);
 	timer_off(p, &p->gauge_timer);
 	pl_answers_flush(p); /* answers already received are kept */
+	if (started) /* what is in flight or waiting goes back to the others */
+		pl_lease_release_all(p, "at stop");
 	for (size_t i = 0; i < p->n; i++) {
 		struct courier *c = &p->cs[i];
 
@@ -614,6 +621,7 @@ void sw_poll_free(struct sw_poll_engine *p)
 		free(p->cs[i].source);
 	}
 	free(p->cs);
+	free(p->holder);
 	free(p);
 	curl_global_cleanup();
 }

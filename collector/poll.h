@@ -51,6 +51,13 @@
  *             does the same to that parcel alone.
  * Tokens (OAuth, login) are fetched through the same multi handle, cached
  * until their lifetime minus a margin, and requests wait for them.
+ * Leases: the engine polls only parcels it has claimed in the store under
+ * its instance (conf->instance) for conf->lease_ms, and applies an answer
+ * only while it still holds the parcel, releasing it in the same
+ * transaction; so several collectors on one store poll each due parcel
+ * once, and a dead one's parcels are taken by the others when its leases
+ * end (lib/store_polllease.h, doc/scale-out-collectors.md).  Its own
+ * leases are released when it starts and when it stops.
  * Schedules of parcels that have none are created periodically (seed), and
  * the per-status parcel gauges are refreshed periodically.
  *
@@ -147,6 +154,10 @@ struct sw_poll_conf {
 	int64_t tick_ms;  /* scheduler period (1000) */
 	int64_t seed_ms;  /* schedule new parcels every (60 s) */
 	int64_t gauge_ms; /* refresh status gauges every (60 s) */
+	/* Poll leases (lib/store_polllease.h): set from [collector] by the
+	 * collector's configure; sw_poll_conf_load leaves NULL and 60 s. */
+	char *instance;   /* lease holder; NULL: "HOSTNAME:PID" at sw_poll_new */
+	int64_t lease_ms; /* how long a claimed parcel is held, ms (>= 1 s) */
 };
 
 /*
@@ -231,6 +242,9 @@ struct sw_poll_stats {
 	uint64_t store_fail;    /* results the store could not take */
 	uint64_t quota_waits;   /* scheduler passes stopped by the quota */
 	uint64_t seeded;        /* schedules created by seeding */
+	uint64_t claimed;       /* parcels claimed (leased) to be polled */
+	uint64_t lease_lost;    /* answers dropped: another collector had
+				   taken the parcel over (our lease ended) */
 	int in_flight;          /* transfers in flight, or answered and not yet committed */
 	int64_t paused_ms;      /* ms until the courier may send again; 0 */
 	int64_t backoff_ms;     /* current error backoff; 0 when healthy */

@@ -530,6 +530,10 @@ static enum sw_err apply_answer(struct answer *a, int64_t now_s)
 	enum sw_err rc;
 
 	for (size_t i = 0; i < a->n; i++) {
+		if (a->items[i].lost) {
+			a->t.lease_lost++; /* another collector polls it now */
+			continue;
+		}
 		if ((rc = sw_store_savepoint(st)) != SW_OK)
 			return rc;
 		rc = apply_one(c, &a->items[i], &a->res[i], now_s, &a->t);
@@ -599,6 +603,12 @@ static void answer_counted(const struct answer *a)
 	c->st.errors += a->t.errors;
 	c->st.events_new += a->t.events;
 	c->st.store_fail += a->t.store_fail;
+	c->st.lease_lost += a->t.lease_lost;
+	if (a->t.lease_lost)
+		sw_log_complain(&c->p->lease_c, SW_LOG_NOTICE, c->target,
+				"%" PRIu64 " answers dropped: their parcels were taken over by "
+				"another collector after our lease ended",
+				a->t.lease_lost);
 	if (a->t.events)
 		pl_count(c, "events", a->t.events);
 	if (a->t.store_fail == 0)
@@ -638,6 +648,7 @@ void pl_answers_flush(struct sw_poll_engine *p)
 	p->answers = p->answers_last = NULL; /* a failure below must not apply them twice */
 	p->n_answers = 0;
 	if ((rc = sw_store_begin(st)) == SW_OK) {
+		rc = pl_lease_hold(p, list);
 		for (a = list; a && rc == SW_OK; a = a->next)
 			rc = apply_answer(a, now_s);
 		for (size_t i = 0; i < p->n && rc == SW_OK; i++)

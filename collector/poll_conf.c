@@ -318,6 +318,7 @@ enum sw_err sw_poll_conf_load(struct sw_conf *conf, struct sw_poll_conf **ret_co
 	pc->tick_ms = 1000;
 	pc->seed_ms = 60000;
 	pc->gauge_ms = 60000;
+	pc->lease_ms = 60000;
 	while (conf && sw_conf_named(conf, "courier", n) != NULL)
 		n++;
 	pc->couriers = n ? xcalloc(n, sizeof(*pc->couriers)) : NULL;
@@ -355,6 +356,7 @@ void sw_poll_conf_free(struct sw_poll_conf *pc)
 		free(pc->couriers[i].name);
 	}
 	free(pc->couriers);
+	free(pc->instance);
 	free(pc);
 }
 

@@ -7,6 +7,8 @@
  *   poll_sched.c  courier health (pause, backoff, 429) and scheduling
  *   poll_apply.c  reading answers, queueing them and committing the
  *                 queue to the store (one transaction per scheduler pass)
+ *   poll_lease.c  claiming due parcels and releasing them (several
+ *                 collectors on one store)
  */
 #ifndef SW_POLL_INT_H
 #define SW_POLL_INT_H
@@ -30,6 +32,10 @@
  * is in flight. */
 #define PL_FLUSH_ANSWERS 64
 #define PL_FLUSH_WAIT_MS 20
+/* Due parcels a scheduler pass claims beyond what it sends at once
+ * (poll_sched.c): they wait in the courier's batches for the next passes,
+ * so that not every request costs a claim. */
+#define PL_CLAIM_AHEAD 64
 
 /* ---- engine state ------------------------------------------------------- */
 
@@ -38,6 +44,7 @@ struct item {
 	char *tn;
 	int interval_s;
 	int failures;
+	bool lost; /* pl_lease_hold: another collector holds it now */
 };
 
 /* Parcels asked about in one request. */
@@ -53,6 +60,7 @@ struct courier;
 /* What one answer did, counted once its transaction is committed. */
 struct tally {
 	uint64_t found, not_found, rejected, given_up, errors, events, store_fail;
+	uint64_t lease_lost;
 };
 
 /* An answer waiting for the engine's next commit (poll_apply.c): the
@@ -126,6 +134,9 @@ struct sw_poll_engine {
 	size_t n_answers;      /* how many are queued */
 	int64_t answers_since; /* loop ms the oldest was queued */
 	uint64_t flushes; /* transactions that committed queued answers */
+	char *holder;     /* poll_lease.c: this engine's instance; owned */
+	int lease_s;      /* how long a claim holds a parcel, s */
+	struct sw_log_complain lease_c;
 };
 
 
@@ -164,6 +175,21 @@ int64_t pl_sched_fired(struct sw_loop *loop, uint64_t id, void *arg);
  * parcel now in state cur whose schedule would otherwise be interval_s
  * (never shorter than interval_s). */
 int pl_plan_interval(struct courier *c, const struct sw_parcel *cur, int interval_s);
+
+/* poll_lease.c: leases (lib/store_polllease.h).  pl_lease_init sets the
+ * holder (conf->instance, else HOSTNAME:PID); pl_lease_release_all frees
+ * every parcel this engine holds (at start and stop). */
+void pl_lease_init(struct sw_poll_engine *p);
+void pl_lease_release_all(struct sw_poll_engine *p, const char *when);
+/* Claims up to limit due parcels of c (priority order when by_priority). */
+enum sw_err pl_lease_claim(struct courier *c, bool by_priority, int limit, struct sw_poll **ret,
+			   size_t *ret_n);
+/* Releases parcel tn of c (claimed, then not sent); errors logged. */
+void pl_lease_release(struct courier *c, const char *tn);
+/* Inside the flush's transaction, before applying: releases the parcels
+ * of every answer in list and marks those held by another (item.lost).
+ * SW_OK or SW_ESTORE (the transaction then rolls back). */
+enum sw_err pl_lease_hold(struct sw_poll_engine *p, struct answer *list);
 
 /* poll_apply.c: answers */
 enum sw_err pl_reschedule(struct courier *c, const struct item *it, int64_t now_s, int interval_s,

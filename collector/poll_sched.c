@@ -45,6 +45,7 @@
 #include "lib/netaddr.h"
 #include "lib/store_feeds.h"
 #include "lib/store_pollplan.h"
+#include "lib/store_polllease.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/courier.h"
@@ -333,6 +334,7 @@ static void park(struct courier *c, const struct item *it)
 			  "tracking number rejected by the adapter") != SW_OK)
 		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target, "cannot park a parcel: %s",
 				sw_store_errmsg(st));
+	pl_lease_release(c, it->tn);
 	sw_log_warn(c->target, "tracking number '%s' rejected by the %s adapter", it->tn,
 		    c->ad->name);
 }
@@ -439,27 +441,86 @@ static bool quota_short(struct courier *c, int64_t room)
 	return c->quota.plan.is_short || quota_left(c) < room;
 }
 
-/* Sends new batches of due parcels while c may send. */
+/* Requests c may send now: its room (concurrency), bucket and quota. */
+static int64_t sendable(struct courier *c)
+{
+	int64_t n = c->cf->concurrency - c->in_flight, left;
+
+	if ((int64_t)c->bucket < n)
+		n = (int64_t)c->bucket;
+	if ((left = quota_left(c)) >= 0 && left < n)
+		n = left;
+	return n > 0 ? n : 0;
+}
+
+/* Parcels claimed ahead of what c may send now: at most PL_CLAIM_AHEAD,
+ * and no more than its bucket sends in half a lease, so that they go out
+ * while the claim holds.  A claim per finished transfer would make one
+ * store write per request (poll_lease.c).  None under a daily quota:
+ * what is sent then is chosen by priority pass by pass, and the quota
+ * may hold claimed parcels back past their lease. */
+static int64_t ahead(const struct courier *c, size_t max)
+{
+	double in_lease = c->cf->rate * (double)c->p->lease_s / 2 * (double)max;
+	int64_t n = PL_CLAIM_AHEAD;
+
+	if (c->cf->daily_quota > 0)
+		return 0;
+	if (in_lease < (double)n)
+		n = (int64_t)in_lease;
+	return n > 0 ? n : 0;
+}
+
+/* Claimed parcels due[from..n-1] not sent now (and not in flight from an
+ * earlier claim) wait in c->waiting, in batches of max, for the next
+ * passes; with keep false (the pass was cut short) they go back at once. */
+static void keep_unsent(struct courier *c, const struct sw_poll *due, size_t from, size_t n,
+			size_t max, bool keep)
+{
+	struct batch *b = NULL, **tail = &c->waiting;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	for (size_t i = from; i < n; i++) {
+		if (busy(c, due[i].tracking_number))
+			continue;
+		if (!keep) {
+			pl_lease_release(c, due[i].tracking_number);
+			continue;
+		}
+		if (b == NULL || b->n == max) {
+			b = xcalloc(1, sizeof(*b));
+			b->items = xcalloc(max, sizeof(*b->items));
+			*tail = b;
+			tail = &b->next;
+		}
+		b->items[b->n].tn = xstrdup(due[i].tracking_number);
+		b->items[b->n].interval_s = due[i].interval_s;
+		b->items[b->n].failures = due[i].failures;
+		b->n++;
+	}
+}
+
+/* Claims due parcels for what c may send now (plus a few ahead) and sends
+ * them in batches.  Parcels of c in flight or waiting are held already
+ * and claimed again (their lease renewed), skipped here: the limit counts
+ * them. */
 static void send_due(struct courier *c, int64_t now)
 {
 	size_t max = sw_courier_max_batch(c->ad, &c->cc), n = 0, i = 0;
-	int64_t room = c->cf->concurrency - c->in_flight;
-	int64_t limit = room * (int64_t)max + (int64_t)busy_count(c);
+	int64_t reqs = sendable(c);
+	int64_t limit = reqs * (int64_t)max + ahead(c, max) + (int64_t)busy_count(c);
 	struct sw_poll *due = NULL;
 	struct batch *b = NULL;
-	enum sw_err rc;
 
+	if (reqs == 0)
+		return;
 	if (limit > SW_STORE_MAX_BATCH)
 		limit = SW_STORE_MAX_BATCH;
-	if (quota_short(c, room))
-		rc = sw_store_pollplan_due(c->p->store, c->cf->name, sw_clock_now(), sw_clock_now(),
-					   (int)limit, &due, &n);
-	else
-		rc = sw_store_poll_due_courier(c->p->store, c->cf->name, sw_clock_now(), (int)limit,
-					       &due, &n);
-	if (rc != SW_OK) {
+	if (pl_lease_claim(c, quota_short(c, c->cf->concurrency - c->in_flight), (int)limit, &due,
+			   &n) != SW_OK) {
 		sw_log_complain(&c->store_c, SW_LOG_ERR, c->target,
-				"cannot read the poll schedule: %s", sw_store_errmsg(c->p->store));
+				"cannot claim due parcels: %s", sw_store_errmsg(c->p->store));
 		return;
 	}
 	while (i < n && can_send(c, now)) {
@@ -479,6 +540,7 @@ static void send_due(struct courier *c, int64_t now)
 		}
 		send_batch(c, b);
 	}
+	keep_unsent(c, due, i, n, max, now >= c->paused_until && c->waiting == NULL);
 	sw_store_poll_free(due, n);
 }
 

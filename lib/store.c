@@ -539,6 +539,18 @@ static const char schema_v8[] =
 static const char schema_v9[] = "DROP TRIGGER orders_status_ins;"
 				"DROP TRIGGER orders_status_upd;";
 
+/*
+ * Version 10: poll leases (lib/store_polllease.h).  Several collectors
+ * share one store; a collector claims the due parcels it polls by writing
+ * its instance into lease_holder and the end of the lease (unix s) into
+ * lease_until, and releases them when the answer is applied.  A row whose
+ * lease_until has passed may be claimed by anyone.  Existing rows start
+ * unleased.
+ */
+static const char schema_v10[] = "ALTER TABLE poll_schedule ADD COLUMN lease_holder TEXT;"
+				 "ALTER TABLE poll_schedule ADD COLUMN lease_until INTEGER"
+				 " NOT NULL DEFAULT 0;";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -551,6 +563,7 @@ static const char *const migrations[] = {
     schema_v7,
     schema_v8,
     schema_v9,
+    schema_v10,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");

@@ -202,6 +202,9 @@ static const char pg_tables[] =
 
 /* Versions after PG_BASE_VERSION: pg_migrations[v - PG_BASE_VERSION - 1]. */
 static const char *const pg_migrations[] = {
+    /* 10: poll leases (several collectors, lib/store_polllease.c) */
+    "ALTER TABLE poll_schedule ADD COLUMN lease_holder TEXT;"
+    "ALTER TABLE poll_schedule ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;",
     NULL,
 };
 #define PG_MIGRATIONS ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])) - 1)

@@ -20,6 +20,7 @@
 
 #include "lib/store.h"
 #include "lib/store_int.h"
+#include "lib/store_polllease.h"
 #include "lib/store_pollplan.h"
 #include "lib/xmalloc.h"
 
@@ -56,6 +57,14 @@ static const char due_sql[] =
     " LEFT JOIN orders o ON o.id = p.order_ref"
     " WHERE p.courier = :courier AND p.terminal = 0 AND s.next_poll_at <= :before"
     " ORDER BY " CLASS_SQL ", s.next_poll_at, s.parcel_ref LIMIT :limit";
+
+/* The candidates of a claim in priority order (store_polllease.h). */
+static const char claim_sql[] = SW_POLL_CLAIM_SQL(
+    "SELECT s.parcel_ref FROM parcels p JOIN poll_schedule s ON s.parcel_ref = p.id"
+    " LEFT JOIN orders o ON o.id = p.order_ref"
+    " WHERE p.courier = :courier AND p.terminal = 0 AND s.next_poll_at <= :now"
+    " AND " SW_POLL_CLAIMABLE("s") " ORDER BY " CLASS_SQL ", s.next_poll_at, s.parcel_ref"
+    " LIMIT :limit");
 
 static const char class_sql[] = "SELECT " CLASS_SQL " FROM parcels p"
 				" LEFT JOIN orders o ON o.id = p.order_ref"
@@ -199,4 +208,12 @@ enum sw_err sw_store_pollplan_class(struct sw_store *st, const char *courier,
 	*ret_class =
 	    cls >= 0 && cls < SW_POLL_CLASS_LAST ? (enum sw_poll_class)cls : SW_POLL_CLASS_OTHER;
 	return SW_OK;
+}
+
+enum sw_err sw_store_pollplan_claim(struct sw_store *st, const char *courier, const char *holder,
+				    int64_t now, int lease_s, int limit, struct sw_poll **ret_polls,
+				    size_t *ret_n)
+{
+	return sw_store_polllease_run(st, claim_sql, courier, holder, now, lease_s, limit,
+				      ret_polls, ret_n);
 }

@@ -73,6 +73,13 @@ enum sw_err sw_store_pollplan_due(struct sw_store *st, const char *courier, int6
 				  int64_t before, int limit, struct sw_poll **ret_polls,
 				  size_t *ret_n);
 
+/* sw_store_poll_claim (store_polllease.h) in the order of
+ * sw_store_pollplan_due: the call behind SW_POLL_CLAIM_PRIORITY, arguments
+ * checked there. */
+enum sw_err sw_store_pollplan_claim(struct sw_store *st, const char *courier, const char *holder,
+				    int64_t now, int lease_s, int limit, struct sw_poll **ret_polls,
+				    size_t *ret_n);
+
 /* The class of one parcel at now into *ret_class (its schedule is not
  * needed: a parcel being rescheduled is classed as it is now).  SW_OK,
  * SW_ENOTFOUND (no such parcel, or terminal), SW_EINVAL, SW_ESTORE. */

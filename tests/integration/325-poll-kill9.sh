@@ -30,7 +30,12 @@ start_broker
 # interval 1m: new parcels are spread over interval/10 (6 s), so the 300
 # are asked within seconds; a parcel asked again later journals nothing
 # new (the same events).
-write_collector_conf "[courier dhl]
+# A fixed instance: the restarted collector takes back at once the parcels
+# the killed one had claimed (poll leases, doc/scale-out-collectors.md);
+# under the default (HOSTNAME:PID) they would wait for poll_lease, 60 s.
+write_collector_conf "[collector]
+instance = solo
+[courier dhl]
 base_url = $URL/dhl/track
 api_key_env = SW_TEST_DHL_KEY
 interval = 1m

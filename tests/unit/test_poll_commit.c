@@ -336,6 +336,7 @@ static void test_flush_bounds(void)
 	struct courier *c = &eng->cs[0];
 	bool q_sent = false, other_sent = false;
 	char tn[16];
+	uint64_t f0;
 	int64_t d;
 	int stored = 0;
 
@@ -346,6 +347,7 @@ static void test_flush_bounds(void)
 	add_parcel_ago("GQ002", 99);
 	queue_found("GQ001");
 	commits = 0;
+	f0 = eng->flushes; /* a pass's claim commits too: count the flushes */
 	d = pl_sched_fired(loop, 0, eng);
 	for (const struct xfer *x = c->xfers; x; x = x->next)
 		for (size_t i = 0; x->b && i < x->b->n; i++) {
@@ -354,14 +356,14 @@ static void test_flush_bounds(void)
 		}
 	ok(other_sent, "a pass sends the due parcel that is not queued");
 	ok(!q_sent, "  and not the queued one (due in the store until the commit)");
-	is_int(commits, 0, "  transfers in flight, queue young: not committed yet");
+	is_int(eng->flushes - f0, 0, "  transfers in flight, queue young: not committed yet");
 	ok(d > 0 && d <= PL_FLUSH_WAIT_MS, "  the next pass within the wait bound (%d ms)", (int)d);
 	ok(stats().in_flight >= 2, "  the queued answer counts as in flight (%d)",
 	   stats().in_flight);
 
 	eng->answers_since -= PL_FLUSH_WAIT_MS;
 	d = pl_sched_fired(loop, 0, eng);
-	is_int(commits, 1, "the oldest waited PL_FLUSH_WAIT_MS: committed");
+	is_int(eng->flushes - f0, 1, "the oldest waited PL_FLUSH_WAIT_MS: committed");
 	is_int(status_of("GQ001"), SW_SHIP_IN_TRANSIT, "  GQ001 stored");
 	ok(c->in_flight > 0, "  transfers still in flight");
 
