@@ -707,7 +707,7 @@ enum stmt_id {
 #define TRACK_PARCEL_ROW                                                                           \
 	"SELECT " TRACK_PARCEL_COLS ", " TRACK_ORDER_COLS ", "                                     \
 	"CASE WHEN s.failures = 0 THEN s.last_polled_at END, "                                     \
-	"s.parcel_ref IS NOT NULL"
+	"CASE WHEN s.parcel_ref IS NOT NULL THEN 1 ELSE 0 END"
 #define TRACK_FROM_PARCELS                                                                         \
 	TRACK_PARCEL_ROW " FROM parcels p LEFT JOIN orders o ON o.id = p.order_ref"                \
 	" LEFT JOIN poll_schedule s ON s.parcel_ref = p.id WHERE "

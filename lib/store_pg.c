@@ -65,6 +65,10 @@ static const char pg_functions[] =
     "CREATE FUNCTION sw_date(s bigint, modifier text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$"
     " SELECT CASE WHEN modifier = 'unixepoch' THEN"
     "  to_char(to_timestamp(s) AT TIME ZONE 'UTC', 'YYYY-MM-DD') END $f$;"
+    /* sum() of a comparison: SQLite's truth values are integers */
+    "CREATE FUNCTION sw_sum_bool(acc bigint, b boolean) RETURNS bigint LANGUAGE sql"
+    " IMMUTABLE AS $f$ SELECT coalesce(acc, 0) + CASE WHEN b THEN 1 ELSE 0 END $f$;"
+    "CREATE AGGREGATE sum(boolean) (SFUNC = sw_sum_bool, STYPE = bigint);"
     /* random(): SQLite's is any 64-bit integer */
     "CREATE FUNCTION sw_random() RETURNS bigint LANGUAGE sql VOLATILE AS $f$"
     " SELECT (floor((random() - 0.5) * 18446744073709551615))::bigint $f$;"

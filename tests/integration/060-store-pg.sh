@@ -77,8 +77,10 @@ pg_idle() {
 		WHERE state = 'sending' OR (state IN ('queued', 'deferred') AND
 		next_attempt_at <= extract(epoch FROM now())::bigint))")" = t ]
 }
-check "the engine is idle: nothing due, nothing claimed" wait_for 30 pg_idle ||
-	psql_q "SELECT state, count(*), min(next_attempt_at), extract(epoch FROM now())::bigint FROM outbox GROUP BY state" | sed "s/^/# outbox: /"
+check "the engine is idle: nothing due, nothing claimed" wait_for 30 pg_idle
+pg_idle || psql_q "SELECT state, count(*), min(next_attempt_at), extract(epoch FROM now())::bigint,
+	(SELECT seq FROM cursors WHERE name = 'alerts'), (SELECT max(seq) FROM journal)
+	FROM outbox GROUP BY state" | sed "s/^/# outbox: /"
 DUPS=$(sink_json "len(L) - len(set(m['message_id'] for m in L))")
 echo "# duplicates after kill -9: $DUPS"
 check "duplicates: 0 or 1 (got $DUPS)" test "$DUPS" -le 1
