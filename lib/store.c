@@ -536,6 +536,18 @@ static const char schema_v8[] =
 static const char schema_v9[] = "DROP TRIGGER orders_status_ins;"
 				"DROP TRIGGER orders_status_upd;";
 
+/*
+ * Schema version 10: leases (store_lease.h, issue 19), which of several
+ * alert engines on one store is the active one.  One row per lease name;
+ * expires_at and the other times are unix s of the holders' clock.
+ */
+static const char schema_v10[] = "CREATE TABLE leases ("
+				 " name TEXT PRIMARY KEY,"
+				 " holder TEXT NOT NULL,"
+				 " acquired_at INTEGER NOT NULL,"
+				 " renewed_at INTEGER NOT NULL,"
+				 " expires_at INTEGER NOT NULL);";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -548,6 +560,7 @@ static const char *const migrations[] = {
     schema_v7,
     schema_v8,
     schema_v9,
+    schema_v10,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");
