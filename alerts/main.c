@@ -242,11 +242,27 @@ static bool stop_pending(void)
 					 sigismember(&set, SIGINT) == 1);
 }
 
-/* A send round ends early when the daemon stops or this engine may no
- * longer send (its lease could be another's by now). */
+/* Asked between two sends of a round: renews the lease when a renewal is
+ * due (the role timer cannot fire during a long round), and ends the round
+ * when the daemon stops or this engine may no longer send (its lease could
+ * be another's by now).  A hold found broken ends the active role: the
+ * role timer starts afresh (role_step). */
 static bool round_interrupt(void)
 {
-	return stop_pending() || !alerts.role || !sw_role_active(alerts.role, mono_ms());
+	struct alerts *a = &alerts;
+	char err[768];
+
+	if (stop_pending() || !a->role)
+		return true;
+	if (sw_role_active(a->role, mono_ms()) && sw_role_tick_due(a->role, mono_ms())) {
+		enum sw_role_change ch = sw_role_tick(a->role, now_s(), mono_ms(), err, sizeof(err));
+
+		if (err[0])
+			sw_log_complain(&a->role_c, SW_LOG_ERR, "alerts", "%s", err);
+		if (ch == SW_ROLE_TOOK_OVER)
+			sw_role_drop(a->role, "the hold was broken");
+	}
+	return !sw_role_active(a->role, mono_ms());
 }
 
 /* Opens the channels of c into chs; SW_OK or the first failure (the
@@ -433,7 +449,7 @@ static bool still_active(struct alerts *a)
 {
 	if (sw_role_active(a->role, mono_ms()))
 		return true;
-	sw_role_drop(a->role);
+	sw_role_drop(a->role, "not renewed in time");
 	go_standby(a, "standby");
 	sw_loop_timer_set(a->d->loop, a->role_timer, 0);
 	return false;

@@ -26,6 +26,7 @@ struct sw_role {
 	enum sw_role_state state;
 	int64_t acquired_at;	/* the store's start of our hold (active) */
 	int64_t safe_until;	/* mono ms: active no longer after this */
+	int64_t last_tick;	/* mono ms of the last tick's start */
 	struct sw_lease seen;	/* the row as the last tick saw it */
 	char *told_holder;	/* the holder the standby line named */
 	int64_t told_acquired;	/* and its acquired_at */
@@ -142,6 +143,7 @@ enum sw_role_change sw_role_tick(struct sw_role *r, int64_t now, int64_t mono_ms
 	bool is_held = false;
 
 	errbuf[0] = '\0';
+	r->last_tick = mono_ms;
 	if (sw_store_lease_acquire(r->st, SW_ROLE_LEASE, r->instance, now, ttl_s(r), &is_held,
 				   &r->seen) != SW_OK)
 		return store_failed(r, mono_ms, errbuf, errlen);
@@ -162,10 +164,15 @@ bool sw_role_active(const struct sw_role *r, int64_t mono_ms)
 	return r->state == SW_ROLE_ACTIVE && mono_ms < r->safe_until;
 }
 
-void sw_role_drop(struct sw_role *r)
+void sw_role_drop(struct sw_role *r, const char *why)
 {
 	if (r->state == SW_ROLE_ACTIVE)
-		lose(r, "not renewed in time");
+		lose(r, why);
+}
+
+bool sw_role_tick_due(const struct sw_role *r, int64_t mono_ms)
+{
+	return mono_ms - r->last_tick >= sw_role_interval_ms(r);
 }
 
 enum sw_role_state sw_role_state(const struct sw_role *r)

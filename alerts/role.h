@@ -85,9 +85,14 @@ enum sw_role_change sw_role_tick(struct sw_role *r, int64_t now, int64_t mono_ms
  * its last renewal is younger than the lease less the margin. */
 bool sw_role_active(const struct sw_role *r, int64_t mono_ms);
 
-/* Ends the active role at once (the daemon found it expired between two
- * ticks): SW_ROLE_STANDBY; the lease in the store is left to run out. */
-void sw_role_drop(struct sw_role *r);
+/* Ends the active role at once, logging why (the daemon found it expired
+ * between two ticks, or a renewal in a send round found the hold broken):
+ * SW_ROLE_STANDBY; the lease in the store is left as it is. */
+void sw_role_drop(struct sw_role *r, const char *why);
+
+/* Whether a tick is due at mono_ms (a third of the lease since the last):
+ * a long send round renews between two messages. */
+bool sw_role_tick_due(const struct sw_role *r, int64_t mono_ms);
 
 enum sw_role_state sw_role_state(const struct sw_role *r);
 
