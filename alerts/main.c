@@ -463,6 +463,7 @@ static enum sw_err become_active(struct alerts *a, char *errbuf, size_t errlen)
 {
 	struct sw_engine_stats st;
 	int64_t t0 = sw_clock_real_mono_ms(); /* the pass's real duration, logged */
+	int64_t m0 = mono_ms(), took;
 	enum sw_err rc;
 
 	rc = sw_engine_new(a->d->store, &a->conf->alerts, &a->conf->rules, a->metrics,
@@ -483,6 +484,13 @@ static enum sw_err become_active(struct alerts *a, char *errbuf, size_t errlen)
 		      "%llu new slips; journal from seq %lld",
 		      (unsigned long long)st.evaluated, (long long)(sw_clock_real_mono_ms() - t0),
 		      st.open, (unsigned long long)st.slips, (long long)st.cursor);
+	/* no renewal during the pass: one as long as the lease loses it */
+	if ((took = mono_ms() - m0) > 2 * sw_role_interval_ms(a->role))
+		sw_log_warn("alerts",
+			    "the start-up pass took %lld ms, over two thirds of [alerts] "
+			    "engine_lease: a standby engine may take the lease during it; raise "
+			    "engine_lease",
+			    (long long)took);
 	if (!a->n_chs)
 		sw_log_notice("notify", "[alerts] email = no and no [customer_webhook]: slips are "
 					"recorded, no customer is told");

@@ -20,20 +20,20 @@
 #include "lib/xmalloc.h"
 
 struct sw_role {
-	struct sw_store *st;	/* borrowed */
-	char *instance;		/* this engine's name in the lease */
+	struct sw_store *st; /* borrowed */
+	char *instance;	     /* this engine's name in the lease */
 	int64_t lease_ms;
 	enum sw_role_state state;
-	int64_t acquired_at;	/* the store's start of our hold (active) */
-	int64_t safe_until;	/* mono ms: active no longer after this */
-	int64_t last_tick;	/* mono ms of the last tick's start */
-	struct sw_lease seen;	/* the row as the last tick saw it */
-	char *told_holder;	/* the holder the standby line named */
-	int64_t told_acquired;	/* and its acquired_at */
+	int64_t acquired_at;   /* the store's start of our hold (active) */
+	int64_t safe_until;    /* mono ms: active no longer after this */
+	int64_t last_tick;     /* mono ms of the last tick's start */
+	struct sw_lease seen;  /* the row as the last tick saw it */
+	char *told_holder;     /* the holder the standby line named */
+	int64_t told_acquired; /* and its acquired_at */
 	struct sw_role_stats stats;
 };
 
-static const char *const state_names[SW_ROLE_LAST] = { "standby", "active" };
+static const char *const state_names[SW_ROLE_LAST] = {"standby", "active"};
 
 const char *sw_role_state_name(enum sw_role_state s)
 {

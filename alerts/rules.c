@@ -293,7 +293,7 @@ static bool parse_hours(const char *text, struct sw_wh_hours *h)
 
 /* Cross-key checks of [alerts]. */
 /* [alerts] instance: up to SW_INSTANCE_MAX printable ASCII bytes, no
- * blanks (it names the engine in logs and in `slipwatch status`); empty
+ * blanks (it names the engine in logs and in the store's leases); empty
  * or unset: HOST:PID, decided by the daemon. */
 #define SW_INSTANCE_MAX 128
 static enum sw_err check_instance(const struct sw_alerts_conf *c, const struct sw_conf *conf,

@@ -67,8 +67,8 @@ static void fill(sqlite3_stmt *s, struct sw_lease *l)
 
 /* Steps s to its end: *ret_rows rows, the first into l (may be NULL).
  * Finalizes s; SW_OK or SW_ESTORE with the handle's error set. */
-static enum sw_err run(struct sw_store *st, sqlite3_stmt *s, const char *what,
-		       struct sw_lease *l, int *ret_rows)
+static enum sw_err run(struct sw_store *st, sqlite3_stmt *s, const char *what, struct sw_lease *l,
+		       int *ret_rows)
 {
 	int rc;
 
@@ -108,8 +108,7 @@ static sqlite3_stmt *prepare(struct sw_store *st, const char *sql, const char *w
 }
 
 enum sw_err sw_store_lease_acquire(struct sw_store *st, const char *name, const char *holder,
-				   int64_t now, int64_t ttl_s, bool *ret_held,
-				   struct sw_lease *ret)
+				   int64_t now, int64_t ttl_s, bool *ret_held, struct sw_lease *ret)
 {
 	const char *what = "lease";
 	sqlite3_stmt *s;

@@ -37,7 +37,7 @@ static bool take(struct sw_store *st, const char *holder, int64_t now, struct sw
 
 static void test_acquire_renew(struct sw_store *st)
 {
-	struct sw_lease l = { 0 };
+	struct sw_lease l = {0};
 
 	is_int(sw_store_lease_get(st, "alerts", &l), SW_ENOTFOUND, "never taken: SW_ENOTFOUND");
 	ok(take(st, "a:1", NOW, &l), "a free lease is acquired");
@@ -54,7 +54,8 @@ static void test_acquire_renew(struct sw_store *st)
 	ok(!take(st, "b:2", NOW + 10 + TTL - 1, &l), "refused a second before it runs out");
 	sw_store_lease_clear(&l);
 	is_int(sw_store_lease_get(st, "alerts", &l), SW_OK, "get");
-	ok(strcmp(l.holder, "a:1") == 0 && l.renewed_at == NOW + 10, "  the refusals changed nothing");
+	ok(strcmp(l.holder, "a:1") == 0 && l.renewed_at == NOW + 10,
+	   "  the refusals changed nothing");
 	sw_store_lease_clear(&l);
 	ok(l.holder == NULL, "clear frees and zeroes");
 	is_int(raw_int(store_path, "SELECT count(*) FROM leases"), 1, "one row per lease");
@@ -62,7 +63,7 @@ static void test_acquire_renew(struct sw_store *st)
 
 static void test_takeover(struct sw_store *st)
 {
-	struct sw_lease l = { 0 };
+	struct sw_lease l = {0};
 	int64_t out = NOW + 10 + TTL; /* a:1's lease runs out */
 
 	ok(take(st, "b:2", out, &l), "taken over the second it runs out");
@@ -78,7 +79,7 @@ static void test_takeover(struct sw_store *st)
 
 static void test_release(struct sw_store *st)
 {
-	struct sw_lease l = { 0 };
+	struct sw_lease l = {0};
 	int64_t t = NOW + 80; /* b:2 took it again at NOW + 75 */
 
 	ok(take(st, "a:1", t, &l) == false, "b:2 holds it");
