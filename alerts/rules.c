@@ -115,6 +115,13 @@ const struct sw_conf_opt sw_alerts_conf_table[] = {
       "the days of history behind each lane's usual (p90) stage durations" },
     { "stage_min_samples", SW_CONF_INT, A(stage_min_samples), 1, 100000, 0, 0, NULL, "20", 0,
       "fewest durations a lane needs for its p90; fewer: the warehouse's or courier's" },
+    { "engine_lease", SW_CONF_DURATION, A(engine_lease_ms), MIN_MS(3000), MIN_MS(600000), 0, 0,
+      NULL, "30s", 0,
+      "several engines on one store: the active one holds this lease, renewed every third "
+      "of it; a standby takes over once it runs out" },
+    { "instance", SW_CONF_STRING, A(instance), 0, 0, 0, 0, NULL, NULL, 0,
+      "this engine's name in the lease, unique among the running engines (empty: "
+      "HOST:PID; a fixed name lets a restarted engine take its own lease back at once)" },
     { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL },
 };
 #undef A
@@ -285,6 +292,29 @@ static bool parse_hours(const char *text, struct sw_wh_hours *h)
 }
 
 /* Cross-key checks of [alerts]. */
+/* [alerts] instance: up to SW_INSTANCE_MAX printable ASCII bytes, no
+ * blanks (it names the engine in logs and in the store's leases); empty
+ * or unset: HOST:PID, decided by the daemon. */
+#define SW_INSTANCE_MAX 128
+static enum sw_err check_instance(const struct sw_alerts_conf *c, const struct sw_conf *conf,
+				  char *errbuf, size_t errlen)
+{
+	char where[WHERE_LEN];
+	const char *s = c->instance;
+	size_t n = s ? strlen(s) : 0;
+	bool good = n <= SW_INSTANCE_MAX; /* empty: the default */
+
+	for (size_t i = 0; good && i < n; i++)
+		good = s[i] > ' ' && s[i] < 0x7f;
+	if (good)
+		return SW_OK;
+	snprintf(errbuf, errlen,
+		 "%s: [alerts] instance: '%.60s' is not a name of up to %d printable ASCII "
+		 "characters without blanks",
+		 alerts_where(conf, "instance", where), s, SW_INSTANCE_MAX);
+	return SW_ECONF;
+}
+
 static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *conf,
 				char *errbuf, size_t errlen)
 {
@@ -310,6 +340,8 @@ static enum sw_err alerts_check(struct sw_alerts_conf *c, const struct sw_conf *
 			 alerts_where(conf, "default_timezone", where), c->default_timezone);
 		return SW_ECONF;
 	}
+	if ((rc = check_instance(c, conf, errbuf, errlen)))
+		return rc;
 	if (c->retry_min_ms > c->retry_max_ms) {
 		snprintf(errbuf, errlen, "%s: [alerts] retry_min: longer than retry_max",
 			 alerts_where(conf, "retry_min", where));

@@ -89,6 +89,8 @@ struct sw_alerts_conf {
 	double feed_error_rate;	 /* % of failed courier answers: unhealthy above */
 	int64_t stage_baseline_days; /* the window of the stages' p90 baselines */
 	int64_t stage_min_samples;   /* fewest durations behind a lane's p90 */
+	int64_t engine_lease_ms;     /* the active engine's lease (alerts/role.h) */
+	char *instance;		     /* this engine's name in it; NULL: HOST:PID */
 	/* derived from quiet_hours and urgent by sw_rules_load */
 	int quiet_start_min, quiet_end_min; /* minutes after local midnight */
 	bool has_quiet;

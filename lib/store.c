@@ -551,6 +551,18 @@ static const char schema_v10[] = "ALTER TABLE poll_schedule ADD COLUMN lease_hol
 				 "ALTER TABLE poll_schedule ADD COLUMN lease_until INTEGER"
 				 " NOT NULL DEFAULT 0;";
 
+/*
+ * Schema version 11: leases (store_lease.h, issue 19), which of several
+ * alert engines on one store is the active one.  One row per lease name;
+ * expires_at and the other times are unix s of the holders' clock.
+ */
+static const char schema_v11[] = "CREATE TABLE leases ("
+				 " name TEXT PRIMARY KEY,"
+				 " holder TEXT NOT NULL,"
+				 " acquired_at INTEGER NOT NULL,"
+				 " renewed_at INTEGER NOT NULL,"
+				 " expires_at INTEGER NOT NULL);";
+
 /* Forward migrations, in version order; element i brings version i to
  * version i + 1.  Add a step, never edit a released one. */
 static const char *const migrations[] = {
@@ -564,6 +576,7 @@ static const char *const migrations[] = {
     schema_v8,
     schema_v9,
     schema_v10,
+    schema_v11,
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SW_STORE_SCHEMA_VERSION,
 	       "one migration step per schema version");

@@ -35,7 +35,7 @@
 #include "slipwatch/status.h" /* enum sw_stage, enum sw_ship_status, their names */
 
 /* The schema version this program writes and understands. */
-#define SW_STORE_SCHEMA_VERSION 10
+#define SW_STORE_SCHEMA_VERSION 11
 
 /* Largest "limit" accepted by the batch functions (journal read, claim,
  * due polls); more gives SW_ERANGE. */

@@ -209,6 +209,9 @@ static const char *const pg_migrations[] = {
     /* 10: poll leases (several collectors, lib/store_polllease.c) */
     "ALTER TABLE poll_schedule ADD COLUMN lease_holder TEXT;"
     "ALTER TABLE poll_schedule ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;",
+    /* 11: engine leases (several alert engines, lib/store_lease.c) */
+    "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+    " acquired_at BIGINT NOT NULL, renewed_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);",
     NULL,
 };
 #define PG_MIGRATIONS ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])) - 1)

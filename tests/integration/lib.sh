@@ -239,7 +239,9 @@ wait_sink() { # wait_sink N SECONDS
 	return 1
 }
 # write_alerts_conf [EXTRA]: [store], [log], [alerts] (quiet hours off, fast
-# retries), [smtp] to the sink, [rrd] in the temp dir; EXTRA is appended
+# retries, one fixed instance name so that an engine restarted after a
+# kill -9 takes its lease back at once; ALERTS_INSTANCE= (empty) for the
+# default HOST:PID), [smtp] to the sink, [rrd] in the temp dir; EXTRA is appended
 # (later sections of the same name are not allowed: pass keys through
 # ALERTS_KEYS for [alerts] and RULE_KEYS for [rule default]).
 write_alerts_conf() {
@@ -260,6 +262,7 @@ send_rate = ${SEND_RATE:-200}
 retry_min = 1s
 retry_max = 2s
 journal_interval = 200ms
+instance = ${ALERTS_INSTANCE-test-engine}
 ${ALERTS_KEYS:-}
 [rule default]
 no_first_scan = 1h
