@@ -13,6 +13,8 @@
 # set by make check in an --enable-sanitizers build); SW_TWO_COLLECTORS_EVENTS
 # overrides both.  Nothing depends on when the kill lands.
 . "$SW_SRCDIR/tests/integration/lib.sh"
+# 142-two-collectors-pg runs this on a PostgreSQL store
+[ "${SW_TEST_STORE:-}" = pg ] && use_pg_store
 if [ -n "${SW_SANITIZERS:-}" ]; then
 	N=${SW_TWO_COLLECTORS_EVENTS:-20000}
 else
@@ -41,7 +43,7 @@ run_collector() {
 }
 # applied LOG: "APPLIED DUPLICATES" from the collector's count at stop.
 applied() { sed -n 's/.*ingest: at stop: \([0-9]*\) applied, \([0-9]*\) duplicates.*/\1 \2/p' "$T_DIR/$1.log" | tail -n 1; }
-db() { sqlite3 "$T_DIR/store.db" "$1"; }
+db() { sql "$1"; }
 
 collector_conf a
 collector_conf b
@@ -69,14 +71,14 @@ done
 is "$(journal_count)" "$N" "0 lost: the journal holds exactly $N events"
 is "$(db "SELECT count(DISTINCT source_event_id) FROM journal WHERE warehouse_id = 'wh4'")" "$N" \
 	"0 applied twice: $N distinct event ids, one row each"
-is "$(db "SELECT count(*) FROM (SELECT source, source_event_id FROM journal GROUP BY 1, 2 HAVING count(*) > 1)")" 0 \
+is "$(db "SELECT count(*) FROM (SELECT source, source_event_id FROM journal GROUP BY 1, 2 HAVING count(*) > 1) AS dup")" 0 \
 	"no journal key twice"
 orders=$((N / 4))
 is "$(db "SELECT count(*) FROM orders WHERE warehouse_id = 'wh4'")" "$orders" "$orders orders"
 is "$(db "SELECT count(*) FROM orders WHERE warehouse_id = 'wh4' AND status = 'shipped'")" "$orders" \
 	"every order shipped (all four stages applied)"
 is "$(db "SELECT count(*) FROM parcels WHERE tracking_number LIKE 'JDWH4%'")" "$orders" "one parcel per order"
-is "$(db "SELECT count(*) FROM (SELECT j.order_id FROM journal j WHERE j.warehouse_id = 'wh4' GROUP BY j.order_id HAVING count(*) != 4)")" 0 \
+is "$(db "SELECT count(*) FROM (SELECT j.order_id FROM journal j WHERE j.warehouse_id = 'wh4' GROUP BY j.order_id HAVING count(*) != 4) AS odd")" 0 \
 	"every order has exactly its 4 journal rows"
 
 read -r a2 a2_dup <<<"$(applied a2)"

@@ -27,6 +27,10 @@ t_cleanup() {
 		# Keep nothing, but show what the daemons said.
 		for f in "$T_DIR"/*.log; do [ -f "$f" ] && { echo "# --- $f"; tail -n 20 "$f" | sed 's/^/# /'; }; done
 	fi
+	if [ -n "${T_PG_DIR:-}" ]; then
+		"$SW_SRCDIR/tests/tools/pg_tmp.sh" stop "$T_PG_DIR" >/dev/null 2>&1
+		rm -rf "$T_PG_DIR"
+	fi
 	[ -n "${SW_KEEP_TMP:-}" ] || rm -rf "$T_DIR"
 }
 trap t_cleanup EXIT
@@ -58,6 +62,26 @@ done_testing() {
 	exit $?
 }
 bail() { echo "Bail out! $*"; exit 1; }
+
+# --- the store ---------------------------------------------------------------
+# The store the daemons of a test share: an SQLite file in T_DIR, or after
+# use_pg_store a private PostgreSQL server (tests/tools/pg_tmp.sh, on a Unix
+# socket in a temp dir, stopped at exit); sql and journal_count read either.
+store_line() {
+	if [ -n "${STORE_URL:-}" ]; then echo "url = $STORE_URL"; else echo "path = $T_DIR/store.db"; fi
+}
+# use_pg_store: starts the server; exits the test as skipped (saying why)
+# when none can start here.
+use_pg_store() {
+	T_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slipwatch-pg.XXXXXX")
+	PG_CONNINFO=$("$SW_SRCDIR/tests/tools/pg_tmp.sh" start "$T_PG_DIR" 2>"$T_DIR/pg_tmp.err")
+	case $? in
+	0) ;;
+	77) echo "1..0 # SKIP no PostgreSQL server can start here: $(tr '\n' ' ' <"$T_DIR/pg_tmp.err")"; exit 0 ;;
+	*) bail "pg_tmp.sh failed: $(cat "$T_DIR/pg_tmp.err")" ;;
+	esac
+	STORE_URL="postgresql://slipwatch@$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$T_PG_DIR/sock")/slipwatch"
+}
 
 # A free TCP port on 127.0.0.1 (the kernel picks; a race with another
 # process taking it is possible but harmless: the daemon then fails loudly).
@@ -148,7 +172,7 @@ restart_broker() {
 write_collector_conf() {
 	cat >"$T_DIR/slipwatch.conf" <<CONF
 [store]
-path = $T_DIR/store.db
+$(store_line)
 [log]
 level = ${LOG_LEVEL:-info}
 destination = stderr
@@ -179,7 +203,7 @@ start_collector() {
 }
 # journal_count: events in the journal, collector_caught_up's markers left out.
 journal_count() {
-	sqlite3 "$T_DIR/store.db" "SELECT count(*) FROM journal WHERE warehouse_id IS NOT '$MARKER_WH'" 2>/dev/null || echo 0
+	sql "SELECT count(*) FROM journal WHERE warehouse_id IS NULL OR warehouse_id <> '$MARKER_WH'" 2>/dev/null || echo 0
 }
 # wait_journal N SECONDS: until the journal holds N events.
 wait_journal() {
@@ -207,7 +231,7 @@ collector_caught_up() {
 	T_MARKERS=$((T_MARKERS + 1))
 	printf '{"event_id":"marker-%s","type":"order.picked","occurred_at":"2026-11-24T03:00:00+05:30","warehouse_id":"%s","order_id":"MARKER-%s"}\n' \
 		"$T_MARKERS" "$MARKER_WH" "$T_MARKERS" | publish_lines "warehouse/$MARKER_WH/events" || return 1
-	wait_for 120 sh -c "[ \"\$(sqlite3 '$T_DIR/store.db' \"SELECT count(*) FROM journal WHERE source_event_id = 'marker-$T_MARKERS'\")\" = 1 ]"
+	wait_for 120 marker_journaled "marker-$T_MARKERS"
 }
 
 # --- the alert engine and a real SMTP server ---------------------------------
@@ -247,7 +271,7 @@ wait_sink() { # wait_sink N SECONDS
 write_alerts_conf() {
 	cat >"$T_DIR/alerts.conf" <<CONF
 [store]
-path = $T_DIR/store.db
+$(store_line)
 [log]
 level = ${LOG_LEVEL:-info}
 [alerts]
@@ -304,7 +328,14 @@ start_alerts() {
 		bail "alerts did not start: $(tail -n 5 "$log")"
 }
 stop_alerts() { kill -TERM "$ALERTS_PID" 2>/dev/null; wait_exit "$ALERTS_PID" 20; }
-sql() { sqlite3 "$T_DIR/store.db" "$@"; }
+sql() { # sql STATEMENT: one statement on the test's store, rows as a|b lines
+	if [ -n "${PG_CONNINFO:-}" ]; then
+		PGOPTIONS="-c client_min_messages=warning" psql "$PG_CONNINFO" -XAtq -c "$1"
+	else
+		sqlite3 "$T_DIR/store.db" "$@"
+	fi
+}
+marker_journaled() { [ "$(sql "SELECT count(*) FROM journal WHERE source_event_id = '$1'")" = 1 ]; }
 # alerts_idle: the alert engine has read every journal event (its cursor is
 # committed with what it decided about them, so it is at the journal's end
 # only once that is in the store) and no notice is due or being sent (a
