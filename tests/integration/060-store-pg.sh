@@ -38,6 +38,24 @@ for t in test_store test_store_report test_store_pages test_store_feeds test_sto
 	fi
 done
 
+# --- [store] url: what is refused, saying where and why ------------------------
+bad_store() { # bad_store TEXT NEEDLE DESCRIPTION: slipwatch-alerts -t refuses [store] TEXT
+	printf '[store]\n%s\n' "$1" >"$T_DIR/bad.conf"
+	out=$("$ALERTS" -t -c "$T_DIR/bad.conf" 2>&1)
+	st=$?
+	if [ "$st" -ne 0 ]; then contains "$out" "$2" "$3"; else not_ok "$3" "accepted: $out"; fi
+	case "$out" in *hunter2*) not_ok "  the password is not repeated" "$out" ;; *) ok "  the password is not repeated" ;; esac
+}
+bad_store "url = postgresql://sw:hunter2@db.example/sw" "bad.conf:2: [store] url: secrets are not written in the file" \
+	"a password in the url: refused, naming file, line and key"
+bad_store "url = postgresql://sw@db.example/sw?password=hunter2" "[store] url: secrets are not written" \
+	"a password parameter in the url: refused"
+bad_store "url = mysql://sw@db.example/sw" "[store] url: not a PostgreSQL address" "another scheme: refused"
+bad_store "path = /tmp/x.db
+url = postgresql://sw@db.example/sw" "give one store, a path or a url" "path and url together: refused"
+export SW_TEST_PG_PASSWORD=hunter2
+bad_store "password_env = SW_TEST_PG_PASSWORD" "a password is for a PostgreSQL store" "a password without a url: refused"
+
 # --- the alert engine on a PostgreSQL store -----------------------------------
 "$PY3" -c 'import aiosmtpd' 2>/dev/null || { not_ok "python3-aiosmtpd missing (autotools/deps installs it)"; done_testing; }
 SOCK=$("$PY3" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$PG_DIR/sock")
