@@ -41,7 +41,10 @@ int sw_db_pg_server_version(struct sw_db *db);
  * json_each/json_extract/json_valid/date() -> the sw_* functions the
  * store's PostgreSQL schema defines (lib/store_pg.c),
  * group_concat() -> string_agg(), "IS NOT <literal>" / "IS <literal>" ->
- * IS [NOT] DISTINCT FROM.  Nothing inside quotes or comments is touched.
+ * IS [NOT] DISTINCT FROM.  A comment opening with "pg:" right after its
+ * slash-star becomes its text: what only PostgreSQL takes (FOR UPDATE SKIP
+ * LOCKED), a comment to SQLite.
+ * Nothing else inside quotes or comments is touched.
  * Returns 0, or -1 with errbuf set (unbalanced quotes or parentheses, too
  * many parameters).
  */

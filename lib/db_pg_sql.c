@@ -137,6 +137,11 @@ static int copy_comment(struct tr *t)
 
 	if (e == NULL && t->p[0] == '/')
 		return fail(t, "unterminated comment");
+	if (strncmp(s, "/*pg:", 5) == 0) { /* PostgreSQL's alone: its text */
+		sw_buf_add(&t->out, s + 5, (size_t)(e - s - 5));
+		t->p = e + 2;
+		return 0;
+	}
 	t->p = e ? e + (t->p[0] == '-' ? 0 : 2) : s + strlen(s);
 	sw_buf_add(&t->out, s, (size_t)(t->p - s));
 	return 0;

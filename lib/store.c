@@ -83,6 +83,13 @@
 	"WHEN " p " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'picked' "                       \
 	"WHEN " b " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'backordered' "                  \
 	"WHEN " c " = " ORDER_LATEST_OF(c, p, k, s, x, b) " THEN 'created' ELSE NULL END"
+/* A claim (UPDATE ... WHERE id IN (SELECT ... LIMIT)) taken by two
+ * connections at once: on PostgreSQL the second skips the rows the first
+ * has locked (SQLite has one writer at a time), and a row it waited on is
+ * judged again by the outer WHERE, which a row claimed meanwhile (its
+ * next_attempt_at now the claimer's lease end) no longer meets. */
+#define CLAIM_SKIP_LOCKED "/*pg: FOR UPDATE SKIP LOCKED */"
+#define CLAIM_STILL_DUE	  "state IN ('queued', 'deferred', 'sending') AND next_attempt_at <= :now"
 #define SHIP_STATUSES                                                                              \
 	"'pending','info_received','in_transit','out_for_delivery',"                               \
 	"'attempt_fail','available_for_pickup','delivered','exception',"                           \
@@ -965,7 +972,7 @@ static const char *const stmt_sql[ST_LAST] = {
 			"next_attempt_at = :lease_end WHERE id IN (SELECT id FROM outbox "
 			"WHERE state IN ('queued', 'deferred', 'sending') AND "
 			"receiver IS NULL AND next_attempt_at <= :now ORDER BY next_attempt_at, id "
-			"LIMIT :limit) RETURNING " OUTBOX_COLS,
+			"LIMIT :limit " CLAIM_SKIP_LOCKED ") AND " CLAIM_STILL_DUE " RETURNING " OUTBOX_COLS,
     [ST_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = :id",
     [ST_OUTBOX_SENT] = "UPDATE outbox SET state = 'sent', sent_at = :at, "
 		       "smtp_response = :response, last_error = NULL "

@@ -49,6 +49,8 @@ static const struct tr_case tr_cases[] = {
     {"WHERE a IS NOT DISTINCT FROM b", "WHERE a IS NOT DISTINCT FROM b", 0},
     {"CREATE FUNCTION f() AS $$ SELECT :a $$; SELECT $q$ ?1 $q$, $x",
      "CREATE FUNCTION f() AS $$ SELECT :a $$; SELECT $q$ ?1 $q$, $1", 1},
+    {"SELECT id FROM t LIMIT 5 /*pg: FOR UPDATE SKIP LOCKED */ /* kept */",
+     "SELECT id FROM t LIMIT 5  FOR UPDATE SKIP LOCKED  /* kept */", 0},
     {"SELECT $q$ open", NULL, 0},
     {"SELECT 'unterminated", NULL, 0},
     {"SELECT (1", NULL, 0},
