@@ -1743,6 +1743,48 @@ static void cleanup(void)
 	free(cmd);
 }
 
+/* Two connections claiming the outbox at once, on PostgreSQL: the first
+ * holds its claim open in a transaction; the second neither waits on those
+ * rows (it would wait for ever here: one thread) nor takes them, it takes
+ * the others.  SQLite has one writer at a time: not a case there. */
+static void test_claim_skip_locked(const char *url)
+{
+	struct sw_store *a, *b;
+	struct sw_outbox_msg m = message("parcel:dhl:SKIP", "late"), *ga = NULL, *gb = NULL;
+	const char *promise[4] = {"2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"};
+	size_t na = 0, nb = 0, i, j;
+	int disjoint = 1;
+
+	/* a guard, not a measure: were the rows waited on, the claim fails
+	 * after 30 s instead of hanging the suite */
+	setenv("PGOPTIONS", "-c lock_timeout=30s", 1);
+	a = open_ok(url, 0);
+	b = open_ok(url, 0);
+	unsetenv("PGOPTIONS");
+	if (!a || !b)
+		goto out;
+	m.next_attempt_at = 900000;
+	for (i = 0; i < 4; i++) {
+		m.promise = promise[i];
+		sw_store_outbox_enqueue(a, &m, NULL);
+	}
+	is_int(sw_store_begin(a), SW_OK, "skip locked: the first claim's transaction");
+	is_int(sw_store_outbox_claim(a, 900000, 60, 2, &ga, &na), SW_OK, "  it claims two");
+	is_int(sw_store_outbox_claim(b, 900000, 60, 4, &gb, &nb), SW_OK,
+	       "  the second claims beside it, without waiting");
+	is_int((int)na + (int)nb, 4, "  the four rows between them");
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			disjoint = disjoint && ga[i].id != gb[j].id;
+	ok(disjoint, "  no row claimed twice");
+	is_int(sw_store_commit(a), SW_OK, "  the first commits");
+	sw_store_outbox_free(ga, na);
+	sw_store_outbox_free(gb, nb);
+out:
+	sw_store_close(a);
+	sw_store_close(b);
+}
+
 /* SW_TEST_STORE_URL (tests/integration/060-store-pg.sh): the store's API
  * on that PostgreSQL database instead of SQLite files, from an empty
  * schema; what is about SQLite's files (their versions, migrations from
@@ -1812,6 +1854,8 @@ int main(void)
 	path = pg_url ? xstrdup(pg_url) : tpath("main.db");
 	test_two_connections(path);
 	test_read_only(path);
+	if (pg_url)
+		test_claim_skip_locked(path);
 	free(path);
 	cleanup();
 	return tap_done();
