@@ -88,6 +88,16 @@ static int64_t now_s(void)
 	return sw_clock_now();
 }
 
+/* engine_lease is real time: how long a dead engine's customers may wait.
+ * On a simulated clock (tests, the demo, slipwatch-sim) the role runs on
+ * that clock, so the lease is as many simulated milliseconds as pass in
+ * that real time; at 5000x a 30 s lease would otherwise be 6 real ms, and
+ * any pause of the machine would hand it over. */
+static int64_t lease_on_clock(int64_t lease_ms)
+{
+	return sw_clock_simulated() ? (int64_t)((double)lease_ms * sw_clock_speed()) : lease_ms;
+}
+
 static int64_t mono_ms(void)
 {
 	return sw_clock_mono_ms();
@@ -564,7 +574,7 @@ static enum sw_err alerts_start(struct sw_daemon *d, char *errbuf, size_t errlen
 	if ((rc = open_receivers(a->conf, a->rchs, &a->n_rchs, &a->page_email, errbuf, errlen)))
 		return rc;
 	a->instance = instance_name(&a->conf->alerts);
-	a->role = sw_role_new(d->store, a->instance, a->conf->alerts.engine_lease_ms);
+	a->role = sw_role_new(d->store, a->instance, lease_on_clock(a->conf->alerts.engine_lease_ms));
 	/* The first tick here: an engine that gets the lease at start runs its
 	 * start-up pass before the loop serves, and a failing one ends the
 	 * start as it always did. */
@@ -608,7 +618,7 @@ static enum sw_err alerts_reload(struct sw_daemon *d, void *new_state, char *err
 	if (!instance_same(a, &c->alerts))
 		sw_log_warn(NULL, "reload: [alerts] instance changes apply after a restart (%s "
 				  "holds or waits for the lease)", a->instance);
-	sw_role_set_lease(a->role, c->alerts.engine_lease_ms);
+	sw_role_set_lease(a->role, lease_on_clock(c->alerts.engine_lease_ms));
 	if (a->engine)
 		sw_engine_set_conf(a->engine, &c->alerts, &c->rules);
 	close_channels(a->chs, &a->n_chs);

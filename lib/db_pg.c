@@ -270,7 +270,7 @@ static int error_param(PGresult *r)
 
 	for (const char *p = m; p && (p = strchr(p, '$')); p++)
 		if (isdigit((unsigned char)p[1]))
-			return atoi(p + 1);
+			return (int)strtol(p + 1, NULL, 10);
 	return 0;
 }
 
@@ -315,7 +315,7 @@ static Oid guess_type(struct pg_stmt *s, int i, PGresult *r, int *guessed)
 static int take_guess(struct pg_stmt *s, int *guessed, PGresult *r)
 {
 	const char *at = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-	long pos = at ? atol(at) - 1 : 0, best = -1;
+	long pos = at ? strtol(at, NULL, 10) - 1 : 0, best = -1;
 	int g, pick = *guessed - 1;
 	char tag[16];
 
@@ -447,7 +447,7 @@ static int execute(struct pg_stmt *s)
 		return rc;
 	}
 	s->nrows = PQntuples(s->res);
-	s->db->changes = atoi(PQcmdTuples(s->res));
+	s->db->changes = (int)strtol(PQcmdTuples(s->res), NULL, 10);
 	return SW_DB_OK;
 }
 
@@ -584,7 +584,7 @@ static int pg_exec(struct sw_db *d, const char *sql)
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = result_error(db, r);
 	else
-		db->changes = atoi(PQcmdTuples(r));
+		db->changes = (int)strtol(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 	sw_db_pg_sql_free(&q);
 	return rc;
