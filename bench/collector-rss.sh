@@ -13,7 +13,7 @@
 # run (the first chunk at default sizes) to the last, in KiB per 100k
 # events (and over the second half alone): flat when that is under 1% of
 # the 10% sample per 100k events.  The RSS does grow at first: SQLite's
-# page cache (cache_size 32 MiB, lib/store.c) fills as the store grows,
+# page cache (cache_size 32 MiB, lib/store_schema_sqlite.c) fills as the store grows,
 # which takes some 80k events; a collector that keeps nothing per event
 # levels off after that.  RESULT line (bench/lib.sh): KiB per
 # 100k events, goal flat, the peak RSS.

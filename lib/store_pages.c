@@ -318,7 +318,7 @@ static const char page_claim_sql[] =
     "   AND e.receiver = o.receiver AND e.id < o.id"
     "   AND e.state IN ('queued', 'deferred', 'sending'))"
     " ORDER BY o.next_attempt_at, o.id LIMIT :limit"
-    /* two claims at once on PostgreSQL: see CLAIM_SKIP_LOCKED in store.c */
+    /* two claims at once on PostgreSQL: see CLAIM_SKIP_LOCKED in store_outbox.c */
     " /*pg: FOR UPDATE OF o SKIP LOCKED */)"
     " AND state IN ('queued', 'deferred', 'sending') AND next_attempt_at <= :now"
     " RETURNING " SW_STORE_OUTBOX_COLS;
