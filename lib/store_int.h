@@ -52,6 +52,16 @@ void sw_store_int_json_str(struct sw_buf *b, const char *s);
 	"template_name, template_vars, next_attempt_at, state, attempts, "                         \
 	"last_error, created_at, sent_at, smtp_response, grp, receiver"
 
+/* Fills p from a row of parcel_ref, courier, tracking_number,
+ * next_poll_at, interval_s, failures, last_polled_at (NULL: 0),
+ * last_error: the due polls' read and the poll claims (store_pollplan.c). */
+struct sw_poll;
+void sw_store_int_poll_fill(struct sw_db_stmt *s, struct sw_poll *p);
+
+/* Records schema version v as applied now in schema_migrations (both
+ * backends' migrations); an SW_DB_* code, SW_DB_DONE when done. */
+int sw_store_int_record_migration(struct sw_db *db, int v);
+
 /* Fills m (zeroed by the caller) from a row of SW_STORE_OUTBOX_COLS. */
 void sw_store_int_outbox_fill(struct sw_db_stmt *s, struct sw_outbox_msg *m);
 

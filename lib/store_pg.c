@@ -28,6 +28,7 @@
 #include "lib/db.h"
 #include "lib/db_pg.h"
 #include "lib/store.h"
+#include "lib/store_int.h"
 #include "lib/store_pg.h"
 
 #define PG_APPLICATION_ID 0x536c5077 /* "SlPw", as SQLite's application_id */
@@ -280,17 +281,7 @@ static enum sw_err read_version(struct sw_db *db, int *ret_version, char *errbuf
 
 static enum sw_err record_version(struct sw_db *db, int v, char *errbuf, size_t errlen)
 {
-	struct sw_db_stmt *s = NULL;
-	int rc = sw_db_prepare(db, "INSERT INTO schema_migrations (version, applied_at)"
-				   " VALUES (?1, ?2)",
-			       &s);
-
-	if (rc == SW_DB_OK)
-		rc = sw_db_bind_int(s, 1, v) | sw_db_bind_int64(s, 2, sw_clock_now());
-	if (rc == SW_DB_OK)
-		rc = sw_db_step(s);
-	sw_db_finalize(s);
-	if (rc != SW_DB_DONE)
+	if (sw_store_int_record_migration(db, v) != SW_DB_DONE)
 		return fail(errbuf, errlen, SW_ESTORE, "recording the migration: %s",
 			    sw_db_errmsg(db));
 	return SW_OK;

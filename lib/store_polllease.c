@@ -67,19 +67,6 @@ static enum sw_err holder_check(struct sw_store *st, const char *holder)
 	return SW_OK;
 }
 
-static void claim_fill(struct sw_db_stmt *s, struct sw_poll *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->parcel_id = sw_db_column_int64(s, 0);
-	p->next_poll_at = sw_db_column_int64(s, 1);
-	p->interval_s = sw_db_column_int(s, 2);
-	p->failures = sw_db_column_int(s, 3);
-	p->last_polled_at = sw_db_column_int64(s, 4);
-	p->last_error = sw_store_int_col_str(s, 5);
-	p->courier = sw_store_int_col_str(s, 6);
-	p->tracking_number = sw_store_int_col_str(s, 7);
-}
-
 /* RETURNING comes in no particular order: earliest due first, as the
  * plain due list. */
 static int by_due(const void *a, const void *b)
@@ -152,7 +139,7 @@ enum sw_err sw_store_polllease_run(struct sw_store *st, const char *sql, const c
 	normal = sync_normal(st);
 	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		arr = xreallocarray(arr, n + 1, sizeof(*arr));
-		claim_fill(s, &arr[n++]);
+		sw_store_int_poll_fill(s, &arr[n++]);
 	}
 	if (rc != SW_DB_DONE)
 		sw_store_int_dberr(st, what);

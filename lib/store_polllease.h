@@ -106,9 +106,10 @@ enum sw_err sw_store_polllease_run(struct sw_store *st, const char *sql, const c
 	"UPDATE poll_schedule SET lease_holder = :holder, lease_until = :until"                    \
 	" WHERE next_poll_at <= :now AND " SW_POLL_CLAIMABLE("poll_schedule")                      \
 	" AND parcel_ref IN (" inner " /*pg: FOR UPDATE SKIP LOCKED */)"                            \
-	" RETURNING parcel_ref, next_poll_at, interval_s, failures,"                               \
-	" coalesce(last_polled_at, 0), last_error,"                                                \
+	" RETURNING parcel_ref,"                                                                    \
 	" (SELECT p.courier FROM parcels p WHERE p.id = poll_schedule.parcel_ref),"                \
-	" (SELECT p.tracking_number FROM parcels p WHERE p.id = poll_schedule.parcel_ref)"
+	" (SELECT p.tracking_number FROM parcels p WHERE p.id = poll_schedule.parcel_ref),"        \
+	" next_poll_at, interval_s, failures, coalesce(last_polled_at, 0), last_error"
+	/* the columns of sw_store_int_poll_fill */
 
 #endif /* SW_STORE_POLLLEASE_H */

@@ -126,7 +126,7 @@ enum sw_err sw_store_pollplan_counts(struct sw_store *st, const char *courier, i
 	return SW_OK;
 }
 
-static void due_fill(struct sw_db_stmt *s, struct sw_poll *p)
+void sw_store_int_poll_fill(struct sw_db_stmt *s, struct sw_poll *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->parcel_id = sw_db_column_int64(s, 0);
@@ -165,7 +165,7 @@ enum sw_err sw_store_pollplan_due(struct sw_store *st, const char *courier, int6
 	}
 	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
 		arr = xreallocarray(arr, n + 1, sizeof(*arr));
-		due_fill(s, &arr[n++]);
+		sw_store_int_poll_fill(s, &arr[n++]);
 	}
 	sw_db_finalize(s);
 	if (rc != SW_DB_DONE) {

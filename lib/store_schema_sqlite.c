@@ -754,12 +754,25 @@ static enum sw_err check_in_rewrite(struct sw_store *st)
 	return rc == SW_DB_OK ? SW_OK : SW_ESTORE;
 }
 
+int sw_store_int_record_migration(struct sw_db *db, int v)
+{
+	struct sw_db_stmt *s = NULL;
+	int rc = sw_db_prepare(db, "INSERT INTO schema_migrations (version, applied_at)"
+				   " VALUES (?1, ?2)",
+			       &s);
+
+	if (rc == SW_DB_OK)
+		rc = sw_db_bind_int(s, 1, v) | sw_db_bind_int64(s, 2, sw_clock_now());
+	if (rc == SW_DB_OK)
+		rc = sw_db_step(s);
+	sw_db_finalize(s);
+	return rc;
+}
+
 /* Applies one migration step inside the open transaction. */
 static enum sw_err migrate_step(struct sw_store *st, int to)
 {
 	char sql[128];
-	struct sw_db_stmt *s = NULL;
-	int rc;
 
 	if (sw_db_exec(st->db, migrations[to - 1])) {
 		set_err(st, SW_ESTORE, "migrating to schema version %d: %s", to,
@@ -773,16 +786,7 @@ static enum sw_err migrate_step(struct sw_store *st, int to)
 		 STORE_APPLICATION_ID);
 	if (sw_db_exec(st->db, sql))
 		return db_err(st, "setting the schema version");
-	rc = sw_db_prepare(st->db,
-			   "INSERT INTO schema_migrations (version, "
-			   "applied_at) VALUES (?1, ?2)",
-			   &s);
-	if (rc == SW_DB_OK)
-		rc = sw_db_bind_int(s, 1, to) | sw_db_bind_int64(s, 2, sw_clock_now());
-	if (rc == SW_DB_OK)
-		rc = sw_db_step(s);
-	sw_db_finalize(s);
-	if (rc != SW_DB_DONE)
+	if (sw_store_int_record_migration(st->db, to) != SW_DB_DONE)
 		return db_err(st, "recording the migration");
 	return SW_OK;
 }
