@@ -8,10 +8,10 @@
  *   rows come back in one result that later steps walk.
  * - Parameter types are the server's: the first run of a statement
  *   prepares it and reads back the types PostgreSQL settled (learn()),
- *   and every value goes as text in that type (a blob as binary).  A
- *   statement kept for the connection's life (sw_db_prepare_persistent)
- *   stays prepared on the server under a name; a one-off one runs with
- *   PQexecParams and the learned types after its first run.
+ *   and every value goes as text in that type (a blob as binary).  The
+ *   server statement stays prepared under a name for the connection's
+ *   life, found again by its text (pg_db.cache): a statement the store
+ *   prepares for one call costs one round trip after its first.
  * - Errors keep the server's text; SQLSTATE class 23 (integrity) is
  *   SW_DB_CONSTRAINT, as SQLite reports a constraint, so the store tells a
  *   refused value from a failing server the same way on both backends.
@@ -41,6 +41,8 @@
 #define OID_FLOAT8 701
 #define OID_NUMERIC 1700
 
+#define PG_CACHE_MAX 512 /* server statements kept per connection */
+
 struct pg_db {
 	struct sw_db base;
 	PGconn *c;
@@ -49,6 +51,15 @@ struct pg_db {
 	int changes;
 	int64_t last_id;
 	unsigned next_name; /* server-side statement names: sw1, sw2, ... */
+	/* The statements prepared on the server, by their text: a statement
+	 * the store prepares for one call (and finalizes) is prepared on the
+	 * server, and its types learned, once per connection. */
+	struct pg_cached {
+		char *text; /* as sent (rewritten) */
+		char name[16];
+		Oid *types;
+	} cache[PG_CACHE_MAX];
+	int ncache;
 };
 
 enum { PAR_NULL, PAR_INT, PAR_DOUBLE, PAR_TEXT, PAR_BLOB };
@@ -70,6 +81,7 @@ struct pg_stmt {
 	int persistent;
 	char name[16]; /* server-side statement ("" until prepared; one-offs: none) */
 	Oid *ptypes;   /* the parameters' types, as the server settled them */
+	int cached;    /* name is the connection's (struct pg_cached) */
 	int *guess;    /* learn(): parameters given a type for a NULL */
 	int learned;
 	PGresult *res;
@@ -155,7 +167,7 @@ static void pg_finalize(struct sw_db_stmt *x)
 
 	clear_result(s);
 	pg_clear_bindings(x);
-	if (s->name[0] && PQstatus(s->db->c) == CONNECTION_OK &&
+	if (s->name[0] && !s->cached && PQstatus(s->db->c) == CONNECTION_OK &&
 	    PQtransactionStatus(s->db->c) != PQTRANS_INERROR) {
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
 		PQclear(PQexec(s->db->c, sql));
@@ -411,6 +423,39 @@ static int learn_types(struct pg_stmt *s, const char *name)
 	return rc;
 }
 
+/* The server statement prepared for s's text on this connection before,
+ * if any: s takes its name and types. */
+static int from_cache(struct pg_stmt *s)
+{
+	struct pg_db *db = s->db;
+
+	for (int i = 0; i < db->ncache; i++)
+		if (strcmp(db->cache[i].text, s->q.text) == 0) {
+			memcpy(s->name, db->cache[i].name, sizeof(s->name));
+			memcpy(s->ptypes, db->cache[i].types, (size_t)s->q.nparams * sizeof(Oid));
+			s->learned = 1;
+			s->cached = 1;
+			return 1;
+		}
+	return 0;
+}
+
+/* Keeps s's server statement for the connection (when there is room). */
+static void to_cache(struct pg_stmt *s)
+{
+	struct pg_db *db = s->db;
+	struct pg_cached *c;
+
+	if (db->ncache >= PG_CACHE_MAX)
+		return; /* s deallocates it when finalized */
+	c = &db->cache[db->ncache++];
+	c->text = xstrdup(s->q.text);
+	memcpy(c->name, s->name, sizeof(c->name));
+	c->types = xcalloc((size_t)s->q.nparams + 1, sizeof(Oid));
+	memcpy(c->types, s->ptypes, (size_t)s->q.nparams * sizeof(Oid));
+	s->cached = 1;
+}
+
 static int execute(struct pg_stmt *s)
 {
 	int n = s->q.nparams, i, rc = SW_DB_OK;
@@ -419,12 +464,12 @@ static int execute(struct pg_stmt *s)
 	int *fmts = xcalloc((size_t)n + 1, sizeof(int));
 	ExecStatusType st;
 
-	if (s->persistent && !s->learned) {
+	if (!s->learned && !from_cache(s)) {
 		snprintf(s->name, sizeof(s->name), "sw%u", ++s->db->next_name);
 		if ((rc = learn(s, s->name)) != SW_DB_OK)
 			s->name[0] = '\0';
-	} else if (!s->learned) {
-		rc = learn(s, "");
+		else
+			to_cache(s);
 	}
 	for (i = 0; i < n; i++) {
 		vals[i] = s->par[i].val;
@@ -624,7 +669,13 @@ static int pg_errcode(struct sw_db *d)
 
 static void pg_close(struct sw_db *d)
 {
-	PQfinish(DB(d)->c);
+	struct pg_db *db = DB(d);
+
+	for (int i = 0; i < db->ncache; i++) {
+		free(db->cache[i].text);
+		free(db->cache[i].types);
+	}
+	PQfinish(db->c);
 	free(d);
 }
 
