@@ -55,8 +55,10 @@ start)
 	# No TCP at all; fsync off: a test's cluster need not survive a crash
 	# of this machine (the durability tests kill processes, not it).
 	# SW_PG_FSYNC=on (bench/store-ingest.sh): as a real server.
+	# SW_PG_OPTS: more server options (-c name=value ...), for looking into
+	# one (say, -c shared_preload_libraries=pg_stat_statements).
 	as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 120 \
-		-o "-c listen_addresses='' -k $dir/sock -c fsync=${SW_PG_FSYNC:-off} -c max_connections=40" \
+		-o "-c listen_addresses='' -k $dir/sock -c fsync=${SW_PG_FSYNC:-off} -c max_connections=40 ${SW_PG_OPTS:-}" \
 		start >/dev/null 2>&1 || {
 		echo "pg_tmp: the server did not start:" >&2
 		tail -5 "$dir/server.log" >&2
