@@ -123,6 +123,16 @@ enum sw_err sw_store_open_pw(const char *path, const char *password, unsigned fl
  * (a copy is kept; NULL forgets it).  From [store] password_file/_env. */
 void sw_store_set_password(const char *password);
 
+/* Copies tables (n names of the store's own tables) from st into a new
+ * SQLite store at path (which must not exist), at this program's schema
+ * version, as of one moment of st: for tools that read a store with
+ * SQLite's means when it is on PostgreSQL (slipwatch replay).  The copy
+ * has no triggers.  SW_EDUP if path exists, SW_EINVAL if it is not an
+ * SQLite path or a table is unknown; on failure path is removed.  Errors
+ * are st's (sw_store_errmsg). */
+enum sw_err sw_store_snapshot(struct sw_store *st, const char *path, const char *const *tables,
+			      size_t n);
+
 /* Closes the handle; an open transaction is rolled back.  NULL is a no-op. */
 void sw_store_close(struct sw_store *st);
 

@@ -16,9 +16,14 @@
  * trigger pages), and lists the messages and pages sent on one side only.
  * Exit 0 whatever the difference; 1 when the replay could not run; 2 for
  * bad arguments.
+ *
+ * A PostgreSQL source is first copied, the tables the replay reads, into
+ * an SQLite file in TMPDIR (sw_store_snapshot: one moment of the store),
+ * and the replay reads that.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,6 +34,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "lib/db.h"
+#include "lib/store.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
 #include "tools/cli.h"
@@ -294,12 +301,42 @@ static int parse_args(const struct cli *cli, int argc, char **argv, struct repla
 	return 0;
 }
 
+/* The tables the replay reads of its source (cli_replay_sim.c and the
+ * outbox and pages read above). */
+static const char *const src_tables[] = {
+    "journal",	 "courier_polls", "courier_health", "parcels",
+    "poll_schedule", "probe_results", "outbox",	      "pages",
+};
+
+/* Copies the PostgreSQL store the CLI names into copy (an SQLite file in a
+ * new directory under tmp): 0, or EXIT_RUNTIME having said why. */
+static int pg_copy(const struct cli *cli, const char *tmp, char *copy, size_t len)
+{
+	struct sw_store *st = NULL;
+	int status;
+
+	snprintf(copy, len, "%s/slipwatch-replay-src.XXXXXX", tmp);
+	if (!mkdtemp(copy)) {
+		status = fail("replay: cannot make a directory in %s: %s", tmp, strerror(errno));
+		copy[0] = '\0';
+		return status;
+	}
+	strncat(copy, "/store.db", len - strlen(copy) - 1);
+	if ((status = open_store(cli, SW_STORE_RDONLY, &st)))
+		return status;
+	if (sw_store_snapshot(st, copy, src_tables, sizeof(src_tables) / sizeof(src_tables[0])))
+		status = fail("replay: %s", sw_store_errmsg(st));
+	sw_store_close(st);
+	return status;
+}
+
 int cmd_replay(const struct cli *cli, int argc, char **argv)
 {
 	struct replay_args a = {0};
 	struct replay_counts counts;
 	struct report r = {0};
-	char scratch[4096], err[2048], *src = NULL;
+	char scratch[4096], copy[4096] = "", err[2048], *src = NULL;
+	const char *read_from;
 	const char *tmp = getenv("TMPDIR");
 	struct stat sb;
 	int status;
@@ -311,14 +348,20 @@ int cmd_replay(const struct cli *cli, int argc, char **argv)
 				 a.conf);
 	if ((status = cli_store_path(cli, &src)))
 		return status;
-	if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	read_from = src;
+	if (sw_db_driver_for(src)->dialect == SW_DB_POSTGRESQL) {
+		status = pg_copy(cli, tmp, copy, sizeof(copy));
+		read_from = copy;
+	} else if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		status = usage_err("replay", "no store at %s", src);
-		free(src);
-		return status;
 	}
-	if (replay_run(src, a.conf, a.from, a.to, tmp && *tmp ? tmp : "/tmp", scratch,
-		       sizeof(scratch), &counts, err, sizeof(err)) != 0) {
+	if (!status && replay_run(read_from, a.conf, a.from, a.to, tmp, scratch, sizeof(scratch),
+				  &counts, err, sizeof(err)) != 0)
 		status = fail("replay: %s", err);
+	if (status) {
+		replay_scratch_remove(copy);
 		free(src);
 		return status;
 	}
@@ -329,11 +372,11 @@ int cmd_replay(const struct cli *cli, int argc, char **argv)
 	r.c = &counts;
 	status = read_items(scratch, emails_sql, a.from, a.to, &r.er);
 	if (!status)
-		status = read_items(src, emails_sql, a.from, a.to, &r.es);
+		status = read_items(read_from, emails_sql, a.from, a.to, &r.es);
 	if (!status)
 		status = read_items(scratch, pages_sql, a.from, a.to, &r.pr);
 	if (!status)
-		status = read_items(src, pages_sql, a.from, a.to, &r.ps);
+		status = read_items(read_from, pages_sql, a.from, a.to, &r.ps);
 	if (!status)
 		status = a.json ? print_json(&r) : print_text(&r);
 	replay_items_free(&r.er);
@@ -341,6 +384,7 @@ int cmd_replay(const struct cli *cli, int argc, char **argv)
 	replay_items_free(&r.pr);
 	replay_items_free(&r.ps);
 	replay_scratch_remove(scratch);
+	replay_scratch_remove(copy);
 	free(src);
 	return status;
 }

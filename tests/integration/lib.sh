@@ -344,10 +344,10 @@ marker_journaled() { [ "$(sql "SELECT count(*) FROM journal WHERE source_event_i
 # events so far; only a deadline still ahead could add to them.
 #   check "the engine is idle" wait_for 30 alerts_idle
 alerts_idle() {
-	[ "$(sql "SELECT coalesce((SELECT seq FROM cursors WHERE name = 'alerts'), 0) >=
+	[ "$(sql "SELECT CASE WHEN coalesce((SELECT seq FROM cursors WHERE name = 'alerts'), 0) >=
 		coalesce((SELECT max(seq) FROM journal), 0) AND NOT EXISTS (SELECT 1 FROM outbox
 		WHERE state = 'sending' OR (state IN ('queued', 'deferred') AND
-		next_attempt_at <= CAST(strftime('%s', 'now') AS INTEGER)))" 2>/dev/null)" = 1 ]
+		next_attempt_at <= $(date +%s))) THEN 1 ELSE 0 END" 2>/dev/null)" = 1 ]
 }
 # sink_json EXPR: evaluates a Python expression over L, the list of the
 # sink's log.jsonl objects.
