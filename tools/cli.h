@@ -40,6 +40,7 @@ int cmd_pages(const struct cli *cli, int argc, char **argv);
 int cmd_ack(const struct cli *cli, int argc, char **argv);
 int cmd_silence(const struct cli *cli, int argc, char **argv);
 int cmd_replay(const struct cli *cli, int argc, char **argv); /* cli_replay.c */
+int cmd_engine(const struct cli *cli, int argc, char **argv); /* cli_engine.c */
 
 /* ---- messages -------------------------------------------------------------- */
 

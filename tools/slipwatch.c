@@ -1065,6 +1065,7 @@ static const struct command commands[] = {
      "  silence expire ID",
      cmd_silence},
     {"replay", "replay --from TIME --to TIME [--config FILE] [--json]", cmd_replay},
+    {"engine", "engine [--json]", cmd_engine},
     {"help", "help", cmd_help},
 };
 
@@ -1095,6 +1096,7 @@ static void usage(FILE *out)
 		"or an open slip.  --limit defaults to %d.  report gives the on-time rate of\n"
 		"the orders promised in [--from, --to) (default: the last 14 days, 8 weeks or\n"
 		"6 months to today in --zone, default UTC); see doc/promise-report.md.\n"
+		"engine says which alert engine of the store is active (its lease).\n"
 		"Exit status: 0 done, 1 failed, 2 usage error.  See slipwatch(1).\n",
 		sw_daemon_default_conf(), DEFAULT_WITHIN, DEFAULT_LIMIT);
 }

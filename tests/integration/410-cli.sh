@@ -229,6 +229,30 @@ is "$st" 0 "help exits 0"
 contains "$out" "order WAREHOUSE ORDER_ID" "help lists the commands"
 contains "$("$CLI" --version)" "slipwatch " "--version prints the version"
 
+# --- engine: the alert engines' lease --------------------------------------------------
+out=$("$CLI" --store "$T_DIR/store.db" engine); st=$?
+is "$st" 0 "engine on a store no engine leased: exit 0"
+contains "$out" "no alert engine has taken the lease 'alerts'" "  says none has"
+now=$(date +%s)
+sql "INSERT INTO leases (name, holder, acquired_at, renewed_at, expires_at)
+	VALUES ('alerts', 'host-b', $((now - 600)), $((now - 5)), $((now + 3600)))"
+out=$("$CLI" --store "$T_DIR/store.db" engine)
+contains "$out" "active: host-b holds the lease 'alerts' since $(date -u -d "@$((now - 600))" +%Y-%m-%dT%H:%M:%SZ)" \
+	"engine: the holder and since when"
+contains "$out" "held until $(date -u -d "@$((now + 3600))" +%Y-%m-%dT%H:%M:%SZ)" "  and until when"
+is "$("$CLI" --store "$T_DIR/store.db" engine --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["state"], d["holder"])')" \
+	"held host-b" "engine --json: held, by host-b"
+sql "UPDATE leases SET holder = 'host-' || char(27) || '[2J', expires_at = $((now - 60))"
+out=$("$CLI" --store "$T_DIR/store.db" engine)
+contains "$out" "no engine active: the lease 'alerts' ran out at $(date -u -d "@$((now - 60))" +%Y-%m-%dT%H:%M:%SZ)" \
+	"engine: a lease run out, when"
+case $out in *$'\e'*) not_ok "  the holder's escape is not printed" ;; *) ok "  the holder's escape is not printed" ;; esac
+is "$("$CLI" --store "$T_DIR/store.db" engine --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
+	expired "engine --json: expired"
+out=$("$CLI" --store "$T_DIR/store.db" engine --all 2>&1); st=$?
+is "$st" 2 "engine --all: a usage error"
+contains "$out" "--all" "  naming it"
+
 # --- runtime errors exit 1 and name what failed ------------------------------------
 out=$("$CLI" --store "$T_DIR/none.db" late 2>&1); st=$?
 is "$st" 1 "a missing store exits 1"
