@@ -22,11 +22,17 @@
 #define OUTBOX_COLS SW_STORE_OUTBOX_COLS
 
 /* The statements of this file, cached in the handle (store_int.h). */
-/* A claim (UPDATE ... WHERE id IN (SELECT ... LIMIT)) taken by two
- * connections at once: on PostgreSQL the second skips the rows the first
- * has locked (SQLite has one writer at a time), and a row it waited on is
- * judged again by the outer WHERE, which a row claimed meanwhile (its
- * next_attempt_at now the claimer's lease end) no longer meets. */
+/* A claim (WITH due AS MATERIALIZED (SELECT ... LIMIT) UPDATE ... WHERE
+ * id IN due) taken by two connections at once: on PostgreSQL the second
+ * skips the rows the first has locked (SQLite has one writer at a time),
+ * and a row it waited on is judged again by the outer WHERE, which a row
+ * claimed meanwhile (its next_attempt_at now the claimer's lease end) no
+ * longer meets.  The rows are chosen in a materialized WITH, run once:
+ * as an IN (SELECT ... LIMIT ... FOR UPDATE SKIP LOCKED) PostgreSQL may
+ * run the select again for each row of a nested-loop semi join, each run
+ * skipping the rows the statement itself has updated so far, and the
+ * claim took every due row whatever the limit.  MATERIALIZED: SQLite >=
+ * 3.35 and PostgreSQL >= 12 take it. */
 #define CLAIM_SKIP_LOCKED "/*pg: FOR UPDATE SKIP LOCKED */"
 #define CLAIM_STILL_DUE	  "state IN ('queued', 'deferred', 'sending') AND next_attempt_at <= :now"
 
@@ -44,11 +50,13 @@ static const char *const stmt_sql[ST_LAST] = {
 			 "DO NOTHING RETURNING id",
     [ST_OUTBOX_ID] = "SELECT id FROM outbox WHERE entity = :entity AND "
 		     "slip_kind = :kind AND promise = :promise",
-    [ST_OUTBOX_CLAIM] = "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
-			"next_attempt_at = :lease_end WHERE id IN (SELECT id FROM outbox "
+    [ST_OUTBOX_CLAIM] = "WITH due AS MATERIALIZED (SELECT id FROM outbox "
 			"WHERE state IN ('queued', 'deferred', 'sending') AND "
 			"receiver IS NULL AND next_attempt_at <= :now ORDER BY next_attempt_at, id "
-			"LIMIT :limit " CLAIM_SKIP_LOCKED ") AND " CLAIM_STILL_DUE " RETURNING " OUTBOX_COLS,
+			"LIMIT :limit " CLAIM_SKIP_LOCKED ") "
+			"UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+			"next_attempt_at = :lease_end WHERE id IN (SELECT id FROM due) AND "
+			CLAIM_STILL_DUE " RETURNING " OUTBOX_COLS,
     [ST_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = :id",
     [ST_OUTBOX_SENT] = "UPDATE outbox SET state = 'sent', sent_at = :at, "
 		       "smtp_response = :response, last_error = NULL "

@@ -309,8 +309,8 @@ void sw_store_page_free(struct sw_page *list, size_t n)
  * EXISTS walks outbox_page; the outer scan walks outbox_page_due.
  */
 static const char page_claim_sql[] =
-    "UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
-    " next_attempt_at = :lease_end WHERE id IN ("
+    /* chosen once, in a WITH: see CLAIM_SKIP_LOCKED in store_outbox.c */
+    "WITH due AS MATERIALIZED ("
     " SELECT o.id FROM outbox o INDEXED BY outbox_page_due"
     " WHERE o.receiver IS NOT NULL AND o.state IN ('queued', 'deferred', 'sending')"
     "  AND o.next_attempt_at <= :now"
@@ -320,6 +320,8 @@ static const char page_claim_sql[] =
     " ORDER BY o.next_attempt_at, o.id LIMIT :limit"
     /* two claims at once on PostgreSQL: see CLAIM_SKIP_LOCKED in store_outbox.c */
     " /*pg: FOR UPDATE OF o SKIP LOCKED */)"
+    " UPDATE outbox SET state = 'sending', attempts = attempts + 1,"
+    " next_attempt_at = :lease_end WHERE id IN (SELECT id FROM due)"
     " AND state IN ('queued', 'deferred', 'sending') AND next_attempt_at <= :now"
     " RETURNING " SW_STORE_OUTBOX_COLS;
 

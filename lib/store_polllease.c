@@ -3,9 +3,9 @@
  * parcels for one collector and releasing them.
  *
  * Design (as store_pollplan.c): statements are prepared per call through
- * store_int.h.  A claim is one UPDATE ... WHERE parcel_ref IN (inner
- * select ... LIMIT) ... RETURNING: SQLite runs one writer at a time, so
- * two collectors' claims never overlap.  The due order's inner select
+ * store_int.h.  A claim is one WITH due (inner select ... LIMIT) UPDATE
+ * ... WHERE parcel_ref IN due ... RETURNING: SQLite runs one writer at a
+ * time, so two collectors' claims never overlap.  The due order's inner select
  * walks the poll_due index in due order (the parcel tested with a
  * correlated EXISTS, which keeps poll_schedule the outer loop as the
  * CROSS JOIN of ST_POLL_DUE_COURIER does, in SQL that PostgreSQL also
@@ -14,8 +14,8 @@
  *
  * For PostgreSQL: the same text is correct at READ COMMITTED because the
  * outer WHERE repeats the claimable test (a row another claim changed is
- * re-checked and skipped); adding FOR UPDATE SKIP LOCKED to the inner
- * select would spare the waiting.
+ * re-checked and skipped); FOR UPDATE OF s SKIP LOCKED on the inner select
+ * spares the waiting (SW_POLL_CLAIM_SQL).
  */
 #include "config.h"
 

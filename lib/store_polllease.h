@@ -98,14 +98,19 @@ enum sw_err sw_store_polllease_run(struct sw_store *st, const char *sql, const c
 #define SW_POLL_CLAIMABLE(s)                                                                       \
 	"(" s ".lease_until <= :now OR " s ".lease_holder = :holder)"
 
-/* The claim around an inner select of candidates.  The outer WHERE says
- * again what the inner one chose by, so that a database that re-checks a
- * row changed by a concurrent claim (PostgreSQL at READ COMMITTED) skips
- * it rather than taking it over. */
+/* The claim around an inner select of candidates, which names
+ * poll_schedule s (only its rows are locked on PostgreSQL: FOR UPDATE of
+ * every table would lock parcels too, and is refused on the nullable side
+ * of an outer join).  The outer WHERE says again what the inner one chose
+ * by, so that a database that re-checks a row changed by a concurrent
+ * claim (PostgreSQL at READ COMMITTED) skips it rather than taking it
+ * over.  The candidates are chosen once, in a materialized WITH: see
+ * CLAIM_SKIP_LOCKED in store_outbox.c. */
 #define SW_POLL_CLAIM_SQL(inner)                                                                   \
-	"UPDATE poll_schedule SET lease_holder = :holder, lease_until = :until"                    \
+	"WITH due AS MATERIALIZED (" inner " /*pg: FOR UPDATE OF s SKIP LOCKED */)"                \
+	" UPDATE poll_schedule SET lease_holder = :holder, lease_until = :until"                   \
 	" WHERE next_poll_at <= :now AND " SW_POLL_CLAIMABLE("poll_schedule")                      \
-	" AND parcel_ref IN (" inner " /*pg: FOR UPDATE SKIP LOCKED */)"                            \
+	" AND parcel_ref IN (SELECT parcel_ref FROM due)"                                          \
 	" RETURNING parcel_ref,"                                                                    \
 	" (SELECT p.courier FROM parcels p WHERE p.id = poll_schedule.parcel_ref),"                \
 	" (SELECT p.tracking_number FROM parcels p WHERE p.id = poll_schedule.parcel_ref),"        \

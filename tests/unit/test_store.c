@@ -18,6 +18,7 @@
 
 #include "lib/error.h"
 #include "lib/store.h"
+#include "lib/store_polllease.h"
 #include "lib/xmalloc.h"
 #include "tests/sqlite_raw.h"
 #include "tests/tap.h"
@@ -1581,6 +1582,60 @@ static void test_injection(struct sw_store *st, const char *path)
 }
 
 /* A second connection (the alert engine) sees only what was committed. */
+/* Every claim takes at most its limit: on PostgreSQL the select of an
+ * IN (SELECT ... LIMIT ... FOR UPDATE SKIP LOCKED) ran again for each row
+ * of a nested-loop semi join, skipping the rows the statement had already
+ * updated, and the claim took every due row; the poll claim by priority
+ * was refused there (FOR UPDATE on the nullable side of an outer join).
+ * On a store of its own. */
+static void test_claim_limits(const char *path)
+{
+	static const char *const promise[5] = {"2027-02-01", "2027-02-02", "2027-02-03",
+					       "2027-02-04", "2027-02-05"};
+	static const char *const holder[SW_POLL_CLAIM_LAST] = {"by-due", "by-priority"};
+	struct sw_store *st = open_ok(path, 0);
+	struct sw_outbox_msg m = message("parcel:dhl:LIMIT", "late"), *got = NULL;
+	struct sw_poll *polls = NULL;
+	struct sw_stamp none = {0, 0};
+	size_t n = 0;
+	char tn[16];
+
+	if (!st)
+		return;
+	for (int i = 0; i < 5; i++) {
+		m.promise = promise[i];
+		sw_store_outbox_enqueue(st, &m, NULL);
+	}
+	is_int(sw_store_outbox_claim(st, 100, 60, 2, &got, &n), SW_OK,
+	       "an outbox claim of 2, 5 due");
+	ok(n == 2 && strcmp(got[0].promise, promise[0]) == 0 &&
+	       strcmp(got[1].promise, promise[1]) == 0,
+	   "  takes the first two, no more (%zu)", n);
+	sw_store_outbox_free(got, n);
+	sw_store_outbox_claim(st, 100, 60, 10, &got, &n);
+	is_int(n, 3, "  a claim of 10 then the other three");
+	sw_store_outbox_free(got, n);
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(tn, sizeof(tn), "L%d", i);
+		sw_store_parcel_upsert(st, "limco", tn, NULL, NULL, none);
+	}
+	sw_store_poll_seed(st, "limco", 0, 5000, 1, 7200, NULL, NULL);
+	for (int o = 0; o < SW_POLL_CLAIM_LAST; o++) {
+		enum sw_err rc =
+		    sw_store_poll_claim(st, "limco", holder[o], 6000, 60, 2, o, &polls, &n);
+
+		if (!ok(rc == SW_OK, "a poll claim of 2 %s, 5 due", holder[o]))
+			printf("#   %s\n", sw_store_errmsg(st));
+		is_int(n, 2, "  takes two, no more");
+		sw_store_poll_free(polls, n);
+	}
+	sw_store_poll_claim(st, "limco", "third", 6000, 60, 10, SW_POLL_CLAIM_DUE, &polls, &n);
+	is_int(n, 1, "  a claim of 10 by a third holder then the one left");
+	sw_store_poll_free(polls, n);
+	sw_store_close(st);
+}
+
 static void test_two_connections(const char *path)
 {
 	struct sw_store *collector = open_ok(path, 0);
@@ -1769,7 +1824,8 @@ static void test_claim_skip_locked(const char *url)
 		sw_store_outbox_enqueue(a, &m, NULL);
 	}
 	is_int(sw_store_begin(a), SW_OK, "skip locked: the first claim's transaction");
-	is_int(sw_store_outbox_claim(a, 900000, 60, 2, &ga, &na), SW_OK, "  it claims two");
+	is_int(sw_store_outbox_claim(a, 900000, 60, 2, &ga, &na), SW_OK, "  it claims");
+	is_int(na, 2, "  two, its limit");
 	is_int(sw_store_outbox_claim(b, 900000, 60, 4, &gb, &nb), SW_OK,
 	       "  the second claims beside it, without waiting");
 	is_int((int)na + (int)nb, 4, "  the four rows between them");
@@ -1856,6 +1912,9 @@ int main(void)
 	test_read_only(path);
 	if (pg_url)
 		test_claim_skip_locked(path);
+	free(path);
+	path = store_path_for("claims.db");
+	test_claim_limits(path);
 	free(path);
 	cleanup();
 	return tap_done();

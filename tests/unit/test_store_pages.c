@@ -333,6 +333,35 @@ static void test_page_claim(struct sw_store *st)
 	is_int(sw_store_page_claim(st, NOW, 0, 100, &rows, &n), SW_ERANGE, "lease 0 refused");
 }
 
+/* A claim takes at most its limit of page rows, the earliest first; on
+ * PostgreSQL its select once ran again for each row of a nested loop,
+ * skipping the rows the statement had already updated, and took them all. */
+static void test_page_claim_limit(struct sw_store *st)
+{
+	struct sw_outbox_msg *rows = NULL;
+	int64_t ids[5];
+	size_t n = 0, most = 0;
+	int mine = 0;
+
+	for (int i = 0; i < 5; i++)
+		ids[i] = note(st, 10 + i, "trigger", "pd", 1);
+	is_int(sw_store_page_claim(st, NOW + 60, 60, 2, &rows, &n), SW_OK, "a claim of 2 of 5 due");
+	ok(n == 2 && rows[0].id == ids[0] && rows[1].id == ids[1], "  the first two, no more (%zu)",
+	   n);
+	sw_store_outbox_free(rows, n);
+	/* the rows test_page_claim leased until NOW + 60 are due again too */
+	for (int i = 0; i < 3 && sw_store_page_claim(st, NOW + 60, 60, 2, &rows, &n) == SW_OK;
+	     i++) {
+		most = n > most ? n : most;
+		for (size_t j = 0; j < n; j++)
+			mine +=
+			    rows[j].id == ids[2] || rows[j].id == ids[3] || rows[j].id == ids[4];
+		sw_store_outbox_free(rows, n);
+	}
+	is_int(most, 2, "  three more claims of 2 take 2 at most");
+	is_int(mine, 3, "  the other three among them");
+}
+
 /* ==== main ================================================================= */
 
 int main(void)
@@ -344,5 +373,6 @@ int main(void)
 	test_silences_and_acks(st);
 	test_page_put_get(st);
 	test_page_claim(st);
+	test_page_claim_limit(st);
 	return store_tmp_done(st);
 }
