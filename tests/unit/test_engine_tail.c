@@ -23,6 +23,7 @@
 #include "lib/conf.h"
 #include "lib/store.h"
 #include "lib/store_journal.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define DAY 86400
@@ -131,11 +132,11 @@ static void drain_round_two(struct sw_store *st, struct sw_engine *e, int64_t no
 	r->exc_t0_after = open_exception(st, "parcel:dhl:T0");
 }
 
-/* A fresh store in dir/name, seeded and journaled, tailed to the end with
- * the given batch size. */
-static void tail_all(const char *dir, const char *name, int batch, int64_t now, struct run *r)
+/* A fresh store called name (store_tmp_new), seeded and journaled, tailed
+ * to the end with the given batch size. */
+static void tail_all(const char *name, int batch, int64_t now, struct run *r)
 {
-	char path[512], err[512];
+	char err[512];
 	struct sw_alerts_conf conf;
 	struct sw_rules rules;
 	struct sw_engine *e;
@@ -144,8 +145,7 @@ static void tail_all(const char *dir, const char *name, int batch, int64_t now, 
 	int got;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK ||
+	if (sw_store_open(store_tmp_new(name), 0, &st, err, sizeof(err)) != SW_OK ||
 	    sw_conf_load_string("[alerts]\nemail = no\n[rule default]\n", "test",
 				&cf, err, sizeof(err)) != SW_OK ||
 	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
@@ -171,13 +171,13 @@ static void tail_all(const char *dir, const char *name, int batch, int64_t now, 
 	sw_store_close(st);
 }
 
-static void test_batch(const char *dir)
+static void test_batch(void)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct run one, batch;
 
-	tail_all(dir, "one.db", 1, now, &one);
-	tail_all(dir, "batch.db", 500, now, &batch);
+	tail_all("one.db", 1, now, &one);
+	tail_all("batch.db", 500, now, &batch);
 
 	/* one event per batch: every event evaluates what it names */
 	is_int(one.tails, 20, "one per batch: 20 batches");
@@ -256,10 +256,10 @@ static void journal_orders(struct sw_store *st, int64_t now)
 }
 
 /* Tails the order events with the given batch size. */
-static void tail_orders(const char *dir, const char *name, int batch, int64_t now,
-			struct sw_engine_stats *ret, int *ret_late_n)
+static void tail_orders(const char *name, int batch, int64_t now, struct sw_engine_stats *ret,
+			int *ret_late_n)
 {
-	char path[512], err[512];
+	char err[512];
 	struct sw_alerts_conf conf;
 	struct sw_rules rules;
 	struct sw_engine *e;
@@ -269,8 +269,7 @@ static void tail_orders(const char *dir, const char *name, int batch, int64_t no
 	size_t n;
 	int got;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK ||
+	if (sw_store_open(store_tmp_new(name), 0, &st, err, sizeof(err)) != SW_OK ||
 	    sw_conf_load_string("[alerts]\nemail = no\n[rule default]\n", "test", &cf, err,
 				sizeof(err)) != SW_OK ||
 	    sw_rules_load(cf, &conf, &rules, err, sizeof(err)) != SW_OK)
@@ -301,14 +300,14 @@ static void tail_orders(const char *dir, const char *name, int batch, int64_t no
 
 /* Orders in the batch: an order names all its parcels, an order without
  * parcels is its own unit; each unit still once per batch. */
-static void test_batch_orders(const char *dir)
+static void test_batch_orders(void)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct sw_engine_stats one, batch;
 	int late_one, late_batch;
 
-	tail_orders(dir, "orders-one.db", 1, now, &one, &late_one);
-	tail_orders(dir, "orders-batch.db", 500, now, &batch, &late_batch);
+	tail_orders("orders-one.db", 1, now, &one, &late_one);
+	tail_orders("orders-batch.db", 500, now, &batch, &late_batch);
 	/* M: M1 + M2; M1; N; M1; N; M2 */
 	is_int((int)one.evaluated, 7, "orders, one per batch: 7 evaluations");
 	is_int((int)batch.evaluated, 3, "orders, batch: M1, M2 and N once each");
@@ -343,15 +342,14 @@ static enum sw_err note_event(const struct sw_journal_event *ev, void *arg)
 
 /* sw_store_journal_keys: the keys sw_store_journal_read gives, pages and
  * limits alike. */
-static void test_journal_keys(const char *dir)
+static void test_journal_keys(void)
 {
 	struct ev_text full = { .len = 0 }, keys = { .len = 0 };
-	char path[512], err[512];
+	char err[512];
 	struct sw_store *st;
 	int n_full = 0, n_keys = 0, n;
 
-	snprintf(path, sizeof(path), "%s/keys.db", dir);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
+	if (sw_store_open(store_tmp_new("keys.db"), 0, &st, err, sizeof(err)) != SW_OK)
 		tap_bail("store: %s", err);
 	journal(st, 1000000, 0, 20);
 	journal_orders(st, 1000000);
@@ -374,17 +372,16 @@ static void test_journal_keys(const char *dir)
 }
 
 /* sw_store_alert_open_among: one query for a list, whatever its strings. */
-static void test_open_among(const char *dir)
+static void test_open_among(void)
 {
 	static const char *const ent[] = { "parcel:dhl:a\"b\\c", "order:w:\001x", "parcel:x:y",
 					   "order:w:resolved", "parcel:dhl:a\"b" };
 	bool open[5];
 	const char *empty[] = { "parcel:x:y", "" };
-	char path[512], err[512];
+	char err[512];
 	struct sw_store *st;
 
-	snprintf(path, sizeof(path), "%s/among.db", dir);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
+	if (sw_store_open(store_tmp_new("among.db"), 0, &st, err, sizeof(err)) != SW_OK)
 		tap_bail("store: %s", err);
 	for (int i = 0; i < 4; i += 1) {
 		struct sw_alert a = { .entity = ent[i], .kind = "stalled", .detected_at = 1000 };
@@ -409,16 +406,9 @@ static void test_open_among(const char *dir)
 
 int main(void)
 {
-	char dir[] = "/tmp/test_engine_tail.XXXXXX", cmd[600];
-
-	if (!mkdtemp(dir))
-		tap_bail("mkdtemp");
-	test_batch(dir);
-	test_batch_orders(dir);
-	test_journal_keys(dir);
-	test_open_among(dir);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
-	return tap_done();
+	test_batch();
+	test_batch_orders();
+	test_journal_keys();
+	test_open_among();
+	return store_tmp_done(NULL);
 }

@@ -3,8 +3,9 @@
  * working hours and the [alerts] feed settings as rules.c reads them
  * (errors naming FILE:LINE), working-time silence (all day, a day shift,
  * a night shift across midnight, another zone), and the courier and
- * warehouse judgments on a real store in a private temp dir, settling
- * after a warehouse resumes included.
+ * warehouse judgments on a real store in a private temp dir (or on
+ * PostgreSQL: tests/store_tmp.h), settling after a warehouse resumes
+ * included.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include "lib/store_probes.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
+#include "store_tmp.h"
 #include "tap.h"
 
 #define H 3600
@@ -232,23 +234,19 @@ static bool poll_due_at(struct sw_store *st, const char *courier, const char *tn
 
 static void test_judgments(void)
 {
-	char dir[] = "/tmp/test_feeds.XXXXXX", err[512], why[160];
+	char err[512], why[160];
 	struct sw_alerts_conf c;
 	struct sw_rules r;
 	struct sw_store *st = NULL;
 	int64_t now = at("UTC", 5, 12, 0);
-	char *path, *cmd;
 
-	if (!ok(mkdtemp(dir) != NULL, "temp dir"))
-		return;
-	path = xasprintf("%s/s.db", dir);
 	if (!ok(load(BASE "feed_window = 1h\n[rule w1]\nwarehouse = w1\nworking_hours = 08:00-20:00\n"
 			  "[rule w2]\nwarehouse = w2\nworking_hours = 13:00-20:00\n"
 			  "[rule d1]\nwarehouse = d1\nworking_hours = 08:00-20:00\n"
 			  "[rule d2]\nwarehouse = d2\nworking_hours = 08:00-20:00\n",
-		     &c, &r, err, sizeof(err)) == SW_OK &&
-		    sw_store_open(path, 0, &st, err, sizeof(err)) == SW_OK,
-		"config and store: %s", err))
+		     &c, &r, err, sizeof(err)) == SW_OK,
+		"config: %s", err) ||
+	    !(st = store_tmp_open()))
 		goto out;
 	ok(sw_feeds_courier_down(st, &c, "dhl", now, why, sizeof(why)), "courier never answered: down");
 	ok(strstr(why, "has not answered usefully yet") != NULL, "  %s", why);
@@ -307,11 +305,6 @@ out:
 	sw_store_close(st);
 	sw_alerts_conf_free(&c);
 	sw_rules_free(&r);
-	cmd = xasprintf("rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", dir);
-	free(cmd);
-	free(path);
 }
 
 int main(void)
@@ -319,5 +312,5 @@ int main(void)
 	test_conf();
 	test_silence();
 	test_judgments();
-	return tap_done();
+	return store_tmp_done(NULL);
 }

@@ -32,6 +32,7 @@
 #include "slipwatch/courier.h"
 #include "slipwatch/metrics.h"
 #include "tests/stub_proc.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 /* The base section; tests drop keys from it and add lines. */
@@ -1107,8 +1108,6 @@ static void test_acme_auth(void)
 
 /* ---- end to end ----------------------------------------------------------- */
 
-static char tmpdir[] = "/tmp/test_generic.XXXXXX";
-
 /* The scripted Acme API (tests/data/generic/stub_generic.py). */
 static void start_stub(struct stub_proc *s)
 {
@@ -1218,18 +1217,16 @@ static void test_end_to_end(void)
 {
 	struct sw_store *store = NULL;
 	struct sw_loop *loop = NULL;
-	char err[256], *path, *cmd;
 	struct stub_proc stub = {0};
 
-	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0 || !mkdtemp(tmpdir)) {
-		printf("# python3 or a temp dir not available: end-to-end test skipped\n");
+	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
+		printf("# python3 not available: end-to-end test skipped\n");
 		return;
 	}
+	store_tmp_dir(); /* the stub's port file goes there */
 	start_stub(&stub);
-	path = xasprintf("%s/store.db", tmpdir);
 	sw_log_set_sink(sink, NULL);
-	if (ok(stub.port > 0, "stub Acme API started") &&
-	    ok(sw_store_open(path, 0, &store, err, sizeof(err)) == SW_OK, "store opened")) {
+	if (ok(stub.port > 0, "stub Acme API started") && (store = store_tmp_open())) {
 		sw_loop_new(&loop);
 		run_engine(store, loop, stub.port);
 		sw_loop_free(loop);
@@ -1237,11 +1234,6 @@ static void test_end_to_end(void)
 	sw_store_close(store);
 	sw_log_set_sink(NULL, NULL);
 	stub_proc_stop(&stub);
-	cmd = xasprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	free(cmd);
-	free(path);
 }
 
 int main(void)
@@ -1267,5 +1259,5 @@ int main(void)
 	test_acme_basic();
 	test_acme_auth();
 	test_end_to_end();
-	return tap_done();
+	return store_tmp_done(NULL);
 }

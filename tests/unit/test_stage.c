@@ -2,10 +2,10 @@
  * test_stage.c - unit tests for the stage that ran over: the baselines of
  * lib/store_stage.c (p90 per lane and per warehouse / courier, the window,
  * a parcel's journal marks) and alerts/stage.c's choice.  A store in a
- * private temp dir is seeded with one lane's history (30 parcels of W1 to
- * IN 560 via dhl, whose durations are known), a thin lane (3 parcels to DE
- * via dhl) and a thin courier (5 parcels via ups); slipped units are then
- * judged at a fixed "now".
+ * private temp dir (or on PostgreSQL: tests/store_tmp.h) is seeded with
+ * one lane's history (30 parcels of W1 to IN 560 via dhl, whose durations
+ * are known), a thin lane (3 parcels to DE via dhl) and a thin courier (5
+ * parcels via ups); slipped units are then judged at a fixed "now".
  */
 #include "config.h"
 
@@ -20,13 +20,12 @@
 #include "lib/store.h"
 #include "lib/store_stage.h"
 #include "lib/xmalloc.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define NOW  INT64_C(1795521600) /* 2026-11-24T12:00:00Z */
 #define HOUR INT64_C(3600)
 #define DAY  (24 * HOUR)
-
-static char tmpdir[] = "/tmp/test_stage.XXXXXX";
 
 struct unit {
 	const char *wh, *oid, *country, *postal, *courier, *tn;
@@ -305,16 +304,10 @@ static void test_words(void)
 
 int main(void)
 {
-	struct sw_store *st = NULL;
-	char err[512], *path;
+	struct sw_store *st = store_tmp_open();
 
-	if (!mkdtemp(tmpdir))
-		return 99;
-	path = xasprintf("%s/store.db", tmpdir);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK) {
-		printf("Bail out! %s\n", err);
-		return 99;
-	}
+	if (!st)
+		return store_tmp_done(NULL);
 	test_dest();
 	test_words();
 	seed_lane(st, "W1", "IN", "560001", "dhl", 30);
@@ -323,9 +316,5 @@ int main(void)
 	test_p90(st);
 	test_choice(st);
 	test_last_mile(st);
-	sw_store_close(st);
-	unlink(path);
-	rmdir(tmpdir);
-	free(path);
-	return tap_done();
+	return store_tmp_done(st);
 }

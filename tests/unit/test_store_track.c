@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/store.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define T0 1800000000
@@ -251,24 +252,13 @@ static void test_edges(struct sw_store *st)
 
 int main(void)
 {
-	char dir[] = "/tmp/test_store_track.XXXXXX", path[600], err[512];
-	struct sw_store *st;
+	struct sw_store *st = store_tmp_open();
 
-	if (!mkdtemp(dir))
-		tap_bail("mkdtemp");
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK)
-		tap_bail("store: %s", err);
+	if (!st)
+		return store_tmp_done(NULL);
 	seed(st);
 	test_parcels(st);
 	test_orders(st);
 	test_edges(st);
-	sw_store_close(st);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/store.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/store.db-shm", dir);
-	unlink(path);
-	rmdir(dir);
-	return tap_done();
+	return store_tmp_done(st);
 }
