@@ -90,31 +90,41 @@ static const char journal_sql[] =
  * Open parcel slips with their lanes: the partial index alerts_open (open
  * slips only), each parcel by its UNIQUE (courier, tracking_number) key
  * cut out of the entity "parcel:COURIER:TN" (a courier id has no ':'),
- * its order by id.  One row per parcel: the stage of its latest slip.
+ * its order by id.  One row per parcel: the stage of its latest slip, the
+ * open slip of the entity that no later one follows (LATEST_OPEN, through
+ * the alerts' UNIQUE (entity, ...) index; the last recorded of a tie).
+ * Not a GROUP BY with max(): the other columns of the row holding the max
+ * are SQLite's alone, PostgreSQL refuses them.
  */
+#define LATEST_OPEN(also)                                                                          \
+	" AND NOT EXISTS (SELECT 1 FROM alerts b WHERE b.entity = a.entity" also                   \
+	"  AND b.resolved_at IS NULL AND (b.detected_at > a.detected_at"                           \
+	"  OR (b.detected_at = a.detected_at AND b.id > a.id)))"
 #define ENTITY_COURIER "substr(a.entity, 8, instr(substr(a.entity, 8), ':') - 1)"
 #define ENTITY_TN      "substr(a.entity, 8 + instr(substr(a.entity, 8), ':'))"
 static const char open_slips_sql[] =
     "SELECT a.entity, p.courier, o.warehouse_id, o.dest_country, o.dest_postal_code,"
-    " o.dest_city, a.stage, max(a.detected_at)"
+    " o.dest_city, a.stage"
     " FROM alerts a INDEXED BY alerts_open"
     " JOIN parcels p ON p.courier = " ENTITY_COURIER " AND p.tracking_number = " ENTITY_TN
     " JOIN orders o ON o.id = p.order_ref"
-    " WHERE a.resolved_at IS NULL AND substr(a.entity, 1, 7) = 'parcel:'"
-    " GROUP BY a.entity ORDER BY a.entity";
+    " WHERE a.resolved_at IS NULL AND substr(a.entity, 1, 7) = 'parcel:'" LATEST_OPEN("")
+    " ORDER BY a.entity";
 
 /* A lane's parcels: the courier's shipped since :bs (the index
  * parcels_courier_shipped, schema 8), of one warehouse; whether each has
  * an open slip and, for the baseline ones, whether it ever had one (the
- * alerts' UNIQUE (entity, ...) index; CASE evaluates lazily). */
+ * alerts' UNIQUE (entity, ...) index; CASE evaluates lazily, and the inner
+ * one makes the truth value an integer, as PostgreSQL's CASE must give one
+ * type). */
 #define PARCEL_ENTITY "'parcel:' || p.courier || ':' || p.tracking_number"
 static const char lane_sql[] =
     "SELECT o.dest_country, o.dest_postal_code, o.dest_city, p.shipped_at, p.delivered_at,"
     " p.terminal, o.promised_delivery_at,"
     " EXISTS (SELECT 1 FROM alerts a WHERE a.entity = " PARCEL_ENTITY
     "  AND a.resolved_at IS NULL),"
-    " CASE WHEN p.shipped_at < :since THEN EXISTS (SELECT 1 FROM alerts a"
-    "  WHERE a.entity = " PARCEL_ENTITY ") ELSE 0 END"
+    " CASE WHEN p.shipped_at < :since THEN CASE WHEN EXISTS (SELECT 1 FROM alerts a"
+    "  WHERE a.entity = " PARCEL_ENTITY ") THEN 1 ELSE 0 END ELSE 0 END"
     " FROM parcels p INDEXED BY parcels_courier_shipped JOIN orders o ON o.id = p.order_ref"
     " WHERE p.courier = :c AND p.shipped_at >= :bs AND o.warehouse_id = :wh";
 
@@ -122,17 +132,19 @@ static const char lane_sql[] =
  * Open ship_late slips with their orders: the partial index alerts_open,
  * each order by its UNIQUE (warehouse_id, order_id) key cut out of the
  * entity "order:WH:ID" (a warehouse id has no ':', as alerts/recheck.c
- * splits it).  One row per order: the stage of its latest slip.
+ * splits it).  One row per order: the stage of its latest ship_late slip
+ * (LATEST_OPEN).
  */
 #define ENTITY_WH  "substr(a.entity, 7, instr(substr(a.entity, 7), ':') - 1)"
 #define ENTITY_OID "substr(a.entity, 7 + instr(substr(a.entity, 7), ':'))"
 static const char open_ship_late_sql[] =
-    "SELECT a.entity, o.warehouse_id, o.promised_ship_by_at, a.stage, max(a.detected_at)"
+    "SELECT a.entity, o.warehouse_id, o.promised_ship_by_at, a.stage"
     " FROM alerts a INDEXED BY alerts_open"
     " JOIN orders o ON o.warehouse_id = " ENTITY_WH " AND o.order_id = " ENTITY_OID
     " WHERE a.resolved_at IS NULL AND a.kind = 'ship_late'"
     " AND substr(a.entity, 1, 6) = 'order:' AND o.promised_ship_by_at IS NOT NULL"
-    " GROUP BY a.entity ORDER BY a.entity";
+    LATEST_OPEN(" AND b.kind = a.kind")
+    " ORDER BY a.entity";
 
 /* One warehouse's orders by ship-by: a range of orders_wh_ship_by
  * (schema 8), the orders due from :bs to the day's end only. */

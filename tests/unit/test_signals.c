@@ -1,8 +1,9 @@
 /*
  * test_signals.c - unit tests for alerts/signals.c (and the store counts
- * and RRD reads under it) on a real temporary store and real RRD files
- * written by the project's writer at explicit step times (60 s steps in
- * the past: the wall clock is never read).
+ * and RRD reads under it) on a real temporary store (SQLite, or
+ * PostgreSQL: tests/store_tmp.h) and real RRD files written by the
+ * project's writer at explicit step times (60 s steps in the past: the
+ * wall clock is never read).
  *
  * Every measurement's figures must parse as a JSON object (jansson); the
  * text is checked where a tired on-call engineer reads it.  Hostile
@@ -31,7 +32,7 @@
 #include "lib/store_signals.h"
 #include "lib/xmalloc.h"
 #include "slipwatch/metrics.h"
-#include "tests/sqlite_raw.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define STEP 60
@@ -39,20 +40,10 @@
 #define T(k) (T0 + (int64_t)(k)*STEP)
 #define NOW  T(60)
 
-static char tmpdir[] = "/tmp/test_signals.XXXXXX";
-static char *rrddir, *dbpath;
+static char *rrddir;
 static struct sw_rrd_conf rconf;
 static struct sw_store *st;
 static struct sw_sig_ctx ctx;
-
-static void cleanup(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "# cleanup failed: %s\n", cmd);
-	free(cmd);
-}
 
 /* ---- writing RRD steps as the collector does ---------------------------------- */
 
@@ -189,8 +180,8 @@ static void seed_notices(void)
 	notice("order:w:8", NOW - 300, "queued", "", NULL);
 	notice("page:1", NOW - 100, "queued", "", "oncall");
 	/* a failed page row is not a customer notice */
-	raw_int(dbpath, "UPDATE outbox SET state = 'failed' WHERE receiver IS NOT NULL");
-	is_int(raw_int(dbpath, "SELECT count(*) FROM outbox WHERE state = 'failed'"), 3,
+	raw_exec(store_path, "UPDATE outbox SET state = 'failed' WHERE receiver IS NOT NULL");
+	is_int(raw_int(store_path, "SELECT count(*) FROM outbox WHERE state = 'failed'"), 3,
 	       "seeded: 3 failed rows (one old, one a page row)");
 }
 
@@ -760,7 +751,7 @@ static void seed_cohorts(void)
 				     NULL) != SW_OK;
 	bad |= sw_store_commit(st) != SW_OK;
 	is_int(bad, 0, "cohorts seeded: %s", bad ? sw_store_errmsg(st) : "ok");
-	is_int(raw_int(dbpath, "SELECT count(*) FROM parcels WHERE order_ref IN (SELECT id FROM "
+	is_int(raw_int(store_path, "SELECT count(*) FROM parcels WHERE order_ref IN (SELECT id FROM "
 			       "orders WHERE warehouse_id IN ('w1', 'w2'))"),
 	       5230, "5,230 parcels: 200 stalled, 30 late, 5,000 on time");
 }
@@ -889,7 +880,7 @@ static void test_cohorts(void)
 	json_decref(j);
 
 	/* the stalled parcels delivered, their slips resolved: the cohort is gone */
-	raw_int(dbpath, "UPDATE alerts SET resolved_at = 1 WHERE entity LIKE 'parcel:dhl:%'");
+	raw_exec(store_path, "UPDATE alerts SET resolved_at = 1 WHERE entity LIKE 'parcel:dhl:%'");
 	json_decref(measure("cohort_slips", "dhl/w1/IN_560", &a, &v, &rc, err, sizeof(err)));
 	ok(rc == SW_OK && v.count == 0 && v.value == 0.0, "slips resolved: value 0");
 }
@@ -930,9 +921,9 @@ static void seed_lane_counts(void)
 		bad |= lane_seed(&b[i]);
 	bad |= sw_store_commit(st) != SW_OK;
 	is_int(bad, 0, "lane counts seeded: %s", bad ? sw_store_errmsg(st) : "ok");
-	raw_int(dbpath, "UPDATE parcels SET status = 'returned', terminal = 1"
+	raw_exec(store_path, "UPDATE parcels SET status = 'returned', terminal = 1"
 			" WHERE tracking_number = 'w3-600001-7'");
-	is_int(raw_int(dbpath, "SELECT count(*) FROM parcels WHERE courier = 'fedex'"
+	is_int(raw_int(store_path, "SELECT count(*) FROM parcels WHERE courier = 'fedex'"
 			       " AND terminal = 1 AND delivered_at IS NULL"),
 	       1, "one of the lane's parcels returned");
 }
@@ -1084,7 +1075,7 @@ static void seed_ship_days(void)
 	bad |= ship_batch("wus", "late", 12, NOW - 3600, 0, 0, true);
 	bad |= sw_store_commit(st) != SW_OK;
 	is_int(bad, 0, "ship days seeded: %s", bad ? sw_store_errmsg(st) : "ok");
-	is_int(raw_int(dbpath, "SELECT count(*) FROM orders WHERE warehouse_id IN ('wsl', 'wus')"),
+	is_int(raw_int(store_path, "SELECT count(*) FROM orders WHERE warehouse_id IN ('wsl', 'wus')"),
 	       523, "523 orders of wsl and wus");
 }
 
@@ -1219,7 +1210,7 @@ static void test_ship_days(void)
 	   "yesterday's one late order: a day of 1 order, below min_count");
 
 	/* the warehouse catches up: the slips resolve */
-	raw_int(dbpath, "UPDATE alerts SET resolved_at = 1 WHERE entity LIKE 'order:wsl:%'");
+	raw_exec(store_path, "UPDATE alerts SET resolved_at = 1 WHERE entity LIKE 'order:wsl:%'");
 	j = measure("cohort_ship_late", "wsl/2023-11-15", &a, &v, &rc, err, sizeof(err));
 	ok(rc == SW_OK && v.has_data && v.enough && v.count == 0 && v.value == 0.0,
 	   "shipped: no members, value 0, judged (resolves)");
@@ -1232,22 +1223,12 @@ static void test_ship_days(void)
 
 int main(void)
 {
-	char err[512];
-
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
-	atexit(cleanup);
 	setenv("TZ", "UTC", 1);
+	if (!(st = store_tmp_open()))
+		return store_tmp_done(NULL);
 	rrddir = xasprintf("%s/rrd", tmpdir);
-	dbpath = xasprintf("%s/store.db", tmpdir);
 	rconf = (struct sw_rrd_conf){
 	    .dir = rrddir, .step_ms = STEP * 1000, .rrdcached = "", .reconnect_max_ms = 60000};
-	if (sw_store_open(dbpath, 0, &st, err, sizeof(err)) != SW_OK) {
-		printf("Bail out! store: %s\n", err);
-		return 1;
-	}
 	ctx = (struct sw_sig_ctx){.st = st, .rrd = &rconf, .cursor = "alerts"};
 
 	write_rrd();
@@ -1276,8 +1257,6 @@ int main(void)
 	test_lane_counts();
 	test_ship_days();
 
-	sw_store_close(st);
 	free(rrddir);
-	free(dbpath);
-	return tap_done();
+	return store_tmp_done(st);
 }
