@@ -4,7 +4,8 @@
  * A scripted courier API (tests/data/poll/stub_courier.py, found through
  * $SW_TEST_DATA, else tests/data) runs as a child process on a free local
  * port and logs every request with its time; the engine runs on a real
- * loop against a real store in a private temp dir.  Behaviour is chosen by
+ * loop against a real store in a private temp dir (or on PostgreSQL:
+ * tests/store_tmp.h).  Behaviour is chosen by
  * tracking number (see the stub): end to end DHL, duplicate events, 429
  * with Retry-After, 500 backoff, FedEx token refresh on 401, oversized
  * bodies, timeouts, stop with transfers in flight, and config errors.
@@ -32,9 +33,9 @@
 #include "slipwatch/metrics.h"
 #include "tests/stub_proc.h"
 #include "tests/log_capture.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
-static char tmpdir[] = "/tmp/test_poll.XXXXXX";
 static struct stub_proc stub;
 static int stub_port;
 static char *stub_log;
@@ -956,31 +957,26 @@ static void test_quota(void)
 
 int main(void)
 {
-	char err[512];
-	char *path;
+	int rc;
 
 	setenv("SWT_DHL_KEY", "k-dhl", 1);
 	setenv("SWT_FX_ID", "fx-id", 1);
 	setenv("SWT_FX_SECRET", "fx-secret", 1);
 	setenv("TZ", "UTC", 1);
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	store_tmp_dir(); /* the stub's files go there too */
 	test_conf();
 	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
 		printf("# python3 not available: engine tests skipped\n");
-		return tap_done();
+		return store_tmp_done(NULL);
 	}
 	if (!ok(start_stub(), "stub courier API started")) {
 		stop_stub();
-		return tap_done();
+		return store_tmp_done(NULL);
 	}
 	sw_log_set_sink(log_capture, NULL);
-	path = xasprintf("%s/store.db", tmpdir);
-	if (sw_store_open(path, 0, &store, err, sizeof(err)) != SW_OK) {
-		printf("# store: %s\n", err);
+	if (!(store = store_tmp_open())) {
 		stop_stub();
+		store_tmp_done(NULL);
 		return 1;
 	}
 	sw_loop_new(&loop);
@@ -999,17 +995,9 @@ int main(void)
 
 	sw_metrics_free(metrics);
 	sw_loop_free(loop);
-	sw_store_close(store);
 	sw_log_set_sink(NULL, NULL);
 	stop_stub();
-	{
-		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", tmpdir);
-		free(cmd);
-	}
-	free(path);
+	rc = store_tmp_done(store);
 	free(stub_log);
-	return tap_done();
+	return rc;
 }

@@ -5,12 +5,13 @@
  * A scripted DHL-like API (tests/data/quota/stub.py, found through
  * $SW_TEST_DATA, else tests/data) runs as a child process on a free local
  * port and logs every request; the engine runs on a real loop against a
- * real store in a private temp dir.  Nothing here depends on how fast the
- * machine is: the tests wait for a state (with a generous failure bound)
- * and then check the stub's own records, the store and the planner's
- * pure outputs.  Each quota day is placed 12 h around now, so no reset
- * falls inside a run; an interval that depends on the seconds left before
- * the reset is bounded by the seconds left before and after the run.
+ * real store in a private temp dir (or on PostgreSQL: tests/store_tmp.h).
+ * Nothing here depends on how fast the machine is: the tests wait for a
+ * state (with a generous failure bound) and then check the stub's own
+ * records, the store and the planner's pure outputs.  Each quota day is
+ * placed 12 h around now, so no reset falls inside a run; an interval that
+ * depends on the seconds left before the reset is bounded by the seconds
+ * left before and after the run.
  * Cases: the quota block's config checks; due parcels sent in priority
  * order while the quota is short; intervals stretched to the reset when
  * the quota is used up and by the planner when it is short; the count of
@@ -41,9 +42,9 @@
 #include "slipwatch/metrics.h"
 #include "tests/stub_proc.h"
 #include "tests/log_capture.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
-static char tmpdir[] = "/tmp/test_poll_quota.XXXXXX";
 static struct stub_proc stub;
 static int stub_port;
 static char *stub_log;
@@ -51,7 +52,6 @@ static char *stub_log;
 static struct sw_loop *loop;
 static struct sw_store *store;
 static struct sw_metrics *metrics;
-static char *store_path;
 
 /* The quota day: resets 12 h from now (UTC), as "HH:MM" and minutes. */
 static char reset_text[8];
@@ -517,33 +517,27 @@ static void test_rate_headers(void)
 
 int main(void)
 {
-	char err[512];
-	char *path;
 	int64_t r = time(NULL) + 12 * 3600;
+	int rc;
 
 	setenv("SWT_DHL_KEY", "k-dhl", 1);
 	setenv("TZ", "UTC", 1);
 	reset_min = (int)(r % 86400 / 60);
 	snprintf(reset_text, sizeof(reset_text), "%02d:%02d", reset_min / 60, reset_min % 60);
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	store_tmp_dir(); /* the stub's files go there too */
 	test_conf();
 	if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0) {
 		printf("# python3 not available: engine tests skipped\n");
-		return tap_done();
+		return store_tmp_done(NULL);
 	}
 	if (!ok(start_stub(), "stub courier API started")) {
 		stop_stub();
-		return tap_done();
+		return store_tmp_done(NULL);
 	}
 	sw_log_set_sink(log_capture, NULL);
-	path = xasprintf("%s/store.db", tmpdir);
-	store_path = path;
-	if (sw_store_open(path, 0, &store, err, sizeof(err)) != SW_OK) {
-		printf("# store: %s\n", err);
+	if (!(store = store_tmp_open())) {
 		stop_stub();
+		store_tmp_done(NULL);
 		return 1;
 	}
 	sw_loop_new(&loop);
@@ -555,17 +549,9 @@ int main(void)
 
 	sw_metrics_free(metrics);
 	sw_loop_free(loop);
-	sw_store_close(store);
 	sw_log_set_sink(NULL, NULL);
 	stop_stub();
-	{
-		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", tmpdir);
-		free(cmd);
-	}
-	free(path);
+	rc = store_tmp_done(store);
 	free(stub_log);
-	return tap_done();
+	return rc;
 }
