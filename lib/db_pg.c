@@ -268,7 +268,8 @@ static int pg_bind_blob(struct sw_db_stmt *x, int i, const void *v, int n, int c
 	return SW_DB_OK;
 }
 
-/* The code for a failed result: SQLSTATE class 23 is a constraint. */
+/* The code for a failed result: SQLSTATE class 23 is a constraint, a
+ * lock waited for past lock_timeout is busy (SQLite's "locked"). */
 static int result_error(struct pg_db *db, PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -276,6 +277,8 @@ static int result_error(struct pg_db *db, PGresult *r)
 
 	if (state && strcmp(state, "25006") == 0) /* read_only_sql_transaction */
 		code = SW_DB_READONLY;
+	if (state && strcmp(state, "55P03") == 0) /* lock_not_available: lock_timeout */
+		code = SW_DB_BUSY;
 
 	return set_error(db, code, NULL, r ? PQresultErrorMessage(r) : PQerrorMessage(db->c));
 }

@@ -462,6 +462,21 @@ enum sw_err sw_store_int_list_all(struct sw_store *st, enum stmt_id id, const ch
 
 /* ---- open, close ------------------------------------------------------ */
 
+/* The busy timeout on PostgreSQL: a statement that waits for a lock (a row
+ * or table another transaction writes) fails after ms, as SQLite's busy
+ * handler gives up; without it a call would wait for as long as the other
+ * transaction lasts.  PostgreSQL's 0 would wait for ever: 1 ms there. */
+static enum sw_err pg_lock_timeout(struct sw_store *st, int ms)
+{
+	char sql[48];
+
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms > 0 ? ms : 1);
+	if (sw_db_exec(st->db, sql) != SW_DB_OK)
+		return set_err(st, SW_ESTORE, "busy timeout: %s", sw_db_errmsg(st->db));
+	st->busy_ms = ms;
+	return SW_OK;
+}
+
 /* Opens the PostgreSQL store at url into st (store_pg.c does the work). */
 static enum sw_err open_pg(struct sw_store *st, const char *url, const char *password)
 {
@@ -469,7 +484,9 @@ static enum sw_err open_pg(struct sw_store *st, const char *url, const char *pas
 	enum sw_err rc = sw_store_pg_open(url, password, st->flags, &st->db, &st->version, err,
 					  sizeof(err));
 
-	return rc ? set_err(st, rc, "%s", err) : SW_OK;
+	if (rc)
+		return set_err(st, rc, "%s", err);
+	return pg_lock_timeout(st, SW_STORE_BUSY_TIMEOUT_MS);
 }
 
 static char *pg_password; /* sw_store_set_password */
@@ -661,6 +678,8 @@ enum sw_err sw_store_set_busy_timeout(struct sw_store *st, int ms)
 {
 	if (ms < 0)
 		return set_err(st, SW_EINVAL, "busy timeout: negative");
+	if (sw_db_dialect(st->db) == SW_DB_POSTGRESQL)
+		return pg_lock_timeout(st, ms);
 	st->busy_ms = ms;
 	return SW_OK;
 }

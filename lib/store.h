@@ -180,9 +180,10 @@ enum sw_err sw_store_savepoint_release(struct sw_store *st);
 enum sw_err sw_store_savepoint_rollback(struct sw_store *st);
 
 /* How long a call waits for another process's write lock before failing
- * with SW_ESTORE (5000 ms after open; 0 fails at once).  A daemon whose
- * event loop must not stall for long shortens it.  SW_OK, or SW_EINVAL for
- * ms < 0. */
+ * with SW_ESTORE (5000 ms after open; 0 fails at once).  On PostgreSQL the
+ * lock is one on the rows or tables the call needs (lock_timeout).  A
+ * daemon whose event loop must not stall for long shortens it.  SW_OK,
+ * SW_EINVAL for ms < 0, or SW_ESTORE when the server refuses it. */
 enum sw_err sw_store_set_busy_timeout(struct sw_store *st, int ms);
 
 /* ---- event journal ----------------------------------------------------- */

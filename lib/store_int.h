@@ -153,6 +153,9 @@ enum stmt_id {
 	ST_LAST
 };
 
+/* How long a write waits for another's lock, from open (sw_store_set_busy_timeout). */
+#define SW_STORE_BUSY_TIMEOUT_MS 5000
+
 struct sw_store {
 	struct sw_db *db;
 	char *path;
@@ -160,7 +163,7 @@ struct sw_store {
 	int in_txn;  /* sw_store_begin succeeded, no commit/rollback yet */
 	int in_sp;   /* sw_store_savepoint open (only while in_txn) */
 	int version; /* schema version of the file */
-	int busy_ms; /* how long a locked write waits (busy_wait) */
+	int busy_ms; /* how long a locked write waits (busy_wait; PostgreSQL: lock_timeout) */
 	int64_t busy_since_ns; /* monotonic start of the current wait */
 	struct sw_db_stmt *stmt[ST_LAST];
 	char errmsg[512];

@@ -27,7 +27,6 @@
 #include "lib/store_int.h"
 #include "lib/xmalloc.h"
 
-#define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_APPLICATION_ID  0x536c5077 /* "SlPw" */
 #define STORE_MIN_SQLITE      3035000
 
@@ -892,7 +891,7 @@ static enum sw_err open_db(struct sw_store *st)
 			       err ? strerror(err) : "", err ? ")" : "");
 	}
 	sqlite3_extended_result_codes(h, 1);
-	st->busy_ms = STORE_BUSY_TIMEOUT_MS;
+	st->busy_ms = SW_STORE_BUSY_TIMEOUT_MS;
 	sqlite3_busy_handler(h, busy_wait, st);
 	return SW_OK;
 }

@@ -1,15 +1,22 @@
 /*
- * sqlite_raw.h - test helpers that look at a store file behind the store
- * module's back, on their own SQLite connection (what another process
- * would see).  Header-only, for unit tests.
+ * sqlite_raw.h - test helpers that look at a store behind the store
+ * module's back, on a connection of their own (what another process would
+ * see): an SQLite file, or with a PostgreSQL address (SW_TEST_STORE_URL,
+ * tests/store_tmp.h) that database, the SQL rewritten as the store's is.
+ * Header-only, for unit tests.
  */
 #ifndef SW_TEST_SQLITE_RAW_H
 #define SW_TEST_SQLITE_RAW_H
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <sqlite3.h>
 
 #include "lib/db.h"
 #include "lib/db_pg.h"
+#include "lib/db_sqlite.h"
+#include "lib/xmalloc.h"
 
 /* A PostgreSQL store (SW_TEST_STORE_URL): the same helpers on a connection
  * of their own through lib/db.h (the SQL is rewritten as the store's is). */
@@ -89,6 +96,92 @@ static inline int raw_exec(const char *path, const char *sql)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	sqlite3_close(db);
+	return rc;
+}
+
+/* A connection of its own to the store at path, either backend, through
+ * lib/db.h; NULL (said why) if it cannot be had. */
+static inline struct sw_db *raw_db(const char *path)
+{
+	struct sw_db *db = NULL;
+
+	if (raw_is_pg(path))
+		return raw_pg(path);
+	if (sw_db_sqlite_open(path, SQLITE_OPEN_READWRITE, &db) != SQLITE_OK) {
+		printf("# raw connection: %s\n", db ? sw_db_errmsg(db) : "out of memory");
+		sw_db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+/* The first column of every row of a raw query, joined by spaces into buf
+ * ("(null)" for NULL); the number of rows, -1 on error. */
+static inline int raw_text(const char *path, const char *sql, char *buf, size_t len)
+{
+	struct sw_db *db = raw_db(path);
+	struct sw_db_stmt *s = NULL;
+	size_t n = 0;
+	int rows = 0, rc;
+
+	buf[0] = '\0';
+	if (!db || sw_db_prepare(db, sql, &s) != SW_DB_OK) {
+		printf("# raw query: %s\n", db ? sw_db_errmsg(db) : "no connection");
+		sw_db_close(db);
+		return -1;
+	}
+	while ((rc = sw_db_step(s)) == SW_DB_ROW) {
+		const unsigned char *v = sw_db_column_text(s, 0);
+
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", rows ? " " : "",
+					      v ? (const char *)v : "(null)");
+		rows++;
+	}
+	if (rc != SW_DB_DONE) {
+		printf("# raw query: %s\n", sw_db_errmsg(db));
+		rows = -1;
+	}
+	sw_db_finalize(s);
+	sw_db_close(db);
+	return rows;
+}
+
+/* A trigger called name that refuses (as a constraint, the way the store
+ * reports a value it will not take) each row op ("INSERT", "UPDATE") on
+ * table for which the condition when (on NEW.column) holds, with message.
+ * PostgreSQL's triggers run a function: one of the same name.  The result
+ * of raw_exec. */
+static inline int raw_refuse(const char *path, const char *name, const char *table,
+			     const char *op, const char *when, const char *message)
+{
+	char *sql;
+	int rc;
+
+	if (raw_is_pg(path))
+		sql = xasprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "
+				"RAISE EXCEPTION '%s' USING ERRCODE = '23000'; END $f$; "
+				"CREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW WHEN (%s) "
+				"EXECUTE FUNCTION %s()",
+				name, message, name, op, table, when, name);
+	else
+		sql = xasprintf("CREATE TRIGGER %s BEFORE %s ON %s WHEN %s BEGIN "
+				"SELECT RAISE(ABORT, '%s'); END",
+				name, op, table, when, message);
+	rc = raw_exec(path, sql);
+	free(sql);
+	return rc;
+}
+
+/* Drops what raw_refuse made. */
+static inline int raw_unrefuse(const char *path, const char *name, const char *table)
+{
+	char *sql = raw_is_pg(path) ? xasprintf("DROP TRIGGER %s ON %s; DROP FUNCTION %s()", name,
+						 table, name)
+				    : xasprintf("DROP TRIGGER %s", name);
+	int rc = raw_exec(path, sql);
+
+	free(sql);
 	return rc;
 }
 

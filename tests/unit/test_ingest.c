@@ -1,14 +1,17 @@
 /*
  * test_ingest.c - unit tests for collector/ingest.c against a real SQLite
- * store in a private temp dir and a real metrics registry.
+ * store in a private temp dir (or PostgreSQL: tests/store_tmp.h) and a
+ * real metrics registry.
  *
  * Streams of events (valid, duplicate, out of order, bad) go through
  * sw_ingest_message and sw_ingest_commit; the store and the registry are
  * then checked independently: the journal holds exactly the unique valid
  * events, orders and parcels have the right stage times, metrics count only
  * committed batches.  Failure paths: abort, a write lock held by another
- * connection (begin fails: RETRY), and a commit that cannot write (the
- * file size limit, RLIMIT_FSIZE, makes SQLite's WAL write fail).
+ * connection past the busy timeout (RETRY), a store refusal after the
+ * event's first write (careful mode), and a commit that cannot write (the
+ * file size limit, RLIMIT_FSIZE, makes SQLite's WAL write fail; on
+ * PostgreSQL a deferred trigger fails the commit as a full disk would).
  */
 #include "config.h"
 
@@ -18,20 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "collector/ingest.h"
 #include "lib/swtime.h"
 #include "lib/xmalloc.h"
-#include "tests/sqlite_raw.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define T0 1795491900 /* 2026-11-24T03:45:00Z */
 
-static char tmpdir[] = "/tmp/test_ingest.XXXXXX";
-static char *db_path;
 static struct sw_store *st;
 static struct sw_metrics *met;
 static struct sw_ingest *ing;
@@ -40,7 +41,7 @@ static struct sw_ingest *ing;
 
 static long long db_int(const char *sql)
 {
-	return raw_int(db_path, sql);
+	return raw_int(store_path, sql);
 }
 
 static long long journal_count(void)
@@ -292,21 +293,40 @@ static void test_abort(void)
 	is_int(sw_ingest_commit(ing), SW_OK, "commit without a batch");
 }
 
+/* Another connection holds the lock every event's write needs: SQLite's
+ * one write lock, or on PostgreSQL the journal (an event's first write)
+ * locked against writers. */
+static struct sw_db *hold_write_lock(void)
+{
+	struct sw_db *db = raw_db(store_path);
+
+	if (db && sw_db_exec(db, raw_is_pg(store_path)
+				     ? "BEGIN; LOCK TABLE journal IN EXCLUSIVE MODE"
+				     : "BEGIN IMMEDIATE") != SW_DB_OK) {
+		printf("# %s\n", sw_db_errmsg(db));
+		sw_db_close(db);
+		db = NULL;
+	}
+	return db;
+}
+
 static void test_lock_retry(void)
 {
 	struct sw_ingest_stats stats;
 	long long j0 = journal_count();
-	sqlite3 *db;
+	struct sw_db *db;
 
-	sw_store_set_busy_timeout(st, 50);
-	sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
-	is_int(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK,
-	       "another connection takes the write lock");
+	is_int(sw_store_set_busy_timeout(st, 50), SW_OK, "busy timeout 50 ms");
+	db = hold_write_lock();
+	ok(db != NULL, "another connection takes the write lock");
+	alarm(60); /* a store that waited for ever would hang the suite: killed */
 	is_res(send(ev_stage("w1", "p4", "picked", "o4", 10)), SW_INGEST_RETRY,
 	       "message while locked: retry");
-	ok(strstr(sw_ingest_errmsg(ing), "locked") != NULL, "  errmsg: %s", sw_ingest_errmsg(ing));
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_close(db);
+	alarm(0);
+	ok(strstr(sw_ingest_errmsg(ing), "lock") != NULL, "  errmsg: %s", sw_ingest_errmsg(ing));
+	if (db)
+		sw_db_exec(db, "ROLLBACK");
+	sw_db_close(db);
 	is_res(send(ev_stage("w1", "p5", "picked", "o5", 10)), SW_INGEST_RETRY,
 	       "later messages of the batch: retry until abort");
 	is_int(sw_ingest_commit(ing), SW_ESTORE, "commit of an abandoned batch refused");
@@ -333,9 +353,9 @@ static void test_careful(void)
 	long long j0 = journal_count();
 	int pass;
 
-	raw_exec(db_path, "CREATE TRIGGER poison BEFORE INSERT ON parcels "
-			  "WHEN NEW.tracking_number = 'POISON' BEGIN "
-			  "SELECT RAISE(ABORT, 'poisoned parcel'); END");
+	is_int(raw_refuse(store_path, "poison", "parcels", "INSERT",
+			  "NEW.tracking_number = 'POISON'", "poisoned parcel"),
+	       0, "a trigger refuses the parcel POISON");
 	for (pass = 0; pass < 2; pass++) {
 		is_res(send_to(ing, "wc", ev_created("wc", "cf1", "ok1", 0, "Ravi", NULL), NULL),
 		       SW_INGEST_APPLIED, "pass %d: created ok1", pass);
@@ -382,19 +402,28 @@ static void test_careful(void)
 	sw_ingest_stats(ing, &stats);
 	is_int(stats.careful, 1, "careful counted once");
 	is_int(journal_count(), j0 + 4, "the picked event kept");
-	raw_exec(db_path, "DROP TRIGGER poison");
+	raw_unrefuse(store_path, "poison", "parcels");
 }
 
-static void test_commit_failure(void)
+/* A deferred trigger on the journal that fails the commit of any
+ * transaction that wrote to it, as a full disk would (disk_full).  Made
+ * before the batch: it must lock the journal, which the batch would hold. */
+#define PG_DISK_FULL                                                                               \
+	"CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "               \
+	"RAISE EXCEPTION 'no room for the commit' USING ERRCODE = 'disk_full'; END $f$; "          \
+	"CREATE CONSTRAINT TRIGGER disk_full AFTER INSERT ON journal DEFERRABLE INITIALLY "        \
+	"DEFERRED FOR EACH ROW EXECUTE FUNCTION disk_full()"
+
+/* sw_ingest_commit with no room to write: on SQLite no file may grow past
+ * 1 byte, so the WAL write at commit fails (on PostgreSQL PG_DISK_FULL
+ * does it). */
+static enum sw_err commit_without_room(void)
 {
 	struct rlimit old, lim;
-	long long j0 = journal_count(), created0 = counter("warehouse/w1", "created");
 	enum sw_err rc;
 
-	is_res(send(ev_created("w1", "c6", "o6", 0, "Kiran", NULL)), SW_INGEST_APPLIED,
-	       "created o6");
-	is_res(send(xstrdup("{}")), SW_INGEST_REJECTED, "a reject");
-	/* No file may grow past 1 byte: the WAL write at commit fails. */
+	if (raw_is_pg(store_path))
+		return sw_ingest_commit(ing);
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	lim = old;
@@ -402,7 +431,22 @@ static void test_commit_failure(void)
 	setrlimit(RLIMIT_FSIZE, &lim);
 	rc = sw_ingest_commit(ing);
 	setrlimit(RLIMIT_FSIZE, &old);
-	is_int(rc, SW_ESTORE, "commit fails when the WAL cannot be written");
+	return rc;
+}
+
+static void test_commit_failure(void)
+{
+	long long j0 = journal_count(), created0 = counter("warehouse/w1", "created");
+
+	if (raw_is_pg(store_path))
+		is_int(raw_exec(store_path, PG_DISK_FULL), 0,
+		       "a deferred trigger will fail the commit");
+	is_res(send(ev_created("w1", "c6", "o6", 0, "Kiran", NULL)), SW_INGEST_APPLIED,
+	       "created o6");
+	is_res(send(xstrdup("{}")), SW_INGEST_REJECTED, "a reject");
+	is_int(commit_without_room(), SW_ESTORE, "commit fails when there is no room to write");
+	if (raw_is_pg(store_path))
+		raw_exec(store_path, "DROP TRIGGER disk_full ON journal; DROP FUNCTION disk_full()");
 	ok(*sw_ingest_errmsg(ing) != '\0', "  errmsg: %s", sw_ingest_errmsg(ing));
 	ok(!sw_ingest_in_batch(ing), "batch closed");
 	is_int(journal_count(), j0, "nothing journaled");
@@ -684,27 +728,12 @@ static void test_names(void)
 	is_str(sw_ingest_result_name(SW_INGEST_RESULT_LAST), "?", "result LAST");
 }
 
-static void cleanup(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	free(cmd);
-}
-
 int main(void)
 {
 	struct sw_ingest_opts opts = {.max_payload = 65536, .topic_level = SW_INGEST_TOPIC_LEVEL};
-	char err[512] = "";
 
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	db_path = xasprintf("%s/store.db", tmpdir);
-	if (!ok(sw_store_open(db_path, 0, &st, err, sizeof(err)) == SW_OK, "open store %s", err))
-		return tap_done();
+	if (!(st = store_tmp_open()))
+		return store_tmp_done(NULL);
 	met = sw_metrics_new();
 	opts.metrics = met;
 	{
@@ -729,8 +758,5 @@ int main(void)
 	sw_ingest_free(ing);
 	sw_ingest_free(NULL);
 	sw_metrics_free(met);
-	sw_store_close(st);
-	free(db_path);
-	cleanup();
-	return tap_done();
+	return store_tmp_done(st);
 }
