@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "alerts/pages.h"
 #include "lib/store.h"
 #include "lib/store_pages.h"
 #include "lib/xmalloc.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 /* ---- the scripted signal -------------------------------------------------------- */
@@ -73,8 +73,6 @@ static const struct sw_signal fake_signal = {
 
 /* ---- the setting -------------------------------------------------------------------- */
 
-static char dir[] = "/tmp/sw-test-pages-XXXXXX";
-static char path[256];
 static struct sw_store *st;
 static struct sw_pages_conf pc;
 static struct sw_page_rule rule;
@@ -121,14 +119,10 @@ static void conf_init(void)
 
 static void fresh_store(void)
 {
-	char err[512], cmd[300];
+	char err[512];
 
 	sw_store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -f %s/store.db*", dir);
-	if (system(cmd) != 0)
-		abort();
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (sw_store_open(path, 0, &st, err, sizeof(err)) != SW_OK) {
+	if (sw_store_open(store_tmp_new("store.db"), 0, &st, err, sizeof(err)) != SW_OK) {
 		printf("Bail out! store: %s\n", err);
 		exit(1);
 	}
@@ -140,46 +134,21 @@ static void fresh_store(void)
 static char notes_buf[4096];
 static const char *notes(void)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	size_t n = 0;
-
-	notes_buf[0] = 0;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT slip_kind, receiver FROM outbox WHERE receiver IS"
-				   " NOT NULL ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+	if (raw_text(store_path,
+		     "SELECT slip_kind || '@' || receiver FROM outbox WHERE receiver IS NOT NULL"
+		     " ORDER BY id",
+		     notes_buf, sizeof(notes_buf)) < 0)
 		return "(error)";
-	while (sqlite3_step(s) == SQLITE_ROW && n + 100 < sizeof(notes_buf))
-		n += (size_t)snprintf(notes_buf + n, sizeof(notes_buf) - n, "%s%s@%s",
-				      n ? " " : "", sqlite3_column_text(s, 0),
-				      sqlite3_column_text(s, 1));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 	return notes_buf;
 }
 
-/* One text value of query on the store ("(none)" without a row). */
+/* The one text value of query on the store ("(none)" without a row). */
 static const char *sql_text(const char *query)
 {
 	static char buf[512];
-	sqlite3 *db;
-	sqlite3_stmt *s;
+	int n = raw_text(store_path, query, buf, sizeof(buf));
 
-	snprintf(buf, sizeof(buf), "(error)");
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, query, -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return buf;
-	}
-	if (sqlite3_step(s) == SQLITE_ROW)
-		snprintf(buf, sizeof(buf), "%s",
-			 sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0)
-						   : "(null)");
-	else
-		snprintf(buf, sizeof(buf), "(none)");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return buf;
+	return n < 0 ? "(error)" : n == 0 ? "(none)" : buf;
 }
 
 static const char *state(void)
@@ -209,15 +178,8 @@ static void eval_at(struct sw_pages *p, int64_t t, double v)
 /* Marks every waiting page row sent (the pager's part, not tested here). */
 static void all_sent(void)
 {
-	sqlite3 *db;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		abort();
-	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_exec(db, "UPDATE outbox SET state = 'sent' WHERE receiver IS NOT NULL", NULL,
-			 NULL, NULL) != SQLITE_OK)
-		printf("# all_sent: %s\n", sqlite3_errmsg(db));
-	sqlite3_close(db);
+	if (raw_exec(store_path, "UPDATE outbox SET state = 'sent' WHERE receiver IS NOT NULL") != 0)
+		printf("# all_sent failed\n");
 }
 
 #define T0 1800000000
@@ -547,14 +509,19 @@ static void test_stage(void)
 	script.fig_stage = "last_mile";
 	eval_at(p, T0 + 120, 20);
 	is_str(
-	    sql_text("SELECT json_extract(template_vars, '$.stage') FROM outbox ORDER BY id DESC"),
+	    sql_text("SELECT json_extract(template_vars, '$.stage') FROM outbox ORDER BY id DESC"
+		     " LIMIT 1"),
 	    "last_mile", "no signal stage: the figures' stage");
 	/* neither: no stage, no line */
 	script.stage = "";
 	script.fig_stage = NULL;
 	eval_at(p, T0 + 180, 60);
-	is_str(sql_text("SELECT coalesce(json_type(template_vars, '$.stage'), 'absent') FROM outbox"
-			" ORDER BY id DESC"),
+	/* (SQLite's json_type is PostgreSQL's json_typeof) */
+	is_str(sql_text(raw_is_pg(store_path)
+			    ? "SELECT coalesce(json_typeof(template_vars::json -> 'stage'), 'absent')"
+			      " FROM outbox ORDER BY id DESC LIMIT 1"
+			    : "SELECT coalesce(json_type(template_vars, '$.stage'), 'absent')"
+			      " FROM outbox ORDER BY id DESC LIMIT 1"),
 	       "null", "no stage at all: stage null");
 	is_str(sql_text("SELECT count(*) FROM outbox WHERE id = (SELECT max(id) FROM outbox) AND "
 			"body NOT LIKE '%Stage that ran over%'"),
@@ -566,10 +533,6 @@ static void test_stage(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		printf("Bail out! mkdtemp\n");
-		return 1;
-	}
 	test_fire_once_resolve_once();
 	test_pending_clears();
 	test_metrics();
@@ -582,13 +545,5 @@ int main(void)
 	test_flapping();
 	test_rule_removed();
 	test_stage();
-	sw_store_close(st);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			printf("# could not remove %s\n", dir);
-	}
-	return tap_done();
+	return store_tmp_done(st);
 }
