@@ -7,10 +7,12 @@
  * queued through the engine's internal pl_answer_queue (what
  * pl_track_done does once the adapter has parsed a body), then flushed.
  * Commits are counted with SQLite's commit hook on the store's
- * connection (store_int.h).  Checked: N answers queued -> nothing written
+ * connection (store_int.h), or on PostgreSQL (tests/store_tmp.h) by a
+ * deferred trigger that notes each transaction writing the tables a flush
+ * writes as it commits.  Checked: N answers queued -> nothing written
  * or counted before the flush, one commit after it, each parcel's status,
  * journal and schedule as a lone answer would leave them; a parcel whose
- * writes fail (a temporary trigger refuses its update) is undone alone and
+ * writes fail (a trigger refuses its update) is undone alone and
  * counted in store_fail, the others kept; a flush whose transaction cannot
  * start applies nothing, keeps every parcel due and backs the courier
  * off; the scheduler commits the queue at once when nothing is in
@@ -47,24 +49,65 @@
 #include "slipwatch/courier.h"
 #include "slipwatch/metrics.h"
 #include "tests/log_capture.h"
+#include "tests/store_tmp.h"
 #include "tests/tap.h"
 
 #define COURIER "dhl"
 
-static char tmpdir[] = "/tmp/test_poll_commit.XXXXXX";
 static struct sw_loop *loop;
 static struct sw_store *store;
 static struct sw_metrics *metrics;
 static struct sw_conf *conf;
 static struct sw_poll_conf *pc;
 static struct sw_poll_engine *eng;
-static int commits;
+static int hooked;	      /* SQLite: commits the hook saw */
+static long long commits_base; /* PostgreSQL: rows of sw_test_commits before */
 
 static int on_commit(void *arg)
 {
 	(void)arg;
-	commits++;
+	hooked++;
 	return 0; /* let it commit */
+}
+
+/* PostgreSQL has no commit hook: a deferred trigger runs as a transaction
+ * commits, in the transaction itself (a savepoint's writes included), and
+ * notes its id once; a transaction rolled back notes nothing. */
+#define PG_COMMIT_COUNTER                                                                          \
+	"CREATE TABLE sw_test_commits (xact text PRIMARY KEY);"                                    \
+	"CREATE FUNCTION sw_test_commit() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"           \
+	" INSERT INTO sw_test_commits VALUES (pg_current_xact_id()::text) ON CONFLICT DO NOTHING;" \
+	" RETURN NULL; END $f$;"                                                                   \
+	PG_COUNT_ON("parcels") PG_COUNT_ON("poll_schedule") PG_COUNT_ON("journal")
+#define PG_COUNT_ON(table)                                                                         \
+	"CREATE CONSTRAINT TRIGGER sw_test_commit AFTER INSERT OR UPDATE OR DELETE ON " table      \
+	" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sw_test_commit();"
+
+/* Counts the store connection's commits from now on. */
+static bool count_commits(void)
+{
+	if (!raw_is_pg(store_path)) {
+		sqlite3_commit_hook(sw_db_sqlite_handle(sw_store_int_db(store)), on_commit, NULL);
+		return true;
+	}
+	return raw_exec(store_path, PG_COMMIT_COUNTER) == 0;
+}
+
+static long long commits_all(void)
+{
+	return raw_is_pg(store_path) ? raw_int(store_path, "SELECT count(*) FROM sw_test_commits")
+				     : hooked;
+}
+
+static void commits_reset(void)
+{
+	commits_base = commits_all();
+}
+
+/* The commits since commits_reset(). */
+static long long commits(void)
+{
+	return commits_all() - commits_base;
 }
 
 /* The courier: a loopback socket that listens and never accepts, so a
@@ -94,17 +137,14 @@ static const char conf_fmt[] = "[courier " COURIER "]\n"
 
 static bool setup(void)
 {
-	char err[512] = "", *path = xasprintf("%s/store.db", tmpdir), *text;
+	char err[512] = "", *text;
 	int port = silent_server();
 	enum sw_err rc;
 
-	if (!ok(port > 0, "a silent loopback server"))
+	if (!ok(port > 0, "a silent loopback server") || !(store = store_tmp_open()))
 		return false;
 	text = xasprintf(conf_fmt, port);
-	rc = sw_store_open(path, 0, &store, err, sizeof(err));
-	free(path);
-	if (rc == SW_OK)
-		rc = sw_loop_new(&loop);
+	rc = sw_loop_new(&loop);
 	metrics = sw_metrics_new();
 	if (rc == SW_OK)
 		rc = sw_conf_load_string(text, "t.conf", &conf, err, sizeof(err));
@@ -113,11 +153,9 @@ static bool setup(void)
 		rc = sw_poll_conf_load(conf, &pc, err, sizeof(err));
 	if (rc == SW_OK)
 		rc = sw_poll_new(loop, store, metrics, pc, &eng, err, sizeof(err));
-	if (!ok(rc == SW_OK, "store and engine (not started)"))
+	if (!ok(rc == SW_OK, "engine (not started)"))
 		printf("#   %s: %s\n", sw_err_name(rc), err);
-	if (rc == SW_OK)
-		sqlite3_commit_hook(sw_db_sqlite_handle(sw_store_int_db(store)), on_commit, NULL);
-	return rc == SW_OK;
+	return rc == SW_OK && ok(count_commits(), "the store's commits counted");
 }
 
 /* A parcel of the courier due for ago s, interval 10 s. */
@@ -228,17 +266,17 @@ static void test_one_commit(void)
 
 	for (size_t i = 0; i < n; i++)
 		add_parcel(tns[i]);
-	commits = 0;
+	commits_reset();
 	for (size_t i = 0; i < n; i++)
 		taken += queue_found(tns[i]);
 	is_int(taken, 5, "five answers queued, results taken over");
 	is_int(stats().found, 0, "five answers queued: none counted before the commit");
 	is_int(status_of(tns[0]), SW_SHIP_PENDING, "  nor written");
 	ok(due_now(tns[0]), "  still due in the store");
-	is_int(commits, 0, "  no commit yet");
+	is_int(commits(), 0, "  no commit yet");
 
 	pl_answers_flush(eng);
-	is_int(commits, 1, "flushed: one commit for five answers");
+	is_int(commits(), 1, "flushed: one commit for five answers");
 	is_int(eng->flushes, 1, "  one flush");
 	ok(eng->answers == NULL, "  queue empty");
 	is_int(stats().found, 5, "  five found");
@@ -249,34 +287,26 @@ static void test_one_commit(void)
 		ok_parcels += status_of(tns[i]) == SW_SHIP_IN_TRANSIT && !due_now(tns[i]);
 	is_int(ok_parcels, 5, "  every parcel in transit and rescheduled");
 
-	commits = 0;
+	commits_reset();
 	pl_answers_flush(eng);
-	is_int(commits, 0, "an empty queue: no transaction");
+	is_int(commits(), 0, "an empty queue: no transaction");
 }
 
 static void test_bad_row(void)
 {
 	static const char *const tns[] = {"GB001", "GB002", "GB003"};
-	sqlite3 *db = sw_db_sqlite_handle(sw_store_int_db(store));
 	struct sw_poll_stats s0 = stats();
-	char *err = NULL;
-	int rc;
 
 	for (size_t i = 0; i < 3; i++)
 		add_parcel(tns[i]);
-	rc = sqlite3_exec(db,
-			  "CREATE TEMP TRIGGER refuse_gb002 BEFORE UPDATE ON parcels "
-			  "WHEN NEW.tracking_number = 'GB002' "
-			  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-			  NULL, NULL, &err);
-	if (!ok(rc == SQLITE_OK, "a trigger refuses GB002's update"))
-		printf("#   %s\n", err ? err : "?");
-	sqlite3_free(err);
+	is_int(raw_refuse(store_path, "refuse_gb002", "parcels", "UPDATE",
+			  "NEW.tracking_number = 'GB002'", "refused by the test"),
+	       0, "a trigger refuses GB002's update");
 	for (size_t i = 0; i < 3; i++)
 		queue_found(tns[i]);
-	commits = 0;
+	commits_reset();
 	pl_answers_flush(eng);
-	is_int(commits, 1, "one bad row: still one commit");
+	is_int(commits(), 1, "one bad row: still one commit");
 	is_int(stats().found - s0.found, 2, "  the two others found");
 	is_int(stats().store_fail - s0.store_fail, 1, "  one store failure");
 	is_int(status_of("GB001"), SW_SHIP_IN_TRANSIT, "  GB001 stored");
@@ -285,7 +315,7 @@ static void test_bad_row(void)
 	ok(due_now("GB002"), "  GB002 still due: asked again");
 	ok(strstr(logbuf, "cannot store the answer for GB002") != NULL, "  logged with its number");
 	ok(!due_now("GB001") && !due_now("GB003"), "  the others rescheduled");
-	sqlite3_exec(db, "DROP TRIGGER temp.refuse_gb002", NULL, NULL, NULL);
+	raw_unrefuse(store_path, "refuse_gb002", "parcels");
 }
 
 static void test_failed_flush(void)
@@ -298,10 +328,10 @@ static void test_failed_flush(void)
 	queue_found("GF002");
 	/* a transaction left open: the flush cannot begin its own */
 	sw_store_begin(store);
-	commits = 0;
+	commits_reset();
 	pl_answers_flush(eng);
 	sw_store_rollback(store);
-	is_int(commits, 0, "a flush that cannot begin: no commit");
+	is_int(commits(), 0, "a flush that cannot begin: no commit");
 	ok(eng->answers == NULL, "  queue dropped (not applied twice)");
 	is_int(stats().found - s0.found, 0, "  nothing counted");
 	is_int(stats().store_fail - s0.store_fail, 2, "  both in store_fail");
@@ -320,9 +350,9 @@ static void test_idle_flush(void)
 	c->paused_until = INT64_MAX / 2;
 	add_parcel("GI001");
 	queue_found("GI001");
-	commits = 0;
+	commits_reset();
 	pl_sched_fired(loop, 0, eng);
-	is_int(commits, 1, "nothing in flight: the next pass commits at once");
+	is_int(commits(), 1, "nothing in flight: the next pass commits at once");
 	ok(eng->answers == NULL, "  queue empty");
 	is_int(status_of("GI001"), SW_SHIP_IN_TRANSIT, "  GI001 stored");
 }
@@ -346,7 +376,7 @@ static void test_flush_bounds(void)
 	add_parcel_ago("GQ001", 100);
 	add_parcel_ago("GQ002", 99);
 	queue_found("GQ001");
-	commits = 0;
+	commits_reset();
 	f0 = eng->flushes; /* a pass's claim commits too: count the flushes */
 	d = pl_sched_fired(loop, 0, eng);
 	for (const struct xfer *x = c->xfers; x; x = x->next)
@@ -375,13 +405,13 @@ static void test_flush_bounds(void)
 		snprintf(tn, sizeof(tn), "GN%03d", i);
 		queue_found(tn);
 	}
-	commits = 0;
+	commits_reset();
 	pl_sched_fired(loop, 0, eng);
-	is_int(commits, 0, "PL_FLUSH_ANSWERS - 1 queued, in flight: waiting");
+	is_int(commits(), 0, "PL_FLUSH_ANSWERS - 1 queued, in flight: waiting");
 	snprintf(tn, sizeof(tn), "GN%03d", PL_FLUSH_ANSWERS - 1);
 	queue_found(tn);
 	pl_sched_fired(loop, 0, eng);
-	is_int(commits, 1, "PL_FLUSH_ANSWERS queued: one commit");
+	is_int(commits(), 1, "PL_FLUSH_ANSWERS queued: one commit");
 	for (int i = 0; i < PL_FLUSH_ANSWERS; i++) {
 		snprintf(tn, sizeof(tn), "GN%03d", i);
 		stored += status_of(tn) == SW_SHIP_IN_TRANSIT;
@@ -458,14 +488,8 @@ static void test_payload(void)
 
 int main(void)
 {
-	char *cmd;
-
 	setenv("SWT_DHL_KEY", "k-dhl", 1);
 	setenv("TZ", "UTC", 1);
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	sw_log_set_sink(log_capture, NULL);
 	if (setup()) {
 		test_one_commit();
@@ -480,13 +504,8 @@ int main(void)
 	sw_conf_free(conf);
 	sw_metrics_free(metrics);
 	sw_loop_free(loop);
-	sw_store_close(store);
 	sw_log_set_sink(NULL, NULL);
 	if (silent_fd >= 0)
 		close(silent_fd);
-	cmd = xasprintf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
-	free(cmd);
-	return tap_done();
+	return store_tmp_done(store);
 }
