@@ -25,8 +25,10 @@ ok "a private PostgreSQL server ($CONNINFO)"
 
 # --- the store's unit tests on PostgreSQL -------------------------------------
 for t in test_store test_store_report test_store_pages test_store_feeds test_store_probes \
-	test_store_promise test_store_lease test_store_snapshot test_role test_dash_tables \
-	test_dash_report test_probes test_push; do
+	test_store_promise test_store_lease test_store_snapshot test_store_track test_role \
+	test_dash_tables test_dash_report test_probes test_push test_ingest test_poll \
+	test_poll_commit test_poll_quota test_pages test_signals test_stage test_engine_tail \
+	test_feeds test_generic; do
 	out=$(SW_TEST_STORE_URL="$CONNINFO" "$SW_BUILDDIR/tests/unit/$t" 2>&1)
 	rc=$?
 	pass=$(printf '%s\n' "$out" | grep -c '^ok')
