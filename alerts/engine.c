@@ -687,6 +687,17 @@ static void tail_name(struct tail_ctx *tc, char kind, const char *a, const char 
 	tc->names[tc->n++].last = tc->mentions++;
 }
 
+/* Forgets the cached health of courier: an event about one of its parcels
+ * may come with a new answer of its feed, written in the same transaction
+ * (collector/poll_apply.c), and a health read before it would hold the
+ * parcel's stalled for SW_EVAL_RECHECK. */
+static void health_forget(struct sw_engine *e, const char *courier)
+{
+	for (size_t i = 0; i < e->n_health; i++)
+		if (strcmp(e->health[i].courier, courier) == 0)
+			e->health[i].fetched_at = 0;
+}
+
 /* Notes the units one journal event names. */
 static enum sw_err on_event(const struct sw_journal_event *ev, void *arg)
 {
@@ -694,6 +705,8 @@ static enum sw_err on_event(const struct sw_journal_event *ev, void *arg)
 
 	tc->e->stats.events++;
 	tc->seq = ev->seq;
+	if (ev->courier && *ev->courier)
+		health_forget(tc->e, ev->courier);
 	/* a key with an empty part names nothing (the store keeps no such
 	 * unit, and reading it would fail the batch again and again) */
 	if (ev->courier && *ev->courier && ev->tracking_number && *ev->tracking_number)
